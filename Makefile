@@ -1,0 +1,74 @@
+# assistd - build, run, test and benchmark.
+#
+#   make          build build/assistd (optimised)
+#   make run      install missing packages, build, serve on 127.0.0.1:8080 with data in ./data
+#   make test     install missing packages, build with sanitizers, run every test
+#   make bench    build and run the benchmarks (see BENCHMARKS.md)
+
+PKGS      := libmicrohttpd jansson sqlite3 libcurl
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+CC       ?= cc
+WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+            -Wpointer-arith -Wformat=2 -Wundef -Wno-unused-parameter
+CFLAGS   := -std=c17 -D_GNU_SOURCE -MMD -MP $(WARN) $(PKG_CFLAGS)
+LDLIBS   := $(PKG_LIBS) -lpthread -lm
+SAN      := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+
+LIB_SRC  := $(sort $(wildcard src/base/*.c src/json/*.c src/http/*.c src/store/*.c \
+                src/providers/*.c src/tools/*.c src/engine/*.c src/api/*.c))
+MAIN_SRC := src/main.c src/cli.c src/config.c
+UNIT_SRC := $(sort $(wildcard tests/unit/*.c))
+
+REL_OBJ  := $(patsubst %.c,build/rel/%.o,$(LIB_SRC) $(MAIN_SRC))
+TST_OBJ  := $(patsubst %.c,build/test/%.o,$(LIB_SRC) $(MAIN_SRC))
+UNIT_OBJ := $(patsubst %.c,build/test/%.o,$(LIB_SRC) $(UNIT_SRC))
+
+.PHONY: all run test test-build bench deps clean lint
+all: build/assistd
+
+build/assistd: $(REL_OBJ)
+	$(CC) -o $@ $^ $(LDLIBS)
+
+build/rel/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -O2 -g -c -o $@ $<
+
+build/test/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -O1 -g $(SAN) -DASSISTD_TEST -c -o $@ $<
+
+build/test/assistd: $(TST_OBJ)
+	$(CC) $(SAN) -o $@ $^ $(LDLIBS)
+
+build/test/unit: $(UNIT_OBJ)
+	$(CC) $(SAN) -o $@ $^ $(LDLIBS)
+
+deps:
+	@scripts/deps.sh
+
+run: deps
+	@$(MAKE) --no-print-directory build/assistd
+	@mkdir -p data
+	./build/assistd --listen 127.0.0.1:8080 --data ./data
+
+test-build: build/test/assistd build/test/unit
+
+test: deps
+	@$(MAKE) --no-print-directory test-build
+	@scripts/test.sh
+
+bench: deps
+	@scripts/deps.sh --bench
+	@$(MAKE) --no-print-directory build/assistd
+	@$(MAKE) --no-print-directory -C bench
+	@bench/run.sh
+
+lint:
+	@scripts/lint.sh
+
+clean:
+	rm -rf build
+
+-include $(REL_OBJ:.o=.d) $(TST_OBJ:.o=.d) $(UNIT_OBJ:.o=.d)

@@ -1,0 +1,29 @@
+#!/bin/sh
+# deps.sh - make sure the Debian 12 packages assistd builds and tests with are installed.
+#
+# As root it installs what is missing with apt-get; as anyone else it prints the one
+# apt-get line to run and fails. It changes nothing when everything is present.
+set -eu
+
+pkgs="gcc make pkg-config libmicrohttpd-dev libjansson-dev libsqlite3-dev libcurl4-openssl-dev"
+# Node.js runs the end-to-end tests; a node from another source (nodesource) is fine.
+command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || pkgs="$pkgs nodejs npm"
+[ "${1:-}" = "--bench" ] && pkgs="$pkgs wrk"
+
+missing=""
+for p in $pkgs; do
+	status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+	[ "$status" = "install ok installed" ] || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" = 0 ]; then
+	echo "deps: installing$missing"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq
+	apt-get install -y -qq --no-install-recommends $missing
+else
+	echo "deps: missing Debian packages. Run this once, then try again:"
+	echo "  sudo apt-get install -y$missing"
+	exit 1
+fi

@@ -1,0 +1,25 @@
+/* id.h - object ids with the hosted service's prefixes.
+ *
+ * An id is a prefix ("asst_", "thread_", "msg_", "file-", ...) followed by ID_RANDOM_LEN
+ * base62 characters drawn from getrandom(2). */
+#ifndef ASSISTD_ID_H
+#define ASSISTD_ID_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define ID_RANDOM_LEN 24
+#define ID_MAX 64 /* longest id accepted from a client, including the prefix */
+
+/* Writes prefix + random characters into out (size outlen, NUL-terminated). Returns 0, or
+ * ERR_INTERNAL when out is too small or the system has no randomness. */
+int id_new(const char *prefix, char *out, size_t outlen);
+
+/* Fills out[0..n) with random base62 characters (no NUL). Returns 0 or ERR_INTERNAL. */
+int id_random(char *out, size_t n);
+
+/* True when id starts with prefix and the rest is 1..ID_MAX base62/-/_ characters: the shape
+ * of an id this server hands out. Used to reject ids of the wrong kind early. */
+bool id_valid(const char *id, const char *prefix);
+
+#endif

@@ -1,0 +1,140 @@
+/* http.h - the HTTP server: routing, request access, JSON responses, errors, streams.
+ *
+ * A generic layer over libmicrohttpd (the only code that includes <microhttpd.h>): it knows
+ * routes and handlers, not Assistants. A handler returns 0 after setting a reply, or an error
+ * code from base/err.h, which is rendered as the OpenAI error envelope
+ * {"error":{"message","type","param","code"}} with the code's HTTP status.
+ *
+ * Threads: handlers run on the server's worker threads, straight through. Work that waits
+ * (a long poll, a server-sent event stream) never blocks a thread: the connection is
+ * suspended and resumed by http_waiter_wake / http_stream_wake from any thread. */
+#ifndef ASSISTD_HTTP_H
+#define ASSISTD_HTTP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../base/buf.h"
+#include "../base/err.h"
+
+struct http_server;
+struct http_req;
+
+/* Returned by a handler that called http_defer. */
+#define HTTP_DEFERRED (-1)
+
+typedef int http_handler(struct http_req *req);
+
+struct http_route {
+	const char *method;  /* "GET", "POST", "DELETE" */
+	const char *pattern; /* "/v1/threads/{thread_id}/messages"; {name} matches one segment */
+	http_handler *fn;
+};
+
+struct http_config {
+	const char *host;               /* numeric address to listen on, "127.0.0.1" or "::1" */
+	int port;                       /* 0 picks a free port: see http_port */
+	unsigned threads;               /* worker threads; 0 means 2 */
+	size_t max_body;                /* larger request bodies get 413 */
+	const struct http_route *routes; /* borrowed for the server's lifetime */
+	size_t nroutes;
+	/* Runs after routing and before the handler, for authentication; a non-zero return
+	 * ends the request with that error. May be NULL. */
+	http_handler *before;
+	void *app; /* handed to handlers through http_app */
+};
+
+/* Starts listening. *out is owned: stop with http_stop. Errors: ERR_INTERNAL (the reason,
+ * such as "address in use", is logged). */
+int http_start(const struct http_config *cfg, struct http_server **out) MUST_CHECK;
+/* The port actually bound. */
+int http_port(const struct http_server *srv);
+/* Stops accepting, lets requests in flight finish for up to grace_ms, ends open streams,
+ * and frees the server. NULL is a no-op. */
+void http_stop(struct http_server *srv, int grace_ms);
+
+/* --- The request. All returned strings are borrowed until the request ends. --- */
+void *http_app(const struct http_req *req);
+const char *http_method(const struct http_req *req);
+const char *http_path(const struct http_req *req);
+const char *http_request_id(const struct http_req *req);
+/* A {name} segment of the matched route, URL-decoded; NULL if the route has none. */
+const char *http_param(const struct http_req *req, const char *name);
+/* The first value of a query key (key and value URL-decoded), or NULL when absent. */
+const char *http_query(const struct http_req *req, const char *key);
+/* Every value of a repeated key such as "include[]": stores up to max borrowed pointers in
+ * vals and returns how many values there are in all. */
+size_t http_query_all(const struct http_req *req, const char *key, const char **vals,
+		      size_t max);
+/* Calls fn for every query key (for rejecting unknown ones); stops at fn's first non-zero
+ * return and returns it. */
+int http_query_each(const struct http_req *req, int (*fn)(void *ctx, const char *key), void *ctx);
+/* A request header, matched case-insensitively, or NULL. */
+const char *http_header(const struct http_req *req, const char *name);
+/* The request body (NUL-terminated for convenience); *len 0 when there is none. */
+const char *http_body(const struct http_req *req, size_t *len);
+
+/* Attaches data to the request for later stages (the authenticated project, say). free_fn,
+ * when not NULL, is called on it when the request ends. */
+void http_set_user(struct http_req *req, void *user, void (*free_fn)(void *));
+void *http_user(const struct http_req *req);
+/* Frees p (with free()) when the request ends and returns it: for strings a handler hands
+ * out as borrowed. */
+void *http_keep(struct http_req *req, void *p);
+
+/* --- Replies. A handler makes exactly one, or returns an error. --- */
+/* Sends status with body as application/json. Takes ownership of body (a malloc'd,
+ * NUL-terminated string). Returns 0. */
+int http_reply_json(struct http_req *req, int status, char *body);
+/* Sends len bytes of body (owned, malloc'd) with the given content type. Returns 0. */
+int http_reply_bytes(struct http_req *req, int status, const char *content_type, char *body,
+		     size_t len);
+/* Adds a response header, to the success reply or the error alike (copied). */
+void http_header_add(struct http_req *req, const char *name, const char *value);
+
+/* Records the detail of an error and returns err, so a handler can write
+ * `return http_fail(req, ERR_INVALID, "model", "model is required");`. param may be NULL;
+ * fmt NULL keeps the table's default message. */
+int http_fail(struct http_req *req, int err, const char *param, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+/* Sets the error envelope's "code" (e.g. "invalid_api_key"); copied. */
+void http_fail_code(struct http_req *req, const char *code);
+
+/* --- Waiting without holding a thread. --- */
+struct http_waiter;
+
+/* Parks the request: the handler must return HTTP_DEFERRED right after. It is called again,
+ * from the start, once http_waiter_wake(*w) is called or timeout_ms passes, whichever comes
+ * first; http_reruns(req) then counts how often it ran before. *w is a reference owned by
+ * the caller, valid on any thread until http_waiter_unref. */
+int http_defer(struct http_req *req, int timeout_ms, struct http_waiter **w);
+int http_reruns(const struct http_req *req);
+/* Wakes the parked request (any thread, any number of times, also after it ended). */
+void http_waiter_wake(struct http_waiter *w);
+void http_waiter_unref(struct http_waiter *w);
+
+/* --- Streams (server-sent events). --- */
+struct http_stream;
+
+enum http_pull {
+	HTTP_PULL_MORE, /* bytes were appended to out; call again when they are sent */
+	HTTP_PULL_WAIT, /* nothing ready: suspend until http_stream_wake */
+	HTTP_PULL_END,  /* the stream is complete after what was appended */
+};
+
+/* Called on a worker thread when the connection can take more bytes. */
+typedef enum http_pull http_stream_pull(void *ctx, struct buf *out);
+
+/* Replies with a chunked body produced by pull(ctx, ...). ctx_free(ctx) is called exactly
+ * once, when the connection is done with the stream (sent, closed by the client, or the
+ * server stopping). *handle, when not NULL, receives a reference for the producer side:
+ * wake the stream with it, release it with http_stream_unref. Returns 0. */
+int http_reply_stream(struct http_req *req, int status, const char *content_type,
+		      http_stream_pull *pull, void *ctx, void (*ctx_free)(void *ctx),
+		      struct http_stream **handle);
+/* Tells the stream new data may be ready (any thread; harmless after the stream ended). */
+void http_stream_wake(struct http_stream *s);
+void http_stream_unref(struct http_stream *s);
+
+#endif

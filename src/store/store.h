@@ -1,0 +1,137 @@
+/* store.h - the storage interface: every object the API serves lives behind it.
+ *
+ * The store keeps API objects as JSON documents (the exact body the API returns) plus a few
+ * indexed columns it needs to find, order and guard them. It never interprets the bodies.
+ * Every call is scoped by a project: an object of another project does not exist.
+ * The API layer never writes SQL; sqlite.c (and later postgres.c) implement this header.
+ * All functions are thread-safe: callers on any thread share one struct store. */
+#ifndef ASSISTD_STORE_H
+#define ASSISTD_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../base/err.h"
+
+struct store;
+
+enum store_kind {
+	STORE_ASSISTANT,
+	STORE_THREAD,
+	STORE_MESSAGE, /* parent: thread id */
+	STORE_RUN,     /* parent: thread id */
+	STORE_STEP,    /* parent: run id */
+	STORE_KIND_COUNT
+};
+
+/* One object. All strings are borrowed for the duration of the call. */
+struct store_obj {
+	enum store_kind kind;
+	const char *id;
+	const char *parent;  /* see enum store_kind; NULL for top-level kinds */
+	const char *run_id;  /* messages: the run that wrote it, or NULL */
+	const char *status;  /* runs: the status ("queued", ...); NULL for other kinds */
+	int64_t created_at;  /* Unix seconds */
+	const char *body;    /* the JSON document, NUL-terminated */
+	int64_t version;     /* store_get fills it; 1 for a new object, +1 on every put */
+};
+
+/* Writes are batches of operations applied atomically: all or nothing. */
+enum store_op_type {
+	STORE_PUT,           /* insert, or replace by id (see expect_version) */
+	STORE_DELETE,        /* delete obj.id of obj.kind and everything below it */
+	STORE_EXPECT_EXISTS, /* fail with ERR_NOT_FOUND unless obj.kind/obj.id exists */
+	STORE_EXPECT_IDLE,   /* fail with ERR_CONFLICT if thread obj.id has an active run
+				(status queued, in_progress, requires_action or cancelling) */
+};
+
+struct store_op {
+	enum store_op_type type;
+	struct store_obj obj;
+	/* STORE_PUT only: -1 the id must be new (else ERR_CONFLICT); 0 insert or replace;
+	 * n > 0 replace only if the stored version is n (else ERR_CONFLICT, or ERR_NOT_FOUND
+	 * when the object is gone). */
+	int64_t expect_version;
+};
+
+/* Page request for store_list. after/before are object ids (or NULL); an id that is not in
+ * the listed collection gives ERR_INVALID. Objects are ordered by creation (created_at, then
+ * insertion order): ascending when desc is false. */
+struct store_page {
+	int limit;            /* 1..100 */
+	bool desc;
+	const char *after;    /* return objects after this id in the chosen order */
+	const char *before;   /* return objects before this id in the chosen order */
+	const char *run_id;   /* messages only: keep those with this run_id; NULL for all */
+};
+
+struct store_item {
+	char *id;   /* owned by the list */
+	char *body; /* owned by the list */
+};
+
+struct store_list {
+	struct store_item *items; /* owned; n of them, in page order */
+	size_t n;
+	bool has_more; /* more objects exist past the last item in the same direction */
+};
+
+/* Opens (creating if needed) the store in directory dir and brings its schema up to date.
+ * On success *out is owned by the caller: close with store_close. Errors: ERR_DB with the
+ * reason logged. */
+int store_open(const char *dir, struct store **out) MUST_CHECK;
+/* Closes the store; all calls must have returned. NULL is a no-op. */
+void store_close(struct store *st);
+
+/* Applies ops[0..n) atomically in project. Errors: ERR_NOT_FOUND, ERR_CONFLICT, ERR_DB. */
+int store_write(struct store *st, const char *project, const struct store_op *ops, size_t n)
+	MUST_CHECK;
+/* Convenience for a one-op batch. */
+int store_put(struct store *st, const char *project, const struct store_obj *obj,
+	      int64_t expect_version) MUST_CHECK;
+int store_delete(struct store *st, const char *project, enum store_kind kind, const char *id,
+		 const char *parent) MUST_CHECK;
+
+/* Fetches one object. parent, when not NULL, must match the stored parent (else
+ * ERR_NOT_FOUND). On success *body is an owned string (free with free()) and *version, when
+ * not NULL, is the stored version. Errors: ERR_NOT_FOUND, ERR_DB. */
+int store_get(struct store *st, const char *project, enum store_kind kind, const char *id,
+	      const char *parent, char **body, int64_t *version) MUST_CHECK;
+
+/* Lists objects of kind under parent (NULL for top-level kinds). Fills *out; free it with
+ * store_list_cleanup. Errors: ERR_INVALID (unknown cursor id), ERR_DB. */
+int store_list(struct store *st, const char *project, enum store_kind kind, const char *parent,
+	       const struct store_page *pg, struct store_list *out) MUST_CHECK;
+void store_list_cleanup(struct store_list *l);
+
+/* The ids of runs in any project whose status is one of statuses[0..n), oldest first, for
+ * resuming work after a restart. Fills *out (bodies included); free with store_list_cleanup.
+ * *projects receives an owned array of n owned project names, parallel to out->items (free
+ * each, then the array). */
+int store_runs_by_status(struct store *st, const char *const *statuses, size_t n,
+			 struct store_list *out, char ***projects) MUST_CHECK;
+
+/* API keys. Keys are stored only as SHA-256 hex hashes. */
+struct store_key {
+	char *id;         /* "key_..." */
+	char *project;
+	char *hint;       /* the key's first and last characters, "sk-assistd-Ab...xY" */
+	int64_t created_at;
+	int64_t revoked_at; /* 0 while active */
+};
+
+int store_key_insert(struct store *st, const struct store_key *key, const char *hash_hex)
+	MUST_CHECK;
+/* Finds the active key with this hash. On success *project is owned (free with free()).
+ * Errors: ERR_AUTH when no active key has that hash, ERR_DB. */
+int store_key_project(struct store *st, const char *hash_hex, char **project) MUST_CHECK;
+/* Sets *any to whether at least one active key exists. */
+int store_key_any(struct store *st, bool *any) MUST_CHECK;
+/* Lists all keys, oldest first. *keys is owned: free with store_keys_free. */
+int store_key_list(struct store *st, struct store_key **keys, size_t *n) MUST_CHECK;
+void store_keys_free(struct store_key *keys, size_t n);
+/* Revokes the key with this id. Errors: ERR_NOT_FOUND, ERR_DB. */
+int store_key_revoke(struct store *st, const char *id, int64_t now) MUST_CHECK;
+
+#endif

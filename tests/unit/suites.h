@@ -1,0 +1,13 @@
+/* suites.h - the suite table of every unit test file, for t_main.c. */
+#ifndef ASSISTD_SUITES_H
+#define ASSISTD_SUITES_H
+
+#include "t.h"
+
+extern const struct t_case base_tests[];
+extern const struct t_case json_tests[];
+extern const struct t_case store_tests[];
+extern const struct t_case http_tests[];
+extern const struct t_case api_tests[];
+
+#endif

@@ -1,0 +1,71 @@
+/* t_main.c - runs every unit test suite, each case in its own forked child.
+ *
+ * Usage: unit [substring]   runs the cases whose "suite.name" contains substring. */
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "suites.h"
+#include "t.h"
+
+#define T_TIMEOUT_SECONDS 20
+
+struct t_suite {
+	const char *name;
+	const struct t_case *cases;
+};
+
+static const struct t_suite suites[] = {
+	{ "base", base_tests },
+	{ "json", json_tests },
+	{ "store", store_tests },
+	{ "http", http_tests },
+	{ "api", api_tests },
+};
+
+static int run_case(const struct t_case *c)
+{
+	pid_t pid = fork();
+	int status = 0;
+
+	if (pid < 0)
+		return 1;
+	if (pid == 0) {
+		alarm(T_TIMEOUT_SECONDS);
+		c->fn();
+		exit(0);
+	}
+	waitpid(pid, &status, 0);
+	if (WIFSIGNALED(status)) {
+		fprintf(stderr, "    killed by signal %d%s\n", WTERMSIG(status),
+			WTERMSIG(status) == SIGALRM ? " (timeout)" : "");
+		return 1;
+	}
+	return WEXITSTATUS(status) != 0;
+}
+
+int main(int argc, char **argv)
+{
+	const char *filter = argc > 1 ? argv[1] : NULL;
+	int passed = 0;
+	int failed = 0;
+	char full[256];
+
+	for (size_t s = 0; s < sizeof(suites) / sizeof(suites[0]); s++) {
+		for (const struct t_case *c = suites[s].cases; c->name; c++) {
+			snprintf(full, sizeof(full), "%s.%s", suites[s].name, c->name);
+			if (filter && !strstr(full, filter))
+				continue;
+			if (run_case(c)) {
+				printf("not ok - %s\n", full);
+				failed++;
+			} else {
+				printf("ok - %s\n", full);
+				passed++;
+			}
+			fflush(stdout);
+		}
+	}
+	printf("%d passed, %d failed\n", passed, failed);
+	return failed != 0;
+}
