@@ -21,28 +21,29 @@ LIB_SRC  := $(sort $(wildcard src/base/*.c src/json/*.c src/http/*.c src/store/*
 MAIN_SRC := src/main.c src/cli.c src/config.c
 UNIT_SRC := $(sort $(wildcard tests/unit/*.c))
 
-REL_OBJ  := $(patsubst %.c,build/rel/%.o,$(LIB_SRC) $(MAIN_SRC))
-TST_OBJ  := $(patsubst %.c,build/test/%.o,$(LIB_SRC) $(MAIN_SRC))
-UNIT_OBJ := $(patsubst %.c,build/test/%.o,$(LIB_SRC) $(UNIT_SRC))
+B        ?= build
+REL_OBJ  := $(patsubst %.c,$(B)/rel/%.o,$(LIB_SRC) $(MAIN_SRC))
+TST_OBJ  := $(patsubst %.c,$(B)/test/%.o,$(LIB_SRC) $(MAIN_SRC))
+UNIT_OBJ := $(patsubst %.c,$(B)/test/%.o,$(LIB_SRC) $(UNIT_SRC))
 
-.PHONY: all run test test-build bench deps clean lint
-all: build/assistd
+.PHONY: all run test test-build unit bench deps clean lint
+all: $(B)/assistd
 
-build/assistd: $(REL_OBJ)
+$(B)/assistd: $(REL_OBJ)
 	$(CC) -o $@ $^ $(LDLIBS)
 
-build/rel/%.o: %.c
+$(B)/rel/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -O2 -g -c -o $@ $<
 
-build/test/%.o: %.c
+$(B)/test/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -O1 -g $(SAN) -DASSISTD_TEST -c -o $@ $<
 
-build/test/assistd: $(TST_OBJ)
+$(B)/test/assistd: $(TST_OBJ)
 	$(CC) $(SAN) -o $@ $^ $(LDLIBS)
 
-build/test/unit: $(UNIT_OBJ)
+$(B)/test/unit: $(UNIT_OBJ)
 	$(CC) $(SAN) -o $@ $^ $(LDLIBS)
 
 deps:
@@ -53,7 +54,10 @@ run: deps
 	@mkdir -p data
 	./build/assistd --listen 127.0.0.1:8080 --data ./data
 
-test-build: build/test/assistd build/test/unit
+test-build: $(B)/test/assistd $(B)/test/unit
+
+unit: $(B)/test/unit
+	$(B)/test/unit
 
 test: deps
 	@$(MAKE) --no-print-directory test-build
@@ -69,6 +73,6 @@ lint:
 	@scripts/lint.sh
 
 clean:
-	rm -rf build
+	rm -rf $(B)
 
 -include $(REL_OBJ:.o=.d) $(TST_OBJ:.o=.d) $(UNIT_OBJ:.o=.d)
