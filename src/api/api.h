@@ -1,0 +1,31 @@
+/* api.h - the Assistants API: its route table and the context its handlers share.
+ *
+ * main.c builds one struct api and hands api_routes() to the HTTP server. Each resource has
+ * its own file (assistants.c, threads.c, messages.c, ...) whose handlers follow one recipe:
+ * parse, validate, one call into the store or engine, encode. */
+#ifndef ASSISTD_API_H
+#define ASSISTD_API_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "../http/http.h"
+#include "../store/store.h"
+
+struct engine;
+
+struct api {
+	struct store *st;     /* borrowed for the server's lifetime */
+	struct engine *eng;   /* borrowed; runs are handed to it */
+	int poll_after_ms;    /* value of openai-poll-after-ms on run responses */
+	int poll_hold_ms;     /* how long a poll-helper retrieve may wait for a change */
+	int run_expiry_s;     /* requires_action runs expire after this */
+};
+
+/* The route table (static storage). */
+const struct http_route *api_routes(size_t *n);
+
+/* The http_config.before hook: resolves the API key to a project. */
+int api_auth(struct http_req *req);
+
+#endif

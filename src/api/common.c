@@ -1,0 +1,340 @@
+/* common.c - the pieces every handler shares (see common.h), and the API-key check. */
+#include "common.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../base/alloc.h"
+#include "../base/buf.h"
+#include "../base/id.h"
+#include "../base/sha256.h"
+#include "../store/obj.h"
+
+/* The project of every object when no API key has been created (open mode). */
+static char open_project[] = "default";
+
+struct api *api_ctx(const struct http_req *req)
+{
+	return http_app(req);
+}
+
+const char *api_project(const struct http_req *req)
+{
+	return http_user(req);
+}
+
+/* "sk-assistd-AbCd...": show the first 8 and last 4 characters only. */
+static void key_hint(const char *key, char *out, size_t len)
+{
+	size_t n = strlen(key);
+
+	if (n <= 12)
+		snprintf(out, len, "%.3s***", key);
+	else
+		snprintf(out, len, "%.8s***%s", key, key + n - 4);
+}
+
+static int bad_key(struct http_req *req, const char *key)
+{
+	char hint[32];
+
+	key_hint(key, hint, sizeof(hint));
+	http_fail_code(req, "invalid_api_key");
+	return http_fail(req, ERR_AUTH, NULL,
+			 "Incorrect API key provided: %s. List the server's keys with "
+			 "`assistd keys list`, or create one with `assistd keys create --project NAME`.",
+			 hint);
+}
+
+int api_auth(struct http_req *req)
+{
+	const char *auth = http_header(req, "Authorization");
+	char hash[SHA256_HEX_LEN + 1];
+	char *project = NULL;
+	bool any = false;
+	int err = store_key_any(api_ctx(req)->st, &any);
+
+	if (err)
+		return err;
+	if (!any) {
+		http_set_user(req, open_project, NULL);
+		return 0;
+	}
+	if (!auth || strncmp(auth, "Bearer ", 7) != 0 || !auth[7])
+		return http_fail(req, ERR_AUTH, NULL,
+				 "You didn't provide an API key. Send it in an Authorization "
+				 "header: Authorization: Bearer YOUR_KEY.");
+	sha256_hex(auth + 7, strlen(auth + 7), hash);
+	err = store_key_project(api_ctx(req)->st, hash, &project);
+	if (err == ERR_AUTH)
+		return bad_key(req, auth + 7);
+	if (err)
+		return err;
+	http_set_user(req, project, free);
+	return 0;
+}
+
+int api_schema_fail(struct http_req *req, const struct sc_error *e)
+{
+	return http_fail(req, ERR_INVALID, e->param[0] ? e->param : NULL, "%s", e->message);
+}
+
+static bool blank(const char *body, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		if (!strchr(" \t\r\n", body[i]))
+			return false;
+	}
+	return true;
+}
+
+int api_parse(struct http_req *req, const struct sc_schema *s, bool body_optional, jv **out)
+{
+	size_t len;
+	const char *body = http_body(req, &len);
+	char why[160];
+	struct sc_error e;
+	jv *v;
+
+	*out = NULL;
+	if (blank(body, len)) {
+		if (!body_optional)
+			return http_fail(req, ERR_INVALID, NULL,
+					 "The request needs a JSON body; none was sent.");
+		*out = jv_object();
+		return 0;
+	}
+	v = jv_parse(body, len, why, sizeof(why));
+	if (!v)
+		return http_fail(req, ERR_INVALID, NULL,
+				 "We could not parse the JSON body of your request (%s). The API "
+				 "expects a JSON object; check the request's encoding.", why);
+	if (sc_check(s, v, &e)) {
+		jv_free(v);
+		return api_schema_fail(req, &e);
+	}
+	*out = v;
+	return 0;
+}
+
+static int parse_limit(struct http_req *req, int *limit)
+{
+	const char *s = http_query(req, "limit");
+	char *end;
+	long n;
+
+	*limit = 20;
+	if (!s)
+		return 0;
+	n = strtol(s, &end, 10);
+	if (end == s || *end)
+		return http_fail(req, ERR_INVALID, "limit",
+				 "Invalid 'limit': expected an integer, but got '%.40s' instead.", s);
+	if (n < 1 || n > 100)
+		return http_fail(req, ERR_INVALID, "limit",
+				 "Invalid 'limit': expected an integer from 1 to 100, but got %ld.", n);
+	*limit = (int)n;
+	return 0;
+}
+
+static int parse_cursor(struct http_req *req, const char *name, const char *prefix,
+			const char **out)
+{
+	const char *s = http_query(req, name);
+
+	*out = s && *s ? s : NULL;
+	if (*out && !id_valid(*out, prefix))
+		return http_fail(req, ERR_INVALID, name,
+				 "Invalid '%s': expected an object id starting with '%s', but got "
+				 "'%.80s'.", name, prefix, *out);
+	return 0;
+}
+
+int api_page(struct http_req *req, const char *prefix, struct store_page *pg)
+{
+	const char *order = http_query(req, "order");
+	int err;
+
+	memset(pg, 0, sizeof(*pg));
+	err = parse_limit(req, &pg->limit);
+	if (!err)
+		err = parse_cursor(req, "after", prefix, &pg->after);
+	if (!err)
+		err = parse_cursor(req, "before", prefix, &pg->before);
+	if (err)
+		return err;
+	if (order && strcmp(order, "asc") && strcmp(order, "desc"))
+		return http_fail(req, ERR_INVALID, "order",
+				 "Invalid value: '%.40s'. Supported values are: 'asc' and 'desc'.",
+				 order);
+	pg->desc = !order || strcmp(order, "desc") == 0;
+	return 0;
+}
+
+int api_not_found(struct http_req *req, const char *what, const char *id)
+{
+	return http_fail(req, ERR_NOT_FOUND, NULL, "No %s found with id '%.80s'.", what, id);
+}
+
+int api_path_id(struct http_req *req, const char *name, const char *prefix, const char *what,
+		const char **id)
+{
+	*id = http_param(req, name);
+	if (!*id || !id_valid(*id, prefix))
+		return api_not_found(req, what, *id ? *id : "");
+	return 0;
+}
+
+int api_store_err(struct http_req *req, int err, const char *what, const char *id)
+{
+	if (err == ERR_NOT_FOUND)
+		return api_not_found(req, what, id);
+	return err;
+}
+
+int api_reply_obj(struct http_req *req, jv *obj)
+{
+	char *body = jv_dump(obj);
+
+	jv_free(obj);
+	return http_reply_json(req, 200, body);
+}
+
+int api_reply_body(struct http_req *req, char *body)
+{
+	return http_reply_json(req, 200, body);
+}
+
+/* Ids are base62 with '-' and '_': they need no JSON escaping. */
+static int put_id(struct buf *b, const char *key, const char *id)
+{
+	if (!id)
+		return buf_printf(b, ",\"%s\":null", key);
+	return buf_printf(b, ",\"%s\":\"%s\"", key, id);
+}
+
+int api_reply_list(struct http_req *req, const struct store_list *l)
+{
+	struct buf b;
+	int err;
+
+	buf_init(&b, 0);
+	err = buf_puts(&b, "{\"object\":\"list\",\"data\":[");
+	for (size_t i = 0; !err && i < l->n; i++) {
+		if (i)
+			err = buf_putc(&b, ',');
+		if (!err)
+			err = buf_puts(&b, l->items[i].body);
+	}
+	if (!err)
+		err = buf_putc(&b, ']');
+	if (!err)
+		err = put_id(&b, "first_id", l->n ? l->items[0].id : NULL);
+	if (!err)
+		err = put_id(&b, "last_id", l->n ? l->items[l->n - 1].id : NULL);
+	if (!err)
+		err = buf_printf(&b, ",\"has_more\":%s}", l->has_more ? "true" : "false");
+	if (err) {
+		buf_cleanup(&b);
+		return err;
+	}
+	return http_reply_json(req, 200, buf_release(&b));
+}
+
+int api_list(struct http_req *req, enum store_kind kind, const char *parent, const char *prefix,
+	     const char *run_id)
+{
+	struct store_page pg;
+	struct store_list l = { 0 };
+	int err = api_page(req, prefix, &pg);
+
+	if (err)
+		return err;
+	pg.run_id = run_id;
+	err = store_list(api_ctx(req)->st, api_project(req), kind, parent, &pg, &l);
+	if (err == ERR_INVALID)
+		return http_fail(req, err, pg.after ? "after" : "before",
+				 "Invalid '%s': no object with id '%.80s' in this list.",
+				 pg.after ? "after" : "before", pg.after ? pg.after : pg.before);
+	if (!err)
+		err = api_reply_list(req, &l);
+	store_list_cleanup(&l);
+	return err;
+}
+
+int api_reply_deleted(struct http_req *req, const char *id, const char *object)
+{
+	jv *o = jv_object();
+
+	jv_set_str(o, "id", id);
+	jv_set_str(o, "object", object);
+	jv_set_bool(o, "deleted", true);
+	return api_reply_obj(req, o);
+}
+
+int api_new_id(struct http_req *req, const char *prefix, char *out)
+{
+	int err = id_new(prefix, out, ID_MAX + 1);
+
+	if (err)
+		return http_fail(req, err, NULL, "Could not make a random id; try again.");
+	return 0;
+}
+
+jv *api_metadata(const jv *in)
+{
+	jv *m = jv_get(in, "metadata");
+
+	return jv_is_object(m) ? jv_copy(m) : jv_object();
+}
+
+#define API_MODIFY_TRIES 5
+
+/* One load-edit-store attempt. ERR_CONFLICT means somebody else wrote first. */
+static int modify_once(struct http_req *req, enum store_kind kind, const char *id,
+		       const char *parent, const jv *in, api_apply_fn *apply, char **text)
+{
+	const char *project = api_project(req);
+	struct store *st = api_ctx(req)->st;
+	char *body = NULL;
+	int64_t version = 0;
+	char why[160];
+	jv *obj = NULL;
+	int err = store_get(st, project, kind, id, parent, &body, &version);
+
+	if (err)
+		goto out;
+	obj = jv_parse(body, strlen(body), why, sizeof(why));
+	if (!obj) {
+		err = http_fail(req, ERR_INTERNAL, NULL, "A stored object is unreadable: %s", why);
+		goto out;
+	}
+	err = apply(req, obj, in);
+	if (!err)
+		err = obj_put(st, project, kind, obj, version, text);
+out:
+	free(body);
+	jv_free(obj);
+	return err;
+}
+
+int api_modify(struct http_req *req, enum store_kind kind, const char *id, const char *parent,
+	       const char *what, const jv *in, api_apply_fn *apply)
+{
+	char *text = NULL;
+	int err = ERR_CONFLICT;
+
+	for (int i = 0; i < API_MODIFY_TRIES && err == ERR_CONFLICT; i++)
+		err = modify_once(req, kind, id, parent, in, apply, &text);
+	if (err)
+		return api_store_err(req, err, what, id);
+	return api_reply_body(req, text);
+}
+
+int api_apply_metadata(struct http_req *req, jv *obj, const jv *in)
+{
+	if (jv_get(in, "metadata"))
+		jv_set(obj, "metadata", api_metadata(in));
+	return 0;
+}

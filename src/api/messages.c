@@ -1,0 +1,242 @@
+/* messages.c - messages of a thread: create, retrieve, modify, delete, list.
+ *
+ * A message's content arrives as a string or as parts and is stored in the response shape:
+ * text parts become {type:"text", text:{value, annotations:[]}}, image parts get their
+ * default detail. A thread with an active run takes no new messages. */
+#include "messages.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../base/clock.h"
+#include "../base/id.h"
+#include "../store/obj.h"
+#include "common.h"
+#include "schemas.h"
+
+static bool image_url_ok(const char *url)
+{
+	return strncmp(url, "https://", 8) == 0 || strncmp(url, "http://", 7) == 0 ||
+	       strncmp(url, "data:image/", 11) == 0;
+}
+
+int message_check(struct http_req *req, const jv *in, const char *param)
+{
+	jv *content = jv_get(in, "content");
+	char path[160];
+
+	for (size_t i = 0; jv_is_array(content) && i < jv_size(content); i++) {
+		const char *url = jv_get_str(jv_get(jv_at(content, i), "image_url"), "url");
+
+		snprintf(path, sizeof(path), "%s%scontent[%zu].image_url.url", param,
+			 *param ? "." : "", i);
+		if (url && !image_url_ok(url))
+			return http_fail(req, ERR_INVALID, path,
+					 "Invalid '%s': expected an http(s) URL or a data:image/ URL "
+					 "of a jpeg, png, gif or webp image.", path);
+	}
+	return 0;
+}
+
+static jv *text_part(const char *value)
+{
+	jv *part = jv_object();
+	jv *text = jv_object();
+
+	jv_set_str(text, "value", value);
+	jv_set(text, "annotations", jv_array());
+	jv_set_str(part, "type", "text");
+	jv_set(part, "text", text);
+	return part;
+}
+
+/* An image part with its "detail" defaulted to "auto". */
+static jv *image_part(const jv *in, const char *type)
+{
+	jv *part = jv_copy(in);
+	jv *inner = jv_get(part, type);
+
+	if (!jv_get(inner, "detail"))
+		jv_set_str(inner, "detail", "auto");
+	return part;
+}
+
+static jv *content_out(const jv *content)
+{
+	jv *out = jv_array();
+
+	if (jv_is_string(content)) {
+		jv_push(out, text_part(jv_str(content)));
+		return out;
+	}
+	for (size_t i = 0; i < jv_size(content); i++) {
+		const jv *part = jv_at(content, i);
+		const char *type = jv_get_str(part, "type");
+
+		if (strcmp(type, "text") == 0)
+			jv_push(out, text_part(jv_get_str(part, "text")));
+		else
+			jv_push(out, image_part(part, type));
+	}
+	return out;
+}
+
+jv *message_new(const char *id, const char *thread_id, const jv *in, int64_t created_at)
+{
+	jv *m = jv_object();
+	jv *attachments = jv_get(in, "attachments");
+
+	jv_set_str(m, "id", id);
+	jv_set_str(m, "object", "thread.message");
+	jv_set_int(m, "created_at", created_at);
+	jv_set_null(m, "assistant_id");
+	jv_set_str(m, "thread_id", thread_id);
+	jv_set_null(m, "run_id");
+	jv_set_str(m, "role", jv_get_str(in, "role"));
+	jv_set(m, "content", content_out(jv_get(in, "content")));
+	jv_set(m, "attachments", jv_is_array(attachments) ? jv_copy(attachments) : jv_array());
+	jv_set(m, "metadata", api_metadata(in));
+	jv_set_str(m, "status", "completed");
+	jv_set_null(m, "incomplete_details");
+	jv_set_int(m, "completed_at", created_at);
+	jv_set_null(m, "incomplete_at");
+	return m;
+}
+
+static int thread_busy(struct http_req *req, const char *thread_id)
+{
+	http_header_add(req, "x-should-retry", "false");
+	return http_fail(req, ERR_INVALID, NULL,
+			 "Can't add messages to %s while a run is active on it. Wait for the run "
+			 "to finish, or cancel it.", thread_id);
+}
+
+static int insert(struct http_req *req, const char *thread_id, const jv *m, char *text)
+{
+	struct store_op ops[3];
+
+	memset(ops, 0, sizeof(ops));
+	ops[0].type = STORE_EXPECT_EXISTS;
+	ops[0].obj.kind = STORE_THREAD;
+	ops[0].obj.id = thread_id;
+	ops[1].type = STORE_EXPECT_IDLE;
+	ops[1].obj.kind = STORE_THREAD;
+	ops[1].obj.id = thread_id;
+	ops[2].type = STORE_PUT;
+	ops[2].expect_version = -1;
+	obj_columns(STORE_MESSAGE, m, text, &ops[2].obj);
+	return store_write(api_ctx(req)->st, api_project(req), ops, 3);
+}
+
+int messages_create(struct http_req *req)
+{
+	const char *thread_id;
+	char id[ID_MAX + 1];
+	char *text = NULL;
+	jv *in = NULL;
+	jv *m = NULL;
+	int err = api_path_id(req, "thread_id", THREAD_PREFIX, "thread", &thread_id);
+
+	if (!err)
+		err = api_parse(req, &sc_create_message, false, &in);
+	if (!err)
+		err = message_check(req, in, "");
+	if (!err)
+		err = api_new_id(req, MSG_PREFIX, id);
+	if (err)
+		goto out;
+	m = message_new(id, thread_id, in, clock_unix());
+	text = jv_dump(m);
+	err = insert(req, thread_id, m, text);
+	if (err == ERR_CONFLICT) {
+		err = thread_busy(req, thread_id);
+	} else if (err) {
+		err = api_store_err(req, err, "thread", thread_id);
+	} else {
+		err = api_reply_body(req, text); /* the reply owns text now */
+		text = NULL;
+	}
+out:
+	free(text);
+	jv_free(in);
+	jv_free(m);
+	return err;
+}
+
+/* The thread and message ids of a /messages/{message_id} path (borrowed). */
+static int path_ids(struct http_req *req, const char **thread_id, const char **id)
+{
+	int err = api_path_id(req, "thread_id", THREAD_PREFIX, "thread", thread_id);
+
+	if (!err)
+		err = api_path_id(req, "message_id", MSG_PREFIX, "message", id);
+	return err;
+}
+
+int messages_get(struct http_req *req)
+{
+	const char *thread_id;
+	const char *id;
+	char *body = NULL;
+	int err = path_ids(req, &thread_id, &id);
+
+	if (err)
+		return err;
+	err = store_get(api_ctx(req)->st, api_project(req), STORE_MESSAGE, id, thread_id, &body,
+			NULL);
+	if (err)
+		return api_store_err(req, err, "message", id);
+	return api_reply_body(req, body);
+}
+
+int messages_modify(struct http_req *req)
+{
+	const char *thread_id;
+	const char *id;
+	jv *in = NULL;
+	int err = path_ids(req, &thread_id, &id);
+
+	if (!err)
+		err = api_parse(req, &sc_modify_metadata, false, &in);
+	if (!err)
+		err = api_modify(req, STORE_MESSAGE, id, thread_id, "message", in,
+				 api_apply_metadata);
+	jv_free(in);
+	return err;
+}
+
+int messages_delete(struct http_req *req)
+{
+	const char *thread_id;
+	const char *id;
+	int err = path_ids(req, &thread_id, &id);
+
+	if (err)
+		return err;
+	err = store_delete(api_ctx(req)->st, api_project(req), STORE_MESSAGE, id, thread_id);
+	if (err)
+		return api_store_err(req, err, "message", id);
+	return api_reply_deleted(req, id, "thread.message.deleted");
+}
+
+int messages_list(struct http_req *req)
+{
+	const char *thread_id;
+	const char *run_id = http_query(req, "run_id");
+	char *body = NULL;
+	int err = api_path_id(req, "thread_id", THREAD_PREFIX, "thread", &thread_id);
+
+	if (err)
+		return err;
+	if (run_id && !id_valid(run_id, "run_"))
+		return http_fail(req, ERR_INVALID, "run_id",
+				 "Invalid 'run_id': expected an id starting with 'run_'.");
+	/* An unknown thread is a 404, not an empty list. */
+	err = store_get(api_ctx(req)->st, api_project(req), STORE_THREAD, thread_id, NULL, &body,
+			NULL);
+	free(body);
+	if (err)
+		return api_store_err(req, err, "thread", thread_id);
+	return api_list(req, STORE_MESSAGE, thread_id, MSG_PREFIX, run_id);
+}

@@ -1,0 +1,21 @@
+/* schemas.h - the request-body schemas of the API, as tables for sc_check (schema.h).
+ *
+ * One exported schema per request body of the spec; the pieces they share (metadata, tools,
+ * tool_resources, response_format, message content) are defined once in schemas.c. */
+#ifndef ASSISTD_SCHEMAS_H
+#define ASSISTD_SCHEMAS_H
+
+#include "schema.h"
+
+#define API_METADATA_MAX_PAIRS 16
+#define API_METADATA_MAX_KEY 64
+#define API_METADATA_MAX_VALUE 512
+
+extern const struct sc_schema sc_create_assistant;
+extern const struct sc_schema sc_modify_assistant;
+extern const struct sc_schema sc_create_thread;
+extern const struct sc_schema sc_modify_thread;
+extern const struct sc_schema sc_create_message;
+extern const struct sc_schema sc_modify_metadata; /* ModifyMessageRequest, ModifyRunRequest */
+
+#endif

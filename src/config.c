@@ -1,0 +1,267 @@
+/* config.c - settings from defaults, environment and flags (see config.h).
+ *
+ * The options are one table: flag, environment variable, help text and a setter. Adding a
+ * setting means adding a row and a field. */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/err.h"
+
+struct option {
+	const char *flag;
+	const char *env;
+	const char *meta;
+	const char *help;
+	int (*set)(struct config *cfg, const char *value);
+};
+
+static int copy(char *dst, size_t len, const char *value)
+{
+	if (strlen(value) >= len)
+		return ERR_INVALID;
+	memcpy(dst, value, strlen(value) + 1);
+	return 0;
+}
+
+static int parse_long(const char *value, long min, long max, long *out)
+{
+	char *end;
+	long n;
+
+	errno = 0;
+	n = strtol(value, &end, 10);
+	if (errno || end == value || *end || n < min || n > max)
+		return ERR_INVALID;
+	*out = n;
+	return 0;
+}
+
+/* "127.0.0.1:8080", "[::1]:8080" or "localhost:8080". */
+static int set_listen(struct config *cfg, const char *value)
+{
+	const char *colon = strrchr(value, ':');
+	const char *host = value;
+	size_t hlen;
+	long port;
+
+	if (!colon || parse_long(colon + 1, 0, 65535, &port))
+		return ERR_INVALID;
+	hlen = (size_t)(colon - value);
+	if (hlen >= 2 && host[0] == '[' && host[hlen - 1] == ']') {
+		host++;
+		hlen -= 2;
+	}
+	if (hlen == 0 || hlen >= sizeof(cfg->host))
+		return ERR_INVALID;
+	if (hlen == 9 && strncmp(host, "localhost", 9) == 0)
+		host = "127.0.0.1"; /* same length, so hlen still fits */
+	memcpy(cfg->host, host, hlen);
+	cfg->host[hlen] = '\0';
+	cfg->port = (int)port;
+	return 0;
+}
+
+static int set_data(struct config *cfg, const char *value)
+{
+	return copy(cfg->data_dir, sizeof(cfg->data_dir), value);
+}
+
+static int set_log_level(struct config *cfg, const char *value)
+{
+	return log_parse_level(value, &cfg->log_level);
+}
+
+static int set_max_body(struct config *cfg, const char *value)
+{
+	long n;
+	int err = parse_long(value, 1024, 1L << 30, &n);
+
+	if (!err)
+		cfg->max_body = (size_t)n;
+	return err;
+}
+
+static int set_threads(struct config *cfg, const char *value)
+{
+	long n;
+	int err = parse_long(value, 1, 256, &n);
+
+	if (!err)
+		cfg->threads = (unsigned)n;
+	return err;
+}
+
+static int set_upstream_url(struct config *cfg, const char *value)
+{
+	return copy(cfg->upstream_url, sizeof(cfg->upstream_url), value);
+}
+
+static int set_upstream_key(struct config *cfg, const char *value)
+{
+	return copy(cfg->upstream_key, sizeof(cfg->upstream_key), value);
+}
+
+static int set_aliases(struct config *cfg, const char *value)
+{
+	return copy(cfg->model_aliases, sizeof(cfg->model_aliases), value);
+}
+
+static int set_int(int *field, const char *value, long min, long max)
+{
+	long n;
+	int err = parse_long(value, min, max, &n);
+
+	if (!err)
+		*field = (int)n;
+	return err;
+}
+
+static int set_run_expiry(struct config *cfg, const char *value)
+{
+	return set_int(&cfg->run_expiry_s, value, 1, 86400);
+}
+
+static int set_poll_after(struct config *cfg, const char *value)
+{
+	return set_int(&cfg->poll_after_ms, value, 1, 60000);
+}
+
+static int set_poll_hold(struct config *cfg, const char *value)
+{
+	return set_int(&cfg->poll_hold_ms, value, 0, 60000);
+}
+
+static int set_demo_delay(struct config *cfg, const char *value)
+{
+	return set_int(&cfg->demo_delay_ms, value, 0, 10000);
+}
+
+static const struct option options[] = {
+	{ "--listen", "ASSISTD_LISTEN", "HOST:PORT",
+	  "address to serve on (default 127.0.0.1:8080)", set_listen },
+	{ "--data", "ASSISTD_DATA", "DIR", "directory for the database (default ./data)",
+	  set_data },
+	{ "--log-level", "ASSISTD_LOG_LEVEL", "LEVEL", "debug, info, warn or error (default info)",
+	  set_log_level },
+	{ "--max-body", "ASSISTD_MAX_BODY", "BYTES",
+	  "largest request body accepted (default 4194304)", set_max_body },
+	{ "--threads", "ASSISTD_THREADS", "N", "HTTP worker threads (default 2)", set_threads },
+	{ "--upstream-url", "ASSISTD_UPSTREAM_URL", "URL",
+	  "OpenAI-compatible base URL ending in /v1; unset uses the built-in demo model",
+	  set_upstream_url },
+	{ "--upstream-key", "ASSISTD_UPSTREAM_KEY", "KEY", "bearer token for the upstream",
+	  set_upstream_key },
+	{ "--model-aliases", "ASSISTD_MODEL_ALIASES", "A=B,...",
+	  "serve model A with upstream model B, e.g. gpt-4o=llama3.1:8b", set_aliases },
+	{ "--run-expiry", "ASSISTD_RUN_EXPIRY", "SECONDS",
+	  "a run waiting for tool outputs expires after this (default 600)", set_run_expiry },
+	{ "--poll-after-ms", "ASSISTD_POLL_AFTER_MS", "MS",
+	  "openai-poll-after-ms sent with runs (default 500)", set_poll_after },
+	{ "--poll-hold-ms", "ASSISTD_POLL_HOLD_MS", "MS",
+	  "how long an SDK poll waits for a run to change (default 5000)", set_poll_hold },
+	{ "--demo-delay-ms", "ASSISTD_DEMO_DELAY_MS", "MS",
+	  "the demo model's pause between streamed words (default 20)", set_demo_delay },
+};
+
+#define NOPTIONS (sizeof(options) / sizeof(options[0]))
+
+static void defaults(struct config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	strcpy(cfg->host, "127.0.0.1");
+	cfg->port = 8080;
+	strcpy(cfg->data_dir, "./data");
+	cfg->log_level = LOG_INFO;
+	cfg->max_body = 4 * 1024 * 1024;
+	cfg->threads = 2;
+	cfg->run_expiry_s = 600;
+	cfg->poll_after_ms = 500;
+	cfg->poll_hold_ms = 5000;
+	cfg->demo_delay_ms = 20;
+}
+
+static int apply(struct config *cfg, const struct option *o, const char *value, const char *from)
+{
+	if (o->set(cfg, value) == 0)
+		return 0;
+	fprintf(stderr, "assistd: invalid value '%s' for %s (%s): expected %s\n", value, from,
+		o->help, o->meta);
+	return ERR_INVALID;
+}
+
+static const struct option *find(const char *flag)
+{
+	for (size_t i = 0; i < NOPTIONS; i++) {
+		if (strcmp(options[i].flag, flag) == 0)
+			return &options[i];
+	}
+	return NULL;
+}
+
+static int load_env(struct config *cfg)
+{
+	for (size_t i = 0; i < NOPTIONS; i++) {
+		const char *value = getenv(options[i].env);
+
+		if (value && *value && apply(cfg, &options[i], value, options[i].env))
+			return ERR_INVALID;
+	}
+	return 0;
+}
+
+int config_load(struct config *cfg, int argc, char **argv, int first)
+{
+	defaults(cfg);
+	if (load_env(cfg))
+		return ERR_INVALID;
+	for (int i = first; i < argc; i++) {
+		const char *arg = argv[i];
+		const char *eq = strchr(arg, '=');
+		char flag[64];
+		const struct option *o;
+
+		snprintf(flag, sizeof(flag), "%.*s", eq ? (int)(eq - arg) : (int)strlen(arg), arg);
+		o = find(flag);
+		if (!o) {
+			fprintf(stderr, "assistd: unknown option '%s' (see assistd --help)\n", arg);
+			return ERR_INVALID;
+		}
+		if (!eq && i + 1 >= argc) {
+			fprintf(stderr, "assistd: %s needs a value: %s\n", flag, o->meta);
+			return ERR_INVALID;
+		}
+		if (apply(cfg, o, eq ? eq + 1 : argv[++i], flag))
+			return ERR_INVALID;
+	}
+	return 0;
+}
+
+void config_usage(FILE *out)
+{
+	fprintf(out,
+		"usage: assistd [serve] [options]      run the server\n"
+		"       assistd keys create --project NAME [--data DIR]\n"
+		"       assistd keys list [--data DIR]\n"
+		"       assistd keys revoke KEY_ID [--data DIR]\n"
+		"\n"
+		"options (each also read from its environment variable; the flag wins):\n");
+	for (size_t i = 0; i < NOPTIONS; i++)
+		fprintf(out, "  %-16s %-10s %-22s %s\n", options[i].flag, options[i].meta,
+			options[i].env, options[i].help);
+}
+
+bool config_is_loopback(const struct config *cfg)
+{
+	struct in_addr v4;
+	struct in6_addr v6;
+
+	if (inet_pton(AF_INET, cfg->host, &v4) == 1)
+		return (ntohl(v4.s_addr) >> 24) == 127;
+	if (inet_pton(AF_INET6, cfg->host, &v6) == 1)
+		return IN6_IS_ADDR_LOOPBACK(&v6);
+	return false;
+}

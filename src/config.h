@@ -1,0 +1,37 @@
+/* config.h - the server's settings, from flags and environment alike.
+ *
+ * Every setting has a flag and an environment variable (the flag wins). The struct is filled
+ * once at start-up and read-only afterwards. config_usage prints the --help text. */
+#ifndef ASSISTD_CONFIG_H
+#define ASSISTD_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "base/log.h"
+
+struct config {
+	char host[64];         /* numeric listen address */
+	int port;
+	char data_dir[1024];
+	enum log_level log_level;
+	size_t max_body;       /* bytes */
+	unsigned threads;      /* HTTP worker threads */
+	char upstream_url[1024]; /* "" selects the built-in demo model */
+	char upstream_key[1024];
+	char model_aliases[1024];
+	int run_expiry_s;      /* a run waiting in requires_action expires after this */
+	int poll_after_ms;     /* openai-poll-after-ms on run responses */
+	int poll_hold_ms;      /* how long a poll-helper retrieve waits for a change */
+	int demo_delay_ms;     /* the demo model's pause between words */
+};
+
+/* Fills cfg from defaults, then the environment, then argv[first..argc). Unknown flags and bad
+ * values are reported on stderr. Returns 0, or ERR_INVALID. */
+int config_load(struct config *cfg, int argc, char **argv, int first);
+void config_usage(FILE *out);
+/* True when the listen host is a loopback address (127.0.0.0/8 or ::1). */
+bool config_is_loopback(const struct config *cfg);
+
+#endif

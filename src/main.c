@@ -1,0 +1,111 @@
+/* main.c - assistd: configuration, store, engine, HTTP server, then wait for a signal.
+ *
+ * Start-up refuses to serve without API keys on anything but a loopback address. SIGINT and
+ * SIGTERM stop the server gracefully: requests in flight finish and the store closes. */
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "api/api.h"
+#include "base/err.h"
+#include "base/log.h"
+#include "cli.h"
+#include "config.h"
+#include "http/http.h"
+#include "store/store.h"
+
+#define SHUTDOWN_GRACE_MS 10000
+
+/* Signals are taken by sigwait in main, so no other thread is interrupted by them. */
+static void block_signals(sigset_t *set)
+{
+	sigemptyset(set);
+	sigaddset(set, SIGINT);
+	sigaddset(set, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+/* With no key the server is open; that is only allowed on loopback. */
+static int check_access(const struct config *cfg, struct store *st)
+{
+	bool any = false;
+
+	if (store_key_any(st, &any))
+		return ERR_DB;
+	if (any)
+		return 0;
+	if (!config_is_loopback(cfg)) {
+		log_error("no API key exists, and %s is not a loopback address: refusing to serve "
+			  "an open API. Create a key with `assistd keys create --project NAME "
+			  "--data %s`, or listen on 127.0.0.1.", cfg->host, cfg->data_dir);
+		return ERR_PERMISSION;
+	}
+	log_warn("no API key exists: the API is open to anyone who can reach %s (all objects "
+		 "go to project 'default'). Create one with `assistd keys create --project NAME`.",
+		 cfg->host);
+	return 0;
+}
+
+static void log_listening(const struct config *cfg, int port)
+{
+	bool v6 = strchr(cfg->host, ':') != NULL;
+
+	log_info("listening on http://%s%s%s:%d (data in %s)", v6 ? "[" : "", cfg->host,
+		 v6 ? "]" : "", port, cfg->data_dir);
+}
+
+static int serve(const struct config *cfg)
+{
+	struct store *st = NULL;
+	struct http_server *srv = NULL;
+	struct api api = { .poll_after_ms = cfg->poll_after_ms, .poll_hold_ms = cfg->poll_hold_ms,
+			   .run_expiry_s = cfg->run_expiry_s };
+	struct http_config hc = { .host = cfg->host, .port = cfg->port, .threads = cfg->threads,
+				  .max_body = cfg->max_body, .before = api_auth, .app = &api };
+	sigset_t set;
+	int sig = 0;
+	int err;
+
+	block_signals(&set);
+	err = store_open(cfg->data_dir, &st);
+	if (!err)
+		err = check_access(cfg, st);
+	if (err)
+		goto out;
+	api.st = st;
+	hc.routes = api_routes(&hc.nroutes);
+	err = http_start(&hc, &srv);
+	if (err)
+		goto out;
+	log_listening(cfg, http_port(srv));
+	sigwait(&set, &sig);
+	log_info("received %s: finishing requests in flight, then stopping",
+		 sig == SIGINT ? "SIGINT" : "SIGTERM");
+	http_stop(srv, SHUTDOWN_GRACE_MS);
+out:
+	store_close(st);
+	if (!err)
+		log_info("stopped cleanly");
+	return err ? 1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct config cfg;
+	int first = 1;
+
+	if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+		config_usage(stdout);
+		return 0;
+	}
+	if (argc > 1 && strcmp(argv[1], "keys") == 0)
+		return cli_keys(argc, argv);
+	if (argc > 1 && strcmp(argv[1], "serve") == 0)
+		first = 2;
+	if (config_load(&cfg, argc, argv, first))
+		return 2;
+	log_set_level(cfg.log_level);
+	return serve(&cfg);
+}
