@@ -8,6 +8,7 @@
 
 /* --- Scalars --- */
 static const struct sc_schema str = { .type = SC_STRING };
+static const struct sc_schema boolean = { .type = SC_BOOL };
 static const struct sc_schema boolean_null = { .type = SC_BOOL, .nullable = true };
 static const struct sc_schema any_object = { .type = SC_OBJECT, .open = true };
 static const struct sc_schema name_str = { .type = SC_STRING, .nullable = true, .max_len = 256 };
@@ -336,3 +337,108 @@ static const struct sc_field modify_thread_fields[] = {
 	{ NULL, NULL, false },
 };
 const struct sc_schema sc_modify_thread = { .type = SC_OBJECT, .fields = modify_thread_fields };
+
+/* --- CreateRunRequest / CreateThreadAndRunRequest / SubmitToolOutputsRunRequest --- */
+static const struct sc_schema model_null = {
+	.type = SC_STRING, .nullable = true, .min_len = 1, .max_len = 256 };
+static const struct sc_schema run_tools = {
+	.type = SC_ARRAY, .nullable = true, .items = &tool, .max_items = 20 };
+static const struct sc_schema token_limit = {
+	.type = SC_INT, .nullable = true, .has_min = true, .min = 256 };
+static const struct sc_schema run_messages = {
+	.type = SC_ARRAY, .nullable = true, .items = &sc_create_message, .max_items = 100 };
+
+static const char *const truncation_values[] = { "auto", "last_messages", NULL };
+static const struct sc_schema truncation_type = { .type = SC_ENUM, .values = truncation_values };
+static const struct sc_schema last_messages = {
+	.type = SC_INT, .nullable = true, .has_min = true, .min = 1 };
+static const struct sc_field truncation_fields[] = {
+	{ "type", &truncation_type, true },
+	{ "last_messages", &last_messages, false },
+	{ NULL, NULL, false },
+};
+static const struct sc_schema truncation = {
+	.type = SC_OBJECT, .nullable = true, .fields = truncation_fields };
+
+static const char *const choice_values[] = { "none", "auto", "required", NULL };
+static const struct sc_schema choice_mode = { .type = SC_ENUM, .values = choice_values };
+static const char *const choice_type_values[] = {
+	"function", "code_interpreter", "file_search", NULL };
+static const struct sc_schema choice_type = { .type = SC_ENUM, .values = choice_type_values };
+static const struct sc_field choice_function_fields[] = {
+	{ "name", &function_name, true },
+	{ NULL, NULL, false },
+};
+static const struct sc_schema choice_function = {
+	.type = SC_OBJECT, .fields = choice_function_fields };
+static const struct sc_field named_choice_fields[] = {
+	{ "type", &choice_type, true },
+	{ "function", &choice_function, false },
+	{ NULL, NULL, false },
+};
+static const struct sc_schema named_choice = { .type = SC_OBJECT, .fields = named_choice_fields };
+static const struct sc_schema *const choice_alts[] = { &choice_mode, &named_choice, NULL };
+static const struct sc_schema tool_choice = {
+	.type = SC_ANYOF, .nullable = true, .alts = choice_alts };
+
+static const struct sc_field create_run_fields[] = {
+	{ "assistant_id", &str, true },
+	{ "model", &model_null, false },
+	{ "reasoning_effort", &reasoning_effort, false },
+	{ "instructions", &instructions_str, false },
+	{ "additional_instructions", &instructions_str, false },
+	{ "additional_messages", &run_messages, false },
+	{ "tools", &run_tools, false },
+	{ "metadata", &metadata, false },
+	{ "temperature", &temperature, false },
+	{ "top_p", &top_p, false },
+	{ "stream", &boolean_null, false },
+	{ "max_prompt_tokens", &token_limit, false },
+	{ "max_completion_tokens", &token_limit, false },
+	{ "truncation_strategy", &truncation, false },
+	{ "tool_choice", &tool_choice, false },
+	{ "parallel_tool_calls", &boolean, false },
+	{ "response_format", &response_format, false },
+	{ NULL, NULL, false },
+};
+const struct sc_schema sc_create_run = { .type = SC_OBJECT, .fields = create_run_fields };
+
+static const struct sc_schema run_thread = {
+	.type = SC_OBJECT, .fields = create_thread_fields };
+static const struct sc_field create_thread_and_run_fields[] = {
+	{ "assistant_id", &str, true },
+	{ "thread", &run_thread, false },
+	{ "model", &model_null, false },
+	{ "instructions", &instructions_str, false },
+	{ "tools", &run_tools, false },
+	{ "tool_resources", &tool_resources_modify, false },
+	{ "metadata", &metadata, false },
+	{ "temperature", &temperature, false },
+	{ "top_p", &top_p, false },
+	{ "stream", &boolean_null, false },
+	{ "max_prompt_tokens", &token_limit, false },
+	{ "max_completion_tokens", &token_limit, false },
+	{ "truncation_strategy", &truncation, false },
+	{ "tool_choice", &tool_choice, false },
+	{ "parallel_tool_calls", &boolean, false },
+	{ "response_format", &response_format, false },
+	{ NULL, NULL, false },
+};
+const struct sc_schema sc_create_thread_and_run = {
+	.type = SC_OBJECT, .fields = create_thread_and_run_fields };
+
+static const struct sc_schema output_str = { .type = SC_STRING, .max_len = 512 * 1024 };
+static const struct sc_field tool_output_fields[] = {
+	{ "tool_call_id", &str, false },
+	{ "output", &output_str, false },
+	{ NULL, NULL, false },
+};
+static const struct sc_schema tool_output = { .type = SC_OBJECT, .fields = tool_output_fields };
+static const struct sc_schema tool_outputs = {
+	.type = SC_ARRAY, .items = &tool_output, .max_items = 128 };
+static const struct sc_field submit_fields[] = {
+	{ "tool_outputs", &tool_outputs, true },
+	{ "stream", &boolean_null, false },
+	{ NULL, NULL, false },
+};
+const struct sc_schema sc_submit_tool_outputs = { .type = SC_OBJECT, .fields = submit_fields };

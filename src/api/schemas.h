@@ -17,5 +17,8 @@ extern const struct sc_schema sc_create_thread;
 extern const struct sc_schema sc_modify_thread;
 extern const struct sc_schema sc_create_message;
 extern const struct sc_schema sc_modify_metadata; /* ModifyMessageRequest, ModifyRunRequest */
+extern const struct sc_schema sc_create_run;
+extern const struct sc_schema sc_create_thread_and_run;
+extern const struct sc_schema sc_submit_tool_outputs;
 
 #endif

@@ -1,0 +1,78 @@
+/* engine.h - the run engine: executes runs asynchronously, one thread for all of them.
+ *
+ * The API layer writes a new run to the store (status "queued") and hands its id to
+ * engine_submit. The engine thread then drives every active run as a state machine: build
+ * the prompt from the store, call the model provider (streaming), create run steps and
+ * messages, call for tool outputs, finish. Every transition is written to the store before it
+ * is announced, so a retrieve never sees a state the store does not hold; streamed events go
+ * to the run's events channel (events.h). A run waiting for tool outputs holds no resources
+ * but a timer.
+ *
+ * Threads: engine_* functions may be called from any thread. The ones that change a run
+ * (cancel, submit_tool_outputs) are carried out on the engine thread; the caller waits for
+ * the answer, which takes microseconds, never a model call. */
+#ifndef ASSISTD_ENGINE_H
+#define ASSISTD_ENGINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "../base/err.h"
+#include "../json/json.h"
+#include "../providers/provider.h"
+#include "../store/store.h"
+#include "events.h"
+
+struct engine;
+
+struct engine_config {
+	struct store *st;        /* borrowed for the engine's lifetime */
+	struct prov_config prov; /* model backend settings */
+	int run_expiry_s;        /* requires_action runs expire after this many seconds */
+};
+
+/* Starts the engine thread and resumes runs a previous process left unfinished (queued or
+ * in_progress runs are restarted from their last completed step; cancelling ones end
+ * cancelled; requires_action ones get their expiry timers). *out is owned: engine_stop.
+ * Errors: ERR_INTERNAL, ERR_DB. */
+int engine_start(const struct engine_config *cfg, struct engine **out) MUST_CHECK;
+/* Stops the thread. Runs in flight stay in the store as they are and are resumed at the next
+ * start. Open event channels are closed. NULL is a no-op. */
+void engine_stop(struct engine *e);
+/* True when the engine uses the built-in demo model. */
+bool engine_is_demo(const struct engine *e);
+
+/* Starts a run that is stored with status "queued". run_json is the stored run (its text),
+ * thread_json, when not NULL, the thread just created with it (for create-thread-and-run).
+ * Returns the run's events channel, already holding thread.created (if thread_json),
+ * thread.run.created and thread.run.queued; the caller owns that reference (events_unref).
+ * Never fails: a run the engine cannot start ends "failed" with a last_error. */
+struct events *engine_submit(struct engine *e, const char *project, const char *run_json,
+			     const char *thread_json);
+
+/* Cancels a run: queued or requires_action runs end "cancelled" at once; in_progress runs
+ * become "cancelling" and end "cancelled" once the model call has stopped (within
+ * milliseconds). On success *run_json is the run as it now stands (owned). Errors:
+ * ERR_NOT_FOUND; ERR_INVALID when the run is already finished (the message says so, in
+ * *why, owned). */
+int engine_cancel(struct engine *e, const char *project, const char *thread_id,
+		  const char *run_id, char **run_json, char **why) MUST_CHECK;
+
+/* Hands tool outputs to a run in requires_action. outputs is the validated tool_outputs
+ * array [{tool_call_id, output}]. Every pending tool call must get exactly one output.
+ * On success *run_json is the run (now "queued", owned) and *ch, when ch is not NULL, a
+ * new events channel for the rest of the run (starting with thread.run.step.completed for
+ * the tool-calls step), owned by the caller. Errors: ERR_NOT_FOUND; ERR_INVALID with *why
+ * (owned) and *param (static) naming the problem. */
+int engine_submit_outputs(struct engine *e, const char *project, const char *thread_id,
+			  const char *run_id, const jv *outputs, char **run_json,
+			  struct events **ch, char **why, const char **param) MUST_CHECK;
+
+/* Calls w->wake once when the run's status next changes (or at once if the run is not
+ * active in this engine). Used to hold a polling retrieve until something happens. Returns a
+ * registration to pass to engine_unwatch when the caller no longer cares; w->ctx must stay
+ * valid until then. */
+void *engine_watch(struct engine *e, const char *run_id, const struct events_waker *w);
+void engine_unwatch(struct engine *e, void *registration);
+
+#endif
