@@ -12,6 +12,7 @@
 #include "base/log.h"
 #include "cli.h"
 #include "config.h"
+#include "engine/engine.h"
 #include "http/http.h"
 #include "store/store.h"
 
@@ -56,9 +57,33 @@ static void log_listening(const struct config *cfg, int port)
 		 v6 ? "]" : "", port, cfg->data_dir);
 }
 
+static void log_model(const struct config *cfg)
+{
+	if (!cfg->upstream_url[0])
+		log_info("no upstream model configured (ASSISTD_UPSTREAM_URL): runs use the "
+			 "built-in demo model, which echoes and calls tools on request (see README)");
+	else
+		log_info("runs use the model server at %s", cfg->upstream_url);
+}
+
+static int start_engine(const struct config *cfg, struct store *st, struct engine **eng)
+{
+	struct engine_config ec = {
+		.st = st,
+		.prov = { .upstream_url = cfg->upstream_url, .upstream_key = cfg->upstream_key,
+			  .aliases = cfg->model_aliases, .max_retries = -1,
+			  .demo_delay_ms = cfg->demo_delay_ms },
+		.run_expiry_s = cfg->run_expiry_s,
+	};
+
+	log_model(cfg);
+	return engine_start(&ec, eng);
+}
+
 static int serve(const struct config *cfg)
 {
 	struct store *st = NULL;
+	struct engine *eng = NULL;
 	struct http_server *srv = NULL;
 	struct api api = { .poll_after_ms = cfg->poll_after_ms, .poll_hold_ms = cfg->poll_hold_ms,
 			   .run_expiry_s = cfg->run_expiry_s };
@@ -72,9 +97,12 @@ static int serve(const struct config *cfg)
 	err = store_open(cfg->data_dir, &st);
 	if (!err)
 		err = check_access(cfg, st);
+	if (!err)
+		err = start_engine(cfg, st, &eng);
 	if (err)
 		goto out;
 	api.st = st;
+	api.eng = eng;
 	hc.routes = api_routes(&hc.nroutes);
 	err = http_start(&hc, &srv);
 	if (err)
@@ -85,6 +113,7 @@ static int serve(const struct config *cfg)
 		 sig == SIGINT ? "SIGINT" : "SIGTERM");
 	http_stop(srv, SHUTDOWN_GRACE_MS);
 out:
+	engine_stop(eng);
 	store_close(st);
 	if (!err)
 		log_info("stopped cleanly");

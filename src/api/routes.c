@@ -2,6 +2,9 @@
 #include "api.h"
 #include "assistants.h"
 #include "messages.h"
+#include "runs.h"
+#include "runs_poll.h"
+#include "steps.h"
 #include "threads.h"
 
 static const struct http_route routes[] = {
@@ -12,6 +15,7 @@ static const struct http_route routes[] = {
 	{ "DELETE", "/v1/assistants/{assistant_id}", assistants_delete },
 
 	{ "POST", "/v1/threads", threads_create },
+	{ "POST", "/v1/threads/runs", runs_create_thread_and_run }, /* before {thread_id} */
 	{ "GET", "/v1/threads/{thread_id}", threads_get },
 	{ "POST", "/v1/threads/{thread_id}", threads_modify },
 	{ "DELETE", "/v1/threads/{thread_id}", threads_delete },
@@ -21,6 +25,15 @@ static const struct http_route routes[] = {
 	{ "GET", "/v1/threads/{thread_id}/messages/{message_id}", messages_get },
 	{ "POST", "/v1/threads/{thread_id}/messages/{message_id}", messages_modify },
 	{ "DELETE", "/v1/threads/{thread_id}/messages/{message_id}", messages_delete },
+
+	{ "GET", "/v1/threads/{thread_id}/runs", runs_list },
+	{ "POST", "/v1/threads/{thread_id}/runs", runs_create },
+	{ "GET", "/v1/threads/{thread_id}/runs/{run_id}", runs_get },
+	{ "POST", "/v1/threads/{thread_id}/runs/{run_id}", runs_modify },
+	{ "POST", "/v1/threads/{thread_id}/runs/{run_id}/cancel", runs_cancel },
+	{ "POST", "/v1/threads/{thread_id}/runs/{run_id}/submit_tool_outputs", runs_submit_outputs },
+	{ "GET", "/v1/threads/{thread_id}/runs/{run_id}/steps", steps_list },
+	{ "GET", "/v1/threads/{thread_id}/runs/{run_id}/steps/{step_id}", steps_get },
 };
 
 const struct http_route *api_routes(size_t *n)

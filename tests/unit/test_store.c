@@ -1,6 +1,789 @@
-/* test_store.c - unit tests for src/store. */
+/* test_store.c - unit tests for src/store: the store.h contract, run against the SQLite store.
+ *
+ * Each test opens a store in a fresh directory under /tmp and removes it at the end. The
+ * cases are written against store.h only, so a second backend can run the same ones. */
+#include <ftw.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "../../src/base/alloc.h"
+#include "../../src/base/err.h"
+#include "../../src/store/store.h"
 #include "suites.h"
 
+/* A store in a temporary directory. */
+struct tstore {
+	char root[64]; /* the mkdtemp directory, removed by tstore_close */
+	char *dir;     /* where the store lives: root/data */
+	struct store *st;
+};
+
+static void tstore_open(struct tstore *t)
+{
+	snprintf(t->root, sizeof(t->root), "/tmp/assistd-store-XXXXXX");
+	ASSERT(mkdtemp(t->root) != NULL);
+	t->dir = xasprintf("%s/data", t->root);
+	ASSERT_OK(store_open(t->dir, &t->st));
+}
+
+static int rm_entry(const char *path, const struct stat *sb, int type, struct FTW *ftw)
+{
+	return remove(path);
+}
+
+static void tstore_close(struct tstore *t)
+{
+	store_close(t->st);
+	t->st = NULL;
+	nftw(t->root, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	free(t->dir);
+}
+
+static int put(struct store *st, const char *project, enum store_kind kind, const char *id,
+	       const char *parent, int64_t created_at, int64_t expect)
+{
+	struct store_obj o = {
+		.kind = kind,
+		.id = id,
+		.parent = parent,
+		.created_at = created_at,
+		.body = id,
+	};
+
+	return store_put(st, project, &o, expect);
+}
+
+static int put_run(struct store *st, const char *project, const char *id, const char *thread,
+		   const char *status, int64_t created_at)
+{
+	struct store_obj o = {
+		.kind = STORE_RUN,
+		.id = id,
+		.parent = thread,
+		.status = status,
+		.created_at = created_at,
+		.body = status,
+	};
+
+	return store_put(st, project, &o, 0);
+}
+
+/* store_get's result as a string: the body, or the error's name. Not thread-safe: the result
+ * is a static buffer, overwritten by the next call. */
+static const char *get(struct store *st, const char *project, enum store_kind kind,
+		       const char *id, const char *parent)
+{
+	static char out[256];
+	char *body = NULL;
+	int err = store_get(st, project, kind, id, parent, &body, NULL);
+
+	if (err)
+		snprintf(out, sizeof(out), "%s", err_name(err));
+	else
+		snprintf(out, sizeof(out), "%s", body);
+	free(body);
+	return out;
+}
+
+/* A page as "id,id,id", with " more" when has_more, or the error's name. Not thread-safe,
+ * like get(). */
+static const char *page_str(struct store *st, const char *project, enum store_kind kind,
+			    const char *parent, const struct store_page *pg)
+{
+	static char out[1024];
+	struct store_list l;
+	size_t len = 0;
+	int err = store_list(st, project, kind, parent, pg, &l);
+
+	out[0] = '\0';
+	if (err) {
+		snprintf(out, sizeof(out), "%s", err_name(err));
+		return out;
+	}
+	for (size_t i = 0; i < l.n; i++)
+		len += (size_t)snprintf(out + len, sizeof(out) - len, "%s%s", i ? "," : "",
+					l.items[i].id);
+	if (l.has_more)
+		snprintf(out + len, sizeof(out) - len, " more");
+	store_list_cleanup(&l);
+	return out;
+}
+
+#define PAGE(st, kind, parent, ...) \
+	page_str((st), "p", (kind), (parent), &(struct store_page){ __VA_ARGS__ })
+
+static void open_creates_schema_and_reopen_keeps_data(void)
+{
+	struct tstore t;
+	struct stat sb;
+	char *body = NULL;
+	int64_t version = 0;
+
+	tstore_open(&t);
+	ASSERT_OK(stat(t.dir, &sb));
+	ASSERT_EQ_INT(sb.st_mode & 0777, 0700);
+	ASSERT_OK(put(t.st, "p", STORE_ASSISTANT, "asst_a", NULL, 100, -1));
+	ASSERT_OK(put(t.st, "p", STORE_ASSISTANT, "asst_a", NULL, 100, 1));
+	store_close(t.st);
+	ASSERT_OK(store_open(t.dir, &t.st));
+	ASSERT_OK(store_get(t.st, "p", STORE_ASSISTANT, "asst_a", NULL, &body, &version));
+	ASSERT_STR_EQ(body, "asst_a");
+	ASSERT_EQ_INT(version, 2);
+	free(body);
+	/* Insertion order continues across a reopen: a tie on created_at sorts after. */
+	ASSERT_OK(put(t.st, "p", STORE_ASSISTANT, "asst_b", NULL, 100, -1));
+	ASSERT_STR_EQ(PAGE(t.st, STORE_ASSISTANT, NULL, .limit = 10), "asst_a,asst_b");
+	store_close(NULL);
+	tstore_close(&t);
+}
+
+static void open_makes_nested_dirs_and_reports_errors(void)
+{
+	struct tstore t;
+	struct store *st = NULL;
+	char *deep;
+	char *file;
+	FILE *f;
+
+	tstore_open(&t);
+	deep = xasprintf("%s/a/b/c", t.root);
+	ASSERT_OK(store_open(deep, &st));
+	store_close(st);
+	/* A regular file where the directory should be. */
+	file = xasprintf("%s/file", t.root);
+	f = fopen(file, "w");
+	ASSERT(f != NULL);
+	fclose(f);
+	ASSERT_EQ_INT(store_open(file, &st), ERR_DB);
+	ASSERT(st == NULL);
+	free(deep);
+	free(file);
+	tstore_close(&t);
+}
+
+static void put_get_and_versions(void)
+{
+	struct tstore t;
+	struct store_obj o = { .kind = STORE_THREAD, .id = "thread_1", .created_at = 5 };
+	char *body = NULL;
+	int64_t version = 0;
+
+	tstore_open(&t);
+	o.body = "{\"v\":1}";
+	ASSERT_OK(store_put(t.st, "p", &o, -1));
+	ASSERT_OK(store_get(t.st, "p", STORE_THREAD, "thread_1", NULL, &body, &version));
+	ASSERT_STR_EQ(body, "{\"v\":1}");
+	ASSERT_EQ_INT(version, 1);
+	free(body);
+	o.body = "{\"v\":2}";
+	ASSERT_OK(store_put(t.st, "p", &o, 0));
+	o.body = "{\"v\":3}";
+	ASSERT_OK(store_put(t.st, "p", &o, 2));
+	ASSERT_OK(store_get(t.st, "p", STORE_THREAD, "thread_1", NULL, &body, &version));
+	ASSERT_STR_EQ(body, "{\"v\":3}");
+	ASSERT_EQ_INT(version, 3);
+	free(body);
+	/* version may be NULL; another kind with the same id does not exist. */
+	ASSERT_STR_EQ(get(t.st, "p", STORE_THREAD, "thread_1", NULL), "{\"v\":3}");
+	ASSERT_STR_EQ(get(t.st, "p", STORE_ASSISTANT, "thread_1", NULL), "ERR_NOT_FOUND");
+	ASSERT_EQ_INT(store_get(t.st, "p", STORE_THREAD, "nope", NULL, &body, NULL),
+		      ERR_NOT_FOUND);
+	ASSERT(body == NULL);
+	tstore_close(&t);
+}
+
+static void expect_version_conflicts(void)
+{
+	struct tstore t;
+
+	tstore_open(&t);
+	ASSERT_OK(put(t.st, "p", STORE_THREAD, "thread_1", NULL, 1, -1));
+	ASSERT_EQ_INT(put(t.st, "p", STORE_THREAD, "thread_1", NULL, 1, -1), ERR_CONFLICT);
+	ASSERT_EQ_INT(put(t.st, "p", STORE_THREAD, "thread_1", NULL, 1, 2), ERR_CONFLICT);
+	ASSERT_OK(put(t.st, "p", STORE_THREAD, "thread_1", NULL, 1, 1));
+	ASSERT_EQ_INT(put(t.st, "p", STORE_THREAD, "thread_1", NULL, 1, 1), ERR_CONFLICT);
+	ASSERT_EQ_INT(put(t.st, "p", STORE_THREAD, "thread_gone", NULL, 1, 3), ERR_NOT_FOUND);
+	ASSERT_OK(put(t.st, "p", STORE_THREAD, "thread_new", NULL, 1, 0));
+	/* The id is taken by another kind or collection: not this object, and not free. */
+	ASSERT_OK(put(t.st, "p", STORE_MESSAGE, "msg_1", "thread_1", 1, -1));
+	ASSERT_EQ_INT(put(t.st, "p", STORE_MESSAGE, "msg_1", "thread_new", 1, 0), ERR_CONFLICT);
+	ASSERT_EQ_INT(put(t.st, "p", STORE_MESSAGE, "msg_1", "thread_new", 1, 1), ERR_NOT_FOUND);
+	ASSERT_EQ_INT(put(t.st, "p", STORE_RUN, "msg_1", "thread_1", 1, 0), ERR_CONFLICT);
+	ASSERT_STR_EQ(get(t.st, "p", STORE_MESSAGE, "msg_1", "thread_1"), "msg_1");
+	tstore_close(&t);
+}
+
+static void projects_are_isolated(void)
+{
+	struct tstore t;
+
+	tstore_open(&t);
+	ASSERT_OK(put(t.st, "p", STORE_ASSISTANT, "asst_1", NULL, 1, -1));
+	ASSERT_STR_EQ(get(t.st, "q", STORE_ASSISTANT, "asst_1", NULL), "ERR_NOT_FOUND");
+	ASSERT_STR_EQ(page_str(t.st, "q", STORE_ASSISTANT, NULL,
+			       &(struct store_page){ .limit = 5 }),
+		      "");
+	ASSERT_EQ_INT(put(t.st, "q", STORE_ASSISTANT, "asst_1", NULL, 1, 1), ERR_NOT_FOUND);
+	ASSERT_EQ_INT(store_delete(t.st, "q", STORE_ASSISTANT, "asst_1", NULL), ERR_NOT_FOUND);
+	ASSERT_STR_EQ(page_str(t.st, "q", STORE_ASSISTANT, NULL,
+			       &(struct store_page){ .limit = 5, .after = "asst_1" }),
+		      "ERR_INVALID");
+	/* The same id in another project is another object. */
+	ASSERT_OK(put(t.st, "q", STORE_ASSISTANT, "asst_1", NULL, 1, -1));
+	ASSERT_OK(store_delete(t.st, "q", STORE_ASSISTANT, "asst_1", NULL));
+	ASSERT_STR_EQ(get(t.st, "p", STORE_ASSISTANT, "asst_1", NULL), "asst_1");
+	tstore_close(&t);
+}
+
+static void get_checks_parent(void)
+{
+	struct tstore t;
+
+	tstore_open(&t);
+	ASSERT_OK(put(t.st, "p", STORE_THREAD, "thread_a", NULL, 1, -1));
+	ASSERT_OK(put(t.st, "p", STORE_THREAD, "thread_b", NULL, 1, -1));
+	ASSERT_OK(put(t.st, "p", STORE_MESSAGE, "msg_1", "thread_a", 1, -1));
+	ASSERT_STR_EQ(get(t.st, "p", STORE_MESSAGE, "msg_1", "thread_a"), "msg_1");
+	ASSERT_STR_EQ(get(t.st, "p", STORE_MESSAGE, "msg_1", NULL), "msg_1");
+	ASSERT_STR_EQ(get(t.st, "p", STORE_MESSAGE, "msg_1", "thread_b"), "ERR_NOT_FOUND");
+	ASSERT_STR_EQ(get(t.st, "p", STORE_THREAD, "thread_a", "thread_b"), "ERR_NOT_FOUND");
+	tstore_close(&t);
+}
+
+/* Five assistants whose order by (created_at, insertion) is d b e a c. */
+static void put_five(struct store *st)
+{
+	ASSERT_OK(put(st, "p", STORE_ASSISTANT, "a", NULL, 5, -1));
+	ASSERT_OK(put(st, "p", STORE_ASSISTANT, "b", NULL, 3, -1));
+	ASSERT_OK(put(st, "p", STORE_ASSISTANT, "c", NULL, 5, -1));
+	ASSERT_OK(put(st, "p", STORE_ASSISTANT, "d", NULL, 1, -1));
+	ASSERT_OK(put(st, "p", STORE_ASSISTANT, "e", NULL, 3, -1));
+}
+
+static void list_orders_and_limits(void)
+{
+	struct tstore t;
+	enum store_kind k = STORE_ASSISTANT;
+
+	tstore_open(&t);
+	put_five(t.st);
+	ASSERT_STR_EQ(PAGE(t.st, k, NULL, .limit = 100), "d,b,e,a,c");
+	ASSERT_STR_EQ(PAGE(t.st, k, NULL, .limit = 100, .desc = true), "c,a,e,b,d");
+	ASSERT_STR_EQ(PAGE(t.st, k, NULL, .limit = 2), "d,b more");
+	ASSERT_STR_EQ(PAGE(t.st, k, NULL, .limit = 4, .desc = true), "c,a,e,b more");
+	/* has_more is exact: a page that ends on the last object says so. */
+	ASSERT_STR_EQ(PAGE(t.st, k, NULL, .limit = 5), "d,b,e,a,c");
+	ASSERT_STR_EQ(PAGE(t.st, k, NULL, .limit = 1, .after = "a"), "c");
+	ASSERT_STR_EQ(PAGE(t.st, k, NULL, .limit = 1, .after = "e"), "a more");
+	ASSERT_STR_EQ(PAGE(t.st, k, NULL, .limit = 0), "ERR_INVALID");
+	ASSERT_STR_EQ(PAGE(t.st, k, NULL, .limit = 101), "ERR_INVALID");
+	/* Replacing an object keeps its place, whatever created_at the new version carries. */
+	ASSERT_OK(put(t.st, "p", k, "d", NULL, 99, 1));
+	ASSERT_STR_EQ(PAGE(t.st, k, NULL, .limit = 100), "d,b,e,a,c");
+	ASSERT_STR_EQ(PAGE(t.st, STORE_THREAD, NULL, .limit = 100), "");
+	tstore_close(&t);
+}
+
+static void list_after_and_before(void)
+{
+	struct tstore t;
+	enum store_kind k = STORE_ASSISTANT;
+
+	tstore_open(&t);
+	put_five(t.st); /* ascending: d b e a c */
+	ASSERT_STR_EQ(PAGE(t.st, k, NULL, .limit = 2, .after = "b"), "e,a more");
+	ASSERT_STR_EQ(PAGE(t.st, k, NULL, .limit = 2, .after = "a"), "c");
+	ASSERT_STR_EQ(PAGE(t.st, k, NULL, .limit = 2, .after = "c"), "");
+	/* before alone is the previous page: the objects just before it; has_more tells
+	 * whether more lie beyond the page, away from the cursor. */
+	ASSERT_STR_EQ(PAGE(t.st, k, NULL, .limit = 2, .before = "a"), "b,e more");
+	ASSERT_STR_EQ(PAGE(t.st, k, NULL, .limit = 2, .before = "e"), "d,b");
+	ASSERT_STR_EQ(PAGE(t.st, k, NULL, .limit = 2, .before = "d"), "");
+	ASSERT_STR_EQ(PAGE(t.st, k, NULL, .limit = 10, .after = "d", .before = "c"), "b,e,a");
+	ASSERT_STR_EQ(PAGE(t.st, k, NULL, .limit = 2, .after = "d", .before = "c"), "b,e more");
+	ASSERT_STR_EQ(PAGE(t.st, k, NULL, .limit = 2, .after = "e", .before = "a"), "");
+	/* descending: c a e b d */
+	ASSERT_STR_EQ(PAGE(t.st, k, NULL, .limit = 2, .desc = true, .after = "a"), "e,b more");
+	ASSERT_STR_EQ(PAGE(t.st, k, NULL, .limit = 2, .desc = true, .after = "b"), "d");
+	ASSERT_STR_EQ(PAGE(t.st, k, NULL, .limit = 1, .desc = true, .before = "e"), "a more");
+	ASSERT_STR_EQ(PAGE(t.st, k, NULL, .limit = 5, .desc = true, .before = "a"), "c");
+	ASSERT_STR_EQ(PAGE(t.st, k, NULL, .limit = 5, .desc = true, .after = "c", .before = "b"),
+		      "a,e");
+	tstore_close(&t);
+}
+
+static void list_rejects_foreign_cursors(void)
+{
+	struct tstore t;
+	enum store_kind k = STORE_MESSAGE;
+
+	tstore_open(&t);
+	ASSERT_OK(put(t.st, "p", k, "msg_1", "thread_a", 1, -1));
+	ASSERT_OK(put(t.st, "p", k, "msg_2", "thread_b", 1, -1));
+	ASSERT_OK(put(t.st, "p", STORE_RUN, "run_1", "thread_a", 1, -1));
+	ASSERT_OK(put(t.st, "q", k, "msg_3", "thread_a", 1, -1));
+	ASSERT_STR_EQ(PAGE(t.st, k, "thread_a", .limit = 5, .after = "nope"), "ERR_INVALID");
+	ASSERT_STR_EQ(PAGE(t.st, k, "thread_a", .limit = 5, .before = "nope"), "ERR_INVALID");
+	ASSERT_STR_EQ(PAGE(t.st, k, "thread_a", .limit = 5, .after = "msg_2"), "ERR_INVALID");
+	ASSERT_STR_EQ(PAGE(t.st, k, "thread_a", .limit = 5, .after = "run_1"), "ERR_INVALID");
+	ASSERT_STR_EQ(PAGE(t.st, k, "thread_a", .limit = 5, .after = "msg_3"), "ERR_INVALID");
+	ASSERT_STR_EQ(PAGE(t.st, k, "thread_a", .limit = 5, .after = "msg_1", .before = "x"),
+		      "ERR_INVALID");
+	ASSERT_STR_EQ(PAGE(t.st, k, "thread_a", .limit = 5, .before = "msg_1"), "");
+	tstore_close(&t);
+}
+
+static void list_filters_by_run(void)
+{
+	struct tstore t;
+	const char *runs[] = { "run_1", NULL, "run_1", "run_2", "run_1" };
+	char id[16];
+
+	tstore_open(&t);
+	for (int i = 0; i < 5; i++) {
+		struct store_obj o = { .kind = STORE_MESSAGE, .id = id, .parent = "thread_a",
+				       .run_id = runs[i], .created_at = 10, .body = "{}" };
+
+		snprintf(id, sizeof(id), "msg_%d", i);
+		ASSERT_OK(store_put(t.st, "p", &o, -1));
+	}
+	ASSERT_STR_EQ(PAGE(t.st, STORE_MESSAGE, "thread_a", .limit = 10, .run_id = "run_1"),
+		      "msg_0,msg_2,msg_4");
+	ASSERT_STR_EQ(PAGE(t.st, STORE_MESSAGE, "thread_a", .limit = 2, .run_id = "run_1"),
+		      "msg_0,msg_2 more");
+	ASSERT_STR_EQ(PAGE(t.st, STORE_MESSAGE, "thread_a", .limit = 10, .run_id = "run_1",
+			   .desc = true, .after = "msg_3"),
+		      "msg_2,msg_0");
+	ASSERT_STR_EQ(PAGE(t.st, STORE_MESSAGE, "thread_a", .limit = 10, .run_id = "run_9"), "");
+	ASSERT_STR_EQ(PAGE(t.st, STORE_MESSAGE, "thread_a", .limit = 10),
+		      "msg_0,msg_1,msg_2,msg_3,msg_4");
+	tstore_close(&t);
+}
+
+/* Threads t1 and t2 with messages, runs and steps. */
+static void put_tree(struct store *st)
+{
+	ASSERT_OK(put(st, "p", STORE_THREAD, "t1", NULL, 1, -1));
+	ASSERT_OK(put(st, "p", STORE_THREAD, "t2", NULL, 1, -1));
+	ASSERT_OK(put(st, "p", STORE_MESSAGE, "m1", "t1", 1, -1));
+	ASSERT_OK(put(st, "p", STORE_MESSAGE, "m2", "t1", 1, -1));
+	ASSERT_OK(put(st, "p", STORE_MESSAGE, "m3", "t2", 1, -1));
+	ASSERT_OK(put_run(st, "p", "r1", "t1", "completed", 1));
+	ASSERT_OK(put_run(st, "p", "r2", "t1", "failed", 1));
+	ASSERT_OK(put_run(st, "p", "r3", "t2", "completed", 1));
+	ASSERT_OK(put(st, "p", STORE_STEP, "s1", "r1", 1, -1));
+	ASSERT_OK(put(st, "p", STORE_STEP, "s2", "r1", 1, -1));
+	ASSERT_OK(put(st, "p", STORE_STEP, "s3", "r2", 1, -1));
+	ASSERT_OK(put(st, "p", STORE_STEP, "s4", "r3", 1, -1));
+}
+
+static void delete_cascades(void)
+{
+	struct tstore t;
+
+	tstore_open(&t);
+	put_tree(t.st);
+	ASSERT_EQ_INT(store_delete(t.st, "p", STORE_MESSAGE, "m3", "t1"), ERR_NOT_FOUND);
+	ASSERT_EQ_INT(store_delete(t.st, "p", STORE_MESSAGE, "t1", NULL), ERR_NOT_FOUND);
+	ASSERT_OK(store_delete(t.st, "p", STORE_THREAD, "t1", NULL));
+	ASSERT_STR_EQ(get(t.st, "p", STORE_THREAD, "t1", NULL), "ERR_NOT_FOUND");
+	ASSERT_STR_EQ(get(t.st, "p", STORE_MESSAGE, "m1", NULL), "ERR_NOT_FOUND");
+	ASSERT_STR_EQ(get(t.st, "p", STORE_RUN, "r2", NULL), "ERR_NOT_FOUND");
+	ASSERT_STR_EQ(get(t.st, "p", STORE_STEP, "s1", NULL), "ERR_NOT_FOUND");
+	ASSERT_STR_EQ(get(t.st, "p", STORE_STEP, "s3", NULL), "ERR_NOT_FOUND");
+	ASSERT_STR_EQ(PAGE(t.st, STORE_STEP, "r1", .limit = 10), "");
+	ASSERT_STR_EQ(get(t.st, "p", STORE_MESSAGE, "m3", "t2"), "m3");
+	ASSERT_STR_EQ(get(t.st, "p", STORE_STEP, "s4", "r3"), "s4");
+	ASSERT_EQ_INT(store_delete(t.st, "p", STORE_THREAD, "t1", NULL), ERR_NOT_FOUND);
+	ASSERT_OK(store_delete(t.st, "p", STORE_RUN, "r3", "t2"));
+	ASSERT_STR_EQ(get(t.st, "p", STORE_STEP, "s4", NULL), "ERR_NOT_FOUND");
+	ASSERT_STR_EQ(get(t.st, "p", STORE_THREAD, "t2", NULL), "t2");
+	ASSERT_STR_EQ(PAGE(t.st, STORE_MESSAGE, "t2", .limit = 10), "m3");
+	ASSERT_OK(store_delete(t.st, "p", STORE_MESSAGE, "m3", "t2"));
+	ASSERT_STR_EQ(PAGE(t.st, STORE_MESSAGE, "t2", .limit = 10), "");
+	tstore_close(&t);
+}
+
+static void batch_is_atomic(void)
+{
+	struct tstore t;
+	struct store_op ops[3] = {
+		{ .type = STORE_PUT, .expect_version = -1,
+		  .obj = { .kind = STORE_THREAD, .id = "t_new", .body = "{}" } },
+		{ .type = STORE_PUT, .expect_version = 1,
+		  .obj = { .kind = STORE_THREAD, .id = "t_old", .body = "changed" } },
+		{ .type = STORE_DELETE, .obj = { .kind = STORE_MESSAGE, .id = "missing" } },
+	};
+	int64_t version = 0;
+	char *body = NULL;
+
+	tstore_open(&t);
+	ASSERT_OK(put(t.st, "p", STORE_THREAD, "t_old", NULL, 1, -1));
+	ASSERT_EQ_INT(store_write(t.st, "p", ops, 3), ERR_NOT_FOUND);
+	ASSERT_STR_EQ(get(t.st, "p", STORE_THREAD, "t_new", NULL), "ERR_NOT_FOUND");
+	ASSERT_OK(store_get(t.st, "p", STORE_THREAD, "t_old", NULL, &body, &version));
+	ASSERT_STR_EQ(body, "t_old");
+	ASSERT_EQ_INT(version, 1);
+	free(body);
+	/* A conflict late in the batch undoes the earlier ops too. */
+	ops[2] = ops[0];
+	ASSERT_EQ_INT(store_write(t.st, "p", ops, 3), ERR_CONFLICT);
+	ASSERT_STR_EQ(get(t.st, "p", STORE_THREAD, "t_new", NULL), "ERR_NOT_FOUND");
+	ASSERT_STR_EQ(get(t.st, "p", STORE_THREAD, "t_old", NULL), "t_old");
+	ASSERT_OK(store_write(t.st, "p", ops, 2));
+	ASSERT_STR_EQ(get(t.st, "p", STORE_THREAD, "t_old", NULL), "changed");
+	ASSERT_OK(store_write(t.st, "p", ops, 0));
+	tstore_close(&t);
+}
+
+static void expect_exists_and_idle(void)
+{
+	static const char *const active[] = { "queued", "in_progress", "requires_action",
+					      "cancelling" };
+	struct tstore t;
+	struct store_op ops[3] = {
+		{ .type = STORE_EXPECT_EXISTS, .obj = { .kind = STORE_THREAD, .id = "t1" } },
+		{ .type = STORE_EXPECT_IDLE, .obj = { .kind = STORE_THREAD, .id = "t1" } },
+		{ .type = STORE_PUT, .expect_version = -1,
+		  .obj = { .kind = STORE_MESSAGE, .id = "m1", .parent = "t1", .body = "{}" } },
+	};
+
+	tstore_open(&t);
+	ASSERT_EQ_INT(store_write(t.st, "p", ops, 3), ERR_NOT_FOUND);
+	ASSERT_OK(put(t.st, "p", STORE_THREAD, "t1", NULL, 1, -1));
+	ASSERT_OK(put(t.st, "p", STORE_THREAD, "t2", NULL, 1, -1));
+	ASSERT_OK(put_run(t.st, "p", "r_other", "t2", "queued", 1));
+	for (int i = 0; i < 4; i++) {
+		ASSERT_OK(put_run(t.st, "p", "r1", "t1", active[i], 1));
+		ASSERT_EQ_INT(store_write(t.st, "p", ops, 3), ERR_CONFLICT);
+		ASSERT_STR_EQ(get(t.st, "p", STORE_MESSAGE, "m1", NULL), "ERR_NOT_FOUND");
+	}
+	ASSERT_OK(put_run(t.st, "p", "r1", "t1", "completed", 1));
+	ASSERT_OK(store_write(t.st, "p", ops, 3));
+	ASSERT_STR_EQ(get(t.st, "p", STORE_MESSAGE, "m1", "t1"), "{}");
+	/* EXPECT_EXISTS checks the parent when one is given. */
+	ops[0].obj = (struct store_obj){ .kind = STORE_MESSAGE, .id = "m1", .parent = "t2" };
+	ASSERT_EQ_INT(store_write(t.st, "p", ops, 1), ERR_NOT_FOUND);
+	ops[0].obj.parent = "t1";
+	ASSERT_OK(store_write(t.st, "p", ops, 1));
+	tstore_close(&t);
+}
+
+static void runs_by_status_spans_projects(void)
+{
+	static const char *const want[] = { "queued", "in_progress" };
+	struct tstore t;
+	struct store_list l;
+	char **projects = NULL;
+
+	tstore_open(&t);
+	ASSERT_OK(put_run(t.st, "p1", "r1", "t1", "queued", 10));
+	ASSERT_OK(put_run(t.st, "p1", "r2", "t1", "completed", 5));
+	ASSERT_OK(put_run(t.st, "p2", "r3", "t2", "in_progress", 7));
+	ASSERT_OK(put_run(t.st, "p2", "r4", "t2", "requires_action", 12));
+	ASSERT_OK(put_run(t.st, "p2", "r5", "t2", "queued", 10));
+	ASSERT_OK(store_runs_by_status(t.st, want, 2, &l, &projects));
+	ASSERT_EQ_INT(l.n, 3);
+	ASSERT_STR_EQ(l.items[0].id, "r3");
+	ASSERT_STR_EQ(projects[0], "p2");
+	ASSERT_STR_EQ(l.items[0].body, "in_progress");
+	ASSERT_STR_EQ(l.items[1].id, "r1");
+	ASSERT_STR_EQ(projects[1], "p1");
+	ASSERT_STR_EQ(l.items[2].id, "r5");
+	ASSERT_STR_EQ(projects[2], "p2");
+	for (size_t i = 0; i < l.n; i++)
+		free(projects[i]);
+	free(projects);
+	store_list_cleanup(&l);
+	ASSERT_OK(store_runs_by_status(t.st, want, 0, &l, &projects));
+	ASSERT_EQ_INT(l.n, 0);
+	free(projects);
+	store_list_cleanup(&l);
+	tstore_close(&t);
+}
+
+static const struct store_key key1 = { .id = "key_1", .project = "p1", .hint = "sk-1...a",
+				       .created_at = 20 };
+static const struct store_key key2 = { .id = "key_2", .project = "p2", .hint = "sk-2...b",
+				       .created_at = 10 };
+
+static void keys_insert_lookup_list(void)
+{
+	struct tstore t;
+	struct store_key dup = key2;
+	struct store_key *keys = NULL;
+	char *project = NULL;
+	size_t n = 0;
+	bool any = true;
+
+	tstore_open(&t);
+	ASSERT_OK(store_key_any(t.st, &any));
+	ASSERT(!any);
+	ASSERT_OK(store_key_insert(t.st, &key1, "hash1"));
+	ASSERT_OK(store_key_insert(t.st, &key2, "hash2"));
+	dup.id = "key_3";
+	ASSERT_EQ_INT(store_key_insert(t.st, &dup, "hash2"), ERR_CONFLICT);
+	ASSERT_OK(store_key_any(t.st, &any));
+	ASSERT(any);
+	ASSERT_OK(store_key_project(t.st, "hash1", &project));
+	ASSERT_STR_EQ(project, "p1");
+	free(project);
+	ASSERT_EQ_INT(store_key_project(t.st, "nope", &project), ERR_AUTH);
+	ASSERT(project == NULL);
+	ASSERT_OK(store_key_list(t.st, &keys, &n));
+	ASSERT_EQ_INT(n, 2);
+	ASSERT_STR_EQ(keys[0].id, "key_2");
+	ASSERT_STR_EQ(keys[0].hint, "sk-2...b");
+	ASSERT_STR_EQ(keys[1].project, "p1");
+	ASSERT_EQ_INT(keys[1].created_at, 20);
+	ASSERT_EQ_INT(keys[1].revoked_at, 0);
+	store_keys_free(keys, n);
+	tstore_close(&t);
+}
+
+static void keys_revoke(void)
+{
+	struct tstore t;
+	struct store_key *keys = NULL;
+	char *project = NULL;
+	size_t n = 0;
+	bool any = true;
+
+	tstore_open(&t);
+	ASSERT_OK(store_key_insert(t.st, &key1, "hash1"));
+	ASSERT_OK(store_key_insert(t.st, &key2, "hash2"));
+	ASSERT_OK(store_key_revoke(t.st, "key_1", 30));
+	/* Revoking twice succeeds and keeps the first time. */
+	ASSERT_OK(store_key_revoke(t.st, "key_1", 40));
+	ASSERT_EQ_INT(store_key_revoke(t.st, "key_9", 30), ERR_NOT_FOUND);
+	ASSERT_EQ_INT(store_key_project(t.st, "hash1", &project), ERR_AUTH);
+	ASSERT_OK(store_key_list(t.st, &keys, &n));
+	ASSERT_EQ_INT(n, 2);
+	ASSERT_EQ_INT(keys[1].revoked_at, 30);
+	ASSERT_EQ_INT(keys[0].revoked_at, 0);
+	store_keys_free(keys, n);
+	ASSERT_OK(store_key_any(t.st, &any));
+	ASSERT(any);
+	ASSERT_OK(store_key_revoke(t.st, "key_2", 50));
+	ASSERT_OK(store_key_any(t.st, &any));
+	ASSERT(!any);
+	tstore_close(&t);
+}
+
+/* Acknowledged writes survive the process being killed: a child opens the store, writes,
+ * and kills itself without closing anything; the parent then finds every object. */
+static void writes_survive_kill(void)
+{
+	struct tstore t;
+	struct store_list l;
+	int status = 0;
+	pid_t pid;
+
+	tstore_open(&t);
+	store_close(t.st);
+	t.st = NULL;
+	pid = fork();
+	ASSERT(pid >= 0);
+	if (pid == 0) {
+		struct store *st = NULL;
+		char id[32];
+
+		if (store_open(t.dir, &st))
+			_exit(1);
+		for (int i = 0; i < 50; i++) {
+			snprintf(id, sizeof(id), "m%02d", i);
+			if (put(st, "p", STORE_MESSAGE, id, "t1", 1, -1))
+				_exit(1);
+		}
+		raise(SIGKILL);
+	}
+	ASSERT(waitpid(pid, &status, 0) == pid);
+	ASSERT(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+	ASSERT_OK(store_open(t.dir, &t.st));
+	ASSERT_OK(store_list(t.st, "p", STORE_MESSAGE, "t1",
+			     &(struct store_page){ .limit = 100 }, &l));
+	ASSERT_EQ_INT(l.n, 50);
+	ASSERT_STR_EQ(l.items[49].id, "m49");
+	store_list_cleanup(&l);
+	tstore_close(&t);
+}
+
+#define CONC_THREADS 8
+#define CONC_MSGS 150
+
+struct worker {
+	struct tstore *t;
+	int n;
+	pthread_t tid;
+};
+
+/* Counts a thread's messages by paging through it 7 at a time. */
+static size_t count_msgs(struct store *st, const char *thread)
+{
+	struct store_page pg = { .limit = 7 };
+	struct store_list l;
+	char last[32] = "";
+	size_t total = 0;
+
+	do {
+		pg.after = last[0] ? last : NULL;
+		ASSERT_OK(store_list(st, "p", STORE_MESSAGE, thread, &pg, &l));
+		total += l.n;
+		if (l.n)
+			snprintf(last, sizeof(last), "%s", l.items[l.n - 1].id);
+		pg.limit = l.has_more ? 7 : 0;
+		store_list_cleanup(&l);
+	} while (pg.limit);
+	return total;
+}
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+	char *body = NULL;
+	char thread[32];
+	char id[32];
+
+	snprintf(thread, sizeof(thread), "thread_%d", w->n);
+	ASSERT_OK(put(w->t->st, "p", STORE_THREAD, thread, NULL, 1, -1));
+	for (int i = 0; i < CONC_MSGS; i++) {
+		struct store_op ops[2] = {
+			{ .type = STORE_EXPECT_EXISTS,
+			  .obj = { .kind = STORE_THREAD, .id = thread } },
+			{ .type = STORE_PUT, .expect_version = -1,
+			  .obj = { .kind = STORE_MESSAGE, .id = id, .parent = thread,
+				   .created_at = i / 10, .body = id } },
+		};
+
+		snprintf(id, sizeof(id), "msg_%d_%03d", w->n, i);
+		ASSERT_OK(store_write(w->t->st, "p", ops, 2));
+		/* Not get(): its result buffer is shared by all threads. */
+		ASSERT_OK(store_get(w->t->st, "p", STORE_MESSAGE, id, thread, &body, NULL));
+		ASSERT_STR_EQ(body, id);
+		free(body);
+		if (i % 25 == 0)
+			ASSERT_EQ_INT(count_msgs(w->t->st, thread), i + 1);
+	}
+	return NULL;
+}
+
+/* Another process (the keys command) writing the same database through its own store. */
+static void *keys_main(void *arg)
+{
+	struct worker *w = arg;
+	struct store *other = NULL;
+	char id[32];
+
+	ASSERT_OK(store_open(w->t->dir, &other));
+	for (int i = 0; i < 100; i++) {
+		struct store_key k = { .id = id, .project = "p", .hint = "h", .created_at = i };
+
+		snprintf(id, sizeof(id), "key_%d", i);
+		ASSERT_OK(store_key_insert(other, &k, id));
+	}
+	store_close(other);
+	return NULL;
+}
+
+static void concurrent_writers_and_readers(void)
+{
+	struct tstore t;
+	struct worker w[CONC_THREADS + 1];
+	struct store_key *keys = NULL;
+	size_t n = 0;
+	char thread[32];
+
+	tstore_open(&t);
+	for (int i = 0; i <= CONC_THREADS; i++) {
+		void *(*fn)(void *) = i < CONC_THREADS ? worker_main : keys_main;
+
+		w[i] = (struct worker){ .t = &t, .n = i };
+		ASSERT_OK(pthread_create(&w[i].tid, NULL, fn, &w[i]));
+	}
+	for (int i = 0; i <= CONC_THREADS; i++)
+		ASSERT_OK(pthread_join(w[i].tid, NULL));
+	for (int i = 0; i < CONC_THREADS; i++) {
+		snprintf(thread, sizeof(thread), "thread_%d", i);
+		ASSERT_EQ_INT(count_msgs(t.st, thread), CONC_MSGS);
+	}
+	ASSERT_STR_EQ(PAGE(t.st, STORE_MESSAGE, "thread_3", .limit = 2, .desc = true),
+		      "msg_3_149,msg_3_148 more");
+	ASSERT_OK(store_key_list(t.st, &keys, &n));
+	ASSERT_EQ_INT(n, 100);
+	store_keys_free(keys, n);
+	tstore_close(&t);
+}
+
+/* A child process of concurrent_opens_migrate_once: opens dir and adds assistant a<i>. */
+static void open_and_put(const char *dir, int i)
+{
+	struct store *st = NULL;
+	char id[16];
+
+	snprintf(id, sizeof(id), "a%d", i);
+	if (store_open(dir, &st) || put(st, "p", STORE_ASSISTANT, id, NULL, 1, -1))
+		_exit(1);
+	store_close(st);
+	_exit(0);
+}
+
+/* Several processes opening a new database at once all succeed and migrate it once. */
+static void concurrent_opens_migrate_once(void)
+{
+	struct tstore t;
+	pid_t pids[4];
+	char id[16];
+	int status;
+
+	tstore_open(&t);
+	store_close(t.st);
+	t.st = NULL;
+	free(t.dir);
+	t.dir = xasprintf("%s/fresh", t.root);
+	for (int i = 0; i < 4; i++) {
+		pids[i] = fork();
+		ASSERT(pids[i] >= 0);
+		if (pids[i] == 0)
+			open_and_put(t.dir, i);
+	}
+	for (int i = 0; i < 4; i++) {
+		ASSERT(waitpid(pids[i], &status, 0) == pids[i]);
+		ASSERT(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	}
+	ASSERT_OK(store_open(t.dir, &t.st));
+	/* The children raced, so their order is unknown: four ids, and no more. */
+	ASSERT_EQ_INT(strlen(PAGE(t.st, STORE_ASSISTANT, NULL, .limit = 4)), strlen("a0,a1,a2,a3"));
+	for (int i = 0; i < 4; i++) {
+		snprintf(id, sizeof(id), "a%d", i);
+		ASSERT_STR_EQ(get(t.st, "p", STORE_ASSISTANT, id, NULL), id);
+	}
+	tstore_close(&t);
+}
+
 const struct t_case store_tests[] = {
+	T_CASE(open_creates_schema_and_reopen_keeps_data),
+	T_CASE(open_makes_nested_dirs_and_reports_errors),
+	T_CASE(put_get_and_versions),
+	T_CASE(expect_version_conflicts),
+	T_CASE(projects_are_isolated),
+	T_CASE(get_checks_parent),
+	T_CASE(list_orders_and_limits),
+	T_CASE(list_after_and_before),
+	T_CASE(list_rejects_foreign_cursors),
+	T_CASE(list_filters_by_run),
+	T_CASE(delete_cascades),
+	T_CASE(batch_is_atomic),
+	T_CASE(expect_exists_and_idle),
+	T_CASE(runs_by_status_spans_projects),
+	T_CASE(keys_insert_lookup_list),
+	T_CASE(keys_revoke),
+	T_CASE(writes_survive_kill),
+	T_CASE(concurrent_writers_and_readers),
+	T_CASE(concurrent_opens_migrate_once),
 	{ NULL, NULL },
 };

@@ -1,0 +1,156 @@
+# lib.sh - helpers shared by the benchmark cases; sourced by run.sh, not run on its own.
+#
+# Starting and stopping processes (the server, the baseline), waiting for a port, running wrk,
+# and recording one row of the results table. Every process started here is remembered and
+# killed by its pid when the case ends, whatever way it ends.
+
+# Requests carry what the official SDK sends.
+BENCH_HEADERS=(-H 'Authorization: Bearer x' -H 'OpenAI-Beta: assistants=v2')
+
+bench_pids=()
+
+# Kills what this case started and is still running (the EXIT trap of each case's subshell).
+bench_cleanup() {
+	local pid
+	for pid in "${bench_pids[@]}"; do
+		kill -9 "$pid" 2>/dev/null || true
+	done
+	bench_pids=()
+}
+
+log() {
+	printf '  %s\n' "$*" >&2
+}
+
+free_port() {
+	python3 -c 'import socket
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])'
+}
+
+# wait_port PORT PID: waits up to 15 s for PORT to accept a connection; fails if PID dies.
+wait_port() {
+	local port=$1 pid=$2
+	for _ in $(seq 300); do
+		if ! kill -0 "$pid" 2>/dev/null; then
+			log "process $pid exited before listening on port $port"
+			return 1
+		fi
+		if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+			return 0
+		fi
+		sleep 0.05
+	done
+	log "nothing listens on port $port after 15 s"
+	return 1
+}
+
+have_server() {
+	[ -x "$ASSISTD_BIN" ]
+}
+
+# server_start DIR: starts assistd on a free port with data in DIR; sets SRV_PID, SRV_PORT.
+# Its stderr goes to out/server.log.
+server_start() {
+	SRV_PORT=$(free_port)
+	"$ASSISTD_BIN" --listen "127.0.0.1:$SRV_PORT" --data "$1" --log-level warn \
+		>>"$OUT/server.log" 2>&1 &
+	SRV_PID=$!
+	bench_pids+=("$SRV_PID")
+	wait_port "$SRV_PORT" "$SRV_PID"
+}
+
+# stop_pid PID: SIGTERM, then SIGKILL if it is still there after 10 s.
+stop_pid() {
+	local pid=$1
+	kill "$pid" 2>/dev/null || return 0
+	for _ in $(seq 200); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.05
+	done
+	kill -9 "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
+}
+
+server_stop() {
+	stop_pid "$SRV_PID"
+}
+
+# server_crash: SIGKILL, the way a power cut or the OOM killer ends the process.
+server_crash() {
+	kill -9 "$SRV_PID" 2>/dev/null || true
+	wait "$SRV_PID" 2>/dev/null || true
+}
+
+baseline_start() {
+	BASE_PORT=$(free_port)
+	"$BENCH_DIR/out/baseline" "$BASE_PORT" 2>>"$OUT/baseline.log" &
+	BASE_PID=$!
+	bench_pids+=("$BASE_PID")
+	wait_port "$BASE_PORT" "$BASE_PID"
+}
+
+baseline_stop() {
+	stop_pid "$BASE_PID"
+}
+
+# new_data_dir NAME: an empty data directory under out/, printed.
+new_data_dir() {
+	local d="$OUT/data-$1"
+	rm -rf "$d"
+	mkdir -p "$d"
+	printf '%s\n' "$d"
+}
+
+# api ARGS...: tools/api.py against the running server (see that file for the commands).
+api() {
+	python3 "$BENCH_DIR/tools/api.py" "$SRV_PORT" "$@"
+}
+
+# wrk_get NAME URL: a short warm-up, then BENCH_SECONDS of GETs at BENCH_CONNECTIONS
+# connections. Prints requests/s; the full output is kept in out/wrk-NAME.txt. Fails when any
+# response was not 2xx or a socket error occurred, since then the rate means nothing.
+wrk_get() {
+	local name=$1 url=$2 f="$OUT/wrk-$1.txt" rps bad
+	wrk -t "$BENCH_THREADS" -c "$BENCH_CONNECTIONS" -d "${BENCH_WARMUP}s" \
+		"${BENCH_HEADERS[@]}" "$url" >/dev/null
+	wrk -t "$BENCH_THREADS" -c "$BENCH_CONNECTIONS" -d "${BENCH_SECONDS}s" --latency \
+		"${BENCH_HEADERS[@]}" "$url" >"$f"
+	rps=$(awk '/^Requests\/sec:/ { print $2 }' "$f")
+	bad=$(awk '/Non-2xx or 3xx responses:/ { print $NF }' "$f")
+	if [ -n "$bad" ] && [ "$bad" != 0 ]; then
+		log "$name: $bad responses were not 2xx (see $f)"
+		return 1
+	fi
+	if grep -q '^  Socket errors:' "$f"; then
+		log "$name: $(grep '^  Socket errors:' "$f" | sed 's/^ *//') (see $f)"
+	fi
+	[ -n "$rps" ] || { log "$name: no Requests/sec in $f"; return 1; }
+	log "$name: $rps requests/s"
+	printf '%s\n' "$rps"
+}
+
+# calc EXPR: floating-point arithmetic with awk, e.g. calc "$a / $b".
+calc() {
+	awk "BEGIN { print $1 }"
+}
+
+# fmt_int N: 12345.6 -> 12,346
+fmt_int() {
+	printf '%.0f' "$1" | sed ':a; s/\B[0-9]\{3\}\>/,&/; ta'
+}
+
+# verdict VALUE OP GOAL: prints pass or miss; OP is ">=" or "<=".
+verdict() {
+	if awk "BEGIN { exit !($1 $2 $3) }"; then
+		echo pass
+	else
+		echo miss
+	fi
+}
+
+# record BENCHMARK RESULT GOAL STATUS: one row of the results table.
+record() {
+	printf '%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" >>"$OUT/results.tsv"
+}

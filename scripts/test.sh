@@ -1,0 +1,135 @@
+#!/bin/sh
+# test.sh - run every test: the C unit tests, then the end-to-end tests against the
+# sanitizer build of the server. Run by `make test` after `make test-build`.
+#
+#   scripts/test.sh                 everything
+#   scripts/test.sh --e2e-only      skip the unit tests
+#   E2E_FILES="tests/e2e/threads.test.js" scripts/test.sh    a subset of the e2e files
+#
+# Environment: B (build dir, default build), ASSISTD_BIN (default $B/test/assistd),
+# E2E_CONCURRENCY (test files run at once, default 4), E2E_TIMEOUT_MS (per test, default 120000).
+#
+# The last line printed is "N passed, N failed" (unit + e2e); the exit status is non-zero when
+# anything failed or could not run.
+set -u
+
+cd "$(dirname "$0")/.." || exit 2
+ROOT=$(pwd)
+B=${B:-build}
+case "$B" in /*) ;; *) B="$ROOT/$B" ;; esac
+UNIT_BIN="$B/test/unit"
+export ASSISTD_BIN="${ASSISTD_BIN:-$B/test/assistd}"
+
+# Sanitizers: LeakSanitizer works here (no ptrace restriction in this environment); leaks fail
+# the run. abort_on_error makes a report end the process with a non-zero status.
+export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}"
+export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
+
+run_unit=1
+[ "${1:-}" = "--e2e-only" ] && run_unit=0
+
+passed=0
+failed=0
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/assistd-test.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT INT TERM
+
+# --- unit tests -------------------------------------------------------------------------------
+if [ "$run_unit" = 1 ]; then
+	echo "== unit tests ($UNIT_BIN)"
+	if [ -x "$UNIT_BIN" ]; then
+		"$UNIT_BIN" >"$tmp/unit.out" 2>&1
+		unit_rc=$?
+		cat "$tmp/unit.out"
+		summary=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$tmp/unit.out" | tail -n 1)
+		if [ -n "$summary" ]; then
+			up=$(echo "$summary" | sed -E 's/^([0-9]+) passed, ([0-9]+) failed.*/\1/')
+			uf=$(echo "$summary" | sed -E 's/^([0-9]+) passed, ([0-9]+) failed.*/\2/')
+		else
+			# no summary: count the TAP-ish lines, and count the crash itself as a failure
+			up=$(grep -c '^ok - ' "$tmp/unit.out")
+			uf=$(grep -c '^not ok - ' "$tmp/unit.out")
+			uf=$((uf + 1))
+			echo "unit: no summary line (exit status $unit_rc): counted as a failure"
+		fi
+		if [ "$unit_rc" -ne 0 ] && [ "$uf" -eq 0 ]; then
+			echo "unit: exit status $unit_rc with no failed test: counted as a failure"
+			uf=1
+		fi
+		passed=$((passed + up))
+		failed=$((failed + uf))
+	else
+		echo "unit: $UNIT_BIN not built (run make test-build)"
+		failed=$((failed + 1))
+	fi
+fi
+
+# --- end-to-end tests -------------------------------------------------------------------------
+E2E="$ROOT/tests/e2e"
+echo "== e2e tests ($ASSISTD_BIN)"
+e2e_ok=1
+if ! command -v node >/dev/null 2>&1; then
+	echo "e2e: node is not installed (scripts/deps.sh installs it)"
+	e2e_ok=0
+elif [ ! -x "$ASSISTD_BIN" ]; then
+	echo "e2e: $ASSISTD_BIN not built (run make test-build)"
+	e2e_ok=0
+else
+	# install the pinned packages when node_modules is missing or older than the lock file
+	if [ ! -d "$E2E/node_modules" ] || [ "$E2E/package-lock.json" -nt "$E2E/node_modules" ]; then
+		echo "e2e: npm ci"
+		if (cd "$E2E" && npm ci --no-audit --no-fund --loglevel=error >"$tmp/npm.out" 2>&1); then
+			touch "$E2E/node_modules"
+		else
+			cat "$tmp/npm.out"
+			echo "e2e: npm ci failed"
+			e2e_ok=0
+		fi
+	fi
+fi
+
+if [ "$e2e_ok" = 1 ]; then
+	if [ -n "${E2E_FILES:-}" ]; then
+		files=$E2E_FILES
+	else
+		files=$(ls "$E2E"/*.test.js 2>/dev/null)
+	fi
+	if [ -z "$files" ]; then
+		echo "e2e: no test files"
+		e2e_ok=0
+	fi
+fi
+
+if [ "$e2e_ok" = 1 ]; then
+	tap="$tmp/e2e.tap"
+	# spec reporter for people, TAP to a file for counting
+	# shellcheck disable=SC2086
+	(cd "$E2E" && node --test \
+		--test-concurrency="${E2E_CONCURRENCY:-4}" \
+		--test-timeout="${E2E_TIMEOUT_MS:-120000}" \
+		--test-reporter=spec --test-reporter-destination=stdout \
+		--test-reporter=tap --test-reporter-destination="$tap" \
+		$files)
+	node_rc=$?
+	# the root summary comes last in the TAP stream
+	ep=$(grep -E '^# pass [0-9]+' "$tap" | tail -n 1 | awk '{print $3}')
+	ef=$(grep -E '^# fail [0-9]+' "$tap" | tail -n 1 | awk '{print $3}')
+	ec=$(grep -E '^# cancelled [0-9]+' "$tap" | tail -n 1 | awk '{print $3}')
+	if [ -z "$ep" ] || [ -z "$ef" ]; then
+		echo "e2e: the test runner printed no summary (exit status $node_rc): counted as a failure"
+		ep=${ep:-0}
+		ef=$(( ${ef:-0} + 1 ))
+	fi
+	ef=$((ef + ${ec:-0}))
+	if [ "$node_rc" -ne 0 ] && [ "$ef" -eq 0 ]; then
+		echo "e2e: node --test exited $node_rc with no failed test: counted as a failure"
+		ef=1
+	fi
+	if [ "${ec:-0}" -gt 0 ]; then echo "e2e: $ep passed, $ef failed ($ec of them cancelled)"; else echo "e2e: $ep passed, $ef failed"; fi
+	passed=$((passed + ep))
+	failed=$((failed + ef))
+else
+	failed=$((failed + 1))
+fi
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,387 @@
+/* runs.c - create (on a thread, or with a new thread), list, modify, cancel a run, and
+ * submit tool outputs to it.
+ *
+ * A new run is written to the store as "queued" in the same batch as what it needs (the
+ * thread's idleness, additional messages, or the new thread), then handed to the engine,
+ * which drives it from there; this file never changes a run's status itself. Cancel and
+ * submit-tool-outputs are the engine's to decide; they are only parsed and reported here.
+ * Retrieval is in runs_poll.c, the SSE replies in runs_stream.c. */
+#include "runs.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../base/alloc.h"
+#include "../base/clock.h"
+#include "../base/id.h"
+#include "../engine/engine.h"
+#include "../store/obj.h"
+#include "common.h"
+#include "messages.h"
+#include "resources.h"
+#include "runs_build.h"
+#include "runs_stream.h"
+#include "schemas.h"
+#include "steps.h"
+#include "threads.h"
+
+/* --- Shared with steps.c and runs_poll.c --- */
+
+int runs_path(struct http_req *req, const char **thread_id, const char **run_id)
+{
+	int err = api_path_id(req, "thread_id", THREAD_PREFIX, "thread", thread_id);
+
+	if (!err)
+		err = api_path_id(req, "run_id", RUN_PREFIX, "run", run_id);
+	return err;
+}
+
+void runs_poll_header(struct http_req *req)
+{
+	char v[16];
+
+	snprintf(v, sizeof(v), "%d", api_ctx(req)->poll_after_ms);
+	http_header_add(req, "openai-poll-after-ms", v);
+}
+
+int runs_reply(struct http_req *req, char *body)
+{
+	runs_poll_header(req);
+	return api_reply_body(req, body);
+}
+
+/* The engine, or 503 when the server runs without one. */
+static int engine_of(struct http_req *req, struct engine **eng)
+{
+	*eng = api_ctx(req)->eng;
+	if (!*eng)
+		return http_fail(req, ERR_UNAVAILABLE, NULL,
+				 "The run engine is not running, so runs can't be started.");
+	return 0;
+}
+
+/* --- A create's store batch: expectations, then objects it owns until the write --- */
+
+struct batch {
+	struct store_op *ops; /* owned; strings borrowed from objs and texts */
+	jv **objs;            /* owned, parallel to ops (NULL for borrowed ops) */
+	char **texts;         /* owned encodings, parallel to ops */
+	size_t n;
+	size_t cap;
+};
+
+static void batch_init(struct batch *b, size_t cap)
+{
+	b->ops = xcalloc(cap, sizeof(*b->ops));
+	b->objs = xcalloc(cap, sizeof(*b->objs));
+	b->texts = xcalloc(cap, sizeof(*b->texts));
+	b->n = 0;
+	b->cap = cap;
+}
+
+static void batch_cleanup(struct batch *b)
+{
+	for (size_t i = 0; i < b->n; i++) {
+		jv_free(b->objs[i]);
+		free(b->texts[i]);
+	}
+	free(b->ops);
+	free(b->objs);
+	free(b->texts);
+	memset(b, 0, sizeof(*b));
+}
+
+/* Adds an op whose strings the caller keeps alive until the write. */
+static void batch_op(struct batch *b, const struct store_op *op)
+{
+	b->ops[b->n++] = *op;
+}
+
+static void batch_expect(struct batch *b, enum store_op_type type, const char *thread_id)
+{
+	struct store_op op = { .type = type, .obj = { .kind = STORE_THREAD, .id = thread_id } };
+
+	batch_op(b, &op);
+}
+
+/* Adds a put of a new object; takes ownership of obj. Returns its encoding (borrowed). */
+static const char *batch_put(struct batch *b, enum store_kind kind, jv *obj)
+{
+	size_t i = b->n++;
+
+	b->objs[i] = obj;
+	b->texts[i] = jv_dump(obj);
+	b->ops[i].type = STORE_PUT;
+	b->ops[i].expect_version = -1;
+	obj_columns(kind, obj, b->texts[i], &b->ops[i].obj);
+	return b->texts[i];
+}
+
+/* Writes the batch; a busy thread is the client's error, and one a retry will not fix. */
+static int batch_write(struct http_req *req, struct batch *b, const char *thread_id)
+{
+	int err = store_write(api_ctx(req)->st, api_project(req), b->ops, b->n);
+
+	if (err == ERR_CONFLICT) {
+		http_header_add(req, "x-should-retry", "false");
+		return http_fail(req, ERR_INVALID, NULL, "Thread %s already has an active run.",
+				 thread_id);
+	}
+	return api_store_err(req, err, "thread", thread_id);
+}
+
+/* --- Create --- */
+
+static int check_messages(struct http_req *req, const jv *msgs)
+{
+	char path[64];
+	int err = 0;
+
+	for (size_t i = 0; !err && i < jv_size(msgs); i++) {
+		snprintf(path, sizeof(path), "additional_messages[%zu]", i);
+		err = message_check(req, jv_at(msgs, i), path);
+	}
+	return err;
+}
+
+static int add_messages(struct http_req *req, struct batch *b, const jv *msgs,
+			const char *thread_id, int64_t now)
+{
+	char id[ID_MAX + 1];
+	int err = 0;
+
+	for (size_t i = 0; !err && i < jv_size(msgs); i++) {
+		err = api_new_id(req, MSG_PREFIX, id);
+		if (!err)
+			batch_put(b, STORE_MESSAGE, message_new(id, thread_id, jv_at(msgs, i), now));
+	}
+	return err;
+}
+
+/* Hands the stored run to the engine and replies: the run, or its event stream. */
+static int start(struct http_req *req, struct engine *eng, const char *run_text,
+		 const char *thread_text, bool stream)
+{
+	struct events *ch = engine_submit(eng, api_project(req), run_text, thread_text);
+
+	if (stream)
+		return runs_reply_stream(req, ch);
+	events_unref(ch);
+	return runs_reply(req, xstrdup(run_text));
+}
+
+/* Checks the request and loads what the run is built from: the body, its assistant. */
+static int create_input(struct http_req *req, const struct sc_schema *s, jv **in, jv **asst)
+{
+	int err = steps_check_include(req);
+
+	if (!err)
+		err = api_parse(req, s, false, in);
+	if (!err)
+		err = check_messages(req, jv_get(*in, "additional_messages"));
+	if (!err)
+		err = res_check_tool_resources(req, *in, "tool_resources");
+	if (!err)
+		err = run_load_assistant(req, *in, asst);
+	return err;
+}
+
+int runs_create(struct http_req *req)
+{
+	const char *thread_id;
+	const char *text;
+	struct engine *eng;
+	struct batch b = { 0 };
+	int64_t now = clock_unix();
+	jv *in = NULL;
+	jv *asst = NULL;
+	jv *run = NULL;
+	int err = api_path_id(req, "thread_id", THREAD_PREFIX, "thread", &thread_id);
+
+	if (!err)
+		err = engine_of(req, &eng);
+	if (!err)
+		err = create_input(req, &sc_create_run, &in, &asst);
+	if (!err)
+		err = run_build(req, in, asst, thread_id, now, &run);
+	if (err)
+		goto out;
+	batch_init(&b, 3 + jv_size(jv_get(in, "additional_messages")));
+	batch_expect(&b, STORE_EXPECT_EXISTS, thread_id);
+	batch_expect(&b, STORE_EXPECT_IDLE, thread_id);
+	err = add_messages(req, &b, jv_get(in, "additional_messages"), thread_id, now);
+	if (err)
+		goto out;
+	text = batch_put(&b, STORE_RUN, run);
+	run = NULL; /* the batch owns it */
+	err = batch_write(req, &b, thread_id);
+	if (!err)
+		err = start(req, eng, text, NULL, jv_true(jv_get(in, "stream")));
+out:
+	batch_cleanup(&b);
+	jv_free(run);
+	jv_free(asst);
+	jv_free(in);
+	return err;
+}
+
+/* The CreateThreadRequest of a create-thread-and-run ({} when absent; borrowed or owned by
+ * in). */
+static const jv *thread_in(const jv *in, jv *empty)
+{
+	const jv *t = jv_get(in, "thread");
+
+	return jv_is_object(t) ? t : empty;
+}
+
+int runs_create_thread_and_run(struct http_req *req)
+{
+	struct thread_new tn = { 0 };
+	struct batch b = { 0 };
+	struct engine *eng;
+	const char *text;
+	jv *empty = jv_object();
+	jv *in = NULL;
+	jv *asst = NULL;
+	jv *run = NULL;
+	int err = engine_of(req, &eng);
+
+	if (!err)
+		err = create_input(req, &sc_create_thread_and_run, &in, &asst);
+	if (!err)
+		err = thread_build(req, thread_in(in, empty), "thread", &tn);
+	if (!err)
+		err = run_build(req, in, asst, jv_get_str(tn.thread, "id"), clock_unix(), &run);
+	if (err)
+		goto out;
+	batch_init(&b, tn.nmessages + 2);
+	for (size_t i = 0; i <= tn.nmessages; i++)
+		batch_op(&b, &tn.ops[i]);
+	text = batch_put(&b, STORE_RUN, run);
+	run = NULL; /* the batch owns it */
+	err = batch_write(req, &b, jv_get_str(tn.thread, "id"));
+	if (!err)
+		err = start(req, eng, text, tn.texts[0], jv_true(jv_get(in, "stream")));
+out:
+	batch_cleanup(&b);
+	thread_new_cleanup(&tn);
+	jv_free(run);
+	jv_free(asst);
+	jv_free(in);
+	jv_free(empty);
+	return err;
+}
+
+/* --- List, modify --- */
+
+int runs_list(struct http_req *req)
+{
+	const char *thread_id;
+	char *body = NULL;
+	int err = api_path_id(req, "thread_id", THREAD_PREFIX, "thread", &thread_id);
+
+	if (err)
+		return err;
+	/* An unknown thread is a 404, not an empty list. */
+	err = store_get(api_ctx(req)->st, api_project(req), STORE_THREAD, thread_id, NULL, &body,
+			NULL);
+	free(body);
+	if (!err)
+		err = api_list(req, STORE_RUN, thread_id, RUN_PREFIX, NULL);
+	if (!err)
+		runs_poll_header(req);
+	return api_store_err(req, err, "thread", thread_id);
+}
+
+int runs_modify(struct http_req *req)
+{
+	const char *thread_id;
+	const char *run_id;
+	jv *in = NULL;
+	int err = runs_path(req, &thread_id, &run_id);
+
+	if (!err)
+		err = api_parse(req, &sc_modify_metadata, false, &in);
+	/* The engine writes runs too; api_modify retries when it wrote first. */
+	if (!err)
+		err = api_modify(req, STORE_RUN, run_id, thread_id, "run", in, api_apply_metadata);
+	if (!err)
+		runs_poll_header(req);
+	jv_free(in);
+	return err;
+}
+
+/* --- Cancel, submit tool outputs: the engine decides --- */
+
+/* Reports an engine refusal: ERR_INVALID with its message (why, taken) and param. */
+static int engine_err(struct http_req *req, int err, char *why, const char *param,
+		      const char *run_id)
+{
+	if (err == ERR_INVALID)
+		err = http_fail(req, err, param, "%s", why ? why : "The run can't do that now.");
+	else
+		err = api_store_err(req, err, "run", run_id);
+	free(why);
+	return err;
+}
+
+/* The body is ignored: the spec sends none, and Python sends an empty one labelled JSON. */
+int runs_cancel(struct http_req *req)
+{
+	const char *thread_id;
+	const char *run_id;
+	struct engine *eng;
+	char *json = NULL;
+	char *why = NULL;
+	int err = runs_path(req, &thread_id, &run_id);
+
+	if (!err)
+		err = engine_of(req, &eng);
+	if (err)
+		return err;
+	err = engine_cancel(eng, api_project(req), thread_id, run_id, &json, &why);
+	if (err)
+		return engine_err(req, err, why, NULL, run_id);
+	free(why);
+	return runs_reply(req, json);
+}
+
+int runs_submit_outputs(struct http_req *req)
+{
+	const char *thread_id;
+	const char *run_id;
+	const char *param = NULL;
+	struct engine *eng;
+	struct events *ch = NULL;
+	char *json = NULL;
+	char *why = NULL;
+	jv *in = NULL;
+	bool stream;
+	int err = runs_path(req, &thread_id, &run_id);
+
+	if (!err)
+		err = engine_of(req, &eng);
+	if (!err)
+		err = api_parse(req, &sc_submit_tool_outputs, false, &in);
+	if (err)
+		goto out;
+	stream = jv_true(jv_get(in, "stream"));
+	err = engine_submit_outputs(eng, api_project(req), thread_id, run_id,
+				    jv_get(in, "tool_outputs"), &json, stream ? &ch : NULL, &why,
+				    &param);
+	if (err) {
+		err = engine_err(req, err, why, param, run_id);
+		goto out;
+	}
+	free(why);
+	if (stream) {
+		free(json);
+		err = runs_reply_stream(req, ch);
+	} else {
+		err = runs_reply(req, json);
+	}
+out:
+	jv_free(in);
+	return err;
+}

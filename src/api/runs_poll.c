@@ -1,0 +1,172 @@
+/* runs_poll.c - retrieving a run, and holding a poll helper's retrieve until the run moves.
+ *
+ * The SDKs' createAndPoll & co. retrieve the run again and again, sleeping in between, and
+ * mark those requests with X-Stainless-Poll-Helper. For such a retrieve of an active run we
+ * park the request (no thread is held) until the engine reports a status change or the hold
+ * time passes, then answer with the run as it stands: the client sees each change at once
+ * and makes fewer requests.
+ *
+ * The parked request's state (the engine registration, our waiter reference) must survive
+ * until the handler runs again, and be released even if it never does. The one per-request
+ * slot that lasts is the user data, which holds the project; so a hold carries a copy of the
+ * project at its end and takes the slot: api_project() still reads a project string, and
+ * the request frees the hold when it ends. This file does not change runs. */
+#include "runs_poll.h"
+
+#include <assert.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../base/alloc.h"
+#include "../engine/engine.h"
+#include "common.h"
+#include "runs.h"
+
+#define HOLD_MAGIC 0x686f6c64u
+
+struct hold {
+	unsigned magic;
+	struct engine *eng;    /* borrowed */
+	void *reg;             /* engine_watch registration; NULL once released */
+	struct http_waiter *w; /* our reference to the request's waiter; NULL once released */
+	char project[];        /* the request's project: its user data points here */
+};
+
+/* The engine's waker, on the engine thread (or inside engine_watch). */
+static void hold_wake(void *ctx)
+{
+	struct hold *h = ctx;
+
+	http_waiter_wake(h->w);
+}
+
+/* Ends the watch, then drops the waiter: after engine_unwatch no wake can come. */
+static void hold_release(struct hold *h)
+{
+	if (h->reg)
+		engine_unwatch(h->eng, h->reg);
+	h->reg = NULL;
+	http_waiter_unref(h->w);
+	h->w = NULL;
+}
+
+/* The request's user-data destructor; p is h->project. */
+static void hold_free(void *p)
+{
+	struct hold *h = (struct hold *)((char *)p - offsetof(struct hold, project));
+
+	hold_release(h);
+	free(h);
+}
+
+/* Moves the request's project into a new hold that the request owns from now on. */
+static struct hold *hold_install(struct http_req *req)
+{
+	const char *project = api_project(req);
+	size_t len = strlen(project);
+	struct hold *h = xcalloc(1, sizeof(*h) + len + 1);
+
+	h->magic = HOLD_MAGIC;
+	h->eng = api_ctx(req)->eng;
+	memcpy(h->project, project, len + 1);
+	http_set_user(req, h->project, hold_free); /* frees the old project string */
+	return h;
+}
+
+/* The hold of a request that reruns after parking (only runs_get parks). */
+static struct hold *hold_of(struct http_req *req)
+{
+	struct hold *h = (struct hold *)((char *)http_user(req) - offsetof(struct hold, project));
+
+	assert(h->magic == HOLD_MAGIC);
+	return h;
+}
+
+/* How long this retrieve may be held: 0 unless it comes from a poll helper. The helper's
+ * own interval, when it set one, caps the hold. */
+static int hold_ms(struct http_req *req)
+{
+	struct api *api = api_ctx(req);
+	const char *custom = http_header(req, "X-Stainless-Custom-Poll-Interval");
+	int ms = api->poll_hold_ms;
+	char *end;
+	long n;
+
+	if (!api->eng || !http_header(req, "X-Stainless-Poll-Helper"))
+		return 0;
+	if (custom) {
+		n = strtol(custom, &end, 10);
+		if (end != custom && n >= 0 && n < ms)
+			ms = (int)n;
+	}
+	return ms;
+}
+
+/* True for the statuses a run leaves by itself: worth waiting on. */
+static bool moving(const char *body)
+{
+	static const char *const active[] = { "queued", "in_progress", "cancelling" };
+	char why[160];
+	jv *run = jv_parse(body, strlen(body), why, sizeof(why));
+	const char *status = jv_get_str(run, "status");
+	bool r = false;
+
+	for (size_t i = 0; status && i < sizeof(active) / sizeof(active[0]); i++)
+		r = r || strcmp(status, active[i]) == 0;
+	jv_free(run);
+	return r;
+}
+
+static int load(struct http_req *req, const char *thread_id, const char *run_id, char **body)
+{
+	int err = store_get(api_ctx(req)->st, api_project(req), STORE_RUN, run_id, thread_id, body,
+			    NULL);
+
+	return api_store_err(req, err, "run", run_id);
+}
+
+/* First run of a poll helper's retrieve: watch, then read, so no change falls in between. */
+static int get_held(struct http_req *req, const char *thread_id, const char *run_id, int ms)
+{
+	struct hold *h = hold_install(req);
+	struct events_waker w = { hold_wake, h };
+	char *body = NULL;
+	int err;
+
+	/* The waiter exists before the watch: a wake that comes at once is recorded. */
+	http_defer(req, ms, &h->w);
+	h->reg = engine_watch(h->eng, run_id, &w);
+	err = load(req, thread_id, run_id, &body);
+	if (!err && moving(body)) {
+		free(body);
+		return HTTP_DEFERRED;
+	}
+	hold_release(h);
+	if (err)
+		return err;
+	return runs_reply(req, body);
+}
+
+int runs_get(struct http_req *req)
+{
+	const char *thread_id;
+	const char *run_id;
+	char *body = NULL;
+	int ms;
+	int err = runs_path(req, &thread_id, &run_id);
+
+	if (err)
+		return err;
+	if (http_reruns(req) > 0) {
+		hold_release(hold_of(req));
+	} else {
+		ms = hold_ms(req);
+		if (ms > 0)
+			return get_held(req, thread_id, run_id, ms);
+	}
+	err = load(req, thread_id, run_id, &body);
+	if (err)
+		return err;
+	return runs_reply(req, body);
+}

@@ -1,0 +1,84 @@
+/* steps.c - listing and retrieving the steps of a run.
+ *
+ * Steps are written by the engine only; this file reads them, checking first that the run
+ * belongs to the thread in the path, so a step is never reached through the wrong thread.
+ * include[] is validated but changes nothing yet: it asks for file_search result contents,
+ * and no step holds file_search results. */
+#include "steps.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "common.h"
+#include "runs.h"
+
+#define INCLUDE_MAX 8
+#define INCLUDE_CONTENT "step_details.tool_calls[*].file_search.results[*].content"
+
+int steps_check_include(struct http_req *req)
+{
+	const char *vals[INCLUDE_MAX];
+	size_t n = http_query_all(req, "include[]", vals, INCLUDE_MAX);
+
+	if (n > INCLUDE_MAX)
+		return http_fail(req, ERR_INVALID, "include",
+				 "Invalid 'include': expected at most %d values, but got %zu.",
+				 INCLUDE_MAX, n);
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(vals[i], INCLUDE_CONTENT) != 0)
+			return http_fail(req, ERR_INVALID, "include",
+					 "Invalid value for 'include': '%.80s'. Supported values "
+					 "are: '" INCLUDE_CONTENT "'.", vals[i]);
+	}
+	return 0;
+}
+
+/* Checks that the run exists under the thread: 404 "No run found" otherwise. */
+static int run_exists(struct http_req *req, const char *thread_id, const char *run_id)
+{
+	char *body = NULL;
+	int err = store_get(api_ctx(req)->st, api_project(req), STORE_RUN, run_id, thread_id,
+			    &body, NULL);
+
+	free(body);
+	return api_store_err(req, err, "run", run_id);
+}
+
+int steps_list(struct http_req *req)
+{
+	const char *thread_id;
+	const char *run_id;
+	int err = runs_path(req, &thread_id, &run_id);
+
+	if (!err)
+		err = steps_check_include(req);
+	if (!err)
+		err = run_exists(req, thread_id, run_id);
+	if (!err)
+		err = api_list(req, STORE_STEP, run_id, STEP_PREFIX, NULL);
+	if (!err)
+		runs_poll_header(req);
+	return err;
+}
+
+int steps_get(struct http_req *req)
+{
+	const char *thread_id;
+	const char *run_id;
+	const char *id;
+	char *body = NULL;
+	int err = runs_path(req, &thread_id, &run_id);
+
+	if (!err)
+		err = api_path_id(req, "step_id", STEP_PREFIX, "run step", &id);
+	if (!err)
+		err = steps_check_include(req);
+	if (!err)
+		err = run_exists(req, thread_id, run_id);
+	if (err)
+		return err;
+	err = store_get(api_ctx(req)->st, api_project(req), STORE_STEP, id, run_id, &body, NULL);
+	if (err)
+		return api_store_err(req, err, "run step", id);
+	return runs_reply(req, body);
+}

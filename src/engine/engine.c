@@ -1,0 +1,619 @@
+/* engine.c - the engine thread: its command queue, timers, watchers, start and stop.
+ *
+ * API threads talk to the engine only through the queue below (and events channels). The
+ * thread loops: carry out queued commands, expire runs whose time is up, then let the
+ * provider run transfers and callbacks until something happens. Cancel and
+ * submit_tool_outputs are answered synchronously: the caller waits on a condition variable
+ * for the engine thread, which answers within one loop iteration. */
+#include "engine_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "../base/alloc.h"
+#include "../base/clock.h"
+#include "../base/log.h"
+#include "events.h"
+
+#define LOOP_MAX_WAIT_MS 1000
+
+enum cmd_type { CMD_START, CMD_CANCEL, CMD_SUBMIT };
+
+struct cmd {
+	enum cmd_type type;
+	char *project;
+	char *thread_id;
+	char *run_id;
+	const jv *outputs;  /* CMD_SUBMIT, borrowed from the waiting caller */
+	struct events *ch;  /* CMD_START: a reference the command owns */
+	bool sync;          /* the caller waits for done */
+	bool done;
+	pthread_cond_t cond;
+	int err;
+	char *run_json;     /* answer: owned, handed to the caller */
+	char *why;
+	const char *param;
+	struct events *out_ch;
+	struct cmd *next;
+};
+
+struct watch {
+	char *run_id;
+	struct events_waker w;
+	bool fired;
+	struct watch *next;
+};
+
+/* --- the queue --- */
+
+static void push(struct engine *e, struct cmd *c)
+{
+	pthread_mutex_lock(&e->lock);
+	c->next = NULL;
+	if (e->cmds_tail)
+		e->cmds_tail->next = c;
+	else
+		e->cmds = c;
+	e->cmds_tail = c;
+	pthread_mutex_unlock(&e->lock);
+	prov_wakeup(e->prov);
+}
+
+static struct cmd *take_all(struct engine *e)
+{
+	struct cmd *list;
+
+	pthread_mutex_lock(&e->lock);
+	list = e->cmds;
+	e->cmds = e->cmds_tail = NULL;
+	pthread_mutex_unlock(&e->lock);
+	return list;
+}
+
+static void cmd_free(struct cmd *c)
+{
+	free(c->project);
+	free(c->thread_id);
+	free(c->run_id);
+	events_unref(c->ch);
+	free(c);
+}
+
+/* Hands the answer to the waiting caller, who frees the command; or frees it. */
+static void answer(struct engine *e, struct cmd *c)
+{
+	if (!c->sync) {
+		cmd_free(c);
+		return;
+	}
+	pthread_mutex_lock(&e->lock);
+	c->done = true;
+	pthread_cond_signal(&c->cond);
+	pthread_mutex_unlock(&e->lock);
+}
+
+/* --- execs --- */
+
+static struct exec *find(struct engine *e, const char *run_id)
+{
+	for (struct exec *x = e->execs; x; x = x->next) {
+		if (strcmp(jv_get_str(x->run, "id"), run_id) == 0)
+			return x;
+	}
+	return NULL;
+}
+
+void engine_drop(struct engine *e, struct exec *x)
+{
+	struct exec **p = &e->execs;
+
+	while (*p && *p != x)
+		p = &(*p)->next;
+	if (*p)
+		*p = x->next;
+	exec_free(x);
+}
+
+/* Drops x if it is done with; true when it was. */
+static bool settle(struct engine *e, struct exec *x)
+{
+	if (!x->finished && !x->gone)
+		return false;
+	if (x->call)
+		prov_cancel(x->call); /* its done callback will find the run gone */
+	else
+		engine_drop(e, x);
+	return !x->call;
+}
+
+/* Fetches one stored object by id, parsed, with its version. */
+static int fetch(struct exec *x, enum store_kind kind, const char *id, jv **out,
+		 int64_t *version)
+{
+	char *body = NULL;
+	char why[128];
+	int err = store_get(x->e->st, x->project, kind, id, NULL, &body, version);
+
+	if (!err) {
+		*out = jv_parse(body, strlen(body), why, sizeof(why));
+		err = *out ? 0 : ERR_DB;
+	}
+	free(body);
+	return err;
+}
+
+/* Takes an in_progress step into the exec's slots: a tool_calls step as the pending one, a
+ * message_creation step with its message as the open message. */
+static int adopt_step(struct exec *x, const char *id)
+{
+	jv *step = NULL;
+	int64_t version = 0;
+	const char *msg_id;
+	int err = fetch(x, STORE_STEP, id, &step, &version);
+
+	if (err)
+		return err;
+	if (strcmp(jv_get_str(step, "type"), "tool_calls") == 0 && !x->tool_step) {
+		x->tool_step = step;
+		x->tool_step_version = version;
+		return 0;
+	}
+	if (x->msg_step) {
+		jv_free(step);
+		return 0;
+	}
+	msg_id = jv_get_str(jv_get(jv_get(step, "step_details"), "message_creation"),
+			    "message_id");
+	x->msg_step = step;
+	x->msg_step_version = version;
+	buf_init(&x->text, 4 * 1024 * 1024);
+	err = fetch(x, STORE_MESSAGE, msg_id, &x->msg, &x->msg_version);
+	if (err == ERR_NOT_FOUND) {
+		x->msg = message_new_assistant(x); /* deleted by a client: write it anew */
+		x->msg_version = 0;
+		err = 0;
+	}
+	return err;
+}
+
+/* Loads the run's in_progress steps (a run waiting for outputs has its tool_calls step;
+ * a run interrupted by a crash may have either kind open). */
+static int load_open_steps(struct exec *x)
+{
+	struct store_page pg = { .limit = 100, .desc = true };
+	struct store_list l = { 0 };
+	char why[128];
+	int err = store_list(x->e->st, x->project, STORE_STEP, jv_get_str(x->run, "id"), &pg, &l);
+
+	for (size_t i = 0; !err && i < l.n; i++) {
+		jv *s = jv_parse(l.items[i].body, strlen(l.items[i].body), why, sizeof(why));
+		const char *status = jv_get_str(s, "status");
+
+		if (status && strcmp(status, "in_progress") == 0)
+			err = adopt_step(x, l.items[i].id);
+		jv_free(s);
+	}
+	store_list_cleanup(&l);
+	return err;
+}
+
+static bool finished_status(const char *s)
+{
+	return strcmp(s, "completed") == 0 || strcmp(s, "failed") == 0 ||
+	       strcmp(s, "cancelled") == 0 || strcmp(s, "expired") == 0 ||
+	       strcmp(s, "incomplete") == 0;
+}
+
+/* Builds an exec for a stored run (thread_id NULL: any thread). Errors: ERR_NOT_FOUND,
+ * ERR_DB. */
+static int load(struct engine *e, const char *project, const char *thread_id,
+		const char *run_id, struct exec **out)
+{
+	struct exec *x = xcalloc(1, sizeof(*x));
+	char *body = NULL;
+	char why[128];
+	int err = store_get(e->st, project, STORE_RUN, run_id, thread_id, &body, &x->version);
+
+	x->e = e;
+	x->project = xstrdup(project);
+	if (!err) {
+		x->run = jv_parse(body, strlen(body), why, sizeof(why));
+		err = x->run ? 0 : ERR_DB;
+	}
+	free(body);
+	if (!err && !finished_status(jv_get_str(x->run, "status")))
+		err = load_open_steps(x);
+	if (err) {
+		exec_free(x);
+		return err;
+	}
+	x->next = e->execs;
+	e->execs = x;
+	*out = x;
+	return 0;
+}
+
+/* The run's exec, loaded from the store when this engine is not running it. */
+static int lookup(struct engine *e, struct cmd *c, struct exec **x)
+{
+	*x = find(e, c->run_id);
+	if (*x) {
+		if (c->thread_id && strcmp(jv_get_str((*x)->run, "thread_id"), c->thread_id))
+			return ERR_NOT_FOUND;
+		return strcmp((*x)->project, c->project) ? ERR_NOT_FOUND : 0;
+	}
+	return load(e, c->project, c->thread_id, c->run_id, x);
+}
+
+/* --- commands --- */
+
+static void do_start(struct engine *e, struct cmd *c)
+{
+	struct exec *x = NULL;
+	int err = lookup(e, c, &x);
+
+	if (err) {
+		log_error("engine: cannot start run %s: %s", c->run_id, err_name(err));
+		events_close(c->ch);
+		return;
+	}
+	x->ch = c->ch;
+	c->ch = NULL;
+	run_start(x);
+	settle(e, x);
+}
+
+static void do_cancel(struct engine *e, struct cmd *c)
+{
+	struct exec *x = NULL;
+
+	c->err = lookup(e, c, &x);
+	if (!c->err)
+		c->err = run_cancel(x, &c->why);
+	if (!c->err)
+		c->run_json = jv_dump(x->run);
+	if (x)
+		settle(e, x);
+}
+
+static void do_submit(struct engine *e, struct cmd *c)
+{
+	struct exec *x = NULL;
+
+	c->err = lookup(e, c, &x);
+	if (!c->err)
+		c->err = run_submit_outputs(x, c->outputs, &c->why, &c->param);
+	if (!c->err) {
+		c->run_json = jv_dump(x->run);
+		c->out_ch = events_ref(x->ch);
+		run_start(x);
+	}
+	if (x)
+		settle(e, x);
+}
+
+static void run_commands(struct engine *e)
+{
+	struct cmd *c = take_all(e);
+
+	while (c) {
+		struct cmd *next = c->next;
+
+		if (c->type == CMD_START)
+			do_start(e, c);
+		else if (c->type == CMD_CANCEL)
+			do_cancel(e, c);
+		else
+			do_submit(e, c);
+		answer(e, c);
+		c = next;
+	}
+}
+
+/* Expires runs whose time is up; returns how long until the next one is due. */
+static int run_timers(struct engine *e)
+{
+	int64_t now = clock_ms();
+	int64_t wait = LOOP_MAX_WAIT_MS;
+	struct exec *x = e->execs;
+
+	while (x) {
+		struct exec *next = x->next;
+
+		if (x->expire_ms && x->expire_ms <= now && !x->cancelling) {
+			run_expire(x);
+			settle(e, x);
+		} else if (x->expire_ms && x->expire_ms - now < wait) {
+			wait = x->expire_ms - now;
+		}
+		x = next;
+	}
+	return wait < 1 ? 1 : (int)wait;
+}
+
+static bool stopping(struct engine *e)
+{
+	bool s;
+
+	pthread_mutex_lock(&e->lock);
+	s = e->stopping;
+	pthread_mutex_unlock(&e->lock);
+	return s;
+}
+
+static void *loop(void *arg)
+{
+	struct engine *e = arg;
+
+	while (!stopping(e)) {
+		run_commands(e);
+		prov_poll(e->prov, run_timers(e));
+	}
+	return NULL;
+}
+
+/* --- watchers --- */
+
+void engine_fire_watches(struct engine *e, const char *run_id)
+{
+	struct events_waker wake[64];
+	size_t n = 0;
+
+	pthread_mutex_lock(&e->lock);
+	for (struct watch *w = e->watches; w && n < 64; w = w->next) {
+		if (!w->fired && strcmp(w->run_id, run_id) == 0) {
+			w->fired = true;
+			wake[n++] = w->w;
+		}
+	}
+	pthread_mutex_unlock(&e->lock);
+	for (size_t i = 0; i < n; i++)
+		wake[i].wake(wake[i].ctx);
+}
+
+void *engine_watch(struct engine *e, const char *run_id, const struct events_waker *w)
+{
+	struct watch *wt = xcalloc(1, sizeof(*wt));
+
+	wt->run_id = xstrdup(run_id);
+	wt->w = *w;
+	pthread_mutex_lock(&e->lock);
+	wt->next = e->watches;
+	e->watches = wt;
+	pthread_mutex_unlock(&e->lock);
+	return wt;
+}
+
+void engine_unwatch(struct engine *e, void *registration)
+{
+	struct watch **p = &e->watches;
+	struct watch *wt = registration;
+
+	pthread_mutex_lock(&e->lock);
+	while (*p && *p != wt)
+		p = &(*p)->next;
+	if (*p)
+		*p = wt->next;
+	pthread_mutex_unlock(&e->lock);
+	free(wt->run_id);
+	free(wt);
+}
+
+/* --- the public calls --- */
+
+static struct cmd *cmd_new(enum cmd_type type, const char *project, const char *thread_id,
+			   const char *run_id)
+{
+	struct cmd *c = xcalloc(1, sizeof(*c));
+
+	c->type = type;
+	c->project = xstrdup(project);
+	c->thread_id = thread_id ? xstrdup(thread_id) : NULL;
+	c->run_id = xstrdup(run_id);
+	return c;
+}
+
+/* Queues c and waits for the engine's answer. Errors: ERR_UNAVAILABLE when stopping. */
+static int call_sync(struct engine *e, struct cmd *c)
+{
+	c->sync = true;
+	pthread_cond_init(&c->cond, NULL);
+	pthread_mutex_lock(&e->lock);
+	if (e->stopping) {
+		pthread_mutex_unlock(&e->lock);
+		c->err = ERR_UNAVAILABLE;
+		return c->err;
+	}
+	pthread_mutex_unlock(&e->lock);
+	push(e, c);
+	pthread_mutex_lock(&e->lock);
+	while (!c->done)
+		pthread_cond_wait(&c->cond, &e->lock);
+	pthread_mutex_unlock(&e->lock);
+	pthread_cond_destroy(&c->cond);
+	return c->err;
+}
+
+struct events *engine_submit(struct engine *e, const char *project, const char *run_json,
+			     const char *thread_json)
+{
+	struct events *ch = events_new();
+	char why[128];
+	jv *run = jv_parse(run_json, strlen(run_json), why, sizeof(why));
+	struct cmd *c;
+
+	if (thread_json)
+		events_append(ch, "thread.created", thread_json);
+	events_append(ch, "thread.run.created", run_json);
+	events_append(ch, "thread.run.queued", run_json);
+	if (!run || stopping(e)) {
+		events_close(ch); /* the stored run starts at the next start-up */
+		jv_free(run);
+		return ch;
+	}
+	c = cmd_new(CMD_START, project, NULL, jv_get_str(run, "id"));
+	c->ch = events_ref(ch);
+	jv_free(run);
+	push(e, c);
+	return ch;
+}
+
+int engine_cancel(struct engine *e, const char *project, const char *thread_id,
+		  const char *run_id, char **run_json, char **why)
+{
+	struct cmd *c = cmd_new(CMD_CANCEL, project, thread_id, run_id);
+	int err = call_sync(e, c);
+
+	*run_json = c->run_json;
+	*why = c->why;
+	c->run_json = c->why = NULL;
+	cmd_free(c);
+	return err;
+}
+
+int engine_submit_outputs(struct engine *e, const char *project, const char *thread_id,
+			  const char *run_id, const jv *outputs, char **run_json,
+			  struct events **ch, char **why, const char **param)
+{
+	struct cmd *c = cmd_new(CMD_SUBMIT, project, thread_id, run_id);
+	int err;
+
+	c->outputs = outputs;
+	err = call_sync(e, c);
+	*run_json = c->run_json;
+	*why = c->why;
+	*param = c->param;
+	if (ch)
+		*ch = c->out_ch;
+	else
+		events_unref(c->out_ch);
+	c->run_json = c->why = NULL;
+	cmd_free(c);
+	return err;
+}
+
+bool engine_is_demo(const struct engine *e)
+{
+	return prov_is_demo(e->prov);
+}
+
+/* --- start-up: pick up what a previous process left --- */
+
+static void resume_one(struct engine *e, const char *project, const char *run_id)
+{
+	struct exec *x = NULL;
+	const char *status;
+
+	if (load(e, project, NULL, run_id, &x))
+		return;
+	status = jv_get_str(x->run, "status");
+	if (strcmp(status, "requires_action") == 0) {
+		x->expire_ms = clock_ms() +
+			       (jv_int_value(jv_get(x->run, "expires_at")) - clock_unix()) * 1000;
+	} else if (strcmp(status, "in_progress") == 0) {
+		run_finish(x, "failed", "server_error",
+			   "The server stopped while this run was in progress. Create a new run "
+			   "to try again.");
+	} else {
+		run_start(x); /* queued starts; cancelling ends cancelled */
+	}
+	log_info("resumed run %s (was %s)", run_id, status);
+	settle(e, x);
+}
+
+static int resume(struct engine *e)
+{
+	static const char *const active[] = { "queued", "in_progress", "cancelling",
+					      "requires_action" };
+	struct store_list l = { 0 };
+	char **projects = NULL;
+	int err = store_runs_by_status(e->st, active, 4, &l, &projects);
+
+	for (size_t i = 0; !err && i < l.n; i++)
+		resume_one(e, projects[i], l.items[i].id);
+	for (size_t i = 0; projects && i < l.n; i++)
+		free(projects[i]);
+	free(projects);
+	store_list_cleanup(&l);
+	return err;
+}
+
+int engine_start(const struct engine_config *cfg, struct engine **out)
+{
+	struct engine *e = xcalloc(1, sizeof(*e));
+	int err;
+
+	e->st = cfg->st;
+	e->run_expiry_s = cfg->run_expiry_s > 0 ? cfg->run_expiry_s : 600;
+	pthread_mutex_init(&e->lock, NULL);
+	err = prov_new(&cfg->prov, &e->prov);
+	if (!err)
+		err = resume(e);
+	if (!err && pthread_create(&e->thread, NULL, loop, e) != 0)
+		err = ERR_INTERNAL;
+	if (err) {
+		engine_stop(e);
+		return err;
+	}
+	e->started = true;
+	*out = e;
+	return 0;
+}
+
+/* Answers every queued command with ERR_UNAVAILABLE. */
+static void refuse_queued(struct engine *e)
+{
+	struct cmd *c = take_all(e);
+
+	while (c) {
+		struct cmd *next = c->next;
+
+		c->err = ERR_UNAVAILABLE;
+		if (c->ch)
+			events_close(c->ch);
+		answer(e, c);
+		c = next;
+	}
+}
+
+/* Stops every model call and waits (briefly) for their callbacks. */
+static void drain_calls(struct engine *e)
+{
+	int64_t deadline = clock_ms() + 2000;
+	bool busy = true;
+
+	for (struct exec *x = e->execs; x; x = x->next) {
+		if (x->call)
+			prov_cancel(x->call);
+	}
+	while (busy && clock_ms() < deadline) {
+		busy = false;
+		for (struct exec *x = e->execs; x; x = x->next)
+			busy = busy || x->call;
+		if (busy)
+			prov_poll(e->prov, 50);
+	}
+}
+
+void engine_stop(struct engine *e)
+{
+	if (!e)
+		return;
+	pthread_mutex_lock(&e->lock);
+	e->stopping = true;
+	pthread_mutex_unlock(&e->lock);
+	if (e->started) {
+		prov_wakeup(e->prov);
+		pthread_join(e->thread, NULL);
+	}
+	refuse_queued(e);
+	if (e->prov)
+		drain_calls(e);
+	while (e->execs)
+		engine_drop(e, e->execs);
+	while (e->watches)
+		engine_unwatch(e, e->watches);
+	prov_free(e->prov);
+	pthread_mutex_destroy(&e->lock);
+	free(e);
+}

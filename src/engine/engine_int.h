@@ -1,0 +1,120 @@
+/* engine_int.h - what the engine's files share (engine.c, run.c, objects.c, prompt.c).
+ *
+ * Threads: struct engine's queue and watch list are shared with API threads under `lock`;
+ * everything else, including every struct exec, belongs to the engine thread alone. */
+#ifndef ASSISTD_ENGINE_INT_H
+#define ASSISTD_ENGINE_INT_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "../base/buf.h"
+#include "../json/json.h"
+#include "../providers/provider.h"
+#include "../store/store.h"
+#include "engine.h"
+
+struct cmd;
+struct watch;
+
+/* One tool call the model is asking for, as it streams in. */
+struct pending_call {
+	char *id;
+	char *name;
+	struct buf args;
+};
+
+/* A run the engine is responsible for: active (queued, in_progress, cancelling) or waiting
+ * for tool outputs (requires_action). */
+struct exec {
+	struct engine *e;
+	char *project;
+	jv *run;            /* the run object as stored */
+	int64_t version;    /* its store version */
+	struct events *ch;  /* where events go, or NULL when nobody streams this stretch */
+	struct prov_call *call; /* the model turn in flight, or NULL */
+	bool cancelling;    /* cancel asked while a turn was in flight */
+	bool gone;          /* the run vanished from the store (its thread was deleted) */
+	bool finished;      /* the run reached a terminal status: drop the exec */
+
+	/* The current turn's message (message_creation step), if one is open. */
+	jv *msg;
+	int64_t msg_version;
+	jv *msg_step;
+	int64_t msg_step_version;
+	struct buf text;
+
+	/* The current turn's tool calls (tool_calls step), if any. */
+	jv *tool_step;
+	int64_t tool_step_version;
+	struct pending_call *calls;
+	size_t ncalls;
+
+	int64_t turn_prompt_tokens;  /* usage of the last turn, for its step */
+	int64_t turn_completion_tokens;
+	int64_t expire_ms;  /* requires_action: when the run expires (clock_ms), else 0 */
+	struct exec *next;
+};
+
+struct engine {
+	struct store *st;
+	struct prov *prov;
+	int run_expiry_s;
+	pthread_t thread;
+	bool started;
+
+	pthread_mutex_t lock; /* guards the fields below it */
+	struct cmd *cmds, *cmds_tail;
+	struct watch *watches;
+	bool stopping;
+
+	struct exec *execs; /* engine thread only */
+};
+
+/* --- run.c: the run state machine (engine thread only) --- */
+/* Takes a run that is queued (or was, before a restart) and starts its first turn. */
+void run_start(struct exec *x);
+/* Ends a run now: status one of "completed", "failed", "cancelled", "expired",
+ * "incomplete"; code/message give last_error (failed) or the incomplete reason. */
+void run_finish(struct exec *x, const char *status, const char *code, const char *message);
+/* Carries out a cancel request; see engine_cancel. */
+int run_cancel(struct exec *x, char **why);
+/* Carries out engine_submit_outputs on a run in requires_action. */
+int run_submit_outputs(struct exec *x, const jv *outputs, char **why, const char **param);
+/* The run's expires_at passed: it ends "expired" (at once, or when its turn stops). */
+void run_expire(struct exec *x);
+/* Frees an exec (unlinked already). */
+void exec_free(struct exec *x);
+
+/* --- objects.c: building and saving run, step and message objects --- */
+/* Writes obj (kind) with *version, merging a concurrent metadata change if there was one;
+ * updates *version. Errors: ERR_NOT_FOUND (gone), ERR_DB. */
+int obj_save(struct exec *x, enum store_kind kind, jv *obj, int64_t *version);
+/* Writes x->run; on success announces it as event "thread.run.<status>" and wakes watchers
+ * when the status changed. */
+int run_save(struct exec *x, bool status_changed);
+/* Sends an event with obj's JSON to the stream, if there is one. */
+void emit(struct exec *x, const char *name, const jv *obj);
+/* New step and message objects of the run (owned). */
+jv *step_new(const struct exec *x, const char *type, jv *details);
+jv *message_new_assistant(const struct exec *x);
+/* {"prompt_tokens","completion_tokens","total_tokens"} (owned). */
+jv *usage_new(int64_t prompt, int64_t completion);
+/* Sets obj's status and the matching timestamp member (completed_at, failed_at, ...). */
+void set_status(jv *obj, const char *status, const char *stamp);
+
+/* --- prompt.c --- */
+/* Builds the provider request for the next turn of x into rq (its jv members owned by the
+ * caller: free with prompt_free). Errors: ERR_DB; ERR_LIMIT when the prompt cannot fit
+ * max_prompt_tokens. */
+int prompt_build(struct exec *x, struct prov_request *rq) MUST_CHECK;
+void prompt_free(struct prov_request *rq);
+
+/* --- engine.c --- */
+/* Wakes everybody watching run_id. Any thread. */
+void engine_fire_watches(struct engine *e, const char *run_id);
+/* Unlinks and frees x. */
+void engine_drop(struct engine *e, struct exec *x);
+
+#endif

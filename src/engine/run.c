@@ -1,0 +1,647 @@
+/* run.c - one run's state machine, on the engine thread.
+ *
+ *   queued -> in_progress -> (model turn) -> completed | incomplete | failed
+ *                                   \-> requires_action -> (tool outputs) -> queued -> ...
+ *   any active status -> cancelling -> cancelled;  requires_action or in_progress -> expired
+ *
+ * A model turn streams in through the provider callbacks: text opens a message_creation step
+ * and its message, tool calls open a tool_calls step. Each object is saved to the store when
+ * it is created and when it changes status, and announced on the run's event channel after
+ * it is saved. */
+#include "engine_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../base/alloc.h"
+#include "../base/clock.h"
+#include "../base/log.h"
+#include "events.h"
+
+#define RUN_TEXT_MAX (4 * 1024 * 1024) /* the longest reply kept; the rest is dropped */
+
+static void on_text(void *ctx, const char *delta, size_t len);
+static void on_tool_call(void *ctx, int index, const char *id, const char *name,
+			 const char *args_delta);
+static void on_done(void *ctx, const struct prov_result *res);
+static void turn_done(struct exec *x, const struct prov_result *res);
+
+static const struct prov_callbacks callbacks = { on_text, on_tool_call, on_done };
+
+static bool is(const jv *obj, const char *status)
+{
+	const char *s = jv_get_str(obj, "status");
+
+	return s && strcmp(s, status) == 0;
+}
+
+static bool terminal(const jv *run)
+{
+	return is(run, "completed") || is(run, "failed") || is(run, "cancelled") ||
+	       is(run, "expired") || is(run, "incomplete");
+}
+
+static void clear_calls(struct exec *x)
+{
+	for (size_t i = 0; i < x->ncalls; i++) {
+		free(x->calls[i].id);
+		free(x->calls[i].name);
+		buf_cleanup(&x->calls[i].args);
+	}
+	free(x->calls);
+	x->calls = NULL;
+	x->ncalls = 0;
+}
+
+void exec_free(struct exec *x)
+{
+	if (x->ch) {
+		events_close(x->ch);
+		events_unref(x->ch);
+	}
+	clear_calls(x);
+	buf_cleanup(&x->text);
+	jv_free(x->run);
+	jv_free(x->msg);
+	jv_free(x->msg_step);
+	jv_free(x->tool_step);
+	free(x->project);
+	free(x);
+}
+
+static int64_t usage_of(const jv *run, const char *key)
+{
+	return jv_int_value(jv_get(jv_get(run, "usage"), key));
+}
+
+/* --- the message of the current turn --- */
+
+static void open_message(struct exec *x)
+{
+	jv *details = jv_object();
+	jv *creation = jv_object();
+
+	x->msg = message_new_assistant(x);
+	jv_set_str(creation, "message_id", jv_get_str(x->msg, "id"));
+	jv_set_str(details, "type", "message_creation");
+	jv_set(details, "message_creation", creation);
+	x->msg_step = step_new(x, "message_creation", details);
+	x->msg_step_version = 0;
+	x->msg_version = 0;
+	buf_init(&x->text, RUN_TEXT_MAX);
+	if (obj_save(x, STORE_STEP, x->msg_step, &x->msg_step_version) ||
+	    obj_save(x, STORE_MESSAGE, x->msg, &x->msg_version))
+		return;
+	emit(x, "thread.run.step.created", x->msg_step);
+	emit(x, "thread.run.step.in_progress", x->msg_step);
+	emit(x, "thread.message.created", x->msg);
+	emit(x, "thread.message.in_progress", x->msg);
+}
+
+static jv *text_delta(const struct exec *x, const char *delta, size_t len, bool first)
+{
+	jv *d = jv_object();
+	jv *inner = jv_object();
+	jv *content = jv_array();
+	jv *part = jv_object();
+	jv *text = jv_object();
+
+	jv_set(text, "value", jv_stringn(delta, len));
+	if (first)
+		jv_set(text, "annotations", jv_array());
+	jv_set_int(part, "index", 0);
+	jv_set_str(part, "type", "text");
+	jv_set(part, "text", text);
+	jv_push(content, part);
+	jv_set(inner, "content", content);
+	jv_set_str(d, "id", jv_get_str(x->msg, "id"));
+	jv_set_str(d, "object", "thread.message.delta");
+	jv_set(d, "delta", inner);
+	return d;
+}
+
+static void on_text(void *ctx, const char *delta, size_t len)
+{
+	struct exec *x = ctx;
+	bool first;
+	jv *d;
+
+	if (x->cancelling || x->gone || len == 0)
+		return;
+	if (!x->msg)
+		open_message(x);
+	first = x->text.len == 0;
+	if (buf_append(&x->text, delta, len))
+		return;
+	d = text_delta(x, delta, len, first);
+	emit(x, "thread.message.delta", d);
+	jv_free(d);
+}
+
+static jv *text_content(const struct exec *x)
+{
+	jv *content = jv_array();
+	jv *part = jv_object();
+	jv *text = jv_object();
+
+	jv_set_str(text, "value", x->text.p ? x->text.p : "");
+	jv_set(text, "annotations", jv_array());
+	jv_set_str(part, "type", "text");
+	jv_set(part, "text", text);
+	jv_push(content, part);
+	return content;
+}
+
+/* Ends the open message: reason NULL completes it, else it is incomplete for reason. */
+static void close_message(struct exec *x, const char *reason)
+{
+	jv *details;
+
+	jv_set(x->msg, "content", text_content(x));
+	if (!reason) {
+		set_status(x->msg, "completed", "completed_at");
+	} else {
+		details = jv_object();
+		jv_set_str(details, "reason", reason);
+		jv_set(x->msg, "incomplete_details", details);
+		set_status(x->msg, "incomplete", "incomplete_at");
+	}
+	if (obj_save(x, STORE_MESSAGE, x->msg, &x->msg_version))
+		return;
+	emit(x, reason ? "thread.message.incomplete" : "thread.message.completed", x->msg);
+}
+
+static const char *stamp_of(const char *status)
+{
+	if (strcmp(status, "completed") == 0)
+		return "completed_at";
+	if (strcmp(status, "failed") == 0)
+		return "failed_at";
+	if (strcmp(status, "cancelled") == 0)
+		return "cancelled_at";
+	if (strcmp(status, "expired") == 0)
+		return "expired_at";
+	return NULL;
+}
+
+/* Ends a step with status; a failed step gets last_error, a finished one its usage. */
+static void close_step(struct exec *x, jv *step, int64_t *version, const char *status,
+		       const char *code, const char *message, bool with_usage)
+{
+	char name[64];
+	jv *err;
+
+	set_status(step, status, stamp_of(status));
+	if (code && strcmp(status, "failed") == 0) {
+		err = jv_object();
+		/* A step's last_error knows only these two codes. */
+		jv_set_str(err, "code", strcmp(code, "rate_limit_exceeded") == 0 ?
+						code : "server_error");
+		jv_set_str(err, "message", message ? message : "the run failed");
+		jv_set(step, "last_error", err);
+	}
+	jv_set(step, "usage", with_usage ? usage_new(x->turn_prompt_tokens,
+						     x->turn_completion_tokens) :
+					   usage_new(0, 0));
+	if (obj_save(x, STORE_STEP, step, version))
+		return;
+	snprintf(name, sizeof(name), "thread.run.step.%s", status);
+	emit(x, name, step);
+}
+
+static void close_message_step(struct exec *x, const char *reason, const char *step_status,
+			       const char *code, const char *message, bool with_usage)
+{
+	close_message(x, reason);
+	close_step(x, x->msg_step, &x->msg_step_version, step_status, code, message, with_usage);
+	jv_free(x->msg);
+	jv_free(x->msg_step);
+	x->msg = NULL;
+	x->msg_step = NULL;
+	buf_cleanup(&x->text);
+}
+
+/* --- tool calls of the current turn --- */
+
+static void open_tool_step(struct exec *x)
+{
+	jv *details = jv_object();
+
+	jv_set_str(details, "type", "tool_calls");
+	jv_set(details, "tool_calls", jv_array());
+	x->tool_step = step_new(x, "tool_calls", details);
+	x->tool_step_version = 0;
+	if (obj_save(x, STORE_STEP, x->tool_step, &x->tool_step_version))
+		return;
+	emit(x, "thread.run.step.created", x->tool_step);
+	emit(x, "thread.run.step.in_progress", x->tool_step);
+}
+
+static struct pending_call *call_at(struct exec *x, int index)
+{
+	size_t want = (size_t)index + 1;
+
+	if (want > x->ncalls) {
+		x->calls = xrealloc(x->calls, want * sizeof(*x->calls));
+		for (size_t i = x->ncalls; i < want; i++) {
+			memset(&x->calls[i], 0, sizeof(x->calls[i]));
+			buf_init(&x->calls[i].args, RUN_TEXT_MAX);
+		}
+		x->ncalls = want;
+	}
+	return &x->calls[index];
+}
+
+static jv *call_delta(const struct exec *x, int index, const char *id, const char *name,
+		      const char *args)
+{
+	jv *d = jv_object();
+	jv *inner = jv_object();
+	jv *details = jv_object();
+	jv *calls = jv_array();
+	jv *call = jv_object();
+	jv *fn = jv_object();
+
+	jv_set_int(call, "index", index);
+	if (id)
+		jv_set_str(call, "id", id);
+	jv_set_str(call, "type", "function");
+	if (name)
+		jv_set_str(fn, "name", name);
+	jv_set_str(fn, "arguments", args);
+	if (id)
+		jv_set_null(fn, "output");
+	jv_set(call, "function", fn);
+	jv_push(calls, call);
+	jv_set_str(details, "type", "tool_calls");
+	jv_set(details, "tool_calls", calls);
+	jv_set(inner, "step_details", details);
+	jv_set_str(d, "id", jv_get_str(x->tool_step, "id"));
+	jv_set_str(d, "object", "thread.run.step.delta");
+	jv_set(d, "delta", inner);
+	return d;
+}
+
+static void on_tool_call(void *ctx, int index, const char *id, const char *name,
+			 const char *args_delta)
+{
+	struct exec *x = ctx;
+	struct pending_call *c;
+	jv *d;
+
+	if (x->cancelling || x->gone || index < 0 || index > 127)
+		return;
+	if (x->msg)
+		close_message_step(x, NULL, "completed", NULL, NULL, false);
+	if (!x->tool_step)
+		open_tool_step(x);
+	c = call_at(x, index);
+	if (id && !c->id)
+		c->id = xstrdup(id);
+	if (name && !c->name)
+		c->name = xstrdup(name);
+	if (buf_puts(&c->args, args_delta ? args_delta : ""))
+		return;
+	d = call_delta(x, index, id, name, args_delta ? args_delta : "");
+	emit(x, "thread.run.step.delta", d);
+	jv_free(d);
+}
+
+/* The tool calls as the step and the run's required_action show them. */
+static jv *calls_json(const struct exec *x, bool with_output)
+{
+	jv *out = jv_array();
+
+	for (size_t i = 0; i < x->ncalls; i++) {
+		jv *c = jv_object();
+		jv *fn = jv_object();
+
+		jv_set_str(c, "id", x->calls[i].id ? x->calls[i].id : "call_missing");
+		jv_set_str(c, "type", "function");
+		jv_set_str(fn, "name", x->calls[i].name ? x->calls[i].name : "");
+		jv_set_str(fn, "arguments", x->calls[i].args.p ? x->calls[i].args.p : "");
+		if (with_output)
+			jv_set_null(fn, "output");
+		jv_set(c, "function", fn);
+		jv_push(out, c);
+	}
+	return out;
+}
+
+static void set_usage(struct exec *x)
+{
+	jv_set(x->run, "usage", usage_new(usage_of(x->run, "prompt_tokens"),
+					  usage_of(x->run, "completion_tokens")));
+}
+
+static void require_action(struct exec *x)
+{
+	jv *ra = jv_object();
+	jv *sto = jv_object();
+	int64_t expiry = x->e->run_expiry_s;
+
+	if (x->msg)
+		close_message_step(x, NULL, "completed", NULL, NULL, false);
+	jv_set(jv_get(x->tool_step, "step_details"), "tool_calls", calls_json(x, true));
+	if (obj_save(x, STORE_STEP, x->tool_step, &x->tool_step_version))
+		return;
+	jv_set(sto, "tool_calls", calls_json(x, false));
+	jv_set_str(ra, "type", "submit_tool_outputs");
+	jv_set(ra, "submit_tool_outputs", sto);
+	jv_set(x->run, "required_action", ra);
+	jv_set_int(x->run, "expires_at", clock_unix() + expiry);
+	jv_set_str(x->run, "status", "requires_action");
+	x->expire_ms = clock_ms() + expiry * 1000;
+	clear_calls(x);
+	if (run_save(x, true))
+		return;
+	if (x->ch) {
+		events_close(x->ch);
+		events_unref(x->ch);
+		x->ch = NULL;
+	}
+}
+
+/* --- starting turns and finishing --- */
+
+static bool over_budget(struct exec *x)
+{
+	const jv *maxp = jv_get(x->run, "max_prompt_tokens");
+	const jv *maxc = jv_get(x->run, "max_completion_tokens");
+
+	if (jv_is_int(maxc) && usage_of(x->run, "completion_tokens") >= jv_int_value(maxc)) {
+		run_finish(x, "incomplete", "max_completion_tokens", NULL);
+		return true;
+	}
+	if (jv_is_int(maxp) && usage_of(x->run, "prompt_tokens") >= jv_int_value(maxp)) {
+		run_finish(x, "incomplete", "max_prompt_tokens", NULL);
+		return true;
+	}
+	return false;
+}
+
+static void turn(struct exec *x)
+{
+	struct prov_request rq;
+	int err;
+
+	if (over_budget(x))
+		return;
+	err = prompt_build(x, &rq);
+	if (err == ERR_LIMIT) {
+		prompt_free(&rq);
+		run_finish(x, "incomplete", "max_prompt_tokens", NULL);
+		return;
+	}
+	if (!err)
+		err = prov_start(x->e->prov, &rq, &callbacks, x, &x->call);
+	prompt_free(&rq);
+	if (err)
+		run_finish(x, "failed", "server_error",
+			   err == ERR_DB ? "The server could not read the thread; try again."
+					 : "The model request could not be made.");
+}
+
+void run_start(struct exec *x)
+{
+	if (is(x->run, "cancelling")) {
+		run_finish(x, "cancelled", NULL, NULL);
+		return;
+	}
+	jv_set_str(x->run, "status", "in_progress");
+	if (jv_is_null(jv_get(x->run, "started_at")) || !jv_get(x->run, "started_at"))
+		jv_set_int(x->run, "started_at", clock_unix());
+	if (!x->expire_ms)
+		x->expire_ms = clock_ms() +
+			       (jv_int_value(jv_get(x->run, "expires_at")) - clock_unix()) * 1000;
+	if (run_save(x, true))
+		return;
+	turn(x);
+}
+
+static void on_done(void *ctx, const struct prov_result *res)
+{
+	struct exec *x = ctx;
+
+	x->call = NULL;
+	if (x->e->stopping)
+		return; /* engine_stop cleans up; the store keeps the run for the next start */
+	if (!x->gone && !x->finished)
+		turn_done(x, res);
+	if (x->gone || x->finished)
+		engine_drop(x->e, x);
+}
+
+static void turn_done(struct exec *x, const struct prov_result *res)
+{
+	x->turn_prompt_tokens = res->prompt_tokens;
+	x->turn_completion_tokens = res->completion_tokens;
+	jv_set(x->run, "usage", usage_new(usage_of(x->run, "prompt_tokens") + res->prompt_tokens,
+					  usage_of(x->run, "completion_tokens") +
+						  res->completion_tokens));
+	if (x->cancelling || res->finish == PROV_CANCELLED)
+		run_finish(x, x->cancelling && is(x->run, "expired") ? "expired" : "cancelled",
+			   NULL, NULL);
+	else if (res->finish == PROV_FAILED)
+		run_finish(x, "failed", res->error_code, res->error_message);
+	else if (res->finish == PROV_LENGTH)
+		run_finish(x, "incomplete", "max_completion_tokens", NULL);
+	else if (x->ncalls > 0)
+		require_action(x);
+	else
+		run_finish(x, "completed", NULL, NULL);
+}
+
+/* The incomplete_details reason of the run's message, for each way a run ends. */
+static const char *message_reason(const char *status)
+{
+	if (strcmp(status, "incomplete") == 0)
+		return "max_tokens";
+	if (strcmp(status, "failed") == 0)
+		return "run_failed";
+	if (strcmp(status, "cancelled") == 0)
+		return "run_cancelled";
+	if (strcmp(status, "expired") == 0)
+		return "run_expired";
+	return NULL;
+}
+
+/* The status an open step ends with when its run ends with status. */
+static const char *step_status(const char *status)
+{
+	if (strcmp(status, "completed") == 0 || strcmp(status, "incomplete") == 0)
+		return "completed";
+	return status;
+}
+
+static void close_open_steps(struct exec *x, const char *status, const char *code,
+			     const char *message)
+{
+	if (strcmp(status, "completed") == 0 && !x->msg && !x->tool_step)
+		open_message(x); /* a finished run always leaves its reply, even an empty one */
+	if (x->msg)
+		close_message_step(x, message_reason(status), step_status(status), code,
+				   message, true);
+	if (x->tool_step) {
+		close_step(x, x->tool_step, &x->tool_step_version, step_status(status), code,
+			   message, true);
+		jv_free(x->tool_step);
+		x->tool_step = NULL;
+	}
+}
+
+static void set_outcome(struct exec *x, const char *status, const char *code,
+			const char *message)
+{
+	jv *v;
+
+	if (strcmp(status, "failed") == 0) {
+		v = jv_object();
+		jv_set_str(v, "code", code ? code : "server_error");
+		jv_set_str(v, "message", message ? message : "The run failed.");
+		jv_set(x->run, "last_error", v);
+	}
+	if (strcmp(status, "incomplete") == 0) {
+		v = jv_object();
+		jv_set_str(v, "reason", code ? code : "max_completion_tokens");
+		jv_set(x->run, "incomplete_details", v);
+	}
+}
+
+void run_finish(struct exec *x, const char *status, const char *code, const char *message)
+{
+	const char *stamp = stamp_of(status);
+
+	close_open_steps(x, status, code, message);
+	set_outcome(x, status, code, message);
+	jv_set_null(x->run, "required_action");
+	if (strcmp(status, "expired") != 0)
+		jv_set_null(x->run, "expires_at");
+	if (stamp && strcmp(stamp, "expired_at") != 0)
+		jv_set_int(x->run, stamp, clock_unix());
+	jv_set_str(x->run, "status", status);
+	set_usage(x);
+	x->expire_ms = 0;
+	run_save(x, true);
+	if (x->ch) {
+		events_close(x->ch);
+		events_unref(x->ch);
+		x->ch = NULL;
+	}
+	x->finished = true;
+	log_info("run %s %s%s%s", jv_get_str(x->run, "id"), status, message ? ": " : "",
+		 message ? message : "");
+}
+
+/* --- requests from clients, carried out on the engine thread --- */
+
+int run_cancel(struct exec *x, char **why)
+{
+	if (terminal(x->run)) {
+		*why = xasprintf("Cannot cancel run with status '%s'.",
+				 jv_get_str(x->run, "status"));
+		return ERR_INVALID;
+	}
+	if (is(x->run, "cancelling"))
+		return 0;
+	if (!x->call) {
+		run_finish(x, "cancelled", NULL, NULL);
+		return 0;
+	}
+	x->cancelling = true;
+	jv_set_str(x->run, "status", "cancelling");
+	run_save(x, true);
+	prov_cancel(x->call);
+	return 0;
+}
+
+/* Index of the pending tool call with this id in the step, or -1. */
+static int pending_index(const jv *calls, const char *id)
+{
+	for (size_t i = 0; i < jv_size(calls); i++) {
+		if (strcmp(jv_get_str(jv_at(calls, i), "id"), id) == 0)
+			return (int)i;
+	}
+	return -1;
+}
+
+static int check_outputs(const jv *calls, const jv *outputs, char **why, const char **param)
+{
+	bool seen[128] = { false };
+
+	for (size_t i = 0; i < jv_size(outputs); i++) {
+		const char *id = jv_get_str(jv_at(outputs, i), "tool_call_id");
+		int at = id ? pending_index(calls, id) : -1;
+
+		*param = "tool_outputs";
+		if (!id) {
+			*why = xasprintf("Missing 'tool_call_id' in tool_outputs[%zu].", i);
+			return ERR_INVALID;
+		}
+		if (at < 0 || at >= 128 || seen[at]) {
+			*why = xasprintf(at < 0 ? "No tool output is expected for tool call '%s'."
+						: "Tool call '%s' has more than one output.", id);
+			return ERR_INVALID;
+		}
+		seen[at] = true;
+	}
+	for (size_t i = 0; i < jv_size(calls); i++) {
+		if (!seen[i]) {
+			*param = "tool_outputs";
+			*why = xasprintf("Missing tool output for tool call '%s'. Submit every "
+					 "output in one request.", jv_get_str(jv_at(calls, i), "id"));
+			return ERR_INVALID;
+		}
+	}
+	return 0;
+}
+
+static void fill_outputs(jv *calls, const jv *outputs)
+{
+	for (size_t i = 0; i < jv_size(outputs); i++) {
+		const jv *o = jv_at(outputs, i);
+		const char *out = jv_get_str(o, "output");
+		int at = pending_index(calls, jv_get_str(o, "tool_call_id"));
+
+		jv_set_str(jv_get(jv_at(calls, (size_t)at), "function"), "output", out ? out : "");
+	}
+}
+
+int run_submit_outputs(struct exec *x, const jv *outputs, char **why, const char **param)
+{
+	jv *calls = jv_get(jv_get(x->tool_step, "step_details"), "tool_calls");
+	int err;
+
+	if (!is(x->run, "requires_action") || !x->tool_step) {
+		*why = xasprintf("Runs in status '%s' do not accept tool outputs.",
+				 jv_get_str(x->run, "status"));
+		*param = NULL;
+		return ERR_INVALID;
+	}
+	err = check_outputs(calls, outputs, why, param);
+	if (err)
+		return err;
+	fill_outputs(calls, outputs);
+	x->ch = events_new();
+	close_step(x, x->tool_step, &x->tool_step_version, "completed", NULL, NULL, true);
+	jv_free(x->tool_step);
+	x->tool_step = NULL;
+	jv_set_null(x->run, "required_action");
+	jv_set_int(x->run, "expires_at", clock_unix() + x->e->run_expiry_s);
+	jv_set_str(x->run, "status", "queued");
+	x->expire_ms = clock_ms() + (int64_t)x->e->run_expiry_s * 1000;
+	return run_save(x, true);
+}
+
+/* Called by the engine's timer: the run's expires_at has passed. */
+void run_expire(struct exec *x)
+{
+	if (x->call) {
+		x->cancelling = true;
+		jv_set_str(x->run, "status", "expired");
+		prov_cancel(x->call);
+		return;
+	}
+	run_finish(x, "expired", NULL, NULL);
+}

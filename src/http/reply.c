@@ -1,0 +1,207 @@
+/* reply.c - responses: the handler's reply, the OpenAI error envelope, response headers,
+ * and queueing the result on the connection.
+ *
+ * A reply is built as an MHD response as soon as the handler makes it (bodies are handed
+ * over, never copied) and queued once the handler returns, with x-request-id and the headers
+ * from http_header_add. Streams are made in stream.c. */
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../base/alloc.h"
+#include "../base/log.h"
+#include "../json/json.h"
+#include "http_int.h"
+
+#define JSON_TYPE "application/json"
+
+void reply_set(struct http_req *req, int status, struct MHD_Response *resp,
+	       const char *content_type)
+{
+	if (!resp) {
+		log_error("http: out of memory making a response");
+		abort();
+	}
+	if (req->resp) {
+		log_error("http: %s %s replied twice; the first reply is dropped", req->method,
+			  req->path);
+		MHD_destroy_response(req->resp);
+	}
+	if (content_type)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
+	req->resp = resp;
+	req->status = status;
+}
+
+int http_reply_bytes(struct http_req *req, int status, const char *content_type, char *body,
+		     size_t len)
+{
+	struct MHD_Response *resp;
+
+	if (len == 0) {
+		free(body);
+		resp = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+	} else {
+		resp = MHD_create_response_from_buffer_with_free_callback(len, body, free);
+	}
+	reply_set(req, status, resp, content_type);
+	return 0;
+}
+
+int http_reply_json(struct http_req *req, int status, char *body)
+{
+	return http_reply_bytes(req, status, JSON_TYPE, body, strlen(body));
+}
+
+void http_header_add(struct http_req *req, const char *name, const char *value)
+{
+	struct http_header *h;
+
+	if (req->nhdrs == req->caphdrs) {
+		req->caphdrs = req->caphdrs ? req->caphdrs * 2 : 4;
+		req->hdrs = xrealloc(req->hdrs, req->caphdrs * sizeof(*req->hdrs));
+	}
+	h = &req->hdrs[req->nhdrs++];
+	h->name = xstrdup(name);
+	h->value = xstrdup(value);
+}
+
+/* --- Errors --- */
+
+int http_fail(struct http_req *req, int err, const char *param, const char *fmt, ...)
+{
+	struct buf b;
+	va_list ap;
+
+	free(req->fail_msg);
+	free(req->fail_param);
+	req->fail_err = err;
+	req->fail_msg = NULL;
+	req->fail_param = param ? xstrdup(param) : NULL;
+	if (!fmt)
+		return err;
+	buf_init(&b, 0);
+	va_start(ap, fmt);
+	/* An unlimited buffer cannot refuse. */
+	if (buf_vprintf(&b, fmt, ap) == 0)
+		req->fail_msg = buf_release(&b);
+	va_end(ap);
+	buf_cleanup(&b);
+	return err;
+}
+
+void http_fail_code(struct http_req *req, const char *code)
+{
+	free(req->fail_code);
+	req->fail_code = code ? xstrdup(code) : NULL;
+}
+
+/* {"error":{"message","type","param","code"}}: all four always present. The message and
+ * param apply only to the error http_fail described; the code applies to any. */
+static char *envelope(const struct http_req *req, int err)
+{
+	bool mine = req->fail_err == err;
+	jv *root = jv_object();
+	jv *e = jv_object();
+	char *text;
+
+	jv_set_str(e, "message", mine && req->fail_msg ? req->fail_msg : err_message(err));
+	jv_set_str(e, "type", err_type(err));
+	jv_set_str(e, "param", mine ? req->fail_param : NULL);
+	jv_set_str(e, "code", req->fail_code);
+	jv_set(root, "error", e);
+	text = jv_dump(root);
+	jv_free(root);
+	return text;
+}
+
+static void reply_error(struct http_req *req, int err)
+{
+	char *body = envelope(req, err);
+
+	if (req->resp) {
+		MHD_destroy_response(req->resp);
+		req->resp = NULL;
+	}
+	(void)http_reply_json(req, err_status(err), body);
+}
+
+/* --- Queueing --- */
+
+static void headers_apply(struct http_req *req)
+{
+	MHD_add_response_header(req->resp, "x-request-id", req->id);
+	for (size_t i = 0; i < req->nhdrs; i++) {
+		if (MHD_add_response_header(req->resp, req->hdrs[i].name, req->hdrs[i].value) !=
+		    MHD_YES)
+			log_warn("http: %s %s: header %s is not valid; left out", req->method,
+				 req->path, req->hdrs[i].name);
+	}
+	/* Clients should not reuse a connection to a server that is going away. */
+	if (server_stopping(req->srv))
+		MHD_add_response_header(req->resp, MHD_HTTP_HEADER_CONNECTION, "close");
+}
+
+enum MHD_Result reply_queue(struct http_req *req, int err)
+{
+	enum MHD_Result ret;
+
+	if (err == 0 && !req->resp) {
+		log_error("http: %s %s: the handler returned 0 without a reply", req->method,
+			  req->path);
+		err = ERR_INTERNAL;
+	}
+	if (err != 0)
+		reply_error(req, err);
+	headers_apply(req);
+	req->stage = REQ_ANSWERED;
+	ret = MHD_queue_response(req->conn, (unsigned int)req->status, req->resp);
+	if (ret != MHD_YES)
+		log_warn("http: %s %s: the response could not be queued", req->method, req->path);
+	MHD_destroy_response(req->resp);
+	req->resp = NULL;
+	return ret;
+}
+
+static void fail_clear(struct http_req *req)
+{
+	free(req->fail_msg);
+	free(req->fail_param);
+	free(req->fail_code);
+	req->fail_msg = NULL;
+	req->fail_param = NULL;
+	req->fail_code = NULL;
+	req->fail_err = 0;
+}
+
+static void headers_truncate(struct http_req *req, size_t n)
+{
+	while (req->nhdrs > n) {
+		req->nhdrs--;
+		free(req->hdrs[req->nhdrs].name);
+		free(req->hdrs[req->nhdrs].value);
+	}
+}
+
+void reply_reset(struct http_req *req)
+{
+	fail_clear(req);
+	headers_truncate(req, req->hdr_mark);
+	if (req->resp) {
+		MHD_destroy_response(req->resp);
+		req->resp = NULL;
+	}
+}
+
+void reply_cleanup(struct http_req *req)
+{
+	fail_clear(req);
+	headers_truncate(req, 0);
+	free(req->hdrs);
+	req->hdrs = NULL;
+	req->caphdrs = 0;
+	if (req->resp) {
+		MHD_destroy_response(req->resp);
+		req->resp = NULL;
+	}
+}

@@ -1,0 +1,88 @@
+/* router.c - route table matching (see router.h).
+ *
+ * A linear scan: the table has a few dozen routes and most fail on their first characters.
+ * The method is compared first, so the path is walked only for routes of the right method;
+ * a second scan, run only when nothing matched, tells 405 from 404. */
+#include "router.h"
+
+#include <stdbool.h>
+#include <string.h>
+
+#include "http.h"
+
+/* Matches one {name} segment at *pat against *path, advancing both. */
+static bool match_param(const char **pat, const char **path, const char *start,
+			struct router_match *m)
+{
+	const char *close = strchr(*pat, '}');
+	size_t len = strcspn(*path, "/");
+	struct router_param *p;
+
+	if (!close || len == 0 || m->nparams == ROUTER_MAX_PARAMS)
+		return false;
+	p = &m->params[m->nparams++];
+	p->name = *pat + 1;
+	p->nlen = (size_t)(close - *pat - 1);
+	p->off = (size_t)(*path - start);
+	p->len = len;
+	*pat = close + 1;
+	*path += len;
+	return true;
+}
+
+static bool match_path(const char *pat, const char *path, struct router_match *m)
+{
+	const char *start = path;
+
+	m->nparams = 0;
+	while (*pat) {
+		if (*pat == '{') {
+			if (!match_param(&pat, &path, start, m))
+				return false;
+			continue;
+		}
+		if (*pat != *path)
+			return false;
+		pat++;
+		path++;
+	}
+	return *path == '\0';
+}
+
+int router_match(const struct http_route *routes, size_t n, const char *method,
+		 const char *path, struct router_match *m)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(routes[i].method, method) != 0)
+			continue;
+		if (match_path(routes[i].pattern, path, m)) {
+			m->route = &routes[i];
+			return 0;
+		}
+	}
+	m->route = NULL;
+	m->nparams = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (match_path(routes[i].pattern, path, m)) {
+			m->nparams = 0;
+			return ERR_METHOD;
+		}
+	}
+	m->nparams = 0;
+	return ERR_NOT_FOUND;
+}
+
+void router_allow(const struct http_route *routes, size_t n, const char *path, struct buf *b)
+{
+	struct router_match m;
+
+	for (size_t i = 0; i < n; i++) {
+		if (!match_path(routes[i].pattern, path, &m))
+			continue;
+		/* An Allow header that hits the buffer's limit is only shorter. */
+		if (b->len > 0 && buf_puts(b, ", ") != 0)
+			return;
+		if (buf_puts(b, routes[i].method) != 0)
+			return;
+	}
+}

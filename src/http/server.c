@@ -1,0 +1,396 @@
+/* server.c - the libmicrohttpd daemon: start and stop, the access handler that takes each
+ * request through body limit, routing, the before hook and its handler, and the log line
+ * written when a request completes.
+ *
+ * Request accessors live in request.c, replies in reply.c, waiting in defer.c, stream.c and
+ * suspend.c. Handlers run on MHD's pool threads; nothing here creates a thread per request. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../base/alloc.h"
+#include "../base/clock.h"
+#include "../base/id.h"
+#include "../base/log.h"
+#include "http_int.h"
+
+bool server_stopping(const struct http_server *srv)
+{
+	return atomic_load(&srv->stopping);
+}
+
+/* --- Request lifecycle --- */
+
+static struct http_req *req_new(struct http_server *srv, struct MHD_Connection *conn,
+				const char *url, const char *method)
+{
+	struct http_req *req = xcalloc(1, sizeof(*req));
+
+	req->srv = srv;
+	req->conn = conn;
+	req->method = method;
+	req->path = url;
+	req->start_us = clock_us();
+	req->heap_idx = SIZE_MAX;
+	req->deadline_ms = -1;
+	buf_init(&req->body, srv->cfg.max_body);
+	if (id_new("req_", req->id, sizeof(req->id)) != 0)
+		snprintf(req->id, sizeof(req->id), "req_unknown");
+	atomic_fetch_add(&srv->inflight, 1);
+	return req;
+}
+
+static void req_free(struct http_req *req)
+{
+	struct http_server *srv = req->srv;
+
+	defer_detach(req);
+	stream_detach(req);
+	reply_cleanup(req);
+	buf_cleanup(&req->body);
+	if (req->user_free)
+		req->user_free(req->user);
+	for (size_t i = 0; i < req->nkeep; i++)
+		free(req->keep[i]);
+	free(req->keep);
+	if (req->pvals != req->pinline)
+		free(req->pvals);
+	free(req);
+	atomic_fetch_sub(&srv->inflight, 1);
+}
+
+/* True when the request announces a body over the limit. */
+static bool announced_too_large(const struct http_req *req)
+{
+	const char *cl = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND,
+						     MHD_HTTP_HEADER_CONTENT_LENGTH);
+	unsigned long long n;
+
+	if (!cl)
+		return false;
+	errno = 0;
+	n = strtoull(cl, NULL, 10);
+	return errno == ERANGE || n > req->srv->cfg.max_body;
+}
+
+/* Takes one piece of the body. MHD cannot answer in the middle of a body, so past the limit
+ * the rest is read and dropped, and the 413 goes out after it on a connection still in
+ * step; a client that keeps sending far beyond that loses the connection instead. Returns
+ * false for that. */
+static bool body_take(struct http_req *req, const char *data, size_t len)
+{
+	if (req->too_large) {
+		req->discarded += len;
+		return req->discarded <= HTTP_DISCARD_MAX;
+	}
+	if (buf_append(&req->body, data, len) == 0)
+		return true;
+	req->too_large = true;
+	req->discarded = req->body.len + len;
+	buf_cleanup(&req->body);
+	return true;
+}
+
+/* Copies the path once and cuts it into the NUL-terminated param values. */
+static void params_fill(struct http_req *req)
+{
+	size_t len = strlen(req->path);
+
+	if (req->match.nparams == 0)
+		return;
+	req->pvals = len < sizeof(req->pinline) ? req->pinline : xmalloc(len + 1);
+	memcpy(req->pvals, req->path, len + 1);
+	for (size_t i = 0; i < req->match.nparams; i++) {
+		const struct router_param *p = &req->match.params[i];
+
+		req->pvals[p->off + p->len] = '\0';
+	}
+}
+
+static int route_fail(struct http_req *req, int err)
+{
+	const struct http_config *cfg = &req->srv->cfg;
+	struct buf allow;
+
+	if (err == ERR_NOT_FOUND)
+		return http_fail(req, err, NULL, "Invalid URL (%s %s)", req->method, req->path);
+	buf_init(&allow, 256);
+	router_allow(cfg->routes, cfg->nroutes, req->path, &allow);
+	http_header_add(req, "Allow", allow.p ? allow.p : "");
+	err = http_fail(req, err, NULL, "Method %s is not allowed for %s (allowed: %s)",
+			req->method, req->path, allow.p ? allow.p : "");
+	buf_cleanup(&allow);
+	return err;
+}
+
+/* The first run: limits, routing, the before hook, the handler. */
+static int dispatch(struct http_req *req)
+{
+	const struct http_config *cfg = &req->srv->cfg;
+	int err;
+
+	if (req->too_large)
+		return http_fail(req, ERR_TOO_LARGE, NULL,
+				 "The request body is larger than the limit of %zu bytes.",
+				 cfg->max_body);
+	err = router_match(cfg->routes, cfg->nroutes, req->method, req->path, &req->match);
+	if (err)
+		return route_fail(req, err);
+	req->route = req->match.route;
+	params_fill(req);
+	if (cfg->before) {
+		err = cfg->before(req);
+		if (err)
+			return err;
+	}
+	req->hdr_mark = req->nhdrs;
+	return req->route->fn(req);
+}
+
+/* Runs the handler again after a wake or a timeout, as if for the first time. */
+static int rerun(struct http_req *req)
+{
+	defer_detach(req);
+	reply_reset(req);
+	req->reruns++;
+	return req->route->fn(req);
+}
+
+static enum MHD_Result req_run(struct http_req *req)
+{
+	enum defer_next next;
+	int err;
+
+	err = req->stage == REQ_PARKED ? rerun(req) : dispatch(req);
+	while (err == HTTP_DEFERRED) {
+		err = defer_park(req, &next);
+		if (err == 0 && next == DEFER_PARKED)
+			return MHD_YES;
+		if (err == 0)
+			err = rerun(req);
+	}
+	/* A handler may call http_defer and then answer after all. */
+	defer_detach(req);
+	return reply_queue(req, err);
+}
+
+static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const char *url,
+				 const char *method, const char *version, const char *upload,
+				 size_t *upload_size, void **con_cls)
+{
+	struct http_req *req = *con_cls;
+
+	if (!req) {
+		req = req_new(cls, conn, url, method);
+		*con_cls = req;
+		if (!announced_too_large(req))
+			return MHD_YES;
+		/* Answered before the body is read: MHD then closes the connection. */
+		req->too_large = true;
+		return reply_queue(req, dispatch(req));
+	}
+	if (*upload_size != 0) {
+		if (!body_take(req, upload, *upload_size)) {
+			log_warn("http: %s %s: body far over the limit; connection dropped",
+				 req->method, req->path);
+			return MHD_NO;
+		}
+		*upload_size = 0;
+		return MHD_YES;
+	}
+	return req_run(req);
+}
+
+/* Copies s for a log line, with control characters (a decoded %0A, say) made harmless. */
+static void log_clean(char *out, size_t size, const char *s)
+{
+	size_t i;
+
+	for (i = 0; i + 1 < size && s[i]; i++)
+		out[i] = (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? '?' : s[i];
+	out[i] = '\0';
+}
+
+static void req_log(const struct http_req *req, enum MHD_RequestTerminationCode toe)
+{
+	char path[256];
+	double ms;
+
+	if (!log_enabled(LOG_INFO))
+		return;
+	ms = (double)(clock_us() - req->start_us) / 1000.0;
+	log_clean(path, sizeof(path), req->path);
+	log_info("%s %s %d %.1fms %s%s", req->method, path, req->status, ms, req->id,
+		 toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (connection closed early)");
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+			 enum MHD_RequestTerminationCode toe)
+{
+	struct http_req *req = *con_cls;
+
+	if (!req)
+		return;
+	*con_cls = NULL;
+	req_log(req, toe);
+	req_free(req);
+}
+
+/* --- The daemon --- */
+
+__attribute__((format(printf, 2, 0))) static void mhd_log(void *cls, const char *fmt,
+							    va_list ap)
+{
+	char line[512];
+	size_t n;
+
+	vsnprintf(line, sizeof(line), fmt, ap);
+	n = strlen(line);
+	while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+		line[--n] = '\0';
+	log_warn("http: %s", line);
+}
+
+static int sockaddr_make(const char *host, int port, struct sockaddr_storage *sa)
+{
+	struct sockaddr_in *v4 = (struct sockaddr_in *)sa;
+	struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)sa;
+
+	memset(sa, 0, sizeof(*sa));
+	if (port < 0 || port > 65535) {
+		log_error("http: port %d is out of range", port);
+		return ERR_INTERNAL;
+	}
+	if (inet_pton(AF_INET, host, &v4->sin_addr) == 1) {
+		v4->sin_family = AF_INET;
+		v4->sin_port = htons((uint16_t)port);
+		return 0;
+	}
+	if (inet_pton(AF_INET6, host, &v6->sin6_addr) == 1) {
+		v6->sin6_family = AF_INET6;
+		v6->sin6_port = htons((uint16_t)port);
+		return 0;
+	}
+	log_error("http: \"%s\" is not a numeric IPv4 or IPv6 address", host);
+	return ERR_INTERNAL;
+}
+
+static struct MHD_Daemon *daemon_start(struct http_server *srv, struct sockaddr_storage *sa)
+{
+	unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
+			     MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
+
+	if (sa->ss_family == AF_INET6)
+		flags |= MHD_USE_IPv6;
+	/* The logger goes first, or MHD prints what comes before it on stderr itself. */
+	return MHD_start_daemon(flags, (uint16_t)srv->cfg.port, NULL, NULL, on_access, srv,
+				MHD_OPTION_EXTERNAL_LOGGER, mhd_log, srv,
+				MHD_OPTION_SOCK_ADDR, (struct sockaddr *)sa,
+				MHD_OPTION_THREAD_POOL_SIZE, srv->cfg.threads,
+				MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)HTTP_CONN_TIMEOUT_S,
+				MHD_OPTION_CONNECTION_LIMIT, (unsigned int)HTTP_CONN_LIMIT,
+				MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
+				MHD_OPTION_END);
+}
+
+static struct http_server *server_new(const struct http_config *cfg)
+{
+	struct http_server *srv = xcalloc(1, sizeof(*srv));
+
+	srv->cfg = *cfg;
+	if (srv->cfg.threads == 0)
+		srv->cfg.threads = HTTP_DEFAULT_THREADS;
+	if (srv->cfg.max_body == 0)
+		srv->cfg.max_body = HTTP_DEFAULT_MAX_BODY;
+	atomic_init(&srv->inflight, 0);
+	atomic_init(&srv->stopping, false);
+	return srv;
+}
+
+/* Frees a server whose daemon is stopped (or never started). */
+static void server_free(struct http_server *srv)
+{
+	if (!srv)
+		return;
+	suspend_timer_stop(srv);
+	free(srv->heap);
+	free(srv);
+}
+
+int http_start(const struct http_config *cfg, struct http_server **out)
+{
+	struct http_server *srv = server_new(cfg);
+	struct sockaddr_storage sa;
+	const union MHD_DaemonInfo *info;
+	int err;
+
+	*out = NULL;
+	err = sockaddr_make(cfg->host, cfg->port, &sa);
+	if (err)
+		goto out;
+	err = suspend_timer_start(srv);
+	if (err)
+		goto out;
+	srv->d = daemon_start(srv, &sa);
+	if (!srv->d) {
+		log_error("http: cannot listen on %s port %d: %s", cfg->host, cfg->port,
+			  strerror(errno));
+		err = ERR_INTERNAL;
+		goto out;
+	}
+	info = MHD_get_daemon_info(srv->d, MHD_DAEMON_INFO_BIND_PORT);
+	srv->port = info ? info->port : cfg->port;
+	*out = srv;
+	srv = NULL;
+out:
+	server_free(srv);
+	return err;
+}
+
+int http_port(const struct http_server *srv)
+{
+	return srv->port;
+}
+
+static void sleep_ms(int ms)
+{
+	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000 };
+
+	nanosleep(&ts, NULL);
+}
+
+/* Waits up to ms for the requests in flight (all, or only those not suspended) to end. */
+static void drain(struct http_server *srv, int ms, bool all)
+{
+	int64_t end = clock_ms() + (ms > 0 ? ms : 0);
+
+	for (;;) {
+		int busy = all ? atomic_load(&srv->inflight) : suspend_active(srv);
+
+		if (busy <= 0 || clock_ms() >= end)
+			return;
+		sleep_ms(2);
+	}
+}
+
+void http_stop(struct http_server *srv, int grace_ms)
+{
+	MHD_socket fd;
+
+	if (!srv)
+		return;
+	atomic_store(&srv->stopping, true);
+	fd = MHD_quiesce_daemon(srv->d);
+	if (fd != MHD_INVALID_SOCKET)
+		close(fd);
+	drain(srv, grace_ms, false);
+	/* From here nothing suspends again: deferred requests rerun once, streams end. */
+	suspend_resume_all(srv);
+	drain(srv, HTTP_STOP_DRAIN_MS, true);
+	MHD_stop_daemon(srv->d);
+	server_free(srv);
+}

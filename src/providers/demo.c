@@ -1,0 +1,210 @@
+/* demo.c - the built-in demo model: deterministic replies, no network, no threads.
+ *
+ * Selected when no upstream URL is configured, so assistd can be tried (and the engine
+ * tested) without a model server. It answers from the request alone:
+ *
+ *  - Last message has role "tool" (the turn after tool calls): one line per tool message at
+ *    the end of the conversation, "Tool <name> returned: <output>", where <name> comes from
+ *    the assistant message's matching tool_calls entry.
+ *  - Else, when the last user message contains "call <name>" for a function tool in the
+ *    request's tools and tool_choice isn't "none": a tool call to <name>. Its arguments
+ *    are the JSON object right after the name ("call get_weather {"city":"Paris"}"), else
+ *    "{}". Several "call <name>" make parallel calls when parallel_tool_calls, else only
+ *    the first counts. tool_choice "required" without any "call" calls the first function
+ *    tool with "{}"; a named tool_choice calls that function. Ids are "call_" + 24 base62
+ *    characters. The turn ends with PROV_TOOL_CALLS.
+ *  - Else "You said: <text of the last user message>" (text parts joined with a space;
+ *    "(no message)" when there is none). With response_format json_object or json_schema
+ *    the reply is the JSON text {"reply":"You said: ..."} instead.
+ *
+ * Text streams word by word (each word keeps its leading spaces, so the deltas concatenate
+ * to the reply), one callback per word, with demo_delay_ms between words; tool calls
+ * stream one per step the same way. Nothing is delivered inside prov_start, even with no
+ * delay. max_tokens > 0 counts a token per word and ends the turn with PROV_LENGTH after
+ * that many. "demo:fail" in the last user message fails the turn with server_error "demo
+ * model failure requested"; "demo:slow" paces words 200 ms apart whatever the config.
+ * Usage: prompt_tokens = characters of all message contents / 4 (at least 1);
+ * completion_tokens = words or tool calls emitted.
+ *
+ * The reply is decided in demo_reply.c; this file paces it on the provider's timers. */
+#include <errno.h>
+#include <poll.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "../base/alloc.h"
+#include "../base/log.h"
+#include "demo_reply.h"
+#include "prov_int.h"
+
+#define DEMO_SLOW_MS 200
+
+struct demo {
+	int wake_fd; /* eventfd written by prov_wakeup; owned */
+};
+
+struct demo_call {
+	struct prov_call base; /* first: a struct prov_call * is a struct demo_call * */
+	struct demo_plan plan;
+	size_t pos;        /* next byte of plan.text to stream */
+	size_t next_tool;  /* next entry of plan.calls to stream */
+	int64_t words;     /* words streamed */
+	int64_t max_tokens;
+	int delay_ms;
+};
+
+static void end(struct demo_call *d, enum prov_finish finish)
+{
+	struct prov_result res = {
+		.finish = finish,
+		.prompt_tokens = d->base.prompt_tokens,
+		.completion_tokens = d->base.out_pieces,
+	};
+
+	prov_call_end(&d->base, &res);
+}
+
+/* Streams words until the reply ends, max_tokens is reached or it is time to pause. */
+static void step_text(struct demo_call *d)
+{
+	const char *text = d->plan.text;
+
+	while (text[d->pos] != '\0') {
+		size_t n = demo_word_len(text + d->pos);
+
+		prov_emit_text(&d->base, text + d->pos, n);
+		if (d->base.cancelled)
+			return;
+		d->pos += n;
+		d->words++;
+		if (text[d->pos] != '\0' && d->max_tokens > 0 && d->words >= d->max_tokens) {
+			end(d, PROV_LENGTH);
+			return;
+		}
+		if (text[d->pos] != '\0' && d->delay_ms > 0) {
+			ptimer_arm(&d->base.p->timers, &d->base.timer, d->delay_ms);
+			return;
+		}
+	}
+	end(d, PROV_STOP);
+}
+
+/* Streams tool calls, all at once or one per step when paced. */
+static void step_calls(struct demo_call *d)
+{
+	while (d->next_tool < jv_size(d->plan.calls)) {
+		const jv *tc = jv_at(d->plan.calls, d->next_tool);
+
+		prov_emit_tool(&d->base, (int)d->next_tool, jv_get_str(tc, "id"),
+			       jv_get_str(tc, "name"), jv_get_str(tc, "arguments"));
+		if (d->base.cancelled)
+			return;
+		d->next_tool++;
+		if (d->next_tool < jv_size(d->plan.calls) && d->delay_ms > 0) {
+			ptimer_arm(&d->base.p->timers, &d->base.timer, d->delay_ms);
+			return;
+		}
+	}
+	end(d, PROV_TOOL_CALLS);
+}
+
+/* The call's timer: the next step of the turn. */
+static void step(void *arg)
+{
+	struct demo_call *d = arg;
+
+	if (d->plan.fail)
+		prov_call_fail(&d->base, "server_error", "demo model failure requested");
+	else if (d->plan.calls)
+		step_calls(d);
+	else
+		step_text(d);
+}
+
+static int demo_start(struct prov *p, const struct prov_request *rq,
+		      const struct prov_callbacks *cb, void *ctx, struct prov_call **out)
+{
+	struct demo_call *d = xcalloc(1, sizeof(*d));
+	int err = demo_plan_make(rq, &d->plan);
+
+	if (err) {
+		free(d);
+		return err;
+	}
+	prov_call_init(&d->base, p, rq, cb, ctx, step);
+	d->delay_ms = d->plan.slow ? DEMO_SLOW_MS : p->cfg.demo_delay_ms;
+	d->max_tokens = rq->max_tokens;
+	ptimer_arm(&p->timers, &d->base.timer, 0);
+	*out = &d->base;
+	return 0;
+}
+
+static void demo_stop(struct prov_call *c)
+{
+	/* All of a demo call's work is its timer, which provider.c has disarmed. */
+}
+
+static void demo_call_free(struct prov_call *c)
+{
+	struct demo_call *d = (struct demo_call *)c;
+
+	demo_plan_cleanup(&d->plan);
+	free(d);
+}
+
+static int demo_open(struct prov *p)
+{
+	struct demo *dm = xcalloc(1, sizeof(*dm));
+
+	dm->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (dm->wake_fd < 0) {
+		log_error("demo model: eventfd: %s", strerror(errno));
+		free(dm);
+		return ERR_INTERNAL;
+	}
+	p->be = dm;
+	log_info("provider: no upstream configured; using the built-in demo model");
+	return 0;
+}
+
+static void demo_close(struct prov *p)
+{
+	struct demo *dm = p->be;
+
+	close(dm->wake_fd);
+	free(dm);
+}
+
+static void demo_wait(struct prov *p, int timeout_ms)
+{
+	struct demo *dm = p->be;
+	struct pollfd pfd = { .fd = dm->wake_fd, .events = POLLIN };
+	uint64_t n;
+
+	if (poll(&pfd, 1, timeout_ms) > 0 && read(dm->wake_fd, &n, sizeof(n)) < 0)
+		log_debug("demo model: eventfd read: %s", strerror(errno));
+}
+
+static void demo_wakeup(struct prov *p)
+{
+	struct demo *dm = p->be;
+	uint64_t one = 1;
+
+	/* EAGAIN means the counter is already non-zero: the waiter wakes anyway. */
+	if (write(dm->wake_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+		log_warn("demo model: eventfd write: %s", strerror(errno));
+}
+
+const struct prov_ops prov_demo_ops = {
+	.name = "demo",
+	.open = demo_open,
+	.close = demo_close,
+	.start = demo_start,
+	.stop = demo_stop,
+	.call_free = demo_call_free,
+	.wait = demo_wait,
+	.wakeup = demo_wakeup,
+};

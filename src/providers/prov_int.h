@@ -1,0 +1,95 @@
+/* prov_int.h - what provider.c shares with the backends (demo.c, openai.c); private to
+ * src/providers.
+ *
+ * provider.c owns the parts every backend needs: the poll loop and its timers, the list of
+ * calls, cancellation (done with PROV_CANCELLED is delivered by provider.c, never by a
+ * backend) and the bookkeeping behind every callback. A backend supplies a struct prov_ops
+ * and embeds struct prov_call as the first member of its own call struct. */
+#ifndef ASSISTD_PROV_INT_H
+#define ASSISTD_PROV_INT_H
+
+#include <stdatomic.h>
+
+#include "provider.h"
+#include "ptimer.h"
+
+struct prov_ops {
+	const char *name;
+	/* Sets up p->be from p->cfg. Errors: ERR_INTERNAL. */
+	int (*open)(struct prov *p);
+	/* Frees p->be; every call is gone by then. */
+	void (*close)(struct prov *p);
+	/* Allocates a call (struct prov_call first), runs prov_call_init on it and queues its
+	 * work, delivering nothing yet. Errors: ERR_INVALID, ERR_INTERNAL, nothing allocated. */
+	int (*start)(struct prov *p, const struct prov_request *rq,
+		     const struct prov_callbacks *cb, void *ctx, struct prov_call **out);
+	/* Stops every piece of work of a call being cancelled or dropped; its timer is
+	 * already disarmed. No callback may follow. */
+	void (*stop)(struct prov_call *c);
+	/* Frees a call that is over (after its done callback, or at prov_free). */
+	void (*call_free)(struct prov_call *c);
+	/* Waits up to timeout_ms for I/O or a wakeup and moves I/O forward, which may run
+	 * callbacks. */
+	void (*wait)(struct prov *p, int timeout_ms);
+	/* Interrupts wait; any thread. */
+	void (*wakeup)(struct prov *p);
+};
+
+struct prov {
+	const struct prov_ops *ops;
+	struct prov_config cfg;      /* strings are owned copies; defaults filled in */
+	void *be;                    /* the backend's state, owned by it */
+	struct ptimers timers;
+	struct prov_call *calls;     /* every call not yet over, doubly linked */
+	struct prov_call *cancelled; /* cancelled calls awaiting their done callback */
+	bool kick;                   /* a call ended or was cancelled: prov_poll returns */
+	atomic_bool woken;           /* prov_wakeup was called: the one field other threads touch */
+};
+
+struct prov_call {
+	struct prov *p;              /* borrowed owner */
+	struct prov_callbacks cb;
+	void *ctx;                   /* borrowed, the engine's */
+	struct ptimer timer;         /* for the backend: demo pacing, retry backoff */
+	struct prov_call *prev, *next; /* in p->calls */
+	struct prov_call *cnext;     /* in p->cancelled */
+	bool cancelled;
+	bool delivered;              /* a text or tool_call callback has run */
+	int64_t prompt_tokens;       /* estimated from the request */
+	int64_t out_chars;           /* bytes of text and arguments delivered */
+	int64_t out_pieces;          /* callbacks delivered (words, tool calls) */
+};
+
+/* Fills the common part of a new call and links it into p. timer_fn(c) is the call's timer
+ * callback (may be NULL when the backend needs none). */
+void prov_call_init(struct prov_call *c, struct prov *p, const struct prov_request *rq,
+		    const struct prov_callbacks *cb, void *ctx, void (*timer_fn)(void *c));
+
+/* Deliver a piece of the reply; no-ops once the call is cancelled. */
+void prov_emit_text(struct prov_call *c, const char *delta, size_t len);
+void prov_emit_tool(struct prov_call *c, int index, const char *id, const char *name,
+		    const char *args_delta);
+
+/* Ends a call: runs done with res, then frees the call. A no-op for a cancelled call (its
+ * done comes from provider.c). c must not be used afterwards. */
+void prov_call_end(struct prov_call *c, const struct prov_result *res);
+/* Ends a call with PROV_FAILED, error code and a printf-style message. */
+void prov_call_fail(struct prov_call *c, const char *code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* A token count estimated from a number of characters: chars / 4, at least 1. */
+int64_t prov_tokens_estimate(int64_t chars);
+/* Characters of text in a message's content: a string, or an array of parts whose "text"
+ * members count. */
+int64_t prov_content_chars(const jv *content);
+
+/* The model to send upstream for model under aliases ("a=b,c=d"; a key "*" matches any
+ * model without an entry of its own). Returns an owned string. */
+char *prov_alias(const char *aliases, const char *model);
+/* True when aliases is NULL or well formed; logs the first bad entry. */
+bool prov_aliases_valid(const char *aliases);
+
+extern const struct prov_ops prov_demo_ops;
+extern const struct prov_ops prov_openai_ops;
+
+#endif

@@ -1,0 +1,382 @@
+/* provider.c - the provider front end: backend choice, the call list, cancellation and the
+ * poll loop that drives both backends' I/O and timers.
+ *
+ * It does not talk to any model: demo.c and openai.c do, through struct prov_ops. What
+ * every backend would otherwise repeat lives here: counting what was delivered, ending a
+ * call exactly once, delivering PROV_CANCELLED in a later prov_poll, and model aliases. */
+#include "prov_int.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../base/alloc.h"
+#include "../base/clock.h"
+#include "../base/log.h"
+
+#define PROV_CONNECT_TIMEOUT_MS 10000
+#define PROV_IDLE_TIMEOUT_MS 120000
+#define PROV_DEFAULT_RETRIES 3
+
+static char *dup_or_null(const char *s)
+{
+	return s && *s ? xstrdup(s) : NULL;
+}
+
+static void set_config(struct prov *p, const struct prov_config *cfg)
+{
+	p->cfg = *cfg;
+	p->cfg.upstream_url = dup_or_null(cfg->upstream_url);
+	p->cfg.upstream_key = dup_or_null(cfg->upstream_key);
+	p->cfg.aliases = dup_or_null(cfg->aliases);
+	if (p->cfg.connect_timeout_ms <= 0)
+		p->cfg.connect_timeout_ms = PROV_CONNECT_TIMEOUT_MS;
+	if (p->cfg.idle_timeout_ms <= 0)
+		p->cfg.idle_timeout_ms = PROV_IDLE_TIMEOUT_MS;
+	if (p->cfg.max_retries < 0)
+		p->cfg.max_retries = PROV_DEFAULT_RETRIES;
+	if (p->cfg.demo_delay_ms < 0)
+		p->cfg.demo_delay_ms = 0;
+}
+
+static void free_config(struct prov_config *cfg)
+{
+	free((char *)cfg->upstream_url);
+	free((char *)cfg->upstream_key);
+	free((char *)cfg->aliases);
+}
+
+int prov_new(const struct prov_config *cfg, struct prov **out)
+{
+	struct prov *p = xcalloc(1, sizeof(*p));
+	int err;
+
+	*out = NULL;
+	set_config(p, cfg);
+	p->ops = p->cfg.upstream_url ? &prov_openai_ops : &prov_demo_ops;
+	ptimers_init(&p->timers);
+	atomic_init(&p->woken, false);
+	if (!prov_aliases_valid(p->cfg.aliases))
+		log_warn("provider: ignoring malformed entries in the model aliases");
+	err = p->ops->open(p);
+	if (err) {
+		ptimers_cleanup(&p->timers);
+		free_config(&p->cfg);
+		free(p);
+		return err;
+	}
+	*out = p;
+	return 0;
+}
+
+static void unlink_call(struct prov_call *c)
+{
+	struct prov *p = c->p;
+
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		p->calls = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+}
+
+/* Drops a call without any callback: for prov_free only. */
+static void drop_call(struct prov_call *c)
+{
+	ptimer_disarm(&c->p->timers, &c->timer);
+	if (!c->cancelled)
+		c->p->ops->stop(c);
+	unlink_call(c);
+	c->p->ops->call_free(c);
+}
+
+void prov_free(struct prov *p)
+{
+	if (!p)
+		return;
+	if (p->calls)
+		log_warn("provider: freed with calls in flight; dropping them");
+	while (p->calls)
+		drop_call(p->calls);
+	p->ops->close(p);
+	ptimers_cleanup(&p->timers);
+	free_config(&p->cfg);
+	free(p);
+}
+
+bool prov_is_demo(const struct prov *p)
+{
+	return p->ops == &prov_demo_ops;
+}
+
+int prov_start(struct prov *p, const struct prov_request *rq, const struct prov_callbacks *cb,
+	       void *ctx, struct prov_call **call)
+{
+	*call = NULL;
+	if (!jv_is_array(rq->messages) || !cb->text || !cb->tool_call || !cb->done)
+		return ERR_INVALID;
+	if (rq->tools && !jv_is_array(rq->tools))
+		return ERR_INVALID;
+	return p->ops->start(p, rq, cb, ctx, call);
+}
+
+void prov_cancel(struct prov_call *c)
+{
+	struct prov *p = c->p;
+
+	if (c->cancelled)
+		return;
+	c->cancelled = true;
+	ptimer_disarm(&p->timers, &c->timer);
+	p->ops->stop(c);
+	c->cnext = p->cancelled;
+	p->cancelled = c;
+	p->kick = true;
+}
+
+/* Runs the done callback of every cancelled call. */
+static void end_cancelled(struct prov *p)
+{
+	while (p->cancelled) {
+		struct prov_call *c = p->cancelled;
+		struct prov_result res = {
+			.finish = PROV_CANCELLED,
+			.prompt_tokens = c->prompt_tokens,
+			.completion_tokens = c->out_pieces,
+		};
+
+		p->cancelled = c->cnext;
+		p->kick = true;
+		unlink_call(c);
+		c->cb.done(c->ctx, &res);
+		p->ops->call_free(c);
+	}
+}
+
+void prov_poll(struct prov *p, int timeout_ms)
+{
+	int64_t deadline = clock_ms() + (timeout_ms > 0 ? timeout_ms : 0);
+
+	p->kick = false;
+	end_cancelled(p);
+	for (;;) {
+		int wait = ptimers_wait_ms(&p->timers, (int)(deadline - clock_ms()));
+
+		if (p->kick || atomic_load(&p->woken))
+			wait = 0;
+		p->ops->wait(p, wait);
+		ptimers_run(&p->timers);
+		if (atomic_exchange(&p->woken, false) || p->kick || clock_ms() >= deadline)
+			return;
+	}
+}
+
+void prov_wakeup(struct prov *p)
+{
+	atomic_store(&p->woken, true);
+	p->ops->wakeup(p);
+}
+
+/* --- For the backends (prov_int.h). --- */
+
+int64_t prov_tokens_estimate(int64_t chars)
+{
+	return chars / 4 > 0 ? chars / 4 : 1;
+}
+
+int64_t prov_content_chars(const jv *content)
+{
+	int64_t n = 0;
+
+	if (jv_is_string(content))
+		return (int64_t)jv_strlen(content);
+	for (size_t i = 0; i < jv_size(content); i++)
+		n += (int64_t)jv_strlen(jv_get(jv_at(content, i), "text"));
+	return n;
+}
+
+static int64_t prompt_chars(const jv *messages)
+{
+	int64_t n = 0;
+
+	for (size_t i = 0; i < jv_size(messages); i++)
+		n += prov_content_chars(jv_get(jv_at(messages, i), "content"));
+	return n;
+}
+
+void prov_call_init(struct prov_call *c, struct prov *p, const struct prov_request *rq,
+		    const struct prov_callbacks *cb, void *ctx, void (*timer_fn)(void *c))
+{
+	memset(c, 0, sizeof(*c));
+	c->p = p;
+	c->cb = *cb;
+	c->ctx = ctx;
+	ptimer_init(&c->timer, timer_fn, c);
+	c->prompt_tokens = prov_tokens_estimate(prompt_chars(rq->messages));
+	c->next = p->calls;
+	if (p->calls)
+		p->calls->prev = c;
+	p->calls = c;
+}
+
+void prov_emit_text(struct prov_call *c, const char *delta, size_t len)
+{
+	if (c->cancelled)
+		return;
+	c->delivered = true;
+	c->out_chars += (int64_t)len;
+	c->out_pieces++;
+	c->cb.text(c->ctx, delta, len);
+}
+
+void prov_emit_tool(struct prov_call *c, int index, const char *id, const char *name,
+		    const char *args_delta)
+{
+	if (c->cancelled)
+		return;
+	c->delivered = true;
+	c->out_chars += (int64_t)strlen(args_delta);
+	if (id)
+		c->out_pieces++;
+	c->cb.tool_call(c->ctx, index, id, name, args_delta);
+}
+
+void prov_call_end(struct prov_call *c, const struct prov_result *res)
+{
+	struct prov *p = c->p;
+
+	if (c->cancelled)
+		return;
+	ptimer_disarm(&p->timers, &c->timer);
+	unlink_call(c);
+	p->kick = true;
+	c->cb.done(c->ctx, res);
+	p->ops->call_free(c);
+}
+
+void prov_call_fail(struct prov_call *c, const char *code, const char *fmt, ...)
+{
+	struct prov_result res = { .finish = PROV_FAILED, .error_code = code };
+	char *msg;
+	va_list ap;
+
+	va_start(ap, fmt);
+	if (vasprintf(&msg, fmt, ap) < 0)
+		abort();
+	va_end(ap);
+	res.prompt_tokens = c->prompt_tokens;
+	res.completion_tokens = c->out_pieces;
+	res.error_message = msg;
+	log_warn("provider: call failed: %s: %s", code, msg);
+	prov_call_end(c, &res);
+	free(msg);
+}
+
+/* --- Model aliases. --- */
+
+static const char *skip_space(const char *s, const char *end)
+{
+	while (s < end && (*s == ' ' || *s == '\t'))
+		s++;
+	return s;
+}
+
+static const char *trim_end(const char *s, const char *end)
+{
+	while (end > s && (end[-1] == ' ' || end[-1] == '\t'))
+		end--;
+	return end;
+}
+
+/* Splits the entry [s, end) into trimmed key and value; false when it has no '=' or an
+ * empty side. */
+static bool alias_entry(const char *s, const char *end, const char **k, size_t *klen,
+			const char **v, size_t *vlen)
+{
+	const char *eq = memchr(s, '=', (size_t)(end - s));
+
+	if (!eq)
+		return false;
+	*k = skip_space(s, eq);
+	*klen = (size_t)(trim_end(*k, eq) - *k);
+	*v = skip_space(eq + 1, end);
+	*vlen = (size_t)(trim_end(*v, end) - *v);
+	return *klen > 0 && *vlen > 0;
+}
+
+/* Calls fn on each well-formed entry until it returns true. Returns false when some entry
+ * (non-empty, without "key=value") was malformed and skipped, true otherwise. */
+static bool alias_walk(const char *aliases, bool (*fn)(void *, const char *, size_t,
+						       const char *, size_t), void *arg)
+{
+	const char *s = aliases;
+	bool ok = true;
+
+	while (s && *s) {
+		const char *end = strchr(s, ',');
+		const char *k = NULL;
+		const char *v = NULL;
+		size_t klen = 0;
+		size_t vlen = 0;
+
+		if (!end)
+			end = s + strlen(s);
+		/* An empty entry, as in "a=b,", is fine and skipped. */
+		if (skip_space(s, end) < end) {
+			if (!alias_entry(s, end, &k, &klen, &v, &vlen))
+				ok = false;
+			else if (fn(arg, k, klen, v, vlen))
+				return ok;
+		}
+		s = *end ? end + 1 : end;
+	}
+	return ok;
+}
+
+struct alias_find {
+	const char *model;
+	const char *hit;
+	size_t hitlen;
+	const char *any;
+	size_t anylen;
+};
+
+static bool alias_match(void *arg, const char *k, size_t klen, const char *v, size_t vlen)
+{
+	struct alias_find *f = arg;
+
+	if (klen == 1 && *k == '*' && !f->any) {
+		f->any = v;
+		f->anylen = vlen;
+	}
+	if (klen == strlen(f->model) && memcmp(k, f->model, klen) == 0) {
+		f->hit = v;
+		f->hitlen = vlen;
+		return true;
+	}
+	return false;
+}
+
+char *prov_alias(const char *aliases, const char *model)
+{
+	struct alias_find f = { .model = model ? model : "" };
+
+	(void)alias_walk(aliases, alias_match, &f);
+	if (f.hit)
+		return xstrndup(f.hit, f.hitlen);
+	if (f.any)
+		return xstrndup(f.any, f.anylen);
+	return xstrdup(f.model);
+}
+
+static bool alias_ignore(void *arg, const char *k, size_t klen, const char *v, size_t vlen)
+{
+	return false;
+}
+
+bool prov_aliases_valid(const char *aliases)
+{
+	return alias_walk(aliases, alias_ignore, NULL);
+}

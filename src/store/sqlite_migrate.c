@@ -1,0 +1,111 @@
+/* sqlite_migrate.c - the SQLite store's schema and the numbered migrations that build it.
+ *
+ * The schema version is PRAGMA user_version: 0 for a new file, n once migrations 1..n ran.
+ * Each migration runs in its own BEGIN IMMEDIATE transaction together with the version bump,
+ * and re-reads the version inside it, so two processes opening a new database at once (the
+ * server and `assistd keys`) apply each step exactly once. Migrations are only ever appended:
+ * never edit one that has shipped. The SQL sticks to types and syntax PostgreSQL also takes. */
+#include <stddef.h>
+#include <stdio.h>
+
+#include "../base/log.h"
+#include "sqlite_int.h"
+
+/* migrations[i] brings the schema from version i to version i + 1. */
+static const char *const migrations[] = {
+	/* 1: API objects and API keys.
+	 * objects: one row per API object; body is the JSON the API returns. kind is a name from
+	 * sqlite_kind(). seq is a store-wide insertion counter, the tie-break after created_at;
+	 * it and created_at never change when an object is replaced, so neither does its place
+	 * in a list. Ids are unique across projects, but the key includes project so that no
+	 * statement can reach another project's row by id alone.
+	 * api_keys: hash is the SHA-256 hex of the key; revoked_at is NULL while active. */
+	"CREATE TABLE objects ("
+	" project TEXT NOT NULL,"
+	" kind TEXT NOT NULL,"
+	" id TEXT NOT NULL,"
+	" parent TEXT,"
+	" run_id TEXT,"
+	" status TEXT,"
+	" created_at BIGINT NOT NULL,"
+	" seq BIGINT NOT NULL,"
+	" version BIGINT NOT NULL,"
+	" body TEXT NOT NULL,"
+	" PRIMARY KEY (project, id));"
+	"CREATE INDEX objects_list ON objects (project, kind, parent, created_at, seq);"
+	"CREATE INDEX objects_status ON objects (kind, status) WHERE status IS NOT NULL;"
+	"CREATE INDEX objects_seq ON objects (seq);"
+	"CREATE TABLE api_keys ("
+	" id TEXT PRIMARY KEY,"
+	" project TEXT NOT NULL,"
+	" hash TEXT NOT NULL UNIQUE,"
+	" hint TEXT NOT NULL,"
+	" created_at BIGINT NOT NULL,"
+	" revoked_at BIGINT);",
+};
+
+#define MIGRATION_COUNT ((int)(sizeof(migrations) / sizeof(migrations[0])))
+
+static int user_version(sqlite3 *db, int *version)
+{
+	sqlite3_stmt *s = NULL;
+	int err = 0;
+
+	if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &s, NULL) != SQLITE_OK ||
+	    sqlite3_step(s) != SQLITE_ROW)
+		err = sqlite_fail(db, "user_version");
+	else
+		*version = sqlite3_column_int(s, 0);
+	sqlite3_finalize(s);
+	return err;
+}
+
+static int exec(sqlite3 *db, const char *sql, const char *what)
+{
+	if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
+		return sqlite_fail(db, what);
+	return 0;
+}
+
+/* Applies migration number to (1-based) unless another process already did. */
+static int migrate_step(sqlite3 *db, int to)
+{
+	char bump[64];
+	int version = 0;
+	int err;
+
+	err = exec(db, "BEGIN IMMEDIATE", "migrate: begin");
+	if (err)
+		return err;
+	err = user_version(db, &version);
+	if (err || version >= to)
+		goto out;
+	log_info("store: migrating the schema to version %d", to);
+	snprintf(bump, sizeof(bump), "PRAGMA user_version = %d", to);
+	err = exec(db, migrations[to - 1], "migrate");
+	if (!err)
+		err = exec(db, bump, "migrate: user_version");
+out:
+	if (!err)
+		return exec(db, "COMMIT", "migrate: commit");
+	(void)exec(db, "ROLLBACK", "migrate: rollback");
+	return err;
+}
+
+int sqlite_migrate(sqlite3 *db)
+{
+	int version = 0;
+	int err;
+
+	err = user_version(db, &version);
+	if (err)
+		return err;
+	if (version > MIGRATION_COUNT) {
+		log_error("store: the database has schema version %d; this assistd knows up to %d",
+			  version, MIGRATION_COUNT);
+		return ERR_DB;
+	}
+	for (int to = version + 1; to <= MIGRATION_COUNT && !err; to++)
+		err = migrate_step(db, to);
+	return err;
+}

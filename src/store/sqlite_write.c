@@ -1,0 +1,275 @@
+/* sqlite_write.c - store_write and its one-op shortcuts, for the SQLite store.
+ *
+ * A batch runs in one BEGIN IMMEDIATE transaction on one pooled connection while holding the
+ * process's write lock; the first op that fails rolls the whole batch back and its error is
+ * returned. Deleting an object deletes everything below it (see tree[]). Reads, lists and keys
+ * are elsewhere (sqlite.c, sqlite_list.c, sqlite_keys.c). */
+#include <assert.h>
+#include <string.h>
+
+#include "sqlite_int.h"
+
+/* Which kinds live under which. Deleting an object deletes its children and their children:
+ * the tree is two levels deep (thread -> run -> step), and delete_below relies on that. */
+static const struct {
+	enum store_kind parent;
+	enum store_kind child;
+} tree[] = {
+	{ STORE_THREAD, STORE_MESSAGE },
+	{ STORE_THREAD, STORE_RUN },
+	{ STORE_RUN, STORE_STEP },
+};
+
+#define TREE_LEN (sizeof(tree) / sizeof(tree[0]))
+
+/* What the database holds under an id a put is about to write. */
+struct stored {
+	bool found;      /* some object of the project has this id */
+	bool same;       /* and it has the put's kind and parent */
+	int64_t version; /* its version, when found */
+};
+
+static bool str_eq(const char *a, const char *b)
+{
+	if (!a || !b)
+		return a == b;
+	return strcmp(a, b) == 0;
+}
+
+static int peek(struct sqlite_conn *c, const char *project, const struct store_obj *o,
+		struct stored *out)
+{
+	static const char sql[] = "SELECT kind, parent, version FROM objects "
+				  "WHERE project = ?1 AND id = ?2";
+	sqlite3_stmt *s = NULL;
+	int err;
+
+	memset(out, 0, sizeof(*out));
+	err = sqlite_prep(c, SQ_PEEK, sql, &s, "put", "ss", project, o->id);
+	if (!err)
+		err = sqlite_step(c->db, s, "put", &out->found);
+	if (!err && out->found) {
+		out->same = str_eq((const char *)sqlite3_column_text(s, 0), sqlite_kind(o->kind)) &&
+			    str_eq((const char *)sqlite3_column_text(s, 1), o->parent);
+		out->version = sqlite3_column_int64(s, 2);
+	}
+	if (s)
+		sqlite3_reset(s);
+	return err;
+}
+
+/* Inserts a new object with version 1 and the next seq. Errors: ERR_CONFLICT if the id is
+ * taken. */
+static int insert(struct sqlite_conn *c, const char *project, const struct store_obj *o)
+{
+	static const char sql[] =
+		"INSERT INTO objects (project, kind, id, parent, run_id, status, created_at, seq, "
+		"version, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, "
+		"(SELECT COALESCE(MAX(seq), 0) + 1 FROM objects), 1, ?8) ON CONFLICT DO NOTHING";
+	sqlite3_stmt *s;
+	int err;
+
+	err = sqlite_prep(c, SQ_INSERT, sql, &s, "put", "ssssssis", project, sqlite_kind(o->kind),
+			  o->id, o->parent, o->run_id, o->status, (int64_t)o->created_at, o->body);
+	if (!err)
+		err = sqlite_run(c->db, s, "put");
+	if (!err && sqlite3_changes(c->db) == 0)
+		err = ERR_CONFLICT;
+	return err;
+}
+
+/* Replaces the body and mutable columns; kind, parent, created_at and seq stay. */
+static int update(struct sqlite_conn *c, const char *project, const struct store_obj *o)
+{
+	static const char sql[] = "UPDATE objects SET run_id = ?3, status = ?4, body = ?5, "
+				  "version = version + 1 WHERE project = ?1 AND id = ?2";
+	sqlite3_stmt *s;
+	int err;
+
+	err = sqlite_prep(c, SQ_UPDATE, sql, &s, "put", "sssss", project, o->id, o->run_id,
+			  o->status, o->body);
+	if (!err)
+		err = sqlite_run(c->db, s, "put");
+	return err;
+}
+
+static int put(struct sqlite_conn *c, const char *project, const struct store_op *op)
+{
+	struct stored old;
+	int err;
+
+	assert(op->obj.body && (unsigned)op->obj.kind < STORE_KIND_COUNT);
+	if (op->expect_version < 0)
+		return insert(c, project, &op->obj);
+	err = peek(c, project, &op->obj, &old);
+	if (err)
+		return err;
+	if (!old.found)
+		return op->expect_version == 0 ? insert(c, project, &op->obj) : ERR_NOT_FOUND;
+	/* The id is taken by an object of another kind or collection: the object the put
+	 * addresses does not exist, and its id cannot be used. */
+	if (!old.same)
+		return op->expect_version == 0 ? ERR_CONFLICT : ERR_NOT_FOUND;
+	if (op->expect_version > 0 && old.version != op->expect_version)
+		return ERR_CONFLICT;
+	return update(c, project, &op->obj);
+}
+
+static int delete_children(struct sqlite_conn *c, const char *project, enum store_kind child,
+			   const char *id)
+{
+	static const char sql[] = "DELETE FROM objects "
+				  "WHERE project = ?1 AND kind = ?2 AND parent = ?3";
+	sqlite3_stmt *s;
+	int err;
+
+	err = sqlite_prep(c, SQ_DEL_CHILDREN, sql, &s, "delete", "sss", project,
+			  sqlite_kind(child), id);
+	if (!err)
+		err = sqlite_run(c->db, s, "delete");
+	return err;
+}
+
+/* Deletes the objects of kind grand whose parent is an object of kind child under id. */
+static int delete_grandchildren(struct sqlite_conn *c, const char *project,
+				enum store_kind grand, enum store_kind child, const char *id)
+{
+	static const char sql[] =
+		"DELETE FROM objects WHERE project = ?1 AND kind = ?2 AND parent IN "
+		"(SELECT id FROM objects WHERE project = ?1 AND kind = ?3 AND parent = ?4)";
+	sqlite3_stmt *s;
+	int err;
+
+	err = sqlite_prep(c, SQ_DEL_GRAND, sql, &s, "delete", "ssss", project, sqlite_kind(grand),
+			  sqlite_kind(child), id);
+	if (!err)
+		err = sqlite_run(c->db, s, "delete");
+	return err;
+}
+
+static int delete_below(struct sqlite_conn *c, const char *project, enum store_kind kind,
+			const char *id)
+{
+	int err = 0;
+
+	for (size_t i = 0; i < TREE_LEN && !err; i++) {
+		if (tree[i].parent != kind)
+			continue;
+		for (size_t j = 0; j < TREE_LEN && !err; j++) {
+			if (tree[j].parent == tree[i].child)
+				err = delete_grandchildren(c, project, tree[j].child,
+							   tree[i].child, id);
+		}
+		if (!err)
+			err = delete_children(c, project, tree[i].child, id);
+	}
+	return err;
+}
+
+/* Deletes o (checking its parent when o->parent is set) and everything below it. */
+static int delete_obj(struct sqlite_conn *c, const char *project, const struct store_obj *o)
+{
+	static const char sql[] = "DELETE FROM objects WHERE project = ?1 AND kind = ?2 "
+				  "AND id = ?3 AND (?4 IS NULL OR parent = ?4)";
+	sqlite3_stmt *s;
+	int err;
+
+	err = sqlite_prep(c, SQ_DEL_SELF, sql, &s, "delete", "ssss", project, sqlite_kind(o->kind),
+			  o->id, o->parent);
+	if (!err)
+		err = sqlite_run(c->db, s, "delete");
+	if (!err && sqlite3_changes(c->db) == 0)
+		err = ERR_NOT_FOUND;
+	if (!err)
+		err = delete_below(c, project, o->kind, o->id);
+	return err;
+}
+
+/* Fails with ERR_NOT_FOUND unless o exists (under o->parent, when set). */
+static int expect_exists(struct sqlite_conn *c, const char *project, const struct store_obj *o)
+{
+	static const char sql[] = "SELECT 1 FROM objects WHERE project = ?1 AND kind = ?2 "
+				  "AND id = ?3 AND (?4 IS NULL OR parent = ?4)";
+	sqlite3_stmt *s;
+	bool row = false;
+	int err;
+
+	err = sqlite_prep(c, SQ_EXISTS, sql, &s, "expect", "ssss", project, sqlite_kind(o->kind),
+			  o->id, o->parent);
+	if (!err)
+		err = sqlite_step(c->db, s, "expect", &row);
+	if (s)
+		sqlite3_reset(s);
+	if (!err && !row)
+		err = ERR_NOT_FOUND;
+	return err;
+}
+
+/* Fails with ERR_CONFLICT if thread has a run in an active status (see store.h). */
+static int expect_idle(struct sqlite_conn *c, const char *project, const char *thread)
+{
+	static const char sql[] = "SELECT 1 FROM objects WHERE project = ?1 AND kind = ?2 "
+				  "AND parent = ?3 AND status IN ('queued', 'in_progress', "
+				  "'requires_action', 'cancelling') LIMIT 1";
+	sqlite3_stmt *s;
+	bool row = false;
+	int err;
+
+	err = sqlite_prep(c, SQ_IDLE, sql, &s, "expect idle", "sss", project,
+			  sqlite_kind(STORE_RUN), thread);
+	if (!err)
+		err = sqlite_step(c->db, s, "expect idle", &row);
+	if (s)
+		sqlite3_reset(s);
+	if (!err && row)
+		err = ERR_CONFLICT;
+	return err;
+}
+
+static int apply(struct sqlite_conn *c, const char *project, const struct store_op *op)
+{
+	assert(op->obj.id);
+	switch (op->type) {
+	case STORE_PUT:
+		return put(c, project, op);
+	case STORE_DELETE:
+		return delete_obj(c, project, &op->obj);
+	case STORE_EXPECT_EXISTS:
+		return expect_exists(c, project, &op->obj);
+	case STORE_EXPECT_IDLE:
+		return expect_idle(c, project, op->obj.id);
+	}
+	return ERR_INTERNAL;
+}
+
+int store_write(struct store *st, const char *project, const struct store_op *ops, size_t n)
+{
+	struct sqlite_conn *c;
+	int err;
+
+	err = sqlite_begin(st, &c);
+	if (err)
+		return err;
+	for (size_t i = 0; i < n && !err; i++)
+		err = apply(c, project, &ops[i]);
+	return sqlite_end(st, c, err);
+}
+
+int store_put(struct store *st, const char *project, const struct store_obj *obj,
+	      int64_t expect_version)
+{
+	struct store_op op = { .type = STORE_PUT, .obj = *obj, .expect_version = expect_version };
+
+	return store_write(st, project, &op, 1);
+}
+
+int store_delete(struct store *st, const char *project, enum store_kind kind, const char *id,
+		 const char *parent)
+{
+	struct store_op op = {
+		.type = STORE_DELETE,
+		.obj = { .kind = kind, .id = id, .parent = parent },
+	};
+
+	return store_write(st, project, &op, 1);
+}

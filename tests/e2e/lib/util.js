@@ -1,0 +1,64 @@
+'use strict';
+// util.js - small assertions shared by the test files.
+
+const assert = require('node:assert/strict');
+
+const nowSec = () => Math.floor(Date.now() / 1000);
+
+// created_at & co: an integer Unix-seconds timestamp within `slack` seconds of now.
+function assertRecent(ts, what = 'timestamp', slack = 120) {
+  assert.ok(Number.isInteger(ts), `${what} must be an integer, got ${JSON.stringify(ts)}`);
+  assert.ok(Math.abs(ts - nowSec()) <= slack, `${what} ${ts} is not close to now (${nowSec()}): seconds, not ms?`);
+}
+
+// Every key of `expected` must be in `actual` with a matching value; arrays must have the same
+// length and match element by element; extra keys in actual objects are allowed.
+function assertSubset(actual, expected, where = '') {
+  if (expected === null || typeof expected !== 'object') {
+    assert.deepEqual(actual, expected, `${where || '(value)'}: expected ${JSON.stringify(expected)}, got ${JSON.stringify(actual)}`);
+    return;
+  }
+  if (Array.isArray(expected)) {
+    assert.ok(Array.isArray(actual), `${where}: expected an array, got ${JSON.stringify(actual)}`);
+    assert.equal(actual.length, expected.length, `${where}: expected ${expected.length} items, got ${actual.length}: ${JSON.stringify(actual)}`);
+    expected.forEach((e, i) => assertSubset(actual[i], e, `${where}[${i}]`));
+    return;
+  }
+  assert.ok(actual && typeof actual === 'object' && !Array.isArray(actual), `${where}: expected an object, got ${JSON.stringify(actual)}`);
+  for (const [k, v] of Object.entries(expected)) {
+    assert.ok(Object.prototype.hasOwnProperty.call(actual, k), `${where}.${k} is missing in ${JSON.stringify(actual)}`);
+    assertSubset(actual[k], v, `${where}.${k}`);
+  }
+}
+
+// Strip the SDK's non-enumerable/enumerable extras (_request_id) for deepEqual comparisons.
+function plain(obj) { return JSON.parse(JSON.stringify(obj)); }
+
+// Upload a real file / create a real vector store if the server has those endpoints (a later
+// issue); otherwise fall back to ids that look right. Tests that reference files work either way.
+async function fileIdOrFake(srv, name = 'notes.txt') {
+  try {
+    const { toFile } = require('openai');
+    const f = await srv.client().files.create({ file: await toFile(Buffer.from('hello from the e2e tests\n'), name), purpose: 'assistants' });
+    if (f && typeof f.id === 'string') return { id: f.id, real: true };
+  } catch { /* not implemented yet */ }
+  return { id: 'file-e2eFake' + Math.random().toString(36).slice(2, 10), real: false };
+}
+async function vectorStoreIdOrFake(srv) {
+  try {
+    const vs = await srv.client().vectorStores.create({ name: 'e2e' });
+    if (vs && typeof vs.id === 'string') return { id: vs.id, real: true };
+  } catch { /* not implemented yet */ }
+  return { id: 'vs_e2eFake' + Math.random().toString(36).slice(2, 10), real: false };
+}
+
+// Forget header checks made by the helper calls above (404s from unimplemented endpoints are
+// still checked for headers; nothing to do here).
+
+// A rejected SDK call: returns the error.
+async function rejects(promise) {
+  try { await promise; } catch (e) { return e; }
+  assert.fail('expected the call to fail, but it succeeded');
+}
+
+module.exports = { nowSec, assertRecent, assertSubset, plain, fileIdOrFake, vectorStoreIdOrFake, rejects };
