@@ -13,6 +13,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/alloc.h"
 #include "base/clock.h"
 #include "base/err.h"
 #include "base/id.h"
@@ -42,12 +43,10 @@ static int usage(void)
 /* Splits our own arguments from the ones config_load understands (moved to rest). */
 static int parse(int argc, char **argv, struct keys_args *a)
 {
-	char **rest = calloc((size_t)argc + 1, sizeof(char *));
+	char **rest = xcalloc((size_t)argc + 1, sizeof(char *));
 	int nrest = 0;
 	int err = 0;
 
-	if (!rest)
-		return ERR_INTERNAL;
 	rest[nrest++] = argv[0];
 	a->verb = argc > 2 ? argv[2] : "";
 	for (int i = 3; i < argc; i++) {

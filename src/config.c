@@ -172,9 +172,9 @@ static const struct option options[] = {
 static void defaults(struct config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
-	strcpy(cfg->host, "127.0.0.1");
+	snprintf(cfg->host, sizeof(cfg->host), "127.0.0.1");
 	cfg->port = 8080;
-	strcpy(cfg->data_dir, "./data");
+	snprintf(cfg->data_dir, sizeof(cfg->data_dir), "./data");
 	cfg->log_level = LOG_INFO;
 	cfg->max_body = 4 * 1024 * 1024;
 	cfg->threads = 2;

@@ -98,7 +98,9 @@ static int on_event(void *ctx, const char *event, const char *data, size_t len)
 	if (c->saw_done)
 		return 0;
 	if (len == 6 && memcmp(data, "[DONE]", 6) == 0) {
+		/* The explicit end: a server that forgot finish_reason has finished too. */
 		c->saw_done = true;
+		c->ps.finished = true;
 		return 0;
 	}
 	v = jv_parse(data, len, why, sizeof(why));
@@ -295,12 +297,20 @@ static bool complete(struct oai_call *c)
 	return true;
 }
 
+/* True when a whole reply arrived, even if the connection broke after its end. */
+static bool arrived(const struct oai_call *c, const struct httpc_result *res)
+{
+	if (c->fail_code || res->status / 100 != 2)
+		return false;
+	return res->fail == HTTPC_OK || (res->fail == HTTPC_TRANSPORT && c->ps.finished);
+}
+
 static void on_done(void *ctx, const struct httpc_result *res)
 {
 	struct oai_call *c = ctx;
 
 	c->req = NULL;
-	if (!c->fail_code && res->fail == HTTPC_OK && res->status / 100 == 2) {
+	if (arrived(c, res)) {
 		if (complete(c))
 			return; /* c is freed */
 	} else if (retryable(c, res)) {

@@ -98,7 +98,11 @@ function rawRequest(port, method, urlPath, opts = {}) {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
-      const raw = Buffer.concat(chunks);
+      let raw = Buffer.concat(chunks);
+      // interim 1xx answers (a late "100 Continue") come before the real one
+      for (let m; (m = /^HTTP\/1\.[01] 1\d\d[^\r]*\r\n(?:[^\r]+\r\n)*\r\n/.exec(raw.toString('latin1'))) && !/^HTTP\/1\.[01] 101/.test(m[0]);) {
+        raw = raw.subarray(Buffer.byteLength(m[0], 'latin1'));
+      }
       const sep = raw.indexOf('\r\n\r\n');
       if (sep < 0) {
         reject(err || writeError || new Error(`${method} ${urlPath}: no HTTP response (${raw.length} bytes: ${JSON.stringify(raw.toString('latin1').slice(0, 200))})`));
