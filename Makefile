@@ -60,6 +60,7 @@ unit: $(B)/test/unit
 	$(B)/test/unit
 
 test: deps
+	@scripts/lint.sh
 	@$(MAKE) --no-print-directory test-build
 	@scripts/test.sh
 
