@@ -12,6 +12,7 @@
 #   ASSISTD_BIN           server binary (default build/assistd)
 #   BENCH_SECONDS         length of each wrk run (default 10)
 #   BENCH_WARMUP          warm-up before each read benchmark, seconds (default 1)
+#   BENCH_ROUNDS          rounds of the read benchmarks; the best of each counts (default 3)
 #   BENCH_CONNECTIONS     wrk connections (default 64)
 #   BENCH_THREADS         wrk threads (default 2)
 #   BENCH_CREATE_THREADS  Assistants threads the create benchmark spreads over (default 64)
@@ -24,10 +25,11 @@ OUT="$BENCH_DIR/out"
 : "${ASSISTD_BIN:=$ROOT/build/assistd}"
 : "${BENCH_SECONDS:=10}"
 : "${BENCH_WARMUP:=1}"
+: "${BENCH_ROUNDS:=3}"
 : "${BENCH_CONNECTIONS:=64}"
 : "${BENCH_THREADS:=2}"
 : "${BENCH_CREATE_THREADS:=64}"
-export ASSISTD_BIN BENCH_SECONDS BENCH_WARMUP BENCH_CONNECTIONS BENCH_THREADS \
+export ASSISTD_BIN BENCH_SECONDS BENCH_WARMUP BENCH_ROUNDS BENCH_CONNECTIONS BENCH_THREADS \
 	BENCH_CREATE_THREADS
 
 # The cases, in the order they run. Idle memory goes first, on a machine that is still cool.
@@ -54,6 +56,7 @@ mkdir -p "$OUT"
 : >"$OUT/server.log"
 : >"$OUT/baseline.log"
 
+LOAD_AT_START=$(cut -d' ' -f1 /proc/loadavg)
 cases=("$@")
 [ ${#cases[@]} -gt 0 ] || cases=("${ALL_CASES[@]}")
 errors=0
@@ -83,10 +86,11 @@ machine() {
 	if (cd "$ROOT" && git status --porcelain 2>/dev/null | grep -q .); then
 		dirty=" with uncommitted changes"
 	fi
-	echo "$(date -u '+%Y-%m-%d %H:%M UTC'); $(nproc) cores ($cpu), $mem; Linux $(uname -r);"
+	echo "$(date -u '+%Y-%m-%d %H:%M UTC'); $(nproc) cores ($cpu), $mem; Linux $(uname -r);" \
+		"load average $LOAD_AT_START at the start;"
 	echo "$(wrk --version 2>&1 | awk 'NR == 1 { sub("debian/", "", $2); print $1, $2 }');" \
 		"$BENCH_CONNECTIONS connections, $BENCH_THREADS wrk threads," \
-		"${BENCH_SECONDS} s per run; assistd $rev$dirty."
+		"${BENCH_SECONDS} s per run, best of $BENCH_ROUNDS for reads; assistd $rev$dirty."
 }
 
 # The table, aligned, for the terminal and for out/results.md.

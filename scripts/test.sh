@@ -4,7 +4,7 @@
 #
 #   scripts/test.sh                 everything
 #   scripts/test.sh --e2e-only      skip the unit tests
-#   E2E_FILES="tests/e2e/threads.test.js" scripts/test.sh    a subset of the e2e files
+#   E2E_FILES="threads.test.js messages.test.js" scripts/test.sh   a subset of the e2e files
 #
 # Environment: B (build dir, default build), ASSISTD_BIN (default $B/test/assistd),
 # E2E_CONCURRENCY (test files run at once, default 4), E2E_TIMEOUT_MS (per test, default 120000).
@@ -75,7 +75,8 @@ elif [ ! -x "$ASSISTD_BIN" ]; then
 	e2e_ok=0
 else
 	# install the pinned packages when node_modules is missing or older than the lock file
-	if [ ! -d "$E2E/node_modules" ] || [ "$E2E/package-lock.json" -nt "$E2E/node_modules" ]; then
+	if [ ! -d "$E2E/node_modules" ] ||
+		[ -n "$(find "$E2E/package-lock.json" -newer "$E2E/node_modules" 2>/dev/null)" ]; then
 		echo "e2e: npm ci"
 		if (cd "$E2E" && npm ci --no-audit --no-fund --loglevel=error >"$tmp/npm.out" 2>&1); then
 			touch "$E2E/node_modules"
@@ -89,7 +90,9 @@ fi
 
 if [ "$e2e_ok" = 1 ]; then
 	if [ -n "${E2E_FILES:-}" ]; then
-		files=$E2E_FILES
+		# names in tests/e2e, or paths from the repository root
+		files=""
+		for f in $E2E_FILES; do files="$files ${f#tests/e2e/}"; done
 	else
 		files=$(ls "$E2E"/*.test.js 2>/dev/null)
 	fi

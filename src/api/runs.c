@@ -347,6 +347,29 @@ int runs_cancel(struct http_req *req)
 	return runs_reply(req, json);
 }
 
+/* What the schema can't say about tool_outputs and needs no run to check: each output names
+ * its tool call, and no call gets two. Whether the calls are the run's is the engine's to say. */
+static int check_outputs(struct http_req *req, const jv *outs)
+{
+	char param[64];
+
+	for (size_t i = 0; i < jv_size(outs); i++) {
+		const char *id = jv_get_str(jv_at(outs, i), "tool_call_id");
+
+		snprintf(param, sizeof(param), "tool_outputs[%zu].tool_call_id", i);
+		if (!id)
+			return http_fail(req, ERR_INVALID, param,
+					 "Missing required parameter: '%s'.", param);
+		for (size_t j = 0; j < i; j++) {
+			if (strcmp(id, jv_get_str(jv_at(outs, j), "tool_call_id")) == 0)
+				return http_fail(req, ERR_INVALID, param,
+						 "Invalid '%s': tool call '%.80s' already has an "
+						 "output, in tool_outputs[%zu].", param, id, j);
+		}
+	}
+	return 0;
+}
+
 int runs_submit_outputs(struct http_req *req)
 {
 	const char *thread_id;
@@ -364,6 +387,8 @@ int runs_submit_outputs(struct http_req *req)
 		err = engine_of(req, &eng);
 	if (!err)
 		err = api_parse(req, &sc_submit_tool_outputs, false, &in);
+	if (!err)
+		err = check_outputs(req, jv_get(in, "tool_outputs"));
 	if (err)
 		goto out;
 	stream = jv_true(jv_get(in, "stream"));

@@ -7,6 +7,7 @@
  * for the engine thread, which answers within one loop iteration. */
 #include "engine_int.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -502,11 +503,12 @@ bool engine_is_demo(const struct engine *e)
 static void resume_one(struct engine *e, const char *project, const char *run_id)
 {
 	struct exec *x = NULL;
-	const char *status;
+	char status[32];
 
 	if (load(e, project, NULL, run_id, &x))
 		return;
-	status = jv_get_str(x->run, "status");
+	/* A copy: finishing the run replaces the status member. */
+	snprintf(status, sizeof(status), "%s", jv_get_str(x->run, "status"));
 	if (strcmp(status, "requires_action") == 0) {
 		x->expire_ms = clock_ms() +
 			       (jv_int_value(jv_get(x->run, "expires_at")) - clock_unix()) * 1000;

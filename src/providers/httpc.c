@@ -206,7 +206,8 @@ static int on_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_
 
 	if (r->cancelled)
 		return 1;
-	if (dlnow != r->rx) {
+	/* The clock starts with the first byte sent: connecting has its own timeout. */
+	if (dlnow != r->rx || ulnow == 0) {
 		r->rx = dlnow;
 		r->last_rx = now;
 	}

@@ -29,7 +29,7 @@
 #define OAI_BACKOFF_MS 500
 #define OAI_BACKOFF_CAP_MS 8000
 #define OAI_RETRY_AFTER_CAP_MS 60000
-#define OAI_STOP 1                    /* an SSE handler's "stop feeding" */
+#define OAI_STOP (-1)                 /* an SSE handler's "stop feeding" */
 
 struct oai {
 	struct httpc *http; /* owned */

@@ -43,6 +43,7 @@ describe('bad input', () => {
     ['a JSON array', '[{"model": "gpt-4o"}]'],
     ['a JSON string', '"gpt-4o"'],
     ['JSON null', 'null'],
+    ['a number that overflows a double', '{"model": "gpt-4o", "temperature": 1e400}'],
     ['invalid UTF-8', Buffer.from([0x7b, 0x22, 0x6d, 0x6f, 0x64, 0x65, 0x6c, 0x22, 0x3a, 0x22, 0xff, 0xfe, 0x22, 0x7d])],
     ['an empty body', ''],
   ];
@@ -59,6 +60,31 @@ describe('bad input', () => {
   it('POST /threads with malformed JSON -> 400 (an empty body is fine, broken JSON is not)', async () => {
     const r = await srv().raw('POST', '/threads', { body: '{', headers: { 'Content-Type': 'application/json' } });
     expectRawError(r, 400);
+  });
+
+  it('non-object JSON bodies on the modify endpoints -> 400', async () => {
+    for (const [p, body] of [[`/assistants/${assistant.id}`, '[]'], [`/threads/${thread.id}`, '"x"'], [`/threads/${thread.id}/messages/${message.id}`, 'null'], [`/threads/${thread.id}/messages`, '[{"role":"user","content":"x"}]']]) {
+      const r = await srv().raw('POST', p, { body, headers: { 'Content-Type': 'application/json' } });
+      expectRawError(r, 400);
+    }
+  });
+
+  it('deeply nested JSON (function parameters 10000 levels deep) -> 400 or 200, the server survives', async () => {
+    const deep = '{"a":'.repeat(10000) + '1' + '}'.repeat(10000);
+    const body = `{"model":"gpt-4o","tools":[{"type":"function","function":{"name":"deep","parameters":${deep}}}]}`;
+    const r = await srv().raw('POST', '/assistants', { body, headers: { 'Content-Type': 'application/json' } });
+    assert.ok(r.status === 400 || r.status === 200, `status ${r.status}: ${r.text.slice(0, 200)}`);
+    if (r.status === 200) {
+      // it was stored: it must read back, and is deleted again so the counts below hold
+      const g = await srv().raw('GET', `/assistants/${r.json.id}`);
+      assert.equal(g.status, 200);
+      await srv().client().beta.assistants.delete(r.json.id);
+    }
+    const arr = '['.repeat(100000) + ']'.repeat(100000);
+    const r2 = await srv().raw('POST', '/threads', { body: `{"metadata":${arr}}`, headers: { 'Content-Type': 'application/json' } });
+    expectRawError(r2, 400);
+    const ok2 = await srv().raw('GET', `/assistants/${assistant.id}`);
+    assert.equal(ok2.status, 200);
   });
 
   // ------------------------------------------------------------------ field validation
@@ -236,6 +262,9 @@ describe('bad input', () => {
     for (const [method, p] of checks) {
       const r = await srv().raw(method, p, method === 'GET' || method === 'DELETE' ? {} : { json: {} });
       expectRawError(r, 405);
+      // RFC 9110 §15.5.6: a 405 MUST carry Allow with the methods the resource supports
+      assert.ok(r.headers.allow, `${method} ${p}: 405 without an Allow header`);
+      assert.ok(!r.headers.allow.split(/,\s*/).includes(method), `${method} ${p}: Allow lists ${method}`);
     }
   });
 

@@ -75,6 +75,29 @@ describe('http', () => {
     validate('AssistantObject', r.json);
   });
 
+  it('Content-Type with parameters (application/json; charset=utf-8) is accepted', async () => {
+    const r = await srv().raw('POST', '/assistants', { body: JSON.stringify({ model: 'gpt-4o', name: 'charset' }), headers: { 'Content-Type': 'application/json; charset=utf-8' } });
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.json.name, 'charset');
+  });
+
+  it('a very long URL or header is refused (4xx or a closed connection), and the server lives on', async () => {
+    const attempts = [
+      () => srv().raw('GET', `/assistants/asst_${'a'.repeat(100000)}`, { noHeaderCheck: true }),
+      () => srv().raw('GET', '/assistants', { noHeaderCheck: true, headers: { 'X-Big': 'b'.repeat(100000) } }),
+    ];
+    for (const attempt of attempts) {
+      try {
+        const r = await attempt();
+        assert.ok(r.status >= 400 && r.status < 500, `status ${r.status}`);
+      } catch (e) {
+        assert.match(String(e.code || e.message), /ECONNRESET|EPIPE|no HTTP response/, e.message);
+      }
+    }
+    const r = await srv().raw('GET', `/assistants/${asst.id}`);
+    assert.equal(r.status, 200);
+  });
+
   it('HEAD/OPTIONS on an API path do not crash the server', async () => {
     for (const method of ['OPTIONS', 'HEAD']) {
       const r = await srv().raw(method, '/assistants', { noHeaderCheck: true });

@@ -43,8 +43,9 @@ describe('projects', () => {
       const r = await srv().raw('GET', '/assistants', opts);
       expectRawError(r, 401);
     }
-    const e = await expectApiError(srv().client('sk-wrong').beta.assistants.list(), 401);
+    const e = await expectApiError(srv().client('sk-wrong').beta.assistants.list(), 401, { code: 'invalid_api_key' });
     assert.ok(e.error.message.length > 0);
+    assert.ok(!e.error.message.includes('sk-wrong'), 'the message does not echo the whole key back');
   });
 
   it('a rejected key writes nothing', async () => {

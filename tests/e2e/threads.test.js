@@ -14,9 +14,8 @@ function assertFreshThread(t) {
   assert.equal(t.object, 'thread');
   assertRecent(t.created_at, 'created_at');
   assert.deepEqual(t.metadata, {});
-  // nullable and required: {} on the hosted service; null is also what the schema allows
-  assert.ok(t.tool_resources === null || (typeof t.tool_resources === 'object' && Object.keys(t.tool_resources).length === 0),
-    `tool_resources of a bare thread: ${JSON.stringify(t.tool_resources)}`);
+  // required and nullable; the hosted service (and the spec's examples) answer {} for a bare thread
+  assert.deepEqual(t.tool_resources, {}, `tool_resources of a bare thread: ${JSON.stringify(t.tool_resources)}`);
 }
 
 function assertUserMade(m, threadId) {

@@ -22,6 +22,8 @@ async function main() {
     },
   });
   up.script(steps);
+  // The test that started us may be gone already: that is no error.
+  process.stdout.on('error', () => process.exit(0));
   process.stdout.write(`PORT ${up.port}\n`);
   const stop = () => up.close().then(() => process.exit(0));
   process.on('SIGTERM', stop);

@@ -10,14 +10,17 @@
 //   const { startFakeUpstream } = require('./server.js');
 //   const up = await startFakeUpstream();        // resolves once listening
 //   up.script([{ text: 'hello world' }, { status: 500 }]);
-//   ... up.url ('http://127.0.0.1:PORT/v1'), up.port, up.requests (parsed bodies) ...
+//   ... up.url ('http://127.0.0.1:PORT/v1'), up.port, up.requests (parsed bodies),
+//       up.requestHeaders, up.pending() (steps not yet used) ...
 //   await up.close();
 //
 // Steps (each consumed by one request, in order; when the queue is empty: { text: 'ok' }):
-//   { text, chunks?, delayMs?, usage? }   stream text: per word, or in `chunks` equal pieces,
+//   { text, chunks?, delayMs?, usage?, finishReason? }
+//                                         stream text: per word, or in `chunks` equal pieces,
 //                                         `delayMs` between chunks; `usage` overrides the
 //                                         usage chunk ({prompt_tokens, completion_tokens}),
-//                                         `usage: false` leaves it out
+//                                         `usage: false` leaves it out; finishReason
+//                                         (default "stop") can be "length" and so on
 //   { toolCalls: [{ name, arguments }], text?, ... }  tool calls (parallel when several),
 //                                         arguments (string or object) in a few pieces
 //   { status, body?, headers? }           an error reply: status with a JSON body (default
@@ -285,7 +288,8 @@ function startFakeUpstream(options = {}) {
 
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(options.port || 0, '127.0.0.1', () => {
+    // A deep accept queue: load tests open thousands of connections at once.
+    server.listen({ port: options.port || 0, host: '127.0.0.1', backlog: 4096 }, () => {
       const { port } = server.address();
       resolve({
         url: `http://127.0.0.1:${port}/v1`,

@@ -116,7 +116,8 @@ static int stop_at_second(void *ctx, const char *event, const char *data, size_t
 {
 	int *n = ctx;
 
-	return ++*n == 2 ? 42 : 0;
+	(*n)++;
+	return *n == 2 ? 42 : 0;
 }
 
 static void sse_limits_and_stop(void)
@@ -1085,6 +1086,105 @@ static void wire_error_messages(void)
 	ASSERT(oai_error_message(NULL, 0) == NULL);
 }
 
+static void feed_chunk(struct oai_parse *ps, const char *text)
+{
+	jv *v = parse(text);
+
+	ASSERT_OK(oai_parse_chunk(ps, v));
+	jv_free(v);
+}
+
+static void wire_lenient_tool_calls(void)
+{
+	struct prov_call c;
+	struct oai_parse ps;
+	struct prov_result res;
+	struct rec r;
+
+	rec_init(&r);
+	memset(&c, 0, sizeof(c));
+	c.cb = rec_cb;
+	c.ctx = &r;
+	c.prompt_tokens = 5;
+	oai_parse_init(&ps, &c);
+	/* Arguments before the name, then the name with the id and more arguments. */
+	feed_chunk(&ps, "{\"choices\":[{\"delta\":{\"tool_calls\":[{\"index\":3,"
+			"\"function\":{\"arguments\":\"{\\\"a\\\"\"}}]}}]}");
+	ASSERT_EQ_INT(r.ntools, 0);
+	feed_chunk(&ps, "{\"choices\":[{\"delta\":{\"tool_calls\":[{\"index\":3,\"id\":\"x1\","
+			"\"function\":{\"name\":\"f\",\"arguments\":\":1}\"}}]}}]}");
+	/* No index, and arguments as an object (as Ollama sends them). */
+	feed_chunk(&ps, "{\"choices\":[{\"delta\":{\"tool_calls\":[{\"function\":"
+			"{\"name\":\"g\",\"arguments\":{\"b\":2}}}]}}]}");
+	feed_chunk(&ps, "{\"choices\":[{\"delta\":{},\"finish_reason\":\"stop\"}]}");
+	ASSERT_OK(oai_parse_end(&ps, &res));
+	ASSERT_EQ_INT(res.finish, PROV_TOOL_CALLS);
+	ASSERT_EQ_INT(res.prompt_tokens, 5);
+	ASSERT_EQ_INT(res.completion_tokens, 14 / 4);
+	ASSERT_EQ_INT(r.ntools, 2);
+	ASSERT_STR_EQ(r.ids[0], "x1");
+	ASSERT_STR_EQ(r.names[0], "f");
+	ASSERT_STR_EQ(r.args[0].p, "{\"a\":1}");
+	ASSERT_STR_EQ(r.names[1], "g");
+	ASSERT(strncmp(r.ids[1], "call_", 5) == 0);
+	ASSERT_STR_EQ(r.args[1].p, "{\"b\":2}");
+	oai_parse_cleanup(&ps);
+	rec_cleanup(&r);
+}
+
+static void wire_unfinished_and_errors(void)
+{
+	struct prov_call c;
+	struct oai_parse ps;
+	struct prov_result res;
+	struct rec r;
+	jv *v;
+
+	rec_init(&r);
+	memset(&c, 0, sizeof(c));
+	c.cb = rec_cb;
+	c.ctx = &r;
+	oai_parse_init(&ps, &c);
+	feed_chunk(&ps, "{\"choices\":[{\"delta\":{\"content\":\"half\"}}]}");
+	ASSERT_EQ_INT(oai_parse_end(&ps, &res), ERR_UPSTREAM);
+	ASSERT_CONTAINS(ps.error, "ended before the reply was finished");
+	oai_parse_cleanup(&ps);
+	v = parse("{\"error\":{\"message\":\"overloaded\"}}");
+	ASSERT_EQ_INT(oai_parse_chunk(&ps, v), ERR_UPSTREAM);
+	ASSERT_CONTAINS(ps.error, "overloaded");
+	jv_free(v);
+	oai_parse_cleanup(&ps);
+	ASSERT_STR_EQ(r.text.p, "half");
+	rec_cleanup(&r);
+}
+
+static void free_with_calls_in_flight(void)
+{
+	struct fake f;
+	struct prov *p;
+	struct rec r[3];
+
+	fake_start(&f, "[{\"endless\":true},{\"endless\":true},{\"endless\":true}]");
+	p = oai_new(f.url, -1);
+	for (int i = 0; i < 3; i++)
+		rec_init(&r[i]);
+	start(p, &r[0], &(struct spec){ .messages = hello_msgs });
+	start(p, &r[1], &(struct spec){ .messages = hello_msgs });
+	start(p, &r[2], &(struct spec){ .messages = hello_msgs });
+	while (r[0].ntext < 2 || r[2].ntext < 1)
+		prov_poll(p, 20);
+	ASSERT(!r[2].done);
+	prov_cancel(r[2].call);
+	prov_free(p); /* not the contract, but must not crash or leak */
+	p = demo_new(100);
+	start(p, &r[2], &(struct spec){ .messages = hello_msgs });
+	prov_poll(p, 10);
+	prov_free(p);
+	for (int i = 0; i < 3; i++)
+		rec_cleanup(&r[i]);
+	fake_stop(&f);
+}
+
 const struct t_case providers_tests[] = {
 	T_CASE(sse_any_chunking),
 	T_CASE(sse_limits_and_stop),
@@ -1106,6 +1206,8 @@ const struct t_case providers_tests[] = {
 	T_CASE(demo_wakeup_ends_poll),
 	T_CASE(demo_many_calls),
 	T_CASE(wire_error_messages),
+	T_CASE(wire_lenient_tool_calls),
+	T_CASE(wire_unfinished_and_errors),
 	T_CASE(openai_streams_text),
 	T_CASE(openai_streams_tool_calls),
 	T_CASE(openai_retries_500),
@@ -1120,5 +1222,6 @@ const struct t_case providers_tests[] = {
 	T_CASE(openai_non_streamed_and_no_usage),
 	T_CASE(openai_idle_timeout),
 	T_CASE(openai_many_concurrent),
+	T_CASE(free_with_calls_in_flight),
 	{ NULL, NULL },
 };

@@ -196,7 +196,6 @@ class Server {
     this.port = null;
     this.baseURL = null;
     this._problems = [];
-    this._checkedStderr = 0;
     this.responseLog = []; // {method, url, status, problem}
   }
 
@@ -228,14 +227,15 @@ class Server {
     proc.stdout.on('data', (d) => this._log(d.toString()));
     const port = await new Promise((resolve, reject) => {
       let buf = '';
+      let found = false;
       const timer = setTimeout(() => {
         reject(new Error(`assistd did not log "listening on http://127.0.0.1:<port>" within ${START_TIMEOUT_MS} ms; stderr:\n${tail(this.stderr)}`));
       }, START_TIMEOUT_MS);
       const onData = (d) => {
-        const s = d.toString();
-        buf += s;
+        if (found) return;
+        buf += d.toString();
         const m = LISTEN_RE.exec(buf);
-        if (m) { clearTimeout(timer); resolve(Number(m[1])); }
+        if (m) { found = true; buf = ''; clearTimeout(timer); resolve(Number(m[1])); }
       };
       proc.stderr.on('data', (d) => { this._log(d.toString()); onData(d); });
       proc.stdout.on('data', onData);

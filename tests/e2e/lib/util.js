@@ -52,9 +52,6 @@ async function vectorStoreIdOrFake(srv) {
   return { id: 'vs_e2eFake' + Math.random().toString(36).slice(2, 10), real: false };
 }
 
-// Forget header checks made by the helper calls above (404s from unimplemented endpoints are
-// still checked for headers; nothing to do here).
-
 // A rejected SDK call: returns the error.
 async function rejects(promise) {
   try { await promise; } catch (e) { return e; }
