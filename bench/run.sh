@@ -98,6 +98,11 @@ machine() {
 	echo "# assistd benchmark results"
 	echo
 	machine
+	if awk "BEGIN { exit !($LOAD_AT_START > 1.5) }"; then
+		echo
+		echo "The load average was $LOAD_AT_START when the run began: other work shared the" \
+			"CPUs, so the rates may be low."
+	fi
 	echo
 	python3 - "$OUT/results.tsv" <<'EOF'
 import sys

@@ -50,12 +50,16 @@ static int parse(int argc, char **argv, struct keys_args *a)
 	rest[nrest++] = argv[0];
 	a->verb = argc > 2 ? argv[2] : "";
 	for (int i = 3; i < argc; i++) {
-		if (strcmp(argv[i], "--project") == 0 && i + 1 < argc)
+		if (strcmp(argv[i], "--project") == 0 && i + 1 < argc) {
 			a->project = argv[++i];
-		else if (argv[i][0] != '-' && !a->key_id)
+		} else if (argv[i][0] != '-' && !a->key_id) {
 			a->key_id = argv[i];
-		else
+		} else {
+			/* A server option, with its value in the next argument unless "--x=v". */
 			rest[nrest++] = argv[i];
+			if (argv[i][0] == '-' && !strchr(argv[i], '=') && i + 1 < argc)
+				rest[nrest++] = argv[++i];
+		}
 	}
 	err = config_load(&a->cfg, nrest, rest, 1);
 	free(rest);

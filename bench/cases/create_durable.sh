@@ -33,7 +33,8 @@ bench_create_durable() {
 	acked=$(awk '/^create: acked/ { print $3 }' "$f")
 	other=$(awk '/^create: other/ { print $3 }' "$f")
 	[ -n "$rate" ] || { log "no summary from lua/create.lua in $f"; return 1; }
-	log "creates: $acked answered 200 ($rate/s), $other answered otherwise"
+	log "creates: $acked answered 200 ($rate/s), $other answered otherwise;" \
+		"p99 latency $(awk '/^create: p99_ms/ { print $3 }' "$f") ms"
 
 	server_start "$dir"
 	# shellcheck disable=SC2086

@@ -226,8 +226,8 @@ out:
 	return err;
 }
 
-/* The CreateThreadRequest of a create-thread-and-run ({} when absent; borrowed or owned by
- * in). */
+/* The CreateThreadRequest inside a create-thread-and-run: in's "thread", or empty when the
+ * request has none (borrowed either way). */
 static const jv *thread_in(const jv *in, jv *empty)
 {
 	const jv *t = jv_get(in, "thread");

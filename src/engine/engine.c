@@ -115,16 +115,16 @@ void engine_drop(struct engine *e, struct exec *x)
 	exec_free(x);
 }
 
-/* Drops x if it is done with; true when it was. */
-static bool settle(struct engine *e, struct exec *x)
+/* Drops x if it is done with (after its model call, if one is still running, stops: the
+ * done callback drops it then). x must not be used after this. */
+static void settle(struct engine *e, struct exec *x)
 {
 	if (!x->finished && !x->gone)
-		return false;
+		return;
 	if (x->call)
-		prov_cancel(x->call); /* its done callback will find the run gone */
+		prov_cancel(x->call);
 	else
 		engine_drop(e, x);
-	return !x->call;
 }
 
 /* Fetches one stored object by id, parsed, with its version. */

@@ -303,6 +303,16 @@ describe('runs (demo model)', () => {
     assert.ok(Date.now() - t0 < 500);
   });
 
+  it('SDK createAndPoll with its default interval: held polls see the end promptly', async () => {
+    const c = srv().client();
+    const t = await c.beta.threads.create({ messages: [{ role: 'user', content: 'demo:slow p1 p2 p3 p4 p5 p6' }] });
+    const t0 = Date.now();
+    const r = await c.beta.threads.runs.createAndPoll(t.id, { assistant_id: asst.id });
+    assert.equal(r.status, 'completed');
+    // about 1.4 s of words; each held poll returns at the next status change
+    assert.ok(Date.now() - t0 < 4000, `createAndPoll took ${Date.now() - t0} ms`);
+  });
+
   it('a poll helper\'s retrieve whose client goes away leaves nothing behind', async () => {
     const c = srv().client();
     const t = await c.beta.threads.create({ messages: [{ role: 'user', content: 'demo:slow z1 z2 z3 z4' }] });
