@@ -30,21 +30,26 @@ UNIT_OBJ := $(patsubst %.c,$(B)/test/%.o,$(LIB_SRC) $(UNIT_SRC))
 all: $(B)/assistd
 
 $(B)/assistd: $(REL_OBJ)
-	$(CC) -o $@ $^ $(LDLIBS)
+	@echo "  LINK    $@"
+	@$(CC) -o $@ $^ $(LDLIBS)
 
 $(B)/rel/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -O2 -g -c -o $@ $<
+	@echo "  CC      $<"
+	@$(CC) $(CFLAGS) -O2 -g -c -o $@ $<
 
 $(B)/test/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -O1 -g $(SAN) -DASSISTD_TEST -c -o $@ $<
+	@echo "  CC test $<"
+	@$(CC) $(CFLAGS) -O1 -g $(SAN) -DASSISTD_TEST -c -o $@ $<
 
 $(B)/test/assistd: $(TST_OBJ)
-	$(CC) $(SAN) -o $@ $^ $(LDLIBS)
+	@echo "  LINK    $@"
+	@$(CC) $(SAN) -o $@ $^ $(LDLIBS)
 
 $(B)/test/unit: $(UNIT_OBJ)
-	$(CC) $(SAN) -o $@ $^ $(LDLIBS)
+	@echo "  LINK    $@"
+	@$(CC) $(SAN) -o $@ $^ $(LDLIBS)
 
 deps:
 	@scripts/deps.sh
