@@ -6,15 +6,11 @@
  * time passes, then answer with the run as it stands: the client sees each change at once
  * and makes fewer requests.
  *
- * The parked request's state (the engine registration, our waiter reference) must survive
- * until the handler runs again, and be released even if it never does. The one per-request
- * slot that lasts is the user data, which holds the project; so a hold carries a copy of the
- * project at its end and takes the slot: api_project() still reads a project string, and
- * the request frees the hold when it ends. This file does not change runs. */
+ * The parked request's state (the engine registration, our waiter reference) lives in the
+ * request's state slot (http_set_state): it survives until the handler runs again, and the
+ * request frees it even if it never does. This file does not change runs. */
 #include "runs_poll.h"
 
-#include <assert.h>
-#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,14 +19,10 @@
 #include "common.h"
 #include "runs.h"
 
-#define HOLD_MAGIC 0x686f6c64u
-
 struct hold {
-	unsigned magic;
 	struct engine *eng;    /* borrowed */
 	void *reg;             /* engine_watch registration; NULL once released */
 	struct http_waiter *w; /* our reference to the request's waiter; NULL once released */
-	char project[];        /* the request's project: its user data points here */
 };
 
 /* The engine's waker, on the engine thread (or inside engine_watch). */
@@ -51,35 +43,22 @@ static void hold_release(struct hold *h)
 	h->w = NULL;
 }
 
-/* The request's user-data destructor; p is h->project. */
+/* The request's state destructor. */
 static void hold_free(void *p)
 {
-	struct hold *h = (struct hold *)((char *)p - offsetof(struct hold, project));
+	struct hold *h = p;
 
 	hold_release(h);
 	free(h);
 }
 
-/* Moves the request's project into a new hold that the request owns from now on. */
+/* A new hold, owned by the request from now on. */
 static struct hold *hold_install(struct http_req *req)
 {
-	const char *project = api_project(req);
-	size_t len = strlen(project);
-	struct hold *h = xcalloc(1, sizeof(*h) + len + 1);
+	struct hold *h = xcalloc(1, sizeof(*h));
 
-	h->magic = HOLD_MAGIC;
 	h->eng = api_ctx(req)->eng;
-	memcpy(h->project, project, len + 1);
-	http_set_user(req, h->project, hold_free); /* frees the old project string */
-	return h;
-}
-
-/* The hold of a request that reruns after parking (only runs_get parks). */
-static struct hold *hold_of(struct http_req *req)
-{
-	struct hold *h = (struct hold *)((char *)http_user(req) - offsetof(struct hold, project));
-
-	assert(h->magic == HOLD_MAGIC);
+	http_set_state(req, h, hold_free);
 	return h;
 }
 
@@ -159,7 +138,7 @@ int runs_get(struct http_req *req)
 	if (err)
 		return err;
 	if (http_reruns(req) > 0) {
-		hold_release(hold_of(req));
+		hold_release(http_state(req));
 	} else {
 		ms = hold_ms(req);
 		if (ms > 0)

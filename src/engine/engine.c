@@ -355,21 +355,33 @@ static void *loop(void *arg)
 
 /* --- watchers --- */
 
+/* Wakes the watchers of run_id. The wakes run outside the lock (a waker takes locks of its
+ * own); engine_unwatch waits until none is running. */
 void engine_fire_watches(struct engine *e, const char *run_id)
 {
-	struct events_waker wake[64];
+	struct events_waker *wake = NULL;
 	size_t n = 0;
 
 	pthread_mutex_lock(&e->lock);
-	for (struct watch *w = e->watches; w && n < 64; w = w->next) {
+	for (struct watch *w = e->watches; w; w = w->next) {
 		if (!w->fired && strcmp(w->run_id, run_id) == 0) {
 			w->fired = true;
+			wake = xrealloc(wake, (n + 1) * sizeof(*wake));
 			wake[n++] = w->w;
 		}
 	}
+	if (n)
+		e->watch_waking++;
 	pthread_mutex_unlock(&e->lock);
 	for (size_t i = 0; i < n; i++)
 		wake[i].wake(wake[i].ctx);
+	free(wake);
+	if (!n)
+		return;
+	pthread_mutex_lock(&e->lock);
+	if (--e->watch_waking == 0)
+		pthread_cond_broadcast(&e->watch_idle);
+	pthread_mutex_unlock(&e->lock);
 }
 
 void *engine_watch(struct engine *e, const char *run_id, const struct events_waker *w)
@@ -395,6 +407,8 @@ void engine_unwatch(struct engine *e, void *registration)
 		p = &(*p)->next;
 	if (*p)
 		*p = wt->next;
+	while (e->watch_waking)
+		pthread_cond_wait(&e->watch_idle, &e->lock);
 	pthread_mutex_unlock(&e->lock);
 	free(wt->run_id);
 	free(wt);
@@ -548,6 +562,7 @@ int engine_start(const struct engine_config *cfg, struct engine **out)
 	e->st = cfg->st;
 	e->run_expiry_s = cfg->run_expiry_s > 0 ? cfg->run_expiry_s : 600;
 	pthread_mutex_init(&e->lock, NULL);
+	pthread_cond_init(&e->watch_idle, NULL);
 	err = prov_new(&cfg->prov, &e->prov);
 	if (!err)
 		err = resume(e);
@@ -616,6 +631,7 @@ void engine_stop(struct engine *e)
 	while (e->watches)
 		engine_unwatch(e, e->watches);
 	prov_free(e->prov);
+	pthread_cond_destroy(&e->watch_idle);
 	pthread_mutex_destroy(&e->lock);
 	free(e);
 }

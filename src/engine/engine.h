@@ -68,10 +68,11 @@ int engine_submit_outputs(struct engine *e, const char *project, const char *thr
 			  const char *run_id, const jv *outputs, char **run_json,
 			  struct events **ch, char **why, const char **param) MUST_CHECK;
 
-/* Calls w->wake once when the run's status next changes (or at once if the run is not
- * active in this engine). Used to hold a polling retrieve until something happens. Returns a
- * registration to pass to engine_unwatch when the caller no longer cares; w->ctx must stay
- * valid until then. */
+/* Calls w->wake once when the run's status next changes. Used to hold a polling retrieve
+ * until something happens (the caller reads the store after registering, so a change just
+ * before cannot be missed, and bounds the wait itself). Returns a registration to pass to
+ * engine_unwatch when the caller no longer cares; w->ctx must stay valid until then. When
+ * engine_unwatch returns, no wake with w->ctx is running or will run. */
 void *engine_watch(struct engine *e, const char *run_id, const struct events_waker *w);
 void engine_unwatch(struct engine *e, void *registration);
 

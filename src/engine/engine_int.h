@@ -67,6 +67,8 @@ struct engine {
 	pthread_mutex_t lock; /* guards the fields below it */
 	struct cmd *cmds, *cmds_tail;
 	struct watch *watches;
+	int watch_waking;          /* watch wakes running outside the lock */
+	pthread_cond_t watch_idle; /* signalled when watch_waking drops to 0 */
 	bool stopping;
 
 	struct exec *execs; /* engine thread only */

@@ -20,6 +20,8 @@ struct waiter {
 
 struct events {
 	pthread_mutex_t lock;
+	pthread_cond_t idle; /* signalled when waking drops to 0 */
+	int waking;          /* wakes running outside the lock right now */
 	int refs;
 	bool closed;
 	struct event *items; /* n of them, capacity cap */
@@ -32,6 +34,7 @@ struct events *events_new(void)
 	struct events *ch = xcalloc(1, sizeof(*ch));
 
 	pthread_mutex_init(&ch->lock, NULL);
+	pthread_cond_init(&ch->idle, NULL);
 	ch->refs = 1;
 	return ch;
 }
@@ -57,6 +60,7 @@ static void destroy(struct events *ch)
 		free(w);
 	}
 	free(ch->items);
+	pthread_cond_destroy(&ch->idle);
 	pthread_mutex_destroy(&ch->lock);
 	free(ch);
 }
@@ -74,18 +78,22 @@ void events_unref(struct events *ch)
 		destroy(ch);
 }
 
-/* Takes the waiter list under the lock; the wakes run after it is released, so a waker may
- * call back into the channel. */
+/* Takes the waiter list under the lock and counts the wakes about to run: they run after
+ * the lock is released (a waker takes locks of its own), and events_forget waits for them. */
 static struct waiter *take_waiters(struct events *ch)
 {
 	struct waiter *list = ch->waiters;
 
 	ch->waiters = NULL;
+	if (list)
+		ch->waking++;
 	return list;
 }
 
-static void wake_all(struct waiter *list)
+static void wake_all(struct events *ch, struct waiter *list)
 {
+	if (!list)
+		return;
 	while (list) {
 		struct waiter *next = list->next;
 
@@ -93,6 +101,10 @@ static void wake_all(struct waiter *list)
 		free(list);
 		list = next;
 	}
+	pthread_mutex_lock(&ch->lock);
+	if (--ch->waking == 0)
+		pthread_cond_broadcast(&ch->idle);
+	pthread_mutex_unlock(&ch->lock);
 }
 
 void events_append(struct events *ch, const char *name, const char *data)
@@ -109,7 +121,7 @@ void events_append(struct events *ch, const char *name, const char *data)
 	ch->n++;
 	list = take_waiters(ch);
 	pthread_mutex_unlock(&ch->lock);
-	wake_all(list);
+	wake_all(ch, list);
 }
 
 void events_close(struct events *ch)
@@ -120,7 +132,7 @@ void events_close(struct events *ch)
 	ch->closed = true;
 	list = take_waiters(ch);
 	pthread_mutex_unlock(&ch->lock);
-	wake_all(list);
+	wake_all(ch, list);
 }
 
 bool events_closed(struct events *ch)
@@ -195,6 +207,10 @@ void events_forget(struct events *ch, void *ctx)
 {
 	pthread_mutex_lock(&ch->lock);
 	unregister(ch, ctx);
+	/* A wake for ctx may have been taken off the list already: after this returns, none
+	 * is running or will run, so the reader may free ctx. */
+	while (ch->waking)
+		pthread_cond_wait(&ch->idle, &ch->lock);
 	pthread_mutex_unlock(&ch->lock);
 }
 

@@ -46,7 +46,8 @@ bool events_closed(struct events *ch);
  * EVENTS_WAIT; the check and the registration are atomic. */
 enum events_read events_read(struct events *ch, size_t *pos, struct buf *out, size_t max_bytes,
 			     const struct events_waker *w);
-/* Forgets the waker registered with ctx (a reader that goes away). */
+/* Forgets the waker registered with ctx (a reader that goes away). When it returns, no wake
+ * with ctx is running or will run. Must not be called from inside a wake. */
 void events_forget(struct events *ch, void *ctx);
 
 /* The name and data of event number pos, for tests; NULL past the end (borrowed until the

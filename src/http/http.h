@@ -79,6 +79,10 @@ const char *http_body(const struct http_req *req, size_t *len);
  * when not NULL, is called on it when the request ends. */
 void http_set_user(struct http_req *req, void *user, void (*free_fn)(void *));
 void *http_user(const struct http_req *req);
+/* A handler's own state, kept across the reruns of a deferred request (see http_defer);
+ * free_fn, when not NULL, is called on it when it is replaced or the request ends. */
+void http_set_state(struct http_req *req, void *state, void (*free_fn)(void *));
+void *http_state(const struct http_req *req);
 /* Frees p (with free()) when the request ends and returns it: for strings a handler hands
  * out as borrowed. */
 void *http_keep(struct http_req *req, void *p);

@@ -89,6 +89,8 @@ struct http_req {
 
 	void *user;
 	void (*user_free)(void *);
+	void *state;               /* a handler's own state across reruns (http_set_state) */
+	void (*state_free)(void *);
 	void **keep; /* owned array of pointers freed at the end */
 	size_t nkeep;
 	size_t capkeep;

@@ -143,6 +143,19 @@ void *http_user(const struct http_req *req)
 	return req->user;
 }
 
+void http_set_state(struct http_req *req, void *state, void (*free_fn)(void *))
+{
+	if (req->state_free && req->state != state)
+		req->state_free(req->state);
+	req->state = state;
+	req->state_free = free_fn;
+}
+
+void *http_state(const struct http_req *req)
+{
+	return req->state;
+}
+
 void *http_keep(struct http_req *req, void *p)
 {
 	if (!p)

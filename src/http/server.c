@@ -52,6 +52,8 @@ static void req_free(struct http_req *req)
 	stream_detach(req);
 	reply_cleanup(req);
 	buf_cleanup(&req->body);
+	if (req->state_free)
+		req->state_free(req->state);
 	if (req->user_free)
 		req->user_free(req->user);
 	for (size_t i = 0; i < req->nkeep; i++)
