@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "api/api.h"
 #include "base/err.h"
@@ -26,6 +27,18 @@ static void block_signals(sigset_t *set)
 	sigaddset(set, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, set, NULL);
 	signal(SIGPIPE, SIG_IGN);
+}
+
+/* Every open stream is a socket: take the hard limit on open files, not the usual 1024. */
+static void raise_file_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= rl.rlim_max)
+		return;
+	rl.rlim_cur = rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+		log_warn("could not raise the open-file limit; many open streams may be refused");
 }
 
 /* With no key the server is open; that is only allowed on loopback. */
@@ -94,6 +107,7 @@ static int serve(const struct config *cfg)
 	int err;
 
 	block_signals(&set);
+	raise_file_limit();
 	err = store_open(cfg->data_dir, &st);
 	if (!err)
 		err = check_access(cfg, st);

@@ -95,7 +95,9 @@ int defer_park(struct http_req *req, enum defer_next *next)
 	pthread_mutex_lock(&srv->mu);
 	if (server_stopping(srv)) {
 		err = park_stopping(req);
-	} else if (!req->woken && (req->deadline_ms < 0 || req->deadline_ms > clock_ms())) {
+	} else if (!req->woken) {
+		/* Even a deadline already past goes through the timer, so a handler that
+		 * defers with timeout 0 over and over cannot keep the worker thread. */
 		suspend_locked(req, true);
 		req->stage = REQ_PARKED;
 		*next = DEFER_PARKED;

@@ -1,8 +1,8 @@
 /* router.c - route table matching (see router.h).
  *
- * A linear scan: the table has a few dozen routes and most fail on their first characters.
- * The method is compared first, so the path is walked only for routes of the right method;
- * a second scan, run only when nothing matched, tells 405 from 404. */
+ * A linear scan in table order (the first match wins): the table has a few dozen routes.
+ * Routes of another depth or method are skipped before the path is walked; a second scan,
+ * run only when nothing matched, tells 405 from 404. */
 #include "router.h"
 
 #include <stdbool.h>
@@ -49,11 +49,27 @@ static bool match_path(const char *pat, const char *path, struct router_match *m
 	return *path == '\0';
 }
 
-int router_match(const struct http_route *routes, size_t n, const char *method,
-		 const char *path, struct router_match *m)
+unsigned router_depth(const char *s)
 {
+	unsigned n = 0;
+
+	for (; *s; s++)
+		n += *s == '/';
+	return n;
+}
+
+static bool depth_ok(const unsigned *depths, size_t i, unsigned depth)
+{
+	return !depths || depths[i] == depth;
+}
+
+int router_match(const struct http_route *routes, const unsigned *depths, size_t n,
+		 const char *method, const char *path, struct router_match *m)
+{
+	unsigned depth = router_depth(path);
+
 	for (size_t i = 0; i < n; i++) {
-		if (strcmp(routes[i].method, method) != 0)
+		if (!depth_ok(depths, i, depth) || strcmp(routes[i].method, method) != 0)
 			continue;
 		if (match_path(routes[i].pattern, path, m)) {
 			m->route = &routes[i];
@@ -61,9 +77,8 @@ int router_match(const struct http_route *routes, size_t n, const char *method,
 		}
 	}
 	m->route = NULL;
-	m->nparams = 0;
 	for (size_t i = 0; i < n; i++) {
-		if (match_path(routes[i].pattern, path, m)) {
+		if (depth_ok(depths, i, depth) && match_path(routes[i].pattern, path, m)) {
 			m->nparams = 0;
 			return ERR_METHOD;
 		}

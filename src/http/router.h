@@ -28,10 +28,14 @@ struct router_match {
 	struct router_param params[ROUTER_MAX_PARAMS];
 };
 
-/* Finds the route for method and path. Returns 0 with *m filled, ERR_METHOD when only
- * another method's route matches the path, or ERR_NOT_FOUND. */
-int router_match(const struct http_route *routes, size_t n, const char *method,
-		 const char *path, struct router_match *m) MUST_CHECK;
+/* The number of '/' in a path or pattern: routes whose count differs from the path's are
+ * skipped without a walk. */
+unsigned router_depth(const char *s);
+/* Finds the route for method and path; depths holds router_depth of each pattern (or is
+ * NULL). Returns 0 with *m filled, ERR_METHOD when only another method's route matches the
+ * path, or ERR_NOT_FOUND. */
+int router_match(const struct http_route *routes, const unsigned *depths, size_t n,
+		 const char *method, const char *path, struct router_match *m) MUST_CHECK;
 /* Appends the methods whose routes match path to b, as "GET, POST" (for Allow). */
 void router_allow(const struct http_route *routes, size_t n, const char *path, struct buf *b);
 

@@ -5,6 +5,7 @@
  * Request accessors live in request.c, replies in reply.c, waiting in defer.c, stream.c and
  * suspend.c. Handlers run on MHD's pool threads; nothing here creates a thread per request. */
 #include <arpa/inet.h>
+#include <sys/socket.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +26,29 @@ bool server_stopping(const struct http_server *srv)
 
 /* --- Request lifecycle --- */
 
+/* Random characters for request ids, drawn ahead per thread: one id_random call (and a few
+ * getrandom calls) serves 64 requests instead of one call each. */
+#define ID_POOL (ID_RANDOM_LEN * 64)
+_Static_assert(HTTP_REQ_ID_SIZE > 4 + ID_RANDOM_LEN, "request ids do not fit");
+static _Thread_local char id_pool[ID_POOL];
+static _Thread_local size_t id_pool_used = ID_POOL;
+
+/* Writes "req_" and ID_RANDOM_LEN base62 characters into id (HTTP_REQ_ID_SIZE bytes). */
+static void request_id(char *id)
+{
+	if (id_pool_used == ID_POOL) {
+		if (id_random(id_pool, ID_POOL) != 0) {
+			snprintf(id, HTTP_REQ_ID_SIZE, "req_unknown");
+			return;
+		}
+		id_pool_used = 0;
+	}
+	memcpy(id, "req_", 4);
+	memcpy(id + 4, id_pool + id_pool_used, ID_RANDOM_LEN);
+	id[4 + ID_RANDOM_LEN] = '\0';
+	id_pool_used += ID_RANDOM_LEN;
+}
+
 static struct http_req *req_new(struct http_server *srv, struct MHD_Connection *conn,
 				const char *url, const char *method)
 {
@@ -38,8 +62,7 @@ static struct http_req *req_new(struct http_server *srv, struct MHD_Connection *
 	req->heap_idx = SIZE_MAX;
 	req->deadline_ms = -1;
 	buf_init(&req->body, srv->cfg.max_body);
-	if (id_new("req_", req->id, sizeof(req->id)) != 0)
-		snprintf(req->id, sizeof(req->id), "req_unknown");
+	request_id(req->id);
 	atomic_fetch_add(&srv->inflight, 1);
 	return req;
 }
@@ -139,7 +162,8 @@ static int dispatch(struct http_req *req)
 		return http_fail(req, ERR_TOO_LARGE, NULL,
 				 "The request body is larger than the limit of %zu bytes.",
 				 cfg->max_body);
-	err = router_match(cfg->routes, cfg->nroutes, req->method, req->path, &req->match);
+	err = router_match(cfg->routes, req->srv->depths, cfg->nroutes, req->method, req->path,
+			   &req->match);
 	if (err)
 		return route_fail(req, err);
 	req->route = req->match.route;
@@ -295,6 +319,7 @@ static struct MHD_Daemon *daemon_start(struct http_server *srv, struct sockaddr_
 				MHD_OPTION_THREAD_POOL_SIZE, srv->cfg.threads,
 				MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)HTTP_CONN_TIMEOUT_S,
 				MHD_OPTION_CONNECTION_LIMIT, (unsigned int)HTTP_CONN_LIMIT,
+				MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_CONN_MEMORY,
 				MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
 				MHD_OPTION_END);
 }
@@ -308,6 +333,9 @@ static struct http_server *server_new(const struct http_config *cfg)
 		srv->cfg.threads = HTTP_DEFAULT_THREADS;
 	if (srv->cfg.max_body == 0)
 		srv->cfg.max_body = HTTP_DEFAULT_MAX_BODY;
+	srv->depths = xcalloc(cfg->nroutes + 1, sizeof(*srv->depths));
+	for (size_t i = 0; i < cfg->nroutes; i++)
+		srv->depths[i] = router_depth(cfg->routes[i].pattern);
 	atomic_init(&srv->inflight, 0);
 	atomic_init(&srv->stopping, false);
 	return srv;
@@ -320,6 +348,7 @@ static void server_free(struct http_server *srv)
 		return;
 	suspend_timer_stop(srv);
 	free(srv->heap);
+	free(srv->depths);
 	free(srv);
 }
 
@@ -386,13 +415,17 @@ void http_stop(struct http_server *srv, int grace_ms)
 	if (!srv)
 		return;
 	atomic_store(&srv->stopping, true);
+	/* MHD's threads may still look at the listening socket until MHD_stop_daemon, so it is
+	 * only shut down now (new clients are refused at once) and closed at the end. */
 	fd = MHD_quiesce_daemon(srv->d);
 	if (fd != MHD_INVALID_SOCKET)
-		close(fd);
+		shutdown(fd, SHUT_RDWR);
 	drain(srv, grace_ms, false);
 	/* From here nothing suspends again: deferred requests rerun once, streams end. */
 	suspend_resume_all(srv);
 	drain(srv, HTTP_STOP_DRAIN_MS, true);
 	MHD_stop_daemon(srv->d);
+	if (fd != MHD_INVALID_SOCKET)
+		close(fd);
 	server_free(srv);
 }

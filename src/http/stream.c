@@ -12,7 +12,9 @@
 #include "../base/alloc.h"
 #include "http_int.h"
 
-#define STREAM_BLOCK 16384 /* MHD's buffer for each read */
+/* MHD allocates this much with each callback response but fills chunked bodies straight into
+ * the connection's own buffer, so it is kept small. */
+#define STREAM_BLOCK 1024
 
 enum park { PARK_SUSPENDED, PARK_AGAIN, PARK_STOP };
 

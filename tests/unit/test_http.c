@@ -137,6 +137,23 @@ static bool header_of(const struct reply *r, const char *name, char *out, size_t
 	return false;
 }
 
+/* How many response headers are called name. */
+static int header_count(const struct reply *r, const char *name)
+{
+	char line[128];
+	int n = 0;
+
+	const char *p;
+
+	snprintf(line, sizeof(line), "\n%s:", name);
+	p = r->hdrs.p ? strcasestr(r->hdrs.p, line) : NULL;
+	while (p) {
+		n++;
+		p = strcasestr(p + 1, line);
+	}
+	return n;
+}
+
 static jv *body_json(const struct reply *r)
 {
 	char why[128];
@@ -268,12 +285,23 @@ static void *waker(void *arg)
 	return NULL;
 }
 
+/* Wakes at once, racing the server as it parks the request. */
+static void *waker_now(void *arg)
+{
+	http_waiter_wake(arg);
+	http_waiter_unref(arg);
+	return NULL;
+}
+
 static void defer_follow_up(const char *mode, struct http_waiter *w)
 {
 	pthread_t t;
 
 	if (strcmp(mode, "wake") == 0 || strcmp(mode, "again") == 0) {
 		ASSERT(pthread_create(&t, NULL, waker, w) == 0);
+		pthread_detach(t);
+	} else if (strcmp(mode, "race") == 0) {
+		ASSERT(pthread_create(&t, NULL, waker_now, w) == 0);
 		pthread_detach(t);
 	} else if (strcmp(mode, "early") == 0) {
 		http_waiter_wake(w);
@@ -289,20 +317,26 @@ static void defer_follow_up(const char *mode, struct http_waiter *w)
 static int h_defer(struct http_req *req)
 {
 	const char *mode = http_query(req, "mode");
-	int want = strcmp(mode, "again") == 0 ? 3 : 1;
+	int want = strcmp(mode, "again") == 0 ? 3 : strcmp(mode, "stubborn") == 0 ? 1000 : 1;
 	int timeout = strcmp(mode, "timeout") == 0 ? 100 : 5000;
 	struct http_waiter *w;
 	jv *o;
 	int rc;
 
 	http_header_add(req, "x-run", "handler");
+	/* The state slot lives across reruns. */
+	if (http_reruns(req) == 0)
+		http_set_state(req, xstrdup("held"), free);
+	ASSERT_STR_EQ(http_state(req), "held");
 	if (http_reruns(req) >= want) {
 		o = jv_object();
 		jv_set_int(o, "reruns", http_reruns(req));
 		return reply_jv(req, 200, o);
 	}
-	if (strcmp(mode, "forever") == 0)
+	if (strcmp(mode, "forever") == 0 || strcmp(mode, "stubborn") == 0)
 		timeout = -1;
+	if (strcmp(mode, "zero") == 0)
+		timeout = 0;
 	rc = http_defer(req, timeout, &w);
 	defer_follow_up(mode, w);
 	return rc;
@@ -314,12 +348,13 @@ struct feed {
 	atomic_int refs;
 	struct buf q;
 	bool done;
+	bool fast;
 	struct http_stream *h;
 };
 
 static atomic_int g_ctx_freed;
 static atomic_int g_waits;
-static pthread_t g_producer;
+static atomic_int g_producers_done;
 
 static void feed_unref(struct feed *f)
 {
@@ -355,38 +390,58 @@ static void feed_free(void *ctx)
 	feed_unref(ctx);
 }
 
+#define SLOW_EVENTS 5
+#define FAST_EVENTS 200
+
+/* Feeds events, waking the stream after each: SLOW_EVENTS 30 ms apart, or FAST_EVENTS
+ * with no pause, racing the reader as it suspends. */
 static void *producer(void *arg)
 {
 	struct feed *f = arg;
+	int n = f->fast ? FAST_EVENTS : SLOW_EVENTS;
 
-	for (int i = 0; i < 5; i++) {
-		sleep_ms(30);
+	for (int i = 0; i < n; i++) {
+		if (!f->fast)
+			sleep_ms(30);
 		pthread_mutex_lock(&f->mu);
 		ASSERT_OK(buf_printf(&f->q, "data: %d\n\n", i));
-		f->done = i == 4;
+		f->done = i == n - 1;
 		pthread_mutex_unlock(&f->mu);
 		http_stream_wake(f->h);
 	}
 	http_stream_unref(f->h);
 	feed_unref(f);
+	atomic_fetch_add(&g_producers_done, 1);
 	return NULL;
 }
 
-/* GET /v1/stream?mode=produce|idle */
+#define BIG_EVENT 100000
+
+/* GET /v1/stream?mode=produce|fast|idle|big */
 static int h_stream(struct http_req *req)
 {
-	bool produce = strcmp(http_query(req, "mode"), "produce") == 0;
+	const char *mode = http_query(req, "mode");
+	bool big = strcmp(mode, "big") == 0;
+	bool produce = strcmp(mode, "idle") != 0 && !big;
 	struct feed *f = xcalloc(1, sizeof(*f));
+	pthread_t t;
 	int rc;
 
 	pthread_mutex_init(&f->mu, NULL);
 	atomic_init(&f->refs, produce ? 2 : 1);
 	buf_init(&f->q, 0);
+	f->fast = strcmp(mode, "fast") == 0;
+	/* One event much larger than MHD's buffer, ready at once. */
+	for (int i = 0; big && i < BIG_EVENT; i++)
+		ASSERT_OK(buf_putc(&f->q, (char)('a' + i % 26)));
+	f->done = big;
 	http_header_add(req, "Cache-Control", "no-cache");
 	rc = http_reply_stream(req, 200, "text/event-stream", feed_pull, f, feed_free,
 			       produce ? &f->h : NULL);
-	if (produce)
-		ASSERT(pthread_create(&g_producer, NULL, producer, f) == 0);
+	if (produce) {
+		ASSERT(pthread_create(&t, NULL, producer, f) == 0);
+		pthread_detach(t);
+	}
 	return rc;
 }
 
@@ -523,6 +578,14 @@ static void routes_params_and_headers(void)
 	ASSERT_EQ_INT(jv_int_value(jv_get(o, "body_len")), 2);
 	jv_free(o);
 	reply_free(&r);
+
+	/* Several KiB of request headers fit. */
+	char big[6100];
+	snprintf(big, sizeof(big), "X-Big: %6000d", 7);
+	struct call h = { "GET", "/v1/things/t", NULL, 0, false, big };
+	call_do(&h, &r);
+	ASSERT_EQ_INT(r.status, 200);
+	reply_free(&r);
 	finish(srv);
 }
 
@@ -624,7 +687,17 @@ static void body_limit(void)
 	check_envelope(&r, NULL, "invalid_request_error", NULL, NULL);
 	reply_free(&r);
 
-	/* A small chunked body is fine, and the connection is still usable. */
+	/* Far past the limit the connection is dropped rather than read to the end. */
+	char *huge = xmalloc(9 << 20);
+	memset(huge, 'x', 9 << 20);
+	struct call drop = { "POST", "/v1/echo", huge, 9 << 20, true, "Expect:" };
+	call_do(&drop, &r);
+	ASSERT(r.status != 200);
+	ASSERT(r.curl_err != 0 || r.status == 413);
+	reply_free(&r);
+	free(huge);
+
+	/* A small chunked body is fine. */
 	struct call small = { "POST", "/v1/echo", big, 900, true, "Expect:" };
 	call_do(&small, &r);
 	ASSERT_EQ_INT(r.status, 200);
@@ -724,11 +797,20 @@ static void defer_wake_and_timeout(void)
 	/* Headers from earlier runs are not repeated. */
 	ASSERT(header_of(&r, "x-run", v, sizeof(v)));
 	ASSERT_STR_EQ(v, "handler");
+	ASSERT_EQ_INT(header_count(&r, "x-run"), 1);
+	ASSERT_EQ_INT(header_count(&r, "x-request-id"), 1);
 	reply_free(&r);
 
 	get("/v1/defer?mode=again", &r);
 	ASSERT_EQ_INT(r.status, 200);
 	ASSERT_EQ_INT(reruns_of(&r), 3);
+	ASSERT_EQ_INT(header_count(&r, "x-run"), 1);
+	reply_free(&r);
+
+	/* A timeout of 0 comes back at once, through the timer. */
+	get("/v1/defer?mode=zero", &r);
+	ASSERT_EQ_INT(r.status, 200);
+	ASSERT_EQ_INT(reruns_of(&r), 1);
 	reply_free(&r);
 
 	t0 = clock_ms();
@@ -766,6 +848,13 @@ static void bg_start(struct bg *b, const char *path)
 {
 	b->path = path;
 	ASSERT(pthread_create(&b->t, NULL, bg_main, b) == 0);
+}
+
+/* A client that comes 100 ms later. */
+static void *bg_late_main(void *arg)
+{
+	sleep_ms(100);
+	return bg_main(arg);
 }
 
 static void defer_late_wake(void)
@@ -809,10 +898,92 @@ static void stream_chunks(void)
 	reply_free(&r);
 	/* It waited in between, and the context went exactly once. */
 	ASSERT(atomic_load(&g_waits) >= 2);
-	pthread_join(g_producer, NULL);
+	await(&g_producers_done, 1);
 	await(&g_ctx_freed, 1);
 	finish(srv);
 	ASSERT_EQ_INT(atomic_load(&g_ctx_freed), 1);
+}
+
+static void stream_big_event(void)
+{
+	struct http_server *srv = start(NULL);
+	struct reply r;
+
+	get("/v1/stream?mode=big", &r);
+	ASSERT_EQ_INT(r.status, 200);
+	ASSERT_EQ_INT(r.body.len, BIG_EVENT);
+	for (size_t i = 0; i < r.body.len; i++)
+		ASSERT(r.body.p[i] == (char)('a' + i % 26));
+	reply_free(&r);
+	await(&g_ctx_freed, 1);
+	finish(srv);
+}
+
+static size_t abort_write(char *p, size_t size, size_t n, void *cls)
+{
+	return 0;
+}
+
+/* The client goes away in the middle of a stream: the context still goes exactly once. */
+static void stream_client_gone(void)
+{
+	struct http_server *srv = start(NULL);
+	CURL *h = curl_easy_init();
+	char url[128];
+
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/v1/stream?mode=produce", g_port);
+	curl_easy_setopt(h, CURLOPT_URL, url);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, abort_write);
+	ASSERT_EQ_INT(curl_easy_perform(h), CURLE_WRITE_ERROR);
+	curl_easy_cleanup(h);
+	await(&g_producers_done, 1);
+	await(&g_ctx_freed, 1);
+	finish(srv);
+	ASSERT_EQ_INT(atomic_load(&g_ctx_freed), 1);
+}
+
+/* Many waits at once, each woken while the server parks it: none may be lost (a lost wake
+ * would cost the 5 s timeout, or hang a stream for good). */
+#define RACE_CLIENTS 8
+#define RACE_ROUNDS 15
+
+static void *race_client(void *arg)
+{
+	struct buf want;
+	struct reply r;
+
+	buf_init(&want, 0);
+	for (int i = 0; i < FAST_EVENTS; i++)
+		ASSERT_OK(buf_printf(&want, "data: %d\n\n", i));
+	for (int i = 0; i < RACE_ROUNDS; i++) {
+		int64_t t0 = clock_ms();
+
+		get("/v1/defer?mode=race", &r);
+		ASSERT_EQ_INT(r.status, 200);
+		ASSERT_EQ_INT(reruns_of(&r), 1);
+		ASSERT(clock_ms() - t0 < 4500);
+		reply_free(&r);
+		get("/v1/stream?mode=fast", &r);
+		ASSERT_EQ_INT(r.status, 200);
+		ASSERT_STR_EQ(r.body.p, want.p);
+		reply_free(&r);
+	}
+	buf_cleanup(&want);
+	return NULL;
+}
+
+static void wake_races(void)
+{
+	struct http_server *srv = start(NULL);
+	pthread_t t[RACE_CLIENTS];
+
+	for (int i = 0; i < RACE_CLIENTS; i++)
+		ASSERT(pthread_create(&t[i], NULL, race_client, NULL) == 0);
+	for (int i = 0; i < RACE_CLIENTS; i++)
+		pthread_join(t[i], NULL);
+	await(&g_producers_done, RACE_CLIENTS * RACE_ROUNDS);
+	await(&g_ctx_freed, RACE_CLIENTS * RACE_ROUNDS);
+	finish(srv);
 }
 
 static void stop_with_waiting_requests(void)
@@ -821,21 +992,31 @@ static void stop_with_waiting_requests(void)
 	struct bg stream;
 	struct bg parked;
 	struct bg slow;
+	struct bg stubborn;
+	struct bg late;
 	int64_t t0;
 	jv *o;
 
 	bg_start(&stream, "/v1/stream?mode=idle");
 	bg_start(&parked, "/v1/defer?mode=forever");
+	bg_start(&stubborn, "/v1/defer?mode=stubborn");
 	await(&g_waits, 1);
-	await(&g_parked, 1);
+	await(&g_parked, 2);
 	bg_start(&slow, "/v1/slow");
 	await(&g_slow_started, 1);
+	late.path = "/v1/things/x";
+	ASSERT(pthread_create(&late.t, NULL, bg_late_main, &late) == 0);
 	t0 = clock_ms();
 	http_stop(srv, 2000);
 	ASSERT(clock_ms() - t0 < 1500);
 	pthread_join(stream.t, NULL);
 	pthread_join(parked.t, NULL);
 	pthread_join(slow.t, NULL);
+	pthread_join(stubborn.t, NULL);
+	pthread_join(late.t, NULL);
+	/* Stopping refuses new clients while the requests in flight finish. */
+	ASSERT(late.r.curl_err != 0);
+	reply_free(&late.r);
 
 	/* The request in flight finished within the grace period. */
 	ASSERT_EQ_INT(slow.r.status, 200);
@@ -849,6 +1030,10 @@ static void stop_with_waiting_requests(void)
 	ASSERT_EQ_INT(stream.r.curl_err, 0);
 	ASSERT_EQ_INT(stream.r.body.len, 0);
 	ASSERT_EQ_INT(atomic_load(&g_ctx_freed), 1);
+	/* One that wants to wait again is told the server is going away. */
+	ASSERT_EQ_INT(stubborn.r.status, 503);
+	check_envelope(&stubborn.r, NULL, "server_error", NULL, NULL);
+	reply_free(&stubborn.r);
 	reply_free(&stream.r);
 	reply_free(&parked.r);
 	reply_free(&slow.r);
@@ -891,6 +1076,9 @@ const struct t_case http_tests[] = {
 	T_CASE(defer_wake_and_timeout),
 	T_CASE(defer_late_wake),
 	T_CASE(stream_chunks),
+	T_CASE(stream_big_event),
+	T_CASE(stream_client_gone),
+	T_CASE(wake_races),
 	T_CASE(stop_with_waiting_requests),
 	T_CASE(start_errors),
 	{ NULL, NULL },
