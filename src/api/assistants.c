@@ -85,16 +85,7 @@ out:
 
 int assistants_get(struct http_req *req)
 {
-	const char *id;
-	char *body = NULL;
-	int err = api_path_id(req, "assistant_id", ASST_PREFIX, "assistant", &id);
-
-	if (!err)
-		err = store_get(api_ctx(req)->st, api_project(req), STORE_ASSISTANT, id, NULL, &body,
-				NULL);
-	if (err)
-		return api_store_err(req, err, "assistant", id);
-	return api_reply_body(req, body);
+	return api_get_top(req, STORE_ASSISTANT, "assistant_id", ASST_PREFIX, "assistant");
 }
 
 static int apply(struct http_req *req, jv *a, const jv *in)
@@ -136,14 +127,8 @@ int assistants_modify(struct http_req *req)
 
 int assistants_delete(struct http_req *req)
 {
-	const char *id;
-	int err = api_path_id(req, "assistant_id", ASST_PREFIX, "assistant", &id);
-
-	if (!err)
-		err = store_delete(api_ctx(req)->st, api_project(req), STORE_ASSISTANT, id, NULL);
-	if (err)
-		return api_store_err(req, err, "assistant", id);
-	return api_reply_deleted(req, id, "assistant.deleted");
+	return api_delete_top(req, STORE_ASSISTANT, "assistant_id", ASST_PREFIX, "assistant",
+			      "assistant.deleted");
 }
 
 int assistants_list(struct http_req *req)

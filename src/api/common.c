@@ -193,6 +193,33 @@ int api_store_err(struct http_req *req, int err, const char *what, const char *i
 	return err;
 }
 
+int api_get_top(struct http_req *req, enum store_kind kind, const char *param,
+		const char *prefix, const char *what)
+{
+	const char *id;
+	char *body = NULL;
+	int err = api_path_id(req, param, prefix, what, &id);
+
+	if (!err)
+		err = store_get(api_ctx(req)->st, api_project(req), kind, id, NULL, &body, NULL);
+	if (err)
+		return api_store_err(req, err, what, id);
+	return api_reply_body(req, body);
+}
+
+int api_delete_top(struct http_req *req, enum store_kind kind, const char *param,
+		   const char *prefix, const char *what, const char *deleted_object)
+{
+	const char *id;
+	int err = api_path_id(req, param, prefix, what, &id);
+
+	if (!err)
+		err = store_delete(api_ctx(req)->st, api_project(req), kind, id, NULL);
+	if (err)
+		return api_store_err(req, err, what, id);
+	return api_reply_deleted(req, id, deleted_object);
+}
+
 int api_reply_obj(struct http_req *req, jv *obj)
 {
 	char *body = jv_dump(obj);

@@ -30,6 +30,14 @@ int api_not_found(struct http_req *req, const char *what, const char *id);
 /* Maps a store error to the reply: ERR_NOT_FOUND names the object; others pass through. */
 int api_store_err(struct http_req *req, int err, const char *what, const char *id);
 
+/* The whole handler for retrieving and deleting a top-level object (assistant, thread) whose
+ * id is the path parameter param: checks the id's prefix, calls the store, replies with the
+ * object or {"id","object":deleted_object,"deleted":true}. */
+int api_get_top(struct http_req *req, enum store_kind kind, const char *param,
+		const char *prefix, const char *what);
+int api_delete_top(struct http_req *req, enum store_kind kind, const char *param,
+		   const char *prefix, const char *what, const char *deleted_object);
+
 /* Replies 200 with obj encoded; takes ownership of obj. */
 int api_reply_obj(struct http_req *req, jv *obj);
 /* Replies 200 with a stored JSON body; takes ownership of body. */

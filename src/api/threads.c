@@ -116,16 +116,7 @@ int threads_create(struct http_req *req)
 
 int threads_get(struct http_req *req)
 {
-	const char *id;
-	char *body = NULL;
-	int err = api_path_id(req, "thread_id", THREAD_PREFIX, "thread", &id);
-
-	if (!err)
-		err = store_get(api_ctx(req)->st, api_project(req), STORE_THREAD, id, NULL, &body,
-				NULL);
-	if (err)
-		return api_store_err(req, err, "thread", id);
-	return api_reply_body(req, body);
+	return api_get_top(req, STORE_THREAD, "thread_id", THREAD_PREFIX, "thread");
 }
 
 static int apply(struct http_req *req, jv *t, const jv *in)
@@ -152,12 +143,6 @@ int threads_modify(struct http_req *req)
 
 int threads_delete(struct http_req *req)
 {
-	const char *id;
-	int err = api_path_id(req, "thread_id", THREAD_PREFIX, "thread", &id);
-
-	if (!err)
-		err = store_delete(api_ctx(req)->st, api_project(req), STORE_THREAD, id, NULL);
-	if (err)
-		return api_store_err(req, err, "thread", id);
-	return api_reply_deleted(req, id, "thread.deleted");
+	return api_delete_top(req, STORE_THREAD, "thread_id", THREAD_PREFIX, "thread",
+			      "thread.deleted");
 }
