@@ -108,16 +108,26 @@ api() {
 	python3 "$BENCH_DIR/tools/api.py" "$SRV_PORT" "$@"
 }
 
-# wrk_get NAME URL: a short warm-up, then BENCH_SECONDS of GETs at BENCH_CONNECTIONS
-# connections. Prints requests/s; the full output is kept in out/wrk-NAME.txt. Fails when any
-# response was not 2xx or a socket error occurred, since then the rate means nothing.
+# cpu_ticks PID: user + system CPU time the process has used, in clock ticks.
+cpu_ticks() {
+	sed 's/.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'
+}
+
+# wrk_get NAME URL PID: a short warm-up, then BENCH_SECONDS of GETs at BENCH_CONNECTIONS
+# connections to the server process PID. Prints "RATE CPU": requests/s, and the server's CPU
+# time per request in microseconds, which other work on the machine disturbs less than the
+# rate. The full output is kept in out/wrk-NAME.txt. Fails when any response was not 2xx,
+# since then the rate means nothing.
 wrk_get() {
-	local name=$1 url=$2 f="$OUT/wrk-$1.txt" rps bad
+	local name=$1 url=$2 pid=$3 f="$OUT/wrk-$1.txt" rps bad n t0 t1 cpu
 	wrk -t "$BENCH_THREADS" -c "$BENCH_CONNECTIONS" -d "${BENCH_WARMUP}s" \
 		"${BENCH_HEADERS[@]}" "$url" >/dev/null
+	t0=$(cpu_ticks "$pid")
 	wrk -t "$BENCH_THREADS" -c "$BENCH_CONNECTIONS" -d "${BENCH_SECONDS}s" --latency \
 		"${BENCH_HEADERS[@]}" "$url" >"$f"
+	t1=$(cpu_ticks "$pid")
 	rps=$(awk '/^Requests\/sec:/ { print $2 }' "$f")
+	n=$(awk '/ requests in / { print $1 }' "$f")
 	bad=$(awk '/Non-2xx or 3xx responses:/ { print $NF }' "$f")
 	if [ -n "$bad" ] && [ "$bad" != 0 ]; then
 		log "$name: $bad responses were not 2xx (see $f)"
@@ -126,9 +136,13 @@ wrk_get() {
 	if grep -q '^  Socket errors:' "$f"; then
 		log "$name: $(grep '^  Socket errors:' "$f" | sed 's/^ *//') (see $f)"
 	fi
-	[ -n "$rps" ] || { log "$name: no Requests/sec in $f"; return 1; }
-	log "$name: $rps requests/s"
-	printf '%s\n' "$rps"
+	if [ -z "$rps" ] || [ "${n:-0}" -le 0 ]; then
+		log "$name: no result in $f"
+		return 1
+	fi
+	cpu=$(calc "($t1 - $t0) * 1000000 / $(getconf CLK_TCK) / $n")
+	log "$name: $rps requests/s, $(printf '%.1f' "$cpu") µs server CPU per request"
+	printf '%s %s\n' "$rps" "$cpu"
 }
 
 # calc EXPR: floating-point arithmetic with awk, e.g. calc "$a / $b".

@@ -18,6 +18,7 @@
 #   BENCH_CREATE_THREADS  Assistants threads the create benchmark spreads over (default 64)
 # Needs wrk, curl and python3. Build out/baseline first: make -C bench.
 set -euo pipefail
+shopt -s inherit_errexit
 
 BENCH_DIR=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(dirname "$BENCH_DIR")
@@ -37,7 +38,7 @@ export ASSISTD_BIN BENCH_SECONDS BENCH_WARMUP BENCH_ROUNDS BENCH_CONNECTIONS BEN
 #   run_overhead      createAndPoll wall time minus the provider's own latency
 #   stream_latency    delay from a provider SSE chunk to the client's thread.message.delta
 #   stream_many       1,000 concurrent streaming runs: completion, RSS, CPU
-ALL_CASES=(idle_rss http_read create_durable)
+ALL_CASES=(idle_rss http_read create_durable run_overhead stream_latency stream_many cancel_latency)
 
 . "$BENCH_DIR/lib.sh"
 
@@ -52,6 +53,7 @@ esac
 have_server || echo "run.sh: no server at $ASSISTD_BIN; its benchmarks are skipped" >&2
 
 mkdir -p "$OUT"
+rm -f "$OUT"/wrk-*.txt
 : >"$OUT/results.tsv"
 : >"$OUT/server.log"
 : >"$OUT/baseline.log"
@@ -66,12 +68,18 @@ for c in "${cases[@]}"; do
 		exit 2
 	fi
 	echo "== $c" >&2
-	if ! (
+	# Not `if ! ( ... )`: bash ignores set -e inside a command whose status is tested.
+	set +e
+	(
+		set -e
 		trap bench_cleanup EXIT
 		# shellcheck source=/dev/null
 		. "$BENCH_DIR/cases/$c.sh"
 		"bench_$c"
-	); then
+	)
+	rc=$?
+	set -e
+	if [ "$rc" != 0 ]; then
 		record "$c" "error: the case failed (log above; out/server.log)" "-" "error"
 		errors=$((errors + 1))
 	fi

@@ -1,5 +1,5 @@
 /* sqlite_int.h - what the files of the SQLite store share: the connection pool, the
- * per-connection statement cache and a few step/bind helpers.
+ * per-connection statement cache and a few step/bind helpers (sqlite_pool.c).
  *
  * Private to src/store/sqlite*.c, the only files that may include <sqlite3.h>. Nothing outside
  * src/store includes this header; the rest of the server sees only store.h. */
@@ -8,7 +8,9 @@
 
 #include <pthread.h>
 #include <sqlite3.h>
+#include <stdatomic.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "store.h"
 
@@ -24,6 +26,7 @@ enum {
 /* Slots of the per-connection statement cache. A slot always holds the same SQL text. */
 enum sqlite_slot {
 	SQ_BEGIN,
+	SQ_BEGIN_READ,
 	SQ_COMMIT,
 	SQ_ROLLBACK,
 	SQ_GET,
@@ -45,26 +48,43 @@ enum sqlite_slot {
 	SQ_SLOT_COUNT = SQ_LIST + SQ_LIST_VARIANTS
 };
 
-/* One database connection. Used by one thread at a time: whoever took it from the pool. */
+/* One database connection. Used by one thread at a time: whoever took it from the pool, or
+ * the pool itself (under store.mu) while it is idle. */
 struct sqlite_conn {
 	sqlite3 *db;
 	sqlite3_stmt *stmts[SQ_SLOT_COUNT]; /* prepared on first use, kept until close */
 	struct sqlite_conn *next;           /* next idle connection; guarded by store.mu */
+	bool snap;                          /* a read transaction is open (see sqlite_read) */
+	uint64_t snap_gen;                  /* store.gen when it began */
+	int64_t snap_ms;                    /* clock_ms() when it began */
 };
 
 struct store {
 	char *path;               /* owned: <dir>/assistd.db */
-	pthread_mutex_t mu;       /* guards idle and nconn */
+	pthread_mutex_t mu;       /* guards idle, nconn and swept_ms */
 	pthread_cond_t cv;        /* signalled when a connection goes back to idle */
 	struct sqlite_conn *idle; /* connections nobody is using */
 	int nconn;                /* connections open, idle or not */
+	int64_t swept_ms;         /* when idle connections' old snapshots were last closed */
 	pthread_mutex_t write_mu; /* serialises this process's write transactions */
+	atomic_uint_fast64_t gen; /* bumped after each write this process commits */
+	atomic_int_fast64_t write_ms; /* clock_ms() of the last such write */
 };
 
-/* Takes a connection from the pool, opening one if all are busy and the pool may grow, else
- * waiting. Give it back with sqlite_release. Errors: ERR_DB. */
+/* Takes a connection from the pool as it is (see sqlite_read for reads), opening one if all
+ * are busy and the pool may grow, else waiting; sqlite_release gives it back. For store_open.
+ * Errors: ERR_DB. */
 int sqlite_acquire(struct store *st, struct sqlite_conn **out) MUST_CHECK;
 void sqlite_release(struct store *st, struct sqlite_conn *c);
+/* Closes every connection; all must be back in the pool. */
+void sqlite_pool_close(struct store *st);
+
+/* Reads: sqlite_read takes a connection whose read transaction (snapshot) sees every write
+ * this process has committed, and writes of other processes up to SQ_SNAP_MS old;
+ * sqlite_read_done gives it back, keeping the snapshot for the next reader while no writes
+ * are happening (see sqlite_pool.c). Errors: ERR_DB. */
+int sqlite_read(struct store *st, struct sqlite_conn **out) MUST_CHECK;
+void sqlite_read_done(struct store *st, struct sqlite_conn *c, int err);
 
 /* Sets *out to the statement cached in slot (preparing sql on first use; sql may be NULL once
  * the slot is filled) with parameters 1.. bound from the arguments that follow, one per

@@ -39,7 +39,7 @@ int store_key_project(struct store *st, const char *hash_hex, char **project)
 	int err;
 
 	*project = NULL;
-	err = sqlite_acquire(st, &c);
+	err = sqlite_read(st, &c);
 	if (err)
 		return err;
 	err = sqlite_prep(c, SQ_KEY_PROJECT, sql, &s, "key lookup", "s", hash_hex);
@@ -51,7 +51,7 @@ int store_key_project(struct store *st, const char *hash_hex, char **project)
 		err = ERR_AUTH;
 	if (s)
 		sqlite3_reset(s);
-	sqlite_release(st, c);
+	sqlite_read_done(st, c, err);
 	return err;
 }
 
@@ -63,7 +63,7 @@ int store_key_any(struct store *st, bool *any)
 	int err;
 
 	*any = false;
-	err = sqlite_acquire(st, &c);
+	err = sqlite_read(st, &c);
 	if (err)
 		return err;
 	err = sqlite_prep(c, SQ_KEY_ANY, sql, &s, "key any", "");
@@ -71,7 +71,7 @@ int store_key_any(struct store *st, bool *any)
 		err = sqlite_step(c->db, s, "key any", any);
 	if (s)
 		sqlite3_reset(s);
-	sqlite_release(st, c);
+	sqlite_read_done(st, c, err);
 	return err;
 }
 
@@ -119,11 +119,11 @@ int store_key_list(struct store *st, struct store_key **keys, size_t *n)
 
 	*keys = NULL;
 	*n = 0;
-	err = sqlite_acquire(st, &c);
+	err = sqlite_read(st, &c);
 	if (err)
 		return err;
 	err = read_keys(c, keys, n);
-	sqlite_release(st, c);
+	sqlite_read_done(st, c, err);
 	if (err) {
 		store_keys_free(*keys, *n);
 		*keys = NULL;

@@ -168,13 +168,13 @@ int store_list(struct store *st, const char *project, enum store_kind kind, cons
 	memset(out, 0, sizeof(*out));
 	if (pg->limit < 1 || pg->limit > LIST_MAX)
 		return ERR_INVALID;
-	err = sqlite_acquire(st, &c);
+	err = sqlite_read(st, &c);
 	if (err)
 		return err;
 	err = plan(c, project, kind, parent, pg, &q);
 	if (!err)
 		err = fetch(c, project, kind, parent, pg, &q, out);
-	sqlite_release(st, c);
+	sqlite_read_done(st, c, err);
 	if (err)
 		store_list_cleanup(out);
 	return err;
@@ -272,11 +272,11 @@ int store_runs_by_status(struct store *st, const char *const *statuses, size_t n
 	*projects = NULL;
 	if (n == 0)
 		return 0;
-	err = sqlite_acquire(st, &c);
+	err = sqlite_read(st, &c);
 	if (err)
 		return err;
 	err = runs_query(c->db, statuses, n, out, projects);
-	sqlite_release(st, c);
+	sqlite_read_done(st, c, err);
 	if (err) {
 		free_projects(*projects, out->n);
 		*projects = NULL;

@@ -1,0 +1,54 @@
+# stream_many.sh - 1,000 concurrent streaming runs (run engine, issue #3).
+#
+# The fake upstream answers each run with 100 tokens 50 ms apart (20 tokens/s, about 5 s).
+# tools/stream_many.js creates BENCH_MANY_RUNS threads, then BENCH_MANY_WORKERS client
+# processes start one streaming run on each, all at once, one connection per run, and read
+# every stream to [DONE]. Every run must complete with its full text. Over the busy window
+# (first request to last [DONE]): assistd's CPU (utime + stime from /proc/PID/stat, as a share
+# of one core) and its peak RSS (VmHWM). The fake's and the clients' CPU are shown too: all
+# share the machine's cores. Goals: under one core, under 200 MB.
+
+: "${BENCH_MANY_RUNS:=1000}"
+: "${BENCH_MANY_WORKERS:=2}"
+
+bench_stream_many() {
+	local dir f step complete failures wall cores fake clients hwm fds tp50 tp99 first
+
+	. "$BENCH_DIR/tools/engine_lib.sh"
+	if ! have_server || ! engine_ready; then
+		record "$BENCH_MANY_RUNS streaming runs" \
+			"not run: ${ENGINE_WHY:-no server ($ASSISTD_BIN)}" "all complete" "n/a"
+		return 0
+	fi
+	# Each run holds a client connection and an upstream one in assistd, and one in the fake.
+	ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
+	dir=$(new_data_dir stream_many)
+	step=$(python3 -c 'import json
+print(json.dumps({"text": " ".join("k%d:@TS@" % i for i in range(100)), "delayMs": 50}))')
+	fake_start "$step" --stamp
+	engine_server_start "$dir"
+	f="$OUT/stream_many.json"
+	node "$BENCH_DIR/tools/stream_many.js" "$SRV_PORT" "$SRV_PID" "$FAKE_PID" \
+		"$BENCH_MANY_RUNS" "$BENCH_MANY_WORKERS" 100 >"$f"
+	server_stop
+	rm -rf "$dir"
+
+	read -r complete failures wall cores fake clients hwm fds tp50 tp99 first < <(jget "$f" \
+		complete failures wall_s assistd_cores fake_cores client_cores hwm_kb peak_fds \
+		token_p50 token_p99 first_p50 | paste -sd' ')
+	log "$complete of $BENCH_MANY_RUNS runs complete in $(printf '%.1f' "$wall") s;" \
+		"assistd $(printf '%.2f' "$cores") core, fake $(printf '%.2f' "$fake"), clients" \
+		"$(printf '%.2f' "$clients"); peak RSS $((hwm / 1024)) MB, $fds fds"
+	[ "$failures" = 0 ] || log "failures: $(jget "$f" failure_examples)"
+	local st=pass
+	[ "$complete" = "$BENCH_MANY_RUNS" ] || st=miss
+	record "$(fmt_int "$BENCH_MANY_RUNS") streaming runs: complete" \
+		"$complete/$BENCH_MANY_RUNS with the full text in $(printf '%.1f' "$wall") s (first delta p50 $(fmt_ms "$first"); token delay p50 $(fmt_ms "$tp50"), p99 $(fmt_ms "$tp99"))" \
+		"all complete" "$st"
+	record "$(fmt_int "$BENCH_MANY_RUNS") streaming runs: assistd CPU" \
+		"$(printf '%.2f' "$cores") core (the fake $(printf '%.2f' "$fake"), $BENCH_MANY_WORKERS clients $(printf '%.2f' "$clients"), of $(nproc) cores)" \
+		"< 1 core" "$(verdict "$cores" '<' 1)"
+	record "$(fmt_int "$BENCH_MANY_RUNS") streaming runs: peak RSS" \
+		"$(printf '%.0f' "$(calc "$hwm / 1024")") MB ($fds fds)" "< 200 MB" \
+		"$(verdict "$hwm" '<' 204800)"
+}

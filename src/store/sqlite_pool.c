@@ -1,0 +1,393 @@
+/* sqlite_pool.c - the SQLite store's connections: the pool, read snapshots, write
+ * transactions, and the statement helpers the other sqlite*.c files use.
+ *
+ * A SQLite connection must not be used by two threads at once, so each call borrows one from
+ * a pool that grows on demand up to SQ_MAX_CONN (callers past that wait). Each connection
+ * caches its prepared statements.
+ *
+ * Reads reuse snapshots while nothing is being written. Starting and ending a read
+ * transaction in WAL mode costs two fcntl() lock calls, about half the cost of a one-row
+ * read. So when this process has committed no write for SQ_SNAP_MS, a connection keeps its
+ * read transaction open when it goes back to the pool, and the next reader reuses it as long
+ * as still no write has committed since it began (store.gen) and it is younger than
+ * SQ_SNAP_MS. A reader therefore always sees every write this process has committed, and
+ * another process's writes (the `assistd keys` command's) within SQ_SNAP_MS. Snapshots are
+ * kept only in quiet periods because an open read transaction holds back WAL checkpoints and
+ * keeps the WAL from restarting at its start: with readers always holding one while writes
+ * stream in, the WAL would grow without bound. So a write ends every idle snapshot, and
+ * readers end theirs until writes pause (see release, sqlite_read_done).
+ *
+ * Writes are serialised by store.write_mu and use BEGIN IMMEDIATE, so a writer waits on the
+ * busy timeout for another process's writer instead of failing. */
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "../base/alloc.h"
+#include "../base/clock.h"
+#include "../base/log.h"
+#include "sqlite_int.h"
+
+#define SQ_MAX_CONN 16
+#define SQ_BUSY_MS 5000
+#define SQ_SNAP_MS 100
+
+int sqlite_fail(sqlite3 *db, const char *what)
+{
+	log_error("store: %s: %s", what, sqlite3_errmsg(db));
+	return ERR_DB;
+}
+
+static void conn_close(struct sqlite_conn *c)
+{
+	if (!c)
+		return;
+	for (int i = 0; i < SQ_SLOT_COUNT; i++)
+		sqlite3_finalize(c->stmts[i]);
+	sqlite3_close(c->db); /* rolls back an open read transaction */
+	free(c);
+}
+
+/* Opens one connection with the per-connection settings. Each connection is used by one
+ * thread at a time, so it needs no SQLite mutex of its own (SQLITE_OPEN_NOMUTEX). The WAL is
+ * cut back to 64 MB after a checkpoint, so that a burst of writes does not keep it huge. */
+static int conn_open(const char *path, struct sqlite_conn **out)
+{
+	static const char pragmas[] = "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = OFF; "
+				      "PRAGMA journal_size_limit = 67108864;";
+	const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+	struct sqlite_conn *c = xcalloc(1, sizeof(*c));
+	int err = 0;
+
+	*out = NULL;
+	if (sqlite3_open_v2(path, &c->db, flags, NULL) != SQLITE_OK) {
+		log_error("store: cannot open %s: %s", path, sqlite3_errmsg(c->db));
+		err = ERR_DB;
+		goto out;
+	}
+	sqlite3_busy_timeout(c->db, SQ_BUSY_MS);
+	if (sqlite3_exec(c->db, pragmas, NULL, NULL, NULL) != SQLITE_OK) {
+		err = sqlite_fail(c->db, "pragmas");
+		goto out;
+	}
+	*out = c;
+	c = NULL;
+out:
+	conn_close(c);
+	return err;
+}
+
+/* Runs a statement whose outcome the caller checks another way; failures are logged. */
+static void run_quiet(struct sqlite_conn *c, enum sqlite_slot slot, const char *sql)
+{
+	sqlite3_stmt *s;
+	int err = sqlite_prep(c, slot, sql, &s, sql, "");
+
+	if (!err)
+		err = sqlite_run(c->db, s, sql);
+	(void)err;
+}
+
+/* Ends c's open transaction, if any, by rolling it back: for a read snapshot that is the same
+ * as a commit, and a write transaction still open here is one that must not commit. Returns
+ * false when c is still inside a transaction afterwards and cannot be reused. */
+static bool txn_end(struct sqlite_conn *c)
+{
+	if (!sqlite3_get_autocommit(c->db))
+		run_quiet(c, SQ_ROLLBACK, "ROLLBACK");
+	if (!sqlite3_get_autocommit(c->db))
+		return false;
+	c->snap = false;
+	return true;
+}
+
+/* Counts out a connection that was closed or never opened, so a waiting caller may open one. */
+static void conn_forget(struct store *st)
+{
+	pthread_mutex_lock(&st->mu);
+	st->nconn--;
+	pthread_cond_signal(&st->cv);
+	pthread_mutex_unlock(&st->mu);
+}
+
+/* Closes a connection that cannot be reused instead of returning it to the pool. */
+static void discard(struct store *st, struct sqlite_conn *c)
+{
+	log_error("store: closing a connection stuck in a transaction");
+	conn_close(c);
+	conn_forget(st);
+}
+
+int sqlite_acquire(struct store *st, struct sqlite_conn **out)
+{
+	struct sqlite_conn *c;
+	int err;
+
+	pthread_mutex_lock(&st->mu);
+	while (!st->idle && st->nconn >= SQ_MAX_CONN)
+		pthread_cond_wait(&st->cv, &st->mu);
+	c = st->idle;
+	if (c)
+		st->idle = c->next;
+	else
+		st->nconn++;
+	pthread_mutex_unlock(&st->mu);
+	*out = c;
+	if (c)
+		return 0;
+	/* Open outside the lock: it touches the file system. */
+	err = conn_open(st->path, out);
+	if (err)
+		conn_forget(st);
+	return err;
+}
+
+/* Ends the snapshots of idle connections begun before `before` (clock_ms). Called with st->mu
+ * held; idle connections belong to the pool, so using them here is safe. */
+static void end_snapshots(struct store *st, int64_t before)
+{
+	for (struct sqlite_conn *c = st->idle; c; c = c->next) {
+		if (c->snap && c->snap_ms < before)
+			(void)txn_end(c); /* on failure, the next user discards it */
+	}
+}
+
+/* Returns c to the pool. After a write, every idle snapshot is stale: end them all, or they
+ * would keep the WAL from being checkpointed and restarted, and it would grow. Otherwise end,
+ * now and then, the ones that reached SQ_SNAP_MS. */
+static void release(struct store *st, struct sqlite_conn *c, bool wrote)
+{
+	int64_t now = clock_ms();
+
+	pthread_mutex_lock(&st->mu);
+	c->next = st->idle;
+	st->idle = c;
+	if (wrote || now - st->swept_ms >= SQ_SNAP_MS) {
+		st->swept_ms = now;
+		end_snapshots(st, wrote ? INT64_MAX : now - SQ_SNAP_MS + 1);
+	}
+	pthread_cond_signal(&st->cv);
+	pthread_mutex_unlock(&st->mu);
+}
+
+void sqlite_release(struct store *st, struct sqlite_conn *c)
+{
+	release(st, c, false);
+}
+
+void sqlite_pool_close(struct store *st)
+{
+	struct sqlite_conn *next;
+
+	for (struct sqlite_conn *c = st->idle; c; c = next) {
+		next = c->next;
+		conn_close(c);
+	}
+	st->idle = NULL;
+	st->nconn = 0;
+}
+
+/* Ends whatever transaction *c is in (a stale snapshot). When that fails, *c is discarded
+ * and set to NULL. Errors: ERR_DB. */
+static int clean(struct store *st, struct sqlite_conn **c)
+{
+	if (txn_end(*c))
+		return 0;
+	discard(st, *c);
+	*c = NULL;
+	return ERR_DB;
+}
+
+static bool snap_fresh(const struct sqlite_conn *c, uint64_t gen, int64_t now)
+{
+	return c->snap && c->snap_gen == gen && now - c->snap_ms < SQ_SNAP_MS;
+}
+
+/* Opens a read transaction on c; its snapshot is taken by the first statement. */
+static int snap_begin(struct sqlite_conn *c, uint64_t gen, int64_t now)
+{
+	sqlite3_stmt *s;
+	int err;
+
+	err = sqlite_prep(c, SQ_BEGIN_READ, "BEGIN", &s, "begin read", "");
+	if (!err)
+		err = sqlite_run(c->db, s, "begin read");
+	if (err)
+		return err;
+	c->snap = true;
+	c->snap_gen = gen;
+	c->snap_ms = now;
+	return 0;
+}
+
+int sqlite_read(struct store *st, struct sqlite_conn **out)
+{
+	/* Read the generation before the snapshot is taken: a write that commits in between
+	 * only makes the snapshot look older than it is. */
+	uint64_t gen = atomic_load_explicit(&st->gen, memory_order_acquire);
+	int64_t now = clock_ms();
+	struct sqlite_conn *c = NULL;
+	int err;
+
+	*out = NULL;
+	err = sqlite_acquire(st, &c);
+	if (err)
+		return err;
+	if (!snap_fresh(c, gen, now)) {
+		err = clean(st, &c);
+		if (!err)
+			err = snap_begin(c, gen, now);
+	}
+	if (!err)
+		*out = c;
+	else if (c)
+		sqlite_release(st, c);
+	return err;
+}
+
+/* Whether a snapshot may stay open for the next reader: it is current, and no write has
+ * committed for SQ_SNAP_MS (see the top of the file). */
+static bool snap_keep(struct store *st, const struct sqlite_conn *c)
+{
+	uint64_t gen = atomic_load_explicit(&st->gen, memory_order_acquire);
+	int64_t write_ms = atomic_load_explicit(&st->write_ms, memory_order_relaxed);
+
+	return c->snap_gen == gen && clock_ms() - write_ms >= SQ_SNAP_MS;
+}
+
+void sqlite_read_done(struct store *st, struct sqlite_conn *c, int err)
+{
+	if ((err == ERR_DB || !snap_keep(st, c)) && !txn_end(c)) {
+		discard(st, c);
+		return;
+	}
+	sqlite_release(st, c);
+}
+
+int sqlite_begin(struct store *st, struct sqlite_conn **out)
+{
+	sqlite3_stmt *s;
+	int err;
+
+	*out = NULL;
+	pthread_mutex_lock(&st->write_mu);
+	err = sqlite_acquire(st, out);
+	if (!err)
+		err = clean(st, out);
+	if (!err)
+		err = sqlite_prep(*out, SQ_BEGIN, "BEGIN IMMEDIATE", &s, "begin", "");
+	if (!err)
+		err = sqlite_run((*out)->db, s, "begin");
+	if (!err)
+		return 0;
+	if (*out)
+		sqlite_release(st, *out);
+	*out = NULL;
+	pthread_mutex_unlock(&st->write_mu);
+	return err;
+}
+
+int sqlite_end(struct store *st, struct sqlite_conn *c, int err)
+{
+	sqlite3_stmt *s = NULL;
+
+	if (!err)
+		err = sqlite_prep(c, SQ_COMMIT, "COMMIT", &s, "commit", "");
+	if (!err)
+		err = sqlite_run(c->db, s, "commit");
+	/* Readers must not reuse snapshots from before this write. */
+	if (!err) {
+		atomic_store_explicit(&st->write_ms, clock_ms(), memory_order_relaxed);
+		atomic_fetch_add_explicit(&st->gen, 1, memory_order_release);
+	}
+	/* A failed op or COMMIT leaves the transaction open: roll it back. */
+	if (txn_end(c))
+		release(st, c, !err);
+	else
+		discard(st, c);
+	pthread_mutex_unlock(&st->write_mu);
+	return err;
+}
+
+static int bind_va(sqlite3_stmt *s, const char *types, va_list ap)
+{
+	int rc = SQLITE_OK;
+
+	for (int i = 0; types[i] && rc == SQLITE_OK; i++) {
+		if (types[i] == 'i') {
+			rc = sqlite3_bind_int64(s, i + 1, va_arg(ap, int64_t));
+		} else {
+			const char *v = va_arg(ap, const char *);
+
+			rc = v ? sqlite3_bind_text(s, i + 1, v, -1, SQLITE_STATIC)
+			       : sqlite3_bind_null(s, i + 1);
+		}
+	}
+	return rc;
+}
+
+int sqlite_bind(sqlite3_stmt *s, const char *types, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, types);
+	rc = bind_va(s, types, ap);
+	va_end(ap);
+	return rc;
+}
+
+int sqlite_prep(struct sqlite_conn *c, enum sqlite_slot slot, const char *sql,
+		sqlite3_stmt **out, const char *what, const char *types, ...)
+{
+	va_list ap;
+	int rc;
+
+	*out = NULL;
+	if (!c->stmts[slot] && sqlite3_prepare_v3(c->db, sql, -1, SQLITE_PREPARE_PERSISTENT,
+						   &c->stmts[slot], NULL) != SQLITE_OK)
+		return sqlite_fail(c->db, what);
+	va_start(ap, types);
+	rc = bind_va(c->stmts[slot], types, ap);
+	va_end(ap);
+	if (rc != SQLITE_OK)
+		return sqlite_fail(c->db, what);
+	*out = c->stmts[slot];
+	return 0;
+}
+
+int sqlite_step(sqlite3 *db, sqlite3_stmt *s, const char *what, bool *row)
+{
+	int rc = sqlite3_step(s);
+	int err;
+
+	*row = rc == SQLITE_ROW;
+	if (rc == SQLITE_ROW || rc == SQLITE_DONE)
+		return 0;
+	if ((rc & 0xff) == SQLITE_CONSTRAINT) {
+		log_warn("store: %s: %s", what, sqlite3_errmsg(db));
+		err = ERR_CONFLICT;
+	} else {
+		err = sqlite_fail(db, what);
+	}
+	sqlite3_reset(s);
+	return err;
+}
+
+int sqlite_run(sqlite3 *db, sqlite3_stmt *s, const char *what)
+{
+	bool row;
+	int err = sqlite_step(db, s, what, &row);
+
+	sqlite3_reset(s);
+	return err;
+}
+
+char *sqlite_col_dup(sqlite3_stmt *s, int i)
+{
+	const unsigned char *t = sqlite3_column_text(s, i);
+
+	if (!t)
+		return xstrdup("");
+	return xstrndup((const char *)t, (size_t)sqlite3_column_bytes(s, i));
+}
