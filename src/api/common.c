@@ -269,6 +269,27 @@ int api_reply_list(struct http_req *req, const struct store_list *l)
 	return http_reply_json(req, 200, buf_release(&b));
 }
 
+/* The store refused a cursor; with both given, find out which one (an error path only). */
+static int bad_cursor(struct http_req *req, enum store_kind kind, const char *parent,
+		      const struct store_page *pg)
+{
+	bool after_bad = pg->after != NULL;
+	struct store_page only_after = *pg;
+	struct store_list l = { 0 };
+	const char *which;
+
+	if (pg->after && pg->before) {
+		only_after.before = NULL;
+		after_bad = store_list(api_ctx(req)->st, api_project(req), kind, parent,
+				       &only_after, &l) == ERR_INVALID;
+		store_list_cleanup(&l);
+	}
+	which = after_bad ? "after" : "before";
+	return http_fail(req, ERR_INVALID, which,
+			 "Invalid '%s': no object with id '%.80s' in this list.", which,
+			 after_bad ? pg->after : pg->before);
+}
+
 int api_list(struct http_req *req, enum store_kind kind, const char *parent, const char *prefix,
 	     const char *run_id)
 {
@@ -281,9 +302,7 @@ int api_list(struct http_req *req, enum store_kind kind, const char *parent, con
 	pg.run_id = run_id;
 	err = store_list(api_ctx(req)->st, api_project(req), kind, parent, &pg, &l);
 	if (err == ERR_INVALID)
-		return http_fail(req, err, pg.after ? "after" : "before",
-				 "Invalid '%s': no object with id '%.80s' in this list.",
-				 pg.after ? "after" : "before", pg.after ? pg.after : pg.before);
+		return bad_cursor(req, kind, parent, &pg);
 	if (!err)
 		err = api_reply_list(req, &l);
 	store_list_cleanup(&l);
