@@ -115,9 +115,7 @@ void engine_drop(struct engine *e, struct exec *x)
 	exec_free(x);
 }
 
-/* Drops x if it is done with (after its model call, if one is still running, stops: the
- * done callback drops it then). x must not be used after this. */
-static void settle(struct engine *e, struct exec *x)
+void engine_settle(struct engine *e, struct exec *x)
 {
 	if (!x->finished && !x->gone)
 		return;
@@ -125,113 +123,6 @@ static void settle(struct engine *e, struct exec *x)
 		prov_cancel(x->call);
 	else
 		engine_drop(e, x);
-}
-
-/* Fetches one stored object by id, parsed, with its version. */
-static int fetch(struct exec *x, enum store_kind kind, const char *id, jv **out,
-		 int64_t *version)
-{
-	char *body = NULL;
-	char why[128];
-	int err = store_get(x->e->st, x->project, kind, id, NULL, &body, version);
-
-	if (!err) {
-		*out = jv_parse(body, strlen(body), why, sizeof(why));
-		err = *out ? 0 : ERR_DB;
-	}
-	free(body);
-	return err;
-}
-
-/* Takes an in_progress step into the exec's slots: a tool_calls step as the pending one, a
- * message_creation step with its message as the open message. */
-static int adopt_step(struct exec *x, const char *id)
-{
-	jv *step = NULL;
-	int64_t version = 0;
-	const char *msg_id;
-	int err = fetch(x, STORE_STEP, id, &step, &version);
-
-	if (err)
-		return err;
-	if (strcmp(jv_get_str(step, "type"), "tool_calls") == 0 && !x->tool_step) {
-		x->tool_step = step;
-		x->tool_step_version = version;
-		return 0;
-	}
-	if (x->msg_step) {
-		jv_free(step);
-		return 0;
-	}
-	msg_id = jv_get_str(jv_get(jv_get(step, "step_details"), "message_creation"),
-			    "message_id");
-	x->msg_step = step;
-	x->msg_step_version = version;
-	buf_init(&x->text, 4 * 1024 * 1024);
-	err = fetch(x, STORE_MESSAGE, msg_id, &x->msg, &x->msg_version);
-	if (err == ERR_NOT_FOUND) {
-		x->msg = message_new_assistant(x); /* deleted by a client: write it anew */
-		x->msg_version = 0;
-		err = 0;
-	}
-	return err;
-}
-
-/* Loads the run's in_progress steps (a run waiting for outputs has its tool_calls step;
- * a run interrupted by a crash may have either kind open). */
-static int load_open_steps(struct exec *x)
-{
-	struct store_page pg = { .limit = 100, .desc = true };
-	struct store_list l = { 0 };
-	char why[128];
-	int err = store_list(x->e->st, x->project, STORE_STEP, jv_get_str(x->run, "id"), &pg, &l);
-
-	for (size_t i = 0; !err && i < l.n; i++) {
-		jv *s = jv_parse(l.items[i].body, strlen(l.items[i].body), why, sizeof(why));
-		const char *status = jv_get_str(s, "status");
-
-		if (status && strcmp(status, "in_progress") == 0)
-			err = adopt_step(x, l.items[i].id);
-		jv_free(s);
-	}
-	store_list_cleanup(&l);
-	return err;
-}
-
-static bool finished_status(const char *s)
-{
-	return strcmp(s, "completed") == 0 || strcmp(s, "failed") == 0 ||
-	       strcmp(s, "cancelled") == 0 || strcmp(s, "expired") == 0 ||
-	       strcmp(s, "incomplete") == 0;
-}
-
-/* Builds an exec for a stored run (thread_id NULL: any thread). Errors: ERR_NOT_FOUND,
- * ERR_DB. */
-static int load(struct engine *e, const char *project, const char *thread_id,
-		const char *run_id, struct exec **out)
-{
-	struct exec *x = xcalloc(1, sizeof(*x));
-	char *body = NULL;
-	char why[128];
-	int err = store_get(e->st, project, STORE_RUN, run_id, thread_id, &body, &x->version);
-
-	x->e = e;
-	x->project = xstrdup(project);
-	if (!err) {
-		x->run = jv_parse(body, strlen(body), why, sizeof(why));
-		err = x->run ? 0 : ERR_DB;
-	}
-	free(body);
-	if (!err && !finished_status(jv_get_str(x->run, "status")))
-		err = load_open_steps(x);
-	if (err) {
-		exec_free(x);
-		return err;
-	}
-	x->next = e->execs;
-	e->execs = x;
-	*out = x;
-	return 0;
 }
 
 /* The run's exec, loaded from the store when this engine is not running it. */
@@ -243,7 +134,7 @@ static int lookup(struct engine *e, struct cmd *c, struct exec **x)
 			return ERR_NOT_FOUND;
 		return strcmp((*x)->project, c->project) ? ERR_NOT_FOUND : 0;
 	}
-	return load(e, c->project, c->thread_id, c->run_id, x);
+	return exec_load(e, c->project, c->thread_id, c->run_id, x);
 }
 
 /* --- commands --- */
@@ -261,7 +152,7 @@ static void do_start(struct engine *e, struct cmd *c)
 	x->ch = c->ch;
 	c->ch = NULL;
 	run_start(x);
-	settle(e, x);
+	engine_settle(e, x);
 }
 
 static void do_cancel(struct engine *e, struct cmd *c)
@@ -274,7 +165,7 @@ static void do_cancel(struct engine *e, struct cmd *c)
 	if (!c->err)
 		c->run_json = jv_dump(x->run);
 	if (x)
-		settle(e, x);
+		engine_settle(e, x);
 }
 
 static void do_submit(struct engine *e, struct cmd *c)
@@ -290,7 +181,7 @@ static void do_submit(struct engine *e, struct cmd *c)
 		run_start(x);
 	}
 	if (x)
-		settle(e, x);
+		engine_settle(e, x);
 }
 
 static void run_commands(struct engine *e)
@@ -323,7 +214,7 @@ static int run_timers(struct engine *e)
 
 		if (x->expire_ms && x->expire_ms <= now && !x->cancelling) {
 			run_expire(x);
-			settle(e, x);
+			engine_settle(e, x);
 		} else if (x->expire_ms && x->expire_ms - now < wait) {
 			wait = x->expire_ms - now;
 		}
@@ -512,48 +403,6 @@ bool engine_is_demo(const struct engine *e)
 	return prov_is_demo(e->prov);
 }
 
-/* --- start-up: pick up what a previous process left --- */
-
-static void resume_one(struct engine *e, const char *project, const char *run_id)
-{
-	struct exec *x = NULL;
-	char status[32];
-
-	if (load(e, project, NULL, run_id, &x))
-		return;
-	/* A copy: finishing the run replaces the status member. */
-	snprintf(status, sizeof(status), "%s", jv_get_str(x->run, "status"));
-	if (strcmp(status, "requires_action") == 0) {
-		x->expire_ms = clock_ms() +
-			       (jv_int_value(jv_get(x->run, "expires_at")) - clock_unix()) * 1000;
-	} else if (strcmp(status, "in_progress") == 0) {
-		run_finish(x, "failed", "server_error",
-			   "The server stopped while this run was in progress. Create a new run "
-			   "to try again.");
-	} else {
-		run_start(x); /* queued starts; cancelling ends cancelled */
-	}
-	log_info("resumed run %s (was %s)", run_id, status);
-	settle(e, x);
-}
-
-static int resume(struct engine *e)
-{
-	static const char *const active[] = { "queued", "in_progress", "cancelling",
-					      "requires_action" };
-	struct store_list l = { 0 };
-	char **projects = NULL;
-	int err = store_runs_by_status(e->st, active, 4, &l, &projects);
-
-	for (size_t i = 0; !err && i < l.n; i++)
-		resume_one(e, projects[i], l.items[i].id);
-	for (size_t i = 0; projects && i < l.n; i++)
-		free(projects[i]);
-	free(projects);
-	store_list_cleanup(&l);
-	return err;
-}
-
 int engine_start(const struct engine_config *cfg, struct engine **out)
 {
 	struct engine *e = xcalloc(1, sizeof(*e));
@@ -565,7 +414,7 @@ int engine_start(const struct engine_config *cfg, struct engine **out)
 	pthread_cond_init(&e->watch_idle, NULL);
 	err = prov_new(&cfg->prov, &e->prov);
 	if (!err)
-		err = resume(e);
+		err = exec_resume_all(e);
 	if (!err && pthread_create(&e->thread, NULL, loop, e) != 0)
 		err = ERR_INTERNAL;
 	if (err) {

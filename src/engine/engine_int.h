@@ -1,4 +1,5 @@
-/* engine_int.h - what the engine's files share (engine.c, run.c, objects.c, prompt.c).
+/* engine_int.h - what the engine's files share (engine.c, run.c, run_client.c, objects.c,
+ * prompt.c).
  *
  * Threads: struct engine's queue and watch list are shared with API threads under `lock`;
  * everything else, including every struct exec, belongs to the engine thread alone. */
@@ -80,14 +81,20 @@ void run_start(struct exec *x);
 /* Ends a run now: status one of "completed", "failed", "cancelled", "expired",
  * "incomplete"; code/message give last_error (failed) or the incomplete reason. */
 void run_finish(struct exec *x, const char *status, const char *code, const char *message);
+/* Ends a step with status: a failed step gets last_error {code, message}, and its usage is
+ * the last turn's when with_usage, else zeros. Saved, then announced. */
+void close_step(struct exec *x, jv *step, int64_t *version, const char *status,
+		const char *code, const char *message, bool with_usage);
+/* Frees an exec (unlinked already). */
+void exec_free(struct exec *x);
+
+/* --- run_client.c: requests from clients (engine thread only) --- */
 /* Carries out a cancel request; see engine_cancel. */
 int run_cancel(struct exec *x, char **why);
 /* Carries out engine_submit_outputs on a run in requires_action. */
 int run_submit_outputs(struct exec *x, const jv *outputs, char **why, const char **param);
 /* The run's expires_at passed: it ends "expired" (at once, or when its turn stops). */
 void run_expire(struct exec *x);
-/* Frees an exec (unlinked already). */
-void exec_free(struct exec *x);
 
 /* --- objects.c: building and saving run, step and message objects --- */
 /* Writes obj (kind) with *version, merging a concurrent metadata change if there was one;
@@ -105,6 +112,10 @@ jv *message_new_assistant(const struct exec *x);
 jv *usage_new(int64_t prompt, int64_t completion);
 /* Sets obj's status and the matching timestamp member (completed_at, failed_at, ...). */
 void set_status(jv *obj, const char *status, const char *stamp);
+/* True when obj's "status" is status. */
+bool has_status(const jv *obj, const char *status);
+/* True for the statuses a run never leaves. */
+bool run_terminal(const jv *run);
 
 /* --- prompt.c --- */
 /* Builds the provider request for the next turn of x into rq (its jv members owned by the
@@ -113,7 +124,18 @@ void set_status(jv *obj, const char *status, const char *stamp);
 int prompt_build(struct exec *x, struct prov_request *rq) MUST_CHECK;
 void prompt_free(struct prov_request *rq);
 
+/* --- exec_load.c --- */
+/* Builds the exec of a stored run (thread_id NULL: any thread) and adds it to the engine.
+ * Errors: ERR_NOT_FOUND, ERR_DB. */
+int exec_load(struct engine *e, const char *project, const char *thread_id,
+	      const char *run_id, struct exec **out) MUST_CHECK;
+/* Takes up every run a previous process left unfinished. Errors: ERR_DB. */
+int exec_resume_all(struct engine *e) MUST_CHECK;
+
 /* --- engine.c --- */
+/* Drops x if it is done with (once its model call, if one still runs, has stopped: the done
+ * callback drops it then). x must not be used after this. */
+void engine_settle(struct engine *e, struct exec *x);
 /* Wakes everybody watching run_id. Any thread. */
 void engine_fire_watches(struct engine *e, const char *run_id);
 /* Unlinks and frees x. */

@@ -155,3 +155,17 @@ jv *message_new_assistant(const struct exec *x)
 	jv_set_null(m, "incomplete_at");
 	return m;
 }
+
+bool has_status(const jv *obj, const char *status)
+{
+	const char *s = jv_get_str(obj, "status");
+
+	return s && strcmp(s, status) == 0;
+}
+
+bool run_terminal(const jv *run)
+{
+	return has_status(run, "completed") || has_status(run, "failed") ||
+	       has_status(run, "cancelled") || has_status(run, "expired") ||
+	       has_status(run, "incomplete");
+}

@@ -1,0 +1,123 @@
+/* run_client.c - what clients ask of a run, carried out on the engine thread: cancel it,
+ * hand it tool outputs, and (the engine's timer asking) expire it.
+ *
+ * Each check here is what the hosted service refuses with a 400: cancelling a finished run,
+ * outputs for a run that is not waiting for them, an output for an unknown or repeated tool
+ * call, or a pending call left without one. */
+#include "engine_int.h"
+
+#include <string.h>
+
+#include "../base/alloc.h"
+#include "../base/clock.h"
+#include "events.h"
+
+int run_cancel(struct exec *x, char **why)
+{
+	if (run_terminal(x->run)) {
+		*why = xasprintf("Cannot cancel run with status '%s'.",
+				 jv_get_str(x->run, "status"));
+		return ERR_INVALID;
+	}
+	if (has_status(x->run, "cancelling"))
+		return 0;
+	if (!x->call) {
+		run_finish(x, "cancelled", NULL, NULL);
+		return 0;
+	}
+	x->cancelling = true;
+	jv_set_str(x->run, "status", "cancelling");
+	run_save(x, true);
+	prov_cancel(x->call);
+	return 0;
+}
+
+/* Index of the pending tool call with this id in the step, or -1. */
+static int pending_index(const jv *calls, const char *id)
+{
+	for (size_t i = 0; i < jv_size(calls); i++) {
+		if (strcmp(jv_get_str(jv_at(calls, i), "id"), id) == 0)
+			return (int)i;
+	}
+	return -1;
+}
+
+static int check_outputs(const jv *calls, const jv *outputs, char **why, const char **param)
+{
+	bool seen[128] = { false };
+
+	for (size_t i = 0; i < jv_size(outputs); i++) {
+		const char *id = jv_get_str(jv_at(outputs, i), "tool_call_id");
+		int at = id ? pending_index(calls, id) : -1;
+
+		*param = "tool_outputs";
+		if (!id) {
+			*why = xasprintf("Missing 'tool_call_id' in tool_outputs[%zu].", i);
+			return ERR_INVALID;
+		}
+		if (at < 0 || at >= 128 || seen[at]) {
+			*why = xasprintf(at < 0 ? "No tool output is expected for tool call '%s'."
+						: "Tool call '%s' has more than one output.", id);
+			return ERR_INVALID;
+		}
+		seen[at] = true;
+	}
+	for (size_t i = 0; i < jv_size(calls); i++) {
+		if (!seen[i]) {
+			*param = "tool_outputs";
+			*why = xasprintf("Missing tool output for tool call '%s'. Submit every "
+					 "output in one request.", jv_get_str(jv_at(calls, i), "id"));
+			return ERR_INVALID;
+		}
+	}
+	return 0;
+}
+
+static void fill_outputs(jv *calls, const jv *outputs)
+{
+	for (size_t i = 0; i < jv_size(outputs); i++) {
+		const jv *o = jv_at(outputs, i);
+		const char *out = jv_get_str(o, "output");
+		int at = pending_index(calls, jv_get_str(o, "tool_call_id"));
+
+		jv_set_str(jv_get(jv_at(calls, (size_t)at), "function"), "output", out ? out : "");
+	}
+}
+
+int run_submit_outputs(struct exec *x, const jv *outputs, char **why, const char **param)
+{
+	jv *calls = jv_get(jv_get(x->tool_step, "step_details"), "tool_calls");
+	int err;
+
+	if (!has_status(x->run, "requires_action") || !x->tool_step) {
+		*why = xasprintf("Runs in status '%s' do not accept tool outputs.",
+				 jv_get_str(x->run, "status"));
+		*param = NULL;
+		return ERR_INVALID;
+	}
+	err = check_outputs(calls, outputs, why, param);
+	if (err)
+		return err;
+	fill_outputs(calls, outputs);
+	x->ch = events_new();
+	close_step(x, x->tool_step, &x->tool_step_version, "completed", NULL, NULL, true);
+	jv_free(x->tool_step);
+	x->tool_step = NULL;
+	jv_set_null(x->run, "required_action");
+	jv_set_int(x->run, "expires_at", clock_unix() + x->e->run_expiry_s);
+	jv_set_str(x->run, "status", "queued");
+	x->expire_ms = clock_ms() + (int64_t)x->e->run_expiry_s * 1000;
+	return run_save(x, true);
+}
+
+/* Called by the engine's timer: the run's expires_at has passed. */
+void run_expire(struct exec *x)
+{
+	if (x->call) {
+		x->cancelling = true;
+		jv_set_str(x->run, "status", "expired");
+		prov_cancel(x->call);
+		return;
+	}
+	run_finish(x, "expired", NULL, NULL);
+}
