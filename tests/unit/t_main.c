@@ -21,6 +21,7 @@ static const struct t_suite suites[] = {
 	{ "store", store_tests },
 	{ "http", http_tests },
 	{ "api", api_tests },
+	{ "engine", engine_tests },
 	{ "providers", providers_tests },
 };
 

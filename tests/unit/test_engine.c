@@ -1,0 +1,235 @@
+/* test_engine.c - unit tests for src/engine: the events channel, and whole runs driven
+ * through the engine on the demo model with a temporary store. */
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "../../src/base/clock.h"
+#include "../../src/engine/engine.h"
+#include "../../src/engine/events.h"
+#include "../../src/store/obj.h"
+#include "suites.h"
+
+/* --- the events channel --- */
+
+static int wakes;
+
+static void count_wake(void *ctx)
+{
+	(void)ctx;
+	wakes++;
+}
+
+static void events_read_wait_close(void)
+{
+	struct events *ch = events_new();
+	struct events_waker w = { count_wake, &wakes };
+	struct buf out;
+	size_t pos = 0;
+
+	buf_init(&out, 0);
+	wakes = 0;
+	ASSERT_EQ_INT(events_read(ch, &pos, &out, 1 << 20, &w), EVENTS_WAIT);
+	events_append(ch, "thread.run.created", "{\"id\":\"run_1\"}");
+	ASSERT_EQ_INT(wakes, 1);
+	ASSERT_EQ_INT(events_read(ch, &pos, &out, 1 << 20, &w), EVENTS_MORE);
+	ASSERT_STR_EQ(out.p, "event: thread.run.created\ndata: {\"id\":\"run_1\"}\n\n");
+	ASSERT_EQ_INT(events_read(ch, &pos, &out, 1 << 20, &w), EVENTS_WAIT);
+	events_close(ch);
+	ASSERT_EQ_INT(wakes, 2);
+	ASSERT_EQ_INT(events_read(ch, &pos, &out, 1 << 20, &w), EVENTS_END);
+	buf_cleanup(&out);
+	events_unref(ch);
+}
+
+static void events_forget_stops_wakes(void)
+{
+	struct events *ch = events_new();
+	struct events_waker w = { count_wake, &wakes };
+	struct buf out;
+	size_t pos = 0;
+
+	buf_init(&out, 0);
+	wakes = 0;
+	ASSERT_EQ_INT(events_read(ch, &pos, &out, 1 << 20, &w), EVENTS_WAIT);
+	events_forget(ch, &wakes);
+	events_append(ch, "e", "{}");
+	ASSERT_EQ_INT(wakes, 0);
+	buf_cleanup(&out);
+	events_unref(ch);
+}
+
+/* --- whole runs --- */
+
+struct rig {
+	char dir[64];
+	struct store *st;
+	struct engine *eng;
+};
+
+static void rig_open(struct rig *r)
+{
+	struct engine_config ec = { .run_expiry_s = 600 };
+
+	snprintf(r->dir, sizeof(r->dir), "/tmp/assistd-engine-XXXXXX");
+	ASSERT(mkdtemp(r->dir) != NULL);
+	ASSERT_OK(store_open(r->dir, &r->st));
+	ec.st = r->st;
+	ASSERT_OK(engine_start(&ec, &r->eng));
+}
+
+static void rig_close(struct rig *r)
+{
+	char cmd[128];
+
+	engine_stop(r->eng);
+	store_close(r->st);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", r->dir);
+	ASSERT_OK(system(cmd));
+}
+
+static void put(struct rig *r, enum store_kind kind, const char *json)
+{
+	char why[128];
+	jv *v = jv_parse(json, strlen(json), why, sizeof(why));
+
+	if (!v)
+		T_FAIL("bad JSON %s: %s", json, why);
+	ASSERT_OK(obj_put(r->st, "p", kind, v, -1, NULL));
+	jv_free(v);
+}
+
+static const char run_json[] =
+	"{\"id\":\"run_t1\",\"object\":\"thread.run\",\"created_at\":1,\"thread_id\":\"thread_t1\","
+	"\"assistant_id\":\"asst_t1\",\"status\":\"queued\",\"required_action\":null,"
+	"\"last_error\":null,\"expires_at\":%lld,\"started_at\":null,\"cancelled_at\":null,"
+	"\"failed_at\":null,\"completed_at\":null,\"incomplete_details\":null,\"model\":\"m\","
+	"\"instructions\":\"be brief\",\"tools\":[{\"type\":\"function\",\"function\":"
+	"{\"name\":\"get_time\",\"strict\":false}}],\"metadata\":{},\"usage\":null,"
+	"\"temperature\":1.0,\"top_p\":1.0,\"max_prompt_tokens\":null,"
+	"\"max_completion_tokens\":null,\"truncation_strategy\":{\"type\":\"auto\","
+	"\"last_messages\":null},\"tool_choice\":\"auto\",\"parallel_tool_calls\":true,"
+	"\"response_format\":\"auto\"}";
+
+/* Writes a thread with one user message saying text, and a queued run on it. */
+static void seed(struct rig *r, const char *text, char *run, size_t len)
+{
+	char msg[512];
+
+	put(r, STORE_THREAD, "{\"id\":\"thread_t1\",\"object\":\"thread\",\"created_at\":1,"
+			     "\"tool_resources\":{},\"metadata\":{}}");
+	snprintf(msg, sizeof(msg),
+		 "{\"id\":\"msg_t1\",\"object\":\"thread.message\",\"created_at\":1,"
+		 "\"thread_id\":\"thread_t1\",\"run_id\":null,\"role\":\"user\",\"content\":"
+		 "[{\"type\":\"text\",\"text\":{\"value\":\"%s\",\"annotations\":[]}}]}", text);
+	put(r, STORE_MESSAGE, msg);
+	snprintf(run, len, run_json, (long long)clock_unix() + 600);
+	put(r, STORE_RUN, run);
+}
+
+/* Reads the channel to its end (or 10 s) and returns the event names, space separated. */
+static void drain(struct events *ch, char *names, size_t len)
+{
+	int64_t deadline = clock_ms() + 10000;
+	size_t pos = 0;
+	size_t seen = 0;
+	struct buf out;
+
+	buf_init(&out, 0);
+	names[0] = '\0';
+	while (events_read(ch, &pos, &out, 1 << 20, NULL) != EVENTS_END && clock_ms() < deadline)
+		usleep(2000);
+	for (; seen < events_count(ch); seen++)
+		snprintf(names + strlen(names), len - strlen(names), "%s ",
+			 events_name_at(ch, seen));
+	buf_cleanup(&out);
+	events_unref(ch);
+}
+
+static void stored_status(struct rig *r, const char *want)
+{
+	char *body = NULL;
+	char needle[64];
+
+	ASSERT_OK(store_get(r->st, "p", STORE_RUN, "run_t1", NULL, &body, NULL));
+	snprintf(needle, sizeof(needle), "\"status\":\"%s\"", want);
+	if (!strstr(body, needle))
+		T_FAIL("run is not %s: %s", want, body);
+	free(body);
+}
+
+static void run_completes_with_reply(void)
+{
+	struct rig r;
+	char run[2048];
+	char names[4096];
+
+	rig_open(&r);
+	seed(&r, "hello", run, sizeof(run));
+	drain(engine_submit(r.eng, "p", run, NULL), names, sizeof(names));
+	ASSERT(strncmp(names, "thread.run.created thread.run.queued thread.run.in_progress "
+			      "thread.run.step.created thread.run.step.in_progress "
+			      "thread.message.created thread.message.in_progress "
+			      "thread.message.delta", 150) == 0);
+	ASSERT(strstr(names, "thread.message.completed thread.run.step.completed "
+			     "thread.run.completed ") != NULL);
+	stored_status(&r, "completed");
+	rig_close(&r);
+}
+
+static void tool_call_then_outputs(void)
+{
+	struct rig r;
+	char run[2048];
+	char names[4096];
+	char *json = NULL;
+	char *why = NULL;
+	const char *param = NULL;
+	struct events *ch = NULL;
+	jv *outputs = jv_array();
+	jv *o = jv_object();
+
+	rig_open(&r);
+	seed(&r, "call get_time", run, sizeof(run));
+	drain(engine_submit(r.eng, "p", run, NULL), names, sizeof(names));
+	ASSERT(strstr(names, "thread.run.step.delta thread.run.requires_action ") != NULL);
+	stored_status(&r, "requires_action");
+	/* A wrong id is refused and changes nothing. */
+	jv_set_str(o, "tool_call_id", "call_nope");
+	jv_set_str(o, "output", "12:00");
+	jv_push(outputs, o);
+	ASSERT_EQ_INT(engine_submit_outputs(r.eng, "p", "thread_t1", "run_t1", outputs, &json,
+					    &ch, &why, &param), ERR_INVALID);
+	ASSERT(why != NULL);
+	free(why);
+	stored_status(&r, "requires_action");
+	jv_free(outputs);
+	rig_close(&r);
+}
+
+static void cancel_finished_run_is_refused(void)
+{
+	struct rig r;
+	char run[2048];
+	char names[4096];
+	char *json = NULL;
+	char *why = NULL;
+
+	rig_open(&r);
+	seed(&r, "hi", run, sizeof(run));
+	drain(engine_submit(r.eng, "p", run, NULL), names, sizeof(names));
+	ASSERT_EQ_INT(engine_cancel(r.eng, "p", "thread_t1", "run_t1", &json, &why), ERR_INVALID);
+	ASSERT(strstr(why, "completed") != NULL);
+	free(why);
+	ASSERT_EQ_INT(engine_cancel(r.eng, "p", "thread_t1", "run_nope", &json, &why),
+		      ERR_NOT_FOUND);
+	rig_close(&r);
+}
+
+const struct t_case engine_tests[] = {
+	T_CASE(events_read_wait_close),
+	T_CASE(events_forget_stops_wakes),
+	T_CASE(run_completes_with_reply),
+	T_CASE(tool_call_then_outputs),
+	T_CASE(cancel_finished_run_is_refused),
+	{ NULL, NULL },
+};
