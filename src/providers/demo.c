@@ -166,7 +166,7 @@ static int demo_open(struct prov *p)
 		return ERR_INTERNAL;
 	}
 	p->be = dm;
-	log_info("provider: no upstream configured; using the built-in demo model");
+	log_debug("provider: no upstream configured; using the built-in demo model");
 	return 0;
 }
 

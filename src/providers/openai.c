@@ -388,7 +388,7 @@ static int oai_open(struct prov *p)
 		o->auth = xasprintf("Authorization: Bearer %s", p->cfg.upstream_key);
 	o->rng = (uint64_t)clock_us() | 1;
 	p->be = o;
-	log_info("provider: upstream %s", o->endpoint);
+	log_debug("provider: upstream %s", o->endpoint);
 	return 0;
 }
 
