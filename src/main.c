@@ -123,8 +123,9 @@ static int serve(const struct config *cfg)
 		goto out;
 	log_listening(cfg, http_port(srv));
 	sigwait(&set, &sig);
-	log_info("received %s: finishing requests in flight, then stopping",
+	log_info("received %s: finishing runs and requests in flight, then stopping",
 		 sig == SIGINT ? "SIGINT" : "SIGTERM");
+	engine_drain(eng, SHUTDOWN_GRACE_MS);
 	http_stop(srv, SHUTDOWN_GRACE_MS);
 out:
 	engine_stop(eng);

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../base/alloc.h"
 #include "../base/clock.h"
@@ -93,6 +94,16 @@ static void answer(struct engine *e, struct cmd *c)
 	pthread_mutex_unlock(&e->lock);
 }
 
+static bool draining(struct engine *e)
+{
+	bool d;
+
+	pthread_mutex_lock(&e->lock);
+	d = e->draining;
+	pthread_mutex_unlock(&e->lock);
+	return d;
+}
+
 /* --- execs --- */
 
 static struct exec *find(struct engine *e, const char *run_id)
@@ -151,6 +162,12 @@ static void do_start(struct engine *e, struct cmd *c)
 	}
 	x->ch = c->ch;
 	c->ch = NULL;
+	if (draining(e)) {
+		/* Shutting down: the run stays queued in the store for the next start. */
+		events_close(x->ch);
+		engine_drop(e, x);
+		return;
+	}
 	run_start(x);
 	engine_settle(e, x);
 }
@@ -178,7 +195,8 @@ static void do_submit(struct engine *e, struct cmd *c)
 	if (!c->err) {
 		c->run_json = jv_dump(x->run);
 		c->out_ch = events_ref(x->ch);
-		run_start(x);
+		if (!draining(e))
+			run_start(x); /* else it stays queued for the next start */
 	}
 	if (x)
 		engine_settle(e, x);
@@ -233,6 +251,18 @@ static bool stopping(struct engine *e)
 	return s;
 }
 
+/* Publishes how many model turns are in flight, for engine_drain. */
+static void count_calls(struct engine *e)
+{
+	int n = 0;
+
+	for (struct exec *x = e->execs; x; x = x->next)
+		n += x->call != NULL;
+	pthread_mutex_lock(&e->lock);
+	e->calls = n;
+	pthread_mutex_unlock(&e->lock);
+}
+
 static void *loop(void *arg)
 {
 	struct engine *e = arg;
@@ -240,8 +270,31 @@ static void *loop(void *arg)
 	while (!stopping(e)) {
 		run_commands(e);
 		prov_poll(e->prov, run_timers(e));
+		count_calls(e);
 	}
 	return NULL;
+}
+
+void engine_drain(struct engine *e, int grace_ms)
+{
+	int64_t deadline = clock_ms() + grace_ms;
+	int calls;
+
+	if (!e)
+		return;
+	pthread_mutex_lock(&e->lock);
+	e->draining = true;
+	pthread_mutex_unlock(&e->lock);
+	prov_wakeup(e->prov);
+	do {
+		usleep(10000);
+		pthread_mutex_lock(&e->lock);
+		calls = e->calls;
+		pthread_mutex_unlock(&e->lock);
+	} while (calls > 0 && clock_ms() < deadline);
+	if (calls > 0)
+		log_warn("engine: %d model turn(s) still running after %d ms; those runs will "
+			 "fail at the next start", calls, grace_ms);
 }
 
 /* --- watchers --- */

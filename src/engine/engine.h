@@ -36,6 +36,10 @@ struct engine_config {
  * cancelled; requires_action ones get their expiry timers). *out is owned: engine_stop.
  * Errors: ERR_INTERNAL, ERR_DB. */
 int engine_start(const struct engine_config *cfg, struct engine **out) MUST_CHECK;
+/* The first step of a graceful stop: lets the model turns in flight finish, waiting up to
+ * grace_ms, and starts no new ones (runs submitted from now on stay queued in the store
+ * and start at the next start-up). Streams and polls keep working meanwhile. */
+void engine_drain(struct engine *e, int grace_ms);
 /* Stops the thread. Runs in flight stay in the store as they are and are resumed at the next
  * start. Open event channels are closed. NULL is a no-op. */
 void engine_stop(struct engine *e);

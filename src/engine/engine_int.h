@@ -71,6 +71,8 @@ struct engine {
 	int watch_waking;          /* watch wakes running outside the lock */
 	pthread_cond_t watch_idle; /* signalled when watch_waking drops to 0 */
 	bool stopping;
+	bool draining;             /* engine_drain: start no new turns */
+	int calls;                 /* model turns in flight, as of the last loop iteration */
 
 	struct exec *execs; /* engine thread only */
 };
