@@ -15,12 +15,14 @@
 #include <string.h>
 
 #include "../base/alloc.h"
+#include "../base/clock.h"
 #include "../engine/engine.h"
 #include "common.h"
 #include "runs.h"
 
 struct hold {
 	struct engine *eng;    /* borrowed */
+	int64_t deadline_ms;   /* clock_ms() at which the hold ends */
 	void *reg;             /* engine_watch registration; NULL once released */
 	struct http_waiter *w; /* our reference to the request's waiter; NULL once released */
 };
@@ -105,19 +107,25 @@ static int load(struct http_req *req, const char *thread_id, const char *run_id,
 	return api_store_err(req, err, "run", run_id);
 }
 
-/* First run of a poll helper's retrieve: watch, then read, so no change falls in between. */
-static int get_held(struct http_req *req, const char *thread_id, const char *run_id, int ms)
+/* Parks a poll helper's retrieve until the run may have left the statuses the helper keeps
+ * polling on, or the hold's time is up; the handler reruns on every status change and parks
+ * again while the run is still moving (queued -> in_progress is no reason to answer). Watch
+ * first, then read, so no change falls in between. */
+static int hold(struct http_req *req, struct hold *h, const char *thread_id,
+		const char *run_id)
 {
-	struct hold *h = hold_install(req);
+	int64_t left = h->deadline_ms - clock_ms();
 	struct events_waker w = { hold_wake, h };
 	char *body = NULL;
 	int err;
 
-	/* The waiter exists before the watch: a wake that comes at once is recorded. */
-	http_defer(req, ms, &h->w);
-	h->reg = engine_watch(h->eng, run_id, &w);
+	if (left > 0) {
+		/* The waiter exists before the watch: a wake that comes at once is recorded. */
+		http_defer(req, (int)left, &h->w);
+		h->reg = engine_watch(h->eng, run_id, &w);
+	}
 	err = load(req, thread_id, run_id, &body);
-	if (!err && moving(body)) {
+	if (!err && left > 0 && moving(body)) {
 		free(body);
 		return HTTP_DEFERRED;
 	}
@@ -131,6 +139,7 @@ int runs_get(struct http_req *req)
 {
 	const char *thread_id;
 	const char *run_id;
+	struct hold *h;
 	char *body = NULL;
 	int ms;
 	int err = runs_path(req, &thread_id, &run_id);
@@ -138,11 +147,15 @@ int runs_get(struct http_req *req)
 	if (err)
 		return err;
 	if (http_reruns(req) > 0) {
-		hold_release(http_state(req));
-	} else {
-		ms = hold_ms(req);
-		if (ms > 0)
-			return get_held(req, thread_id, run_id, ms);
+		h = http_state(req);
+		hold_release(h);
+		return hold(req, h, thread_id, run_id);
+	}
+	ms = hold_ms(req);
+	if (ms > 0) {
+		h = hold_install(req);
+		h->deadline_ms = clock_ms() + ms;
+		return hold(req, h, thread_id, run_id);
 	}
 	err = load(req, thread_id, run_id, &body);
 	if (err)
