@@ -15,7 +15,7 @@ bench_run_overhead() {
 	local dir f p50 p99 up rp50 rp99 stalled not_done
 
 	. "$BENCH_DIR/tools/engine_lib.sh"
-	if ! have_server || ! engine_ready; then
+	if ! have_server || ! sdk_ready; then
 		record "run overhead (createAndPoll)" "not run: ${ENGINE_WHY:-no server ($ASSISTD_BIN)}" \
 			"≤ 5 ms median" "n/a"
 		return 0

@@ -9,7 +9,7 @@
 # the number through assistd includes too. Goal: at most 1 ms added at p99 (through assistd
 # minus that floor, p99 against p99).
 
-: "${BENCH_LATENCY_RUNS:=10}"
+: "${BENCH_LATENCY_RUNS:=20}"
 LATENCY_GOAL_MS=1
 
 bench_stream_latency() {

@@ -6,9 +6,10 @@
 //
 // The fake upstream (bench/tools/fake.js, step {"endless": true}) streams tokens until the
 // client goes away. For each of RUNS runs (a new thread each): create the run (not
-// streamed), retrieve it every 5 ms until it is in_progress, let it stream MID_MS more, then time POST .../cancel and, when that answers "cancelling", a poll-helper
-// retrieve (X-Stainless-Poll-Helper: true, as the SDK's poll sends; assistd holds it until
-// the run changes) until the run reads "cancelled". Prints one JSON line (milliseconds).
+// streamed), retrieve it every 5 ms until it is in_progress, let it stream MID_MS more,
+// then time POST .../cancel and, when that answers "cancelling", a poll-helper retrieve
+// (X-Stainless-Poll-Helper: true, as the SDK's poll sends; assistd holds it until the run
+// changes) until the run reads "cancelled". Prints one JSON line (milliseconds).
 
 const http = require('node:http');
 const path = require('node:path');

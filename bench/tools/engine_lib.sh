@@ -4,18 +4,31 @@
 # They run assistd against the fake OpenAI-compatible upstream of tests/fake_upstream, started
 # as its own Node process by tools/fake.js, and drive it with the Node programs in tools/.
 # Both processes are remembered in bench_pids, so they are killed when the case ends.
+# ENGINE_WHY, set when a check fails, is read by the cases.
+# shellcheck disable=SC2034
 
-# engine_ready: true when node and the test packages (the openai SDK) are there; else says why.
+# engine_ready: true when node is installed; else sets ENGINE_WHY.
 engine_ready() {
 	if ! command -v node >/dev/null; then
 		ENGINE_WHY="node is not installed"
 		return 1
 	fi
-	if [ ! -d "$ROOT/tests/e2e/node_modules/openai" ]; then
-		ENGINE_WHY="tests/e2e/node_modules is missing (make test, or npm ci in tests/e2e)"
+	return 0
+}
+
+# sdk_ready: engine_ready, and the official openai package of the end-to-end tests is in
+# tests/e2e/node_modules, installed from its lock file (npm ci, as scripts/test.sh does) if
+# missing; else sets ENGINE_WHY.
+sdk_ready() {
+	local e2e="$ROOT/tests/e2e"
+
+	engine_ready || return 1
+	[ -d "$e2e/node_modules/openai" ] && return 0
+	log "installing the test packages: npm ci in tests/e2e"
+	if ! (cd "$e2e" && npm ci --no-audit --no-fund --loglevel=error) >&2; then
+		ENGINE_WHY="npm ci in tests/e2e failed (the openai package is needed)"
 		return 1
 	fi
-	return 0
 }
 
 # fake_start STEP_JSON [--stamp]: starts tools/fake.js answering every chat completion with

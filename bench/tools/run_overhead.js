@@ -11,14 +11,15 @@
 // own time is the median of the same streamed chat completion (a system and a user message,
 // stream_options.include_usage) sent straight to the fake over a kept-alive connection and
 // read to [DONE]; those calls are interleaved with the runs so both see the same machine.
-// Prints one JSON line: medians and p99 of both, the overhead, and how many HTTP requests
-// the SDK made per run.
+// Prints one JSON line: medians and p99 of both, the overhead, how many HTTP requests the
+// SDK made per run, and the statuses its retrieves answered.
 
 const http = require('node:http');
 const path = require('node:path');
 
 const ROOT = path.join(__dirname, '../..');
 const OpenAI = require(path.join(ROOT, 'tests/e2e/node_modules/openai'));
+const { stats } = require(path.join(__dirname, 'sse.js'));
 
 const [srvPort, upPort] = process.argv.slice(2, 4).map(Number);
 const RUNS = Number(process.argv[4] || 300);
@@ -26,17 +27,6 @@ const WARMUP = Number(process.argv[5] || 30);
 const POLL_MS = Number(process.argv[6] || 0);
 
 const now = () => Number(process.hrtime.bigint()) / 1e6;
-
-function quantile(sorted, q) {
-  if (!sorted.length) return NaN;
-  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1));
-  return sorted[i];
-}
-
-function stats(xs) {
-  const s = [...xs].sort((a, b) => a - b);
-  return { p50: quantile(s, 0.5), p90: quantile(s, 0.9), p99: quantile(s, 0.99), max: s[s.length - 1] };
-}
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
 const UP_BODY = JSON.stringify({
@@ -71,7 +61,16 @@ function upstreamOnce() {
 
 async function main() {
   let requests = 0;
-  const countingFetch = (url, init) => { requests++; return fetch(url, init); };
+  const retrieved = {}; // status -> how many of the SDK's retrieves answered it
+  const countingFetch = async (url, init) => {
+    requests++;
+    const res = await fetch(url, init);
+    if ((init?.method || 'GET') === 'GET' && /\/runs\/run_[^/]*$/.test(String(url))) {
+      const { status } = await res.clone().json();
+      retrieved[status] = (retrieved[status] || 0) + 1;
+    }
+    return res;
+  };
   const client = new OpenAI({
     baseURL: `http://127.0.0.1:${srvPort}/v1`, apiKey: 'x', maxRetries: 0, fetch: countingFetch,
   });
@@ -114,6 +113,7 @@ async function main() {
     // and the SDK slept its poll interval before the next
     stalled: reqs.filter((n) => n > 2).length,
     stalled_p50: stats(runMs.filter((_, i) => reqs[i] > 2)).p50 ?? null,
+    retrieved, // warm-up included
   };
   process.stdout.write(`${JSON.stringify(out)}\n`);
   agent.destroy();

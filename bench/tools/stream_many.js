@@ -17,11 +17,13 @@
 //
 // The busy window runs from the signal to the last worker's end. Over it, this process
 // reads utime + stime (/proc/PID/stat) of assistd and the fake, and each worker its own
-// (process.cpuUsage), divided by the window's length: the share of one core each used. Peak RSS is assistd's VmHWM
-// at the end; its RSS, threads and open fds are also sampled every 100 ms. Prints one JSON
-// line. Each token's delay is split in two: the first token's stamp says when the fake
-// answered (start_ms: from the POST to the fake's first token, which includes the fake's own
-// spacing before it), and each arrival minus its stamp is the delivery delay.
+// (process.cpuUsage), divided by the window's length: the share of one core each used. Also
+// assistd's busiest thread (the engine's): its share of one core and the share of the
+// window it was runnable but waiting for a CPU (/proc/PID/task/TID/schedstat). Peak RSS is
+// assistd's VmHWM at the end; its open fds and threads are sampled every 100 ms. Prints one
+// JSON line. Each token's delay is split in two: the first token's stamp says when the
+// fake answered (start_p50: from the POST to the fake's first token, which includes the
+// fake's own spacing before it), and each arrival minus its stamp is the delivery delay.
 //
 // With --direct, the same clients stream the same number of chat completions straight from
 // the fake, with no assistd: the floor of the token delays and of the clients' and fake's CPU
@@ -123,6 +125,20 @@ function procStatus(pid) {
   return out;
 }
 
+// Per thread of pid: [comm, ns on a CPU, ns waiting on a run queue] (/proc/PID/task/TID/schedstat).
+function threadTimes(pid) {
+  const out = {};
+  for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const [run, wait] = fs.readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ').map(Number);
+      out[tid] = [fs.readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim(), run, wait];
+    } catch {
+      // the thread ended
+    }
+  }
+  return out;
+}
+
 async function driver() {
   const [port, srvPid, fakePort, fakePid] = process.argv.slice(2, 6).map(Number);
   const RUNS = Number(process.argv[6] || 1000);
@@ -153,6 +169,7 @@ async function driver() {
   const before = procStatus(srvPid);
   const pids = { assistd: srvPid, fake: fakePid };
   const cpu0 = Object.fromEntries(Object.entries(pids).map(([k, p]) => [k, cpuSeconds(p)]));
+  const th0 = threadTimes(srvPid);
   const results = kids.map((k) => new Promise((resolve) => k.once('message', resolve)));
   const exits = kids.map((k) => new Promise((resolve) => k.once('exit', resolve)));
   let peakFds = 0;
@@ -168,6 +185,15 @@ async function driver() {
   const all = await Promise.all(results);
   const wall = Number(nowNs() - t0) / 1e9;
   const cpu1 = Object.fromEntries(Object.entries(pids).map(([k, p]) => [k, cpuSeconds(p)]));
+  const th1 = threadTimes(srvPid);
+  // assistd's busiest thread over the window (the engine's, which drives every model call):
+  // its share of one core, and the share of the window it was runnable but waiting for a CPU.
+  let busiest = null;
+  for (const [tid, [comm, run, wait]] of Object.entries(th1)) {
+    const [, run0, wait0] = th0[tid] || [comm, 0, 0];
+    const d = { tid, comm, cores: (run - run0) / 1e9 / wall, waiting: (wait - wait0) / 1e9 / wall };
+    if (!busiest || d.cores > busiest.cores) busiest = d;
+  }
   clearInterval(sampler);
   const after = procStatus(srvPid);
   await Promise.all(exits);
@@ -182,6 +208,8 @@ async function driver() {
     runs: RUNS, workers: WORKERS, direct, tokens: TOKENS, complete: all.reduce((n, r) => n + r.complete, 0),
     failures: failures.length, failure_examples: failures.slice(0, 5), wall_s: wall,
     assistd_cores: cores.assistd, fake_cores: cores.fake,
+    engine_cores: busiest && !direct ? busiest.cores : null,
+    engine_waiting: busiest && !direct ? busiest.waiting : null,
     client_cores: all.reduce((n, r) => n + r.cpuS, 0) / wall,
     rss_before_kb: before.VmRSS, hwm_kb: after.VmHWM, rss_after_kb: after.VmRSS,
     peak_fds: peakFds, peak_threads: peakThreads,
