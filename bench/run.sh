@@ -16,7 +16,7 @@
 #   BENCH_CONNECTIONS     wrk connections (default 64)
 #   BENCH_THREADS         wrk threads (default 2)
 #   BENCH_CREATE_THREADS  Assistants threads the create benchmark spreads over (default 64)
-# Needs wrk, curl and python3. Build out/baseline first: make -C bench.
+# Needs wrk, curl, python3 and (run-engine cases) node. Build out/baseline first: make -C bench.
 set -euo pipefail
 shopt -s inherit_errexit
 
@@ -34,10 +34,8 @@ export ASSISTD_BIN BENCH_SECONDS BENCH_WARMUP BENCH_ROUNDS BENCH_CONNECTIONS BEN
 	BENCH_CREATE_THREADS
 
 # The cases, in the order they run. Idle memory goes first, on a machine that is still cool.
-# Planned next, for the run engine (one file each under cases/, against the fake provider):
-#   run_overhead      createAndPoll wall time minus the provider's own latency
-#   stream_latency    delay from a provider SSE chunk to the client's thread.message.delta
-#   stream_many       1,000 concurrent streaming runs: completion, RSS, CPU
+# The run-engine cases (run_overhead .. cancel_latency) drive the server against the fake
+# upstream of tests/fake_upstream; see BENCHMARKS.md.
 ALL_CASES=(idle_rss http_read create_durable run_overhead stream_latency stream_many cancel_latency)
 
 . "$BENCH_DIR/lib.sh"
