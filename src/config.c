@@ -188,8 +188,8 @@ static int apply(struct config *cfg, const struct option *o, const char *value, 
 {
 	if (o->set(cfg, value) == 0)
 		return 0;
-	fprintf(stderr, "assistd: invalid value '%s' for %s (%s): expected %s\n", value, from,
-		o->help, o->meta);
+	fprintf(stderr, "assistd: %s: '%s' is not a valid %s (see assistd --help)\n", from, value,
+		o->meta);
 	return ERR_INVALID;
 }
 
