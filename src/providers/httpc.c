@@ -1,5 +1,11 @@
 /* httpc.c - the libcurl multi client of httpc.h.
  *
+ * The loop is libcurl's "multi_socket" one: curl tells on_socket which of its sockets to
+ * watch for what, and on_timer when it next needs to run; httpc_poll waits on an epoll set
+ * of those sockets (plus an eventfd for httpc_wakeup) and hands curl only the sockets that
+ * are ready, or CURL_SOCKET_TIMEOUT once its timer is due. So a pass costs the ready
+ * transfers, not all of them: curl_multi_perform visits every transfer on every call.
+ *
  * Requests are queued by httpc_post and cancelled by httpc_cancel without touching the
  * multi handle, because both may be called from inside a curl callback (a body handler
  * that ends up starting or cancelling another call), where libcurl forbids adding or
@@ -8,19 +14,34 @@
 #include "httpc.h"
 
 #include <curl/curl.h>
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "../base/alloc.h"
 #include "../base/clock.h"
 #include "../base/log.h"
 
+/* Connections libcurl may hold, in use or idle (7.88 counts both). When a transfer ends
+ * with more than this open, the oldest idle one is closed, so at most this many stay open
+ * after a burst: by default libcurl kept about one per stream of the burst, for good. The
+ * price: past this many concurrent calls, a new call may open a new connection (and, with
+ * https, do a new TLS handshake) instead of reusing one. */
+#define HTTPC_MAX_CONNECTS 64L
+#define HTTPC_EVENTS 256 /* ready sockets taken per epoll_wait */
+
 struct httpc {
 	CURLM *multi;
+	int epfd;                   /* owned epoll set: curl's sockets and wakefd */
+	int wakefd;                 /* owned eventfd that httpc_wakeup writes to */
+	int64_t timer_us;           /* clock_us() when curl's timer is due; -1 when unset */
 	struct httpc_config cfg;
 	struct httpc_req *all;      /* every request not yet freed, doubly linked */
 	struct httpc_req *pending;  /* queued by httpc_post, in order (pnext) */
@@ -44,6 +65,9 @@ struct httpc_req {
 	curl_off_t rx;              /* body bytes received by then */
 	int64_t ra_ms;              /* retry-after-ms header, -1 when absent */
 	int64_t ra_s;               /* Retry-After header in ms, -1 when absent */
+	bool head;                  /* status and ctype are those of the response being read */
+	int status;                 /* its HTTP status */
+	const char *ctype;          /* its Content-Type, borrowed from curl; NULL when absent */
 	char errbuf[CURL_ERROR_SIZE];
 	char oserr[128];
 };
@@ -56,9 +80,141 @@ static void global_init(void)
 	global_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
 }
 
+/* --- The event loop: curl's sockets and timer. --- */
+
+/* CURLMOPT_SOCKETFUNCTION: watch fd for what curl asks. The socket's curl_multi_assign
+ * pointer is non-NULL once it is in the epoll set. */
+static int on_socket(CURL *easy, curl_socket_t fd, int what, void *ud, void *sockp)
+{
+	struct httpc *h = ud;
+	struct epoll_event ev = { .data.fd = fd };
+	int op = sockp ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
+
+	if (what == CURL_POLL_REMOVE) {
+		/* curl is about to close it, or needs it no more: either way stop watching. */
+		if (sockp)
+			(void)epoll_ctl(h->epfd, EPOLL_CTL_DEL, fd, NULL);
+		return 0;
+	}
+	ev.events = (what & CURL_POLL_IN ? EPOLLIN : 0) | (what & CURL_POLL_OUT ? EPOLLOUT : 0);
+	if (epoll_ctl(h->epfd, op, fd, &ev) != 0) {
+		/* A closed fd leaves the set by itself, and its number may come back. */
+		op = errno == EEXIST ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
+		if (epoll_ctl(h->epfd, op, fd, &ev) != 0) {
+			log_error("httpc: epoll_ctl(%d): %s", fd, strerror(errno));
+			return -1;
+		}
+	}
+	if (!sockp)
+		curl_multi_assign(h->multi, fd, h);
+	return 0;
+}
+
+/* CURLMOPT_TIMERFUNCTION: when curl next wants CURL_SOCKET_TIMEOUT; -1 cancels it. */
+static int on_timer(CURLM *multi, long timeout_ms, void *ud)
+{
+	struct httpc *h = ud;
+
+	h->timer_us = timeout_ms < 0 ? -1 : clock_us() + (int64_t)timeout_ms * 1000;
+	return 0;
+}
+
+static void socket_action(struct httpc *h, curl_socket_t fd, int bits)
+{
+	int running = 0;
+	CURLMcode mc = curl_multi_socket_action(h->multi, fd, bits, &running);
+
+	if (mc != CURLM_OK)
+		log_warn("httpc: curl_multi_socket_action: %s", curl_multi_strerror(mc));
+}
+
+/* Sets the timer from curl_multi_timeout, for when on_timer may not have said. */
+static void ask_timer(struct httpc *h)
+{
+	long ms = -1;
+
+	if (curl_multi_timeout(h->multi, &ms) == CURLM_OK && ms >= 0)
+		h->timer_us = clock_us() + (int64_t)ms * 1000;
+}
+
+/* curl's timer is due: let it run what it was waiting for. */
+static void run_timer(struct httpc *h)
+{
+	h->timer_us = -1;
+	socket_action(h, CURL_SOCKET_TIMEOUT, 0);
+	/* curl calls on_timer only when its next deadline changes. If this came a little
+	 * early by curl's own clock, nothing ran and nothing changed: ask it again. */
+	if (h->timer_us < 0)
+		ask_timer(h);
+}
+
+/* What an epoll event means to curl. Errors and hang-ups count as readable and writable,
+ * as curl's own poll loop has it, so that the read or write that follows says what broke. */
+static int select_bits(uint32_t events)
+{
+	int bits = 0;
+
+	if (events & (EPOLLIN | EPOLLERR | EPOLLHUP))
+		bits |= CURL_CSELECT_IN;
+	if (events & (EPOLLOUT | EPOLLERR | EPOLLHUP))
+		bits |= CURL_CSELECT_OUT;
+	return bits;
+}
+
+/* How long epoll_wait may sleep: timeout_ms, less if curl's timer is due sooner. */
+static int wait_ms(const struct httpc *h, int timeout_ms)
+{
+	int64_t left;
+
+	if (timeout_ms < 0)
+		timeout_ms = 0;
+	if (h->timer_us < 0)
+		return timeout_ms;
+	left = h->timer_us - clock_us();
+	if (left <= 0)
+		return 0;
+	left = (left + 999) / 1000;
+	return left < timeout_ms ? (int)left : timeout_ms;
+}
+
+static void clear_wakeup(struct httpc *h)
+{
+	uint64_t n;
+	ssize_t got = read(h->wakefd, &n, sizeof(n));
+
+	(void)got; /* EAGAIN: nothing was pending */
+}
+
+/* --- The client. --- */
+
+static int set_multi(struct httpc *h)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+
+	h->epfd = epoll_create1(EPOLL_CLOEXEC);
+	h->wakefd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	h->multi = curl_multi_init();
+	if (h->epfd < 0 || h->wakefd < 0 || !h->multi) {
+		log_error("httpc: cannot set up the event loop: %s", strerror(errno));
+		return ERR_INTERNAL;
+	}
+	ev.data.fd = h->wakefd;
+	if (epoll_ctl(h->epfd, EPOLL_CTL_ADD, h->wakefd, &ev) != 0) {
+		log_error("httpc: epoll_ctl: %s", strerror(errno));
+		return ERR_INTERNAL;
+	}
+	curl_multi_setopt(h->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
+	curl_multi_setopt(h->multi, CURLMOPT_SOCKETDATA, h);
+	curl_multi_setopt(h->multi, CURLMOPT_TIMERFUNCTION, on_timer);
+	curl_multi_setopt(h->multi, CURLMOPT_TIMERDATA, h);
+	curl_multi_setopt(h->multi, CURLMOPT_MAXCONNECTS, HTTPC_MAX_CONNECTS);
+	return 0;
+}
+
 int httpc_new(const struct httpc_config *cfg, struct httpc **out)
 {
 	struct httpc *h;
+	int err;
 
 	*out = NULL;
 	pthread_once(&global_once, global_init);
@@ -67,13 +223,14 @@ int httpc_new(const struct httpc_config *cfg, struct httpc **out)
 		return ERR_INTERNAL;
 	}
 	h = xcalloc(1, sizeof(*h));
-	h->multi = curl_multi_init();
-	if (!h->multi) {
-		free(h);
-		return ERR_INTERNAL;
-	}
 	h->cfg = *cfg;
 	h->pend_end = &h->pending;
+	h->timer_us = -1;
+	err = set_multi(h);
+	if (err) {
+		httpc_free(h);
+		return err;
+	}
 	*out = h;
 	return 0;
 }
@@ -103,24 +260,41 @@ void httpc_free(struct httpc *h)
 		return;
 	while (h->all)
 		req_destroy(h->all);
-	curl_multi_cleanup(h->multi);
+	/* Closing cached connections calls on_socket, which needs epfd still open. */
+	if (h->multi)
+		curl_multi_cleanup(h->multi);
+	if (h->wakefd >= 0)
+		close(h->wakefd);
+	if (h->epfd >= 0)
+		close(h->epfd);
 	free(h);
 }
 
-/* --- Response handling, inside curl_multi_perform. --- */
+/* --- Response handling, inside curl_multi_socket_action. --- */
+
+/* Looks up the status and Content-Type once per response rather than once per piece. */
+static void read_head(struct httpc_req *r)
+{
+	long status = 0;
+	char *ctype = NULL;
+
+	curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &status);
+	curl_easy_getinfo(r->easy, CURLINFO_CONTENT_TYPE, &ctype);
+	r->status = (int)status;
+	r->ctype = ctype;
+	r->head = true;
+}
 
 static size_t on_write(char *p, size_t size, size_t n, void *ud)
 {
 	struct httpc_req *r = ud;
 	size_t len = size * n;
-	long status = 0;
-	char *ctype = NULL;
 
 	if (r->cancelled)
 		return 0;
-	curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &status);
-	curl_easy_getinfo(r->easy, CURLINFO_CONTENT_TYPE, &ctype);
-	if (!r->hd.body(r->ctx, (int)status, ctype, p, len)) {
+	if (!r->head)
+		read_head(r);
+	if (!r->hd.body(r->ctx, r->status, r->ctype, p, len)) {
 		r->aborted = true;
 		return 0;
 	}
@@ -186,6 +360,7 @@ static size_t on_header(char *p, size_t size, size_t n, void *ud)
 		/* A new response (after a 1xx): forget the headers of the previous one. */
 		r->ra_ms = -1;
 		r->ra_s = -1;
+		r->head = false;
 	} else if (header_value(p, len, "retry-after-ms", v, sizeof(v))) {
 		r->ra_ms = retry_after_ms_value(v);
 	} else if (header_value(p, len, "retry-after", v, sizeof(v))) {
@@ -385,23 +560,35 @@ static void drain(struct httpc *h)
 
 void httpc_poll(struct httpc *h, int timeout_ms)
 {
-	int running = 0;
-	CURLMcode mc;
+	struct epoll_event ev[HTTPC_EVENTS];
+	int n;
 
 	settle(h);
-	mc = curl_multi_poll(h->multi, NULL, 0, timeout_ms > 0 ? timeout_ms : 0, NULL);
-	if (mc != CURLM_OK)
-		log_warn("httpc: curl_multi_poll: %s", curl_multi_strerror(mc));
-	mc = curl_multi_perform(h->multi, &running);
-	if (mc != CURLM_OK)
-		log_warn("httpc: curl_multi_perform: %s", curl_multi_strerror(mc));
+	/* Every transfer keeps a timer in curl (the speed check, at least): should none be
+	 * known here, a lost deadline must not leave the transfers waiting for good. */
+	if (h->timer_us < 0 && h->count > 0)
+		ask_timer(h);
+	n = epoll_wait(h->epfd, ev, HTTPC_EVENTS, wait_ms(h, timeout_ms));
+	if (n < 0 && errno != EINTR)
+		log_warn("httpc: epoll_wait: %s", strerror(errno));
+	for (int i = 0; i < n; i++) {
+		if (ev[i].data.fd == h->wakefd)
+			clear_wakeup(h);
+		else
+			socket_action(h, ev[i].data.fd, select_bits(ev[i].events));
+	}
+	if (h->timer_us >= 0 && clock_us() >= h->timer_us)
+		run_timer(h);
 	drain(h);
 	settle(h);
 }
 
 void httpc_wakeup(struct httpc *h)
 {
-	curl_multi_wakeup(h->multi);
+	uint64_t one = 1;
+	ssize_t put = write(h->wakefd, &one, sizeof(one));
+
+	(void)put; /* EAGAIN: the counter is full, so a wakeup is pending anyway */
 }
 
 size_t httpc_count(const struct httpc *h)

@@ -2,9 +2,9 @@
  *
  * One thread (the engine's) drives any number of concurrent POSTs by calling httpc_poll;
  * every handler runs inside httpc_poll on that thread. Responses stream to a body handler
- * as bytes arrive; connections are kept and reused. It does not follow redirects, retry,
- * or understand the bodies: that is the caller's business (see openai.c). This is the only
- * file pair in assistd that uses libcurl. */
+ * as bytes arrive; up to 64 connections are kept and reused. It does not follow redirects,
+ * retry, or understand the bodies: that is the caller's business (see openai.c). This is the
+ * only file pair in assistd that uses libcurl. */
 #ifndef ASSISTD_HTTPC_H
 #define ASSISTD_HTTPC_H
 

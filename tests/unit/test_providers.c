@@ -1,10 +1,14 @@
 /* test_providers.c - unit tests for src/providers: the SSE parser, timers, model aliases,
  * the demo model end to end, and the OpenAI backend against tests/fake_upstream (a node
  * process started per test with cli.js). */
+#include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -13,6 +17,7 @@
 #include "../../src/base/err.h"
 #include "../../src/base/log.h"
 #include "../../src/json/json.h"
+#include "../../src/providers/httpc.h"
 #include "../../src/providers/openai_wire.h"
 #include "../../src/providers/prov_int.h"
 #include "../../src/providers/ptimer.h"
@@ -1064,6 +1069,156 @@ static void openai_many_concurrent(void)
 	fake_stop(&f);
 }
 
+static void openai_idle_timeout_mid_reply(void)
+{
+	struct rec r;
+	int64_t t0 = clock_ms();
+
+	/* The head and a first empty chunk arrive, then nothing for 3 s (the idle limit is 1 s). */
+	oai_run(&r, "[{\"text\":\"late words\",\"delayMs\":3000}]", 0, 3000);
+	ASSERT_EQ_INT(r.res.finish, PROV_FAILED);
+	ASSERT_CONTAINS(r.msg, "timed out: no data for 1000 ms");
+	ASSERT(clock_ms() - t0 < 2800);
+	rec_cleanup(&r);
+}
+
+/* A listener whose accept queue is full: a further connect gets no answer at all. */
+static int full_listener(int *port, int *filler)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t alen = sizeof(a);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	ASSERT(fd >= 0);
+	ASSERT_OK(bind(fd, (struct sockaddr *)&a, sizeof(a)));
+	ASSERT_OK(listen(fd, 0));
+	ASSERT_OK(getsockname(fd, (struct sockaddr *)&a, &alen));
+	*port = ntohs(a.sin_port);
+	*filler = socket(AF_INET, SOCK_STREAM, 0);
+	ASSERT_OK(connect(*filler, (struct sockaddr *)&a, sizeof(a)));
+	return fd;
+}
+
+static void openai_connect_timeout(void)
+{
+	struct prov *p;
+	struct rec r;
+	char url[64];
+	int port;
+	int filler;
+	int fd = full_listener(&port, &filler);
+	int64_t t0;
+
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/v1", port);
+	p = oai_new(url, 0);
+	rec_init(&r);
+	t0 = clock_ms();
+	start(p, &r, &(struct spec){ .messages = hello_msgs });
+	drive(p, &r, 3000);
+	ASSERT_EQ_INT(r.res.finish, PROV_FAILED);
+	ASSERT_CONTAINS(r.msg, "timed out");
+	ASSERT(clock_ms() - t0 >= 900 && clock_ms() - t0 < 2500);
+	rec_cleanup(&r);
+	prov_free(p);
+	close(filler);
+	close(fd);
+}
+
+static void *httpc_wake_later(void *arg)
+{
+	usleep(100 * 1000);
+	httpc_wakeup(arg);
+	return NULL;
+}
+
+static void httpc_wakeup_ends_poll(void)
+{
+	struct httpc_config cfg = { .connect_timeout_ms = 1000, .idle_timeout_ms = 1000 };
+	struct httpc *h;
+	pthread_t th;
+	int64_t t0 = clock_ms();
+
+	ASSERT_OK(httpc_new(&cfg, &h));
+	ASSERT_OK(pthread_create(&th, NULL, httpc_wake_later, h));
+	httpc_poll(h, 5000);
+	ASSERT(clock_ms() - t0 < 1000);
+	pthread_join(th, NULL);
+	httpc_wakeup(h);
+	httpc_wakeup(h);
+	t0 = clock_ms();
+	httpc_poll(h, 5000); /* woken before it started: returns at once */
+	ASSERT(clock_ms() - t0 < 1000);
+	t0 = clock_ms();
+	httpc_poll(h, 200); /* the wakeups were used up: this one sleeps */
+	ASSERT(clock_ms() - t0 >= 150);
+	ASSERT_EQ_INT(httpc_count(h), 0);
+	httpc_free(h);
+}
+
+static int open_sockets(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	int n = 0;
+
+	ASSERT(d != NULL);
+	while ((e = readdir(d)) != NULL) {
+		char path[300];
+		char target[64];
+		ssize_t len;
+
+		snprintf(path, sizeof(path), "/proc/self/fd/%s", e->d_name);
+		len = readlink(path, target, sizeof(target) - 1);
+		if (len > 0 && strncmp(target, "socket:", 7) == 0)
+			n++;
+	}
+	closedir(d);
+	return n;
+}
+
+static void openai_idle_connections_capped(void)
+{
+	enum { N = 150 };
+	struct fake f;
+	struct prov *p;
+	struct rec *r = calloc(N, sizeof(*r));
+	struct buf steps;
+	int64_t until;
+	int before;
+	int done = 0;
+
+	buf_init(&steps, 0);
+	for (int i = 0; i < N; i++)
+		must(buf_printf(&steps, "%s{\"text\":\"slow enough to overlap\",\"delayMs\":100}",
+				i ? "," : "["));
+	must(buf_puts(&steps, "]"));
+	fake_start(&f, steps.p);
+	buf_cleanup(&steps);
+	p = oai_new(f.url, 0);
+	before = open_sockets();
+	for (int i = 0; i < N; i++) {
+		rec_init(&r[i]);
+		start(p, &r[i], &(struct spec){ .messages = hello_msgs });
+	}
+	until = clock_ms() + 5000;
+	while (done < N && clock_ms() < until) {
+		prov_poll(p, 20);
+		done = 0;
+		for (int i = 0; i < N; i++)
+			done += r[i].done;
+	}
+	ASSERT_EQ_INT(done, N);
+	/* All N were connected at once; only a bounded number stay cached for reuse. */
+	ASSERT(open_sockets() - before <= 64);
+	for (int i = 0; i < N; i++) {
+		ASSERT_STR_EQ(r[i].text.p, "slow enough to overlap");
+		rec_cleanup(&r[i]);
+	}
+	free(r);
+	prov_free(p);
+	fake_stop(&f);
+}
+
 /* --- Wire details without a server. --- */
 
 static void wire_error_messages(void)
@@ -1222,6 +1377,10 @@ const struct t_case providers_tests[] = {
 	T_CASE(openai_non_streamed_and_no_usage),
 	T_CASE(openai_idle_timeout),
 	T_CASE(openai_many_concurrent),
+	T_CASE(openai_idle_timeout_mid_reply),
+	T_CASE(openai_connect_timeout),
+	T_CASE(httpc_wakeup_ends_poll),
+	T_CASE(openai_idle_connections_capped),
 	T_CASE(free_with_calls_in_flight),
 	{ NULL, NULL },
 };
