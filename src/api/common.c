@@ -290,9 +290,21 @@ static int bad_cursor(struct http_req *req, enum store_kind kind, const char *pa
 			 after_bad ? pg->after : pg->before);
 }
 
-int api_list(struct http_req *req, enum store_kind kind, const char *parent, const char *prefix,
-	     const char *run_id)
+/* 0 when the parent exists; else ERR_NOT_FOUND (recorded) or a store error. */
+static int parent_exists(struct http_req *req, const struct api_parent *parent)
 {
+	char *body = NULL;
+	int err = store_get(api_ctx(req)->st, api_project(req), parent->kind, parent->id, NULL,
+			    &body, NULL);
+
+	free(body);
+	return api_store_err(req, err, parent->what, parent->id);
+}
+
+int api_list(struct http_req *req, enum store_kind kind, const struct api_parent *parent,
+	     const char *prefix, const char *run_id)
+{
+	const char *parent_id = parent ? parent->id : NULL;
 	struct store_page pg;
 	struct store_list l = { 0 };
 	int err = api_page(req, prefix, &pg);
@@ -300,10 +312,18 @@ int api_list(struct http_req *req, enum store_kind kind, const char *parent, con
 	if (err)
 		return err;
 	pg.run_id = run_id;
-	err = store_list(api_ctx(req)->st, api_project(req), kind, parent, &pg, &l);
+	err = store_list(api_ctx(req)->st, api_project(req), kind, parent_id, &pg, &l);
+	if (parent && (err == ERR_INVALID || (!err && l.n == 0))) {
+		int perr = parent_exists(req, parent);
+
+		if (perr) {
+			store_list_cleanup(&l);
+			return perr;
+		}
+	}
 	if (err == ERR_INVALID)
-		return bad_cursor(req, kind, parent, &pg);
-	if (!err)
+		err = bad_cursor(req, kind, parent_id, &pg);
+	else if (!err)
 		err = api_reply_list(req, &l);
 	store_list_cleanup(&l);
 	return err;

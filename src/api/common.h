@@ -44,10 +44,19 @@ int api_reply_obj(struct http_req *req, jv *obj);
 int api_reply_body(struct http_req *req, char *body);
 /* Replies with the list envelope {"object":"list","data":[...],first_id,last_id,has_more}. */
 int api_reply_list(struct http_req *req, const struct store_list *l);
-/* Lists objects of kind under parent, paged by the query's limit/order/after/before (cursor
- * ids start with prefix), keeping only those of run_id when not NULL, and replies. */
-int api_list(struct http_req *req, enum store_kind kind, const char *parent, const char *prefix,
-	     const char *run_id);
+/* What a listed collection hangs under (a thread), so a missing one is a 404. */
+struct api_parent {
+	enum store_kind kind;
+	const char *id;
+	const char *what; /* "thread" */
+};
+
+/* Lists objects of kind under parent (NULL for top-level kinds), paged by the query's
+ * limit/order/after/before (cursor ids start with prefix), keeping only those of run_id when
+ * not NULL, and replies. A missing parent is a 404; it is looked up only when the page comes
+ * back empty or a cursor is refused, since any object found proves the parent exists. */
+int api_list(struct http_req *req, enum store_kind kind, const struct api_parent *parent,
+	     const char *prefix, const char *run_id);
 /* Replies {"id":id,"object":object,"deleted":true}. */
 int api_reply_deleted(struct http_req *req, const char *id, const char *object);
 

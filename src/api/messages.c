@@ -224,19 +224,13 @@ int messages_list(struct http_req *req)
 {
 	const char *thread_id;
 	const char *run_id = http_query(req, "run_id");
-	char *body = NULL;
 	int err = api_path_id(req, "thread_id", THREAD_PREFIX, "thread", &thread_id);
+	struct api_parent thread = { STORE_THREAD, thread_id, "thread" };
 
 	if (err)
 		return err;
 	if (run_id && !id_valid(run_id, "run_"))
 		return http_fail(req, ERR_INVALID, "run_id",
 				 "Invalid 'run_id': expected an id starting with 'run_'.");
-	/* An unknown thread is a 404, not an empty list. */
-	err = store_get(api_ctx(req)->st, api_project(req), STORE_THREAD, thread_id, NULL, &body,
-			NULL);
-	free(body);
-	if (err)
-		return api_store_err(req, err, "thread", thread_id);
-	return api_list(req, STORE_MESSAGE, thread_id, MSG_PREFIX, run_id);
+	return api_list(req, STORE_MESSAGE, &thread, MSG_PREFIX, run_id);
 }

@@ -278,20 +278,13 @@ out:
 int runs_list(struct http_req *req)
 {
 	const char *thread_id;
-	char *body = NULL;
 	int err = api_path_id(req, "thread_id", THREAD_PREFIX, "thread", &thread_id);
+	struct api_parent thread = { STORE_THREAD, thread_id, "thread" };
 
 	if (err)
 		return err;
-	/* An unknown thread is a 404, not an empty list. */
-	err = store_get(api_ctx(req)->st, api_project(req), STORE_THREAD, thread_id, NULL, &body,
-			NULL);
-	free(body);
-	if (!err)
-		err = api_list(req, STORE_RUN, thread_id, RUN_PREFIX, NULL);
-	if (!err)
-		runs_poll_header(req);
-	return api_store_err(req, err, "thread", thread_id);
+	runs_poll_header(req);
+	return api_list(req, STORE_RUN, &thread, RUN_PREFIX, NULL);
 }
 
 int runs_modify(struct http_req *req)

@@ -46,16 +46,18 @@ static int run_exists(struct http_req *req, const char *thread_id, const char *r
 
 int steps_list(struct http_req *req)
 {
-	const char *thread_id;
-	const char *run_id;
+	const char *thread_id = NULL;
+	const char *run_id = NULL;
 	int err = runs_path(req, &thread_id, &run_id);
+	struct api_parent run = { STORE_RUN, run_id, "run" };
 
 	if (!err)
 		err = steps_check_include(req);
+	/* Checked up front, not only for an empty page: the run must be the thread's. */
 	if (!err)
 		err = run_exists(req, thread_id, run_id);
 	if (!err)
-		err = api_list(req, STORE_STEP, run_id, STEP_PREFIX, NULL);
+		err = api_list(req, STORE_STEP, &run, STEP_PREFIX, NULL);
 	if (!err)
 		runs_poll_header(req);
 	return err;
