@@ -17,6 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sys/stat.h>
+
 #include <microhttpd.h>
 
 #if MHD_VERSION < 0x00097002
@@ -25,8 +27,10 @@ typedef int mhd_result;
 typedef enum MHD_Result mhd_result;
 #endif
 
-/* A thread.message as assistd returns it for a short user message: about 500 bytes. */
-static const char body[] =
+/* A thread.message as assistd returns it for a short user message: about 500 bytes. Used
+ * when no body file is given; otherwise the file's bytes are served (http_read.sh gives the
+ * exact reply of the endpoint it compares against). */
+static const char default_body[] =
 	"{\"id\":\"msg_Jx4sVb2Q9kLm7Tn3Rw8YzA1c\",\"object\":\"thread.message\","
 	"\"created_at\":1718000000,\"assistant_id\":null,"
 	"\"thread_id\":\"thread_Hq2Lp6Vd8Ns4Kf1Zc9Xb3Mt7\",\"run_id\":null,\"role\":\"user\","
@@ -35,6 +39,9 @@ static const char body[] =
 	"bullet points with one line each?\",\"annotations\":[]}}],\"attachments\":[],"
 	"\"metadata\":{},\"status\":\"completed\",\"incomplete_details\":null,"
 	"\"completed_at\":1718000000,\"incomplete_at\":null}";
+
+static const char *body = default_body;
+static size_t body_len = sizeof(default_body) - 1;
 
 static atomic_uint_fast64_t next_request;
 
@@ -58,8 +65,7 @@ static mhd_result answer(void *cls, struct MHD_Connection *conn, const char *url
 	}
 	snprintf(rid, sizeof(rid), "req_%016llx",
 		 (unsigned long long)(atomic_fetch_add(&next_request, 1) + 1) * 0x9E3779B97F4A7C15ull);
-	res = MHD_create_response_from_buffer(sizeof(body) - 1, (void *)body,
-					      MHD_RESPMEM_PERSISTENT);
+	res = MHD_create_response_from_buffer(body_len, (void *)body, MHD_RESPMEM_PERSISTENT);
 	if (res == NULL)
 		return MHD_NO;
 	MHD_add_response_header(res, "Content-Type", "application/json");
@@ -81,6 +87,31 @@ static int parse_port(const char *s)
 	return (int)v;
 }
 
+/* Reads the whole file into body; the memory lives as long as the process. */
+static int load_body(const char *path)
+{
+	struct stat st;
+	FILE *f = fopen(path, "rb");
+	char *p = NULL;
+	int rc = -1;
+
+	if (f == NULL)
+		return -1;
+	if (fstat(fileno(f), &st) != 0 || st.st_size <= 0)
+		goto out;
+	p = malloc((size_t)st.st_size);
+	if (p == NULL || fread(p, 1, (size_t)st.st_size, f) != (size_t)st.st_size)
+		goto out;
+	body = p;
+	body_len = (size_t)st.st_size;
+	p = NULL;
+	rc = 0;
+out:
+	free(p);
+	fclose(f);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	struct sockaddr_in addr;
@@ -89,9 +120,13 @@ int main(int argc, char **argv)
 	int port;
 	int sig;
 
-	port = argc == 2 ? parse_port(argv[1]) : -1;
+	port = argc == 2 || argc == 3 ? parse_port(argv[1]) : -1;
 	if (port < 0) {
-		fprintf(stderr, "usage: baseline PORT\n");
+		fprintf(stderr, "usage: baseline PORT [BODY_FILE]\n");
+		return 2;
+	}
+	if (argc == 3 && load_body(argv[2]) != 0) {
+		fprintf(stderr, "baseline: cannot read %s\n", argv[2]);
 		return 2;
 	}
 	/* Block the stop signals in every thread, the pool included, and wait for them here. */

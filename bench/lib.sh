@@ -83,9 +83,11 @@ server_crash() {
 	wait "$SRV_PID" 2>/dev/null || true
 }
 
+# baseline_start [BODY_FILE]: the baseline, serving BODY_FILE's bytes (or its canned message);
+# sets BASE_PORT and BASE_PID.
 baseline_start() {
 	BASE_PORT=$(free_port)
-	"$BENCH_DIR/out/baseline" "$BASE_PORT" 2>>"$OUT/baseline.log" &
+	"$BENCH_DIR/out/baseline" "$BASE_PORT" "$@" 2>>"$OUT/baseline.log" &
 	BASE_PID=$!
 	bench_pids+=("$BASE_PID")
 	wait_port "$BASE_PORT" "$BASE_PID"

@@ -158,6 +158,12 @@ static int dispatch(struct http_req *req)
 	const struct http_config *cfg = &req->srv->cfg;
 	int err;
 
+	if (server_stopping(req->srv)) {
+		/* The SDKs retry a 503; by then a restarted server answers. */
+		http_header_add(req, "Retry-After", "1");
+		return http_fail(req, ERR_UNAVAILABLE, NULL,
+				 "The server is shutting down; retry in a moment.");
+	}
 	if (req->too_large)
 		return http_fail(req, ERR_TOO_LARGE, NULL,
 				 "The request body is larger than the limit of %zu bytes.",
@@ -410,22 +416,17 @@ static void drain(struct http_server *srv, int ms, bool all)
 
 void http_stop(struct http_server *srv, int grace_ms)
 {
-	MHD_socket fd;
-
 	if (!srv)
 		return;
+	/* New requests are answered 503 from here on. The listening socket stays open until
+	 * MHD_stop_daemon: MHD_quiesce_daemon races with the epoll worker threads in
+	 * libmicrohttpd 0.9.75 (both remove the socket from a worker's epoll set, and the loser
+	 * aborts the process), so it is not used. */
 	atomic_store(&srv->stopping, true);
-	/* MHD's threads may still look at the listening socket until MHD_stop_daemon, so it is
-	 * only shut down now (new clients are refused at once) and closed at the end. */
-	fd = MHD_quiesce_daemon(srv->d);
-	if (fd != MHD_INVALID_SOCKET)
-		shutdown(fd, SHUT_RDWR);
 	drain(srv, grace_ms, false);
 	/* From here nothing suspends again: deferred requests rerun once, streams end. */
 	suspend_resume_all(srv);
 	drain(srv, HTTP_STOP_DRAIN_MS, true);
 	MHD_stop_daemon(srv->d);
-	if (fd != MHD_INVALID_SOCKET)
-		close(fd);
 	server_free(srv);
 }

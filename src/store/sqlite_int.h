@@ -59,6 +59,10 @@ struct sqlite_conn {
 	int64_t snap_ms;                    /* clock_ms() when it began */
 };
 
+/* How old a reused read snapshot (or a remembered answer) may get: the longest another
+ * process's write can stay unseen. */
+#define SQ_SNAP_MS 100
+
 struct store {
 	char *path;               /* owned: <dir>/assistd.db */
 	pthread_mutex_t mu;       /* guards idle, nconn and swept_ms */
@@ -69,6 +73,12 @@ struct store {
 	pthread_mutex_t write_mu; /* serialises this process's write transactions */
 	atomic_uint_fast64_t gen; /* bumped after each write this process commits */
 	atomic_int_fast64_t write_ms; /* clock_ms() of the last such write */
+	/* store_key_any's answer, asked on every request: reused while no write of this process
+	 * has happened since and it is under SQ_SNAP_MS old, the staleness reads already allow
+	 * for other processes' writes (the keys CLI). */
+	atomic_bool keys_any;
+	atomic_uint_fast64_t keys_gen;      /* gen when keys_any was read */
+	atomic_int_fast64_t keys_read_ms;   /* clock_ms() when it was read; 0: never */
 };
 
 /* Takes a connection from the pool as it is (see sqlite_read for reads), opening one if all

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "../base/alloc.h"
+#include "../base/clock.h"
 #include "sqlite_int.h"
 
 int store_key_insert(struct store *st, const struct store_key *key, const char *hash_hex)
@@ -55,14 +56,36 @@ int store_key_project(struct store *st, const char *hash_hex, char **project)
 	return err;
 }
 
+/* The remembered answer of store_key_any, when it is still good (see struct store). */
+static bool key_any_cached(struct store *st, bool *any)
+{
+	int64_t read_ms = atomic_load(&st->keys_read_ms);
+
+	if (!read_ms || clock_ms() - read_ms >= SQ_SNAP_MS ||
+	    atomic_load(&st->keys_gen) != atomic_load(&st->gen))
+		return false;
+	*any = atomic_load(&st->keys_any);
+	return true;
+}
+
+static void key_any_remember(struct store *st, uint64_t gen, bool any)
+{
+	atomic_store(&st->keys_any, any);
+	atomic_store(&st->keys_gen, gen);
+	atomic_store(&st->keys_read_ms, clock_ms());
+}
+
 int store_key_any(struct store *st, bool *any)
 {
 	static const char sql[] = "SELECT 1 FROM api_keys WHERE revoked_at IS NULL LIMIT 1";
+	uint64_t gen = atomic_load(&st->gen);
 	struct sqlite_conn *c;
 	sqlite3_stmt *s = NULL;
 	int err;
 
 	*any = false;
+	if (key_any_cached(st, any))
+		return 0;
 	err = sqlite_read(st, &c);
 	if (err)
 		return err;
@@ -72,6 +95,8 @@ int store_key_any(struct store *st, bool *any)
 	if (s)
 		sqlite3_reset(s);
 	sqlite_read_done(st, c, err);
+	if (!err)
+		key_any_remember(st, gen, *any);
 	return err;
 }
 

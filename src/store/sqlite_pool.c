@@ -30,7 +30,6 @@
 
 #define SQ_MAX_CONN 16
 #define SQ_BUSY_MS 5000
-#define SQ_SNAP_MS 100
 
 int sqlite_fail(sqlite3 *db, const char *what)
 {
