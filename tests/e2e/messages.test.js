@@ -6,21 +6,7 @@ const { describe } = require('node:test');
 const assert = require('node:assert/strict');
 const { useServer, expectApiError, expectRawError } = require('./lib/harness');
 const { validate, validateList } = require('./lib/spec');
-const { assertRecent, assertSubset, plain, fileIdOrFake } = require('./lib/util');
-
-function assertHandMade(m, threadId) {
-  validate('MessageObject', m);
-  assert.match(m.id, /^msg_[A-Za-z0-9]+$/);
-  assert.equal(m.object, 'thread.message');
-  assert.equal(m.thread_id, threadId);
-  assertRecent(m.created_at, 'created_at');
-  assert.equal(m.status, 'completed');
-  assert.equal(m.incomplete_details, null);
-  assert.equal(m.incomplete_at, null);
-  assert.ok(Number.isInteger(m.completed_at) && m.completed_at >= m.created_at, `completed_at ${m.completed_at}`);
-  assert.equal(m.assistant_id, null);
-  assert.equal(m.run_id, null);
-}
+const { assertRecent, assertSubset, assertUserMessage, plain, fileIdOrFake } = require('./lib/util');
 
 describe('messages', () => {
   const { srv, it } = useServer();
@@ -38,7 +24,7 @@ describe('messages', () => {
 
   it('creates a message with string content: one text part, defaults filled in', async () => {
     const m = await srv().client().beta.threads.messages.create(thread.id, { role: 'user', content: 'What is 2 + 2?' });
-    assertHandMade(m, thread.id);
+    assertUserMessage(m, thread.id);
     assert.equal(m.role, 'user');
     assert.deepEqual(m.content, [{ type: 'text', text: { value: 'What is 2 + 2?', annotations: [] } }]);
     assert.deepEqual(m.metadata, {});
@@ -60,7 +46,7 @@ describe('messages', () => {
       metadata: { source: 'e2e', step: '2' },
     };
     const m = await srv().client().beta.threads.messages.create(thread.id, body);
-    assertHandMade(m, thread.id);
+    assertUserMessage(m, thread.id);
     assert.equal(m.role, 'assistant');
     assert.deepEqual(m.content, [
       { type: 'text', text: { value: 'First part.', annotations: [] } },
@@ -170,7 +156,7 @@ describe('messages', () => {
     const c = srv().client();
     const text = 'lorem ipsum dolor sit amet '.repeat(8000).slice(0, 200000);
     const m = await c.beta.threads.messages.create(thread.id, { role: 'user', content: text });
-    assertHandMade(m, thread.id);
+    assertUserMessage(m, thread.id);
     assert.equal(m.content[0].text.value, text);
     const r = await c.beta.threads.messages.retrieve(m.id, { thread_id: thread.id });
     assert.equal(r.content[0].text.value, text);

@@ -6,7 +6,7 @@ const { describe } = require('node:test');
 const assert = require('node:assert/strict');
 const { useServer, expectApiError, expectRawError } = require('./lib/harness');
 const { validate, validateList } = require('./lib/spec');
-const { assertRecent, assertSubset, plain, fileIdOrFake, vectorStoreIdOrFake } = require('./lib/util');
+const { assertRecent, assertSubset, assertUserMessage, plain, fileIdOrFake, vectorStoreIdOrFake } = require('./lib/util');
 
 function assertFreshThread(t) {
   validate('ThreadObject', t);
@@ -16,19 +16,6 @@ function assertFreshThread(t) {
   assert.deepEqual(t.metadata, {});
   // required and nullable; the hosted service (and the spec's examples) answer {} for a bare thread
   assert.deepEqual(t.tool_resources, {}, `tool_resources of a bare thread: ${JSON.stringify(t.tool_resources)}`);
-}
-
-function assertUserMade(m, threadId) {
-  validate('MessageObject', m);
-  assert.match(m.id, /^msg_[A-Za-z0-9]+$/);
-  assert.equal(m.object, 'thread.message');
-  assert.equal(m.thread_id, threadId);
-  assert.equal(m.status, 'completed');
-  assert.equal(m.incomplete_details, null);
-  assert.equal(m.incomplete_at, null);
-  assert.ok(Number.isInteger(m.completed_at) && m.completed_at >= m.created_at, `completed_at ${m.completed_at}`);
-  assert.equal(m.assistant_id, null);
-  assert.equal(m.run_id, null);
 }
 
 describe('threads', () => {
@@ -99,7 +86,7 @@ describe('threads', () => {
     validateList('MessageObject', list.body);
     const msgs = list.data;
     assert.equal(msgs.length, 3);
-    msgs.forEach((m) => assertUserMade(m, t.id));
+    msgs.forEach((m) => assertUserMessage(m, t.id));
     assert.deepEqual(msgs.map((m) => m.role), ['user', 'user', 'assistant']);
     assert.deepEqual(msgs[0].content, [{ type: 'text', text: { value: 'Hello, what is in this picture?', annotations: [] } }]);
     assert.deepEqual(msgs[0].metadata, { n: '1' });

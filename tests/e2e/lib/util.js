@@ -2,6 +2,7 @@
 // util.js - small assertions shared by the test files.
 
 const assert = require('node:assert/strict');
+const { validate } = require('./spec');
 
 const nowSec = () => Math.floor(Date.now() / 1000);
 
@@ -58,4 +59,20 @@ async function rejects(promise) {
   assert.fail('expected the call to fail, but it succeeded');
 }
 
-module.exports = { nowSec, assertRecent, assertSubset, plain, fileIdOrFake, vectorStoreIdOrFake, rejects };
+// A message a client wrote (create message, or a thread's initial messages): valid, completed
+// at once, and owned by no assistant and no run.
+function assertUserMessage(m, threadId) {
+  validate('MessageObject', m);
+  assert.match(m.id, /^msg_[A-Za-z0-9]+$/);
+  assert.equal(m.object, 'thread.message');
+  assert.equal(m.thread_id, threadId);
+  assertRecent(m.created_at, 'created_at');
+  assert.equal(m.status, 'completed');
+  assert.equal(m.incomplete_details, null);
+  assert.equal(m.incomplete_at, null);
+  assert.ok(Number.isInteger(m.completed_at) && m.completed_at >= m.created_at, `completed_at ${m.completed_at}`);
+  assert.equal(m.assistant_id, null);
+  assert.equal(m.run_id, null);
+}
+
+module.exports = { nowSec, assertRecent, assertUserMessage, assertSubset, plain, fileIdOrFake, vectorStoreIdOrFake, rejects };
