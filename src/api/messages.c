@@ -39,6 +39,18 @@ int message_check(struct http_req *req, const jv *in, const char *param)
 	return 0;
 }
 
+int message_check_each(struct http_req *req, const jv *msgs, const char *param)
+{
+	char path[160];
+	int err = 0;
+
+	for (size_t i = 0; !err && i < jv_size(msgs); i++) {
+		snprintf(path, sizeof(path), "%s[%zu]", param, i);
+		err = message_check(req, jv_at(msgs, i), path);
+	}
+	return err;
+}
+
 static jv *text_part(const char *value)
 {
 	jv *part = jv_object();
@@ -112,55 +124,51 @@ static int thread_busy(struct http_req *req, const char *thread_id)
 			 "to finish, or cancel it.", thread_id);
 }
 
-static int insert(struct http_req *req, const char *thread_id, const jv *m, char *text)
+int message_batch_add(struct http_req *req, struct batch *b, const jv *msgs,
+		      const char *thread_id, int64_t now)
 {
-	struct store_op ops[3];
+	char id[ID_MAX + 1];
+	int err = 0;
 
-	memset(ops, 0, sizeof(ops));
-	ops[0].type = STORE_EXPECT_EXISTS;
-	ops[0].obj.kind = STORE_THREAD;
-	ops[0].obj.id = thread_id;
-	ops[1].type = STORE_EXPECT_IDLE;
-	ops[1].obj.kind = STORE_THREAD;
-	ops[1].obj.id = thread_id;
-	ops[2].type = STORE_PUT;
-	ops[2].expect_version = -1;
-	obj_columns(STORE_MESSAGE, m, text, &ops[2].obj);
-	return store_write(api_ctx(req)->st, api_project(req), ops, 3);
+	for (size_t i = 0; !err && i < jv_size(msgs); i++) {
+		err = api_new_id(req, MSG_PREFIX, id);
+		if (!err)
+			batch_put(b, STORE_MESSAGE, message_new(id, thread_id, jv_at(msgs, i), now));
+	}
+	return err;
 }
 
 int messages_create(struct http_req *req)
 {
 	const char *thread_id;
-	char id[ID_MAX + 1];
-	char *text = NULL;
+	struct batch b;
 	jv *in = NULL;
-	jv *m = NULL;
+	jv *one = jv_array();
 	int err = api_path_id(req, "thread_id", THREAD_PREFIX, "thread", &thread_id);
 
+	batch_init(&b);
 	if (!err)
 		err = api_parse(req, &sc_create_message, false, &in);
 	if (!err)
 		err = message_check(req, in, "");
-	if (!err)
-		err = api_new_id(req, MSG_PREFIX, id);
 	if (err)
 		goto out;
-	m = message_new(id, thread_id, in, clock_unix());
-	text = jv_dump(m);
-	err = insert(req, thread_id, m, text);
-	if (err == ERR_CONFLICT) {
+	jv_push(one, jv_ref(in));
+	batch_expect(&b, STORE_EXPECT_EXISTS, STORE_THREAD, thread_id);
+	batch_expect(&b, STORE_EXPECT_IDLE, STORE_THREAD, thread_id);
+	err = message_batch_add(req, &b, one, thread_id, clock_unix());
+	if (!err)
+		err = batch_write(req, &b);
+	if (err == ERR_CONFLICT)
 		err = thread_busy(req, thread_id);
-	} else if (err) {
+	else if (err)
 		err = api_store_err(req, err, "thread", thread_id);
-	} else {
-		err = api_reply_body(req, text); /* the reply owns text now */
-		text = NULL;
-	}
+	else
+		err = api_reply_body(req, batch_take_text(&b, 2));
 out:
-	free(text);
+	batch_cleanup(&b);
+	jv_free(one);
 	jv_free(in);
-	jv_free(m);
 	return err;
 }
 

@@ -61,67 +61,11 @@ static int engine_of(struct http_req *req, struct engine **eng)
 	return 0;
 }
 
-/* --- A create's store batch: expectations, then objects it owns until the write --- */
-
-struct batch {
-	struct store_op *ops; /* owned; strings borrowed from objs and texts */
-	jv **objs;            /* owned, parallel to ops (NULL for borrowed ops) */
-	char **texts;         /* owned encodings, parallel to ops */
-	size_t n;
-	size_t cap;
-};
-
-static void batch_init(struct batch *b, size_t cap)
+/* Writes a create's batch; a busy thread is the client's error, and one a retry will not
+ * fix. */
+static int write_batch(struct http_req *req, struct batch *b, const char *thread_id)
 {
-	b->ops = xcalloc(cap, sizeof(*b->ops));
-	b->objs = xcalloc(cap, sizeof(*b->objs));
-	b->texts = xcalloc(cap, sizeof(*b->texts));
-	b->n = 0;
-	b->cap = cap;
-}
-
-static void batch_cleanup(struct batch *b)
-{
-	for (size_t i = 0; i < b->n; i++) {
-		jv_free(b->objs[i]);
-		free(b->texts[i]);
-	}
-	free(b->ops);
-	free(b->objs);
-	free(b->texts);
-	memset(b, 0, sizeof(*b));
-}
-
-/* Adds an op whose strings the caller keeps alive until the write. */
-static void batch_op(struct batch *b, const struct store_op *op)
-{
-	b->ops[b->n++] = *op;
-}
-
-static void batch_expect(struct batch *b, enum store_op_type type, const char *thread_id)
-{
-	struct store_op op = { .type = type, .obj = { .kind = STORE_THREAD, .id = thread_id } };
-
-	batch_op(b, &op);
-}
-
-/* Adds a put of a new object; takes ownership of obj. Returns its encoding (borrowed). */
-static const char *batch_put(struct batch *b, enum store_kind kind, jv *obj)
-{
-	size_t i = b->n++;
-
-	b->objs[i] = obj;
-	b->texts[i] = jv_dump(obj);
-	b->ops[i].type = STORE_PUT;
-	b->ops[i].expect_version = -1;
-	obj_columns(kind, obj, b->texts[i], &b->ops[i].obj);
-	return b->texts[i];
-}
-
-/* Writes the batch; a busy thread is the client's error, and one a retry will not fix. */
-static int batch_write(struct http_req *req, struct batch *b, const char *thread_id)
-{
-	int err = store_write(api_ctx(req)->st, api_project(req), b->ops, b->n);
+	int err = batch_write(req, b);
 
 	if (err == ERR_CONFLICT) {
 		http_header_add(req, "x-should-retry", "false");
@@ -132,32 +76,6 @@ static int batch_write(struct http_req *req, struct batch *b, const char *thread
 }
 
 /* --- Create --- */
-
-static int check_messages(struct http_req *req, const jv *msgs)
-{
-	char path[64];
-	int err = 0;
-
-	for (size_t i = 0; !err && i < jv_size(msgs); i++) {
-		snprintf(path, sizeof(path), "additional_messages[%zu]", i);
-		err = message_check(req, jv_at(msgs, i), path);
-	}
-	return err;
-}
-
-static int add_messages(struct http_req *req, struct batch *b, const jv *msgs,
-			const char *thread_id, int64_t now)
-{
-	char id[ID_MAX + 1];
-	int err = 0;
-
-	for (size_t i = 0; !err && i < jv_size(msgs); i++) {
-		err = api_new_id(req, MSG_PREFIX, id);
-		if (!err)
-			batch_put(b, STORE_MESSAGE, message_new(id, thread_id, jv_at(msgs, i), now));
-	}
-	return err;
-}
 
 /* Hands the stored run to the engine and replies: the run, or its event stream. */
 static int start(struct http_req *req, struct engine *eng, const char *run_text,
@@ -179,7 +97,8 @@ static int create_input(struct http_req *req, const struct sc_schema *s, jv **in
 	if (!err)
 		err = api_parse(req, s, false, in);
 	if (!err)
-		err = check_messages(req, jv_get(*in, "additional_messages"));
+		err = message_check_each(req, jv_get(*in, "additional_messages"),
+					 "additional_messages");
 	if (!err)
 		err = res_check_tool_resources(req, *in, "tool_resources");
 	if (!err)
@@ -207,15 +126,14 @@ int runs_create(struct http_req *req)
 		err = run_build(req, in, asst, thread_id, now, &run);
 	if (err)
 		goto out;
-	batch_init(&b, 3 + jv_size(jv_get(in, "additional_messages")));
-	batch_expect(&b, STORE_EXPECT_EXISTS, thread_id);
-	batch_expect(&b, STORE_EXPECT_IDLE, thread_id);
-	err = add_messages(req, &b, jv_get(in, "additional_messages"), thread_id, now);
+	batch_expect(&b, STORE_EXPECT_EXISTS, STORE_THREAD, thread_id);
+	batch_expect(&b, STORE_EXPECT_IDLE, STORE_THREAD, thread_id);
+	err = message_batch_add(req, &b, jv_get(in, "additional_messages"), thread_id, now);
 	if (err)
 		goto out;
 	text = batch_put(&b, STORE_RUN, run);
 	run = NULL; /* the batch owns it */
-	err = batch_write(req, &b, thread_id);
+	err = write_batch(req, &b, thread_id);
 	if (!err)
 		err = start(req, eng, text, NULL, jv_true(jv_get(in, "stream")));
 out:
@@ -237,9 +155,9 @@ static const jv *thread_in(const jv *in, jv *empty)
 
 int runs_create_thread_and_run(struct http_req *req)
 {
-	struct thread_new tn = { 0 };
 	struct batch b = { 0 };
 	struct engine *eng;
+	const char *thread_id;
 	const char *text;
 	jv *empty = jv_object();
 	jv *in = NULL;
@@ -250,22 +168,20 @@ int runs_create_thread_and_run(struct http_req *req)
 	if (!err)
 		err = create_input(req, &sc_create_thread_and_run, &in, &asst);
 	if (!err)
-		err = thread_build(req, thread_in(in, empty), "thread", &tn);
-	if (!err)
-		err = run_build(req, in, asst, jv_get_str(tn.thread, "id"), clock_unix(), &run);
+		err = thread_build(req, thread_in(in, empty), "thread", &b); /* op 0: the thread */
 	if (err)
 		goto out;
-	batch_init(&b, tn.nmessages + 2);
-	for (size_t i = 0; i <= tn.nmessages; i++)
-		batch_op(&b, &tn.ops[i]);
+	thread_id = jv_get_str(b.objs[0], "id");
+	err = run_build(req, in, asst, thread_id, clock_unix(), &run);
+	if (err)
+		goto out;
 	text = batch_put(&b, STORE_RUN, run);
 	run = NULL; /* the batch owns it */
-	err = batch_write(req, &b, jv_get_str(tn.thread, "id"));
+	err = write_batch(req, &b, thread_id);
 	if (!err)
-		err = start(req, eng, text, tn.texts[0], jv_true(jv_get(in, "stream")));
+		err = start(req, eng, text, b.texts[0], jv_true(jv_get(in, "stream")));
 out:
 	batch_cleanup(&b);
-	thread_new_cleanup(&tn);
 	jv_free(run);
 	jv_free(asst);
 	jv_free(in);

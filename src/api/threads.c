@@ -8,10 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../base/alloc.h"
 #include "../base/clock.h"
 #include "../base/id.h"
-#include "../store/obj.h"
 #include "common.h"
 #include "messages.h"
 #include "resources.h"
@@ -29,87 +27,43 @@ static jv *thread_object(const char *id, const jv *in, int64_t now)
 	return t;
 }
 
-static int check_messages(struct http_req *req, const jv *msgs, const char *param)
-{
-	char path[128];
-	int err = 0;
-
-	for (size_t i = 0; !err && i < jv_size(msgs); i++) {
-		snprintf(path, sizeof(path), "%s%smessages[%zu]", param, *param ? "." : "", i);
-		err = message_check(req, jv_at(msgs, i), path);
-	}
-	return err;
-}
-
-static void add_put(struct thread_new *tn, size_t i, enum store_kind kind, jv *obj)
-{
-	tn->texts[i] = jv_dump(obj);
-	tn->ops[i].type = STORE_PUT;
-	tn->ops[i].expect_version = -1;
-	obj_columns(kind, obj, tn->texts[i], &tn->ops[i].obj);
-}
-
-int thread_build(struct http_req *req, const jv *in, const char *param, struct thread_new *tn)
+int thread_build(struct http_req *req, const jv *in, const char *param, struct batch *b)
 {
 	const jv *msgs = jv_get(in, "messages");
-	char prefix[128];
+	const char *dot = *param ? "." : "";
+	char resources_path[128];
+	char messages_path[128];
 	char id[ID_MAX + 1];
 	int64_t now = clock_unix();
 	int err;
 
-	memset(tn, 0, sizeof(*tn));
-	snprintf(prefix, sizeof(prefix), "%s%stool_resources", param, *param ? "." : "");
-	err = res_check_tool_resources(req, in, prefix);
+	snprintf(resources_path, sizeof(resources_path), "%s%stool_resources", param, dot);
+	snprintf(messages_path, sizeof(messages_path), "%s%smessages", param, dot);
+	err = res_check_tool_resources(req, in, resources_path);
 	if (!err)
-		err = check_messages(req, msgs, param);
+		err = message_check_each(req, msgs, messages_path);
 	if (!err)
 		err = api_new_id(req, THREAD_PREFIX, id);
 	if (err)
 		return err;
-	tn->nmessages = jv_size(msgs);
-	tn->messages = xcalloc(tn->nmessages, sizeof(jv *));
-	tn->texts = xcalloc(tn->nmessages + 1, sizeof(char *));
-	tn->ops = xcalloc(tn->nmessages + 1, sizeof(struct store_op));
-	tn->thread = thread_object(id, in, now);
-	add_put(tn, 0, STORE_THREAD, tn->thread);
-	for (size_t i = 0; !err && i < tn->nmessages; i++) {
-		err = api_new_id(req, MSG_PREFIX, id);
-		if (err)
-			break;
-		tn->messages[i] = message_new(id, jv_get_str(tn->thread, "id"), jv_at(msgs, i), now);
-		add_put(tn, i + 1, STORE_MESSAGE, tn->messages[i]);
-	}
-	return err;
-}
-
-void thread_new_cleanup(struct thread_new *tn)
-{
-	for (size_t i = 0; i < tn->nmessages; i++)
-		jv_free(tn->messages[i]);
-	for (size_t i = 0; tn->texts && i <= tn->nmessages; i++)
-		free(tn->texts[i]);
-	free(tn->messages);
-	free(tn->texts);
-	free(tn->ops);
-	jv_free(tn->thread);
-	memset(tn, 0, sizeof(*tn));
+	batch_put(b, STORE_THREAD, thread_object(id, in, now));
+	return message_batch_add(req, b, msgs, id, now);
 }
 
 int threads_create(struct http_req *req)
 {
-	struct thread_new tn = { 0 };
+	struct batch b;
 	jv *in = NULL;
 	int err = api_parse(req, &sc_create_thread, true, &in);
 
+	batch_init(&b);
 	if (!err)
-		err = thread_build(req, in, "", &tn);
+		err = thread_build(req, in, "", &b);
 	if (!err)
-		err = store_write(api_ctx(req)->st, api_project(req), tn.ops, tn.nmessages + 1);
-	if (!err) {
-		err = api_reply_body(req, tn.texts[0]); /* the reply owns the thread's text */
-		tn.texts[0] = NULL;
-	}
-	thread_new_cleanup(&tn);
+		err = batch_write(req, &b);
+	if (!err)
+		err = api_reply_body(req, batch_take_text(&b, 0));
+	batch_cleanup(&b);
 	jv_free(in);
 	return err;
 }

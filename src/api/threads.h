@@ -7,21 +7,12 @@
 
 #include "../http/http.h"
 #include "../json/json.h"
-#include "../store/store.h"
+#include "batch.h"
 
-/* A new thread and its initial messages, ready to be written in one batch. */
-struct thread_new {
-	jv *thread;         /* owned */
-	jv **messages;      /* owned array of owned objects */
-	char **texts;       /* encodings, parallel to the objects; [0] is the thread's */
-	size_t nmessages;
-	struct store_op *ops; /* 1 + nmessages puts; strings borrowed from texts */
-};
-
-/* Validates a CreateThreadRequest (already schema-checked, at dotted path param) and builds
- * the thread and its messages into *tn. Errors: ERR_INVALID (recorded), ERR_INTERNAL. */
-int thread_build(struct http_req *req, const jv *in, const char *param, struct thread_new *tn);
-void thread_new_cleanup(struct thread_new *tn);
+/* Validates a CreateThreadRequest (already schema-checked, at dotted path param) and adds the
+ * new thread, then its initial messages, to b: the thread is op number b->n of the call.
+ * Errors: ERR_INVALID (recorded), ERR_INTERNAL. */
+int thread_build(struct http_req *req, const jv *in, const char *param, struct batch *b);
 
 int threads_create(struct http_req *req);
 int threads_get(struct http_req *req);
