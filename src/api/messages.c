@@ -11,7 +11,6 @@
 
 #include "../base/clock.h"
 #include "../base/id.h"
-#include "../store/obj.h"
 #include "common.h"
 #include "schemas.h"
 

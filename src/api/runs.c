@@ -16,7 +16,6 @@
 #include "../base/clock.h"
 #include "../base/id.h"
 #include "../engine/engine.h"
-#include "../store/obj.h"
 #include "common.h"
 #include "messages.h"
 #include "resources.h"
