@@ -14,7 +14,6 @@
 
 #include "../base/alloc.h"
 #include "../base/clock.h"
-#include "../base/id.h"
 #include "../engine/engine.h"
 #include "common.h"
 #include "messages.h"
