@@ -50,11 +50,14 @@ have_server() {
 	[ -x "$ASSISTD_BIN" ]
 }
 
-# server_start DIR: starts assistd on a free port with data in DIR; sets SRV_PID, SRV_PORT.
+# server_start DIR [OPTION...]: starts assistd on a free port with data in DIR and any further
+# options; sets SRV_PID, SRV_PORT.
 # Its stderr goes to out/server.log.
 server_start() {
+	local dir=$1
+	shift
 	SRV_PORT=$(free_port)
-	"$ASSISTD_BIN" --listen "127.0.0.1:$SRV_PORT" --data "$1" --log-level warn \
+	"$ASSISTD_BIN" --listen "127.0.0.1:$SRV_PORT" --data "$dir" --log-level warn "$@" \
 		>>"$OUT/server.log" 2>&1 &
 	SRV_PID=$!
 	bench_pids+=("$SRV_PID")

@@ -47,12 +47,7 @@ fake_start() {
 engine_server_start() {
 	local dir=$1
 	shift
-	SRV_PORT=$(free_port)
-	"$ASSISTD_BIN" --listen "127.0.0.1:$SRV_PORT" --data "$dir" --log-level warn \
-		--upstream-url "http://127.0.0.1:$FAKE_PORT/v1" "$@" >>"$OUT/server.log" 2>&1 &
-	SRV_PID=$!
-	bench_pids+=("$SRV_PID")
-	wait_port "$SRV_PORT" "$SRV_PID"
+	server_start "$dir" --upstream-url "http://127.0.0.1:$FAKE_PORT/v1" "$@"
 }
 
 # jget FILE KEY...: the values of top-level keys of the one JSON object in FILE, one a line;

@@ -87,6 +87,21 @@ static int start(struct http_req *req, struct engine *eng, const char *run_text,
 	return runs_reply(req, xstrdup(run_text));
 }
 
+/* The end of both creates: adds the run to the batch (taking ownership of run), writes it
+ * all at once, then hands the run to the engine and replies. thread_text is the new thread of
+ * create-thread-and-run, else NULL. */
+static int submit(struct http_req *req, struct engine *eng, struct batch *b, jv *run,
+		  const char *thread_text, bool stream)
+{
+	const char *thread_id = jv_get_str(run, "thread_id");
+	const char *text = batch_put(b, STORE_RUN, run);
+	int err = write_batch(req, b, thread_id);
+
+	if (!err)
+		err = start(req, eng, text, thread_text, stream);
+	return err;
+}
+
 /* Checks the request and loads what the run is built from: the body, its assistant. */
 static int create_input(struct http_req *req, const struct sc_schema *s, jv **in, jv **asst)
 {
@@ -107,7 +122,6 @@ static int create_input(struct http_req *req, const struct sc_schema *s, jv **in
 int runs_create(struct http_req *req)
 {
 	const char *thread_id;
-	const char *text;
 	struct engine *eng;
 	struct batch b = { 0 };
 	int64_t now = clock_unix();
@@ -129,11 +143,8 @@ int runs_create(struct http_req *req)
 	err = message_batch_add(req, &b, jv_get(in, "additional_messages"), thread_id, now);
 	if (err)
 		goto out;
-	text = batch_put(&b, STORE_RUN, run);
+	err = submit(req, eng, &b, run, NULL, jv_true(jv_get(in, "stream")));
 	run = NULL; /* the batch owns it */
-	err = write_batch(req, &b, thread_id);
-	if (!err)
-		err = start(req, eng, text, NULL, jv_true(jv_get(in, "stream")));
 out:
 	batch_cleanup(&b);
 	jv_free(run);
@@ -156,7 +167,6 @@ int runs_create_thread_and_run(struct http_req *req)
 	struct batch b = { 0 };
 	struct engine *eng;
 	const char *thread_id;
-	const char *text;
 	jv *empty = jv_object();
 	jv *in = NULL;
 	jv *asst = NULL;
@@ -173,11 +183,8 @@ int runs_create_thread_and_run(struct http_req *req)
 	err = run_build(req, in, asst, thread_id, clock_unix(), &run);
 	if (err)
 		goto out;
-	text = batch_put(&b, STORE_RUN, run);
+	err = submit(req, eng, &b, run, b.texts[0], jv_true(jv_get(in, "stream")));
 	run = NULL; /* the batch owns it */
-	err = write_batch(req, &b, thread_id);
-	if (!err)
-		err = start(req, eng, text, b.texts[0], jv_true(jv_get(in, "stream")));
 out:
 	batch_cleanup(&b);
 	jv_free(run);
