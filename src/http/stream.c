@@ -84,8 +84,10 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *out, size_t max)
 	for (;;) {
 		if (s->off < s->pending.len)
 			return copy_out(s, out, max);
-		/* A stopping server calls pull no more: what was pulled is sent, then the end. */
-		if (s->ended || server_stopping(s->req->srv))
+		/* A stopping server still sends what the producer has ready (the last events of a
+		 * run that just finished), but never waits for more: pull_once ends the stream
+		 * instead of suspending it. http_stop bounds a producer that never runs dry. */
+		if (s->ended)
 			return MHD_CONTENT_READER_END_OF_STREAM;
 		if (pull_once(s))
 			return 0;
