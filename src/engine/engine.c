@@ -451,11 +451,6 @@ int engine_submit_outputs(struct engine *e, const char *project, const char *thr
 	return err;
 }
 
-bool engine_is_demo(const struct engine *e)
-{
-	return prov_is_demo(e->prov);
-}
-
 int engine_start(const struct engine_config *cfg, struct engine **out)
 {
 	struct engine *e = xcalloc(1, sizeof(*e));

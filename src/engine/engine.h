@@ -43,8 +43,6 @@ void engine_drain(struct engine *e, int grace_ms);
 /* Stops the thread. Runs in flight stay in the store as they are and are resumed at the next
  * start. Open event channels are closed. NULL is a no-op. */
 void engine_stop(struct engine *e);
-/* True when the engine uses the built-in demo model. */
-bool engine_is_demo(const struct engine *e);
 
 /* Starts a run that is stored with status "queued". run_json is the stored run (its text),
  * thread_json, when not NULL, the thread just created with it (for create-thread-and-run).

@@ -135,16 +135,6 @@ void events_close(struct events *ch)
 	wake_all(ch, list);
 }
 
-bool events_closed(struct events *ch)
-{
-	bool closed;
-
-	pthread_mutex_lock(&ch->lock);
-	closed = ch->closed;
-	pthread_mutex_unlock(&ch->lock);
-	return closed;
-}
-
 /* Removes the waiter registered with ctx, if any. Called with the lock held. */
 static void unregister(struct events *ch, void *ctx)
 {
@@ -222,16 +212,6 @@ const char *events_name_at(struct events *ch, size_t pos)
 	name = pos < ch->n ? ch->items[pos].name : NULL;
 	pthread_mutex_unlock(&ch->lock);
 	return name;
-}
-
-const char *events_data_at(struct events *ch, size_t pos)
-{
-	const char *data;
-
-	pthread_mutex_lock(&ch->lock);
-	data = pos < ch->n ? ch->items[pos].data : NULL;
-	pthread_mutex_unlock(&ch->lock);
-	return data;
 }
 
 size_t events_count(struct events *ch)

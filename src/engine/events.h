@@ -38,7 +38,6 @@ void events_unref(struct events *ch);
 void events_append(struct events *ch, const char *name, const char *data);
 /* No more events will come; wakes the waiting readers. */
 void events_close(struct events *ch);
-bool events_closed(struct events *ch);
 
 /* Appends to out, in server-sent event format ("event: NAME\ndata: JSON\n\n"), the events
  * from position *pos on (up to about max_bytes), advancing *pos. When there are none,
@@ -50,10 +49,9 @@ enum events_read events_read(struct events *ch, size_t *pos, struct buf *out, si
  * with ctx is running or will run. Must not be called from inside a wake. */
 void events_forget(struct events *ch, void *ctx);
 
-/* The name and data of event number pos, for tests; NULL past the end (borrowed until the
- * channel's last reference goes). */
+/* The name of event number pos, for tests; NULL past the end (borrowed until the channel's
+ * last reference goes). */
 const char *events_name_at(struct events *ch, size_t pos);
-const char *events_data_at(struct events *ch, size_t pos);
 size_t events_count(struct events *ch);
 
 #endif
