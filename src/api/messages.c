@@ -130,7 +130,7 @@ int message_batch_add(struct http_req *req, struct batch *b, const jv *msgs,
 	int err = 0;
 
 	for (size_t i = 0; !err && i < jv_size(msgs); i++) {
-		err = api_new_id(req, MSG_PREFIX, id);
+		err = api_new_id(req, ID_MESSAGE, id);
 		if (!err)
 			batch_put(b, STORE_MESSAGE, message_new(id, thread_id, jv_at(msgs, i), now));
 	}
@@ -143,7 +143,7 @@ int messages_create(struct http_req *req)
 	struct batch b;
 	jv *in = NULL;
 	jv *one = jv_array();
-	int err = api_path_id(req, "thread_id", THREAD_PREFIX, "thread", &thread_id);
+	int err = api_path_id(req, "thread_id", ID_THREAD, "thread", &thread_id);
 
 	batch_init(&b);
 	if (!err)
@@ -174,10 +174,10 @@ out:
 /* The thread and message ids of a /messages/{message_id} path (borrowed). */
 static int path_ids(struct http_req *req, const char **thread_id, const char **id)
 {
-	int err = api_path_id(req, "thread_id", THREAD_PREFIX, "thread", thread_id);
+	int err = api_path_id(req, "thread_id", ID_THREAD, "thread", thread_id);
 
 	if (!err)
-		err = api_path_id(req, "message_id", MSG_PREFIX, "message", id);
+		err = api_path_id(req, "message_id", ID_MESSAGE, "message", id);
 	return err;
 }
 
@@ -231,13 +231,13 @@ int messages_list(struct http_req *req)
 {
 	const char *thread_id;
 	const char *run_id = http_query(req, "run_id");
-	int err = api_path_id(req, "thread_id", THREAD_PREFIX, "thread", &thread_id);
+	int err = api_path_id(req, "thread_id", ID_THREAD, "thread", &thread_id);
 	struct api_parent thread = { STORE_THREAD, thread_id, "thread" };
 
 	if (err)
 		return err;
-	if (run_id && !id_valid(run_id, "run_"))
+	if (run_id && !id_valid(run_id, ID_RUN))
 		return http_fail(req, ERR_INVALID, "run_id",
 				 "Invalid 'run_id': expected an id starting with 'run_'.");
-	return api_list(req, STORE_MESSAGE, &thread, MSG_PREFIX, run_id);
+	return api_list(req, STORE_MESSAGE, &thread, ID_MESSAGE, run_id);
 }

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "../base/alloc.h"
+#include "../base/id.h"
 #include "../base/clock.h"
 #include "../engine/engine.h"
 #include "common.h"
@@ -28,10 +29,10 @@
 
 int runs_path(struct http_req *req, const char **thread_id, const char **run_id)
 {
-	int err = api_path_id(req, "thread_id", THREAD_PREFIX, "thread", thread_id);
+	int err = api_path_id(req, "thread_id", ID_THREAD, "thread", thread_id);
 
 	if (!err)
-		err = api_path_id(req, "run_id", RUN_PREFIX, "run", run_id);
+		err = api_path_id(req, "run_id", ID_RUN, "run", run_id);
 	return err;
 }
 
@@ -128,7 +129,7 @@ int runs_create(struct http_req *req)
 	jv *in = NULL;
 	jv *asst = NULL;
 	jv *run = NULL;
-	int err = api_path_id(req, "thread_id", THREAD_PREFIX, "thread", &thread_id);
+	int err = api_path_id(req, "thread_id", ID_THREAD, "thread", &thread_id);
 
 	if (!err)
 		err = engine_of(req, &eng);
@@ -199,13 +200,13 @@ out:
 int runs_list(struct http_req *req)
 {
 	const char *thread_id;
-	int err = api_path_id(req, "thread_id", THREAD_PREFIX, "thread", &thread_id);
+	int err = api_path_id(req, "thread_id", ID_THREAD, "thread", &thread_id);
 	struct api_parent thread = { STORE_THREAD, thread_id, "thread" };
 
 	if (err)
 		return err;
 	runs_poll_header(req);
-	return api_list(req, STORE_RUN, &thread, RUN_PREFIX, NULL);
+	return api_list(req, STORE_RUN, &thread, ID_RUN, NULL);
 }
 
 int runs_modify(struct http_req *req)

@@ -173,7 +173,7 @@ int run_build(struct http_req *req, const jv *in, const jv *asst, const char *th
 {
 	char id[ID_MAX + 1];
 	jv *run;
-	int err = api_new_id(req, RUN_PREFIX, id);
+	int err = api_new_id(req, ID_RUN, id);
 
 	*out = NULL;
 	if (err)
@@ -203,7 +203,7 @@ int run_load_assistant(struct http_req *req, const jv *in, jv **asst)
 	int err = ERR_NOT_FOUND;
 
 	*asst = NULL;
-	if (id && id_valid(id, ASST_ID_PREFIX))
+	if (id && id_valid(id, ID_ASSISTANT))
 		err = store_get(api_ctx(req)->st, api_project(req), STORE_ASSISTANT, id, NULL, &body,
 				NULL);
 	if (err == ERR_NOT_FOUND)

@@ -113,7 +113,7 @@ jv *step_new(const struct exec *x, const char *type, jv *details)
 	char id[ID_MAX + 1];
 	jv *s = jv_object();
 
-	new_id("step_", id);
+	new_id(ID_STEP, id);
 	jv_set_str(s, "id", id);
 	jv_set_str(s, "object", "thread.run.step");
 	jv_set_int(s, "created_at", clock_unix());
@@ -138,7 +138,7 @@ jv *message_new_assistant(const struct exec *x)
 	char id[ID_MAX + 1];
 	jv *m = jv_object();
 
-	new_id("msg_", id);
+	new_id(ID_MESSAGE, id);
 	jv_set_str(m, "id", id);
 	jv_set_str(m, "object", "thread.message");
 	jv_set_int(m, "created_at", clock_unix());
