@@ -22,6 +22,7 @@ void obj_columns(enum store_kind kind, const jv *v, const char *text, struct sto
 		break;
 	case STORE_STEP:
 		o->parent = jv_get_str(v, "run_id");
+		o->status = jv_get_str(v, "status");
 		break;
 	default:
 		break;
