@@ -11,6 +11,7 @@
 
 #include "../base/clock.h"
 #include "../base/id.h"
+#include "../store/obj.h"
 #include "common.h"
 #include "schemas.h"
 
@@ -95,23 +96,14 @@ static jv *content_out(const jv *content)
 
 jv *message_new(const char *id, const char *thread_id, const jv *in, int64_t created_at)
 {
-	jv *m = jv_object();
+	jv *m = obj_message_new(id, thread_id, jv_get_str(in, "role"), NULL, NULL, created_at);
 	jv *attachments = jv_get(in, "attachments");
 
-	jv_set_str(m, "id", id);
-	jv_set_str(m, "object", "thread.message");
-	jv_set_int(m, "created_at", created_at);
-	jv_set_null(m, "assistant_id");
-	jv_set_str(m, "thread_id", thread_id);
-	jv_set_null(m, "run_id");
-	jv_set_str(m, "role", jv_get_str(in, "role"));
 	jv_set(m, "content", content_out(jv_get(in, "content")));
 	jv_set(m, "attachments", jv_is_array(attachments) ? jv_copy(attachments) : jv_array());
 	jv_set(m, "metadata", api_metadata(in));
 	jv_set_str(m, "status", "completed");
-	jv_set_null(m, "incomplete_details");
 	jv_set_int(m, "completed_at", created_at);
-	jv_set_null(m, "incomplete_at");
 	return m;
 }
 

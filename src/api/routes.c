@@ -31,7 +31,7 @@ static const struct http_route routes[] = {
 	{ "GET", "/v1/threads/{thread_id}/runs/{run_id}", runs_get },
 	{ "POST", "/v1/threads/{thread_id}/runs/{run_id}", runs_modify },
 	{ "POST", "/v1/threads/{thread_id}/runs/{run_id}/cancel", runs_cancel },
-	{ "POST", "/v1/threads/{thread_id}/runs/{run_id}/submit_tool_outputs", runs_submit_outputs },
+	{ "POST", "/v1/threads/{thread_id}/runs/{run_id}/submit_tool_outputs", runs_submit_tool_outputs },
 	{ "GET", "/v1/threads/{thread_id}/runs/{run_id}/steps", steps_list },
 	{ "GET", "/v1/threads/{thread_id}/runs/{run_id}/steps/{step_id}", steps_get },
 };

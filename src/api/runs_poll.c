@@ -16,6 +16,7 @@
 
 #include "../base/alloc.h"
 #include "../base/clock.h"
+#include "../base/status.h"
 #include "../engine/engine.h"
 #include "common.h"
 #include "runs.h"
@@ -87,14 +88,12 @@ static int hold_ms(struct http_req *req)
 /* True for the statuses a run leaves by itself: worth waiting on. */
 static bool moving(const char *body)
 {
-	static const char *const active[] = { "queued", "in_progress", "cancelling" };
 	char why[160];
 	jv *run = jv_parse(body, strlen(body), why, sizeof(why));
-	const char *status = jv_get_str(run, "status");
-	bool r = false;
+	enum run_status status;
+	bool r = !status_run_parse(jv_get_str(run, "status"), &status) &&
+		 status_run_moving(status);
 
-	for (size_t i = 0; status && i < sizeof(active) / sizeof(active[0]); i++)
-		r = r || strcmp(status, active[i]) == 0;
 	jv_free(run);
 	return r;
 }

@@ -165,7 +165,7 @@ static void run_completes_with_reply(void)
 
 	rig_open(&r);
 	seed(&r, "hello", run, sizeof(run));
-	drain(engine_submit(r.eng, "p", run, NULL), names, sizeof(names));
+	drain(engine_start_run(r.eng, "p", run, NULL), names, sizeof(names));
 	ASSERT(strncmp(names, "thread.run.created thread.run.queued thread.run.in_progress "
 			      "thread.run.step.created thread.run.step.in_progress "
 			      "thread.message.created thread.message.in_progress "
@@ -190,15 +190,15 @@ static void tool_call_then_outputs(void)
 
 	rig_open(&r);
 	seed(&r, "call get_time", run, sizeof(run));
-	drain(engine_submit(r.eng, "p", run, NULL), names, sizeof(names));
+	drain(engine_start_run(r.eng, "p", run, NULL), names, sizeof(names));
 	ASSERT(strstr(names, "thread.run.step.delta thread.run.requires_action ") != NULL);
 	stored_status(&r, "requires_action");
 	/* A wrong id is refused and changes nothing. */
 	jv_set_str(o, "tool_call_id", "call_nope");
 	jv_set_str(o, "output", "12:00");
 	jv_push(outputs, o);
-	ASSERT_EQ_INT(engine_submit_outputs(r.eng, "p", "thread_t1", "run_t1", outputs, &json,
-					    &ch, &why, &param), ERR_INVALID);
+	ASSERT_EQ_INT(engine_take_tool_outputs(r.eng, "p", "thread_t1", "run_t1", outputs,
+					       &json, &ch, &why, &param), ERR_INVALID);
 	ASSERT(why != NULL);
 	free(why);
 	stored_status(&r, "requires_action");
@@ -216,7 +216,7 @@ static void cancel_finished_run_is_refused(void)
 
 	rig_open(&r);
 	seed(&r, "hi", run, sizeof(run));
-	drain(engine_submit(r.eng, "p", run, NULL), names, sizeof(names));
+	drain(engine_start_run(r.eng, "p", run, NULL), names, sizeof(names));
 	ASSERT_EQ_INT(engine_cancel(r.eng, "p", "thread_t1", "run_t1", &json, &why), ERR_INVALID);
 	ASSERT(strstr(why, "completed") != NULL);
 	free(why);
