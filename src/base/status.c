@@ -23,9 +23,7 @@ struct status_row {
  * (queued, requires_action) or working (in_progress). */
 static const struct status_row run_rows[RUN_STATUS_COUNT] = {
 	[RUN_QUEUED] = { "queued", NULL,
-			 BIT(RUN_IN_PROGRESS) | BIT(RUN_CANCELLED) | BIT(RUN_FAILED) |
-				 BIT(RUN_EXPIRED),
-			 true, true },
+			 BIT(RUN_IN_PROGRESS) | BIT(RUN_CANCELLED) | BIT(RUN_EXPIRED), true, true },
 	[RUN_IN_PROGRESS] = { "in_progress", NULL,
 			      BIT(RUN_REQUIRES_ACTION) | BIT(RUN_CANCELLING) |
 				      BIT(RUN_CANCELLED) | BIT(RUN_COMPLETED) |
