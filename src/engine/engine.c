@@ -214,30 +214,20 @@ static void do_outputs(struct engine *e, struct cmd *c)
 static bool deleted_with(const struct exec *x, const struct cmd *c)
 {
 	const char *member = c->deleted_kind == STORE_THREAD ? "thread_id" : "assistant_id";
+	const char *id = jv_get_str(x->run, member);
 
-	return strcmp(x->project, c->project) == 0 &&
-	       strcmp(jv_get_str(x->run, member), c->deleted_id) == 0;
+	return strcmp(x->project, c->project) == 0 && id && strcmp(id, c->deleted_id) == 0;
 }
 
-/* A thread or assistant was deleted: each of its runs that has not ended is cancelled, its
- * model call stopped. A thread's runs went with it: they end unsaved (gone), but their
- * streams still get the end. */
 static void do_stop_runs(struct engine *e, struct cmd *c)
 {
 	struct exec *x = e->execs;
-	char *why = NULL;
 
 	while (x) {
 		struct exec *next = x->next;
 
-		if (deleted_with(x, c) && !x->finished) {
-			x->gone = x->gone || c->deleted_kind == STORE_THREAD;
-			if (run_cancel(x, &why) == 0)
-				log_info("run %s stopped: its %s was deleted",
-					 jv_get_str(x->run, "id"), c->deleted_kind == STORE_THREAD ?
-					 "thread" : "assistant");
-			free(why);
-			why = NULL;
+		if (!x->finished && deleted_with(x, c)) {
+			run_stop_deleted(x, c->deleted_kind);
 			engine_settle(e, x);
 		}
 		x = next;

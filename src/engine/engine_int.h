@@ -97,6 +97,9 @@ void exec_free(struct exec *x);
 /* --- run_client.c: requests from clients (engine thread only) --- */
 /* Carries out a cancel request; see engine_cancel. */
 int run_cancel(struct exec *x, char **why);
+/* Cancels x because its thread (kind STORE_THREAD) or its assistant was deleted: a deleted
+ * thread's run ends unsaved (gone), an assistant's is saved cancelled. See engine_stop_runs. */
+void run_stop_deleted(struct exec *x, enum store_kind kind);
 /* Carries out engine_take_tool_outputs on a run in requires_action. */
 int run_take_tool_outputs(struct exec *x, const jv *outputs, char **why, const char **param);
 /* The run's expires_at passed: it ends "expired" (at once, or when its turn stops). */

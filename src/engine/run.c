@@ -7,6 +7,7 @@
  *
  * The legal moves are the table in base/status.c; every move goes through run_move and
  * step_move, which refuse any other.
+ *
  * A model turn streams in through the provider callbacks: text opens a message_creation step
  * and its message, tool calls open a tool_calls step. Each object is saved to the store when
  * it is created and when it changes status, and announced on the run's event channel after

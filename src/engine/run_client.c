@@ -7,10 +7,12 @@
  * call, or a pending call left without one. */
 #include "engine_int.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "../base/alloc.h"
 #include "../base/clock.h"
+#include "../base/log.h"
 #include "events.h"
 
 int run_cancel(struct exec *x, char **why)
@@ -32,6 +34,17 @@ int run_cancel(struct exec *x, char **why)
 		run_save(x, true);
 	prov_cancel(x->call);
 	return 0;
+}
+
+void run_stop_deleted(struct exec *x, enum store_kind kind)
+{
+	char *why = NULL;
+
+	x->gone = x->gone || kind == STORE_THREAD;
+	if (run_cancel(x, &why) == 0)
+		log_info("run %s stopped: its %s was deleted", jv_get_str(x->run, "id"),
+			 kind == STORE_THREAD ? "thread" : "assistant");
+	free(why);
 }
 
 /* Index of the pending tool call with this id in the step, or -1. */

@@ -107,18 +107,18 @@ static int expect_parent(struct sqlite_conn *c, const char *project, const struc
  * statuses the table does not know (none, for older rows) pass. */
 static int expect_move(const struct store_obj *o, const char *old)
 {
-	enum run_status rf, rt;
-	enum step_status sf, st;
+	enum run_status run_from, run_to;
+	enum step_status step_from, step_to;
 	bool ok = true;
 
 	if (!o->status || strcmp(old, o->status) == 0)
 		return 0;
-	if (o->kind == STORE_RUN && !status_run_parse(old, &rf) &&
-	    !status_run_parse(o->status, &rt))
-		ok = status_run_legal(rf, rt);
-	if (o->kind == STORE_STEP && !status_step_parse(old, &sf) &&
-	    !status_step_parse(o->status, &st))
-		ok = status_step_legal(sf, st);
+	if (o->kind == STORE_RUN && !status_run_parse(old, &run_from) &&
+	    !status_run_parse(o->status, &run_to))
+		ok = status_run_legal(run_from, run_to);
+	if (o->kind == STORE_STEP && !status_step_parse(old, &step_from) &&
+	    !status_step_parse(o->status, &step_to))
+		ok = status_step_legal(step_from, step_to);
 	if (!ok)
 		log_error("store: refused to move %s from %s to %s", o->id, old, o->status);
 	return ok ? 0 : ERR_INTERNAL;
@@ -269,11 +269,13 @@ static void idle_sql(char *sql, size_t len)
 {
 	size_t n = (size_t)snprintf(sql, len, "SELECT 1 FROM objects WHERE project = ?1 AND "
 					      "kind = ?2 AND parent = ?3 AND status IN (");
+	const char *sep = "";
 
 	for (int s = 0; s < RUN_STATUS_COUNT && n < len; s++) {
-		if (status_run_active(s))
-			n += (size_t)snprintf(sql + n, len - n, "%s'%s'", sql[n - 1] == '(' ?
-					      "" : ", ", status_run_name(s));
+		if (!status_run_active(s))
+			continue;
+		n += (size_t)snprintf(sql + n, len - n, "%s'%s'", sep, status_run_name(s));
+		sep = ", ";
 	}
 	if (n < len)
 		snprintf(sql + n, len - n, ") LIMIT 1");

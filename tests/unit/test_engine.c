@@ -295,6 +295,8 @@ static void deleting_the_assistant_cancels_its_run(void)
 	struct rig r;
 	char run[2048];
 	char names[4096];
+	struct store_page pg = { .limit = 10 };
+	struct store_list l;
 
 	rig_open(&r);
 	seed(&r, "call get_time", run, sizeof(run));
@@ -305,7 +307,10 @@ static void deleting_the_assistant_cancels_its_run(void)
 	stored_status(&r, "requires_action");
 	engine_stop_runs(r.eng, "p", STORE_ASSISTANT, "asst_t1");
 	stored_status(&r, "cancelled");
-	ASSERT_EQ_INT(count_under(&r, STORE_STEP, "run_t1"), 1);
+	ASSERT_OK(store_list(r.st, "p", STORE_STEP, "run_t1", &pg, &l));
+	ASSERT_EQ_INT(l.n, 1);
+	ASSERT(strstr(l.items[0].body, "\"status\":\"cancelled\"") != NULL);
+	store_list_cleanup(&l);
 	ASSERT_EQ_INT(count_under(&r, STORE_MESSAGE, "thread_t1"), 1); /* the user's only */
 	rig_close(&r);
 }
