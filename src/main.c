@@ -6,12 +6,14 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 
 #include "api/api.h"
 #include "base/err.h"
 #include "base/log.h"
+#include "base/url.h"
 #include "cli.h"
 #include "config.h"
 #include "engine/engine.h"
@@ -73,11 +75,14 @@ static void log_listening(const struct config *cfg, int port)
 
 static void log_model(const struct config *cfg)
 {
+	char *url = url_public(cfg->upstream_url);
+
 	if (!cfg->upstream_url[0])
 		log_info("no upstream model configured (ASSISTD_UPSTREAM_URL): runs use the "
 			 "built-in demo model, which echoes and calls tools on request (see README)");
 	else
-		log_info("runs use the model server at %s", cfg->upstream_url);
+		log_info("runs use the model server at %s", url);
+	free(url);
 }
 
 static int start_engine(const struct config *cfg, struct store *st, struct engine **eng)
