@@ -31,6 +31,38 @@ rule "<curl/curl.h> outside src/providers/httpc.c" '#include <curl/curl.h>' \
 	$(echo "$src" | grep -v '^src/providers/httpc.c')
 rule "<sqlite3.h> outside src/store/sqlite*" '#include <sqlite3.h>' \
 	$(echo "$src" | grep -v '^src/store/sqlite')
+# Layering: the folders each folder may include ("../X/..."), as docs/STYLE.md orders them.
+# A folder missing from the table fails too: a new one gets its row here.
+layers='
+base:
+json: base
+text: base
+docs: base
+store: base json
+providers: base json text
+tools: base json text docs store providers
+engine: base json text docs store providers tools
+http: base
+api: base json text docs store tools engine http
+'
+for dir in $(find src -mindepth 1 -maxdepth 1 -type d | sort); do
+	name=${dir#src/}
+	row=$(echo "$layers" | grep "^$name:")
+	if [ -z "$row" ]; then
+		echo "lint: $dir has no row in the layer table of scripts/lint.sh"
+		fail=1
+		continue
+	fi
+	deps=$(echo "${row#*:}" | sed -E 's/^ +//')
+	allowed=$(echo "$deps" | sed -E 's/ +/|/g')
+	out=$(grep -nE '#include "\.\./' $(find "$dir" -name '*.c' -o -name '*.h') |
+		grep -vE "#include \"\.\./(${allowed:-none})/")
+	if [ -n "$out" ]; then
+		echo "lint: $dir may include only: ${deps:-nothing outside itself}"
+		echo "$out" | sed 's/^/    /'
+		fail=1
+	fi
+done
 rule "src/api includes the engine internals or a backend" \
 	'#include "\.\./(engine/engine_int|store/sqlite|providers/)' $(echo "$src" | grep '^src/api/')
 rule "trailing whitespace" '[[:space:]]+$' $src
