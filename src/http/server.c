@@ -269,8 +269,9 @@ static struct http_server *server_new(const struct http_config *cfg)
 		srv->cfg.max_body = HTTP_DEFAULT_MAX_BODY;
 	if (srv->cfg.max_body_memory == 0)
 		srv->cfg.max_body_memory = HTTP_DEFAULT_BODY_MEMORY;
-	if (srv->cfg.max_body_memory < srv->cfg.max_body)
-		srv->cfg.max_body_memory = srv->cfg.max_body;
+	/* One body of the largest size (and its NUL) always fits. */
+	if (srv->cfg.max_body_memory <= srv->cfg.max_body)
+		srv->cfg.max_body_memory = srv->cfg.max_body + 1;
 	srv->depths = xcalloc(cfg->nroutes + 1, sizeof(*srv->depths));
 	for (size_t i = 0; i < cfg->nroutes; i++)
 		srv->depths[i] = router_depth(cfg->routes[i].pattern);
