@@ -67,6 +67,7 @@ describe('revoking the last key keeps the API closed', () => {
     assert.equal((await srv().raw('GET', '/assistants', { apiKey: key })).status, 200);
     const id = keysCli(srv().dataDir, 'list').split('\n').find((l) => l.startsWith('key_')).split(/\s+/)[0];
     keysCli(srv().dataDir, 'revoke', id);
+    assert.match(keysCli(srv().dataDir, 'list'), /every key is revoked: every request is refused/);
     // Another process's write is seen within the store's snapshot age (100 ms).
     let r;
     for (let i = 0; i < 100; i++) {
