@@ -77,22 +77,20 @@ static void sse_frames_events(void)
 	buf_cleanup(&b);
 }
 
+/* Checks an owned string and frees it. */
+static void check_owned(char *got, const char *want)
+{
+	ASSERT_STR_EQ(got, want);
+	free(got);
+}
+
 static void url_userinfo_is_found_and_removed(void)
 {
-	char *s;
-
-	s = url_public("https://user:pw@example.com:8443/v1?q=a@b");
-	ASSERT_STR_EQ(s, "https://example.com:8443/v1?q=a@b");
-	free(s);
-	s = url_userinfo("https://user:pw@example.com/v1");
-	ASSERT_STR_EQ(s, "user:pw");
-	free(s);
-	s = url_password("https://user:p@ss@example.com/v1");
-	ASSERT_STR_EQ(s, "p@ss");
-	free(s);
-	s = url_public("http://127.0.0.1:1/v1/a@b");
-	ASSERT_STR_EQ(s, "http://127.0.0.1:1/v1/a@b");
-	free(s);
+	check_owned(url_public("https://user:pw@example.com:8443/v1?q=a@b"),
+		    "https://example.com:8443/v1?q=a@b");
+	check_owned(url_userinfo("https://user:pw@example.com/v1"), "user:pw");
+	check_owned(url_password("https://user:p@ss@example.com/v1"), "p@ss");
+	check_owned(url_public("http://127.0.0.1:1/v1/a@b"), "http://127.0.0.1:1/v1/a@b");
 	ASSERT(url_userinfo("http://127.0.0.1/v1") == NULL);
 	ASSERT(url_password("http://token@127.0.0.1/v1") == NULL);
 	ASSERT(url_userinfo("not a url@all") == NULL);

@@ -108,6 +108,18 @@ static void reply_free(struct reply *r)
 	buf_cleanup(&r->hdrs);
 }
 
+/* Sends c and returns the status, for checks of the status alone. */
+static long status_of(const struct call *c)
+{
+	struct reply r;
+	long status;
+
+	call_do(c, &r);
+	status = r.status;
+	reply_free(&r);
+	return status;
+}
+
 static void get(const char *path, struct reply *r)
 {
 	struct call c = { "GET", path, NULL, 0, false, NULL };
@@ -762,6 +774,20 @@ static void body_limit(void)
 	finish(srv);
 }
 
+/* GETs path and checks a reply that is not JSON. */
+static void check_text(const char *path, long status, const char *body, const char *type)
+{
+	struct reply r;
+	char v[64];
+
+	get(path, &r);
+	ASSERT_EQ_INT(r.status, status);
+	ASSERT_STR_EQ(r.body.p, body);
+	ASSERT(header_of(&r, "content-type", v, sizeof(v)));
+	ASSERT_STR_EQ(v, type);
+	reply_free(&r);
+}
+
 static void error_envelope(void)
 {
 	struct http_server *srv = start(NULL);
@@ -787,12 +813,7 @@ static void error_envelope(void)
 	check_envelope(&r, NULL, "server_error", NULL, NULL);
 	reply_free(&r);
 
-	get("/v1/keep", &r);
-	ASSERT_EQ_INT(r.status, 201);
-	ASSERT_STR_EQ(r.body.p, "kept");
-	ASSERT(header_of(&r, "content-type", v, sizeof(v)));
-	ASSERT_STR_EQ(v, "text/plain");
-	reply_free(&r);
+	check_text("/v1/keep", 201, "kept", "text/plain");
 	finish(srv);
 }
 
@@ -846,9 +867,7 @@ static void sink_takes_the_body(void)
 	jv_free(o);
 	reply_free(&r);
 	struct call ch = { "POST", "/v1/sink", big, 5000, true, "Authorization: Bearer good" };
-	call_do(&ch, &r);
-	ASSERT_EQ_INT(r.status, 200);
-	reply_free(&r);
+	ASSERT_EQ_INT(status_of(&ch), 200);
 	/* The sink's error is the answer, once the body is read. */
 	struct call full = { "POST", "/v1/sink", big, 7000, true, "Authorization: Bearer good" };
 	call_do(&full, &r);
@@ -858,10 +877,8 @@ static void sink_takes_the_body(void)
 	/* Refused by the before hook: the sink never sees a byte. */
 	atomic_store(&g_sunk_calls, 0);
 	struct call bad = { "POST", "/v1/sink", big, 5000, false, "Expect:" };
-	call_do(&bad, &r);
-	ASSERT_EQ_INT(r.status, 401);
+	ASSERT_EQ_INT(status_of(&bad), 401);
 	ASSERT_EQ_INT(atomic_load(&g_sunk_calls), 0);
-	reply_free(&r);
 	free(big);
 	finish(srv);
 }
@@ -907,26 +924,18 @@ static void body_memory_budget(void)
 	reply_free(&r);
 	/* Chunked: found as the body grows, answered after it. */
 	struct call ch = { "POST", "/v1/echo", body, sizeof(body), true, "Expect:" };
-	call_do(&ch, &r);
-	ASSERT_EQ_INT(r.status, 503);
-	reply_free(&r);
+	ASSERT_EQ_INT(status_of(&ch), 503);
 	/* A small body still fits beside the held one. */
 	struct call small = { "POST", "/v1/echo", body, 100, false, "Expect:" };
-	call_do(&small, &r);
-	ASSERT_EQ_INT(r.status, 200);
-	reply_free(&r);
+	ASSERT_EQ_INT(status_of(&small), 200);
 	http_waiter_wake(g_hold);
 	http_waiter_unref(g_hold);
 	pthread_join(h.t, NULL);
 	ASSERT_EQ_INT(h.r.status, 200);
 	reply_free(&h.r);
 	/* The held body's memory came back. */
-	call_do(&cl, &r);
-	ASSERT_EQ_INT(r.status, 200);
-	reply_free(&r);
-	call_do(&ch, &r);
-	ASSERT_EQ_INT(r.status, 200);
-	reply_free(&r);
+	ASSERT_EQ_INT(status_of(&cl), 200);
+	ASSERT_EQ_INT(status_of(&ch), 200);
 	finish(srv);
 }
 
@@ -934,15 +943,8 @@ static void body_memory_budget(void)
 static void errors_without_hook(void)
 {
 	struct http_server *srv = start_with(NULL, 0, NULL);
-	struct reply r;
-	char v[64];
 
-	get("/v1/fail", &r);
-	ASSERT_EQ_INT(r.status, 400);
-	ASSERT_STR_EQ(r.body.p, "model really is required");
-	ASSERT(header_of(&r, "content-type", v, sizeof(v)));
-	ASSERT_STR_EQ(v, "text/plain; charset=utf-8");
-	reply_free(&r);
+	check_text("/v1/fail", 400, "model really is required", "text/plain; charset=utf-8");
 	finish(srv);
 }
 
