@@ -198,12 +198,22 @@ static void defaults(struct config *cfg)
 	cfg->demo_delay_ms = 20;
 }
 
+/* The upstream's URL (it may carry a password) and key are never echoed back. */
+static bool secret(const struct option *o)
+{
+	return o->set == set_upstream_url || o->set == set_upstream_key;
+}
+
 static int apply(struct config *cfg, const struct option *o, const char *value, const char *from)
 {
 	if (o->set(cfg, value) == 0)
 		return 0;
-	fprintf(stderr, "assistd: %s: '%s' is not a valid %s (see assistd --help)\n", from, value,
-		o->meta);
+	if (secret(o))
+		fprintf(stderr, "assistd: %s: the value (%zu characters, not shown) is not a valid "
+			"%s (see assistd --help)\n", from, strlen(value), o->meta);
+	else
+		fprintf(stderr, "assistd: %s: '%s' is not a valid %s (see assistd --help)\n", from,
+			value, o->meta);
 	return ERR_INVALID;
 }
 

@@ -7,7 +7,7 @@ const test = require('node:test');
 const { describe } = test;
 const assert = require('node:assert/strict');
 const net = require('node:net');
-const { execFileSync } = require('node:child_process');
+const { execFileSync, spawnSync } = require('node:child_process');
 const { useServer, expectRawError } = require('./lib/harness');
 const { BIN } = require('./lib/server');
 
@@ -156,6 +156,19 @@ describe('upstream secrets never reach clients', () => {
     assert.ok(srv().stderr.includes('http://127.0.0.1:1/v1'), 'the log names the upstream');
     assert.ok(!srv().stderr.includes('pw-s3cret'), 'the log shows the upstream password');
     assert.ok(!srv().stderr.includes('sk-upstream-s3cret'), 'the log shows the upstream key');
+  });
+});
+
+describe('a bad upstream setting is not echoed', () => {
+  test('--upstream-url / --upstream-key too long: refused without showing the value', () => {
+    const secret = `pw-${'x'.repeat(1100)}`;
+    for (const flag of ['--upstream-url', '--upstream-key']) {
+      const r = spawnSync(BIN, ['--listen', '127.0.0.1:0', '--data', '/nonexistent', flag, secret],
+        { env: { ...process.env, ...SAN_ENV }, encoding: 'utf8', timeout: 20000 });
+      assert.notEqual(r.status, 0, `${flag}: the server started`);
+      assert.match(r.stderr, /not shown/, r.stderr);
+      assert.ok(!r.stderr.includes('pw-x'), `${flag}: the value was echoed`);
+    }
   });
 });
 
