@@ -32,7 +32,7 @@
 #define HTTP_STOP_DRAIN_MS 1000 /* after the grace period, for resumed requests to answer */
 #define HTTP_PATH_INLINE 192    /* paths up to this long keep their params in the request */
 #define HTTP_REQ_ID_SIZE 32
-#define HTTP_DISCARD_MAX (8 * 1024 * 1024) /* body bytes read past the limit before a 413 */
+#define HTTP_DISCARD_MAX (8 * 1024 * 1024) /* body bytes dropped after a refusal, then close */
 #define HTTP_DEFAULT_BODY_MEMORY ((size_t)64 * 1024 * 1024) /* when the config says 0 */
 #define HTTP_BODY_STEP (64 * 1024) /* a body of unknown length grows by at least this */
 /* The longest request target (path and query, as sent) that is served; longer ones get 414.
