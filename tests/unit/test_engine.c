@@ -66,7 +66,8 @@ struct rig {
 	struct engine *eng;
 };
 
-/* A rig whose demo model pauses delay_ms between words. */
+/* A rig whose demo model pauses delay_ms between words: a reply of a few words then leaves
+ * a test ample time to act between its first word and its end. */
 static void rig_open_paced(struct rig *r, int delay_ms)
 {
 	struct engine_config ec = { .run_expiry_s = 600, .prov.demo_delay_ms = delay_ms };
@@ -271,7 +272,7 @@ static void deleting_the_thread_stops_its_run(void)
 	const char *tail;
 	struct events *ch;
 
-	rig_open_paced(&r, 50);
+	rig_open_paced(&r, 200);
 	seed(&r, "tell me a long story please", run, sizeof(run));
 	ch = engine_start_run(r.eng, "p", run, NULL);
 	wait_event(ch, "thread.message.delta");
@@ -326,7 +327,7 @@ static void deleted_reply_is_written_anew(void)
 	struct store_list l;
 	struct events *ch;
 
-	rig_open_paced(&r, 50);
+	rig_open_paced(&r, 200);
 	seed(&r, "tell me a long story please", run, sizeof(run));
 	ch = engine_start_run(r.eng, "p", run, NULL);
 	wait_event(ch, "thread.message.delta");
