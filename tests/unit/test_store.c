@@ -5,6 +5,7 @@
 #include <ftw.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/stat.h>
@@ -795,7 +796,7 @@ static void open_and_put(const char *dir, int i)
 struct mixer {
 	struct tstore *t;
 	int n;
-	volatile bool *stop;
+	atomic_bool *stop;
 	pthread_t tid;
 };
 
@@ -807,7 +808,7 @@ static void *mixer_main(void *arg)
 	char *body;
 	bool any;
 
-	for (long i = 0; !*m->stop; i++) {
+	for (long i = 0; !atomic_load(m->stop); i++) {
 		if (m->n % 2 == 0) {
 			snprintf(id, sizeof(id), "m%d_%ld", m->n, i);
 			ASSERT_OK(put(m->t->st, "p", STORE_MESSAGE, id, "t", 1, -1));
@@ -829,7 +830,7 @@ static void wal_stays_small_under_mixed_load(void)
 {
 	struct tstore t;
 	struct mixer m[4];
-	volatile bool stop = false;
+	atomic_bool stop = false;
 	struct stat sb;
 	char *wal;
 
@@ -840,7 +841,7 @@ static void wal_stays_small_under_mixed_load(void)
 		ASSERT_OK(pthread_create(&m[i].tid, NULL, mixer_main, &m[i]));
 	}
 	sleep_ms(MIX_MS);
-	stop = true;
+	atomic_store(&stop, true);
 	for (int i = 0; i < 4; i++)
 		ASSERT_OK(pthread_join(m[i].tid, NULL));
 	wal = xasprintf("%s/assistd.db-wal", t.dir);
