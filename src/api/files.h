@@ -22,6 +22,11 @@ int files_get(struct http_req *req);
 int files_delete(struct http_req *req);
 int files_content(struct http_req *req);
 
+/* Checks that id, found at the dotted path param of a request body, names a file of the
+ * request's project (message attachments, image_file parts, code_interpreter.file_ids).
+ * Errors: ERR_INVALID (recorded: the id and param), ERR_DB. */
+int files_check_ref(struct http_req *req, const char *id, const char *param) MUST_CHECK;
+
 /* Removes the files of project (of every project when NULL) whose expires_at has passed:
  * the rows, then the blobs. Errors: ERR_DB. */
 int files_expire(struct store *st, struct blobs *bs, const char *project) MUST_CHECK;

@@ -301,3 +301,57 @@ describe('files: crashes and expiry', () => {
     assert.deepEqual(blobNames(srv()), [keep.id]);
   });
 });
+
+describe('files: ids in other requests must exist', () => {
+  const { srv, it } = useServer({ keys: ['projA', 'projB'] });
+  let a, b, mine, theirs, asst;
+
+  it('setup: a file in each project and an assistant', async () => {
+    a = srv().client(srv().keys.projA);
+    b = srv().client(srv().keys.projB);
+    mine = await a.files.create({ file: await toFile(Buffer.from('a'), 'a.txt'), purpose: 'assistants' });
+    theirs = await b.files.create({ file: await toFile(Buffer.from('b'), 'b.png'), purpose: 'vision' });
+    asst = await a.beta.assistants.create({ model: 'gpt-4o' });
+  });
+
+  it('message attachments and image_file parts', async () => {
+    const t = await a.beta.threads.create();
+    const att = (file_id) => ({ role: 'user', content: 'x', attachments: [{ file_id: mine.id, tools: [{ type: 'code_interpreter' }] }, { file_id, tools: [{ type: 'file_search' }] }] });
+    let e = await expectApiError(a.beta.threads.messages.create(t.id, att('file-nosuchfile')), 400, { param: 'attachments[1].file_id' });
+    assert.match(e.message, /file-nosuchfile/);
+    await expectApiError(a.beta.threads.messages.create(t.id, att(theirs.id)), 400, { param: 'attachments[1].file_id' });
+    e = await expectApiError(a.beta.threads.messages.create(t.id, att('upload-123')), 400, { param: 'attachments[1].file_id' });
+    assert.match(e.message, /begins with 'file'/);
+    await expectApiError(a.beta.threads.messages.create(t.id, { role: 'user', content: [{ type: 'text', text: 'see' }, { type: 'image_file', image_file: { file_id: theirs.id } }] }), 400, { param: 'content[1].image_file.file_id' });
+    assert.deepEqual((await a.beta.threads.messages.list(t.id)).data, []);
+    const ok = await a.beta.threads.messages.create(t.id, att(mine.id));
+    assert.equal(ok.attachments.length, 2);
+  });
+
+  it('code_interpreter.file_ids of assistants and threads, create and modify', async () => {
+    const tr = (ids) => ({ code_interpreter: { file_ids: ids } });
+    await expectApiError(a.beta.assistants.create({ model: 'gpt-4o', tool_resources: tr([mine.id, 'file-gone']) }), 400, { param: 'tool_resources.code_interpreter.file_ids[1]' });
+    await expectApiError(a.beta.assistants.update(asst.id, { tool_resources: tr([theirs.id]) }), 400, { param: 'tool_resources.code_interpreter.file_ids[0]' });
+    await expectApiError(a.beta.threads.create({ tool_resources: tr(['file-gone']) }), 400, { param: 'tool_resources.code_interpreter.file_ids[0]' });
+    await expectApiError(a.beta.threads.create({ messages: [{ role: 'user', content: 'x', attachments: [{ file_id: 'file-gone', tools: [{ type: 'file_search' }] }] }] }), 400, { param: 'messages[0].attachments[0].file_id' });
+    const t = await a.beta.threads.create({ tool_resources: tr([mine.id]) });
+    await expectApiError(a.beta.threads.update(t.id, { tool_resources: tr(['file-gone']) }), 400, { param: 'tool_resources.code_interpreter.file_ids[0]' });
+    assert.deepEqual((await a.beta.assistants.update(asst.id, { tool_resources: tr([mine.id]) })).tool_resources.code_interpreter.file_ids, [mine.id]);
+  });
+
+  it('runs: additional_messages, tool_resources, and create-thread-and-run', async () => {
+    const t = await a.beta.threads.create();
+    await expectApiError(a.beta.threads.runs.create(t.id, { assistant_id: asst.id, additional_messages: [{ role: 'user', content: 'x', attachments: [{ file_id: 'file-gone', tools: [{ type: 'file_search' }] }] }] }), 400, { param: 'additional_messages[0].attachments[0].file_id' });
+    await expectApiError(a.beta.threads.createAndRun({ assistant_id: asst.id, tool_resources: { code_interpreter: { file_ids: ['file-gone'] } } }), 400, { param: 'tool_resources.code_interpreter.file_ids[0]' });
+    await expectApiError(a.beta.threads.createAndRun({ assistant_id: asst.id, thread: { tool_resources: { code_interpreter: { file_ids: [theirs.id] } } } }), 400, { param: 'thread.tool_resources.code_interpreter.file_ids[0]' });
+    await expectApiError(a.beta.threads.createAndRun({ assistant_id: asst.id, thread: { messages: [{ role: 'user', content: [{ type: 'image_file', image_file: { file_id: 'file-gone' } }] }] } }), 400, { param: 'thread.messages[0].content[0].image_file.file_id' });
+    assert.deepEqual((await a.beta.threads.runs.list(t.id)).data, []);
+  });
+
+  it('a deleted file can no longer be referenced', async () => {
+    const f = await a.files.create({ file: await toFile(Buffer.from('d'), 'd.txt'), purpose: 'assistants' });
+    const t = await a.beta.threads.create();
+    await a.files.delete(f.id);
+    await expectApiError(a.beta.threads.messages.create(t.id, { role: 'user', content: 'x', attachments: [{ file_id: f.id, tools: [{ type: 'code_interpreter' }] }] }), 400, { param: 'attachments[0].file_id' });
+  });
+});
