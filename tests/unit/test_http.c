@@ -1,8 +1,8 @@
 /* test_http.c - unit tests for src/http: a real server on 127.0.0.1, port 0, with a small
  * table of test handlers, driven by libcurl from the test (and from helper threads for the
  * requests that wait). Covers routing, params, query decoding, body limits, the error
- * envelope, headers, http_defer (wake, timeout, early wake), streams with WAIT/wake, and
- * http_stop with parked requests and open streams. */
+ * envelope, headers, http_defer (wake, timeout, early wake), streams with WAIT/wake,
+ * http_stop with parked requests and open streams, and bodies streamed through a sink. */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <time.h>
@@ -445,6 +445,64 @@ static int h_stream(struct http_req *req)
 	return rc;
 }
 
+/* --- A route whose body streams through a sink --- */
+
+static atomic_int g_sink_calls;
+
+static void sink_log_free(void *p)
+{
+	buf_cleanup(p);
+	free(p);
+}
+
+/* What the sink saw, as "[name|filename|type]=bytes;" per part (the request's state). */
+static struct buf *sink_log(struct http_req *req)
+{
+	struct buf *b = http_state(req);
+
+	if (!b) {
+		b = xcalloc(1, sizeof(*b));
+		buf_init(b, 0);
+		http_set_state(req, b, sink_log_free);
+	}
+	return b;
+}
+
+static int s_begin(struct http_req *req, const char *name, const char *filename,
+		   const char *type)
+{
+	atomic_fetch_add(&g_sink_calls, 1);
+	if (strcmp(name, "bad") == 0)
+		return http_fail(req, ERR_INVALID, "bad", "No bad parts.");
+	return buf_printf(sink_log(req), "[%s|%s|%s]=", name, filename ? filename : "-",
+			  type ? type : "-");
+}
+
+static int s_data(struct http_req *req, const char *data, size_t len)
+{
+	atomic_fetch_add(&g_sink_calls, 1);
+	return buf_append(sink_log(req), data, len);
+}
+
+static int s_end(struct http_req *req)
+{
+	return buf_putc(sink_log(req), ';');
+}
+
+static const struct http_sink test_sink = { s_begin, s_data, s_end };
+
+static int h_upload(struct http_req *req)
+{
+	struct buf *b = http_state(req);
+	size_t len;
+
+	http_body(req, &len);
+	if (len != 0)
+		return http_fail(req, ERR_INTERNAL, NULL, "a streamed body was buffered");
+	return http_reply_bytes(req, 200, "text/plain", xstrdup(b && b->p ? b->p : ""),
+				b ? b->len : 0);
+}
+
 static const struct http_route routes[] = {
 	{ "GET", "/v1/things/{thing_id}", h_thing },
 	{ "POST", "/v1/things/{thing_id}/parts/{part_id}", h_thing },
@@ -458,6 +516,7 @@ static const struct http_route routes[] = {
 	{ "GET", "/v1/defer", h_defer },
 	{ "GET", "/v1/stream", h_stream },
 	{ "DELETE", "/v1/things/{thing_id}/parts/{part_id}", h_thing },
+	{ "POST", "/v1/upload", h_upload, &test_sink },
 };
 
 static int h_before(struct http_req *req)
@@ -480,6 +539,7 @@ static struct http_server *start(http_handler *before)
 		.port = 0,
 		.threads = 2,
 		.max_body = 1024,
+		.max_stream = 4096,
 		.routes = routes,
 		.nroutes = sizeof(routes) / sizeof(routes[0]),
 		.before = before,
@@ -1067,7 +1127,116 @@ static void start_errors(void)
 	}
 }
 
+#define MP_TYPE "Content-Type: multipart/form-data; boundary=XyZ"
+
+/* A multipart body: a purpose field, then a file part of n bytes of 'x' (owned). */
+static char *mp_body(size_t n, const char *field, size_t *len)
+{
+	struct buf b;
+
+	buf_init(&b, 0);
+	ASSERT_OK(buf_printf(&b, "--XyZ\r\nContent-Disposition: form-data; name=\"%s\"\r\n\r\n"
+			     "assistants\r\n--XyZ\r\nContent-Disposition: form-data; "
+			     "name=\"file\"; filename=\"a.txt\"\r\nContent-Type: text/plain"
+			     "\r\n\r\n", field));
+	for (size_t i = 0; i < n; i++)
+		ASSERT_OK(buf_putc(&b, 'x'));
+	ASSERT_OK(buf_puts(&b, "\r\n--XyZ--\r\n"));
+	*len = b.len;
+	return buf_release(&b);
+}
+
+static void post_upload(const char *body, size_t len, bool chunked, const char *header,
+			struct reply *r)
+{
+	struct call c = { "POST", "/v1/upload", body, len, chunked, header };
+
+	call_do(&c, r);
+}
+
+static void upload_streams_parts(void)
+{
+	struct http_server *srv = start(NULL);
+	struct reply r;
+	size_t len;
+	char *body = mp_body(5, "purpose", &len);
+
+	for (int chunked = 0; chunked < 2; chunked++) {
+		post_upload(body, len, chunked, MP_TYPE, &r);
+		ASSERT_EQ_INT(r.status, 200);
+		ASSERT_STR_EQ(r.body.p, "[purpose|-|-]=assistants;[file|a.txt|text/plain]=xxxxx;");
+		reply_free(&r);
+	}
+	free(body);
+	/* Over max_body (1024) but under max_stream (4096): never buffered, so accepted. */
+	body = mp_body(3000, "purpose", &len);
+	post_upload(body, len, false, MP_TYPE, &r);
+	ASSERT_EQ_INT(r.status, 200);
+	ASSERT_EQ_INT(r.body.len, strlen("[purpose|-|-]=assistants;[file|a.txt|text/plain]=;") +
+				  3000);
+	reply_free(&r);
+	free(body);
+	finish(srv);
+}
+
+static void upload_errors(void)
+{
+	struct http_server *srv = start(NULL);
+	struct reply r;
+	size_t len;
+	char *body = mp_body(5000, "purpose", &len);
+
+	post_upload(body, len, false, MP_TYPE, &r);
+	ASSERT_EQ_INT(r.status, 413);
+	check_envelope(&r, "The request body is larger than the limit of 4096 bytes.",
+		       "invalid_request_error", NULL, NULL);
+	reply_free(&r);
+	post_upload(body, len, true, MP_TYPE, &r);
+	ASSERT_EQ_INT(r.status, 413);
+	reply_free(&r);
+	free(body);
+	body = mp_body(5, "bad", &len);
+	post_upload(body, len, false, MP_TYPE, &r);
+	ASSERT_EQ_INT(r.status, 400);
+	check_envelope(&r, "No bad parts.", "invalid_request_error", "bad", NULL);
+	reply_free(&r);
+	free(body);
+	body = mp_body(5, "purpose", &len);
+	post_upload(body, len - 12, false, MP_TYPE, &r);
+	ASSERT_EQ_INT(r.status, 400);
+	check_envelope(&r, "The multipart/form-data body is malformed or cut short; send it "
+		       "again.", "invalid_request_error", NULL, NULL);
+	reply_free(&r);
+	post_upload("{}", 2, false, "Content-Type: application/json", &r);
+	ASSERT_EQ_INT(r.status, 400);
+	check_envelope(&r, "This endpoint takes a multipart/form-data body, but the request's "
+		       "Content-Type is 'application/json'.", "invalid_request_error", NULL, NULL);
+	reply_free(&r);
+	free(body);
+	finish(srv);
+}
+
+static void upload_authenticates_before_the_body(void)
+{
+	struct http_server *srv = start(h_before);
+	struct reply r;
+	size_t len;
+	char *body = mp_body(5, "purpose", &len);
+
+	post_upload(body, len, false, MP_TYPE, &r);
+	ASSERT_EQ_INT(r.status, 401);
+	check_envelope(&r, "Incorrect API key provided.", "invalid_request_error", NULL,
+		       "invalid_api_key");
+	ASSERT_EQ_INT(atomic_load(&g_sink_calls), 0);
+	reply_free(&r);
+	free(body);
+	finish(srv);
+}
+
 const struct t_case http_tests[] = {
+	T_CASE(upload_streams_parts),
+	T_CASE(upload_errors),
+	T_CASE(upload_authenticates_before_the_body),
 	T_CASE(routes_params_and_headers),
 	T_CASE(not_found_and_method),
 	T_CASE(query_decoding),
