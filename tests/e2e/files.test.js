@@ -275,6 +275,14 @@ async function waitFor(cond, what) {
 describe('files: crashes and expiry', () => {
   const { srv, it } = useServer();
 
+  it('a client that goes away mid-upload leaves nothing behind', async () => {
+    const sock = startUpload(srv().port, 4 * 1024 * 1024);
+    await waitFor(() => blobNames(srv()).some((n) => n.startsWith('.tmp-')), 'the upload to reach the disk');
+    sock.destroy();
+    await waitFor(() => blobNames(srv()).length === 0, 'the temporary to be removed');
+    assert.deepEqual((await srv().client().files.list()).data, []);
+  });
+
   it('after kill -9 mid-upload, no half-file is visible and the temporary is removed', async () => {
     const sock = startUpload(srv().port, 4 * 1024 * 1024);
     await waitFor(() => blobNames(srv()).some((n) => n.startsWith('.tmp-')), 'the upload to reach the disk');
