@@ -1179,40 +1179,41 @@ static void upload_streams_parts(void)
 	finish(srv);
 }
 
+/* Posts to the upload route and checks the error reply: status, message (NULL: any), param. */
+static void upload_fails(const char *body, size_t len, bool chunked, const char *header,
+			 long status, const char *message, const char *param)
+{
+	struct reply r;
+
+	post_upload(body, len, chunked, header, &r);
+	ASSERT_EQ_INT(r.status, status);
+	check_envelope(&r, message, "invalid_request_error", param, NULL);
+	reply_free(&r);
+}
+
 static void upload_errors(void)
 {
 	struct http_server *srv = start(NULL);
-	struct reply r;
 	size_t len;
-	char *body = mp_body(5000, "purpose", &len);
+	char *big = mp_body(5000, "purpose", &len);
+	size_t bad_len;
+	char *bad = mp_body(5, "bad", &bad_len);
+	size_t ok_len;
+	char *ok = mp_body(5, "purpose", &ok_len);
 
-	post_upload(body, len, false, MP_TYPE, &r);
-	ASSERT_EQ_INT(r.status, 413);
-	check_envelope(&r, "The request body is larger than the limit of 4096 bytes.",
-		       "invalid_request_error", NULL, NULL);
-	reply_free(&r);
-	post_upload(body, len, true, MP_TYPE, &r);
-	ASSERT_EQ_INT(r.status, 413);
-	reply_free(&r);
-	free(body);
-	body = mp_body(5, "bad", &len);
-	post_upload(body, len, false, MP_TYPE, &r);
-	ASSERT_EQ_INT(r.status, 400);
-	check_envelope(&r, "No bad parts.", "invalid_request_error", "bad", NULL);
-	reply_free(&r);
-	free(body);
-	body = mp_body(5, "purpose", &len);
-	post_upload(body, len - 12, false, MP_TYPE, &r);
-	ASSERT_EQ_INT(r.status, 400);
-	check_envelope(&r, "The multipart/form-data body is malformed or cut short; send it "
-		       "again.", "invalid_request_error", NULL, NULL);
-	reply_free(&r);
-	post_upload("{}", 2, false, "Content-Type: application/json", &r);
-	ASSERT_EQ_INT(r.status, 400);
-	check_envelope(&r, "This endpoint takes a multipart/form-data body, but the request's "
-		       "Content-Type is 'application/json'.", "invalid_request_error", NULL, NULL);
-	reply_free(&r);
-	free(body);
+	upload_fails(big, len, false, MP_TYPE, 413,
+		     "The request body is larger than the limit of 4096 bytes.", NULL);
+	upload_fails(big, len, true, MP_TYPE, 413, NULL, NULL);
+	upload_fails(bad, bad_len, false, MP_TYPE, 400, "No bad parts.", "bad");
+	upload_fails(ok, ok_len - 12, false, MP_TYPE, 400,
+		     "The multipart/form-data body is malformed or cut short; send it again.",
+		     NULL);
+	upload_fails("{}", 2, false, "Content-Type: application/json", 400,
+		     "This endpoint takes a multipart/form-data body, but the request's "
+		     "Content-Type is 'application/json'.", NULL);
+	free(big);
+	free(bad);
+	free(ok);
 	finish(srv);
 }
 
