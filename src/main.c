@@ -134,7 +134,7 @@ static int serve(const struct config *cfg)
 			   .run_expiry_s = cfg->run_expiry_s, .max_file_bytes = cfg->max_file_bytes };
 	struct http_config hc = { .host = cfg->host, .port = cfg->port, .threads = cfg->threads,
 				  .max_body = cfg->max_body, .before = api_auth, .app = &api,
-				  .max_stream = cfg->max_file_bytes + UPLOAD_FORM_SLACK };
+				  .max_sink_body = cfg->max_file_bytes + UPLOAD_FORM_SLACK };
 	sigset_t set;
 	int sig = 0;
 	int err;

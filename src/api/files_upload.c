@@ -1,6 +1,7 @@
 /* files_upload.c - POST /v1/files: a multipart upload written to a blob as it arrives.
  *
- * The sink (files_sink) streams the "file" part straight into a new blob and gathers the
+ * The route's sink (files_body) parses the body with http_multipart_take and streams the
+ * "file" part straight into a new blob and gathers the
  * small plain fields (purpose, expires_after[anchor], expires_after[seconds], as the SDKs
  * send them) into a JSON object shaped like CreateFileRequest. Once the body is complete,
  * files_create checks that object against the schema, commits the blob (on disk, renamed
@@ -192,7 +193,12 @@ static int part_end(struct http_req *req)
 	return 0;
 }
 
-const struct http_sink files_sink = { part_begin, part_data, part_end };
+static const struct http_parts parts = { part_begin, part_data, part_end };
+
+int files_body(struct http_req *req, const char *data, size_t len)
+{
+	return http_multipart_take(req, &parts, data, len);
+}
 
 /* The File object for a finished upload (owned). */
 static jv *file_build(const struct upload *u, int64_t now)
@@ -240,11 +246,14 @@ static int file_save(struct http_req *req, struct upload *u, char **text)
 
 int files_create(struct http_req *req)
 {
-	struct upload *u = http_state(req);
+	struct upload *u;
 	struct sc_error e;
 	char *text = NULL;
-	int err;
+	int err = http_multipart_end(req, &parts);
 
+	if (err)
+		return err;
+	u = http_state(req);
 	if (!u || !u->id[0])
 		return http_fail(req, ERR_INVALID, "file",
 				 "Missing required parameter: 'file'. Send the file as a "

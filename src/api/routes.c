@@ -37,7 +37,7 @@ static const struct http_route routes[] = {
 	{ "GET", "/v1/threads/{thread_id}/runs/{run_id}/steps/{step_id}", steps_get },
 
 	{ "GET", "/v1/files", files_list },
-	{ "POST", "/v1/files", files_create, &files_sink },
+	{ "POST", "/v1/files", files_create, files_body },
 	{ "GET", "/v1/files/{file_id}", files_get },
 	{ "DELETE", "/v1/files/{file_id}", files_delete },
 	{ "GET", "/v1/files/{file_id}/content", files_content },

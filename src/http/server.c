@@ -73,7 +73,7 @@ static void req_free(struct http_req *req)
 
 	defer_detach(req);
 	stream_detach(req);
-	upload_cleanup(req);
+	multipart_free(req);
 	reply_cleanup(req);
 	buf_cleanup(&req->body);
 	if (req->state_free)
@@ -239,8 +239,8 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
 	if (!req) {
 		req = req_new(cls, conn, url, method);
 		*con_cls = req;
-		if (upload_wanted(req))
-			return upload_begin(req);
+		if (sink_wanted(req))
+			return sink_begin(req);
 		if (!announced_too_large(req))
 			return MHD_YES;
 		/* Answered before the body is read: MHD then closes the connection. */
@@ -248,7 +248,7 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
 		return reply_queue(req, dispatch(req));
 	}
 	if (*upload_size != 0) {
-		bool ok = req->streamed ? upload_take(req, upload, *upload_size)
+		bool ok = req->streamed ? sink_take(req, upload, *upload_size)
 					: body_take(req, upload, *upload_size);
 
 		if (!ok) {
@@ -260,7 +260,7 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
 		return MHD_YES;
 	}
 	if (req->stage == REQ_RECEIVING && req->streamed)
-		return upload_finish(req);
+		return sink_finish(req);
 	return req_run(req);
 }
 
@@ -366,8 +366,6 @@ static struct http_server *server_new(const struct http_config *cfg)
 		srv->cfg.threads = HTTP_DEFAULT_THREADS;
 	if (srv->cfg.max_body == 0)
 		srv->cfg.max_body = HTTP_DEFAULT_MAX_BODY;
-	if (srv->cfg.max_stream == 0)
-		srv->cfg.max_stream = HTTP_DEFAULT_MAX_STREAM;
 	srv->depths = xcalloc(cfg->nroutes + 1, sizeof(*srv->depths));
 	for (size_t i = 0; i < cfg->nroutes; i++)
 		srv->depths[i] = router_depth(cfg->routes[i].pattern);

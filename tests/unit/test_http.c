@@ -2,7 +2,7 @@
  * table of test handlers, driven by libcurl from the test (and from helper threads for the
  * requests that wait). Covers routing, params, query decoding, body limits, the error
  * envelope, headers, http_defer (wake, timeout, early wake), streams with WAIT/wake,
- * http_stop with parked requests and open streams, and bodies streamed through a sink. */
+ * http_stop with parked requests and open streams, and multipart bodies through a sink. */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <time.h>
@@ -489,13 +489,22 @@ static int s_end(struct http_req *req)
 	return buf_putc(sink_log(req), ';');
 }
 
-static const struct http_sink test_sink = { s_begin, s_data, s_end };
+static const struct http_parts test_parts = { s_begin, s_data, s_end };
+
+static int s_body(struct http_req *req, const char *data, size_t len)
+{
+	return http_multipart_take(req, &test_parts, data, len);
+}
 
 static int h_upload(struct http_req *req)
 {
-	struct buf *b = http_state(req);
+	struct buf *b;
 	size_t len;
+	int err = http_multipart_end(req, &test_parts);
 
+	if (err)
+		return err;
+	b = http_state(req);
 	http_body(req, &len);
 	if (len != 0)
 		return http_fail(req, ERR_INTERNAL, NULL, "a streamed body was buffered");
@@ -516,7 +525,7 @@ static const struct http_route routes[] = {
 	{ "GET", "/v1/defer", h_defer },
 	{ "GET", "/v1/stream", h_stream },
 	{ "DELETE", "/v1/things/{thing_id}/parts/{part_id}", h_thing },
-	{ "POST", "/v1/upload", h_upload, &test_sink },
+	{ "POST", "/v1/upload", h_upload, s_body },
 };
 
 static int h_before(struct http_req *req)
@@ -539,7 +548,7 @@ static struct http_server *start(http_handler *before)
 		.port = 0,
 		.threads = 2,
 		.max_body = 1024,
-		.max_stream = 4096,
+		.max_sink_body = 8192,
 		.routes = routes,
 		.nroutes = sizeof(routes) / sizeof(routes[0]),
 		.before = before,
@@ -1168,7 +1177,7 @@ static void upload_streams_parts(void)
 		reply_free(&r);
 	}
 	free(body);
-	/* Over max_body (1024) but under max_stream (4096): never buffered, so accepted. */
+	/* Over max_body (1024): never buffered, so accepted. */
 	body = mp_body(3000, "purpose", &len);
 	post_upload(body, len, false, MP_TYPE, &r);
 	ASSERT_EQ_INT(r.status, 200);
@@ -1195,15 +1204,17 @@ static void upload_errors(void)
 {
 	struct http_server *srv = start(NULL);
 	size_t len;
-	char *big = mp_body(5000, "purpose", &len);
+	char *big = mp_body(9000, "purpose", &len);
 	size_t bad_len;
 	char *bad = mp_body(5, "bad", &bad_len);
 	size_t ok_len;
 	char *ok = mp_body(5, "purpose", &ok_len);
 
+	/* Past max_sink_body: announced, or found while a chunked body comes in. */
 	upload_fails(big, len, false, MP_TYPE, 413,
-		     "The request body is larger than the limit of 4096 bytes.", NULL);
-	upload_fails(big, len, true, MP_TYPE, 413, NULL, NULL);
+		     "The request body is larger than the limit of 8192 bytes.", NULL);
+	upload_fails(big, len, true, MP_TYPE, 413,
+		     "The request body is larger than the limit of 8192 bytes.", NULL);
 	upload_fails(bad, bad_len, false, MP_TYPE, 400, "No bad parts.", "bad");
 	upload_fails(ok, ok_len - 12, false, MP_TYPE, 400,
 		     "The multipart/form-data body is malformed or cut short; send it again.",
