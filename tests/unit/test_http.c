@@ -513,18 +513,18 @@ static int h_upload(struct http_req *req)
 }
 
 static const struct http_route routes[] = {
-	{ "GET", "/v1/things/{thing_id}", h_thing },
-	{ "POST", "/v1/things/{thing_id}/parts/{part_id}", h_thing },
-	{ "POST", "/v1/echo", h_thing },
-	{ "GET", "/v1/query", h_query },
-	{ "GET", "/v1/fail", h_fail },
-	{ "GET", "/v1/fail_plain", h_fail_plain },
-	{ "GET", "/v1/noreply", h_noreply },
-	{ "GET", "/v1/keep", h_keep },
-	{ "GET", "/v1/slow", h_slow },
-	{ "GET", "/v1/defer", h_defer },
-	{ "GET", "/v1/stream", h_stream },
-	{ "DELETE", "/v1/things/{thing_id}/parts/{part_id}", h_thing },
+	{ "GET", "/v1/things/{thing_id}", h_thing, NULL },
+	{ "POST", "/v1/things/{thing_id}/parts/{part_id}", h_thing, NULL },
+	{ "POST", "/v1/echo", h_thing, NULL },
+	{ "GET", "/v1/query", h_query, NULL },
+	{ "GET", "/v1/fail", h_fail, NULL },
+	{ "GET", "/v1/fail_plain", h_fail_plain, NULL },
+	{ "GET", "/v1/noreply", h_noreply, NULL },
+	{ "GET", "/v1/keep", h_keep, NULL },
+	{ "GET", "/v1/slow", h_slow, NULL },
+	{ "GET", "/v1/defer", h_defer, NULL },
+	{ "GET", "/v1/stream", h_stream, NULL },
+	{ "DELETE", "/v1/things/{thing_id}/parts/{part_id}", h_thing, NULL },
 	{ "POST", "/v1/upload", h_upload, s_body },
 };
 
