@@ -273,7 +273,10 @@ async function waitFor(cond, what) {
 }
 
 describe('files: crashes and expiry', () => {
-  const { srv, it } = useServer();
+  // The server's wall clock runs this many seconds ahead (test builds only).
+  const skewFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'assistd-skew-')), 'skew');
+  fs.writeFileSync(skewFile, '0');
+  const { srv, it } = useServer({ env: { ASSISTD_TEST_CLOCK_SKEW_FILE: skewFile } });
 
   it('a client that goes away mid-upload leaves nothing behind', async () => {
     const sock = startUpload(srv().port, 4 * 1024 * 1024);
@@ -295,18 +298,30 @@ describe('files: crashes and expiry', () => {
     assert.deepEqual((await srv().client().files.list()).data, []);
   });
 
-  it('a file past its expires_at is gone, bytes included', async () => {
+  it('a file past its expires_at is gone at once, bytes included, and stays gone after a restart', async () => {
     const c = srv().client();
     const keep = await c.files.create({ file: await toFile(Buffer.from('k'), 'keep.txt'), purpose: 'assistants' });
     const f = await c.files.create({ file: await toFile(Buffer.from('e'), 'e.txt'), purpose: 'assistants', expires_after: { anchor: 'created_at', seconds: 3600 } });
+    const t = await c.beta.threads.create();
     assert.deepEqual(blobNames(srv()), [keep.id, f.id].sort());
-    srv().opts.env = { ...(srv().opts.env || {}), ASSISTD_TEST_CLOCK_SKEW_S: '3700' };
+    fs.writeFileSync(skewFile, '3700');
+    await expectApiError(c.files.retrieve(f.id), 404);
+    assert.deepEqual(blobNames(srv()), [keep.id], 'the expired blob is still on disk');
+    await expectApiError(c.files.content(f.id), 404);
+    await expectApiError(c.beta.threads.messages.create(t.id, { role: 'user', content: 'x', attachments: [{ file_id: f.id, tools: [{ type: 'file_search' }] }] }), 400, { param: 'attachments[0].file_id' });
+    assert.deepEqual((await c.files.list()).data.map((x) => x.id), [keep.id]);
     await srv().restart();
-    const c2 = srv().client();
-    await expectApiError(c2.files.retrieve(f.id), 404);
-    await expectApiError(c2.files.content(f.id), 404);
-    assert.deepEqual((await c2.files.list()).data.map((x) => x.id), [keep.id]);
+    assert.deepEqual((await srv().client().files.list()).data.map((x) => x.id), [keep.id]);
     assert.deepEqual(blobNames(srv()), [keep.id]);
+  });
+
+  it('expired files are removed at start too', async () => {
+    fs.writeFileSync(skewFile, '0');
+    const f = await srv().client().files.create({ file: await toFile(Buffer.from('s'), 's.txt'), purpose: 'assistants', expires_after: { anchor: 'created_at', seconds: 3600 } });
+    await srv().kill9();
+    fs.writeFileSync(skewFile, '3700');
+    await srv().restart();
+    assert.ok(!blobNames(srv()).includes(f.id), 'the expired blob survived the start');
   });
 });
 
