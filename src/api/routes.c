@@ -36,6 +36,7 @@ static const struct http_route routes[] = {
 	  NULL },
 	{ "GET", "/v1/threads/{thread_id}/runs/{run_id}/steps", steps_list, NULL },
 	{ "GET", "/v1/threads/{thread_id}/runs/{run_id}/steps/{step_id}", steps_get, NULL },
+
 	{ "GET", "/v1/files", files_list, NULL },
 	{ "POST", "/v1/files", files_create, files_body },
 	{ "GET", "/v1/files/{file_id}", files_get, NULL },

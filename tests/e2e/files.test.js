@@ -14,7 +14,7 @@ const path = require('node:path');
 const { toFile } = require('openai');
 const { useServer, expectApiError, expectRawError } = require('./lib/harness');
 const { validate, validateList } = require('./lib/spec');
-const { assertRecent } = require('./lib/util');
+const { assertRecent, rejects } = require('./lib/util');
 
 function assertFile(f, { filename, bytes, purpose = 'assistants' }) {
   validate('OpenAIFile', f);
@@ -230,8 +230,12 @@ describe('files: keys and projects', () => {
   const { srv, it } = useServer({ keys: ['projA', 'projB'] });
 
   it('refuses an upload without a valid key before taking the body', async () => {
+    // The refusal is answered as soon as the headers are in and the connection closed with the
+    // body unread (see docs/ARCHITECTURE.md), so the SDK, still writing the body, may see the
+    // 401 or only the closed connection; either way nothing is stored.
     const f = await toFile(Buffer.from('secret'), 's.txt');
-    await expectApiError(srv().client('sk-wrong').files.create({ file: f, purpose: 'assistants' }), 401);
+    const e = await rejects(srv().client('sk-wrong').files.create({ file: f, purpose: 'assistants' }));
+    assert.ok(e.status === 401 || e.constructor.name === 'APIConnectionError', `expected 401 or a closed connection, got ${e.status}: ${e.message}`);
     const m = multipart([['purpose', 'assistants']], { name: 'file', filename: 'a.txt', data: Buffer.from('abc') });
     const r = await srv().raw('POST', '/files', { apiKey: null, body: m.body, headers: { 'Content-Type': m.contentType } });
     expectRawError(r, 401);
