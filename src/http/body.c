@@ -99,14 +99,20 @@ static int body_buffer(struct http_req *req, const char *data, size_t len)
 	return buf_append(b, data, len);
 }
 
+/* Hands a piece to the route's sink, once it is counted against max_sink_body. */
+static int sink_piece(struct http_req *req, const char *data, size_t len)
+{
+	req->sunk += len;
+	if (sink_past(req, req->sunk))
+		return sink_too_large(req);
+	return req->route->sink(req, data, len);
+}
+
 bool body_take(struct http_req *req, const char *data, size_t len)
 {
 	if (!req->body_err) {
-		req->sunk += req->route->sink ? len : 0;
-		if (req->route->sink && sink_past(req, req->sunk))
-			req->body_err = sink_too_large(req);
-		else if (req->route->sink)
-			req->body_err = req->route->sink(req, data, len);
+		if (req->route->sink)
+			req->body_err = sink_piece(req, data, len);
 		else
 			req->body_err = body_buffer(req, data, len);
 		if (!req->body_err)
