@@ -34,7 +34,8 @@ struct upload {
 	bool in_file;          /* the current part is the file */
 	char *field;           /* owned: the current plain field's name */
 	struct buf value;      /* its bytes so far */
-	jv *form;              /* owned: the plain fields, shaped as CreateFileRequest */
+	jv *form;              /* owned: the known plain fields, shaped as CreateFileRequest */
+	char *unknown;         /* owned: the first field of another name, refused at the end */
 };
 
 /* How a plain form field lands in the form object. */
@@ -58,6 +59,7 @@ static void upload_free(void *p)
 	free(u->field);
 	buf_cleanup(&u->value);
 	jv_free(u->form);
+	free(u->unknown);
 	free(u);
 }
 
@@ -162,8 +164,9 @@ static jv *form_value(const struct buf *v, bool integer)
 	return jv_stringn(s, v->len);
 }
 
-/* Files the finished plain field into the form object. Unknown fields go in as they are,
- * for the schema to refuse by name. */
+/* Files the finished plain field into the form object. The names in form_fields are the
+ * only keys it ever gets (a client's field name may not even be UTF-8); the first other name
+ * is kept to be refused once the body is in. */
 static void form_set(struct upload *u)
 {
 	jv *obj = u->form;
@@ -178,7 +181,8 @@ static void form_set(struct upload *u)
 		jv_set(obj, form_fields[i].key, form_value(&u->value, form_fields[i].integer));
 		return;
 	}
-	jv_set(obj, u->field, form_value(&u->value, false));
+	if (!u->unknown)
+		u->unknown = xstrdup(u->field);
 }
 
 static int part_end(struct http_req *req)
@@ -258,6 +262,9 @@ int files_create(struct http_req *req)
 		return http_fail(req, ERR_INVALID, "file",
 				 "Missing required parameter: 'file'. Send the file as a "
 				 "multipart/form-data part named 'file', with a filename.");
+	if (u->unknown)
+		return http_fail(req, ERR_INVALID, u->unknown, "Unknown parameter: '%.80s'.",
+				 u->unknown);
 	if (sc_check(&sc_create_file, u->form, &e) != 0)
 		return api_schema_fail(req, &e);
 	err = files_expire(api_ctx(req)->st, api_ctx(req)->blobs, api_project(req));

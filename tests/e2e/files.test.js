@@ -44,7 +44,7 @@ function multipart(fields, file) {
   const boundary = `----e2e${crypto.randomBytes(8).toString('hex')}`;
   const parts = [];
   for (const [name, value] of fields) {
-    parts.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`));
+    parts.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`, 'latin1'));
   }
   if (file) {
     parts.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${file.name}"; filename="${file.filename}"\r\nContent-Type: application/octet-stream\r\n\r\n`));
@@ -196,6 +196,15 @@ describe('files: upload, list, retrieve, download, delete', () => {
     const plainField = multipart([['purpose', 'assistants'], ['file', 'not a file']]);
     const r = await srv().raw('POST', '/files', { body: plainField.body, headers: { 'Content-Type': plainField.contentType } });
     expectRawError(r, 400, { param: 'file' });
+    // Field names are the client's: one that is not UTF-8, or a known name's parent sent as a
+    // plain field, is refused by name and never crashes the server.
+    for (const fields of [[['purpose', 'assistants'], ['expires_after', 'x'], ['expires_after[seconds]', '3600']],
+      [['purpose', 'assistants'], [Buffer.from([0xff, 0xfe]).toString('latin1'), 'x']]]) {
+      const m = multipart(fields, { name: 'file', filename: 'a.txt', data: Buffer.from('abc') });
+      const bad = await srv().raw('POST', '/files', { body: m.body, headers: { 'Content-Type': m.contentType } });
+      expectRawError(bad, 400);
+      assert.match(bad.json.error.message, /^Unknown parameter/);
+    }
     const cut = multipart([['purpose', 'assistants']], { name: 'file', filename: 'a.txt', data: Buffer.from('abc') });
     const r2 = await srv().raw('POST', '/files', { body: cut.body.subarray(0, cut.body.length - 20), headers: { 'Content-Type': cut.contentType } });
     expectRawError(r2, 400);
