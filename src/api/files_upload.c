@@ -165,7 +165,7 @@ static jv *form_value(const struct buf *v, bool integer)
 }
 
 /* Files the finished plain field into the form object. The names in form_fields are the
- * only keys it ever gets (a client's field name may not even be UTF-8); the first other name
+ * only keys it is given (a client's field name may not even be UTF-8); the first other name
  * is kept to be refused once the body is in. */
 static void form_set(struct upload *u)
 {
