@@ -10,6 +10,7 @@
  * the unfinished blob: no half-file ever becomes visible. */
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "../base/alloc.h"
 #include "../base/buf.h"
@@ -48,6 +49,17 @@ static const struct {
 	{ "purpose", NULL, "purpose", false },
 	{ "expires_after[anchor]", "expires_after", "anchor", false },
 	{ "expires_after[seconds]", "expires_after", "seconds", true },
+};
+
+/* What the APIs that read a purpose's files accept, as the spec states it for uploads. */
+static const struct {
+	const char *purpose;
+	const char *api;       /* for the message */
+	const char *ext;       /* the file name must end with it */
+	uint64_t max_bytes;    /* 0: only the server's limit */
+} purpose_rules[] = {
+	{ "batch", "the Batch API", ".jsonl", 200ULL * 1024 * 1024 },
+	{ "fine-tune", "fine-tuning", ".jsonl", 0 },
 };
 
 static void upload_free(void *p)
@@ -228,6 +240,36 @@ static jv *file_build(const struct upload *u, int64_t now)
 	return f;
 }
 
+static bool ends_with(const char *s, const char *suffix)
+{
+	size_t n = strlen(s);
+	size_t k = strlen(suffix);
+
+	return n >= k && strcasecmp(s + n - k, suffix) == 0;
+}
+
+/* Checks the file against what its purpose's API accepts. */
+static int purpose_check(struct http_req *req, const struct upload *u)
+{
+	const char *purpose = jv_get_str(u->form, "purpose");
+
+	for (size_t i = 0; i < sizeof(purpose_rules) / sizeof(purpose_rules[0]); i++) {
+		if (strcmp(purpose, purpose_rules[i].purpose) != 0)
+			continue;
+		if (!ends_with(u->filename, purpose_rules[i].ext))
+			return http_fail(req, ERR_INVALID, "file",
+					 "Invalid file format for %s: '%.80s'. Must be %s.",
+					 purpose_rules[i].api, u->filename, purpose_rules[i].ext);
+		if (purpose_rules[i].max_bytes && blob_written(u->w) > purpose_rules[i].max_bytes)
+			return http_fail(req, ERR_TOO_LARGE, "file",
+					 "Files for %s may be at most %llu bytes; this one has "
+					 "%llu.", purpose_rules[i].api,
+					 (unsigned long long)purpose_rules[i].max_bytes,
+					 (unsigned long long)blob_written(u->w));
+	}
+	return 0;
+}
+
 /* Makes the blob visible and records the file; on failure nothing of it is left. */
 static int file_save(struct http_req *req, struct upload *u, char **text)
 {
@@ -248,16 +290,12 @@ static int file_save(struct http_req *req, struct upload *u, char **text)
 	return err;
 }
 
-int files_create(struct http_req *req)
+/* Checks what the body brought: a file, known fields of valid values, a file its purpose's
+ * API accepts. */
+static int upload_check(struct http_req *req, const struct upload *u)
 {
-	struct upload *u;
 	struct sc_error e;
-	char *text = NULL;
-	int err = http_multipart_end(req, &parts);
 
-	if (err)
-		return err;
-	u = http_state(req);
 	if (!u || !u->id[0])
 		return http_fail(req, ERR_INVALID, "file",
 				 "Missing required parameter: 'file'. Send the file as a "
@@ -267,7 +305,20 @@ int files_create(struct http_req *req)
 				 u->unknown);
 	if (sc_check(&sc_create_file, u->form, &e) != 0)
 		return api_schema_fail(req, &e);
-	err = files_expire(api_ctx(req)->st, api_ctx(req)->blobs, api_project(req));
+	return purpose_check(req, u);
+}
+
+int files_create(struct http_req *req)
+{
+	char *text = NULL;
+	int err = http_multipart_end(req, &parts);
+	/* After the end: the last part may only now have made the state. */
+	struct upload *u = http_state(req);
+
+	if (!err)
+		err = upload_check(req, u);
+	if (!err)
+		err = files_expire(api_ctx(req)->st, api_ctx(req)->blobs, api_project(req));
 	if (!err)
 		err = file_save(req, u, &text);
 	if (err)

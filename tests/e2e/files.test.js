@@ -190,6 +190,10 @@ describe('files: upload, list, retrieve, download, delete', () => {
       await expectApiError(c.files.create({ file: await toFile(Buffer.from('x'), 'x.txt'), purpose: 'assistants', expires_after: { anchor: 'created_at', seconds } }), 400, { param: 'expires_after.seconds' });
     }
     await expectApiError(c.files.create({ file: await toFile(Buffer.from('x'), 'x.txt'), purpose: 'assistants', expires_after: { anchor: 'last_active_at', seconds: 3600 } }), 400, { param: 'expires_after.anchor' });
+    for (const purpose of ['batch', 'fine-tune']) {
+      const e = await expectApiError(c.files.create({ file: await toFile(Buffer.from('{}'), 'x.json'), purpose }), 400, { param: 'file' });
+      assert.match(e.message, /Must be \.jsonl/);
+    }
     const json = await srv().raw('POST', '/files', { json: { purpose: 'assistants' } });
     expectRawError(json, 400);
     assert.match(json.json.error.message, /multipart\/form-data/);
