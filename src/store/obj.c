@@ -23,6 +23,9 @@ void obj_columns(enum store_kind kind, const jv *v, const char *text, struct sto
 	case STORE_STEP:
 		o->parent = jv_get_str(v, "run_id");
 		break;
+	case STORE_VS_BATCH:
+		o->parent = jv_get_str(v, "vector_store_id");
+		break;
 	default:
 		break;
 	}

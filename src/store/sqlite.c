@@ -25,6 +25,8 @@ static const char *const kind_names[STORE_KIND_COUNT] = {
 	[STORE_MESSAGE] = "message",
 	[STORE_RUN] = "run",
 	[STORE_STEP] = "step",
+	[STORE_VECTOR_STORE] = "vector_store",
+	[STORE_VS_BATCH] = "vector_store_batch",
 };
 
 const char *sqlite_kind(enum store_kind kind)

@@ -98,7 +98,7 @@ void sqlite_read_done(struct store *st, struct sqlite_conn *c, int err);
 
 /* Sets *out to the statement cached in slot (preparing sql on first use; sql may be NULL once
  * the slot is filled) with parameters 1.. bound from the arguments that follow, one per
- * character of types: 's' const char * (NULL binds NULL), 'i' int64_t. Strings are bound
+ * character of types: 's' const char * (NULL binds NULL), 'i' int64_t, 'd' double. Strings are bound
  * without copying: they must outlive the use. The statement is borrowed from c; whoever steps
  * it resets it before giving c back, so every cached statement is idle between calls.
  * Errors: ERR_DB (logged with what). */
@@ -106,6 +106,14 @@ int sqlite_prep(struct sqlite_conn *c, enum sqlite_slot slot, const char *sql,
 		sqlite3_stmt **out, const char *what, const char *types, ...) MUST_CHECK;
 /* Binds parameters 1.. as sqlite_prep does; returns a SQLite result code. */
 int sqlite_bind(sqlite3_stmt *s, const char *types, ...);
+/* Prepares sql uncached (for statements that vary, or run rarely) and binds the arguments as
+ * sqlite_prep does. *out is owned: sqlite3_finalize it. Errors: ERR_DB. */
+int sqlite_query(sqlite3 *db, const char *sql, sqlite3_stmt **out, const char *what,
+		 const char *types, ...) MUST_CHECK;
+/* Prepares, binds and runs sql, a statement that returns no rows (sqlite3_changes tells how
+ * many rows it changed). Errors as sqlite_step. */
+int sqlite_exec(sqlite3 *db, const char *sql, const char *what, const char *types, ...)
+	MUST_CHECK;
 /* Steps s once. *row tells whether a row is ready. A failure resets s and returns ERR_DB
  * (logged with what), or ERR_CONFLICT for a constraint violation. */
 int sqlite_step(sqlite3 *db, sqlite3_stmt *s, const char *what, bool *row) MUST_CHECK;
@@ -124,6 +132,19 @@ int sqlite_end(struct store *st, struct sqlite_conn *c, int err) MUST_CHECK;
 
 /* The name kind is stored under in objects.kind. */
 const char *sqlite_kind(enum store_kind kind);
+
+/* Applies one op of a batch inside the write transaction on c (sqlite_write.c). */
+int sqlite_apply(struct sqlite_conn *c, const char *project, const struct store_op *op)
+	MUST_CHECK;
+
+/* Refreshes the counters of vs and of the batch file belongs to, after file's status
+ * changed (sqlite_vs.c). */
+int sqlite_vs_refresh(struct sqlite_conn *c, const char *project, const char *vs,
+		      const char *file) MUST_CHECK;
+
+/* Removes the files, chunks and index entries of vector store vs (sqlite_vs.c), when the
+ * store object is deleted. */
+int sqlite_vs_drop(struct sqlite_conn *c, const char *project, const char *vs) MUST_CHECK;
 
 /* Brings the schema of db up to date (sqlite_migrate.c). Errors: ERR_DB. */
 int sqlite_migrate(sqlite3 *db) MUST_CHECK;

@@ -22,6 +22,8 @@ enum store_kind {
 	STORE_MESSAGE, /* parent: thread id */
 	STORE_RUN,     /* parent: thread id */
 	STORE_STEP,    /* parent: run id */
+	STORE_VECTOR_STORE, /* its files and chunks live beside it (vstore.h) */
+	STORE_VS_BATCH,     /* parent: vector store id */
 	STORE_KIND_COUNT
 };
 

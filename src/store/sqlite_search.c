@@ -1,0 +1,276 @@
+/* sqlite_search.c - keyword search over vector stores' chunks (vstore.h: store_search).
+ *
+ * One statement: the FTS5 match ranked by its BM25, joined to the chunks and to their files,
+ * keeping completed files of the searched stores whose attributes pass the filter. The
+ * filter (a ComparisonFilter/CompoundFilter the API validated) is compiled here into a SQL
+ * condition on the file's attributes with every value bound as a parameter. This file does
+ * not normalise scores or merge queries: that is the search stage's work (src/tools). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../base/alloc.h"
+#include "../base/buf.h"
+#include "sqlite_int.h"
+#include "vstore.h"
+
+#define SEARCH_MAX_STORES 8
+#define FIRST_FILTER_PARAM 12 /* ?1 match, ?2 project, ?3..?10 stores, ?11 limit */
+
+/* A filter compiled to SQL: the condition text and its parameters, in order. */
+struct fsql {
+	struct buf b;
+	const jv **vals; /* the JSON scalar bound to parameter FIRST_FILTER_PARAM + i */
+	char **paths;    /* or, when vals[i] is NULL, this JSON path */
+	size_t n, cap;
+};
+
+/* Adds a parameter (a JSON value, or a path when v is NULL) and returns its number. */
+static int param(struct fsql *f, const jv *v, const char *path)
+{
+	if (f->n == f->cap) {
+		f->cap = f->cap ? f->cap * 2 : 8;
+		f->vals = xrealloc(f->vals, f->cap * sizeof(*f->vals));
+		f->paths = xrealloc(f->paths, f->cap * sizeof(*f->paths));
+	}
+	f->vals[f->n] = v;
+	f->paths[f->n] = path ? xstrdup(path) : NULL;
+	return FIRST_FILTER_PARAM + (int)f->n++;
+}
+
+static const struct {
+	const char *type;
+	const char *sql;
+} cmp_ops[] = {
+	{ "eq", "=" }, { "ne", "=" }, { "gt", ">" }, { "gte", ">=" }, { "lt", "<" },
+	{ "lte", "<=" }, { "in", "=" }, { "nin", "=" },
+};
+
+static const char *cmp_sql(const char *type)
+{
+	for (size_t i = 0; i < sizeof(cmp_ops) / sizeof(cmp_ops[0]); i++) {
+		if (strcmp(cmp_ops[i].type, type) == 0)
+			return cmp_ops[i].sql;
+	}
+	return NULL;
+}
+
+/* The attribute at path compared with one scalar: false (0) when the attribute is missing or
+ * of another JSON type, so that strings compare with strings and numbers with numbers. */
+static int scalar(struct fsql *f, int p, const char *op, const jv *v)
+{
+	int vp;
+
+	if (jv_is_bool(v)) {
+		if (strcmp(op, "=") != 0)
+			return buf_puts(&f->b, "0");
+		return buf_printf(&f->b, "coalesce(json_type(f.body, ?%d) = '%s', 0)", p,
+				  jv_true(v) ? "true" : "false");
+	}
+	if (!jv_is_string(v) && !jv_is_number(v))
+		return buf_puts(&f->b, "0");
+	vp = param(f, v, NULL);
+	return buf_printf(&f->b, "coalesce(json_type(f.body, ?%d) %s AND json_extract(f.body, "
+			  "?%d) %s ?%d, 0)", p, jv_is_string(v) ? "= 'text'" :
+			  "IN ('integer', 'real')", p, op, vp);
+}
+
+/* Any of the values equal: an "in" list (or an eq with an array value). */
+static int any_of(struct fsql *f, int p, const jv *arr)
+{
+	int err = buf_puts(&f->b, "(0");
+
+	for (size_t i = 0; i < jv_size(arr) && !err; i++) {
+		err = buf_puts(&f->b, " OR ");
+		if (!err)
+			err = scalar(f, p, "=", jv_at(arr, i));
+	}
+	return err ? err : buf_putc(&f->b, ')');
+}
+
+static int comparison(struct fsql *f, const jv *c)
+{
+	const char *type = jv_get_str(c, "type");
+	const char *key = jv_get_str(c, "key");
+	const jv *v = jv_get(c, "value");
+	bool negate = strcmp(type, "ne") == 0 || strcmp(type, "nin") == 0;
+	const char *op = cmp_sql(type);
+	char path[128];
+	int p, err;
+
+	/* A key SQLite's JSON paths cannot quote matches nothing. */
+	if (!op || !key || strchr(key, '"') || strlen(key) > 64)
+		return buf_puts(&f->b, negate ? "1" : "0");
+	snprintf(path, sizeof(path), "$.attributes.\"%s\"", key);
+	p = param(f, NULL, path);
+	err = buf_puts(&f->b, negate ? "NOT " : "");
+	if (!err && jv_is_array(v))
+		return strcmp(op, "=") == 0 ? any_of(f, p, v) : buf_puts(&f->b, "0");
+	return err ? err : scalar(f, p, op, v);
+}
+
+static int compound(struct fsql *f, const jv *c, int depth);
+
+static int filter(struct fsql *f, const jv *c, int depth)
+{
+	const char *type = jv_get_str(c, "type");
+
+	if (depth > JV_MAX_DEPTH)
+		return ERR_INVALID;
+	if (type && (strcmp(type, "and") == 0 || strcmp(type, "or") == 0))
+		return compound(f, c, depth);
+	return comparison(f, c);
+}
+
+static int compound(struct fsql *f, const jv *c, int depth)
+{
+	bool and = strcmp(jv_get_str(c, "type"), "and") == 0;
+	const jv *kids = jv_get(c, "filters");
+	int err = buf_printf(&f->b, "(%s", and ? "1" : "0");
+
+	for (size_t i = 0; i < jv_size(kids) && !err; i++) {
+		err = buf_puts(&f->b, and ? " AND " : " OR ");
+		if (!err)
+			err = filter(f, jv_at(kids, i), depth + 1);
+	}
+	return err ? err : buf_putc(&f->b, ')');
+}
+
+static void fsql_cleanup(struct fsql *f)
+{
+	buf_cleanup(&f->b);
+	for (size_t i = 0; i < f->n; i++)
+		free(f->paths[i]);
+	free(f->paths);
+	free(f->vals);
+}
+
+static int bind_filter(sqlite3_stmt *s, const struct fsql *f)
+{
+	int rc = SQLITE_OK;
+
+	for (size_t i = 0; i < f->n && rc == SQLITE_OK; i++) {
+		int at = FIRST_FILTER_PARAM + (int)i;
+		const jv *v = f->vals[i];
+
+		if (!v)
+			rc = sqlite3_bind_text(s, at, f->paths[i], -1, SQLITE_STATIC);
+		else if (jv_is_string(v))
+			rc = sqlite3_bind_text(s, at, jv_str(v), (int)jv_strlen(v), SQLITE_STATIC);
+		else
+			rc = sqlite3_bind_double(s, at, jv_number(v));
+	}
+	return rc;
+}
+
+static char *search_sql(const char *cond)
+{
+	return xasprintf(
+		"SELECT c.id, c.file_id, f.filename, coalesce(json_extract(f.body, "
+		"'$.attributes'), 'null'), c.text, -bm25(chunks_fts) FROM chunks_fts "
+		"JOIN chunks c ON c.id = chunks_fts.rowid JOIN vs_files f ON f.project = c.project "
+		"AND f.vector_store_id = c.vector_store_id AND f.file_id = c.file_id "
+		"WHERE chunks_fts MATCH ?1 AND c.project = ?2 AND c.vector_store_id IN (?3, ?4, "
+		"?5, ?6, ?7, ?8, ?9, ?10) AND f.status = 'completed' AND (%s) "
+		"ORDER BY bm25(chunks_fts) LIMIT ?11", cond);
+}
+
+static int bind_query(sqlite3 *db, sqlite3_stmt *s, const char *project,
+		      const struct store_search *q, const struct fsql *f)
+{
+	int rc = sqlite_bind(s, "ss", q->match, project);
+
+	for (size_t i = 0; i < SEARCH_MAX_STORES && rc == SQLITE_OK; i++) {
+		rc = i < q->nvs ? sqlite3_bind_text(s, 3 + (int)i, q->vs[i], -1, SQLITE_STATIC)
+				: sqlite3_bind_null(s, 3 + (int)i);
+	}
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(s, 11, q->limit);
+	if (rc == SQLITE_OK)
+		rc = bind_filter(s, f);
+	return rc == SQLITE_OK ? 0 : sqlite_fail(db, "search");
+}
+
+static void hit_from_row(sqlite3_stmt *s, struct store_hit *h)
+{
+	h->chunk = sqlite3_column_int64(s, 0);
+	h->file_id = sqlite_col_dup(s, 1);
+	h->filename = sqlite_col_dup(s, 2);
+	h->attributes = sqlite_col_dup(s, 3);
+	h->text = sqlite_col_dup(s, 4);
+	h->bm25 = sqlite3_column_double(s, 5);
+}
+
+static int hits_read(sqlite3 *db, sqlite3_stmt *s, int limit, struct store_hit **hits,
+		     size_t *n)
+{
+	bool row = true;
+	int err = 0;
+
+	*hits = xcalloc((size_t)limit, sizeof(**hits));
+	while (!err && *n < (size_t)limit) {
+		err = sqlite_step(db, s, "search", &row);
+		if (err || !row)
+			break;
+		hit_from_row(s, &(*hits)[(*n)++]);
+	}
+	return err;
+}
+
+static int run_search(sqlite3 *db, const char *project, const struct store_search *q,
+		      struct fsql *f, struct store_hit **hits, size_t *n)
+{
+	char *sql = search_sql(f->b.len ? f->b.p : "1");
+	sqlite3_stmt *s = NULL;
+	int err = 0;
+
+	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
+		err = sqlite_fail(db, "search");
+	if (!err)
+		err = bind_query(db, s, project, q, f);
+	if (!err)
+		err = hits_read(db, s, q->limit, hits, n);
+	sqlite3_finalize(s);
+	free(sql);
+	return err;
+}
+
+int store_search(struct store *st, const char *project, const struct store_search *q,
+		 struct store_hit **hits, size_t *n)
+{
+	struct sqlite_conn *c = NULL;
+	struct fsql f = { 0 };
+	int err = 0;
+
+	*hits = NULL;
+	*n = 0;
+	if (q->nvs < 1 || q->nvs > SEARCH_MAX_STORES || q->limit < 1)
+		return ERR_INVALID;
+	buf_init(&f.b, 0);
+	if (q->filters)
+		err = filter(&f, q->filters, 0);
+	if (!err)
+		err = sqlite_read(st, &c);
+	if (!err) {
+		err = run_search(c->db, project, q, &f, hits, n);
+		sqlite_read_done(st, c, err);
+	}
+	fsql_cleanup(&f);
+	if (err) {
+		store_hits_free(*hits, *n);
+		*hits = NULL;
+		*n = 0;
+	}
+	return err;
+}
+
+void store_hits_free(struct store_hit *hits, size_t n)
+{
+	for (size_t i = 0; hits && i < n; i++) {
+		free(hits[i].file_id);
+		free(hits[i].filename);
+		free(hits[i].attributes);
+		free(hits[i].text);
+	}
+	free(hits);
+}
