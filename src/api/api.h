@@ -8,11 +8,13 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "../http/http.h"
 #include "../store/store.h"
 
 struct engine;
+struct ingest;
 
 struct api {
 	struct store *st;     /* borrowed for the server's lifetime */
@@ -20,6 +22,8 @@ struct api {
 	int poll_after_ms;    /* value of openai-poll-after-ms on run responses */
 	int poll_hold_ms;     /* how long a poll-helper retrieve may wait for a change */
 	int run_expiry_s;     /* requires_action runs expire after this */
+	struct ingest *ing;   /* borrowed; told when files are attached to vector stores */
+	int64_t vs_day_s;     /* seconds in a "day" of vector store expiry (86400; less in tests) */
 };
 
 /* The route table (static storage). */

@@ -6,6 +6,9 @@
 #include "runs_poll.h"
 #include "steps.h"
 #include "threads.h"
+#include "vector_stores.h"
+#include "vs_batches.h"
+#include "vs_files.h"
 
 static const struct http_route routes[] = {
 	{ "GET", "/v1/assistants", assistants_list },
@@ -34,6 +37,27 @@ static const struct http_route routes[] = {
 	{ "POST", "/v1/threads/{thread_id}/runs/{run_id}/submit_tool_outputs", runs_submit_outputs },
 	{ "GET", "/v1/threads/{thread_id}/runs/{run_id}/steps", steps_list },
 	{ "GET", "/v1/threads/{thread_id}/runs/{run_id}/steps/{step_id}", steps_get },
+
+	{ "GET", "/v1/vector_stores", vector_stores_list },
+	{ "POST", "/v1/vector_stores", vector_stores_create },
+	{ "GET", "/v1/vector_stores/{vector_store_id}", vector_stores_get },
+	{ "POST", "/v1/vector_stores/{vector_store_id}", vector_stores_modify },
+	{ "DELETE", "/v1/vector_stores/{vector_store_id}", vector_stores_delete },
+	{ "POST", "/v1/vector_stores/{vector_store_id}/search", vector_stores_search },
+
+	{ "GET", "/v1/vector_stores/{vector_store_id}/files", vs_files_list },
+	{ "POST", "/v1/vector_stores/{vector_store_id}/files", vs_files_create },
+	{ "GET", "/v1/vector_stores/{vector_store_id}/files/{file_id}", vs_files_get },
+	{ "POST", "/v1/vector_stores/{vector_store_id}/files/{file_id}", vs_files_update },
+	{ "DELETE", "/v1/vector_stores/{vector_store_id}/files/{file_id}", vs_files_delete },
+	{ "GET", "/v1/vector_stores/{vector_store_id}/files/{file_id}/content", vs_files_content },
+
+	{ "POST", "/v1/vector_stores/{vector_store_id}/file_batches", vs_batches_create },
+	{ "GET", "/v1/vector_stores/{vector_store_id}/file_batches/{batch_id}", vs_batches_get },
+	{ "POST", "/v1/vector_stores/{vector_store_id}/file_batches/{batch_id}/cancel",
+	  vs_batches_cancel },
+	{ "GET", "/v1/vector_stores/{vector_store_id}/file_batches/{batch_id}/files",
+	  vs_batches_files },
 };
 
 const struct http_route *api_routes(size_t *n)

@@ -136,7 +136,8 @@ static int vs_exists(struct sqlite_conn *c, const char *project, const char *vs)
 }
 
 int store_vsf_attach(struct store *st, const char *project, const char *vs,
-		     const struct store_obj *batch, const struct vsf_new *files, size_t n)
+		     const struct store_obj *create, const char *batch,
+		     const struct vsf_new *files, size_t n)
 {
 	struct store_op op = { .type = STORE_PUT, .expect_version = -1 };
 	struct sqlite_conn *c;
@@ -144,15 +145,16 @@ int store_vsf_attach(struct store *st, const char *project, const char *vs,
 
 	if (err)
 		return err;
-	err = vs_exists(c, project, vs);
-	if (!err && batch) {
-		op.obj = *batch;
+	if (create) {
+		op.obj = *create;
 		err = sqlite_apply(c, project, &op);
 	}
-	for (size_t i = 0; i < n && !err; i++)
-		err = attach_one(c, project, vs, batch ? batch->id : NULL, &files[i]);
 	if (!err)
-		err = refresh(c, project, vs, batch ? batch->id : NULL);
+		err = vs_exists(c, project, vs);
+	for (size_t i = 0; i < n && !err; i++)
+		err = attach_one(c, project, vs, batch, &files[i]);
+	if (!err)
+		err = refresh(c, project, vs, batch);
 	return sqlite_end(st, c, err);
 }
 

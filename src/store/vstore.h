@@ -26,13 +26,14 @@ struct vsf_new {
 	const char *body; /* the VectorStoreFile JSON, status "in_progress" */
 };
 
-/* Attaches files[0..n) to vector store vs (which must exist: else ERR_NOT_FOUND) in one
- * transaction. batch, when not NULL, is a STORE_VS_BATCH object inserted first, and the files
- * are recorded as its members. A file already in the store is replaced: its chunks go and its
- * ingestion starts over. Errors: ERR_NOT_FOUND, ERR_CONFLICT, ERR_DB. */
+/* Attaches files[0..n) to vector store vs in one transaction: first inserts create when not
+ * NULL (the vector store itself, or a STORE_VS_BATCH), then checks vs exists (else
+ * ERR_NOT_FOUND). With batch (an id) the files are recorded as its members. A file already in
+ * the store is replaced: its chunks go and its ingestion starts over. Errors: ERR_NOT_FOUND,
+ * ERR_CONFLICT, ERR_DB. */
 int store_vsf_attach(struct store *st, const char *project, const char *vs,
-		     const struct store_obj *batch, const struct vsf_new *files, size_t n)
-	MUST_CHECK;
+		     const struct store_obj *create, const char *batch,
+		     const struct vsf_new *files, size_t n) MUST_CHECK;
 
 /* One attached file's JSON: *body is owned (free with free()). Errors: ERR_NOT_FOUND, ERR_DB. */
 int store_vsf_get(struct store *st, const char *project, const char *vs, const char *file,
