@@ -85,6 +85,16 @@ static int set_max_body(struct config *cfg, const char *value)
 	return err;
 }
 
+static int set_max_file(struct config *cfg, const char *value)
+{
+	long n;
+	int err = parse_long(value, 1, 1L << 40, &n);
+
+	if (!err)
+		cfg->max_file_bytes = (uint64_t)n;
+	return err;
+}
+
 static int set_threads(struct config *cfg, const char *value)
 {
 	long n;
@@ -149,6 +159,8 @@ static const struct option options[] = {
 	  set_log_level },
 	{ "--max-body", "ASSISTD_MAX_BODY", "BYTES",
 	  "largest request body accepted (default 4194304)", set_max_body },
+	{ "--max-file-bytes", "ASSISTD_MAX_FILE_BYTES", "BYTES",
+	  "largest file accepted by POST /v1/files (default 536870912, 512 MB)", set_max_file },
 	{ "--threads", "ASSISTD_THREADS", "N", "HTTP worker threads (default 2)", set_threads },
 	{ "--upstream-url", "ASSISTD_UPSTREAM_URL", "URL",
 	  "OpenAI-compatible base URL ending in /v1; unset uses the built-in demo model",
@@ -177,6 +189,7 @@ static void defaults(struct config *cfg)
 	snprintf(cfg->data_dir, sizeof(cfg->data_dir), "./data");
 	cfg->log_level = LOG_INFO;
 	cfg->max_body = 4 * 1024 * 1024;
+	cfg->max_file_bytes = 512ULL * 1024 * 1024;
 	cfg->threads = 2;
 	cfg->run_expiry_s = 600;
 	cfg->poll_after_ms = 500;

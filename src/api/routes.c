@@ -1,6 +1,7 @@
 /* routes.c - THE route table: every endpoint assistd serves, in one place. */
 #include "api.h"
 #include "assistants.h"
+#include "files.h"
 #include "messages.h"
 #include "runs.h"
 #include "runs_poll.h"
@@ -37,6 +38,12 @@ static const struct http_route routes[] = {
 	{ "POST", "/v1/threads/{thread_id}/runs/{run_id}/submit_tool_outputs", runs_submit_outputs },
 	{ "GET", "/v1/threads/{thread_id}/runs/{run_id}/steps", steps_list },
 	{ "GET", "/v1/threads/{thread_id}/runs/{run_id}/steps/{step_id}", steps_get },
+
+	{ "GET", "/v1/files", files_list },
+	{ "POST", "/v1/files", files_create, &files_sink },
+	{ "GET", "/v1/files/{file_id}", files_get },
+	{ "DELETE", "/v1/files/{file_id}", files_delete },
+	{ "GET", "/v1/files/{file_id}/content", files_content },
 
 	{ "GET", "/v1/vector_stores", vector_stores_list },
 	{ "POST", "/v1/vector_stores", vector_stores_create },

@@ -26,10 +26,29 @@ struct http_req;
 
 typedef int http_handler(struct http_req *req);
 
+/* Receives a multipart/form-data body part by part as it arrives, so that a large upload is
+ * never held in memory. The route's before hook runs first (no body byte is handed over
+ * before it passed); then, for each form part in order, part_begin, part_data any number of
+ * times, and part_end; then the route's handler runs as usual, with no body of its own.
+ * name is the form field, filename the file's name (NULL for a plain field), content_type
+ * the part's type (NULL when not given); all are borrowed for the call. A callback returns 0,
+ * or an error it recorded with http_fail: the rest of the body is then read and dropped, and
+ * the error is the reply. Keep per-request state with http_set_state: its free_fn runs
+ * however the request ends (a client that goes away included). */
+struct http_sink {
+	int (*part_begin)(struct http_req *req, const char *name, const char *filename,
+			  const char *content_type);
+	int (*part_data)(struct http_req *req, const char *data, size_t len);
+	int (*part_end)(struct http_req *req);
+};
+
 struct http_route {
 	const char *method;  /* "GET", "POST", "DELETE" */
 	const char *pattern; /* "/v1/threads/{thread_id}/messages"; {name} matches one segment */
 	http_handler *fn;
+	/* NULL: the body is read whole first (up to max_body). Otherwise it streams through
+	 * the sink (up to max_stream) and never counts against max_body. */
+	const struct http_sink *sink;
 };
 
 struct http_config {
@@ -37,6 +56,7 @@ struct http_config {
 	int port;                       /* 0 picks a free port: see http_port */
 	unsigned threads;               /* worker threads; 0 means 2 */
 	size_t max_body;                /* larger request bodies get 413 */
+	uint64_t max_stream;            /* the same for bodies of routes with a sink; 0: 1 GiB */
 	const struct http_route *routes; /* borrowed for the server's lifetime */
 	size_t nroutes;
 	/* Runs after routing and before the handler, for authentication; a non-zero return
@@ -94,6 +114,10 @@ int http_reply_json(struct http_req *req, int status, char *body);
 /* Sends len bytes of body (owned, malloc'd) with the given content type. Returns 0. */
 int http_reply_bytes(struct http_req *req, int status, const char *content_type, char *body,
 		     size_t len);
+/* Sends size bytes read from fd, without loading them into memory; takes ownership of fd
+ * (closed when the response is done with it, or at once on failure). Returns 0. */
+int http_reply_fd(struct http_req *req, int status, const char *content_type, int fd,
+		  uint64_t size);
 /* Adds a response header, to the success reply or the error alike (copied). */
 void http_header_add(struct http_req *req, const char *name, const char *value);
 

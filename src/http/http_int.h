@@ -31,6 +31,8 @@
 #define HTTP_PATH_INLINE 192    /* paths up to this long keep their params in the request */
 #define HTTP_REQ_ID_SIZE 32
 #define HTTP_DISCARD_MAX (8 * 1024 * 1024) /* body bytes read past the limit before a 413 */
+#define HTTP_DEFAULT_MAX_STREAM (1024ULL * 1024 * 1024) /* when the config says 0 */
+#define HTTP_UPLOAD_BUFFER (64 * 1024) /* the post processor's buffer: the largest piece */
 
 struct http_server {
 	struct http_config cfg; /* copied; cfg.routes and cfg.app stay borrowed */
@@ -74,7 +76,16 @@ struct http_req {
 
 	struct buf body;
 	bool too_large;
-	size_t discarded; /* bytes dropped once too_large */
+	size_t discarded; /* bytes dropped once too_large, or once upload_err is set */
+
+	/* A body streamed through the route's sink (upload.c). */
+	bool streamed;                /* the route has a sink: upload.c takes the body */
+	struct MHD_PostProcessor *pp; /* owned; NULL when the route has no sink or once done */
+	int upload_err;      /* the first error (auth, limit, sink): the rest is dropped */
+	uint64_t upload_len; /* body bytes received */
+	bool in_part;        /* a part began and has not ended */
+	uint64_t part_len;   /* bytes of the current part so far */
+	char *part_name;     /* owned: the current part's field name */
 
 	const struct http_route *route; /* borrowed from the config */
 	struct router_match match;
@@ -136,6 +147,11 @@ struct http_stream {
 /* server.c */
 /* True once http_stop began. */
 bool server_stopping(const struct http_server *srv);
+/* Routes req and runs the before hook (for bodies that stream: before the body arrives).
+ * Returns 0, or the error to answer with (recorded). */
+int server_route(struct http_req *req) MUST_CHECK;
+/* Runs the handler (after server_route passed) and queues its reply, or queues err's. */
+enum MHD_Result server_run(struct http_req *req, int err);
 
 /* suspend.c: suspending and resuming connections, the timer. All _locked functions need
  * srv->mu. */
@@ -157,6 +173,20 @@ enum defer_next { DEFER_PARKED, DEFER_RERUN };
 int defer_park(struct http_req *req, enum defer_next *next) MUST_CHECK;
 /* Cuts the link from req's waiter (before a rerun or when the request ends). */
 void defer_detach(struct http_req *req);
+
+/* upload.c: bodies streamed through a route's sink. */
+/* On the first access call: true when req's route has a sink, in which case the request
+ * goes through upload_begin/take/finish instead of the buffered body. */
+bool upload_wanted(struct http_req *req);
+/* Routes and authenticates req, and sets up the multipart parser; may answer at once (an
+ * error with a body too large to read and drop). */
+enum MHD_Result upload_begin(struct http_req *req);
+/* Feeds body bytes to the sink. Returns false to drop the connection. */
+bool upload_take(struct http_req *req, const char *data, size_t len);
+/* The body is complete: ends the last part and runs the handler, or answers the error. */
+enum MHD_Result upload_finish(struct http_req *req);
+/* Frees what the upload owns (when the request ends). */
+void upload_cleanup(struct http_req *req);
 
 /* stream.c */
 /* The request ends: cuts the stream's link to it and drops the request's reference. */

@@ -1,5 +1,5 @@
-/* reply.c - responses: the handler's reply, the OpenAI error envelope, response headers,
- * and queueing the result on the connection.
+/* reply.c - responses: the handler's reply (JSON, bytes or a file's contents), the OpenAI
+ * error envelope, response headers, and queueing the result on the connection.
  *
  * A reply is built as an MHD response as soon as the handler makes it (bodies are handed
  * over, never copied) and queued once the handler returns, with x-request-id and the headers
@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../base/alloc.h"
 #include "../base/log.h"
@@ -44,6 +45,18 @@ int http_reply_bytes(struct http_req *req, int status, const char *content_type,
 	} else {
 		resp = MHD_create_response_from_buffer_with_free_callback(len, body, free);
 	}
+	reply_set(req, status, resp, content_type);
+	return 0;
+}
+
+int http_reply_fd(struct http_req *req, int status, const char *content_type, int fd,
+		  uint64_t size)
+{
+	struct MHD_Response *resp = MHD_create_response_from_fd64(size, fd);
+
+	/* MHD owns fd from here, but not when it refused to make the response. */
+	if (!resp)
+		close(fd);
 	reply_set(req, status, resp, content_type);
 	return 0;
 }

@@ -73,6 +73,7 @@ static void req_free(struct http_req *req)
 
 	defer_detach(req);
 	stream_detach(req);
+	upload_cleanup(req);
 	reply_cleanup(req);
 	buf_cleanup(&req->body);
 	if (req->state_free)
@@ -152,8 +153,7 @@ static int route_fail(struct http_req *req, int err)
 	return err;
 }
 
-/* The first run: limits, routing, the before hook, the handler. */
-static int dispatch(struct http_req *req)
+int server_route(struct http_req *req)
 {
 	const struct http_config *cfg = &req->srv->cfg;
 	int err;
@@ -164,10 +164,6 @@ static int dispatch(struct http_req *req)
 		return http_fail(req, ERR_UNAVAILABLE, NULL,
 				 "The server is shutting down; retry in a moment.");
 	}
-	if (req->too_large)
-		return http_fail(req, ERR_TOO_LARGE, NULL,
-				 "The request body is larger than the limit of %zu bytes.",
-				 cfg->max_body);
 	err = router_match(cfg->routes, req->srv->depths, cfg->nroutes, req->method, req->path,
 			   &req->match);
 	if (err)
@@ -180,6 +176,21 @@ static int dispatch(struct http_req *req)
 			return err;
 	}
 	req->hdr_mark = req->nhdrs;
+	return 0;
+}
+
+/* The first run: limits, routing, the before hook, the handler. */
+static int dispatch(struct http_req *req)
+{
+	int err;
+
+	if (req->too_large && !server_stopping(req->srv))
+		return http_fail(req, ERR_TOO_LARGE, NULL,
+				 "The request body is larger than the limit of %zu bytes.",
+				 req->srv->cfg.max_body);
+	err = server_route(req);
+	if (err)
+		return err;
 	return req->route->fn(req);
 }
 
@@ -192,12 +203,11 @@ static int rerun(struct http_req *req)
 	return req->route->fn(req);
 }
 
-static enum MHD_Result req_run(struct http_req *req)
+/* Parks the request when the handler deferred it, else queues its reply (or err's). */
+static enum MHD_Result req_finish(struct http_req *req, int err)
 {
 	enum defer_next next;
-	int err;
 
-	err = req->stage == REQ_PARKED ? rerun(req) : dispatch(req);
 	while (err == HTTP_DEFERRED) {
 		err = defer_park(req, &next);
 		if (err == 0 && next == DEFER_PARKED)
@@ -210,6 +220,16 @@ static enum MHD_Result req_run(struct http_req *req)
 	return reply_queue(req, err);
 }
 
+static enum MHD_Result req_run(struct http_req *req)
+{
+	return req_finish(req, req->stage == REQ_PARKED ? rerun(req) : dispatch(req));
+}
+
+enum MHD_Result server_run(struct http_req *req, int err)
+{
+	return req_finish(req, err ? err : req->route->fn(req));
+}
+
 static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const char *url,
 				 const char *method, const char *version, const char *upload,
 				 size_t *upload_size, void **con_cls)
@@ -219,6 +239,8 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
 	if (!req) {
 		req = req_new(cls, conn, url, method);
 		*con_cls = req;
+		if (upload_wanted(req))
+			return upload_begin(req);
 		if (!announced_too_large(req))
 			return MHD_YES;
 		/* Answered before the body is read: MHD then closes the connection. */
@@ -226,7 +248,10 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
 		return reply_queue(req, dispatch(req));
 	}
 	if (*upload_size != 0) {
-		if (!body_take(req, upload, *upload_size)) {
+		bool ok = req->streamed ? upload_take(req, upload, *upload_size)
+					: body_take(req, upload, *upload_size);
+
+		if (!ok) {
 			log_warn("http: %s %s: body far over the limit; connection dropped",
 				 req->method, req->path);
 			return MHD_NO;
@@ -234,6 +259,8 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
 		*upload_size = 0;
 		return MHD_YES;
 	}
+	if (req->stage == REQ_RECEIVING && req->streamed)
+		return upload_finish(req);
 	return req_run(req);
 }
 
@@ -339,6 +366,8 @@ static struct http_server *server_new(const struct http_config *cfg)
 		srv->cfg.threads = HTTP_DEFAULT_THREADS;
 	if (srv->cfg.max_body == 0)
 		srv->cfg.max_body = HTTP_DEFAULT_MAX_BODY;
+	if (srv->cfg.max_stream == 0)
+		srv->cfg.max_stream = HTTP_DEFAULT_MAX_STREAM;
 	srv->depths = xcalloc(cfg->nroutes + 1, sizeof(*srv->depths));
 	for (size_t i = 0; i < cfg->nroutes; i++)
 		srv->depths[i] = router_depth(cfg->routes[i].pattern);

@@ -1,0 +1,32 @@
+/* files.h - the Files API (/v1/files): upload, list, retrieve, delete, download, and the
+ * removal of files whose time is up.
+ *
+ * A file is a store object (STORE_FILE, metadata only) plus a blob with the same id holding
+ * its bytes (store/blob.h). Uploads stream through an http_sink (files_upload.c); the rest
+ * is files.c. */
+#ifndef ASSISTD_FILES_H
+#define ASSISTD_FILES_H
+
+#include "../http/http.h"
+#include "../store/blob.h"
+#include "../store/store.h"
+
+#define FILE_PREFIX "file-"
+#define FILES_MAX_BYTES_DEFAULT (512ULL * 1024 * 1024)
+
+extern const struct http_sink files_sink;
+
+int files_create(struct http_req *req);
+int files_list(struct http_req *req);
+int files_get(struct http_req *req);
+int files_delete(struct http_req *req);
+int files_content(struct http_req *req);
+
+/* Removes the files of project (of every project when NULL) whose expires_at has passed:
+ * the rows, then the blobs. Errors: ERR_DB. */
+int files_expire(struct store *st, struct blobs *bs, const char *project) MUST_CHECK;
+/* At start, before serving: removes blobs a crash left without a row (and half-written
+ * ones), and expired files. Errors: ERR_DB, ERR_INTERNAL (logged). */
+int files_sweep(struct store *st, struct blobs *bs) MUST_CHECK;
+
+#endif
