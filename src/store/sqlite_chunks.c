@@ -21,6 +21,7 @@ void vs_job_cleanup(struct vs_job *j)
 	free(j->project);
 	free(j->vs);
 	free(j->file);
+	free(j->filename);
 	free(j->body);
 	memset(j, 0, sizeof(*j));
 }
@@ -30,7 +31,9 @@ static void job_from_row(sqlite3_stmt *s, struct vs_job *j)
 	j->project = sqlite_col_dup(s, 0);
 	j->vs = sqlite_col_dup(s, 1);
 	j->file = sqlite_col_dup(s, 2);
-	j->body = sqlite_col_dup(s, 3);
+	j->filename = sqlite_col_dup(s, 3);
+	j->body = sqlite_col_dup(s, 4);
+	j->seq = sqlite3_column_int64(s, 5);
 }
 
 static int jobs_scan(sqlite3 *db, bool (*skip)(void *ctx, const struct vs_job *j), void *ctx,
@@ -38,7 +41,8 @@ static int jobs_scan(sqlite3 *db, bool (*skip)(void *ctx, const struct vs_job *j
 {
 	sqlite3_stmt *s = NULL;
 	bool row = true;
-	int err = sqlite_query(db, "SELECT project, vector_store_id, file_id, body FROM vs_files "
+	int err = sqlite_query(db, "SELECT project, vector_store_id, file_id, filename, body, "
+			       "seq FROM vs_files "
 			       "WHERE status = 'in_progress' ORDER BY seq", &s, "jobs", "");
 
 	while (!err && *n < max) {
@@ -96,8 +100,8 @@ static int still_running(struct sqlite_conn *c, const struct vs_job *j)
 	sqlite3_stmt *s = NULL;
 	bool row = false;
 	int err = sqlite_query(c->db, "SELECT 1 FROM vs_files WHERE project = ?1 AND "
-			       "vector_store_id = ?2 AND file_id = ?3 AND status = 'in_progress'",
-			       &s, "chunks", "sss", j->project, j->vs, j->file);
+			       "vector_store_id = ?2 AND file_id = ?3 AND status = 'in_progress' AND "
+			       "seq = ?4", &s, "chunks", "sssi", j->project, j->vs, j->file, j->seq);
 
 	if (!err)
 		err = sqlite_step(c->db, s, "chunks", &row);
@@ -146,9 +150,10 @@ static int finish_row(struct sqlite_conn *c, const struct vs_job *j, const char 
 		"UPDATE vs_files SET status = ?4, usage_bytes = ?5, body = json_set(body, "
 		"'$.status', ?4, '$.usage_bytes', ?5, '$.last_error', CASE WHEN ?6 IS NULL THEN "
 		"json('null') ELSE json_object('code', ?6, 'message', ?7) END) WHERE "
-		"project = ?1 AND vector_store_id = ?2 AND file_id = ?3 AND status = 'in_progress'";
-	int err = sqlite_exec(c->db, sql, "finish", "ssssiss", j->project, j->vs, j->file, status,
-			      usage, code, message);
+		"project = ?1 AND vector_store_id = ?2 AND file_id = ?3 AND status = 'in_progress' "
+		"AND seq = ?8";
+	int err = sqlite_exec(c->db, sql, "finish", "ssssissi", j->project, j->vs, j->file,
+			      status, usage, code, message, j->seq);
 
 	if (!err && sqlite3_changes(c->db) == 0)
 		err = ERR_NOT_FOUND;

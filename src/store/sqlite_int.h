@@ -145,9 +145,16 @@ int sqlite_apply(struct sqlite_conn *c, const char *project, const struct store_
 int sqlite_vs_refresh(struct sqlite_conn *c, const char *project, const char *vs,
 		      const char *file) MUST_CHECK;
 
+/* Detaches file from every vector store of project, when the File is deleted. */
+int sqlite_vs_forget(struct sqlite_conn *c, const char *project, const char *file) MUST_CHECK;
+
 /* Removes the files, chunks and index entries of vector store vs (sqlite_vs.c), when the
  * store object is deleted. */
 int sqlite_vs_drop(struct sqlite_conn *c, const char *project, const char *vs) MUST_CHECK;
+
+/* Registers the keyword index's ranking function assistd_bm25 on db (sqlite_rank.c).
+ * Errors: ERR_DB. */
+int sqlite_rank_register(sqlite3 *db) MUST_CHECK;
 
 /* Brings the schema of db up to date (sqlite_migrate.c). Errors: ERR_DB. */
 int sqlite_migrate(sqlite3 *db) MUST_CHECK;

@@ -69,6 +69,9 @@ static int conn_open(const char *path, struct sqlite_conn **out)
 		err = sqlite_fail(c->db, "pragmas");
 		goto out;
 	}
+	err = sqlite_rank_register(c->db);
+	if (err)
+		goto out;
 	*out = c;
 	c = NULL;
 out:

@@ -1,9 +1,10 @@
 /* sqlite_search.c - keyword search over vector stores' chunks (vstore.h: store_search).
  *
- * One statement: the FTS5 match ranked by its BM25, joined to the chunks and to their files,
- * keeping completed files of the searched stores whose attributes pass the filter. The
- * filter (a ComparisonFilter/CompoundFilter the API validated) is compiled here into a SQL
- * condition on the file's attributes with every value bound as a parameter. This file does
+ * One statement: the FTS5 match ranked by BM25 (assistd_bm25, sqlite_rank.c), joined to the
+ * chunks and to their files, keeping completed files of the searched stores whose attributes
+ * pass the filter. The filter (a ComparisonFilter/CompoundFilter the API validated) is
+ * compiled here into a SQL condition on the file's attributes, every value bound as a
+ * parameter. This file does
  * not normalise scores or merge queries: that is the search stage's work (src/tools). */
 #include <stdio.h>
 #include <stdlib.h>
@@ -167,12 +168,12 @@ static char *search_sql(const char *cond)
 {
 	return xasprintf(
 		"SELECT c.id, c.file_id, f.filename, coalesce(json_extract(f.body, "
-		"'$.attributes'), 'null'), c.text, -bm25(chunks_fts) FROM chunks_fts "
+		"'$.attributes'), 'null'), c.text, assistd_bm25(chunks_fts) AS r FROM chunks_fts "
 		"JOIN chunks c ON c.id = chunks_fts.rowid JOIN vs_files f ON f.project = c.project "
 		"AND f.vector_store_id = c.vector_store_id AND f.file_id = c.file_id "
 		"WHERE chunks_fts MATCH ?1 AND c.project = ?2 AND c.vector_store_id IN (?3, ?4, "
 		"?5, ?6, ?7, ?8, ?9, ?10) AND f.status = 'completed' AND (%s) "
-		"ORDER BY bm25(chunks_fts) LIMIT ?11", cond);
+		"ORDER BY r DESC LIMIT ?11", cond);
 }
 
 static int bind_query(sqlite3 *db, sqlite3_stmt *s, const char *project,

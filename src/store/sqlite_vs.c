@@ -107,7 +107,7 @@ static int attach_one(struct sqlite_conn *c, const char *project, const char *vs
 		"filename, created_at, seq, usage_bytes, body) VALUES (?1, ?2, ?3, ?4, "
 		"'in_progress', ?5, ?6, (SELECT coalesce(max(seq), 0) + 1 FROM vs_files), 0, ?7) "
 		"ON CONFLICT DO UPDATE SET batch_id = ?4, status = 'in_progress', filename = ?5, "
-		"usage_bytes = 0, body = ?7";
+		"usage_bytes = 0, body = ?7, seq = (SELECT coalesce(max(seq), 0) + 1 FROM vs_files)";
 	char *old = NULL;
 	int err = batch_of(c, project, vs, f->file_id, &old);
 
@@ -255,22 +255,18 @@ static int stores_of(struct sqlite_conn *c, const char *project, const char *fil
 	return err;
 }
 
-int store_vsf_forget(struct store *st, const char *project, const char *file)
+int sqlite_vs_forget(struct sqlite_conn *c, const char *project, const char *file)
 {
-	struct sqlite_conn *c;
 	char **ids = NULL;
 	size_t n = 0;
-	int err = sqlite_begin(st, &c);
+	int err = stores_of(c, project, file, &ids, &n);
 
-	if (err)
-		return err;
-	err = stores_of(c, project, file, &ids, &n);
 	for (size_t i = 0; i < n && !err; i++)
 		err = detach(c, project, ids[i], file);
 	for (size_t i = 0; i < n; i++)
 		free(ids[i]);
 	free(ids);
-	return sqlite_end(st, c, err);
+	return err;
 }
 
 int store_vsf_cancel_batch(struct store *st, const char *project, const char *vs,

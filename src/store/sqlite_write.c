@@ -189,6 +189,8 @@ static int delete_obj(struct sqlite_conn *c, const char *project, const struct s
 		err = delete_below(c, project, o->kind, o->id);
 	if (!err && o->kind == STORE_VECTOR_STORE)
 		err = sqlite_vs_drop(c, project, o->id);
+	if (!err && o->kind == STORE_FILE)
+		err = sqlite_vs_forget(c, project, o->id);
 	return err;
 }
 

@@ -51,13 +51,11 @@ int store_vsf_list(struct store *st, const char *project, const char *vs, const 
 int store_vsf_set_attributes(struct store *st, const char *project, const char *vs,
 			     const char *file, const char *attrs, char **body) MUST_CHECK;
 
-/* Detaches a file from vs: its row and chunks go; the File stays. Errors: ERR_NOT_FOUND,
- * ERR_DB. */
+/* Detaches a file from vs: its row and chunks go; the File stays. (Deleting the File itself,
+ * a STORE_FILE object, detaches it from every store in the same transaction.) Errors:
+ * ERR_NOT_FOUND, ERR_DB. */
 int store_vsf_detach(struct store *st, const char *project, const char *vs, const char *file)
 	MUST_CHECK;
-
-/* Detaches file from every vector store of project (the File is being deleted). */
-int store_vsf_forget(struct store *st, const char *project, const char *file) MUST_CHECK;
 
 /* Cancels batch of vs: the batch becomes "cancelled" and its files still in progress end
  * "cancelled" (their chunks go). *body receives the owned batch JSON. Errors: ERR_NOT_FOUND,
@@ -77,6 +75,8 @@ struct vs_job {
 	char *project;
 	char *vs;
 	char *file;
+	char *filename;
+	int64_t seq;  /* changes when the file is attached again: a stale job stops */
 	char *body; /* the VectorStoreFile JSON (its chunking_strategy says how to chunk) */
 };
 
@@ -116,7 +116,7 @@ struct store_hit {
 	char *filename;   /* owned */
 	char *attributes; /* owned JSON text: the file's attributes or "null" */
 	char *text;       /* owned: the chunk's text */
-	double bm25;      /* BM25 relevance, higher is better */
+	double bm25;      /* BM25 over the most the query could score: 0..1, higher is better */
 };
 
 struct store_search {

@@ -12,9 +12,6 @@
 
 #define QUERY_MAX_WORDS 64
 #define WORD_MAX 64
-/* BM25 scores map to 0..1 as s / (s + BM25_HALF): a chunk matching about two distinctive
- * query words well (a BM25 of BM25_HALF) scores 0.5, and no score reaches 1. */
-#define BM25_HALF 10.0
 /* Each ranker returns this many candidates per wanted result, so fusion has room to reorder. */
 #define CANDIDATES_PER_RESULT 2
 
@@ -148,7 +145,7 @@ static int keyword_rank(struct store *st, const struct search_query *q, const ch
 		return err;
 	*out = xcalloc(nh ? nh : 1, sizeof(**out));
 	for (size_t i = 0; i < nh; i++)
-		take_hit(&hits[i], &(*out)[i], hits[i].bm25 / (hits[i].bm25 + BM25_HALF));
+		take_hit(&hits[i], &(*out)[i], hits[i].bm25);
 	*n = nh;
 	store_hits_free(hits, nh);
 	return 0;
@@ -254,7 +251,8 @@ static void pool_finish(struct pool *p, const struct search_query *q)
 {
 	size_t keep = 0;
 
-	qsort(p->r, p->n, sizeof(*p->r), by_score);
+	if (p->n > 1)
+		qsort(p->r, p->n, sizeof(*p->r), by_score);
 	while (keep < p->n && keep < (size_t)q->max_results &&
 	       p->r[keep].score >= q->score_threshold)
 		keep++;
