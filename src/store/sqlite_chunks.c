@@ -22,6 +22,7 @@ void vs_job_cleanup(struct vs_job *j)
 	free(j->vs);
 	free(j->file);
 	free(j->filename);
+	free(j->batch);
 	free(j->body);
 	memset(j, 0, sizeof(*j));
 }
@@ -34,6 +35,8 @@ static void job_from_row(sqlite3_stmt *s, struct vs_job *j)
 	j->filename = sqlite_col_dup(s, 3);
 	j->body = sqlite_col_dup(s, 4);
 	j->seq = sqlite3_column_int64(s, 5);
+	if (sqlite3_column_type(s, 6) != SQLITE_NULL)
+		j->batch = sqlite_col_dup(s, 6);
 }
 
 static int jobs_scan(sqlite3 *db, bool (*skip)(void *ctx, const struct vs_job *j), void *ctx,
@@ -42,7 +45,7 @@ static int jobs_scan(sqlite3 *db, bool (*skip)(void *ctx, const struct vs_job *j
 	sqlite3_stmt *s = NULL;
 	bool row = true;
 	int err = sqlite_query(db, "SELECT project, vector_store_id, file_id, filename, body, "
-			       "seq FROM vs_files "
+			       "seq, batch_id FROM vs_files "
 			       "WHERE status = 'in_progress' ORDER BY seq", &s, "jobs", "");
 
 	while (!err && *n < max) {
@@ -114,8 +117,11 @@ static int insert_chunks(struct sqlite_conn *c, const struct vs_job *j, int64_t 
 {
 	sqlite3_stmt *s = NULL;
 	int err = sqlite_query(c->db, "INSERT INTO chunks (project, vector_store_id, file_id, idx, "
-			       "text) VALUES (?1, ?2, ?3, ?4, ?5)", &s, "chunks", "sss",
-			       j->project, j->vs, j->file);
+			       "text, scope) VALUES (?1, ?2, ?3, ?4, ?5, ?6)", &s, "chunks",
+			       "sss", j->project, j->vs, j->file);
+
+	if (!err && sqlite3_bind_text(s, 6, sqlite_vs_scope(j->vs), -1, SQLITE_STATIC) != SQLITE_OK)
+		err = sqlite_fail(c->db, "chunks");
 
 	for (size_t i = 0; i < n && !err; i++) {
 		if (sqlite3_bind_int64(s, 4, first + (int64_t)i) != SQLITE_OK ||
@@ -172,7 +178,8 @@ int store_job_finish(struct store *st, const struct vs_job *j, const char *statu
 	if (!err && strcmp(status, "completed") != 0)
 		err = drop_chunks(c, j);
 	if (!err)
-		err = sqlite_vs_refresh(c, j->project, j->vs, j->file);
+		err = sqlite_vs_count(c, j->project, j->vs, j->batch, "in_progress", status,
+				      usage_bytes);
 	return sqlite_end(st, c, err);
 }
 

@@ -140,10 +140,12 @@ const char *sqlite_kind(enum store_kind kind);
 int sqlite_apply(struct sqlite_conn *c, const char *project, const struct store_op *op)
 	MUST_CHECK;
 
-/* Refreshes the counters of vs and of the batch file belongs to, after file's status
- * changed (sqlite_vs.c). */
-int sqlite_vs_refresh(struct sqlite_conn *c, const char *project, const char *vs,
-		      const char *file) MUST_CHECK;
+/* Moves one file of vs (and of batch, when not NULL) from counter `from` to counter `to`
+ * (statuses; NULL from: a new file, NULL to: a file removed), adds usage to the store's
+ * usage_bytes, and updates the objects' status (sqlite_vs.c). Errors: ERR_DB. */
+int sqlite_vs_count(struct sqlite_conn *c, const char *project, const char *vs,
+		    const char *batch, const char *from, const char *to, int64_t usage)
+	MUST_CHECK;
 
 /* Detaches file from every vector store of project, when the File is deleted. */
 int sqlite_vs_forget(struct sqlite_conn *c, const char *project, const char *file) MUST_CHECK;
@@ -151,6 +153,10 @@ int sqlite_vs_forget(struct sqlite_conn *c, const char *project, const char *fil
 /* Removes the files, chunks and index entries of vector store vs (sqlite_vs.c), when the
  * store object is deleted. */
 int sqlite_vs_drop(struct sqlite_conn *c, const char *project, const char *vs) MUST_CHECK;
+
+/* The word that scopes vector store vs's chunks in the keyword index: its id without the
+ * "vs_" prefix (borrowed from vs). */
+const char *sqlite_vs_scope(const char *vs);
 
 /* Registers the keyword index's ranking function assistd_bm25 on db (sqlite_rank.c).
  * Errors: ERR_DB. */

@@ -59,8 +59,10 @@ static const char *const migrations[] = {
 	/* 3: vector store files, their chunks and the keyword index.
 	 * vs_files: one row per file attached to a vector store; body is the VectorStoreFile
 	 * JSON the API returns, status mirrors its status (in_progress rows are the ingestion
-	 * jobs), seq orders lists like objects.seq. chunks: the parsed text of a file in a store,
-	 * in order (idx). chunks_fts indexes chunks.text (external content, kept in step by the
+	 * jobs), seq orders lists like objects.seq and changes when a file is attached again.
+	 * chunks: the parsed text of a file in a store, in order (idx); scope is the store id
+	 * without its "vs_" prefix, a word the index keeps so that a search reaches its stores'
+	 * chunks only. chunks_fts indexes text and scope (external content, kept in step by the
 	 * triggers); its tokenizer was chosen by retrieval quality on SciFact (BENCHMARKS.md). */
 	"CREATE TABLE vs_files ("
 	" project TEXT NOT NULL,"
@@ -85,15 +87,16 @@ static const char *const migrations[] = {
 	" vector_store_id TEXT NOT NULL,"
 	" file_id TEXT NOT NULL,"
 	" idx BIGINT NOT NULL,"
+	" scope TEXT NOT NULL,"
 	" text TEXT NOT NULL);"
 	"CREATE INDEX chunks_file ON chunks (project, vector_store_id, file_id, idx);"
-	"CREATE VIRTUAL TABLE chunks_fts USING fts5(text, content='chunks', content_rowid='id', "
-	" tokenize='" SQ_FTS_TOKENIZE "');"
+	"CREATE VIRTUAL TABLE chunks_fts USING fts5(text, scope, content='chunks', "
+	" content_rowid='id', tokenize='" SQ_FTS_TOKENIZE "');"
 	"CREATE TRIGGER chunks_ai AFTER INSERT ON chunks BEGIN"
-	" INSERT INTO chunks_fts (rowid, text) VALUES (new.id, new.text); END;"
+	" INSERT INTO chunks_fts (rowid, text, scope) VALUES (new.id, new.text, new.scope); END;"
 	"CREATE TRIGGER chunks_ad AFTER DELETE ON chunks BEGIN"
-	" INSERT INTO chunks_fts (chunks_fts, rowid, text) VALUES ('delete', old.id, old.text);"
-	" END;",
+	" INSERT INTO chunks_fts (chunks_fts, rowid, text, scope)"
+	" VALUES ('delete', old.id, old.text, old.scope); END;",
 };
 
 #define MIGRATION_COUNT ((int)(sizeof(migrations) / sizeof(migrations[0])))

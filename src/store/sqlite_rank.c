@@ -1,5 +1,7 @@
 /* sqlite_rank.c - the BM25 the keyword index ranks by: an FTS5 auxiliary function,
- * assistd_bm25(chunks_fts), registered on every connection.
+ * assistd_bm25(chunks_fts, skip), registered on every connection. The first skip phrases of
+ * the query (the vector stores' scope words) take no part in the score; lengths are those of
+ * the text column.
  *
  * FTS5's own bm25() fixes k1 = 1.2, b = 0.75 and an idf of log((N - n + 0.5) / (n + 0.5)),
  * which is negative (floored to 1e-6) for any word in more than half the chunks: a small
@@ -20,6 +22,7 @@
 
 /* Per-query statistics, computed on the first row and kept as the query's auxdata. */
 struct bm25_query {
+	int skip;     /* the first phrases are the search's scope, not its words */
 	int nphrase;
 	double avgdl;
 	double max;   /* the highest score possible: sum of idf * (k1 + 1) */
@@ -44,19 +47,21 @@ static int count_row(const Fts5ExtensionApi *api, Fts5Context *ctx, void *user)
 	return SQLITE_OK;
 }
 
-static int query_stats(const Fts5ExtensionApi *api, Fts5Context *ctx, struct bm25_query **out)
+static int query_stats(const Fts5ExtensionApi *api, Fts5Context *ctx, int skip,
+		       struct bm25_query **out)
 {
 	struct bm25_query *q = xcalloc(1, sizeof(*q));
 	sqlite3_int64 rows = 0, tokens = 0;
 	int rc = api->xRowCount(ctx, &rows);
 
 	if (rc == SQLITE_OK)
-		rc = api->xColumnTotalSize(ctx, -1, &tokens);
+		rc = api->xColumnTotalSize(ctx, 0, &tokens);
 	q->nphrase = api->xPhraseCount(ctx);
 	q->avgdl = rows > 0 ? (double)tokens / (double)rows : 1.0;
 	q->idf = xcalloc((size_t)q->nphrase + 1, sizeof(*q->idf));
 	q->freq = xcalloc((size_t)q->nphrase + 1, sizeof(*q->freq));
-	for (int i = 0; i < q->nphrase && rc == SQLITE_OK; i++) {
+	q->skip = skip < q->nphrase ? skip : q->nphrase;
+	for (int i = q->skip; i < q->nphrase && rc == SQLITE_OK; i++) {
 		sqlite3_int64 n = 0;
 
 		rc = api->xQueryPhrase(ctx, i, &n, count_row);
@@ -97,15 +102,13 @@ static void bm25(const Fts5ExtensionApi *api, Fts5Context *ctx, sqlite3_context 
 	double score = 0;
 	int rc = SQLITE_OK;
 
-	(void)nval;
-	(void)vals;
 	if (!q)
-		rc = query_stats(api, ctx, &q);
+		rc = query_stats(api, ctx, nval > 0 ? sqlite3_value_int(vals[0]) : 0, &q);
 	if (rc == SQLITE_OK)
-		rc = api->xColumnSize(ctx, -1, &dl);
+		rc = api->xColumnSize(ctx, 0, &dl);
 	if (rc == SQLITE_OK)
 		rc = row_freqs(api, ctx, q);
-	for (int i = 0; rc == SQLITE_OK && i < q->nphrase; i++) {
+	for (int i = q->skip; rc == SQLITE_OK && i < q->nphrase; i++) {
 		double f = q->freq[i];
 
 		score += q->idf[i] * f * (BM25_K1 + 1) /

@@ -4,8 +4,9 @@
  * chunks and to their files, keeping completed files of the searched stores whose attributes
  * pass the filter. The filter (a ComparisonFilter/CompoundFilter the API validated) is
  * compiled here into a SQL condition on the file's attributes, every value bound as a
- * parameter. This file does
- * not normalise scores or merge queries: that is the search stage's work (src/tools). */
+ * parameter. The joins are CROSS JOINs, which SQLite takes as the order to run them in: the
+ * match first, then each matched chunk's row and file. This file does not normalise scores
+ * or merge queries: that is the search stage's work (src/tools). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,7 +17,10 @@
 #include "vstore.h"
 
 #define SEARCH_MAX_STORES 8
-#define FIRST_FILTER_PARAM 12 /* ?1 match, ?2 project, ?3..?10 stores, ?11 limit */
+/* ?1 match, ?2 project, ?3..?10 stores, ?11 limit, ?12 scope phrases, ?13 candidates */
+#define FIRST_FILTER_PARAM 14
+#define CANDIDATES_MIN 64         /* the first try ranks this many matches, at least */
+#define CANDIDATES_MAX (1 << 22)  /* and a filtered search widens up to this many */
 
 /* A filter compiled to SQL: the condition text and its parameters, in order. */
 struct fsql {
@@ -164,22 +168,46 @@ static int bind_filter(sqlite3_stmt *s, const struct fsql *f)
 	return rc;
 }
 
+/* The best ?13 matches of the index come first (ranking reads only the index), then their
+ * chunks and files, which the filter may still reject. */
 static char *search_sql(const char *cond)
 {
 	return xasprintf(
+		"WITH top(id, r) AS MATERIALIZED (SELECT rowid, assistd_bm25(chunks_fts, ?12) "
+		"FROM chunks_fts WHERE chunks_fts MATCH ?1 ORDER BY 2 DESC LIMIT ?13) "
 		"SELECT c.id, c.file_id, f.filename, coalesce(json_extract(f.body, "
-		"'$.attributes'), 'null'), c.text, assistd_bm25(chunks_fts) AS r FROM chunks_fts "
-		"JOIN chunks c ON c.id = chunks_fts.rowid JOIN vs_files f ON f.project = c.project "
-		"AND f.vector_store_id = c.vector_store_id AND f.file_id = c.file_id "
-		"WHERE chunks_fts MATCH ?1 AND c.project = ?2 AND c.vector_store_id IN (?3, ?4, "
+		"'$.attributes'), 'null'), c.text, top.r, (SELECT count(*) FROM top) FROM top "
+		"CROSS JOIN chunks c ON c.id = top.id CROSS JOIN vs_files f "
+		"ON f.project = c.project AND f.vector_store_id = c.vector_store_id "
+		"AND f.file_id = c.file_id WHERE c.project = ?2 AND c.vector_store_id IN (?3, ?4, "
 		"?5, ?6, ?7, ?8, ?9, ?10) AND f.status = 'completed' AND (%s) "
-		"ORDER BY r DESC LIMIT ?11", cond);
+		"ORDER BY top.r DESC LIMIT ?11", cond);
 }
 
-static int bind_query(sqlite3 *db, sqlite3_stmt *s, const char *project,
-		      const struct store_search *q, const struct fsql *f)
+/* The full match expression: the query's words in the text, within the stores' scope words
+ * (the rank skips those first nvs phrases). Owned. */
+static char *scoped_match(const struct store_search *q)
 {
-	int rc = sqlite_bind(s, "ss", q->match, project);
+	struct buf b;
+	int err;
+
+	buf_init(&b, 0);
+	err = buf_puts(&b, "scope : (");
+	for (size_t i = 0; i < q->nvs && !err; i++)
+		err = buf_printf(&b, "%s\"%s\"", i ? " OR " : "", sqlite_vs_scope(q->vs[i]));
+	if (!err)
+		err = buf_printf(&b, ") AND text : (%s)", q->match);
+	if (err) {
+		buf_cleanup(&b);
+		return NULL;
+	}
+	return buf_release(&b);
+}
+
+static int bind_query(sqlite3 *db, sqlite3_stmt *s, const char *project, const char *match,
+		      const struct store_search *q, const struct fsql *f, int64_t candidates)
+{
+	int rc = sqlite_bind(s, "ss", match, project);
 
 	for (size_t i = 0; i < SEARCH_MAX_STORES && rc == SQLITE_OK; i++) {
 		rc = i < q->nvs ? sqlite3_bind_text(s, 3 + (int)i, q->vs[i], -1, SQLITE_STATIC)
@@ -188,9 +216,15 @@ static int bind_query(sqlite3 *db, sqlite3_stmt *s, const char *project,
 	if (rc == SQLITE_OK)
 		rc = sqlite3_bind_int64(s, 11, q->limit);
 	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(s, 12, (int64_t)q->nvs);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(s, 13, candidates);
+	if (rc == SQLITE_OK)
 		rc = bind_filter(s, f);
 	return rc == SQLITE_OK ? 0 : sqlite_fail(db, "search");
 }
+
+static void store_hits_clear(struct store_hit *hits, size_t *n);
 
 static void hit_from_row(sqlite3_stmt *s, struct store_hit *h)
 {
@@ -202,36 +236,48 @@ static void hit_from_row(sqlite3_stmt *s, struct store_hit *h)
 	h->bm25 = sqlite3_column_double(s, 5);
 }
 
-static int hits_read(sqlite3 *db, sqlite3_stmt *s, int limit, struct store_hit **hits,
-		     size_t *n)
+/* Reads the hits; *full tells whether the candidates ran out (more may pass the filter). */
+static int hits_read(sqlite3 *db, sqlite3_stmt *s, int limit, int64_t candidates,
+		     struct store_hit *hits, size_t *n, bool *full)
 {
 	bool row = true;
 	int err = 0;
 
-	*hits = xcalloc((size_t)limit, sizeof(**hits));
+	*full = true;
 	while (!err && *n < (size_t)limit) {
 		err = sqlite_step(db, s, "search", &row);
 		if (err || !row)
 			break;
-		hit_from_row(s, &(*hits)[(*n)++]);
+		hit_from_row(s, &hits[(*n)++]);
+		*full = sqlite3_column_int64(s, 6) >= candidates;
 	}
 	return err;
 }
 
+/* Runs the search with more and more candidates until enough pass the filter, or the index
+ * has no more matches. */
 static int run_search(sqlite3 *db, const char *project, const struct store_search *q,
-		      struct fsql *f, struct store_hit **hits, size_t *n)
+		      struct fsql *f, struct store_hit *hits, size_t *n)
 {
 	char *sql = search_sql(f->b.len ? f->b.p : "1");
+	char *match = scoped_match(q);
+	int64_t candidates = q->limit * 4 > CANDIDATES_MIN ? q->limit * 4 : CANDIDATES_MIN;
 	sqlite3_stmt *s = NULL;
+	bool full = true;
 	int err = 0;
 
-	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
+	if (!match || sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
 		err = sqlite_fail(db, "search");
-	if (!err)
-		err = bind_query(db, s, project, q, f);
-	if (!err)
-		err = hits_read(db, s, q->limit, hits, n);
+	for (; !err && full && *n < (size_t)q->limit && candidates <= CANDIDATES_MAX;
+	     candidates *= 8) {
+		store_hits_clear(hits, n);
+		err = bind_query(db, s, project, match, q, f, candidates);
+		if (!err)
+			err = hits_read(db, s, q->limit, candidates, hits, n, &full);
+		sqlite3_reset(s);
+	}
 	sqlite3_finalize(s);
+	free(match);
 	free(sql);
 	return err;
 }
@@ -247,13 +293,14 @@ int store_search(struct store *st, const char *project, const struct store_searc
 	*n = 0;
 	if (q->nvs < 1 || q->nvs > SEARCH_MAX_STORES || q->limit < 1)
 		return ERR_INVALID;
+	*hits = xcalloc((size_t)q->limit, sizeof(**hits));
 	buf_init(&f.b, 0);
 	if (q->filters)
 		err = filter(&f, q->filters, 0);
 	if (!err)
 		err = sqlite_read(st, &c);
 	if (!err) {
-		err = run_search(c->db, project, q, &f, hits, n);
+		err = run_search(c->db, project, q, &f, *hits, n);
 		sqlite_read_done(st, c, err);
 	}
 	fsql_cleanup(&f);
@@ -265,13 +312,20 @@ int store_search(struct store *st, const char *project, const struct store_searc
 	return err;
 }
 
-void store_hits_free(struct store_hit *hits, size_t n)
+/* Frees the hits' strings and empties the list (keeping the array). */
+static void store_hits_clear(struct store_hit *hits, size_t *n)
 {
-	for (size_t i = 0; hits && i < n; i++) {
+	for (size_t i = 0; i < *n; i++) {
 		free(hits[i].file_id);
 		free(hits[i].filename);
 		free(hits[i].attributes);
 		free(hits[i].text);
 	}
+	*n = 0;
+}
+
+void store_hits_free(struct store_hit *hits, size_t n)
+{
+	store_hits_clear(hits, &n);
 	free(hits);
 }

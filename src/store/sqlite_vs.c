@@ -78,15 +78,57 @@ static int batch_of(struct sqlite_conn *c, const char *project, const char *vs, 
 			  project, vs, file);
 }
 
-int sqlite_vs_refresh(struct sqlite_conn *c, const char *project, const char *vs,
-		      const char *file)
+const char *sqlite_vs_scope(const char *vs)
 {
-	char *batch = NULL;
-	int err = batch_of(c, project, vs, file, &batch);
+	return strncmp(vs, "vs_", 3) == 0 ? vs + 3 : vs;
+}
 
-	if (!err)
-		err = refresh(c, project, vs, batch);
-	free(batch);
+/* The UPDATE moving one file from counter ?4 to counter ?5 (has_from/has_to false: a file
+ * comes or goes) in object ?2, and adding ?3 to usage_bytes when usage. The status follows the
+ * new in_progress count (dip is how it changes), except an expired store or a cancelled batch,
+ * which stay so. */
+static char *count_sql(bool has_from, bool has_to, int dip, bool usage)
+{
+	return xasprintf(
+		"UPDATE objects SET version = version + 1, body = json_set(body%s%s, "
+		"'$.file_counts.total', json_extract(body, '$.file_counts.total') + %d, '$.status', "
+		"CASE WHEN json_extract(body, '$.status') IN ('expired', 'cancelled') THEN "
+		"json_extract(body, '$.status') WHEN json_extract(body, "
+		"'$.file_counts.in_progress') + %d > 0 THEN 'in_progress' ELSE 'completed' END%s) "
+		"WHERE project = ?1 AND id = ?2",
+		has_from ? ", '$.file_counts.' || ?4, json_extract(body, '$.file_counts.' || ?4) - 1"
+			 : "",
+		has_to ? ", '$.file_counts.' || ?5, json_extract(body, '$.file_counts.' || ?5) + 1"
+		       : "",
+		(int)has_to - (int)has_from, dip,
+		usage ? ", '$.usage_bytes', json_extract(body, '$.usage_bytes') + ?3" : "");
+}
+
+static int is_ip(const char *status)
+{
+	return status && strcmp(status, "in_progress") == 0;
+}
+
+int sqlite_vs_count(struct sqlite_conn *c, const char *project, const char *vs,
+		    const char *batch, const char *from, const char *to, int64_t usage)
+{
+	int dip = is_ip(to) - is_ip(from);
+	char *sql;
+	int err;
+
+	/* json_set applies its paths in turn on the old values: the same counter twice would
+	 * lose the decrement, so an unchanged status changes only the usage. */
+	if (from && to && strcmp(from, to) == 0)
+		from = to = NULL;
+	sql = count_sql(from != NULL, to != NULL, dip, true);
+	err = sqlite_exec(c->db, sql, "vector store counts", "ssiss", project, vs, usage, from, to);
+	free(sql);
+	if (!err && batch) {
+		sql = count_sql(from != NULL, to != NULL, dip, false);
+		err = sqlite_exec(c->db, sql, "batch counts", "ssiss", project, batch, usage, from,
+				  to);
+		free(sql);
+	}
 	return err;
 }
 
@@ -203,23 +245,50 @@ int store_vsf_set_attributes(struct store *st, const char *project, const char *
 	return err;
 }
 
-/* Removes one file of vs and its chunks, then refreshes the counters it was part of. */
+/* A file's batch (owned, or NULL), status and usage, before it changes. */
+struct file_state {
+	char *batch;
+	char status[16];
+	int64_t usage;
+};
+
+static int file_state(struct sqlite_conn *c, const char *project, const char *vs,
+		      const char *file, struct file_state *fs)
+{
+	sqlite3_stmt *s = NULL;
+	bool row = false;
+	int err = sqlite_query(c->db, "SELECT batch_id, status, usage_bytes FROM vs_files WHERE "
+			       "project = ?1 AND vector_store_id = ?2 AND file_id = ?3", &s,
+			       "vector store file", "sss", project, vs, file);
+
+	memset(fs, 0, sizeof(*fs));
+	if (!err)
+		err = sqlite_step(c->db, s, "vector store file", &row);
+	if (!err && row) {
+		if (sqlite3_column_type(s, 0) != SQLITE_NULL)
+			fs->batch = sqlite_col_dup(s, 0);
+		snprintf(fs->status, sizeof(fs->status), "%s", sqlite3_column_text(s, 1));
+		fs->usage = sqlite3_column_int64(s, 2);
+	}
+	sqlite3_finalize(s);
+	return !err && !row ? ERR_NOT_FOUND : err;
+}
+
+/* Removes one file of vs and its chunks, and takes it out of the counters. */
 static int detach(struct sqlite_conn *c, const char *project, const char *vs, const char *file)
 {
-	char *batch = NULL;
-	int err = batch_of(c, project, vs, file, &batch);
+	struct file_state fs;
+	int err = file_state(c, project, vs, file, &fs);
 
 	if (!err)
 		err = sqlite_exec(c->db, "DELETE FROM vs_files WHERE project = ?1 AND "
 				  "vector_store_id = ?2 AND file_id = ?3", "detach", "sss",
 				  project, vs, file);
-	if (!err && sqlite3_changes(c->db) == 0)
-		err = ERR_NOT_FOUND;
 	if (!err)
 		err = chunks_drop(c, project, vs, file);
 	if (!err)
-		err = refresh(c, project, vs, batch);
-	free(batch);
+		err = sqlite_vs_count(c, project, vs, fs.batch, fs.status, NULL, -fs.usage);
+	free(fs.batch);
 	return err;
 }
 

@@ -76,6 +76,7 @@ struct vs_job {
 	char *vs;
 	char *file;
 	char *filename;
+	char *batch;  /* the batch it came in, or NULL */
 	int64_t seq;  /* changes when the file is attached again: a stale job stops */
 	char *body; /* the VectorStoreFile JSON (its chunking_strategy says how to chunk) */
 };

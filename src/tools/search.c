@@ -194,6 +194,7 @@ static void pool_add(struct pool *p, double **sums, struct search_result *c, siz
 {
 	for (size_t i = 0; i < n; i++) {
 		struct search_result *r = pool_find(p, c[i].chunk);
+		double score = c[i].score;
 
 		if (!r) {
 			if (p->n == p->cap) {
@@ -207,7 +208,7 @@ static void pool_add(struct pool *p, double **sums, struct search_result *c, siz
 			(*sums)[p->n++] = 0;
 			memset(&c[i], 0, sizeof(c[i]));
 		}
-		(*sums)[r - p->r] += weight * c[i].score;
+		(*sums)[r - p->r] += weight * score;
 	}
 }
 
