@@ -199,7 +199,8 @@ static const struct option options[] = {
 	{ "--poll-after-ms", "ASSISTD_POLL_AFTER_MS", "MS",
 	  "openai-poll-after-ms sent with runs (default 500)", set_poll_after },
 	{ "--poll-hold-ms", "ASSISTD_POLL_HOLD_MS", "MS",
-	  "how long an SDK poll waits for a run to change (default 5000)", set_poll_hold },
+	  "how long an SDK poll waits for a run to change, at most half the SDK's timeout "
+	  "(default 5000)", set_poll_hold },
 	{ "--demo-delay-ms", "ASSISTD_DEMO_DELAY_MS", "MS",
 	  "the demo model's pause between streamed words (default 20)", set_demo_delay },
 };

@@ -10,6 +10,7 @@
 #include "../base/buf.h"
 #include "../base/id.h"
 #include "../base/sha256.h"
+#include "../engine/engine.h"
 #include "../store/obj.h"
 
 /* The project of every object when no API key has been created (open mode). */
@@ -246,13 +247,16 @@ int api_get_top(struct http_req *req, enum store_kind kind, const char *param,
 int api_delete_top(struct http_req *req, enum store_kind kind, const char *param,
 		   const char *prefix, const char *what, const char *deleted_object)
 {
+	struct api *api = api_ctx(req);
 	const char *id;
 	int err = api_path_id(req, param, prefix, what, &id);
 
 	if (!err)
-		err = store_delete(api_ctx(req)->st, api_project(req), kind, id, NULL);
+		err = store_delete(api->st, api_project(req), kind, id, NULL);
 	if (err)
 		return api_store_err(req, err, what, id);
+	if (api->eng)
+		engine_stop_runs(api->eng, api_project(req), kind, id);
 	return api_reply_deleted(req, id, deleted_object);
 }
 
@@ -399,24 +403,14 @@ static int modify_once(struct http_req *req, enum store_kind kind, const char *i
 {
 	const char *project = api_project(req);
 	struct store *st = api_ctx(req)->st;
-	char *body = NULL;
 	int64_t version = 0;
-	char why[160];
 	jv *obj = NULL;
-	int err = store_get(st, project, kind, id, parent, &body, &version);
+	int err = obj_get(st, project, kind, id, parent, &obj, &version);
 
-	if (err)
-		goto out;
-	obj = jv_parse(body, strlen(body), why, sizeof(why));
-	if (!obj) {
-		err = http_fail(req, ERR_INTERNAL, NULL, "A stored object is unreadable: %s", why);
-		goto out;
-	}
-	err = apply(req, obj, in);
+	if (!err)
+		err = apply(req, obj, in);
 	if (!err)
 		err = obj_put(st, project, kind, obj, version, text);
-out:
-	free(body);
 	jv_free(obj);
 	return err;
 }

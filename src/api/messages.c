@@ -11,6 +11,7 @@
 
 #include "../base/clock.h"
 #include "../base/id.h"
+#include "../store/obj.h"
 #include "common.h"
 #include "files.h"
 #include "schemas.h"
@@ -129,23 +130,14 @@ static jv *content_out(const jv *content)
 
 jv *message_new(const char *id, const char *thread_id, const jv *in, int64_t created_at)
 {
-	jv *m = jv_object();
+	jv *m = obj_message_new(id, thread_id, jv_get_str(in, "role"), NULL, NULL, created_at);
 	jv *attachments = jv_get(in, "attachments");
 
-	jv_set_str(m, "id", id);
-	jv_set_str(m, "object", "thread.message");
-	jv_set_int(m, "created_at", created_at);
-	jv_set_null(m, "assistant_id");
-	jv_set_str(m, "thread_id", thread_id);
-	jv_set_null(m, "run_id");
-	jv_set_str(m, "role", jv_get_str(in, "role"));
 	jv_set(m, "content", content_out(jv_get(in, "content")));
 	jv_set(m, "attachments", jv_is_array(attachments) ? jv_copy(attachments) : jv_array());
 	jv_set(m, "metadata", api_metadata(in));
 	jv_set_str(m, "status", "completed");
-	jv_set_null(m, "incomplete_details");
 	jv_set_int(m, "completed_at", created_at);
-	jv_set_null(m, "incomplete_at");
 	return m;
 }
 
@@ -164,7 +156,7 @@ int message_batch_add(struct http_req *req, struct batch *b, const jv *msgs,
 	int err = 0;
 
 	for (size_t i = 0; !err && i < jv_size(msgs); i++) {
-		err = api_new_id(req, MSG_PREFIX, id);
+		err = api_new_id(req, ID_MESSAGE, id);
 		if (!err)
 			batch_put(b, STORE_MESSAGE, message_new(id, thread_id, jv_at(msgs, i), now));
 	}
@@ -177,7 +169,7 @@ int messages_create(struct http_req *req)
 	struct batch b;
 	jv *in = NULL;
 	jv *one = jv_array();
-	int err = api_path_id(req, "thread_id", THREAD_PREFIX, "thread", &thread_id);
+	int err = api_path_id(req, "thread_id", ID_THREAD, "thread", &thread_id);
 
 	batch_init(&b);
 	if (!err)
@@ -208,10 +200,10 @@ out:
 /* The thread and message ids of a /messages/{message_id} path (borrowed). */
 static int path_ids(struct http_req *req, const char **thread_id, const char **id)
 {
-	int err = api_path_id(req, "thread_id", THREAD_PREFIX, "thread", thread_id);
+	int err = api_path_id(req, "thread_id", ID_THREAD, "thread", thread_id);
 
 	if (!err)
-		err = api_path_id(req, "message_id", MSG_PREFIX, "message", id);
+		err = api_path_id(req, "message_id", ID_MESSAGE, "message", id);
 	return err;
 }
 
@@ -265,13 +257,13 @@ int messages_list(struct http_req *req)
 {
 	const char *thread_id;
 	const char *run_id = http_query(req, "run_id");
-	int err = api_path_id(req, "thread_id", THREAD_PREFIX, "thread", &thread_id);
+	int err = api_path_id(req, "thread_id", ID_THREAD, "thread", &thread_id);
 	struct api_parent thread = { STORE_THREAD, thread_id, "thread" };
 
 	if (err)
 		return err;
-	if (run_id && !id_valid(run_id, "run_"))
+	if (run_id && !id_valid(run_id, ID_RUN))
 		return http_fail(req, ERR_INVALID, "run_id",
 				 "Invalid 'run_id': expected an id starting with 'run_'.");
-	return api_list(req, STORE_MESSAGE, &thread, MSG_PREFIX, run_id);
+	return api_list(req, STORE_MESSAGE, &thread, ID_MESSAGE, run_id);
 }

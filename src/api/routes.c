@@ -35,7 +35,7 @@ static const struct http_route routes[] = {
 	{ "GET", "/v1/threads/{thread_id}/runs/{run_id}", runs_get, NULL },
 	{ "POST", "/v1/threads/{thread_id}/runs/{run_id}", runs_modify, NULL },
 	{ "POST", "/v1/threads/{thread_id}/runs/{run_id}/cancel", runs_cancel, NULL },
-	{ "POST", "/v1/threads/{thread_id}/runs/{run_id}/submit_tool_outputs", runs_submit_outputs,
+	{ "POST", "/v1/threads/{thread_id}/runs/{run_id}/submit_tool_outputs", runs_submit_tool_outputs,
 	  NULL },
 	{ "GET", "/v1/threads/{thread_id}/runs/{run_id}/steps", steps_list, NULL },
 	{ "GET", "/v1/threads/{thread_id}/runs/{run_id}/steps/{step_id}", steps_get, NULL },

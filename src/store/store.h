@@ -34,7 +34,7 @@ struct store_obj {
 	const char *id;
 	const char *parent;  /* see enum store_kind; NULL for top-level kinds */
 	const char *run_id;  /* messages: the run that wrote it, or NULL */
-	const char *status;  /* runs: the status ("queued", ...); NULL for other kinds */
+	const char *status;  /* runs and steps: the status ("queued", ...); NULL for others */
 	const char *tag;     /* a label lists can filter on (files: the purpose), or NULL */
 	int64_t expires_at;  /* Unix seconds after which the object is gone; 0: never */
 	int64_t created_at;  /* Unix seconds */
@@ -48,7 +48,8 @@ enum store_op_type {
 	STORE_DELETE,        /* delete obj.id of obj.kind and everything below it */
 	STORE_EXPECT_EXISTS, /* fail with ERR_NOT_FOUND unless obj.kind/obj.id exists */
 	STORE_EXPECT_IDLE,   /* fail with ERR_CONFLICT if thread obj.id has an active run
-				(status queued, in_progress, requires_action or cancelling) */
+				(status_run_active: queued, in_progress, requires_action,
+				cancelling) */
 };
 
 struct store_op {
@@ -56,7 +57,9 @@ struct store_op {
 	struct store_obj obj;
 	/* STORE_PUT only: -1 the id must be new (else ERR_CONFLICT); 0 insert or replace;
 	 * n > 0 replace only if the stored version is n (else ERR_CONFLICT, or ERR_NOT_FOUND
-	 * when the object is gone). */
+	 * when the object is gone). A put that creates a message, run or step fails with
+	 * ERR_NOT_FOUND unless its parent exists; a replace that moves a run's or step's
+	 * status in a way base/status.h does not allow fails with ERR_INTERNAL. */
 	int64_t expect_version;
 };
 
