@@ -80,7 +80,8 @@ static int write_batch(struct http_req *req, struct batch *b, const char *thread
 static int start_and_reply(struct http_req *req, struct engine *eng, const char *run_text,
 			   const char *thread_text, bool stream)
 {
-	struct events *ch = engine_start_run(eng, api_project(req), run_text, thread_text);
+	struct events *ch = engine_start_run(eng, api_project(req), run_text, thread_text,
+					     steps_want_content(req));
 
 	if (stream)
 		return runs_reply_stream(req, ch);

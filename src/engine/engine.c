@@ -28,6 +28,7 @@ struct cmd {
 	char *thread_id;
 	char *run_id;
 	jv *run;            /* CMD_START: the run just stored, owned */
+	bool step_content;  /* CMD_START: events show file_search result contents */
 	const jv *outputs;  /* CMD_OUTPUTS, borrowed from the waiting caller */
 	struct events *ch;  /* CMD_START: a reference the command owns */
 	enum store_kind deleted_kind; /* CMD_STOP_RUNS: STORE_THREAD or STORE_ASSISTANT, */
@@ -170,6 +171,7 @@ static void do_start(struct engine *e, struct cmd *c)
 	}
 	x->ch = c->ch;
 	c->ch = NULL;
+	x->step_content = c->step_content;
 	if (draining(e)) {
 		/* Shutting down: the run stays queued in the store for the next start. */
 		events_close(x->ch);
@@ -303,6 +305,7 @@ static void *loop(void *arg)
 
 	while (!engine_stopping(e)) {
 		run_commands(e);
+		tools_collect(e);
 		prov_poll(e->prov, run_timers(e));
 		count_calls(e);
 	}
@@ -428,7 +431,7 @@ static int call_sync(struct engine *e, struct cmd *c)
 }
 
 struct events *engine_start_run(struct engine *e, const char *project, const char *run_json,
-				const char *thread_json)
+				const char *thread_json, bool step_content)
 {
 	struct events *ch = events_new();
 	char why[128];
@@ -447,6 +450,7 @@ struct events *engine_start_run(struct engine *e, const char *project, const cha
 	c = cmd_new(CMD_START, project, NULL, jv_get_str(run, "id"));
 	c->ch = events_ref(ch);
 	c->run = run;
+	c->step_content = step_content;
 	push(e, c);
 	return ch;
 }
@@ -502,9 +506,12 @@ int engine_start(const struct engine_config *cfg, struct engine **out)
 	int err;
 
 	e->st = cfg->st;
+	e->tools.st = cfg->st;
+	e->tools.vs_day_s = cfg->vs_day_s > 0 ? cfg->vs_day_s : 86400;
 	e->run_expiry_s = cfg->run_expiry_s > 0 ? cfg->run_expiry_s : 600;
 	pthread_mutex_init(&e->lock, NULL);
 	pthread_cond_init(&e->watch_idle, NULL);
+	pthread_cond_init(&e->jobs_idle, NULL);
 	err = prov_new(&cfg->prov, &e->prov);
 	if (!err)
 		err = exec_resume_all(e);
@@ -566,6 +573,7 @@ void engine_stop(struct engine *e)
 		pthread_join(e->thread, NULL);
 	}
 	refuse_queued(e);
+	tools_wait(e);
 	if (e->prov)
 		drain_calls(e);
 	while (e->execs)
@@ -574,6 +582,7 @@ void engine_stop(struct engine *e)
 		engine_unwatch(e, e->watches);
 	prov_free(e->prov);
 	pthread_cond_destroy(&e->watch_idle);
+	pthread_cond_destroy(&e->jobs_idle);
 	pthread_mutex_destroy(&e->lock);
 	free(e);
 }

@@ -15,6 +15,8 @@
 #include "../json/json.h"
 #include "../providers/provider.h"
 #include "../store/store.h"
+#include "../tools/cite.h"
+#include "../tools/tool.h"
 #include "engine.h"
 
 struct cmd;
@@ -25,6 +27,8 @@ struct pending_call {
 	char *id;
 	char *name;
 	struct buf args;
+	const struct tool *tool; /* a server tool's call, or NULL for a function call */
+	jv *result;              /* a server tool's call object, once its job is done */
 };
 
 /* A run the engine is responsible for: active (queued, in_progress, cancelling) or waiting
@@ -49,12 +53,17 @@ struct exec {
 	jv *msg_step;
 	int64_t msg_step_version;
 	struct buf text;
+	struct cite cite;   /* citation markers being read in the text */
+	jv *annots;         /* the message's annotations so far */
 
 	/* The current turn's tool calls (tool_calls step), if any. */
 	jv *tool_step;
 	int64_t tool_step_version;
 	struct pending_call *calls;
 	size_t ncalls;
+	int tools_running;  /* server tool jobs of this turn not yet back */
+	jv *cites;          /* the run's citable tool calls (file_search), by marker number */
+	bool step_content;  /* events show file_search result contents (include[]) */
 
 	int64_t turn_prompt_tokens;  /* usage of the last turn, for its step */
 	int64_t turn_completion_tokens;
@@ -79,6 +88,11 @@ struct engine {
 	int calls;                 /* model turns in flight, as of the last loop iteration */
 
 	struct exec *execs; /* engine thread only */
+
+	struct tool_env tools;      /* what server tool jobs use */
+	struct tool_job *jobs_done; /* under lock: jobs back from their threads */
+	int jobs_running;           /* under lock: jobs on their threads */
+	pthread_cond_t jobs_idle;   /* signalled when jobs_running drops to 0 */
 };
 
 /* --- run.c: the run state machine (engine thread only) --- */
@@ -104,6 +118,35 @@ void run_stop_deleted(struct exec *x, enum store_kind kind);
 int run_take_tool_outputs(struct exec *x, const jv *outputs, char **why, const char **param);
 /* The run's expires_at passed: it ends "expired" (at once, or when its turn stops). */
 void run_expire(struct exec *x);
+
+/* --- run_tools.c: server-side tools (engine thread only) --- */
+/* The turn ended with tool calls: when some are server tools', their jobs start and the
+ * run goes on when they are back (tools_back). Returns false when there are none. */
+bool tools_start(struct exec *x);
+/* Picks up the jobs that are back and carries on their runs. */
+void tools_collect(struct engine *e);
+/* Waits until no job is on a thread any more (engine_stop). */
+void tools_wait(struct engine *e);
+/* Marks the call at index as a server tool's when its name is one the run offers. */
+void tools_classify(struct exec *x, struct pending_call *c);
+/* The call number index's delta for a server tool's call (owned). */
+jv *tools_call_delta(const struct exec *x, int index, const struct pending_call *c);
+/* Remembers a stored tool_calls step's citable calls (in step order), for markers. */
+void tools_remember(struct exec *x, const jv *step);
+
+/* --- run_cite.c: annotations from citation markers (engine thread only) --- */
+/* Feeds reply text through the citation scanner: returns the text that can be shown now
+ * (owned, possibly empty) and adds the annotations it completes to x->annots; *fresh
+ * receives those new annotations as a delta array (owned; NULL when none). */
+char *cite_take(struct exec *x, const char *s, size_t len, bool flush, jv **fresh);
+
+/* --- run.c: used by run_tools.c --- */
+/* Starts the run's next model turn. */
+void run_turn(struct exec *x);
+/* Asks the client for the outputs of the function calls of the turn. */
+void run_require_action(struct exec *x);
+/* The tool calls of the turn as the step shows them (owned). */
+jv *run_calls_json(const struct exec *x, bool with_output);
 
 /* --- objects.c: building and saving run, step and message objects --- */
 /* Writes obj (kind) with *version, merging a concurrent metadata change if there was one;

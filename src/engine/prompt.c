@@ -2,7 +2,8 @@
  *
  * The prompt is: the run's instructions as a system message; the thread's messages (those
  * not written by this run), cut by the truncation strategy; then what this run has done so
- * far, step by step: its messages, and its tool calls with their outputs. Tokens are counted
+ * far, step by step: its messages, and its tool calls with their outputs (a server tool's
+ * call, such as file_search, reads back through tool_output). Tokens are counted
  * in the run model's encoding (prov_message_tokens), as max_prompt_tokens is checked. */
 #include "engine_int.h"
 
@@ -10,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../base/alloc.h"
 #include "../base/log.h"
 
 #define PAGE 100
@@ -154,41 +156,59 @@ static jv *truncate(jv *hist, const jv *run, int64_t fixed_tokens)
 	return out;
 }
 
-static jv *assistant_tool_calls(const jv *calls)
+/* One stored call as the assistant's call (name, arguments) and its tool message's text
+ * (all owned); *cites counts the citable calls so far (their marker numbers). */
+static void call_view(const jv *c, int *cites, char **name, char **args, char **output)
 {
-	jv *out = jv_array();
+	const struct tool *t = tool_find(jv_get_str(c, "type"));
+	const jv *fn = jv_get(c, "function");
+	const char *s;
 
-	for (size_t i = 0; i < jv_size(calls); i++) {
-		const jv *c = jv_at(calls, i);
-		const jv *fn = jv_get(c, "function");
-		jv *tc = jv_object();
-		jv *f = jv_object();
-
-		jv_set_str(tc, "id", jv_get_str(c, "id"));
-		jv_set_str(tc, "type", "function");
-		jv_set_str(f, "name", jv_get_str(fn, "name"));
-		jv_set_str(f, "arguments", jv_get_str(fn, "arguments"));
-		jv_set(tc, "function", f);
-		jv_push(out, tc);
+	if (t) {
+		*name = xstrdup(tool_name(t));
+		tool_output(t, c, *cites, args, output);
+		*cites += tool_citable(t);
+		return;
 	}
-	return out;
+	*name = xstrdup(jv_get_str(fn, "name") ? jv_get_str(fn, "name") : "");
+	*args = xstrdup(jv_get_str(fn, "arguments") ? jv_get_str(fn, "arguments") : "");
+	s = jv_get_str(fn, "output");
+	*output = xstrdup(s ? s : "");
 }
 
-static void add_tool_step(const jv *step, jv *out)
+static void add_tool_step(const jv *step, int *cites, jv *out)
 {
 	const jv *calls = jv_get(jv_get(step, "step_details"), "tool_calls");
 	jv *m = chat_message("assistant", jv_null());
+	jv *tcs = jv_array();
+	jv *tools = jv_array();
 
-	jv_set(m, "tool_calls", assistant_tool_calls(calls));
-	jv_push(out, m);
 	for (size_t i = 0; i < jv_size(calls); i++) {
 		const jv *c = jv_at(calls, i);
-		const char *output = jv_get_str(jv_get(c, "function"), "output");
-		jv *t = chat_message("tool", jv_string(output ? output : ""));
+		char *name, *args, *output;
+		jv *tc = jv_object();
+		jv *f = jv_object();
+		jv *t;
 
+		call_view(c, cites, &name, &args, &output);
+		jv_set_str(tc, "id", jv_get_str(c, "id"));
+		jv_set_str(tc, "type", "function");
+		jv_set_str(f, "name", name);
+		jv_set_str(f, "arguments", args);
+		jv_set(tc, "function", f);
+		jv_push(tcs, tc);
+		t = chat_message("tool", jv_string(output));
 		jv_set_str(t, "tool_call_id", jv_get_str(c, "id"));
-		jv_push(out, t);
+		jv_push(tools, t);
+		free(name);
+		free(args);
+		free(output);
 	}
+	jv_set(m, "tool_calls", tcs);
+	jv_push(out, m);
+	for (size_t i = 0; i < jv_size(tools); i++)
+		jv_push(out, jv_ref(jv_at(tools, i)));
+	jv_free(tools);
 }
 
 static int add_message_step(struct exec *x, const jv *step, jv *out)
@@ -216,6 +236,7 @@ static int add_message_step(struct exec *x, const jv *step, jv *out)
 static int run_turns(struct exec *x, jv *out)
 {
 	jv *steps = jv_array();
+	int cites = 0;
 	int err = load_all(x, STORE_STEP, jv_get_str(x->run, "id"), steps);
 
 	for (size_t i = 0; !err && i < jv_size(steps); i++) {
@@ -225,7 +246,7 @@ static int run_turns(struct exec *x, jv *out)
 		if (strcmp(type, "message_creation") == 0)
 			err = add_message_step(x, s, out);
 		else if (strcmp(jv_get_str(s, "status"), "completed") == 0)
-			add_tool_step(s, out);
+			add_tool_step(s, &cites, out);
 	}
 	jv_free(steps);
 	return err;
@@ -237,8 +258,13 @@ static jv *chat_tools(const jv *tools)
 
 	for (size_t i = 0; i < jv_size(tools); i++) {
 		const jv *t = jv_at(tools, i);
+		const struct tool *server = tool_find(jv_get_str(t, "type"));
 		jv *ct;
 
+		if (server) {
+			jv_push(out, tool_function(server, t));
+			continue;
+		}
 		if (strcmp(jv_get_str(t, "type"), "function") != 0)
 			continue;
 		ct = jv_object();
@@ -295,6 +321,27 @@ static void options(const jv *run, struct prov_request *rq)
 	}
 }
 
+/* The run's instructions, then what its server tools ask of the model. */
+static void system_message(const jv *run, const char *instructions, jv *msgs)
+{
+	const jv *tools = jv_get(run, "tools");
+	struct buf b;
+
+	buf_init(&b, 0);
+	if (instructions && *instructions && buf_puts(&b, instructions))
+		abort(); /* unbounded buffer: cannot fail */
+	for (size_t i = 0; i < jv_size(tools); i++) {
+		const struct tool *t = tool_find(jv_get_str(jv_at(tools, i), "type"));
+
+		if (t && tool_instructions(t) &&
+		    (append_line(&b, "") || buf_puts(&b, tool_instructions(t))))
+			abort();
+	}
+	if (b.len)
+		jv_push(msgs, chat_message("system", jv_string(b.p)));
+	buf_cleanup(&b);
+}
+
 int prompt_build(struct exec *x, struct prov_request *rq)
 {
 	const char *instructions = jv_get_str(x->run, "instructions");
@@ -306,8 +353,7 @@ int prompt_build(struct exec *x, struct prov_request *rq)
 	int err;
 
 	memset(rq, 0, sizeof(*rq));
-	if (instructions && *instructions)
-		jv_push(msgs, chat_message("system", jv_string(instructions)));
+	system_message(x->run, instructions, msgs);
 	err = history(x, hist);
 	if (!err)
 		err = run_turns(x, turns);

@@ -52,6 +52,7 @@ static void clear_calls(struct exec *x)
 		free(x->calls[i].id);
 		free(x->calls[i].name);
 		buf_cleanup(&x->calls[i].args);
+		jv_free(x->calls[i].result);
 	}
 	free(x->calls);
 	x->calls = NULL;
@@ -73,6 +74,9 @@ void exec_free(struct exec *x)
 	end_stream(x);
 	clear_calls(x);
 	buf_cleanup(&x->text);
+	cite_cleanup(&x->cite);
+	jv_free(x->annots);
+	jv_free(x->cites);
 	jv_free(x->run);
 	jv_free(x->msg);
 	jv_free(x->msg_step);
@@ -101,6 +105,8 @@ static void open_message(struct exec *x)
 	x->msg_step_version = 0;
 	x->msg_version = 0;
 	buf_init(&x->text, RUN_TEXT_MAX);
+	cite_init(&x->cite);
+	x->annots = jv_array();
 	if (obj_save(x, STORE_STEP, x->msg_step, &x->msg_step_version) ||
 	    obj_save(x, STORE_MESSAGE, x->msg, &x->msg_version))
 		return;
@@ -110,7 +116,10 @@ static void open_message(struct exec *x)
 	emit(x, "thread.message.in_progress", x->msg);
 }
 
-static jv *text_delta(const struct exec *x, const char *delta, size_t len, bool first)
+/* A delta of the message's text; annots (taken, may be NULL) are the annotations it
+ * completes. */
+static jv *text_delta(const struct exec *x, const char *delta, size_t len, bool first,
+		      jv *annots)
 {
 	jv *d = jv_object();
 	jv *inner = jv_object();
@@ -119,8 +128,8 @@ static jv *text_delta(const struct exec *x, const char *delta, size_t len, bool 
 	jv *text = jv_object();
 
 	jv_set(text, "value", jv_stringn(delta, len));
-	if (first)
-		jv_set(text, "annotations", jv_array());
+	if (first || annots)
+		jv_set(text, "annotations", annots ? annots : jv_array());
 	jv_set_int(part, "index", 0);
 	jv_set_str(part, "type", "text");
 	jv_set(part, "text", text);
@@ -132,22 +141,35 @@ static jv *text_delta(const struct exec *x, const char *delta, size_t len, bool 
 	return d;
 }
 
+/* Adds reply text to the message (flush: what the citation scanner holds back) and
+ * streams what can be shown. */
+static void add_text(struct exec *x, const char *delta, size_t len, bool flush)
+{
+	bool first = x->text.len == 0;
+	jv *annots = NULL;
+	char *text = cite_take(x, delta, len, flush, &annots);
+	size_t n = strlen(text);
+	jv *d;
+
+	if (n > 0 && buf_append(&x->text, text, n) == 0) {
+		d = text_delta(x, text, n, first, annots);
+		annots = NULL;
+		emit(x, "thread.message.delta", d);
+		jv_free(d);
+	}
+	jv_free(annots);
+	free(text);
+}
+
 static void on_text(void *ctx, const char *delta, size_t len)
 {
 	struct exec *x = ctx;
-	bool first;
-	jv *d;
 
 	if (x->cancelling || x->gone || len == 0)
 		return;
 	if (!x->msg)
 		open_message(x);
-	first = x->text.len == 0;
-	if (buf_append(&x->text, delta, len))
-		return;
-	d = text_delta(x, delta, len, first);
-	emit(x, "thread.message.delta", d);
-	jv_free(d);
+	add_text(x, delta, len, false);
 }
 
 static jv *text_content(const struct exec *x)
@@ -157,7 +179,7 @@ static jv *text_content(const struct exec *x)
 	jv *text = jv_object();
 
 	jv_set_str(text, "value", x->text.p ? x->text.p : "");
-	jv_set(text, "annotations", jv_array());
+	jv_set(text, "annotations", x->annots ? jv_copy(x->annots) : jv_array());
 	jv_set_str(part, "type", "text");
 	jv_set(part, "text", text);
 	jv_push(content, part);
@@ -169,6 +191,7 @@ static void close_message(struct exec *x, const char *reason)
 {
 	jv *details;
 
+	add_text(x, NULL, 0, true);
 	jv_set(x->msg, "content", text_content(x));
 	if (!reason) {
 		set_status(x->msg, "completed", "completed_at");
@@ -219,6 +242,9 @@ static void close_message_step(struct exec *x, const char *reason,
 	x->msg = NULL;
 	x->msg_step = NULL;
 	buf_cleanup(&x->text);
+	cite_cleanup(&x->cite);
+	jv_free(x->annots);
+	x->annots = NULL;
 }
 
 /* --- tool calls of the current turn --- */
@@ -300,21 +326,46 @@ static void on_tool_call(void *ctx, int index, const char *id, const char *name,
 		c->id = xstrdup(id);
 	if (name && !c->name)
 		c->name = xstrdup(name);
+	tools_classify(x, c);
 	if (buf_puts(&c->args, args_delta ? args_delta : ""))
 		return;
-	d = call_delta(x, index, id, name, args_delta ? args_delta : "");
+	if (c->tool && !name)
+		return; /* a server tool's arguments are the server's business */
+	d = c->tool ? tools_call_delta(x, index, c) :
+		      call_delta(x, index, id, name, args_delta ? args_delta : "");
 	emit(x, "thread.run.step.delta", d);
 	jv_free(d);
 }
 
-/* The tool calls as the step and the run's required_action show them. */
-static jv *calls_json(const struct exec *x, bool with_output)
+/* A server tool's call as the step shows it: its result, or the call so far. */
+static jv *server_call(const struct pending_call *pc)
+{
+	jv *c;
+
+	if (pc->result)
+		return jv_copy(pc->result);
+	c = jv_object();
+	jv_set_str(c, "id", pc->id ? pc->id : "call_missing");
+	jv_set_str(c, "type", tool_name(pc->tool));
+	jv_set(c, tool_name(pc->tool), jv_object());
+	return c;
+}
+
+jv *run_calls_json(const struct exec *x, bool with_output)
 {
 	jv *out = jv_array();
 
 	for (size_t i = 0; i < x->ncalls; i++) {
-		jv *c = jv_object();
-		jv *fn = jv_object();
+		jv *c;
+		jv *fn;
+
+		if (x->calls[i].tool) {
+			if (with_output) /* the step lists it; required_action does not */
+				jv_push(out, server_call(&x->calls[i]));
+			continue;
+		}
+		c = jv_object();
+		fn = jv_object();
 
 		jv_set_str(c, "id", x->calls[i].id ? x->calls[i].id : "call_missing");
 		jv_set_str(c, "type", "function");
@@ -334,7 +385,7 @@ static void set_usage(struct exec *x)
 					  usage_of(x->run, "completion_tokens")));
 }
 
-static void require_action(struct exec *x)
+void run_require_action(struct exec *x)
 {
 	jv *ra = jv_object();
 	jv *sto = jv_object();
@@ -342,10 +393,10 @@ static void require_action(struct exec *x)
 
 	if (x->msg)
 		close_message_step(x, NULL, STEP_COMPLETED, NULL, NULL, false);
-	jv_set(jv_get(x->tool_step, "step_details"), "tool_calls", calls_json(x, true));
+	jv_set(jv_get(x->tool_step, "step_details"), "tool_calls", run_calls_json(x, true));
 	if (obj_save(x, STORE_STEP, x->tool_step, &x->tool_step_version))
 		return;
-	jv_set(sto, "tool_calls", calls_json(x, false));
+	jv_set(sto, "tool_calls", run_calls_json(x, false));
 	jv_set_str(ra, "type", "submit_tool_outputs");
 	jv_set(ra, "submit_tool_outputs", sto);
 	jv_set(x->run, "required_action", ra);
@@ -377,7 +428,7 @@ static bool over_budget(struct exec *x)
 	return false;
 }
 
-static void turn(struct exec *x)
+void run_turn(struct exec *x)
 {
 	struct prov_request rq;
 	int err;
@@ -420,7 +471,7 @@ void run_start(struct exec *x)
 			       (jv_int_value(jv_get(x->run, "expires_at")) - clock_unix()) * 1000;
 	if (run_save(x, true))
 		return;
-	turn(x);
+	run_turn(x);
 }
 
 static void on_done(void *ctx, const struct prov_result *res)
@@ -449,8 +500,8 @@ static void turn_done(struct exec *x, const struct prov_result *res)
 		run_finish(x, RUN_FAILED, res->error_code, res->error_message);
 	else if (res->finish == PROV_LENGTH)
 		run_finish(x, RUN_INCOMPLETE, "max_completion_tokens", NULL);
-	else if (x->ncalls > 0)
-		require_action(x);
+	else if (x->ncalls > 0 && !tools_start(x))
+		run_require_action(x);
 	else
 		run_finish(x, RUN_COMPLETED, NULL, NULL);
 }
@@ -495,6 +546,7 @@ void run_finish(struct exec *x, enum run_status status, const char *code, const 
 
 	x->finished = true;
 	x->expire_ms = 0;
+	x->tools_running = 0; /* jobs still out are dropped when they are back */
 	if (run_move(x, status)) {
 		end_stream(x); /* a bug, logged: the store keeps the run as it was */
 		return;

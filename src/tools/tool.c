@@ -49,9 +49,9 @@ const char *tool_instructions(const struct tool *t)
 	return t->instructions;
 }
 
-struct tool_job *tool_job_new(const struct tool *t, const struct tool_env *env, const char *project,
-			      const jv *run, const char *call_id, const char *arguments,
-			      int ordinal)
+struct tool_job *tool_job_new(const struct tool *t, const struct tool_env *env,
+			      const char *project, const jv *run, const char *call_id,
+			      const char *arguments, int ordinal)
 {
 	struct tool_job *j = xcalloc(1, sizeof(*j));
 
@@ -95,6 +95,11 @@ void tool_output(const struct tool *t, const jv *call, int ordinal, char **argum
 		 char **output)
 {
 	t->output(call, ordinal, arguments, output);
+}
+
+bool tool_citable(const struct tool *t)
+{
+	return t->source != NULL;
 }
 
 const char *tool_source(const struct tool *t, const jv *call, int64_t result)

@@ -47,7 +47,7 @@ struct tool_job {
 	char *arguments;     /* the model's arguments (JSON text, possibly malformed) */
 	jv *run;             /* the run object (model, tools, assistant_id, thread_id) */
 	int ordinal;         /* this call's number among the run's calls of this tool */
-	bool cancelled;      /* set by the engine when nobody wants the result any more */
+	void *owner;         /* borrowed: whoever runs the job (the engine) */
 	/* Out, set by tool_run. */
 	jv *call;            /* the step's tool call object */
 	int err;             /* 0, or the run fails with fail_code and fail_message */
@@ -71,9 +71,9 @@ const char *tool_instructions(const struct tool *t);
 
 /* A new job for a call of t (arguments borrowed, copied); run is borrowed and copied.
  * Owned: free with tool_job_free. */
-struct tool_job *tool_job_new(const struct tool *t, const struct tool_env *env, const char *project,
-			      const jv *run, const char *call_id, const char *arguments,
-			      int ordinal);
+struct tool_job *tool_job_new(const struct tool *t, const struct tool_env *env,
+			      const char *project, const jv *run, const char *call_id,
+			      const char *arguments, int ordinal);
 void tool_job_free(struct tool_job *j);
 /* Does the work (a worker thread): fills j->call, or j->err and the fail members. */
 void tool_run(struct tool_job *j);
@@ -85,6 +85,8 @@ void tool_run(struct tool_job *j);
 void tool_output(const struct tool *t, const jv *call, int ordinal, char **arguments,
 		 char **output);
 
+/* True when the tool's results can be cited with markers (see tool_source). */
+bool tool_citable(const struct tool *t);
 /* The file a citation marker points to: result number result of the run's ordinal-th call
  * of t, found in the stored call object. Borrowed from call, or NULL. */
 const char *tool_source(const struct tool *t, const jv *call, int64_t result);

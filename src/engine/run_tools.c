@@ -1,0 +1,218 @@
+/* run_tools.c - server-side tools in a run (see tools/tool.h), on the engine thread.
+ *
+ * A turn that ends with calls of server tools (file_search) does not wait for the client:
+ * each call becomes a job that runs off the engine thread; when every job of the turn is
+ * back, the results go into the tool_calls step and, unless the model also called
+ * functions (the run then asks the client for their outputs as usual), the step completes
+ * and the next model turn starts. A job that fails fails the run with its last_error.
+ * A job whose run ended meanwhile (cancelled, expired, deleted) is dropped when it is back.
+ *
+ * Each job runs on a thread of its own, which hands it back through the engine's done list
+ * and wakes the engine; engine_stop waits for jobs still out. */
+#include "engine_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "../base/alloc.h"
+#include "events.h"
+
+void tools_classify(struct exec *x, struct pending_call *c)
+{
+	if (c->name && !c->tool)
+		c->tool = tool_by_function(jv_get(x->run, "tools"), c->name);
+}
+
+jv *tools_call_delta(const struct exec *x, int index, const struct pending_call *c)
+{
+	jv *d = jv_object();
+	jv *inner = jv_object();
+	jv *details = jv_object();
+	jv *calls = jv_array();
+	jv *call = jv_object();
+
+	jv_set_int(call, "index", index);
+	jv_set_str(call, "id", c->id ? c->id : "call_missing");
+	jv_set_str(call, "type", tool_name(c->tool));
+	jv_set(call, tool_name(c->tool), jv_object());
+	jv_push(calls, call);
+	jv_set_str(details, "type", "tool_calls");
+	jv_set(details, "tool_calls", calls);
+	jv_set(inner, "step_details", details);
+	jv_set_str(d, "id", jv_get_str(x->tool_step, "id"));
+	jv_set_str(d, "object", "thread.run.step.delta");
+	jv_set(d, "delta", inner);
+	return d;
+}
+
+void tools_remember(struct exec *x, const jv *step)
+{
+	const jv *calls = jv_get(jv_get(step, "step_details"), "tool_calls");
+
+	if (!x->cites)
+		x->cites = jv_array();
+	for (size_t i = 0; i < jv_size(calls); i++) {
+		const jv *c = jv_at(calls, i);
+		const struct tool *t = tool_find(jv_get_str(c, "type"));
+
+		if (t && tool_citable(t))
+			jv_push(x->cites, jv_copy(c));
+	}
+}
+
+/* The job's thread: does the work, then hands the job back and wakes the engine. */
+static void *job_thread(void *arg)
+{
+	struct tool_job *j = arg;
+	struct engine *e = j->owner;
+
+	tool_run(j);
+	pthread_mutex_lock(&e->lock);
+	j->next = e->jobs_done;
+	e->jobs_done = j;
+	prov_wakeup(e->prov); /* under the lock: engine_stop cannot free prov meanwhile */
+	if (--e->jobs_running == 0)
+		pthread_cond_broadcast(&e->jobs_idle);
+	pthread_mutex_unlock(&e->lock);
+	return NULL;
+}
+
+static void submit(struct engine *e, struct tool_job *j)
+{
+	pthread_attr_t attr;
+	pthread_t t;
+	int rc;
+
+	j->owner = e;
+	pthread_mutex_lock(&e->lock);
+	e->jobs_running++;
+	pthread_mutex_unlock(&e->lock);
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	rc = pthread_create(&t, &attr, job_thread, j);
+	pthread_attr_destroy(&attr);
+	if (rc != 0)
+		job_thread(j); /* no thread to be had: do it here, late but done */
+}
+
+bool tools_start(struct exec *x)
+{
+	int ordinal = (int)jv_size(x->cites);
+	int n = 0;
+
+	for (size_t i = 0; i < x->ncalls; i++) {
+		struct pending_call *c = &x->calls[i];
+		struct tool_job *j;
+
+		if (!c->tool)
+			continue;
+		j = tool_job_new(c->tool, &x->e->tools, x->project, x->run, c->id, c->args.p,
+				 ordinal++);
+		n++;
+		submit(x->e, j);
+	}
+	x->tools_running = n;
+	return n > 0;
+}
+
+static struct pending_call *call_by_id(struct exec *x, const char *id)
+{
+	for (size_t i = 0; i < x->ncalls; i++) {
+		if (x->calls[i].id && strcmp(x->calls[i].id, id) == 0)
+			return &x->calls[i];
+	}
+	return NULL;
+}
+
+static bool has_functions(const struct exec *x)
+{
+	for (size_t i = 0; i < x->ncalls; i++) {
+		if (!x->calls[i].tool)
+			return true;
+	}
+	return false;
+}
+
+/* Every job of the turn is back: record the results and go on. */
+static void carry_on(struct exec *x)
+{
+	jv *details = jv_get(x->tool_step, "step_details");
+
+	jv_set(details, "tool_calls", run_calls_json(x, true));
+	tools_remember(x, x->tool_step);
+	if (has_functions(x)) {
+		run_require_action(x);
+		return;
+	}
+	close_step(x, x->tool_step, &x->tool_step_version, STEP_COMPLETED, NULL, NULL, true);
+	jv_free(x->tool_step);
+	x->tool_step = NULL;
+	run_turn(x);
+}
+
+/* The job's run, if it still waits for it. */
+static struct exec *waiting_run(struct engine *e, const struct tool_job *j)
+{
+	const char *run_id = jv_get_str(j->run, "id");
+
+	for (struct exec *x = e->execs; x; x = x->next) {
+		if (strcmp(jv_get_str(x->run, "id"), run_id) == 0 && !x->finished &&
+		    x->tools_running > 0 && x->status == RUN_IN_PROGRESS)
+			return x;
+	}
+	return NULL;
+}
+
+static void job_back(struct engine *e, struct tool_job *j)
+{
+	struct exec *x = waiting_run(e, j);
+	struct pending_call *c = x ? call_by_id(x, j->call_id) : NULL;
+
+	if (!c)
+		return; /* its run ended meanwhile */
+	x->tools_running--;
+	if (j->err) {
+		run_finish(x, RUN_FAILED, j->fail_code, j->fail_message);
+	} else {
+		c->result = j->call;
+		j->call = NULL;
+		if (x->tools_running == 0)
+			carry_on(x);
+	}
+	engine_settle(e, x);
+}
+
+void tools_collect(struct engine *e)
+{
+	struct tool_job *list;
+
+	pthread_mutex_lock(&e->lock);
+	list = e->jobs_done;
+	e->jobs_done = NULL;
+	pthread_mutex_unlock(&e->lock);
+	while (list) {
+		struct tool_job *next = list->next;
+
+		job_back(e, list);
+		tool_job_free(list);
+		list = next;
+	}
+}
+
+void tools_wait(struct engine *e)
+{
+	struct tool_job *list;
+
+	pthread_mutex_lock(&e->lock);
+	while (e->jobs_running > 0)
+		pthread_cond_wait(&e->jobs_idle, &e->lock);
+	list = e->jobs_done;
+	e->jobs_done = NULL;
+	pthread_mutex_unlock(&e->lock);
+	while (list) {
+		struct tool_job *next = list->next;
+
+		tool_job_free(list);
+		list = next;
+	}
+}
