@@ -500,10 +500,10 @@ static void turn_done(struct exec *x, const struct prov_result *res)
 		run_finish(x, RUN_FAILED, res->error_code, res->error_message);
 	else if (res->finish == PROV_LENGTH)
 		run_finish(x, RUN_INCOMPLETE, "max_completion_tokens", NULL);
-	else if (x->ncalls > 0 && !tools_start(x))
-		run_require_action(x);
-	else
+	else if (x->ncalls == 0)
 		run_finish(x, RUN_COMPLETED, NULL, NULL);
+	else if (!tools_start(x)) /* else its server tools' jobs carry it on */
+		run_require_action(x);
 }
 
 static void close_open_steps(struct exec *x, enum run_status status, const char *code,
