@@ -46,7 +46,7 @@ static void turn_done(struct exec *x, const struct prov_result *res);
 
 static const struct prov_callbacks callbacks = { on_text, on_tool_call, on_done };
 
-static void clear_calls(struct exec *x)
+void run_clear_calls(struct exec *x)
 {
 	for (size_t i = 0; i < x->ncalls; i++) {
 		free(x->calls[i].id);
@@ -72,7 +72,7 @@ static void end_stream(struct exec *x)
 void exec_free(struct exec *x)
 {
 	end_stream(x);
-	clear_calls(x);
+	run_clear_calls(x);
 	buf_cleanup(&x->text);
 	cite_cleanup(&x->cite);
 	jv_free(x->annots);
@@ -404,7 +404,7 @@ void run_require_action(struct exec *x)
 	if (run_move(x, RUN_REQUIRES_ACTION))
 		return;
 	x->expire_ms = clock_ms() + expiry * 1000;
-	clear_calls(x);
+	run_clear_calls(x);
 	if (run_save(x, true))
 		return;
 	end_stream(x);

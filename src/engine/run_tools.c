@@ -147,6 +147,7 @@ static void carry_on(struct exec *x)
 	close_step(x, x->tool_step, &x->tool_step_version, STEP_COMPLETED, NULL, NULL, true);
 	jv_free(x->tool_step);
 	x->tool_step = NULL;
+	run_clear_calls(x);
 	run_turn(x);
 }
 
