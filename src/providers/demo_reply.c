@@ -96,6 +96,8 @@ static void quote(struct buf *b, const char *text)
 		n++;
 	while (n > 0 && text[n] && ((unsigned char)text[n] & 0xc0) == 0x80)
 		n--;
+	while (n > 0 && isspace((unsigned char)text[n - 1]))
+		n--;
 	for (size_t i = 0; i < n; i++) {
 		if (buf_putc(b, text[i] == '\n' ? ' ' : text[i]))
 			abort(); /* unbounded buffer: cannot fail */
