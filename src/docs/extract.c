@@ -15,7 +15,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../base/alloc.h"
 #include "../base/buf.h"
 #include "docs_int.h"
 
@@ -173,37 +172,40 @@ static void libs_init(void)
 	xmlInitParser();
 }
 
+/* Runs every step for the file; returns 0, or the failure recorded in o. */
+static int extract_into(const char *path, const char *filename, struct doc_out *o)
+{
+	const struct kind *k = kind_of(filename);
+	int fd = -1;
+	int err = k ? open_file(path, &fd, o) : fail_unsupported(o, filename);
+
+	if (!err)
+		err = sniff(fd, k, o);
+	if (!err)
+		err = k->extract(fd, o);
+	if (!err)
+		err = finish(o);
+	if (fd >= 0)
+		close(fd);
+	return err;
+}
+
 int doc_extract(const char *path, const char *filename, char **text, size_t *len,
 		const char **code, char **why)
 {
-	const struct kind *k = kind_of(filename);
 	struct doc_out o;
-	int fd = -1;
 	int err;
 
-	*text = NULL;
-	*len = 0;
-	*code = NULL;
-	*why = NULL;
 	pthread_once(&libs_once, libs_init);
 	doc_out_init(&o);
-	err = k ? open_file(path, &fd, &o) : fail_unsupported(&o, filename);
+	err = extract_into(path, filename, &o);
+	*text = NULL;
+	*len = err ? 0 : o.text.len;
+	*code = err ? o.code : NULL;
+	*why = err ? o.why : NULL;
+	o.why = NULL;
 	if (!err)
-		err = sniff(fd, k, &o);
-	if (!err)
-		err = k->extract(fd, &o);
-	if (!err)
-		err = finish(&o);
-	if (fd >= 0)
-		close(fd);
-	if (err) {
-		*code = o.code ? o.code : "invalid_file";
-		*why = o.why ? o.why : xstrdup("The file could not be read as text.");
-		o.why = NULL;
-	} else {
-		*len = o.text.len;
 		*text = buf_release(&o.text);
-	}
 	doc_out_cleanup(&o);
 	return err;
 }

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "../base/alloc.h"
 #include "docs_int.h"
@@ -189,17 +190,18 @@ static void start(struct page *pg, htmlSAXHandler *sax, char *chunk, size_t *n)
 /* Feeds the file to a new parser in chunks. */
 static int feed(int fd, struct page *pg, char *chunk, htmlSAXHandler *sax)
 {
-	size_t total = 0;
+	struct stat st;
 	size_t n;
 	bool last = false;
 
+	if (fstat(fd, &st))
+		return doc_fail_io(pg->o);
+	if ((unsigned long long)st.st_size > DOC_MAX_PART)
+		return fail_big(pg->o);
 	while (!pg->err && !last) {
 		n = doc_read(fd, chunk, HTML_CHUNK);
 		if (n == (size_t)-1)
 			return doc_fail_io(pg->o);
-		total += n;
-		if (total > DOC_MAX_PART)
-			return fail_big(pg->o);
 		last = n < HTML_CHUNK;
 		if (!pg->ctxt)
 			start(pg, sax, chunk, &n);

@@ -30,18 +30,14 @@ static void got_free(struct got *g)
 	free(g->why);
 }
 
-/* Writes n bytes to a temporary file and extracts it as if uploaded with the name filename. */
-static struct got extract(const char *filename, const void *p, size_t n)
+/* Extracts the file at path (owned) as if uploaded with the name filename, then removes it. */
+static struct got extract_path(const char *filename, char *path)
 {
-	char path[] = "/tmp/assistd-docs-XXXXXX";
-	int fd = mkstemp(path);
 	struct got g;
 
-	ASSERT(fd >= 0);
-	ASSERT((size_t)write(fd, p, n) == n);
-	close(fd);
 	g.err = doc_extract(path, filename, &g.text, &g.len, &g.code, &g.why);
 	unlink(path);
+	free(path);
 	if (g.err) {
 		ASSERT(g.code && g.why && g.why[0]);
 		ASSERT(!g.text);
@@ -50,6 +46,18 @@ static struct got extract(const char *filename, const void *p, size_t n)
 		ASSERT_EQ_INT(strlen(g.text), g.len);
 	}
 	return g;
+}
+
+/* Writes n bytes to a temporary file and extracts it as if uploaded with the name filename. */
+static struct got extract(const char *filename, const void *p, size_t n)
+{
+	char *path = xstrdup("/tmp/assistd-docs-XXXXXX");
+	int fd = mkstemp(path);
+
+	ASSERT(fd >= 0);
+	ASSERT((size_t)write(fd, p, n) == n);
+	close(fd);
+	return extract_path(filename, path);
 }
 
 static struct got extract_str(const char *filename, const char *s)
@@ -180,6 +188,18 @@ static void html_encodings(void)
 	expect_text(extract("a.html", le, sizeof(le) - 1), "h\xc3\xa9");
 	expect_fail(extract_str("a.html", "<html><script>only()</script><p> </p></html>"),
 		    "invalid_file", "empty");
+}
+
+/* An HTML file past DOC_MAX_PART is refused before it is parsed (a sparse file here). */
+static void html_too_big_fails(void)
+{
+	char *path = xstrdup("/tmp/assistd-docs-XXXXXX");
+	int fd = mkstemp(path);
+
+	ASSERT(fd >= 0);
+	ASSERT_OK(ftruncate(fd, (off_t)DOC_MAX_PART + 1));
+	close(fd);
+	expect_fail(extract_path("big.html", path), "invalid_file", "larger than 64 MB");
 }
 
 /* --- PDF ------------------------------------------------------------------------------- */
@@ -331,17 +351,6 @@ static char *zip_write(const char *const *names, const char *const *bodies, size
 	}
 	ASSERT_OK(zip_close(z));
 	return path;
-}
-
-/* Extracts the file at path as if uploaded with the name filename, then removes it. */
-static struct got extract_path(const char *filename, char *path)
-{
-	struct got g;
-
-	g.err = doc_extract(path, filename, &g.text, &g.len, &g.code, &g.why);
-	unlink(path);
-	free(path);
-	return g;
 }
 
 #define W_NS "xmlns:w=\"http://schemas.openxmlformats.org/wordprocessingml/2006/main\" "      \
@@ -648,6 +657,7 @@ const struct t_case docs_tests[] = {
 	T_CASE(missing_file_is_server_error),
 	T_CASE(html_text_only),
 	T_CASE(html_encodings),
+	T_CASE(html_too_big_fails),
 	T_CASE(pdf_pages_text),
 	T_CASE(pdf_scanned_fails),
 	T_CASE(pdf_blank_is_empty),
