@@ -87,6 +87,16 @@ bool doc_supported(const char *filename)
 	return kind_of(filename) != NULL;
 }
 
+/* True when ext is short and plain enough to quote back in a message (it comes from the
+ * user: it may be anything, including bytes that are not UTF-8). */
+static bool ext_quotable(const char *ext)
+{
+	size_t n = ext ? strlen(ext) : 0;
+
+	return n && n <= 16 && strspn(ext, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+				       "0123456789_-+") == n;
+}
+
 static int fail_unsupported(struct doc_out *o, const char *filename)
 {
 	const char *ext = ext_of(filename);
@@ -97,9 +107,12 @@ static int fail_unsupported(struct doc_out *o, const char *filename)
 	for (size_t i = 0; i < N_EXTS; i++)
 		err |= buf_printf(&list, "%s.%s", i ? ", " : "", exts[i].ext);
 	(void)err; /* an unbounded buffer never refuses */
-	if (ext)
-		err = doc_fail(o, "unsupported_file", "Files of type .%.40s are not supported for "
+	if (ext_quotable(ext))
+		err = doc_fail(o, "unsupported_file", "Files of type .%s are not supported for "
 			       "file_search; upload one of these types: %s.", ext, list.p);
+	else if (ext)
+		err = doc_fail(o, "unsupported_file", "This file type is not supported for "
+			       "file_search; upload one of these types: %s.", list.p);
 	else
 		err = doc_fail(o, "unsupported_file", "The file name has no extension, so its type "
 			       "is unknown; name it with one of these extensions: %s.", list.p);

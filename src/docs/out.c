@@ -1,4 +1,5 @@
-/* out.c - the text an extractor builds (struct doc_out): pieces, breaks and the one failure.
+/* out.c - the text an extractor builds (struct doc_out): pieces, breaks and the one failure;
+ * and the two helpers every extractor shares: reading a file and spotting a byte order mark.
  *
  * It knows nothing about formats; extract.c and the extractors call it. */
 #include "docs_int.h"
@@ -9,7 +10,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../base/alloc.h"
 #include "extract.h"
 
 /* What each break writes, by enum doc_sep. */

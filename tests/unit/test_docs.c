@@ -4,6 +4,7 @@
  * Fixtures are built here: PDFs written object by object (with a correct xref table), DOCX
  * and PPTX packages with libzip, then written to a temporary file for each call. */
 #include <dirent.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -139,6 +140,9 @@ static void unsupported_names_the_supported(void)
 	expect_fail(extract_str("a.exe", "MZ"), "unsupported_file", ".txt");
 	expect_fail(extract_str("README", "hello"), "unsupported_file", "no extension");
 	expect_fail(extract_str("dir.d/README", "hello"), "unsupported_file", "no extension");
+	expect_fail(extract_str("x.\xff\xfe", "hello"), "unsupported_file", "This file type");
+	expect_fail(extract_str("x.abcdefghijklmnopqrstuvwxyz", "hello"), "unsupported_file",
+		    "This file type");
 	ASSERT(doc_supported("x.TXT"));
 	ASSERT(doc_supported("a.b.json"));
 	ASSERT(!doc_supported("x.doc"));
@@ -647,6 +651,36 @@ static void every_input_gives_text_or_reason(void)
 	free(pptx);
 }
 
+/* Extraction keeps no state: the ingestion workers call it from several threads at once. */
+static void *extract_each_format(void *arg)
+{
+	const char *docx_names[] = { "word/document.xml" };
+	const char *docx_bodies[] = { DOCX(W_P("Word text")) };
+	struct buf pdf;
+
+	(void)arg;
+	pdf_two_pages(&pdf, false);
+	for (int i = 0; i < 5; i++) {
+		expect_text(extract("r.pdf", pdf.p, pdf.len), "Hello PDF\nsecond line\n\nPage two");
+		expect_text(extract_path("w.docx", zip_write(docx_names, docx_bodies, 1, NULL)),
+			    "Word text");
+		expect_text(extract_str("p.html", "<p>one</p><p>two</p>"), "one\ntwo");
+		expect_fail(extract_str("n.txt", "\xff"), "invalid_file", "UTF-8");
+	}
+	buf_cleanup(&pdf);
+	return NULL;
+}
+
+static void extract_on_threads(void)
+{
+	pthread_t th[4];
+
+	for (int i = 0; i < 4; i++)
+		ASSERT_OK(pthread_create(&th[i], NULL, extract_each_format, NULL));
+	for (int i = 0; i < 4; i++)
+		ASSERT_OK(pthread_join(th[i], NULL));
+}
+
 const struct t_case docs_tests[] = {
 	T_CASE(text_utf8_kept_bom_dropped),
 	T_CASE(text_utf16_with_bom),
@@ -670,5 +704,6 @@ const struct t_case docs_tests[] = {
 	T_CASE(zip_bomb_stops),
 	T_CASE(too_much_text_fails),
 	T_CASE(every_input_gives_text_or_reason),
+	T_CASE(extract_on_threads),
 	{ NULL, NULL },
 };
