@@ -262,6 +262,17 @@ static void pdf_two_pages(struct buf *b, bool encrypt)
 		pdf_build(b, objs, 7, "");
 }
 
+/* Asserts the PDF of objs fails as invalid_file with a why containing part. */
+static void expect_pdf_fail(const char *const *objs, size_t n, const char *part)
+{
+	struct buf b;
+
+	buf_init(&b, 0);
+	pdf_build(&b, objs, n, "");
+	expect_fail(extract("a.pdf", b.p, b.len), "invalid_file", part);
+	buf_cleanup(&b);
+}
+
 static void pdf_pages_text(void)
 {
 	struct buf b;
@@ -283,12 +294,8 @@ static void pdf_scanned_fails(void)
 		"/BitsPerComponent 8 /Filter /ASCIIHexDecode /Length 9 >>\n"
 		"stream\n00FFFF00>\nendstream",
 	};
-	struct buf b;
 
-	buf_init(&b, 0);
-	pdf_build(&b, objs, 5, "");
-	expect_fail(extract("scan.pdf", b.p, b.len), "invalid_file", "no text layer");
-	buf_cleanup(&b);
+	expect_pdf_fail(objs, 5, "no text layer");
 }
 
 static void pdf_blank_is_empty(void)
@@ -298,12 +305,8 @@ static void pdf_blank_is_empty(void)
 		"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
 		"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] >>",
 	};
-	struct buf b;
 
-	buf_init(&b, 0);
-	pdf_build(&b, objs, 3, "");
-	expect_fail(extract("blank.pdf", b.p, b.len), "invalid_file", "empty");
-	buf_cleanup(&b);
+	expect_pdf_fail(objs, 3, "empty");
 }
 
 static void pdf_encrypted_fails(void)
