@@ -190,13 +190,30 @@ static int utf16_step(struct dec *d, const unsigned char *p, size_t n, size_t *u
 	return err ? err : doc_put(d->o, out, len);
 }
 
+/* Decodes the bytes at p: skips a byte order mark at the start of the file, then appends the
+ * whole characters; *used says how many bytes that took. */
+static int decode(struct dec *d, const unsigned char *p, size_t n, size_t *used)
+{
+	size_t bom = d->at ? 0 : doc_bom(p, n, &d->enc);
+	int err;
+
+	d->at += bom;
+	*used = 0;
+	if (d->enc == DOC_ENC_UTF8)
+		err = utf8_step(d, p + bom, n - bom, used);
+	else
+		err = utf16_step(d, p + bom, n - bom, used);
+	*used += bom;
+	return err;
+}
+
 int doc_text(int fd, struct doc_out *o)
 {
 	unsigned char *b = xmalloc(TEXT_CHUNK + 4);
 	struct dec d = { DOC_ENC_UTF8, 0, false, o };
 	size_t have = 0;
 	size_t got;
-	size_t used;
+	size_t used = 0;
 	int err = 0;
 
 	while (!err && !d.last) {
@@ -207,13 +224,7 @@ int doc_text(int fd, struct doc_out *o)
 		}
 		have += got;
 		d.last = got < TEXT_CHUNK;
-		used = d.at ? 0 : doc_bom(b, have, &d.enc);
-		d.at += used;
-		memmove(b, b + used, have - used);
-		have -= used;
-		used = 0;
-		err = d.enc == DOC_ENC_UTF8 ? utf8_step(&d, b, have, &used)
-					: utf16_step(&d, b, have, &used);
+		err = decode(&d, b, have, &used);
 		memmove(b, b + used, have - used);
 		have -= used;
 	}

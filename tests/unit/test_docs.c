@@ -127,6 +127,24 @@ static void text_chunk_boundaries(void)
 	free(s);
 }
 
+/* The same for UTF-16: after the 2-byte BOM, a chunk boundary splits a surrogate pair. */
+static void text_utf16_chunk_boundaries(void)
+{
+	size_t pairs = 100000;
+	char *in = xmalloc(2 + pairs * 4);
+	char *want = xmalloc(pairs * 4 + 1);
+
+	memcpy(in, "\xff\xfe", 2);
+	for (size_t i = 0; i < pairs; i++) {
+		memcpy(in + 2 + i * 4, "\x3d\xd8\x00\xde", 4);
+		memcpy(want + i * 4, "\xf0\x9f\x98\x80", 4);
+	}
+	want[pairs * 4] = '\0';
+	expect_text(extract("smileys.txt", in, 2 + pairs * 4), want);
+	free(in);
+	free(want);
+}
+
 static void empty_files_fail(void)
 {
 	expect_fail(extract("a.txt", "", 0), "invalid_file", "empty");
@@ -689,6 +707,7 @@ const struct t_case docs_tests[] = {
 	T_CASE(text_utf16_with_bom),
 	T_CASE(text_invalid_utf8_fails),
 	T_CASE(text_chunk_boundaries),
+	T_CASE(text_utf16_chunk_boundaries),
 	T_CASE(empty_files_fail),
 	T_CASE(unsupported_names_the_supported),
 	T_CASE(missing_file_is_server_error),
