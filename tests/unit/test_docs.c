@@ -5,6 +5,7 @@
  * and PPTX packages with libzip, then written to a temporary file for each call. */
 #include <dirent.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -348,6 +349,86 @@ static void pdf_corrupt_fails(void)
 	buf_cleanup(&b);
 }
 
+/* A PDF that keeps poppler busy for seconds: one page of 100,000 words, each placed apart. */
+static void pdf_slow(struct buf *b)
+{
+	struct buf content;
+	char *page;
+	const char *objs[5] = { PDF_CATALOG, "<< /Type /Pages /Kids [4 0 R] /Count 1 >>", PDF_FONT,
+				PDF_PAGE("5", PDF_TEXT_RES), NULL };
+	int err = 0;
+
+	buf_init(&content, 0);
+	for (int i = 0; i < 100000; i++)
+		err |= buf_printf(&content, "1 0 0 1 %d %d Tm (w%d) Tj ", 20 + i % 10 * 58,
+				  40 + i / 10 % 50 * 14, i);
+	ASSERT_OK(err);
+	page = xasprintf("<< /Length %zu >>\nstream\nBT /F1 8 Tf %sET\nendstream",
+			 content.len + 14, content.p);
+	objs[4] = page;
+	buf_init(b, 0);
+	pdf_build(b, objs, 5, "");
+	free(page);
+	buf_cleanup(&content);
+}
+
+/* The pid of a process whose parent is this one, waiting up to 10 s for it; 0 if none. */
+static pid_t child_find(void)
+{
+	char path[300];
+	char stat[512];
+	struct dirent *e;
+	DIR *d;
+	FILE *f;
+	int ppid;
+	pid_t found = 0;
+
+	for (int tries = 0; !found && tries < 1000; tries++, usleep(10000)) {
+		d = opendir("/proc");
+		ASSERT(d);
+		for (e = readdir(d); !found && e; e = readdir(d)) {
+			snprintf(path, sizeof(path), "/proc/%s/stat", e->d_name);
+			f = fopen(path, "r");
+			if (!f)
+				continue;
+			stat[fread(stat, 1, sizeof(stat) - 1, f)] = '\0';
+			fclose(f);
+			if (strrchr(stat, ')') && sscanf(strrchr(stat, ')') + 2, "%*c %d", &ppid) == 1 &&
+			    ppid == getpid())
+				found = (pid_t)strtol(e->d_name, NULL, 10);
+		}
+		closedir(d);
+	}
+	return found;
+}
+
+static void *extract_slow_pdf(void *arg)
+{
+	struct buf b;
+	struct got *g = arg;
+
+	pdf_slow(&b);
+	*g = extract("slow.pdf", b.p, b.len);
+	buf_cleanup(&b);
+	return NULL;
+}
+
+/* poppler runs in a reader process: when it dies (killed here, as the kernel would for its
+ * memory or CPU limit, or crashed), the file fails and the server goes on. */
+static void pdf_reader_death_fails_the_file(void)
+{
+	pthread_t th;
+	struct got g;
+	pid_t reader;
+
+	ASSERT_OK(pthread_create(&th, NULL, extract_slow_pdf, &g));
+	reader = child_find();
+	ASSERT(reader > 0);
+	ASSERT_OK(kill(reader, SIGKILL));
+	ASSERT_OK(pthread_join(th, NULL));
+	expect_fail(g, "invalid_file", "could not be read");
+}
+
 /* --- DOCX and PPTX --------------------------------------------------------------------- */
 
 /* Writes a ZIP package of n parts (names[i] holding bodies[i]) to a temporary file; returns
@@ -608,12 +689,13 @@ static char *mutant(const char *seed, size_t n, size_t *len, unsigned long long 
 }
 
 /* Extracts mutants of seed: each gives text or a reason. */
-static void mutants_of(const char *filename, const char *seed, size_t n, unsigned long long st)
+static void mutants_of(const char *filename, const char *seed, size_t n, int count,
+		       unsigned long long st)
 {
 	size_t len;
 	char *p;
 
-	for (int i = 0; i < 60; i++) {
+	for (int i = 0; i < count; i++) {
 		p = mutant(seed, n, &len, &st);
 		expect_text_or_reason(extract(filename, p, len));
 		free(p);
@@ -637,37 +719,50 @@ static void xml_mutants_of(const char *filename, const char *const *names,
 	bodies[n - 1] = xml;
 }
 
-static void every_input_gives_text_or_reason(void)
+static void mutated_text_and_html(void)
+{
+	static const char html[] = "<html><head><style>x</style></head><body><p>a &amp; b</p>"
+				   "<table><tr><td>1<td>2</table><script>s()</script></body>";
+	static const char text[] = "caf\xc3\xa9 \xf0\x9f\x98\x80 plain text\nline two\n";
+	static const char utf16[] = "\xff\xfeh\0\xe9\0\x3d\xd8\x00\xde";
+	int fds = fd_count();
+
+	mutants_of("a.txt", text, sizeof(text) - 1, 60, 1);
+	mutants_of("a.txt", utf16, sizeof(utf16) - 1, 60, 2);
+	mutants_of("a.html", html, sizeof(html) - 1, 60, 3);
+	ASSERT_EQ_INT(fd_count(), fds);
+}
+
+/* Fewer of these: each PDF starts a reader process. */
+static void mutated_pdf(void)
+{
+	int fds = fd_count();
+	struct buf pdf;
+
+	pdf_two_pages(&pdf, false);
+	mutants_of("a.pdf", pdf.p, pdf.len, 30, 4);
+	ASSERT_EQ_INT(fd_count(), fds);
+	buf_cleanup(&pdf);
+}
+
+static void mutated_docx_and_pptx(void)
 {
 	const char *docx_names[] = { "word/document.xml" };
 	const char *docx_bodies[] = { DOCX(W_P("Hello") "<w:tbl><w:tr><w:tc>" W_P("cell")
 				     "</w:tc></w:tr></w:tbl>") };
 	const char *pptx_names[] = { "ppt/presentation.xml", "ppt/slides/slide1.xml" };
 	const char *pptx_bodies[] = { "<p/>", SLIDE("One") };
-	static const char html[] = "<html><head><style>x</style></head><body><p>a &amp; b</p>"
-				   "<table><tr><td>1<td>2</table><script>s()</script></body>";
-	static const char text[] = "caf\xc3\xa9 \xf0\x9f\x98\x80 plain text\nline two\n";
-	static const char utf16[] = "\xff\xfeh\0\xe9\0\x3d\xd8\x00\xde";
 	int fds = fd_count();
-	struct buf pdf;
-	char *docx;
-	char *pptx;
 	size_t docx_len;
 	size_t pptx_len;
+	char *docx = file_take(zip_write(docx_names, docx_bodies, 1, NULL), &docx_len);
+	char *pptx = file_take(zip_write(pptx_names, pptx_bodies, 2, NULL), &pptx_len);
 
-	pdf_two_pages(&pdf, false);
-	docx = file_take(zip_write(docx_names, docx_bodies, 1, NULL), &docx_len);
-	pptx = file_take(zip_write(pptx_names, pptx_bodies, 2, NULL), &pptx_len);
-	mutants_of("a.txt", text, sizeof(text) - 1, 1);
-	mutants_of("a.txt", utf16, sizeof(utf16) - 1, 2);
-	mutants_of("a.html", html, sizeof(html) - 1, 3);
-	mutants_of("a.pdf", pdf.p, pdf.len, 4);
-	mutants_of("a.docx", docx, docx_len, 5);
-	mutants_of("a.pptx", pptx, pptx_len, 6);
+	mutants_of("a.docx", docx, docx_len, 60, 5);
+	mutants_of("a.pptx", pptx, pptx_len, 60, 6);
 	xml_mutants_of("a.docx", docx_names, docx_bodies, 1, 7);
 	xml_mutants_of("a.pptx", pptx_names, pptx_bodies, 2, 8);
 	ASSERT_EQ_INT(fd_count(), fds);
-	buf_cleanup(&pdf);
 	free(docx);
 	free(pptx);
 }
@@ -719,13 +814,16 @@ const struct t_case docs_tests[] = {
 	T_CASE(pdf_blank_is_empty),
 	T_CASE(pdf_encrypted_fails),
 	T_CASE(pdf_corrupt_fails),
+	T_CASE(pdf_reader_death_fails_the_file),
 	T_CASE(docx_paragraphs_tables_tabs),
 	T_CASE(docx_failures),
 	T_CASE(pptx_slides_in_number_order),
 	T_CASE(pptx_failures),
 	T_CASE(zip_bomb_stops),
 	T_CASE(too_much_text_fails),
-	T_CASE(every_input_gives_text_or_reason),
+	T_CASE(mutated_text_and_html),
+	T_CASE(mutated_pdf),
+	T_CASE(mutated_docx_and_pptx),
 	T_CASE(extract_on_threads),
 	{ NULL, NULL },
 };
