@@ -8,6 +8,8 @@
  * without saying how it went fails the file. Nothing in the server process uses poppler. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdint.h>
@@ -17,10 +19,13 @@
 #include <unistd.h>
 
 #include "../base/alloc.h"
+#include "../base/clock.h"
 #include "docs_int.h"
 #include "extract.h"
 
 #define PDF_CHUNK (64u << 10)
+/* How long to wait for the reader, in wall time: twice its CPU limit. */
+#define PDF_MAX_WAIT_MS (2000 * (int64_t)PDF_MAX_SECONDS)
 
 /* What to tell the user for each way reading can fail. */
 static const struct {
@@ -40,7 +45,6 @@ static const struct {
 static pid_t reader_start(int fd, int out)
 {
 	char *argv[] = { (char *)PDF_READER_NAME, NULL };
-	char *envp[] = { NULL };
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t attr;
 	sigset_t none;
@@ -57,15 +61,46 @@ static pid_t reader_start(int fd, int out)
 	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
 	posix_spawnattr_setsigmask(&attr, &none);
 	posix_spawnattr_setsigdefault(&attr, &all);
-	if (posix_spawn(&pid, "/proc/self/exe", &fa, &attr, argv, envp))
+	if (posix_spawn(&pid, "/proc/self/exe", &fa, &attr, argv, environ))
 		pid = -1;
 	posix_spawnattr_destroy(&attr);
 	posix_spawn_file_actions_destroy(&fa);
 	return pid;
 }
 
+/* The read end of the reader's pipe, and when to stop waiting for it. */
+struct pipe_in {
+	int fd;
+	int64_t deadline_ms; /* clock_ms() time */
+};
+
+/* Reads n bytes from the pipe; fewer when it ends, fails or the deadline passes (a reader
+ * stuck without using CPU is not stopped by its CPU limit). */
+static size_t pipe_read(struct pipe_in *in, void *p, size_t n)
+{
+	struct pollfd pfd = { in->fd, POLLIN, 0 };
+	int64_t left;
+	size_t got = 0;
+	ssize_t r;
+	int ready;
+
+	while (got < n) {
+		left = in->deadline_ms - clock_ms();
+		if (left <= 0)
+			return got;
+		ready = poll(&pfd, 1, (int)(left < INT_MAX ? left : INT_MAX));
+		if (ready < 0 && errno != EINTR)
+			return got;
+		r = ready > 0 ? read(in->fd, (char *)p + got, n - got) : -1;
+		if (r == 0 || (r < 0 && ready > 0 && errno != EINTR))
+			return got;
+		got += r > 0 ? (size_t)r : 0;
+	}
+	return got;
+}
+
 /* Appends a page's n bytes of text from the pipe, after a blank line, in chunks. */
-static int page_take(int in, uint32_t n, struct doc_out *o, enum pdf_status *status)
+static int page_take(struct pipe_in *in, uint32_t n, struct doc_out *o, enum pdf_status *status)
 {
 	char *chunk = xmalloc(PDF_CHUNK);
 	size_t want;
@@ -74,7 +109,7 @@ static int page_take(int in, uint32_t n, struct doc_out *o, enum pdf_status *sta
 	doc_sep(o, DOC_SEP_PARA);
 	while (!err && n) {
 		want = n < PDF_CHUNK ? n : PDF_CHUNK;
-		if (doc_read(in, chunk, want) != want)
+		if (pipe_read(in, chunk, want) != want)
 			break;
 		err = doc_put(o, chunk, want);
 		n -= (uint32_t)want;
@@ -87,8 +122,9 @@ static int page_take(int in, uint32_t n, struct doc_out *o, enum pdf_status *sta
 
 /* Reads the reader's records until its end record. *status is how it went, PDF_DIED when
  * it ended without saying (or said something that is not a record). */
-static int records_take(int in, struct doc_out *o, enum pdf_status *status)
+static int records_take(int fd, struct doc_out *o, enum pdf_status *status)
 {
+	struct pipe_in in = { fd, clock_ms() + PDF_MAX_WAIT_MS };
 	unsigned char head[PDF_REC_HEAD];
 	unsigned char end;
 	uint32_t n;
@@ -96,13 +132,13 @@ static int records_take(int in, struct doc_out *o, enum pdf_status *status)
 
 	*status = PDF_DIED;
 	while (!err && *status == PDF_DIED) {
-		if (doc_read(in, head, sizeof(head)) != sizeof(head))
+		if (pipe_read(&in, head, sizeof(head)) != sizeof(head))
 			return 0;
 		memcpy(&n, head + 1, sizeof(n));
-		if (head[0] == PDF_REC_END && n == 1 && doc_read(in, &end, 1) == 1)
+		if (head[0] == PDF_REC_END && n == 1 && pipe_read(&in, &end, 1) == 1)
 			*status = end < PDF_DIED ? (enum pdf_status)end : PDF_DIED;
 		else if (head[0] == PDF_REC_PAGE && n <= DOC_MAX_TEXT)
-			err = page_take(in, n, o, status);
+			err = page_take(&in, n, o, status);
 		else
 			return 0;
 	}
