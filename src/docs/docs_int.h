@@ -48,7 +48,8 @@ size_t doc_bom(const void *p, size_t n, enum doc_enc *enc);
 size_t doc_read(int fd, void *p, size_t n);
 
 /* The extractors. Each reads the open file fd (positioned at 0; the caller closes it),
- * appends to o and returns 0, or ERR_INVALID with the failure recorded in o. */
+ * appends to o and returns 0, or the failure recorded in o: ERR_INVALID for the file's
+ * fault, ERR_INTERNAL (doc_fail_io) for the server's. */
 int doc_text(int fd, struct doc_out *o);
 int doc_html(int fd, struct doc_out *o);
 int doc_pdf(int fd, struct doc_out *o);
