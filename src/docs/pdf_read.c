@@ -84,7 +84,8 @@ static int page_send(PopplerPage *page, int out, bool *text, bool *images)
 	return err;
 }
 
-/* Reads every page of the open document; returns how it went. */
+/* Reads every page of the open document; returns how it went. A page with more text than
+ * DOC_MAX_TEXT, or a parent that stopped reading, ends it early (PDF_TOO_BIG). */
 static enum pdf_status pages_send(PopplerDocument *doc, int out)
 {
 	int pages = poppler_document_get_n_pages(doc);
