@@ -10,7 +10,9 @@
 #include <poppler.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -156,6 +158,9 @@ static void __attribute__((constructor)) reader_main(int argc, char **argv)
 {
 	if (argc != 1 || !argv || !argv[0] || strcmp(argv[0], PDF_READER_NAME))
 		return;
+	/* A server that dies takes its readers with it. */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) || getppid() == 1)
+		_exit(1);
 	limit_self();
 	pdf_read(PDF_FD_FILE, PDF_FD_OUT);
 	_exit(0);
