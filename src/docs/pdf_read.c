@@ -158,8 +158,9 @@ static void __attribute__((constructor)) reader_main(int argc, char **argv)
 {
 	if (argc != 1 || !argv || !argv[0] || strcmp(argv[0], PDF_READER_NAME))
 		return;
-	/* A server that dies takes its readers with it. */
-	if (prctl(PR_SET_PDEATHSIG, SIGKILL) || getppid() == 1)
+	/* A server that dies takes its readers with it. (Not checked against getppid() == 1:
+	 * in a container the server may be pid 1.) */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL))
 		_exit(1);
 	limit_self();
 	pdf_read(PDF_FD_FILE, PDF_FD_OUT);
