@@ -34,21 +34,20 @@ static const struct html_tag {
 } tags[] = {
 #define BLOCK(name) { name, DOC_SEP_LINE, DOC_SEP_LINE, 0 }
 #define SKIP(name) { name, DOC_SEP_NONE, DOC_SEP_NONE, TAG_SKIP }
-	BLOCK("address"),    BLOCK("article"),	 BLOCK("aside"),   BLOCK("blockquote"),
-	BLOCK("body"),	     { "br", DOC_SEP_NONE, DOC_SEP_NONE, TAG_BR },
-	BLOCK("caption"),    BLOCK("dd"),	 BLOCK("details"), BLOCK("dialog"),
-	BLOCK("div"),	     BLOCK("dl"),	 BLOCK("dt"),	   BLOCK("fieldset"),
-	BLOCK("figcaption"), BLOCK("figure"),	 BLOCK("footer"),  BLOCK("form"),
-	BLOCK("h1"),	     BLOCK("h2"),	 BLOCK("h3"),	   BLOCK("h4"),
-	BLOCK("h5"),	     BLOCK("h6"),	 BLOCK("header"),  BLOCK("hr"),
-	BLOCK("legend"),     BLOCK("li"),	 BLOCK("main"),	   BLOCK("nav"),
-	SKIP("noscript"),    BLOCK("ol"),	 BLOCK("option"),  BLOCK("p"),
+	BLOCK("address"), BLOCK("article"), BLOCK("aside"), BLOCK("blockquote"), BLOCK("body"),
+	{ "br", DOC_SEP_NONE, DOC_SEP_NONE, TAG_BR },
+	BLOCK("caption"), BLOCK("dd"), BLOCK("details"), BLOCK("dialog"), BLOCK("div"),
+	BLOCK("dl"), BLOCK("dt"), BLOCK("fieldset"), BLOCK("figcaption"), BLOCK("figure"),
+	BLOCK("footer"), BLOCK("form"), BLOCK("h1"), BLOCK("h2"), BLOCK("h3"), BLOCK("h4"),
+	BLOCK("h5"), BLOCK("h6"), BLOCK("header"), BLOCK("hr"), BLOCK("legend"), BLOCK("li"),
+	BLOCK("main"), BLOCK("nav"), SKIP("noscript"), BLOCK("ol"), BLOCK("option"), BLOCK("p"),
 	{ "pre", DOC_SEP_LINE, DOC_SEP_LINE, TAG_PRE },
-	SKIP("script"),	     BLOCK("section"),	 SKIP("style"),	   BLOCK("summary"),
-	BLOCK("table"),	     { "td", DOC_SEP_NONE, DOC_SEP_TAB, 0 },
-	SKIP("template"),    { "textarea", DOC_SEP_LINE, DOC_SEP_LINE, TAG_PRE },
+	SKIP("script"), BLOCK("section"), SKIP("style"), BLOCK("summary"), BLOCK("table"),
+	{ "td", DOC_SEP_NONE, DOC_SEP_TAB, 0 },
+	SKIP("template"),
+	{ "textarea", DOC_SEP_LINE, DOC_SEP_LINE, TAG_PRE },
 	{ "th", DOC_SEP_NONE, DOC_SEP_TAB, 0 },
-	BLOCK("title"),	     BLOCK("tr"),	 BLOCK("ul"),
+	BLOCK("title"), BLOCK("tr"), BLOCK("ul"),
 #undef BLOCK
 #undef SKIP
 };

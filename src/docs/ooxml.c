@@ -129,9 +129,9 @@ static int fail_zip(struct pkg *pkg, int code)
 			return doc_fail(pkg->o, "invalid_file", "The %s file %s, and upload that.",
 					pkg->f->name, zip_errors[i].why);
 	}
-	return doc_fail(pkg->o, "invalid_file", "The %s file is damaged (its ZIP structure cannot be "
-			"read); open it in %s, save it again and upload that.", pkg->f->name,
-			pkg->f->app);
+	return doc_fail(pkg->o, "invalid_file", "The %s file is damaged (its ZIP structure "
+			"cannot be read); open it in %s, save it again and upload that.",
+			pkg->f->name, pkg->f->app);
 }
 
 /* The failure for a part whose parse stopped: a DTD, or bad XML. */
@@ -140,10 +140,11 @@ static int fail_part(struct pkg *pkg, const char *name, bool dtd)
 	if (dtd)
 		return doc_fail(pkg->o, "invalid_file", "The %s file is damaged (%s has a document "
 				"type declaration, which %s never writes); open it in %s, save it "
-				"again and upload that.", pkg->f->name, name, pkg->f->app, pkg->f->app);
-	return doc_fail(pkg->o, "invalid_file", "The %s file is damaged (%s is not well-formed "
-			"XML); open it in %s, save it again and upload that.", pkg->f->name, name,
-			pkg->f->app);
+				"again and upload that.", pkg->f->name, name, pkg->f->app,
+				pkg->f->app);
+	return doc_fail(pkg->o, "invalid_file", "The %s file is damaged (%s is not "
+			"well-formed XML); open it in %s, save it again and upload that.",
+			pkg->f->name, name, pkg->f->app);
 }
 
 static int fail_big(struct pkg *pkg, const char *name)
@@ -160,9 +161,11 @@ static const struct xml_tag *tag_find(const struct xml_format *f, const xmlChar 
 {
 	const char *ns = (const char *)uri;
 	const char *name = (const char *)local;
+	const char *tag_ns;
 
 	for (size_t i = 0; ns && i < f->n_tags; i++) {
-		if (!strcmp(name, f->tags[i].name) && !strcmp(ns, f->tags[i].ns ? f->tags[i].ns : f->ns))
+		tag_ns = f->tags[i].ns ? f->tags[i].ns : f->ns;
+		if (!strcmp(name, f->tags[i].name) && !strcmp(ns, tag_ns))
 			return &f->tags[i];
 	}
 	return NULL;

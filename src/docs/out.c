@@ -84,9 +84,9 @@ int doc_fail(struct doc_out *o, const char *code, const char *fmt, ...)
 
 int doc_fail_big(struct doc_out *o)
 {
-	return doc_fail(o, "invalid_file",
-			"The file has more than %u MB of text, more than one file may hold; split it "
-			"into smaller files and upload those.", DOC_MAX_TEXT >> 20);
+	return doc_fail(o, "invalid_file", "The file has more than %u MB of text, more than one "
+			"file may hold; split it into smaller files and upload those.",
+			DOC_MAX_TEXT >> 20);
 }
 
 int doc_fail_io(struct doc_out *o)

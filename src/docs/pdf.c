@@ -3,9 +3,10 @@
  * poppler reads the PDF in a process of its own (the reader, pdf_read.c), so whatever a
  * hostile or broken PDF does to it (a crash, gigabytes of memory, minutes of work) ends the
  * reader, never the server. The reader is this same program started again (posix_spawn, so
- * it is safe from any thread) with only the file and a pipe open; it limits its own memory
- * and CPU. This side takes at most DOC_MAX_TEXT of text from it, and a reader that ends
- * without saying how it went fails the file. Nothing in the server process uses poppler. */
+ * it is safe from any thread) with only the file and a pipe open and almost no environment;
+ * it limits its own memory and CPU. This side takes at most DOC_MAX_TEXT of text from it,
+ * and a reader that ends without saying how it went fails the file. Nothing in the server
+ * process uses poppler. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -40,17 +41,42 @@ static const struct {
 		       "the result." },
 };
 
+/* The variables the reader is given from the server's environment: what loading the program
+ * needs, and the sanitizers' options. No secrets (API keys) go to a process parsing hostile
+ * input. */
+static const char *const env_kept[] = {
+	"LD_LIBRARY_PATH=", "ASAN_OPTIONS=", "UBSAN_OPTIONS=", "LSAN_OPTIONS=",
+};
+
+#define N_ENV_KEPT (sizeof(env_kept) / sizeof(env_kept[0]))
+
+/* Fills envp (room for N_ENV_KEPT + 1) with the kept variables of the environment. */
+static void env_filter(char **envp)
+{
+	size_t n = 0;
+
+	for (char **e = environ; *e && n < N_ENV_KEPT; e++) {
+		for (size_t k = 0; k < N_ENV_KEPT; k++) {
+			if (!strncmp(*e, env_kept[k], strlen(env_kept[k])))
+				envp[n++] = *e;
+		}
+	}
+	envp[n] = NULL;
+}
+
 /* Starts the reader on the file fd, writing to out: this program again, under the reader's
  * name, with nothing else open and the default signal handling. Returns its pid, or -1. */
 static pid_t reader_start(int fd, int out)
 {
 	char *argv[] = { (char *)PDF_READER_NAME, NULL };
+	char *envp[N_ENV_KEPT + 1];
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t attr;
 	sigset_t none;
 	sigset_t all;
 	pid_t pid = -1;
 
+	env_filter(envp);
 	sigemptyset(&none);
 	sigfillset(&all);
 	posix_spawn_file_actions_init(&fa);
@@ -61,7 +87,7 @@ static pid_t reader_start(int fd, int out)
 	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
 	posix_spawnattr_setsigmask(&attr, &none);
 	posix_spawnattr_setsigdefault(&attr, &all);
-	if (posix_spawn(&pid, "/proc/self/exe", &fa, &attr, argv, environ))
+	if (posix_spawn(&pid, "/proc/self/exe", &fa, &attr, argv, envp))
 		pid = -1;
 	posix_spawnattr_destroy(&attr);
 	posix_spawn_file_actions_destroy(&fa);
@@ -173,9 +199,10 @@ static int status_fail(struct doc_out *o, enum pdf_status status)
 		if (status_why[i].status == status)
 			return doc_fail(o, "invalid_file", "%s", status_why[i].why);
 	}
-	return doc_fail(o, "invalid_file", "The PDF could not be read: it is damaged, or needs more "
-			"than the %u MB of memory and %u seconds a file may use; save it as a new "
-			"PDF, or split it, and upload that.", PDF_MAX_MEMORY >> 20, PDF_MAX_SECONDS);
+	return doc_fail(o, "invalid_file", "The PDF could not be read: it is damaged, or needs "
+			"more than the %u MB of memory and %u seconds a file may use; save it as a "
+			"new PDF, or split it, and upload that.", PDF_MAX_MEMORY >> 20,
+			PDF_MAX_SECONDS);
 }
 
 /* Starts the reader on fd and reads what it sends; *pid is the reader (-1 if none). The

@@ -36,12 +36,13 @@ static const struct {
  * invalid, -1 when what is there is a valid start but the rest is not read yet. */
 static int utf8_seq(const unsigned char *p, size_t n)
 {
+	size_t n_leads = sizeof(leads) / sizeof(leads[0]);
 	size_t k = 0;
 	size_t i;
 
-	while (k < sizeof(leads) / sizeof(leads[0]) && (p[0] < leads[k].first || p[0] > leads[k].last))
+	while (k < n_leads && (p[0] < leads[k].first || p[0] > leads[k].last))
 		k++;
-	if (k == sizeof(leads) / sizeof(leads[0]))
+	if (k == n_leads)
 		return 0;
 	for (i = 1; i < leads[k].len && i < n; i++) {
 		unsigned char lo = i == 1 ? leads[k].lo : 0x80;
@@ -74,9 +75,9 @@ static size_t ascii_run(const unsigned char *p, size_t n)
 
 static int fail_nul(struct dec *d, unsigned long long at)
 {
-	return doc_fail(d->o, "invalid_file",
-			"The file holds binary data (a NUL character at byte %llu), not text; upload "
-			"a text file, or name the file with the extension of its real format.", at);
+	return doc_fail(d->o, "invalid_file", "The file holds binary data (a NUL character at "
+			"byte %llu), not text; upload a text file, or name the file with the "
+			"extension of its real format.", at);
 }
 
 static int fail_utf8(struct dec *d, unsigned long long at)
@@ -89,9 +90,9 @@ static int fail_utf8(struct dec *d, unsigned long long at)
 
 static int fail_utf16(struct dec *d, unsigned long long at)
 {
-	return doc_fail(d->o, "invalid_file",
-			"The file is not valid UTF-16 text (at byte %llu: a cut-off character or an "
-			"unpaired surrogate); save it as UTF-8 or UTF-16 and upload it again.", at);
+	return doc_fail(d->o, "invalid_file", "The file is not valid UTF-16 text (at byte %llu: "
+			"a cut-off character or an unpaired surrogate); save it as UTF-8 or UTF-16 "
+			"and upload it again.", at);
 }
 
 /* Checks the UTF-8 in p and appends the whole characters; *used says how many bytes that was

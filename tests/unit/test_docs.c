@@ -89,7 +89,8 @@ static void expect_text(struct got g, const char *text)
 
 static void text_utf8_kept_bom_dropped(void)
 {
-	expect_text(extract_str("a.txt", "caf\xc3\xa9 \xf0\x9f\x98\x80\n"), "caf\xc3\xa9 \xf0\x9f\x98\x80\n");
+	expect_text(extract_str("a.txt", "caf\xc3\xa9 \xf0\x9f\x98\x80\n"),
+		    "caf\xc3\xa9 \xf0\x9f\x98\x80\n");
 	expect_text(extract_str("a.md", "\xef\xbb\xbf# Title\n"), "# Title\n");
 	expect_text(extract_str("main.PY", "print(1)\n"), "print(1)\n");
 }
@@ -195,8 +196,10 @@ static void html_text_only(void)
 				"<body><h1>Caf\xc3\xa9 &eacute; &#x1F600;</h1>"
 				"<p>one\n   two <b>bold</b>er</p>"
 				"<ul><li>a<li>b</ul>"
-				"<table><tr><td>c1<td>c2</tr><tr><th>d1</th><td>d2</td></tr></table>"
-				"line<br>break<pre>  kept\n  as is</pre><p>unclosed <div>nest"),
+				"<table><tr><td>c1<td>c2</tr>"
+				"<tr><th>d1</th><td>d2</td></tr></table>"
+				"line<br>break<pre>  kept\n  as is</pre>"
+				"<p>unclosed <div>nest"),
 		    "T & t\nCaf\xc3\xa9 \xc3\xa9 \xf0\x9f\x98\x80\none two bolder\na\nb\n"
 		    "c1\tc2\nd1\td2\nline\nbreak\n  kept\n  as is\nunclosed\nnest");
 }
@@ -377,6 +380,7 @@ static pid_t child_find(void)
 {
 	char path[300];
 	char stat[512];
+	const char *after;
 	struct dirent *e;
 	DIR *d;
 	FILE *f;
@@ -393,8 +397,8 @@ static pid_t child_find(void)
 				continue;
 			stat[fread(stat, 1, sizeof(stat) - 1, f)] = '\0';
 			fclose(f);
-			if (strrchr(stat, ')') && sscanf(strrchr(stat, ')') + 2, "%*c %d", &ppid) == 1 &&
-			    ppid == getpid())
+			after = strrchr(stat, ')');
+			if (after && sscanf(after + 2, "%*c %d", &ppid) == 1 && ppid == getpid())
 				found = (pid_t)strtol(e->d_name, NULL, 10);
 		}
 		closedir(d);
@@ -601,8 +605,11 @@ static bool utf8_valid(const unsigned char *p, size_t n)
 	size_t len;
 
 	while (i < n) {
-		len = p[i] < 0x80 ? 1 : p[i] >= 0xc2 && p[i] < 0xe0 ? 2 : p[i] >= 0xe0 && p[i] < 0xf0 ? 3
-			: p[i] >= 0xf0 && p[i] < 0xf5 ? 4 : 0;
+		len = p[i] < 0x80 ? 1
+		      : p[i] >= 0xc2 && p[i] < 0xe0 ? 2
+		      : p[i] >= 0xe0 && p[i] < 0xf0 ? 3
+		      : p[i] >= 0xf0 && p[i] < 0xf5 ? 4
+		      : 0;
 		if (!len || i + len > n)
 			return false;
 		for (size_t k = 1; k < len; k++) {
