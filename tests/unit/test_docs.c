@@ -9,11 +9,13 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/socket.h>
 #include <unistd.h>
 #include <zip.h>
 
 #include "../../src/base/alloc.h"
 #include "../../src/base/buf.h"
+#include "../../src/docs/docs_int.h"
 #include "../../src/docs/extract.h"
 #include "suites.h"
 
@@ -417,20 +419,69 @@ static void *extract_slow_pdf(void *arg)
 	return NULL;
 }
 
-/* poppler runs in a reader process: when it dies (killed here, as the kernel would for its
- * memory or CPU limit, or crashed), the file fails and the server goes on. */
-static void pdf_reader_death_fails_the_file(void)
+/* Waits (up to 10 s) until the process runs as the reader: exec is done. */
+static void reader_wait_exec(pid_t reader)
+{
+	char path[64];
+	char cmd[64] = "";
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)reader);
+	for (int tries = 0; strcmp(cmd, PDF_READER_NAME) && tries < 1000; tries++) {
+		usleep(10000);
+		f = fopen(path, "r");
+		ASSERT(f);
+		cmd[fread(cmd, 1, sizeof(cmd) - 1, f)] = '\0';
+		fclose(f);
+	}
+	ASSERT_STR_EQ(cmd, PDF_READER_NAME);
+}
+
+/* Asserts the reader holds no descriptor but 0-4 and no secret from the environment. */
+static void reader_isolated(pid_t reader)
+{
+	char path[64];
+	char env[4096];
+	struct dirent *e;
+	FILE *f;
+	DIR *d;
+	size_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd", (int)reader);
+	d = opendir(path);
+	ASSERT(d);
+	for (e = readdir(d); e; e = readdir(d))
+		ASSERT(e->d_name[0] == '.' || strtol(e->d_name, NULL, 10) <= 4);
+	closedir(d);
+	snprintf(path, sizeof(path), "/proc/%d/environ", (int)reader);
+	f = fopen(path, "r");
+	ASSERT(f);
+	n = fread(env, 1, sizeof(env), f);
+	fclose(f);
+	ASSERT(!memmem(env, n, "ASSISTD_TEST_SECRET", 19));
+}
+
+/* poppler runs in a reader process that holds nothing of the server's: when it dies (killed
+ * here, as the kernel would for its memory or CPU limit, or crashed), the file fails and the
+ * server goes on. */
+static void pdf_reader_isolated_and_its_death_fails_the_file(void)
 {
 	pthread_t th;
 	struct got g;
 	pid_t reader;
+	int sock = socket(AF_INET, SOCK_STREAM, 0);
 
+	ASSERT(sock >= 0);
+	ASSERT_OK(setenv("ASSISTD_TEST_SECRET", "sk-not-for-the-reader", 1));
 	ASSERT_OK(pthread_create(&th, NULL, extract_slow_pdf, &g));
 	reader = child_find();
 	ASSERT(reader > 0);
+	reader_wait_exec(reader);
+	reader_isolated(reader);
 	ASSERT_OK(kill(reader, SIGKILL));
 	ASSERT_OK(pthread_join(th, NULL));
 	expect_fail(g, "invalid_file", "could not be read");
+	close(sock);
 }
 
 /* --- DOCX and PPTX --------------------------------------------------------------------- */
@@ -821,7 +872,7 @@ const struct t_case docs_tests[] = {
 	T_CASE(pdf_blank_is_empty),
 	T_CASE(pdf_encrypted_fails),
 	T_CASE(pdf_corrupt_fails),
-	T_CASE(pdf_reader_death_fails_the_file),
+	T_CASE(pdf_reader_isolated_and_its_death_fails_the_file),
 	T_CASE(docx_paragraphs_tables_tabs),
 	T_CASE(docx_failures),
 	T_CASE(pptx_slides_in_number_order),
