@@ -31,6 +31,15 @@ rule "<curl/curl.h> outside src/providers/httpc.c" '#include <curl/curl.h>' \
 	$(echo "$src" | grep -v '^src/providers/httpc.c')
 rule "<sqlite3.h> outside src/store/sqlite*" '#include <sqlite3.h>' \
 	$(echo "$src" | grep -v '^src/store/sqlite')
+rule "<pcre2.h> outside src/text/gen (the tokenizer's build-time tables)" '#include <pcre2.h>' \
+	$(echo "$src" | grep -v '^src/text/gen/')
+# src/text (the tokenizer) may include only src/base; every other folder may include it.
+out=$(grep -nE '#include "(\.\./)+[a-z_]+/' $(echo "$src" | grep '^src/text/') | grep -v '/base/')
+if [ -n "$out" ]; then
+	echo "lint: src/text includes more than src/base"
+	echo "$out" | sed 's/^/    /'
+	fail=1
+fi
 rule "src/api includes the engine internals or a backend" \
 	'#include "\.\./(engine/engine_int|store/sqlite|providers/)' $(echo "$src" | grep '^src/api/')
 rule "trailing whitespace" '[[:space:]]+$' $src

@@ -24,6 +24,15 @@ struct tok_table {
 /* Returns the table of enc (borrowed, static), or NULL when its blob is damaged. */
 const struct tok_table *tok_table_get(enum tok_enc enc);
 
+/* The Unicode classes of every code point, read-only over the blob built into the binary. */
+struct tok_classes {
+	const uint16_t *block; /* TOK_CLASS_BLOCKS: the row of bits for cp >> 8 */
+	const uint8_t *bits;   /* rows of 256 TOK_C_* bytes */
+};
+
+/* Returns the class table (borrowed, static), or NULL when its blob is damaged. */
+const struct tok_classes *tok_classes_get(void);
+
 /* The rank of the token whose bytes are p[0..n), or TOK_NONE. */
 static inline uint32_t tok_rank(const struct tok_table *t, const uint8_t *p, size_t n)
 {
