@@ -4,7 +4,9 @@
  *
  * A blob is: struct tok_blob_hdr, then uint32_t offs[ntok + 1] (token r is
  * bytes[offs[r]..offs[r + 1])), then uint32_t slots[nslot] (an open-addressing hash of the
- * tokens' bytes, linear probing: rank + 1, or 0 for an empty slot), then bytes[nbytes].
+ * tokens' bytes, linear probing: rank + 1 in the low TOK_RANK_BITS, the hash's top bits above
+ * them so that most mismatches are seen without reading the bytes; 0 for an empty slot), then
+ * bytes[nbytes].
  *
  * The class blob gives each code point the TOK_C_* bits the pre-tokenizer tests, in two
  * stages: struct tok_class_hdr, uint16_t block[TOK_CLASS_BLOCKS] (the block of code points
@@ -15,7 +17,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define TOK_BLOB_MAGIC 0x314b4f54u /* "TOK1" little-endian */
+#define TOK_BLOB_MAGIC 0x324b4f54u /* "TOK2" little-endian */
+#define TOK_RANK_BITS 18
+#define TOK_RANK_MASK ((1u << TOK_RANK_BITS) - 1)
 
 struct tok_blob_hdr {
 	uint32_t magic;

@@ -33,17 +33,39 @@ struct tok_classes {
 /* Returns the class table (borrowed, static), or NULL when its blob is damaged. */
 const struct tok_classes *tok_classes_get(void);
 
+static inline int tok_bytes_eq(const uint8_t *a, const uint8_t *b, size_t n)
+{
+	uint64_t x, y;
+
+	for (; n >= 8; n -= 8, a += 8, b += 8) {
+		memcpy(&x, a, 8);
+		memcpy(&y, b, 8);
+		if (x != y)
+			return 0;
+	}
+	while (n--)
+		if (*a++ != *b++)
+			return 0;
+	return 1;
+}
+
 /* The rank of the token whose bytes are p[0..n), or TOK_NONE. */
 static inline uint32_t tok_rank(const struct tok_table *t, const uint8_t *p, size_t n)
 {
+	uint32_t h, tag;
+
 	if (n > t->h->maxlen)
 		return TOK_NONE;
-	for (uint32_t i = tok_hash(p, n) & t->mask;; i = (i + 1) & t->mask) {
+	h = tok_hash(p, n);
+	tag = h >> TOK_RANK_BITS;
+	for (uint32_t i = h & t->mask;; i = (i + 1) & t->mask) {
 		uint32_t s = t->slots[i];
+		uint32_t r = (s & TOK_RANK_MASK) - 1;
 		if (!s)
 			return TOK_NONE;
-		if (t->offs[s] - t->offs[s - 1] == n && !memcmp(t->bytes + t->offs[s - 1], p, n))
-			return s - 1;
+		if (s >> TOK_RANK_BITS == tag && t->offs[r + 1] - t->offs[r] == n &&
+		    tok_bytes_eq(t->bytes + t->offs[r], p, n))
+			return r;
 	}
 }
 

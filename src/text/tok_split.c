@@ -61,7 +61,7 @@ static inline size_t utf8_get(const uint8_t *p, size_t left, uint32_t *cp)
 	return 0;
 }
 
-static inline struct ch at(const struct scan *s, size_t i)
+static inline __attribute__((always_inline)) struct ch at(const struct scan *s, size_t i)
 {
 	uint32_t cp;
 	size_t n;
