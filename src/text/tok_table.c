@@ -15,8 +15,10 @@
 #error "TOK_GEN_DIR (the directory of the generated blobs) must be defined by the Makefile"
 #endif
 
+/* Each blob starts on a 64 KB boundary: the kernel maps the aligned 64 KB around a page a
+ * program touches (fault-around), and reading the constants before a blob must not map it. */
 #define TOK_INCBIN(sym, file)                                                      \
-	__asm__(".section .rodata\n.balign 16\n.global " #sym "\n" #sym ":\n"      \
+	__asm__(".section .rodata\n.balign 65536\n.global " #sym "\n" #sym ":\n"      \
 		".incbin \"" TOK_GEN_DIR "/" file "\"\n.global " #sym "_end\n" #sym \
 		"_end:\n.previous\n")
 
