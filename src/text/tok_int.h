@@ -89,4 +89,15 @@ int tok_split(enum tok_enc enc, const char *text, size_t len,
 void tok_bpe(const struct tok_table *t, const uint8_t *p, size_t n, size_t base,
 	     struct tok_out *o);
 
+/* A cache of merged pieces for one text (tok_cache.c); not shared between threads. */
+struct tok_cache;
+
+/* Returns an owned, empty cache; free with tok_cache_free (NULL is a no-op). */
+struct tok_cache *tok_cache_new(void);
+void tok_cache_free(struct tok_cache *c);
+/* tok_bpe, answered from c when the piece was merged before (and remembered for next time).
+ * One cache serves one text, counted or encoded, never both. */
+void tok_cache_bpe(struct tok_cache *c, const struct tok_table *t, const uint8_t *p, size_t n,
+		   size_t base, struct tok_out *o);
+
 #endif

@@ -30,26 +30,39 @@ enum tok_enc tok_enc_for_model(const char *model)
 	return TOK_O200K;
 }
 
+/* Texts from this size on get a cache of merged pieces (512 KB, touched as it fills); below,
+ * setting it up costs more than it saves. */
+#define CACHE_FROM_BYTES 32768
+
 struct run {
 	const struct tok_table *t;
 	const uint8_t *text;
 	struct tok_out *o;
+	struct tok_cache *cache; /* owned; NULL for a short text */
 };
 
 static void run_piece(void *arg, size_t start, size_t end)
 {
 	struct run *r = arg;
 
-	tok_bpe(r->t, r->text + start, end - start, start, r->o);
+	if (r->cache)
+		tok_cache_bpe(r->cache, r->t, r->text + start, end - start, start, r->o);
+	else
+		tok_bpe(r->t, r->text + start, end - start, start, r->o);
 }
 
 static int run_text(enum tok_enc enc, const char *text, size_t len, struct tok_out *o)
 {
-	struct run r = { tok_table_get(enc), (const uint8_t *)text, o };
+	struct run r = { tok_table_get(enc), (const uint8_t *)text, o, NULL };
+	int err;
 
 	if (!r.t)
 		return ERR_INTERNAL;
-	return tok_split(enc, text, len, run_piece, &r);
+	if (len >= CACHE_FROM_BYTES)
+		r.cache = tok_cache_new();
+	err = tok_split(enc, text, len, run_piece, &r);
+	tok_cache_free(r.cache);
+	return err;
 }
 
 size_t tok_count(enum tok_enc enc, const char *text, size_t len)

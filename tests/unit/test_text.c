@@ -67,6 +67,35 @@ static void offsets_and_decode_round_trip(void)
 	free(offs);
 }
 
+/* A long text goes through the cache of merged pieces: its tokens and offsets must be those
+ * of its parts, each too short for a cache. */
+static void long_text_repeats_its_parts(void)
+{
+	static const char unit[] = "Line: tokenizers' caches, na\xc3\xafve caf\xc3\xa9 "
+				   "\xf0\x9f\x98\x80 -- 12345 aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa!\n";
+	size_t ulen = strlen(unit), reps = 40000 / ulen + 1;
+	char *text = xmalloc(ulen * reps + 1);
+	uint32_t *uids = NULL, *ids = NULL;
+	size_t *uoffs = NULL, *offs = NULL;
+	size_t un = 0, n = 0;
+
+	for (size_t k = 0; k < reps; k++)
+		memcpy(text + k * ulen, unit, ulen);
+	ASSERT_OK(tok_encode(TOK_O200K, unit, ulen, &uids, &uoffs, &un));
+	ASSERT_OK(tok_encode(TOK_O200K, text, ulen * reps, &ids, &offs, &n));
+	ASSERT_EQ_INT(n, un * reps);
+	for (size_t i = 0; i < n; i++) {
+		ASSERT_EQ_INT(ids[i], uids[i % un]);
+		ASSERT_EQ_INT(offs[i], (i / un) * ulen + uoffs[i % un]);
+	}
+	ASSERT_EQ_INT(tok_count(TOK_O200K, text, ulen * reps), n);
+	free(text);
+	free(uids);
+	free(uoffs);
+	free(ids);
+	free(offs);
+}
+
 static void invalid_utf8_is_kept_as_bytes(void)
 {
 	static const char text[] = "ab\xff\xfe cd\xe2\x82";
@@ -335,6 +364,7 @@ static void split_cl100k_matches_the_pattern(void)
 const struct t_case text_tests[] = {
 	T_CASE(known_ids),
 	T_CASE(offsets_and_decode_round_trip),
+	T_CASE(long_text_repeats_its_parts),
 	T_CASE(invalid_utf8_is_kept_as_bytes),
 	T_CASE(decode_skips_unknown_ids_and_stops_at_the_limit),
 	T_CASE(models_pick_encodings),
