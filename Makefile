@@ -5,7 +5,7 @@
 #   make test     install missing packages, build with sanitizers, run every test
 #   make bench    build and run the benchmarks (see BENCHMARKS.md)
 
-PKGS      := libmicrohttpd jansson sqlite3 libcurl
+PKGS      := libmicrohttpd jansson sqlite3 libcurl poppler-glib libzip libxml-2.0
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 # PCRE2 builds the tokenizer's class table (src/text/gen) and checks it in the unit tests; the
@@ -21,7 +21,8 @@ LDLIBS   := $(PKG_LIBS) -lpthread -lm
 SAN      := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
 LIB_SRC  := $(sort $(wildcard src/base/*.c src/json/*.c src/http/*.c src/store/*.c \
-                src/text/*.c src/providers/*.c src/tools/*.c src/engine/*.c src/api/*.c))
+                src/text/*.c src/docs/*.c src/providers/*.c src/tools/*.c src/engine/*.c \
+                src/api/*.c))
 MAIN_SRC := src/main.c src/cli.c src/cli_tokenize.c src/config.c
 UNIT_SRC := $(sort $(wildcard tests/unit/*.c))
 

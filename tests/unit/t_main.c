@@ -23,6 +23,7 @@ static const struct t_suite suites[] = {
 	{ "api", api_tests },
 	{ "engine", engine_tests },
 	{ "providers", providers_tests },
+	{ "docs", docs_tests },
 	{ "text", text_tests },
 };
 
