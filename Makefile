@@ -65,7 +65,7 @@ $(B)/gen/tokgen: src/text/gen/tokgen.c src/text/tok_blob.h src/base/alloc.c
 	@echo "  CC      $@"
 	@$(CC) -std=c17 -D_GNU_SOURCE -O2 $(WARN) -o $@ src/text/gen/tokgen.c src/base/alloc.c
 
-$(B)/gen/classgen: src/text/gen/classgen.c src/text/tok_blob.h src/base/alloc.c
+$(B)/gen/classgen: src/text/gen/classgen.c src/text/tok_blob.h src/base/alloc.c src/base/utf8.h
 	@mkdir -p $(dir $@)
 	@echo "  CC      $@"
 	@$(CC) -std=c17 -D_GNU_SOURCE -O2 $(WARN) $(PCRE_CFLAGS) -o $@ src/text/gen/classgen.c \

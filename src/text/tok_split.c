@@ -17,6 +17,7 @@
  * patterns themselves run by PCRE2. Bytes that are not valid UTF-8 belong to no class and
  * match nothing (a lookahead sees them as the end of the text); each run of them is a piece
  * of its own. */
+#include "../base/utf8.h"
 #include "tok_int.h"
 
 #define VALID TOK_C_VALID
@@ -35,32 +36,6 @@ struct ch {
 	uint8_t n;
 };
 
-static inline int cont(uint8_t b)
-{
-	return (b & 0xc0) == 0x80;
-}
-
-/* The code point of the UTF-8 sequence at p[0..left) and its length, or 0 when invalid. */
-static inline size_t utf8_get(const uint8_t *p, size_t left, uint32_t *cp)
-{
-	uint8_t b = p[0];
-
-	if (b >= 0xc2 && b <= 0xdf && left >= 2 && cont(p[1])) {
-		*cp = (uint32_t)(b & 0x1f) << 6 | (p[1] & 0x3f);
-		return 2;
-	}
-	if (b >= 0xe0 && b <= 0xef && left >= 3 && cont(p[1]) && cont(p[2])) {
-		*cp = (uint32_t)(b & 0x0f) << 12 | (uint32_t)(p[1] & 0x3f) << 6 | (p[2] & 0x3f);
-		return *cp >= 0x800 && (*cp < 0xd800 || *cp > 0xdfff) ? 3 : 0;
-	}
-	if (b >= 0xf0 && b <= 0xf4 && left >= 4 && cont(p[1]) && cont(p[2]) && cont(p[3])) {
-		*cp = (uint32_t)(b & 0x07) << 18 | (uint32_t)(p[1] & 0x3f) << 12 |
-		      (uint32_t)(p[2] & 0x3f) << 6 | (p[3] & 0x3f);
-		return *cp >= 0x10000 && *cp <= 0x10ffff ? 4 : 0;
-	}
-	return 0;
-}
-
 static inline __attribute__((always_inline)) struct ch at(const struct scan *s, size_t i)
 {
 	uint32_t cp;
@@ -68,7 +43,7 @@ static inline __attribute__((always_inline)) struct ch at(const struct scan *s, 
 
 	if (i >= s->len)
 		return (struct ch){ 0, 0 };
-	if (s->p[i] < 0x80)
+	if (s->p[i] < 0x80) /* ASCII is in row 0 (tok_table.c checks) */
 		return (struct ch){ (uint8_t)(s->cls->bits[s->p[i]] | VALID), 1 };
 	n = utf8_get(s->p + i, s->len - i, &cp);
 	if (!n)

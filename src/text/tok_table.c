@@ -77,7 +77,7 @@ static int classes_open(struct tok_classes *c, const uint8_t *start, const uint8
 	for (size_t b = 0; b < TOK_CLASS_BLOCKS; b++)
 		if (c->block[b] >= h->nblocks)
 			return -1;
-	return 0;
+	return c->block[0] == 0 ? 0 : -1; /* ASCII is looked up in row 0 directly */
 }
 
 static void table_init(void)

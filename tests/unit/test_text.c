@@ -8,6 +8,7 @@
 #include <pcre2.h>
 
 #include "../../src/base/alloc.h"
+#include "../../src/base/utf8.h"
 #include "../../src/text/tok_int.h"
 #include "../../src/text/tokenizer.h"
 #include "suites.h"
@@ -270,31 +271,6 @@ static pcre2_code *oracle_compile(enum tok_enc enc)
 	return re;
 }
 
-/* Appends code point cp as UTF-8. */
-static size_t put_cp(uint8_t *out, uint32_t cp)
-{
-	if (cp < 0x80) {
-		out[0] = (uint8_t)cp;
-		return 1;
-	}
-	if (cp < 0x800) {
-		out[0] = (uint8_t)(0xc0 | cp >> 6);
-		out[1] = (uint8_t)(0x80 | (cp & 0x3f));
-		return 2;
-	}
-	if (cp < 0x10000) {
-		out[0] = (uint8_t)(0xe0 | cp >> 12);
-		out[1] = (uint8_t)(0x80 | ((cp >> 6) & 0x3f));
-		out[2] = (uint8_t)(0x80 | (cp & 0x3f));
-		return 3;
-	}
-	out[0] = (uint8_t)(0xf0 | cp >> 18);
-	out[1] = (uint8_t)(0x80 | ((cp >> 12) & 0x3f));
-	out[2] = (uint8_t)(0x80 | ((cp >> 6) & 0x3f));
-	out[3] = (uint8_t)(0x80 | (cp & 0x3f));
-	return 4;
-}
-
 /* Pieces of text the patterns treat differently, as UTF-8 or raw (invalid) bytes. */
 static const char *const atoms[] = {
 	"a", "Z", "the", " the", "HTTP", "ing", " ", "  ", "\t", "\n", "\r", "\r\n", "\x0b", "\f",
@@ -315,7 +291,7 @@ static size_t random_text(uint32_t *seed, uint8_t *out)
 		*seed = *seed * 1664525u + 1013904223u;
 		if ((*seed >> 24) < 40) { /* any code point but a surrogate */
 			uint32_t cp = (*seed >> 3) % 0x110000;
-			len += put_cp(out + len, cp >= 0xd800 && cp < 0xe000 ? cp + 0x800 : cp);
+			len += utf8_put(cp >= 0xd800 && cp < 0xe000 ? cp + 0x800 : cp, out + len);
 		} else {
 			const char *a = atoms[(*seed >> 4) % LEN(atoms)];
 			memcpy(out + len, a, strlen(a));
