@@ -1,5 +1,6 @@
 /* tok_int.h - the tokenizer's parts, shared inside src/text only: the rank tables
- * (tok_table.c), the pre-tokenizer (tok_split.c) and the byte-pair merge (tok_bpe.c). */
+ * (tok_table.c), the pre-tokenizer (tok_split.c), the byte-pair merge (tok_bpe.c) and the
+ * cache of merged pieces (tok_cache.c). The unit tests use them too. */
 #ifndef ASSISTD_TOK_INT_H
 #define ASSISTD_TOK_INT_H
 
@@ -33,6 +34,7 @@ struct tok_classes {
 /* Returns the class table (borrowed, static), or NULL when its blob is damaged. */
 const struct tok_classes *tok_classes_get(void);
 
+/* a[0..n) == b[0..n), inline: the lookups compare short strings, where a call costs more. */
 static inline int tok_bytes_eq(const uint8_t *a, const uint8_t *b, size_t n)
 {
 	uint64_t x, y;

@@ -1,8 +1,9 @@
 /* tokenizer.c - the public tokenizer: which encoding a model uses, count, encode, decode.
  *
  * Each call splits the text into pre-tokens (tok_split.c) and merges each one (tok_bpe.c)
- * against the encoding's ranks (tok_table.c). Nothing is shared between calls but read-only
- * tables, so every function is thread-safe. */
+ * against the encoding's ranks (tok_table.c), through a cache of its own for a long text
+ * (tok_cache.c). Nothing is shared between calls but read-only tables, so every function is
+ * thread-safe. */
 #include <stdlib.h>
 
 #include "../base/alloc.h"
