@@ -10,14 +10,15 @@
 #include "tok_int.h"
 
 /* The models that use cl100k_base: a name equal to one of these, or starting with it when it
- * ends in '-' or is a family prefix. Everything else (gpt-4o*, gpt-4.1*, o1*, o3*, unknown
- * names) uses o200k_base. */
+ * ends in '-' or ':' or is a family prefix; "ft:" names are fine-tuned models. Everything
+ * else (gpt-4o*, gpt-4.1*, o1*, o3*, unknown names) uses o200k_base. */
 static const struct {
 	const char *name;
 	int prefix;
 } cl100k_models[] = {
-	{ "gpt-4", 0 },	       { "gpt-4-", 1 },		   { "gpt-3.5", 1 },
-	{ "gpt-35-turbo", 1 }, { "text-embedding-3", 1 }, { "text-embedding-ada-002", 0 },
+	{ "gpt-4", 0 },		 { "gpt-4-", 1 },	    { "gpt-3.5", 1 },
+	{ "gpt-35-turbo", 1 },	 { "text-embedding-3", 1 }, { "text-embedding-ada-002", 0 },
+	{ "ft:gpt-4:", 1 },	 { "ft:gpt-4-", 1 },	    { "ft:gpt-3.5", 1 },
 };
 
 enum tok_enc tok_enc_for_model(const char *model)

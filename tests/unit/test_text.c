@@ -143,6 +143,8 @@ static void models_pick_encodings(void)
 		{ "gpt-4-0613", TOK_CL100K },	  { "gpt-3.5-turbo", TOK_CL100K },
 		{ "gpt-3.5-turbo-16k", TOK_CL100K }, { "text-embedding-3-large", TOK_CL100K },
 		{ "text-embedding-ada-002", TOK_CL100K }, { "gpt-4x", TOK_O200K },
+		{ "ft:gpt-3.5-turbo-0125:acme::abc", TOK_CL100K },
+		{ "ft:gpt-4-0613:acme::abc", TOK_CL100K }, { "ft:gpt-4o-mini:acme::abc", TOK_O200K },
 	};
 
 	for (size_t i = 0; i < LEN(cases); i++)
