@@ -17,8 +17,8 @@
 enum tok_enc { TOK_O200K, TOK_CL100K };
 
 /* The encoding a model uses: cl100k_base for gpt-3.5*, gpt-4, gpt-4-turbo*, text-embedding-3*,
- * text-embedding-ada-002; o200k_base for everything else (gpt-4o*, gpt-4.1*, o1*, o3*, unknown).
- * model may be NULL (o200k_base). */
+ * text-embedding-ada-002 (and their "ft:" fine-tunes); o200k_base for everything else (gpt-4o*,
+ * gpt-4.1*, o1*, o3*, unknown). model may be NULL (o200k_base). */
 enum tok_enc tok_enc_for_model(const char *model);
 /* Number of tokens of text[0..len). Thread-safe; loads its tables on first use. */
 size_t tok_count(enum tok_enc enc, const char *text, size_t len);
