@@ -55,7 +55,8 @@ static int parse(int argc, char **argv, struct tok_args *a)
 			a->split0 = 1;
 		else if (!strcmp(argv[i], "--model") && more)
 			a->enc = tok_enc_for_model(argv[++i]);
-		else if (!strcmp(argv[i], "--encoding") && more && !parse_encoding(argv[i + 1], &a->enc))
+		else if (!strcmp(argv[i], "--encoding") && more &&
+			 !parse_encoding(argv[i + 1], &a->enc))
 			i++;
 		else
 			return -1;

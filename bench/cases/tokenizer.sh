@@ -29,8 +29,10 @@ tok_assistd() {
 
 # tok_node FILE ENCODING: prints "TOKENS SECONDS" of gpt-tokenizer's timed round.
 tok_node() {
-	node "$BENCH_DIR/tools/tokenizer.js" "$1" "$2" 1 |
-		python3 -c 'import json, sys; r = json.load(sys.stdin); print(r["tokens"], r["seconds"])'
+	node "$BENCH_DIR/tools/tokenizer.js" "$1" "$2" 1 | python3 -c '
+import json, sys
+r = json.load(sys.stdin)
+print(r["tokens"], r["seconds"])'
 }
 
 # min A B
@@ -49,7 +51,8 @@ tok_one() {
 		rbest=$(tok_min "$rs" "$rbest")
 	done
 	if [ "$n" != "$rn" ]; then
-		record "tokenizer $enc" "error: assistd counts $n tokens, gpt-tokenizer $rn" "-" error
+		record "tokenizer $enc" "error: assistd counts $n tokens, gpt-tokenizer $rn" \
+			"-" error
 		return 1
 	fi
 	rate=$(calc "$n / $best / 1e6")
@@ -65,7 +68,8 @@ bench_tokenizer() {
 	local e2e="$ROOT/tests/e2e" file rc=0
 
 	if ! have_server; then
-		record "tokenizer" "no binary ($ASSISTD_BIN)" "≥ ${TOK_GOAL_RATIO}× gpt-tokenizer" "n/a"
+		record "tokenizer" "no binary ($ASSISTD_BIN)" \
+			"≥ ${TOK_GOAL_RATIO}× gpt-tokenizer" "n/a"
 		return 0
 	fi
 	if [ ! -d "$e2e/node_modules/gpt-tokenizer" ]; then

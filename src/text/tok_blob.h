@@ -46,9 +46,9 @@ enum {
 
 /* The members of \s, as PCRE2 class text: Unicode White_Space, which is what tiktoken's \s
  * (Rust regex) matches. PCRE2's own \s lacks U+0085; JavaScript's adds U+FEFF. */
-#define TOK_WS_CLASS                                                                       \
-	"\\t\\n\\x0b\\f\\r \\x{85}\\x{a0}\\x{1680}\\x{2000}-\\x{200a}\\x{2028}\\x{2029}\\x{202f}"   \
-	"\\x{205f}\\x{3000}"
+#define TOK_WS_CLASS                                                                   \
+	"\\t\\n\\x0b\\f\\r \\x{85}\\x{a0}\\x{1680}\\x{2000}-\\x{200a}"                    \
+	"\\x{2028}\\x{2029}\\x{202f}\\x{205f}\\x{3000}"
 
 struct tok_class_hdr {
 	uint32_t magic;

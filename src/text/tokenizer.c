@@ -99,9 +99,10 @@ void tok_decode(enum tok_enc enc, const uint32_t *ids, size_t n, struct buf *out
 	const struct tok_table *t = tok_table_get(enc);
 
 	for (size_t i = 0; t && i < n; i++) {
-		if (ids[i] >= t->h->ntok)
+		uint32_t id = ids[i];
+		if (id >= t->h->ntok)
 			continue;
-		if (buf_append(out, t->bytes + t->offs[ids[i]], t->offs[ids[i] + 1] - t->offs[ids[i]]))
+		if (buf_append(out, t->bytes + t->offs[id], t->offs[id + 1] - t->offs[id]))
 			return;
 	}
 }

@@ -73,7 +73,8 @@ static void offsets_and_decode_round_trip(void)
 static void long_text_repeats_its_parts(void)
 {
 	static const char unit[] = "Line: tokenizers' caches, na\xc3\xafve caf\xc3\xa9 "
-				   "\xf0\x9f\x98\x80 -- 12345 aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa!\n";
+				   "\xf0\x9f\x98\x80 -- 12345 "
+				   "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa!\n";
 	size_t ulen = strlen(unit), reps = 40000 / ulen + 1;
 	char *text = xmalloc(ulen * reps + 1);
 	uint32_t *uids = NULL, *ids = NULL;
@@ -100,7 +101,8 @@ static void long_text_repeats_its_parts(void)
 static void invalid_utf8_is_kept_as_bytes(void)
 {
 	static const char text[] = "ab\xff\xfe cd\xe2\x82";
-	static const uint32_t want[] = { 378, 187, 186, 24852, 38207 }; /* ab | ff | fe | " cd" | e2 82 */
+	/* ab | ff | fe | " cd" | e2 82 */
+	static const uint32_t want[] = { 378, 187, 186, 24852, 38207 };
 	uint32_t *ids = NULL;
 	size_t n = 0;
 	struct buf b;
@@ -144,7 +146,8 @@ static void models_pick_encodings(void)
 		{ "gpt-3.5-turbo-16k", TOK_CL100K }, { "text-embedding-3-large", TOK_CL100K },
 		{ "text-embedding-ada-002", TOK_CL100K }, { "gpt-4x", TOK_O200K },
 		{ "ft:gpt-3.5-turbo-0125:acme::abc", TOK_CL100K },
-		{ "ft:gpt-4-0613:acme::abc", TOK_CL100K }, { "ft:gpt-4o-mini:acme::abc", TOK_O200K },
+		{ "ft:gpt-4-0613:acme::abc", TOK_CL100K },
+		{ "ft:gpt-4o-mini:acme::abc", TOK_O200K },
 	};
 
 	for (size_t i = 0; i < LEN(cases); i++)
@@ -186,6 +189,7 @@ static size_t reference_merge(const struct tok_table *t, const uint8_t *p, size_
 
 static void long_pieces_merge_like_the_reference(void)
 {
+	static const char letters[] = "abcdeeeeinostt";
 	const struct tok_table *t = tok_table_get(TOK_O200K);
 	uint8_t text[3000];
 	uint32_t want[3000];
@@ -197,11 +201,11 @@ static void long_pieces_merge_like_the_reference(void)
 		for (size_t i = 0; i < n; i++) {
 			seed = seed * 1103515245u + 12345u;
 			/* lower-case letters only: the whole text is one pre-token */
-			text[i] = (uint8_t)(round % 3 == 0 ? 'a' : "abcdeeeeinostt"[(seed >> 16) % 14]);
+			text[i] = (uint8_t)(round % 3 ? letters[(seed >> 16) % 14] : 'a');
 		}
 		struct tok_out o = { 0 };
-		tok_bpe(t, text, n, 0, &o);
 		size_t nwant = reference_merge(t, text, n, want);
+		tok_bpe(t, text, n, 0, &o);
 		ASSERT_EQ_INT(o.n, nwant);
 		for (size_t i = 0; i < nwant; i++)
 			ASSERT_EQ_INT(o.ids[i], want[i]);

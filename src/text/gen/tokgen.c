@@ -100,7 +100,8 @@ static int gen_hash(struct gen *g)
 		uint32_t i = tok_hash(p, n) & (g->h.nslot - 1);
 		for (; g->slots[i]; i = (i + 1) & (g->h.nslot - 1)) {
 			uint32_t o = (g->slots[i] & TOK_RANK_MASK) - 1;
-			if (g->offs[o + 1] - g->offs[o] == n && !memcmp(g->bytes + g->offs[o], p, n))
+			if (g->offs[o + 1] - g->offs[o] == n &&
+			    !memcmp(g->bytes + g->offs[o], p, n))
 				return -1;
 		}
 		g->slots[i] = (r + 1) | (tok_hash(p, n) >> TOK_RANK_BITS << TOK_RANK_BITS);
