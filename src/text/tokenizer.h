@@ -24,8 +24,9 @@ enum tok_enc tok_enc_for_model(const char *model);
 size_t tok_count(enum tok_enc enc, const char *text, size_t len);
 /* Token ids of text[0..len): *ids owned (free()), and when offs is not NULL *offs owned: the byte
  * offset in text where each token starts. Errors: ERR_INTERNAL when the tables cannot load.
- * A rare character is split over several tokens, so an offset may fall inside a UTF-8
- * character: to cut text at a token, move back while the byte there is 10xxxxxx. */
+ * Some characters are split over tokens (many CJK ones in cl100k_base), so an offset may fall
+ * inside a UTF-8 character: to cut text at a token, move back while the byte there is
+ * 10xxxxxx. */
 int tok_encode(enum tok_enc enc, const char *text, size_t len, uint32_t **ids, size_t **offs,
 	       size_t *n) MUST_CHECK;
 /* Appends the bytes of ids[0..n) to out; ids that are not tokens of enc are skipped, and it
