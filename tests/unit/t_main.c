@@ -26,6 +26,7 @@ static const struct t_suite suites[] = {
 	{ "providers", providers_tests },
 	{ "docs", docs_tests },
 	{ "tools", tools_tests },
+	{ "text", text_tests },
 };
 
 static int run_case(const struct t_case *c)
