@@ -242,13 +242,18 @@ describe('file_search with an expired vector store', () => {
 
   it('the run fails, saying the store expired', async () => {
     const f = await upload(c(), 'old.txt', 'Old news about ancient kings.\n');
-    const vs = await c().vectorStores.create({ file_ids: [f.id], expires_after: { anchor: 'last_active_at', days: 1 } });
+    const vs = await c().vectorStores.create({ file_ids: [f.id] });
     await settled(c(), vs.id);
     const asst = await c().beta.assistants.create({
       model: 'gpt-4o', tools: [{ type: 'file_search' }],
       tool_resources: { file_search: { vector_store_ids: [vs.id] } },
     });
-    await sleep(2200);
+    // Now a day (one second) after its last use, it expires.
+    await c().vectorStores.update(vs.id, { expires_after: { anchor: 'last_active_at', days: 1 } });
+    for (let end = Date.now() + 20000; (await c().vectorStores.retrieve(vs.id)).status !== 'expired';) {
+      assert.ok(Date.now() < end, 'the store never expired');
+      await sleep(100);
+    }
     up().script([searchCall('kings'), { text: 'unused' }]);
     const t = await c().beta.threads.create({ messages: [{ role: 'user', content: 'kings?' }] });
     const run = await c().beta.threads.runs.createAndPoll(t.id, { assistant_id: asst.id }, POLL);
