@@ -145,6 +145,8 @@ char *cite_take(struct exec *x, const char *s, size_t len, bool flush, jv **fres
 void run_turn(struct exec *x);
 /* Asks the client for the outputs of the function calls of the turn. */
 void run_require_action(struct exec *x);
+/* A thread.run.step.delta of the tool_calls step carrying call (taken). Owned. */
+jv *run_step_delta(const struct exec *x, jv *call);
 /* Forgets the tool calls of the turn. */
 void run_clear_calls(struct exec *x);
 /* The tool calls of the turn as the step shows them (owned). */

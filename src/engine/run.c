@@ -278,13 +278,26 @@ static struct pending_call *call_at(struct exec *x, int index)
 	return &x->calls[index];
 }
 
-static jv *call_delta(const struct exec *x, int index, const char *id, const char *name,
-		      const char *args)
+jv *run_step_delta(const struct exec *x, jv *call)
 {
 	jv *d = jv_object();
 	jv *inner = jv_object();
 	jv *details = jv_object();
 	jv *calls = jv_array();
+
+	jv_push(calls, call);
+	jv_set_str(details, "type", "tool_calls");
+	jv_set(details, "tool_calls", calls);
+	jv_set(inner, "step_details", details);
+	jv_set_str(d, "id", jv_get_str(x->tool_step, "id"));
+	jv_set_str(d, "object", "thread.run.step.delta");
+	jv_set(d, "delta", inner);
+	return d;
+}
+
+static jv *call_delta(const struct exec *x, int index, const char *id, const char *name,
+		      const char *args)
+{
 	jv *call = jv_object();
 	jv *fn = jv_object();
 
@@ -298,14 +311,7 @@ static jv *call_delta(const struct exec *x, int index, const char *id, const cha
 	if (id)
 		jv_set_null(fn, "output");
 	jv_set(call, "function", fn);
-	jv_push(calls, call);
-	jv_set_str(details, "type", "tool_calls");
-	jv_set(details, "tool_calls", calls);
-	jv_set(inner, "step_details", details);
-	jv_set_str(d, "id", jv_get_str(x->tool_step, "id"));
-	jv_set_str(d, "object", "thread.run.step.delta");
-	jv_set(d, "delta", inner);
-	return d;
+	return run_step_delta(x, call);
 }
 
 static void on_tool_call(void *ctx, int index, const char *id, const char *name,

@@ -25,24 +25,13 @@ void tools_classify(struct exec *x, struct pending_call *c)
 
 jv *tools_call_delta(const struct exec *x, int index, const struct pending_call *c)
 {
-	jv *d = jv_object();
-	jv *inner = jv_object();
-	jv *details = jv_object();
-	jv *calls = jv_array();
 	jv *call = jv_object();
 
 	jv_set_int(call, "index", index);
 	jv_set_str(call, "id", c->id ? c->id : "call_missing");
 	jv_set_str(call, "type", tool_name(c->tool));
 	jv_set(call, tool_name(c->tool), jv_object());
-	jv_push(calls, call);
-	jv_set_str(details, "type", "tool_calls");
-	jv_set(details, "tool_calls", calls);
-	jv_set(inner, "step_details", details);
-	jv_set_str(d, "id", jv_get_str(x->tool_step, "id"));
-	jv_set_str(d, "object", "thread.run.step.delta");
-	jv_set(d, "delta", inner);
-	return d;
+	return run_step_delta(x, call);
 }
 
 void tools_remember(struct exec *x, const jv *step)

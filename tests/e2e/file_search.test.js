@@ -7,14 +7,13 @@
 // attachments creating the thread's vector store, the demo model's "search <query>", and a
 // run whose vector store expired failing.
 
-const test = require('node:test');
-const { describe } = test;
+const { describe } = require('node:test');
 const assert = require('node:assert/strict');
 const { toFile } = require('openai');
 const { useServer } = require('./lib/harness');
 const { validate, validateEvent } = require('./lib/spec');
 const { plain } = require('./lib/util');
-const { startFakeUpstream } = require('../fake_upstream/server');
+const { useUpstreamServer } = require('./lib/upstream');
 
 const POLL = { pollIntervalMs: 50 };
 const CONTENT = 'step_details.tool_calls[*].file_search.results[*].content';
@@ -54,18 +53,6 @@ function checkCitations(text, files) {
     assert.match(a.text, /^【\d+:\d+†[^】]+】$/);
     assert.ok(files.includes(a.file_citation.file_id), `cited ${a.file_citation.file_id}`);
   }
-}
-
-function useUpstreamServer(extraArgs = []) {
-  const holder = {};
-  const opts = { args: extraArgs };
-  test.before(async () => {
-    holder.up = await startFakeUpstream();
-    opts.args = ['--upstream-url', holder.up.url, ...extraArgs];
-  });
-  test.after(async () => { if (holder.up) await holder.up.close(); });
-  const { srv, it } = useServer(opts);
-  return { srv, it, up: () => holder.up };
 }
 
 const searchCall = (query) => ({ toolCalls: [{ name: 'file_search', arguments: { query } }] });
