@@ -279,14 +279,26 @@ static jv *chat_tools(const jv *tools)
 	return out;
 }
 
-/* tool_choice for the chat API: built-in tool names mean "auto" there. */
+/* tool_choice for the chat API: a server tool ({type:"file_search"}) is its function;
+ * another built-in tool means "auto" there. */
 static jv *chat_choice(const jv *choice)
 {
+	const struct tool *t = jv_is_object(choice) ? tool_find(jv_get_str(choice, "type")) : NULL;
+	jv *out;
+	jv *fn;
+
 	if (jv_is_string(choice))
 		return jv_copy(choice);
 	if (jv_is_object(choice) && strcmp(jv_get_str(choice, "type"), "function") == 0)
 		return jv_copy(choice);
-	return NULL;
+	if (!t)
+		return NULL;
+	out = jv_object();
+	fn = jv_object();
+	jv_set_str(fn, "name", tool_name(t));
+	jv_set_str(out, "type", "function");
+	jv_set(out, "function", fn);
+	return out;
 }
 
 static jv *chat_format(const jv *format)

@@ -10,7 +10,7 @@
 const { describe } = require('node:test');
 const assert = require('node:assert/strict');
 const { toFile } = require('openai');
-const { useServer } = require('./lib/harness');
+const { useServer, expectApiError } = require('./lib/harness');
 const { validate, validateEvent } = require('./lib/spec');
 const { plain } = require('./lib/util');
 const { useUpstreamServer } = require('./lib/upstream');
@@ -169,6 +169,49 @@ describe('file_search in runs (fake upstream)', () => {
     }
     assert.equal(results.length, 1);
     assert.equal(results[0].content, undefined);
+  });
+
+  it('file_search and a function in one turn: the search is done, the function waits for its output', async () => {
+    const both = await c().beta.assistants.create({
+      model: 'gpt-4o', tool_resources: { file_search: { vector_store_ids: [lib.vs] } },
+      tools: [{ type: 'file_search' }, { type: 'function', function: { name: 'get_time', parameters: { type: 'object', properties: {} } } }],
+    });
+    up().script([
+      { toolCalls: [{ name: 'file_search', arguments: { query: 'owls' } }, { name: 'get_time', arguments: {} }] },
+      { text: 'At noon, owls sleep 【0:0†owls.txt】' },
+    ]);
+    const n = up().requests.length;
+    const t = await c().beta.threads.create({ messages: [{ role: 'user', content: 'owls now?' }] });
+    const run = await c().beta.threads.runs.createAndPoll(t.id, { assistant_id: both.id }, POLL);
+    assert.equal(run.status, 'requires_action', JSON.stringify(run.last_error));
+    const wanted = run.required_action.submit_tool_outputs.tool_calls;
+    assert.deepEqual(wanted.map((x) => x.function.name), ['get_time']);
+    const step = (await c().beta.threads.runs.steps.list(run.id, { thread_id: t.id })).data[0];
+    const [fs, fn] = step.step_details.tool_calls;
+    assert.equal(fs.type, 'file_search');
+    assert.equal(fs.file_search.results[0].file_id, lib.owls);
+    assert.equal(fn.type, 'function');
+    await expectApiError(c().beta.threads.runs.submitToolOutputs(run.id, {
+      thread_id: t.id, tool_outputs: [{ tool_call_id: fs.id, output: 'x' }, { tool_call_id: fn.id, output: 'noon' }],
+    }), 400);
+    const done = await c().beta.threads.runs.submitToolOutputsAndPoll(run.id, {
+      thread_id: t.id, tool_outputs: [{ tool_call_id: fn.id, output: 'noon' }],
+    }, POLL);
+    assert.equal(done.status, 'completed', JSON.stringify(done.last_error));
+    const tools = up().requests[n + 1].messages.filter((m) => m.role === 'tool').map((m) => m.content);
+    assert.match(tools[0], /^【0:0†owls\.txt】\nOwls/);
+    assert.equal(tools[1], 'noon');
+    const msgs = await c().beta.threads.messages.list(t.id, { run_id: run.id });
+    checkCitations(msgs.data[0].content[0].text, [lib.owls]);
+  });
+
+  it('tool_choice {type: "file_search"} makes the model call it', async () => {
+    up().script([searchCall('volcano'), { text: 'done' }]);
+    const n = up().requests.length;
+    const t = await c().beta.threads.create({ messages: [{ role: 'user', content: 'anything' }] });
+    const run = await c().beta.threads.runs.createAndPoll(t.id, { assistant_id: asst.id, tool_choice: { type: 'file_search' } }, POLL);
+    assert.equal(run.status, 'completed', JSON.stringify(run.last_error));
+    assert.deepEqual(up().requests[n].tool_choice, { type: 'function', function: { name: 'file_search' } });
   });
 
   it('attachments create the thread\'s vector store (expires 7 days after last use), then add to it', async () => {
