@@ -176,6 +176,29 @@ static void call_view(const jv *c, int *cites, char **name, char **args, char **
 	*output = xstrdup(s ? s : "");
 }
 
+/* Adds the stored call c to the assistant's tool_calls and its tool message to tools. */
+static void add_call(const jv *c, int *cites, jv *tcs, jv *tools)
+{
+	char *name, *args, *output;
+	jv *tc = jv_object();
+	jv *f = jv_object();
+	jv *t;
+
+	call_view(c, cites, &name, &args, &output);
+	jv_set_str(tc, "id", jv_get_str(c, "id"));
+	jv_set_str(tc, "type", "function");
+	jv_set_str(f, "name", name);
+	jv_set_str(f, "arguments", args);
+	jv_set(tc, "function", f);
+	jv_push(tcs, tc);
+	t = chat_message("tool", jv_string(output));
+	jv_set_str(t, "tool_call_id", jv_get_str(c, "id"));
+	jv_push(tools, t);
+	free(name);
+	free(args);
+	free(output);
+}
+
 static void add_tool_step(const jv *step, int *cites, jv *out)
 {
 	const jv *calls = jv_get(jv_get(step, "step_details"), "tool_calls");
@@ -183,27 +206,8 @@ static void add_tool_step(const jv *step, int *cites, jv *out)
 	jv *tcs = jv_array();
 	jv *tools = jv_array();
 
-	for (size_t i = 0; i < jv_size(calls); i++) {
-		const jv *c = jv_at(calls, i);
-		char *name, *args, *output;
-		jv *tc = jv_object();
-		jv *f = jv_object();
-		jv *t;
-
-		call_view(c, cites, &name, &args, &output);
-		jv_set_str(tc, "id", jv_get_str(c, "id"));
-		jv_set_str(tc, "type", "function");
-		jv_set_str(f, "name", name);
-		jv_set_str(f, "arguments", args);
-		jv_set(tc, "function", f);
-		jv_push(tcs, tc);
-		t = chat_message("tool", jv_string(output));
-		jv_set_str(t, "tool_call_id", jv_get_str(c, "id"));
-		jv_push(tools, t);
-		free(name);
-		free(args);
-		free(output);
-	}
+	for (size_t i = 0; i < jv_size(calls); i++)
+		add_call(jv_at(calls, i), cites, tcs, tools);
 	jv_set(m, "tool_calls", tcs);
 	jv_push(out, m);
 	for (size_t i = 0; i < jv_size(tools); i++)

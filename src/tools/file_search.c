@@ -128,35 +128,38 @@ static bool expired(const jv *v, int64_t now)
 	       (jv_is_int(at) && jv_int_value(at) <= now);
 }
 
-/* Checks every store still exists and has not expired, and records its use. */
+/* Checks the store exists and has not expired (else the job fails), and records its use. */
+static int use_store(struct tool_job *j, const char *id, int64_t now)
+{
+	char *body = NULL;
+	jv *v = NULL;
+	int err = store_get(j->env->st, j->project, STORE_VECTOR_STORE, id, NULL, &body, NULL);
+
+	if (!err)
+		v = jv_parse(body, strlen(body), NULL, 0);
+	if (!err && expired(v, now))
+		tool_fail(j, ERR_INVALID, "server_error",
+			  xasprintf("Vector store %s has expired: it was not used within its "
+				    "expires_after window. Create a new vector store, add the files "
+				    "and try again.", id));
+	else if (err == ERR_NOT_FOUND)
+		tool_fail(j, err, "server_error",
+			  xasprintf("Vector store %s no longer exists. Remove it from the "
+				    "tool_resources, or create a new one.", id));
+	if (!err && !j->err)
+		err = store_vs_touch(j->env->st, j->project, id, now, j->env->vs_day_s);
+	jv_free(v);
+	free(body);
+	return err ? err : j->err;
+}
+
 static int use_stores(struct tool_job *j, char **ids, size_t n)
 {
 	int64_t now = clock_unix();
 	int err = 0;
 
-	for (size_t i = 0; i < n && !err; i++) {
-		char *body = NULL;
-		jv *v = NULL;
-
-		err = store_get(j->env->st, j->project, STORE_VECTOR_STORE, ids[i], NULL, &body,
-				NULL);
-		if (!err)
-			v = jv_parse(body, strlen(body), NULL, 0);
-		if (!err && expired(v, now))
-			tool_fail(j, ERR_INVALID, "server_error",
-				  xasprintf("Vector store %s has expired: it was not used within "
-					    "its expires_after window. Create a new vector store, "
-					    "add the files and try again.", ids[i]));
-		else if (err == ERR_NOT_FOUND)
-			tool_fail(j, err, "server_error",
-				  xasprintf("Vector store %s no longer exists. Remove it from the "
-					    "tool_resources, or create a new one.", ids[i]));
-		if (!err && !j->err)
-			err = store_vs_touch(j->env->st, j->project, ids[i], now, j->env->vs_day_s);
-		err = err ? err : j->err;
-		jv_free(v);
-		free(body);
-	}
+	for (size_t i = 0; i < n && !err; i++)
+		err = use_store(j, ids[i], now);
 	return err;
 }
 
