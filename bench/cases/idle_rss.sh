@@ -27,12 +27,5 @@ idle_measure() {
 }
 
 bench_idle_rss() {
-	if ! have_server; then
-		record "idle RSS" "no server ($ASSISTD_BIN)" "≤ 10 MB" "n/a"
-		return 0
-	fi
-	idle_measure "$ASSISTD_BIN" "this build"
-	if [ -n "${BENCH_BEFORE_BIN:-}" ]; then
-		idle_measure "$BENCH_BEFORE_BIN" "before: $BENCH_BEFORE_BIN"
-	fi
+	each_build "idle RSS" "≤ 10 MB" idle_measure
 }
