@@ -13,6 +13,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "../base/alloc.h"
 #include "events.h"
@@ -49,13 +50,20 @@ void tools_remember(struct exec *x, const jv *step)
 	}
 }
 
-/* The job's thread: does the work, then hands the job back and wakes the engine. */
+/* The job's thread: does the work (again, TOOL_AGAIN_MS apart, while the job asks), then
+ * hands the job back and wakes the engine. */
 static void *job_thread(void *arg)
 {
+	struct timespec pause = { 0, TOOL_AGAIN_MS * 1000000L };
 	struct tool_job *j = arg;
 	struct engine *e = j->owner;
 
 	tool_run(j);
+	while (j->again) {
+		nanosleep(&pause, NULL);
+		j->again = false;
+		tool_run(j);
+	}
 	pthread_mutex_lock(&e->lock);
 	j->next = e->jobs_done;
 	e->jobs_done = j;

@@ -11,14 +11,13 @@
  *
  * max_num_results defaults to 20 (5 for gpt-3.5 models), at most 50; ranking_options
  * defaults to ranker "auto" (reported as default_2024_08_21, the ranker it stands for) and
- * score_threshold 0. A search first waits (up to FS_INGEST_WAIT_MS) for files still being
- * ingested into the stores, such as those just attached to a message, so that the run
- * sees them; past that it searches what is in. A store that has expired fails the run, as on the hosted service;
+ * score_threshold 0. A search first waits (up to TOOL_WAIT_MS, asking to run again, so no
+ * thread is held) for files still being ingested into the stores, such as those just
+ * attached to a message, so that the run sees them; past that it searches what is in. A store that has expired fails the run, as on the hosted service;
  * searching a store counts as using it (its expiry moves on). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "../base/alloc.h"
 #include "../base/buf.h"
@@ -31,8 +30,6 @@
 #define FS_GPT35_RESULTS 5
 #define FS_MAX_STORES 8
 #define FS_RANKER "default_2024_08_21"
-#define FS_INGEST_WAIT_MS 30000 /* how long a search waits for files still being ingested */
-#define FS_INGEST_POLL_MS 50
 
 static jv *fs_function(const jv *def)
 {
@@ -182,15 +179,6 @@ static bool ingesting(struct tool_job *j, char **ids, size_t n)
 	return busy;
 }
 
-static void wait_ingested(struct tool_job *j, char **ids, size_t n)
-{
-	struct timespec pause = { 0, FS_INGEST_POLL_MS * 1000000L };
-	int64_t until = clock_ms() + FS_INGEST_WAIT_MS;
-
-	while (ingesting(j, ids, n) && clock_ms() < until)
-		nanosleep(&pause, NULL);
-}
-
 static jv *result_json(const struct search_result *r)
 {
 	jv *o = jv_object();
@@ -266,14 +254,14 @@ static void fs_run(struct tool_job *j)
 		err = add_stores(j, STORE_THREAD, jv_get_str(j->run, "thread_id"), ids, &n);
 	if (!err)
 		err = use_stores(j, ids, n);
-	if (!err)
-		wait_ingested(j, ids, n);
-	if (!err)
+	if (!err && clock_ms() < j->wait_until_ms && ingesting(j, ids, n))
+		j->again = true;
+	else if (!err)
 		err = search(j, ids, n, results, ro);
 	if (err && !j->err)
 		tool_fail(j, err, "server_error",
 			  xstrdup("The file search could not read the vector stores; try again."));
-	if (!err)
+	if (!err && !j->again)
 		j->call = call_json(j->call_id, jv_ref(ro), jv_ref(results));
 	for (size_t i = 0; i < n; i++)
 		free(ids[i]);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "../base/alloc.h"
+#include "../base/clock.h"
 #include "tool_int.h"
 
 static const struct tool *const tools[] = {
@@ -62,6 +63,7 @@ struct tool_job *tool_job_new(const struct tool *t, const struct tool_env *env,
 	j->arguments = xstrdup(arguments ? arguments : "");
 	j->run = jv_copy(run);
 	j->ordinal = ordinal;
+	j->wait_until_ms = clock_ms() + TOOL_WAIT_MS;
 	return j;
 }
 

@@ -30,6 +30,9 @@
 
 struct tool;
 
+#define TOOL_WAIT_MS 30000 /* how long a job may keep asking to run again (see `again`) */
+#define TOOL_AGAIN_MS 50   /* how soon a job that asked runs again */
+
 /* What every job may use, set up once by the engine (borrowed: outlives every job). */
 struct tool_env {
 	struct store *st;
@@ -47,8 +50,11 @@ struct tool_job {
 	char *arguments;     /* the model's arguments (JSON text, possibly malformed) */
 	jv *run;             /* the run object (model, tools, assistant_id, thread_id) */
 	int ordinal;         /* this call's number among the run's calls of this tool */
+	int64_t wait_until_ms; /* until when (clock_ms) the job may ask to run again */
 	void *owner;         /* borrowed: whoever runs the job (the engine) */
 	/* Out, set by tool_run. */
+	bool again;          /* not ready (files still being ingested): run the job again
+				TOOL_AGAIN_MS later, without holding a thread meanwhile */
 	jv *call;            /* the step's tool call object */
 	int err;             /* 0, or the run fails with fail_code and fail_message */
 	char *fail_code;     /* a run last_error code ("server_error", "invalid_prompt") */
@@ -75,7 +81,8 @@ struct tool_job *tool_job_new(const struct tool *t, const struct tool_env *env,
 			      const char *project, const jv *run, const char *call_id,
 			      const char *arguments, int ordinal);
 void tool_job_free(struct tool_job *j);
-/* Does the work (a worker thread): fills j->call, or j->err and the fail members. */
+/* Does the work (a worker thread): fills j->call, or j->err and the fail members, or sets
+ * j->again (then nothing else; clear it before running the job again). */
 void tool_run(struct tool_job *j);
 
 /* The model's view of a stored tool call object of this tool (see tool_find on its "type"):
