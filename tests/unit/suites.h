@@ -5,6 +5,7 @@
 #include "t.h"
 
 extern const struct t_case base_tests[];
+extern const struct t_case loop_tests[];
 extern const struct t_case json_tests[];
 extern const struct t_case store_tests[];
 extern const struct t_case http_tests[];

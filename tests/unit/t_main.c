@@ -17,6 +17,7 @@ struct t_suite {
 
 static const struct t_suite suites[] = {
 	{ "base", base_tests },
+	{ "loop", loop_tests },
 	{ "json", json_tests },
 	{ "store", store_tests },
 	{ "http", http_tests },
