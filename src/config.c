@@ -95,6 +95,16 @@ static int set_threads(struct config *cfg, const char *value)
 	return err;
 }
 
+static int set_workers(struct config *cfg, const char *value)
+{
+	long n;
+	int err = parse_long(value, 1, 64, &n);
+
+	if (!err)
+		cfg->workers = (int)n;
+	return err;
+}
+
 static int set_upstream_url(struct config *cfg, const char *value)
 {
 	return copy(cfg->upstream_url, sizeof(cfg->upstream_url), value);
@@ -150,6 +160,9 @@ static const struct option options[] = {
 	{ "--max-body", "ASSISTD_MAX_BODY", "BYTES",
 	  "largest request body accepted (default 4194304)", set_max_body },
 	{ "--threads", "ASSISTD_THREADS", "N", "HTTP worker threads (default 2)", set_threads },
+	{ "--workers", "ASSISTD_WORKERS", "N",
+	  "threads that build prompts from the store, off the engine thread (default 2)",
+	  set_workers },
 	{ "--upstream-url", "ASSISTD_UPSTREAM_URL", "URL",
 	  "OpenAI-compatible base URL ending in /v1; unset uses the built-in demo model",
 	  set_upstream_url },
@@ -178,6 +191,7 @@ static void defaults(struct config *cfg)
 	cfg->log_level = LOG_INFO;
 	cfg->max_body = 4 * 1024 * 1024;
 	cfg->threads = 2;
+	cfg->workers = 2;
 	cfg->run_expiry_s = 600;
 	cfg->poll_after_ms = 500;
 	cfg->poll_hold_ms = 5000;

@@ -18,6 +18,7 @@ struct config {
 	enum log_level log_level;
 	size_t max_body;       /* bytes */
 	unsigned threads;      /* HTTP worker threads */
+	int workers;           /* engine worker pool threads (prompt building) */
 	char upstream_url[1024]; /* "" selects the built-in demo model */
 	char upstream_key[1024];
 	char model_aliases[1024];

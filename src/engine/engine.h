@@ -29,6 +29,7 @@ struct engine_config {
 	struct store *st;        /* borrowed for the engine's lifetime */
 	struct prov_config prov; /* model backend settings */
 	int run_expiry_s;        /* requires_action runs expire after this many seconds */
+	int pool_threads;        /* worker threads for blocking work (prompts); <= 0: 2 */
 };
 
 /* Starts the engine thread and resumes runs a previous process left unfinished (queued or

@@ -102,6 +102,7 @@ int exec_load(struct engine *e, const char *project, const char *thread_id,
 
 	x->e = e;
 	x->project = xstrdup(project);
+	timer_init(&x->expiry, engine_expiry_due, x);
 	if (!err) {
 		x->run = jv_parse(body, strlen(body), why, sizeof(why));
 		err = x->run ? 0 : ERR_DB;
@@ -129,8 +130,8 @@ static void resume_one(struct engine *e, const char *project, const char *run_id
 	/* A copy: finishing the run replaces the status member. */
 	snprintf(status, sizeof(status), "%s", jv_get_str(x->run, "status"));
 	if (strcmp(status, "requires_action") == 0) {
-		x->expire_ms = clock_ms() +
-			       (jv_int_value(jv_get(x->run, "expires_at")) - clock_unix()) * 1000;
+		engine_expire_at(x, clock_ms() + (jv_int_value(jv_get(x->run, "expires_at")) -
+						  clock_unix()) * 1000);
 	} else if (strcmp(status, "in_progress") == 0) {
 		run_finish(x, "failed", "server_error",
 			   "The server stopped while this run was in progress. Create a new run "

@@ -338,7 +338,7 @@ static void require_action(struct exec *x)
 	jv_set(x->run, "required_action", ra);
 	jv_set_int(x->run, "expires_at", clock_unix() + expiry);
 	jv_set_str(x->run, "status", "requires_action");
-	x->expire_ms = clock_ms() + expiry * 1000;
+	engine_expire_at(x, clock_ms() + expiry * 1000);
 	clear_calls(x);
 	if (run_save(x, true))
 		return;
@@ -367,26 +367,25 @@ static bool over_budget(struct exec *x)
 	return false;
 }
 
-static void turn(struct exec *x)
+/* The prompt of x's next turn is built (see prompt_start): start the model call. */
+static void turn_ready(struct exec *x, const struct prov_request *rq, int err)
 {
-	struct prov_request rq;
-	int err;
-
-	if (over_budget(x))
-		return;
-	err = prompt_build(x, &rq);
 	if (err == ERR_LIMIT) {
-		prompt_free(&rq);
 		run_finish(x, "incomplete", "max_prompt_tokens", NULL);
 		return;
 	}
 	if (!err)
-		err = prov_start(x->e->prov, &rq, &callbacks, x, &x->call);
-	prompt_free(&rq);
+		err = prov_start(x->e->prov, rq, &callbacks, x, &x->call);
 	if (err)
 		run_finish(x, "failed", "server_error",
 			   err == ERR_DB ? "The server could not read the thread; try again."
 					 : "The model request could not be made.");
+}
+
+static void turn(struct exec *x)
+{
+	if (!over_budget(x))
+		prompt_start(x, turn_ready);
 }
 
 void run_start(struct exec *x)
@@ -399,8 +398,8 @@ void run_start(struct exec *x)
 	if (jv_is_null(jv_get(x->run, "started_at")) || !jv_get(x->run, "started_at"))
 		jv_set_int(x->run, "started_at", clock_unix());
 	if (!x->expire_ms)
-		x->expire_ms = clock_ms() +
-			       (jv_int_value(jv_get(x->run, "expires_at")) - clock_unix()) * 1000;
+		engine_expire_at(x, clock_ms() + (jv_int_value(jv_get(x->run, "expires_at")) -
+						  clock_unix()) * 1000);
 	if (run_save(x, true))
 		return;
 	turn(x);
@@ -411,7 +410,7 @@ static void on_done(void *ctx, const struct prov_result *res)
 	struct exec *x = ctx;
 
 	x->call = NULL;
-	if (x->e->stopping)
+	if (engine_stopping(x->e))
 		return; /* engine_stop cleans up; the store keeps the run for the next start */
 	if (!x->gone && !x->finished)
 		turn_done(x, res);
@@ -508,7 +507,7 @@ void run_finish(struct exec *x, const char *status, const char *code, const char
 		jv_set_int(x->run, stamp, clock_unix());
 	jv_set_str(x->run, "status", status);
 	set_usage(x);
-	x->expire_ms = 0;
+	engine_expire_at(x, 0);
 	run_save(x, true);
 	if (x->ch) {
 		events_close(x->ch);

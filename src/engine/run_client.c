@@ -106,7 +106,7 @@ int run_submit_outputs(struct exec *x, const jv *outputs, char **why, const char
 	jv_set_null(x->run, "required_action");
 	jv_set_int(x->run, "expires_at", clock_unix() + x->e->run_expiry_s);
 	jv_set_str(x->run, "status", "queued");
-	x->expire_ms = clock_ms() + (int64_t)x->e->run_expiry_s * 1000;
+	engine_expire_at(x, clock_ms() + (int64_t)x->e->run_expiry_s * 1000);
 	return run_save(x, true);
 }
 
