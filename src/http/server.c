@@ -59,7 +59,7 @@ static struct http_req *req_new(struct http_server *srv, struct MHD_Connection *
 	req->method = method;
 	req->path = url;
 	req->start_us = clock_us();
-	req->heap_idx = SIZE_MAX;
+	timer_init(&req->deadline, suspend_deadline_due, req);
 	req->deadline_ms = -1;
 	buf_init(&req->body, srv->cfg.max_body);
 	request_id(req->id);
@@ -353,7 +353,7 @@ static void server_free(struct http_server *srv)
 	if (!srv)
 		return;
 	suspend_timer_stop(srv);
-	free(srv->heap);
+	timer_heap_cleanup(&srv->deadlines);
 	free(srv->depths);
 	free(srv);
 }
