@@ -1,8 +1,9 @@
 /* engine.h - the run engine: executes runs asynchronously, one thread for all of them.
  *
  * The API layer writes a new run to the store (status "queued") and hands its id to
- * engine_submit. The engine thread then drives every active run as a state machine: build
- * the prompt from the store, call the model provider (streaming), create run steps and
+ * engine_submit. The engine thread, an event loop, then drives every active run as a state
+ * machine: have the prompt built from the store (on a small worker pool, so that a long
+ * thread never holds up the others), call the model provider (streaming), create run steps and
  * messages, call for tool outputs, finish. Every transition is written to the store before it
  * is announced, so a retrieve never sees a state the store does not hold; streamed events go
  * to the run's events channel (events.h). A run waiting for tool outputs holds no resources

@@ -75,7 +75,7 @@ static void set_fail(struct oai_call *c, const char *code, const char *fmt, ...)
 	c->fail_code = code;
 }
 
-/* --- Reading the response body (inside httpc_poll, in curl's write callback). --- */
+/* --- Reading the response body (on the loop, in curl's write callback). --- */
 
 static enum oai_mode pick_mode(int status, const char *ctype)
 {
