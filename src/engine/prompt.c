@@ -158,6 +158,7 @@ static int64_t estimate(const jv *m)
 
 /* How far back the thread's messages may go. */
 struct window {
+	int64_t fixed;   /* tokens spent on the rest of the prompt */
 	size_t keep;     /* at most this many messages */
 	int64_t budget;  /* and this many tokens, except that the newest is always taken */
 	int64_t used;    /* tokens taken so far */
@@ -231,7 +232,7 @@ static struct window window_of(const jv *run, int64_t fixed)
 {
 	const jv *last = jv_get(jv_get(run, "truncation_strategy"), "last_messages");
 	const jv *maxp = jv_get(run, "max_prompt_tokens");
-	struct window w = { .keep = SIZE_MAX };
+	struct window w = { .keep = SIZE_MAX, .fixed = fixed };
 	int64_t limit = context_of(jv_get_str(run, "model"));
 
 	if (jv_is_int(last) && jv_int_value(last) >= 0)
@@ -383,6 +384,25 @@ static void options(const jv *run, struct prov_request *rq)
 	}
 }
 
+/* The estimated tokens of a list of chat messages. */
+static int64_t tokens_of(const jv *msgs)
+{
+	int64_t n = 0;
+
+	for (size_t i = 0; i < jv_size(msgs); i++)
+		n += estimate(jv_at(msgs, i));
+	return n;
+}
+
+/* Appends the items of from to to, in order or last first. */
+static void append_all(jv *to, const jv *from, bool reversed)
+{
+	size_t n = jv_size(from);
+
+	for (size_t i = 0; i < n; i++)
+		jv_push(to, jv_ref(jv_at(from, reversed ? n - 1 - i : i)));
+}
+
 /* Builds the request from the copies in j (on a worker). */
 static int build(const struct prompt_job *j, struct prov_request *rq)
 {
@@ -392,28 +412,21 @@ static int build(const struct prompt_job *j, struct prov_request *rq)
 	jv *hist = jv_array();
 	jv *turns = jv_array();
 	struct window w;
-	int64_t fixed = 0;
 	int err;
 
 	memset(rq, 0, sizeof(*rq));
 	if (instructions && *instructions)
 		jv_push(msgs, chat_message("system", jv_string(instructions)));
 	err = run_turns(j, turns);
-	for (size_t i = 0; i < jv_size(msgs); i++)
-		fixed += estimate(jv_at(msgs, i));
-	for (size_t i = 0; i < jv_size(turns); i++)
-		fixed += estimate(jv_at(turns, i));
-	w = window_of(j->run, fixed);
+	w = window_of(j->run, tokens_of(msgs) + tokens_of(turns));
 	if (!err)
 		err = history(j, &w, hist);
-	for (size_t i = jv_size(hist); i > 0; i--)
-		jv_push(msgs, jv_ref(jv_at(hist, i - 1)));
-	for (size_t i = 0; i < jv_size(turns); i++)
-		jv_push(msgs, jv_ref(jv_at(turns, i)));
+	append_all(msgs, hist, true); /* history was read newest first */
+	append_all(msgs, turns, false);
+	if (!err && jv_is_int(maxp) && w.fixed + w.used > jv_int_value(maxp))
+		err = ERR_LIMIT;
 	jv_free(hist);
 	jv_free(turns);
-	if (!err && jv_is_int(maxp) && fixed + w.used > jv_int_value(maxp))
-		err = ERR_LIMIT;
 	rq->messages = msgs;
 	options(j->run, rq);
 	return err;

@@ -11,6 +11,7 @@ extern const struct t_case store_tests[];
 extern const struct t_case http_tests[];
 extern const struct t_case api_tests[];
 extern const struct t_case engine_tests[];
+extern const struct t_case events_tests[];
 extern const struct t_case providers_tests[];
 
 #endif

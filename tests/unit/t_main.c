@@ -23,6 +23,7 @@ static const struct t_suite suites[] = {
 	{ "http", http_tests },
 	{ "api", api_tests },
 	{ "engine", engine_tests },
+	{ "events", events_tests },
 	{ "providers", providers_tests },
 };
 
