@@ -5,7 +5,8 @@
 # apt-get line to run and fails. It changes nothing when everything is present.
 set -eu
 
-pkgs="gcc make pkg-config libmicrohttpd-dev libjansson-dev libsqlite3-dev libcurl4-openssl-dev"
+pkgs="gcc make pkg-config libmicrohttpd-dev libjansson-dev libsqlite3-dev libcurl4-openssl-dev
+	libpcre2-dev libpoppler-glib-dev libzip-dev libxml2-dev"
 # Node.js runs the end-to-end tests; a node from another source (nodesource) is fine.
 command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || pkgs="$pkgs nodejs npm"
 [ "${1:-}" = "--bench" ] && pkgs="$pkgs wrk"

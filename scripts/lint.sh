@@ -31,6 +31,11 @@ rule "<curl/curl.h> outside src/providers/httpc.c" '#include <curl/curl.h>' \
 	$(echo "$src" | grep -v '^src/providers/httpc.c')
 rule "<sqlite3.h> outside src/store/sqlite*" '#include <sqlite3.h>' \
 	$(echo "$src" | grep -v '^src/store/sqlite')
+rule "<poppler.h>, <glib*.h>, <zip.h> or <libxml/*> outside src/docs" \
+	'#include <(poppler|glib|gio|zip\.h|libxml/)' $(echo "$src" | grep -v '^src/docs/')
+# src/docs sits on src/base alone: any "../x/" other than "../base/" is refused.
+rule "src/docs includes a folder other than src/base" \
+	'#include "\.\./([^b]|b[^a]|ba[^s]|bas[^e]|base[^/])' $(echo "$src" | grep '^src/docs/')
 rule "src/api includes the engine internals or a backend" \
 	'#include "\.\./(engine/engine_int|store/sqlite|providers/)' $(echo "$src" | grep '^src/api/')
 rule "trailing whitespace" '[[:space:]]+$' $src

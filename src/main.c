@@ -147,6 +147,8 @@ int main(int argc, char **argv)
 	}
 	if (argc > 1 && strcmp(argv[1], "keys") == 0)
 		return cli_keys(argc, argv);
+	if (argc > 1 && strcmp(argv[1], "tokenize") == 0)
+		return cli_tokenize(argc, argv);
 	if (argc > 1 && strcmp(argv[1], "serve") == 0)
 		first = 2;
 	if (config_load(&cfg, argc, argv, first))

@@ -9,8 +9,8 @@
  * wait for the store: so the prompt is built by a pool worker (prompt_start) from a copy of
  * the run, and the thread's messages are read newest first, a page at a time, only as far
  * as the budget goes: truncation_strategy.last_messages, max_prompt_tokens and the model's
- * context window. Tokens are estimated (see estimate), which is what max_prompt_tokens is
- * checked against. */
+ * context window. Tokens are counted in the run model's encoding (estimate, through
+ * prov_message_tokens), as max_prompt_tokens is checked. */
 #include "engine_int.h"
 
 #include <stdio.h>
@@ -145,15 +145,11 @@ static jv *chat_content(const jv *content)
 	return parts;
 }
 
-/* The tokens message m costs in the prompt: 4 characters each, plus 4 for its framing.
- * The one place tokens are counted. */
-static int64_t estimate(const jv *m)
+/* The tokens message m costs in the prompt, in the encoding of the run's model. The one
+ * place the prompt's tokens are counted. */
+static int64_t estimate(const jv *run, const jv *m)
 {
-	char *s = jv_dump(m);
-	int64_t n = (int64_t)strlen(s) / 4 + 4;
-
-	free(s);
-	return n;
+	return prov_message_tokens(tok_enc_for_model(jv_get_str(run, "model")), m);
 }
 
 /* How far back the thread's messages may go. */
@@ -181,7 +177,7 @@ static void take(const struct prompt_job *j, const char *body, struct window *w,
 	}
 	cm = chat_message(jv_get_str(m, "role"), chat_content(jv_get(m, "content")));
 	jv_free(m);
-	cost = estimate(cm);
+	cost = estimate(j->run, cm);
 	if (jv_size(out) > 0 && w->used + cost > w->budget) {
 		jv_free(cm);
 		w->full = true;
@@ -384,13 +380,13 @@ static void options(const jv *run, struct prov_request *rq)
 	}
 }
 
-/* The estimated tokens of a list of chat messages. */
-static int64_t tokens_of(const jv *msgs)
+/* The tokens of a list of chat messages. */
+static int64_t tokens_of(const jv *run, const jv *msgs)
 {
 	int64_t n = 0;
 
 	for (size_t i = 0; i < jv_size(msgs); i++)
-		n += estimate(jv_at(msgs, i));
+		n += estimate(run, jv_at(msgs, i));
 	return n;
 }
 
@@ -418,7 +414,9 @@ static int build(const struct prompt_job *j, struct prov_request *rq)
 	if (instructions && *instructions)
 		jv_push(msgs, chat_message("system", jv_string(instructions)));
 	err = run_turns(j, turns);
-	w = window_of(j->run, tokens_of(msgs) + tokens_of(turns));
+	/* The reply's priming tokens (the count of a prompt of no messages), then the rest. */
+	w = window_of(j->run, prov_prompt_tokens(jv_get_str(j->run, "model"), NULL) +
+				      tokens_of(j->run, msgs) + tokens_of(j->run, turns));
 	if (!err)
 		err = history(j, &w, hist);
 	append_all(msgs, hist, true); /* history was read newest first */

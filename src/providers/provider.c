@@ -82,6 +82,7 @@ static void unlink_call(struct prov_call *c)
 	if (c->next)
 		c->next->prev = c->prev;
 	p->ncalls--;
+	buf_cleanup(&c->out);
 }
 
 /* Drops a call without any callback: for prov_free only. */
@@ -153,7 +154,7 @@ static void end_cancelled(void *arg)
 		struct prov_result res = {
 			.finish = PROV_CANCELLED,
 			.prompt_tokens = c->prompt_tokens,
-			.completion_tokens = c->out_pieces,
+			.completion_tokens = prov_call_out_tokens(c),
 		};
 
 		p->cancelled = c->cnext;
@@ -165,29 +166,45 @@ static void end_cancelled(void *arg)
 
 /* --- For the backends (prov_int.h). --- */
 
-int64_t prov_tokens_estimate(int64_t chars)
+#define MSG_FRAME_TOKENS 3   /* <|im_start|>, the role's end, <|im_end|> */
+#define REPLY_PRIME_TOKENS 3 /* <|im_start|>assistant<|message|> */
+
+static int64_t str_tokens(enum tok_enc enc, const jv *s)
 {
-	return chars / 4 > 0 ? chars / 4 : 1;
+	return jv_is_string(s) ? (int64_t)tok_count(enc, jv_str(s), jv_strlen(s)) : 0;
 }
 
-int64_t prov_content_chars(const jv *content)
+int64_t prov_message_tokens(enum tok_enc enc, const jv *m)
 {
-	int64_t n = 0;
+	const jv *content = jv_get(m, "content");
+	const jv *calls = jv_get(m, "tool_calls");
+	int64_t n = MSG_FRAME_TOKENS + str_tokens(enc, jv_get(m, "role"));
 
-	if (jv_is_string(content))
-		return (int64_t)jv_strlen(content);
-	for (size_t i = 0; i < jv_size(content); i++)
-		n += (int64_t)jv_strlen(jv_get(jv_at(content, i), "text"));
+	if (jv_get(m, "name"))
+		n += 1 + str_tokens(enc, jv_get(m, "name"));
+	n += str_tokens(enc, content);
+	for (size_t i = 0; jv_is_array(content) && i < jv_size(content); i++)
+		n += str_tokens(enc, jv_get(jv_at(content, i), "text"));
+	for (size_t i = 0; jv_is_array(calls) && i < jv_size(calls); i++) {
+		const jv *f = jv_get(jv_at(calls, i), "function");
+		n += str_tokens(enc, jv_get(f, "name")) + str_tokens(enc, jv_get(f, "arguments"));
+	}
 	return n;
 }
 
-static int64_t prompt_chars(const jv *messages)
+int64_t prov_prompt_tokens(const char *model, const jv *messages)
 {
-	int64_t n = 0;
+	enum tok_enc enc = tok_enc_for_model(model);
+	int64_t n = REPLY_PRIME_TOKENS;
 
 	for (size_t i = 0; i < jv_size(messages); i++)
-		n += prov_content_chars(jv_get(jv_at(messages, i), "content"));
+		n += prov_message_tokens(enc, jv_at(messages, i));
 	return n;
+}
+
+int64_t prov_call_out_tokens(const struct prov_call *c)
+{
+	return (int64_t)tok_count(c->enc, c->out.p, c->out.len);
 }
 
 void prov_call_init(struct prov_call *c, struct prov *p, const struct prov_request *rq,
@@ -198,7 +215,9 @@ void prov_call_init(struct prov_call *c, struct prov *p, const struct prov_reque
 	c->cb = *cb;
 	c->ctx = ctx;
 	timer_init(&c->timer, timer_fn, c);
-	c->prompt_tokens = prov_tokens_estimate(prompt_chars(rq->messages));
+	c->enc = tok_enc_for_model(rq->model);
+	c->prompt_tokens = prov_prompt_tokens(rq->model, rq->messages);
+	buf_init(&c->out, 0);
 	c->next = p->calls;
 	if (p->calls)
 		p->calls->prev = c;
@@ -211,13 +230,19 @@ void prov_call_after(struct prov_call *c, int64_t delay_ms)
 	loop_timer_start(c->p->loop, &c->timer, delay_ms);
 }
 
+/* Keeps what was delivered, to count it when the turn ends; the buffer has no limit. */
+static void append_out(struct prov_call *c, const char *p, size_t len)
+{
+	if (p && buf_append(&c->out, p, len))
+		abort();
+}
+
 void prov_emit_text(struct prov_call *c, const char *delta, size_t len)
 {
 	if (c->cancelled)
 		return;
 	c->delivered = true;
-	c->out_chars += (int64_t)len;
-	c->out_pieces++;
+	append_out(c, delta, len);
 	c->cb.text(c->ctx, delta, len);
 }
 
@@ -227,9 +252,9 @@ void prov_emit_tool(struct prov_call *c, int index, const char *id, const char *
 	if (c->cancelled)
 		return;
 	c->delivered = true;
-	c->out_chars += (int64_t)strlen(args_delta);
-	if (id)
-		c->out_pieces++;
+	if (id && name)
+		append_out(c, name, strlen(name));
+	append_out(c, args_delta, strlen(args_delta));
 	c->cb.tool_call(c->ctx, index, id, name, args_delta);
 }
 
@@ -256,7 +281,7 @@ void prov_call_fail(struct prov_call *c, const char *code, const char *fmt, ...)
 		abort();
 	va_end(ap);
 	res.prompt_tokens = c->prompt_tokens;
-	res.completion_tokens = c->out_pieces;
+	res.completion_tokens = prov_call_out_tokens(c);
 	res.error_message = msg;
 	log_warn("provider: call failed: %s: %s", code, msg);
 	prov_call_end(c, &res);
