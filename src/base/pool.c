@@ -2,15 +2,22 @@
  *
  * A worker takes the oldest job, runs work without any lock held, then posts done to the
  * loop. Stopping lets the workers empty the queue first, so a submitted job always gets
- * its done callback. */
+ * its done callback. Workers run at a lower CPU priority than the rest of the process:
+ * on a machine short of CPU, the thread relaying tokens goes first. */
 #include "pool.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include "alloc.h"
 #include "log.h"
+
+#define POOL_NICE 10 /* added to a worker's nice value */
 
 struct job {
 	void (*work)(void *arg);
@@ -48,11 +55,22 @@ static struct job *take(struct pool *p)
 	return j;
 }
 
+/* Lowers the calling thread's priority: on Linux, the nice value is per thread, and
+ * raising it needs no privilege. */
+static void lower_priority(void)
+{
+	int now = getpriority(PRIO_PROCESS, (id_t)gettid());
+
+	if (setpriority(PRIO_PROCESS, (id_t)gettid(), now + POOL_NICE) != 0)
+		log_debug("pool: cannot lower a worker's priority: %s", strerror(errno));
+}
+
 static void *worker(void *arg)
 {
 	struct pool *p = arg;
 	struct job *j;
 
+	lower_priority();
 	for (j = take(p); j; j = take(p)) {
 		j->work(j->arg);
 		loop_post(p->l, j->done, j->arg);

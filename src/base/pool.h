@@ -5,6 +5,7 @@
  * pool, and carries on. A job is two functions: work(arg) runs on a worker thread, then
  * done(arg) runs on the loop's thread (through loop_post), where the result is picked up.
  * Jobs start in the order submitted; with several workers they may finish in any order.
+ * Workers run at a lower CPU priority (nice +10) than the thread that made the pool.
  *
  * Threads: pool_submit may be called from any thread. work must not touch state that
  * belongs to the loop's thread; arg is what carries the inputs in and the result out. */

@@ -2,6 +2,7 @@
  * (src/base/loop.c, timer.c, pool.c). */
 #include <pthread.h>
 #include <stdatomic.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -309,6 +310,7 @@ static void loop_child_watch_reports_the_exit_status(void)
 struct pool_job {
 	pthread_t loop_thread;
 	pthread_t work_thread;
+	int work_nice;
 	int input;
 	int output;
 	atomic_int *done;
@@ -320,6 +322,7 @@ static void job_work(void *arg)
 	struct pool_job *j = arg;
 
 	j->work_thread = pthread_self();
+	j->work_nice = getpriority(PRIO_PROCESS, (id_t)gettid());
 	j->output = j->input * 2;
 }
 
@@ -351,6 +354,8 @@ static void pool_runs_work_off_the_loop_and_reports_on_it(void)
 		ASSERT_EQ_INT(jobs[i].output, 2 * i);
 		ASSERT(!pthread_equal(jobs[i].work_thread, pthread_self()));
 		ASSERT(jobs[i].done_on_loop);
+		/* Workers yield the CPU to the loop's thread. */
+		ASSERT(jobs[i].work_nice > getpriority(PRIO_PROCESS, (id_t)gettid()));
 	}
 	pool_free(p);
 	loop_free(l);
