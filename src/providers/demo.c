@@ -21,8 +21,9 @@
  * to the reply), one callback per word, with demo_delay_ms between words; tool calls
  * stream one per step the same way. Nothing is delivered inside prov_start, even with no
  * delay. max_tokens > 0 cuts the reply after that many tokens (of the model's encoding, even
- * inside a word) and ends the turn with PROV_LENGTH. "demo:fail" in the last user message fails the turn with server_error "demo
- * model failure requested"; "demo:slow" paces words 200 ms apart whatever the config.
+ * inside a word) and ends the turn with PROV_LENGTH. "demo:fail" in the last user message
+ * fails the turn with server_error "demo model failure requested"; "demo:slow" paces words
+ * 200 ms apart whatever the config.
  * Usage: the tokens of the prompt and of what was emitted, counted by provider.c.
  *
  * The reply is decided in demo_reply.c; this file paces it on the calls' timers. */

@@ -1,10 +1,10 @@
 /* httpc.h - a small HTTP client for the provider loop, over libcurl's multi interface.
  *
  * Any number of concurrent POSTs run on one event loop (base/loop.h), the engine's; every
- * handler runs on the loop's thread, and every function here is for that thread. Responses stream to a body handler
- * as bytes arrive; up to 64 connections are kept and reused. It does not follow redirects,
- * retry, or understand the bodies: that is the caller's business (see openai.c). This is the
- * only file pair in assistd that uses libcurl. */
+ * handler runs on the loop's thread, and every function here is for that thread. Responses
+ * stream to a body handler as bytes arrive; up to 64 connections are kept and reused. It
+ * does not follow redirects, retry, or understand the bodies: that is the caller's business
+ * (see openai.c). This is the only file pair in assistd that uses libcurl. */
 #ifndef ASSISTD_HTTPC_H
 #define ASSISTD_HTTPC_H
 
