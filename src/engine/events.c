@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "../base/alloc.h"
+#include "../base/sse.h"
 #include "../json/json.h"
 
 /* A kind of delta whose text a later delta of the same kind may continue. */
@@ -384,19 +385,12 @@ static void register_waker(struct events *ch, const struct events_waker *w)
 	ch->waiters = wt;
 }
 
+/* Frames an event, writing an open one out first. */
 static int format(struct buf *out, struct event *ev)
 {
-	int err;
-
 	if (ev->open)
 		close_event(ev);
-	err = buf_printf(out, "event: %s\ndata: ", ev->name);
-
-	if (!err)
-		err = buf_puts(out, ev->data);
-	if (!err)
-		err = buf_puts(out, "\n\n");
-	return err;
+	return sse_frame(out, ev->name, ev->data);
 }
 
 enum events_read events_read(struct events *ch, size_t *pos, struct buf *out, size_t max_bytes,

@@ -457,7 +457,7 @@ static void job_done(void *arg)
 
 	x->building = false;
 	e->building--;
-	if (!engine_stopping(e) && !x->finished && !x->gone)
+	if (!engine_stopping(e) && !x->finished)
 		j->ready(x, &j->rq, j->err);
 	engine_settle(e, x);
 	request_free(&j->rq);

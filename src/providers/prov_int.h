@@ -29,9 +29,15 @@ struct prov_ops {
 	void (*call_free)(struct prov_call *c);
 };
 
+/* Text that never reaches a client: the upstream URL (as configured and without its
+ * userinfo), its userinfo, its password and the upstream key. */
+#define PROV_SECRETS 5
+
 struct prov {
 	const struct prov_ops *ops;
 	struct prov_config cfg;      /* strings are owned copies; defaults filled in */
+	char *secrets[PROV_SECRETS]; /* owned, longest first; NULL where there is none */
+	char *public_url;            /* owned: the upstream URL without userinfo, for logs */
 	void *be;                    /* the backend's state, owned by it */
 	struct loop *loop;           /* borrowed: runs every socket, timer and callback */
 	struct prov_call *calls;     /* every call not yet over, doubly linked */

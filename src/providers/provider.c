@@ -14,6 +14,7 @@
 #include "../base/alloc.h"
 #include "../base/clock.h"
 #include "../base/log.h"
+#include "../base/url.h"
 
 #define PROV_CONNECT_TIMEOUT_MS 10000
 #define PROV_IDLE_TIMEOUT_MS 120000
@@ -40,11 +41,65 @@ static void set_config(struct prov *p, const struct prov_config *cfg)
 		p->cfg.demo_delay_ms = 0;
 }
 
-static void free_config(struct prov_config *cfg)
+static void set_secrets(struct prov *p)
 {
-	free((char *)cfg->upstream_url);
-	free((char *)cfg->upstream_key);
-	free((char *)cfg->aliases);
+	const char *url = p->cfg.upstream_url;
+
+	if (!url)
+		return;
+	p->public_url = url_public(url);
+	p->secrets[0] = xstrdup(url);
+	p->secrets[1] = xstrdup(p->public_url);
+	p->secrets[2] = url_userinfo(url);
+	p->secrets[3] = dup_or_null(p->cfg.upstream_key);
+	p->secrets[4] = url_password(url);
+}
+
+static void free_config(struct prov *p)
+{
+	free((char *)p->cfg.upstream_url);
+	free((char *)p->cfg.upstream_key);
+	free((char *)p->cfg.aliases);
+	for (size_t i = 0; i < PROV_SECRETS; i++)
+		free(p->secrets[i]);
+	free(p->public_url);
+}
+
+/* s with every what replaced by with. Takes ownership of s; owned (free with free()). */
+static char *replace_all(char *s, const char *what, const char *with)
+{
+	size_t wlen = strlen(what);
+	size_t n = 0;
+	char *out;
+	char *o;
+	const char *p = s;
+
+	for (const char *hit = strstr(s, what); hit; hit = strstr(hit + wlen, what))
+		n++;
+	if (n == 0)
+		return s;
+	out = xmalloc(strlen(s) + n * strlen(with) + 1);
+	o = out;
+	for (const char *hit = strstr(p, what); hit; hit = strstr(p, what)) {
+		memcpy(o, p, (size_t)(hit - p));
+		o += hit - p;
+		memcpy(o, with, strlen(with));
+		o += strlen(with);
+		p = hit + wlen;
+	}
+	memcpy(o, p, strlen(p) + 1);
+	free(s);
+	return out;
+}
+
+/* msg with the upstream's secrets taken out. Takes ownership of msg; owned. */
+static char *redact(const struct prov *p, char *msg)
+{
+	for (size_t i = 0; i < PROV_SECRETS; i++) {
+		if (p->secrets[i])
+			msg = replace_all(msg, p->secrets[i], "[redacted]");
+	}
+	return msg;
 }
 
 static void end_cancelled(void *arg);
@@ -56,6 +111,7 @@ int prov_new(const struct prov_config *cfg, struct loop *l, struct prov **out)
 
 	*out = NULL;
 	set_config(p, cfg);
+	set_secrets(p);
 	p->ops = p->cfg.upstream_url ? &prov_openai_ops : &prov_demo_ops;
 	p->loop = l;
 	timer_init(&p->reap, end_cancelled, p);
@@ -63,7 +119,7 @@ int prov_new(const struct prov_config *cfg, struct loop *l, struct prov **out)
 		log_warn("provider: ignoring malformed entries in the model aliases");
 	err = p->ops->open(p);
 	if (err) {
-		free_config(&p->cfg);
+		free_config(p);
 		free(p);
 		return err;
 	}
@@ -105,7 +161,7 @@ void prov_free(struct prov *p)
 		drop_call(p->calls);
 	loop_timer_stop(p->loop, &p->reap);
 	p->ops->close(p);
-	free_config(&p->cfg);
+	free_config(p);
 	free(p);
 }
 
@@ -280,6 +336,8 @@ void prov_call_fail(struct prov_call *c, const char *code, const char *fmt, ...)
 	if (vasprintf(&msg, fmt, ap) < 0)
 		abort();
 	va_end(ap);
+	/* The message reaches clients (a run's last_error): no upstream secret goes with it. */
+	msg = redact(c->p, msg);
 	res.prompt_tokens = c->prompt_tokens;
 	res.completion_tokens = prov_call_out_tokens(c);
 	res.error_message = msg;

@@ -879,21 +879,29 @@ static void openai_maps_final_errors(void)
 	oai_run(&r, "[{\"status\":500,\"body\":\"plain text trouble\"}]", 0, 2000);
 	ASSERT_STR_EQ(r.code, "server_error");
 	ASSERT_CONTAINS(r.msg, "returned 500: plain text trouble");
-	ASSERT_CONTAINS(r.msg, "http://127.0.0.1:");
+	/* The message reaches clients: it never names the upstream. */
+	ASSERT(strstr(r.msg, "127.0.0.1") == NULL);
+	rec_cleanup(&r);
+	/* An upstream that echoes the key has it taken out. */
+	oai_run(&r, "[{\"status\":401,\"body\":{\"error\":{\"message\":"
+		    "\"Incorrect API key provided: sk-test.\"}}}]", 0, 2000);
+	ASSERT_STR_EQ(r.msg, "the upstream model server returned 401: Incorrect API key provided: "
+			     "[redacted].");
 	rec_cleanup(&r);
 }
 
+/* The message reaches clients: neither the URL nor its userinfo are in it. */
 static void openai_connection_refused(void)
 {
 	struct rec r;
-	struct prov *p = oai_new("http://127.0.0.1:1/v1", 0);
+	struct prov *p = oai_new("http://someone:s3cret@127.0.0.1:1/v1", 0);
 
 	rec_init(&r);
 	start(p, &r, &(struct spec){ .messages = hello_msgs });
 	drive(p, &r, 2000);
 	ASSERT_EQ_INT(r.res.finish, PROV_FAILED);
 	ASSERT_STR_EQ(r.code, "server_error");
-	ASSERT_STR_EQ(r.msg, "could not connect to http://127.0.0.1:1/v1: Connection refused");
+	ASSERT_STR_EQ(r.msg, "could not connect to the upstream model server: Connection refused");
 	rec_cleanup(&r);
 	prov_free(p);
 }
