@@ -10,8 +10,8 @@
  *    with its first read that waits);
  *  - once no reader is left (every reference but the writer's is gone), nothing is kept.
  * Positions are event numbers since the channel began, so dropping moves no reader. A
- * channel is handed to its readers when it is made (engine_submit, submit_tool_outputs), so
- * none comes late and finds its first events gone. */
+ * channel is handed to its readers when it is made (engine_start_run,
+ * engine_take_tool_outputs), so none comes late and finds its first events gone. */
 #include "events.h"
 
 #include <pthread.h>
