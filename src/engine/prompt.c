@@ -423,6 +423,7 @@ static int build(const struct prompt_job *j, struct prov_request *rq)
 	append_all(msgs, turns, false);
 	if (!err && jv_is_int(maxp) && w.fixed + w.used > jv_int_value(maxp))
 		err = ERR_LIMIT;
+	rq->prompt_tokens = w.fixed + w.used; /* what prov_prompt_tokens would count */
 	jv_free(hist);
 	jv_free(turns);
 	rq->messages = msgs;

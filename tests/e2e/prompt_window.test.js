@@ -65,3 +65,18 @@ describe('the prompt of a run on a long thread', () => {
     assert.deepEqual(all, texts);
   });
 });
+
+describe('the prompt\'s tokens, counted where the prompt is built', () => {
+  const { srv, it } = useServer({ args: ['--demo-delay-ms', '0'] });
+
+  it('usage.prompt_tokens is what the model\'s tokenizer counts', async () => {
+    const c = srv().client();
+    const asst = await c.beta.assistants.create({ model: 'gpt-4o', instructions: 'be brief' });
+    const t = await c.beta.threads.create({ messages: [{ role: 'user', content: 'hello  there' }] });
+    const r = await c.beta.threads.runs.createAndPoll(t.id, { assistant_id: asst.id }, { pollIntervalMs: 50 });
+    assert.equal(r.status, 'completed', JSON.stringify(r.last_error));
+    // o200k_base: 3 (the reply's priming) + 3 + "system" 1 + "be| brief" 2
+    // + 3 + "user" 1 + "hello| | there" 3.
+    assert.equal(r.usage.prompt_tokens, 16);
+  });
+});

@@ -282,6 +282,7 @@ struct spec {
 	int64_t max_tokens;
 	bool has_temperature;
 	double temperature;
+	int64_t prompt_tokens;
 };
 
 /* Starts a call; the request's JSON lives only for the duration of prov_start. */
@@ -301,6 +302,7 @@ static int try_start(struct prov *p, struct rec *r, const struct spec *s)
 		.max_tokens = s->max_tokens,
 		.has_temperature = s->has_temperature,
 		.temperature = s->temperature,
+		.prompt_tokens = s->prompt_tokens,
 	};
 	int err = prov_start(p, &rq, &rec_cb, r, &r->call);
 
@@ -367,6 +369,11 @@ static void demo_echoes_word_by_word(void)
 	 * 3 + 3 + "system" 1 + "be| brief" 2 + 3 + "user" 1 + "hello| | there" 3. */
 	ASSERT_EQ_INT(r.res.completion_tokens, 6);
 	ASSERT_EQ_INT(r.res.prompt_tokens, 16);
+	rec_cleanup(&r);
+	/* A caller that counted the prompt already (the engine, off its thread) is believed. */
+	demo_run(&r, &(struct spec){ .messages = "[{\"role\":\"user\",\"content\":\"hi\"}]",
+				     .prompt_tokens = 1234 });
+	ASSERT_EQ_INT(r.res.prompt_tokens, 1234);
 	rec_cleanup(&r);
 }
 
