@@ -27,6 +27,7 @@ static const struct t_suite suites[] = {
 	{ "events", events_tests },
 	{ "providers", providers_tests },
 	{ "docs", docs_tests },
+	{ "text", text_tests },
 };
 
 static int run_case(const struct t_case *c)
