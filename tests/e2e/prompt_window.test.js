@@ -6,22 +6,14 @@
 const test = require('node:test');
 const { describe } = test;
 const assert = require('node:assert/strict');
-const { useServer } = require('./lib/harness');
-const { startFakeUpstream } = require('../fake_upstream/server');
+const { useServer, useUpstreamServer } = require('./lib/harness');
 
 const userTexts = (req) => req.messages.filter((m) => m.role === 'user').map((m) => m.content);
 // About 60 tokens per message in the prompt (55 of text in o200k_base and cl100k_base).
 const long = (i) => `message ${i} ` + 'x'.repeat(400);
 
 describe('the prompt of a run on a long thread', () => {
-  const holder = {};
-  const opts = { args: [] };
-  test.before(async () => {
-    holder.up = await startFakeUpstream();
-    opts.args = ['--upstream-url', holder.up.url];
-  });
-  test.after(async () => { if (holder.up) await holder.up.close(); });
-  const { srv, it } = useServer(opts);
+  const { srv, it, up } = useUpstreamServer();
   const texts = [];
   let asst, thread;
 
@@ -38,12 +30,12 @@ describe('the prompt of a run on a long thread', () => {
   // Runs on the thread and returns the user messages the upstream received.
   async function sent(params) {
     const c = srv().client();
-    const n = holder.up.requests.length;
-    holder.up.script({ text: 'ok' });
+    const n = up().requests.length;
+    up().script({ text: 'ok' });
     const r = await c.beta.threads.runs.createAndPoll(thread.id,
       { assistant_id: asst.id, ...params }, { pollIntervalMs: 50 });
     assert.equal(r.status, 'completed', JSON.stringify(r.last_error));
-    return userTexts(holder.up.requests[n]);
+    return userTexts(up().requests[n]);
   }
 
   it('last_messages past a page of the store: exactly the newest N, oldest first', async () => {
