@@ -7,13 +7,13 @@
  * and the next model turn starts. A job that fails fails the run with its last_error.
  * A job whose run ended meanwhile (cancelled, expired, deleted) is dropped when it is back.
  *
- * Each job runs on a thread of its own, which hands it back through the engine's done list
- * and wakes the engine; engine_stop waits for jobs still out. */
+ * Jobs run on the engine's worker pool and come back through its loop. A job that is not
+ * ready (file_search waiting for files still being ingested) goes back to the pool after a
+ * loop timer, holding no worker meanwhile. */
 #include "engine_int.h"
 
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "../base/alloc.h"
 #include "events.h"
@@ -50,46 +50,66 @@ void tools_remember(struct exec *x, const jv *step)
 	}
 }
 
-/* The job's thread: does the work (again, TOOL_AGAIN_MS apart, while the job asks), then
- * hands the job back and wakes the engine. */
-static void *job_thread(void *arg)
+/* A job waiting to go back to the pool (engine thread only). */
+struct tool_retry {
+	struct timer t;
+	struct tool_job *j;
+	struct engine *e;
+	struct tool_retry *next;
+};
+
+static void job_back(struct engine *e, struct tool_job *j);
+static void submit(struct engine *e, struct tool_job *j);
+
+/* On a pool worker. */
+static void job_work(void *arg)
 {
-	struct timespec pause = { 0, TOOL_AGAIN_MS * 1000000L };
+	tool_run(arg);
+}
+
+static void retry_due(void *arg)
+{
+	struct tool_retry *r = arg;
+	struct tool_retry **p = &r->e->retries;
+
+	while (*p && *p != r)
+		p = &(*p)->next;
+	if (*p)
+		*p = r->next;
+	r->j->again = false;
+	submit(r->e, r->j);
+	free(r);
+}
+
+/* Back on the engine thread: the result, or the job asks to run again later. */
+static void job_done(void *arg)
+{
 	struct tool_job *j = arg;
 	struct engine *e = j->owner;
+	struct tool_retry *r;
 
-	tool_run(j);
-	while (j->again) {
-		nanosleep(&pause, NULL);
-		j->again = false;
-		tool_run(j);
+	if (engine_stopping(e)) {
+		tool_job_free(j);
+		return;
 	}
-	pthread_mutex_lock(&e->lock);
-	j->next = e->jobs_done;
-	e->jobs_done = j;
-	prov_wakeup(e->prov); /* under the lock: engine_stop cannot free prov meanwhile */
-	if (--e->jobs_running == 0)
-		pthread_cond_broadcast(&e->jobs_idle);
-	pthread_mutex_unlock(&e->lock);
-	return NULL;
+	if (!j->again) {
+		job_back(e, j);
+		tool_job_free(j);
+		return;
+	}
+	r = xcalloc(1, sizeof(*r));
+	r->j = j;
+	r->e = e;
+	r->next = e->retries;
+	e->retries = r;
+	timer_init(&r->t, retry_due, r);
+	loop_timer_start(e->loop, &r->t, TOOL_AGAIN_MS);
 }
 
 static void submit(struct engine *e, struct tool_job *j)
 {
-	pthread_attr_t attr;
-	pthread_t t;
-	int rc;
-
 	j->owner = e;
-	pthread_mutex_lock(&e->lock);
-	e->jobs_running++;
-	pthread_mutex_unlock(&e->lock);
-	pthread_attr_init(&attr);
-	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	rc = pthread_create(&t, &attr, job_thread, j);
-	pthread_attr_destroy(&attr);
-	if (rc != 0)
-		job_thread(j); /* no thread to be had: do it here, late but done */
+	pool_submit(e->pool, job_work, job_done, j);
 }
 
 bool tools_start(struct exec *x)
@@ -180,37 +200,14 @@ static void job_back(struct engine *e, struct tool_job *j)
 	engine_settle(e, x);
 }
 
-void tools_collect(struct engine *e)
+void tools_stop(struct engine *e)
 {
-	struct tool_job *list;
+	while (e->retries) {
+		struct tool_retry *r = e->retries;
 
-	pthread_mutex_lock(&e->lock);
-	list = e->jobs_done;
-	e->jobs_done = NULL;
-	pthread_mutex_unlock(&e->lock);
-	while (list) {
-		struct tool_job *next = list->next;
-
-		job_back(e, list);
-		tool_job_free(list);
-		list = next;
-	}
-}
-
-void tools_wait(struct engine *e)
-{
-	struct tool_job *list;
-
-	pthread_mutex_lock(&e->lock);
-	while (e->jobs_running > 0)
-		pthread_cond_wait(&e->jobs_idle, &e->lock);
-	list = e->jobs_done;
-	e->jobs_done = NULL;
-	pthread_mutex_unlock(&e->lock);
-	while (list) {
-		struct tool_job *next = list->next;
-
-		tool_job_free(list);
-		list = next;
+		e->retries = r->next;
+		loop_timer_stop(e->loop, &r->t);
+		tool_job_free(r->j);
+		free(r);
 	}
 }

@@ -10,10 +10,9 @@
 const { describe } = require('node:test');
 const assert = require('node:assert/strict');
 const { toFile } = require('openai');
-const { useServer, expectApiError } = require('./lib/harness');
+const { useServer, useUpstreamServer, expectApiError } = require('./lib/harness');
 const { validate, validateEvent } = require('./lib/spec');
 const { plain } = require('./lib/util');
-const { useUpstreamServer } = require('./lib/upstream');
 
 const POLL = { pollIntervalMs: 50 };
 const CONTENT = 'step_details.tool_calls[*].file_search.results[*].content';

@@ -6,8 +6,8 @@
 
 const { describe } = require('node:test');
 const assert = require('node:assert/strict');
+const { useUpstreamServer } = require('./lib/harness');
 const { validate } = require('./lib/spec');
-const { useUpstreamServer } = require('./lib/upstream');
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const TERMINAL = ['completed', 'failed', 'cancelled', 'expired', 'incomplete', 'requires_action'];
