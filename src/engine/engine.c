@@ -303,7 +303,7 @@ bool engine_stopping(struct engine *e)
 }
 
 /* Posted by engine_drain: publishes how many model turns are in flight (prompts being
- * built count: their turns start even while draining). */
+ * built and server tool jobs out count: their turns start even while draining). */
 static void count_calls(void *arg)
 {
 	struct engine *e = arg;
@@ -311,7 +311,7 @@ static void count_calls(void *arg)
 
 	if (!e->prov)
 		return; /* run by loop_free, after engine_stop freed the provider */
-	n = prov_calls(e->prov) + e->building;
+	n = prov_calls(e->prov) + e->building + e->tool_jobs;
 	pthread_mutex_lock(&e->lock);
 	e->calls = n;
 	pthread_mutex_unlock(&e->lock);

@@ -100,6 +100,7 @@ struct engine {
 
 	struct tool_env tools;     /* what server tool jobs use */
 	struct tool_retry *retries; /* engine thread only: jobs waiting to run again */
+	int tool_jobs;             /* engine thread only: server tool jobs not back yet */
 };
 
 /* --- run.c: the run state machine (engine thread only) --- */

@@ -88,6 +88,8 @@ static void job_done(void *arg)
 	struct engine *e = j->owner;
 	struct tool_retry *r;
 
+	if (engine_stopping(e) || !j->again)
+		e->tool_jobs--;
 	if (engine_stopping(e)) {
 		tool_job_free(j);
 		return;
@@ -126,6 +128,7 @@ bool tools_start(struct exec *x)
 		j = tool_job_new(c->tool, &x->e->tools, x->project, x->run, c->id, c->args.p,
 				 ordinal++);
 		n++;
+		x->e->tool_jobs++; /* until its result is back */
 		submit(x->e, j);
 	}
 	x->tools_running = n;
@@ -205,6 +208,7 @@ void tools_stop(struct engine *e)
 	while (e->retries) {
 		struct tool_retry *r = e->retries;
 
+		e->tool_jobs--;
 		e->retries = r->next;
 		loop_timer_stop(e->loop, &r->t);
 		tool_job_free(r->j);

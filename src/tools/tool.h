@@ -59,7 +59,6 @@ struct tool_job {
 	int err;             /* 0, or the run fails with fail_code and fail_message */
 	char *fail_code;     /* a run last_error code ("server_error", "invalid_prompt") */
 	char *fail_message;
-	struct tool_job *next; /* the engine's list */
 };
 
 /* The server tool of a run's tool type ("file_search"), or NULL (function, unknown). */
