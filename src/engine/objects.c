@@ -106,10 +106,10 @@ void emit(struct exec *x, const char *name, const jv *obj)
 
 	if (!x->ch)
 		return;
-	if (!x->step_content && jv_get(jv_get(obj, "step_details"), "tool_calls")) {
+	if (jv_get(jv_get(obj, "step_details"), "tool_calls")) {
 		jv *copy = jv_copy(obj);
 
-		tool_step_redact(copy, false);
+		tool_step_redact(copy, x->step_content);
 		text = jv_dump(copy);
 		jv_free(copy);
 	} else {

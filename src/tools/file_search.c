@@ -30,6 +30,7 @@
 #define FS_GPT35_RESULTS 5
 #define FS_MAX_STORES 8
 #define FS_RANKER "default_2024_08_21"
+#define FS_QUERY "query" /* the model's query, kept in the stored call for later prompts */
 
 static jv *fs_function(const jv *def)
 {
@@ -209,9 +210,9 @@ static char *query_of(const char *arguments)
 	return out;
 }
 
-static int search(struct tool_job *j, char **ids, size_t n, jv *results, jv *ro)
+static int search(struct tool_job *j, const char *query, char **ids, size_t n, jv *results,
+		  jv *ro)
 {
-	char *query = query_of(j->arguments);
 	const char *queries[1] = { query };
 	struct search_query q = {
 		.project = j->project, .vs = (const char *const *)ids, .nvs = n,
@@ -225,17 +226,17 @@ static int search(struct tool_job *j, char **ids, size_t n, jv *results, jv *ro)
 	for (size_t i = 0; i < nr; i++)
 		jv_push(results, result_json(&r[i]));
 	search_results_free(r, nr);
-	free(query);
 	return err;
 }
 
-static jv *call_json(const char *id, jv *ro, jv *results)
+static jv *call_json(const char *id, const char *query, jv *ro, jv *results)
 {
 	jv *call = jv_object();
 	jv *fs = jv_object();
 
 	jv_set(fs, "ranking_options", ro);
 	jv_set(fs, "results", results);
+	jv_set_str(fs, FS_QUERY, query);
 	jv_set_str(call, "id", id);
 	jv_set_str(call, "type", "file_search");
 	jv_set(call, "file_search", fs);
@@ -248,6 +249,7 @@ static void fs_run(struct tool_job *j)
 	size_t n = 0;
 	jv *ro = ranking_options(j->run);
 	jv *results = jv_array();
+	char *query = query_of(j->arguments);
 	int err = add_stores(j, STORE_ASSISTANT, jv_get_str(j->run, "assistant_id"), ids, &n);
 
 	if (!err)
@@ -257,16 +259,30 @@ static void fs_run(struct tool_job *j)
 	if (!err && clock_ms() < j->wait_until_ms && ingesting(j, ids, n))
 		j->again = true;
 	else if (!err)
-		err = search(j, ids, n, results, ro);
+		err = search(j, query, ids, n, results, ro);
 	if (err && !j->err)
 		tool_fail(j, err, "server_error",
 			  xstrdup("The file search could not read the vector stores; try again."));
 	if (!err && !j->again)
-		j->call = call_json(j->call_id, jv_ref(ro), jv_ref(results));
+		j->call = call_json(j->call_id, query, jv_ref(ro), jv_ref(results));
 	for (size_t i = 0; i < n; i++)
 		free(ids[i]);
 	jv_free(ro);
 	jv_free(results);
+	free(query);
+}
+
+/* The model's arguments for query (NULL: none kept), as JSON text. Owned. */
+static char *args_json(const char *query)
+{
+	jv *a = jv_object();
+	char *out;
+
+	if (query)
+		jv_set_str(a, FS_QUERY, query);
+	out = jv_dump(a);
+	jv_free(a);
+	return out;
 }
 
 /* Owned: `name` with the characters that would end a marker (】) left as they are but
@@ -301,7 +317,7 @@ static void fs_output(const jv *call, int ordinal, char **arguments, char **outp
 			abort(); /* unbounded buffer: cannot fail */
 		free(name);
 	}
-	*arguments = xstrdup("{}");
+	*arguments = args_json(jv_get_str(jv_get(call, "file_search"), FS_QUERY));
 	*output = buf_release(&b);
 }
 
@@ -318,10 +334,13 @@ void tool_step_redact(jv *step, bool with_content)
 {
 	const jv *calls = jv_get(jv_get(step, "step_details"), "tool_calls");
 
-	for (size_t i = 0; !with_content && i < jv_size(calls); i++) {
-		const jv *results = jv_get(jv_get(jv_at(calls, i), "file_search"), "results");
+	for (size_t i = 0; i < jv_size(calls); i++) {
+		jv *fs = jv_get(jv_at(calls, i), "file_search");
+		const jv *results = jv_get(fs, "results");
 
-		for (size_t k = 0; k < jv_size(results); k++)
+		if (jv_is_object(fs))
+			jv_del(fs, FS_QUERY);
+		for (size_t k = 0; !with_content && k < jv_size(results); k++)
 			jv_del(jv_at(results, k), "content");
 	}
 }

@@ -97,8 +97,9 @@ bool tool_citable(const struct tool *t);
  * of t, found in the stored call object. Borrowed from call, or NULL. */
 const char *tool_source(const struct tool *t, const jv *call, int64_t result);
 
-/* Takes content out of a step's file_search results unless with_content (for steps shown
- * to clients without include[]). */
+/* Makes a stored step what clients see: takes out what only the server keeps (the model's
+ * file_search query) and, unless with_content, the results' contents (include[] asks for
+ * them). */
 void tool_step_redact(jv *step, bool with_content);
 
 #endif

@@ -86,6 +86,9 @@ describe('file_search in runs (fake upstream)', () => {
     assert.match(first.messages[0].content, /Answer from the files\./);
     assert.match(first.messages[0].content, /【0:1†notes\.txt】/);
     const second = up().requests[n + 1];
+    const asked = second.messages.find((m) => m.tool_calls);
+    assert.deepEqual(JSON.parse(asked.tool_calls[0].function.arguments), { query: 'tallest volcano' });
+    assert.equal(asked.tool_calls[0].function.name, 'file_search');
     const toolMsg = second.messages.find((m) => m.role === 'tool');
     assert.match(toolMsg.content, /^【0:0†mars\.txt】\nOlympus Mons/);
     assert.doesNotMatch(toolMsg.content, /Owls/, 'max_num_results: 1');
@@ -108,6 +111,7 @@ describe('file_search in runs (fake upstream)', () => {
     assert.equal(r.file_name, 'mars.txt');
     assert.ok(r.score > 0 && r.score <= 1);
     assert.equal(r.content, undefined, 'no content without include[]');
+    assert.deepEqual(Object.keys(call.file_search).sort(), ['ranking_options', 'results']);
     assert.equal(steps.data[1].type, 'message_creation');
   });
 

@@ -146,7 +146,7 @@ static void file_search_output(void)
 {
 	static const char step_text[] =
 		"{\"step_details\":{\"tool_calls\":[{\"id\":\"call_1\",\"type\":\"file_search\","
-		"\"file_search\":{\"results\":[{\"file_id\":\"file-a\",\"file_name\":\"a.txt\","
+		"\"file_search\":{\"query\":\"what\",\"results\":[{\"file_id\":\"file-a\",\"file_name\":\"a.txt\","
 		"\"score\":0.5,\"content\":[{\"type\":\"text\",\"text\":\"alpha\"}]}]}}]}}";
 	jv *step = jv_parse(step_text, strlen(step_text), NULL, 0);
 	const jv *call = jv_at(jv_get(jv_get(step, "step_details"), "tool_calls"), 0);
@@ -157,11 +157,13 @@ static void file_search_output(void)
 
 	tool_output(t, call, 3, &args, &out);
 	ASSERT_STR_EQ(out, "\xe3\x80\x90" "3:0" "\xe2\x80\xa0" "a.txt" "\xe3\x80\x91" "\nalpha");
+	ASSERT_STR_EQ(args, "{\"query\":\"what\"}");
 	ASSERT_STR_EQ(tool_source(t, call, 0), "file-a");
 	ASSERT(tool_source(t, call, 1) == NULL);
 	tool_step_redact(step, true);
 	dump = jv_dump(step);
 	ASSERT(strstr(dump, "alpha") != NULL);
+	ASSERT(strstr(dump, "what") == NULL); /* the query is the server's */
 	free(dump);
 	tool_step_redact(step, false);
 	dump = jv_dump(step);
