@@ -25,7 +25,7 @@ static const struct t_suite suites[] = {
 	{ "engine", engine_tests },
 	{ "providers", providers_tests },
 	{ "docs", docs_tests },
-	{ "pdf_reader", pdf_reader_tests },
+	{ "docs_reader", docs_reader_tests },
 	{ "text", text_tests },
 };
 
