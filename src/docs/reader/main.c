@@ -87,12 +87,15 @@ static void send_text(int out, const struct doc_out *o)
 	(void)send_record(out, DOCS_REC_END, NULL, 0, NULL, 0);
 }
 
-/* Sends the failure: an end record with its code, a NUL and its why (cut to fit). */
+/* Sends the failure: an end record with its code, a NUL and its why (cut to fit, between
+ * two characters). */
 static void send_failure(int out, const struct doc_out *o)
 {
 	uint32_t code = (uint32_t)strlen(o->code) + 1;
 	uint32_t why = (uint32_t)strnlen(o->why, DOCS_MAX_WHY - code);
 
+	while (why && o->why[why] && ((unsigned char)o->why[why] & 0xc0) == 0x80)
+		why--;
 	(void)send_record(out, DOCS_REC_END, o->code, code, o->why, why);
 }
 
