@@ -115,6 +115,16 @@ static int set_threads(struct config *cfg, const char *value)
 	return err;
 }
 
+static int set_workers(struct config *cfg, const char *value)
+{
+	long n;
+	int err = parse_long(value, 1, 64, &n);
+
+	if (!err)
+		cfg->workers = (int)n;
+	return err;
+}
+
 static int set_upstream_url(struct config *cfg, const char *value)
 {
 	return copy(cfg->upstream_url, sizeof(cfg->upstream_url), value);
@@ -180,6 +190,9 @@ static const struct option options[] = {
 	  "memory all request bodies may hold at once; past it, 503 (default 67108864, at "
 	  "least --max-body)", set_max_body_memory },
 	{ "--threads", "ASSISTD_THREADS", "N", "HTTP worker threads (default 2)", set_threads },
+	{ "--workers", "ASSISTD_WORKERS", "N",
+	  "threads that build prompts from the store, off the engine thread (default 2)",
+	  set_workers },
 	{ "--upstream-url", "ASSISTD_UPSTREAM_URL", "URL",
 	  "OpenAI-compatible base URL ending in /v1; unset uses the built-in demo model",
 	  set_upstream_url },
@@ -214,6 +227,7 @@ static void defaults(struct config *cfg)
 	cfg->max_file_bytes = 512ULL * 1024 * 1024;
 	cfg->max_body_memory = 64 * 1024 * 1024;
 	cfg->threads = 2;
+	cfg->workers = 2;
 	cfg->run_expiry_s = 600;
 	cfg->poll_after_ms = 500;
 	cfg->poll_hold_ms = 5000;

@@ -22,6 +22,7 @@ struct config {
 	uint64_t max_file_bytes; /* largest upload */
 	size_t max_body_memory; /* bytes all request bodies may hold together */
 	unsigned threads;      /* HTTP worker threads */
+	int workers;           /* engine worker pool threads (prompt building) */
 	char upstream_url[1024]; /* "" selects the built-in demo model */
 	char upstream_key[1024];
 	char model_aliases[1024];

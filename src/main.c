@@ -110,6 +110,7 @@ static int start_engine(const struct config *cfg, struct store *st, struct engin
 			  .aliases = cfg->model_aliases, .max_retries = -1,
 			  .demo_delay_ms = cfg->demo_delay_ms },
 		.run_expiry_s = cfg->run_expiry_s,
+		.pool_threads = cfg->workers,
 	};
 
 	log_model(cfg);

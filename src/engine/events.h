@@ -5,7 +5,12 @@
  * are woken through a callback when more arrive. A channel covers one stretch of a run: from
  * creation (or from a submit_tool_outputs) to the next terminal or requires_action event,
  * after which the engine closes it. Channels are reference counted; this is the one place,
- * with engine.c's command queue, that holds a mutex. */
+ * with engine.c's command queue, that holds a mutex.
+ *
+ * Memory: a channel keeps only what its readers still need. Consecutive deltas of one text
+ * that no reader has reached yet are merged into one event; events every reader has read
+ * are dropped; with no reader left (only the writer's reference), nothing is kept. Readers
+ * get their reference when the channel is made, before anything can be dropped. */
 #ifndef ASSISTD_EVENTS_H
 #define ASSISTD_EVENTS_H
 
@@ -49,8 +54,9 @@ enum events_read events_read(struct events *ch, size_t *pos, struct buf *out, si
  * with ctx is running or will run. Must not be called from inside a wake. */
 void events_forget(struct events *ch, void *ctx);
 
-/* The name of event number pos, for tests; NULL past the end (borrowed until the channel's
- * last reference goes). */
+/* The name of event number pos, for tests; NULL when it is not held (dropped, or past the
+ * end). Borrowed until the event is dropped: a reader that reads without a waker keeps
+ * every event. */
 const char *events_name_at(struct events *ch, size_t pos);
 size_t events_count(struct events *ch);
 

@@ -352,7 +352,7 @@ static void require_action(struct exec *x)
 	jv_set_int(x->run, "expires_at", clock_unix() + expiry);
 	if (run_move(x, RUN_REQUIRES_ACTION))
 		return;
-	x->expire_ms = clock_ms() + expiry * 1000;
+	engine_expire_at(x, clock_ms() + expiry * 1000);
 	clear_calls(x);
 	if (run_save(x, true))
 		return;
@@ -377,30 +377,31 @@ static bool over_budget(struct exec *x)
 	return false;
 }
 
-static void turn(struct exec *x)
+/* The prompt of x's next turn is built (see prompt_start): start the model call. */
+static void turn_ready(struct exec *x, const struct prov_request *rq, int err)
 {
-	struct prov_request rq;
-	int err;
-
 	if (x->gone) {
-		run_finish(x, RUN_CANCELLED, NULL, NULL); /* its thread is deleted: no new turn */
+		run_finish(x, RUN_CANCELLED, NULL, NULL); /* deleted while the prompt was built */
 		return;
 	}
-	if (over_budget(x))
-		return;
-	err = prompt_build(x, &rq);
 	if (err == ERR_LIMIT) {
-		prompt_free(&rq);
 		run_finish(x, RUN_INCOMPLETE, "max_prompt_tokens", NULL);
 		return;
 	}
 	if (!err)
-		err = prov_start(x->e->prov, &rq, &callbacks, x, &x->call);
-	prompt_free(&rq);
+		err = prov_start(x->e->prov, rq, &callbacks, x, &x->call);
 	if (err)
 		run_finish(x, RUN_FAILED, "server_error",
 			   err == ERR_DB ? "The server could not read the thread; try again."
 					 : "The model request could not be made.");
+}
+
+static void turn(struct exec *x)
+{
+	if (x->gone)
+		run_finish(x, RUN_CANCELLED, NULL, NULL); /* its thread is deleted: no new turn */
+	else if (!over_budget(x))
+		prompt_start(x, turn_ready);
 }
 
 void run_start(struct exec *x)
@@ -416,8 +417,8 @@ void run_start(struct exec *x)
 	if (jv_is_null(jv_get(x->run, "started_at")) || !jv_get(x->run, "started_at"))
 		jv_set_int(x->run, "started_at", clock_unix());
 	if (!x->expire_ms)
-		x->expire_ms = clock_ms() +
-			       (jv_int_value(jv_get(x->run, "expires_at")) - clock_unix()) * 1000;
+		engine_expire_at(x, clock_ms() + (jv_int_value(jv_get(x->run, "expires_at")) -
+						  clock_unix()) * 1000);
 	if (run_save(x, true))
 		return;
 	turn(x);
@@ -494,7 +495,7 @@ void run_finish(struct exec *x, enum run_status status, const char *code, const 
 	const char *stamp = status_run_stamp(status);
 
 	x->finished = true;
-	x->expire_ms = 0;
+	engine_expire_at(x, 0);
 	if (run_move(x, status)) {
 		end_stream(x); /* a bug, logged: the store keeps the run as it was */
 		return;

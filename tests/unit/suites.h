@@ -5,12 +5,14 @@
 #include "t.h"
 
 extern const struct t_case base_tests[];
+extern const struct t_case loop_tests[];
 extern const struct t_case json_tests[];
 extern const struct t_case store_tests[];
 extern const struct t_case blob_tests[];
 extern const struct t_case http_tests[];
 extern const struct t_case api_tests[];
 extern const struct t_case engine_tests[];
+extern const struct t_case events_tests[];
 extern const struct t_case providers_tests[];
 extern const struct t_case docs_tests[];
 extern const struct t_case docs_reader_tests[];

@@ -17,12 +17,14 @@ struct t_suite {
 
 static const struct t_suite suites[] = {
 	{ "base", base_tests },
+	{ "loop", loop_tests },
 	{ "json", json_tests },
 	{ "store", store_tests },
 	{ "blob", blob_tests },
 	{ "http", http_tests },
 	{ "api", api_tests },
 	{ "engine", engine_tests },
+	{ "events", events_tests },
 	{ "providers", providers_tests },
 	{ "docs", docs_tests },
 	{ "docs_reader", docs_reader_tests },
