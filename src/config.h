@@ -31,7 +31,7 @@ struct config {
 	int poll_after_ms;     /* openai-poll-after-ms on run responses */
 	int poll_hold_ms;      /* how long a poll-helper retrieve waits for a change */
 	int demo_delay_ms;     /* the demo model's pause between words */
-	char pdf_reader[PATH_MAX]; /* the PDF reader program; "" for assistd-pdf beside assistd */
+	char docs_reader[PATH_MAX]; /* the document reader; "" for assistd-docs beside assistd */
 };
 
 /* Fills cfg from defaults, then the environment, then argv[first..argc). Unknown flags and bad

@@ -16,7 +16,7 @@ extern const struct t_case events_tests[];
 extern const struct t_case providers_tests[];
 extern const struct t_case docs_tests[];
 extern const struct t_case tools_tests[];
-extern const struct t_case pdf_reader_tests[];
+extern const struct t_case docs_reader_tests[];
 extern const struct t_case text_tests[];
 
 #endif

@@ -28,7 +28,7 @@ static const struct t_suite suites[] = {
 	{ "providers", providers_tests },
 	{ "docs", docs_tests },
 	{ "tools", tools_tests },
-	{ "pdf_reader", pdf_reader_tests },
+	{ "docs_reader", docs_reader_tests },
 	{ "text", text_tests },
 };
 
