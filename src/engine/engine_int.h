@@ -1,5 +1,5 @@
-/* engine_int.h - what the engine's files share (engine.c, run.c, run_client.c, objects.c,
- * prompt.c).
+/* engine_int.h - what the engine's files share (engine.c, run.c, run_client.c, run_tools.c,
+ * run_cite.c, objects.c, prompt.c).
  *
  * Threads: struct engine's queue and watch list are shared with API threads under `lock`;
  * everything else, including every struct exec, belongs to the engine thread alone (the
