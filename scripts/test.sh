@@ -5,6 +5,9 @@
 #   scripts/test.sh                 everything
 #   scripts/test.sh --e2e-only      skip the unit tests
 #   E2E_FILES="threads.test.js messages.test.js" scripts/test.sh   a subset of the e2e files
+#   (names in tests/e2e, or paths from the repository root such as tests/fake_upstream/x.test.js)
+#
+# The e2e run also covers tests/fake_upstream/*.test.js (the fake model server's own tests).
 #
 # Environment: B (build dir, default build), ASSISTD_BIN (default $B/test/assistd),
 # E2E_CONCURRENCY (test files run at once, default 4), E2E_TIMEOUT_MS (per test, default 120000).
@@ -90,11 +93,17 @@ fi
 
 if [ "$e2e_ok" = 1 ]; then
 	if [ -n "${E2E_FILES:-}" ]; then
-		# names in tests/e2e, or paths from the repository root
 		files=""
-		for f in $E2E_FILES; do files="$files ${f#tests/e2e/}"; done
+		for f in $E2E_FILES; do
+			case "$f" in
+			tests/e2e/*) f=${f#tests/e2e/} ;;
+			tests/*) f=../${f#tests/} ;;
+			esac
+			files="$files $f"
+		done
 	else
-		files=$(ls "$E2E"/*.test.js 2>/dev/null)
+		# the e2e files, and the fake upstream's own tests (paths relative to tests/e2e)
+		files=$(cd "$E2E" && ls ./*.test.js ../fake_upstream/*.test.js 2>/dev/null)
 	fi
 	if [ -z "$files" ]; then
 		echo "e2e: no test files"

@@ -37,20 +37,31 @@ function plain(obj) { return JSON.parse(JSON.stringify(obj)); }
 
 // Upload a real file / create a real vector store if the server has those endpoints (a later
 // issue); otherwise fall back to ids that look right. Tests that reference files work either way.
-async function fileIdOrFake(srv, name = 'notes.txt') {
+// Only a missing route ("Invalid URL", 404) means "not there yet": any other failure of the
+// set-up call, or an answer without an id, fails the test that asked.
+function routeMissing(e) {
+  return e && e.status === 404 && /^Invalid URL/.test(e.error?.message ?? e.message ?? '');
+}
+async function createdId(create, what) {
+  let obj;
   try {
-    const { toFile } = require('openai');
-    const f = await srv.client().files.create({ file: await toFile(Buffer.from('hello from the e2e tests\n'), name), purpose: 'assistants' });
-    if (f && typeof f.id === 'string') return { id: f.id, real: true };
-  } catch { /* not implemented yet */ }
-  return { id: 'file-e2eFake' + Math.random().toString(36).slice(2, 10), real: false };
+    obj = await create();
+  } catch (e) {
+    if (routeMissing(e)) return null;
+    throw e;
+  }
+  assert.ok(obj && typeof obj.id === 'string', `${what} answered without an id: ${JSON.stringify(obj)}`);
+  return obj.id;
+}
+async function fileIdOrFake(srv, name = 'notes.txt') {
+  const { toFile } = require('openai');
+  const id = await createdId(async () => srv.client().files.create({
+    file: await toFile(Buffer.from('hello from the e2e tests\n'), name), purpose: 'assistants' }), 'files.create');
+  return id ? { id, real: true } : { id: 'file-e2eFake' + Math.random().toString(36).slice(2, 10), real: false };
 }
 async function vectorStoreIdOrFake(srv) {
-  try {
-    const vs = await srv.client().vectorStores.create({ name: 'e2e' });
-    if (vs && typeof vs.id === 'string') return { id: vs.id, real: true };
-  } catch { /* not implemented yet */ }
-  return { id: 'vs_e2eFake' + Math.random().toString(36).slice(2, 10), real: false };
+  const id = await createdId(() => srv.client().vectorStores.create({ name: 'e2e' }), 'vectorStores.create');
+  return id ? { id, real: true } : { id: 'vs_e2eFake' + Math.random().toString(36).slice(2, 10), real: false };
 }
 
 // A rejected SDK call: returns the error.
