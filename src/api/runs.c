@@ -83,6 +83,7 @@ static int start(struct http_req *req, struct engine *eng, const char *run_text,
 
 	if (stream)
 		return runs_reply_stream(req, ch);
+	events_decline(ch);
 	events_unref(ch);
 	return runs_reply(req, xstrdup(run_text));
 }
