@@ -4,6 +4,8 @@
 #   make run      install missing packages, build, serve on 127.0.0.1:8080 with data in ./data
 #   make test     install missing packages, build with sanitizers, run every test
 #   make bench    build and run the benchmarks (see BENCHMARKS.md)
+#   make fuzz     build the libFuzzer targets (fuzz/) with clang; `make test` runs each for
+#                 FUZZ_SECONDS (default 20) through scripts/fuzz.sh
 
 PKGS      := libmicrohttpd jansson sqlite3 libcurl
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
@@ -21,12 +23,20 @@ LIB_SRC  := $(sort $(wildcard src/base/*.c src/json/*.c src/http/*.c src/store/*
 MAIN_SRC := src/main.c src/cli.c src/config.c
 UNIT_SRC := $(sort $(wildcard tests/unit/*.c))
 
+FUZZ_SRC := $(sort $(wildcard fuzz/fuzz_*.c))
+
 B        ?= build
 REL_OBJ  := $(patsubst %.c,$(B)/rel/%.o,$(LIB_SRC) $(MAIN_SRC))
 TST_OBJ  := $(patsubst %.c,$(B)/test/%.o,$(LIB_SRC) $(MAIN_SRC))
 UNIT_OBJ := $(patsubst %.c,$(B)/test/%.o,$(LIB_SRC) $(UNIT_SRC))
+FUZZ_OBJ := $(patsubst %.c,$(B)/fuzz/%.o,$(LIB_SRC))
+FUZZ_BIN := $(patsubst fuzz/%.c,$(B)/fuzz/%,$(FUZZ_SRC))
 
-.PHONY: all run test test-build unit bench deps clean lint
+# Fuzzing: clang with libFuzzer; the library is instrumented, each target adds its entry point.
+FUZZ_CC  ?= clang
+FUZZ_SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+
+.PHONY: all run test test-build unit bench deps clean lint fuzz
 all: $(B)/assistd
 
 $(B)/assistd: $(REL_OBJ)
@@ -51,6 +61,19 @@ $(B)/test/unit: $(UNIT_OBJ)
 	@echo "  LINK    $@"
 	@$(CC) $(SAN) -o $@ $^ $(LDLIBS)
 
+$(B)/fuzz/%.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  CC fuzz $<"
+	@$(FUZZ_CC) $(CFLAGS) -O1 -g $(FUZZ_SAN) -fsanitize=fuzzer-no-link -DASSISTD_TEST -c -o $@ $<
+
+$(B)/fuzz/fuzz_%: fuzz/fuzz_%.c $(FUZZ_OBJ)
+	@echo "  LINK    $@"
+	@$(FUZZ_CC) $(CFLAGS) -O1 -g $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
+
+fuzz: $(FUZZ_BIN)
+
+.SECONDARY: $(FUZZ_OBJ)
+
 deps:
 	@scripts/deps.sh
 
@@ -66,7 +89,7 @@ unit: $(B)/test/unit
 
 test: deps
 	@scripts/lint.sh
-	@$(MAKE) --no-print-directory test-build
+	@$(MAKE) --no-print-directory test-build fuzz
 	@scripts/test.sh
 
 bench: deps
@@ -81,4 +104,4 @@ lint:
 clean:
 	rm -rf $(B)
 
--include $(REL_OBJ:.o=.d) $(TST_OBJ:.o=.d) $(UNIT_OBJ:.o=.d)
+-include $(REL_OBJ:.o=.d) $(TST_OBJ:.o=.d) $(UNIT_OBJ:.o=.d) $(FUZZ_OBJ:.o=.d)

@@ -9,8 +9,12 @@
 #
 # The e2e run also covers tests/fake_upstream/*.test.js (the fake model server's own tests).
 #
+# Between the two, each libFuzzer target (make fuzz) runs for FUZZ_SECONDS (scripts/fuzz.sh);
+# each target counts as one test, failed when it finds a crash.
+#
 # Environment: B (build dir, default build), ASSISTD_BIN (default $B/test/assistd),
-# E2E_CONCURRENCY (test files run at once, default 4), E2E_TIMEOUT_MS (per test, default 120000).
+# E2E_CONCURRENCY (test files run at once, default 4), E2E_TIMEOUT_MS (per test, default 120000),
+# FUZZ_SECONDS (per fuzz target, default 20; 0 skips fuzzing).
 #
 # The last line printed is "N passed, N failed" (unit + e2e); the exit status is non-zero when
 # anything failed or could not run.
@@ -62,6 +66,21 @@ if [ "$run_unit" = 1 ]; then
 		failed=$((failed + uf))
 	else
 		echo "unit: $UNIT_BIN not built (run make test-build)"
+		failed=$((failed + 1))
+	fi
+fi
+
+# --- fuzzing ----------------------------------------------------------------------------------
+if [ "$run_unit" = 1 ] && [ "${FUZZ_SECONDS:-20}" != 0 ]; then
+	echo "== fuzz targets (${FUZZ_SECONDS:-20} s each)"
+	B="$B" scripts/fuzz.sh >"$tmp/fuzz.out" 2>&1
+	cat "$tmp/fuzz.out"
+	summary=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$tmp/fuzz.out" | tail -n 1)
+	if [ -n "$summary" ]; then
+		passed=$((passed + $(echo "$summary" | sed -E 's/^([0-9]+) passed.*/\1/')))
+		failed=$((failed + $(echo "$summary" | sed -E 's/.* ([0-9]+) failed.*/\1/')))
+	else
+		echo "fuzz: no summary line: counted as a failure"
 		failed=$((failed + 1))
 	fi
 fi
