@@ -220,13 +220,25 @@ static void publish(struct events *ch)
 
 /* --- the producer --- */
 
+/* True when some reader may read the event about to be appended. When none can, the event
+ * is only numbered, as if appended and dropped at once. */
+static bool keeps_next(struct events *ch)
+{
+	if (ch->expecting || ch->readers)
+		return true;
+	ch->base++;
+	return false;
+}
+
 void events_append(struct events *ch, const char *name, const char *data)
 {
 	struct event *ev;
 
 	pthread_mutex_lock(&ch->lock);
-	ev = push_event(ch, name);
-	must_append(&ev->data, data, strlen(data));
+	if (keeps_next(ch)) {
+		ev = push_event(ch, name);
+		must_append(&ev->data, data, strlen(data));
+	}
 	publish(ch);
 }
 
@@ -236,6 +248,10 @@ void events_append_delta(struct events *ch, const char *name, const char *head,
 	struct event *ev;
 
 	pthread_mutex_lock(&ch->lock);
+	if (!keeps_next(ch)) {
+		publish(ch);
+		return;
+	}
 	ev = mergeable(ch, name, head, tail);
 	if (!ev) {
 		ev = push_event(ch, name);
