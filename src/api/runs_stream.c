@@ -3,11 +3,11 @@
  * The HTTP layer pulls the stream when the connection can take bytes; the pull reads the
  * channel (attached as a reader, so the channel keeps what this stream has not sent yet)
  * and, when nothing is new, leaves a waker that resumes the stream when the engine appends
- * or closes. Lifetimes: the context owns one reference to
- * the channel and the producer handle of the stream; the HTTP layer calls sse_free exactly
- * once, when the connection is done with the stream (fully sent, closed by the client, or
- * the server stopping), and sse_free first detaches from the channel, so the
- * engine never wakes a freed context. This file does not interpret events. */
+ * or closes. Lifetimes: the context owns one reference to the channel and the producer
+ * handle of the stream; the HTTP layer calls sse_free exactly once, when the connection is
+ * done with the stream (fully sent, closed by the client, or the server stopping), and
+ * sse_free first detaches from the channel, so the engine never wakes a freed context. This
+ * file does not interpret events. */
 #include "runs_stream.h"
 
 #include <stdlib.h>
