@@ -7,7 +7,7 @@
 #   make fuzz     build the libFuzzer targets (fuzz/) with clang; `make test` runs each for
 #                 FUZZ_SECONDS (default 20) through scripts/fuzz.sh
 
-PKGS      := libmicrohttpd jansson sqlite3 libcurl
+PKGS      := libmicrohttpd jansson sqlite3 libcurl libpcre2-8 poppler-glib libzip libxml-2.0
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
@@ -19,13 +19,18 @@ LDLIBS   := $(PKG_LIBS) -lpthread -lm
 SAN      := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
 LIB_SRC  := $(sort $(wildcard src/base/*.c src/json/*.c src/http/*.c src/store/*.c \
-                src/providers/*.c src/tools/*.c src/engine/*.c src/api/*.c))
-MAIN_SRC := src/main.c src/cli.c src/config.c
+                src/text/*.c src/docs/*.c src/providers/*.c src/tools/*.c src/engine/*.c \
+                src/api/*.c))
+MAIN_SRC := src/main.c src/cli.c src/cli_tokenize.c src/config.c
 UNIT_SRC := $(sort $(wildcard tests/unit/*.c))
 
 FUZZ_SRC := $(sort $(wildcard fuzz/fuzz_*.c))
 
 B        ?= build
+# The tokenizer's rank tables: fetched and verified (scripts/tokdata.sh), converted to blobs
+# (src/text/gen/tokgen.c) that src/text/tok_table.c includes with .incbin.
+TOK_DATA := $(B)/gen/o200k_base.bin $(B)/gen/cl100k_base.bin
+CFLAGS   += -DTOK_GEN_DIR='"$(B)/gen"'
 REL_OBJ  := $(patsubst %.c,$(B)/rel/%.o,$(LIB_SRC) $(MAIN_SRC))
 TST_OBJ  := $(patsubst %.c,$(B)/test/%.o,$(LIB_SRC) $(MAIN_SRC))
 UNIT_OBJ := $(patsubst %.c,$(B)/test/%.o,$(LIB_SRC) $(UNIT_SRC))
@@ -73,6 +78,21 @@ $(B)/fuzz/fuzz_%: fuzz/fuzz_%.c $(FUZZ_OBJ)
 fuzz: $(FUZZ_BIN)
 
 .SECONDARY: $(FUZZ_OBJ)
+
+$(B)/gen/tokgen: src/text/gen/tokgen.c src/text/tok_blob.h src/base/alloc.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $@"
+	@$(CC) -std=c17 -D_GNU_SOURCE -O2 $(WARN) -o $@ src/text/gen/tokgen.c src/base/alloc.c
+
+$(B)/cache/tokdata.stamp: scripts/tokdata.sh
+	@scripts/tokdata.sh $(B)/cache
+	@touch $@
+
+$(B)/gen/%.bin: $(B)/cache/tokdata.stamp $(B)/gen/tokgen
+	@echo "  GEN     $@"
+	@$(B)/gen/tokgen $(B)/cache/$*.tiktoken $@
+
+$(B)/rel/src/text/tok_table.o $(B)/test/src/text/tok_table.o $(B)/fuzz/src/text/tok_table.o: $(TOK_DATA)
 
 deps:
 	@scripts/deps.sh

@@ -1,5 +1,5 @@
 /* fuzz_http.c - libFuzzer target for request, path and query parsing (src/http: the
- * router, path parameters, query lookups, headers, bodies).
+ * router, path parameters, query lookups, headers, buffered and streamed bodies).
  *
  * Starts one server on 127.0.0.1 with routes shaped like the API's, whose handler reads
  * every path parameter, query value and header it can, then sends each input as the raw
@@ -58,13 +58,20 @@ static int echo(struct http_req *req)
 	return http_reply_json(req, 200, xasprintf("{\"n\":%zu}", n + len));
 }
 
+/* A streamed body's sink (as an upload's): refuses a body that holds a NUL. */
+static int sink(struct http_req *req, const char *data, size_t len)
+{
+	return memchr(data, '\0', len) ? http_fail(req, ERR_INVALID, "file", "No NULs.") : 0;
+}
+
 static const struct http_route routes[] = {
-	{ "GET", "/v1/assistants", echo },
-	{ "POST", "/v1/threads/runs", echo },
-	{ "GET", "/v1/threads/{thread_id}/runs/{run_id}", echo },
-	{ "POST", "/v1/threads/{thread_id}/runs/{run_id}/cancel", echo },
-	{ "GET", "/v1/threads/{thread_id}/runs/{run_id}/steps/{step_id}", echo },
-	{ "DELETE", "/v1/threads/{thread_id}", echo },
+	{ "GET", "/v1/assistants", echo, NULL },
+	{ "POST", "/v1/threads/runs", echo, NULL },
+	{ "GET", "/v1/threads/{thread_id}/runs/{run_id}", echo, NULL },
+	{ "POST", "/v1/threads/{thread_id}/runs/{run_id}/cancel", echo, NULL },
+	{ "GET", "/v1/threads/{thread_id}/runs/{run_id}/steps/{step_id}", echo, NULL },
+	{ "DELETE", "/v1/threads/{thread_id}", echo, NULL },
+	{ "POST", "/v1/files", echo, sink },
 };
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)

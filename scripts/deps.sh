@@ -5,7 +5,8 @@
 # apt-get line to run and fails. It changes nothing when everything is present.
 set -eu
 
-pkgs="gcc make pkg-config libmicrohttpd-dev libjansson-dev libsqlite3-dev libcurl4-openssl-dev"
+pkgs="gcc make pkg-config libmicrohttpd-dev libjansson-dev libsqlite3-dev libcurl4-openssl-dev
+	libpcre2-dev libpoppler-glib-dev libzip-dev libxml2-dev"
 # clang with libFuzzer builds the fuzz targets (make fuzz), which make test runs.
 pkgs="$pkgs clang libclang-rt-14-dev libfuzzer-14-dev"
 # Node.js runs the end-to-end tests; a node from another source (nodesource) is fine.

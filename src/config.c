@@ -85,6 +85,16 @@ static int set_max_body(struct config *cfg, const char *value)
 	return err;
 }
 
+static int set_max_body_memory(struct config *cfg, const char *value)
+{
+	long n;
+	int err = parse_long(value, 1024 * 1024, 1L << 40, &n);
+
+	if (!err)
+		cfg->max_body_memory = (size_t)n;
+	return err;
+}
+
 static int set_threads(struct config *cfg, const char *value)
 {
 	long n;
@@ -149,6 +159,9 @@ static const struct option options[] = {
 	  set_log_level },
 	{ "--max-body", "ASSISTD_MAX_BODY", "BYTES",
 	  "largest request body accepted (default 4194304)", set_max_body },
+	{ "--max-body-memory", "ASSISTD_MAX_BODY_MEMORY", "BYTES",
+	  "memory all request bodies may hold at once; past it, 503 (default 67108864, at "
+	  "least --max-body)", set_max_body_memory },
 	{ "--threads", "ASSISTD_THREADS", "N", "HTTP worker threads (default 2)", set_threads },
 	{ "--upstream-url", "ASSISTD_UPSTREAM_URL", "URL",
 	  "OpenAI-compatible base URL ending in /v1; unset uses the built-in demo model",
@@ -177,6 +190,7 @@ static void defaults(struct config *cfg)
 	snprintf(cfg->data_dir, sizeof(cfg->data_dir), "./data");
 	cfg->log_level = LOG_INFO;
 	cfg->max_body = 4 * 1024 * 1024;
+	cfg->max_body_memory = 64 * 1024 * 1024;
 	cfg->threads = 2;
 	cfg->run_expiry_s = 600;
 	cfg->poll_after_ms = 500;
@@ -184,12 +198,22 @@ static void defaults(struct config *cfg)
 	cfg->demo_delay_ms = 20;
 }
 
+/* The upstream's URL (it may carry a password) and key are never echoed back. */
+static bool secret(const struct option *o)
+{
+	return o->set == set_upstream_url || o->set == set_upstream_key;
+}
+
 static int apply(struct config *cfg, const struct option *o, const char *value, const char *from)
 {
 	if (o->set(cfg, value) == 0)
 		return 0;
-	fprintf(stderr, "assistd: %s: '%s' is not a valid %s (see assistd --help)\n", from, value,
-		o->meta);
+	if (secret(o))
+		fprintf(stderr, "assistd: %s: the value (%zu characters, not shown) is not a valid "
+			"%s (see assistd --help)\n", from, strlen(value), o->meta);
+	else
+		fprintf(stderr, "assistd: %s: '%s' is not a valid %s (see assistd --help)\n", from,
+			value, o->meta);
 	return ERR_INVALID;
 }
 

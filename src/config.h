@@ -17,6 +17,7 @@ struct config {
 	char data_dir[1024];
 	enum log_level log_level;
 	size_t max_body;       /* bytes */
+	size_t max_body_memory; /* bytes all request bodies may hold together */
 	unsigned threads;      /* HTTP worker threads */
 	char upstream_url[1024]; /* "" selects the built-in demo model */
 	char upstream_key[1024];

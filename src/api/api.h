@@ -20,12 +20,20 @@ struct api {
 	int poll_after_ms;    /* value of openai-poll-after-ms on run responses */
 	int poll_hold_ms;     /* how long a poll-helper retrieve may wait for a change */
 	int run_expiry_s;     /* requires_action runs expire after this */
+	/* The server listens on loopback: requests need no key while the store has never had
+	 * one. Otherwise every request needs a valid key, always. */
+	bool open_ok;
 };
 
 /* The route table (static storage). */
 const struct http_route *api_routes(size_t *n);
 
-/* The http_config.before hook: resolves the API key to a project. */
+/* The http_config.before hook: resolves the API key to a project. Open mode (no key, project
+ * "default") holds only while the store has never had a key and api->open_ok is set. */
 int api_auth(struct http_req *req);
+/* The http_config.error_body hook: the OpenAI error envelope
+ * {"error":{"message","type","param","code"}}, all four always present, the type from
+ * err's row in base/err.h. Owned (free with free()). */
+char *api_error_body(int err, const char *message, const char *param, const char *code);
 
 #endif

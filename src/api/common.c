@@ -1,4 +1,5 @@
-/* common.c - the pieces every handler shares (see common.h), and the API-key check. */
+/* common.c - the pieces every handler shares (see common.h), the API-key check and the
+ * error envelope. */
 #include "common.h"
 
 #include <stdio.h>
@@ -47,17 +48,29 @@ static int bad_key(struct http_req *req, const char *key)
 			 hint);
 }
 
+/* Open mode: no key was ever created and the server listens on loopback only. Revoking
+ * every key does not bring it back. */
+static int open_mode(struct http_req *req, bool *open)
+{
+	const struct api *api = api_ctx(req);
+	bool ever = true;
+	int err = api->open_ok ? store_key_ever(api->st, &ever) : 0;
+
+	*open = !ever;
+	return err;
+}
+
 int api_auth(struct http_req *req)
 {
 	const char *auth = http_header(req, "Authorization");
 	char hash[SHA256_HEX_LEN + 1];
 	char *project = NULL;
-	bool any = false;
-	int err = store_key_any(api_ctx(req)->st, &any);
+	bool open = false;
+	int err = open_mode(req, &open);
 
 	if (err)
 		return err;
-	if (!any) {
+	if (open) {
 		http_set_user(req, open_project, NULL);
 		return 0;
 	}
@@ -73,6 +86,22 @@ int api_auth(struct http_req *req)
 		return err;
 	http_set_user(req, project, free);
 	return 0;
+}
+
+char *api_error_body(int err, const char *message, const char *param, const char *code)
+{
+	jv *root = jv_object();
+	jv *e = jv_object();
+	char *text;
+
+	jv_set_str(e, "message", message);
+	jv_set_str(e, "type", err_type(err));
+	jv_set_str(e, "param", param);
+	jv_set_str(e, "code", code);
+	jv_set(root, "error", e);
+	text = jv_dump(root);
+	jv_free(root);
+	return text;
 }
 
 int api_schema_fail(struct http_req *req, const struct sc_error *e)

@@ -8,32 +8,33 @@
 #include "threads.h"
 
 static const struct http_route routes[] = {
-	{ "GET", "/v1/assistants", assistants_list },
-	{ "POST", "/v1/assistants", assistants_create },
-	{ "GET", "/v1/assistants/{assistant_id}", assistants_get },
-	{ "POST", "/v1/assistants/{assistant_id}", assistants_modify },
-	{ "DELETE", "/v1/assistants/{assistant_id}", assistants_delete },
+	{ "GET", "/v1/assistants", assistants_list, NULL },
+	{ "POST", "/v1/assistants", assistants_create, NULL },
+	{ "GET", "/v1/assistants/{assistant_id}", assistants_get, NULL },
+	{ "POST", "/v1/assistants/{assistant_id}", assistants_modify, NULL },
+	{ "DELETE", "/v1/assistants/{assistant_id}", assistants_delete, NULL },
 
-	{ "POST", "/v1/threads", threads_create },
-	{ "POST", "/v1/threads/runs", runs_create_thread_and_run }, /* before {thread_id} */
-	{ "GET", "/v1/threads/{thread_id}", threads_get },
-	{ "POST", "/v1/threads/{thread_id}", threads_modify },
-	{ "DELETE", "/v1/threads/{thread_id}", threads_delete },
+	{ "POST", "/v1/threads", threads_create, NULL },
+	{ "POST", "/v1/threads/runs", runs_create_thread_and_run, NULL }, /* before {thread_id} */
+	{ "GET", "/v1/threads/{thread_id}", threads_get, NULL },
+	{ "POST", "/v1/threads/{thread_id}", threads_modify, NULL },
+	{ "DELETE", "/v1/threads/{thread_id}", threads_delete, NULL },
 
-	{ "GET", "/v1/threads/{thread_id}/messages", messages_list },
-	{ "POST", "/v1/threads/{thread_id}/messages", messages_create },
-	{ "GET", "/v1/threads/{thread_id}/messages/{message_id}", messages_get },
-	{ "POST", "/v1/threads/{thread_id}/messages/{message_id}", messages_modify },
-	{ "DELETE", "/v1/threads/{thread_id}/messages/{message_id}", messages_delete },
+	{ "GET", "/v1/threads/{thread_id}/messages", messages_list, NULL },
+	{ "POST", "/v1/threads/{thread_id}/messages", messages_create, NULL },
+	{ "GET", "/v1/threads/{thread_id}/messages/{message_id}", messages_get, NULL },
+	{ "POST", "/v1/threads/{thread_id}/messages/{message_id}", messages_modify, NULL },
+	{ "DELETE", "/v1/threads/{thread_id}/messages/{message_id}", messages_delete, NULL },
 
-	{ "GET", "/v1/threads/{thread_id}/runs", runs_list },
-	{ "POST", "/v1/threads/{thread_id}/runs", runs_create },
-	{ "GET", "/v1/threads/{thread_id}/runs/{run_id}", runs_get },
-	{ "POST", "/v1/threads/{thread_id}/runs/{run_id}", runs_modify },
-	{ "POST", "/v1/threads/{thread_id}/runs/{run_id}/cancel", runs_cancel },
-	{ "POST", "/v1/threads/{thread_id}/runs/{run_id}/submit_tool_outputs", runs_submit_outputs },
-	{ "GET", "/v1/threads/{thread_id}/runs/{run_id}/steps", steps_list },
-	{ "GET", "/v1/threads/{thread_id}/runs/{run_id}/steps/{step_id}", steps_get },
+	{ "GET", "/v1/threads/{thread_id}/runs", runs_list, NULL },
+	{ "POST", "/v1/threads/{thread_id}/runs", runs_create, NULL },
+	{ "GET", "/v1/threads/{thread_id}/runs/{run_id}", runs_get, NULL },
+	{ "POST", "/v1/threads/{thread_id}/runs/{run_id}", runs_modify, NULL },
+	{ "POST", "/v1/threads/{thread_id}/runs/{run_id}/cancel", runs_cancel, NULL },
+	{ "POST", "/v1/threads/{thread_id}/runs/{run_id}/submit_tool_outputs", runs_submit_outputs,
+	  NULL },
+	{ "GET", "/v1/threads/{thread_id}/runs/{run_id}/steps", steps_list, NULL },
+	{ "GET", "/v1/threads/{thread_id}/runs/{run_id}/steps/{step_id}", steps_get, NULL },
 };
 
 const struct http_route *api_routes(size_t *n)

@@ -9,12 +9,13 @@
 #include <string.h>
 
 #include "../base/alloc.h"
+#include "../base/sse.h"
 
 struct event {
 	char *name;
-	struct buf data; /* the data; for a delta, its head and span */
-	char *tail;      /* a delta's text after its span; NULL for other events */
-	size_t head_len; /* a delta's head, the part merges must match */
+	struct buf data; /* the JSON text; a delta's is its head, span and tail */
+	bool delta;
+	size_t head_len, tail_len; /* a delta's: the parts a merge must match */
 };
 
 struct reader {
@@ -61,7 +62,6 @@ static void event_cleanup(struct event *ev)
 {
 	free(ev->name);
 	buf_cleanup(&ev->data);
-	free(ev->tail);
 }
 
 static void destroy(struct events *ch)
@@ -161,9 +161,12 @@ static struct event *mergeable(struct events *ch, const char *name, const char *
 	struct event *last = ch->n > ch->first ? &ch->items[ch->n - 1] : NULL;
 	size_t last_no = end_of(ch) - 1;
 
-	if (!last || !last->tail || strcmp(last->name, name) != 0 || strcmp(last->tail, tail) != 0)
+	if (!last || !last->delta || strcmp(last->name, name) != 0)
 		return NULL;
 	if (last->head_len != strlen(head) || memcmp(last->data.p, head, last->head_len) != 0)
+		return NULL;
+	if (last->tail_len != strlen(tail) ||
+	    memcmp(last->data.p + last->data.len - last->tail_len, tail, last->tail_len) != 0)
 		return NULL;
 	for (const struct reader *r = ch->readers; r; r = r->next)
 		if (r->pos > last_no)
@@ -253,13 +256,17 @@ void events_append_delta(struct events *ch, const char *name, const char *head,
 		return;
 	}
 	ev = mergeable(ch, name, head, tail);
-	if (!ev) {
+	if (ev) {
+		ev->data.len -= ev->tail_len; /* the span goes before the tail */
+	} else {
 		ev = push_event(ch, name);
-		ev->tail = xstrdup(tail);
+		ev->delta = true;
 		ev->head_len = strlen(head);
+		ev->tail_len = strlen(tail);
 		must_append(&ev->data, head, ev->head_len);
 	}
 	must_append(&ev->data, span, span_len);
+	must_append(&ev->data, tail, ev->tail_len);
 	publish(ch);
 }
 
@@ -303,24 +310,13 @@ void events_decline(struct events *ch)
 	pthread_mutex_unlock(&ch->lock);
 }
 
-static int format(struct buf *out, const struct event *ev)
-{
-	int err = buf_printf(out, "event: %s\ndata: ", ev->name);
-
-	if (!err)
-		err = buf_append(out, ev->data.p, ev->data.len);
-	if (!err && ev->tail)
-		err = buf_puts(out, ev->tail);
-	if (!err)
-		err = buf_puts(out, "\n\n");
-	return err;
-}
-
 /* Formats r's unread events into out, up to about max_bytes. Called with the lock held. */
 static void read_into(struct events *ch, struct reader *r, struct buf *out, size_t max_bytes)
 {
 	while (r->pos < end_of(ch) && out->len < max_bytes) {
-		if (format(out, &ch->items[ch->first + (r->pos - ch->base)]))
+		const struct event *ev = &ch->items[ch->first + (r->pos - ch->base)];
+
+		if (sse_frame(out, ev->name, ev->data.p))
 			break;
 		r->pos++;
 	}

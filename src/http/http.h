@@ -2,8 +2,11 @@
  *
  * A generic layer over libmicrohttpd (the only code that includes <microhttpd.h>): it knows
  * routes and handlers, not Assistants. A handler returns 0 after setting a reply, or an error
- * code from base/err.h, which is rendered as the OpenAI error envelope
- * {"error":{"message","type","param","code"}} with the code's HTTP status.
+ * code from base/err.h, which is answered with the code's HTTP status and a body made by the
+ * config's error_body hook (the API layer's OpenAI error envelope).
+ *
+ * Before any body byte is kept, a request is checked (framing, target, route, the before
+ * hook, body size and memory); a refusal is answered at once and the connection closed.
  *
  * Threads: handlers run on the server's worker threads, straight through. Work that waits
  * (a long poll, a server-sent event stream) never blocks a thread: the connection is
@@ -25,23 +28,41 @@ struct http_req;
 #define HTTP_DEFERRED (-1)
 
 typedef int http_handler(struct http_req *req);
+/* Takes one piece of a streamed request body; a non-zero return is the request's error
+ * (the rest of the body is read and dropped, then the error is the reply). */
+typedef int http_body_sink(struct http_req *req, const char *data, size_t len);
+/* Renders an error reply's body: owned (free with free()), NUL-terminated JSON. message is
+ * never NULL; param and code may be. */
+typedef char *http_error_body(int err, const char *message, const char *param,
+			      const char *code);
 
 struct http_route {
-	const char *method;  /* "GET", "POST", "DELETE" */
+	const char *method;  /* "GET", "POST", "DELETE"; a GET route also answers HEAD */
 	const char *pattern; /* "/v1/threads/{thread_id}/messages"; {name} matches one segment */
 	http_handler *fn;
+	/* NULL: the body is buffered (up to max_body, within max_body_memory) and read with
+	 * http_body. Set: each piece goes to sink as it arrives, once the before hook accepted
+	 * the request, and fn runs after the last one. Sunk bytes are not buffered here and do
+	 * not count against max_body_memory; the sink bounds what it keeps. */
+	http_body_sink *sink;
 };
 
 struct http_config {
 	const char *host;               /* numeric address to listen on, "127.0.0.1" or "::1" */
 	int port;                       /* 0 picks a free port: see http_port */
 	unsigned threads;               /* worker threads; 0 means 2 */
-	size_t max_body;                /* larger request bodies get 413 */
+	size_t max_body;                /* larger buffered request bodies get 413 */
+	/* Bytes all buffered request bodies may hold together; a body that does not fit gets
+	 * 503 with Retry-After. 0 means 64 MiB, or max_body if that is larger. */
+	size_t max_body_memory;
 	const struct http_route *routes; /* borrowed for the server's lifetime */
 	size_t nroutes;
-	/* Runs after routing and before the handler, for authentication; a non-zero return
-	 * ends the request with that error. May be NULL. */
+	/* Runs after routing, as soon as the headers are in and before any body byte is kept,
+	 * for authentication; a non-zero return ends the request with that error at once (the
+	 * connection is then closed, with the body unread). May be NULL. */
 	http_handler *before;
+	/* Renders error bodies (the API's JSON envelope). NULL: the message as text/plain. */
+	http_error_body *error_body;
 	void *app; /* handed to handlers through http_app */
 };
 

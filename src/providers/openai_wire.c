@@ -265,7 +265,7 @@ int oai_parse_end(struct oai_parse *ps, struct prov_result *res)
 		res->finish = PROV_TOOL_CALLS;
 	res->prompt_tokens = ps->has_usage ? ps->prompt_tokens : ps->c->prompt_tokens;
 	res->completion_tokens = ps->has_usage ? ps->completion_tokens
-					       : prov_tokens_estimate(ps->c->out_chars);
+					       : prov_call_out_tokens(ps->c);
 	return 0;
 }
 

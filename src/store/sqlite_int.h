@@ -41,7 +41,7 @@ enum sqlite_slot {
 	SQ_IDLE,
 	SQ_KEY_INSERT,
 	SQ_KEY_PROJECT,
-	SQ_KEY_ANY,
+	SQ_KEY_EVER,
 	SQ_KEY_LIST,
 	SQ_KEY_REVOKE,
 	SQ_LIST,
@@ -73,11 +73,12 @@ struct store {
 	pthread_mutex_t write_mu; /* serialises this process's write transactions */
 	atomic_uint_fast64_t gen; /* bumped after each write this process commits */
 	atomic_int_fast64_t write_ms; /* clock_ms() of the last such write */
-	/* store_key_any's answer, asked on every request: reused while no write of this process
-	 * has happened since and it is under SQ_SNAP_MS old, the staleness reads already allow
-	 * for other processes' writes (the keys CLI). */
-	atomic_bool keys_any;
-	atomic_uint_fast64_t keys_gen;      /* gen when keys_any was read */
+	/* store_key_ever's answer, asked on every request. A yes is kept for good (it cannot
+	 * turn back); a no is reused while no write of this process has happened since and it
+	 * is under SQ_SNAP_MS old, the staleness reads already allow for other processes'
+	 * writes (the keys CLI). */
+	atomic_bool keys_ever;
+	atomic_uint_fast64_t keys_gen;      /* gen when keys_ever was read */
 	atomic_int_fast64_t keys_read_ms;   /* clock_ms() when it was read; 0: never */
 };
 

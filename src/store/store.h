@@ -126,8 +126,9 @@ int store_key_insert(struct store *st, const struct store_key *key, const char *
 /* Finds the active key with this hash. On success *project is owned (free with free()).
  * Errors: ERR_AUTH when no active key has that hash, ERR_DB. */
 int store_key_project(struct store *st, const char *hash_hex, char **project) MUST_CHECK;
-/* Sets *any to whether at least one active key exists. */
-int store_key_any(struct store *st, bool *any) MUST_CHECK;
+/* Sets *ever to whether a key was ever created in this store, revoked or not: once true,
+ * the API is never open again. */
+int store_key_ever(struct store *st, bool *ever) MUST_CHECK;
 /* Lists all keys, oldest first. *keys is owned: free with store_keys_free. */
 int store_key_list(struct store *st, struct store_key **keys, size_t *n) MUST_CHECK;
 void store_keys_free(struct store_key *keys, size_t n);

@@ -3,6 +3,8 @@
 #include "../../src/base/err.h"
 #include "../../src/base/id.h"
 #include "../../src/base/sha256.h"
+#include "../../src/base/sse.h"
+#include "../../src/base/url.h"
 #include "suites.h"
 
 static void buf_grows_and_limits(void)
@@ -53,10 +55,53 @@ static void sha256_known_vectors(void)
 	ASSERT_STR_EQ(hex, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
 }
 
+static void sse_frames_events(void)
+{
+	struct buf b;
+
+	buf_init(&b, 0);
+	ASSERT_OK(sse_frame(&b, "thread.run.created", "{\"id\":\"run_1\"}"));
+	ASSERT_OK(sse_frame(&b, "done", "[DONE]"));
+	ASSERT_STR_EQ(b.p, "event: thread.run.created\ndata: {\"id\":\"run_1\"}\n\n"
+			   "event: done\ndata: [DONE]\n\n");
+	buf_cleanup(&b);
+	/* Each line of the data gets its own "data: " line. */
+	ASSERT_OK(sse_frame(&b, "x", "a\nb"));
+	ASSERT_STR_EQ(b.p, "event: x\ndata: a\ndata: b\n\n");
+	buf_cleanup(&b);
+	/* Over the limit, nothing of the event is left. */
+	buf_init(&b, 20);
+	ASSERT_OK(buf_puts(&b, "kept"));
+	ASSERT_EQ_INT(sse_frame(&b, "long.event.name", "data"), ERR_LIMIT);
+	ASSERT_STR_EQ(b.p, "kept");
+	buf_cleanup(&b);
+}
+
+/* Checks an owned string and frees it. */
+static void check_owned(char *got, const char *want)
+{
+	ASSERT_STR_EQ(got, want);
+	free(got);
+}
+
+static void url_userinfo_is_found_and_removed(void)
+{
+	check_owned(url_public("https://user:pw@example.com:8443/v1?q=a@b"),
+		    "https://example.com:8443/v1?q=a@b");
+	check_owned(url_userinfo("https://user:pw@example.com/v1"), "user:pw");
+	check_owned(url_password("https://user:p@ss@example.com/v1"), "p@ss");
+	check_owned(url_public("http://127.0.0.1:1/v1/a@b"), "http://127.0.0.1:1/v1/a@b");
+	ASSERT(url_userinfo("http://127.0.0.1/v1") == NULL);
+	ASSERT(url_password("http://token@127.0.0.1/v1") == NULL);
+	ASSERT(url_userinfo("not a url@all") == NULL);
+}
+
 const struct t_case base_tests[] = {
 	T_CASE(buf_grows_and_limits),
 	T_CASE(ids_have_prefix_and_length),
 	T_CASE(err_table_maps_status),
 	T_CASE(sha256_known_vectors),
+	T_CASE(sse_frames_events),
+	T_CASE(url_userinfo_is_found_and_removed),
 	{ NULL, NULL },
 };
