@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../src/base/buf.h"
 #include "../src/base/err.h"
 #include "../src/json/json.h"
 #include "../src/providers/openai_wire.h"
@@ -98,5 +99,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	decode_stream(data, size, &c);
 	decode_whole(data, size, &c);
 	free(oai_error_message((const char *)data, size));
+	buf_cleanup(&c.out); /* what the call delivered, kept for usage */
 	return 0;
 }

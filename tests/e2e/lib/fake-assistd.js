@@ -4,8 +4,8 @@
 // that the harness notices what it should (sanitizer reports, bad exits, missing headers).
 // FAKE_MODE: ok | ubsan (prints a UBSan report on the first request) | asan-exit (prints an
 // ASan report and exits 1 on SIGTERM) | exit1 (exits 1 on SIGTERM) | crash (exits 3 on the
-// first request) | noheaders (answers without x-request-id) | noroute (answers POSTs 404
-// "Invalid URL", as for a route the server lacks) | badrequest (answers POSTs 400).
+// first request) | noheaders (answers without x-request-id) | noroute (answers 404 "Invalid
+// URL", as for a route the server lacks) | badrequest (answers POSTs 400).
 const http = require('node:http');
 
 const args = process.argv.slice(2);
@@ -18,8 +18,8 @@ const server = http.createServer((req, res) => {
   if (mode === 'crash') process.exit(3);
   const headers = { 'Content-Type': 'application/json' };
   if (mode !== 'noheaders') headers['x-request-id'] = `req_${n}`;
-  const failure = req.method === 'POST' && { noroute: [404, `Invalid URL (POST ${req.url})`],
-    badrequest: [400, 'Invalid file format.'] }[mode];
+  const failure = { noroute: [404, `Invalid URL (${req.method} ${req.url})`],
+    badrequest: req.method === 'POST' && [400, 'Invalid file format.'] }[mode];
   if (failure) {
     res.writeHead(failure[0], headers);
     res.end(JSON.stringify({ error: { message: failure[1], type: 'invalid_request_error', param: null, code: null } }));

@@ -37,31 +37,37 @@ function plain(obj) { return JSON.parse(JSON.stringify(obj)); }
 
 // Upload a real file / create a real vector store if the server has those endpoints (a later
 // issue); otherwise fall back to ids that look right. Tests that reference files work either way.
-// Only a missing route ("Invalid URL", 404) means "not there yet": any other failure of the
-// set-up call, or an answer without an id, fails the test that asked.
-function routeMissing(e) {
-  return e && e.status === 404 && /^Invalid URL/.test(e.error?.message ?? e.message ?? '');
-}
-async function createdId(create, what) {
-  let obj;
+// Whether the endpoints exist is asked with a list (GET, no body): only "Invalid URL" (404)
+// means "not there yet". Any other failure of the list or of the create, or an answer without
+// an id, fails the test that asked.
+async function routeExists(list) {
   try {
-    obj = await create();
+    await list();
+    return true;
   } catch (e) {
-    if (routeMissing(e)) return null;
+    if (e && e.status === 404 && /^Invalid URL/.test(e.error?.message ?? '')) return false;
     throw e;
   }
+}
+function idOf(obj, what) {
   assert.ok(obj && typeof obj.id === 'string', `${what} answered without an id: ${JSON.stringify(obj)}`);
   return obj.id;
 }
 async function fileIdOrFake(srv, name = 'notes.txt') {
+  const c = srv.client();
+  if (!(await routeExists(() => c.files.list()))) {
+    return { id: 'file-e2eFake' + Math.random().toString(36).slice(2, 10), real: false };
+  }
   const { toFile } = require('openai');
-  const id = await createdId(async () => srv.client().files.create({
-    file: await toFile(Buffer.from('hello from the e2e tests\n'), name), purpose: 'assistants' }), 'files.create');
-  return id ? { id, real: true } : { id: 'file-e2eFake' + Math.random().toString(36).slice(2, 10), real: false };
+  const file = await toFile(Buffer.from('hello from the e2e tests\n'), name);
+  return { id: idOf(await c.files.create({ file, purpose: 'assistants' }), 'files.create'), real: true };
 }
 async function vectorStoreIdOrFake(srv) {
-  const id = await createdId(() => srv.client().vectorStores.create({ name: 'e2e' }), 'vectorStores.create');
-  return id ? { id, real: true } : { id: 'vs_e2eFake' + Math.random().toString(36).slice(2, 10), real: false };
+  const c = srv.client();
+  if (!(await routeExists(() => c.vectorStores.list()))) {
+    return { id: 'vs_e2eFake' + Math.random().toString(36).slice(2, 10), real: false };
+  }
+  return { id: idOf(await c.vectorStores.create({ name: 'e2e' }), 'vectorStores.create'), real: true };
 }
 
 // A rejected SDK call: returns the error.
