@@ -90,7 +90,7 @@ static int create(struct store *st, const char *project)
 	memcpy(key, KEY_PREFIX, strlen(KEY_PREFIX));
 	err = id_random(key + strlen(KEY_PREFIX), KEY_RANDOM_LEN);
 	if (!err)
-		err = id_new("key_", id, sizeof(id));
+		err = id_new(ID_KEY, id, sizeof(id));
 	if (err)
 		return 1;
 	key[sizeof(key) - 1] = '\0';

@@ -85,6 +85,16 @@ static int set_max_body(struct config *cfg, const char *value)
 	return err;
 }
 
+static int set_max_file(struct config *cfg, const char *value)
+{
+	long n;
+	int err = parse_long(value, 1, 1L << 40, &n);
+
+	if (!err)
+		cfg->max_file_bytes = (uint64_t)n;
+	return err;
+}
+
 static int set_max_body_memory(struct config *cfg, const char *value)
 {
 	long n;
@@ -159,6 +169,8 @@ static const struct option options[] = {
 	  set_log_level },
 	{ "--max-body", "ASSISTD_MAX_BODY", "BYTES",
 	  "largest request body accepted (default 4194304)", set_max_body },
+	{ "--max-file-bytes", "ASSISTD_MAX_FILE_BYTES", "BYTES",
+	  "largest file accepted by POST /v1/files (default 536870912, 512 MB)", set_max_file },
 	{ "--max-body-memory", "ASSISTD_MAX_BODY_MEMORY", "BYTES",
 	  "memory all request bodies may hold at once; past it, 503 (default 67108864, at "
 	  "least --max-body)", set_max_body_memory },
@@ -175,7 +187,8 @@ static const struct option options[] = {
 	{ "--poll-after-ms", "ASSISTD_POLL_AFTER_MS", "MS",
 	  "openai-poll-after-ms sent with runs (default 500)", set_poll_after },
 	{ "--poll-hold-ms", "ASSISTD_POLL_HOLD_MS", "MS",
-	  "how long an SDK poll waits for a run to change (default 5000)", set_poll_hold },
+	  "how long an SDK poll waits for a run to change, at most half the SDK's timeout "
+	  "(default 5000)", set_poll_hold },
 	{ "--demo-delay-ms", "ASSISTD_DEMO_DELAY_MS", "MS",
 	  "the demo model's pause between streamed words (default 20)", set_demo_delay },
 };
@@ -190,6 +203,7 @@ static void defaults(struct config *cfg)
 	snprintf(cfg->data_dir, sizeof(cfg->data_dir), "./data");
 	cfg->log_level = LOG_INFO;
 	cfg->max_body = 4 * 1024 * 1024;
+	cfg->max_file_bytes = 512ULL * 1024 * 1024;
 	cfg->max_body_memory = 64 * 1024 * 1024;
 	cfg->threads = 2;
 	cfg->run_expiry_s = 600;

@@ -10,6 +10,7 @@
 #include "../base/buf.h"
 #include "../base/id.h"
 #include "../base/sha256.h"
+#include "../engine/engine.h"
 #include "../store/obj.h"
 
 /* The project of every object when no API key has been created (open mode). */
@@ -147,22 +148,23 @@ int api_parse(struct http_req *req, const struct sc_schema *s, bool body_optiona
 	return 0;
 }
 
-static int parse_limit(struct http_req *req, int *limit)
+static int parse_limit(struct http_req *req, int def, int max, int *limit)
 {
 	const char *s = http_query(req, "limit");
 	char *end;
 	long n;
 
-	*limit = 20;
+	*limit = def;
 	if (!s)
 		return 0;
 	n = strtol(s, &end, 10);
 	if (end == s || *end)
 		return http_fail(req, ERR_INVALID, "limit",
 				 "Invalid 'limit': expected an integer, but got '%.40s' instead.", s);
-	if (n < 1 || n > 100)
+	if (n < 1 || n > max)
 		return http_fail(req, ERR_INVALID, "limit",
-				 "Invalid 'limit': expected an integer from 1 to 100, but got %ld.", n);
+				 "Invalid 'limit': expected an integer from 1 to %d, but got %ld.",
+				 max, n);
 	*limit = (int)n;
 	return 0;
 }
@@ -182,11 +184,17 @@ static int parse_cursor(struct http_req *req, const char *name, const char *pref
 
 int api_page(struct http_req *req, const char *prefix, struct store_page *pg)
 {
+	return api_page_max(req, prefix, API_LIMIT_DEFAULT, API_LIMIT_MAX, pg);
+}
+
+int api_page_max(struct http_req *req, const char *prefix, int def, int max,
+		 struct store_page *pg)
+{
 	const char *order = http_query(req, "order");
 	int err;
 
 	memset(pg, 0, sizeof(*pg));
-	err = parse_limit(req, &pg->limit);
+	err = parse_limit(req, def, max, &pg->limit);
 	if (!err)
 		err = parse_cursor(req, "after", prefix, &pg->after);
 	if (!err)
@@ -239,13 +247,16 @@ int api_get_top(struct http_req *req, enum store_kind kind, const char *param,
 int api_delete_top(struct http_req *req, enum store_kind kind, const char *param,
 		   const char *prefix, const char *what, const char *deleted_object)
 {
+	struct api *api = api_ctx(req);
 	const char *id;
 	int err = api_path_id(req, param, prefix, what, &id);
 
 	if (!err)
-		err = store_delete(api_ctx(req)->st, api_project(req), kind, id, NULL);
+		err = store_delete(api->st, api_project(req), kind, id, NULL);
 	if (err)
 		return api_store_err(req, err, what, id);
+	if (api->eng)
+		engine_stop_runs(api->eng, api_project(req), kind, id);
 	return api_reply_deleted(req, id, deleted_object);
 }
 
@@ -392,24 +403,14 @@ static int modify_once(struct http_req *req, enum store_kind kind, const char *i
 {
 	const char *project = api_project(req);
 	struct store *st = api_ctx(req)->st;
-	char *body = NULL;
 	int64_t version = 0;
-	char why[160];
 	jv *obj = NULL;
-	int err = store_get(st, project, kind, id, parent, &body, &version);
+	int err = obj_get(st, project, kind, id, parent, &obj, &version);
 
-	if (err)
-		goto out;
-	obj = jv_parse(body, strlen(body), why, sizeof(why));
-	if (!obj) {
-		err = http_fail(req, ERR_INTERNAL, NULL, "A stored object is unreadable: %s", why);
-		goto out;
-	}
-	err = apply(req, obj, in);
+	if (!err)
+		err = apply(req, obj, in);
 	if (!err)
 		err = obj_put(st, project, kind, obj, version, text);
-out:
-	free(body);
 	jv_free(obj);
 	return err;
 }

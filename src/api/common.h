@@ -20,6 +20,11 @@ int api_schema_fail(struct http_req *req, const struct sc_error *e);
 /* Reads limit, order, after and before from the query. Cursors must be ids with prefix.
  * pg's strings are borrowed from the request. Errors: ERR_INVALID (recorded). */
 int api_page(struct http_req *req, const char *prefix, struct store_page *pg);
+/* The same with the list's own default and maximum limit (api_page: 20 and 100). */
+int api_page_max(struct http_req *req, const char *prefix, int def, int max,
+		 struct store_page *pg);
+#define API_LIMIT_DEFAULT 20
+#define API_LIMIT_MAX 100
 
 /* Checks the path parameter name is an id with prefix; otherwise replies 404 "No <what>
  * found with id '...'". On success *id is borrowed from the request. */
@@ -32,7 +37,8 @@ int api_store_err(struct http_req *req, int err, const char *what, const char *i
 
 /* The whole handler for retrieving and deleting a top-level object (assistant, thread) whose
  * id is the path parameter param: checks the id's prefix, calls the store, replies with the
- * object or {"id","object":deleted_object,"deleted":true}. */
+ * object or {"id","object":deleted_object,"deleted":true}. After a delete, the runs of the
+ * thread or assistant that had not ended are stopped (engine_stop_runs). */
 int api_get_top(struct http_req *req, enum store_kind kind, const char *param,
 		const char *prefix, const char *what);
 int api_delete_top(struct http_req *req, enum store_kind kind, const char *param,

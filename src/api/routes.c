@@ -1,6 +1,7 @@
 /* routes.c - THE route table: every endpoint assistd serves, in one place. */
 #include "api.h"
 #include "assistants.h"
+#include "files.h"
 #include "messages.h"
 #include "runs.h"
 #include "runs_poll.h"
@@ -31,10 +32,16 @@ static const struct http_route routes[] = {
 	{ "GET", "/v1/threads/{thread_id}/runs/{run_id}", runs_get, NULL },
 	{ "POST", "/v1/threads/{thread_id}/runs/{run_id}", runs_modify, NULL },
 	{ "POST", "/v1/threads/{thread_id}/runs/{run_id}/cancel", runs_cancel, NULL },
-	{ "POST", "/v1/threads/{thread_id}/runs/{run_id}/submit_tool_outputs", runs_submit_outputs,
+	{ "POST", "/v1/threads/{thread_id}/runs/{run_id}/submit_tool_outputs", runs_submit_tool_outputs,
 	  NULL },
 	{ "GET", "/v1/threads/{thread_id}/runs/{run_id}/steps", steps_list, NULL },
 	{ "GET", "/v1/threads/{thread_id}/runs/{run_id}/steps/{step_id}", steps_get, NULL },
+
+	{ "GET", "/v1/files", files_list, NULL },
+	{ "POST", "/v1/files", files_create, files_body },
+	{ "GET", "/v1/files/{file_id}", files_get, NULL },
+	{ "DELETE", "/v1/files/{file_id}", files_delete, NULL },
+	{ "GET", "/v1/files/{file_id}/content", files_content, NULL },
 };
 
 const struct http_route *api_routes(size_t *n)

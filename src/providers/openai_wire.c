@@ -119,7 +119,7 @@ static int announce(struct oai_parse *ps, struct oai_tool *t, const char *piece)
 	int err;
 
 	if (!t->id) {
-		err = id_new("call_", id, sizeof(id));
+		err = id_new(ID_CALL, id, sizeof(id));
 		if (err)
 			return fail(ps, "no randomness for a tool call id");
 		t->id = xstrdup(id);

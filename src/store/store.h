@@ -22,6 +22,7 @@ enum store_kind {
 	STORE_MESSAGE, /* parent: thread id */
 	STORE_RUN,     /* parent: thread id */
 	STORE_STEP,    /* parent: run id */
+	STORE_FILE,    /* metadata only: the bytes are blobs (blob.h); tag: the purpose */
 	STORE_KIND_COUNT
 };
 
@@ -31,7 +32,9 @@ struct store_obj {
 	const char *id;
 	const char *parent;  /* see enum store_kind; NULL for top-level kinds */
 	const char *run_id;  /* messages: the run that wrote it, or NULL */
-	const char *status;  /* runs: the status ("queued", ...); NULL for other kinds */
+	const char *status;  /* runs and steps: the status ("queued", ...); NULL for others */
+	const char *tag;     /* a label lists can filter on (files: the purpose), or NULL */
+	int64_t expires_at;  /* Unix seconds after which the object is gone; 0: never */
 	int64_t created_at;  /* Unix seconds */
 	const char *body;    /* the JSON document, NUL-terminated */
 	int64_t version;     /* store_get fills it; 1 for a new object, +1 on every put */
@@ -43,7 +46,8 @@ enum store_op_type {
 	STORE_DELETE,        /* delete obj.id of obj.kind and everything below it */
 	STORE_EXPECT_EXISTS, /* fail with ERR_NOT_FOUND unless obj.kind/obj.id exists */
 	STORE_EXPECT_IDLE,   /* fail with ERR_CONFLICT if thread obj.id has an active run
-				(status queued, in_progress, requires_action or cancelling) */
+				(status_run_active: queued, in_progress, requires_action,
+				cancelling) */
 };
 
 struct store_op {
@@ -51,19 +55,24 @@ struct store_op {
 	struct store_obj obj;
 	/* STORE_PUT only: -1 the id must be new (else ERR_CONFLICT); 0 insert or replace;
 	 * n > 0 replace only if the stored version is n (else ERR_CONFLICT, or ERR_NOT_FOUND
-	 * when the object is gone). */
+	 * when the object is gone). A put that creates a message, run or step fails with
+	 * ERR_NOT_FOUND unless its parent exists; a replace that moves a run's or step's
+	 * status in a way base/status.h does not allow fails with ERR_INTERNAL. */
 	int64_t expect_version;
 };
+
+#define STORE_LIST_MAX 10000
 
 /* Page request for store_list. after/before are object ids (or NULL); an id that is not in
  * the listed collection gives ERR_INVALID. Objects are ordered by creation (created_at, then
  * insertion order): ascending when desc is false. */
 struct store_page {
-	int limit;            /* 1..100 */
+	int limit;            /* 1..STORE_LIST_MAX (the API layer applies each list's own cap) */
 	bool desc;
 	const char *after;    /* return objects after this id in the chosen order */
 	const char *before;   /* return objects before this id in the chosen order */
 	const char *run_id;   /* messages only: keep those with this run_id; NULL for all */
+	const char *tag;      /* keep those with this tag (see store_obj); NULL for all */
 };
 
 struct store_item {
@@ -111,6 +120,19 @@ void store_list_cleanup(struct store_list *l);
  * each, then the array). */
 int store_runs_by_status(struct store *st, const char *const *statuses, size_t n,
 			 struct store_list *out, char ***projects) MUST_CHECK;
+
+/* Objects of kind (in any project when project is NULL) whose expires_at is set and not after
+ * now, oldest first, at most limit of them: for removing what has expired. Fills *out (bodies
+ * included); free with store_list_cleanup. *projects receives an owned array of out->n owned
+ * project names, parallel to out->items. Errors: ERR_DB. */
+int store_expired(struct store *st, const char *project, enum store_kind kind, int64_t now,
+		  int limit, struct store_list *out, char ***projects) MUST_CHECK;
+/* Sets *found to whether an object of kind with this id exists in any project (for sweeping
+ * blobs that lost their row). Errors: ERR_DB. */
+int store_id_exists(struct store *st, enum store_kind kind, const char *id, bool *found)
+	MUST_CHECK;
+/* Frees an array of n owned project names from store_runs_by_status or store_expired. */
+void store_projects_free(char **projects, size_t n);
 
 /* API keys. Keys are stored only as SHA-256 hex hashes. */
 struct store_key {

@@ -20,6 +20,7 @@ static const struct t_suite suites[] = {
 	{ "base", base_tests },
 	{ "json", json_tests },
 	{ "store", store_tests },
+	{ "blob", blob_tests },
 	{ "http", http_tests },
 	{ "api", api_tests },
 	{ "engine", engine_tests },
