@@ -54,7 +54,7 @@ static void sse_free(void *ctx)
 {
 	struct sse *s = ctx;
 
-	events_forget(s->ch, s);
+	events_detach(s->ch, s);
 	events_unref(s->ch);
 	http_stream_unref(s->h);
 	free(s);

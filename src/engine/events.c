@@ -177,7 +177,7 @@ static struct event *mergeable(struct events *ch, const char *name, const char *
 /* --- waking --- */
 
 /* Takes the wakers of the waiting readers under the lock and counts the wakes about to run:
- * they run after the lock is released (a waker takes locks of its own), and events_forget
+ * they run after the lock is released (a waker takes locks of its own), and events_detach
  * waits for them. Returns an owned array of *n wakers, or NULL. */
 static struct events_waker *take_wakers(struct events *ch, size_t *n)
 {
@@ -344,7 +344,7 @@ enum events_read events_read(struct events *ch, void *reader, struct buf *out,
 	return res;
 }
 
-void events_forget(struct events *ch, void *reader)
+void events_detach(struct events *ch, void *reader)
 {
 	struct reader **p = &ch->readers;
 

@@ -57,7 +57,7 @@ void events_append_delta(struct events *ch, const char *name, const char *head,
 /* No more events will come; wakes the waiting readers. */
 void events_close(struct events *ch);
 
-/* Attaches a reader known by reader (a pointer of its own, valid until events_forget); it
+/* Attaches a reader known by reader (a pointer of its own, valid until events_detach); it
  * starts at the oldest event the channel keeps. */
 void events_attach(struct events *ch, void *reader);
 /* The one the channel was handed to will not read it: stop keeping events for it. */
@@ -70,7 +70,7 @@ enum events_read events_read(struct events *ch, void *reader, struct buf *out,
 			     size_t max_bytes, const struct events_waker *w);
 /* Detaches reader and forgets its waker. When it returns, no wake with reader's waker is
  * running or will run. Must not be called from inside a wake. */
-void events_forget(struct events *ch, void *reader);
+void events_detach(struct events *ch, void *reader);
 
 /* For tests: the number of events the channel keeps right now. */
 size_t events_kept(struct events *ch);

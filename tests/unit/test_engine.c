@@ -37,12 +37,12 @@ static void events_read_wait_close(void)
 	events_close(ch);
 	ASSERT_EQ_INT(wakes, 2);
 	ASSERT_EQ_INT(events_read(ch, &out, &out, 1 << 20, &w), EVENTS_END);
-	events_forget(ch, &out);
+	events_detach(ch, &out);
 	buf_cleanup(&out);
 	events_unref(ch);
 }
 
-static void events_forget_stops_wakes(void)
+static void events_detach_stops_wakes(void)
 {
 	struct events *ch = events_new();
 	struct events_waker w = { count_wake, &wakes };
@@ -52,7 +52,7 @@ static void events_forget_stops_wakes(void)
 	wakes = 0;
 	events_attach(ch, &out);
 	ASSERT_EQ_INT(events_read(ch, &out, &out, 1 << 20, &w), EVENTS_WAIT);
-	events_forget(ch, &out);
+	events_detach(ch, &out);
 	events_append(ch, "e", "{}");
 	ASSERT_EQ_INT(wakes, 0);
 	buf_cleanup(&out);
@@ -93,7 +93,7 @@ static void events_merge_unread_deltas(void)
 	delta(ch, D_HEAD, "d");
 	read_all(ch, &out, &out);
 	ASSERT_STR_EQ(out.p, "event: thread.message.delta\ndata: " D_HEAD "d" D_TAIL "\n\n");
-	events_forget(ch, &out);
+	events_detach(ch, &out);
 	buf_cleanup(&out);
 	events_unref(ch);
 }
@@ -135,7 +135,7 @@ static void events_keep_only_what_readers_need(void)
 	read_all(ch, &out, &out);
 	ASSERT_STR_EQ(out.p, "event: thread.run.completed\ndata: {}\n\n");
 	ASSERT_EQ_INT(events_kept(ch), 0);
-	events_forget(ch, &out);
+	events_detach(ch, &out);
 	buf_cleanup(&out);
 	events_unref(ch);
 }
@@ -160,9 +160,9 @@ static void events_drop_what_every_reader_passed(void)
 	events_append(ch, "f", "{}");
 	read_all(ch, &fast, &fast);
 	ASSERT_EQ_INT(events_kept(ch), 1);
-	events_forget(ch, &slow);
+	events_detach(ch, &slow);
 	ASSERT_EQ_INT(events_kept(ch), 0);
-	events_forget(ch, &fast);
+	events_detach(ch, &fast);
 	buf_cleanup(&fast);
 	buf_cleanup(&slow);
 	events_unref(ch);
@@ -291,7 +291,7 @@ static void finish(struct events *ch, struct buf *out, char *names, size_t len)
 	read_until(ch, out, NULL);
 	names[0] = '\0';
 	names_of(out->p ? out->p : "", names, len);
-	events_forget(ch, out);
+	events_detach(ch, out);
 	buf_cleanup(out);
 	events_unref(ch);
 }
@@ -414,7 +414,7 @@ static void late_reader_gets_merged_deltas(void)
 	ASSERT_STR_EQ(text.p, text_of(d));
 	jv_free(d);
 	buf_cleanup(&text);
-	events_forget(ch, &out);
+	events_detach(ch, &out);
 	buf_cleanup(&out);
 	events_unref(ch);
 	rig_close(&r);
@@ -573,7 +573,7 @@ static void deleted_reply_is_written_anew(void)
 
 const struct t_case engine_tests[] = {
 	T_CASE(events_read_wait_close),
-	T_CASE(events_forget_stops_wakes),
+	T_CASE(events_detach_stops_wakes),
 	T_CASE(events_merge_unread_deltas),
 	T_CASE(events_merge_only_alike),
 	T_CASE(events_keep_only_what_readers_need),
