@@ -17,7 +17,8 @@ rule() { # rule "why" grep-args...
 	fi
 }
 
-src=$(find src -name '*.c' -o -name '*.h')
+# The server's sources and the fuzz targets (which may include any of src/).
+src=$(find src fuzz -name '*.c' -o -name '*.h')
 # Unbounded or unsafe string and number functions.
 rule "banned function (use snprintf, buf_*, strtol)" \
 	'\b(sprintf|vsprintf|strcpy|strcat|gets|atoi|atol|strtok|system)\s*\(' $src

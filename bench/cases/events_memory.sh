@@ -1,58 +1,40 @@
-# events_memory.sh - a reply of 300,000 one-character deltas must not cost memory per delta
-# (issue 6, item 6).
+# events_memory.sh - memory a run's events cost when nobody reads them (issue 6, item 6).
 #
-# The fake upstream streams BENCH_EVENTS_CHUNKS chunks of one character each.
-# tools/events_memory.js creates one run that nobody streams and waits for it, sampling the
-# server's VmRSS every 10 ms. Goal: the run adds under 5 MB (peak over the RSS before it).
-# The same run streamed and read to the end is shown beside it. With BENCH_BEFORE_BIN set,
-# that build is measured first, as the "before" row.
+# The fake upstream answers with a reply of BENCH_EVENTS_CHARS characters (default 300,000)
+# sent as one-character chunks. tools/events_memory.js runs it once with createAndPoll, not
+# streamed, and reports the server's peak RSS (VmHWM) after the run minus its RSS before.
+# Goal: under 5 MB. With BENCH_BEFORE_BIN set to another server binary (main's, say), the
+# same run on it is recorded too, as the baseline of this run (each_build).
 
-: "${BENCH_EVENTS_CHUNKS:=300000}"
+: "${BENCH_EVENTS_CHARS:=300000}"
 EVENTS_GOAL_KB=5120
 
-# events_memory_measure LABEL BIN STREAM: one measurement into out/events_memory-LABEL.json.
-events_memory_measure() {
-	local label=$1 bin=$2 stream=$3 dir saved=$ASSISTD_BIN
+# events_memory_once BIN LABEL: one run against the server binary BIN; records a row.
+events_memory_once() {
+	local bin=$1 label=$2 dir f before after added ms status
 
-	dir=$(new_data_dir "events_memory-$label")
-	ASSISTD_BIN=$bin
-	engine_server_start "$dir"
-	ASSISTD_BIN=$saved
-	node "$BENCH_DIR/tools/events_memory.js" "$SRV_PORT" "$SRV_PID" "$stream" \
-		>"$OUT/events_memory-$label.json"
+	dir=$(new_data_dir events_memory)
+	ASSISTD_BIN=$bin engine_server_start "$dir"
+	f="$OUT/events_memory.json"
+	node "$BENCH_DIR/tools/events_memory.js" "$SRV_PORT" "$SRV_PID" "$BENCH_EVENTS_CHARS" >"$f"
 	server_stop
 	rm -rf "$dir"
-}
-
-# events_memory_record LABEL NAME: its row.
-events_memory_record() {
-	local f="$OUT/events_memory-$1.json" status chars before peak after secs added verdict_
-
-	read -r status chars before peak after secs < <(jget "$f" status reply_chars \
-		rss_before_kb rss_peak_kb rss_after_kb seconds | paste -sd' ')
-	added=$((peak - before))
-	log "$1: run $status, $chars characters in $secs s; RSS $before kB -> peak $peak kB," \
-		"$after kB after"
-	verdict_=$(verdict "$added" '<' "$EVENTS_GOAL_KB")
-	[ "$status" = completed ] && [ "$chars" = "$BENCH_EVENTS_CHUNKS" ] || verdict_=miss
-	record "$2" \
-		"+$(printf '%.1f' "$(calc "$added / 1024")") MB at the peak, +$(printf '%.1f' "$(calc "($after - $before) / 1024")") MB after ($status, $chars characters, $secs s)" \
-		"< +5 MB" "$verdict_"
+	read -r before after added ms < <(jget "$f" rss_before_kb rss_after_kb added_kb run_ms |
+		paste -sd' ')
+	log "$label: RSS $before kB before, $after kB after, peak +$added kB; run $ms ms"
+	status=$(verdict "$added" '<' "$EVENTS_GOAL_KB")
+	[ "$label" = "this build" ] || status=-
+	record "events memory, $label ($(fmt_int "$BENCH_EVENTS_CHARS") 1-char chunks, not streamed)" \
+		"+$(printf '%.1f' "$(calc "$added / 1024")") MB peak RSS ($before → $after kB after; run $(fmt_int "$ms") ms)" \
+		"< 5 MB" "$status"
 }
 
 bench_events_memory() {
 	. "$BENCH_DIR/tools/engine_lib.sh"
-	if ! have_server || ! engine_ready; then
-		record "events memory" "not run: ${ENGINE_WHY:-no server ($ASSISTD_BIN)}" "< +5 MB" "n/a"
+	if ! sdk_ready; then
+		record "events memory" "not run: $ENGINE_WHY" "< 5 MB" "n/a"
 		return 0
 	fi
-	fake_start "{\"textRepeat\":[\"x\",$BENCH_EVENTS_CHUNKS],\"chunks\":$BENCH_EVENTS_CHUNKS}"
-	if [ -n "${BENCH_BEFORE_BIN:-}" ]; then
-		events_memory_measure before "$BENCH_BEFORE_BIN" 0
-		events_memory_record before "events memory, before ($(basename "$BENCH_BEFORE_BIN"))"
-	fi
-	events_memory_measure after "$ASSISTD_BIN" 0
-	events_memory_record after "events memory (a run of $BENCH_EVENTS_CHUNKS one-character deltas, not streamed)"
-	events_memory_measure streamed "$ASSISTD_BIN" 1
-	events_memory_record streamed "events memory (the same run, streamed)"
+	fake_start "{\"repeat\":\"lorem ipsum dolor sit amet \",\"length\":$BENCH_EVENTS_CHARS,\"chunks\":$BENCH_EVENTS_CHARS}"
+	each_build "events memory" "< 5 MB" events_memory_once
 }

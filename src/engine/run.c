@@ -116,10 +116,10 @@ static void open_message(struct exec *x)
 	emit(x, "thread.message.in_progress", x->msg);
 }
 
-/* A delta of the message's text; annots (taken, may be NULL) are the annotations it
- * completes. */
+/* A thread.message.delta adding text; *holder is the object whose "value" holds it; annots
+ * (taken, may be NULL) are the annotations it completes. */
 static jv *text_delta(const struct exec *x, const char *delta, size_t len, bool first,
-		      jv *annots)
+		      jv *annots, jv **holder)
 {
 	jv *d = jv_object();
 	jv *inner = jv_object();
@@ -128,6 +128,7 @@ static jv *text_delta(const struct exec *x, const char *delta, size_t len, bool 
 	jv *text = jv_object();
 
 	jv_set(text, "value", jv_stringn(delta, len));
+	*holder = text;
 	if (first || annots)
 		jv_set(text, "annotations", annots ? annots : jv_array());
 	jv_set_int(part, "index", 0);
@@ -149,12 +150,13 @@ static void add_text(struct exec *x, const char *delta, size_t len, bool flush)
 	jv *annots = NULL;
 	char *text = cite_take(x, delta, len, flush, &annots);
 	size_t n = strlen(text);
+	jv *holder;
 	jv *d;
 
 	if (n > 0 && buf_append(&x->text, text, n) == 0) {
-		d = text_delta(x, text, n, first, annots);
+		d = text_delta(x, text, n, first, annots, &holder);
 		annots = NULL;
-		emit(x, "thread.message.delta", d);
+		emit_delta(x, "thread.message.delta", d, holder, "value");
 		jv_free(d);
 	}
 	jv_free(annots);
@@ -295,8 +297,10 @@ jv *run_step_delta(const struct exec *x, jv *call)
 	return d;
 }
 
+/* A thread.run.step.delta adding to a call's arguments; *holder is the object whose
+ * "arguments" holds them. */
 static jv *call_delta(const struct exec *x, int index, const char *id, const char *name,
-		      const char *args)
+		      const char *args, jv **holder)
 {
 	jv *call = jv_object();
 	jv *fn = jv_object();
@@ -308,6 +312,7 @@ static jv *call_delta(const struct exec *x, int index, const char *id, const cha
 	if (name)
 		jv_set_str(fn, "name", name);
 	jv_set_str(fn, "arguments", args);
+	*holder = fn;
 	if (id)
 		jv_set_null(fn, "output");
 	jv_set(call, "function", fn);
@@ -319,6 +324,7 @@ static void on_tool_call(void *ctx, int index, const char *id, const char *name,
 {
 	struct exec *x = ctx;
 	struct pending_call *c;
+	jv *holder;
 	jv *d;
 
 	if (x->cancelling || x->gone || index < 0 || index > 127)
@@ -337,9 +343,13 @@ static void on_tool_call(void *ctx, int index, const char *id, const char *name,
 		return;
 	if (c->tool && !name)
 		return; /* a server tool's arguments are the server's business */
-	d = c->tool ? tools_call_delta(x, index, c) :
-		      call_delta(x, index, id, name, args_delta ? args_delta : "");
-	emit(x, "thread.run.step.delta", d);
+	if (c->tool) {
+		d = tools_call_delta(x, index, c);
+		emit(x, "thread.run.step.delta", d);
+	} else {
+		d = call_delta(x, index, id, name, args_delta ? args_delta : "", &holder);
+		emit_delta(x, "thread.run.step.delta", d, holder, "arguments");
+	}
 	jv_free(d);
 }
 
