@@ -183,8 +183,12 @@ int sqlite_filter_bind(sqlite3_stmt *s, const struct fsql *f);
 void sqlite_filter_cleanup(struct fsql *f);
 
 /* --- Keyword search terms (sqlite_terms.c) --- */
-#define SQ_BM25_K1 0.9
-#define SQ_BM25_B 0.4
+#ifndef SQ_BM25_K1 /* -D only to measure alternatives (BENCHMARKS.md) */
+#define SQ_BM25_K1 1.2
+#endif
+#ifndef SQ_BM25_B
+#define SQ_BM25_B 0.75
+#endif
 #define SQ_WORD_MAX 64
 #define SQ_DF_SLOTS 4096
 
