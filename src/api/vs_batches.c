@@ -104,17 +104,34 @@ int vs_batches_create(struct http_req *req)
 	return err;
 }
 
+/* Loads the batch of the path: its ids, and its JSON into *body (owned) when body is not
+ * NULL. Replies 404 when either is unknown. */
+static int load(struct http_req *req, const char **vs, const char **batch, char **body)
+{
+	char *text = NULL;
+	int err = path_ids(req, vs, batch);
+
+	if (err)
+		return err;
+	err = store_get(api_ctx(req)->st, api_project(req), STORE_VS_BATCH, *batch, *vs, &text,
+			NULL);
+	if (err)
+		return api_store_err(req, err, "vector store file batch", *batch);
+	if (body)
+		*body = text;
+	else
+		free(text);
+	return 0;
+}
+
 int vs_batches_get(struct http_req *req)
 {
 	const char *vs, *batch;
 	char *body = NULL;
-	int err = path_ids(req, &vs, &batch);
+	int err = load(req, &vs, &batch, &body);
 
-	if (!err)
-		err = store_get(api_ctx(req)->st, api_project(req), STORE_VS_BATCH, batch, vs, &body,
-				NULL);
 	if (err)
-		return api_store_err(req, err, "vector store file batch", batch);
+		return err;
 	runs_poll_header(req);
 	return api_reply_body(req, body);
 }
@@ -125,8 +142,9 @@ int vs_batches_cancel(struct http_req *req)
 	char *body = NULL;
 	int err = path_ids(req, &vs, &batch);
 
-	if (!err)
-		err = store_vsf_cancel_batch(api_ctx(req)->st, api_project(req), vs, batch, &body);
+	if (err)
+		return err;
+	err = store_vsf_cancel_batch(api_ctx(req)->st, api_project(req), vs, batch, &body);
 	if (err)
 		return api_store_err(req, err, "vector store file batch", batch);
 	return api_reply_body(req, body);
@@ -135,14 +153,9 @@ int vs_batches_cancel(struct http_req *req)
 int vs_batches_files(struct http_req *req)
 {
 	const char *vs, *batch;
-	char *body = NULL;
-	int err = path_ids(req, &vs, &batch);
+	int err = load(req, &vs, &batch, NULL);
 
-	if (!err)
-		err = store_get(api_ctx(req)->st, api_project(req), STORE_VS_BATCH, batch, vs, &body,
-				NULL);
-	free(body);
 	if (err)
-		return api_store_err(req, err, "vector store file batch", batch);
+		return err;
 	return vs_files_reply_list(req, vs, batch);
 }

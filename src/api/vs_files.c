@@ -111,16 +111,26 @@ int vs_files_list(struct http_req *req)
 	return err;
 }
 
+/* Loads the file of the path: its ids, and its JSON into *body (owned). Replies 404 when
+ * either is unknown. */
+static int load(struct http_req *req, const char **vs, const char **file, char **body)
+{
+	int err = path_ids(req, vs, file);
+
+	if (err)
+		return err;
+	err = store_vsf_get(api_ctx(req)->st, api_project(req), *vs, *file, body);
+	return api_store_err(req, err, "vector store file", *file);
+}
+
 int vs_files_get(struct http_req *req)
 {
 	const char *vs, *file;
 	char *body = NULL;
-	int err = path_ids(req, &vs, &file);
+	int err = load(req, &vs, &file, &body);
 
-	if (!err)
-		err = store_vsf_get(api_ctx(req)->st, api_project(req), vs, file, &body);
 	if (err)
-		return api_store_err(req, err, "vector store file", file);
+		return err;
 	runs_poll_header(req);
 	return api_reply_body(req, body);
 }
@@ -154,8 +164,9 @@ int vs_files_delete(struct http_req *req)
 	const char *vs, *file;
 	int err = path_ids(req, &vs, &file);
 
-	if (!err)
-		err = store_vsf_detach(api_ctx(req)->st, api_project(req), vs, file);
+	if (err)
+		return err;
+	err = store_vsf_detach(api_ctx(req)->st, api_project(req), vs, file);
 	if (err)
 		return api_store_err(req, err, "vector store file", file);
 	return api_reply_deleted(req, file, "vector_store.file.deleted");
@@ -185,12 +196,10 @@ int vs_files_content(struct http_req *req)
 	struct store_list chunks = { 0 };
 	const char *vs, *file;
 	char *body = NULL;
-	int err = path_ids(req, &vs, &file);
+	int err = load(req, &vs, &file, &body);
 
-	if (!err)
-		err = store_vsf_get(api_ctx(req)->st, api_project(req), vs, file, &body);
 	if (err)
-		return api_store_err(req, err, "vector store file", file);
+		return err;
 	free(body);
 	err = store_chunks_of(api_ctx(req)->st, api_project(req), vs, file, &chunks);
 	if (!err)

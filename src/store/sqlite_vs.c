@@ -486,38 +486,6 @@ static char *vsf_list_sql(const char *batch, const char *status, const struct st
 			 after, before, dir, dir);
 }
 
-/* Reads up to limit rows, and one more to learn has_more. */
-static int vsf_rows(sqlite3 *db, sqlite3_stmt *s, int limit, struct store_list *out)
-{
-	bool row = true;
-	int err = 0;
-
-	out->items = xcalloc((size_t)limit, sizeof(*out->items));
-	while (!err) {
-		err = sqlite_step(db, s, "list files", &row);
-		if (err || !row)
-			break;
-		if (out->n == (size_t)limit) {
-			out->has_more = true;
-			break;
-		}
-		out->items[out->n].id = sqlite_col_dup(s, 0);
-		out->items[out->n].body = sqlite_col_dup(s, 1);
-		out->n++;
-	}
-	return err;
-}
-
-static void vsf_reverse(struct store_list *l)
-{
-	for (size_t i = 0; i < l->n / 2; i++) {
-		struct store_item t = l->items[i];
-
-		l->items[i] = l->items[l->n - 1 - i];
-		l->items[l->n - 1 - i] = t;
-	}
-}
-
 static int vsf_page(struct sqlite_conn *c, const char *project, const char *vs,
 		    const char *batch, const char *status, const struct store_page *pg,
 		    struct store_list *out)
@@ -539,10 +507,10 @@ static int vsf_page(struct sqlite_conn *c, const char *project, const char *vs,
 			   lo[0], lo[1], hi[0], hi[1], (int64_t)pg->limit + 1);
 	free(sql);
 	if (!err)
-		err = vsf_rows(c->db, s, pg->limit, out);
+		err = sqlite_page_rows(c->db, s, pg->limit, out);
 	sqlite3_finalize(s);
 	if (!err && back)
-		vsf_reverse(out);
+		sqlite_page_reverse(out);
 	return err;
 }
 
