@@ -199,18 +199,22 @@ void sqlite_filter_cleanup(struct fsql *f);
 #define SQ_WORD_MAX 64
 #define SQ_DF_SLOTS 4096
 
+#define SQ_CANDIDATE_BUDGET 500 /* postings the essential words start with */
+
 struct sq_term {
 	const char *word; /* borrowed from the search */
 	int64_t df;       /* chunks holding it, in any store */
 	int64_t rows;     /* chunks in the index when df was counted */
+	double ub;        /* the most it can add to a score: idf * (k1 + 1) */
 };
 
 /* A search's words, rarest first; the first nessential pick the candidates. */
 struct sq_plan {
 	struct sq_term *t; /* owned */
 	size_t n, nessential;
+	int64_t budget;    /* postings the essential words may have */
 	double ub_all;     /* the most all words can score together */
-	double ub_common;  /* the most the other, common words can */
+	double ub_common;  /* the most the other words can */
 };
 
 void sqlite_df_init(struct store *st);
@@ -219,13 +223,15 @@ void sqlite_df_cleanup(struct store *st);
  * not be quoted are left out. Free p with sqlite_terms_cleanup. Errors: ERR_DB. */
 int sqlite_terms_plan(struct store *st, sqlite3 *db, const char *const *words, size_t n,
 		      struct sq_plan *p) MUST_CHECK;
-/* Sets the plan's bounds and essential words from its document frequencies. */
+/* Sets the plan's bounds and first essential words from its document frequencies. */
 void sqlite_terms_bounds(struct sq_plan *p);
+/* Widens the essential words (a four times larger budget); false when all already are. */
+bool sqlite_terms_widen(struct sq_plan *p);
 void sqlite_terms_cleanup(struct sq_plan *p);
-/* The FTS5 expression for the plan within the scope words (all: every word picks candidates)
- * and the matching document-frequency argument of assistd_bm25. Both owned. */
+/* The FTS5 expression for the plan within the scope words and the matching
+ * document-frequency argument of assistd_bm25. Both owned. */
 int sqlite_terms_match(const struct sq_plan *p, const char *const *scopes, size_t nscopes,
-		       bool all, char **match, char **dfs) MUST_CHECK;
+		       char **match, char **dfs) MUST_CHECK;
 
 /* Registers the keyword index's functions on db (sqlite_rank.c): assistd_bm25(chunks_fts,
  * skip, dfs), the score, and assistd_rows(chunks_fts), the number of chunks indexed.
