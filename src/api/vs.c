@@ -210,7 +210,7 @@ int vs_create(struct http_req *req, const jv *in, const char *param, char *id, c
 	char *body = NULL;
 	jv *v = NULL;
 	jv *strategy = NULL;
-	int err = api_new_id(req, VS_PREFIX, id);
+	int err = api_new_id(req, ID_VECTOR_STORE, id);
 
 	join_param(where, sizeof(where), param, "chunking_strategy");
 	if (!err)
@@ -251,7 +251,7 @@ int vs_usable(struct http_req *req, const char *vs, char **body)
 	jv *v = NULL;
 	int err = ERR_NOT_FOUND;
 
-	if (id_valid(vs, VS_PREFIX))
+	if (id_valid(vs, ID_VECTOR_STORE))
 		err = store_get(api_ctx(req)->st, api_project(req), STORE_VECTOR_STORE, vs, NULL,
 				&text, NULL);
 	if (err)

@@ -17,10 +17,10 @@
 
 static int path_ids(struct http_req *req, const char **vs, const char **batch)
 {
-	int err = api_path_id(req, "vector_store_id", VS_PREFIX, "vector store", vs);
+	int err = api_path_id(req, "vector_store_id", ID_VECTOR_STORE, "vector store", vs);
 
 	if (!err)
-		err = api_path_id(req, "batch_id", VS_BATCH_PREFIX, "vector store file batch",
+		err = api_path_id(req, "batch_id", ID_VS_BATCH, "vector store file batch",
 				  batch);
 	return err;
 }
@@ -65,7 +65,7 @@ static int create(struct http_req *req, const char *vs, const jv *in)
 	int err = batch_items(req, in, &items, &param);
 
 	if (!err)
-		err = api_new_id(req, VS_BATCH_PREFIX, id);
+		err = api_new_id(req, ID_VS_BATCH, id);
 	if (!err)
 		err = vs_attach_prepare(req, vs, items, jv_get(in, "chunking_strategy"),
 					jv_get(in, "attributes"), param, &a);
@@ -92,7 +92,7 @@ int vs_batches_create(struct http_req *req)
 {
 	const char *vs;
 	jv *in = NULL;
-	int err = api_path_id(req, "vector_store_id", VS_PREFIX, "vector store", &vs);
+	int err = api_path_id(req, "vector_store_id", ID_VECTOR_STORE, "vector store", &vs);
 
 	if (!err)
 		err = api_parse(req, &sc_create_vs_batch, false, &in);

@@ -19,10 +19,10 @@ static const char *const status_values[] = { "in_progress", "completed", "failed
 /* The ids of the path: vector_store_id, and file_id when file is not NULL. */
 static int path_ids(struct http_req *req, const char **vs, const char **file)
 {
-	int err = api_path_id(req, "vector_store_id", VS_PREFIX, "vector store", vs);
+	int err = api_path_id(req, "vector_store_id", ID_VECTOR_STORE, "vector store", vs);
 
 	if (!err && file)
-		err = api_path_id(req, "file_id", VS_FILE_PREFIX, "vector store file", file);
+		err = api_path_id(req, "file_id", ID_FILE, "vector store file", file);
 	return err;
 }
 
@@ -82,7 +82,7 @@ int vs_files_reply_list(struct http_req *req, const char *vs, const char *batch)
 	struct store_list l = { 0 };
 	struct store_page pg;
 	const char *status;
-	int err = api_page(req, VS_FILE_PREFIX, &pg);
+	int err = api_page(req, ID_FILE, &pg);
 
 	if (!err)
 		err = status_filter(req, &status);

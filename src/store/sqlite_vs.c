@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "../base/alloc.h"
+#include "../base/id.h"
 #include "sqlite_int.h"
 #include "vstore.h"
 
@@ -80,7 +81,9 @@ static int batch_of(struct sqlite_conn *c, const char *project, const char *vs, 
 
 const char *sqlite_vs_scope(const char *vs)
 {
-	return strncmp(vs, "vs_", 3) == 0 ? vs + 3 : vs;
+	size_t n = strlen(ID_VECTOR_STORE);
+
+	return strncmp(vs, ID_VECTOR_STORE, n) == 0 ? vs + n : vs;
 }
 
 /* The UPDATE moving one file from counter ?4 to counter ?5 (has_from/has_to false: a file
