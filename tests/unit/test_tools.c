@@ -32,36 +32,32 @@ static void chunk_all(size_t n, size_t max, size_t overlap, size_t window, char 
 	chunker_cleanup(&ch);
 }
 
+/* n tokens of 2 bytes, max tokens a chunk, overlap: the spans expected. */
+static const struct {
+	size_t n, max, overlap;
+	const char *spans;
+} chunk_cases[] = {
+	/* starts 0, 2, 4, 6: the one at 6 reaches the end */
+	{ 10, 4, 2, "0-8,4-12,8-16,12-20," },
+	/* one token more: one more chunk for it, from token 8 */
+	{ 11, 4, 2, "0-8,4-12,8-16,12-20,16-22," },
+	/* a text of one chunk or less makes one; an empty one none */
+	{ 4, 4, 2, "0-8," },
+	{ 3, 800, 400, "0-6," },
+	{ 0, 4, 2, "" },
+	/* without overlap the chunks tile the text */
+	{ 7, 3, 0, "0-6,6-12,12-14," },
+};
+
 static void chunks_overlap_and_the_last_takes_the_rest(void)
 {
 	char got[256];
 
-	/* 10 tokens, 4 a chunk, 2 shared: starts 0, 2, 4, 6; the one at 6 reaches the end. */
-	chunk_all(10, 4, 2, 64, got, sizeof(got));
-	ASSERT_STR_EQ(got, "0-8,4-12,8-16,12-20,");
-	/* 11 tokens: one more chunk for the last token, from token 8. */
-	chunk_all(11, 4, 2, 64, got, sizeof(got));
-	ASSERT_STR_EQ(got, "0-8,4-12,8-16,12-20,16-22,");
-}
-
-static void short_texts_make_one_chunk_and_empty_none(void)
-{
-	char got[256];
-
-	chunk_all(4, 4, 2, 64, got, sizeof(got));
-	ASSERT_STR_EQ(got, "0-8,");
-	chunk_all(3, 800, 400, 64, got, sizeof(got));
-	ASSERT_STR_EQ(got, "0-6,");
-	chunk_all(0, 4, 2, 64, got, sizeof(got));
-	ASSERT_STR_EQ(got, "");
-}
-
-static void without_overlap_chunks_tile_the_text(void)
-{
-	char got[256];
-
-	chunk_all(7, 3, 0, 64, got, sizeof(got));
-	ASSERT_STR_EQ(got, "0-6,6-12,12-14,");
+	for (size_t i = 0; i < sizeof(chunk_cases) / sizeof(chunk_cases[0]); i++) {
+		chunk_all(chunk_cases[i].n, chunk_cases[i].max, chunk_cases[i].overlap, 64, got,
+			  sizeof(got));
+		ASSERT_STR_EQ(got, chunk_cases[i].spans);
+	}
 }
 
 static void windows_give_the_same_chunks_as_one_feed(void)
@@ -91,8 +87,6 @@ static void rewrite_keeps_content_words(void)
 
 const struct t_case tools_tests[] = {
 	T_CASE(chunks_overlap_and_the_last_takes_the_rest),
-	T_CASE(short_texts_make_one_chunk_and_empty_none),
-	T_CASE(without_overlap_chunks_tile_the_text),
 	T_CASE(windows_give_the_same_chunks_as_one_feed),
 	T_CASE(rewrite_keeps_content_words),
 	{ NULL, NULL },
