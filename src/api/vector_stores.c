@@ -112,6 +112,7 @@ static size_t search_queries(const jv *in, char **out, size_t max)
 	return n < max ? n : max;
 }
 
+/* One result of the search page (owned). */
 static jv *result_json(const struct search_result *r)
 {
 	jv *o = jv_object();
@@ -129,6 +130,7 @@ static jv *result_json(const struct search_result *r)
 	return o;
 }
 
+/* The VectorStoreSearchResultsPage (owned). */
 static jv *page_json(char **queries, size_t nq, const struct search_result *r, size_t n)
 {
 	jv *page = jv_object();

@@ -24,6 +24,7 @@ jv *vs_counts_zero(void)
 	return c;
 }
 
+/* {"type":"static","static":{max, overlap}} (owned). */
 static jv *static_strategy(int64_t max, int64_t overlap)
 {
 	jv *s = jv_object();
@@ -79,7 +80,9 @@ static int file_name(struct http_req *req, const char *id, const char *param, ch
 	return 0;
 }
 
-static jv *file_body(const char *vs, const char *id, int64_t now, jv *strategy, const jv *attrs)
+/* A new VectorStoreFile, in progress (owned); takes ownership of strategy. */
+static jv *file_body(const char *vs, const char *id, int64_t now, jv *strategy,
+		     const jv *attrs)
 {
 	jv *o = jv_object();
 
@@ -171,7 +174,7 @@ int vs_attach_commit(struct http_req *req, const char *vs, const struct store_ob
 	return err;
 }
 
-/* The VectorStore object for a new store. */
+/* The VectorStore object for a new store (owned). */
 static jv *vs_build(struct http_req *req, const char *id, const jv *in)
 {
 	int64_t now = clock_unix();

@@ -25,6 +25,7 @@ static int path_ids(struct http_req *req, const char **vs, const char **batch)
 	return err;
 }
 
+/* A new VectorStoreFileBatch, in progress (owned). */
 static jv *batch_build(const char *id, const char *vs)
 {
 	jv *b = jv_object();

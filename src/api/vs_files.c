@@ -172,6 +172,7 @@ int vs_files_delete(struct http_req *req)
 	return api_reply_deleted(req, file, "vector_store.file.deleted");
 }
 
+/* The VectorStoreFileContentResponse: one text part a chunk (owned). */
 static jv *content_page(const struct store_list *chunks)
 {
 	jv *page = jv_object();

@@ -23,7 +23,7 @@
 #define CANDIDATES_MAX (1 << 22)  /* and a filtered search widens up to this many */
 
 /* The best ?13 matches of the index come first (ranking reads only the index), then their
- * chunks and files, which the filter may still reject. */
+ * chunks and files, which the filter may still reject. Owned. */
 static char *search_sql(const char *cond)
 {
 	return xasprintf(

@@ -89,7 +89,7 @@ const char *sqlite_vs_scope(const char *vs)
 /* The UPDATE moving one file from counter ?4 to counter ?5 (has_from/has_to false: a file
  * comes or goes) in object ?2, and adding ?3 to usage_bytes when usage. The status follows the
  * new in_progress count (dip is how it changes), except an expired store or a cancelled batch,
- * which stay so. */
+ * which stay so. Owned. */
 static char *count_sql(bool has_from, bool has_to, int dip, bool usage)
 {
 	return xasprintf(
@@ -469,7 +469,7 @@ static int vsf_pos(struct sqlite_conn *c, const char *project, const char *vs, c
 }
 
 /* The page's SQL: ?1 project, ?2 vs, ?3 batch, ?4 status, ?5/?6 after, ?7/?8 before, ?9 limit.
- * Like store_list, a page with only `before` walks backwards from it. */
+ * Like store_list, a page with only `before` walks backwards from it. Owned. */
 static char *vsf_list_sql(const char *batch, const char *status, const struct store_page *pg,
 			  bool back)
 {
