@@ -52,9 +52,9 @@ static int chunking(struct http_req *req, const jv *strategy, const char *param,
 	}
 	if (overlap > max / 2)
 		return http_fail(req, ERR_INVALID, param,
-				 "Invalid '%s': chunk_overlap_tokens (%lld) must not exceed half of "
-				 "max_chunk_size_tokens (%lld). Lower the overlap or raise the chunk "
-				 "size.", param, (long long)overlap, (long long)max);
+				 "Invalid '%s': chunk_overlap_tokens (%lld) must not exceed half "
+				 "of max_chunk_size_tokens (%lld). Lower the overlap or raise the "
+				 "chunk size.", param, (long long)overlap, (long long)max);
 	*out = static_strategy(max, overlap);
 	return 0;
 }

@@ -46,8 +46,8 @@ int vs_files_create(struct http_req *req)
 	if (!err)
 		err = vs_attach_commit(req, vs, NULL, NULL, &a);
 	if (!err)
-		err = store_vsf_get(api_ctx(req)->st, api_project(req), vs, jv_get_str(in, "file_id"),
-				    &body);
+		err = store_vsf_get(api_ctx(req)->st, api_project(req), vs,
+				    jv_get_str(in, "file_id"), &body);
 	if (!err)
 		err = api_reply_body(req, body);
 out:

@@ -108,8 +108,8 @@ void sqlite_read_done(struct store *st, struct sqlite_conn *c, int err);
 
 /* Sets *out to the statement cached in slot (preparing sql on first use; sql may be NULL once
  * the slot is filled) with parameters 1.. bound from the arguments that follow, one per
- * character of types: 's' const char * (NULL binds NULL), 'i' int64_t, 'd' double. Strings are bound
- * without copying: they must outlive the use. The statement is borrowed from c; whoever steps
+ * character of types: 's' const char * (NULL binds NULL), 'i' int64_t, 'd' double. Strings
+ * are bound without copying: they must outlive the use. The statement is borrowed from c; whoever steps
  * it resets it before giving c back, so every cached statement is idle between calls.
  * Errors: ERR_DB (logged with what). */
 int sqlite_prep(struct sqlite_conn *c, enum sqlite_slot slot, const char *sql,

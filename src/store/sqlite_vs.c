@@ -94,15 +94,16 @@ static char *count_sql(bool has_from, bool has_to, int dip, bool usage)
 {
 	return xasprintf(
 		"UPDATE objects SET version = version + 1, body = json_set(body%s%s, "
-		"'$.file_counts.total', json_extract(body, '$.file_counts.total') + %d, '$.status', "
-		"CASE WHEN json_extract(body, '$.status') IN ('expired', 'cancelled') THEN "
-		"json_extract(body, '$.status') WHEN json_extract(body, "
-		"'$.file_counts.in_progress') + %d > 0 THEN 'in_progress' ELSE 'completed' END%s) "
+		"'$.file_counts.total', json_extract(body, '$.file_counts.total') + %d, "
+		"'$.status', CASE WHEN json_extract(body, '$.status') IN ('expired', "
+		"'cancelled') THEN json_extract(body, '$.status') WHEN json_extract(body, "
+		"'$.file_counts.in_progress') + %d > 0 THEN 'in_progress' ELSE 'completed' "
+		"END%s) "
 		"WHERE project = ?1 AND id = ?2",
-		has_from ? ", '$.file_counts.' || ?4, json_extract(body, '$.file_counts.' || ?4) - 1"
-			 : "",
-		has_to ? ", '$.file_counts.' || ?5, json_extract(body, '$.file_counts.' || ?5) + 1"
-		       : "",
+		has_from ? ", '$.file_counts.' || ?4, "
+			   "json_extract(body, '$.file_counts.' || ?4) - 1" : "",
+		has_to ? ", '$.file_counts.' || ?5, "
+			 "json_extract(body, '$.file_counts.' || ?5) + 1" : "",
 		(int)has_to - (int)has_from, dip,
 		usage ? ", '$.usage_bytes', json_extract(body, '$.usage_bytes') + ?3" : "");
 }
@@ -170,7 +171,8 @@ static int attach_one(struct sqlite_conn *c, const char *project, const char *vs
 		"filename, created_at, seq, usage_bytes, body) VALUES (?1, ?2, ?3, ?4, "
 		"'in_progress', ?5, ?6, (SELECT coalesce(max(seq), 0) + 1 FROM vs_files), 0, ?7) "
 		"ON CONFLICT DO UPDATE SET batch_id = ?4, status = 'in_progress', filename = ?5, "
-		"usage_bytes = 0, body = ?7, seq = (SELECT coalesce(max(seq), 0) + 1 FROM vs_files)";
+		"usage_bytes = 0, body = ?7, "
+		"seq = (SELECT coalesce(max(seq), 0) + 1 FROM vs_files)";
 	char *old = NULL;
 	int err = batch_of(c, project, vs, f->file_id, &old);
 

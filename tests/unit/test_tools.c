@@ -25,7 +25,8 @@ static void chunk_all(size_t n, size_t max, size_t overlap, size_t window, char 
 			offs[j] = (i + j) * 2;
 		chunker_feed(&ch, offs, k);
 		while (chunker_next(&ch, false, n * 2, &sp))
-			used += (size_t)snprintf(out + used, len - used, "%zu-%zu,", sp.start, sp.end);
+			used += (size_t)snprintf(out + used, len - used, "%zu-%zu,", sp.start,
+						 sp.end);
 	}
 	while (chunker_next(&ch, true, n * 2, &sp))
 		used += (size_t)snprintf(out + used, len - used, "%zu-%zu,", sp.start, sp.end);
