@@ -25,6 +25,7 @@ static const struct t_suite suites[] = {
 	{ "engine", engine_tests },
 	{ "providers", providers_tests },
 	{ "docs", docs_tests },
+	{ "pdf_reader", pdf_reader_tests },
 	{ "text", text_tests },
 	{ "tools", tools_tests },
 };
