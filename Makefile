@@ -46,7 +46,7 @@ B        ?= build
 # The tokenizer's rank tables: fetched and verified (scripts/tokdata.sh), converted to blobs
 # (src/text/gen/tokgen.c) that src/text/tok_table.c includes with .incbin.
 TOK_DATA := $(B)/gen/o200k_base.bin $(B)/gen/cl100k_base.bin $(B)/gen/classes.bin
-CFLAGS   += -DTOK_GEN_DIR='"$(B)/gen"'
+CFLAGS   += -DTOK_GEN_DIR='"$(B)/gen"' $(EXTRA_CFLAGS)
 REL_OBJ  := $(patsubst %.c,$(B)/rel/%.o,$(LIB_SRC) $(MAIN_SRC))
 TST_OBJ  := $(patsubst %.c,$(B)/test/%.o,$(LIB_SRC) $(MAIN_SRC))
 UNIT_OBJ := $(patsubst %.c,$(B)/test/%.o,$(LIB_SRC) $(UNIT_SRC))

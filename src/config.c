@@ -150,6 +150,15 @@ static int set_int(int *field, const char *value, long min, long max)
 	return err;
 }
 
+static int set_vs_day(struct config *cfg, const char *value)
+{
+	int day = 0;
+	int err = set_int(&day, value, 1, 86400);
+
+	cfg->vs_day_s = day;
+	return err;
+}
+
 static int set_run_expiry(struct config *cfg, const char *value)
 {
 	return set_int(&cfg->run_expiry_s, value, 1, 86400);
@@ -200,6 +209,9 @@ static const struct option options[] = {
 	  set_upstream_key },
 	{ "--model-aliases", "ASSISTD_MODEL_ALIASES", "A=B,...",
 	  "serve model A with upstream model B, e.g. gpt-4o=llama3.1:8b", set_aliases },
+	{ "--vs-day", "ASSISTD_VS_DAY", "SECONDS",
+	  "length of a day in vector store expiry (default 86400; shorter for tests)",
+	  set_vs_day },
 	{ "--run-expiry", "ASSISTD_RUN_EXPIRY", "SECONDS",
 	  "a run waiting for tool outputs expires after this (default 600)", set_run_expiry },
 	{ "--poll-after-ms", "ASSISTD_POLL_AFTER_MS", "MS",
@@ -229,6 +241,7 @@ static void defaults(struct config *cfg)
 	cfg->threads = 2;
 	cfg->workers = 2;
 	cfg->run_expiry_s = 600;
+	cfg->vs_day_s = 86400;
 	cfg->poll_after_ms = 500;
 	cfg->poll_hold_ms = 5000;
 	cfg->demo_delay_ms = 20;

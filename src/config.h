@@ -27,6 +27,7 @@ struct config {
 	char upstream_key[1024];
 	char model_aliases[1024];
 	int run_expiry_s;      /* a run waiting in requires_action expires after this */
+	int64_t vs_day_s;      /* a "day" of vector store expiry, in seconds */
 	int poll_after_ms;     /* openai-poll-after-ms on run responses */
 	int poll_hold_ms;      /* how long a poll-helper retrieve waits for a change */
 	int demo_delay_ms;     /* the demo model's pause between words */

@@ -16,5 +16,6 @@ extern const struct t_case providers_tests[];
 extern const struct t_case docs_tests[];
 extern const struct t_case docs_reader_tests[];
 extern const struct t_case text_tests[];
+extern const struct t_case tools_tests[];
 
 #endif

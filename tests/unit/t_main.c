@@ -29,6 +29,7 @@ static const struct t_suite suites[] = {
 	{ "docs", docs_tests },
 	{ "docs_reader", docs_reader_tests },
 	{ "text", text_tests },
+	{ "tools", tools_tests },
 };
 
 static int run_case(const struct t_case *c)
