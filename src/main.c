@@ -19,6 +19,7 @@
 #include "engine/engine.h"
 #include "http/http.h"
 #include "store/store.h"
+#include "tools/sandbox.h"
 
 #define SHUTDOWN_GRACE_MS 10000
 
@@ -85,6 +86,20 @@ static void log_model(const struct config *cfg)
 	free(url);
 }
 
+/* Says at start whether code_interpreter can run here, and if not, why. */
+static void log_sandbox(const struct config *cfg)
+{
+	char *why = sbx_probe(&cfg->sandbox);
+
+	if (why)
+		log_warn("code_interpreter is unavailable: %s. Runs that use it fail with this "
+			 "reason; code never runs outside the sandbox.", why);
+	else
+		log_info("code_interpreter: sandbox ready (bubblewrap, no network, limits per call "
+			 "in assistd --help)");
+	free(why);
+}
+
 static int start_engine(const struct config *cfg, struct store *st, struct engine **eng)
 {
 	struct engine_config ec = {
@@ -96,6 +111,7 @@ static int start_engine(const struct config *cfg, struct store *st, struct engin
 	};
 
 	log_model(cfg);
+	log_sandbox(cfg);
 	return engine_start(&ec, eng);
 }
 

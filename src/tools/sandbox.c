@@ -575,6 +575,18 @@ int sbx_new(const struct sbx_config *cfg, struct loop *l, struct sbx **out)
 	return 0;
 }
 
+char *sbx_probe(const struct sbx_config *cfg)
+{
+	struct sbx_limits lim;
+	char *why;
+
+	set_limits(&lim, cfg);
+	why = sbx_proc_probe(&lim);
+	free(lim.bwrap);
+	free(lim.python);
+	return why;
+}
+
 void sbx_free(struct sbx *s)
 {
 	int64_t end;

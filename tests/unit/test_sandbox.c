@@ -173,6 +173,22 @@ static void chart_is_png(void)
 	stop(&e);
 }
 
+/* The libraries the issue promises, all importable inside the sandbox. */
+static void libraries_import(void)
+{
+	struct sbx_config cfg = small;
+	struct env e;
+
+	cfg.cpu_s = 15;
+	cfg.wall_s = 15;
+	e = start(&cfg);
+	run_expect(&e, "t", "import numpy, pandas, matplotlib, scipy.stats, sklearn.linear_model, "
+		   "seaborn, sympy, openpyxl, docx, pypdf, PIL.Image\n"
+		   "print(matplotlib.get_backend(), int(numpy.arange(4).sum()))",
+		   "module://assistd_sandbox_backend 6\n");
+	stop(&e);
+}
+
 static void csv_input(void)
 {
 	struct env e = start(&small);
@@ -515,6 +531,7 @@ const struct t_case sandbox_tests[] = {
 	T_CASE(prints_42),
 	T_CASE(keeps_state),
 	T_CASE(chart_is_png),
+	T_CASE(libraries_import),
 	T_CASE(csv_input),
 	T_CASE(written_file_listed),
 	T_CASE(exception_traceback),
