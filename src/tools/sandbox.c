@@ -22,6 +22,7 @@
 #define WATCH_MS 250
 #define WALL_GRACE_MS 2000   /* the driver's own alarm gets this long before the kill */
 #define FREE_WAIT_MS 10000
+#define SBX_START_FAILURES 3  /* in a row, before the pool stops starting sessions */
 
 /* sess leaves its list, is killed, and is freed when reaped (now, if it already was). */
 static void sess_kill(struct sbx_sess *sess);
@@ -245,9 +246,12 @@ static struct sbx_sess *sess_start(struct sbx *s, const char *key)
 	return sess;
 }
 
+/* Keeps lim.pool sessions started ahead, unless sessions keep failing to start (the sandbox
+ * broke after the server started): then no more are started until one works. */
 static void pool_fill(struct sbx *s)
 {
-	while (!s->why && !s->freeing && s->npool < (size_t)s->lim.pool) {
+	while (!s->why && !s->freeing && s->start_failures < SBX_START_FAILURES &&
+	       s->npool < (size_t)s->lim.pool) {
 		if (!sess_start(s, NULL))
 			break;
 	}
@@ -286,8 +290,9 @@ static void sess_free(struct sbx_sess *sess)
 	buf_cleanup(&sess->logs);
 	buf_cleanup(&sess->notes);
 	sbx_snapshot_cleanup(&sess->before);
-	job_free(sess->cur);
-	refuse_jobs(sess->s, sess->head, "the sandbox session was ended");
+	if (sess->cur)
+		sess->cur->next = sess->head;
+	refuse_jobs(sess->s, sess->cur ? sess->cur : sess->head, "the sandbox session was ended");
 	free(sess->key);
 	free(sess);
 }
@@ -385,6 +390,27 @@ static void finish(struct sbx_sess *sess, const jv *reply)
 	deliver(s, xstrdup(sess->key), job, res);
 }
 
+/* Moves the jobs queued on a dead session to a new session for key. One that died before
+ * it ever started would likely fail again: its jobs are refused, with no restart loop. */
+static void requeue(struct sbx *s, const char *key, struct sbx_job *queued, bool started)
+{
+	struct sbx_sess *next;
+
+	if (!started && ++s->start_failures == SBX_START_FAILURES)
+		log_error("sandbox: %d sessions in a row failed to start; no more are started ahead "
+			  "until one works", SBX_START_FAILURES);
+	if (!queued)
+		return;
+	next = key && started ? sess_get(s, key) : NULL;
+	if (!next) {
+		refuse_jobs(s, queued, "the sandbox session failed to start");
+		return;
+	}
+	next->head = queued;
+	for (next->tail = queued; next->tail->next; next->tail = next->tail->next)
+		;
+}
+
 /* sess died or had to be stopped: the running call gets what it printed and a note, the
  * queued jobs move to a new session for the same key. */
 static void die(struct sbx_sess *sess, enum sbx_limit limit, const char *why)
@@ -409,25 +435,16 @@ static void die(struct sbx_sess *sess, enum sbx_limit limit, const char *why)
 	sess->cur = NULL;
 	sess->head = sess->tail = NULL;
 	sess_kill(sess);
-	if (queued && !(key && started)) {
-		/* one that never started would likely fail again: no restart loop */
-		refuse_jobs(s, queued, "the sandbox session failed to start");
-	} else if (queued) {
-		struct sbx_sess *next = sess_get(s, key);
-
-		if (next) {
-			next->head = queued;
-			for (next->tail = queued; next->tail->next; next->tail = next->tail->next)
-				;
-		} else {
-			refuse_jobs(s, queued, "the sandbox session could not be restarted");
-		}
-	}
+	requeue(s, key, queued, started);
 	pool_fill(s);
-	if (job)
+	if (job) {
 		deliver(s, key, job, res);
-	else
-		free(key);
+		return;
+	}
+	sess = key ? find(s, key) : NULL;
+	if (sess && sess->state == SBX_READY)
+		sess_next(sess);
+	free(key);
 }
 
 static void on_watch(void *arg)
@@ -515,6 +532,7 @@ static void on_chan(void *arg, int fd, int ready)
 			return;
 		}
 		sess->state = SBX_READY;
+		sess->s->start_failures = 0;
 		sess_next(sess);
 		if (sess->state == SBX_READY && !sess->head && sess->key)
 			loop_timer_start(sess->s->l, &sess->idle, (int64_t)sess->s->lim.idle_s * 1000);
@@ -701,12 +719,6 @@ void sbx_end(struct sbx *s, const char *key)
 
 	if (!sess)
 		return;
-	if (sess->cur) {
-		refuse(s, sess->cur->done, sess->cur->ctx, ERR_UNAVAILABLE,
-		       "the sandbox session was ended");
-		job_free(sess->cur);
-		sess->cur = NULL;
-	}
 	sess_kill(sess);
 	pool_fill(s);
 }

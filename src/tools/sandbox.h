@@ -83,8 +83,9 @@ typedef void sbx_done_fn(void *ctx, struct sbx_result *res);
  * and, when it works, starts the pool. *out is owned: free with sbx_free. Never fails for a
  * missing sandbox (sbx_check reports that). Errors: ERR_INTERNAL (data could not be set up). */
 int sbx_new(const struct sbx_config *cfg, struct loop *l, struct sbx **out) MUST_CHECK;
-/* Kills every session and frees the manager; pending calls get done with ERR_UNAVAILABLE
- * first. NULL is a no-op. */
+/* Kills every session and frees the manager; NULL is a no-op. Pending calls get done with
+ * ERR_UNAVAILABLE through the loop (at the latest in loop_free), so their callbacks must not
+ * use s. Not from a callback. */
 void sbx_free(struct sbx *s);
 
 /* Checks the sandbox without a manager (as sbx_new does; blocks up to a few seconds).
@@ -116,8 +117,8 @@ int sbx_put_file(struct sbx *s, const char *key, const char *name, const char *s
  * not a regular file), ERR_INVALID (bad name). */
 int sbx_open_file(struct sbx *s, const char *key, const char *name, int *fd) MUST_CHECK;
 
-/* Ends key's session now, if it has one (the thread was deleted). Its pending calls get
- * done with ERR_UNAVAILABLE. */
+/* Ends key's session now, if it has one (the thread was deleted). Its pending calls,
+ * the running one too, get done with ERR_UNAVAILABLE in a later iteration. */
 void sbx_end(struct sbx *s, const char *key);
 
 /* Sessions alive and bound to a key, and pre-started ones waiting in the pool. */

@@ -98,6 +98,7 @@ struct sbx {
 	size_t npool;
 	size_t ndying;          /* killed, waiting to be reaped */
 	int null;               /* /dev/null, where output past the cap is spliced */
+	int start_failures;     /* sessions that died before their hello, in a row */
 	bool freeing;
 };
 

@@ -35,8 +35,10 @@ struct call {
 	bool done;
 };
 
+/* Time limits leave room for a loaded machine (matplotlib's first import, 100 MB through a
+ * pipe); the endless-loop cases use tight ones. */
 static const struct sbx_config small = {
-	.cpu_s = 2, .wall_s = 3, .memory = 512 << 20, .nproc = 32, .file_size = 4 << 20,
+	.cpu_s = 10, .wall_s = 10, .memory = 512 << 20, .nproc = 32, .file_size = 4 << 20,
 	.disk = 8 << 20, .tmp = 8 << 20, .max_files = 200, .output = 4096, .idle_s = 60,
 	.max_sessions = 4, .pool = 1,
 };
@@ -357,9 +359,15 @@ static void memory_bomb(void)
 	stop(&e);
 }
 
+static const struct sbx_config tight = {
+	.cpu_s = 1, .wall_s = 2, .memory = 512 << 20, .nproc = 32, .file_size = 4 << 20,
+	.disk = 8 << 20, .tmp = 8 << 20, .max_files = 200, .output = 4096, .idle_s = 60,
+	.max_sessions = 4, .pool = 1,
+};
+
 static void endless_loop_cpu(void)
 {
-	struct env e = start(&small);
+	struct env e = start(&tight);
 	struct sbx_result *res = run(&e, "t", "n = 1\nwhile True:\n    n += 1");
 
 	ASSERT_OK(res->err);
@@ -374,7 +382,7 @@ static void endless_loop_cpu(void)
 
 static void endless_loop_stubborn(void)
 {
-	struct env e = start(&small);
+	struct env e = start(&tight);
 	struct sbx_result *res;
 
 	run_expect(&e, "t", "z = 1", "");
@@ -500,6 +508,84 @@ static void end_session(void)
 	stop(&e);
 }
 
+/* Waits until every call in c[0..n) is done. */
+static void wait_all(struct env *e, struct call *c, int n)
+{
+	int64_t end = clock_ms() + CALL_MS;
+
+	for (int i = 0; i < n; i++) {
+		while (!c[i].done && clock_ms() < end)
+			loop_run_once(e->l, 100);
+		ASSERT(c[i].done);
+	}
+}
+
+static void calls_queue_in_order(void)
+{
+	struct env e = start(&small);
+	struct call c[3] = { 0 };
+
+	sbx_exec(e.s, "t", "import time\ntime.sleep(0.2)\nv = 1\nprint('first')", on_done, &c[0]);
+	sbx_exec(e.s, "t", "v += 1\nprint('second', v)", on_done, &c[1]);
+	sbx_exec(e.s, "t", "print('third', v)", on_done, &c[2]);
+	wait_all(&e, c, 3);
+	ASSERT_STR_EQ(c[0].res->logs, "first\n");
+	ASSERT_STR_EQ(c[1].res->logs, "second 2\n");
+	ASSERT_STR_EQ(c[2].res->logs, "third 2\n");
+	for (int i = 0; i < 3; i++)
+		sbx_result_free(c[i].res);
+	stop(&e);
+}
+
+/* A call queued behind one that kills its session runs in the fresh session. */
+static void queued_call_survives_restart(void)
+{
+	struct env e = start(&small);
+	struct call c[2] = { 0 };
+
+	sbx_exec(e.s, "t", "import os\nos.kill(os.getpid(), 9)", on_done, &c[0]);
+	sbx_exec(e.s, "t", "print('next')", on_done, &c[1]);
+	wait_all(&e, c, 2);
+	ASSERT(c[0].res->restarted);
+	ASSERT_OK(c[1].res->err);
+	ASSERT_STR_EQ(c[1].res->logs, "next\n");
+	sbx_result_free(c[0].res);
+	sbx_result_free(c[1].res);
+	stop(&e);
+}
+
+/* Ending a session or the manager answers the calls it had, running or queued. */
+static void end_answers_pending(void)
+{
+	struct env e = start(&small);
+	struct call c[3] = { 0 };
+
+	sbx_exec(e.s, "t", "import time\ntime.sleep(2)", on_done, &c[0]);
+	sbx_exec(e.s, "t", "print(1)", on_done, &c[1]);
+	loop_run_once(e.l, 50);
+	sbx_end(e.s, "t");
+	wait_all(&e, c, 2);
+	ASSERT_EQ_INT(c[0].res->err, ERR_UNAVAILABLE);
+	ASSERT_EQ_INT(c[1].res->err, ERR_UNAVAILABLE);
+	sbx_exec(e.s, "u", "import time\ntime.sleep(2)", on_done, &c[2]);
+	loop_run_once(e.l, 50);
+	sbx_free(e.s);
+	loop_free(e.l); /* runs what the manager posted */
+	ASSERT(c[2].done);
+	ASSERT_EQ_INT(c[2].res->err, ERR_UNAVAILABLE);
+	for (int i = 0; i < 3; i++)
+		sbx_result_free(c[i].res);
+}
+
+static void logs_are_utf8(void)
+{
+	struct env e = start(&small);
+
+	run_expect(&e, "t", "import sys\nsys.stdout.buffer.write(b'ok \\xff\\xc3\\xa9\\n')",
+		   "ok \xef\xbf\xbd\xc3\xa9\n");
+	stop(&e);
+}
+
 static void missing_bwrap(void)
 {
 	struct sbx_config cfg = small;
@@ -548,6 +634,10 @@ const struct t_case sandbox_tests[] = {
 	T_CASE(kill_parent),
 	T_CASE(lru_and_idle),
 	T_CASE(end_session),
+	T_CASE(calls_queue_in_order),
+	T_CASE(queued_call_survives_restart),
+	T_CASE(end_answers_pending),
+	T_CASE(logs_are_utf8),
 	T_CASE(missing_bwrap),
 	{ NULL, NULL },
 };
