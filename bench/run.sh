@@ -39,7 +39,7 @@ export ASSISTD_BIN BENCH_SECONDS BENCH_WARMUP BENCH_ROUNDS BENCH_CONNECTIONS BEN
 # The run-engine cases (run_overhead .. cancel_latency) drive the server against the fake
 # upstream of tests/fake_upstream; see BENCHMARKS.md.
 ALL_CASES=(idle_rss http_read create_durable run_overhead stream_latency stream_many cancel_latency
-	preauth_rss sandbox)
+	preauth_rss upload_rss tokenizer sandbox)
 
 . "$BENCH_DIR/lib.sh"
 

@@ -85,6 +85,16 @@ static int set_max_body(struct config *cfg, const char *value)
 	return err;
 }
 
+static int set_max_file(struct config *cfg, const char *value)
+{
+	long n;
+	int err = parse_long(value, 1, 1L << 40, &n);
+
+	if (!err)
+		cfg->max_file_bytes = (uint64_t)n;
+	return err;
+}
+
 static int set_max_body_memory(struct config *cfg, const char *value)
 {
 	long n;
@@ -249,6 +259,8 @@ static const struct option options[] = {
 	  set_log_level },
 	{ "--max-body", "ASSISTD_MAX_BODY", "BYTES",
 	  "largest request body accepted (default 4194304)", set_max_body },
+	{ "--max-file-bytes", "ASSISTD_MAX_FILE_BYTES", "BYTES",
+	  "largest file accepted by POST /v1/files (default 536870912, 512 MB)", set_max_file },
 	{ "--max-body-memory", "ASSISTD_MAX_BODY_MEMORY", "BYTES",
 	  "memory all request bodies may hold at once; past it, 503 (default 67108864, at "
 	  "least --max-body)", set_max_body_memory },
@@ -311,6 +323,7 @@ static void defaults(struct config *cfg)
 	snprintf(cfg->data_dir, sizeof(cfg->data_dir), "./data");
 	cfg->log_level = LOG_INFO;
 	cfg->max_body = 4 * 1024 * 1024;
+	cfg->max_file_bytes = 512ULL * 1024 * 1024;
 	cfg->max_body_memory = 64 * 1024 * 1024;
 	cfg->threads = 2;
 	cfg->run_expiry_s = 600;
@@ -392,6 +405,8 @@ void config_usage(FILE *out)
 		"       assistd keys create --project NAME [--data DIR]\n"
 		"       assistd keys list [--data DIR]\n"
 		"       assistd keys revoke KEY_ID [--data DIR]\n"
+		"       assistd tokenize [--model NAME | --encoding o200k_base|cl100k_base] [--count]"
+		" < TEXT\n"
 		"\n"
 		"options (each also read from its environment variable; the flag wins):\n");
 	for (size_t i = 0; i < NOPTIONS; i++)

@@ -9,8 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <time.h>
 
 #include "api/api.h"
+#include "api/files.h"
 #include "base/err.h"
 #include "base/log.h"
 #include "base/url.h"
@@ -18,10 +20,13 @@
 #include "config.h"
 #include "engine/engine.h"
 #include "http/http.h"
+#include "store/blob.h"
 #include "store/store.h"
 #include "tools/sandbox.h"
 
 #define SHUTDOWN_GRACE_MS 10000
+#define EXPIRY_SWEEP_S 60          /* how often expired files are removed */
+#define UPLOAD_FORM_SLACK (1 << 20) /* multipart framing and form fields around a file */
 
 /* Signals are taken by sigwait in main, so no other thread is interrupted by them. */
 static void block_signals(sigset_t *set)
@@ -115,16 +120,45 @@ static int start_engine(const struct config *cfg, struct store *st, struct engin
 	return engine_start(&ec, eng);
 }
 
+/* Opens the file blobs and removes what an earlier run left behind. */
+static int open_blobs(const struct config *cfg, struct store *st, struct blobs **bs)
+{
+	int err = blobs_open(cfg->data_dir, bs);
+
+	if (!err)
+		err = files_sweep(st, *bs);
+	return err;
+}
+
+/* Waits for SIGINT or SIGTERM, removing expired files now and then; returns the signal. */
+static int wait_signal(const sigset_t *set, struct store *st, struct blobs *bs)
+{
+	const struct timespec every = { .tv_sec = EXPIRY_SWEEP_S };
+	int sig;
+
+	for (;;) {
+		sig = sigtimedwait(set, NULL, &every);
+		if (sig > 0)
+			return sig;
+		if (files_expire(st, bs, NULL) != 0)
+			log_warn("removing expired files failed; trying again in %d s",
+				 EXPIRY_SWEEP_S);
+	}
+}
+
 static int serve(const struct config *cfg)
 {
 	struct store *st = NULL;
+	struct blobs *bs = NULL;
 	struct engine *eng = NULL;
 	struct http_server *srv = NULL;
 	struct api api = { .poll_after_ms = cfg->poll_after_ms, .poll_hold_ms = cfg->poll_hold_ms,
-			   .run_expiry_s = cfg->run_expiry_s, .open_ok = config_is_loopback(cfg) };
+			   .run_expiry_s = cfg->run_expiry_s, .open_ok = config_is_loopback(cfg),
+			   .max_file_bytes = cfg->max_file_bytes };
 	struct http_config hc = { .host = cfg->host, .port = cfg->port, .threads = cfg->threads,
 				  .max_body = cfg->max_body, .max_body_memory = cfg->max_body_memory,
-				  .before = api_auth, .error_body = api_error_body, .app = &api };
+				  .before = api_auth, .error_body = api_error_body, .app = &api,
+				  .max_sink_body = cfg->max_file_bytes + UPLOAD_FORM_SLACK };
 	sigset_t set;
 	int sig = 0;
 	int err;
@@ -135,23 +169,27 @@ static int serve(const struct config *cfg)
 	if (!err)
 		err = check_access(cfg, st);
 	if (!err)
+		err = open_blobs(cfg, st, &bs);
+	if (!err)
 		err = start_engine(cfg, st, &eng);
 	if (err)
 		goto out;
 	api.st = st;
+	api.blobs = bs;
 	api.eng = eng;
 	hc.routes = api_routes(&hc.nroutes);
 	err = http_start(&hc, &srv);
 	if (err)
 		goto out;
 	log_listening(cfg, http_port(srv));
-	sigwait(&set, &sig);
+	sig = wait_signal(&set, st, bs);
 	log_info("received %s: finishing runs and requests in flight, then stopping",
 		 sig == SIGINT ? "SIGINT" : "SIGTERM");
 	engine_drain(eng, SHUTDOWN_GRACE_MS);
 	http_stop(srv, SHUTDOWN_GRACE_MS);
 out:
 	engine_stop(eng);
+	blobs_close(bs);
 	store_close(st);
 	if (!err)
 		log_info("stopped cleanly");

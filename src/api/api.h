@@ -8,14 +8,18 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "../http/http.h"
 #include "../store/store.h"
 
 struct engine;
+struct blobs;
 
 struct api {
 	struct store *st;     /* borrowed for the server's lifetime */
+	struct blobs *blobs;  /* borrowed: uploaded files' bytes */
+	uint64_t max_file_bytes; /* larger uploads get 413 */
 	struct engine *eng;   /* borrowed; runs are handed to it */
 	int poll_after_ms;    /* value of openai-poll-after-ms on run responses */
 	int poll_hold_ms;     /* how long a poll-helper retrieve may wait for a change */

@@ -148,22 +148,23 @@ int api_parse(struct http_req *req, const struct sc_schema *s, bool body_optiona
 	return 0;
 }
 
-static int parse_limit(struct http_req *req, int *limit)
+static int parse_limit(struct http_req *req, int def, int max, int *limit)
 {
 	const char *s = http_query(req, "limit");
 	char *end;
 	long n;
 
-	*limit = 20;
+	*limit = def;
 	if (!s)
 		return 0;
 	n = strtol(s, &end, 10);
 	if (end == s || *end)
 		return http_fail(req, ERR_INVALID, "limit",
 				 "Invalid 'limit': expected an integer, but got '%.40s' instead.", s);
-	if (n < 1 || n > 100)
+	if (n < 1 || n > max)
 		return http_fail(req, ERR_INVALID, "limit",
-				 "Invalid 'limit': expected an integer from 1 to 100, but got %ld.", n);
+				 "Invalid 'limit': expected an integer from 1 to %d, but got %ld.",
+				 max, n);
 	*limit = (int)n;
 	return 0;
 }
@@ -183,11 +184,17 @@ static int parse_cursor(struct http_req *req, const char *name, const char *pref
 
 int api_page(struct http_req *req, const char *prefix, struct store_page *pg)
 {
+	return api_page_max(req, prefix, API_LIMIT_DEFAULT, API_LIMIT_MAX, pg);
+}
+
+int api_page_max(struct http_req *req, const char *prefix, int def, int max,
+		 struct store_page *pg)
+{
 	const char *order = http_query(req, "order");
 	int err;
 
 	memset(pg, 0, sizeof(*pg));
-	err = parse_limit(req, &pg->limit);
+	err = parse_limit(req, def, max, &pg->limit);
 	if (!err)
 		err = parse_cursor(req, "after", prefix, &pg->after);
 	if (!err)

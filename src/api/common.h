@@ -20,6 +20,11 @@ int api_schema_fail(struct http_req *req, const struct sc_error *e);
 /* Reads limit, order, after and before from the query. Cursors must be ids with prefix.
  * pg's strings are borrowed from the request. Errors: ERR_INVALID (recorded). */
 int api_page(struct http_req *req, const char *prefix, struct store_page *pg);
+/* The same with the list's own default and maximum limit (api_page: 20 and 100). */
+int api_page_max(struct http_req *req, const char *prefix, int def, int max,
+		 struct store_page *pg);
+#define API_LIMIT_DEFAULT 20
+#define API_LIMIT_MAX 100
 
 /* Checks the path parameter name is an id with prefix; otherwise replies 404 "No <what>
  * found with id '...'". On success *id is borrowed from the request. */

@@ -13,6 +13,7 @@
 #include "../base/id.h"
 #include "../store/obj.h"
 #include "common.h"
+#include "files.h"
 #include "schemas.h"
 
 static bool image_url_ok(const char *url)
@@ -21,22 +22,55 @@ static bool image_url_ok(const char *url)
 	       strncmp(url, "data:image/", 11) == 0;
 }
 
+/* Checks the content part at path: an image URL's scheme, an image file's existence. */
+static int part_check(struct http_req *req, const jv *part, const char *path)
+{
+	const char *url = jv_get_str(jv_get(part, "image_url"), "url");
+	const char *file_id = jv_get_str(jv_get(part, "image_file"), "file_id");
+	char sub[192];
+
+	if (url && !image_url_ok(url)) {
+		snprintf(sub, sizeof(sub), "%s.image_url.url", path);
+		return http_fail(req, ERR_INVALID, sub,
+				 "Invalid '%s': expected an http(s) URL or a data:image/ URL of a "
+				 "jpeg, png, gif or webp image.", sub);
+	}
+	if (!file_id)
+		return 0;
+	snprintf(sub, sizeof(sub), "%s.image_file.file_id", path);
+	return files_check_ref(req, file_id, sub);
+}
+
+/* Calls check on every item of the array member key of in, at "<param>.<key>[i]". */
+static int check_items(struct http_req *req, const jv *in, const char *key, const char *param,
+		       int (*check)(struct http_req *, const jv *, const char *))
+{
+	const jv *arr = jv_get(in, key);
+	char path[160];
+	int err = 0;
+
+	for (size_t i = 0; !err && jv_is_array(arr) && i < jv_size(arr); i++) {
+		snprintf(path, sizeof(path), "%s%s%s[%zu]", param, *param ? "." : "", key, i);
+		err = check(req, jv_at(arr, i), path);
+	}
+	return err;
+}
+
+static int attachment_check(struct http_req *req, const jv *att, const char *path)
+{
+	char sub[192];
+
+	snprintf(sub, sizeof(sub), "%s.file_id", path);
+	return files_check_ref(req, jv_get_str(att, "file_id"), sub);
+}
+
 int message_check(struct http_req *req, const jv *in, const char *param)
 {
-	jv *content = jv_get(in, "content");
-	char path[160];
+	int err = check_items(req, in, "content", param, part_check);
 
-	for (size_t i = 0; jv_is_array(content) && i < jv_size(content); i++) {
-		const char *url = jv_get_str(jv_get(jv_at(content, i), "image_url"), "url");
-
-		snprintf(path, sizeof(path), "%s%scontent[%zu].image_url.url", param,
-			 *param ? "." : "", i);
-		if (url && !image_url_ok(url))
-			return http_fail(req, ERR_INVALID, path,
-					 "Invalid '%s': expected an http(s) URL or a data:image/ URL "
-					 "of a jpeg, png, gif or webp image.", path);
-	}
-	return 0;
+	if (!err)
+		err = check_items(req, in, "attachments", param, attachment_check);
+	return err;
 }
 
 int message_check_each(struct http_req *req, const jv *msgs, const char *param)

@@ -1,10 +1,12 @@
-/* resources.c - tools and tool_resources handling shared by assistants, threads and runs. */
+/* resources.c - tools and tool_resources handling shared by assistants, threads and runs,
+ * including the check that the files they name exist. */
 #include "resources.h"
 
 #include <stdio.h>
 #include <string.h>
 
 #include "../base/err.h"
+#include "files.h"
 
 static void tool_defaults(jv *tool)
 {
@@ -27,13 +29,28 @@ jv *res_tools(const jv *in)
 	return out;
 }
 
+/* Every id of tool_resources.code_interpreter.file_ids must be a file of the project. */
+static int check_code_files(struct http_req *req, const jv *tr, const char *param)
+{
+	const jv *ids = jv_get(jv_get(tr, "code_interpreter"), "file_ids");
+	char path[160];
+	int err = 0;
+
+	for (size_t i = 0; !err && jv_is_array(ids) && i < jv_size(ids); i++) {
+		snprintf(path, sizeof(path), "%s.code_interpreter.file_ids[%zu]", param, i);
+		err = files_check_ref(req, jv_str(jv_at(ids, i)), path);
+	}
+	return err;
+}
+
 int res_check_tool_resources(struct http_req *req, const jv *in, const char *param)
 {
 	jv *fs = jv_get(jv_get(in, "tool_resources"), "file_search");
 	char path[128];
+	int err = check_code_files(req, jv_get(in, "tool_resources"), param);
 
-	if (!fs)
-		return 0;
+	if (err || !fs)
+		return err;
 	snprintf(path, sizeof(path), "%s.file_search", param);
 	if (jv_get(fs, "vector_store_ids") && jv_get(fs, "vector_stores"))
 		return http_fail(req, ERR_INVALID, path,

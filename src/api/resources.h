@@ -13,8 +13,9 @@
  * strict: false), or [] when absent (owned). */
 jv *res_tools(const jv *in);
 
-/* Checks in's "tool_resources" (at the dotted path param) for what the schema cannot say.
- * Returns 0 or ERR_INVALID (recorded). */
+/* Checks in's "tool_resources" (at the dotted path param) for what the schema cannot say,
+ * and that the files it names exist in the request's project. Returns 0, ERR_INVALID
+ * (recorded) or ERR_DB. */
 int res_check_tool_resources(struct http_req *req, const jv *in, const char *param);
 
 /* tool_resources as returned: a copy of in's member, or {} when absent or null (owned). */

@@ -1,6 +1,7 @@
 /* routes.c - THE route table: every endpoint assistd serves, in one place. */
 #include "api.h"
 #include "assistants.h"
+#include "files.h"
 #include "messages.h"
 #include "runs.h"
 #include "runs_poll.h"
@@ -35,6 +36,12 @@ static const struct http_route routes[] = {
 	  NULL },
 	{ "GET", "/v1/threads/{thread_id}/runs/{run_id}/steps", steps_list, NULL },
 	{ "GET", "/v1/threads/{thread_id}/runs/{run_id}/steps/{step_id}", steps_get, NULL },
+
+	{ "GET", "/v1/files", files_list, NULL },
+	{ "POST", "/v1/files", files_create, files_body },
+	{ "GET", "/v1/files/{file_id}", files_get, NULL },
+	{ "DELETE", "/v1/files/{file_id}", files_delete, NULL },
+	{ "GET", "/v1/files/{file_id}/content", files_content, NULL },
 };
 
 const struct http_route *api_routes(size_t *n)

@@ -1,4 +1,4 @@
-/* schemas.c - the request-body tables for assistants, threads and messages.
+/* schemas.c - the request-body tables for assistants, threads, messages, runs and files.
  *
  * Each table transcribes a request schema of the OpenAPI spec (names in comments), with the
  * limits the spec states in prose (metadata sizes, tool counts) written in as well. */
@@ -442,3 +442,24 @@ static const struct sc_field submit_fields[] = {
 	{ NULL, NULL, false },
 };
 const struct sc_schema sc_submit_tool_outputs = { .type = SC_OBJECT, .fields = submit_fields };
+
+/* --- CreateFileRequest (its form fields other than the file; see files_upload.c) --- */
+static const char *const file_purpose_values[] = {
+	"assistants", "batch", "fine-tune", "vision", "user_data", "evals", NULL };
+static const struct sc_schema file_purpose = { .type = SC_ENUM, .values = file_purpose_values };
+static const char *const file_anchor_values[] = { "created_at", NULL };
+static const struct sc_schema file_anchor = { .type = SC_ENUM, .values = file_anchor_values };
+static const struct sc_schema file_seconds = {
+	.type = SC_INT, .has_min = true, .has_max = true, .min = 3600, .max = 2592000 };
+static const struct sc_field file_expires_fields[] = {
+	{ "anchor", &file_anchor, true },
+	{ "seconds", &file_seconds, true },
+	{ NULL, NULL, false },
+};
+static const struct sc_schema file_expires = { .type = SC_OBJECT, .fields = file_expires_fields };
+static const struct sc_field create_file_fields[] = {
+	{ "purpose", &file_purpose, true },
+	{ "expires_after", &file_expires, false },
+	{ NULL, NULL, false },
+};
+const struct sc_schema sc_create_file = { .type = SC_OBJECT, .fields = create_file_fields };

@@ -20,5 +20,6 @@ extern const struct sc_schema sc_modify_metadata; /* ModifyMessageRequest, Modif
 extern const struct sc_schema sc_create_run;
 extern const struct sc_schema sc_create_thread_and_run;
 extern const struct sc_schema sc_submit_tool_outputs;
+extern const struct sc_schema sc_create_file; /* the form fields besides the file */
 
 #endif

@@ -6,7 +6,8 @@
  * refused there, unread), or, for a chunked body, each growth of its buffer as it comes. A
  * chunked body that outgrows the limit or the budget midway is dropped and answered once it
  * has been read: MHD cannot answer in the middle of a body. What a request reserved is given
- * back when it ends. Bodies a route sinks are not buffered and reserve nothing. */
+ * back when it ends. Bodies a route sinks are not buffered and reserve nothing; max_sink_body
+ * bounds them instead (by announced length at admission, then as they come). */
 #include "../base/log.h"
 #include "http_int.h"
 
@@ -52,9 +53,24 @@ static int body_grow(struct http_req *req, size_t cap)
 	return 0;
 }
 
+static int sink_too_large(struct http_req *req)
+{
+	return http_fail(req, ERR_TOO_LARGE, NULL,
+			 "The request body is larger than the limit of %llu bytes.",
+			 (unsigned long long)req->srv->cfg.max_sink_body);
+}
+
+/* Whether n bytes are past the limit of a sunk body. */
+static bool sink_past(const struct http_req *req, uint64_t n)
+{
+	return req->srv->cfg.max_sink_body && n > req->srv->cfg.max_sink_body;
+}
+
 int body_admit(struct http_req *req, uint64_t len)
 {
-	if (req->route->sink || len == 0)
+	if (req->route->sink)
+		return sink_past(req, len) ? sink_too_large(req) : 0;
+	if (len == 0)
 		return 0;
 	if (len > req->srv->cfg.max_body)
 		return too_large(req);
@@ -83,11 +99,20 @@ static int body_buffer(struct http_req *req, const char *data, size_t len)
 	return buf_append(b, data, len);
 }
 
+/* Hands a piece to the route's sink, once it is counted against max_sink_body. */
+static int sink_piece(struct http_req *req, const char *data, size_t len)
+{
+	req->sunk += len;
+	if (sink_past(req, req->sunk))
+		return sink_too_large(req);
+	return req->route->sink(req, data, len);
+}
+
 bool body_take(struct http_req *req, const char *data, size_t len)
 {
 	if (!req->body_err) {
 		if (req->route->sink)
-			req->body_err = req->route->sink(req, data, len);
+			req->body_err = sink_piece(req, data, len);
 		else
 			req->body_err = body_buffer(req, data, len);
 		if (!req->body_err)

@@ -55,6 +55,9 @@ struct http_config {
 	/* Bytes all buffered request bodies may hold together; a body that does not fit gets
 	 * 503 with Retry-After. 0 means 64 MiB, or max_body if that is larger. */
 	size_t max_body_memory;
+	/* The limit for the bodies of routes with a sink, which are not buffered; announced
+	 * larger, they are answered 413 before a byte is read. 0 means no limit. */
+	uint64_t max_sink_body;
 	const struct http_route *routes; /* borrowed for the server's lifetime */
 	size_t nroutes;
 	/* Runs after routing, as soon as the headers are in and before any body byte is kept,
@@ -115,6 +118,10 @@ int http_reply_json(struct http_req *req, int status, char *body);
 /* Sends len bytes of body (owned, malloc'd) with the given content type. Returns 0. */
 int http_reply_bytes(struct http_req *req, int status, const char *content_type, char *body,
 		     size_t len);
+/* Sends size bytes read from fd, without loading them into memory; takes ownership of fd
+ * (closed when the response is done with it, or at once on failure). Returns 0. */
+int http_reply_fd(struct http_req *req, int status, const char *content_type, int fd,
+		  uint64_t size);
 /* Adds a response header, to the success reply or the error alike (copied). */
 void http_header_add(struct http_req *req, const char *name, const char *value);
 
@@ -125,6 +132,29 @@ int http_fail(struct http_req *req, int err, const char *param, const char *fmt,
 	__attribute__((format(printf, 4, 5)));
 /* Sets the error envelope's "code" (e.g. "invalid_api_key"); copied. */
 void http_fail_code(struct http_req *req, const char *code);
+
+/* --- multipart/form-data bodies, parsed as they stream through a route's sink --- */
+
+/* What a multipart body is handed to, part by part. name is the form field, filename the
+ * file's name (NULL for a plain field), content_type the part's (NULL when not given); all
+ * are borrowed for the call. Each returns 0 or an error it recorded with http_fail. */
+struct http_parts {
+	int (*begin)(struct http_req *req, const char *name, const char *filename,
+		     const char *content_type);
+	int (*data)(struct http_req *req, const char *data, size_t len);
+	int (*end)(struct http_req *req);
+};
+
+/* Parses the next piece of the request's multipart/form-data body (call it from the route's
+ * sink with what the sink got), calling parts as parts begin, bring bytes and end. Returns 0
+ * or the first error: a callback's, or ERR_INVALID (recorded) when the body is not
+ * multipart/form-data or is malformed. */
+int http_multipart_take(struct http_req *req, const struct http_parts *parts, const char *data,
+			size_t len) MUST_CHECK;
+/* The body is complete (call it first in the route's handler): ends the last part. Errors:
+ * ERR_INVALID (recorded) when the body is not multipart/form-data or was cut short, or the
+ * end callback's. */
+int http_multipart_end(struct http_req *req, const struct http_parts *parts) MUST_CHECK;
 
 /* --- Waiting without holding a thread. --- */
 struct http_waiter;

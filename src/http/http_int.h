@@ -87,6 +87,8 @@ struct http_req {
 	size_t reserved;  /* bytes of srv->body_mem held for body */
 	int body_err;     /* set while receiving: the rest of the body is dropped, then this */
 	size_t discarded; /* bytes dropped once body_err is set */
+	uint64_t sunk;    /* body bytes handed to the route's sink */
+	struct multipart *mp; /* owned: the multipart parser (multipart.c), or NULL */
 
 	const struct http_route *route; /* borrowed from the config */
 	struct router_match match;
@@ -169,6 +171,11 @@ enum defer_next { DEFER_PARKED, DEFER_RERUN };
 int defer_park(struct http_req *req, enum defer_next *next) MUST_CHECK;
 /* Cuts the link from req's waiter (before a rerun or when the request ends). */
 void defer_detach(struct http_req *req);
+
+/* multipart.c */
+#define HTTP_MULTIPART_BUFFER (64 * 1024) /* the post processor's buffer: the largest piece */
+/* Frees the request's multipart parser, if any (when the request ends). */
+void multipart_free(struct http_req *req);
 
 /* stream.c */
 /* The request ends: cuts the stream's link to it and drops the request's reference. */

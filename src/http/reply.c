@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../base/alloc.h"
 #include "../base/log.h"
@@ -43,6 +44,18 @@ int http_reply_bytes(struct http_req *req, int status, const char *content_type,
 	} else {
 		resp = MHD_create_response_from_buffer_with_free_callback(len, body, free);
 	}
+	reply_set(req, status, resp, content_type);
+	return 0;
+}
+
+int http_reply_fd(struct http_req *req, int status, const char *content_type, int fd,
+		  uint64_t size)
+{
+	struct MHD_Response *resp = MHD_create_response_from_fd64(size, fd);
+
+	/* MHD owns fd from here, but not when it refused to make the response. */
+	if (!resp)
+		close(fd);
 	reply_set(req, status, resp, content_type);
 	return 0;
 }

@@ -72,6 +72,7 @@ static void req_free(struct http_req *req)
 	stream_detach(req);
 	reply_cleanup(req);
 	body_release(req);
+	multipart_free(req);
 	if (req->state_free)
 		req->state_free(req->state);
 	if (req->user_free)

@@ -25,6 +25,7 @@ static const char *const kind_names[STORE_KIND_COUNT] = {
 	[STORE_MESSAGE] = "message",
 	[STORE_RUN] = "run",
 	[STORE_STEP] = "step",
+	[STORE_FILE] = "file",
 };
 
 const char *sqlite_kind(enum store_kind kind)

@@ -20,7 +20,8 @@ enum {
 	SQ_LIST_GT = 2,   /* lower bound on (created_at, seq) */
 	SQ_LIST_LT = 4,   /* upper bound on (created_at, seq) */
 	SQ_LIST_DESC = 8, /* walk newest first */
-	SQ_LIST_VARIANTS = 16
+	SQ_LIST_TAG = 16, /* filter by tag */
+	SQ_LIST_VARIANTS = 32
 };
 
 /* Slots of the per-connection statement cache. A slot always holds the same SQL text. */
@@ -39,6 +40,8 @@ enum sqlite_slot {
 	SQ_DEL_GRAND,
 	SQ_EXISTS,
 	SQ_IDLE,
+	SQ_ID_EXISTS,
+	SQ_EXPIRED,
 	SQ_KEY_INSERT,
 	SQ_KEY_PROJECT,
 	SQ_KEY_EVER,

@@ -1,10 +1,10 @@
-/* sqlite_list.c - ordered pages of objects for the SQLite store: store_list and
- * store_runs_by_status.
+/* sqlite_list.c - ordered pages of objects for the SQLite store: store_list, and the
+ * cross-project scans store_runs_by_status, store_expired and store_id_exists.
  *
  * A collection is the objects of one project, kind and parent, ordered by (created_at, seq).
  * A page is one range scan of the objects_list index: after/before become exclusive bounds on
  * that pair, and one row past the limit tells whether there are more. The list statement
- * comes in SQ_LIST_VARIANTS shapes (bounds, run filter, direction), each cached per
+ * comes in SQ_LIST_VARIANTS shapes (bounds, run or tag filter, direction), each cached per
  * connection, so that every shape is a plain index range scan. */
 #include <stdlib.h>
 #include <string.h>
@@ -12,8 +12,6 @@
 #include "../base/alloc.h"
 #include "../base/buf.h"
 #include "sqlite_int.h"
-
-#define LIST_MAX 100
 
 /* A place in a collection's order. */
 struct pos {
@@ -88,19 +86,23 @@ static int plan(struct sqlite_conn *c, const char *project, enum store_kind kind
 		q->flags |= SQ_LIST_DESC;
 	if (pg->run_id)
 		q->flags |= SQ_LIST_RUN;
+	if (pg->tag)
+		q->flags |= SQ_LIST_TAG;
 	return err;
 }
 
 /* The SQL of list variant flags. Parameters: ?1 project, ?2 kind, ?3 parent, ?4 run_id,
- * ?5/?6 lower bound, ?7/?8 upper bound, ?9 row limit. */
+ * ?5/?6 lower bound, ?7/?8 upper bound, ?9 tag, ?10 row limit (the highest number, so
+ * that every parameter exists in every variant). */
 static char *list_sql(int flags)
 {
 	const char *dir = flags & SQ_LIST_DESC ? "DESC" : "ASC";
 
 	return xasprintf("SELECT id, body FROM objects WHERE project = ?1 AND kind = ?2 "
-			 "AND parent IS NOT DISTINCT FROM ?3%s%s%s "
-			 "ORDER BY created_at %s, seq %s LIMIT ?9",
+			 "AND parent IS NOT DISTINCT FROM ?3%s%s%s%s "
+			 "ORDER BY created_at %s, seq %s LIMIT ?10",
 			 flags & SQ_LIST_RUN ? " AND run_id = ?4" : "",
+			 flags & SQ_LIST_TAG ? " AND tag = ?9" : "",
 			 flags & SQ_LIST_GT ? " AND (created_at, seq) > (?5, ?6)" : "",
 			 flags & SQ_LIST_LT ? " AND (created_at, seq) < (?7, ?8)" : "", dir, dir);
 }
@@ -147,9 +149,9 @@ static int fetch(struct sqlite_conn *c, const char *project, enum store_kind kin
 	sqlite3_stmt *s;
 	int err;
 
-	err = sqlite_prep(c, (enum sqlite_slot)slot, sql, &s, "list", "ssssiiiii", project,
+	err = sqlite_prep(c, (enum sqlite_slot)slot, sql, &s, "list", "ssssiiiisi", project,
 			  sqlite_kind(kind), parent, pg->run_id, q->lo.created_at, q->lo.seq,
-			  q->hi.created_at, q->hi.seq, (int64_t)pg->limit + 1);
+			  q->hi.created_at, q->hi.seq, pg->tag, (int64_t)pg->limit + 1);
 	free(sql);
 	if (!err)
 		err = read_rows(c->db, s, pg->limit, out);
@@ -166,7 +168,7 @@ int store_list(struct store *st, const char *project, enum store_kind kind, cons
 	int err;
 
 	memset(out, 0, sizeof(*out));
-	if (pg->limit < 1 || pg->limit > LIST_MAX)
+	if (pg->limit < 1 || pg->limit > STORE_LIST_MAX)
 		return ERR_INVALID;
 	err = sqlite_read(st, &c);
 	if (err)
@@ -212,7 +214,7 @@ static char *runs_sql(size_t n)
 }
 
 /* Appends the current row (project, id, body) to out and *projects. */
-static void push_run(sqlite3_stmt *s, struct store_list *out, char ***projects, size_t *cap)
+static void push_row(sqlite3_stmt *s, struct store_list *out, char ***projects, size_t *cap)
 {
 	if (out->n == *cap) {
 		*cap = *cap ? *cap * 2 : 16;
@@ -225,14 +227,29 @@ static void push_run(sqlite3_stmt *s, struct store_list *out, char ***projects, 
 	out->n++;
 }
 
+/* Rows (project, id, body) of s into out and *projects until the statement ends. */
+static int push_all(sqlite3 *db, sqlite3_stmt *s, const char *what, struct store_list *out,
+		    char ***projects)
+{
+	size_t cap = 0;
+	bool row = true;
+	int err = 0;
+
+	while (!err && row) {
+		err = sqlite_step(db, s, what, &row);
+		if (!err && row)
+			push_row(s, out, projects, &cap);
+	}
+	sqlite3_reset(s);
+	return err;
+}
+
 /* Runs once at start-up, so its statement is prepared for the call and not cached. */
 static int runs_query(sqlite3 *db, const char *const *statuses, size_t n, struct store_list *out,
 		      char ***projects)
 {
 	char *sql = runs_sql(n);
 	sqlite3_stmt *s = NULL;
-	size_t cap = 0;
-	bool row = true;
 	int err = 0;
 
 	if (!sql || sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK ||
@@ -244,18 +261,15 @@ static int runs_query(sqlite3 *db, const char *const *statuses, size_t n, struct
 		if (sqlite3_bind_text(s, (int)i + 2, statuses[i], -1, SQLITE_STATIC) != SQLITE_OK)
 			err = sqlite_fail(db, "runs by status");
 	}
-	while (!err && row) {
-		err = sqlite_step(db, s, "runs by status", &row);
-		if (!err && row)
-			push_run(s, out, projects, &cap);
-	}
+	if (!err)
+		err = push_all(db, s, "runs by status", out, projects);
 out:
 	sqlite3_finalize(s);
 	free(sql);
 	return err;
 }
 
-static void free_projects(char **projects, size_t n)
+void store_projects_free(char **projects, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		free(projects[i]);
@@ -278,9 +292,57 @@ int store_runs_by_status(struct store *st, const char *const *statuses, size_t n
 	err = runs_query(c->db, statuses, n, out, projects);
 	sqlite_read_done(st, c, err);
 	if (err) {
-		free_projects(*projects, out->n);
+		store_projects_free(*projects, out->n);
 		*projects = NULL;
 		store_list_cleanup(out);
 	}
+	return err;
+}
+
+int store_expired(struct store *st, const char *project, enum store_kind kind, int64_t now,
+		  int limit, struct store_list *out, char ***projects)
+{
+	static const char sql[] = "SELECT project, id, body FROM objects WHERE expires_at <= ?1 "
+				  "AND kind = ?2 AND (?3 IS NULL OR project = ?3) "
+				  "ORDER BY expires_at LIMIT ?4";
+	struct sqlite_conn *c;
+	sqlite3_stmt *s;
+	int err;
+
+	memset(out, 0, sizeof(*out));
+	*projects = NULL;
+	err = sqlite_read(st, &c);
+	if (err)
+		return err;
+	err = sqlite_prep(c, SQ_EXPIRED, sql, &s, "expired", "issi", now, sqlite_kind(kind),
+			  project, (int64_t)limit);
+	if (!err)
+		err = push_all(c->db, s, "expired", out, projects);
+	sqlite_read_done(st, c, err);
+	if (err) {
+		store_projects_free(*projects, out->n);
+		*projects = NULL;
+		store_list_cleanup(out);
+	}
+	return err;
+}
+
+int store_id_exists(struct store *st, enum store_kind kind, const char *id, bool *found)
+{
+	static const char sql[] = "SELECT 1 FROM objects WHERE id = ?1 AND kind = ?2 LIMIT 1";
+	struct sqlite_conn *c;
+	sqlite3_stmt *s;
+	int err;
+
+	*found = false;
+	err = sqlite_read(st, &c);
+	if (err)
+		return err;
+	err = sqlite_prep(c, SQ_ID_EXISTS, sql, &s, "id exists", "ss", id, sqlite_kind(kind));
+	if (!err) {
+		err = sqlite_step(c->db, s, "id exists", found);
+		sqlite3_reset(s);
+	}
+	sqlite_read_done(st, c, err);
 	return err;
 }

@@ -42,6 +42,14 @@ static const char *const migrations[] = {
 	" hint TEXT NOT NULL,"
 	" created_at BIGINT NOT NULL,"
 	" revoked_at BIGINT);",
+	/* 2: files and expiring objects.
+	 * tag: a label lists filter on (a file's purpose); expires_at: Unix seconds after which
+	 * the object is removed (NULL: never), indexed for the sweep that removes them.
+	 * objects_id serves lookups by id alone, across projects (the blob sweep at start). */
+	"ALTER TABLE objects ADD COLUMN tag TEXT;"
+	"ALTER TABLE objects ADD COLUMN expires_at BIGINT;"
+	"CREATE INDEX objects_expiry ON objects (expires_at) WHERE expires_at IS NOT NULL;"
+	"CREATE INDEX objects_id ON objects (id);",
 };
 
 #define MIGRATION_COUNT ((int)(sizeof(migrations) / sizeof(migrations[0])))

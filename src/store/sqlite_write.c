@@ -15,7 +15,8 @@
 #include "sqlite_int.h"
 
 /* Which kinds live under which. Deleting an object deletes its children and their children:
- * the tree is two levels deep (thread -> run -> step), and delete_below relies on that. */
+ * the tree is two levels deep (thread -> run -> step), and delete_below relies on that.
+ * Deleting a file is the place to also detach it from whatever refers to it by id. */
 static const struct {
 	enum store_kind parent;
 	enum store_kind child;
@@ -130,13 +131,15 @@ static int insert(struct sqlite_conn *c, const char *project, const struct store
 {
 	static const char sql[] =
 		"INSERT INTO objects (project, kind, id, parent, run_id, status, created_at, seq, "
-		"version, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, "
-		"(SELECT COALESCE(MAX(seq), 0) + 1 FROM objects), 1, ?8) ON CONFLICT DO NOTHING";
+		"version, body, tag, expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, "
+		"(SELECT COALESCE(MAX(seq), 0) + 1 FROM objects), 1, ?8, ?9, NULLIF(?10, 0)) "
+		"ON CONFLICT DO NOTHING";
 	sqlite3_stmt *s;
 	int err;
 
-	err = sqlite_prep(c, SQ_INSERT, sql, &s, "put", "ssssssis", project, sqlite_kind(o->kind),
-			  o->id, o->parent, o->run_id, o->status, (int64_t)o->created_at, o->body);
+	err = sqlite_prep(c, SQ_INSERT, sql, &s, "put", "ssssssissi", project,
+			  sqlite_kind(o->kind), o->id, o->parent, o->run_id, o->status,
+			  (int64_t)o->created_at, o->body, o->tag, o->expires_at);
 	if (!err)
 		err = sqlite_run(c->db, s, "put");
 	if (!err && sqlite3_changes(c->db) == 0)
@@ -148,12 +151,13 @@ static int insert(struct sqlite_conn *c, const char *project, const struct store
 static int update(struct sqlite_conn *c, const char *project, const struct store_obj *o)
 {
 	static const char sql[] = "UPDATE objects SET run_id = ?3, status = ?4, body = ?5, "
-				  "version = version + 1 WHERE project = ?1 AND id = ?2";
+				  "tag = ?6, expires_at = NULLIF(?7, 0), version = version + 1 "
+				  "WHERE project = ?1 AND id = ?2";
 	sqlite3_stmt *s;
 	int err;
 
-	err = sqlite_prep(c, SQ_UPDATE, sql, &s, "put", "sssss", project, o->id, o->run_id,
-			  o->status, o->body);
+	err = sqlite_prep(c, SQ_UPDATE, sql, &s, "put", "ssssssi", project, o->id, o->run_id,
+			  o->status, o->body, o->tag, o->expires_at);
 	if (!err)
 		err = sqlite_run(c->db, s, "put");
 	return err;

@@ -22,6 +22,7 @@ enum store_kind {
 	STORE_MESSAGE, /* parent: thread id */
 	STORE_RUN,     /* parent: thread id */
 	STORE_STEP,    /* parent: run id */
+	STORE_FILE,    /* metadata only: the bytes are blobs (blob.h); tag: the purpose */
 	STORE_KIND_COUNT
 };
 
@@ -32,6 +33,8 @@ struct store_obj {
 	const char *parent;  /* see enum store_kind; NULL for top-level kinds */
 	const char *run_id;  /* messages: the run that wrote it, or NULL */
 	const char *status;  /* runs and steps: the status ("queued", ...); NULL for others */
+	const char *tag;     /* a label lists can filter on (files: the purpose), or NULL */
+	int64_t expires_at;  /* Unix seconds after which the object is gone; 0: never */
 	int64_t created_at;  /* Unix seconds */
 	const char *body;    /* the JSON document, NUL-terminated */
 	int64_t version;     /* store_get fills it; 1 for a new object, +1 on every put */
@@ -58,15 +61,18 @@ struct store_op {
 	int64_t expect_version;
 };
 
+#define STORE_LIST_MAX 10000
+
 /* Page request for store_list. after/before are object ids (or NULL); an id that is not in
  * the listed collection gives ERR_INVALID. Objects are ordered by creation (created_at, then
  * insertion order): ascending when desc is false. */
 struct store_page {
-	int limit;            /* 1..100 */
+	int limit;            /* 1..STORE_LIST_MAX (the API layer applies each list's own cap) */
 	bool desc;
 	const char *after;    /* return objects after this id in the chosen order */
 	const char *before;   /* return objects before this id in the chosen order */
 	const char *run_id;   /* messages only: keep those with this run_id; NULL for all */
+	const char *tag;      /* keep those with this tag (see store_obj); NULL for all */
 };
 
 struct store_item {
@@ -114,6 +120,19 @@ void store_list_cleanup(struct store_list *l);
  * each, then the array). */
 int store_runs_by_status(struct store *st, const char *const *statuses, size_t n,
 			 struct store_list *out, char ***projects) MUST_CHECK;
+
+/* Objects of kind (in any project when project is NULL) whose expires_at is set and not after
+ * now, oldest first, at most limit of them: for removing what has expired. Fills *out (bodies
+ * included); free with store_list_cleanup. *projects receives an owned array of out->n owned
+ * project names, parallel to out->items. Errors: ERR_DB. */
+int store_expired(struct store *st, const char *project, enum store_kind kind, int64_t now,
+		  int limit, struct store_list *out, char ***projects) MUST_CHECK;
+/* Sets *found to whether an object of kind with this id exists in any project (for sweeping
+ * blobs that lost their row). Errors: ERR_DB. */
+int store_id_exists(struct store *st, enum store_kind kind, const char *id, bool *found)
+	MUST_CHECK;
+/* Frees an array of n owned project names from store_runs_by_status or store_expired. */
+void store_projects_free(char **projects, size_t n);
 
 /* API keys. Keys are stored only as SHA-256 hex hashes. */
 struct store_key {

@@ -7,11 +7,13 @@
 extern const struct t_case base_tests[];
 extern const struct t_case json_tests[];
 extern const struct t_case store_tests[];
+extern const struct t_case blob_tests[];
 extern const struct t_case http_tests[];
 extern const struct t_case api_tests[];
 extern const struct t_case engine_tests[];
 extern const struct t_case providers_tests[];
 extern const struct t_case docs_tests[];
 extern const struct t_case sandbox_tests[];
+extern const struct t_case text_tests[];
 
 #endif

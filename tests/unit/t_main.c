@@ -19,12 +19,14 @@ static const struct t_suite suites[] = {
 	{ "base", base_tests },
 	{ "json", json_tests },
 	{ "store", store_tests },
+	{ "blob", blob_tests },
 	{ "http", http_tests },
 	{ "api", api_tests },
 	{ "engine", engine_tests },
 	{ "providers", providers_tests },
 	{ "docs", docs_tests },
 	{ "sandbox", sandbox_tests },
+	{ "text", text_tests },
 };
 
 static int run_case(const struct t_case *c)

@@ -500,6 +500,69 @@ static int h_hold(struct http_req *req)
 	return HTTP_DEFERRED;
 }
 
+/* --- A route whose multipart body streams through a sink --- */
+
+static void sink_log_free(void *p)
+{
+	buf_cleanup(p);
+	free(p);
+}
+
+/* What the sink saw, as "[name|filename|type]=bytes;" per part (the request's state). */
+static struct buf *sink_log(struct http_req *req)
+{
+	struct buf *b = http_state(req);
+
+	if (!b) {
+		b = xcalloc(1, sizeof(*b));
+		buf_init(b, 0);
+		http_set_state(req, b, sink_log_free);
+	}
+	return b;
+}
+
+static int s_begin(struct http_req *req, const char *name, const char *filename,
+		   const char *type)
+{
+	if (strcmp(name, "bad") == 0)
+		return http_fail(req, ERR_INVALID, "bad", "No bad parts.");
+	return buf_printf(sink_log(req), "[%s|%s|%s]=", name, filename ? filename : "-",
+			  type ? type : "-");
+}
+
+static int s_data(struct http_req *req, const char *data, size_t len)
+{
+	return buf_append(sink_log(req), data, len);
+}
+
+static int s_end(struct http_req *req)
+{
+	return buf_putc(sink_log(req), ';');
+}
+
+static const struct http_parts test_parts = { s_begin, s_data, s_end };
+
+static int s_body(struct http_req *req, const char *data, size_t len)
+{
+	return http_multipart_take(req, &test_parts, data, len);
+}
+
+static int h_upload(struct http_req *req)
+{
+	struct buf *b;
+	size_t len;
+	int err = http_multipart_end(req, &test_parts);
+
+	if (err)
+		return err;
+	b = http_state(req);
+	http_body(req, &len);
+	if (len != 0)
+		return http_fail(req, ERR_INTERNAL, NULL, "a streamed body was buffered");
+	return http_reply_bytes(req, 200, "text/plain", xstrdup(b && b->p ? b->p : ""),
+				b ? b->len : 0);
+}
+
 static const struct http_route routes[] = {
 	{ "POST", "/v1/sink", h_sunk, s_count },
 	{ "POST", "/v1/hold", h_hold, NULL },
@@ -515,6 +578,7 @@ static const struct http_route routes[] = {
 	{ "GET", "/v1/defer", h_defer, NULL },
 	{ "GET", "/v1/stream", h_stream, NULL },
 	{ "DELETE", "/v1/things/{thing_id}/parts/{part_id}", h_thing, NULL },
+	{ "POST", "/v1/upload", h_upload, s_body },
 };
 
 static int h_before(struct http_req *req)
@@ -540,6 +604,7 @@ static struct http_server *start_with(http_handler *before, size_t body_memory,
 		.threads = 2,
 		.max_body = 1024,
 		.max_body_memory = body_memory,
+		.max_sink_body = 8192,
 		.routes = routes,
 		.nroutes = sizeof(routes) / sizeof(routes[0]),
 		.before = before,
@@ -1241,7 +1306,101 @@ static void start_errors(void)
 	}
 }
 
+#define MP_TYPE "Content-Type: multipart/form-data; boundary=XyZ"
+
+/* A multipart body: a purpose field, then a file part of n bytes of 'x' (owned). */
+static char *mp_body(size_t n, const char *field, size_t *len)
+{
+	struct buf b;
+
+	buf_init(&b, 0);
+	ASSERT_OK(buf_printf(&b, "--XyZ\r\nContent-Disposition: form-data; name=\"%s\"\r\n\r\n"
+			     "assistants\r\n--XyZ\r\nContent-Disposition: form-data; "
+			     "name=\"file\"; filename=\"a.txt\"\r\nContent-Type: text/plain"
+			     "\r\n\r\n", field));
+	for (size_t i = 0; i < n; i++)
+		ASSERT_OK(buf_putc(&b, 'x'));
+	ASSERT_OK(buf_puts(&b, "\r\n--XyZ--\r\n"));
+	*len = b.len;
+	return buf_release(&b);
+}
+
+static void post_upload(const char *body, size_t len, bool chunked, const char *header,
+			struct reply *r)
+{
+	struct call c = { "POST", "/v1/upload", body, len, chunked, header };
+
+	call_do(&c, r);
+}
+
+static void upload_streams_parts(void)
+{
+	struct http_server *srv = start(NULL);
+	struct reply r;
+	size_t len;
+	char *body = mp_body(5, "purpose", &len);
+
+	for (int chunked = 0; chunked < 2; chunked++) {
+		post_upload(body, len, chunked, MP_TYPE, &r);
+		ASSERT_EQ_INT(r.status, 200);
+		ASSERT_STR_EQ(r.body.p, "[purpose|-|-]=assistants;[file|a.txt|text/plain]=xxxxx;");
+		reply_free(&r);
+	}
+	free(body);
+	/* Over max_body (1024): never buffered, so accepted. */
+	body = mp_body(3000, "purpose", &len);
+	post_upload(body, len, false, MP_TYPE, &r);
+	ASSERT_EQ_INT(r.status, 200);
+	ASSERT_EQ_INT(r.body.len, strlen("[purpose|-|-]=assistants;[file|a.txt|text/plain]=;") +
+				  3000);
+	reply_free(&r);
+	free(body);
+	finish(srv);
+}
+
+/* Posts to the upload route and checks the error reply: status, message (NULL: any), param. */
+static void upload_fails(const char *body, size_t len, bool chunked, const char *header,
+			 long status, const char *message, const char *param)
+{
+	struct reply r;
+
+	post_upload(body, len, chunked, header, &r);
+	ASSERT_EQ_INT(r.status, status);
+	check_envelope(&r, message, "invalid_request_error", param, NULL);
+	reply_free(&r);
+}
+
+static void upload_errors(void)
+{
+	struct http_server *srv = start(NULL);
+	size_t len;
+	char *big = mp_body(9000, "purpose", &len);
+	size_t bad_len;
+	char *bad = mp_body(5, "bad", &bad_len);
+	size_t ok_len;
+	char *ok = mp_body(5, "purpose", &ok_len);
+
+	/* Past max_sink_body: announced, or found while a chunked body comes in. */
+	upload_fails(big, len, false, MP_TYPE, 413,
+		     "The request body is larger than the limit of 8192 bytes.", NULL);
+	upload_fails(big, len, true, MP_TYPE, 413,
+		     "The request body is larger than the limit of 8192 bytes.", NULL);
+	upload_fails(bad, bad_len, false, MP_TYPE, 400, "No bad parts.", "bad");
+	upload_fails(ok, ok_len - 12, false, MP_TYPE, 400,
+		     "The multipart/form-data body is malformed or cut short; send it again.",
+		     NULL);
+	upload_fails("{}", 2, false, "Content-Type: application/json", 400,
+		     "This endpoint takes a multipart/form-data body, but the request's "
+		     "Content-Type is 'application/json'.", NULL);
+	free(big);
+	free(bad);
+	free(ok);
+	finish(srv);
+}
+
 const struct t_case http_tests[] = {
+	T_CASE(upload_streams_parts),
+	T_CASE(upload_errors),
 	T_CASE(routes_params_and_headers),
 	T_CASE(not_found_and_method),
 	T_CASE(query_decoding),

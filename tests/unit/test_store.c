@@ -283,7 +283,7 @@ static void list_orders_and_limits(void)
 	ASSERT_STR_EQ(PAGE(t.st, k, NULL, .limit = 1, .after = "a"), "c");
 	ASSERT_STR_EQ(PAGE(t.st, k, NULL, .limit = 1, .after = "e"), "a more");
 	ASSERT_STR_EQ(PAGE(t.st, k, NULL, .limit = 0), "ERR_INVALID");
-	ASSERT_STR_EQ(PAGE(t.st, k, NULL, .limit = 101), "ERR_INVALID");
+	ASSERT_STR_EQ(PAGE(t.st, k, NULL, .limit = STORE_LIST_MAX + 1), "ERR_INVALID");
 	/* Replacing an object keeps its place, whatever created_at the new version carries. */
 	ASSERT_OK(put(t.st, "p", k, "d", NULL, 99, 1));
 	ASSERT_STR_EQ(PAGE(t.st, k, NULL, .limit = 100), "d,b,e,a,c");
@@ -368,6 +368,70 @@ static void list_filters_by_run(void)
 	ASSERT_STR_EQ(PAGE(t.st, STORE_MESSAGE, "thread_a", .limit = 10, .run_id = "run_9"), "");
 	ASSERT_STR_EQ(PAGE(t.st, STORE_MESSAGE, "thread_a", .limit = 10),
 		      "msg_0,msg_1,msg_2,msg_3,msg_4");
+	tstore_close(&t);
+}
+
+static int put_file(struct store *st, const char *project, const char *id, const char *purpose,
+		    int64_t expires_at)
+{
+	struct store_obj o = { .kind = STORE_FILE, .id = id, .tag = purpose, .created_at = 10,
+			       .expires_at = expires_at, .body = id };
+
+	return store_put(st, project, &o, -1);
+}
+
+static void list_filters_by_tag(void)
+{
+	struct tstore t;
+
+	tstore_open(&t);
+	ASSERT_OK(put_file(t.st, "p", "file-1", "assistants", 0));
+	ASSERT_OK(put_file(t.st, "p", "file-2", "batch", 0));
+	ASSERT_OK(put_file(t.st, "p", "file-3", "assistants", 0));
+	ASSERT_OK(put_file(t.st, "q", "file-4", "assistants", 0));
+	ASSERT_STR_EQ(PAGE(t.st, STORE_FILE, NULL, .limit = 10, .tag = "assistants"),
+		      "file-1,file-3");
+	ASSERT_STR_EQ(PAGE(t.st, STORE_FILE, NULL, .limit = 1, .tag = "assistants", .desc = true),
+		      "file-3 more");
+	ASSERT_STR_EQ(PAGE(t.st, STORE_FILE, NULL, .limit = 10, .tag = "batch"), "file-2");
+	ASSERT_STR_EQ(PAGE(t.st, STORE_FILE, NULL, .limit = STORE_LIST_MAX),
+		      "file-1,file-2,file-3");
+	ASSERT_STR_EQ(PAGE(t.st, STORE_FILE, NULL, .limit = STORE_LIST_MAX + 1), "ERR_INVALID");
+	tstore_close(&t);
+}
+
+static void expired_and_id_exists_span_projects(void)
+{
+	struct tstore t;
+	struct store_list l;
+	char **projects = NULL;
+	bool found = false;
+
+	tstore_open(&t);
+	ASSERT_OK(put_file(t.st, "p1", "file-a", "assistants", 300));
+	ASSERT_OK(put_file(t.st, "p2", "file-b", "assistants", 100));
+	ASSERT_OK(put_file(t.st, "p1", "file-c", "assistants", 0));
+	ASSERT_OK(put_file(t.st, "p1", "file-d", "assistants", 200));
+	ASSERT_OK(store_expired(t.st, NULL, STORE_FILE, 200, 10, &l, &projects));
+	ASSERT_EQ_INT(l.n, 2);
+	ASSERT_STR_EQ(l.items[0].id, "file-b");
+	ASSERT_STR_EQ(projects[0], "p2");
+	ASSERT_STR_EQ(l.items[1].id, "file-d");
+	store_projects_free(projects, l.n);
+	store_list_cleanup(&l);
+	ASSERT_OK(store_expired(t.st, "p1", STORE_FILE, 1000, 10, &l, &projects));
+	ASSERT_EQ_INT(l.n, 2);
+	ASSERT_STR_EQ(l.items[0].id, "file-d");
+	ASSERT_STR_EQ(l.items[1].id, "file-a");
+	store_projects_free(projects, l.n);
+	store_list_cleanup(&l);
+	ASSERT_OK(store_id_exists(t.st, STORE_FILE, "file-b", &found));
+	ASSERT(found);
+	ASSERT_OK(store_id_exists(t.st, STORE_ASSISTANT, "file-b", &found));
+	ASSERT(!found);
+	ASSERT_OK(store_delete(t.st, "p2", STORE_FILE, "file-b", NULL));
+	ASSERT_OK(store_id_exists(t.st, STORE_FILE, "file-b", &found));
+	ASSERT(!found);
 	tstore_close(&t);
 }
 
@@ -965,6 +1029,8 @@ const struct t_case store_tests[] = {
 	T_CASE(list_after_and_before),
 	T_CASE(list_rejects_foreign_cursors),
 	T_CASE(list_filters_by_run),
+	T_CASE(list_filters_by_tag),
+	T_CASE(expired_and_id_exists_span_projects),
 	T_CASE(delete_cascades),
 	T_CASE(batch_is_atomic),
 	T_CASE(expect_exists_and_idle),

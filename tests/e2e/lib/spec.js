@@ -76,24 +76,43 @@ function rewrite(node) {
   return out;
 }
 
+// DEVIATION (flagged, deliberate): the spec types the File object's `expires_at` as an integer
+// and the deprecated `status_details` as a string, but the hosted service answers
+// `"expires_at": null` for a file that never expires and `"status_details": null`, and the SDKs
+// type both as optional/nullable. assistd does what the hosted service did, so null is accepted
+// there (and only there).
+function deviate(schemas) {
+  const file = schemas.OpenAIFile;
+  if (!file || !file.properties) return schemas;
+  for (const k of ['expires_at', 'status_details']) {
+    const p = file.properties[k];
+    if (p && typeof p.type === 'string') p.type = [p.type, 'null'];
+  }
+  return schemas;
+}
+
 let _schemas = null;
 function loadSchemas() {
   if (_schemas) return _schemas;
+  _schemas = deviate(readSchemas());
+  return _schemas;
+}
+
+function readSchemas() {
   if (!SPEC_PATH) throw new Error('OpenAPI spec not found; set ASSISTD_SPEC');
   const st = fs.statSync(SPEC_PATH);
   const key = `${st.size}-${Math.floor(st.mtimeMs)}-${Buffer.from(SPEC_PATH).toString('hex').slice(-24)}`;
   const cacheFile = path.join(os.tmpdir(), `assistd-e2e-spec-v2-${key}.json`);
   try {
-    _schemas = JSON.parse(fs.readFileSync(cacheFile, 'utf8'));
-    return _schemas;
+    return JSON.parse(fs.readFileSync(cacheFile, 'utf8'));
   } catch { /* no cache yet, or a torn one: parse */ }
   const YAML = require('yaml');
   const doc = YAML.parse(fs.readFileSync(SPEC_PATH, 'utf8'), { maxAliasCount: -1 });
-  _schemas = rewrite(doc.components.schemas);
+  const schemas = rewrite(doc.components.schemas);
   // test files start concurrently: write to a private file, then rename atomically
   const tmp = `${cacheFile}.${process.pid}.${Date.now()}`;
-  try { fs.writeFileSync(tmp, JSON.stringify(_schemas)); fs.renameSync(tmp, cacheFile); } catch { try { fs.unlinkSync(tmp); } catch {} }
-  return _schemas;
+  try { fs.writeFileSync(tmp, JSON.stringify(schemas)); fs.renameSync(tmp, cacheFile); } catch { try { fs.unlinkSync(tmp); } catch {} }
+  return schemas;
 }
 
 // ---------------------------------------------------------------------------------------------
