@@ -42,7 +42,8 @@ static int64_t timed(struct sbx *s, struct loop *l, const char *key, const char 
 		loop_run_once(l, 1000);
 	t0 = clock_us() - t0;
 	if (c.res->err || strcmp(c.res->logs, want) != 0) {
-		fprintf(stderr, "sandbox_bench: %s gave err %d: %s\n", code, c.res->err, c.res->logs);
+		fprintf(stderr, "sandbox_bench: %s gave err %d: %s\n", code, c.res->err,
+			c.res->logs);
 		exit(1);
 	}
 	sbx_result_free(c.res);
@@ -121,8 +122,8 @@ static void warm(struct loop *l, int n)
 	sbx_free(s);
 }
 
-/* Proportional set size of pid and its descendants, in kB. */
-static long tree_pss(int pid)
+/* Proportional set size of pid alone, in kB. */
+static long own_pss(int pid)
 {
 	char path[64];
 	char line[256];
@@ -133,30 +134,25 @@ static long tree_pss(int pid)
 	f = fopen(path, "r");
 	while (f && fgets(line, sizeof(line), f)) {
 		if (strncmp(line, "Pss:", 4) == 0)
-			kb += atol(line + 4);
+			kb += strtol(line + 4, NULL, 10);
 	}
-	if (f)
-		fclose(f);
-	snprintf(path, sizeof(path), "/proc/%d/task/%d/children", pid, pid);
-	f = fopen(path, "r");
-	for (int child; f && fscanf(f, "%d", &child) == 1;)
-		kb += tree_pss(child);
 	if (f)
 		fclose(f);
 	return kb;
 }
 
-/* PSS of this process's children (the sessions: bubblewrap and what runs in it), in kB. */
-static long children_pss(void)
+/* PSS of pid's descendants (for this process: the sessions, bubblewrap and what runs in
+ * it), in kB. */
+static long children_pss(int pid)
 {
 	char path[64];
-	FILE *f;
 	long kb = 0;
+	FILE *f;
 
-	snprintf(path, sizeof(path), "/proc/%d/task/%d/children", getpid(), getpid());
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/children", pid, pid);
 	f = fopen(path, "r");
 	for (int child; f && fscanf(f, "%d", &child) == 1;)
-		kb += tree_pss(child);
+		kb += own_pss(child) + children_pss(child);
 	if (f)
 		fclose(f);
 	return kb;
@@ -173,7 +169,7 @@ static void idle(struct loop *l, int n)
 		timed(s, l, key, "x = 1", "");
 	}
 	settle(l, 1000);
-	kb = children_pss();
+	kb = children_pss(getpid());
 	printf("idle_sessions %d\nidle_pss_kb_each %ld\nidle_fit_1gib %ld\n", n, kb / n,
 	       (1024L * 1024) / (kb / n));
 	/* the same sessions once their code has imported the usual libraries */
@@ -182,7 +178,7 @@ static void idle(struct loop *l, int n)
 		timed(s, l, key, "import numpy, pandas, matplotlib.pyplot", "");
 	}
 	settle(l, 1000);
-	kb = children_pss();
+	kb = children_pss(getpid());
 	printf("loaded_pss_kb_each %ld\nloaded_fit_1gib %ld\n", kb / n, (1024L * 1024) / (kb / n));
 	sbx_free(s);
 }

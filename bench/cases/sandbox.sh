@@ -9,7 +9,7 @@
 # Goals: cold start with the pool ≤ 300 ms; warm overhead ≤ 10 ms.
 
 bench_sandbox() {
-	local bin="$OUT/sandbox_bench" out="$OUT/sandbox.txt" v
+	local bin="$OUT/sandbox_bench" out="$OUT/sandbox.txt" mem
 
 	if [ ! -x "$bin" ]; then
 		record "sandbox" "not built (make -C bench)" "-" "error"
@@ -17,13 +17,15 @@ bench_sandbox() {
 	fi
 	{ "$bin" cold 20 && "$bin" warm 200 && "$bin" idle 10; } >"$out"
 	v() { awk -v k="$1" '$1 == k { print $2 }' "$out"; }
+	# "p50 X ms, p90 Y ms" of the samples named $1
+	pct() { echo "p50 $(v "$1_p50") ms, p90 $(v "$1_p90") ms"; }
 	record "sandbox cold start (pool of 1)" \
-		"p50 $(v cold_pool_p50) ms, p90 $(v cold_pool_p90) ms (no pool: p50 $(v cold_nopool_p50) ms, p90 $(v cold_nopool_p90) ms)" \
+		"$(pct cold_pool) (no pool: $(pct cold_nopool))" \
 		"≤ 300 ms" "$(verdict "$(v cold_pool_p90)" '<=' 300)"
 	record "sandbox warm call overhead" \
-		"\`pass\`: p50 $(v warm_pass_p50) ms, p90 $(v warm_pass_p90) ms; over a 10 ms sleep: p50 $(v warm_sleep10_overhead_p50) ms, p90 $(v warm_sleep10_overhead_p90) ms" \
+		"\`pass\`: $(pct warm_pass); over a 10 ms sleep: $(pct warm_sleep10_overhead)" \
 		"≤ 10 ms" "$(verdict "$(v warm_pass_p90)" '<=' 10)"
-	record "sandbox idle session memory" \
-		"$(v idle_pss_kb_each) kB PSS each, $(v idle_fit_1gib) per GiB; after importing numpy, pandas, matplotlib: $(v loaded_pss_kb_each) kB, $(v loaded_fit_1gib) per GiB" \
-		"-" "-"
+	mem="$(v idle_pss_kb_each) kB PSS each, $(v idle_fit_1gib) per GiB; after importing numpy,"
+	mem="$mem pandas, matplotlib: $(v loaded_pss_kb_each) kB, $(v loaded_fit_1gib) per GiB"
+	record "sandbox idle session memory" "$mem" "-" "-"
 }

@@ -158,12 +158,17 @@ static void on_reaped(void *arg, int status)
 
 	sess->pid = 0;
 	if (sess->state != SBX_DEAD) {
-		log_debug("sandbox: session %s exited (status %d)", sess->key ? sess->key : "(pool)",
-			  status);
+		log_debug("sandbox: session %s exited (status %d)",
+			  sess->key ? sess->key : "(pool)", status);
 		die(sess, SBX_LIMIT_NONE, ended);
 		return;
 	}
 	sess_kill(sess);
+}
+
+static void idle_start(struct sbx_sess *sess)
+{
+	loop_timer_start(sess->s->l, &sess->idle, (int64_t)sess->s->lim.idle_s * 1000);
 }
 
 static void on_idle(void *arg)
@@ -352,7 +357,9 @@ static void deliver(struct sbx *s, char *key, struct sbx_job *job, struct sbx_re
 static void apply_reply(struct sbx_sess *sess, struct sbx_result *res, const jv *reply)
 {
 	static const struct { const char *name; enum sbx_limit limit; } named[] = {
-		{ "cpu", SBX_LIMIT_CPU }, { "wall", SBX_LIMIT_WALL }, { "memory", SBX_LIMIT_MEMORY },
+		{ "cpu", SBX_LIMIT_CPU },
+		{ "wall", SBX_LIMIT_WALL },
+		{ "memory", SBX_LIMIT_MEMORY },
 	};
 	const char *limit = jv_get_str(reply, "limit");
 	struct sbx_snapshot after = { 0 };
@@ -386,7 +393,7 @@ static void finish(struct sbx_sess *sess, const jv *reply)
 	sess->state = SBX_READY;
 	sess->last_used = clock_ms();
 	if (!sess->head)
-		loop_timer_start(s->l, &sess->idle, (int64_t)s->lim.idle_s * 1000);
+		idle_start(sess);
 	deliver(s, xstrdup(sess->key), job, res);
 }
 
@@ -397,8 +404,8 @@ static void requeue(struct sbx *s, const char *key, struct sbx_job *queued, bool
 	struct sbx_sess *next;
 
 	if (!started && ++s->start_failures == SBX_START_FAILURES)
-		log_error("sandbox: %d sessions in a row failed to start; no more are started ahead "
-			  "until one works", SBX_START_FAILURES);
+		log_error("sandbox: %d sessions in a row failed to start; no more are started "
+			  "ahead until one works", SBX_START_FAILURES);
 	if (!queued)
 		return;
 	next = key && started ? sess_get(s, key) : NULL;
@@ -481,8 +488,8 @@ static void sess_next(struct sbx_sess *sess)
 		if (job->code)
 			break;
 		if (sbx_files_put(sess, job->name, job->src_fd))
-			sbx_logs_notef(sess, "[note: %s could not be placed in /mnt/data: it is full]\n",
-				       job->name);
+			sbx_logs_notef(sess, "[note: %s could not be placed in /mnt/data: it is "
+				       "full]\n", job->name);
 		job_free(job);
 		job = NULL;
 	}
@@ -535,7 +542,7 @@ static void on_chan(void *arg, int fd, int ready)
 		sess->s->start_failures = 0;
 		sess_next(sess);
 		if (sess->state == SBX_READY && !sess->head && sess->key)
-			loop_timer_start(sess->s->l, &sess->idle, (int64_t)sess->s->lim.idle_s * 1000);
+			idle_start(sess);
 		return;
 	}
 	err = sbx_proc_read_frame(sess, &done);

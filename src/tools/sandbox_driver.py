@@ -10,6 +10,7 @@
 import json
 import os
 import resource
+import select
 import signal
 import socket
 import sys
@@ -87,8 +88,15 @@ def send(obj):
 
 
 def recv_exact(n):
+	"""Waits for the server, and for signals: SIGXCPU may go to a thread the code left
+	running, and only the wake-up pipe brings its handler to this (the main) thread."""
 	data = b""
 	while len(data) < n:
+		ready = select.select([chan, wake_r], [], [])[0]
+		if wake_r in ready:
+			os.read(wake_r, 512)  # the handler runs now, in this thread
+		if chan not in ready:
+			continue
 		part = chan.recv(n - len(data))
 		if not part:
 			sys.exit(0)
@@ -96,13 +104,15 @@ def recv_exact(n):
 	return data
 
 
-def arm(cpu, wall):
-	"""Per-call limits: a soft RLIMIT_CPU relative to what the session used so far, and a
-	wall-clock alarm; both raise Limit in the code (0 disarms)."""
+def arm(wall):
+	"""The CPU budget from now on (a soft RLIMIT_CPU CPU_S seconds above what the session has
+	used) and a wall-clock alarm (0: none). Both raise Limit in the code. Between calls the
+	budget stays armed: a thread the code left spinning gets it raised in the driver's main
+	loop, which ends the session."""
 	used = resource.getrusage(resource.RUSAGE_SELF)
 	spent = int(used.ru_utime + used.ru_stime) + 1
 	hard = resource.getrlimit(resource.RLIMIT_CPU)[1]
-	resource.setrlimit(resource.RLIMIT_CPU, (spent + cpu if cpu else hard, hard))
+	resource.setrlimit(resource.RLIMIT_CPU, (spent + CPU_S, hard))
 	signal.setitimer(signal.ITIMER_REAL, wall)
 
 
@@ -154,11 +164,11 @@ def run(code, env):
 	reply = {"raised": False, "limit": None}
 	del figures[:]
 	try:
-		arm(CPU_S, WALL_S)
+		arm(WALL_S)
 		try:
 			exec(compile(code, name, "exec"), env)
 		finally:
-			arm(0, 0)
+			arm(0)
 	except BaseException as exc:
 		if os.getpid() != MAIN_PID:
 			os._exit(1)  # a process the code forked: only the driver answers
@@ -185,6 +195,10 @@ def run(code, env):
 
 
 def main():
+	global wake_r
+	wake_r, wake_w = os.pipe()
+	os.set_blocking(wake_w, False)
+	signal.set_wakeup_fd(wake_w)
 	signal.signal(signal.SIGXCPU, on_cpu)
 	signal.signal(signal.SIGALRM, on_wall)
 	resource.setrlimit(resource.RLIMIT_NPROC, (NPROC, NPROC))

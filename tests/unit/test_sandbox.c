@@ -94,7 +94,8 @@ static void run_expect(struct env *e, const char *key, const char *code, const c
 	struct sbx_result *res = run(e, key, code);
 
 	if (res->err || strcmp(res->logs, want) != 0)
-		T_FAIL("code %s: err %d, logs \"%s\", want \"%s\"", code, res->err, res->logs, want);
+		T_FAIL("code %s: err %d, logs \"%s\", want \"%s\"", code, res->err, res->logs,
+		       want);
 	sbx_result_free(res);
 }
 
@@ -205,7 +206,8 @@ static void csv_input(void)
 	ASSERT_EQ_INT(sbx_put_file(e.s, "t", "../escape", path), ERR_INVALID);
 	ASSERT_EQ_INT(sbx_put_file(e.s, "t", "x", "/nonexistent/file"), ERR_NOT_FOUND);
 	unlink(path);
-	run_expect(&e, "t", "import csv\nrows = list(csv.DictReader(open('/mnt/data/file-abc123')))\n"
+	run_expect(&e, "t", "import csv\n"
+		   "rows = list(csv.DictReader(open('/mnt/data/file-abc123')))\n"
 		   "print(len(rows), sum(int(r['amount']) for r in rows))", "2 42\n");
 	stop(&e);
 }
@@ -254,7 +256,8 @@ static void exception_traceback(void)
 static void links_not_followed(void)
 {
 	struct env e = start(&small);
-	struct sbx_result *res = run(&e, "t", "import os\nos.symlink('/etc/passwd', '/mnt/data/pw')\n"
+	struct sbx_result *res = run(&e, "t", "import os\n"
+				     "os.symlink('/etc/passwd', '/mnt/data/pw')\n"
 				     "os.mkfifo('/mnt/data/fifo')");
 	int fd = -1;
 
@@ -310,7 +313,8 @@ static void host_files_hidden(void)
 	ASSERT(creat(code, 0644) >= 0);
 	snprintf(code, sizeof(code),
 		 "import os\n"
-		 "for p in ['%s/assistd.db', '%s', '/etc/shadow', '/etc/passwd', '/root', '/home']:\n"
+		 "for p in ['%s/assistd.db', '%s', '/etc/shadow', '/etc/passwd', '/root',\n"
+		 "          '/home']:\n"
 		 "    print(os.path.exists(p), end=' ')\n"
 		 "print(sorted(os.listdir('/')))\n"
 		 "print(sorted(os.listdir('/etc')))\n", dir, dir);
@@ -337,8 +341,8 @@ static void fork_bomb(void)
 	ASSERT(has(res, "BlockingIOError"));
 	sbx_result_free(res);
 	/* the bomb's processes are gone and the session takes code again */
-	run_expect(&e, "t", "import os\nprint(len([p for p in os.listdir('/proc') if p.isdigit()]))",
-		   "2\n");
+	run_expect(&e, "t", "import os\n"
+		   "print(len([p for p in os.listdir('/proc') if p.isdigit()]))", "2\n");
 	stop(&e);
 }
 
@@ -395,6 +399,23 @@ static void endless_loop_stubborn(void)
 	ASSERT(has(res, "the sandbox session was restarted"));
 	sbx_result_free(res);
 	run_expect(&e, "t", "print('z' in globals())", "False\n");
+	stop(&e);
+}
+
+/* A thread left spinning after its call gets the session's CPU budget, then the session
+ * ends; the next call runs in a fresh one. */
+static void background_spinner(void)
+{
+	struct env e = start(&tight);
+	int64_t end = clock_ms() + 8000;
+
+	run_expect(&e, "t", "import threading\ndef spin():\n    while True:\n        pass\n"
+		   "threading.Thread(target=spin, daemon=True).start()\nprint('started')",
+		   "started\n");
+	while (sbx_sessions(e.s) > 0 && clock_ms() < end)
+		loop_run_once(e.l, 100);
+	ASSERT_EQ_INT(sbx_sessions(e.s), 0);
+	run_expect(&e, "t", "print('threading' in globals())", "False\n");
 	stop(&e);
 }
 
@@ -628,6 +649,7 @@ const struct t_case sandbox_tests[] = {
 	T_CASE(memory_bomb),
 	T_CASE(endless_loop_cpu),
 	T_CASE(endless_loop_stubborn),
+	T_CASE(background_spinner),
 	T_CASE(huge_output),
 	T_CASE(disk_full),
 	T_CASE(too_many_files),
