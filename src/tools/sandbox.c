@@ -365,6 +365,8 @@ static void apply_reply(struct sbx_sess *sess, struct sbx_result *res, const jv 
 	struct sbx_snapshot after = { 0 };
 
 	res->raised = jv_true(jv_get(reply, "raised"));
+	if (jv_is_int(jv_get(reply, "cpu_ms")) && jv_int_value(jv_get(reply, "cpu_ms")) >= 0)
+		res->cpu_ms = jv_int_value(jv_get(reply, "cpu_ms"));
 	for (size_t i = 0; limit && i < sizeof(named) / sizeof(named[0]); i++) {
 		if (strcmp(limit, named[i].name) == 0)
 			res->limit = named[i].limit;

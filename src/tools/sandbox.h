@@ -73,6 +73,8 @@ struct sbx_result {
 	struct sbx_file *files; /* owned array */
 	size_t nfiles;
 	int64_t wall_ms;    /* time from the call's start to its result */
+	int64_t cpu_ms;     /* CPU time of the call as the driver measured it (for usage
+			     * figures only: the code could change it); 0 when it died */
 };
 
 /* done(ctx, res): res is owned by the callee (free with sbx_result_free). */

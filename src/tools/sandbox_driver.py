@@ -116,6 +116,13 @@ def arm(wall):
 	signal.setitimer(signal.ITIMER_REAL, wall)
 
 
+def cpu_seconds():
+	"""CPU time of the driver and the children it has collected."""
+	own = resource.getrusage(resource.RUSAGE_SELF)
+	kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+	return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
 def others():
 	"""Processes of the sandbox other than bubblewrap's init (1) and the driver."""
 	mine = ("1", str(MAIN_PID))
@@ -163,6 +170,7 @@ def run(code, env):
 	linecache.cache[name] = (len(code), None, code.splitlines(True), name)
 	reply = {"raised": False, "limit": None}
 	del figures[:]
+	before = cpu_seconds()
 	try:
 		arm(WALL_S)
 		try:
@@ -191,6 +199,7 @@ def run(code, env):
 	sys.stderr.flush()
 	reap_others()
 	reply["figures"] = list(figures)
+	reply["cpu_ms"] = int((cpu_seconds() - before) * 1000)
 	return reply
 
 

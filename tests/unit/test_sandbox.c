@@ -136,6 +136,12 @@ static void prints_42(void)
 	ASSERT_EQ_INT(res->nfiles, 0);
 	ASSERT_EQ_INT(sbx_sessions(e.s), 1);
 	sbx_result_free(res);
+	/* timings: the wall time includes the code's own, the CPU time counts it */
+	res = run(&e, "thread_a", "import time\nt = time.process_time()\n"
+		  "while time.process_time() - t < 0.3:\n    pass");
+	ASSERT(res->wall_ms >= 300);
+	ASSERT(res->cpu_ms >= 250);
+	sbx_result_free(res);
 	stop(&e);
 }
 
@@ -248,6 +254,11 @@ static void exception_traceback(void)
 	ASSERT(has(res, "return 1 / 0"));
 	ASSERT(has(res, "ZeroDivisionError: division by zero"));
 	ASSERT(!has(res, "exec(")); /* the driver's own frame is not shown */
+	sbx_result_free(res);
+	res = run(&e, "t", "def broken(:\n    pass");
+	ASSERT(res->raised);
+	ASSERT(has(res, "SyntaxError"));
+	ASSERT(has(res, "<cell 3>"));
 	sbx_result_free(res);
 	run_expect(&e, "t", "print(y)", "7\n");
 	stop(&e);
