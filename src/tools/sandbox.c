@@ -1,12 +1,11 @@
-/* sandbox.c - the sandbox manager: sessions by key, the pool, LRU and idle ends, and calls.
+/* sandbox.c - the sandbox manager's interface, and calls: queueing, running, answering.
  *
  * A session moves STARTING (bubblewrap spawned, waiting for the driver's hello) → READY →
  * BUSY (a call runs) → READY ... → DEAD. Jobs (calls and file placements) queue on the
  * session and run one at a time. A session that dies (a limit, the code killed it, the
  * watchdog stopped it) answers its running call with what it has and "restarted", and its
- * queued jobs move to a fresh session for the same key. A DEAD session is freed once the
- * loop has reaped its bubblewrap. Sessions are found by a linear scan: there are at most
- * max_sessions of them. */
+ * queued jobs move to a fresh session for the same key. Starting, finding and ending
+ * sessions is sandbox_sess.c's. */
 #include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -22,15 +21,8 @@
 #define WATCH_MS 250
 #define WALL_GRACE_MS 2000   /* the driver's own alarm gets this long before the kill */
 #define FREE_WAIT_MS 10000
-#define SBX_START_FAILURES 3  /* in a row, before the pool stops starting sessions */
 
-/* sess leaves its list, is killed, and is freed when reaped (now, if it already was). */
-static void sess_kill(struct sbx_sess *sess);
 static void sess_next(struct sbx_sess *sess);
-static void die(struct sbx_sess *sess, enum sbx_limit limit, const char *why);
-
-static const char ended[] = "the sandbox's Python process ended (the code killed it, or it "
-			    "crashed)";
 
 static const char *const limit_names[] = {
 	[SBX_LIMIT_NONE] = "", [SBX_LIMIT_CPU] = "cpu", [SBX_LIMIT_WALL] = "wall",
@@ -53,281 +45,6 @@ void sbx_result_free(struct sbx_result *res)
 	free(res);
 }
 
-static void job_free(struct sbx_job *j)
-{
-	if (!j)
-		return;
-	if (j->src_fd >= 0)
-		close(j->src_fd);
-	free(j->code);
-	free(j->name);
-	free(j);
-}
-
-/* --- lists ------------------------------------------------------------------------------ */
-
-static void list_add(struct sbx_sess **head, struct sbx_sess *sess)
-{
-	sess->prev = NULL;
-	sess->next = *head;
-	if (*head)
-		(*head)->prev = sess;
-	*head = sess;
-}
-
-static void list_del(struct sbx_sess **head, struct sbx_sess *sess)
-{
-	if (sess->prev)
-		sess->prev->next = sess->next;
-	else if (*head == sess)
-		*head = sess->next;
-	if (sess->next)
-		sess->next->prev = sess->prev;
-	sess->prev = NULL;
-	sess->next = NULL;
-}
-
-static struct sbx_sess *find(const struct sbx *s, const char *key)
-{
-	for (struct sbx_sess *x = s->bound; x; x = x->next) {
-		if (strcmp(x->key, key) == 0)
-			return x;
-	}
-	return NULL;
-}
-
-/* The least recently used session with nothing to do, or NULL. */
-static struct sbx_sess *idlest(const struct sbx *s)
-{
-	struct sbx_sess *best = NULL;
-
-	for (struct sbx_sess *x = s->bound; x; x = x->next) {
-		if (x->state == SBX_READY && !x->head && (!best || x->last_used < best->last_used))
-			best = x;
-	}
-	return best;
-}
-
-/* --- results ---------------------------------------------------------------------------- */
-
-struct posted {
-	sbx_done_fn *done;
-	void *ctx;
-	struct sbx_result *res;
-};
-
-static void run_posted(void *arg)
-{
-	struct posted *p = arg;
-
-	p->done(p->ctx, p->res);
-	free(p);
-}
-
-/* Answers a call that could not run, in a later iteration. */
-static void refuse(struct sbx *s, sbx_done_fn *done, void *ctx, int err, const char *why)
-{
-	struct posted *p = xcalloc(1, sizeof(*p));
-
-	p->done = done;
-	p->ctx = ctx;
-	p->res = xcalloc(1, sizeof(*p->res));
-	p->res->err = err;
-	p->res->logs = xstrdup(why);
-	p->res->logs_len = strlen(why);
-	loop_post(s->l, run_posted, p);
-}
-
-static void refuse_jobs(struct sbx *s, struct sbx_job *head, const char *why)
-{
-	while (head) {
-		struct sbx_job *next = head->next;
-
-		if (head->code)
-			refuse(s, head->done, head->ctx, ERR_UNAVAILABLE, why);
-		job_free(head);
-		head = next;
-	}
-}
-
-/* --- session life ----------------------------------------------------------------------- */
-
-static void on_reaped(void *arg, int status)
-{
-	struct sbx_sess *sess = arg;
-
-	sess->pid = 0;
-	if (sess->state != SBX_DEAD) {
-		log_debug("sandbox: session %s exited (status %d)",
-			  sess->key ? sess->key : "(pool)", status);
-		die(sess, SBX_LIMIT_NONE, ended);
-		return;
-	}
-	sess_kill(sess);
-}
-
-static void idle_start(struct sbx_sess *sess)
-{
-	loop_timer_start(sess->s->l, &sess->idle, (int64_t)sess->s->lim.idle_s * 1000);
-}
-
-static void on_idle(void *arg)
-{
-	struct sbx_sess *sess = arg;
-
-	log_debug("sandbox: session %s idle for %d s: ending it", sess->key, sess->s->lim.idle_s);
-	sess_kill(sess);
-}
-
-static void on_watch(void *arg);
-static void on_chan(void *arg, int fd, int ready);
-static void on_out(void *arg, int fd, int ready);
-
-/* Undoes a start that failed before the loop watched the child. */
-static void sess_abort(struct sbx_sess *sess)
-{
-	loop_io_stop(sess->s->l, &sess->chan_io);
-	loop_io_stop(sess->s->l, &sess->out_io);
-	kill(sess->pid, SIGKILL);
-	waitpid(sess->pid, NULL, 0);
-	close(sess->chan);
-	close(sess->out);
-	free(sess);
-}
-
-static void sess_link(struct sbx_sess *sess)
-{
-	struct sbx *s = sess->s;
-
-	list_add(sess->key ? &s->bound : &s->pool, sess);
-	if (sess->key)
-		s->nbound++;
-	else
-		s->npool++;
-	sess->listed = true;
-}
-
-static void sess_unlink(struct sbx_sess *sess)
-{
-	struct sbx *s = sess->s;
-
-	if (!sess->listed)
-		return;
-	list_del(sess->key ? &s->bound : &s->pool, sess);
-	if (sess->key)
-		s->nbound--;
-	else
-		s->npool--;
-	sess->listed = false;
-}
-
-/* Starts a session (bound to key, or pooled when key is NULL). NULL when it cannot. */
-static struct sbx_sess *sess_start(struct sbx *s, const char *key)
-{
-	struct sbx_sess *sess = xcalloc(1, sizeof(*sess));
-
-	sess->s = s;
-	sess->data = -1;
-	buf_init(&sess->frame, 0);
-	buf_init(&sess->logs, s->lim.output);
-	buf_init(&sess->notes, 4096);
-	timer_init(&sess->idle, on_idle, sess);
-	timer_init(&sess->watch, on_watch, sess);
-	if (sbx_proc_spawn(&s->lim, sess)) {
-		free(sess);
-		return NULL;
-	}
-	loop_io_init(&sess->chan_io, sess->chan, on_chan, sess);
-	loop_io_init(&sess->out_io, sess->out, on_out, sess);
-	if (loop_io_set(s->l, &sess->chan_io, LOOP_READ) ||
-	    loop_io_set(s->l, &sess->out_io, LOOP_READ) ||
-	    loop_child_watch(s->l, sess->pid, on_reaped, sess)) {
-		sess_abort(sess);
-		return NULL;
-	}
-	sess->key = key ? xstrdup(key) : NULL;
-	sess->last_used = clock_ms();
-	sess_link(sess);
-	return sess;
-}
-
-/* Keeps lim.pool sessions started ahead, unless sessions keep failing to start (the sandbox
- * broke after the server started): then no more are started until one works. */
-static void pool_fill(struct sbx *s)
-{
-	while (!s->why && !s->freeing && s->start_failures < SBX_START_FAILURES &&
-	       s->npool < (size_t)s->lim.pool) {
-		if (!sess_start(s, NULL))
-			break;
-	}
-}
-
-/* The session for key: its own, one from the pool, or a new one. NULL when the cap is
- * reached and every session is busy, or a session cannot start. */
-static struct sbx_sess *sess_get(struct sbx *s, const char *key)
-{
-	struct sbx_sess *sess = find(s, key);
-
-	if (sess)
-		return sess;
-	if (s->nbound >= (size_t)s->lim.max_sessions) {
-		struct sbx_sess *old = idlest(s);
-
-		if (!old)
-			return NULL;
-		log_debug("sandbox: %zu sessions: ending the least recently used (%s)", s->nbound,
-			  old->key);
-		sess_kill(old);
-	}
-	sess = s->pool;
-	if (!sess)
-		return sess_start(s, key);
-	sess_unlink(sess);
-	sess->key = xstrdup(key);
-	sess_link(sess);
-	pool_fill(s);
-	return sess;
-}
-
-static void sess_free(struct sbx_sess *sess)
-{
-	buf_cleanup(&sess->frame);
-	buf_cleanup(&sess->logs);
-	buf_cleanup(&sess->notes);
-	sbx_snapshot_cleanup(&sess->before);
-	if (sess->cur)
-		sess->cur->next = sess->head;
-	refuse_jobs(sess->s, sess->cur ? sess->cur : sess->head, "the sandbox session was ended");
-	free(sess->key);
-	free(sess);
-}
-
-static void sess_kill(struct sbx_sess *sess)
-{
-	struct sbx *s = sess->s;
-
-	if (sess->state != SBX_DEAD) {
-		sess_unlink(sess);
-		sess->state = SBX_DEAD;
-		loop_timer_stop(s->l, &sess->idle);
-		loop_timer_stop(s->l, &sess->watch);
-		loop_io_stop(s->l, &sess->chan_io);
-		loop_io_stop(s->l, &sess->out_io);
-		close(sess->chan);
-		close(sess->out);
-		if (sess->data >= 0)
-			close(sess->data);
-		sess->chan = sess->out = sess->data = -1;
-		s->ndying++;
-	}
-	if (sess->pid > 0) {
-		kill(sess->pid, SIGKILL);
-		return;
-	}
-	s->ndying--;
-	sess_free(sess);
-}
-
 /* --- calls ------------------------------------------------------------------------------ */
 
 static struct sbx_result *result_new(struct sbx_sess *sess, bool restarted)
@@ -347,8 +64,8 @@ static void deliver(struct sbx *s, char *key, struct sbx_job *job, struct sbx_re
 	struct sbx_sess *sess;
 
 	job->done(job->ctx, res);
-	job_free(job);
-	sess = key ? find(s, key) : NULL;
+	sbx_job_free(job);
+	sess = key ? sbx_sess_find(s, key) : NULL;
 	if (sess && sess->state == SBX_READY)
 		sess_next(sess);
 	free(key);
@@ -395,7 +112,7 @@ static void finish(struct sbx_sess *sess, const jv *reply)
 	sess->state = SBX_READY;
 	sess->last_used = clock_ms();
 	if (!sess->head)
-		idle_start(sess);
+		sbx_idle_start(sess);
 	deliver(s, xstrdup(sess->key), job, res);
 }
 
@@ -410,9 +127,9 @@ static void requeue(struct sbx *s, const char *key, struct sbx_job *queued, bool
 			  "ahead until one works", SBX_START_FAILURES);
 	if (!queued)
 		return;
-	next = key && started ? sess_get(s, key) : NULL;
+	next = key && started ? sbx_sess_get(s, key) : NULL;
 	if (!next) {
-		refuse_jobs(s, queued, "the sandbox session failed to start");
+		sbx_refuse_jobs(s, queued, "the sandbox session failed to start");
 		return;
 	}
 	next->head = queued;
@@ -422,7 +139,7 @@ static void requeue(struct sbx *s, const char *key, struct sbx_job *queued, bool
 
 /* sess died or had to be stopped: the running call gets what it printed and a note, the
  * queued jobs move to a new session for the same key. */
-static void die(struct sbx_sess *sess, enum sbx_limit limit, const char *why)
+void sbx_die(struct sbx_sess *sess, enum sbx_limit limit, const char *why)
 {
 	struct sbx *s = sess->s;
 	struct sbx_job *job = sess->cur;
@@ -443,33 +160,34 @@ static void die(struct sbx_sess *sess, enum sbx_limit limit, const char *why)
 	}
 	sess->cur = NULL;
 	sess->head = sess->tail = NULL;
-	sess_kill(sess);
+	sbx_sess_kill(sess);
 	requeue(s, key, queued, started);
-	pool_fill(s);
+	sbx_pool_fill(s);
 	if (job) {
 		deliver(s, key, job, res);
 		return;
 	}
-	sess = key ? find(s, key) : NULL;
+	sess = key ? sbx_sess_find(s, key) : NULL;
 	if (sess && sess->state == SBX_READY)
 		sess_next(sess);
 	free(key);
 }
 
-static void on_watch(void *arg)
+void sbx_on_watch(void *arg)
 {
 	struct sbx_sess *sess = arg;
 	struct sbx *s = sess->s;
 	int64_t wall_ms = (int64_t)s->lim.wall_s * 1000 + WALL_GRACE_MS;
 
 	if (clock_ms() - sess->started_ms > wall_ms) {
-		die(sess, SBX_LIMIT_WALL, "the code ran past the wall time limit and was stopped");
+		sbx_die(sess, SBX_LIMIT_WALL,
+			"the code ran past the wall time limit and was stopped");
 		return;
 	}
 	if (sbx_files_full(sess) && sess->limit != SBX_LIMIT_DISK) {
 		sess->limit = SBX_LIMIT_DISK;
 		if (sbx_files_entries(sess) > (uint64_t)s->lim.max_files) {
-			die(sess, SBX_LIMIT_DISK, "the code made too many files in /mnt/data");
+			sbx_die(sess, SBX_LIMIT_DISK, "the code made too many files in /mnt/data");
 			return;
 		}
 	}
@@ -492,7 +210,7 @@ static void sess_next(struct sbx_sess *sess)
 		if (sbx_files_put(sess, job->name, job->src_fd))
 			sbx_logs_notef(sess, "[note: %s could not be placed in /mnt/data: it is "
 				       "full]\n", job->name);
-		job_free(job);
+		sbx_job_free(job);
 		job = NULL;
 	}
 	if (sess->state != SBX_READY || !job)
@@ -505,7 +223,7 @@ static void sess_next(struct sbx_sess *sess)
 	sbx_logs_begin(sess);
 	sbx_files_scan(sess, &sess->before);
 	if (sbx_proc_send(sess, job->code)) {
-		die(sess, SBX_LIMIT_NONE, "the sandbox stopped taking code");
+		sbx_die(sess, SBX_LIMIT_NONE, "the sandbox stopped taking code");
 		return;
 	}
 	loop_timer_start(s->l, &sess->watch, WATCH_MS);
@@ -519,14 +237,14 @@ static void on_frame(struct sbx_sess *sess)
 	buf_reset(&sess->frame);
 	if (!reply || sess->state != SBX_BUSY) {
 		jv_free(reply);
-		die(sess, SBX_LIMIT_NONE, "the sandbox's driver sent something unexpected");
+		sbx_die(sess, SBX_LIMIT_NONE, "the sandbox's driver sent something unexpected");
 		return;
 	}
 	finish(sess, reply);
 	jv_free(reply);
 }
 
-static void on_chan(void *arg, int fd, int ready)
+void sbx_on_chan(void *arg, int fd, int ready)
 {
 	struct sbx_sess *sess = arg;
 	bool done = false;
@@ -537,24 +255,24 @@ static void on_chan(void *arg, int fd, int ready)
 		if (err == ERR_TIMEOUT)
 			return;
 		if (err) {
-			die(sess, SBX_LIMIT_NONE, "the sandbox failed to start");
+			sbx_die(sess, SBX_LIMIT_NONE, "the sandbox failed to start");
 			return;
 		}
 		sess->state = SBX_READY;
 		sess->s->start_failures = 0;
 		sess_next(sess);
 		if (sess->state == SBX_READY && !sess->head && sess->key)
-			idle_start(sess);
+			sbx_idle_start(sess);
 		return;
 	}
 	err = sbx_proc_read_frame(sess, &done);
 	if (err)
-		die(sess, SBX_LIMIT_NONE, ended);
+		sbx_die(sess, SBX_LIMIT_NONE, SBX_ENDED);
 	else if (done)
 		on_frame(sess);
 }
 
-static void on_out(void *arg, int fd, int ready)
+void sbx_on_out(void *arg, int fd, int ready)
 {
 	struct sbx_sess *sess = arg;
 
@@ -597,7 +315,7 @@ int sbx_new(const struct sbx_config *cfg, struct loop *l, struct sbx **out)
 	s->why = sbx_proc_probe(&s->lim);
 	if (s->why)
 		log_warn("code_interpreter is unavailable: %s", s->why);
-	pool_fill(s);
+	sbx_pool_fill(s);
 	*out = s;
 	return 0;
 }
@@ -622,9 +340,9 @@ void sbx_free(struct sbx *s)
 		return;
 	s->freeing = true;
 	while (s->bound)
-		sess_kill(s->bound);
+		sbx_sess_kill(s->bound);
 	while (s->pool)
-		sess_kill(s->pool);
+		sbx_sess_kill(s->pool);
 	end = clock_ms() + FREE_WAIT_MS;
 	while (s->ndying > 0 && clock_ms() < end)
 		loop_run_once(s->l, 100);
@@ -670,12 +388,13 @@ void sbx_exec(struct sbx *s, const char *key, const char *code, sbx_done_fn *don
 	struct sbx_job *j;
 
 	if (s->why) {
-		refuse(s, done, ctx, ERR_UNAVAILABLE, s->why);
+		sbx_refuse(s, done, ctx, ERR_UNAVAILABLE, s->why);
 		return;
 	}
-	sess = sess_get(s, key);
+	sess = sbx_sess_get(s, key);
 	if (!sess) {
-		refuse(s, done, ctx, ERR_RATE, "every sandbox session is busy; try again shortly");
+		sbx_refuse(s, done, ctx, ERR_RATE,
+			   "every sandbox session is busy; try again shortly");
 		return;
 	}
 	j = job_new();
@@ -698,7 +417,7 @@ int sbx_put_file(struct sbx *s, const char *key, const char *name, const char *s
 	fd = open(src_path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return ERR_NOT_FOUND;
-	sess = sess_get(s, key);
+	sess = sbx_sess_get(s, key);
 	if (!sess) {
 		close(fd);
 		return ERR_RATE;
@@ -712,7 +431,7 @@ int sbx_put_file(struct sbx *s, const char *key, const char *name, const char *s
 
 int sbx_open_file(struct sbx *s, const char *key, const char *name, int *fd)
 {
-	struct sbx_sess *sess = find(s, key);
+	struct sbx_sess *sess = sbx_sess_find(s, key);
 
 	*fd = -1;
 	if (!name[0] || name[0] == '/' || strstr(name, ".."))
@@ -724,12 +443,12 @@ int sbx_open_file(struct sbx *s, const char *key, const char *name, int *fd)
 
 void sbx_end(struct sbx *s, const char *key)
 {
-	struct sbx_sess *sess = find(s, key);
+	struct sbx_sess *sess = sbx_sess_find(s, key);
 
 	if (!sess)
 		return;
-	sess_kill(sess);
-	pool_fill(s);
+	sbx_sess_kill(sess);
+	sbx_pool_fill(s);
 }
 
 size_t sbx_sessions(const struct sbx *s)

@@ -102,6 +102,37 @@ struct sbx {
 	bool freeing;
 };
 
+#define SBX_START_FAILURES 3 /* in a row, before the pool stops starting sessions */
+#define SBX_ENDED "the sandbox's Python process ended (the code killed it, or it crashed)"
+
+/* sandbox.c: what a session's watchers run */
+void sbx_on_chan(void *arg, int fd, int ready);
+void sbx_on_out(void *arg, int fd, int ready);
+void sbx_on_watch(void *arg);
+/* sess died or has to be stopped: its running call is answered with what it printed, the
+ * limit and why (restarted), its queued jobs move to a new session for its key. */
+void sbx_die(struct sbx_sess *sess, enum sbx_limit limit, const char *why);
+
+/* sandbox_sess.c */
+void sbx_job_free(struct sbx_job *j);
+/* key's session (borrowed), or NULL. */
+struct sbx_sess *sbx_sess_find(const struct sbx *s, const char *key);
+/* The session for key (borrowed): its own, one from the pool, or a new one, ending the least
+ * recently used idle session past the cap. NULL when every session is busy at the cap, or a
+ * session cannot start. */
+struct sbx_sess *sbx_sess_get(struct sbx *s, const char *key);
+/* Takes sess out of its list and kills it; it is freed once reaped (now, if it was). Its
+ * running and queued calls are answered with ERR_UNAVAILABLE. */
+void sbx_sess_kill(struct sbx_sess *sess);
+/* Starts sessions until the pool is full (unless starts keep failing). */
+void sbx_pool_fill(struct sbx *s);
+/* Starts (or restarts) the timer that ends sess after lim.idle_s. */
+void sbx_idle_start(struct sbx_sess *sess);
+/* Answers a call that could not run with err and why, in a later loop iteration. */
+void sbx_refuse(struct sbx *s, sbx_done_fn *done, void *ctx, int err, const char *why);
+/* Answers every call in the list so, and frees the list. */
+void sbx_refuse_jobs(struct sbx *s, struct sbx_job *head, const char *why);
+
 /* sandbox_proc.c */
 /* Starts bubblewrap with the driver for sess (pid, chan and out set; both descriptors
  * non-blocking). Errors: ERR_INTERNAL (logged). */

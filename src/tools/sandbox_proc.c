@@ -327,8 +327,8 @@ static char *probe_why(int out, int status)
 	if (strstr(text, "namespace") || strstr(text, "Operation not permitted"))
 		return xasprintf("bubblewrap cannot create the sandbox's namespaces (user "
 				 "namespaces disabled? check the sysctls "
-				 "kernel.unprivileged_userns_clone and user.max_user_namespaces): %s",
-				 text);
+				 "kernel.unprivileged_userns_clone and "
+				 "user.max_user_namespaces): %s", text);
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 126)
 		return xstrdup("the server runs as root and could not drop to the sandbox's uid");
 	return xasprintf("the sandbox did not start (exit status %d): %s",
