@@ -328,12 +328,12 @@ static void host_files_hidden(void)
 		 "          '/home']:\n"
 		 "    print(os.path.exists(p), end=' ')\n"
 		 "print(sorted(os.listdir('/')))\n"
-		 "print(sorted(os.listdir('/etc')))\n", dir, dir);
+		 "print(sorted(set(os.listdir('/etc')) - {'alternatives', 'fonts', 'ld.so.cache',\n"
+		 "    'localtime', 'matplotlibrc', 'python3', 'python3.11'}))\n", dir, dir);
 	run_expect(&e, "a", "open('/mnt/data/secret.txt', 'w').write('a secret')", "");
 	run_expect(&e, "b", code, "False False False False False False "
 		   "['bin', 'dev', 'etc', 'lib', 'lib64', 'mnt', 'proc', 'sbin', 'tmp', 'usr']\n"
-		   "['alternatives', 'fonts', 'ld.so.cache', 'localtime', 'matplotlibrc', "
-		   "'python3', 'python3.11']\n");
+		   "[]\n");
 	run_expect(&e, "b", "import os\nprint(os.listdir('/mnt/data'))", "[]\n");
 	run_expect(&e, "a", "import os\nprint(os.listdir('/mnt/data'))", "['secret.txt']\n");
 	snprintf(code, sizeof(code), "%s/assistd.db", dir);
