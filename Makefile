@@ -1,13 +1,17 @@
 # assistd - build, run, test and benchmark.
 #
-#   make          build build/assistd (optimised)
+#   make          build build/assistd and its PDF reader build/assistd-pdf (optimised)
 #   make run      install missing packages, build, serve on 127.0.0.1:8080 with data in ./data
 #   make test     install missing packages, build with sanitizers, run every test
 #   make bench    build and run the benchmarks (see BENCHMARKS.md)
 
-PKGS      := libmicrohttpd jansson sqlite3 libcurl poppler-glib libzip libxml-2.0
+PKGS      := libmicrohttpd jansson sqlite3 libcurl libzip libxml-2.0
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+# poppler-glib (with glib, cairo, ...) goes only into the PDF reader, assistd-pdf, a program of
+# its own that the server starts for each PDF (src/docs/pdf.c); the server does not link it.
+PDF_CFLAGS := $(shell pkg-config --cflags poppler-glib 2>/dev/null)
+PDF_LIBS   := $(shell pkg-config --libs poppler-glib 2>/dev/null)
 # PCRE2 builds the tokenizer's class table (src/text/gen) and checks it in the unit tests; the
 # server does not link it.
 PCRE_CFLAGS := $(shell pkg-config --cflags libpcre2-8 2>/dev/null)
@@ -20,9 +24,10 @@ CFLAGS   := -std=c17 -D_GNU_SOURCE -MMD -MP $(WARN) $(PKG_CFLAGS) $(PCRE_CFLAGS)
 LDLIBS   := $(PKG_LIBS) -lpthread -lm
 SAN      := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
-LIB_SRC  := $(sort $(wildcard src/base/*.c src/json/*.c src/http/*.c src/store/*.c \
-                src/text/*.c src/docs/*.c src/providers/*.c src/tools/*.c src/engine/*.c \
-                src/api/*.c))
+PDF_SRC  := src/docs/pdf_read.c
+LIB_SRC  := $(filter-out $(PDF_SRC), $(sort $(wildcard src/base/*.c src/json/*.c src/http/*.c \
+                src/store/*.c src/text/*.c src/docs/*.c src/providers/*.c src/tools/*.c \
+                src/engine/*.c src/api/*.c)))
 MAIN_SRC := src/main.c src/cli.c src/cli_tokenize.c src/config.c
 UNIT_SRC := $(sort $(wildcard tests/unit/*.c))
 
@@ -34,13 +39,24 @@ CFLAGS   += -DTOK_GEN_DIR='"$(B)/gen"'
 REL_OBJ  := $(patsubst %.c,$(B)/rel/%.o,$(LIB_SRC) $(MAIN_SRC))
 TST_OBJ  := $(patsubst %.c,$(B)/test/%.o,$(LIB_SRC) $(MAIN_SRC))
 UNIT_OBJ := $(patsubst %.c,$(B)/test/%.o,$(LIB_SRC) $(UNIT_SRC))
+PDF_OBJ  := $(B)/rel/src/docs/pdf_read.o $(B)/test/src/docs/pdf_read.o
 
 .PHONY: all run test test-build unit bench deps clean lint
-all: $(B)/assistd
+all: $(B)/assistd $(B)/assistd-pdf
 
 $(B)/assistd: $(REL_OBJ)
 	@echo "  LINK    $@"
 	@$(CC) -o $@ $^ $(LDLIBS)
+
+$(PDF_OBJ): CFLAGS += $(PDF_CFLAGS)
+
+$(B)/assistd-pdf: $(B)/rel/src/docs/pdf_read.o
+	@echo "  LINK    $@"
+	@$(CC) -o $@ $^ $(PDF_LIBS)
+
+$(B)/test/assistd-pdf: $(B)/test/src/docs/pdf_read.o
+	@echo "  LINK    $@"
+	@$(CC) $(SAN) -o $@ $^ $(PDF_LIBS)
 
 $(B)/rel/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -91,13 +107,13 @@ deps:
 	@scripts/deps.sh
 
 run: deps
-	@$(MAKE) --no-print-directory build/assistd
+	@$(MAKE) --no-print-directory build/assistd build/assistd-pdf
 	@mkdir -p data
 	./build/assistd --listen 127.0.0.1:8080 --data ./data
 
-test-build: $(B)/test/assistd $(B)/test/unit
+test-build: $(B)/test/assistd $(B)/test/assistd-pdf $(B)/test/unit
 
-unit: $(B)/test/unit
+unit: $(B)/test/unit $(B)/test/assistd-pdf
 	$(B)/test/unit
 
 test: deps
@@ -107,7 +123,7 @@ test: deps
 
 bench: deps
 	@scripts/deps.sh --bench
-	@$(MAKE) --no-print-directory build/assistd
+	@$(MAKE) --no-print-directory build/assistd build/assistd-pdf
 	@$(MAKE) --no-print-directory -C bench
 	@bench/run.sh
 
@@ -117,4 +133,4 @@ lint:
 clean:
 	rm -rf $(B)
 
--include $(REL_OBJ:.o=.d) $(TST_OBJ:.o=.d) $(UNIT_OBJ:.o=.d)
+-include $(REL_OBJ:.o=.d) $(TST_OBJ:.o=.d) $(UNIT_OBJ:.o=.d) $(PDF_OBJ:.o=.d)

@@ -250,6 +250,11 @@ static int set_sbx_uid(struct config *cfg, const char *value)
 	return err;
 }
 
+static int set_pdf_reader(struct config *cfg, const char *value)
+{
+	return copy(cfg->pdf_reader, sizeof(cfg->pdf_reader), value);
+}
+
 static const struct option options[] = {
 	{ "--listen", "ASSISTD_LISTEN", "HOST:PORT",
 	  "address to serve on (default 127.0.0.1:8080)", set_listen },
@@ -311,6 +316,8 @@ static const struct option options[] = {
 	{ "--sandbox-uid", "ASSISTD_SANDBOX_UID", "UID",
 	  "code_interpreter: the uid sessions run as when the server runs as root (default "
 	  "65534)", set_sbx_uid },
+	{ "--pdf-reader", "ASSISTD_PDF_READER", "PATH",
+	  "the program that reads PDFs (default: assistd-pdf beside assistd)", set_pdf_reader },
 };
 
 #define NOPTIONS (sizeof(options) / sizeof(options[0]))

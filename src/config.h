@@ -5,6 +5,7 @@
 #ifndef ASSISTD_CONFIG_H
 #define ASSISTD_CONFIG_H
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -30,6 +31,7 @@ struct config {
 	int poll_hold_ms;      /* how long a poll-helper retrieve waits for a change */
 	int demo_delay_ms;     /* the demo model's pause between words */
 	struct sbx_config sandbox; /* code_interpreter's limits (0: the sandbox's default) */
+	char pdf_reader[PATH_MAX]; /* the PDF reader program; "" for assistd-pdf beside assistd */
 };
 
 /* Fills cfg from defaults, then the environment, then argv[first..argc). Unknown flags and bad

@@ -18,6 +18,7 @@
 #include "base/url.h"
 #include "cli.h"
 #include "config.h"
+#include "docs/extract.h"
 #include "engine/engine.h"
 #include "http/http.h"
 #include "store/blob.h"
@@ -105,6 +106,16 @@ static void log_sandbox(const struct config *cfg)
 	free(why);
 }
 
+/* Chooses the PDF reader; without it the server still serves, but PDFs cannot be read.
+ * (config bounds the path below PATH_MAX, so the choice is never refused.) */
+static void choose_pdf_reader(const struct config *cfg)
+{
+	if (doc_pdf_reader_set(cfg->pdf_reader))
+		log_warn("PDF files cannot be read: the PDF reader %s is missing or not executable; "
+			 "put assistd-pdf beside assistd (make builds both) or name it with "
+			 "--pdf-reader (ASSISTD_PDF_READER)", doc_pdf_reader());
+}
+
 static int start_engine(const struct config *cfg, struct store *st, struct engine **eng)
 {
 	struct engine_config ec = {
@@ -165,6 +176,7 @@ static int serve(const struct config *cfg)
 
 	block_signals(&set);
 	raise_file_limit();
+	choose_pdf_reader(cfg);
 	err = store_open(cfg->data_dir, &st);
 	if (!err)
 		err = check_access(cfg, st);

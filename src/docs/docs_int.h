@@ -38,7 +38,10 @@ int doc_fail(struct doc_out *o, const char *code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 /* The failure for a document with more text than DOC_MAX_TEXT. Returns ERR_INVALID. */
 int doc_fail_big(struct doc_out *o);
-/* The failure for a file the server could not read: "server_error". Returns ERR_INTERNAL. */
+/* Records a failure that is the server's fault, "server_error" (only the first one counts).
+ * Returns ERR_INTERNAL. */
+int doc_fail_server(struct doc_out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The failure for a file the server could not read from storage. Returns ERR_INTERNAL. */
 int doc_fail_io(struct doc_out *o);
 /* The length of the byte order mark at the start of p (n bytes), 0 when there is none; sets
  * *enc to what it announces, else leaves it. */
@@ -56,11 +59,11 @@ int doc_pdf(int fd, struct doc_out *o);
 int doc_docx(int fd, struct doc_out *o);
 int doc_pptx(int fd, struct doc_out *o);
 
-/* PDFs are read by poppler in a process of their own: pdf.c starts this same program again
- * under the name PDF_READER_NAME with the file on descriptor PDF_FD_FILE and a pipe on
- * PDF_FD_OUT, and pdf_read.c, seeing that name, reads the PDF before main would run. The
- * reader sends records: a type byte, a 4-byte length in host order, then the bytes. */
-#define PDF_READER_NAME "assistd-pdf-reader"
+/* PDFs are read by poppler in a process of its own, the program assistd-pdf built from
+ * pdf_read.c (the only one linking poppler): pdf.c starts it with argv[0] PDF_READER_NAME, the
+ * file on descriptor PDF_FD_FILE and a pipe on PDF_FD_OUT. The reader sends records: a type
+ * byte, a 4-byte length in host order, then the bytes. */
+#define PDF_READER_NAME "assistd-pdf"
 /* What the reader may use: address space beyond what it starts with, and CPU seconds. */
 #define PDF_MAX_MEMORY (1024u << 20)
 #define PDF_MAX_SECONDS 300u

@@ -1,21 +1,24 @@
 /* pdf.c - the text of a PDF, every page in order, pages separated by a blank line.
  *
- * poppler reads the PDF in a process of its own (the reader, pdf_read.c), so whatever a
- * hostile or broken PDF does to it (a crash, gigabytes of memory, minutes of work) ends the
- * reader, never the server. The reader is this same program started again (posix_spawn, so
- * it is safe from any thread) with only the file and a pipe open and almost no environment;
- * it limits its own memory and CPU. This side takes at most DOC_MAX_TEXT of text from it,
- * and a reader that ends without saying how it went fails the file. Nothing in the server
- * process uses poppler. */
+ * poppler reads the PDF in a process of its own, the program assistd-pdf (pdf_read.c), so
+ * whatever a hostile or broken PDF does to it (a crash, gigabytes of memory, minutes of work)
+ * ends the reader, never the server, and the server never loads poppler and the libraries it
+ * brings (glib, cairo, ...). The reader is found beside the server's executable unless chosen
+ * at start (doc_pdf_reader_set), and started with posix_spawn (safe from any thread) with only
+ * the file and a pipe open and almost no environment; it limits its own memory and CPU. This
+ * side takes at most DOC_MAX_TEXT of text from it, and a reader that ends without saying how it
+ * went fails the file. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -64,9 +67,56 @@ static void env_filter(char **envp)
 	envp[n] = NULL;
 }
 
-/* Starts the reader on the file fd, writing to out: this program again, under the reader's
- * name, with nothing else open and the default signal handling. Returns its pid, or -1. */
-static pid_t reader_start(int fd, int out)
+/* The reader program's path: "" until chosen, by doc_pdf_reader_set or reader_default. */
+static char reader_path[PATH_MAX];
+static pthread_once_t reader_once = PTHREAD_ONCE_INIT;
+
+/* Sets reader_path to PDF_READER_NAME in the directory of this process's executable (just
+ * the name, which will not start, when that is unknown). */
+static void reader_beside_self(void)
+{
+	ssize_t n = readlink("/proc/self/exe", reader_path, sizeof(reader_path) - 1);
+	char *slash;
+	size_t dir;
+
+	reader_path[n > 0 ? n : 0] = '\0';
+	slash = strrchr(reader_path, '/');
+	dir = slash ? (size_t)(slash - reader_path) + 1 : 0;
+	if (dir + sizeof(PDF_READER_NAME) > sizeof(reader_path))
+		dir = 0;
+	memcpy(reader_path + dir, PDF_READER_NAME, sizeof(PDF_READER_NAME));
+}
+
+static void reader_default(void)
+{
+	if (!reader_path[0])
+		reader_beside_self();
+}
+
+int doc_pdf_reader_set(const char *path)
+{
+	struct stat st;
+
+	if (path && strlen(path) >= sizeof(reader_path))
+		return ERR_INVALID;
+	if (path && *path)
+		memcpy(reader_path, path, strlen(path) + 1);
+	else
+		reader_beside_self();
+	if (stat(reader_path, &st) || !S_ISREG(st.st_mode) || access(reader_path, X_OK))
+		return ERR_NOT_FOUND;
+	return 0;
+}
+
+const char *doc_pdf_reader(void)
+{
+	pthread_once(&reader_once, reader_default);
+	return reader_path;
+}
+
+/* Starts the reader on the file fd, writing to out, with nothing else open and the default
+ * signal handling; sets *pid. Returns 0, or posix_spawn's error number (ENOENT: no reader). */
+static int reader_start(int fd, int out, pid_t *pid)
 {
 	char *argv[] = { (char *)PDF_READER_NAME, NULL };
 	char *envp[N_ENV_KEPT + 1];
@@ -74,7 +124,7 @@ static pid_t reader_start(int fd, int out)
 	posix_spawnattr_t attr;
 	sigset_t none;
 	sigset_t all;
-	pid_t pid = -1;
+	int err;
 
 	env_filter(envp);
 	sigemptyset(&none);
@@ -87,11 +137,24 @@ static pid_t reader_start(int fd, int out)
 	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
 	posix_spawnattr_setsigmask(&attr, &none);
 	posix_spawnattr_setsigdefault(&attr, &all);
-	if (posix_spawn(&pid, "/proc/self/exe", &fa, &attr, argv, envp))
-		pid = -1;
+	err = posix_spawn(pid, doc_pdf_reader(), &fa, &attr, argv, envp);
+	if (err)
+		*pid = -1;
 	posix_spawnattr_destroy(&attr);
 	posix_spawn_file_actions_destroy(&fa);
-	return pid;
+	return err;
+}
+
+/* The failure for a reader that could not be started (errnum from posix_spawn). */
+static int fail_no_reader(struct doc_out *o, int errnum)
+{
+	const char *why = strerrordesc_np(errnum);
+
+	return doc_fail_server(o, "PDFs cannot be read on this server: its PDF reader %s could "
+			       "not be started (%s). The server's operator must install "
+			       PDF_READER_NAME " beside assistd or name it with --pdf-reader "
+			       "(ASSISTD_PDF_READER); then add the file again.", doc_pdf_reader(),
+			       why ? why : "unknown error");
 }
 
 /* The read end of the reader's pipe, and when to stop waiting for it. */
@@ -214,14 +277,18 @@ static int reader_run(int fd, struct doc_out *o, pid_t *pid, enum pdf_status *st
 	int file = fcntl(fd, F_DUPFD_CLOEXEC, PDF_FD_OUT + 1);
 	int out = -1;
 	int err = 0;
+	int failed;
 
+	*pid = -1;
 	if (file < 0 || pipe2(p, O_CLOEXEC))
 		err = doc_fail_io(o);
 	if (!err)
 		out = fcntl(p[1], F_DUPFD_CLOEXEC, PDF_FD_OUT + 1);
-	*pid = out < 0 ? -1 : reader_start(file, out);
-	if (!err && *pid < 0)
+	if (!err && out < 0)
 		err = doc_fail_io(o);
+	failed = err ? 0 : reader_start(file, out, pid);
+	if (failed)
+		err = fail_no_reader(o, failed);
 	close_all((int[]){ file, out, p[1] }, 3);
 	if (!err)
 		err = records_take(p[0], o, status);

@@ -1,17 +1,20 @@
-/* pdf_read.c - the PDF reader: the process pdf.c starts to run poppler away from the server.
+/* pdf_read.c - assistd-pdf, the PDF reader: the program pdf.c starts to run poppler away from
+ * the server.
  *
- * The reader is this same program started as PDF_READER_NAME; a constructor sees that name
- * and runs the reader before main, then exits, so no main needs to know about it (the
- * server's, the unit tests'). It limits its own memory and CPU, opens the PDF with
- * poppler-glib, sends each page's text (trimmed) as a record, and ends with a record saying
- * how it went: read, protected by a password, damaged, or only images (a scan). A PDF
- * encrypted with an empty user password opens like any other, as in a viewer. */
+ * It is a program of its own, and the only one linking poppler-glib (and glib, cairo, ...),
+ * so the server never loads them. It takes the PDF on descriptor PDF_FD_FILE and writes to
+ * PDF_FD_OUT; it limits its own memory and CPU, opens the PDF with poppler-glib, sends each
+ * page's text (trimmed) as a record, and ends with a record saying how it went: read,
+ * protected by a password, damaged, or only images (a scan). A PDF encrypted with an empty
+ * user password opens like any other, as in a viewer. */
 #include <fcntl.h>
 #include <poppler.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -140,29 +143,37 @@ static rlim_t vm_size(void)
 }
 
 /* Caps the reader: PDF_MAX_MEMORY more than it has now (sanitizer builds reserve terabytes
- * of address space at start), and PDF_MAX_SECONDS of CPU. */
-static void limit_self(void)
+ * of address space at start), and PDF_MAX_SECONDS of CPU. Returns 0, or -1 when it cannot. */
+static int limit_self(void)
 {
 	struct rlimit mem;
 	struct rlimit cpu = { PDF_MAX_SECONDS, PDF_MAX_SECONDS + 1 };
 
 	mem.rlim_cur = vm_size() + PDF_MAX_MEMORY;
 	mem.rlim_max = mem.rlim_cur;
-	if (setrlimit(RLIMIT_AS, &mem) || setrlimit(RLIMIT_CPU, &cpu))
-		_exit(1);
+	return setrlimit(RLIMIT_AS, &mem) || setrlimit(RLIMIT_CPU, &cpu) ? -1 : 0;
 }
 
-/* Runs before main in every program that links src/docs: in the reader it does the reader's
- * work and exits; anywhere else it returns at once. glibc passes argc and argv. */
-static void __attribute__((constructor)) reader_main(int argc, char **argv)
+/* True when descriptor fd is open. */
+static bool fd_open(int fd)
 {
-	if (argc != 1 || !argv || !argv[0] || strcmp(argv[0], PDF_READER_NAME))
-		return;
+	struct stat st;
+
+	return fstat(fd, &st) == 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc != 1 || !fd_open(PDF_FD_FILE) || !fd_open(PDF_FD_OUT)) {
+		fprintf(stderr, "%s: the PDF reader of assistd, started by the server with a PDF on "
+			"descriptor %d and a pipe on descriptor %d; it is not run by hand\n",
+			argc > 0 ? argv[0] : PDF_READER_NAME, PDF_FD_FILE, PDF_FD_OUT);
+		return 2;
+	}
 	/* A server that dies takes its readers with it. (Not checked against getppid() == 1:
 	 * in a container the server may be pid 1.) */
-	if (prctl(PR_SET_PDEATHSIG, SIGKILL))
-		_exit(1);
-	limit_self();
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) || limit_self())
+		return 1;
 	pdf_read(PDF_FD_FILE, PDF_FD_OUT);
-	_exit(0);
+	return 0;
 }

@@ -26,6 +26,7 @@ static const struct t_suite suites[] = {
 	{ "providers", providers_tests },
 	{ "docs", docs_tests },
 	{ "sandbox", sandbox_tests },
+	{ "pdf_reader", pdf_reader_tests },
 	{ "text", text_tests },
 };
 
