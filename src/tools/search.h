@@ -3,9 +3,10 @@
  *
  * A search runs each query through every ranker, each scoring chunks 0..1 (today the keyword
  * ranker: BM25 over the chunks divided by the most the query could score), fuses the scores
- * per chunk (a weighted mean over rankers, the best over queries), drops what is under the score threshold and keeps the
- * best max_results. A vector ranker joins by adding a row to the ranker table in search.c.
- * Used by POST /v1/vector_stores/{id}/search and, later, by the file_search tool. */
+ * per chunk (a weighted mean over rankers, the best over queries), drops what is under the
+ * score threshold and keeps the best max_results. A vector ranker joins by adding a row to
+ * the ranker table in search.c. Used by POST /v1/vector_stores/{id}/search and, later, by
+ * the file_search tool. */
 #ifndef ASSISTD_SEARCH_H
 #define ASSISTD_SEARCH_H
 

@@ -212,6 +212,17 @@ describe('vector stores', () => {
     assert.equal(v.status, 'completed');
   });
 
+  it('HTML text becomes searchable without its tags', async () => {
+    const vs = await c().vectorStores.create({});
+    const html = '<html><head><title>Birds</title></head><body><h1>Kiwi</h1><p>Kiwis are <b>flightless</b> birds of New Zealand.</p></body></html>';
+    const f = await c().vectorStores.files.uploadAndPoll(vs.id, await toFile(Buffer.from(html), 'kiwi.html'), POLL);
+    assert.equal(f.status, 'completed');
+    const hits = await search(c(), vs.id, { query: 'flightless kiwi' });
+    assert.equal(hits.length, 1);
+    assert.match(hits[0].content[0].text, /Kiwis are flightless birds/);
+    assert.doesNotMatch(hits[0].content[0].text, /<\/?[a-z]/);
+  });
+
   it('deleting a file removes it from every vector store and from search', async () => {
     const f = await upload(c(), 'gone.txt', 'the zebra crossing is striped');
     const keep = await upload(c(), 'keep.txt', 'a zebra lives in Africa');
@@ -369,10 +380,11 @@ describe('ingestion across a crash', () => {
     const vs = await c().vectorStores.create({ file_ids: [f.id] });
     await new Promise((r) => setTimeout(r, 300));
     const mid = await c().vectorStores.files.retrieve(f.id, { vector_store_id: vs.id });
+    assert.equal(mid.status, 'in_progress', 'the file must still be ingesting when the server is killed');
     await srv().kill9();
     await srv().restart();
     const done = await c().vectorStores.files.poll(vs.id, f.id, POLL);
-    assert.equal(done.status, 'completed', `was ${mid.status} before the kill`);
+    assert.equal(done.status, 'completed');
     const chunks = (await c().vectorStores.files.content(f.id, { vector_store_id: vs.id })).data;
     assert.ok(chunks[0].text.startsWith('The quick brown fox'));
     assert.ok(chunks.at(-1).text.endsWith('THE END marker'));

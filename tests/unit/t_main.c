@@ -29,7 +29,9 @@ static const struct t_suite suites[] = {
 	{ "docs", docs_tests },
 	{ "tools", tools_tests },
 	{ "docs_reader", docs_reader_tests },
+	{ "sandbox", sandbox_tests },
 	{ "text", text_tests },
+	{ "server_tools", server_tools_tests },
 };
 
 static int run_case(const struct t_case *c)
