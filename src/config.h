@@ -22,6 +22,7 @@ struct config {
 	uint64_t max_file_bytes; /* largest upload */
 	size_t max_body_memory; /* bytes all request bodies may hold together */
 	unsigned threads;      /* HTTP worker threads */
+	int workers;           /* engine worker pool threads (prompt building) */
 	char upstream_url[1024]; /* "" selects the built-in demo model */
 	char upstream_key[1024];
 	char model_aliases[1024];
@@ -30,7 +31,7 @@ struct config {
 	int poll_after_ms;     /* openai-poll-after-ms on run responses */
 	int poll_hold_ms;      /* how long a poll-helper retrieve waits for a change */
 	int demo_delay_ms;     /* the demo model's pause between words */
-	char pdf_reader[PATH_MAX]; /* the PDF reader program; "" for assistd-pdf beside assistd */
+	char docs_reader[PATH_MAX]; /* the document reader; "" for assistd-docs beside assistd */
 };
 
 /* Fills cfg from defaults, then the environment, then argv[first..argc). Unknown flags and bad
