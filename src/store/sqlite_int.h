@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "../json/json.h"
 #include "store.h"
 
 /* Variant flags of the list query; slot SQ_LIST + flags caches that variant. */
@@ -79,6 +80,7 @@ struct store {
 	/* store_key_any's answer, asked on every request: reused while no write of this process
 	 * has happened since and it is under SQ_SNAP_MS old, the staleness reads already allow
 	 * for other processes' writes (the keys CLI). */
+	struct vec_cache *vc;     /* owned: the vectors searches compare (sqlite_vec.c) */
 	atomic_bool keys_any;
 	atomic_uint_fast64_t keys_gen;      /* gen when keys_any was read */
 	atomic_int_fast64_t keys_read_ms;   /* clock_ms() when it was read; 0: never */
@@ -161,6 +163,21 @@ const char *sqlite_vs_scope(const char *vs);
 /* Registers the keyword index's ranking function assistd_bm25 on db (sqlite_rank.c).
  * Errors: ERR_DB. */
 int sqlite_rank_register(sqlite3 *db) MUST_CHECK;
+
+/* A search filter compiled to SQL (sqlite_search.c): a condition on the file row "f" (a
+ * vs_files row) whose parameters are numbered from 14 on, bound by sqlite_filter_bind. *out
+ * is owned: free with sqlite_filter_free. Errors: ERR_INVALID (nested too deep). */
+struct fsql;
+int sqlite_filter_new(const jv *filters, struct fsql **out) MUST_CHECK;
+const char *sqlite_filter_sql(const struct fsql *f); /* borrowed from f; "1" for no filter */
+int sqlite_filter_bind(sqlite3_stmt *s, const struct fsql *f); /* a SQLite result code */
+void sqlite_filter_free(struct fsql *f);
+
+/* The cache of vectors (sqlite_vec.c): made at store_open, freed at store_close. */
+struct vec_cache *sqlite_vec_cache_new(void);
+void sqlite_vec_cache_free(struct vec_cache *vc);
+/* Binds vec (dims floats) as a blob at parameter i, or NULL when vec is NULL; a result code. */
+int sqlite_vec_bind(sqlite3_stmt *s, int i, const float *vec, int dims);
 
 /* Brings the schema of db up to date (sqlite_migrate.c). Errors: ERR_DB. */
 int sqlite_migrate(sqlite3 *db) MUST_CHECK;

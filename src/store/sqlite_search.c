@@ -329,3 +329,39 @@ void store_hits_free(struct store_hit *hits, size_t n)
 	store_hits_clear(hits, &n);
 	free(hits);
 }
+
+/* --- The filter, for the vector search (sqlite_int.h) --- */
+
+int sqlite_filter_new(const jv *filters, struct fsql **out)
+{
+	struct fsql *f = xcalloc(1, sizeof(*f));
+	int err = 0;
+
+	buf_init(&f->b, 0);
+	if (filters)
+		err = filter(f, filters, 0);
+	if (err) {
+		sqlite_filter_free(f);
+		f = NULL;
+	}
+	*out = f;
+	return err;
+}
+
+const char *sqlite_filter_sql(const struct fsql *f)
+{
+	return f->b.len ? f->b.p : "1";
+}
+
+int sqlite_filter_bind(sqlite3_stmt *s, const struct fsql *f)
+{
+	return bind_filter(s, f);
+}
+
+void sqlite_filter_free(struct fsql *f)
+{
+	if (!f)
+		return;
+	fsql_cleanup(f);
+	free(f);
+}

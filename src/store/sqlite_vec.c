@@ -1,0 +1,495 @@
+/* sqlite_vec.c - vector search for the SQLite store (vecstore.h).
+ *
+ * The vectors live in chunks.vec; searching reads them from memory. The cache keeps, per
+ * vector store, every chunk id, the index of its file and its vector in one array, loaded in
+ * one scan and tagged with the store's vec_gen.gen (bumped by triggers whenever a chunk with
+ * a vector comes or goes, whichever process did it). A search reads the gen of each searched
+ * store, reloads a copy that is behind, asks SQLite which files are completed and pass the
+ * filter, compares the query with the vectors of those files, and reads the texts of the best
+ * hits. A copy is reference counted, so a reload never frees one a search still reads; a copy
+ * no search used for VEC_IDLE_MS is dropped. */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../base/alloc.h"
+#include "../base/clock.h"
+#include "sqlite_int.h"
+#include "vecstore.h"
+
+#define VEC_MAX_STORES 8
+#define VEC_IDLE_MS (10 * 60 * 1000)
+
+/* One vector store's vectors. */
+struct vec_set {
+	char *key;        /* owned "project/vs" */
+	int64_t gen;      /* vec_gen.gen when loaded */
+	int dims;         /* of every vector kept (others are left out) */
+	size_t n, cap;
+	int64_t *ids;     /* chunk ids, n of them */
+	uint32_t *file;   /* the index in files of each chunk's file */
+	float *vecs;      /* n * dims */
+	char **files;     /* owned file ids, sorted */
+	size_t nfiles;
+	int refs;         /* the cache's, plus one per search reading it; under vc->mu */
+	int64_t used_ms;
+	struct vec_set *next;
+};
+
+struct vec_cache {
+	pthread_mutex_t mu;
+	struct vec_set *sets;
+};
+
+int sqlite_vec_bind(sqlite3_stmt *s, int i, const float *vec, int dims)
+{
+	if (!vec)
+		return sqlite3_bind_null(s, i);
+	return sqlite3_bind_blob(s, i, vec, dims * (int)sizeof(float), SQLITE_STATIC);
+}
+
+/* --- The cache --- */
+
+struct vec_cache *sqlite_vec_cache_new(void)
+{
+	struct vec_cache *vc = xcalloc(1, sizeof(*vc));
+
+	pthread_mutex_init(&vc->mu, NULL);
+	return vc;
+}
+
+static void set_free(struct vec_set *s)
+{
+	for (size_t i = 0; i < s->nfiles; i++)
+		free(s->files[i]);
+	free(s->files);
+	free(s->ids);
+	free(s->file);
+	free(s->vecs);
+	free(s->key);
+	free(s);
+}
+
+static void set_unref(struct vec_cache *vc, struct vec_set *s)
+{
+	bool last;
+
+	if (!s)
+		return;
+	pthread_mutex_lock(&vc->mu);
+	last = --s->refs == 0;
+	pthread_mutex_unlock(&vc->mu);
+	if (last)
+		set_free(s);
+}
+
+void sqlite_vec_cache_free(struct vec_cache *vc)
+{
+	if (!vc)
+		return;
+	while (vc->sets) {
+		struct vec_set *s = vc->sets;
+
+		vc->sets = s->next;
+		set_unref(vc, s);
+	}
+	pthread_mutex_destroy(&vc->mu);
+	free(vc);
+}
+
+/* Unlinks s (under vc->mu) and drops the cache's reference; returns true if it was the last. */
+static bool unlink_locked(struct vec_cache *vc, struct vec_set **at)
+{
+	struct vec_set *s = *at;
+
+	*at = s->next;
+	return --s->refs == 0;
+}
+
+/* The copy for key at gen, with a reference taken, or NULL; drops stale and idle copies. */
+static struct vec_set *cache_get(struct vec_cache *vc, const char *key, int64_t gen)
+{
+	struct vec_set *found = NULL, *dead = NULL;
+	int64_t now = clock_ms();
+
+	pthread_mutex_lock(&vc->mu);
+	for (struct vec_set **at = &vc->sets; *at;) {
+		struct vec_set *s = *at;
+		bool match = strcmp(s->key, key) == 0;
+
+		if ((match && s->gen != gen) || (!match && now - s->used_ms > VEC_IDLE_MS)) {
+			if (unlink_locked(vc, at)) {
+				s->next = dead;
+				dead = s;
+			}
+			continue;
+		}
+		if (match) {
+			found = s;
+			s->refs++;
+			s->used_ms = now;
+		}
+		at = &s->next;
+	}
+	pthread_mutex_unlock(&vc->mu);
+	for (struct vec_set *next; dead; dead = next) {
+		next = dead->next;
+		set_free(dead);
+	}
+	return found;
+}
+
+/* Adds a freshly loaded copy (one reference is the caller's), replacing one of the same key. */
+static void cache_put(struct vec_cache *vc, struct vec_set *s)
+{
+	struct vec_set *old = NULL;
+
+	pthread_mutex_lock(&vc->mu);
+	for (struct vec_set **at = &vc->sets; *at; at = &(*at)->next) {
+		if (strcmp((*at)->key, s->key) == 0) {
+			old = *at;
+			if (!unlink_locked(vc, at))
+				old = NULL;
+			break;
+		}
+	}
+	s->refs = 2;
+	s->used_ms = clock_ms();
+	s->next = vc->sets;
+	vc->sets = s;
+	pthread_mutex_unlock(&vc->mu);
+	if (old)
+		set_free(old);
+}
+
+/* --- Loading a store's vectors --- */
+
+static int read_gen(sqlite3 *db, const char *vs, int64_t *gen)
+{
+	sqlite3_stmt *s = NULL;
+	bool row = false;
+	int err = sqlite_query(db, "SELECT gen FROM vec_gen WHERE vector_store_id = ?1", &s,
+			       "vector gen", "s", vs);
+
+	if (!err)
+		err = sqlite_step(db, s, "vector gen", &row);
+	*gen = row ? sqlite3_column_int64(s, 0) : 0;
+	sqlite3_finalize(s);
+	return err;
+}
+
+/* Appends the row's chunk when its vector has the set's length (the first one sets it). */
+static void set_add(struct vec_set *v, sqlite3_stmt *s)
+{
+	const char *file = (const char *)sqlite3_column_text(s, 1);
+	int bytes = sqlite3_column_bytes(s, 2);
+	const void *blob = sqlite3_column_blob(s, 2);
+
+	if (v->dims == 0)
+		v->dims = bytes / (int)sizeof(float);
+	if (!blob || v->dims == 0 || bytes != v->dims * (int)sizeof(float))
+		return;
+	if (v->nfiles == 0 || strcmp(v->files[v->nfiles - 1], file) != 0) {
+		v->files = xrealloc(v->files, (v->nfiles + 1) * sizeof(*v->files));
+		v->files[v->nfiles++] = xstrdup(file);
+	}
+	if (v->n == v->cap) {
+		v->cap = v->cap ? v->cap * 2 : 1024;
+		v->ids = xrealloc(v->ids, v->cap * sizeof(*v->ids));
+		v->file = xrealloc(v->file, v->cap * sizeof(*v->file));
+		v->vecs = xrealloc(v->vecs, v->cap * (size_t)v->dims * sizeof(float));
+	}
+	v->ids[v->n] = sqlite3_column_int64(s, 0);
+	v->file[v->n] = (uint32_t)(v->nfiles - 1);
+	memcpy(v->vecs + v->n * (size_t)v->dims, blob, (size_t)bytes);
+	v->n++;
+}
+
+/* Reads the vectors of vs, grouped by file in file id order (the chunks_file index's). */
+static int set_load(sqlite3 *db, const char *project, const char *vs, struct vec_set *v)
+{
+	sqlite3_stmt *s = NULL;
+	bool row = true;
+	int err = sqlite_query(db, "SELECT id, file_id, vec FROM chunks WHERE project = ?1 AND "
+			       "vector_store_id = ?2 AND vec IS NOT NULL ORDER BY file_id", &s,
+			       "vectors", "ss", project, vs);
+
+	while (!err) {
+		err = sqlite_step(db, s, "vectors", &row);
+		if (err || !row)
+			break;
+		set_add(v, s);
+	}
+	sqlite3_finalize(s);
+	return err;
+}
+
+/* The copy of vs's vectors as of the reader's snapshot, with a reference taken. */
+static int set_for(struct store *st, sqlite3 *db, const char *project, const char *vs,
+		   struct vec_set **out)
+{
+	char *key = xasprintf("%s/%s", project, vs);
+	struct vec_set *v;
+	int64_t gen = 0;
+	int err = read_gen(db, vs, &gen);
+
+	*out = NULL;
+	v = err ? NULL : cache_get(st->vc, key, gen);
+	if (err || v) {
+		free(key);
+		*out = v;
+		return err;
+	}
+	v = xcalloc(1, sizeof(*v));
+	v->key = key;
+	v->gen = gen;
+	err = set_load(db, project, vs, v);
+	if (err) {
+		set_free(v);
+		return err;
+	}
+	cache_put(st->vc, v);
+	*out = v;
+	return 0;
+}
+
+/* --- A search --- */
+
+/* A file that may be searched: completed and passing the filter. */
+struct vfile {
+	char *file_id, *filename, *attributes; /* owned */
+};
+
+/* What one search holds: the copies, per copy which file entry each of its files is (-1:
+ * not searched), and the files. */
+struct vrun {
+	struct vec_set *sets[VEC_MAX_STORES];
+	int32_t *allow[VEC_MAX_STORES];
+	size_t nsets;
+	struct vfile *files;
+	size_t nfiles;
+};
+
+static int cmp_file(const void *key, const void *item)
+{
+	return strcmp(key, *(char *const *)item);
+}
+
+/* Records an allowed file of store k. */
+static void allow_file(struct vrun *r, size_t k, sqlite3_stmt *s)
+{
+	struct vec_set *v = r->sets[k];
+	const char *id = (const char *)sqlite3_column_text(s, 1);
+	char **at = v->nfiles ? bsearch(id, v->files, v->nfiles, sizeof(*v->files), cmp_file)
+			      : NULL;
+
+	if (!at)
+		return;
+	r->files = xrealloc(r->files, (r->nfiles + 1) * sizeof(*r->files));
+	r->files[r->nfiles] = (struct vfile){ sqlite_col_dup(s, 1), sqlite_col_dup(s, 2),
+					      sqlite_col_dup(s, 3) };
+	r->allow[k][at - v->files] = (int32_t)r->nfiles++;
+}
+
+static int bind_files(sqlite3 *db, sqlite3_stmt *s, const char *project,
+		      const struct store_vsearch *q, const struct fsql *f)
+{
+	int rc = sqlite3_bind_text(s, 2, project, -1, SQLITE_STATIC);
+
+	for (size_t i = 0; i < VEC_MAX_STORES && rc == SQLITE_OK; i++) {
+		rc = i < q->nvs ? sqlite3_bind_text(s, 3 + (int)i, q->vs[i], -1, SQLITE_STATIC)
+				: sqlite3_bind_null(s, 3 + (int)i);
+	}
+	if (rc == SQLITE_OK)
+		rc = sqlite_filter_bind(s, f);
+	return rc == SQLITE_OK ? 0 : sqlite_fail(db, "vector files");
+}
+
+/* Fills r->allow from the completed files of the stores that pass the filter. */
+static int allowed_files(sqlite3 *db, const char *project, const struct store_vsearch *q,
+			 const struct fsql *f, struct vrun *r)
+{
+	char *sql = xasprintf("SELECT f.vector_store_id, f.file_id, f.filename, coalesce("
+			      "json_extract(f.body, '$.attributes'), 'null') FROM vs_files f "
+			      "WHERE f.project = ?2 AND f.vector_store_id IN (?3, ?4, ?5, ?6, ?7, "
+			      "?8, ?9, ?10) AND f.status = 'completed' AND (%s)",
+			      sqlite_filter_sql(f));
+	sqlite3_stmt *s = NULL;
+	bool row = true;
+	int err = 0;
+
+	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
+		err = sqlite_fail(db, "vector files");
+	if (!err)
+		err = bind_files(db, s, project, q, f);
+	while (!err) {
+		err = sqlite_step(db, s, "vector files", &row);
+		if (err || !row)
+			break;
+		for (size_t k = 0; k < r->nsets; k++) {
+			if (strcmp((const char *)sqlite3_column_text(s, 0), q->vs[k]) == 0)
+				allow_file(r, k, s);
+		}
+	}
+	sqlite3_finalize(s);
+	free(sql);
+	return err;
+}
+
+static float dot(const float *a, const float *b, int n)
+{
+	float acc[8] = { 0 };
+	float sum = 0;
+	int i = 0;
+
+	for (; i + 8 <= n; i += 8) {
+		for (int j = 0; j < 8; j++)
+			acc[j] += a[i + j] * b[i + j];
+	}
+	for (; i < n; i++)
+		sum += a[i] * b[i];
+	for (int j = 0; j < 8; j++)
+		sum += acc[j];
+	return sum;
+}
+
+/* The best hits so far, best first: which chunk (copy k, row i) and its cosine. */
+struct top {
+	struct { float score; uint32_t k; size_t i; } *e;
+	size_t n, max;
+};
+
+static void top_offer(struct top *t, float score, uint32_t k, size_t i)
+{
+	size_t at = t->n < t->max ? t->n : t->max - 1;
+
+	if (t->n == t->max && score <= t->e[at].score)
+		return;
+	while (at > 0 && t->e[at - 1].score < score) {
+		t->e[at] = t->e[at - 1];
+		at--;
+	}
+	t->e[at].score = score;
+	t->e[at].k = k;
+	t->e[at].i = i;
+	if (t->n < t->max)
+		t->n++;
+}
+
+static void scan(const struct vrun *r, const struct store_vsearch *q, struct top *t)
+{
+	for (size_t k = 0; k < r->nsets; k++) {
+		const struct vec_set *v = r->sets[k];
+
+		if (!v || v->dims != q->dims)
+			continue;
+		for (size_t i = 0; i < v->n; i++) {
+			if (r->allow[k][v->file[i]] >= 0)
+				top_offer(t, dot(q->vec, v->vecs + i * (size_t)v->dims, q->dims),
+					  (uint32_t)k, i);
+		}
+	}
+}
+
+/* Fills hit h for chunk (k, i) of the search, reading its text. */
+static int hit_fill(sqlite3 *db, const struct vrun *r, uint32_t k, size_t i, float score,
+		    struct store_hit *h)
+{
+	const struct vec_set *v = r->sets[k];
+	const struct vfile *f = &r->files[r->allow[k][v->file[i]]];
+	sqlite3_stmt *s = NULL;
+	bool row = false;
+	int err = sqlite_query(db, "SELECT text FROM chunks WHERE id = ?1", &s, "vector hit", "i",
+			       v->ids[i]);
+
+	if (!err)
+		err = sqlite_step(db, s, "vector hit", &row);
+	h->chunk = v->ids[i];
+	h->file_id = xstrdup(f->file_id);
+	h->filename = xstrdup(f->filename);
+	h->attributes = xstrdup(f->attributes);
+	h->text = row ? sqlite_col_dup(s, 0) : xstrdup("");
+	h->cosine = score;
+	sqlite3_finalize(s);
+	return err;
+}
+
+static void vrun_cleanup(struct store *st, struct vrun *r)
+{
+	for (size_t k = 0; k < r->nsets; k++) {
+		free(r->allow[k]);
+		set_unref(st->vc, r->sets[k]);
+	}
+	for (size_t i = 0; i < r->nfiles; i++) {
+		free(r->files[i].file_id);
+		free(r->files[i].filename);
+		free(r->files[i].attributes);
+	}
+	free(r->files);
+}
+
+/* Takes the copies of the searched stores and marks the files the search may return. */
+static int vrun_open(struct store *st, sqlite3 *db, const char *project,
+		     const struct store_vsearch *q, const struct fsql *f, struct vrun *r)
+{
+	int err = 0;
+
+	for (size_t k = 0; k < q->nvs && !err; k++) {
+		err = set_for(st, db, project, q->vs[k], &r->sets[k]);
+		if (err)
+			break;
+		r->nsets++;
+		r->allow[k] = xmalloc((r->sets[k]->nfiles + 1) * sizeof(int32_t));
+		memset(r->allow[k], 0xff, (r->sets[k]->nfiles + 1) * sizeof(int32_t));
+	}
+	if (!err)
+		err = allowed_files(db, project, q, f, r);
+	return err;
+}
+
+static int vec_search(struct store *st, sqlite3 *db, const char *project,
+		      const struct store_vsearch *q, const struct fsql *f, struct store_hit *hits,
+		      size_t *n)
+{
+	struct vrun r = { 0 };
+	struct top t = { .max = (size_t)q->limit };
+	int err = vrun_open(st, db, project, q, f, &r);
+
+	t.e = xcalloc(t.max, sizeof(*t.e));
+	if (!err)
+		scan(&r, q, &t);
+	for (size_t i = 0; i < t.n && !err; i++)
+		err = hit_fill(db, &r, t.e[i].k, t.e[i].i, t.e[i].score, &hits[(*n)++]);
+	free(t.e);
+	vrun_cleanup(st, &r);
+	return err;
+}
+
+int store_vec_search(struct store *st, const char *project, const struct store_vsearch *q,
+		     struct store_hit **hits, size_t *n)
+{
+	struct sqlite_conn *c = NULL;
+	struct fsql *f = NULL;
+	int err;
+
+	*hits = NULL;
+	*n = 0;
+	if (q->nvs < 1 || q->nvs > VEC_MAX_STORES || q->limit < 1 || q->dims < 1)
+		return ERR_INVALID;
+	err = sqlite_filter_new(q->filters, &f);
+	if (!err)
+		err = sqlite_read(st, &c);
+	if (!err) {
+		*hits = xcalloc((size_t)q->limit, sizeof(**hits));
+		err = vec_search(st, c->db, project, q, f, *hits, n);
+		sqlite_read_done(st, c, err);
+	}
+	sqlite_filter_free(f);
+	if (err) {
+		store_hits_free(*hits, *n);
+		*hits = NULL;
+		*n = 0;
+	}
+	return err;
+}

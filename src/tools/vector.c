@@ -1,0 +1,56 @@
+/* vector.c - the search stage's vector ranker (search_int.h): the query's embedding, one
+ * embeddings call per query string, compared by cosine with the chunks' (vecstore.h). The
+ * embedding call is the caller's wait; the comparison itself reads vectors from memory. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "../base/alloc.h"
+#include "../base/log.h"
+#include "../store/vecstore.h"
+#include "search_int.h"
+
+/* The query's vector. *vec is owned (free with free()). */
+static int embed_query(struct embed *emb, const char *query, float **vec, int *dims)
+{
+	size_t len = strlen(query);
+	struct embed_req rq = { .texts = &query, .lens = &len, .n = 1 };
+	struct embed_out out;
+	int err = embed_texts(emb, &rq, &out);
+
+	if (err) {
+		log_warn("search: embedding the query failed: %s", out.why ? out.why : "");
+		embed_out_cleanup(&out);
+		return err;
+	}
+	*vec = out.vecs;
+	*dims = out.dims;
+	out.vecs = NULL;
+	embed_out_cleanup(&out);
+	return 0;
+}
+
+int search_vector_rank(struct store *st, const struct search_query *q, const char *query,
+		       int limit, struct search_result **out, size_t *n)
+{
+	struct store_vsearch vq = { .vs = q->vs, .nvs = q->nvs, .filters = q->filters,
+				    .limit = limit };
+	struct store_hit *hits = NULL;
+	float *vec = NULL;
+	size_t nh = 0;
+	int err = embed_query(q->emb, query, &vec, &vq.dims);
+
+	*out = NULL;
+	*n = 0;
+	vq.vec = vec;
+	if (!err)
+		err = store_vec_search(st, q->project, &vq, &hits, &nh);
+	free(vec);
+	if (err)
+		return err;
+	*out = xcalloc(nh ? nh : 1, sizeof(**out));
+	for (size_t i = 0; i < nh; i++)
+		search_take_hit(&hits[i], &(*out)[i], hits[i].cosine > 0 ? hits[i].cosine : 0);
+	*n = nh;
+	store_hits_free(hits, nh);
+	return 0;
+}
