@@ -169,6 +169,11 @@ verdict() {
 	fi
 }
 
+# json_get JSON KEY: a top-level member of a JSON object (the Python tools print such lines).
+json_get() {
+	python3 -c 'import json, sys; print(json.loads(sys.argv[1])[sys.argv[2]])' "$1" "$2"
+}
+
 # record BENCHMARK RESULT GOAL STATUS: one row of the results table.
 record() {
 	printf '%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" >>"$OUT/results.tsv"

@@ -10,6 +10,7 @@
 #include "../base/clock.h"
 #include "../base/id.h"
 #include "../store/obj.h"
+#include "runs.h"
 #include "schemas.h"
 #include "vs.h"
 #include "vs_files.h"
@@ -114,6 +115,7 @@ int vs_batches_get(struct http_req *req)
 				NULL);
 	if (err)
 		return api_store_err(req, err, "vector store file batch", batch);
+	runs_poll_header(req);
 	return api_reply_body(req, body);
 }
 

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "../base/buf.h"
+#include "runs.h"
 #include "schemas.h"
 #include "vs.h"
 
@@ -85,12 +86,13 @@ int vs_files_reply_list(struct http_req *req, const char *vs, const char *batch)
 
 	if (!err)
 		err = status_filter(req, &status);
-	if (!err)
-		err = store_vsf_list(api_ctx(req)->st, api_project(req), vs, batch, status, &pg, &l);
+	if (err)
+		return err;
+	err = store_vsf_list(api_ctx(req)->st, api_project(req), vs, batch, status, &pg, &l);
 	if (err == ERR_INVALID)
 		err = http_fail(req, ERR_INVALID, pg.after ? "after" : "before",
-				"Invalid cursor: no file with id '%.80s' in this vector store.",
-				pg.after ? pg.after : pg.before);
+				"Invalid '%s': no file with id '%.80s' in this vector store.",
+				pg.after ? "after" : "before", pg.after ? pg.after : pg.before);
 	if (!err)
 		err = api_reply_list(req, &l);
 	store_list_cleanup(&l);
@@ -119,6 +121,7 @@ int vs_files_get(struct http_req *req)
 		err = store_vsf_get(api_ctx(req)->st, api_project(req), vs, file, &body);
 	if (err)
 		return api_store_err(req, err, "vector store file", file);
+	runs_poll_header(req);
 	return api_reply_body(req, body);
 }
 

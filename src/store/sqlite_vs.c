@@ -109,6 +109,25 @@ static int is_ip(const char *status)
 	return status && strcmp(status, "in_progress") == 0;
 }
 
+/* Runs a count_sql statement for object id; ?3..?5 are bound when the statement uses them. */
+static int count_run(struct sqlite_conn *c, const char *sql, const char *project,
+		     const char *id, int64_t usage, const char *from, const char *to)
+{
+	sqlite3_stmt *s = NULL;
+	int n;
+	int err = sqlite_query(c->db, sql, &s, "vector store counts", "ss", project, id);
+
+	n = s ? sqlite3_bind_parameter_count(s) : 0;
+	if (!err && ((n >= 3 && sqlite3_bind_int64(s, 3, usage) != SQLITE_OK) ||
+		     (n >= 4 && sqlite3_bind_text(s, 4, from, -1, SQLITE_STATIC) != SQLITE_OK) ||
+		     (n >= 5 && sqlite3_bind_text(s, 5, to, -1, SQLITE_STATIC) != SQLITE_OK)))
+		err = sqlite_fail(c->db, "vector store counts");
+	if (!err)
+		err = sqlite_run(c->db, s, "vector store counts");
+	sqlite3_finalize(s);
+	return err;
+}
+
 int sqlite_vs_count(struct sqlite_conn *c, const char *project, const char *vs,
 		    const char *batch, const char *from, const char *to, int64_t usage)
 {
@@ -121,12 +140,11 @@ int sqlite_vs_count(struct sqlite_conn *c, const char *project, const char *vs,
 	if (from && to && strcmp(from, to) == 0)
 		from = to = NULL;
 	sql = count_sql(from != NULL, to != NULL, dip, true);
-	err = sqlite_exec(c->db, sql, "vector store counts", "ssiss", project, vs, usage, from, to);
+	err = count_run(c, sql, project, vs, usage, from, to);
 	free(sql);
 	if (!err && batch) {
 		sql = count_sql(from != NULL, to != NULL, dip, false);
-		err = sqlite_exec(c->db, sql, "batch counts", "ssiss", project, batch, usage, from,
-				  to);
+		err = count_run(c, sql, project, batch, usage, from, to);
 		free(sql);
 	}
 	return err;
