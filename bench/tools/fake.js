@@ -6,7 +6,8 @@
 //   node bench/tools/fake.js --port N [--step JSON] [--stamp]
 //
 // Listens on 127.0.0.1:N and answers every POST /v1/chat/completions with the step JSON
-// (default {"text":"ok"}: the fake's own fallback, one chunk, no delay), not just the first.
+// (default {"text":"ok"}: the fake's own fallback, one chunk, no delay), not just the first,
+// and every POST /v1/embeddings with the fake's hashed bag-of-words vectors.
 // With --stamp, the marker STAMP_MARK in a chunk's text is replaced, just before the chunk is
 // written to the socket, by the time of the write: process.hrtime.bigint() in nanoseconds,
 // which is CLOCK_MONOTONIC and so the same clock in every process on the machine. A client
@@ -42,6 +43,7 @@ async function main() {
   let up = null;
   up = await startFakeUpstream({
     port,
+    keepEmbeddingRequests: false,
     // Called for each request just before its step is taken from the queue: queue one.
     onRequest() {
       up.script(step);

@@ -248,6 +248,7 @@ static char *fail_why(const struct attempt *a)
 static int post(struct embed *e, struct httpc *h, const char *body, const struct embed_req *rq,
 		struct attempt *a, char **why)
 {
+	int64_t delay;
 	int err = 0;
 
 	for (int attempt = 0; !err; attempt++) {
@@ -259,10 +260,12 @@ static int post(struct embed *e, struct httpc *h, const char *body, const struct
 			err = ERR_UPSTREAM;
 			break;
 		}
-		log_warn("embeddings: %s; retry %d of %d", a->fail == HTTPC_OK ? "upstream error"
-			 : "connection failed", attempt + 1, e->max_retries);
+		delay = backoff_ms(e, attempt, a->retry_after_ms);
+		log_warn("embeddings: %s; retry %d of %d in %lld ms", a->fail == HTTPC_OK ?
+			 "upstream error" : "connection failed", attempt + 1, e->max_retries,
+			 (long long)delay);
 		buf_cleanup(&a->body);
-		err = pause_ms(rq, backoff_ms(e, attempt, a->retry_after_ms));
+		err = pause_ms(rq, delay);
 	}
 	return err;
 }

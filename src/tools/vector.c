@@ -48,9 +48,8 @@ int search_vector_rank(struct store *st, const struct search_query *q, const cha
 	if (err)
 		return err;
 	*out = xcalloc(nh ? nh : 1, sizeof(**out));
-	for (size_t i = 0; i < nh; i++)
-		search_take_hit(&hits[i], &(*out)[i], hits[i].cosine > 0 ? hits[i].cosine : 0);
-	*n = nh;
+	for (size_t i = 0; i < nh && hits[i].cosine > 0; i++)
+		search_take_hit(&hits[i], &(*out)[(*n)++], hits[i].cosine);
 	store_hits_free(hits, nh);
 	return 0;
 }

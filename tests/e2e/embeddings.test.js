@@ -97,11 +97,14 @@ describe('hybrid search with embeddings', () => {
 
   it('retries a 429 (honouring Retry-After) and a 503, then completes the file', async () => {
     const before = up().embeddingRequests.length;
-    up().scriptEmbeddings([{ status: 429, headers: { 'retry-after': '0' } },
+    // Without the headers the waits would be 250..500 ms, then 500..1000 ms.
+    up().scriptEmbeddings([{ status: 429, headers: { 'retry-after': '2' } },
       { status: 503, headers: { 'retry-after-ms': '10' } }]);
     const f = await uploadTo(c(), vs, 'retry.txt', 'Retried text about volcanoes.');
     assert.equal(f.status, 'completed', JSON.stringify(f.last_error));
     assert.equal(up().embeddingRequests.length - before, 3);
+    assert.match(srv().stderr, /embeddings: upstream error; retry 1 of 3 in 2000 ms/);
+    assert.match(srv().stderr, /embeddings: upstream error; retry 2 of 3 in 10 ms/);
     const page = await c().vectorStores.search(vs, { query: 'volcanoes' });
     assert.equal(page.data[0].filename, 'retry.txt');
   });

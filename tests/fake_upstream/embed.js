@@ -32,7 +32,8 @@ function hashedEmbedding(text, dims) {
     v[h % dims] += (h & 0x80000000 ? -1 : 1) * (1 + Math.log(n));
   }
   const len = Math.hypot(...v) || 1;
-  return Array.from(v, (x) => x / len);
+  // Seven significant digits, about what a float32 holds: keeps replies small.
+  return Array.from(v, (x) => Number((x / len).toPrecision(7)));
 }
 
 module.exports = { hashedEmbedding };

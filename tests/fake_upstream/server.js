@@ -41,6 +41,7 @@
 //   { dims: n }                           embeddings of n dimensions whatever was asked
 //   { as: 'text' }                        every input gets the embedding of 'text' instead
 //   { hang: true }                        never answers
+// With the option keepEmbeddingRequests: false, embeddingRequests stays empty (benchmarks).
 
 const http = require('node:http');
 const crypto = require('node:crypto');
@@ -305,7 +306,7 @@ function startFakeUpstream(options = {}) {
       return;
     }
     if (isEmbed) {
-      embeddingRequests.push(body);
+      if (options.keepEmbeddingRequests !== false) embeddingRequests.push(body);
       embeddingsReply(res, body, embedQueue.length ? embedQueue.shift() : {});
       return;
     }

@@ -103,7 +103,7 @@ test('embeddings: hashed bag-of-words vectors, dimensions, scripted errors', asy
     const { data } = await r.json();
     assert.deepStrictEqual(data.map((d) => [d.index, d.embedding.length]),
       [[0, 64], [1, 64], [2, 64]]);
-    assert.ok(Math.abs(cos(data[0].embedding, data[0].embedding) - 1) < 1e-9);
+    assert.ok(Math.abs(cos(data[0].embedding, data[0].embedding) - 1) < 1e-5);
     assert.ok(cos(data[0].embedding, data[1].embedding) > 0.5);
     assert.ok(Math.abs(cos(data[0].embedding, data[2].embedding)) < 0.5);
     assert.strictEqual(up.embeddingRequests.length, 2);
