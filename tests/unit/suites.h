@@ -13,5 +13,6 @@ extern const struct t_case api_tests[];
 extern const struct t_case engine_tests[];
 extern const struct t_case providers_tests[];
 extern const struct t_case docs_tests[];
+extern const struct t_case vec_tests[];
 
 #endif

@@ -25,6 +25,7 @@ static const struct t_suite suites[] = {
 	{ "engine", engine_tests },
 	{ "providers", providers_tests },
 	{ "docs", docs_tests },
+	{ "vec", vec_tests },
 };
 
 static int run_case(const struct t_case *c)
