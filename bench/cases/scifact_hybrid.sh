@@ -32,7 +32,7 @@ bench_scifact_hybrid() {
 # scifact_row JSON WHICH: "nDCG@10 x, recall@10 y" of one ranking in scifact.py's output.
 scifact_row() {
 	python3 -c 'import json,sys; r = json.loads(sys.argv[1])[sys.argv[2]]
-print(f"nDCG@10 {r[\"ndcg@10\"]}, recall@10 {r[\"recall@10\"]}")' "$1" "$2"
+print("nDCG@10 %s, recall@10 %s" % (r["ndcg@10"], r["recall@10"]))' "$1" "$2"
 }
 
 scifact_ndcg() {

@@ -256,19 +256,12 @@ static int set_for(struct store *st, sqlite3 *db, const char *project, const cha
 
 /* --- A search --- */
 
-/* A file that may be searched: completed and passing the filter. */
-struct vfile {
-	char *file_id, *filename, *attributes; /* owned */
-};
-
-/* What one search holds: the copies, per copy which file entry each of its files is (-1:
- * not searched), and the files. */
+/* What one search holds: the copies, and per copy which of its files may be searched (the
+ * completed ones that pass the filter). */
 struct vrun {
 	struct vec_set *sets[VEC_MAX_STORES];
-	int32_t *allow[VEC_MAX_STORES];
+	bool *allow[VEC_MAX_STORES];
 	size_t nsets;
-	struct vfile *files;
-	size_t nfiles;
 };
 
 static int cmp_file(const void *key, const void *item)
@@ -276,20 +269,15 @@ static int cmp_file(const void *key, const void *item)
 	return strcmp(key, *(char *const *)item);
 }
 
-/* Records an allowed file of store k. */
-static void allow_file(struct vrun *r, size_t k, sqlite3_stmt *s)
+/* Marks file id of store k as searched. */
+static void allow_file(struct vrun *r, size_t k, const char *id)
 {
 	struct vec_set *v = r->sets[k];
-	const char *id = (const char *)sqlite3_column_text(s, 1);
 	char **at = v->nfiles ? bsearch(id, v->files, v->nfiles, sizeof(*v->files), cmp_file)
 			      : NULL;
 
-	if (!at)
-		return;
-	r->files = xrealloc(r->files, (r->nfiles + 1) * sizeof(*r->files));
-	r->files[r->nfiles] = (struct vfile){ sqlite_col_dup(s, 1), sqlite_col_dup(s, 2),
-					      sqlite_col_dup(s, 3) };
-	r->allow[k][at - v->files] = (int32_t)r->nfiles++;
+	if (at)
+		r->allow[k][at - v->files] = true;
 }
 
 static int bind_files(sqlite3 *db, sqlite3_stmt *s, const char *project,
@@ -310,8 +298,7 @@ static int bind_files(sqlite3 *db, sqlite3_stmt *s, const char *project,
 static int allowed_files(sqlite3 *db, const char *project, const struct store_vsearch *q,
 			 const struct fsql *f, struct vrun *r)
 {
-	char *sql = xasprintf("SELECT f.vector_store_id, f.file_id, f.filename, coalesce("
-			      "json_extract(f.body, '$.attributes'), 'null') FROM vs_files f "
+	char *sql = xasprintf("SELECT f.vector_store_id, f.file_id FROM vs_files f "
 			      "WHERE f.project = ?2 AND f.vector_store_id IN (?3, ?4, ?5, ?6, ?7, "
 			      "?8, ?9, ?10) AND f.status = 'completed' AND (%s)",
 			      sqlite_filter_sql(f));
@@ -329,7 +316,7 @@ static int allowed_files(sqlite3 *db, const char *project, const struct store_vs
 			break;
 		for (size_t k = 0; k < r->nsets; k++) {
 			if (strcmp((const char *)sqlite3_column_text(s, 0), q->vs[k]) == 0)
-				allow_file(r, k, s);
+				allow_file(r, k, (const char *)sqlite3_column_text(s, 1));
 		}
 	}
 	sqlite3_finalize(s);
@@ -385,31 +372,32 @@ static void scan(const struct vrun *r, const struct store_vsearch *q, struct top
 		if (!v || v->dims != q->dims)
 			continue;
 		for (size_t i = 0; i < v->n; i++) {
-			if (r->allow[k][v->file[i]] >= 0)
+			if (r->allow[k][v->file[i]])
 				top_offer(t, dot(q->vec, v->vecs + i * (size_t)v->dims, q->dims),
 					  (uint32_t)k, i);
 		}
 	}
 }
 
-/* Fills hit h for chunk (k, i) of the search, reading its text. */
-static int hit_fill(sqlite3 *db, const struct vrun *r, uint32_t k, size_t i, float score,
-		    struct store_hit *h)
+/* Fills hit h for chunk id, reading its text and its file's name and attributes. */
+static int hit_fill(sqlite3 *db, int64_t id, float score, struct store_hit *h)
 {
-	const struct vec_set *v = r->sets[k];
-	const struct vfile *f = &r->files[r->allow[k][v->file[i]]];
 	sqlite3_stmt *s = NULL;
 	bool row = false;
-	int err = sqlite_query(db, "SELECT text FROM chunks WHERE id = ?1", &s, "vector hit", "i",
-			       v->ids[i]);
+	int err = sqlite_query(db, "SELECT c.file_id, f.filename, coalesce(json_extract(f.body, "
+			       "'$.attributes'), 'null'), c.text FROM chunks c CROSS JOIN vs_files f "
+			       "ON f.project = c.project AND f.vector_store_id = c.vector_store_id "
+			       "AND f.file_id = c.file_id WHERE c.id = ?1", &s, "vector hit", "i",
+			       id);
 
 	if (!err)
 		err = sqlite_step(db, s, "vector hit", &row);
-	h->chunk = v->ids[i];
-	h->file_id = xstrdup(f->file_id);
-	h->filename = xstrdup(f->filename);
-	h->attributes = xstrdup(f->attributes);
-	h->text = row ? sqlite_col_dup(s, 0) : xstrdup("");
+	/* The copy matched this snapshot's gen, so the chunk is there; still, never a NULL. */
+	h->chunk = id;
+	h->file_id = row ? sqlite_col_dup(s, 0) : xstrdup("");
+	h->filename = row ? sqlite_col_dup(s, 1) : xstrdup("");
+	h->attributes = row ? sqlite_col_dup(s, 2) : xstrdup("null");
+	h->text = row ? sqlite_col_dup(s, 3) : xstrdup("");
 	h->cosine = score;
 	sqlite3_finalize(s);
 	return err;
@@ -421,12 +409,6 @@ static void vrun_cleanup(struct store *st, struct vrun *r)
 		free(r->allow[k]);
 		set_unref(st->vc, r->sets[k]);
 	}
-	for (size_t i = 0; i < r->nfiles; i++) {
-		free(r->files[i].file_id);
-		free(r->files[i].filename);
-		free(r->files[i].attributes);
-	}
-	free(r->files);
 }
 
 /* Takes the copies of the searched stores and marks the files the search may return. */
@@ -440,8 +422,7 @@ static int vrun_open(struct store *st, sqlite3 *db, const char *project,
 		if (err)
 			break;
 		r->nsets++;
-		r->allow[k] = xmalloc((r->sets[k]->nfiles + 1) * sizeof(int32_t));
-		memset(r->allow[k], 0xff, (r->sets[k]->nfiles + 1) * sizeof(int32_t));
+		r->allow[k] = xcalloc(r->sets[k]->nfiles + 1, sizeof(bool));
 	}
 	if (!err)
 		err = allowed_files(db, project, q, f, r);
@@ -459,8 +440,11 @@ static int vec_search(struct store *st, sqlite3 *db, const char *project,
 	t.e = xcalloc(t.max, sizeof(*t.e));
 	if (!err)
 		scan(&r, q, &t);
-	for (size_t i = 0; i < t.n && !err; i++)
-		err = hit_fill(db, &r, t.e[i].k, t.e[i].i, t.e[i].score, &hits[(*n)++]);
+	for (size_t i = 0; i < t.n && !err; i++) {
+		const struct vec_set *v = r.sets[t.e[i].k];
+
+		err = hit_fill(db, v->ids[t.e[i].i], t.e[i].score, &hits[(*n)++]);
+	}
 	free(t.e);
 	vrun_cleanup(st, &r);
 	return err;
