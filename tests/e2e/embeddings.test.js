@@ -95,6 +95,19 @@ describe('hybrid search with embeddings', () => {
     assert.deepEqual(top.data.map((d) => d.filename), ['fruit.txt']);
   });
 
+  it('breaks a keyword tie by the vectors: the chunk nearer the query ranks first', async () => {
+    const v = (await c().vectorStores.create({ name: 'tie' })).id;
+    await uploadTo(c(), v, 'x.txt', 'shared word one');
+    await uploadTo(c(), v, 'y.txt', 'shared word two');
+    // Same BM25 for both; the query's own vector is as near to each: the older chunk first.
+    let page = await c().vectorStores.search(v, { query: 'shared' });
+    assert.deepEqual(page.data.map((d) => d.filename), ['x.txt', 'y.txt']);
+    up().scriptEmbeddings({ as: 'shared word two' });
+    page = await c().vectorStores.search(v, { query: 'shared' });
+    assert.deepEqual(page.data.map((d) => d.filename), ['y.txt', 'x.txt']);
+    assert.ok(page.data[0].score > page.data[1].score);
+  });
+
   it('retries a 429 (honouring Retry-After) and a 503, then completes the file', async () => {
     const before = up().embeddingRequests.length;
     // Without the headers the waits would be 250..500 ms, then 500..1000 ms.
