@@ -75,6 +75,16 @@ static void client_give(struct embed *e, struct httpc *h)
 	pthread_mutex_unlock(&e->mu);
 }
 
+/* The numbers of cfg, defaults filled in. */
+static void settings(struct embed *e, const struct embed_config *cfg)
+{
+	e->dims = cfg->dims;
+	e->max_retries = cfg->max_retries < 0 ? 3 : cfg->max_retries;
+	e->batch = cfg->batch > 0 ? cfg->batch : EMBED_BATCH;
+	e->hc.connect_timeout_ms = cfg->connect_timeout_ms > 0 ? cfg->connect_timeout_ms : 10000;
+	e->hc.idle_timeout_ms = cfg->idle_timeout_ms > 0 ? cfg->idle_timeout_ms : 120000;
+}
+
 int embed_new(const struct embed_config *cfg, struct embed **out)
 {
 	struct embed *e;
@@ -91,11 +101,7 @@ int embed_new(const struct embed_config *cfg, struct embed **out)
 	if (cfg->key && *cfg->key)
 		e->auth = xasprintf("Authorization: Bearer %s", cfg->key);
 	e->model = xstrdup(cfg->model);
-	e->dims = cfg->dims;
-	e->max_retries = cfg->max_retries < 0 ? 3 : cfg->max_retries;
-	e->batch = cfg->batch > 0 ? cfg->batch : EMBED_BATCH;
-	e->hc.connect_timeout_ms = cfg->connect_timeout_ms > 0 ? cfg->connect_timeout_ms : 10000;
-	e->hc.idle_timeout_ms = cfg->idle_timeout_ms > 0 ? cfg->idle_timeout_ms : 120000;
+	settings(e, cfg);
 	pthread_mutex_init(&e->mu, NULL);
 	e->rng = (uint64_t)clock_us() | 1;
 	*out = e;

@@ -14,7 +14,7 @@ void search_take_hit(struct store_hit *h, struct search_result *r, double score)
 
 /* The vector ranker (vector.c): embeds query with q->emb and returns the chunks nearest to it
  * by cosine, the cosine as their score (a cosine of 0 or less is no candidate). Errors:
- * ERR_UPSTREAM (the embedding failed), ERR_DB. */
+ * ERR_UPSTREAM (the embedding failed), ERR_TIMEOUT (it took too long), ERR_DB. */
 int search_vector_rank(struct store *st, const struct search_query *q, const char *query,
 		       int limit, struct search_result **out, size_t *n) MUST_CHECK;
 

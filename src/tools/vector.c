@@ -1,22 +1,36 @@
 /* vector.c - the search stage's vector ranker (search_int.h): the query's embedding, one
  * embeddings call per query string, compared by cosine with the chunks' (vecstore.h). The
- * embedding call is the caller's wait; the comparison itself reads vectors from memory. */
+ * embedding call is the caller's wait, bounded by QUERY_EMBED_MS; the comparison itself reads
+ * vectors from memory. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "../base/alloc.h"
+#include "../base/clock.h"
 #include "../base/log.h"
 #include "../store/vecstore.h"
 #include "search_int.h"
 
-/* The query's vector. *vec is owned (free with free()). */
+/* A search waits this long at most for its query's embedding (retries included). */
+#define QUERY_EMBED_MS 20000
+
+static bool past(void *ctx)
+{
+	return clock_ms() > *(const int64_t *)ctx;
+}
+
+/* The query's vector. *vec is owned (free with free()). Errors: ERR_UPSTREAM, ERR_TIMEOUT. */
 static int embed_query(struct embed *emb, const char *query, float **vec, int *dims)
 {
+	int64_t deadline = clock_ms() + QUERY_EMBED_MS;
 	size_t len = strlen(query);
-	struct embed_req rq = { .texts = &query, .lens = &len, .n = 1 };
+	struct embed_req rq = { .texts = &query, .lens = &len, .n = 1, .stop = past,
+				.ctx = &deadline };
 	struct embed_out out;
 	int err = embed_texts(emb, &rq, &out);
 
+	if (err == ERR_UNAVAILABLE)
+		err = ERR_TIMEOUT;
 	if (err) {
 		log_warn("search: embedding the query failed: %s", out.why ? out.why : "");
 		embed_out_cleanup(&out);

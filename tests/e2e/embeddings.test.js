@@ -6,12 +6,10 @@
 // last_error that says why. Without an embedding model nothing is embedded, and the log says
 // so once.
 
-const test = require('node:test');
-const { describe } = test;
+const { describe } = require('node:test');
 const assert = require('node:assert/strict');
 const { toFile } = require('openai');
-const { useServer, expectApiError } = require('./lib/harness');
-const { startFakeUpstream } = require('../fake_upstream/server');
+const { useUpstreamServer, expectApiError } = require('./lib/harness');
 
 const POLL = { pollIntervalMs: 50 };
 const DOCS = {
@@ -19,19 +17,6 @@ const DOCS = {
   'space.txt': 'The telescope observed a distant galaxy and its spiral arms of stars.',
   'cooking.txt': 'Simmer the tomato sauce with garlic and basil, then add the pasta.',
 };
-
-// A useServer whose assistd uses a fake upstream started just before it.
-function useEmbedServer(extraArgs) {
-  const holder = {};
-  const opts = { args: [] };
-  test.before(async () => {
-    holder.up = await startFakeUpstream();
-    opts.args = ['--upstream-url', holder.up.url, ...extraArgs];
-  });
-  test.after(async () => { if (holder.up) await holder.up.close(); });
-  const { srv, it } = useServer(opts);
-  return { srv, it, up: () => holder.up };
-}
 
 async function uploadTo(c, vs, name, text) {
   return c.vectorStores.files.uploadAndPoll(vs, await toFile(Buffer.from(text), name), POLL);
@@ -49,7 +34,7 @@ async function storeWithDocs(c) {
 const inputsOf = (reqs) => reqs.flatMap((r) => (Array.isArray(r.input) ? r.input : [r.input]));
 
 describe('hybrid search with embeddings', () => {
-  const { srv, it, up } = useEmbedServer(['--embedding-model', 'text-embedding-3-large']);
+  const { srv, it, up } = useUpstreamServer(['--embedding-model', 'text-embedding-3-large']);
   const c = () => srv().client();
   let vs;
 
@@ -170,7 +155,7 @@ describe('hybrid search with embeddings', () => {
 });
 
 describe('embeddings at the model\'s own size', () => {
-  const { srv, it, up } = useEmbedServer(['--embedding-model', 'nomic-embed-text',
+  const { srv, it, up } = useUpstreamServer(['--embedding-model', 'nomic-embed-text',
     '--embedding-dimensions', '0']);
 
   it('sends no "dimensions" and searches vectors of the size the model returns', async () => {
@@ -184,7 +169,7 @@ describe('embeddings at the model\'s own size', () => {
 });
 
 describe('keyword search without an embedding model', () => {
-  const { srv, it, up } = useEmbedServer([]);
+  const { srv, it, up } = useUpstreamServer([]);
 
   it('embeds nothing and says once that search is keyword alone', async () => {
     const c = srv().client();

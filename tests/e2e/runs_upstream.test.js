@@ -4,12 +4,10 @@
 // failures (500 -> failed, 429 + Retry-After -> retried), cancelling an endless stream, and a
 // kill -9 in the middle of a run followed by a restart on the same data.
 
-const test = require('node:test');
-const { describe } = test;
+const { describe } = require('node:test');
 const assert = require('node:assert/strict');
-const { useServer } = require('./lib/harness');
+const { useUpstreamServer } = require('./lib/harness');
 const { validate } = require('./lib/spec');
-const { startFakeUpstream } = require('../fake_upstream/server');
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const TERMINAL = ['completed', 'failed', 'cancelled', 'expired', 'incomplete', 'requires_action'];
@@ -28,19 +26,6 @@ async function waitRequests(up, n, ms = 10000) {
   const end = Date.now() + ms;
   while (up.requests.length < n && Date.now() < end) await sleep(20);
   assert.ok(up.requests.length >= n, `upstream got ${up.requests.length} requests, expected ${n}`);
-}
-
-// A useServer whose assistd talks to a fake upstream started just before it.
-function useUpstreamServer(extraArgs = []) {
-  const holder = {};
-  const opts = { args: extraArgs };
-  test.before(async () => {
-    holder.up = await startFakeUpstream();
-    opts.args = ['--upstream-url', holder.up.url, ...extraArgs];
-  });
-  test.after(async () => { if (holder.up) await holder.up.close(); });
-  const { srv, it } = useServer(opts);
-  return { srv, it, up: () => holder.up };
 }
 
 const userTexts = (req) => req.messages.filter((m) => m.role !== 'system').map((m) => m.content);

@@ -3,9 +3,13 @@
  *
  * Each test opens a store in a fresh directory under /tmp, attaches files to a vector store,
  * writes their chunks with vectors as an ingestion job does, and searches. */
+#include <arpa/inet.h>
 #include <ftw.h>
 #include <math.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "../../src/base/alloc.h"
 #include "../../src/base/err.h"
@@ -246,6 +250,40 @@ static void embed_unreachable_fails(void)
 	embed_free(e);
 }
 
+static bool after_three(void *ctx)
+{
+	return ++*(int *)ctx > 3;
+}
+
+/* A server that accepts the connection and never answers: the call gives up as soon as its
+ * stop callback says so, with ERR_UNAVAILABLE and no vectors. */
+static void embed_stop_ends_a_hanging_call(void)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t alen = sizeof(a);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	const char *text = "hello";
+	size_t len = 5;
+	int asked = 0;
+	struct embed_req rq = { &text, &len, 1, after_three, &asked };
+	struct embed_config c = { .model = "m", .dims = 4 };
+	struct embed_out out;
+	struct embed *e = NULL;
+	char *url;
+
+	ASSERT(bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0 && listen(fd, 4) == 0);
+	ASSERT(getsockname(fd, (struct sockaddr *)&a, &alen) == 0);
+	url = xasprintf("http://127.0.0.1:%d/v1", ntohs(a.sin_port));
+	c.url = url;
+	ASSERT_OK(embed_new(&c, &e));
+	ASSERT_EQ_INT(embed_texts(e, &rq, &out), ERR_UNAVAILABLE);
+	ASSERT(out.vecs == NULL && asked == 4);
+	embed_out_cleanup(&out);
+	embed_free(e);
+	free(url);
+	close(fd);
+}
+
 const struct t_case vec_tests[] = {
 	T_CASE(vec_ranks_by_cosine),
 	T_CASE(vec_applies_filters),
@@ -254,5 +292,6 @@ const struct t_case vec_tests[] = {
 	T_CASE(embed_normalises),
 	T_CASE(embed_new_checks_config),
 	T_CASE(embed_unreachable_fails),
+	T_CASE(embed_stop_ends_a_hanging_call),
 	{ NULL, NULL },
 };

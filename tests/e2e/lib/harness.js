@@ -102,4 +102,20 @@ function expectRawError(r, status, expect = {}) {
   return r.json.error;
 }
 
-module.exports = { useServer, expectApiError, expectRawError };
+// useUpstreamServer(extraArgs) - useServer whose assistd talks to a fake upstream
+// (tests/fake_upstream) started just before it, with --upstream-url and extraArgs; up() is the
+// fake (script it, read what it received).
+function useUpstreamServer(extraArgs = []) {
+  const { startFakeUpstream } = require('../../fake_upstream/server');
+  const holder = {};
+  const opts = { args: extraArgs };
+  test.before(async () => {
+    holder.up = await startFakeUpstream();
+    opts.args = ['--upstream-url', holder.up.url, ...extraArgs];
+  });
+  test.after(async () => { if (holder.up) await holder.up.close(); });
+  const { srv, it } = useServer(opts);
+  return { srv, it, up: () => holder.up };
+}
+
+module.exports = { useServer, useUpstreamServer, expectApiError, expectRawError };
