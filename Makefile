@@ -10,10 +10,8 @@ PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
 CC       ?= cc
-# Tables (routes, options) leave optional trailing members out: they are zero, as C says.
 WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
-            -Wpointer-arith -Wformat=2 -Wundef -Wno-unused-parameter \
-            -Wno-missing-field-initializers
+            -Wpointer-arith -Wformat=2 -Wundef -Wno-unused-parameter
 CFLAGS   := -std=c17 -D_GNU_SOURCE -MMD -MP $(WARN) $(PKG_CFLAGS)
 LDLIBS   := $(PKG_LIBS) -lpthread -lm
 SAN      := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined

@@ -16,6 +16,8 @@
 #   BENCH_CONNECTIONS     wrk connections (default 64)
 #   BENCH_THREADS         wrk threads (default 2)
 #   BENCH_CREATE_THREADS  Assistants threads the create benchmark spreads over (default 64)
+#   BENCH_BEFORE_BIN      another server build measured beside this one, as a baseline
+#                         (preauth_rss; e.g. main's build/assistd)
 # Needs wrk, curl, python3 and (run-engine cases) node. Build out/baseline first: make -C bench.
 set -euo pipefail
 shopt -s inherit_errexit
@@ -37,7 +39,7 @@ export ASSISTD_BIN BENCH_SECONDS BENCH_WARMUP BENCH_ROUNDS BENCH_CONNECTIONS BEN
 # The run-engine cases (run_overhead .. cancel_latency) drive the server against the fake
 # upstream of tests/fake_upstream; see BENCHMARKS.md.
 ALL_CASES=(idle_rss http_read create_durable run_overhead stream_latency stream_many cancel_latency
-	vs_ingest vs_search scifact hybrid_search scifact_hybrid)
+	preauth_rss upload_rss vs_ingest vs_search scifact hybrid_search scifact_hybrid)
 
 . "$BENCH_DIR/lib.sh"
 

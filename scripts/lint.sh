@@ -33,9 +33,66 @@ rule "<sqlite3.h> outside src/store/sqlite*" '#include <sqlite3.h>' \
 	$(echo "$src" | grep -v '^src/store/sqlite')
 rule "<poppler.h>, <glib*.h>, <zip.h> or <libxml/*> outside src/docs" \
 	'#include <(poppler|glib|gio|zip\.h|libxml/)' $(echo "$src" | grep -v '^src/docs/')
-# src/docs sits on src/base alone: any "../x/" other than "../base/" is refused.
-rule "src/docs includes a folder other than src/base" \
-	'#include "\.\./([^b]|b[^a]|ba[^s]|bas[^e]|base[^/])' $(echo "$src" | grep '^src/docs/')
+# Layering: the folders each folder may include ("../X/..."), as docs/STYLE.md orders them.
+# A folder missing from the table fails too: a new one gets its row here.
+layers='
+base:
+json: base
+text: base
+docs: base
+store: base json
+providers: base json text
+tools: base json text docs store providers
+engine: base json text docs store providers tools
+http: base
+api: base json text docs store tools engine http
+'
+for dir in $(find src -mindepth 1 -maxdepth 1 -type d | sort); do
+	if ! echo "$layers" | grep -q "^${dir#src/}:"; then
+		echo "lint: $dir has no row in the layer table of scripts/lint.sh"
+		fail=1
+	fi
+done
+# Each quoted include is resolved against its file's folder; the folder under src/ it lands in
+# must be the file's own or one of its row.
+out=$(grep -nH '#include "' $(find src -mindepth 2 -name '*.[ch]') | awk -v layers="$layers" '
+BEGIN {
+	n = split(layers, rows, "\n")
+	for (i = 1; i <= n; i++) {
+		if (split(rows[i], kv, ":") < 2)
+			continue
+		m = split(kv[2], deps, " ")
+		for (j = 1; j <= m; j++)
+			ok[kv[1], deps[j]] = 1
+		allowed[kv[1]] = kv[2]
+	}
+}
+{
+	file = $0
+	sub(/:.*/, "", file)
+	inc = $0
+	sub(/^[^"]*"/, "", inc)
+	sub(/".*/, "", inc)
+	np = split(file, parts, "/")
+	depth = 0
+	for (i = 1; i < np; i++)
+		stack[++depth] = parts[i]
+	ni = split(inc, ip, "/")
+	for (i = 1; i <= ni; i++) {
+		if (ip[i] == "..")
+			depth--
+		else if (ip[i] != ".")
+			stack[++depth] = ip[i]
+	}
+	top = depth >= 3 && stack[1] == "src" ? stack[2] : "(outside a src/ folder)"
+	if (top != parts[2] && !((parts[2], top) in ok))
+		printf "%s  [src/%s may include only:%s]\n", $0, parts[2], allowed[parts[2]]
+}')
+if [ -n "$out" ]; then
+	echo "lint: an include against the layer order (docs/STYLE.md)"
+	echo "$out" | sed 's/^/    /'
+	fail=1
+fi
 rule "src/api includes the engine internals or a backend" \
 	'#include "\.\./(engine/engine_int|store/sqlite|providers/)' $(echo "$src" | grep '^src/api/')
 # src/tools (file_search's index side) sits after store, providers (the embeddings client),

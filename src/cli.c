@@ -90,7 +90,7 @@ static int create(struct store *st, const char *project)
 	memcpy(key, KEY_PREFIX, strlen(KEY_PREFIX));
 	err = id_random(key + strlen(KEY_PREFIX), KEY_RANDOM_LEN);
 	if (!err)
-		err = id_new("key_", id, sizeof(id));
+		err = id_new(ID_KEY, id, sizeof(id));
 	if (err)
 		return 1;
 	key[sizeof(key) - 1] = '\0';
@@ -118,6 +118,15 @@ static void print_time(int64_t t, char *out, size_t len)
 	strftime(out, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
+static bool any_active(const struct store_key *keys, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (keys[i].revoked_at == 0)
+			return true;
+	}
+	return false;
+}
+
 static int list(struct store *st)
 {
 	struct store_key *keys = NULL;
@@ -136,6 +145,8 @@ static int list(struct store *st)
 	}
 	if (n == 0)
 		printf("(no keys: the server is open to anyone who can reach it on loopback)\n");
+	else if (!any_active(keys, n))
+		printf("(every key is revoked: every request is refused until a key is created)\n");
 	store_keys_free(keys, n);
 	return 0;
 }

@@ -95,6 +95,16 @@ static int set_max_file(struct config *cfg, const char *value)
 	return err;
 }
 
+static int set_max_body_memory(struct config *cfg, const char *value)
+{
+	long n;
+	int err = parse_long(value, 1024 * 1024, 1L << 40, &n);
+
+	if (!err)
+		cfg->max_body_memory = (size_t)n;
+	return err;
+}
+
 static int set_threads(struct config *cfg, const char *value)
 {
 	long n;
@@ -180,6 +190,9 @@ static const struct option options[] = {
 	  "largest request body accepted (default 4194304)", set_max_body },
 	{ "--max-file-bytes", "ASSISTD_MAX_FILE_BYTES", "BYTES",
 	  "largest file accepted by POST /v1/files (default 536870912, 512 MB)", set_max_file },
+	{ "--max-body-memory", "ASSISTD_MAX_BODY_MEMORY", "BYTES",
+	  "memory all request bodies may hold at once; past it, 503 (default 67108864, at "
+	  "least --max-body)", set_max_body_memory },
 	{ "--threads", "ASSISTD_THREADS", "N", "HTTP worker threads (default 2)", set_threads },
 	{ "--upstream-url", "ASSISTD_UPSTREAM_URL", "URL",
 	  "OpenAI-compatible base URL ending in /v1; unset uses the built-in demo model",
@@ -202,7 +215,8 @@ static const struct option options[] = {
 	{ "--poll-after-ms", "ASSISTD_POLL_AFTER_MS", "MS",
 	  "openai-poll-after-ms sent with runs (default 500)", set_poll_after },
 	{ "--poll-hold-ms", "ASSISTD_POLL_HOLD_MS", "MS",
-	  "how long an SDK poll waits for a run to change (default 5000)", set_poll_hold },
+	  "how long an SDK poll waits for a run to change, at most half the SDK's timeout "
+	  "(default 5000)", set_poll_hold },
 	{ "--demo-delay-ms", "ASSISTD_DEMO_DELAY_MS", "MS",
 	  "the demo model's pause between streamed words (default 20)", set_demo_delay },
 };
@@ -218,6 +232,7 @@ static void defaults(struct config *cfg)
 	cfg->log_level = LOG_INFO;
 	cfg->max_body = 4 * 1024 * 1024;
 	cfg->max_file_bytes = 512ULL * 1024 * 1024;
+	cfg->max_body_memory = 64 * 1024 * 1024;
 	cfg->threads = 2;
 	cfg->run_expiry_s = 600;
 	cfg->vs_day_s = 86400;
@@ -227,12 +242,22 @@ static void defaults(struct config *cfg)
 	cfg->demo_delay_ms = 20;
 }
 
+/* The upstream's URL (it may carry a password) and key are never echoed back. */
+static bool secret(const struct option *o)
+{
+	return o->set == set_upstream_url || o->set == set_upstream_key;
+}
+
 static int apply(struct config *cfg, const struct option *o, const char *value, const char *from)
 {
 	if (o->set(cfg, value) == 0)
 		return 0;
-	fprintf(stderr, "assistd: %s: '%s' is not a valid %s (see assistd --help)\n", from, value,
-		o->meta);
+	if (secret(o))
+		fprintf(stderr, "assistd: %s: the value (%zu characters, not shown) is not a valid "
+			"%s (see assistd --help)\n", from, strlen(value), o->meta);
+	else
+		fprintf(stderr, "assistd: %s: '%s' is not a valid %s (see assistd --help)\n", from,
+			value, o->meta);
 	return ERR_INVALID;
 }
 

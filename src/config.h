@@ -19,6 +19,7 @@ struct config {
 	enum log_level log_level;
 	size_t max_body;       /* bytes */
 	uint64_t max_file_bytes; /* largest upload */
+	size_t max_body_memory; /* bytes all request bodies may hold together */
 	unsigned threads;      /* HTTP worker threads */
 	char upstream_url[1024]; /* "" selects the built-in demo model */
 	char upstream_key[1024];

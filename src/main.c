@@ -1,10 +1,12 @@
 /* main.c - assistd: configuration, store, engine, HTTP server, then wait for a signal.
  *
- * Start-up refuses to serve without API keys on anything but a loopback address. SIGINT and
+ * Start-up refuses to serve an open API (no key ever created) on anything but a loopback
+ * address. SIGINT and
  * SIGTERM stop the server gracefully: requests in flight finish and the store closes. */
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <time.h>
@@ -13,6 +15,7 @@
 #include "api/files.h"
 #include "base/err.h"
 #include "base/log.h"
+#include "base/url.h"
 #include "cli.h"
 #include "config.h"
 #include "engine/engine.h"
@@ -49,14 +52,14 @@ static void raise_file_limit(void)
 		log_warn("could not raise the open-file limit; many open streams may be refused");
 }
 
-/* With no key the server is open; that is only allowed on loopback. */
+/* With no key ever created the server is open; that is only allowed on loopback. */
 static int check_access(const struct config *cfg, struct store *st)
 {
-	bool any = false;
+	bool ever = false;
 
-	if (store_key_any(st, &any))
+	if (store_key_ever(st, &ever))
 		return ERR_DB;
-	if (any)
+	if (ever)
 		return 0;
 	if (!config_is_loopback(cfg)) {
 		log_error("no API key exists, and %s is not a loopback address: refusing to serve "
@@ -80,11 +83,14 @@ static void log_listening(const struct config *cfg, int port)
 
 static void log_model(const struct config *cfg)
 {
+	char *url = url_public(cfg->upstream_url);
+
 	if (!cfg->upstream_url[0])
 		log_info("no upstream model configured (ASSISTD_UPSTREAM_URL): runs use the "
 			 "built-in demo model, which echoes and calls tools on request (see README)");
 	else
-		log_info("runs use the model server at %s", cfg->upstream_url);
+		log_info("runs use the model server at %s", url);
+	free(url);
 }
 
 static int start_engine(const struct config *cfg, struct store *st, struct engine **eng)
@@ -170,11 +176,12 @@ static int serve(const struct config *cfg)
 	struct embed *emb = NULL;
 	struct http_server *srv = NULL;
 	struct api api = { .poll_after_ms = cfg->poll_after_ms, .poll_hold_ms = cfg->poll_hold_ms,
-			   .run_expiry_s = cfg->run_expiry_s, .max_file_bytes = cfg->max_file_bytes,
-			   .vs_day_s = cfg->vs_day_s };
+			   .run_expiry_s = cfg->run_expiry_s, .open_ok = config_is_loopback(cfg),
+			   .max_file_bytes = cfg->max_file_bytes, .vs_day_s = cfg->vs_day_s };
 	struct http_config hc = { .host = cfg->host, .port = cfg->port, .threads = cfg->threads,
-				  .max_body = cfg->max_body, .before = api_auth, .app = &api,
-				  .max_stream = cfg->max_file_bytes + UPLOAD_FORM_SLACK };
+				  .max_body = cfg->max_body, .max_body_memory = cfg->max_body_memory,
+				  .before = api_auth, .error_body = api_error_body, .app = &api,
+				  .max_sink_body = cfg->max_file_bytes + UPLOAD_FORM_SLACK };
 	sigset_t set;
 	int sig = 0;
 	int err;

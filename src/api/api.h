@@ -29,12 +29,20 @@ struct api {
 	struct ingest *ing;   /* borrowed; told when files are attached to vector stores */
 	struct embed *emb;    /* borrowed; embeds search queries, or NULL (keyword search) */
 	int64_t vs_day_s;     /* seconds in a "day" of vector store expiry (86400; less in tests) */
+	/* The server listens on loopback: requests need no key while the store has never had
+	 * one. Otherwise every request needs a valid key, always. */
+	bool open_ok;
 };
 
 /* The route table (static storage). */
 const struct http_route *api_routes(size_t *n);
 
-/* The http_config.before hook: resolves the API key to a project. */
+/* The http_config.before hook: resolves the API key to a project. Open mode (no key, project
+ * "default") holds only while the store has never had a key and api->open_ok is set. */
 int api_auth(struct http_req *req);
+/* The http_config.error_body hook: the OpenAI error envelope
+ * {"error":{"message","type","param","code"}}, all four always present, the type from
+ * err's row in base/err.h. Owned (free with free()). */
+char *api_error_body(int err, const char *message, const char *param, const char *code);
 
 #endif

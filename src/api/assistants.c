@@ -13,7 +13,6 @@
 #include "resources.h"
 #include "schemas.h"
 
-#define ASST_PREFIX "asst_"
 
 /* A nullable member: the input's value when given, else null. */
 static void set_nullable(jv *obj, const jv *in, const char *key)
@@ -70,7 +69,7 @@ int assistants_create(struct http_req *req)
 	if (!err)
 		err = res_check_tool_resources(req, in, "tool_resources");
 	if (!err)
-		err = api_new_id(req, ASST_PREFIX, id);
+		err = api_new_id(req, ID_ASSISTANT, id);
 	if (err)
 		goto out;
 	a = build(id, in);
@@ -85,7 +84,7 @@ out:
 
 int assistants_get(struct http_req *req)
 {
-	return api_get_top(req, STORE_ASSISTANT, "assistant_id", ASST_PREFIX, "assistant");
+	return api_get_top(req, STORE_ASSISTANT, "assistant_id", ID_ASSISTANT, "assistant");
 }
 
 static int apply(struct http_req *req, jv *a, const jv *in)
@@ -113,7 +112,7 @@ int assistants_modify(struct http_req *req)
 {
 	const char *id;
 	jv *in = NULL;
-	int err = api_path_id(req, "assistant_id", ASST_PREFIX, "assistant", &id);
+	int err = api_path_id(req, "assistant_id", ID_ASSISTANT, "assistant", &id);
 
 	if (!err)
 		err = api_parse(req, &sc_modify_assistant, false, &in);
@@ -127,11 +126,11 @@ int assistants_modify(struct http_req *req)
 
 int assistants_delete(struct http_req *req)
 {
-	return api_delete_top(req, STORE_ASSISTANT, "assistant_id", ASST_PREFIX, "assistant",
+	return api_delete_top(req, STORE_ASSISTANT, "assistant_id", ID_ASSISTANT, "assistant",
 			      "assistant.deleted");
 }
 
 int assistants_list(struct http_req *req)
 {
-	return api_list(req, STORE_ASSISTANT, NULL, ASST_PREFIX, NULL);
+	return api_list(req, STORE_ASSISTANT, NULL, ID_ASSISTANT, NULL);
 }

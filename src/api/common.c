@@ -1,4 +1,5 @@
-/* common.c - the pieces every handler shares (see common.h), and the API-key check. */
+/* common.c - the pieces every handler shares (see common.h), the API-key check and the
+ * error envelope. */
 #include "common.h"
 
 #include <stdio.h>
@@ -9,6 +10,7 @@
 #include "../base/buf.h"
 #include "../base/id.h"
 #include "../base/sha256.h"
+#include "../engine/engine.h"
 #include "../store/obj.h"
 
 /* The project of every object when no API key has been created (open mode). */
@@ -47,17 +49,29 @@ static int bad_key(struct http_req *req, const char *key)
 			 hint);
 }
 
+/* Open mode: no key was ever created and the server listens on loopback only. Revoking
+ * every key does not bring it back. */
+static int open_mode(struct http_req *req, bool *open)
+{
+	const struct api *api = api_ctx(req);
+	bool ever = true;
+	int err = api->open_ok ? store_key_ever(api->st, &ever) : 0;
+
+	*open = !ever;
+	return err;
+}
+
 int api_auth(struct http_req *req)
 {
 	const char *auth = http_header(req, "Authorization");
 	char hash[SHA256_HEX_LEN + 1];
 	char *project = NULL;
-	bool any = false;
-	int err = store_key_any(api_ctx(req)->st, &any);
+	bool open = false;
+	int err = open_mode(req, &open);
 
 	if (err)
 		return err;
-	if (!any) {
+	if (open) {
 		http_set_user(req, open_project, NULL);
 		return 0;
 	}
@@ -73,6 +87,22 @@ int api_auth(struct http_req *req)
 		return err;
 	http_set_user(req, project, free);
 	return 0;
+}
+
+char *api_error_body(int err, const char *message, const char *param, const char *code)
+{
+	jv *root = jv_object();
+	jv *e = jv_object();
+	char *text;
+
+	jv_set_str(e, "message", message);
+	jv_set_str(e, "type", err_type(err));
+	jv_set_str(e, "param", param);
+	jv_set_str(e, "code", code);
+	jv_set(root, "error", e);
+	text = jv_dump(root);
+	jv_free(root);
+	return text;
 }
 
 int api_schema_fail(struct http_req *req, const struct sc_error *e)
@@ -217,13 +247,16 @@ int api_get_top(struct http_req *req, enum store_kind kind, const char *param,
 int api_delete_top(struct http_req *req, enum store_kind kind, const char *param,
 		   const char *prefix, const char *what, const char *deleted_object)
 {
+	struct api *api = api_ctx(req);
 	const char *id;
 	int err = api_path_id(req, param, prefix, what, &id);
 
 	if (!err)
-		err = store_delete(api_ctx(req)->st, api_project(req), kind, id, NULL);
+		err = store_delete(api->st, api_project(req), kind, id, NULL);
 	if (err)
 		return api_store_err(req, err, what, id);
+	if (api->eng)
+		engine_stop_runs(api->eng, api_project(req), kind, id);
 	return api_reply_deleted(req, id, deleted_object);
 }
 
@@ -370,24 +403,14 @@ static int modify_once(struct http_req *req, enum store_kind kind, const char *i
 {
 	const char *project = api_project(req);
 	struct store *st = api_ctx(req)->st;
-	char *body = NULL;
 	int64_t version = 0;
-	char why[160];
 	jv *obj = NULL;
-	int err = store_get(st, project, kind, id, parent, &body, &version);
+	int err = obj_get(st, project, kind, id, parent, &obj, &version);
 
-	if (err)
-		goto out;
-	obj = jv_parse(body, strlen(body), why, sizeof(why));
-	if (!obj) {
-		err = http_fail(req, ERR_INTERNAL, NULL, "A stored object is unreadable: %s", why);
-		goto out;
-	}
-	err = apply(req, obj, in);
+	if (!err)
+		err = apply(req, obj, in);
 	if (!err)
 		err = obj_put(st, project, kind, obj, version, text);
-out:
-	free(body);
 	jv_free(obj);
 	return err;
 }

@@ -37,7 +37,8 @@ int api_store_err(struct http_req *req, int err, const char *what, const char *i
 
 /* The whole handler for retrieving and deleting a top-level object (assistant, thread) whose
  * id is the path parameter param: checks the id's prefix, calls the store, replies with the
- * object or {"id","object":deleted_object,"deleted":true}. */
+ * object or {"id","object":deleted_object,"deleted":true}. After a delete, the runs of the
+ * thread or assistant that had not ended are stopped (engine_stop_runs). */
 int api_get_top(struct http_req *req, enum store_kind kind, const char *param,
 		const char *prefix, const char *what);
 int api_delete_top(struct http_req *req, enum store_kind kind, const char *param,

@@ -13,6 +13,7 @@
 #include "../base/alloc.h"
 #include "../base/buf.h"
 #include "../base/clock.h"
+#include "../base/id.h"
 #include "../base/log.h"
 #include "common.h"
 #include "files.h"
@@ -123,6 +124,27 @@ int files_sweep(struct store *st, struct blobs *bs)
 static int expire_now(struct http_req *req)
 {
 	return files_expire(api_ctx(req)->st, api_ctx(req)->blobs, api_project(req));
+}
+
+int files_check_ref(struct http_req *req, const char *id, const char *param)
+{
+	char *body = NULL;
+	int err;
+
+	if (!id_valid(id, FILE_PREFIX))
+		return http_fail(req, ERR_INVALID, param,
+				 "Invalid '%s': '%.80s'. Expected an ID that begins with 'file'.",
+				 param, id ? id : "");
+	err = expire_now(req);
+	if (!err)
+		err = store_get(api_ctx(req)->st, api_project(req), STORE_FILE, id, NULL, &body,
+				NULL);
+	free(body);
+	if (err == ERR_NOT_FOUND)
+		return http_fail(req, ERR_INVALID, param,
+				 "Invalid '%s': no file with id '%s' exists in this project. Upload "
+				 "it with POST /v1/files first.", param, id);
+	return err;
 }
 
 /* --- Handlers --- */

@@ -1,6 +1,7 @@
 /* files_upload.c - POST /v1/files: a multipart upload written to a blob as it arrives.
  *
- * The sink (files_sink) streams the "file" part straight into a new blob and gathers the
+ * The route's sink (files_body) parses the body with http_multipart_take and streams the
+ * "file" part straight into a new blob and gathers the
  * small plain fields (purpose, expires_after[anchor], expires_after[seconds], as the SDKs
  * send them) into a JSON object shaped like CreateFileRequest. Once the body is complete,
  * files_create checks that object against the schema, commits the blob (on disk, renamed
@@ -9,6 +10,7 @@
  * the unfinished blob: no half-file ever becomes visible. */
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "../base/alloc.h"
 #include "../base/buf.h"
@@ -33,7 +35,8 @@ struct upload {
 	bool in_file;          /* the current part is the file */
 	char *field;           /* owned: the current plain field's name */
 	struct buf value;      /* its bytes so far */
-	jv *form;              /* owned: the plain fields, shaped as CreateFileRequest */
+	jv *form;              /* owned: the known plain fields, shaped as CreateFileRequest */
+	char *unknown;         /* owned: the first field of another name, refused at the end */
 };
 
 /* How a plain form field lands in the form object. */
@@ -48,6 +51,17 @@ static const struct {
 	{ "expires_after[seconds]", "expires_after", "seconds", true },
 };
 
+/* What the APIs that read a purpose's files accept, as the spec states it for uploads. */
+static const struct {
+	const char *purpose;
+	const char *api;       /* for the message */
+	const char *ext;       /* the file name must end with it */
+	uint64_t max_bytes;    /* 0: only the server's limit */
+} purpose_rules[] = {
+	{ "batch", "the Batch API", ".jsonl", 200ULL * 1024 * 1024 },
+	{ "fine-tune", "fine-tuning", ".jsonl", 0 },
+};
+
 static void upload_free(void *p)
 {
 	struct upload *u = p;
@@ -57,6 +71,7 @@ static void upload_free(void *p)
 	free(u->field);
 	buf_cleanup(&u->value);
 	jv_free(u->form);
+	free(u->unknown);
 	free(u);
 }
 
@@ -161,8 +176,9 @@ static jv *form_value(const struct buf *v, bool integer)
 	return jv_stringn(s, v->len);
 }
 
-/* Files the finished plain field into the form object. Unknown fields go in as they are,
- * for the schema to refuse by name. */
+/* Files the finished plain field into the form object. The names in form_fields are the
+ * only keys it is given (a client's field name may not even be UTF-8); the first other name
+ * is kept to be refused once the body is in. */
 static void form_set(struct upload *u)
 {
 	jv *obj = u->form;
@@ -177,7 +193,8 @@ static void form_set(struct upload *u)
 		jv_set(obj, form_fields[i].key, form_value(&u->value, form_fields[i].integer));
 		return;
 	}
-	jv_set(obj, u->field, form_value(&u->value, false));
+	if (!u->unknown)
+		u->unknown = xstrdup(u->field);
 }
 
 static int part_end(struct http_req *req)
@@ -192,7 +209,12 @@ static int part_end(struct http_req *req)
 	return 0;
 }
 
-const struct http_sink files_sink = { part_begin, part_data, part_end };
+static const struct http_parts parts = { part_begin, part_data, part_end };
+
+int files_body(struct http_req *req, const char *data, size_t len)
+{
+	return http_multipart_take(req, &parts, data, len);
+}
 
 /* The File object for a finished upload (owned). */
 static jv *file_build(const struct upload *u, int64_t now)
@@ -218,6 +240,36 @@ static jv *file_build(const struct upload *u, int64_t now)
 	return f;
 }
 
+static bool ends_with(const char *s, const char *suffix)
+{
+	size_t n = strlen(s);
+	size_t k = strlen(suffix);
+
+	return n >= k && strcasecmp(s + n - k, suffix) == 0;
+}
+
+/* Checks the file against what its purpose's API accepts. */
+static int purpose_check(struct http_req *req, const struct upload *u)
+{
+	const char *purpose = jv_get_str(u->form, "purpose");
+
+	for (size_t i = 0; i < sizeof(purpose_rules) / sizeof(purpose_rules[0]); i++) {
+		if (strcmp(purpose, purpose_rules[i].purpose) != 0)
+			continue;
+		if (!ends_with(u->filename, purpose_rules[i].ext))
+			return http_fail(req, ERR_INVALID, "file",
+					 "Invalid file format for %s: '%.80s'. Must be %s.",
+					 purpose_rules[i].api, u->filename, purpose_rules[i].ext);
+		if (purpose_rules[i].max_bytes && blob_written(u->w) > purpose_rules[i].max_bytes)
+			return http_fail(req, ERR_TOO_LARGE, "file",
+					 "Files for %s may be at most %llu bytes; this one has "
+					 "%llu.", purpose_rules[i].api,
+					 (unsigned long long)purpose_rules[i].max_bytes,
+					 (unsigned long long)blob_written(u->w));
+	}
+	return 0;
+}
+
 /* Makes the blob visible and records the file; on failure nothing of it is left. */
 static int file_save(struct http_req *req, struct upload *u, char **text)
 {
@@ -238,20 +290,35 @@ static int file_save(struct http_req *req, struct upload *u, char **text)
 	return err;
 }
 
-int files_create(struct http_req *req)
+/* Checks what the body brought: a file, known fields of valid values, a file its purpose's
+ * API accepts. */
+static int upload_check(struct http_req *req, const struct upload *u)
 {
-	struct upload *u = http_state(req);
 	struct sc_error e;
-	char *text = NULL;
-	int err;
 
 	if (!u || !u->id[0])
 		return http_fail(req, ERR_INVALID, "file",
 				 "Missing required parameter: 'file'. Send the file as a "
 				 "multipart/form-data part named 'file', with a filename.");
+	if (u->unknown)
+		return http_fail(req, ERR_INVALID, u->unknown, "Unknown parameter: '%.80s'.",
+				 u->unknown);
 	if (sc_check(&sc_create_file, u->form, &e) != 0)
 		return api_schema_fail(req, &e);
-	err = files_expire(api_ctx(req)->st, api_ctx(req)->blobs, api_project(req));
+	return purpose_check(req, u);
+}
+
+int files_create(struct http_req *req)
+{
+	char *text = NULL;
+	int err = http_multipart_end(req, &parts);
+	/* After the end: the last part may only now have made the state. */
+	struct upload *u = http_state(req);
+
+	if (!err)
+		err = upload_check(req, u);
+	if (!err)
+		err = files_expire(api_ctx(req)->st, api_ctx(req)->blobs, api_project(req));
 	if (!err)
 		err = file_save(req, u, &text);
 	if (err)

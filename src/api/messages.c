@@ -11,7 +11,9 @@
 
 #include "../base/clock.h"
 #include "../base/id.h"
+#include "../store/obj.h"
 #include "common.h"
+#include "files.h"
 #include "schemas.h"
 
 static bool image_url_ok(const char *url)
@@ -20,22 +22,55 @@ static bool image_url_ok(const char *url)
 	       strncmp(url, "data:image/", 11) == 0;
 }
 
+/* Checks the content part at path: an image URL's scheme, an image file's existence. */
+static int part_check(struct http_req *req, const jv *part, const char *path)
+{
+	const char *url = jv_get_str(jv_get(part, "image_url"), "url");
+	const char *file_id = jv_get_str(jv_get(part, "image_file"), "file_id");
+	char sub[192];
+
+	if (url && !image_url_ok(url)) {
+		snprintf(sub, sizeof(sub), "%s.image_url.url", path);
+		return http_fail(req, ERR_INVALID, sub,
+				 "Invalid '%s': expected an http(s) URL or a data:image/ URL of a "
+				 "jpeg, png, gif or webp image.", sub);
+	}
+	if (!file_id)
+		return 0;
+	snprintf(sub, sizeof(sub), "%s.image_file.file_id", path);
+	return files_check_ref(req, file_id, sub);
+}
+
+/* Calls check on every item of the array member key of in, at "<param>.<key>[i]". */
+static int check_items(struct http_req *req, const jv *in, const char *key, const char *param,
+		       int (*check)(struct http_req *, const jv *, const char *))
+{
+	const jv *arr = jv_get(in, key);
+	char path[160];
+	int err = 0;
+
+	for (size_t i = 0; !err && jv_is_array(arr) && i < jv_size(arr); i++) {
+		snprintf(path, sizeof(path), "%s%s%s[%zu]", param, *param ? "." : "", key, i);
+		err = check(req, jv_at(arr, i), path);
+	}
+	return err;
+}
+
+static int attachment_check(struct http_req *req, const jv *att, const char *path)
+{
+	char sub[192];
+
+	snprintf(sub, sizeof(sub), "%s.file_id", path);
+	return files_check_ref(req, jv_get_str(att, "file_id"), sub);
+}
+
 int message_check(struct http_req *req, const jv *in, const char *param)
 {
-	jv *content = jv_get(in, "content");
-	char path[160];
+	int err = check_items(req, in, "content", param, part_check);
 
-	for (size_t i = 0; jv_is_array(content) && i < jv_size(content); i++) {
-		const char *url = jv_get_str(jv_get(jv_at(content, i), "image_url"), "url");
-
-		snprintf(path, sizeof(path), "%s%scontent[%zu].image_url.url", param,
-			 *param ? "." : "", i);
-		if (url && !image_url_ok(url))
-			return http_fail(req, ERR_INVALID, path,
-					 "Invalid '%s': expected an http(s) URL or a data:image/ URL "
-					 "of a jpeg, png, gif or webp image.", path);
-	}
-	return 0;
+	if (!err)
+		err = check_items(req, in, "attachments", param, attachment_check);
+	return err;
 }
 
 int message_check_each(struct http_req *req, const jv *msgs, const char *param)
@@ -95,23 +130,14 @@ static jv *content_out(const jv *content)
 
 jv *message_new(const char *id, const char *thread_id, const jv *in, int64_t created_at)
 {
-	jv *m = jv_object();
+	jv *m = obj_message_new(id, thread_id, jv_get_str(in, "role"), NULL, NULL, created_at);
 	jv *attachments = jv_get(in, "attachments");
 
-	jv_set_str(m, "id", id);
-	jv_set_str(m, "object", "thread.message");
-	jv_set_int(m, "created_at", created_at);
-	jv_set_null(m, "assistant_id");
-	jv_set_str(m, "thread_id", thread_id);
-	jv_set_null(m, "run_id");
-	jv_set_str(m, "role", jv_get_str(in, "role"));
 	jv_set(m, "content", content_out(jv_get(in, "content")));
 	jv_set(m, "attachments", jv_is_array(attachments) ? jv_copy(attachments) : jv_array());
 	jv_set(m, "metadata", api_metadata(in));
 	jv_set_str(m, "status", "completed");
-	jv_set_null(m, "incomplete_details");
 	jv_set_int(m, "completed_at", created_at);
-	jv_set_null(m, "incomplete_at");
 	return m;
 }
 
@@ -130,7 +156,7 @@ int message_batch_add(struct http_req *req, struct batch *b, const jv *msgs,
 	int err = 0;
 
 	for (size_t i = 0; !err && i < jv_size(msgs); i++) {
-		err = api_new_id(req, MSG_PREFIX, id);
+		err = api_new_id(req, ID_MESSAGE, id);
 		if (!err)
 			batch_put(b, STORE_MESSAGE, message_new(id, thread_id, jv_at(msgs, i), now));
 	}
@@ -143,7 +169,7 @@ int messages_create(struct http_req *req)
 	struct batch b;
 	jv *in = NULL;
 	jv *one = jv_array();
-	int err = api_path_id(req, "thread_id", THREAD_PREFIX, "thread", &thread_id);
+	int err = api_path_id(req, "thread_id", ID_THREAD, "thread", &thread_id);
 
 	batch_init(&b);
 	if (!err)
@@ -174,10 +200,10 @@ out:
 /* The thread and message ids of a /messages/{message_id} path (borrowed). */
 static int path_ids(struct http_req *req, const char **thread_id, const char **id)
 {
-	int err = api_path_id(req, "thread_id", THREAD_PREFIX, "thread", thread_id);
+	int err = api_path_id(req, "thread_id", ID_THREAD, "thread", thread_id);
 
 	if (!err)
-		err = api_path_id(req, "message_id", MSG_PREFIX, "message", id);
+		err = api_path_id(req, "message_id", ID_MESSAGE, "message", id);
 	return err;
 }
 
@@ -231,13 +257,13 @@ int messages_list(struct http_req *req)
 {
 	const char *thread_id;
 	const char *run_id = http_query(req, "run_id");
-	int err = api_path_id(req, "thread_id", THREAD_PREFIX, "thread", &thread_id);
+	int err = api_path_id(req, "thread_id", ID_THREAD, "thread", &thread_id);
 	struct api_parent thread = { STORE_THREAD, thread_id, "thread" };
 
 	if (err)
 		return err;
-	if (run_id && !id_valid(run_id, "run_"))
+	if (run_id && !id_valid(run_id, ID_RUN))
 		return http_fail(req, ERR_INVALID, "run_id",
 				 "Invalid 'run_id': expected an id starting with 'run_'.");
-	return api_list(req, STORE_MESSAGE, &thread, MSG_PREFIX, run_id);
+	return api_list(req, STORE_MESSAGE, &thread, ID_MESSAGE, run_id);
 }

@@ -12,9 +12,10 @@
 #define MSG_PREFIX "msg_"
 #define THREAD_PREFIX "thread_"
 
-/* Checks a validated CreateMessageRequest for what its schema cannot say (image URLs),
+/* Checks a validated CreateMessageRequest for what its schema cannot say (image URLs, and
+ * that the files of image_file parts and attachments exist in the request's project),
  * reporting fields under the dotted path param ("" for a top-level body, "messages[2]").
- * Returns 0 or ERR_INVALID (recorded). */
+ * Returns 0, ERR_INVALID (recorded) or ERR_DB. */
 int message_check(struct http_req *req, const jv *in, const char *param);
 
 /* message_check for each request of the array msgs, reported as "<param>[i]...". */

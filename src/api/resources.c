@@ -1,4 +1,5 @@
-/* resources.c - tools and tool_resources handling shared by assistants, threads and runs. */
+/* resources.c - tools and tool_resources handling shared by assistants, threads and runs,
+ * including the check that the files they name exist. */
 #include "resources.h"
 
 #include <stdio.h>
@@ -7,6 +8,7 @@
 #include "../base/err.h"
 #include "../base/id.h"
 #include "vs.h"
+#include "files.h"
 
 static void tool_defaults(jv *tool)
 {
@@ -54,13 +56,28 @@ static int create_inline(struct http_req *req, jv *fs, const char *param)
 	return 0;
 }
 
+/* Every id of tool_resources.code_interpreter.file_ids must be a file of the project. */
+static int check_code_files(struct http_req *req, const jv *tr, const char *param)
+{
+	const jv *ids = jv_get(jv_get(tr, "code_interpreter"), "file_ids");
+	char path[160];
+	int err = 0;
+
+	for (size_t i = 0; !err && jv_is_array(ids) && i < jv_size(ids); i++) {
+		snprintf(path, sizeof(path), "%s.code_interpreter.file_ids[%zu]", param, i);
+		err = files_check_ref(req, jv_str(jv_at(ids, i)), path);
+	}
+	return err;
+}
+
 int res_check_tool_resources(struct http_req *req, jv *in, const char *param)
 {
 	jv *fs = jv_get(jv_get(in, "tool_resources"), "file_search");
 	char path[128];
+	int err = check_code_files(req, jv_get(in, "tool_resources"), param);
 
-	if (!fs)
-		return 0;
+	if (err || !fs)
+		return err;
 	snprintf(path, sizeof(path), "%s.file_search", param);
 	if (jv_get(fs, "vector_store_ids") && jv_get(fs, "vector_stores"))
 		return http_fail(req, ERR_INVALID, path,

@@ -1,10 +1,10 @@
 /* runs.c - create (on a thread, or with a new thread), list, modify, cancel a run, and
- * submit tool outputs to it.
+ * hand it tool outputs (the submit_tool_outputs endpoint).
  *
  * A new run is written to the store as "queued" in the same batch as what it needs (the
  * thread's idleness, additional messages, or the new thread), then handed to the engine,
  * which drives it from there; this file never changes a run's status itself. Cancel and
- * submit-tool-outputs are the engine's to decide; they are only parsed and reported here.
+ * tool outputs are the engine's to decide; they are only parsed and reported here.
  * Retrieval is in runs_poll.c, the SSE replies in runs_stream.c. */
 #include "runs.h"
 
@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "../base/alloc.h"
+#include "../base/id.h"
 #include "../base/clock.h"
 #include "../engine/engine.h"
 #include "common.h"
@@ -28,10 +29,10 @@
 
 int runs_path(struct http_req *req, const char **thread_id, const char **run_id)
 {
-	int err = api_path_id(req, "thread_id", THREAD_PREFIX, "thread", thread_id);
+	int err = api_path_id(req, "thread_id", ID_THREAD, "thread", thread_id);
 
 	if (!err)
-		err = api_path_id(req, "run_id", RUN_PREFIX, "run", run_id);
+		err = api_path_id(req, "run_id", ID_RUN, "run", run_id);
 	return err;
 }
 
@@ -76,10 +77,10 @@ static int write_batch(struct http_req *req, struct batch *b, const char *thread
 /* --- Create --- */
 
 /* Hands the stored run to the engine and replies: the run, or its event stream. */
-static int start(struct http_req *req, struct engine *eng, const char *run_text,
-		 const char *thread_text, bool stream)
+static int start_and_reply(struct http_req *req, struct engine *eng, const char *run_text,
+			   const char *thread_text, bool stream)
 {
-	struct events *ch = engine_submit(eng, api_project(req), run_text, thread_text);
+	struct events *ch = engine_start_run(eng, api_project(req), run_text, thread_text);
 
 	if (stream)
 		return runs_reply_stream(req, ch);
@@ -90,15 +91,15 @@ static int start(struct http_req *req, struct engine *eng, const char *run_text,
 /* The end of both creates: adds the run to the batch (taking ownership of run), writes it
  * all at once, then hands the run to the engine and replies. thread_text is the new thread of
  * create-thread-and-run, else NULL. */
-static int submit(struct http_req *req, struct engine *eng, struct batch *b, jv *run,
-		  const char *thread_text, bool stream)
+static int write_and_start(struct http_req *req, struct engine *eng, struct batch *b,
+			   jv *run, const char *thread_text, bool stream)
 {
 	const char *thread_id = jv_get_str(run, "thread_id");
 	const char *text = batch_put(b, STORE_RUN, run);
 	int err = write_batch(req, b, thread_id);
 
 	if (!err)
-		err = start(req, eng, text, thread_text, stream);
+		err = start_and_reply(req, eng, text, thread_text, stream);
 	return err;
 }
 
@@ -128,7 +129,7 @@ int runs_create(struct http_req *req)
 	jv *in = NULL;
 	jv *asst = NULL;
 	jv *run = NULL;
-	int err = api_path_id(req, "thread_id", THREAD_PREFIX, "thread", &thread_id);
+	int err = api_path_id(req, "thread_id", ID_THREAD, "thread", &thread_id);
 
 	if (!err)
 		err = engine_of(req, &eng);
@@ -143,7 +144,7 @@ int runs_create(struct http_req *req)
 	err = message_batch_add(req, &b, jv_get(in, "additional_messages"), thread_id, now);
 	if (err)
 		goto out;
-	err = submit(req, eng, &b, run, NULL, jv_true(jv_get(in, "stream")));
+	err = write_and_start(req, eng, &b, run, NULL, jv_true(jv_get(in, "stream")));
 	run = NULL; /* the batch owns it */
 out:
 	batch_cleanup(&b);
@@ -183,7 +184,7 @@ int runs_create_thread_and_run(struct http_req *req)
 	err = run_build(req, in, asst, thread_id, clock_unix(), &run);
 	if (err)
 		goto out;
-	err = submit(req, eng, &b, run, b.texts[0], jv_true(jv_get(in, "stream")));
+	err = write_and_start(req, eng, &b, run, b.texts[0], jv_true(jv_get(in, "stream")));
 	run = NULL; /* the batch owns it */
 out:
 	batch_cleanup(&b);
@@ -199,13 +200,13 @@ out:
 int runs_list(struct http_req *req)
 {
 	const char *thread_id;
-	int err = api_path_id(req, "thread_id", THREAD_PREFIX, "thread", &thread_id);
+	int err = api_path_id(req, "thread_id", ID_THREAD, "thread", &thread_id);
 	struct api_parent thread = { STORE_THREAD, thread_id, "thread" };
 
 	if (err)
 		return err;
 	runs_poll_header(req);
-	return api_list(req, STORE_RUN, &thread, RUN_PREFIX, NULL);
+	return api_list(req, STORE_RUN, &thread, ID_RUN, NULL);
 }
 
 int runs_modify(struct http_req *req)
@@ -226,7 +227,7 @@ int runs_modify(struct http_req *req)
 	return err;
 }
 
-/* --- Cancel, submit tool outputs: the engine decides --- */
+/* --- Cancel, tool outputs: the engine decides --- */
 
 /* Reports an engine refusal: ERR_INVALID with its message (why, taken) and param. */
 static int engine_err(struct http_req *req, int err, char *why, const char *param,
@@ -284,7 +285,7 @@ static int check_outputs(struct http_req *req, const jv *outs)
 	return 0;
 }
 
-int runs_submit_outputs(struct http_req *req)
+int runs_submit_tool_outputs(struct http_req *req)
 {
 	const char *thread_id;
 	const char *run_id;
@@ -306,9 +307,9 @@ int runs_submit_outputs(struct http_req *req)
 	if (err)
 		goto out;
 	stream = jv_true(jv_get(in, "stream"));
-	err = engine_submit_outputs(eng, api_project(req), thread_id, run_id,
-				    jv_get(in, "tool_outputs"), &json, stream ? &ch : NULL, &why,
-				    &param);
+	err = engine_take_tool_outputs(eng, api_project(req), thread_id, run_id,
+				       jv_get(in, "tool_outputs"), &json, stream ? &ch : NULL, &why,
+				       &param);
 	if (err) {
 		err = engine_err(req, err, why, param, run_id);
 		goto out;

@@ -10,7 +10,7 @@ int runs_create_thread_and_run(struct http_req *req); /* POST /v1/threads/runs *
 int runs_list(struct http_req *req);
 int runs_modify(struct http_req *req);
 int runs_cancel(struct http_req *req);
-int runs_submit_outputs(struct http_req *req);
+int runs_submit_tool_outputs(struct http_req *req);
 /* runs_get (retrieve) is in runs_poll.h. */
 
 /* The thread_id and run_id path parameters (borrowed), or a 404 naming the bad one. */

@@ -13,6 +13,8 @@
 
 #include "../base/alloc.h"
 #include "../base/id.h"
+#include "../base/status.h"
+#include "../store/obj.h"
 #include "common.h"
 #include "resources.h"
 
@@ -98,7 +100,7 @@ static jv *truncation(const jv *in)
 /* The lifecycle members a queued run has: all null but its expiry. */
 static void set_lifecycle(jv *run, int64_t now, int expiry_s)
 {
-	jv_set_str(run, "status", "queued");
+	jv_set_str(run, "status", status_run_name(RUN_QUEUED));
 	jv_set_null(run, "required_action");
 	jv_set_null(run, "last_error");
 	jv_set_int(run, "expires_at", now + expiry_s);
@@ -173,7 +175,7 @@ int run_build(struct http_req *req, const jv *in, const jv *asst, const char *th
 {
 	char id[ID_MAX + 1];
 	jv *run;
-	int err = api_new_id(req, RUN_PREFIX, id);
+	int err = api_new_id(req, ID_RUN, id);
 
 	*out = NULL;
 	if (err)
@@ -198,23 +200,14 @@ int run_build(struct http_req *req, const jv *in, const jv *asst, const char *th
 int run_load_assistant(struct http_req *req, const jv *in, jv **asst)
 {
 	const char *id = jv_get_str(in, "assistant_id");
-	char *body = NULL;
-	char why[160];
 	int err = ERR_NOT_FOUND;
 
 	*asst = NULL;
-	if (id && id_valid(id, ASST_ID_PREFIX))
-		err = store_get(api_ctx(req)->st, api_project(req), STORE_ASSISTANT, id, NULL, &body,
-				NULL);
+	if (id && id_valid(id, ID_ASSISTANT))
+		err = obj_get(api_ctx(req)->st, api_project(req), STORE_ASSISTANT, id, NULL, asst,
+			      NULL);
 	if (err == ERR_NOT_FOUND)
 		return http_fail(req, err, "assistant_id", "No assistant found with id '%.80s'.",
 				 id ? id : "");
-	if (err)
-		return err;
-	*asst = jv_parse(body, strlen(body), why, sizeof(why));
-	free(body);
-	if (!*asst)
-		return http_fail(req, ERR_INTERNAL, NULL, "A stored assistant is unreadable: %s",
-				 why);
-	return 0;
+	return err;
 }

@@ -11,9 +11,6 @@
 #include "../http/http.h"
 #include "../json/json.h"
 
-#define RUN_PREFIX "run_"
-#define ASST_ID_PREFIX "asst_"
-
 /* Loads the assistant named by in's "assistant_id". On success *asst is owned (jv_free).
  * Errors: ERR_NOT_FOUND with param assistant_id (recorded), ERR_DB, ERR_INTERNAL. */
 int run_load_assistant(struct http_req *req, const jv *in, jv **asst);

@@ -4,7 +4,7 @@
  * mark those requests with X-Stainless-Poll-Helper. For such a retrieve of an active run we
  * park the request (no thread is held) until the engine reports a status change or the hold
  * time passes, then answer with the run as it stands: the client sees each change at once
- * and makes fewer requests.
+ * and makes fewer requests. The hold never outlasts half the timeout the client states.
  *
  * The parked request's state (the engine registration, our waiter reference) lives in the
  * request's state slot (http_set_state): it survives until the handler runs again, and the
@@ -16,6 +16,7 @@
 
 #include "../base/alloc.h"
 #include "../base/clock.h"
+#include "../base/status.h"
 #include "../engine/engine.h"
 #include "common.h"
 #include "runs.h"
@@ -64,37 +65,55 @@ static struct hold *hold_install(struct http_req *req)
 	return h;
 }
 
+/* Header name's value as a non-negative number (a fraction allowed) times scale, or -1 when
+ * it is absent or not such a number. */
+static double header_number(struct http_req *req, const char *name, double scale)
+{
+	const char *v = http_header(req, name);
+	char *end;
+	double n;
+
+	if (!v)
+		return -1;
+	n = strtod(v, &end);
+	if (end == v || *end || !(n >= 0 && n <= 86400000))
+		return -1;
+	return n * scale;
+}
+
 /* How long this retrieve may be held: 0 unless it comes from a poll helper. The helper's
- * own interval, when it set one, caps the hold. */
+ * own interval, when it set one, caps the hold, and so does half the client's timeout in
+ * seconds, which the SDKs send (openai-node X-Stainless-Timeout, openai-python
+ * X-Stainless-Read-Timeout): a held poll must answer before the client gives up. */
 static int hold_ms(struct http_req *req)
 {
+	static const char *const timeouts[] = { "X-Stainless-Timeout",
+						"X-Stainless-Read-Timeout" };
 	struct api *api = api_ctx(req);
-	const char *custom = http_header(req, "X-Stainless-Custom-Poll-Interval");
-	int ms = api->poll_hold_ms;
-	char *end;
-	long n;
+	double ms = api->poll_hold_ms;
+	double cap = header_number(req, "X-Stainless-Custom-Poll-Interval", 1);
 
 	if (!api->eng || !http_header(req, "X-Stainless-Poll-Helper"))
 		return 0;
-	if (custom) {
-		n = strtol(custom, &end, 10);
-		if (end != custom && n >= 0 && n < ms)
-			ms = (int)n;
+	if (cap >= 0 && cap < ms)
+		ms = cap;
+	for (size_t i = 0; i < sizeof(timeouts) / sizeof(timeouts[0]); i++) {
+		cap = header_number(req, timeouts[i], 1000) / 2;
+		if (cap >= 0 && cap < ms)
+			ms = cap;
 	}
-	return ms;
+	return (int)ms;
 }
 
 /* True for the statuses a run leaves by itself: worth waiting on. */
 static bool moving(const char *body)
 {
-	static const char *const active[] = { "queued", "in_progress", "cancelling" };
 	char why[160];
 	jv *run = jv_parse(body, strlen(body), why, sizeof(why));
-	const char *status = jv_get_str(run, "status");
-	bool r = false;
+	enum run_status status;
+	bool r = !status_run_parse(jv_get_str(run, "status"), &status) &&
+		 status_run_moving(status);
 
-	for (size_t i = 0; status && i < sizeof(active) / sizeof(active[0]); i++)
-		r = r || strcmp(status, active[i]) == 0;
 	jv_free(run);
 	return r;
 }

@@ -13,6 +13,7 @@
 
 #include "../base/alloc.h"
 #include "../base/log.h"
+#include "../base/sse.h"
 
 #define SSE_CHUNK 16384 /* bytes pulled from the channel at a time (one event may exceed it) */
 
@@ -44,7 +45,7 @@ static enum http_pull sse_pull(void *ctx, struct buf *out)
 		break;
 	}
 	/* out is empty here and has no limit, so this cannot fail in practice. */
-	if (buf_puts(out, "event: done\ndata: [DONE]\n\n") != 0)
+	if (sse_frame(out, "done", "[DONE]") != 0)
 		log_warn("runs: a stream ended without its [DONE] event");
 	return HTTP_PULL_END;
 }

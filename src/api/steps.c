@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../base/id.h"
 #include "common.h"
 #include "runs.h"
 
@@ -57,7 +58,7 @@ int steps_list(struct http_req *req)
 	if (!err)
 		err = run_exists(req, thread_id, run_id);
 	if (!err)
-		err = api_list(req, STORE_STEP, &run, STEP_PREFIX, NULL);
+		err = api_list(req, STORE_STEP, &run, ID_STEP, NULL);
 	if (!err)
 		runs_poll_header(req);
 	return err;
@@ -72,7 +73,7 @@ int steps_get(struct http_req *req)
 	int err = runs_path(req, &thread_id, &run_id);
 
 	if (!err)
-		err = api_path_id(req, "step_id", STEP_PREFIX, "run step", &id);
+		err = api_path_id(req, "step_id", ID_STEP, "run step", &id);
 	if (!err)
 		err = steps_check_include(req);
 	if (!err)

@@ -5,8 +5,6 @@
 
 #include "../http/http.h"
 
-#define STEP_PREFIX "step_"
-
 /* Checks the query's include[] values: the only one the spec allows is the file_search
  * results content. Returns 0 or ERR_INVALID with param "include" (recorded). */
 int steps_check_include(struct http_req *req);

@@ -43,7 +43,7 @@ int thread_build(struct http_req *req, jv *in, const char *param, struct batch *
 	if (!err)
 		err = res_check_tool_resources(req, in, resources_path);
 	if (!err)
-		err = api_new_id(req, THREAD_PREFIX, id);
+		err = api_new_id(req, ID_THREAD, id);
 	if (err)
 		return err;
 	batch_put(b, STORE_THREAD, thread_object(id, in, now));
@@ -70,7 +70,7 @@ int threads_create(struct http_req *req)
 
 int threads_get(struct http_req *req)
 {
-	return api_get_top(req, STORE_THREAD, "thread_id", THREAD_PREFIX, "thread");
+	return api_get_top(req, STORE_THREAD, "thread_id", ID_THREAD, "thread");
 }
 
 static int apply(struct http_req *req, jv *t, const jv *in)
@@ -83,7 +83,7 @@ int threads_modify(struct http_req *req)
 {
 	const char *id;
 	jv *in = NULL;
-	int err = api_path_id(req, "thread_id", THREAD_PREFIX, "thread", &id);
+	int err = api_path_id(req, "thread_id", ID_THREAD, "thread", &id);
 
 	if (!err)
 		err = api_parse(req, &sc_modify_thread, false, &in);
@@ -97,6 +97,6 @@ int threads_modify(struct http_req *req)
 
 int threads_delete(struct http_req *req)
 {
-	return api_delete_top(req, STORE_THREAD, "thread_id", THREAD_PREFIX, "thread",
+	return api_delete_top(req, STORE_THREAD, "thread_id", ID_THREAD, "thread",
 			      "thread.deleted");
 }

@@ -11,6 +11,7 @@
 #include "../store/obj.h"
 #include "../tools/chunk.h"
 #include "../tools/ingest.h"
+#include "files.h"
 
 jv *vs_counts_zero(void)
 {
@@ -57,23 +58,20 @@ static int chunking(struct http_req *req, const jv *strategy, const char *param,
 	return 0;
 }
 
-/* The filename of file id in the project, or 404 naming param. */
+/* The filename of file id in the project; an unknown id is refused naming param (as every
+ * file reference is: files_check_ref). */
 static int file_name(struct http_req *req, const char *id, const char *param, char **name)
 {
 	char *body = NULL;
 	jv *f = NULL;
-	int err = ERR_NOT_FOUND;
+	int err = files_check_ref(req, id, param);
 
 	*name = NULL;
-	if (id_valid(id, VS_FILE_PREFIX))
+	if (!err)
 		err = store_get(api_ctx(req)->st, api_project(req), STORE_FILE, id, NULL, &body,
 				NULL);
-	if (err == ERR_NOT_FOUND)
-		return http_fail(req, ERR_NOT_FOUND, param,
-				 "No file found with id '%.80s'. Upload it with POST /v1/files "
-				 "first, then attach its id.", id);
 	if (err)
-		return err;
+		return api_store_err(req, err, "file", id);
 	f = jv_parse(body, strlen(body), NULL, 0);
 	*name = xstrdup(jv_get_str(f, "filename") ? jv_get_str(f, "filename") : "");
 	jv_free(f);
@@ -107,7 +105,10 @@ static int prepare_one(struct http_req *req, const char *vs, const jv *item, con
 	jv *body;
 	int err;
 
-	snprintf(where, sizeof(where), "%s[%zu]", param, a->n);
+	if (a->indexed)
+		snprintf(where, sizeof(where), "%s[%zu]", param, a->n);
+	else
+		snprintf(where, sizeof(where), "%s", param);
 	if (jv_is_object(item)) {
 		strategy = jv_get(item, "chunking_strategy");
 		attrs = jv_get(item, "attributes");
@@ -134,6 +135,7 @@ int vs_attach_prepare(struct http_req *req, const char *vs, const jv *items, con
 	int err = 0;
 
 	memset(a, 0, sizeof(*a));
+	a->indexed = strcmp(param, "file_id") != 0;
 	a->files = xcalloc(n + 1, sizeof(*a->files));
 	a->names = xcalloc(n + 1, sizeof(*a->names));
 	a->bodies = xcalloc(n + 1, sizeof(*a->bodies));

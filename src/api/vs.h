@@ -17,11 +17,13 @@ struct vs_attach {
 	size_t n;
 	char **names;          /* owned filenames */
 	char **bodies;         /* owned JSON texts */
+	bool indexed;          /* errors name items[i] (false: the one file_id of the request) */
 };
 
 /* Prepares the files of items (an array of file id strings, or of {file_id, attributes,
  * chunking_strategy} objects whose missing members take strategy and attrs) for vector store
- * vs. Every file must exist in the project; param names items in errors. Fills *a (free with
+ * vs. Every file must exist in the project; errors name param[i] (or just param when it is
+ * "file_id", a single file's request). Fills *a (free with
  * vs_attach_cleanup). Errors: ERR_NOT_FOUND, ERR_INVALID (recorded). */
 int vs_attach_prepare(struct http_req *req, const char *vs, const jv *items, const jv *strategy,
 		      const jv *attrs, const char *param, struct vs_attach *a);

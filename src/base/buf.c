@@ -28,6 +28,15 @@ void buf_reset(struct buf *b)
 		b->p[0] = '\0';
 }
 
+void buf_reserve(struct buf *b, size_t cap)
+{
+	if (cap <= b->cap)
+		return;
+	b->p = xrealloc(b->p, cap);
+	b->p[b->len] = '\0';
+	b->cap = cap;
+}
+
 /* Makes room for n more bytes plus the NUL, or returns ERR_LIMIT. */
 static int grow(struct buf *b, size_t n)
 {

@@ -25,6 +25,10 @@ void buf_cleanup(struct buf *b);
 /* Empties the buffer but keeps its memory. */
 void buf_reset(struct buf *b);
 
+/* Makes the capacity at least cap bytes (the NUL included); growing, it takes exactly cap,
+ * so a caller that accounts for memory knows what is held. Ignores the maximum. */
+void buf_reserve(struct buf *b, size_t cap);
+
 /* Append; each returns 0 or ERR_LIMIT (nothing appended). */
 int buf_append(struct buf *b, const void *p, size_t n) MUST_CHECK;
 int buf_puts(struct buf *b, const char *s) MUST_CHECK;

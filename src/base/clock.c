@@ -1,29 +1,27 @@
 /* clock.c - wall-clock and monotonic time (see clock.h).
  *
- * Test builds (-DASSISTD_TEST) add ASSISTD_TEST_CLOCK_SKEW_S seconds to the wall clock, so an
- * end-to-end test can restart the server an hour "later" and see what expires. */
+ * Test builds (-DASSISTD_TEST) add to the wall clock the number of seconds written in the
+ * file named by ASSISTD_TEST_CLOCK_SKEW_FILE, read on every call, so that an end-to-end test
+ * can move a running server an hour "later" and see what expires. */
 #include "clock.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
 
 #ifdef ASSISTD_TEST
-#include <pthread.h>
-
-static pthread_once_t skew_once = PTHREAD_ONCE_INIT;
-static int64_t skew_s;
-
-static void skew_read(void)
-{
-	const char *s = getenv("ASSISTD_TEST_CLOCK_SKEW_S");
-
-	skew_s = s ? strtoll(s, NULL, 10) : 0;
-}
-
 static int64_t skew(void)
 {
-	pthread_once(&skew_once, skew_read);
-	return skew_s;
+	const char *path = getenv("ASSISTD_TEST_CLOCK_SKEW_FILE");
+	long long s = 0;
+	FILE *f = path ? fopen(path, "r") : NULL;
+
+	if (!f)
+		return 0;
+	if (fscanf(f, "%lld", &s) != 1)
+		s = 0;
+	fclose(f);
+	return (int64_t)s;
 }
 #else
 static int64_t skew(void)

@@ -19,6 +19,7 @@
 	X(ERR_CONFLICT, 409, "invalid_request_error", "The object changed; try again.")      \
 	X(ERR_TOO_LARGE, 413, "invalid_request_error", "The request is too large.")          \
 	X(ERR_LIMIT, 413, "invalid_request_error", "A size limit was exceeded.")             \
+	X(ERR_URI_TOO_LONG, 414, "invalid_request_error", "The request URL is too long.")    \
 	X(ERR_RATE, 429, "rate_limit_error", "Too many requests; slow down.")                \
 	X(ERR_INTERNAL, 500, "server_error", "The server had an error; try again.")         \
 	X(ERR_DB, 500, "server_error", "The data store failed; try again.")                 \

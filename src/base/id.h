@@ -8,6 +8,16 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+/* The prefix of every kind of id this server hands out, as the hosted service spells it: the
+ * one list, used by whoever makes or checks an id. */
+#define ID_ASSISTANT "asst_"
+#define ID_THREAD "thread_"
+#define ID_MESSAGE "msg_"
+#define ID_RUN "run_"
+#define ID_STEP "step_"
+#define ID_CALL "call_"
+#define ID_KEY "key_"
+
 #define ID_RANDOM_LEN 24
 #define ID_MAX 64 /* longest id accepted from a client, including the prefix */
 

@@ -15,6 +15,9 @@
 /* Breaks between pieces of text, weakest first. */
 enum doc_sep { DOC_SEP_NONE, DOC_SEP_SPACE, DOC_SEP_TAB, DOC_SEP_LINE, DOC_SEP_PARA };
 
+/* The encodings a byte order mark can announce. */
+enum doc_enc { DOC_ENC_UTF8, DOC_ENC_UTF16LE, DOC_ENC_UTF16BE };
+
 struct doc_out {
 	struct buf text;     /* bounded at DOC_MAX_TEXT */
 	enum doc_sep pending; /* the break to write before the next text */
@@ -37,6 +40,9 @@ int doc_fail(struct doc_out *o, const char *code, const char *fmt, ...)
 int doc_fail_big(struct doc_out *o);
 /* The failure for a file the server could not read: "server_error". Returns ERR_INTERNAL. */
 int doc_fail_io(struct doc_out *o);
+/* The length of the byte order mark at the start of p (n bytes), 0 when there is none; sets
+ * *enc to what it announces, else leaves it. */
+size_t doc_bom(const void *p, size_t n, enum doc_enc *enc);
 /* Reads up to n bytes (fewer only at the end of the file). Returns the count, or (size_t)-1
  * on a read error. */
 size_t doc_read(int fd, void *p, size_t n);

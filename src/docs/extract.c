@@ -7,6 +7,8 @@
 #include "extract.h"
 
 #include <fcntl.h>
+#include <libxml/parser.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -26,17 +28,38 @@ struct kind {
 };
 
 static const struct kind kind_text = { NULL, 0, NULL, doc_text };
+static const struct kind kind_html = { NULL, 0, NULL, doc_html };
+static const struct kind kind_pdf = {
+	"%PDF-", 1024,
+	"The file is named .pdf but is not a PDF (it does not start with %PDF-); upload the PDF "
+	"itself, or name the file for its real format.",
+	doc_pdf,
+};
+static const struct kind kind_docx = {
+	"PK\3\4", 4,
+	"The file is named .docx but is not a DOCX document; if it is protected by a password, "
+	"save it without one, and if it is an old .doc file, save it as .docx, then upload it.",
+	doc_docx,
+};
+static const struct kind kind_pptx = {
+	"PK\3\4", 4,
+	"The file is named .pptx but is not a PPTX presentation; if it is protected by a password, "
+	"save it without one, and if it is an old .ppt file, save it as .pptx, then upload it.",
+	doc_pptx,
+};
 
 static const struct {
 	const char *ext;
 	const struct kind *kind;
 } exts[] = {
-	{ "c", &kind_text },    { "cpp", &kind_text },  { "cs", &kind_text },
-	{ "css", &kind_text },  { "csv", &kind_text },  { "go", &kind_text },
-	{ "java", &kind_text }, { "js", &kind_text },   { "json", &kind_text },
-	{ "md", &kind_text },   { "php", &kind_text },  { "py", &kind_text },
-	{ "rb", &kind_text },   { "sh", &kind_text },   { "tex", &kind_text },
-	{ "ts", &kind_text },   { "txt", &kind_text },
+	{ "c", &kind_text },	{ "cpp", &kind_text },	{ "cs", &kind_text },
+	{ "css", &kind_text },	{ "csv", &kind_text },	{ "docx", &kind_docx },
+	{ "go", &kind_text },	{ "htm", &kind_html },	{ "html", &kind_html },
+	{ "java", &kind_text },	{ "js", &kind_text },	{ "json", &kind_text },
+	{ "md", &kind_text },	{ "pdf", &kind_pdf },	{ "php", &kind_text },
+	{ "pptx", &kind_pptx },	{ "py", &kind_text },	{ "rb", &kind_text },
+	{ "sh", &kind_text },	{ "tex", &kind_text },	{ "ts", &kind_text },
+	{ "txt", &kind_text },
 };
 
 #define N_EXTS (sizeof(exts) / sizeof(exts[0]))
@@ -142,6 +165,14 @@ static int finish(struct doc_out *o)
 	return blank ? fail_empty(o) : 0;
 }
 
+/* libxml2 must be set up once before threads use it. */
+static pthread_once_t libs_once = PTHREAD_ONCE_INIT;
+
+static void libs_init(void)
+{
+	xmlInitParser();
+}
+
 int doc_extract(const char *path, const char *filename, char **text, size_t *len,
 		const char **code, char **why)
 {
@@ -154,6 +185,7 @@ int doc_extract(const char *path, const char *filename, char **text, size_t *len
 	*len = 0;
 	*code = NULL;
 	*why = NULL;
+	pthread_once(&libs_once, libs_init);
 	doc_out_init(&o);
 	err = k ? open_file(path, &fd, &o) : fail_unsupported(&o, filename);
 	if (!err)

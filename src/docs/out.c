@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "../base/alloc.h"
@@ -18,6 +19,16 @@ static const char *const sep_text[] = {
 	[DOC_SEP_TAB] = "\t",
 	[DOC_SEP_LINE] = "\n",
 	[DOC_SEP_PARA] = "\n\n",
+};
+
+static const struct {
+	unsigned char bytes[3];
+	size_t len;
+	enum doc_enc enc;
+} boms[] = {
+	{ { 0xef, 0xbb, 0xbf }, 3, DOC_ENC_UTF8 },
+	{ { 0xff, 0xfe }, 2, DOC_ENC_UTF16LE },
+	{ { 0xfe, 0xff }, 2, DOC_ENC_UTF16BE },
 };
 
 void doc_out_init(struct doc_out *o)
@@ -101,4 +112,15 @@ size_t doc_read(int fd, void *p, size_t n)
 		got += (size_t)r;
 	}
 	return got;
+}
+
+size_t doc_bom(const void *p, size_t n, enum doc_enc *enc)
+{
+	for (size_t i = 0; i < sizeof(boms) / sizeof(boms[0]); i++) {
+		if (n >= boms[i].len && !memcmp(p, boms[i].bytes, boms[i].len)) {
+			*enc = boms[i].enc;
+			return boms[i].len;
+		}
+	}
+	return 0;
 }

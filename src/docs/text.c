@@ -14,23 +14,11 @@
 
 #define TEXT_CHUNK (64u << 10)
 
-enum enc { ENC_UTF8, ENC_UTF16LE, ENC_UTF16BE };
-
 struct dec {
-	enum enc enc;
+	enum doc_enc enc;
 	unsigned long long at; /* offset in the file of the next byte to decode */
 	bool last;             /* the bytes given are the end of the file */
 	struct doc_out *o;
-};
-
-static const struct {
-	unsigned char bytes[3];
-	size_t len;
-	enum enc enc;
-} boms[] = {
-	{ { 0xef, 0xbb, 0xbf }, 3, ENC_UTF8 },
-	{ { 0xff, 0xfe }, 2, ENC_UTF16LE },
-	{ { 0xfe, 0xff }, 2, ENC_UTF16BE },
 };
 
 /* The valid UTF-8 sequences by lead byte: its length and the range of the second byte
@@ -42,19 +30,6 @@ static const struct {
 	{ 0xe1, 0xec, 3, 0x80, 0xbf }, { 0xed, 0xed, 3, 0x80, 0x9f }, { 0xee, 0xef, 3, 0x80, 0xbf },
 	{ 0xf0, 0xf0, 4, 0x90, 0xbf }, { 0xf1, 0xf3, 4, 0x80, 0xbf }, { 0xf4, 0xf4, 4, 0x80, 0x8f },
 };
-
-/* Skips a byte order mark at the start of the file and notes its encoding. Returns the number
- * of bytes it takes. */
-static size_t skip_bom(struct dec *d, const unsigned char *p, size_t n)
-{
-	for (size_t i = 0; i < sizeof(boms) / sizeof(boms[0]); i++) {
-		if (n >= boms[i].len && !memcmp(p, boms[i].bytes, boms[i].len)) {
-			d->enc = boms[i].enc;
-			return boms[i].len;
-		}
-	}
-	return 0;
-}
 
 /* The length of the UTF-8 sequence at p (n bytes available): its length when valid, 0 when
  * invalid, -1 when what is there is a valid start but the rest is not read yet. */
@@ -123,7 +98,7 @@ static int utf8_step(struct dec *d, const unsigned char *p, size_t n, size_t *us
 
 static unsigned utf16_unit(const struct dec *d, const unsigned char *p)
 {
-	return d->enc == ENC_UTF16LE ? p[0] | (unsigned)p[1] << 8 : (unsigned)p[0] << 8 | p[1];
+	return d->enc == DOC_ENC_UTF16LE ? p[0] | (unsigned)p[1] << 8 : (unsigned)p[0] << 8 | p[1];
 }
 
 /* Writes code point c as UTF-8 at out; returns the byte count. */
@@ -195,7 +170,7 @@ static int utf16_step(struct dec *d, const unsigned char *p, size_t n, size_t *u
 int doc_text(int fd, struct doc_out *o)
 {
 	unsigned char *b = xmalloc(TEXT_CHUNK + 4);
-	struct dec d = { ENC_UTF8, 0, false, o };
+	struct dec d = { DOC_ENC_UTF8, 0, false, o };
 	size_t have = 0;
 	size_t got;
 	size_t used;
@@ -209,12 +184,12 @@ int doc_text(int fd, struct doc_out *o)
 		}
 		have += got;
 		d.last = got < TEXT_CHUNK;
-		used = d.at ? 0 : skip_bom(&d, b, have);
+		used = d.at ? 0 : doc_bom(b, have, &d.enc);
 		d.at += used;
 		memmove(b, b + used, have - used);
 		have -= used;
 		used = 0;
-		err = d.enc == ENC_UTF8 ? utf8_step(&d, b, have, &used)
+		err = d.enc == DOC_ENC_UTF8 ? utf8_step(&d, b, have, &used)
 					: utf16_step(&d, b, have, &used);
 		memmove(b, b + used, have - used);
 		have -= used;

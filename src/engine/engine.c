@@ -2,9 +2,10 @@
  *
  * API threads talk to the engine only through the queue below (and events channels). The
  * thread loops: carry out queued commands, expire runs whose time is up, then let the
- * provider run transfers and callbacks until something happens. Cancel and
- * submit_tool_outputs are answered synchronously: the caller waits on a condition variable
- * for the engine thread, which answers within one loop iteration. */
+ * provider run transfers and callbacks until something happens. Cancel, tool outputs and
+ * stopping the runs of a deleted thread or assistant are answered synchronously: the
+ * caller waits on a condition variable for the engine thread, which answers within one
+ * loop iteration. */
 #include "engine_int.h"
 
 #include <stdio.h>
@@ -19,15 +20,18 @@
 
 #define LOOP_MAX_WAIT_MS 1000
 
-enum cmd_type { CMD_START, CMD_CANCEL, CMD_SUBMIT };
+enum cmd_type { CMD_START, CMD_CANCEL, CMD_OUTPUTS, CMD_STOP_RUNS };
 
 struct cmd {
 	enum cmd_type type;
 	char *project;
 	char *thread_id;
 	char *run_id;
-	const jv *outputs;  /* CMD_SUBMIT, borrowed from the waiting caller */
+	jv *run;            /* CMD_START: the run just stored, owned */
+	const jv *outputs;  /* CMD_OUTPUTS, borrowed from the waiting caller */
 	struct events *ch;  /* CMD_START: a reference the command owns */
+	enum store_kind deleted_kind; /* CMD_STOP_RUNS: STORE_THREAD or STORE_ASSISTANT, */
+	char *deleted_id;             /* and the id of the object deleted */
 	bool sync;          /* the caller waits for done */
 	bool done;
 	pthread_cond_t cond;
@@ -77,6 +81,8 @@ static void cmd_free(struct cmd *c)
 	free(c->project);
 	free(c->thread_id);
 	free(c->run_id);
+	free(c->deleted_id);
+	jv_free(c->run);
 	events_unref(c->ch);
 	free(c);
 }
@@ -128,7 +134,7 @@ void engine_drop(struct engine *e, struct exec *x)
 
 void engine_settle(struct engine *e, struct exec *x)
 {
-	if (!x->finished && !x->gone)
+	if (!x->finished)
 		return;
 	if (x->call)
 		prov_cancel(x->call);
@@ -150,13 +156,15 @@ static int lookup(struct engine *e, struct cmd *c, struct exec **x)
 
 /* --- commands --- */
 
+/* Starts a run just stored (version 1). Its thread may be gone already: the run then ends
+ * cancelled, unsaved, at once. */
 static void do_start(struct engine *e, struct cmd *c)
 {
 	struct exec *x = NULL;
-	int err = lookup(e, c, &x);
+	int err = exec_new(e, c->project, c->run, 1, &x);
 
+	c->run = NULL;
 	if (err) {
-		log_error("engine: cannot start run %s: %s", c->run_id, err_name(err));
 		events_close(c->ch);
 		return;
 	}
@@ -185,13 +193,13 @@ static void do_cancel(struct engine *e, struct cmd *c)
 		engine_settle(e, x);
 }
 
-static void do_submit(struct engine *e, struct cmd *c)
+static void do_outputs(struct engine *e, struct cmd *c)
 {
 	struct exec *x = NULL;
 
 	c->err = lookup(e, c, &x);
 	if (!c->err)
-		c->err = run_submit_outputs(x, c->outputs, &c->why, &c->param);
+		c->err = run_take_tool_outputs(x, c->outputs, &c->why, &c->param);
 	if (!c->err) {
 		c->run_json = jv_dump(x->run);
 		c->out_ch = events_ref(x->ch);
@@ -202,6 +210,37 @@ static void do_submit(struct engine *e, struct cmd *c)
 		engine_settle(e, x);
 }
 
+/* True when x is a run of the thread or assistant c names. */
+static bool deleted_with(const struct exec *x, const struct cmd *c)
+{
+	const char *member = c->deleted_kind == STORE_THREAD ? "thread_id" : "assistant_id";
+	const char *id = jv_get_str(x->run, member);
+
+	return strcmp(x->project, c->project) == 0 && id && strcmp(id, c->deleted_id) == 0;
+}
+
+static void do_stop_runs(struct engine *e, struct cmd *c)
+{
+	struct exec *x = e->execs;
+
+	while (x) {
+		struct exec *next = x->next;
+
+		if (!x->finished && deleted_with(x, c)) {
+			run_stop_deleted(x, c->deleted_kind);
+			engine_settle(e, x);
+		}
+		x = next;
+	}
+}
+
+static void (*const handlers[])(struct engine *e, struct cmd *c) = {
+	[CMD_START] = do_start,
+	[CMD_CANCEL] = do_cancel,
+	[CMD_OUTPUTS] = do_outputs,
+	[CMD_STOP_RUNS] = do_stop_runs,
+};
+
 static void run_commands(struct engine *e)
 {
 	struct cmd *c = take_all(e);
@@ -209,12 +248,7 @@ static void run_commands(struct engine *e)
 	while (c) {
 		struct cmd *next = c->next;
 
-		if (c->type == CMD_START)
-			do_start(e, c);
-		else if (c->type == CMD_CANCEL)
-			do_cancel(e, c);
-		else
-			do_submit(e, c);
+		handlers[c->type](e, c);
 		answer(e, c);
 		c = next;
 	}
@@ -241,7 +275,7 @@ static int run_timers(struct engine *e)
 	return wait < 1 ? 1 : (int)wait;
 }
 
-static bool stopping(struct engine *e)
+bool engine_stopping(struct engine *e)
 {
 	bool s;
 
@@ -267,7 +301,7 @@ static void *loop(void *arg)
 {
 	struct engine *e = arg;
 
-	while (!stopping(e)) {
+	while (!engine_stopping(e)) {
 		run_commands(e);
 		prov_poll(e->prov, run_timers(e));
 		count_calls(e);
@@ -393,8 +427,8 @@ static int call_sync(struct engine *e, struct cmd *c)
 	return c->err;
 }
 
-struct events *engine_submit(struct engine *e, const char *project, const char *run_json,
-			     const char *thread_json)
+struct events *engine_start_run(struct engine *e, const char *project, const char *run_json,
+				const char *thread_json)
 {
 	struct events *ch = events_new();
 	char why[128];
@@ -405,14 +439,14 @@ struct events *engine_submit(struct engine *e, const char *project, const char *
 		events_append(ch, "thread.created", thread_json);
 	events_append(ch, "thread.run.created", run_json);
 	events_append(ch, "thread.run.queued", run_json);
-	if (!run || stopping(e)) {
+	if (!run || engine_stopping(e)) {
 		events_close(ch); /* the stored run starts at the next start-up */
 		jv_free(run);
 		return ch;
 	}
 	c = cmd_new(CMD_START, project, NULL, jv_get_str(run, "id"));
 	c->ch = events_ref(ch);
-	jv_free(run);
+	c->run = run;
 	push(e, c);
 	return ch;
 }
@@ -430,11 +464,11 @@ int engine_cancel(struct engine *e, const char *project, const char *thread_id,
 	return err;
 }
 
-int engine_submit_outputs(struct engine *e, const char *project, const char *thread_id,
-			  const char *run_id, const jv *outputs, char **run_json,
-			  struct events **ch, char **why, const char **param)
+int engine_take_tool_outputs(struct engine *e, const char *project, const char *thread_id,
+			     const char *run_id, const jv *outputs, char **run_json,
+			     struct events **ch, char **why, const char **param)
 {
-	struct cmd *c = cmd_new(CMD_SUBMIT, project, thread_id, run_id);
+	struct cmd *c = cmd_new(CMD_OUTPUTS, project, thread_id, run_id);
 	int err;
 
 	c->outputs = outputs;
@@ -449,6 +483,17 @@ int engine_submit_outputs(struct engine *e, const char *project, const char *thr
 	c->run_json = c->why = NULL;
 	cmd_free(c);
 	return err;
+}
+
+void engine_stop_runs(struct engine *e, const char *project, enum store_kind kind,
+		      const char *id)
+{
+	struct cmd *c = cmd_new(CMD_STOP_RUNS, project, NULL, "");
+
+	c->deleted_kind = kind;
+	c->deleted_id = xstrdup(id);
+	(void)call_sync(e, c); /* a stopping engine leaves the runs to the next start */
+	cmd_free(c);
 }
 
 int engine_start(const struct engine_config *cfg, struct engine **out)

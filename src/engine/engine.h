@@ -1,7 +1,7 @@
 /* engine.h - the run engine: executes runs asynchronously, one thread for all of them.
  *
- * The API layer writes a new run to the store (status "queued") and hands its id to
- * engine_submit. The engine thread then drives every active run as a state machine: build
+ * The API layer writes a new run to the store (status "queued") and hands it to
+ * engine_start_run. The engine thread then drives every active run as a state machine: build
  * the prompt from the store, call the model provider (streaming), create run steps and
  * messages, call for tool outputs, finish. Every transition is written to the store before it
  * is announced, so a retrieve never sees a state the store does not hold; streamed events go
@@ -9,8 +9,9 @@
  * but a timer.
  *
  * Threads: engine_* functions may be called from any thread. The ones that change a run
- * (cancel, submit_tool_outputs) are carried out on the engine thread; the caller waits for
- * the answer, which takes microseconds, never a model call. */
+ * (cancel, tool outputs, stopping the runs of a deleted thread or assistant) are carried out
+ * on the engine thread; the caller waits for the answer, which takes microseconds, never a
+ * model call. */
 #ifndef ASSISTD_ENGINE_H
 #define ASSISTD_ENGINE_H
 
@@ -44,13 +45,13 @@ void engine_drain(struct engine *e, int grace_ms);
  * start. Open event channels are closed. NULL is a no-op. */
 void engine_stop(struct engine *e);
 
-/* Starts a run that is stored with status "queued". run_json is the stored run (its text),
+/* Starts a run just stored with status "queued". run_json is the stored run (its text),
  * thread_json, when not NULL, the thread just created with it (for create-thread-and-run).
  * Returns the run's events channel, already holding thread.created (if thread_json),
  * thread.run.created and thread.run.queued; the caller owns that reference (events_unref).
  * Never fails: a run the engine cannot start ends "failed" with a last_error. */
-struct events *engine_submit(struct engine *e, const char *project, const char *run_json,
-			     const char *thread_json);
+struct events *engine_start_run(struct engine *e, const char *project, const char *run_json,
+				const char *thread_json);
 
 /* Cancels a run: queued or requires_action runs end "cancelled" at once; in_progress runs
  * become "cancelling" and end "cancelled" once the model call has stopped (within
@@ -60,15 +61,22 @@ struct events *engine_submit(struct engine *e, const char *project, const char *
 int engine_cancel(struct engine *e, const char *project, const char *thread_id,
 		  const char *run_id, char **run_json, char **why) MUST_CHECK;
 
-/* Hands tool outputs to a run in requires_action. outputs is the validated tool_outputs
+/* Hands tool outputs to a run in requires_action, which then starts its next turn. outputs is the validated tool_outputs
  * array [{tool_call_id, output}]. Every pending tool call must get exactly one output.
  * On success *run_json is the run (now "queued", owned) and *ch, when ch is not NULL, a
  * new events channel for the rest of the run (starting with thread.run.step.completed for
  * the tool-calls step), owned by the caller. Errors: ERR_NOT_FOUND; ERR_INVALID with *why
  * (owned) and *param (static) naming the problem. */
-int engine_submit_outputs(struct engine *e, const char *project, const char *thread_id,
-			  const char *run_id, const jv *outputs, char **run_json,
-			  struct events **ch, char **why, const char **param) MUST_CHECK;
+int engine_take_tool_outputs(struct engine *e, const char *project, const char *thread_id,
+			     const char *run_id, const jv *outputs, char **run_json,
+			     struct events **ch, char **why, const char **param) MUST_CHECK;
+
+/* The thread or assistant (kind STORE_THREAD or STORE_ASSISTANT) id of project was just
+ * deleted: every run of it that has not ended is cancelled now, its model call stopped, and
+ * its open streams end with thread.run.cancelled. A deleted thread's runs went with it and
+ * are not written again; an assistant's runs stay, cancelled. Call after the delete. */
+void engine_stop_runs(struct engine *e, const char *project, enum store_kind kind,
+		      const char *id);
 
 /* Calls w->wake once when the run's status next changes. Used to hold a polling retrieve
  * until something happens (the caller reads the store after registering, so a change just

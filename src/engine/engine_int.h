@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "../base/buf.h"
+#include "../base/status.h"
 #include "../json/json.h"
 #include "../providers/provider.h"
 #include "../store/store.h"
@@ -32,11 +33,14 @@ struct exec {
 	struct engine *e;
 	char *project;
 	jv *run;            /* the run object as stored */
+	enum run_status status; /* its "status", changed only by run_move */
 	int64_t version;    /* its store version */
 	struct events *ch;  /* where events go, or NULL when nobody streams this stretch */
 	struct prov_call *call; /* the model turn in flight, or NULL */
-	bool cancelling;    /* cancel asked while a turn was in flight */
-	bool gone;          /* the run vanished from the store (its thread was deleted) */
+	bool cancelling;    /* the turn in flight was told to stop (cancel, expiry, deletion) */
+	enum run_status end_as; /* what the run ends as when that turn stops */
+	bool gone;          /* its thread was deleted: nothing is written any more, but the
+			       run still ends (cancelled) so that its streams see the end */
 	bool finished;      /* the run reached a terminal status: drop the exec */
 
 	/* The current turn's message (message_creation step), if one is open. */
@@ -80,12 +84,12 @@ struct engine {
 /* --- run.c: the run state machine (engine thread only) --- */
 /* Takes a run that is queued (or was, before a restart) and starts its first turn. */
 void run_start(struct exec *x);
-/* Ends a run now: status one of "completed", "failed", "cancelled", "expired",
- * "incomplete"; code/message give last_error (failed) or the incomplete reason. */
-void run_finish(struct exec *x, const char *status, const char *code, const char *message);
+/* Ends a run now with a terminal status; code/message give last_error (failed) or the
+ * incomplete reason. */
+void run_finish(struct exec *x, enum run_status status, const char *code, const char *message);
 /* Ends a step with status: a failed step gets last_error {code, message}, and its usage is
  * the last turn's when with_usage, else zeros. Saved, then announced. */
-void close_step(struct exec *x, jv *step, int64_t *version, const char *status,
+void close_step(struct exec *x, jv *step, int64_t *version, enum step_status status,
 		const char *code, const char *message, bool with_usage);
 /* Frees an exec (unlinked already). */
 void exec_free(struct exec *x);
@@ -93,15 +97,26 @@ void exec_free(struct exec *x);
 /* --- run_client.c: requests from clients (engine thread only) --- */
 /* Carries out a cancel request; see engine_cancel. */
 int run_cancel(struct exec *x, char **why);
-/* Carries out engine_submit_outputs on a run in requires_action. */
-int run_submit_outputs(struct exec *x, const jv *outputs, char **why, const char **param);
+/* Cancels x because its thread (kind STORE_THREAD) or its assistant was deleted: a deleted
+ * thread's run ends unsaved (gone), an assistant's is saved cancelled. See engine_stop_runs. */
+void run_stop_deleted(struct exec *x, enum store_kind kind);
+/* Carries out engine_take_tool_outputs on a run in requires_action. */
+int run_take_tool_outputs(struct exec *x, const jv *outputs, char **why, const char **param);
 /* The run's expires_at passed: it ends "expired" (at once, or when its turn stops). */
 void run_expire(struct exec *x);
 
 /* --- objects.c: building and saving run, step and message objects --- */
 /* Writes obj (kind) with *version, merging a concurrent metadata change if there was one;
- * updates *version. Errors: ERR_NOT_FOUND (gone), ERR_DB. */
+ * updates *version. A message a client deleted meanwhile is written anew. When the run's
+ * thread is gone, x->gone is set and nothing is written, then or later: the save counts as
+ * done, so the run still reaches its end for its readers. Errors: ERR_DB, ERR_INTERNAL. */
 int obj_save(struct exec *x, enum store_kind kind, jv *obj, int64_t *version);
+/* Moves the run to status `to` (x->status and x->run's member), if the status table allows
+ * it. Errors: ERR_INTERNAL for an illegal move (logged; nothing changes). */
+int run_move(struct exec *x, enum run_status to) MUST_CHECK;
+/* Moves step to status `to` and stamps the matching member (completed_at, ...). Errors:
+ * ERR_INTERNAL for an illegal move (logged; nothing changes). */
+int step_move(jv *step, enum step_status to) MUST_CHECK;
 /* Writes x->run; on success announces it as event "thread.run.<status>" and wakes watchers
  * when the status changed. */
 int run_save(struct exec *x, bool status_changed);
@@ -112,12 +127,8 @@ jv *step_new(const struct exec *x, const char *type, jv *details);
 jv *message_new_assistant(const struct exec *x);
 /* {"prompt_tokens","completion_tokens","total_tokens"} (owned). */
 jv *usage_new(int64_t prompt, int64_t completion);
-/* Sets obj's status and the matching timestamp member (completed_at, failed_at, ...). */
+/* Sets a message's status and, when stamp is not NULL, that member to now. */
 void set_status(jv *obj, const char *status, const char *stamp);
-/* True when obj's "status" is status. */
-bool has_status(const jv *obj, const char *status);
-/* True for the statuses a run never leaves. */
-bool run_terminal(const jv *run);
 
 /* --- prompt.c --- */
 /* Builds the provider request for the next turn of x into rq (its jv members owned by the
@@ -127,6 +138,10 @@ int prompt_build(struct exec *x, struct prov_request *rq) MUST_CHECK;
 void prompt_free(struct prov_request *rq);
 
 /* --- exec_load.c --- */
+/* Builds the exec of run (taken: freed on error too), stored with version, and adds it to
+ * the engine. Errors: ERR_DB when its status is not one the table knows. */
+int exec_new(struct engine *e, const char *project, jv *run, int64_t version,
+	     struct exec **out) MUST_CHECK;
 /* Builds the exec of a stored run (thread_id NULL: any thread) and adds it to the engine.
  * Errors: ERR_NOT_FOUND, ERR_DB. */
 int exec_load(struct engine *e, const char *project, const char *thread_id,
@@ -135,6 +150,8 @@ int exec_load(struct engine *e, const char *project, const char *thread_id,
 int exec_resume_all(struct engine *e) MUST_CHECK;
 
 /* --- engine.c --- */
+/* True once engine_stop has begun. Any thread. */
+bool engine_stopping(struct engine *e);
 /* Drops x if it is done with (once its model call, if one still runs, has stopped: the done
  * callback drops it then). x must not be used after this. */
 void engine_settle(struct engine *e, struct exec *x);

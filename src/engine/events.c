@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "../base/alloc.h"
+#include "../base/sse.h"
 
 struct event {
 	char *name;
@@ -162,17 +163,6 @@ static void register_waker(struct events *ch, const struct events_waker *w)
 	ch->waiters = wt;
 }
 
-static int format(struct buf *out, const struct event *ev)
-{
-	int err = buf_printf(out, "event: %s\ndata: ", ev->name);
-
-	if (!err)
-		err = buf_puts(out, ev->data);
-	if (!err)
-		err = buf_puts(out, "\n\n");
-	return err;
-}
-
 enum events_read events_read(struct events *ch, size_t *pos, struct buf *out, size_t max_bytes,
 			     const struct events_waker *w)
 {
@@ -185,7 +175,7 @@ enum events_read events_read(struct events *ch, size_t *pos, struct buf *out, si
 			register_waker(ch, w);
 	}
 	while (r == EVENTS_MORE && *pos < ch->n && out->len < max_bytes) {
-		if (format(out, &ch->items[*pos]))
+		if (sse_frame(out, ch->items[*pos].name, ch->items[*pos].data))
 			break;
 		(*pos)++;
 	}

@@ -1,5 +1,6 @@
-/* exec_load.c - a run's exec built from the store: for a request about a run this engine
- * is not holding, and at start-up for every run a previous process left unfinished.
+/* exec_load.c - a run's exec: built from a run just created (exec_new), or from the store
+ * for a request about a run this engine is not holding, and at start-up for every run a
+ * previous process left unfinished.
  *
  * A stored run that is not finished may have steps still marked in_progress (the one that
  * waits for tool outputs, or whatever a crash interrupted); they are taken into the exec so
@@ -13,22 +14,7 @@
 #include "../base/alloc.h"
 #include "../base/clock.h"
 #include "../base/log.h"
-
-/* Fetches one stored object by id, parsed, with its version. */
-static int fetch(struct exec *x, enum store_kind kind, const char *id, jv **out,
-		 int64_t *version)
-{
-	char *body = NULL;
-	char why[128];
-	int err = store_get(x->e->st, x->project, kind, id, NULL, &body, version);
-
-	if (!err) {
-		*out = jv_parse(body, strlen(body), why, sizeof(why));
-		err = *out ? 0 : ERR_DB;
-	}
-	free(body);
-	return err;
-}
+#include "../store/obj.h"
 
 /* Takes an in_progress step into the exec's slots: a tool_calls step as the pending one, a
  * message_creation step with its message as the open message. */
@@ -37,7 +23,7 @@ static int adopt_step(struct exec *x, const char *id)
 	jv *step = NULL;
 	int64_t version = 0;
 	const char *msg_id;
-	int err = fetch(x, STORE_STEP, id, &step, &version);
+	int err = obj_get(x->e->st, x->project, STORE_STEP, id, NULL, &step, &version);
 
 	if (err)
 		return err;
@@ -55,7 +41,8 @@ static int adopt_step(struct exec *x, const char *id)
 	x->msg_step = step;
 	x->msg_step_version = version;
 	buf_init(&x->text, 4 * 1024 * 1024);
-	err = fetch(x, STORE_MESSAGE, msg_id, &x->msg, &x->msg_version);
+	err = obj_get(x->e->st, x->project, STORE_MESSAGE, msg_id, NULL, &x->msg,
+		      &x->msg_version);
 	if (err == ERR_NOT_FOUND) {
 		x->msg = message_new_assistant(x); /* deleted by a client: write it anew */
 		x->msg_version = 0;
@@ -75,9 +62,10 @@ static int load_open_steps(struct exec *x)
 
 	for (size_t i = 0; !err && i < l.n; i++) {
 		jv *s = jv_parse(l.items[i].body, strlen(l.items[i].body), why, sizeof(why));
-		const char *status = jv_get_str(s, "status");
+		enum step_status status;
 
-		if (status && strcmp(status, "in_progress") == 0)
+		if (!status_step_parse(jv_get_str(s, "status"), &status) &&
+		    status == STEP_IN_PROGRESS)
 			err = adopt_step(x, l.items[i].id);
 		jv_free(s);
 	}
@@ -85,33 +73,20 @@ static int load_open_steps(struct exec *x)
 	return err;
 }
 
-static bool finished_status(const char *s)
-{
-	return strcmp(s, "completed") == 0 || strcmp(s, "failed") == 0 ||
-	       strcmp(s, "cancelled") == 0 || strcmp(s, "expired") == 0 ||
-	       strcmp(s, "incomplete") == 0;
-}
-
-int exec_load(struct engine *e, const char *project, const char *thread_id,
-		const char *run_id, struct exec **out)
+int exec_new(struct engine *e, const char *project, jv *run, int64_t version,
+	     struct exec **out)
 {
 	struct exec *x = xcalloc(1, sizeof(*x));
-	char *body = NULL;
-	char why[128];
-	int err = store_get(e->st, project, STORE_RUN, run_id, thread_id, &body, &x->version);
 
 	x->e = e;
 	x->project = xstrdup(project);
-	if (!err) {
-		x->run = jv_parse(body, strlen(body), why, sizeof(why));
-		err = x->run ? 0 : ERR_DB;
-	}
-	free(body);
-	if (!err && !finished_status(jv_get_str(x->run, "status")))
-		err = load_open_steps(x);
-	if (err) {
+	x->run = run;
+	x->version = version;
+	x->end_as = RUN_CANCELLED;
+	if (status_run_parse(jv_get_str(run, "status"), &x->status)) {
+		log_error("engine: run %s has an unknown status", jv_get_str(run, "id"));
 		exec_free(x);
-		return err;
+		return ERR_DB;
 	}
 	x->next = e->execs;
 	e->execs = x;
@@ -119,37 +94,59 @@ int exec_load(struct engine *e, const char *project, const char *thread_id,
 	return 0;
 }
 
+int exec_load(struct engine *e, const char *project, const char *thread_id,
+	      const char *run_id, struct exec **out)
+{
+	int64_t version = 0;
+	jv *run = NULL;
+	int err = obj_get(e->st, project, STORE_RUN, run_id, thread_id, &run, &version);
+
+	if (!err)
+		err = exec_new(e, project, run, version, out);
+	if (err)
+		return err;
+	if (!status_run_terminal((*out)->status))
+		err = load_open_steps(*out);
+	if (err)
+		engine_drop(e, *out);
+	return err;
+}
+
 static void resume_one(struct engine *e, const char *project, const char *run_id)
 {
 	struct exec *x = NULL;
-	char status[32];
+	enum run_status was;
 
 	if (exec_load(e, project, NULL, run_id, &x))
 		return;
-	/* A copy: finishing the run replaces the status member. */
-	snprintf(status, sizeof(status), "%s", jv_get_str(x->run, "status"));
-	if (strcmp(status, "requires_action") == 0) {
+	was = x->status;
+	if (was == RUN_REQUIRES_ACTION) {
 		x->expire_ms = clock_ms() +
 			       (jv_int_value(jv_get(x->run, "expires_at")) - clock_unix()) * 1000;
-	} else if (strcmp(status, "in_progress") == 0) {
-		run_finish(x, "failed", "server_error",
+	} else if (was == RUN_IN_PROGRESS) {
+		run_finish(x, RUN_FAILED, "server_error",
 			   "The server stopped while this run was in progress. Create a new run "
 			   "to try again.");
 	} else {
 		run_start(x); /* queued starts; cancelling ends cancelled */
 	}
-	log_info("resumed run %s (was %s)", run_id, status);
+	log_info("resumed run %s (was %s)", run_id, status_run_name(was));
 	engine_settle(e, x);
 }
 
 int exec_resume_all(struct engine *e)
 {
-	static const char *const active[] = { "queued", "in_progress", "cancelling",
-					      "requires_action" };
+	const char *active[RUN_STATUS_COUNT];
 	struct store_list l = { 0 };
 	char **projects = NULL;
-	int err = store_runs_by_status(e->st, active, 4, &l, &projects);
+	size_t n = 0;
+	int err;
 
+	for (int s = 0; s < RUN_STATUS_COUNT; s++) {
+		if (status_run_active(s))
+			active[n++] = status_run_name(s);
+	}
+	err = store_runs_by_status(e->st, active, n, &l, &projects);
 	for (size_t i = 0; !err && i < l.n; i++)
 		resume_one(e, projects[i], l.items[i].id);
 	for (size_t i = 0; projects && i < l.n; i++)

@@ -1,8 +1,11 @@
-/* objects.c - the run, step and message objects the engine writes, and how it saves them.
+/* objects.c - the run, step and message objects the engine writes, how it saves them, and
+ * how their statuses move.
  *
  * The engine is the main writer of runs, steps and the assistant's messages, but not the
- * only one: a client may change their metadata meanwhile. Saves therefore carry the store
- * version; on a conflict the stored metadata is taken over and the save retried. */
+ * only one: a client may change their metadata meanwhile, delete the reply being written,
+ * or delete the whole thread. Saves therefore carry the store version; on a conflict the
+ * stored metadata is taken over and the save retried. The objects' shapes are the store's
+ * (store/obj.h); statuses move only as base/status.h allows. */
 #include "engine_int.h"
 
 #include <stdio.h>
@@ -20,25 +23,20 @@
 /* Reloads a stored object after a conflict: takes its metadata and version. */
 static int take_metadata(struct exec *x, enum store_kind kind, jv *obj, int64_t *version)
 {
-	char *body = NULL;
-	char why[128];
-	jv *stored;
-	int err = store_get(x->e->st, x->project, kind, jv_get_str(obj, "id"), NULL, &body,
-			    version);
+	jv *stored = NULL;
+	int err = obj_get(x->e->st, x->project, kind, jv_get_str(obj, "id"), NULL, &stored,
+			  version);
 
 	if (err)
 		return err;
-	stored = jv_parse(body, strlen(body), why, sizeof(why));
-	free(body);
-	if (!stored)
-		return ERR_DB;
 	if (jv_get(stored, "metadata"))
 		jv_set(obj, "metadata", jv_copy(jv_get(stored, "metadata")));
 	jv_free(stored);
 	return 0;
 }
 
-int obj_save(struct exec *x, enum store_kind kind, jv *obj, int64_t *version)
+/* Writes obj, retrying on a concurrent metadata change. */
+static int put_merging(struct exec *x, enum store_kind kind, jv *obj, int64_t *version)
 {
 	int err = ERR_CONFLICT;
 
@@ -51,12 +49,55 @@ int obj_save(struct exec *x, enum store_kind kind, jv *obj, int64_t *version)
 		if (err == ERR_CONFLICT && *version)
 			err = take_metadata(x, kind, obj, version) ? ERR_NOT_FOUND : ERR_CONFLICT;
 	}
-	if (err == ERR_NOT_FOUND)
+	return err;
+}
+
+int obj_save(struct exec *x, enum store_kind kind, jv *obj, int64_t *version)
+{
+	int err;
+
+	if (x->gone)
+		return 0;
+	err = put_merging(x, kind, obj, version);
+	if (err == ERR_NOT_FOUND && kind == STORE_MESSAGE && *version) {
+		*version = 0; /* a client deleted the reply in the making: it is written anew */
+		err = put_merging(x, kind, obj, version);
+	}
+	if (err == ERR_NOT_FOUND) {
+		/* Only a deleted thread takes a run, or the parent of a new object, away. */
+		log_info("run %s: its thread is gone; it ends unsaved", jv_get_str(x->run, "id"));
 		x->gone = true;
-	else
+		return 0;
+	}
+	if (err)
 		log_error("engine: saving %s of run %s failed (%s)", jv_get_str(obj, "id"),
 			  jv_get_str(x->run, "id"), err_name(err));
 	return err;
+}
+
+int run_move(struct exec *x, enum run_status to)
+{
+	int err = status_run_move(&x->status, to, jv_get_str(x->run, "id"));
+
+	if (!err)
+		jv_set_str(x->run, "status", status_run_name(to));
+	return err;
+}
+
+int step_move(jv *step, enum step_status to)
+{
+	enum step_status cur;
+	const char *stamp = status_step_stamp(to);
+	int err = status_step_parse(jv_get_str(step, "status"), &cur);
+
+	if (!err)
+		err = status_step_move(&cur, to, jv_get_str(step, "id"));
+	if (err)
+		return ERR_INTERNAL;
+	jv_set_str(step, "status", status_step_name(to));
+	if (stamp)
+		jv_set_int(step, stamp, clock_unix());
+	return 0;
 }
 
 void emit(struct exec *x, const char *name, const jv *obj)
@@ -77,7 +118,7 @@ int run_save(struct exec *x, bool status_changed)
 
 	if (err || !status_changed)
 		return err;
-	snprintf(name, sizeof(name), "thread.run.%s", jv_get_str(x->run, "status"));
+	snprintf(name, sizeof(name), "thread.run.%s", status_run_name(x->status));
 	emit(x, name, x->run);
 	engine_fire_watches(x->e, jv_get_str(x->run, "id"));
 	return 0;
@@ -111,61 +152,17 @@ static void new_id(const char *prefix, char *out)
 jv *step_new(const struct exec *x, const char *type, jv *details)
 {
 	char id[ID_MAX + 1];
-	jv *s = jv_object();
 
-	new_id("step_", id);
-	jv_set_str(s, "id", id);
-	jv_set_str(s, "object", "thread.run.step");
-	jv_set_int(s, "created_at", clock_unix());
-	jv_set_str(s, "assistant_id", jv_get_str(x->run, "assistant_id"));
-	jv_set_str(s, "thread_id", jv_get_str(x->run, "thread_id"));
-	jv_set_str(s, "run_id", jv_get_str(x->run, "id"));
-	jv_set_str(s, "type", type);
-	jv_set_str(s, "status", "in_progress");
-	jv_set(s, "step_details", details);
-	jv_set_null(s, "last_error");
-	jv_set_null(s, "expired_at");
-	jv_set_null(s, "cancelled_at");
-	jv_set_null(s, "failed_at");
-	jv_set_null(s, "completed_at");
-	jv_set(s, "metadata", jv_object());
-	jv_set_null(s, "usage");
-	return s;
+	new_id(ID_STEP, id);
+	return obj_step_new(id, x->run, type, details, clock_unix());
 }
 
 jv *message_new_assistant(const struct exec *x)
 {
 	char id[ID_MAX + 1];
-	jv *m = jv_object();
 
-	new_id("msg_", id);
-	jv_set_str(m, "id", id);
-	jv_set_str(m, "object", "thread.message");
-	jv_set_int(m, "created_at", clock_unix());
-	jv_set_str(m, "assistant_id", jv_get_str(x->run, "assistant_id"));
-	jv_set_str(m, "thread_id", jv_get_str(x->run, "thread_id"));
-	jv_set_str(m, "run_id", jv_get_str(x->run, "id"));
-	jv_set_str(m, "role", "assistant");
-	jv_set(m, "content", jv_array());
-	jv_set(m, "attachments", jv_array());
-	jv_set(m, "metadata", jv_object());
-	jv_set_str(m, "status", "in_progress");
-	jv_set_null(m, "incomplete_details");
-	jv_set_null(m, "completed_at");
-	jv_set_null(m, "incomplete_at");
-	return m;
-}
-
-bool has_status(const jv *obj, const char *status)
-{
-	const char *s = jv_get_str(obj, "status");
-
-	return s && strcmp(s, status) == 0;
-}
-
-bool run_terminal(const jv *run)
-{
-	return has_status(run, "completed") || has_status(run, "failed") ||
-	       has_status(run, "cancelled") || has_status(run, "expired") ||
-	       has_status(run, "incomplete");
+	new_id(ID_MESSAGE, id);
+	return obj_message_new(id, jv_get_str(x->run, "thread_id"), "assistant",
+			       jv_get_str(x->run, "assistant_id"), jv_get_str(x->run, "id"),
+			       clock_unix());
 }

@@ -2,8 +2,8 @@
  *
  * The prompt is: the run's instructions as a system message; the thread's messages (those
  * not written by this run), cut by the truncation strategy; then what this run has done so
- * far, step by step: its messages, and its tool calls with their outputs. Tokens are
- * estimated (4 characters each), which is what max_prompt_tokens is checked against. */
+ * far, step by step: its messages, and its tool calls with their outputs. Tokens are counted
+ * in the run model's encoding (prov_message_tokens), as max_prompt_tokens is checked. */
 #include "engine_int.h"
 
 #include <stdio.h>
@@ -106,13 +106,9 @@ static jv *chat_content(const jv *content)
 	return parts;
 }
 
-static int64_t estimate(const jv *m)
+static int64_t estimate(const jv *run, const jv *m)
 {
-	char *s = jv_dump(m);
-	int64_t n = (int64_t)strlen(s) / 4 + 4;
-
-	free(s);
-	return n;
+	return prov_message_tokens(tok_enc_for_model(jv_get_str(run, "model")), m);
 }
 
 /* The thread's messages not written by this run, oldest first, as chat messages. */
@@ -149,9 +145,9 @@ static jv *truncate(jv *hist, const jv *run, int64_t fixed_tokens)
 		keep = (size_t)jv_int_value(jv_get(ts, "last_messages"));
 	first = jv_size(hist) - keep;
 	for (size_t i = first; i < jv_size(hist); i++)
-		total += estimate(jv_at(hist, i));
+		total += estimate(run, jv_at(hist, i));
 	while (jv_is_int(maxp) && total > jv_int_value(maxp) && first + 1 < jv_size(hist))
-		total -= estimate(jv_at(hist, first++));
+		total -= estimate(run, jv_at(hist, first++));
 	for (size_t i = first; i < jv_size(hist); i++)
 		jv_push(out, jv_ref(jv_at(hist, i)));
 	jv_free(hist);
@@ -306,7 +302,7 @@ int prompt_build(struct exec *x, struct prov_request *rq)
 	jv *msgs = jv_array();
 	jv *hist = jv_array();
 	jv *turns = jv_array();
-	int64_t fixed = 0;
+	int64_t fixed = prov_prompt_tokens(jv_get_str(x->run, "model"), NULL); /* no messages */
 	int err;
 
 	memset(rq, 0, sizeof(*rq));
@@ -316,12 +312,12 @@ int prompt_build(struct exec *x, struct prov_request *rq)
 	if (!err)
 		err = run_turns(x, turns);
 	for (size_t i = 0; i < jv_size(msgs); i++)
-		fixed += estimate(jv_at(msgs, i));
+		fixed += estimate(x->run, jv_at(msgs, i));
 	for (size_t i = 0; i < jv_size(turns); i++)
-		fixed += estimate(jv_at(turns, i));
+		fixed += estimate(x->run, jv_at(turns, i));
 	hist = truncate(hist, x->run, fixed);
 	for (size_t i = 0; i < jv_size(hist); i++) {
-		fixed += estimate(jv_at(hist, i));
+		fixed += estimate(x->run, jv_at(hist, i));
 		jv_push(msgs, jv_ref(jv_at(hist, i)));
 	}
 	for (size_t i = 0; i < jv_size(turns); i++)

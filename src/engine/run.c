@@ -2,7 +2,11 @@
  *
  *   queued -> in_progress -> (model turn) -> completed | incomplete | failed
  *                                   \-> requires_action -> (tool outputs) -> queued -> ...
- *   any active status -> cancelling -> cancelled;  requires_action or in_progress -> expired
+ *   in_progress -> cancelling -> cancelled;  queued or requires_action -> cancelled;
+ *   queued, in_progress or requires_action -> expired
+ *
+ * The legal moves are the table in base/status.c; every move goes through run_move and
+ * step_move, which refuse any other.
  *
  * A model turn streams in through the provider callbacks: text opens a message_creation step
  * and its message, tool calls open a tool_calls step. Each object is saved to the store when
@@ -20,6 +24,19 @@
 #include "events.h"
 
 #define RUN_TEXT_MAX (4 * 1024 * 1024) /* the longest reply kept; the rest is dropped */
+
+/* How a run's end closes what its turn left open: the status an open step ends with, and the
+ * incomplete_details reason of an open message (NULL: the message completes). */
+static const struct {
+	enum step_status step;
+	const char *msg_reason;
+} run_end[RUN_STATUS_COUNT] = {
+	[RUN_COMPLETED] = { STEP_COMPLETED, NULL },
+	[RUN_INCOMPLETE] = { STEP_COMPLETED, "max_tokens" },
+	[RUN_FAILED] = { STEP_FAILED, "run_failed" },
+	[RUN_CANCELLED] = { STEP_CANCELLED, "run_cancelled" },
+	[RUN_EXPIRED] = { STEP_EXPIRED, "run_expired" },
+};
 
 static void on_text(void *ctx, const char *delta, size_t len);
 static void on_tool_call(void *ctx, int index, const char *id, const char *name,
@@ -41,12 +58,19 @@ static void clear_calls(struct exec *x)
 	x->ncalls = 0;
 }
 
-void exec_free(struct exec *x)
+/* Hands the stream its end: the channel closes after what was appended. */
+static void end_stream(struct exec *x)
 {
 	if (x->ch) {
 		events_close(x->ch);
 		events_unref(x->ch);
+		x->ch = NULL;
 	}
+}
+
+void exec_free(struct exec *x)
+{
+	end_stream(x);
 	clear_calls(x);
 	buf_cleanup(&x->text);
 	jv_free(x->run);
@@ -159,27 +183,15 @@ static void close_message(struct exec *x, const char *reason)
 	emit(x, reason ? "thread.message.incomplete" : "thread.message.completed", x->msg);
 }
 
-static const char *stamp_of(const char *status)
-{
-	if (strcmp(status, "completed") == 0)
-		return "completed_at";
-	if (strcmp(status, "failed") == 0)
-		return "failed_at";
-	if (strcmp(status, "cancelled") == 0)
-		return "cancelled_at";
-	if (strcmp(status, "expired") == 0)
-		return "expired_at";
-	return NULL;
-}
-
-void close_step(struct exec *x, jv *step, int64_t *version, const char *status,
-		       const char *code, const char *message, bool with_usage)
+void close_step(struct exec *x, jv *step, int64_t *version, enum step_status status,
+		const char *code, const char *message, bool with_usage)
 {
 	char name[64];
 	jv *err;
 
-	set_status(step, status, stamp_of(status));
-	if (code && strcmp(status, "failed") == 0) {
+	if (step_move(step, status))
+		return;
+	if (code && status == STEP_FAILED) {
 		err = jv_object();
 		/* A step's last_error knows only these two codes. */
 		jv_set_str(err, "code", strcmp(code, "rate_limit_exceeded") == 0 ?
@@ -192,12 +204,13 @@ void close_step(struct exec *x, jv *step, int64_t *version, const char *status,
 					   usage_new(0, 0));
 	if (obj_save(x, STORE_STEP, step, version))
 		return;
-	snprintf(name, sizeof(name), "thread.run.step.%s", status);
+	snprintf(name, sizeof(name), "thread.run.step.%s", status_step_name(status));
 	emit(x, name, step);
 }
 
-static void close_message_step(struct exec *x, const char *reason, const char *step_status,
-			       const char *code, const char *message, bool with_usage)
+static void close_message_step(struct exec *x, const char *reason,
+			       enum step_status step_status, const char *code,
+			       const char *message, bool with_usage)
 {
 	close_message(x, reason);
 	close_step(x, x->msg_step, &x->msg_step_version, step_status, code, message, with_usage);
@@ -279,7 +292,7 @@ static void on_tool_call(void *ctx, int index, const char *id, const char *name,
 	if (x->cancelling || x->gone || index < 0 || index > 127)
 		return;
 	if (x->msg)
-		close_message_step(x, NULL, "completed", NULL, NULL, false);
+		close_message_step(x, NULL, STEP_COMPLETED, NULL, NULL, false);
 	if (!x->tool_step)
 		open_tool_step(x);
 	c = call_at(x, index);
@@ -328,7 +341,7 @@ static void require_action(struct exec *x)
 	int64_t expiry = x->e->run_expiry_s;
 
 	if (x->msg)
-		close_message_step(x, NULL, "completed", NULL, NULL, false);
+		close_message_step(x, NULL, STEP_COMPLETED, NULL, NULL, false);
 	jv_set(jv_get(x->tool_step, "step_details"), "tool_calls", calls_json(x, true));
 	if (obj_save(x, STORE_STEP, x->tool_step, &x->tool_step_version))
 		return;
@@ -337,16 +350,13 @@ static void require_action(struct exec *x)
 	jv_set(ra, "submit_tool_outputs", sto);
 	jv_set(x->run, "required_action", ra);
 	jv_set_int(x->run, "expires_at", clock_unix() + expiry);
-	jv_set_str(x->run, "status", "requires_action");
+	if (run_move(x, RUN_REQUIRES_ACTION))
+		return;
 	x->expire_ms = clock_ms() + expiry * 1000;
 	clear_calls(x);
 	if (run_save(x, true))
 		return;
-	if (x->ch) {
-		events_close(x->ch);
-		events_unref(x->ch);
-		x->ch = NULL;
-	}
+	end_stream(x);
 }
 
 /* --- starting turns and finishing --- */
@@ -357,11 +367,11 @@ static bool over_budget(struct exec *x)
 	const jv *maxc = jv_get(x->run, "max_completion_tokens");
 
 	if (jv_is_int(maxc) && usage_of(x->run, "completion_tokens") >= jv_int_value(maxc)) {
-		run_finish(x, "incomplete", "max_completion_tokens", NULL);
+		run_finish(x, RUN_INCOMPLETE, "max_completion_tokens", NULL);
 		return true;
 	}
 	if (jv_is_int(maxp) && usage_of(x->run, "prompt_tokens") >= jv_int_value(maxp)) {
-		run_finish(x, "incomplete", "max_prompt_tokens", NULL);
+		run_finish(x, RUN_INCOMPLETE, "max_prompt_tokens", NULL);
 		return true;
 	}
 	return false;
@@ -372,30 +382,37 @@ static void turn(struct exec *x)
 	struct prov_request rq;
 	int err;
 
+	if (x->gone) {
+		run_finish(x, RUN_CANCELLED, NULL, NULL); /* its thread is deleted: no new turn */
+		return;
+	}
 	if (over_budget(x))
 		return;
 	err = prompt_build(x, &rq);
 	if (err == ERR_LIMIT) {
 		prompt_free(&rq);
-		run_finish(x, "incomplete", "max_prompt_tokens", NULL);
+		run_finish(x, RUN_INCOMPLETE, "max_prompt_tokens", NULL);
 		return;
 	}
 	if (!err)
 		err = prov_start(x->e->prov, &rq, &callbacks, x, &x->call);
 	prompt_free(&rq);
 	if (err)
-		run_finish(x, "failed", "server_error",
+		run_finish(x, RUN_FAILED, "server_error",
 			   err == ERR_DB ? "The server could not read the thread; try again."
 					 : "The model request could not be made.");
 }
 
 void run_start(struct exec *x)
 {
-	if (has_status(x->run, "cancelling")) {
-		run_finish(x, "cancelled", NULL, NULL);
+	if (x->status == RUN_CANCELLING) {
+		run_finish(x, RUN_CANCELLED, NULL, NULL);
 		return;
 	}
-	jv_set_str(x->run, "status", "in_progress");
+	if (run_move(x, RUN_IN_PROGRESS)) {
+		x->finished = true; /* not a run to start: leave it as the store has it */
+		return;
+	}
 	if (jv_is_null(jv_get(x->run, "started_at")) || !jv_get(x->run, "started_at"))
 		jv_set_int(x->run, "started_at", clock_unix());
 	if (!x->expire_ms)
@@ -411,11 +428,11 @@ static void on_done(void *ctx, const struct prov_result *res)
 	struct exec *x = ctx;
 
 	x->call = NULL;
-	if (x->e->stopping)
+	if (engine_stopping(x->e))
 		return; /* engine_stop cleans up; the store keeps the run for the next start */
-	if (!x->gone && !x->finished)
+	if (!x->finished)
 		turn_done(x, res);
-	if (x->gone || x->finished)
+	if (x->finished)
 		engine_drop(x->e, x);
 }
 
@@ -426,96 +443,72 @@ static void turn_done(struct exec *x, const struct prov_result *res)
 	jv_set(x->run, "usage", usage_new(usage_of(x->run, "prompt_tokens") + res->prompt_tokens,
 					  usage_of(x->run, "completion_tokens") +
 						  res->completion_tokens));
-	if (x->cancelling || res->finish == PROV_CANCELLED)
-		run_finish(x, x->cancelling && has_status(x->run, "expired") ? "expired" : "cancelled",
-			   NULL, NULL);
+	if (x->cancelling || x->gone || res->finish == PROV_CANCELLED)
+		run_finish(x, x->end_as, NULL, NULL);
 	else if (res->finish == PROV_FAILED)
-		run_finish(x, "failed", res->error_code, res->error_message);
+		run_finish(x, RUN_FAILED, res->error_code, res->error_message);
 	else if (res->finish == PROV_LENGTH)
-		run_finish(x, "incomplete", "max_completion_tokens", NULL);
+		run_finish(x, RUN_INCOMPLETE, "max_completion_tokens", NULL);
 	else if (x->ncalls > 0)
 		require_action(x);
 	else
-		run_finish(x, "completed", NULL, NULL);
+		run_finish(x, RUN_COMPLETED, NULL, NULL);
 }
 
-/* The incomplete_details reason of the run's message, for each way a run ends. */
-static const char *message_reason(const char *status)
-{
-	if (strcmp(status, "incomplete") == 0)
-		return "max_tokens";
-	if (strcmp(status, "failed") == 0)
-		return "run_failed";
-	if (strcmp(status, "cancelled") == 0)
-		return "run_cancelled";
-	if (strcmp(status, "expired") == 0)
-		return "run_expired";
-	return NULL;
-}
-
-/* The status an open step ends with when its run ends with status. */
-static const char *step_status(const char *status)
-{
-	if (strcmp(status, "completed") == 0 || strcmp(status, "incomplete") == 0)
-		return "completed";
-	return status;
-}
-
-static void close_open_steps(struct exec *x, const char *status, const char *code,
+static void close_open_steps(struct exec *x, enum run_status status, const char *code,
 			     const char *message)
 {
-	if (strcmp(status, "completed") == 0 && !x->msg && !x->tool_step)
+	if (status == RUN_COMPLETED && !x->msg && !x->tool_step)
 		open_message(x); /* a finished run always leaves its reply, even an empty one */
 	if (x->msg)
-		close_message_step(x, message_reason(status), step_status(status), code,
+		close_message_step(x, run_end[status].msg_reason, run_end[status].step, code,
 				   message, true);
 	if (x->tool_step) {
-		close_step(x, x->tool_step, &x->tool_step_version, step_status(status), code,
+		close_step(x, x->tool_step, &x->tool_step_version, run_end[status].step, code,
 			   message, true);
 		jv_free(x->tool_step);
 		x->tool_step = NULL;
 	}
 }
 
-static void set_outcome(struct exec *x, const char *status, const char *code,
+static void set_outcome(struct exec *x, enum run_status status, const char *code,
 			const char *message)
 {
 	jv *v;
 
-	if (strcmp(status, "failed") == 0) {
+	if (status == RUN_FAILED) {
 		v = jv_object();
 		jv_set_str(v, "code", code ? code : "server_error");
 		jv_set_str(v, "message", message ? message : "The run failed.");
 		jv_set(x->run, "last_error", v);
 	}
-	if (strcmp(status, "incomplete") == 0) {
+	if (status == RUN_INCOMPLETE) {
 		v = jv_object();
 		jv_set_str(v, "reason", code ? code : "max_completion_tokens");
 		jv_set(x->run, "incomplete_details", v);
 	}
 }
 
-void run_finish(struct exec *x, const char *status, const char *code, const char *message)
+void run_finish(struct exec *x, enum run_status status, const char *code, const char *message)
 {
-	const char *stamp = stamp_of(status);
+	const char *stamp = status_run_stamp(status);
 
+	x->finished = true;
+	x->expire_ms = 0;
+	if (run_move(x, status)) {
+		end_stream(x); /* a bug, logged: the store keeps the run as it was */
+		return;
+	}
 	close_open_steps(x, status, code, message);
 	set_outcome(x, status, code, message);
 	jv_set_null(x->run, "required_action");
-	if (strcmp(status, "expired") != 0)
+	if (status != RUN_EXPIRED)
 		jv_set_null(x->run, "expires_at");
-	if (stamp && strcmp(stamp, "expired_at") != 0)
+	if (stamp)
 		jv_set_int(x->run, stamp, clock_unix());
-	jv_set_str(x->run, "status", status);
 	set_usage(x);
-	x->expire_ms = 0;
 	run_save(x, true);
-	if (x->ch) {
-		events_close(x->ch);
-		events_unref(x->ch);
-		x->ch = NULL;
-	}
-	x->finished = true;
-	log_info("run %s %s%s%s", jv_get_str(x->run, "id"), status, message ? ": " : "",
-		 message ? message : "");
+	end_stream(x);
+	log_info("run %s %s%s%s", jv_get_str(x->run, "id"), status_run_name(status),
+		 message ? ": " : "", message ? message : "");
 }

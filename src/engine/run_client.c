@@ -1,35 +1,50 @@
-/* run_client.c - what clients ask of a run, carried out on the engine thread: cancel it,
- * hand it tool outputs, and (the engine's timer asking) expire it.
+/* run_client.c - what clients ask of a run, carried out on the engine thread: cancel it
+ * (also when its thread or assistant is deleted), hand it tool outputs, and (the engine's
+ * timer asking) expire it.
  *
  * Each check here is what the hosted service refuses with a 400: cancelling a finished run,
  * outputs for a run that is not waiting for them, an output for an unknown or repeated tool
  * call, or a pending call left without one. */
 #include "engine_int.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "../base/alloc.h"
 #include "../base/clock.h"
+#include "../base/log.h"
 #include "events.h"
 
 int run_cancel(struct exec *x, char **why)
 {
-	if (run_terminal(x->run)) {
+	if (status_run_terminal(x->status)) {
 		*why = xasprintf("Cannot cancel run with status '%s'.",
-				 jv_get_str(x->run, "status"));
+				 status_run_name(x->status));
 		return ERR_INVALID;
 	}
-	if (has_status(x->run, "cancelling"))
+	if (x->status == RUN_CANCELLING)
 		return 0;
 	if (!x->call) {
-		run_finish(x, "cancelled", NULL, NULL);
+		run_finish(x, RUN_CANCELLED, NULL, NULL);
 		return 0;
 	}
 	x->cancelling = true;
-	jv_set_str(x->run, "status", "cancelling");
-	run_save(x, true);
+	x->end_as = RUN_CANCELLED;
+	if (!run_move(x, RUN_CANCELLING))
+		run_save(x, true);
 	prov_cancel(x->call);
 	return 0;
+}
+
+void run_stop_deleted(struct exec *x, enum store_kind kind)
+{
+	char *why = NULL;
+
+	x->gone = x->gone || kind == STORE_THREAD;
+	if (run_cancel(x, &why) == 0)
+		log_info("run %s stopped: its %s was deleted", jv_get_str(x->run, "id"),
+			 kind == STORE_THREAD ? "thread" : "assistant");
+	free(why);
 }
 
 /* Index of the pending tool call with this id in the step, or -1. */
@@ -84,14 +99,14 @@ static void fill_outputs(jv *calls, const jv *outputs)
 	}
 }
 
-int run_submit_outputs(struct exec *x, const jv *outputs, char **why, const char **param)
+int run_take_tool_outputs(struct exec *x, const jv *outputs, char **why, const char **param)
 {
 	jv *calls = jv_get(jv_get(x->tool_step, "step_details"), "tool_calls");
 	int err;
 
-	if (!has_status(x->run, "requires_action") || !x->tool_step) {
+	if (x->status != RUN_REQUIRES_ACTION || !x->tool_step) {
 		*why = xasprintf("Runs in status '%s' do not accept tool outputs.",
-				 jv_get_str(x->run, "status"));
+				 status_run_name(x->status));
 		*param = NULL;
 		return ERR_INVALID;
 	}
@@ -100,14 +115,14 @@ int run_submit_outputs(struct exec *x, const jv *outputs, char **why, const char
 		return err;
 	fill_outputs(calls, outputs);
 	x->ch = events_new();
-	close_step(x, x->tool_step, &x->tool_step_version, "completed", NULL, NULL, true);
+	close_step(x, x->tool_step, &x->tool_step_version, STEP_COMPLETED, NULL, NULL, true);
 	jv_free(x->tool_step);
 	x->tool_step = NULL;
 	jv_set_null(x->run, "required_action");
 	jv_set_int(x->run, "expires_at", clock_unix() + x->e->run_expiry_s);
-	jv_set_str(x->run, "status", "queued");
+	err = run_move(x, RUN_QUEUED);
 	x->expire_ms = clock_ms() + (int64_t)x->e->run_expiry_s * 1000;
-	return run_save(x, true);
+	return err ? err : run_save(x, true);
 }
 
 /* Called by the engine's timer: the run's expires_at has passed. */
@@ -115,9 +130,9 @@ void run_expire(struct exec *x)
 {
 	if (x->call) {
 		x->cancelling = true;
-		jv_set_str(x->run, "status", "expired");
+		x->end_as = RUN_EXPIRED;
 		prov_cancel(x->call);
 		return;
 	}
-	run_finish(x, "expired", NULL, NULL);
+	run_finish(x, RUN_EXPIRED, NULL, NULL);
 }

@@ -2,8 +2,11 @@
  *
  * A generic layer over libmicrohttpd (the only code that includes <microhttpd.h>): it knows
  * routes and handlers, not Assistants. A handler returns 0 after setting a reply, or an error
- * code from base/err.h, which is rendered as the OpenAI error envelope
- * {"error":{"message","type","param","code"}} with the code's HTTP status.
+ * code from base/err.h, which is answered with the code's HTTP status and a body made by the
+ * config's error_body hook (the API layer's OpenAI error envelope).
+ *
+ * Before any body byte is kept, a request is checked (framing, target, route, the before
+ * hook, body size and memory); a refusal is answered at once and the connection closed.
  *
  * Threads: handlers run on the server's worker threads, straight through. Work that waits
  * (a long poll, a server-sent event stream) never blocks a thread: the connection is
@@ -25,43 +28,44 @@ struct http_req;
 #define HTTP_DEFERRED (-1)
 
 typedef int http_handler(struct http_req *req);
-
-/* Receives a multipart/form-data body part by part as it arrives, so that a large upload is
- * never held in memory. The route's before hook runs first (no body byte is handed over
- * before it passed); then, for each form part in order, part_begin, part_data any number of
- * times, and part_end; then the route's handler runs as usual, with no body of its own.
- * name is the form field, filename the file's name (NULL for a plain field), content_type
- * the part's type (NULL when not given); all are borrowed for the call. A callback returns 0,
- * or an error it recorded with http_fail: the rest of the body is then read and dropped, and
- * the error is the reply. Keep per-request state with http_set_state: its free_fn runs
- * however the request ends (a client that goes away included). */
-struct http_sink {
-	int (*part_begin)(struct http_req *req, const char *name, const char *filename,
-			  const char *content_type);
-	int (*part_data)(struct http_req *req, const char *data, size_t len);
-	int (*part_end)(struct http_req *req);
-};
+/* Takes one piece of a streamed request body; a non-zero return is the request's error
+ * (the rest of the body is read and dropped, then the error is the reply). */
+typedef int http_body_sink(struct http_req *req, const char *data, size_t len);
+/* Renders an error reply's body: owned (free with free()), NUL-terminated JSON. message is
+ * never NULL; param and code may be. */
+typedef char *http_error_body(int err, const char *message, const char *param,
+			      const char *code);
 
 struct http_route {
-	const char *method;  /* "GET", "POST", "DELETE" */
+	const char *method;  /* "GET", "POST", "DELETE"; a GET route also answers HEAD */
 	const char *pattern; /* "/v1/threads/{thread_id}/messages"; {name} matches one segment */
 	http_handler *fn;
-	/* NULL: the body is read whole first (up to max_body). Otherwise it streams through
-	 * the sink (up to max_stream) and never counts against max_body. */
-	const struct http_sink *sink;
+	/* NULL: the body is buffered (up to max_body, within max_body_memory) and read with
+	 * http_body. Set: each piece goes to sink as it arrives, once the before hook accepted
+	 * the request, and fn runs after the last one. Sunk bytes are not buffered here and do
+	 * not count against max_body_memory; the sink bounds what it keeps. */
+	http_body_sink *sink;
 };
 
 struct http_config {
 	const char *host;               /* numeric address to listen on, "127.0.0.1" or "::1" */
 	int port;                       /* 0 picks a free port: see http_port */
 	unsigned threads;               /* worker threads; 0 means 2 */
-	size_t max_body;                /* larger request bodies get 413 */
-	uint64_t max_stream;            /* the same for bodies of routes with a sink; 0: 1 GiB */
+	size_t max_body;                /* larger buffered request bodies get 413 */
+	/* Bytes all buffered request bodies may hold together; a body that does not fit gets
+	 * 503 with Retry-After. 0 means 64 MiB, or max_body if that is larger. */
+	size_t max_body_memory;
+	/* The limit for the bodies of routes with a sink, which are not buffered; announced
+	 * larger, they are answered 413 before a byte is read. 0 means no limit. */
+	uint64_t max_sink_body;
 	const struct http_route *routes; /* borrowed for the server's lifetime */
 	size_t nroutes;
-	/* Runs after routing and before the handler, for authentication; a non-zero return
-	 * ends the request with that error. May be NULL. */
+	/* Runs after routing, as soon as the headers are in and before any body byte is kept,
+	 * for authentication; a non-zero return ends the request with that error at once (the
+	 * connection is then closed, with the body unread). May be NULL. */
 	http_handler *before;
+	/* Renders error bodies (the API's JSON envelope). NULL: the message as text/plain. */
+	http_error_body *error_body;
 	void *app; /* handed to handlers through http_app */
 };
 
@@ -128,6 +132,29 @@ int http_fail(struct http_req *req, int err, const char *param, const char *fmt,
 	__attribute__((format(printf, 4, 5)));
 /* Sets the error envelope's "code" (e.g. "invalid_api_key"); copied. */
 void http_fail_code(struct http_req *req, const char *code);
+
+/* --- multipart/form-data bodies, parsed as they stream through a route's sink --- */
+
+/* What a multipart body is handed to, part by part. name is the form field, filename the
+ * file's name (NULL for a plain field), content_type the part's (NULL when not given); all
+ * are borrowed for the call. Each returns 0 or an error it recorded with http_fail. */
+struct http_parts {
+	int (*begin)(struct http_req *req, const char *name, const char *filename,
+		     const char *content_type);
+	int (*data)(struct http_req *req, const char *data, size_t len);
+	int (*end)(struct http_req *req);
+};
+
+/* Parses the next piece of the request's multipart/form-data body (call it from the route's
+ * sink with what the sink got), calling parts as parts begin, bring bytes and end. Returns 0
+ * or the first error: a callback's, or ERR_INVALID (recorded) when the body is not
+ * multipart/form-data or is malformed. */
+int http_multipart_take(struct http_req *req, const struct http_parts *parts, const char *data,
+			size_t len) MUST_CHECK;
+/* The body is complete (call it first in the route's handler): ends the last part. Errors:
+ * ERR_INVALID (recorded) when the body is not multipart/form-data or was cut short, or the
+ * end callback's. */
+int http_multipart_end(struct http_req *req, const struct http_parts *parts) MUST_CHECK;
 
 /* --- Waiting without holding a thread. --- */
 struct http_waiter;

@@ -23,16 +23,21 @@
 #define HTTP_DEFAULT_MAX_BODY (1024 * 1024) /* when the config says 0 */
 #define HTTP_CONN_TIMEOUT_S 120
 #define HTTP_CONN_LIMIT 16384
-/* MHD's per-connection memory, for the request line, headers and I/O buffers. MHD clears it
- * after every request, so its default of 32 KiB costs time; 16 KiB still takes ~8 KiB of
- * request headers (more is answered 431). */
-#define HTTP_CONN_MEMORY (16 * 1024)
+/* MHD's per-connection memory, for the request line, headers and I/O buffers (MHD's own
+ * default). What the request leaves of it must still hold the response header: with 16 KiB, a
+ * 16 KB URL got no response at all. With 32 KiB, targets up to ~32 KB get our 414 (see
+ * HTTP_MAX_TARGET) and headers up to ~16 KB are served; beyond, MHD answers 414 or 431 itself
+ * (see docs/ARCHITECTURE.md for the one narrow gap left). */
+#define HTTP_CONN_MEMORY (32 * 1024)
 #define HTTP_STOP_DRAIN_MS 1000 /* after the grace period, for resumed requests to answer */
 #define HTTP_PATH_INLINE 192    /* paths up to this long keep their params in the request */
 #define HTTP_REQ_ID_SIZE 32
-#define HTTP_DISCARD_MAX (8 * 1024 * 1024) /* body bytes read past the limit before a 413 */
-#define HTTP_DEFAULT_MAX_STREAM (1024ULL * 1024 * 1024) /* when the config says 0 */
-#define HTTP_UPLOAD_BUFFER (64 * 1024) /* the post processor's buffer: the largest piece */
+#define HTTP_DISCARD_MAX (8 * 1024 * 1024) /* body bytes dropped after a refusal, then close */
+#define HTTP_DEFAULT_BODY_MEMORY ((size_t)64 * 1024 * 1024) /* when the config says 0 */
+#define HTTP_BODY_STEP (64 * 1024) /* a body of unknown length grows by at least this */
+/* The longest request target (path and query, as sent) that is served; longer ones get 414.
+ * Well under HTTP_CONN_MEMORY, so the 414 itself still fits in the connection's memory. */
+#define HTTP_MAX_TARGET (8 * 1024)
 
 struct http_server {
 	struct http_config cfg; /* copied; cfg.routes and cfg.app stay borrowed */
@@ -40,6 +45,7 @@ struct http_server {
 	struct MHD_Daemon *d;
 	int port;
 	atomic_int inflight;  /* requests begun and not completed */
+	atomic_size_t body_mem; /* bytes reserved by buffered bodies (see body.c) */
 	atomic_bool stopping; /* set once by http_stop; read without the lock */
 
 	pthread_mutex_t mu; /* guards everything below and the "shared" fields of requests */
@@ -60,6 +66,7 @@ struct http_header {
 };
 
 enum req_stage {
+	REQ_NEW,       /* the request line is in; the access handler has not run yet */
 	REQ_RECEIVING, /* the body is coming in */
 	REQ_PARKED,    /* deferred: the next access call reruns the handler */
 	REQ_ANSWERED,  /* a response is queued */
@@ -68,24 +75,20 @@ enum req_stage {
 struct http_req {
 	struct http_server *srv;     /* borrowed */
 	struct MHD_Connection *conn; /* borrowed from MHD for the request's life */
-	const char *method;          /* borrowed from MHD */
+	const char *method;          /* borrowed from MHD; NULL until the access handler runs */
 	const char *path;            /* borrowed from MHD, URL-decoded, without the query */
+	size_t target_len;           /* the request target as sent (path and query) */
+	bool target_nul;             /* the target encodes a NUL (%00) */
 	char id[HTTP_REQ_ID_SIZE];
 	int64_t start_us;
 	enum req_stage stage;
 
 	struct buf body;
-	bool too_large;
-	size_t discarded; /* bytes dropped once too_large, or once upload_err is set */
-
-	/* A body streamed through the route's sink (upload.c). */
-	bool streamed;                /* the route has a sink: upload.c takes the body */
-	struct MHD_PostProcessor *pp; /* owned; NULL when the route has no sink or once done */
-	int upload_err;      /* the first error (auth, limit, sink): the rest is dropped */
-	uint64_t upload_len; /* body bytes received */
-	bool in_part;        /* a part began and has not ended */
-	uint64_t part_len;   /* bytes of the current part so far */
-	char *part_name;     /* owned: the current part's field name */
+	size_t reserved;  /* bytes of srv->body_mem held for body */
+	int body_err;     /* set while receiving: the rest of the body is dropped, then this */
+	size_t discarded; /* bytes dropped once body_err is set */
+	uint64_t sunk;    /* body bytes handed to the route's sink */
+	struct multipart *mp; /* owned: the multipart parser (multipart.c), or NULL */
 
 	const struct http_route *route; /* borrowed from the config */
 	struct router_match match;
@@ -147,11 +150,6 @@ struct http_stream {
 /* server.c */
 /* True once http_stop began. */
 bool server_stopping(const struct http_server *srv);
-/* Routes req and runs the before hook (for bodies that stream: before the body arrives).
- * Returns 0, or the error to answer with (recorded). */
-int server_route(struct http_req *req) MUST_CHECK;
-/* Runs the handler (after server_route passed) and queues its reply, or queues err's. */
-enum MHD_Result server_run(struct http_req *req, int err);
 
 /* suspend.c: suspending and resuming connections, the timer. All _locked functions need
  * srv->mu. */
@@ -174,23 +172,29 @@ int defer_park(struct http_req *req, enum defer_next *next) MUST_CHECK;
 /* Cuts the link from req's waiter (before a rerun or when the request ends). */
 void defer_detach(struct http_req *req);
 
-/* upload.c: bodies streamed through a route's sink. */
-/* On the first access call: true when req's route has a sink, in which case the request
- * goes through upload_begin/take/finish instead of the buffered body. */
-bool upload_wanted(struct http_req *req);
-/* Routes and authenticates req, and sets up the multipart parser; may answer at once (an
- * error with a body too large to read and drop). */
-enum MHD_Result upload_begin(struct http_req *req);
-/* Feeds body bytes to the sink. Returns false to drop the connection. */
-bool upload_take(struct http_req *req, const char *data, size_t len);
-/* The body is complete: ends the last part and runs the handler, or answers the error. */
-enum MHD_Result upload_finish(struct http_req *req);
-/* Frees what the upload owns (when the request ends). */
-void upload_cleanup(struct http_req *req);
+/* multipart.c */
+#define HTTP_MULTIPART_BUFFER (64 * 1024) /* the post processor's buffer: the largest piece */
+/* Frees the request's multipart parser, if any (when the request ends). */
+void multipart_free(struct http_req *req);
 
 /* stream.c */
 /* The request ends: cuts the stream's link to it and drops the request's reference. */
 void stream_detach(struct http_req *req);
+
+/* admit.c */
+/* The checks made on the first access call, before any body byte is kept: framing, target,
+ * route, the before hook, body size and memory. Returns 0 or the error to answer with. */
+int admit_request(struct http_req *req) MUST_CHECK;
+
+/* body.c */
+/* Reserves memory for a body of announced length len (from admit). Errors: ERR_TOO_LARGE,
+ * ERR_UNAVAILABLE (the budget is spent; a Retry-After header is added). */
+int body_admit(struct http_req *req, uint64_t len) MUST_CHECK;
+/* Takes one piece of the body: buffers it, sinks it, or drops it once body_err is set.
+ * Returns false when the client sent far more than it may and the connection should go. */
+bool body_take(struct http_req *req, const char *data, size_t len);
+/* Frees the body and gives its memory back to the budget. */
+void body_release(struct http_req *req);
 
 /* reply.c */
 /* Queues the reply (or, for err != 0, the error envelope) with the request's headers.

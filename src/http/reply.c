@@ -1,5 +1,5 @@
-/* reply.c - responses: the handler's reply (JSON, bytes or a file's contents), the OpenAI
- * error envelope, response headers, and queueing the result on the connection.
+/* reply.c - responses: the handler's reply, error replies (their body made by the config's
+ * error_body hook), response headers, and queueing the result on the connection.
  *
  * A reply is built as an MHD response as soon as the handler makes it (bodies are handed
  * over, never copied) and queued once the handler returns, with x-request-id and the headers
@@ -11,7 +11,6 @@
 
 #include "../base/alloc.h"
 #include "../base/log.h"
-#include "../json/json.h"
 #include "http_int.h"
 
 #define JSON_TYPE "application/json"
@@ -109,34 +108,23 @@ void http_fail_code(struct http_req *req, const char *code)
 	req->fail_code = code ? xstrdup(code) : NULL;
 }
 
-/* {"error":{"message","type","param","code"}}: all four always present. The message and
- * param apply only to the error http_fail described; the code applies to any. */
-static char *envelope(const struct http_req *req, int err)
-{
-	bool mine = req->fail_err == err;
-	jv *root = jv_object();
-	jv *e = jv_object();
-	char *text;
-
-	jv_set_str(e, "message", mine && req->fail_msg ? req->fail_msg : err_message(err));
-	jv_set_str(e, "type", err_type(err));
-	jv_set_str(e, "param", mine ? req->fail_param : NULL);
-	jv_set_str(e, "code", req->fail_code);
-	jv_set(root, "error", e);
-	text = jv_dump(root);
-	jv_free(root);
-	return text;
-}
-
+/* The message and param apply only to the error http_fail described; the code to any. */
 static void reply_error(struct http_req *req, int err)
 {
-	char *body = envelope(req, err);
+	http_error_body *render = req->srv->cfg.error_body;
+	bool mine = req->fail_err == err;
+	const char *msg = mine && req->fail_msg ? req->fail_msg : err_message(err);
+	const char *param = mine ? req->fail_param : NULL;
 
 	if (req->resp) {
 		MHD_destroy_response(req->resp);
 		req->resp = NULL;
 	}
-	(void)http_reply_json(req, err_status(err), body);
+	if (render)
+		(void)http_reply_json(req, err_status(err), render(err, msg, param, req->fail_code));
+	else
+		(void)http_reply_bytes(req, err_status(err), "text/plain; charset=utf-8",
+				       xstrdup(msg), strlen(msg));
 }
 
 /* --- Queueing --- */

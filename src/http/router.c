@@ -2,7 +2,7 @@
  *
  * A linear scan in table order (the first match wins): the table has a few dozen routes.
  * Routes of another depth or method are skipped before the path is walked; a second scan,
- * run only when nothing matched, tells 405 from 404. */
+ * run only when nothing matched, tells 405 from 404. HEAD takes the GET route. */
 #include "router.h"
 
 #include <stdbool.h>
@@ -58,6 +58,14 @@ unsigned router_depth(const char *s)
 	return n;
 }
 
+/* A HEAD request is served by the GET route: MHD leaves the body out. */
+static bool method_ok(const struct http_route *r, const char *method)
+{
+	if (strcmp(r->method, method) == 0)
+		return true;
+	return strcmp(method, "HEAD") == 0 && strcmp(r->method, "GET") == 0;
+}
+
 static bool depth_ok(const unsigned *depths, size_t i, unsigned depth)
 {
 	return !depths || depths[i] == depth;
@@ -69,7 +77,7 @@ int router_match(const struct http_route *routes, const unsigned *depths, size_t
 	unsigned depth = router_depth(path);
 
 	for (size_t i = 0; i < n; i++) {
-		if (!depth_ok(depths, i, depth) || strcmp(routes[i].method, method) != 0)
+		if (!depth_ok(depths, i, depth) || !method_ok(&routes[i], method))
 			continue;
 		if (match_path(routes[i].pattern, path, m)) {
 			m->route = &routes[i];

@@ -1,6 +1,6 @@
 /* server.c - the libmicrohttpd daemon: start and stop, the access handler that takes each
- * request through body limit, routing, the before hook and its handler, and the log line
- * written when a request completes.
+ * request through its admission (admit.c), its body (body.c) and its handler, and the log
+ * line written when a request completes.
  *
  * Request accessors live in request.c, replies in reply.c, waiting in defer.c, stream.c and
  * suspend.c. Handlers run on MHD's pool threads; nothing here creates a thread per request. */
@@ -49,15 +49,12 @@ static void request_id(char *id)
 	id_pool_used += ID_RANDOM_LEN;
 }
 
-static struct http_req *req_new(struct http_server *srv, struct MHD_Connection *conn,
-				const char *url, const char *method)
+static struct http_req *req_new(struct http_server *srv, struct MHD_Connection *conn)
 {
 	struct http_req *req = xcalloc(1, sizeof(*req));
 
 	req->srv = srv;
 	req->conn = conn;
-	req->method = method;
-	req->path = url;
 	req->start_us = clock_us();
 	req->heap_idx = SIZE_MAX;
 	req->deadline_ms = -1;
@@ -73,9 +70,9 @@ static void req_free(struct http_req *req)
 
 	defer_detach(req);
 	stream_detach(req);
-	upload_cleanup(req);
 	reply_cleanup(req);
-	buf_cleanup(&req->body);
+	body_release(req);
+	multipart_free(req);
 	if (req->state_free)
 		req->state_free(req->state);
 	if (req->user_free)
@@ -89,108 +86,12 @@ static void req_free(struct http_req *req)
 	atomic_fetch_sub(&srv->inflight, 1);
 }
 
-/* True when the request announces a body over the limit. */
-static bool announced_too_large(const struct http_req *req)
-{
-	const char *cl = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND,
-						     MHD_HTTP_HEADER_CONTENT_LENGTH);
-	unsigned long long n;
-
-	if (!cl)
-		return false;
-	errno = 0;
-	n = strtoull(cl, NULL, 10);
-	return errno == ERANGE || n > req->srv->cfg.max_body;
-}
-
-/* Takes one piece of the body. MHD cannot answer in the middle of a body, so past the limit
- * the rest is read and dropped, and the 413 goes out after it on a connection still in
- * step; a client that keeps sending far beyond that loses the connection instead. Returns
- * false for that. */
-static bool body_take(struct http_req *req, const char *data, size_t len)
-{
-	if (req->too_large) {
-		req->discarded += len;
-		return req->discarded <= HTTP_DISCARD_MAX;
-	}
-	if (buf_append(&req->body, data, len) == 0)
-		return true;
-	req->too_large = true;
-	req->discarded = req->body.len + len;
-	buf_cleanup(&req->body);
-	return true;
-}
-
-/* Copies the path once and cuts it into the NUL-terminated param values. */
-static void params_fill(struct http_req *req)
-{
-	size_t len = strlen(req->path);
-
-	if (req->match.nparams == 0)
-		return;
-	req->pvals = len < sizeof(req->pinline) ? req->pinline : xmalloc(len + 1);
-	memcpy(req->pvals, req->path, len + 1);
-	for (size_t i = 0; i < req->match.nparams; i++) {
-		const struct router_param *p = &req->match.params[i];
-
-		req->pvals[p->off + p->len] = '\0';
-	}
-}
-
-static int route_fail(struct http_req *req, int err)
-{
-	const struct http_config *cfg = &req->srv->cfg;
-	struct buf allow;
-
-	if (err == ERR_NOT_FOUND)
-		return http_fail(req, err, NULL, "Invalid URL (%s %s)", req->method, req->path);
-	buf_init(&allow, 256);
-	router_allow(cfg->routes, cfg->nroutes, req->path, &allow);
-	http_header_add(req, "Allow", allow.p ? allow.p : "");
-	err = http_fail(req, err, NULL, "Method %s is not allowed for %s (allowed: %s)",
-			req->method, req->path, allow.p ? allow.p : "");
-	buf_cleanup(&allow);
-	return err;
-}
-
-int server_route(struct http_req *req)
-{
-	const struct http_config *cfg = &req->srv->cfg;
-	int err;
-
-	if (server_stopping(req->srv)) {
-		/* The SDKs retry a 503; by then a restarted server answers. */
-		http_header_add(req, "Retry-After", "1");
-		return http_fail(req, ERR_UNAVAILABLE, NULL,
-				 "The server is shutting down; retry in a moment.");
-	}
-	err = router_match(cfg->routes, req->srv->depths, cfg->nroutes, req->method, req->path,
-			   &req->match);
-	if (err)
-		return route_fail(req, err);
-	req->route = req->match.route;
-	params_fill(req);
-	if (cfg->before) {
-		err = cfg->before(req);
-		if (err)
-			return err;
-	}
-	req->hdr_mark = req->nhdrs;
-	return 0;
-}
-
-/* The first run: limits, routing, the before hook, the handler. */
+/* The handler's first run, once the whole body is in. */
 static int dispatch(struct http_req *req)
 {
-	int err;
-
-	if (req->too_large && !server_stopping(req->srv))
-		return http_fail(req, ERR_TOO_LARGE, NULL,
-				 "The request body is larger than the limit of %zu bytes.",
-				 req->srv->cfg.max_body);
-	err = server_route(req);
-	if (err)
-		return err;
+	if (req->body_err)
+		return req->body_err;
+	req->hdr_mark = req->nhdrs;
 	return req->route->fn(req);
 }
 
@@ -203,11 +104,12 @@ static int rerun(struct http_req *req)
 	return req->route->fn(req);
 }
 
-/* Parks the request when the handler deferred it, else queues its reply (or err's). */
-static enum MHD_Result req_finish(struct http_req *req, int err)
+static enum MHD_Result req_run(struct http_req *req)
 {
 	enum defer_next next;
+	int err;
 
+	err = req->stage == REQ_PARKED ? rerun(req) : dispatch(req);
 	while (err == HTTP_DEFERRED) {
 		err = defer_park(req, &next);
 		if (err == 0 && next == DEFER_PARKED)
@@ -220,14 +122,28 @@ static enum MHD_Result req_finish(struct http_req *req, int err)
 	return reply_queue(req, err);
 }
 
-static enum MHD_Result req_run(struct http_req *req)
+/* MHD_OPTION_URI_LOG_CALLBACK: the request line is in. The request begins here, because
+ * only here is the target seen as sent, before MHD decodes it (a %00 would cut it short). */
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 {
-	return req_finish(req, req->stage == REQ_PARKED ? rerun(req) : dispatch(req));
+	struct http_req *req = req_new(cls, conn);
+
+	req->target_len = strlen(uri);
+	req->target_nul = strstr(uri, "%00") != NULL;
+	return req;
 }
 
-enum MHD_Result server_run(struct http_req *req, int err)
+/* The first access call: the headers are in, the body (if any) is not. */
+static enum MHD_Result on_headers(struct http_req *req, const char *url, const char *method)
 {
-	return req_finish(req, err ? err : req->route->fn(req));
+	int err;
+
+	req->method = method;
+	req->path = url;
+	req->stage = REQ_RECEIVING;
+	err = admit_request(req);
+	/* Answered before the body is read: MHD then closes the connection. */
+	return err ? reply_queue(req, err) : MHD_YES;
 }
 
 static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const char *url,
@@ -236,31 +152,14 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
 {
 	struct http_req *req = *con_cls;
 
-	if (!req) {
-		req = req_new(cls, conn, url, method);
-		*con_cls = req;
-		if (upload_wanted(req))
-			return upload_begin(req);
-		if (!announced_too_large(req))
-			return MHD_YES;
-		/* Answered before the body is read: MHD then closes the connection. */
-		req->too_large = true;
-		return reply_queue(req, dispatch(req));
-	}
+	if (req->stage == REQ_NEW)
+		return on_headers(req, url, method);
 	if (*upload_size != 0) {
-		bool ok = req->streamed ? upload_take(req, upload, *upload_size)
-					: body_take(req, upload, *upload_size);
-
-		if (!ok) {
-			log_warn("http: %s %s: body far over the limit; connection dropped",
-				 req->method, req->path);
+		if (!body_take(req, upload, *upload_size))
 			return MHD_NO;
-		}
 		*upload_size = 0;
 		return MHD_YES;
 	}
-	if (req->stage == REQ_RECEIVING && req->streamed)
-		return upload_finish(req);
 	return req_run(req);
 }
 
@@ -276,14 +175,16 @@ static void log_clean(char *out, size_t size, const char *s)
 
 static void req_log(const struct http_req *req, enum MHD_RequestTerminationCode toe)
 {
+	char method[32];
 	char path[256];
 	double ms;
 
-	if (!log_enabled(LOG_INFO))
+	if (!log_enabled(LOG_INFO) || !req->method)
 		return;
 	ms = (double)(clock_us() - req->start_us) / 1000.0;
+	log_clean(method, sizeof(method), req->method);
 	log_clean(path, sizeof(path), req->path);
-	log_info("%s %s %d %.1fms %s%s", req->method, path, req->status, ms, req->id,
+	log_info("%s %s %d %.1fms %s%s", method, path, req->status, ms, req->id,
 		 toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (connection closed early)");
 }
 
@@ -353,6 +254,7 @@ static struct MHD_Daemon *daemon_start(struct http_server *srv, struct sockaddr_
 				MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)HTTP_CONN_TIMEOUT_S,
 				MHD_OPTION_CONNECTION_LIMIT, (unsigned int)HTTP_CONN_LIMIT,
 				MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_CONN_MEMORY,
+				MHD_OPTION_URI_LOG_CALLBACK, on_uri, srv,
 				MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
 				MHD_OPTION_END);
 }
@@ -366,12 +268,16 @@ static struct http_server *server_new(const struct http_config *cfg)
 		srv->cfg.threads = HTTP_DEFAULT_THREADS;
 	if (srv->cfg.max_body == 0)
 		srv->cfg.max_body = HTTP_DEFAULT_MAX_BODY;
-	if (srv->cfg.max_stream == 0)
-		srv->cfg.max_stream = HTTP_DEFAULT_MAX_STREAM;
+	if (srv->cfg.max_body_memory == 0)
+		srv->cfg.max_body_memory = HTTP_DEFAULT_BODY_MEMORY;
+	/* One body of the largest size (and its NUL) always fits. */
+	if (srv->cfg.max_body_memory <= srv->cfg.max_body)
+		srv->cfg.max_body_memory = srv->cfg.max_body + 1;
 	srv->depths = xcalloc(cfg->nroutes + 1, sizeof(*srv->depths));
 	for (size_t i = 0; i < cfg->nroutes; i++)
 		srv->depths[i] = router_depth(cfg->routes[i].pattern);
 	atomic_init(&srv->inflight, 0);
+	atomic_init(&srv->body_mem, 0);
 	atomic_init(&srv->stopping, false);
 	return srv;
 }

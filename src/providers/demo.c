@@ -20,11 +20,10 @@
  * Text streams word by word (each word keeps its leading spaces, so the deltas concatenate
  * to the reply), one callback per word, with demo_delay_ms between words; tool calls
  * stream one per step the same way. Nothing is delivered inside prov_start, even with no
- * delay. max_tokens > 0 counts a token per word and ends the turn with PROV_LENGTH after
- * that many. "demo:fail" in the last user message fails the turn with server_error "demo
+ * delay. max_tokens > 0 cuts the reply after that many tokens (of the model's encoding, even
+ * inside a word) and ends the turn with PROV_LENGTH. "demo:fail" in the last user message fails the turn with server_error "demo
  * model failure requested"; "demo:slow" paces words 200 ms apart whatever the config.
- * Usage: prompt_tokens = characters of all message contents / 4 (at least 1);
- * completion_tokens = words or tool calls emitted.
+ * Usage: the tokens of the prompt and of what was emitted, counted by provider.c.
  *
  * The reply is decided in demo_reply.c; this file paces it on the provider's timers. */
 #include <errno.h>
@@ -50,9 +49,8 @@ struct demo_call {
 	struct prov_call base; /* first: a struct prov_call * is a struct demo_call * */
 	struct demo_plan plan;
 	size_t pos;        /* next byte of plan.text to stream */
+	size_t end;        /* where the text ends: its length, or the max_tokens cut */
 	size_t next_tool;  /* next entry of plan.calls to stream */
-	int64_t words;     /* words streamed */
-	int64_t max_tokens;
 	int delay_ms;
 };
 
@@ -61,35 +59,49 @@ static void end(struct demo_call *d, enum prov_finish finish)
 	struct prov_result res = {
 		.finish = finish,
 		.prompt_tokens = d->base.prompt_tokens,
-		.completion_tokens = d->base.out_pieces,
+		.completion_tokens = prov_call_out_tokens(&d->base),
 	};
 
 	prov_call_end(&d->base, &res);
 }
 
-/* Streams words until the reply ends, max_tokens is reached or it is time to pause. */
+/* Streams words until the reply (or its max_tokens cut) ends or it is time to pause. */
 static void step_text(struct demo_call *d)
 {
 	const char *text = d->plan.text;
 
-	while (text[d->pos] != '\0') {
+	while (d->pos < d->end) {
 		size_t n = demo_word_len(text + d->pos);
 
+		if (n > d->end - d->pos)
+			n = d->end - d->pos;
 		prov_emit_text(&d->base, text + d->pos, n);
 		if (d->base.cancelled)
 			return;
 		d->pos += n;
-		d->words++;
-		if (text[d->pos] != '\0' && d->max_tokens > 0 && d->words >= d->max_tokens) {
-			end(d, PROV_LENGTH);
-			return;
-		}
-		if (text[d->pos] != '\0' && d->delay_ms > 0) {
+		if (d->pos < d->end && d->delay_ms > 0) {
 			ptimer_arm(&d->base.p->timers, &d->base.timer, d->delay_ms);
 			return;
 		}
 	}
-	end(d, PROV_STOP);
+	end(d, text[d->pos] != '\0' ? PROV_LENGTH : PROV_STOP);
+}
+
+/* Where the reply ends: after max_tokens tokens when it has more, else at its end. */
+static size_t text_end(const char *text, enum tok_enc enc, int64_t max_tokens)
+{
+	size_t len = text ? strlen(text) : 0;
+	uint32_t *ids = NULL;
+	size_t *offs = NULL;
+	size_t n = 0;
+
+	if (max_tokens <= 0 || !len || tok_encode(enc, text, len, &ids, &offs, &n))
+		return len;
+	if ((size_t)max_tokens < n)
+		len = offs[max_tokens];
+	free(ids);
+	free(offs);
+	return len;
 }
 
 /* Streams tool calls, all at once or one per step when paced. */
@@ -136,7 +148,7 @@ static int demo_start(struct prov *p, const struct prov_request *rq,
 	}
 	prov_call_init(&d->base, p, rq, cb, ctx, step);
 	d->delay_ms = d->plan.slow ? DEMO_SLOW_MS : p->cfg.demo_delay_ms;
-	d->max_tokens = rq->max_tokens;
+	d->end = text_end(d->plan.text, d->base.enc, rq->max_tokens);
 	ptimer_arm(&p->timers, &d->base.timer, 0);
 	*out = &d->base;
 	return 0;

@@ -195,7 +195,7 @@ static int add_call(jv *calls, const char *name, size_t len, const char *args)
 {
 	char id[64];
 	jv *tc;
-	int err = id_new("call_", id, sizeof(id));
+	int err = id_new(ID_CALL, id, sizeof(id));
 
 	if (err)
 		return err;

@@ -520,8 +520,9 @@ static void finish(struct httpc_req *r, CURLcode rc)
 	res.fail = classify(r, rc);
 	res.status = (int)status;
 	res.error = "";
+	res.detail = r->errbuf;
 	if (res.fail != HTTPC_OK)
-		res.error = r->errbuf[0] ? r->errbuf : curl_easy_strerror(rc);
+		res.error = curl_easy_strerror(rc);
 	if (r->idle) {
 		snprintf(r->errbuf, sizeof(r->errbuf), "no data for %d ms",
 			 r->h->cfg.idle_timeout_ms);

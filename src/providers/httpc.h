@@ -34,7 +34,9 @@ struct httpc_result {
 	enum httpc_fail fail;
 	int status;             /* final HTTP status; 0 when no response head arrived */
 	int64_t retry_after_ms; /* from retry-after-ms or Retry-After; -1 when absent */
-	const char *error;      /* borrowed; what went wrong, "" for HTTPC_OK */
+	const char *error;      /* borrowed; what went wrong in general words (never the URL or
+				 * host), "" for HTTPC_OK */
+	const char *detail;     /* borrowed; curl's own words, which may name the host: for logs */
 	const char *os_error;   /* borrowed; strerror() of the socket error, or NULL */
 };
 

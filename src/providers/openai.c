@@ -54,11 +54,6 @@ struct oai_call {
 	char *fail_msg;         /* owned, with fail_code */
 };
 
-static const char *url_of(const struct oai_call *c)
-{
-	return c->base.p->cfg.upstream_url;
-}
-
 static void set_fail(struct oai_call *c, const char *code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
@@ -105,14 +100,14 @@ static int on_event(void *ctx, const char *event, const char *data, size_t len)
 	}
 	v = jv_parse(data, len, why, sizeof(why));
 	if (!v) {
-		set_fail(c, "server_error", "upstream %s sent a malformed stream: %s", url_of(c),
+		set_fail(c, "server_error", "the upstream model server sent a malformed stream: %s",
 			 why);
 		return OAI_STOP;
 	}
 	err = oai_parse_chunk(&c->ps, v);
 	jv_free(v);
 	if (err)
-		set_fail(c, "server_error", "upstream %s: %s", url_of(c), c->ps.error);
+		set_fail(c, "server_error", "the upstream model server: %s", c->ps.error);
 	return err ? OAI_STOP : 0;
 }
 
@@ -121,8 +116,9 @@ static bool feed_stream(struct oai_call *c, const char *p, size_t len)
 	int err = sse_feed(&c->sse, p, len, on_event, c);
 
 	if (err == ERR_LIMIT)
-		set_fail(c, "server_error", "upstream %s sent an event larger than %d bytes",
-			 url_of(c), OAI_MAX_EVENT);
+		set_fail(c, "server_error",
+			 "the upstream model server sent an event larger than %d bytes",
+			 OAI_MAX_EVENT);
 	return err == 0 && !c->base.cancelled;
 }
 
@@ -136,8 +132,9 @@ static bool on_body(void *ctx, int status, const char *ctype, const char *p, siz
 	if (c->mode == MODE_SSE)
 		return feed_stream(c, p, len);
 	if (c->mode == MODE_JSON && buf_append(&c->raw, p, len)) {
-		set_fail(c, "server_error", "upstream %s sent a reply larger than %d bytes",
-			 url_of(c), OAI_MAX_JSON);
+		set_fail(c, "server_error",
+			 "the upstream model server sent a reply larger than %d bytes",
+			 OAI_MAX_JSON);
 		return false;
 	}
 	/* An error body is only read for its message: keep the start of it. */
@@ -220,47 +217,63 @@ static bool retryable(const struct oai_call *c, const struct httpc_result *res)
 	return res->fail == HTTPC_OK && (res->status == 429 || res->status / 100 == 5);
 }
 
-/* Records why a finished attempt failed, as the call's final error. */
+/* Records why a finished attempt failed, as the call's final error. The words reach
+ * clients: they never name the upstream (its URL is logged, see log_attempt). */
 static void fail_from(struct oai_call *c, const struct httpc_result *res)
 {
-	const char *url = url_of(c);
 	char *msg;
 
 	if (res->fail == HTTPC_CONNECT) {
-		set_fail(c, "server_error", "could not connect to %s: %s", url,
+		set_fail(c, "server_error", "could not connect to the upstream model server: %s",
 			 res->os_error ? res->os_error : res->error);
 		return;
 	}
 	if (res->fail == HTTPC_TIMEOUT) {
-		set_fail(c, "server_error", "upstream %s timed out: %s", url, res->error);
+		set_fail(c, "server_error", "the upstream model server timed out: %s",
+			 res->error);
 		return;
 	}
 	if (res->fail != HTTPC_OK) {
-		set_fail(c, "server_error", "upstream %s failed%s: %s", url,
+		set_fail(c, "server_error", "the upstream model server failed%s: %s",
 			 c->base.delivered ? " in the middle of the reply" : "", res->error);
 		return;
 	}
 	msg = oai_error_message(c->raw.p, c->raw.len);
 	if (res->status == 429)
-		set_fail(c, "rate_limit_exceeded", "upstream %s is rate limiting requests: %s",
-			 url, msg ? msg : "429 Too Many Requests");
+		set_fail(c, "rate_limit_exceeded",
+			 "the upstream model server is rate limiting requests: %s",
+			 msg ? msg : "429 Too Many Requests");
 	else if (res->status == 400 || res->status == 404 || res->status == 422)
-		set_fail(c, "invalid_prompt", "upstream %s rejected the request (%d): %s", url,
-			 res->status, msg ? msg : "no reason given");
+		set_fail(c, "invalid_prompt",
+			 "the upstream model server rejected the request (%d): %s", res->status,
+			 msg ? msg : "no reason given");
 	else
-		set_fail(c, "server_error", "upstream %s returned %d%s%s", url, res->status,
-			 msg ? ": " : "", msg ? msg : "");
+		set_fail(c, "server_error", "the upstream model server returned %d%s%s",
+			 res->status, msg ? ": " : "", msg ? msg : "");
 	free(msg);
+}
+
+/* The log line of a failed attempt: the message clients see, the upstream's URL without its
+ * userinfo, curl's own words, and what happens next. */
+static void log_attempt(const struct oai_call *c, const struct httpc_result *res,
+			const char *next)
+{
+	const char *detail = res->detail ? res->detail : "";
+
+	log_warn("provider: %s (upstream %s%s%s); %s", c->fail_msg, c->base.p->public_url,
+		 detail[0] ? ": " : "", detail, next);
 }
 
 static void schedule_retry(struct oai_call *c, const struct httpc_result *res)
 {
 	struct oai *o = c->base.p->be;
 	int64_t delay = backoff_ms(o, c->attempt, res->retry_after_ms);
+	char next[64];
 
-	fail_from(c, res);
-	log_warn("provider: %s; retry %d of %d in %lld ms", c->fail_msg, c->attempt + 1,
+	snprintf(next, sizeof(next), "retry %d of %d in %lld ms", c->attempt + 1,
 		 c->base.p->cfg.max_retries, (long long)delay);
+	fail_from(c, res);
+	log_attempt(c, res, next);
 	free(c->fail_msg);
 	c->fail_msg = NULL;
 	c->fail_code = NULL;
@@ -280,8 +293,8 @@ static bool complete(struct oai_call *c)
 	if (c->mode == MODE_JSON) {
 		v = jv_parse(c->raw.p ? c->raw.p : "", c->raw.len, why, sizeof(why));
 		if (!v) {
-			set_fail(c, "server_error", "upstream %s sent malformed JSON: %s",
-				 url_of(c), why);
+			set_fail(c, "server_error",
+				 "the upstream model server sent malformed JSON: %s", why);
 			return false;
 		}
 		err = oai_parse_completion(&c->ps, v);
@@ -290,7 +303,7 @@ static bool complete(struct oai_call *c)
 	if (!err)
 		err = oai_parse_end(&c->ps, &res);
 	if (err) {
-		set_fail(c, "server_error", "upstream %s: %s", url_of(c), c->ps.error);
+		set_fail(c, "server_error", "the upstream model server: %s", c->ps.error);
 		return false;
 	}
 	prov_call_end(&c->base, &res);
@@ -318,6 +331,7 @@ static void on_done(void *ctx, const struct httpc_result *res)
 		return;
 	} else {
 		fail_from(c, res);
+		log_attempt(c, res, "giving up");
 	}
 	prov_call_fail(&c->base, c->fail_code, "%s", c->fail_msg);
 }
@@ -388,7 +402,7 @@ static int oai_open(struct prov *p)
 		o->auth = xasprintf("Authorization: Bearer %s", p->cfg.upstream_key);
 	o->rng = (uint64_t)clock_us() | 1;
 	p->be = o;
-	log_debug("provider: upstream %s", o->endpoint);
+	log_debug("provider: upstream %s/chat/completions", p->public_url);
 	return 0;
 }
 

@@ -118,7 +118,7 @@ static int announce(struct oai_parse *ps, struct oai_tool *t, const char *piece)
 	int err;
 
 	if (!t->id) {
-		err = id_new("call_", id, sizeof(id));
+		err = id_new(ID_CALL, id, sizeof(id));
 		if (err)
 			return fail(ps, "no randomness for a tool call id");
 		t->id = xstrdup(id);
@@ -252,7 +252,7 @@ int oai_parse_end(struct oai_parse *ps, struct prov_result *res)
 		res->finish = PROV_TOOL_CALLS;
 	res->prompt_tokens = ps->has_usage ? ps->prompt_tokens : ps->c->prompt_tokens;
 	res->completion_tokens = ps->has_usage ? ps->completion_tokens
-					       : prov_tokens_estimate(ps->c->out_chars);
+					       : prov_call_out_tokens(ps->c);
 	return 0;
 }
 

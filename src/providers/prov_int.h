@@ -10,6 +10,7 @@
 
 #include <stdatomic.h>
 
+#include "../base/buf.h"
 #include "provider.h"
 #include "ptimer.h"
 
@@ -35,9 +36,15 @@ struct prov_ops {
 	void (*wakeup)(struct prov *p);
 };
 
+/* Text that never reaches a client: the upstream URL (as configured and without its
+ * userinfo), its userinfo, its password and the upstream key. */
+#define PROV_SECRETS 5
+
 struct prov {
 	const struct prov_ops *ops;
 	struct prov_config cfg;      /* strings are owned copies; defaults filled in */
+	char *secrets[PROV_SECRETS]; /* owned, longest first; NULL where there is none */
+	char *public_url;            /* owned: the upstream URL without userinfo, for logs */
 	void *be;                    /* the backend's state, owned by it */
 	struct ptimers timers;
 	struct prov_call *calls;     /* every call not yet over, doubly linked */
@@ -55,9 +62,9 @@ struct prov_call {
 	struct prov_call *cnext;     /* in p->cancelled */
 	bool cancelled;
 	bool delivered;              /* a text or tool_call callback has run */
-	int64_t prompt_tokens;       /* estimated from the request */
-	int64_t out_chars;           /* bytes of text and arguments delivered */
-	int64_t out_pieces;          /* callbacks delivered (words, tool calls) */
+	enum tok_enc enc;            /* the model's encoding */
+	int64_t prompt_tokens;       /* counted from the request */
+	struct buf out;              /* text, tool names and arguments delivered, for usage */
 };
 
 /* Fills the common part of a new call and links it into p. timer_fn(c) is the call's timer
@@ -77,11 +84,8 @@ void prov_call_end(struct prov_call *c, const struct prov_result *res);
 void prov_call_fail(struct prov_call *c, const char *code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
-/* A token count estimated from a number of characters: chars / 4, at least 1. */
-int64_t prov_tokens_estimate(int64_t chars);
-/* Characters of text in a message's content: a string, or an array of parts whose "text"
- * members count. */
-int64_t prov_content_chars(const jv *content);
+/* The tokens of what the call has delivered: completion_tokens when the model reports none. */
+int64_t prov_call_out_tokens(const struct prov_call *c);
 
 /* The model to send upstream for model under aliases ("a=b,c=d"; a key "*" matches any
  * model without an entry of its own). Returns an owned string. */

@@ -14,6 +14,7 @@
 #include "../base/alloc.h"
 #include "../base/clock.h"
 #include "../base/log.h"
+#include "../base/url.h"
 
 #define PROV_CONNECT_TIMEOUT_MS 10000
 #define PROV_IDLE_TIMEOUT_MS 120000
@@ -40,11 +41,65 @@ static void set_config(struct prov *p, const struct prov_config *cfg)
 		p->cfg.demo_delay_ms = 0;
 }
 
-static void free_config(struct prov_config *cfg)
+static void set_secrets(struct prov *p)
 {
-	free((char *)cfg->upstream_url);
-	free((char *)cfg->upstream_key);
-	free((char *)cfg->aliases);
+	const char *url = p->cfg.upstream_url;
+
+	if (!url)
+		return;
+	p->public_url = url_public(url);
+	p->secrets[0] = xstrdup(url);
+	p->secrets[1] = xstrdup(p->public_url);
+	p->secrets[2] = url_userinfo(url);
+	p->secrets[3] = dup_or_null(p->cfg.upstream_key);
+	p->secrets[4] = url_password(url);
+}
+
+static void free_config(struct prov *p)
+{
+	free((char *)p->cfg.upstream_url);
+	free((char *)p->cfg.upstream_key);
+	free((char *)p->cfg.aliases);
+	for (size_t i = 0; i < PROV_SECRETS; i++)
+		free(p->secrets[i]);
+	free(p->public_url);
+}
+
+/* s with every what replaced by with. Takes ownership of s; owned (free with free()). */
+static char *replace_all(char *s, const char *what, const char *with)
+{
+	size_t wlen = strlen(what);
+	size_t n = 0;
+	char *out;
+	char *o;
+	const char *p = s;
+
+	for (const char *hit = strstr(s, what); hit; hit = strstr(hit + wlen, what))
+		n++;
+	if (n == 0)
+		return s;
+	out = xmalloc(strlen(s) + n * strlen(with) + 1);
+	o = out;
+	for (const char *hit = strstr(p, what); hit; hit = strstr(p, what)) {
+		memcpy(o, p, (size_t)(hit - p));
+		o += hit - p;
+		memcpy(o, with, strlen(with));
+		o += strlen(with);
+		p = hit + wlen;
+	}
+	memcpy(o, p, strlen(p) + 1);
+	free(s);
+	return out;
+}
+
+/* msg with the upstream's secrets taken out. Takes ownership of msg; owned. */
+static char *redact(const struct prov *p, char *msg)
+{
+	for (size_t i = 0; i < PROV_SECRETS; i++) {
+		if (p->secrets[i])
+			msg = replace_all(msg, p->secrets[i], "[redacted]");
+	}
+	return msg;
 }
 
 int prov_new(const struct prov_config *cfg, struct prov **out)
@@ -54,6 +109,7 @@ int prov_new(const struct prov_config *cfg, struct prov **out)
 
 	*out = NULL;
 	set_config(p, cfg);
+	set_secrets(p);
 	p->ops = p->cfg.upstream_url ? &prov_openai_ops : &prov_demo_ops;
 	ptimers_init(&p->timers);
 	atomic_init(&p->woken, false);
@@ -62,7 +118,7 @@ int prov_new(const struct prov_config *cfg, struct prov **out)
 	err = p->ops->open(p);
 	if (err) {
 		ptimers_cleanup(&p->timers);
-		free_config(&p->cfg);
+		free_config(p);
 		free(p);
 		return err;
 	}
@@ -80,6 +136,7 @@ static void unlink_call(struct prov_call *c)
 		p->calls = c->next;
 	if (c->next)
 		c->next->prev = c->prev;
+	buf_cleanup(&c->out);
 }
 
 /* Drops a call without any callback: for prov_free only. */
@@ -102,7 +159,7 @@ void prov_free(struct prov *p)
 		drop_call(p->calls);
 	p->ops->close(p);
 	ptimers_cleanup(&p->timers);
-	free_config(&p->cfg);
+	free_config(p);
 	free(p);
 }
 
@@ -144,7 +201,7 @@ static void end_cancelled(struct prov *p)
 		struct prov_result res = {
 			.finish = PROV_CANCELLED,
 			.prompt_tokens = c->prompt_tokens,
-			.completion_tokens = c->out_pieces,
+			.completion_tokens = prov_call_out_tokens(c),
 		};
 
 		p->cancelled = c->cnext;
@@ -181,29 +238,45 @@ void prov_wakeup(struct prov *p)
 
 /* --- For the backends (prov_int.h). --- */
 
-int64_t prov_tokens_estimate(int64_t chars)
+#define MSG_FRAME_TOKENS 3   /* <|im_start|>, the role's end, <|im_end|> */
+#define REPLY_PRIME_TOKENS 3 /* <|im_start|>assistant<|message|> */
+
+static int64_t str_tokens(enum tok_enc enc, const jv *s)
 {
-	return chars / 4 > 0 ? chars / 4 : 1;
+	return jv_is_string(s) ? (int64_t)tok_count(enc, jv_str(s), jv_strlen(s)) : 0;
 }
 
-int64_t prov_content_chars(const jv *content)
+int64_t prov_message_tokens(enum tok_enc enc, const jv *m)
 {
-	int64_t n = 0;
+	const jv *content = jv_get(m, "content");
+	const jv *calls = jv_get(m, "tool_calls");
+	int64_t n = MSG_FRAME_TOKENS + str_tokens(enc, jv_get(m, "role"));
 
-	if (jv_is_string(content))
-		return (int64_t)jv_strlen(content);
-	for (size_t i = 0; i < jv_size(content); i++)
-		n += (int64_t)jv_strlen(jv_get(jv_at(content, i), "text"));
+	if (jv_get(m, "name"))
+		n += 1 + str_tokens(enc, jv_get(m, "name"));
+	n += str_tokens(enc, content);
+	for (size_t i = 0; jv_is_array(content) && i < jv_size(content); i++)
+		n += str_tokens(enc, jv_get(jv_at(content, i), "text"));
+	for (size_t i = 0; jv_is_array(calls) && i < jv_size(calls); i++) {
+		const jv *f = jv_get(jv_at(calls, i), "function");
+		n += str_tokens(enc, jv_get(f, "name")) + str_tokens(enc, jv_get(f, "arguments"));
+	}
 	return n;
 }
 
-static int64_t prompt_chars(const jv *messages)
+int64_t prov_prompt_tokens(const char *model, const jv *messages)
 {
-	int64_t n = 0;
+	enum tok_enc enc = tok_enc_for_model(model);
+	int64_t n = REPLY_PRIME_TOKENS;
 
 	for (size_t i = 0; i < jv_size(messages); i++)
-		n += prov_content_chars(jv_get(jv_at(messages, i), "content"));
+		n += prov_message_tokens(enc, jv_at(messages, i));
 	return n;
+}
+
+int64_t prov_call_out_tokens(const struct prov_call *c)
+{
+	return (int64_t)tok_count(c->enc, c->out.p, c->out.len);
 }
 
 void prov_call_init(struct prov_call *c, struct prov *p, const struct prov_request *rq,
@@ -214,11 +287,20 @@ void prov_call_init(struct prov_call *c, struct prov *p, const struct prov_reque
 	c->cb = *cb;
 	c->ctx = ctx;
 	ptimer_init(&c->timer, timer_fn, c);
-	c->prompt_tokens = prov_tokens_estimate(prompt_chars(rq->messages));
+	c->enc = tok_enc_for_model(rq->model);
+	c->prompt_tokens = prov_prompt_tokens(rq->model, rq->messages);
+	buf_init(&c->out, 0);
 	c->next = p->calls;
 	if (p->calls)
 		p->calls->prev = c;
 	p->calls = c;
+}
+
+/* Keeps what was delivered, to count it when the turn ends; the buffer has no limit. */
+static void append_out(struct prov_call *c, const char *p, size_t len)
+{
+	if (p && buf_append(&c->out, p, len))
+		abort();
 }
 
 void prov_emit_text(struct prov_call *c, const char *delta, size_t len)
@@ -226,8 +308,7 @@ void prov_emit_text(struct prov_call *c, const char *delta, size_t len)
 	if (c->cancelled)
 		return;
 	c->delivered = true;
-	c->out_chars += (int64_t)len;
-	c->out_pieces++;
+	append_out(c, delta, len);
 	c->cb.text(c->ctx, delta, len);
 }
 
@@ -237,9 +318,9 @@ void prov_emit_tool(struct prov_call *c, int index, const char *id, const char *
 	if (c->cancelled)
 		return;
 	c->delivered = true;
-	c->out_chars += (int64_t)strlen(args_delta);
-	if (id)
-		c->out_pieces++;
+	if (id && name)
+		append_out(c, name, strlen(name));
+	append_out(c, args_delta, strlen(args_delta));
 	c->cb.tool_call(c->ctx, index, id, name, args_delta);
 }
 
@@ -266,8 +347,10 @@ void prov_call_fail(struct prov_call *c, const char *code, const char *fmt, ...)
 	if (vasprintf(&msg, fmt, ap) < 0)
 		abort();
 	va_end(ap);
+	/* The message reaches clients (a run's last_error): no upstream secret goes with it. */
+	msg = redact(c->p, msg);
 	res.prompt_tokens = c->prompt_tokens;
-	res.completion_tokens = c->out_pieces;
+	res.completion_tokens = prov_call_out_tokens(c);
 	res.error_message = msg;
 	log_warn("provider: call failed: %s: %s", code, msg);
 	prov_call_end(c, &res);

@@ -17,6 +17,7 @@
 
 #include "../base/err.h"
 #include "../json/json.h"
+#include "../text/tokenizer.h"
 
 struct prov;      /* a backend plus its connection pool */
 struct prov_call; /* one model turn in flight */
@@ -45,6 +46,13 @@ struct prov_request {
 	double top_p;
 	int64_t max_tokens;       /* 0: no limit */
 };
+
+/* The tokens a Chat Completions message ({role, content, name, tool_calls}) takes in a prompt
+ * in encoding enc: its strings, text parts, tool names and arguments, plus the 3 tokens that
+ * frame every message in OpenAI's chat format. */
+int64_t prov_message_tokens(enum tok_enc enc, const jv *msg);
+/* The prompt_tokens of a request for model: its messages plus the 3 that prime the reply. */
+int64_t prov_prompt_tokens(const char *model, const jv *messages);
 
 /* Why a turn ended. */
 enum prov_finish {

@@ -49,31 +49,31 @@ static int sys_fail(const struct blobs *bs, const char *what, const char *name)
 int blobs_open(const char *data_dir, struct blobs **out)
 {
 	struct blobs *bs = xcalloc(1, sizeof(*bs));
+	int err = 0;
 
 	*out = NULL;
 	bs->dir = xasprintf("%s/%s", data_dir, BLOB_DIR);
-	if (mkdir(bs->dir, 0700) != 0 && errno != EEXIST) {
-		log_error("blob: cannot create %s: %s", bs->dir, strerror(errno));
-		goto fail;
-	}
-	bs->dirfd = open(bs->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (bs->dirfd < 0) {
-		log_error("blob: cannot open %s: %s", bs->dir, strerror(errno));
-		goto fail;
+	bs->dirfd = -1;
+	if (mkdir(bs->dir, 0700) != 0 && errno != EEXIST)
+		err = sys_fail(bs, "create", ".");
+	if (!err)
+		bs->dirfd = open(bs->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (!err && bs->dirfd < 0)
+		err = sys_fail(bs, "open", ".");
+	if (err) {
+		blobs_close(bs);
+		return err;
 	}
 	*out = bs;
 	return 0;
-fail:
-	free(bs->dir);
-	free(bs);
-	return ERR_INTERNAL;
 }
 
 void blobs_close(struct blobs *bs)
 {
 	if (!bs)
 		return;
-	close(bs->dirfd);
+	if (bs->dirfd >= 0)
+		close(bs->dirfd);
 	free(bs->dir);
 	free(bs);
 }

@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "../base/buf.h"
 #include "../json/json.h"
 #include "store.h"
 
@@ -45,7 +46,7 @@ enum sqlite_slot {
 	SQ_EXPIRED,
 	SQ_KEY_INSERT,
 	SQ_KEY_PROJECT,
-	SQ_KEY_ANY,
+	SQ_KEY_EVER,
 	SQ_KEY_LIST,
 	SQ_KEY_REVOKE,
 	SQ_LIST,
@@ -54,6 +55,8 @@ enum sqlite_slot {
 
 /* One database connection. Used by one thread at a time: whoever took it from the pool, or
  * the pool itself (under store.mu) while it is idle. */
+struct sq_df;
+
 struct sqlite_conn {
 	sqlite3 *db;
 	sqlite3_stmt *stmts[SQ_SLOT_COUNT]; /* prepared on first use, kept until close */
@@ -77,13 +80,16 @@ struct store {
 	pthread_mutex_t write_mu; /* serialises this process's write transactions */
 	atomic_uint_fast64_t gen; /* bumped after each write this process commits */
 	atomic_int_fast64_t write_ms; /* clock_ms() of the last such write */
-	/* store_key_any's answer, asked on every request: reused while no write of this process
-	 * has happened since and it is under SQ_SNAP_MS old, the staleness reads already allow
-	 * for other processes' writes (the keys CLI). */
+	/* store_key_ever's answer, asked on every request. A yes is kept for good (it cannot
+	 * turn back); a no is reused while no write of this process has happened since and it
+	 * is under SQ_SNAP_MS old, the staleness reads already allow for other processes'
+	 * writes (the keys CLI). */
 	struct vec_cache *vc;     /* owned: the vectors searches compare (sqlite_vec.c) */
-	atomic_bool keys_any;
-	atomic_uint_fast64_t keys_gen;      /* gen when keys_any was read */
+	atomic_bool keys_ever;
+	atomic_uint_fast64_t keys_gen;      /* gen when keys_ever was read */
 	atomic_int_fast64_t keys_read_ms;   /* clock_ms() when it was read; 0: never */
+	pthread_mutex_t df_mu;    /* guards dfs */
+	struct sq_df *dfs;        /* cached document frequencies (sqlite_terms.c) */
 };
 
 /* Takes a connection from the pool as it is (see sqlite_read for reads), opening one if all
@@ -160,18 +166,61 @@ int sqlite_vs_drop(struct sqlite_conn *c, const char *project, const char *vs) M
  * "vs_" prefix (borrowed from vs). */
 const char *sqlite_vs_scope(const char *vs);
 
-/* Registers the keyword index's ranking function assistd_bm25 on db (sqlite_rank.c).
+/* A search's attribute filter compiled to SQL (sqlite_filter.c): the condition text, and the
+ * values bound to parameters first, first + 1, ... */
+struct fsql {
+	struct buf b;    /* the condition ("1" without a filter) */
+	int first;       /* the number of the first parameter */
+	const jv **vals; /* the JSON scalar bound to parameter first + i */
+	char **paths;    /* or, when vals[i] is NULL, this JSON path */
+	size_t n, cap;
+};
+
+/* Compiles filters (NULL: none) into f; free with sqlite_filter_cleanup even on failure.
+ * Errors: ERR_INVALID (nested too deep). */
+int sqlite_filter_compile(struct fsql *f, const jv *filters, int first) MUST_CHECK;
+/* Binds f's values to s; returns a SQLite result code. */
+int sqlite_filter_bind(sqlite3_stmt *s, const struct fsql *f);
+void sqlite_filter_cleanup(struct fsql *f);
+
+/* --- Keyword search terms (sqlite_terms.c) --- */
+#define SQ_BM25_K1 0.9
+#define SQ_BM25_B 0.4
+#define SQ_WORD_MAX 64
+#define SQ_DF_SLOTS 4096
+
+struct sq_term {
+	const char *word; /* borrowed from the search */
+	int64_t df;       /* chunks holding it, in any store */
+	int64_t rows;     /* chunks in the index when df was counted */
+};
+
+/* A search's words, rarest first; the first nessential pick the candidates. */
+struct sq_plan {
+	struct sq_term *t; /* owned */
+	size_t n, nessential;
+	double ub_all;     /* the most all words can score together */
+	double ub_common;  /* the most the other, common words can */
+};
+
+void sqlite_df_init(struct store *st);
+void sqlite_df_cleanup(struct store *st);
+/* Looks up (or counts) each word's document frequency and splits the words. Words that could
+ * not be quoted are left out. Free p with sqlite_terms_cleanup. Errors: ERR_DB. */
+int sqlite_terms_plan(struct store *st, sqlite3 *db, const char *const *words, size_t n,
+		      struct sq_plan *p) MUST_CHECK;
+/* Sets the plan's bounds and essential words from its document frequencies. */
+void sqlite_terms_bounds(struct sq_plan *p);
+void sqlite_terms_cleanup(struct sq_plan *p);
+/* The FTS5 expression for the plan within the scope words (all: every word picks candidates)
+ * and the matching document-frequency argument of assistd_bm25. Both owned. */
+int sqlite_terms_match(const struct sq_plan *p, const char *const *scopes, size_t nscopes,
+		       bool all, char **match, char **dfs) MUST_CHECK;
+
+/* Registers the keyword index's functions on db (sqlite_rank.c): assistd_bm25(chunks_fts,
+ * skip, dfs), the score, and assistd_rows(chunks_fts), the number of chunks indexed.
  * Errors: ERR_DB. */
 int sqlite_rank_register(sqlite3 *db) MUST_CHECK;
-
-/* A search filter compiled to SQL (sqlite_search.c): a condition on the file row "f" (a
- * vs_files row) whose parameters are numbered from 14 on, bound by sqlite_filter_bind. *out
- * is owned: free with sqlite_filter_free. Errors: ERR_INVALID (nested too deep). */
-struct fsql;
-int sqlite_filter_new(const jv *filters, struct fsql **out) MUST_CHECK;
-const char *sqlite_filter_sql(const struct fsql *f); /* borrowed from f; "1" for no filter */
-int sqlite_filter_bind(sqlite3_stmt *s, const struct fsql *f); /* a SQLite result code */
-void sqlite_filter_free(struct fsql *f);
 
 /* The cache of vectors (sqlite_vec.c): made at store_open, freed at store_close. */
 struct vec_cache *sqlite_vec_cache_new(void);

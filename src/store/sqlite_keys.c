@@ -56,47 +56,47 @@ int store_key_project(struct store *st, const char *hash_hex, char **project)
 	return err;
 }
 
-/* The remembered answer of store_key_any, when it is still good (see struct store). */
-static bool key_any_cached(struct store *st, bool *any)
+/* The remembered answer of store_key_ever, when it is still good (see struct store). A yes
+ * is good for ever: keys are revoked, never deleted. */
+static bool key_ever_cached(struct store *st, bool *ever)
 {
 	int64_t read_ms = atomic_load(&st->keys_read_ms);
 
-	if (!read_ms || clock_ms() - read_ms >= SQ_SNAP_MS ||
-	    atomic_load(&st->keys_gen) != atomic_load(&st->gen))
-		return false;
-	*any = atomic_load(&st->keys_any);
-	return true;
+	*ever = atomic_load(&st->keys_ever);
+	if (*ever)
+		return true;
+	return read_ms && clock_ms() - read_ms < SQ_SNAP_MS &&
+	       atomic_load(&st->keys_gen) == atomic_load(&st->gen);
 }
 
-static void key_any_remember(struct store *st, uint64_t gen, bool any)
+static void key_ever_remember(struct store *st, uint64_t gen, bool ever)
 {
-	atomic_store(&st->keys_any, any);
+	atomic_store(&st->keys_ever, ever);
 	atomic_store(&st->keys_gen, gen);
 	atomic_store(&st->keys_read_ms, clock_ms());
 }
 
-int store_key_any(struct store *st, bool *any)
+int store_key_ever(struct store *st, bool *ever)
 {
-	static const char sql[] = "SELECT 1 FROM api_keys WHERE revoked_at IS NULL LIMIT 1";
+	static const char sql[] = "SELECT 1 FROM api_keys LIMIT 1";
 	uint64_t gen = atomic_load(&st->gen);
 	struct sqlite_conn *c;
 	sqlite3_stmt *s = NULL;
 	int err;
 
-	*any = false;
-	if (key_any_cached(st, any))
+	if (key_ever_cached(st, ever))
 		return 0;
 	err = sqlite_read(st, &c);
 	if (err)
 		return err;
-	err = sqlite_prep(c, SQ_KEY_ANY, sql, &s, "key any", "");
+	err = sqlite_prep(c, SQ_KEY_EVER, sql, &s, "key ever", "");
 	if (!err)
-		err = sqlite_step(c->db, s, "key any", any);
+		err = sqlite_step(c->db, s, "key ever", ever);
 	if (s)
 		sqlite3_reset(s);
 	sqlite_read_done(st, c, err);
 	if (!err)
-		key_any_remember(st, gen, *any);
+		key_ever_remember(st, gen, *ever);
 	return err;
 }
 

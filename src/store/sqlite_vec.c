@@ -19,6 +19,7 @@
 #include "vecstore.h"
 
 #define VEC_MAX_STORES 8
+#define VEC_FIRST_FILTER_PARAM 11 /* ?2 project, ?3..?10 stores, then the filter's values */
 #define VEC_IDLE_MS (10 * 60 * 1000)
 
 /* One vector store's vectors. */
@@ -300,8 +301,7 @@ static int allowed_files(sqlite3 *db, const char *project, const struct store_vs
 {
 	char *sql = xasprintf("SELECT f.vector_store_id, f.file_id FROM vs_files f "
 			      "WHERE f.project = ?2 AND f.vector_store_id IN (?3, ?4, ?5, ?6, ?7, "
-			      "?8, ?9, ?10) AND f.status = 'completed' AND (%s)",
-			      sqlite_filter_sql(f));
+			      "?8, ?9, ?10) AND f.status = 'completed' AND (%s)", f->b.p);
 	sqlite3_stmt *s = NULL;
 	bool row = true;
 	int err = 0;
@@ -454,22 +454,22 @@ int store_vec_search(struct store *st, const char *project, const struct store_v
 		     struct store_hit **hits, size_t *n)
 {
 	struct sqlite_conn *c = NULL;
-	struct fsql *f = NULL;
+	struct fsql f;
 	int err;
 
 	*hits = NULL;
 	*n = 0;
 	if (q->nvs < 1 || q->nvs > VEC_MAX_STORES || q->limit < 1 || q->dims < 1)
 		return ERR_INVALID;
-	err = sqlite_filter_new(q->filters, &f);
+	err = sqlite_filter_compile(&f, q->filters, VEC_FIRST_FILTER_PARAM);
 	if (!err)
 		err = sqlite_read(st, &c);
 	if (!err) {
 		*hits = xcalloc((size_t)q->limit, sizeof(**hits));
-		err = vec_search(st, c->db, project, q, f, *hits, n);
+		err = vec_search(st, c->db, project, q, &f, *hits, n);
 		sqlite_read_done(st, c, err);
 	}
-	sqlite_filter_free(f);
+	sqlite_filter_cleanup(&f);
 	if (err) {
 		store_hits_free(*hits, *n);
 		*hits = NULL;

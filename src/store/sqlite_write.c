@@ -2,11 +2,16 @@
  *
  * A batch runs in one BEGIN IMMEDIATE transaction on one pooled connection while holding the
  * process's write lock; the first op that fails rolls the whole batch back and its error is
- * returned. Deleting an object deletes everything below it (see tree[]). Reads, lists and keys
- * are elsewhere (sqlite.c, sqlite_list.c, sqlite_keys.c). */
+ * returned. Deleting an object deletes everything below it (see tree[]); a new object is
+ * written only while its parent exists, so nothing is ever left without one; a run or step
+ * changes status only as the table in base/status.c allows. Reads, lists and keys are
+ * elsewhere (sqlite.c, sqlite_list.c, sqlite_keys.c). */
 #include <assert.h>
+#include <stdio.h>
 #include <string.h>
 
+#include "../base/log.h"
+#include "../base/status.h"
 #include "sqlite_int.h"
 
 /* Which kinds live under which. Deleting an object deletes its children and their children:
@@ -29,6 +34,7 @@ struct stored {
 	bool found;      /* some object of the project has this id */
 	bool same;       /* and it has the put's kind and parent */
 	int64_t version; /* its version, when found */
+	char status[32]; /* its status column, "" when NULL */
 };
 
 static bool str_eq(const char *a, const char *b)
@@ -41,7 +47,7 @@ static bool str_eq(const char *a, const char *b)
 static int peek(struct sqlite_conn *c, const char *project, const struct store_obj *o,
 		struct stored *out)
 {
-	static const char sql[] = "SELECT kind, parent, version FROM objects "
+	static const char sql[] = "SELECT kind, parent, version, status FROM objects "
 				  "WHERE project = ?1 AND id = ?2";
 	sqlite3_stmt *s = NULL;
 	int err;
@@ -54,10 +60,70 @@ static int peek(struct sqlite_conn *c, const char *project, const struct store_o
 		out->same = str_eq((const char *)sqlite3_column_text(s, 0), sqlite_kind(o->kind)) &&
 			    str_eq((const char *)sqlite3_column_text(s, 1), o->parent);
 		out->version = sqlite3_column_int64(s, 2);
+		snprintf(out->status, sizeof(out->status), "%s",
+			 sqlite3_column_text(s, 3) ? (const char *)sqlite3_column_text(s, 3) : "");
 	}
 	if (s)
 		sqlite3_reset(s);
 	return err;
+}
+
+/* Fails with ERR_NOT_FOUND unless o exists (under o->parent, when set). */
+static int expect_exists(struct sqlite_conn *c, const char *project, const struct store_obj *o)
+{
+	static const char sql[] = "SELECT 1 FROM objects WHERE project = ?1 AND kind = ?2 "
+				  "AND id = ?3 AND (?4 IS NULL OR parent = ?4)";
+	sqlite3_stmt *s;
+	bool row = false;
+	int err;
+
+	err = sqlite_prep(c, SQ_EXISTS, sql, &s, "expect", "ssss", project, sqlite_kind(o->kind),
+			  o->id, o->parent);
+	if (!err)
+		err = sqlite_step(c->db, s, "expect", &row);
+	if (s)
+		sqlite3_reset(s);
+	if (!err && !row)
+		err = ERR_NOT_FOUND;
+	return err;
+}
+
+/* Fails with ERR_NOT_FOUND unless the object o hangs under (its thread, its run) exists. A
+ * put that creates an object checks this in its transaction, so no write ever creates an
+ * orphan, whoever deleted the parent and whenever. Top-level kinds have no parent. */
+static int expect_parent(struct sqlite_conn *c, const char *project, const struct store_obj *o)
+{
+	struct store_obj parent = { .id = o->parent };
+
+	for (size_t i = 0; i < TREE_LEN; i++) {
+		if (tree[i].child == o->kind) {
+			parent.kind = tree[i].parent;
+			return o->parent ? expect_exists(c, project, &parent) : ERR_NOT_FOUND;
+		}
+	}
+	return 0;
+}
+
+/* Fails with ERR_INTERNAL when replacing the stored status old (a name, "" for none) with
+ * o's is a move the status table does not list: that write would be a bug. Staying put and
+ * statuses the table does not know (none, for older rows) pass. */
+static int expect_move(const struct store_obj *o, const char *old)
+{
+	enum run_status run_from, run_to;
+	enum step_status step_from, step_to;
+	bool ok = true;
+
+	if (!o->status || strcmp(old, o->status) == 0)
+		return 0;
+	if (o->kind == STORE_RUN && !status_run_parse(old, &run_from) &&
+	    !status_run_parse(o->status, &run_to))
+		ok = status_run_legal(run_from, run_to);
+	if (o->kind == STORE_STEP && !status_step_parse(old, &step_from) &&
+	    !status_step_parse(o->status, &step_to))
+		ok = status_step_legal(step_from, step_to);
+	if (!ok)
+		log_error("store: refused to move %s from %s to %s", o->id, old, o->status);
+	return ok ? 0 : ERR_INTERNAL;
 }
 
 /* Inserts a new object with version 1 and the next seq. Errors: ERR_CONFLICT if the id is
@@ -98,6 +164,16 @@ static int update(struct sqlite_conn *c, const char *project, const struct store
 	return err;
 }
 
+/* Inserts o once its parent is known to exist. */
+static int insert_child(struct sqlite_conn *c, const char *project, const struct store_obj *o)
+{
+	int err = expect_parent(c, project, o);
+
+	if (!err)
+		err = insert(c, project, o);
+	return err;
+}
+
 static int put(struct sqlite_conn *c, const char *project, const struct store_op *op)
 {
 	struct stored old;
@@ -105,19 +181,22 @@ static int put(struct sqlite_conn *c, const char *project, const struct store_op
 
 	assert(op->obj.body && (unsigned)op->obj.kind < STORE_KIND_COUNT);
 	if (op->expect_version < 0)
-		return insert(c, project, &op->obj);
+		return insert_child(c, project, &op->obj);
 	err = peek(c, project, &op->obj, &old);
 	if (err)
 		return err;
 	if (!old.found)
-		return op->expect_version == 0 ? insert(c, project, &op->obj) : ERR_NOT_FOUND;
+		return op->expect_version == 0 ? insert_child(c, project, &op->obj) : ERR_NOT_FOUND;
 	/* The id is taken by an object of another kind or collection: the object the put
 	 * addresses does not exist, and its id cannot be used. */
 	if (!old.same)
 		return op->expect_version == 0 ? ERR_CONFLICT : ERR_NOT_FOUND;
 	if (op->expect_version > 0 && old.version != op->expect_version)
 		return ERR_CONFLICT;
-	return update(c, project, &op->obj);
+	err = expect_move(&op->obj, old.status);
+	if (!err)
+		err = update(c, project, &op->obj);
+	return err;
 }
 
 static int delete_children(struct sqlite_conn *c, const char *project, enum store_kind child,
@@ -194,36 +273,32 @@ static int delete_obj(struct sqlite_conn *c, const char *project, const struct s
 	return err;
 }
 
-/* Fails with ERR_NOT_FOUND unless o exists (under o->parent, when set). */
-static int expect_exists(struct sqlite_conn *c, const char *project, const struct store_obj *o)
+/* The query of expect_idle, its status list written from the status table. */
+static void idle_sql(char *sql, size_t len)
 {
-	static const char sql[] = "SELECT 1 FROM objects WHERE project = ?1 AND kind = ?2 "
-				  "AND id = ?3 AND (?4 IS NULL OR parent = ?4)";
-	sqlite3_stmt *s;
-	bool row = false;
-	int err;
+	size_t n = (size_t)snprintf(sql, len, "SELECT 1 FROM objects WHERE project = ?1 AND "
+					      "kind = ?2 AND parent = ?3 AND status IN (");
+	const char *sep = "";
 
-	err = sqlite_prep(c, SQ_EXISTS, sql, &s, "expect", "ssss", project, sqlite_kind(o->kind),
-			  o->id, o->parent);
-	if (!err)
-		err = sqlite_step(c->db, s, "expect", &row);
-	if (s)
-		sqlite3_reset(s);
-	if (!err && !row)
-		err = ERR_NOT_FOUND;
-	return err;
+	for (int s = 0; s < RUN_STATUS_COUNT && n < len; s++) {
+		if (!status_run_active(s))
+			continue;
+		n += (size_t)snprintf(sql + n, len - n, "%s'%s'", sep, status_run_name(s));
+		sep = ", ";
+	}
+	if (n < len)
+		snprintf(sql + n, len - n, ") LIMIT 1");
 }
 
 /* Fails with ERR_CONFLICT if thread has a run in an active status (see store.h). */
 static int expect_idle(struct sqlite_conn *c, const char *project, const char *thread)
 {
-	static const char sql[] = "SELECT 1 FROM objects WHERE project = ?1 AND kind = ?2 "
-				  "AND parent = ?3 AND status IN ('queued', 'in_progress', "
-				  "'requires_action', 'cancelling') LIMIT 1";
+	char sql[512];
 	sqlite3_stmt *s;
 	bool row = false;
 	int err;
 
+	idle_sql(sql, sizeof(sql));
 	err = sqlite_prep(c, SQ_IDLE, sql, &s, "expect idle", "sss", project,
 			  sqlite_kind(STORE_RUN), thread);
 	if (!err)

@@ -34,7 +34,7 @@ struct store_obj {
 	const char *id;
 	const char *parent;  /* see enum store_kind; NULL for top-level kinds */
 	const char *run_id;  /* messages: the run that wrote it, or NULL */
-	const char *status;  /* runs: the status ("queued", ...); NULL for other kinds */
+	const char *status;  /* runs and steps: the status ("queued", ...); NULL for others */
 	const char *tag;     /* a label lists can filter on (files: the purpose), or NULL */
 	int64_t expires_at;  /* Unix seconds after which the object is gone; 0: never */
 	int64_t created_at;  /* Unix seconds */
@@ -48,7 +48,8 @@ enum store_op_type {
 	STORE_DELETE,        /* delete obj.id of obj.kind and everything below it */
 	STORE_EXPECT_EXISTS, /* fail with ERR_NOT_FOUND unless obj.kind/obj.id exists */
 	STORE_EXPECT_IDLE,   /* fail with ERR_CONFLICT if thread obj.id has an active run
-				(status queued, in_progress, requires_action or cancelling) */
+				(status_run_active: queued, in_progress, requires_action,
+				cancelling) */
 };
 
 struct store_op {
@@ -56,7 +57,9 @@ struct store_op {
 	struct store_obj obj;
 	/* STORE_PUT only: -1 the id must be new (else ERR_CONFLICT); 0 insert or replace;
 	 * n > 0 replace only if the stored version is n (else ERR_CONFLICT, or ERR_NOT_FOUND
-	 * when the object is gone). */
+	 * when the object is gone). A put that creates a message, run or step fails with
+	 * ERR_NOT_FOUND unless its parent exists; a replace that moves a run's or step's
+	 * status in a way base/status.h does not allow fails with ERR_INTERNAL. */
 	int64_t expect_version;
 };
 
@@ -147,8 +150,9 @@ int store_key_insert(struct store *st, const struct store_key *key, const char *
 /* Finds the active key with this hash. On success *project is owned (free with free()).
  * Errors: ERR_AUTH when no active key has that hash, ERR_DB. */
 int store_key_project(struct store *st, const char *hash_hex, char **project) MUST_CHECK;
-/* Sets *any to whether at least one active key exists. */
-int store_key_any(struct store *st, bool *any) MUST_CHECK;
+/* Sets *ever to whether a key was ever created in this store, revoked or not: once true,
+ * the API is never open again. */
+int store_key_ever(struct store *st, bool *ever) MUST_CHECK;
 /* Lists all keys, oldest first. *keys is owned: free with store_keys_free. */
 int store_key_list(struct store *st, struct store_key **keys, size_t *n) MUST_CHECK;
 void store_keys_free(struct store_key *keys, size_t n);

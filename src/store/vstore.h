@@ -126,13 +126,14 @@ struct store_hit {
 struct store_search {
 	const char *const *vs; /* the vector stores searched, nvs of them (1..8) */
 	size_t nvs;
-	const char *match;     /* an FTS5 query expression */
+	const char *const *words; /* the query's words, lower-cased, no quote characters */
+	size_t nwords;
 	const jv *filters;     /* a validated ComparisonFilter/CompoundFilter, or NULL */
 	int limit;             /* most hits returned */
 };
 
-/* The best hits of a keyword search over the completed files of the given stores, best
- * first. *hits is owned: free with store_hits_free. Errors: ERR_DB. */
+/* The best hits of a keyword search over the completed files of the given stores: chunks
+ * holding any of the words, ranked by BM25 (the same word twice counts twice), best first. *hits is owned: free with store_hits_free. Errors: ERR_DB. */
 int store_search(struct store *st, const char *project, const struct store_search *q,
 		 struct store_hit **hits, size_t *n) MUST_CHECK;
 void store_hits_free(struct store_hit *hits, size_t n);

@@ -182,7 +182,8 @@ static int drain(struct run *r, bool final)
 
 	while (!err && chunker_next(&r->ch, final, r->len, &sp)) {
 		snap(r->text, r->len, &sp);
-		r->batch[r->nbatch++] = (struct store_chunk){ r->text + sp.start, sp.end - sp.start };
+		r->batch[r->nbatch++] = (struct store_chunk){ .text = r->text + sp.start,
+							      .len = sp.end - sp.start };
 		r->usage += (int64_t)(sp.end - sp.start);
 		if (r->nbatch == INGEST_BATCH)
 			err = flush(r);

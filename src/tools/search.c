@@ -75,11 +75,26 @@ static int each_word(const char *q, int (*fn)(void *ctx, const char *w), void *c
 	return err;
 }
 
-static int put_match_word(void *ctx, const char *w)
-{
-	struct buf *b = ctx;
+/* The words of a query, owned (free each, then the array). */
+struct words {
+	char **w;
+	size_t n;
+};
 
-	return buf_printf(b, "%s\"%s\"", b->len ? " OR " : "", w);
+static int add_word(void *ctx, const char *w)
+{
+	struct words *ws = ctx;
+
+	ws->w = xrealloc(ws->w, (ws->n + 1) * sizeof(*ws->w));
+	ws->w[ws->n++] = xstrdup(w);
+	return 0;
+}
+
+static void words_cleanup(struct words *ws)
+{
+	for (size_t i = 0; i < ws->n; i++)
+		free(ws->w[i]);
+	free(ws->w);
 }
 
 static int put_plain_word(void *ctx, const char *w)
@@ -87,21 +102,6 @@ static int put_plain_word(void *ctx, const char *w)
 	struct buf *b = ctx;
 
 	return buf_printf(b, "%s%s", b->len ? " " : "", w);
-}
-
-/* The FTS5 expression for a query: its words as quoted terms joined by OR (words hold no
- * quote characters, so quoting is enough to make any text a valid expression). Owned, or NULL
- * when the query has no words. */
-static char *match_expr(const char *query)
-{
-	struct buf b;
-
-	buf_init(&b, 0);
-	if (each_word(query, put_match_word, &b) || b.len == 0) {
-		buf_cleanup(&b);
-		return NULL;
-	}
-	return buf_release(&b);
 }
 
 char *search_rewrite(const char *query)
@@ -138,19 +138,22 @@ static int keyword_rank(struct store *st, const struct search_query *q, const ch
 	struct store_search s = { .vs = q->vs, .nvs = q->nvs, .filters = q->filters,
 				  .limit = limit };
 	struct store_hit *hits = NULL;
+	struct words ws = { 0 };
 	size_t nh = 0;
-	int err;
+	int err = each_word(query, add_word, &ws);
 
 	*out = NULL;
 	*n = 0;
-	s.match = match_expr(query);
-	if (!s.match)
-		return 0;
-	err = store_search(st, q->project, &s, &hits, &nh);
-	free((char *)s.match);
-	if (err)
+	s.words = (const char *const *)ws.w;
+	s.nwords = ws.n;
+	if (!err && ws.n)
+		err = store_search(st, q->project, &s, &hits, &nh);
+	words_cleanup(&ws);
+	if (err || nh == 0) {
+		store_hits_free(hits, nh);
 		return err;
-	*out = xcalloc(nh ? nh : 1, sizeof(**out));
+	}
+	*out = xcalloc(nh, sizeof(**out));
 	for (size_t i = 0; i < nh; i++)
 		search_take_hit(&hits[i], &(*out)[i], hits[i].bm25);
 	*n = nh;

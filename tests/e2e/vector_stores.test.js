@@ -114,8 +114,8 @@ describe('vector stores', () => {
     await expectErr(c().vectorStores.files.create(vs.id, { file_id: f.id, attributes: { ['k'.repeat(65)]: 1 } }), 400);
     await expectErr(c().vectorStores.files.create(vs.id, { file_id: f.id, attributes: { k: 'v'.repeat(513) } }), 400);
     await expectErr(c().vectorStores.files.create(vs.id, { file_id: f.id, attributes: { k: { nested: 1 } } }), 400);
-    await expectErr(c().vectorStores.files.create(vs.id, { file_id: 'file-nope' }), 404, { message: /No file found/ });
-    await expectErr(c().vectorStores.create({ file_ids: ['file-nope'] }), 404, { param: 'file_ids[0]' });
+    await expectErr(c().vectorStores.files.create(vs.id, { file_id: 'file-nope' }), 400, { message: /no file with id 'file-nope'/, param: 'file_id' });
+    await expectErr(c().vectorStores.create({ file_ids: ['file-nope'] }), 400, { param: 'file_ids[0]' });
     await expectErr(c().vectorStores.files.create('vs_nope', { file_id: f.id }), 404, { message: /No vector store found/ });
     assert.equal((await c().vectorStores.retrieve(vs.id)).file_counts.total, 0);
   });

@@ -11,7 +11,8 @@
 //   const up = await startFakeUpstream();        // resolves once listening
 //   up.script([{ text: 'hello world' }, { status: 500 }]);
 //   ... up.url ('http://127.0.0.1:PORT/v1'), up.port, up.requests (parsed bodies),
-//       up.requestHeaders, up.pending() (steps not yet used) ...
+//       up.requestHeaders, up.pending() (steps not yet used), up.aborted() (requests whose
+//       client hung up before the reply ended) ...
 //   await up.close();
 //
 // Steps (each consumed by one request, in order; when the queue is empty: { text: 'ok' }):
@@ -281,6 +282,7 @@ function startFakeUpstream(options = {}) {
   const requestHeaders = [];
   const embedQueue = [];
   const embeddingRequests = [];
+  let aborted = 0;
 
   async function handle(req, res) {
     const path = req.url.split('?')[0];
@@ -312,6 +314,7 @@ function startFakeUpstream(options = {}) {
     }
     requests.push(body);
     requestHeaders.push(req.headers);
+    res.on('close', () => { if (!res.writableFinished) aborted++; });
     if (options.onRequest) options.onRequest(body, req.headers);
     await answer(res, body, queue.length ? queue.shift() : { text: 'ok' });
   }
@@ -341,6 +344,7 @@ function startFakeUpstream(options = {}) {
           for (const s of Array.isArray(steps) ? steps : [steps]) embedQueue.push(s);
         },
         pending: () => queue.length,
+        aborted: () => aborted,
         close() {
           server.closeAllConnections();
           return new Promise((done) => server.close(() => done()));

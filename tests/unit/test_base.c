@@ -1,8 +1,11 @@
-/* test_base.c - unit tests for src/base: buffers, ids, errors, hashing. */
+/* test_base.c - unit tests for src/base: buffers, ids, errors, hashing, run and step statuses. */
 #include "../../src/base/buf.h"
 #include "../../src/base/err.h"
 #include "../../src/base/id.h"
 #include "../../src/base/sha256.h"
+#include "../../src/base/status.h"
+#include "../../src/base/sse.h"
+#include "../../src/base/url.h"
 #include "suites.h"
 
 static void buf_grows_and_limits(void)
@@ -53,10 +56,156 @@ static void sha256_known_vectors(void)
 	ASSERT_STR_EQ(hex, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
 }
 
+/* Every legal move, written out by hand from the run lifecycle the API documents; any pair
+ * not listed must be refused. */
+static const char *const legal_run_moves[] = {
+	"queued>in_progress", "queued>cancelled", "queued>expired",
+	"in_progress>requires_action", "in_progress>cancelling", "in_progress>cancelled",
+	"in_progress>completed", "in_progress>incomplete", "in_progress>failed",
+	"in_progress>expired",
+	"requires_action>queued", "requires_action>cancelled", "requires_action>expired",
+	"cancelling>cancelled",
+};
+
+static const char *const legal_step_moves[] = {
+	"in_progress>completed", "in_progress>failed", "in_progress>cancelled",
+	"in_progress>expired",
+};
+
+static bool listed(const char *const *moves, size_t n, const char *from, const char *to)
+{
+	char key[64];
+
+	snprintf(key, sizeof(key), "%s>%s", from, to);
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(moves[i], key) == 0)
+			return true;
+	}
+	return false;
+}
+
+static void run_status_moves_match_the_table(void)
+{
+	size_t n = sizeof(legal_run_moves) / sizeof(legal_run_moves[0]);
+	size_t seen = 0;
+
+	for (int from = 0; from < RUN_STATUS_COUNT; from++) {
+		for (int to = 0; to < RUN_STATUS_COUNT; to++) {
+			const char *f = status_run_name(from);
+			const char *t = status_run_name(to);
+			bool want = listed(legal_run_moves, n, f, t);
+			enum run_status cur = from;
+
+			if (status_run_legal(from, to) != want)
+				T_FAIL("run %s -> %s: legal should be %d", f, t, want);
+			ASSERT_EQ_INT(status_run_move(&cur, to, "run_t"), want ? 0 : ERR_INTERNAL);
+			ASSERT_EQ_INT(cur, want ? to : from);
+			seen += want;
+		}
+	}
+	ASSERT_EQ_INT(seen, n); /* every listed move names real statuses */
+	ASSERT(!status_run_legal(RUN_STATUS_COUNT, RUN_QUEUED));
+	ASSERT(!status_run_legal(RUN_QUEUED, RUN_STATUS_COUNT));
+}
+
+static void step_status_moves_match_the_table(void)
+{
+	size_t n = sizeof(legal_step_moves) / sizeof(legal_step_moves[0]);
+	size_t seen = 0;
+
+	for (int from = 0; from < STEP_STATUS_COUNT; from++) {
+		for (int to = 0; to < STEP_STATUS_COUNT; to++) {
+			bool want = listed(legal_step_moves, n, status_step_name(from),
+					   status_step_name(to));
+			enum step_status cur = from;
+
+			ASSERT_EQ_INT(status_step_legal(from, to), want);
+			ASSERT_EQ_INT(status_step_move(&cur, to, "step_t"), want ? 0 : ERR_INTERNAL);
+			ASSERT_EQ_INT(cur, want ? to : from);
+			seen += want;
+		}
+	}
+	ASSERT_EQ_INT(seen, n);
+}
+
+static void run_status_names_sets_and_stamps(void)
+{
+	static const char *const names[] = { "queued", "in_progress", "requires_action",
+					     "cancelling", "cancelled", "failed", "completed",
+					     "incomplete", "expired" };
+	static const char *const active = "queued in_progress requires_action cancelling";
+	static const char *const moving = "queued in_progress cancelling";
+	enum run_status s;
+
+	ASSERT_EQ_INT(sizeof(names) / sizeof(names[0]), RUN_STATUS_COUNT);
+	for (int i = 0; i < RUN_STATUS_COUNT; i++) {
+		ASSERT_OK(status_run_parse(names[i], &s));
+		ASSERT_EQ_INT(s, i);
+		ASSERT_STR_EQ(status_run_name(s), names[i]);
+		ASSERT_EQ_INT(status_run_active(s), strstr(active, names[i]) != NULL);
+		ASSERT_EQ_INT(status_run_moving(s), strstr(moving, names[i]) != NULL);
+		ASSERT_EQ_INT(status_run_terminal(s), strstr(active, names[i]) == NULL);
+	}
+	ASSERT_EQ_INT(status_run_parse("done", &s), ERR_INVALID);
+	ASSERT_EQ_INT(status_run_parse(NULL, &s), ERR_INVALID);
+	ASSERT_STR_EQ(status_run_name(RUN_STATUS_COUNT), "unknown");
+	ASSERT_STR_EQ(status_run_stamp(RUN_FAILED), "failed_at");
+	ASSERT(status_run_stamp(RUN_EXPIRED) == NULL); /* a run has expires_at, no expired_at */
+	ASSERT(status_run_stamp(RUN_INCOMPLETE) == NULL);
+	ASSERT_STR_EQ(status_step_stamp(STEP_EXPIRED), "expired_at");
+	ASSERT(status_step_stamp(STEP_IN_PROGRESS) == NULL);
+}
+
+static void sse_frames_events(void)
+{
+	struct buf b;
+
+	buf_init(&b, 0);
+	ASSERT_OK(sse_frame(&b, "thread.run.created", "{\"id\":\"run_1\"}"));
+	ASSERT_OK(sse_frame(&b, "done", "[DONE]"));
+	ASSERT_STR_EQ(b.p, "event: thread.run.created\ndata: {\"id\":\"run_1\"}\n\n"
+			   "event: done\ndata: [DONE]\n\n");
+	buf_cleanup(&b);
+	/* Each line of the data gets its own "data: " line. */
+	ASSERT_OK(sse_frame(&b, "x", "a\nb"));
+	ASSERT_STR_EQ(b.p, "event: x\ndata: a\ndata: b\n\n");
+	buf_cleanup(&b);
+	/* Over the limit, nothing of the event is left. */
+	buf_init(&b, 20);
+	ASSERT_OK(buf_puts(&b, "kept"));
+	ASSERT_EQ_INT(sse_frame(&b, "long.event.name", "data"), ERR_LIMIT);
+	ASSERT_STR_EQ(b.p, "kept");
+	buf_cleanup(&b);
+}
+
+/* Checks an owned string and frees it. */
+static void check_owned(char *got, const char *want)
+{
+	ASSERT_STR_EQ(got, want);
+	free(got);
+}
+
+static void url_userinfo_is_found_and_removed(void)
+{
+	check_owned(url_public("https://user:pw@example.com:8443/v1?q=a@b"),
+		    "https://example.com:8443/v1?q=a@b");
+	check_owned(url_userinfo("https://user:pw@example.com/v1"), "user:pw");
+	check_owned(url_password("https://user:p@ss@example.com/v1"), "p@ss");
+	check_owned(url_public("http://127.0.0.1:1/v1/a@b"), "http://127.0.0.1:1/v1/a@b");
+	ASSERT(url_userinfo("http://127.0.0.1/v1") == NULL);
+	ASSERT(url_password("http://token@127.0.0.1/v1") == NULL);
+	ASSERT(url_userinfo("not a url@all") == NULL);
+}
+
 const struct t_case base_tests[] = {
 	T_CASE(buf_grows_and_limits),
 	T_CASE(ids_have_prefix_and_length),
 	T_CASE(err_table_maps_status),
 	T_CASE(sha256_known_vectors),
+	T_CASE(run_status_moves_match_the_table),
+	T_CASE(step_status_moves_match_the_table),
+	T_CASE(run_status_names_sets_and_stamps),
+	T_CASE(sse_frames_events),
+	T_CASE(url_userinfo_is_found_and_removed),
 	{ NULL, NULL },
 };

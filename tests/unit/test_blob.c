@@ -153,7 +153,26 @@ static void sweep_removes_temporaries_and_orphans(void)
 	tblobs_close(&t);
 }
 
+static void open_reports_a_bad_directory(void)
+{
+	struct tblobs t;
+	struct blobs *bs = (struct blobs *)&t;
+	char *file;
+	int fd;
+
+	tblobs_open(&t);
+	file = xasprintf("%s/plain", t.root);
+	fd = open(file, O_WRONLY | O_CREAT, 0600);
+	ASSERT(fd >= 0);
+	close(fd);
+	ASSERT_EQ_INT(blobs_open(file, &bs), ERR_INTERNAL);
+	ASSERT(bs == NULL);
+	free(file);
+	tblobs_close(&t);
+}
+
 const struct t_case blob_tests[] = {
+	T_CASE(open_reports_a_bad_directory),
 	T_CASE(commit_makes_the_blob_visible_whole),
 	T_CASE(abort_and_remove_leave_nothing),
 	T_CASE(ids_cannot_leave_the_directory),

@@ -1,11 +1,17 @@
 /* test_docs.c - unit tests for src/docs: text out of every supported format, and a clear
  * invalid_file or unsupported_file for everything else.
  *
- * Fixtures are built here, in memory, and written to a temporary file for each call. */
+ * Fixtures are built here: PDFs written object by object (with a correct xref table), DOCX
+ * and PPTX packages with libzip, then written to a temporary file for each call. */
+#include <dirent.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
+#include <zip.h>
 
 #include "../../src/base/alloc.h"
+#include "../../src/base/buf.h"
 #include "../../src/docs/extract.h"
 #include "suites.h"
 
@@ -147,6 +153,491 @@ static void missing_file_is_server_error(void)
 	free(why);
 }
 
+/* --- HTML ------------------------------------------------------------------------------ */
+
+static void html_text_only(void)
+{
+	expect_text(extract_str("page.html",
+				"<!DOCTYPE html><html><head><title>T &amp; t</title>"
+				"<style>p { color: red }</style>"
+				"<script>var s = \"<p>not text</p>\";</script></head>"
+				"<body><h1>Caf\xc3\xa9 &eacute; &#x1F600;</h1>"
+				"<p>one\n   two <b>bold</b>er</p>"
+				"<ul><li>a<li>b</ul>"
+				"<table><tr><td>c1<td>c2</tr><tr><th>d1</th><td>d2</td></tr></table>"
+				"line<br>break<pre>  kept\n  as is</pre><p>unclosed <div>nest"),
+		    "T & t\nCaf\xc3\xa9 \xc3\xa9 \xf0\x9f\x98\x80\none two bolder\na\nb\n"
+		    "c1\tc2\nd1\td2\nline\nbreak\n  kept\n  as is\nunclosed\nnest");
+}
+
+static void html_encodings(void)
+{
+	static const char le[] = "\xff\xfe<\0p\0>\0h\0\xe9\0";
+
+	expect_text(extract_str("a.htm", "<meta charset=\"iso-8859-1\"><p>Caf\xe9</p>"),
+		    "Caf\xc3\xa9");
+	expect_text(extract_str("a.htm", "\xef\xbb\xbf<p>Caf\xc3\xa9</p>"), "Caf\xc3\xa9");
+	expect_text(extract("a.html", le, sizeof(le) - 1), "h\xc3\xa9");
+	expect_fail(extract_str("a.html", "<html><script>only()</script><p> </p></html>"),
+		    "invalid_file", "empty");
+}
+
+/* --- PDF ------------------------------------------------------------------------------- */
+
+/* Builds a PDF from its objects (numbered from 1), with the xref table at the right offsets;
+ * trailer adds entries to the trailer dictionary. */
+static void pdf_build(struct buf *b, const char *const *objs, size_t n, const char *trailer)
+{
+	size_t *offs = xcalloc(n, sizeof(*offs));
+	size_t xref;
+	int err = buf_puts(b, "%PDF-1.4\n");
+
+	for (size_t i = 0; i < n; i++) {
+		offs[i] = b->len;
+		err |= buf_printf(b, "%zu 0 obj\n%s\nendobj\n", i + 1, objs[i]);
+	}
+	xref = b->len;
+	err |= buf_printf(b, "xref\n0 %zu\n0000000000 65535 f \n", n + 1);
+	for (size_t i = 0; i < n; i++)
+		err |= buf_printf(b, "%010zu 00000 n \n", offs[i]);
+	err |= buf_printf(b, "trailer\n<< /Size %zu /Root 1 0 R %s>>\nstartxref\n%zu\n%%%%EOF\n",
+			  n + 1, trailer, xref);
+	ASSERT_OK(err);
+	free(offs);
+}
+
+#define PDF_CATALOG "<< /Type /Catalog /Pages 2 0 R >>"
+#define PDF_FONT "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"
+#define PDF_PAGE(contents, res)                                                            \
+	"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources " res             \
+	" /Contents " contents " 0 R >>"
+#define PDF_TEXT_RES "<< /Font << /F1 3 0 R >> >>"
+
+/* Two pages of text in Helvetica; with encrypt, a password is needed to read it. */
+static void pdf_two_pages(struct buf *b, bool encrypt)
+{
+	static const char *const objs[] = {
+		PDF_CATALOG,
+		"<< /Type /Pages /Kids [4 0 R 6 0 R] /Count 2 >>",
+		PDF_FONT,
+		PDF_PAGE("5", PDF_TEXT_RES),
+		"<< /Length 64 >>\nstream\n"
+		"BT /F1 24 Tf 72 700 Td (Hello PDF) Tj 0 -30 Td (second line) Tj ET\nendstream",
+		PDF_PAGE("7", PDF_TEXT_RES),
+		"<< /Length 38 >>\nstream\nBT /F1 24 Tf 72 700 Td (Page two) Tj ET\nendstream",
+		"<< /Filter /Standard /V 1 /R 2 /P -4 "
+		"/O <1111111111111111111111111111111111111111111111111111111111111111> "
+		"/U <2222222222222222222222222222222222222222222222222222222222222222> >>",
+	};
+
+	buf_init(b, 0);
+	if (encrypt)
+		pdf_build(b, objs, 8, "/Encrypt 8 0 R /ID [<33333333333333333333333333333333> "
+				      "<33333333333333333333333333333333>] ");
+	else
+		pdf_build(b, objs, 7, "");
+}
+
+static void pdf_pages_text(void)
+{
+	struct buf b;
+
+	pdf_two_pages(&b, false);
+	expect_text(extract("report.pdf", b.p, b.len), "Hello PDF\nsecond line\n\nPage two");
+	buf_cleanup(&b);
+}
+
+static void pdf_scanned_fails(void)
+{
+	static const char *const objs[] = {
+		PDF_CATALOG,
+		"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+		"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] "
+		"/Resources << /XObject << /Im1 5 0 R >> >> /Contents 4 0 R >>",
+		"<< /Length 33 >>\nstream\nq 200 0 0 200 72 500 cm /Im1 Do Q\nendstream",
+		"<< /Type /XObject /Subtype /Image /Width 2 /Height 2 /ColorSpace /DeviceGray "
+		"/BitsPerComponent 8 /Filter /ASCIIHexDecode /Length 9 >>\n"
+		"stream\n00FFFF00>\nendstream",
+	};
+	struct buf b;
+
+	buf_init(&b, 0);
+	pdf_build(&b, objs, 5, "");
+	expect_fail(extract("scan.pdf", b.p, b.len), "invalid_file", "no text layer");
+	buf_cleanup(&b);
+}
+
+static void pdf_blank_is_empty(void)
+{
+	static const char *const objs[] = {
+		PDF_CATALOG,
+		"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+		"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] >>",
+	};
+	struct buf b;
+
+	buf_init(&b, 0);
+	pdf_build(&b, objs, 3, "");
+	expect_fail(extract("blank.pdf", b.p, b.len), "invalid_file", "empty");
+	buf_cleanup(&b);
+}
+
+static void pdf_encrypted_fails(void)
+{
+	struct buf b;
+
+	pdf_two_pages(&b, true);
+	expect_fail(extract("locked.pdf", b.p, b.len), "invalid_file", "password");
+	buf_cleanup(&b);
+}
+
+static void pdf_corrupt_fails(void)
+{
+	struct buf b;
+
+	expect_fail(extract_str("bad.pdf", "%PDF-1.4\n1 0 obj garbage\n%%EOF"), "invalid_file",
+		    "damaged");
+	pdf_two_pages(&b, false);
+	expect_fail(extract("cut.pdf", b.p, 200), "invalid_file", "damaged");
+	expect_fail(extract_str("notes.pdf", "just some text"), "invalid_file", "not a PDF");
+	buf_cleanup(&b);
+}
+
+/* --- DOCX and PPTX --------------------------------------------------------------------- */
+
+/* Writes a ZIP package of n parts (names[i] holding bodies[i]) to a temporary file; returns
+ * its path (owned). With password, every part is AES-encrypted. */
+static char *zip_write(const char *const *names, const char *const *bodies, size_t n,
+		       const char *password)
+{
+	char *path = xstrdup("/tmp/assistd-docs-zip-XXXXXX");
+	int fd = mkstemp(path);
+	zip_t *z;
+	zip_source_t *src;
+	zip_int64_t idx;
+
+	ASSERT(fd >= 0);
+	close(fd);
+	z = zip_open(path, ZIP_TRUNCATE, NULL);
+	ASSERT(z);
+	for (size_t i = 0; i < n; i++) {
+		src = zip_source_buffer(z, bodies[i], strlen(bodies[i]), 0);
+		ASSERT(src);
+		idx = zip_file_add(z, names[i], src, ZIP_FL_OVERWRITE);
+		ASSERT(idx >= 0);
+		if (password)
+			ASSERT_OK(zip_file_set_encryption(z, (zip_uint64_t)idx, ZIP_EM_AES_256,
+							  password));
+	}
+	ASSERT_OK(zip_close(z));
+	return path;
+}
+
+/* Extracts the file at path as if uploaded with the name filename, then removes it. */
+static struct got extract_path(const char *filename, char *path)
+{
+	struct got g;
+
+	g.err = doc_extract(path, filename, &g.text, &g.len, &g.code, &g.why);
+	unlink(path);
+	free(path);
+	return g;
+}
+
+#define W_NS "xmlns:w=\"http://schemas.openxmlformats.org/wordprocessingml/2006/main\" "      \
+	     "xmlns:mc=\"http://schemas.openxmlformats.org/markup-compatibility/2006\""
+#define DOCX(body) "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>"            \
+		   "<w:document " W_NS "><w:body>" body "</w:body></w:document>"
+#define W_P(text) "<w:p><w:r><w:t>" text "</w:t></w:r></w:p>"
+
+static struct got extract_docx(const char *document)
+{
+	const char *names[] = { "[Content_Types].xml", "word/document.xml" };
+	const char *bodies[] = { "<Types/>", document };
+
+	return extract_path("letter.docx", zip_write(names, bodies, 2, NULL));
+}
+
+static void docx_paragraphs_tables_tabs(void)
+{
+	expect_text(extract_docx(DOCX(
+		"<w:p><w:pPr><w:tabs><w:tab w:val=\"left\" w:pos=\"720\"/></w:tabs></w:pPr>"
+		"<w:r><w:t>Hello</w:t></w:r><w:r><w:t xml:space=\"preserve\"> world &amp; more"
+		"</w:t></w:r></w:p>"
+		"<w:p><w:r><w:t>a</w:t><w:tab/><w:t>b</w:t><w:br/><w:t>c</w:t></w:r></w:p><w:p/>"
+		"<w:tbl><w:tr><w:tc>" W_P("r1c1") W_P("more") "</w:tc><w:tc>" W_P("r1c2")
+		"</w:tc></w:tr><w:tr><w:tc>" W_P("r2c1") "</w:tc><w:tc>" W_P("r2c2")
+		"</w:tc></w:tr></w:tbl>"
+		"<w:p><mc:AlternateContent><mc:Choice><w:r><w:t>choice</w:t></w:r></mc:Choice>"
+		"<mc:Fallback><w:r><w:t>fallback</w:t></w:r></mc:Fallback></mc:AlternateContent>"
+		"</w:p>" W_P("End"))),
+		    "Hello world & more\na\tb\nc\nr1c1 more\tr1c2\nr2c1\tr2c2\nchoice\nEnd");
+}
+
+static void docx_failures(void)
+{
+	const char *names[] = { "word/document.xml" };
+	const char *bodies[] = { DOCX(W_P("secret")) };
+	const char *other[] = { "notes.txt" };
+
+	expect_fail(extract_docx(DOCX("<w:p><w:r><w:t>cut</w:r></w:p>")), "invalid_file",
+		    "not well-formed");
+	expect_fail(extract_docx("<?xml version=\"1.0\"?><!DOCTYPE d [<!ENTITY a \"aaaa\">]>"
+				 DOCX(W_P("&a;"))), "invalid_file", "document type");
+	expect_fail(extract_docx(DOCX("<w:p/>")), "invalid_file", "empty");
+	expect_fail(extract_path("x.docx", zip_write(other, bodies, 1, NULL)), "invalid_file",
+		    "no word/document.xml");
+	expect_fail(extract_path("x.docx", zip_write(names, bodies, 1, "pw")), "invalid_file",
+		    "password");
+	expect_fail(extract_str("x.docx", "PK\3\4 but no zip after all"), "invalid_file",
+		    "ZIP structure");
+	expect_fail(extract_str("x.docx", "\xd0\xcf\x11\xe0 an OLE file"), "invalid_file",
+		    "password");
+}
+
+#define A_NS "xmlns:a=\"http://schemas.openxmlformats.org/drawingml/2006/main\" "            \
+	     "xmlns:p=\"http://schemas.openxmlformats.org/presentationml/2006/main\""
+#define SLIDE(text) "<p:sld " A_NS "><p:cSld><p:spTree><p:sp><p:txBody><a:p><a:r><a:t>" text \
+		    "</a:t></a:r><a:br/><a:r><a:t>line 2</a:t></a:r></a:p><a:p><a:r><a:t>"   \
+		    "para 2</a:t></a:r></a:p></p:txBody></p:sp></p:spTree></p:cSld></p:sld>"
+
+static void pptx_slides_in_number_order(void)
+{
+	const char *names[] = { "ppt/presentation.xml", "ppt/slides/slide10.xml",
+				"ppt/slides/slide2.xml", "ppt/slides/slide1.xml",
+				"ppt/slides/slide9.xml", "ppt/slides/_rels/slide1.xml.rels",
+				"ppt/slides/slide3.xml.bak" };
+	const char *bodies[] = { "<p/>", SLIDE("Ten"), SLIDE("Two"), SLIDE("One"), SLIDE("Nine"),
+				 "<x/>", "<x/>" };
+
+	expect_text(extract_path("deck.pptx", zip_write(names, bodies, 7, NULL)),
+		    "One\nline 2\npara 2\n\nTwo\nline 2\npara 2\n\n"
+		    "Nine\nline 2\npara 2\n\nTen\nline 2\npara 2");
+}
+
+static void pptx_failures(void)
+{
+	const char *names[] = { "ppt/presentation.xml" };
+	const char *bodies[] = { "<p/>" };
+	const char *docx_names[] = { "word/document.xml" };
+
+	expect_fail(extract_path("deck.pptx", zip_write(names, bodies, 1, NULL)), "invalid_file",
+		    "empty");
+	expect_fail(extract_path("deck.pptx", zip_write(docx_names, bodies, 1, NULL)),
+		    "invalid_file", "not a PPTX");
+	expect_fail(extract_str("deck.pptx", "%PDF-1.4"), "invalid_file", "not a PPTX");
+}
+
+/* A part that inflates past DOC_MAX_PART stops there, whatever its XML holds (comments here,
+ * which cost the parser least). */
+static void zip_bomb_stops(void)
+{
+	size_t n = DOC_MAX_PART + (1u << 20);
+	char *xml = xmalloc(n + 1);
+	const char *names[] = { "word/document.xml" };
+	const char *bodies[] = { xml };
+	size_t at = (size_t)snprintf(xml, n, "<w:document " W_NS "><w:body>");
+
+	while (at + (1u << 20) < n) {
+		memcpy(xml + at, "<!--", 4);
+		memset(xml + at + 4, 'a', (1u << 20) - 7);
+		memcpy(xml + at + (1u << 20) - 3, "-->", 3);
+		at += 1u << 20;
+	}
+	xml[at] = '\0';
+	expect_fail(extract_path("bomb.docx", zip_write(names, bodies, 1, NULL)), "invalid_file",
+		    "more XML");
+	free(xml);
+}
+
+static void too_much_text_fails(void)
+{
+	size_t n = DOC_MAX_TEXT + 1;
+	char *s = xmalloc(n);
+
+	memset(s, 'a', n);
+	expect_fail(extract("huge.txt", s, n), "invalid_file", "split it");
+	free(s);
+}
+
+/* --- every input: a text or a reason ------------------------------------------------ */
+
+/* Returns the file's bytes (owned) and removes it. */
+static char *file_take(char *path, size_t *n)
+{
+	FILE *f = fopen(path, "rb");
+	char *p;
+
+	ASSERT(f);
+	ASSERT_OK(fseek(f, 0, SEEK_END));
+	*n = (size_t)ftell(f);
+	rewind(f);
+	p = xmalloc(*n + 1);
+	ASSERT_EQ_INT(fread(p, 1, *n, f), *n);
+	fclose(f);
+	unlink(path);
+	free(path);
+	return p;
+}
+
+static bool utf8_valid(const unsigned char *p, size_t n)
+{
+	size_t i = 0;
+	size_t len;
+
+	while (i < n) {
+		len = p[i] < 0x80 ? 1 : p[i] >= 0xc2 && p[i] < 0xe0 ? 2 : p[i] >= 0xe0 && p[i] < 0xf0 ? 3
+			: p[i] >= 0xf0 && p[i] < 0xf5 ? 4 : 0;
+		if (!len || i + len > n)
+			return false;
+		for (size_t k = 1; k < len; k++) {
+			if ((p[i + k] & 0xc0) != 0x80)
+				return false;
+		}
+		i += len;
+	}
+	return true;
+}
+
+static int fd_count(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	int n = 0;
+
+	ASSERT(d);
+	while (readdir(d))
+		n++;
+	closedir(d);
+	return n;
+}
+
+/* A small deterministic generator (xorshift), so a failure can be replayed. */
+static unsigned rnd(unsigned long long *state)
+{
+	*state ^= *state << 13;
+	*state ^= *state >> 7;
+	*state ^= *state << 17;
+	return (unsigned)(*state >> 11);
+}
+
+/* Changes p in place one of five ways; returns the new length (at most cap). */
+static size_t mutate(char *p, size_t n, size_t cap, unsigned long long *st)
+{
+	static const char special[] = { 0, '\xff', '<', '>', '&', '%', '(', '\x80' };
+	size_t at = n ? rnd(st) % n : 0;
+	size_t len = n ? 1 + rnd(st) % (n - at < 64 ? n - at : 64) : 0;
+
+	switch (rnd(st) % 5) {
+	case 0:
+		p[at] ^= (char)(1u << (rnd(st) % 8));
+		return n;
+	case 1:
+		p[at] = special[rnd(st) % sizeof(special)];
+		return n;
+	case 2:
+		return at;
+	case 3:
+		memmove(p + at, p + at + len, n - at - len);
+		return n - len;
+	default:
+		len = len < cap - n ? len : cap - n;
+		memmove(p + at + len, p + at, n - at);
+		return n + len;
+	}
+}
+
+/* Asserts g is valid UTF-8 text, or invalid_file with a why; frees it. */
+static void expect_text_or_reason(struct got g)
+{
+	if (g.err) {
+		ASSERT_EQ_INT(g.err, ERR_INVALID);
+		ASSERT_STR_EQ(g.code, "invalid_file");
+		ASSERT(g.why[strlen(g.why) - 1] == '.');
+	} else {
+		ASSERT(utf8_valid((const unsigned char *)g.text, g.len));
+	}
+	got_free(&g);
+}
+
+/* Returns a mutant of seed (owned, NUL-terminated), *len its length. */
+static char *mutant(const char *seed, size_t n, size_t *len, unsigned long long *st)
+{
+	size_t cap = n * 2 + 64;
+	char *p = xmalloc(cap + 1);
+
+	memcpy(p, seed, n);
+	*len = n;
+	for (unsigned k = 1 + rnd(st) % 4; k; k--)
+		*len = mutate(p, *len, cap, st);
+	p[*len] = '\0';
+	return p;
+}
+
+/* Extracts mutants of seed: each gives text or a reason. */
+static void mutants_of(const char *filename, const char *seed, size_t n, unsigned long long st)
+{
+	size_t len;
+	char *p;
+
+	for (int i = 0; i < 60; i++) {
+		p = mutant(seed, n, &len, &st);
+		expect_text_or_reason(extract(filename, p, len));
+		free(p);
+	}
+}
+
+/* Extracts packages whose last part is a mutant of xml: each gives text or a reason. */
+static void xml_mutants_of(const char *filename, const char *const *names,
+			   const char **bodies, size_t n, unsigned long long st)
+{
+	const char *xml = bodies[n - 1];
+	size_t len;
+	char *p;
+
+	for (int i = 0; i < 60; i++) {
+		p = mutant(xml, strlen(xml), &len, &st);
+		bodies[n - 1] = p;
+		expect_text_or_reason(extract_path(filename, zip_write(names, bodies, n, NULL)));
+		free(p);
+	}
+	bodies[n - 1] = xml;
+}
+
+static void every_input_gives_text_or_reason(void)
+{
+	const char *docx_names[] = { "word/document.xml" };
+	const char *docx_bodies[] = { DOCX(W_P("Hello") "<w:tbl><w:tr><w:tc>" W_P("cell")
+				     "</w:tc></w:tr></w:tbl>") };
+	const char *pptx_names[] = { "ppt/presentation.xml", "ppt/slides/slide1.xml" };
+	const char *pptx_bodies[] = { "<p/>", SLIDE("One") };
+	static const char html[] = "<html><head><style>x</style></head><body><p>a &amp; b</p>"
+				   "<table><tr><td>1<td>2</table><script>s()</script></body>";
+	static const char text[] = "caf\xc3\xa9 \xf0\x9f\x98\x80 plain text\nline two\n";
+	static const char utf16[] = "\xff\xfeh\0\xe9\0\x3d\xd8\x00\xde";
+	int fds = fd_count();
+	struct buf pdf;
+	char *docx;
+	char *pptx;
+	size_t docx_len;
+	size_t pptx_len;
+
+	pdf_two_pages(&pdf, false);
+	docx = file_take(zip_write(docx_names, docx_bodies, 1, NULL), &docx_len);
+	pptx = file_take(zip_write(pptx_names, pptx_bodies, 2, NULL), &pptx_len);
+	mutants_of("a.txt", text, sizeof(text) - 1, 1);
+	mutants_of("a.txt", utf16, sizeof(utf16) - 1, 2);
+	mutants_of("a.html", html, sizeof(html) - 1, 3);
+	mutants_of("a.pdf", pdf.p, pdf.len, 4);
+	mutants_of("a.docx", docx, docx_len, 5);
+	mutants_of("a.pptx", pptx, pptx_len, 6);
+	xml_mutants_of("a.docx", docx_names, docx_bodies, 1, 7);
+	xml_mutants_of("a.pptx", pptx_names, pptx_bodies, 2, 8);
+	ASSERT_EQ_INT(fd_count(), fds);
+	buf_cleanup(&pdf);
+	free(docx);
+	free(pptx);
+}
+
 const struct t_case docs_tests[] = {
 	T_CASE(text_utf8_kept_bom_dropped),
 	T_CASE(text_utf16_with_bom),
@@ -155,5 +646,19 @@ const struct t_case docs_tests[] = {
 	T_CASE(empty_files_fail),
 	T_CASE(unsupported_names_the_supported),
 	T_CASE(missing_file_is_server_error),
+	T_CASE(html_text_only),
+	T_CASE(html_encodings),
+	T_CASE(pdf_pages_text),
+	T_CASE(pdf_scanned_fails),
+	T_CASE(pdf_blank_is_empty),
+	T_CASE(pdf_encrypted_fails),
+	T_CASE(pdf_corrupt_fails),
+	T_CASE(docx_paragraphs_tables_tabs),
+	T_CASE(docx_failures),
+	T_CASE(pptx_slides_in_number_order),
+	T_CASE(pptx_failures),
+	T_CASE(zip_bomb_stops),
+	T_CASE(too_much_text_fails),
+	T_CASE(every_input_gives_text_or_reason),
 	{ NULL, NULL },
 };

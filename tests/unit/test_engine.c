@@ -66,15 +66,22 @@ struct rig {
 	struct engine *eng;
 };
 
-static void rig_open(struct rig *r)
+/* A rig whose demo model pauses delay_ms between words: a reply of a few words then leaves
+ * a test ample time to act between its first word and its end. */
+static void rig_open_paced(struct rig *r, int delay_ms)
 {
-	struct engine_config ec = { .run_expiry_s = 600 };
+	struct engine_config ec = { .run_expiry_s = 600, .prov.demo_delay_ms = delay_ms };
 
 	snprintf(r->dir, sizeof(r->dir), "/tmp/assistd-engine-XXXXXX");
 	ASSERT(mkdtemp(r->dir) != NULL);
 	ASSERT_OK(store_open(r->dir, &r->st));
 	ec.st = r->st;
 	ASSERT_OK(engine_start(&ec, &r->eng));
+}
+
+static void rig_open(struct rig *r)
+{
+	rig_open_paced(r, 0);
 }
 
 static void rig_close(struct rig *r)
@@ -165,7 +172,7 @@ static void run_completes_with_reply(void)
 
 	rig_open(&r);
 	seed(&r, "hello", run, sizeof(run));
-	drain(engine_submit(r.eng, "p", run, NULL), names, sizeof(names));
+	drain(engine_start_run(r.eng, "p", run, NULL), names, sizeof(names));
 	ASSERT(strncmp(names, "thread.run.created thread.run.queued thread.run.in_progress "
 			      "thread.run.step.created thread.run.step.in_progress "
 			      "thread.message.created thread.message.in_progress "
@@ -190,15 +197,15 @@ static void tool_call_then_outputs(void)
 
 	rig_open(&r);
 	seed(&r, "call get_time", run, sizeof(run));
-	drain(engine_submit(r.eng, "p", run, NULL), names, sizeof(names));
+	drain(engine_start_run(r.eng, "p", run, NULL), names, sizeof(names));
 	ASSERT(strstr(names, "thread.run.step.delta thread.run.requires_action ") != NULL);
 	stored_status(&r, "requires_action");
 	/* A wrong id is refused and changes nothing. */
 	jv_set_str(o, "tool_call_id", "call_nope");
 	jv_set_str(o, "output", "12:00");
 	jv_push(outputs, o);
-	ASSERT_EQ_INT(engine_submit_outputs(r.eng, "p", "thread_t1", "run_t1", outputs, &json,
-					    &ch, &why, &param), ERR_INVALID);
+	ASSERT_EQ_INT(engine_take_tool_outputs(r.eng, "p", "thread_t1", "run_t1", outputs,
+					       &json, &ch, &why, &param), ERR_INVALID);
 	ASSERT(why != NULL);
 	free(why);
 	stored_status(&r, "requires_action");
@@ -216,12 +223,124 @@ static void cancel_finished_run_is_refused(void)
 
 	rig_open(&r);
 	seed(&r, "hi", run, sizeof(run));
-	drain(engine_submit(r.eng, "p", run, NULL), names, sizeof(names));
+	drain(engine_start_run(r.eng, "p", run, NULL), names, sizeof(names));
 	ASSERT_EQ_INT(engine_cancel(r.eng, "p", "thread_t1", "run_t1", &json, &why), ERR_INVALID);
 	ASSERT(strstr(why, "completed") != NULL);
 	free(why);
 	ASSERT_EQ_INT(engine_cancel(r.eng, "p", "thread_t1", "run_nope", &json, &why),
 		      ERR_NOT_FOUND);
+	rig_close(&r);
+}
+
+/* How many objects of kind are stored under parent. */
+static size_t count_under(struct rig *r, enum store_kind kind, const char *parent)
+{
+	struct store_page pg = { .limit = 100 };
+	struct store_list l;
+	size_t n;
+
+	ASSERT_OK(store_list(r->st, "p", kind, parent, &pg, &l));
+	n = l.n;
+	store_list_cleanup(&l);
+	return n;
+}
+
+/* Waits (up to 10 s) until the channel holds an event named name. */
+static void wait_event(struct events *ch, const char *name)
+{
+	int64_t deadline = clock_ms() + 10000;
+
+	for (;;) {
+		for (size_t i = 0; i < events_count(ch); i++) {
+			if (strcmp(events_name_at(ch, i), name) == 0)
+				return;
+		}
+		if (clock_ms() > deadline)
+			T_FAIL("no %s event", name);
+		usleep(2000);
+	}
+}
+
+/* The thread goes while the model is mid-reply: the run stops, its stream ends cancelled,
+ * and nothing of it is written again (no orphan message or step). */
+static void deleting_the_thread_stops_its_run(void)
+{
+	struct rig r;
+	char run[2048];
+	char names[4096];
+	char *body = NULL;
+	const char *tail;
+	struct events *ch;
+
+	rig_open_paced(&r, 200);
+	seed(&r, "tell me a long story please", run, sizeof(run));
+	ch = engine_start_run(r.eng, "p", run, NULL);
+	wait_event(ch, "thread.message.delta");
+	ASSERT_OK(store_delete(r.st, "p", STORE_THREAD, "thread_t1", NULL));
+	engine_stop_runs(r.eng, "p", STORE_THREAD, "thread_t1");
+	drain(ch, names, sizeof(names));
+	tail = "thread.message.incomplete thread.run.step.cancelled thread.run.cancelled ";
+	if (strlen(names) < strlen(tail) || strcmp(names + strlen(names) - strlen(tail), tail))
+		T_FAIL("the events do not end with %s: %s", tail, names);
+	ASSERT_EQ_INT(store_get(r.st, "p", STORE_RUN, "run_t1", NULL, &body, NULL),
+		      ERR_NOT_FOUND);
+	ASSERT_EQ_INT(count_under(&r, STORE_STEP, "run_t1"), 0);
+	ASSERT_EQ_INT(count_under(&r, STORE_MESSAGE, "thread_t1"), 0);
+	rig_close(&r);
+}
+
+/* The assistant goes while its run waits for tool outputs: the run ends cancelled, stored,
+ * with its tool step cancelled too. Runs of other assistants are left alone. */
+static void deleting_the_assistant_cancels_its_run(void)
+{
+	struct rig r;
+	char run[2048];
+	char names[4096];
+	struct store_page pg = { .limit = 10 };
+	struct store_list l;
+
+	rig_open(&r);
+	seed(&r, "call get_time", run, sizeof(run));
+	drain(engine_start_run(r.eng, "p", run, NULL), names, sizeof(names));
+	stored_status(&r, "requires_action");
+	engine_stop_runs(r.eng, "p", STORE_ASSISTANT, "asst_other");
+	engine_stop_runs(r.eng, "q", STORE_ASSISTANT, "asst_t1");
+	stored_status(&r, "requires_action");
+	engine_stop_runs(r.eng, "p", STORE_ASSISTANT, "asst_t1");
+	stored_status(&r, "cancelled");
+	ASSERT_OK(store_list(r.st, "p", STORE_STEP, "run_t1", &pg, &l));
+	ASSERT_EQ_INT(l.n, 1);
+	ASSERT(strstr(l.items[0].body, "\"status\":\"cancelled\"") != NULL);
+	store_list_cleanup(&l);
+	ASSERT_EQ_INT(count_under(&r, STORE_MESSAGE, "thread_t1"), 1); /* the user's only */
+	rig_close(&r);
+}
+
+/* A client deletes the reply while it is being written: the run still completes, and the
+ * reply is written anew. */
+static void deleted_reply_is_written_anew(void)
+{
+	struct rig r;
+	char run[2048];
+	char names[4096];
+	struct store_page pg = { .limit = 10, .run_id = "run_t1" };
+	struct store_list l;
+	struct events *ch;
+
+	rig_open_paced(&r, 200);
+	seed(&r, "tell me a long story please", run, sizeof(run));
+	ch = engine_start_run(r.eng, "p", run, NULL);
+	wait_event(ch, "thread.message.delta");
+	ASSERT_OK(store_list(r.st, "p", STORE_MESSAGE, "thread_t1", &pg, &l));
+	ASSERT_EQ_INT(l.n, 1);
+	ASSERT_OK(store_delete(r.st, "p", STORE_MESSAGE, l.items[0].id, "thread_t1"));
+	store_list_cleanup(&l);
+	drain(ch, names, sizeof(names));
+	stored_status(&r, "completed");
+	ASSERT_OK(store_list(r.st, "p", STORE_MESSAGE, "thread_t1", &pg, &l));
+	ASSERT_EQ_INT(l.n, 1);
+	ASSERT(strstr(l.items[0].body, "\"status\":\"completed\"") != NULL);
+	store_list_cleanup(&l);
 	rig_close(&r);
 }
 
@@ -231,5 +350,8 @@ const struct t_case engine_tests[] = {
 	T_CASE(run_completes_with_reply),
 	T_CASE(tool_call_then_outputs),
 	T_CASE(cancel_finished_run_is_refused),
+	T_CASE(deleting_the_thread_stops_its_run),
+	T_CASE(deleting_the_assistant_cancels_its_run),
+	T_CASE(deleted_reply_is_written_anew),
 	{ NULL, NULL },
 };

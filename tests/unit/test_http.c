@@ -13,6 +13,7 @@
 #include "../../src/base/buf.h"
 #include "../../src/base/clock.h"
 #include "../../src/base/log.h"
+#include "../../src/api/api.h"
 #include "../../src/http/http.h"
 #include "../../src/json/json.h"
 #include "suites.h"
@@ -105,6 +106,18 @@ static void reply_free(struct reply *r)
 {
 	buf_cleanup(&r->body);
 	buf_cleanup(&r->hdrs);
+}
+
+/* Sends c and returns the status, for checks of the status alone. */
+static long status_of(const struct call *c)
+{
+	struct reply r;
+	long status;
+
+	call_do(c, &r);
+	status = r.status;
+	reply_free(&r);
+	return status;
 }
 
 static void get(const char *path, struct reply *r)
@@ -445,19 +458,127 @@ static int h_stream(struct http_req *req)
 	return rc;
 }
 
+/* POST /v1/sink: the body goes to s_count piece by piece, never buffered. */
+static atomic_int g_sunk_calls;
+
+static int s_count(struct http_req *req, const char *data, size_t len)
+{
+	size_t *n = http_state(req);
+
+	atomic_fetch_add(&g_sunk_calls, 1);
+	if (!n) {
+		n = xcalloc(1, sizeof(*n));
+		http_set_state(req, n, free);
+	}
+	*n += len;
+	return *n > 6000 ? http_fail(req, ERR_TOO_LARGE, NULL, "sink full") : 0;
+}
+
+static int h_sunk(struct http_req *req)
+{
+	size_t *n = http_state(req);
+	size_t len;
+	jv *o = jv_object();
+
+	http_body(req, &len);
+	jv_set_int(o, "sunk", n ? (int64_t)*n : 0);
+	jv_set_int(o, "body_len", (int64_t)len);
+	return reply_jv(req, 200, o);
+}
+
+/* POST /v1/hold: keeps its request (and body) until g_hold is woken. */
+static struct http_waiter *_Atomic g_hold;
+
+static int h_hold(struct http_req *req)
+{
+	struct http_waiter *w;
+
+	if (http_reruns(req) > 0)
+		return h_thing(req);
+	http_defer(req, 5000, &w);
+	atomic_store(&g_hold, w);
+	return HTTP_DEFERRED;
+}
+
+/* --- A route whose multipart body streams through a sink --- */
+
+static void sink_log_free(void *p)
+{
+	buf_cleanup(p);
+	free(p);
+}
+
+/* What the sink saw, as "[name|filename|type]=bytes;" per part (the request's state). */
+static struct buf *sink_log(struct http_req *req)
+{
+	struct buf *b = http_state(req);
+
+	if (!b) {
+		b = xcalloc(1, sizeof(*b));
+		buf_init(b, 0);
+		http_set_state(req, b, sink_log_free);
+	}
+	return b;
+}
+
+static int s_begin(struct http_req *req, const char *name, const char *filename,
+		   const char *type)
+{
+	if (strcmp(name, "bad") == 0)
+		return http_fail(req, ERR_INVALID, "bad", "No bad parts.");
+	return buf_printf(sink_log(req), "[%s|%s|%s]=", name, filename ? filename : "-",
+			  type ? type : "-");
+}
+
+static int s_data(struct http_req *req, const char *data, size_t len)
+{
+	return buf_append(sink_log(req), data, len);
+}
+
+static int s_end(struct http_req *req)
+{
+	return buf_putc(sink_log(req), ';');
+}
+
+static const struct http_parts test_parts = { s_begin, s_data, s_end };
+
+static int s_body(struct http_req *req, const char *data, size_t len)
+{
+	return http_multipart_take(req, &test_parts, data, len);
+}
+
+static int h_upload(struct http_req *req)
+{
+	struct buf *b;
+	size_t len;
+	int err = http_multipart_end(req, &test_parts);
+
+	if (err)
+		return err;
+	b = http_state(req);
+	http_body(req, &len);
+	if (len != 0)
+		return http_fail(req, ERR_INTERNAL, NULL, "a streamed body was buffered");
+	return http_reply_bytes(req, 200, "text/plain", xstrdup(b && b->p ? b->p : ""),
+				b ? b->len : 0);
+}
+
 static const struct http_route routes[] = {
-	{ "GET", "/v1/things/{thing_id}", h_thing },
-	{ "POST", "/v1/things/{thing_id}/parts/{part_id}", h_thing },
-	{ "POST", "/v1/echo", h_thing },
-	{ "GET", "/v1/query", h_query },
-	{ "GET", "/v1/fail", h_fail },
-	{ "GET", "/v1/fail_plain", h_fail_plain },
-	{ "GET", "/v1/noreply", h_noreply },
-	{ "GET", "/v1/keep", h_keep },
-	{ "GET", "/v1/slow", h_slow },
-	{ "GET", "/v1/defer", h_defer },
-	{ "GET", "/v1/stream", h_stream },
-	{ "DELETE", "/v1/things/{thing_id}/parts/{part_id}", h_thing },
+	{ "POST", "/v1/sink", h_sunk, s_count },
+	{ "POST", "/v1/hold", h_hold, NULL },
+	{ "GET", "/v1/things/{thing_id}", h_thing, NULL },
+	{ "POST", "/v1/things/{thing_id}/parts/{part_id}", h_thing, NULL },
+	{ "POST", "/v1/echo", h_thing, NULL },
+	{ "GET", "/v1/query", h_query, NULL },
+	{ "GET", "/v1/fail", h_fail, NULL },
+	{ "GET", "/v1/fail_plain", h_fail_plain, NULL },
+	{ "GET", "/v1/noreply", h_noreply, NULL },
+	{ "GET", "/v1/keep", h_keep, NULL },
+	{ "GET", "/v1/slow", h_slow, NULL },
+	{ "GET", "/v1/defer", h_defer, NULL },
+	{ "GET", "/v1/stream", h_stream, NULL },
+	{ "DELETE", "/v1/things/{thing_id}/parts/{part_id}", h_thing, NULL },
+	{ "POST", "/v1/upload", h_upload, s_body },
 };
 
 static int h_before(struct http_req *req)
@@ -473,16 +594,21 @@ static int h_before(struct http_req *req)
 	return 0;
 }
 
-static struct http_server *start(http_handler *before)
+/* A server with max_body 1024, the given body memory (0: the default) and error renderer. */
+static struct http_server *start_with(http_handler *before, size_t body_memory,
+				      http_error_body *error_body)
 {
 	struct http_config cfg = {
 		.host = "127.0.0.1",
 		.port = 0,
 		.threads = 2,
 		.max_body = 1024,
+		.max_body_memory = body_memory,
+		.max_sink_body = 8192,
 		.routes = routes,
 		.nroutes = sizeof(routes) / sizeof(routes[0]),
 		.before = before,
+		.error_body = error_body,
 		.app = (void *)"the app",
 	};
 	struct http_server *srv = NULL;
@@ -493,6 +619,11 @@ static struct http_server *start(http_handler *before)
 	g_port = http_port(srv);
 	ASSERT(g_port > 0);
 	return srv;
+}
+
+static struct http_server *start(http_handler *before)
+{
+	return start_with(before, 0, api_error_body);
 }
 
 static void finish(struct http_server *srv)
@@ -708,6 +839,20 @@ static void body_limit(void)
 	finish(srv);
 }
 
+/* GETs path and checks a reply that is not JSON. */
+static void check_text(const char *path, long status, const char *body, const char *type)
+{
+	struct reply r;
+	char v[64];
+
+	get(path, &r);
+	ASSERT_EQ_INT(r.status, status);
+	ASSERT_STR_EQ(r.body.p, body);
+	ASSERT(header_of(&r, "content-type", v, sizeof(v)));
+	ASSERT_STR_EQ(v, type);
+	reply_free(&r);
+}
+
 static void error_envelope(void)
 {
 	struct http_server *srv = start(NULL);
@@ -733,12 +878,7 @@ static void error_envelope(void)
 	check_envelope(&r, NULL, "server_error", NULL, NULL);
 	reply_free(&r);
 
-	get("/v1/keep", &r);
-	ASSERT_EQ_INT(r.status, 201);
-	ASSERT_STR_EQ(r.body.p, "kept");
-	ASSERT(header_of(&r, "content-type", v, sizeof(v)));
-	ASSERT_STR_EQ(v, "text/plain");
-	reply_free(&r);
+	check_text("/v1/keep", 201, "kept", "text/plain");
 	finish(srv);
 }
 
@@ -771,6 +911,105 @@ static void before_hook(void)
 	ASSERT_EQ_INT(r.status, 404);
 	ASSERT(!header_of(&r, "x-before", v, sizeof(v)));
 	reply_free(&r);
+	finish(srv);
+}
+
+/* A route with a sink gets its body piece by piece, past max_body, only once authenticated. */
+static void sink_takes_the_body(void)
+{
+	struct http_server *srv = start(h_before);
+	char *big = xmalloc(7000);
+	struct reply r;
+	jv *o;
+
+	memset(big, 'x', 7000);
+	struct call cl = { "POST", "/v1/sink", big, 5000, false, "Authorization: Bearer good" };
+	call_do(&cl, &r);
+	ASSERT_EQ_INT(r.status, 200);
+	o = body_json(&r);
+	ASSERT_EQ_INT(jv_int_value(jv_get(o, "sunk")), 5000);
+	ASSERT_EQ_INT(jv_int_value(jv_get(o, "body_len")), 0);
+	jv_free(o);
+	reply_free(&r);
+	struct call ch = { "POST", "/v1/sink", big, 5000, true, "Authorization: Bearer good" };
+	ASSERT_EQ_INT(status_of(&ch), 200);
+	/* The sink's error is the answer, once the body is read. */
+	struct call full = { "POST", "/v1/sink", big, 7000, true, "Authorization: Bearer good" };
+	call_do(&full, &r);
+	ASSERT_EQ_INT(r.status, 413);
+	check_envelope(&r, "sink full", "invalid_request_error", NULL, NULL);
+	reply_free(&r);
+	/* Refused by the before hook: the sink never sees a byte. */
+	atomic_store(&g_sunk_calls, 0);
+	struct call bad = { "POST", "/v1/sink", big, 5000, false, "Expect:" };
+	ASSERT_EQ_INT(status_of(&bad), 401);
+	ASSERT_EQ_INT(atomic_load(&g_sunk_calls), 0);
+	free(big);
+	finish(srv);
+}
+
+struct held {
+	pthread_t t;
+	struct reply r;
+};
+
+static void *hold_main(void *arg)
+{
+	struct held *h = arg;
+	char body[1000];
+
+	memset(body, 'h', sizeof(body));
+	struct call c = { "POST", "/v1/hold", body, sizeof(body), false, "Expect:" };
+	call_do(&c, &h->r);
+	return NULL;
+}
+
+/* Bodies held at once share max_body_memory: past it, 503 with Retry-After. */
+static void body_memory_budget(void)
+{
+	struct http_server *srv = start_with(NULL, 1500, api_error_body);
+	char body[1000];
+	struct held h;
+	struct reply r;
+	char v[16];
+
+	memset(body, 'b', sizeof(body));
+	atomic_store(&g_hold, NULL);
+	ASSERT(pthread_create(&h.t, NULL, hold_main, &h) == 0);
+	for (int i = 0; i < 3000 && !atomic_load(&g_hold); i++)
+		sleep_ms(1);
+	ASSERT(atomic_load(&g_hold) != NULL);
+	/* By Content-Length: refused before the body is read. */
+	struct call cl = { "POST", "/v1/echo", body, sizeof(body), false, "Expect:" };
+	call_do(&cl, &r);
+	ASSERT_EQ_INT(r.status, 503);
+	check_envelope(&r, NULL, "server_error", NULL, NULL);
+	ASSERT(header_of(&r, "retry-after", v, sizeof(v)));
+	ASSERT_STR_EQ(v, "1");
+	reply_free(&r);
+	/* Chunked: found as the body grows, answered after it. */
+	struct call ch = { "POST", "/v1/echo", body, sizeof(body), true, "Expect:" };
+	ASSERT_EQ_INT(status_of(&ch), 503);
+	/* A small body still fits beside the held one. */
+	struct call small = { "POST", "/v1/echo", body, 100, false, "Expect:" };
+	ASSERT_EQ_INT(status_of(&small), 200);
+	http_waiter_wake(g_hold);
+	http_waiter_unref(g_hold);
+	pthread_join(h.t, NULL);
+	ASSERT_EQ_INT(h.r.status, 200);
+	reply_free(&h.r);
+	/* The held body's memory came back. */
+	ASSERT_EQ_INT(status_of(&cl), 200);
+	ASSERT_EQ_INT(status_of(&ch), 200);
+	finish(srv);
+}
+
+/* With no error_body hook, errors are their message as text/plain. */
+static void errors_without_hook(void)
+{
+	struct http_server *srv = start_with(NULL, 0, NULL);
+
+	check_text("/v1/fail", 400, "model really is required", "text/plain; charset=utf-8");
 	finish(srv);
 }
 
@@ -1067,13 +1306,110 @@ static void start_errors(void)
 	}
 }
 
+#define MP_TYPE "Content-Type: multipart/form-data; boundary=XyZ"
+
+/* A multipart body: a purpose field, then a file part of n bytes of 'x' (owned). */
+static char *mp_body(size_t n, const char *field, size_t *len)
+{
+	struct buf b;
+
+	buf_init(&b, 0);
+	ASSERT_OK(buf_printf(&b, "--XyZ\r\nContent-Disposition: form-data; name=\"%s\"\r\n\r\n"
+			     "assistants\r\n--XyZ\r\nContent-Disposition: form-data; "
+			     "name=\"file\"; filename=\"a.txt\"\r\nContent-Type: text/plain"
+			     "\r\n\r\n", field));
+	for (size_t i = 0; i < n; i++)
+		ASSERT_OK(buf_putc(&b, 'x'));
+	ASSERT_OK(buf_puts(&b, "\r\n--XyZ--\r\n"));
+	*len = b.len;
+	return buf_release(&b);
+}
+
+static void post_upload(const char *body, size_t len, bool chunked, const char *header,
+			struct reply *r)
+{
+	struct call c = { "POST", "/v1/upload", body, len, chunked, header };
+
+	call_do(&c, r);
+}
+
+static void upload_streams_parts(void)
+{
+	struct http_server *srv = start(NULL);
+	struct reply r;
+	size_t len;
+	char *body = mp_body(5, "purpose", &len);
+
+	for (int chunked = 0; chunked < 2; chunked++) {
+		post_upload(body, len, chunked, MP_TYPE, &r);
+		ASSERT_EQ_INT(r.status, 200);
+		ASSERT_STR_EQ(r.body.p, "[purpose|-|-]=assistants;[file|a.txt|text/plain]=xxxxx;");
+		reply_free(&r);
+	}
+	free(body);
+	/* Over max_body (1024): never buffered, so accepted. */
+	body = mp_body(3000, "purpose", &len);
+	post_upload(body, len, false, MP_TYPE, &r);
+	ASSERT_EQ_INT(r.status, 200);
+	ASSERT_EQ_INT(r.body.len, strlen("[purpose|-|-]=assistants;[file|a.txt|text/plain]=;") +
+				  3000);
+	reply_free(&r);
+	free(body);
+	finish(srv);
+}
+
+/* Posts to the upload route and checks the error reply: status, message (NULL: any), param. */
+static void upload_fails(const char *body, size_t len, bool chunked, const char *header,
+			 long status, const char *message, const char *param)
+{
+	struct reply r;
+
+	post_upload(body, len, chunked, header, &r);
+	ASSERT_EQ_INT(r.status, status);
+	check_envelope(&r, message, "invalid_request_error", param, NULL);
+	reply_free(&r);
+}
+
+static void upload_errors(void)
+{
+	struct http_server *srv = start(NULL);
+	size_t len;
+	char *big = mp_body(9000, "purpose", &len);
+	size_t bad_len;
+	char *bad = mp_body(5, "bad", &bad_len);
+	size_t ok_len;
+	char *ok = mp_body(5, "purpose", &ok_len);
+
+	/* Past max_sink_body: announced, or found while a chunked body comes in. */
+	upload_fails(big, len, false, MP_TYPE, 413,
+		     "The request body is larger than the limit of 8192 bytes.", NULL);
+	upload_fails(big, len, true, MP_TYPE, 413,
+		     "The request body is larger than the limit of 8192 bytes.", NULL);
+	upload_fails(bad, bad_len, false, MP_TYPE, 400, "No bad parts.", "bad");
+	upload_fails(ok, ok_len - 12, false, MP_TYPE, 400,
+		     "The multipart/form-data body is malformed or cut short; send it again.",
+		     NULL);
+	upload_fails("{}", 2, false, "Content-Type: application/json", 400,
+		     "This endpoint takes a multipart/form-data body, but the request's "
+		     "Content-Type is 'application/json'.", NULL);
+	free(big);
+	free(bad);
+	free(ok);
+	finish(srv);
+}
+
 const struct t_case http_tests[] = {
+	T_CASE(upload_streams_parts),
+	T_CASE(upload_errors),
 	T_CASE(routes_params_and_headers),
 	T_CASE(not_found_and_method),
 	T_CASE(query_decoding),
 	T_CASE(body_limit),
 	T_CASE(error_envelope),
 	T_CASE(before_hook),
+	T_CASE(sink_takes_the_body),
+	T_CASE(body_memory_budget),
+	T_CASE(errors_without_hook),
 	T_CASE(defer_wake_and_timeout),
 	T_CASE(defer_late_wake),
 	T_CASE(stream_chunks),

@@ -391,8 +391,10 @@ static void demo_echoes_word_by_word(void)
 	ASSERT_STR_EQ(r.text.p, "You said: hello  there");
 	ASSERT_EQ_INT(r.ntext, 4);
 	ASSERT_EQ_INT(r.res.finish, PROV_STOP);
-	ASSERT_EQ_INT(r.res.completion_tokens, 4);
-	ASSERT_EQ_INT(r.res.prompt_tokens, (8 + 12) / 4);
+	/* o200k_base, as gpt-tokenizer counts: "You| said|:| hello| | there"; the prompt is
+	 * 3 + 3 + "system" 1 + "be| brief" 2 + 3 + "user" 1 + "hello| | there" 3. */
+	ASSERT_EQ_INT(r.res.completion_tokens, 6);
+	ASSERT_EQ_INT(r.res.prompt_tokens, 16);
 	rec_cleanup(&r);
 }
 
@@ -408,7 +410,7 @@ static void demo_text_parts_and_no_message(void)
 	rec_cleanup(&r);
 	demo_run(&r, &(struct spec){ .messages = "[]" });
 	ASSERT_STR_EQ(r.text.p, "You said: (no message)");
-	ASSERT_EQ_INT(r.res.prompt_tokens, 1);
+	ASSERT_EQ_INT(r.res.prompt_tokens, 3); /* the reply's priming only */
 	rec_cleanup(&r);
 }
 
@@ -442,7 +444,7 @@ static void demo_tool_call_with_args(void)
 	ASSERT_EQ_INT(strlen(r.ids[0]), 5 + 24);
 	ASSERT(strncmp(r.ids[0], "call_", 5) == 0);
 	ASSERT_STR_EQ(r.args[0].p, "{\"city\": \"Paris {x}\"}");
-	ASSERT_EQ_INT(r.res.completion_tokens, 1);
+	ASSERT_EQ_INT(r.res.completion_tokens, 11); /* the name and the arguments */
 	rec_cleanup(&r);
 }
 
@@ -460,7 +462,7 @@ static void demo_parallel_calls(void)
 	ASSERT_STR_EQ(r.names[1], "get_weather");
 	ASSERT_STR_EQ(r.args[1].p, "{\"city\":\"Oslo\"}");
 	ASSERT(strcmp(r.ids[0], r.ids[1]) != 0);
-	ASSERT_EQ_INT(r.res.completion_tokens, 2);
+	ASSERT_EQ_INT(r.res.completion_tokens, 11);
 	rec_cleanup(&r);
 	demo_run(&r, &(struct spec){ .messages = msgs, .tools = weather_tools });
 	ASSERT_EQ_INT(r.ntools, 1);
@@ -521,16 +523,23 @@ static void demo_cut_by_max_tokens(void)
 {
 	struct rec r;
 
+	/* "You| said|:| a": the cut falls on token boundaries, even inside a word. */
 	demo_run(&r, &(struct spec){ .max_tokens = 2,
 		.messages = "[{\"role\":\"user\",\"content\":\"a b c\"}]" });
-	ASSERT_STR_EQ(r.text.p, "You said:");
+	ASSERT_STR_EQ(r.text.p, "You said");
 	ASSERT_EQ_INT(r.res.finish, PROV_LENGTH);
 	ASSERT_EQ_INT(r.res.completion_tokens, 2);
 	rec_cleanup(&r);
 	demo_run(&r, &(struct spec){ .max_tokens = 3,
 		.messages = "[{\"role\":\"user\",\"content\":\"a\"}]" });
+	ASSERT_STR_EQ(r.text.p, "You said:");
+	ASSERT_EQ_INT(r.res.finish, PROV_LENGTH);
+	rec_cleanup(&r);
+	demo_run(&r, &(struct spec){ .max_tokens = 4,
+		.messages = "[{\"role\":\"user\",\"content\":\"a\"}]" });
 	ASSERT_STR_EQ(r.text.p, "You said: a");
 	ASSERT_EQ_INT(r.res.finish, PROV_STOP);
+	ASSERT_EQ_INT(r.res.completion_tokens, 4);
 	rec_cleanup(&r);
 }
 
@@ -581,7 +590,7 @@ static void demo_cancel_slow(void)
 	ASSERT(clock_ms() - t0 < 100);
 	ASSERT_EQ_INT(r.res.finish, PROV_CANCELLED);
 	ASSERT_EQ_INT(r.ntext, 2);
-	ASSERT_EQ_INT(r.res.completion_tokens, 2);
+	ASSERT_EQ_INT(r.res.completion_tokens, 3); /* "You", " said:": You| said|: */
 	prov_poll(p, 300);
 	ASSERT_EQ_INT(r.ntext, 2);
 	rec_cleanup(&r);
@@ -922,21 +931,29 @@ static void openai_maps_final_errors(void)
 	oai_run(&r, "[{\"status\":500,\"body\":\"plain text trouble\"}]", 0, 2000);
 	ASSERT_STR_EQ(r.code, "server_error");
 	ASSERT_CONTAINS(r.msg, "returned 500: plain text trouble");
-	ASSERT_CONTAINS(r.msg, "http://127.0.0.1:");
+	/* The message reaches clients: it never names the upstream. */
+	ASSERT(strstr(r.msg, "127.0.0.1") == NULL);
+	rec_cleanup(&r);
+	/* An upstream that echoes the key has it taken out. */
+	oai_run(&r, "[{\"status\":401,\"body\":{\"error\":{\"message\":"
+		    "\"Incorrect API key provided: sk-test.\"}}}]", 0, 2000);
+	ASSERT_STR_EQ(r.msg, "the upstream model server returned 401: Incorrect API key provided: "
+			     "[redacted].");
 	rec_cleanup(&r);
 }
 
+/* The message reaches clients: neither the URL nor its userinfo are in it. */
 static void openai_connection_refused(void)
 {
 	struct rec r;
-	struct prov *p = oai_new("http://127.0.0.1:1/v1", 0);
+	struct prov *p = oai_new("http://someone:s3cret@127.0.0.1:1/v1", 0);
 
 	rec_init(&r);
 	start(p, &r, &(struct spec){ .messages = hello_msgs });
 	drive(p, &r, 2000);
 	ASSERT_EQ_INT(r.res.finish, PROV_FAILED);
 	ASSERT_STR_EQ(r.code, "server_error");
-	ASSERT_STR_EQ(r.msg, "could not connect to http://127.0.0.1:1/v1: Connection refused");
+	ASSERT_STR_EQ(r.msg, "could not connect to the upstream model server: Connection refused");
 	rec_cleanup(&r);
 	prov_free(p);
 }
@@ -1021,8 +1038,10 @@ static void openai_non_streamed_and_no_usage(void)
 	rec_cleanup(&r);
 	oai_run(&r, "[{\"text\":\"abcdefgh ijklmnop\",\"usage\":false}]", -1, 2000);
 	ASSERT_EQ_INT(r.res.finish, PROV_STOP);
-	ASSERT_EQ_INT(r.res.prompt_tokens, 14 / 4);
-	ASSERT_EQ_INT(r.res.completion_tokens, 17 / 4);
+	/* Counted here (o200k_base, as gpt-tokenizer): 3 + 3 + "user" + "hello| upstream", and
+	 * "abcdefgh| ij|kl|mnop". */
+	ASSERT_EQ_INT(r.res.prompt_tokens, 9);
+	ASSERT_EQ_INT(r.res.completion_tokens, 4);
 	rec_cleanup(&r);
 }
 
@@ -1275,7 +1294,7 @@ static void wire_lenient_tool_calls(void)
 	ASSERT_OK(oai_parse_end(&ps, &res));
 	ASSERT_EQ_INT(res.finish, PROV_TOOL_CALLS);
 	ASSERT_EQ_INT(res.prompt_tokens, 5);
-	ASSERT_EQ_INT(res.completion_tokens, 14 / 4);
+	ASSERT_EQ_INT(res.completion_tokens, 12); /* f{"a":1}g{"b":2}, as gpt-tokenizer counts */
 	ASSERT_EQ_INT(r.ntools, 2);
 	ASSERT_STR_EQ(r.ids[0], "x1");
 	ASSERT_STR_EQ(r.names[0], "f");
@@ -1284,6 +1303,7 @@ static void wire_lenient_tool_calls(void)
 	ASSERT(strncmp(r.ids[1], "call_", 5) == 0);
 	ASSERT_STR_EQ(r.args[1].p, "{\"b\":2}");
 	oai_parse_cleanup(&ps);
+	buf_cleanup(&c.out);
 	rec_cleanup(&r);
 }
 
@@ -1310,6 +1330,7 @@ static void wire_unfinished_and_errors(void)
 	jv_free(v);
 	oai_parse_cleanup(&ps);
 	ASSERT_STR_EQ(r.text.p, "half");
+	buf_cleanup(&c.out);
 	rec_cleanup(&r);
 }
 

@@ -5,6 +5,7 @@
 #include <ftw.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/stat.h>
@@ -324,6 +325,9 @@ static void list_rejects_foreign_cursors(void)
 	enum store_kind k = STORE_MESSAGE;
 
 	tstore_open(&t);
+	ASSERT_OK(put(t.st, "p", STORE_THREAD, "thread_a", NULL, 1, -1));
+	ASSERT_OK(put(t.st, "p", STORE_THREAD, "thread_b", NULL, 1, -1));
+	ASSERT_OK(put(t.st, "q", STORE_THREAD, "thread_a", NULL, 1, -1));
 	ASSERT_OK(put(t.st, "p", k, "msg_1", "thread_a", 1, -1));
 	ASSERT_OK(put(t.st, "p", k, "msg_2", "thread_b", 1, -1));
 	ASSERT_OK(put(t.st, "p", STORE_RUN, "run_1", "thread_a", 1, -1));
@@ -346,6 +350,7 @@ static void list_filters_by_run(void)
 	char id[16];
 
 	tstore_open(&t);
+	ASSERT_OK(put(t.st, "p", STORE_THREAD, "thread_a", NULL, 1, -1));
 	for (int i = 0; i < 5; i++) {
 		struct store_obj o = { .kind = STORE_MESSAGE, .id = id, .parent = "thread_a",
 				       .run_id = runs[i], .created_at = 10, .body = "{}" };
@@ -527,6 +532,7 @@ static void expect_exists_and_idle(void)
 		ASSERT_OK(put_run(t.st, "p", "r1", "t1", active[i], 1));
 		ASSERT_EQ_INT(store_write(t.st, "p", ops, 3), ERR_CONFLICT);
 		ASSERT_STR_EQ(get(t.st, "p", STORE_MESSAGE, "m1", NULL), "ERR_NOT_FOUND");
+		ASSERT_OK(store_delete(t.st, "p", STORE_RUN, "r1", "t1"));
 	}
 	ASSERT_OK(put_run(t.st, "p", "r1", "t1", "completed", 1));
 	ASSERT_OK(store_write(t.st, "p", ops, 3));
@@ -547,6 +553,8 @@ static void runs_by_status_spans_projects(void)
 	char **projects = NULL;
 
 	tstore_open(&t);
+	ASSERT_OK(put(t.st, "p1", STORE_THREAD, "t1", NULL, 1, -1));
+	ASSERT_OK(put(t.st, "p2", STORE_THREAD, "t2", NULL, 1, -1));
 	ASSERT_OK(put_run(t.st, "p1", "r1", "t1", "queued", 10));
 	ASSERT_OK(put_run(t.st, "p1", "r2", "t1", "completed", 5));
 	ASSERT_OK(put_run(t.st, "p2", "r3", "t2", "in_progress", 7));
@@ -587,13 +595,13 @@ static void keys_insert_lookup_list(void)
 	bool any = true;
 
 	tstore_open(&t);
-	ASSERT_OK(store_key_any(t.st, &any));
+	ASSERT_OK(store_key_ever(t.st, &any));
 	ASSERT(!any);
 	ASSERT_OK(store_key_insert(t.st, &key1, "hash1"));
 	ASSERT_OK(store_key_insert(t.st, &key2, "hash2"));
 	dup.id = "key_3";
 	ASSERT_EQ_INT(store_key_insert(t.st, &dup, "hash2"), ERR_CONFLICT);
-	ASSERT_OK(store_key_any(t.st, &any));
+	ASSERT_OK(store_key_ever(t.st, &any));
 	ASSERT(any);
 	ASSERT_OK(store_key_project(t.st, "hash1", &project));
 	ASSERT_STR_EQ(project, "p1");
@@ -632,11 +640,12 @@ static void keys_revoke(void)
 	ASSERT_EQ_INT(keys[1].revoked_at, 30);
 	ASSERT_EQ_INT(keys[0].revoked_at, 0);
 	store_keys_free(keys, n);
-	ASSERT_OK(store_key_any(t.st, &any));
+	ASSERT_OK(store_key_ever(t.st, &any));
 	ASSERT(any);
+	/* Every key revoked: keys still existed, so the API stays closed. */
 	ASSERT_OK(store_key_revoke(t.st, "key_2", 50));
-	ASSERT_OK(store_key_any(t.st, &any));
-	ASSERT(!any);
+	ASSERT_OK(store_key_ever(t.st, &any));
+	ASSERT(any);
 	tstore_close(&t);
 }
 
@@ -660,16 +669,18 @@ static void other_writers_seen_within_snapshot_age(void)
 	bool any = true;
 
 	tstore_open(&t);
-	ASSERT_OK(store_key_any(t.st, &any));
+	ASSERT_OK(store_key_ever(t.st, &any));
 	ASSERT(!any);
 	ASSERT_OK(store_open(t.dir, &other));
 	ASSERT_OK(store_key_insert(other, &key1, "hash1"));
 	sleep_ms(SNAP_WAIT_MS);
-	ASSERT_OK(store_key_any(t.st, &any));
+	ASSERT_OK(store_key_ever(t.st, &any));
 	ASSERT(any);
 	ASSERT_OK(store_key_revoke(other, "key_1", 5));
 	sleep_ms(SNAP_WAIT_MS);
 	ASSERT_EQ_INT(store_key_project(t.st, "hash1", &project), ERR_AUTH);
+	ASSERT_OK(store_key_ever(t.st, &any));
+	ASSERT(any);
 	/* Own writes: visible to the very next read, with no wait. */
 	ASSERT_OK(store_key_insert(t.st, &key2, "hash2"));
 	ASSERT_OK(store_key_project(t.st, "hash2", &project));
@@ -701,7 +712,7 @@ static void writes_survive_kill(void)
 		struct store *st = NULL;
 		char id[32];
 
-		if (store_open(t.dir, &st))
+		if (store_open(t.dir, &st) || put(st, "p", STORE_THREAD, "t1", NULL, 1, -1))
 			_exit(1);
 		for (int i = 0; i < 50; i++) {
 			snprintf(id, sizeof(id), "m%02d", i);
@@ -849,7 +860,7 @@ static void open_and_put(const char *dir, int i)
 struct mixer {
 	struct tstore *t;
 	int n;
-	volatile bool *stop;
+	atomic_bool *stop;
 	pthread_t tid;
 };
 
@@ -861,13 +872,13 @@ static void *mixer_main(void *arg)
 	char *body;
 	bool any;
 
-	for (long i = 0; !*m->stop; i++) {
+	for (long i = 0; !atomic_load(m->stop); i++) {
 		if (m->n % 2 == 0) {
 			snprintf(id, sizeof(id), "m%d_%ld", m->n, i);
 			ASSERT_OK(put(m->t->st, "p", STORE_MESSAGE, id, "t", 1, -1));
 			continue;
 		}
-		ASSERT_OK(store_key_any(m->t->st, &any));
+		ASSERT_OK(store_key_ever(m->t->st, &any));
 		ASSERT_OK(store_get(m->t->st, "p", STORE_THREAD, "t", NULL, &body, NULL));
 		free(body);
 		sleep_ms(1);
@@ -883,7 +894,7 @@ static void wal_stays_small_under_mixed_load(void)
 {
 	struct tstore t;
 	struct mixer m[4];
-	volatile bool stop = false;
+	atomic_bool stop = false;
 	struct stat sb;
 	char *wal;
 
@@ -894,7 +905,7 @@ static void wal_stays_small_under_mixed_load(void)
 		ASSERT_OK(pthread_create(&m[i].tid, NULL, mixer_main, &m[i]));
 	}
 	sleep_ms(MIX_MS);
-	stop = true;
+	atomic_store(&stop, true);
 	for (int i = 0; i < 4; i++)
 		ASSERT_OK(pthread_join(m[i].tid, NULL));
 	wal = xasprintf("%s/assistd.db-wal", t.dir);
@@ -938,6 +949,75 @@ static void concurrent_opens_migrate_once(void)
 	tstore_close(&t);
 }
 
+/* A put never creates an object whose parent is gone: not a message or run of a deleted
+ * thread, not a step of a deleted run, whatever the expected version; in a batch, the failed
+ * put undoes the batch. */
+static void puts_need_their_parent(void)
+{
+	struct tstore t;
+	struct store_op ops[2] = {
+		{ .type = STORE_DELETE, .obj = { .kind = STORE_THREAD, .id = "t2" } },
+		{ .type = STORE_PUT, .expect_version = -1,
+		  .obj = { .kind = STORE_MESSAGE, .id = "m9", .parent = "t2", .body = "{}" } },
+	};
+
+	tstore_open(&t);
+	ASSERT_EQ_INT(put(t.st, "p", STORE_MESSAGE, "m1", "t1", 1, -1), ERR_NOT_FOUND);
+	ASSERT_EQ_INT(put(t.st, "p", STORE_MESSAGE, "m1", "t1", 1, 0), ERR_NOT_FOUND);
+	ASSERT_EQ_INT(put(t.st, "p", STORE_MESSAGE, "m1", NULL, 1, -1), ERR_NOT_FOUND);
+	ASSERT_EQ_INT(put_run(t.st, "p", "r1", "t1", "queued", 1), ERR_NOT_FOUND);
+	ASSERT_OK(put(t.st, "p", STORE_THREAD, "t1", NULL, 1, -1));
+	ASSERT_OK(put_run(t.st, "p", "r1", "t1", "in_progress", 1));
+	ASSERT_OK(put(t.st, "q", STORE_THREAD, "t_q", NULL, 1, -1));
+	ASSERT_EQ_INT(put(t.st, "q", STORE_STEP, "s1", "r1", 1, -1), ERR_NOT_FOUND);
+	ASSERT_OK(put(t.st, "p", STORE_STEP, "s1", "r1", 1, -1));
+	/* The thread goes while its run works: the run's next writes create nothing. */
+	ASSERT_OK(store_delete(t.st, "p", STORE_THREAD, "t1", NULL));
+	ASSERT_EQ_INT(put(t.st, "p", STORE_STEP, "s2", "r1", 1, -1), ERR_NOT_FOUND);
+	ASSERT_EQ_INT(put(t.st, "p", STORE_STEP, "s1", "r1", 1, 1), ERR_NOT_FOUND);
+	ASSERT_EQ_INT(put(t.st, "p", STORE_MESSAGE, "m2", "t1", 1, -1), ERR_NOT_FOUND);
+	ASSERT_EQ_INT(put_run(t.st, "p", "r1", "t1", "completed", 1), ERR_NOT_FOUND);
+	ASSERT_STR_EQ(get(t.st, "p", STORE_STEP, "s2", NULL), "ERR_NOT_FOUND");
+	ASSERT_STR_EQ(get(t.st, "p", STORE_MESSAGE, "m2", NULL), "ERR_NOT_FOUND");
+	ASSERT_STR_EQ(get(t.st, "p", STORE_RUN, "r1", NULL), "ERR_NOT_FOUND");
+	ASSERT_STR_EQ(PAGE(t.st, STORE_STEP, "r1", .limit = 10), "");
+	ASSERT_STR_EQ(PAGE(t.st, STORE_MESSAGE, "t1", .limit = 10), "");
+	/* A delete and a put of its child in one batch: all or nothing. */
+	ASSERT_OK(put(t.st, "p", STORE_THREAD, "t2", NULL, 1, -1));
+	ASSERT_EQ_INT(store_write(t.st, "p", ops, 2), ERR_NOT_FOUND);
+	ASSERT_STR_EQ(get(t.st, "p", STORE_THREAD, "t2", NULL), "t2");
+	tstore_close(&t);
+}
+
+/* A replace of a run or step that moves its status against the table in base/status.c is
+ * refused and changes nothing; staying in a status (a metadata change) is no move. */
+static void status_moves_are_guarded(void)
+{
+	struct tstore t;
+	struct store_obj step = { .kind = STORE_STEP, .id = "s1", .parent = "r1",
+				  .status = "in_progress", .body = "open" };
+
+	tstore_open(&t);
+	ASSERT_OK(put(t.st, "p", STORE_THREAD, "t1", NULL, 1, -1));
+	ASSERT_OK(put_run(t.st, "p", "r1", "t1", "queued", 1));
+	ASSERT_OK(put_run(t.st, "p", "r1", "t1", "in_progress", 1));
+	ASSERT_EQ_INT(put_run(t.st, "p", "r1", "t1", "queued", 1), ERR_INTERNAL);
+	ASSERT_OK(put_run(t.st, "p", "r1", "t1", "in_progress", 1));
+	ASSERT_OK(put_run(t.st, "p", "r1", "t1", "completed", 1));
+	ASSERT_EQ_INT(put_run(t.st, "p", "r1", "t1", "cancelling", 1), ERR_INTERNAL);
+	ASSERT_EQ_INT(put_run(t.st, "p", "r1", "t1", "in_progress", 1), ERR_INTERNAL);
+	ASSERT_STR_EQ(get(t.st, "p", STORE_RUN, "r1", "t1"), "completed");
+	ASSERT_OK(store_put(t.st, "p", &step, -1));
+	step.status = "completed";
+	step.body = "done";
+	ASSERT_OK(store_put(t.st, "p", &step, 1));
+	step.status = "in_progress";
+	step.body = "reopened";
+	ASSERT_EQ_INT(store_put(t.st, "p", &step, 2), ERR_INTERNAL);
+	ASSERT_STR_EQ(get(t.st, "p", STORE_STEP, "s1", "r1"), "done");
+	tstore_close(&t);
+}
+
 const struct t_case store_tests[] = {
 	T_CASE(open_creates_schema_and_reopen_keeps_data),
 	T_CASE(open_makes_nested_dirs_and_reports_errors),
@@ -955,6 +1035,8 @@ const struct t_case store_tests[] = {
 	T_CASE(batch_is_atomic),
 	T_CASE(expect_exists_and_idle),
 	T_CASE(runs_by_status_spans_projects),
+	T_CASE(puts_need_their_parent),
+	T_CASE(status_moves_are_guarded),
 	T_CASE(keys_insert_lookup_list),
 	T_CASE(keys_revoke),
 	T_CASE(other_writers_seen_within_snapshot_age),
