@@ -5,14 +5,18 @@
 #   make test     install missing packages, build with sanitizers, run every test
 #   make bench    build and run the benchmarks (see BENCHMARKS.md)
 
-PKGS      := libmicrohttpd jansson sqlite3 libcurl libpcre2-8 poppler-glib libzip libxml-2.0
+PKGS      := libmicrohttpd jansson sqlite3 libcurl poppler-glib libzip libxml-2.0
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+# PCRE2 builds the tokenizer's class table (src/text/gen) and checks it in the unit tests; the
+# server does not link it.
+PCRE_CFLAGS := $(shell pkg-config --cflags libpcre2-8 2>/dev/null)
+PCRE_LIBS   := $(shell pkg-config --libs libpcre2-8 2>/dev/null)
 
 CC       ?= cc
 WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
             -Wpointer-arith -Wformat=2 -Wundef -Wno-unused-parameter
-CFLAGS   := -std=c17 -D_GNU_SOURCE -MMD -MP $(WARN) $(PKG_CFLAGS)
+CFLAGS   := -std=c17 -D_GNU_SOURCE -MMD -MP $(WARN) $(PKG_CFLAGS) $(PCRE_CFLAGS)
 LDLIBS   := $(PKG_LIBS) -lpthread -lm
 SAN      := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
@@ -25,8 +29,8 @@ UNIT_SRC := $(sort $(wildcard tests/unit/*.c))
 B        ?= build
 # The tokenizer's rank tables: fetched and verified (scripts/tokdata.sh), converted to blobs
 # (src/text/gen/tokgen.c) that src/text/tok_table.c includes with .incbin.
-TOK_DATA := $(B)/gen/o200k_base.bin $(B)/gen/cl100k_base.bin
-CFLAGS   += -DTOK_GEN_DIR='"$(B)/gen"'
+TOK_DATA := $(B)/gen/o200k_base.bin $(B)/gen/cl100k_base.bin $(B)/gen/classes.bin
+CFLAGS   += -DTOK_GEN_DIR='"$(B)/gen"' $(EXTRA_CFLAGS)
 REL_OBJ  := $(patsubst %.c,$(B)/rel/%.o,$(LIB_SRC) $(MAIN_SRC))
 TST_OBJ  := $(patsubst %.c,$(B)/test/%.o,$(LIB_SRC) $(MAIN_SRC))
 UNIT_OBJ := $(patsubst %.c,$(B)/test/%.o,$(LIB_SRC) $(UNIT_SRC))
@@ -54,12 +58,22 @@ $(B)/test/assistd: $(TST_OBJ)
 
 $(B)/test/unit: $(UNIT_OBJ)
 	@echo "  LINK    $@"
-	@$(CC) $(SAN) -o $@ $^ $(LDLIBS)
+	@$(CC) $(SAN) -o $@ $^ $(LDLIBS) $(PCRE_LIBS)
 
 $(B)/gen/tokgen: src/text/gen/tokgen.c src/text/tok_blob.h src/base/alloc.c
 	@mkdir -p $(dir $@)
 	@echo "  CC      $@"
 	@$(CC) -std=c17 -D_GNU_SOURCE -O2 $(WARN) -o $@ src/text/gen/tokgen.c src/base/alloc.c
+
+$(B)/gen/classgen: src/text/gen/classgen.c src/text/tok_blob.h src/base/alloc.c src/base/utf8.h
+	@mkdir -p $(dir $@)
+	@echo "  CC      $@"
+	@$(CC) -std=c17 -D_GNU_SOURCE -O2 $(WARN) $(PCRE_CFLAGS) -o $@ src/text/gen/classgen.c \
+		src/base/alloc.c $(PCRE_LIBS)
+
+$(B)/gen/classes.bin: $(B)/gen/classgen
+	@echo "  GEN     $@"
+	@$(B)/gen/classgen $@
 
 $(B)/cache/tokdata.stamp: scripts/tokdata.sh
 	@scripts/tokdata.sh $(B)/cache

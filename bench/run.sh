@@ -39,7 +39,7 @@ export ASSISTD_BIN BENCH_SECONDS BENCH_WARMUP BENCH_ROUNDS BENCH_CONNECTIONS BEN
 # The run-engine cases (run_overhead .. cancel_latency) drive the server against the fake
 # upstream of tests/fake_upstream; see BENCHMARKS.md.
 ALL_CASES=(idle_rss http_read create_durable run_overhead stream_latency stream_many cancel_latency
-	preauth_rss upload_rss vs_ingest vs_search scifact vec_scan hybrid_search scifact_hybrid)
+	preauth_rss upload_rss tokenizer vs_ingest vs_search scifact vec_scan hybrid_search scifact_hybrid)
 
 . "$BENCH_DIR/lib.sh"
 

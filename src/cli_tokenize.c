@@ -55,7 +55,8 @@ static int parse(int argc, char **argv, struct tok_args *a)
 			a->split0 = 1;
 		else if (!strcmp(argv[i], "--model") && more)
 			a->enc = tok_enc_for_model(argv[++i]);
-		else if (!strcmp(argv[i], "--encoding") && more && !parse_encoding(argv[i + 1], &a->enc))
+		else if (!strcmp(argv[i], "--encoding") && more &&
+			 !parse_encoding(argv[i + 1], &a->enc))
 			i++;
 		else
 			return -1;
@@ -92,6 +93,20 @@ static int read_all(FILE *f, struct buf *b)
 	return ferror(f) ? 1 : 0;
 }
 
+/* --split0: each NUL-terminated (or final) text of in on its own line. */
+static int print_texts(const struct tok_args *a, const struct buf *in)
+{
+	int rc = 0;
+
+	for (size_t at = 0; !rc && at < in->len;) {
+		const char *end = memchr(in->p + at, '\0', in->len - at);
+		size_t n = end ? (size_t)(end - (in->p + at)) : in->len - at;
+		rc = print_tokens(a, in->p + at, n);
+		at += n + 1;
+	}
+	return rc;
+}
+
 int cli_tokenize(int argc, char **argv)
 {
 	struct tok_args a = { .enc = TOK_O200K };
@@ -105,13 +120,10 @@ int cli_tokenize(int argc, char **argv)
 		fprintf(stderr, "assistd tokenize: cannot read stdin\n");
 		goto out;
 	}
-	rc = 0;
-	for (size_t at = 0; !rc && (at < in.len || (at == 0 && !a.split0));) {
-		const char *end = a.split0 ? memchr(in.p + at, '\0', in.len - at) : NULL;
-		size_t n = end ? (size_t)(end - (in.p + at)) : in.len - at;
-		rc = print_tokens(&a, in.p ? in.p + at : "", n);
-		at += n + 1;
-	}
+	if (a.split0)
+		rc = print_texts(&a, &in);
+	else
+		rc = print_tokens(&a, in.p ? in.p : "", in.len);
 out:
 	buf_cleanup(&in);
 	return rc;

@@ -315,6 +315,8 @@ void config_usage(FILE *out)
 		"       assistd keys create --project NAME [--data DIR]\n"
 		"       assistd keys list [--data DIR]\n"
 		"       assistd keys revoke KEY_ID [--data DIR]\n"
+		"       assistd tokenize [--model NAME | --encoding o200k_base|cl100k_base] [--count]"
+		" < TEXT\n"
 		"\n"
 		"options (each also read from its environment variable; the flag wins):\n");
 	for (size_t i = 0; i < NOPTIONS; i++)

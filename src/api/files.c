@@ -131,7 +131,7 @@ int files_check_ref(struct http_req *req, const char *id, const char *param)
 	char *body = NULL;
 	int err;
 
-	if (!id_valid(id, FILE_PREFIX))
+	if (!id_valid(id, ID_FILE))
 		return http_fail(req, ERR_INVALID, param,
 				 "Invalid '%s': '%.80s'. Expected an ID that begins with 'file'.",
 				 param, id ? id : "");
@@ -153,7 +153,7 @@ int files_list(struct http_req *req)
 {
 	struct store_page pg;
 	struct store_list l = { 0 };
-	int err = api_page_max(req, FILE_PREFIX, FILES_LIST_DEFAULT, STORE_LIST_MAX, &pg);
+	int err = api_page_max(req, ID_FILE, FILES_LIST_DEFAULT, STORE_LIST_MAX, &pg);
 
 	if (!err)
 		err = expire_now(req);
@@ -177,14 +177,14 @@ int files_get(struct http_req *req)
 
 	if (err)
 		return err;
-	return api_get_top(req, STORE_FILE, "file_id", FILE_PREFIX, "file");
+	return api_get_top(req, STORE_FILE, "file_id", ID_FILE, "file");
 }
 
 int files_delete(struct http_req *req)
 {
 	struct api *api = api_ctx(req);
 	const char *id;
-	int err = api_path_id(req, "file_id", FILE_PREFIX, "file", &id);
+	int err = api_path_id(req, "file_id", ID_FILE, "file", &id);
 
 	if (!err)
 		err = expire_now(req);
@@ -256,7 +256,7 @@ int files_content(struct http_req *req)
 	char *name = NULL;
 	uint64_t size = 0;
 	int fd = -1;
-	int err = api_path_id(req, "file_id", FILE_PREFIX, "file", &id);
+	int err = api_path_id(req, "file_id", ID_FILE, "file", &id);
 
 	if (!err)
 		err = expire_now(req);

@@ -11,7 +11,6 @@
 #include "../store/blob.h"
 #include "../store/store.h"
 
-#define FILE_PREFIX "file-"
 #define FILES_MAX_BYTES_DEFAULT (512ULL * 1024 * 1024)
 
 /* POST /v1/files: files_body is the route's sink (the multipart body as it arrives),

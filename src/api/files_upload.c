@@ -105,7 +105,7 @@ static int file_begin(struct http_req *req, struct upload *u, const char *filena
 		return http_fail(req, ERR_INVALID, "file",
 				 "The file name is longer than %d bytes; rename the file.",
 				 FILES_NAME_MAX);
-	err = api_new_id(req, FILE_PREFIX, u->id);
+	err = api_new_id(req, ID_FILE, u->id);
 	if (!err)
 		err = blob_create(api_ctx(req)->blobs, u->id, &u->w);
 	if (err)

@@ -9,9 +9,6 @@
 #include "../json/json.h"
 #include "batch.h"
 
-#define MSG_PREFIX "msg_"
-#define THREAD_PREFIX "thread_"
-
 /* Checks a validated CreateMessageRequest for what its schema cannot say (image URLs, and
  * that the files of image_file parts and attachments exist in the request's project),
  * reporting fields under the dotted path param ("" for a top-level body, "messages[2]").

@@ -39,7 +39,8 @@ static const struct sc_schema attributes = {
 	.max_key_len = 64 };
 
 /* --- CreateVectorStoreRequest / UpdateVectorStoreRequest --- */
-static const struct sc_schema file_ids_500 = { .type = SC_ARRAY, .items = &id_str, .max_items = 500 };
+static const struct sc_schema file_ids_500 = {
+	.type = SC_ARRAY, .items = &id_str, .max_items = 500 };
 static const struct sc_schema name_str = { .type = SC_STRING, .max_len = 256 };
 static const struct sc_schema name_null = { .type = SC_STRING, .nullable = true, .max_len = 256 };
 static const struct sc_field create_vs_fields[] = {

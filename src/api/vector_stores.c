@@ -38,7 +38,7 @@ int vector_stores_get(struct http_req *req)
 	const char *id;
 	char *body = NULL;
 	jv *v;
-	int err = api_path_id(req, "vector_store_id", VS_PREFIX, "vector store", &id);
+	int err = api_path_id(req, "vector_store_id", ID_VECTOR_STORE, "vector store", &id);
 
 	if (!err)
 		err = store_get(api_ctx(req)->st, api_project(req), STORE_VECTOR_STORE, id, NULL,
@@ -74,7 +74,7 @@ int vector_stores_modify(struct http_req *req)
 {
 	const char *id;
 	jv *in = NULL;
-	int err = api_path_id(req, "vector_store_id", VS_PREFIX, "vector store", &id);
+	int err = api_path_id(req, "vector_store_id", ID_VECTOR_STORE, "vector store", &id);
 
 	if (!err)
 		err = api_parse(req, &sc_update_vector_store, false, &in);
@@ -86,13 +86,13 @@ int vector_stores_modify(struct http_req *req)
 
 int vector_stores_delete(struct http_req *req)
 {
-	return api_delete_top(req, STORE_VECTOR_STORE, "vector_store_id", VS_PREFIX,
+	return api_delete_top(req, STORE_VECTOR_STORE, "vector_store_id", ID_VECTOR_STORE,
 			      "vector store", "vector_store.deleted");
 }
 
 int vector_stores_list(struct http_req *req)
 {
-	return api_list(req, STORE_VECTOR_STORE, NULL, VS_PREFIX, NULL);
+	return api_list(req, STORE_VECTOR_STORE, NULL, ID_VECTOR_STORE, NULL);
 }
 
 /* --- Search --- */
@@ -112,6 +112,7 @@ static size_t search_queries(const jv *in, char **out, size_t max)
 	return n < max ? n : max;
 }
 
+/* One result of the search page (owned). */
 static jv *result_json(const struct search_result *r)
 {
 	jv *o = jv_object();
@@ -129,6 +130,7 @@ static jv *result_json(const struct search_result *r)
 	return o;
 }
 
+/* The VectorStoreSearchResultsPage (owned). */
 static jv *page_json(char **queries, size_t nq, const struct search_result *r, size_t n)
 {
 	jv *page = jv_object();
@@ -181,7 +183,7 @@ int vector_stores_search(struct http_req *req)
 {
 	const char *id;
 	jv *in = NULL;
-	int err = api_path_id(req, "vector_store_id", VS_PREFIX, "vector store", &id);
+	int err = api_path_id(req, "vector_store_id", ID_VECTOR_STORE, "vector store", &id);
 
 	if (!err)
 		err = api_parse(req, &sc_search_vector_store, false, &in);

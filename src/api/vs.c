@@ -24,6 +24,7 @@ jv *vs_counts_zero(void)
 	return c;
 }
 
+/* {"type":"static","static":{max, overlap}} (owned). */
 static jv *static_strategy(int64_t max, int64_t overlap)
 {
 	jv *s = jv_object();
@@ -51,9 +52,9 @@ static int chunking(struct http_req *req, const jv *strategy, const char *param,
 	}
 	if (overlap > max / 2)
 		return http_fail(req, ERR_INVALID, param,
-				 "Invalid '%s': chunk_overlap_tokens (%lld) must not exceed half of "
-				 "max_chunk_size_tokens (%lld). Lower the overlap or raise the chunk "
-				 "size.", param, (long long)overlap, (long long)max);
+				 "Invalid '%s': chunk_overlap_tokens (%lld) must not exceed half "
+				 "of max_chunk_size_tokens (%lld). Lower the overlap or raise the "
+				 "chunk size.", param, (long long)overlap, (long long)max);
 	*out = static_strategy(max, overlap);
 	return 0;
 }
@@ -79,7 +80,9 @@ static int file_name(struct http_req *req, const char *id, const char *param, ch
 	return 0;
 }
 
-static jv *file_body(const char *vs, const char *id, int64_t now, jv *strategy, const jv *attrs)
+/* A new VectorStoreFile, in progress (owned); takes ownership of strategy. */
+static jv *file_body(const char *vs, const char *id, int64_t now, jv *strategy,
+		     const jv *attrs)
 {
 	jv *o = jv_object();
 
@@ -171,7 +174,7 @@ int vs_attach_commit(struct http_req *req, const char *vs, const struct store_ob
 	return err;
 }
 
-/* The VectorStore object for a new store. */
+/* The VectorStore object for a new store (owned). */
 static jv *vs_build(struct http_req *req, const char *id, const jv *in)
 {
 	int64_t now = clock_unix();
@@ -210,7 +213,7 @@ int vs_create(struct http_req *req, const jv *in, const char *param, char *id, c
 	char *body = NULL;
 	jv *v = NULL;
 	jv *strategy = NULL;
-	int err = api_new_id(req, VS_PREFIX, id);
+	int err = api_new_id(req, ID_VECTOR_STORE, id);
 
 	join_param(where, sizeof(where), param, "chunking_strategy");
 	if (!err)
@@ -251,7 +254,7 @@ int vs_usable(struct http_req *req, const char *vs, char **body)
 	jv *v = NULL;
 	int err = ERR_NOT_FOUND;
 
-	if (id_valid(vs, VS_PREFIX))
+	if (id_valid(vs, ID_VECTOR_STORE))
 		err = store_get(api_ctx(req)->st, api_project(req), STORE_VECTOR_STORE, vs, NULL,
 				&text, NULL);
 	if (err)

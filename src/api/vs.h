@@ -4,12 +4,9 @@
 #ifndef ASSISTD_VS_H
 #define ASSISTD_VS_H
 
+#include "../base/id.h"
 #include "../store/vstore.h"
 #include "common.h"
-
-#define VS_PREFIX "vs_"
-#define VS_BATCH_PREFIX "vsfb_"
-#define VS_FILE_PREFIX "file-"
 
 /* Files about to be attached, each with its VectorStoreFile JSON. */
 struct vs_attach {

@@ -17,14 +17,15 @@
 
 static int path_ids(struct http_req *req, const char **vs, const char **batch)
 {
-	int err = api_path_id(req, "vector_store_id", VS_PREFIX, "vector store", vs);
+	int err = api_path_id(req, "vector_store_id", ID_VECTOR_STORE, "vector store", vs);
 
 	if (!err)
-		err = api_path_id(req, "batch_id", VS_BATCH_PREFIX, "vector store file batch",
+		err = api_path_id(req, "batch_id", ID_VS_BATCH, "vector store file batch",
 				  batch);
 	return err;
 }
 
+/* A new VectorStoreFileBatch, in progress (owned). */
 static jv *batch_build(const char *id, const char *vs)
 {
 	jv *b = jv_object();
@@ -65,7 +66,7 @@ static int create(struct http_req *req, const char *vs, const jv *in)
 	int err = batch_items(req, in, &items, &param);
 
 	if (!err)
-		err = api_new_id(req, VS_BATCH_PREFIX, id);
+		err = api_new_id(req, ID_VS_BATCH, id);
 	if (!err)
 		err = vs_attach_prepare(req, vs, items, jv_get(in, "chunking_strategy"),
 					jv_get(in, "attributes"), param, &a);
@@ -92,7 +93,7 @@ int vs_batches_create(struct http_req *req)
 {
 	const char *vs;
 	jv *in = NULL;
-	int err = api_path_id(req, "vector_store_id", VS_PREFIX, "vector store", &vs);
+	int err = api_path_id(req, "vector_store_id", ID_VECTOR_STORE, "vector store", &vs);
 
 	if (!err)
 		err = api_parse(req, &sc_create_vs_batch, false, &in);
@@ -104,17 +105,34 @@ int vs_batches_create(struct http_req *req)
 	return err;
 }
 
+/* Loads the batch of the path: its ids, and its JSON into *body (owned) when body is not
+ * NULL. Replies 404 when either is unknown. */
+static int load(struct http_req *req, const char **vs, const char **batch, char **body)
+{
+	char *text = NULL;
+	int err = path_ids(req, vs, batch);
+
+	if (err)
+		return err;
+	err = store_get(api_ctx(req)->st, api_project(req), STORE_VS_BATCH, *batch, *vs, &text,
+			NULL);
+	if (err)
+		return api_store_err(req, err, "vector store file batch", *batch);
+	if (body)
+		*body = text;
+	else
+		free(text);
+	return 0;
+}
+
 int vs_batches_get(struct http_req *req)
 {
 	const char *vs, *batch;
 	char *body = NULL;
-	int err = path_ids(req, &vs, &batch);
+	int err = load(req, &vs, &batch, &body);
 
-	if (!err)
-		err = store_get(api_ctx(req)->st, api_project(req), STORE_VS_BATCH, batch, vs, &body,
-				NULL);
 	if (err)
-		return api_store_err(req, err, "vector store file batch", batch);
+		return err;
 	runs_poll_header(req);
 	return api_reply_body(req, body);
 }
@@ -125,8 +143,9 @@ int vs_batches_cancel(struct http_req *req)
 	char *body = NULL;
 	int err = path_ids(req, &vs, &batch);
 
-	if (!err)
-		err = store_vsf_cancel_batch(api_ctx(req)->st, api_project(req), vs, batch, &body);
+	if (err)
+		return err;
+	err = store_vsf_cancel_batch(api_ctx(req)->st, api_project(req), vs, batch, &body);
 	if (err)
 		return api_store_err(req, err, "vector store file batch", batch);
 	return api_reply_body(req, body);
@@ -135,14 +154,9 @@ int vs_batches_cancel(struct http_req *req)
 int vs_batches_files(struct http_req *req)
 {
 	const char *vs, *batch;
-	char *body = NULL;
-	int err = path_ids(req, &vs, &batch);
+	int err = load(req, &vs, &batch, NULL);
 
-	if (!err)
-		err = store_get(api_ctx(req)->st, api_project(req), STORE_VS_BATCH, batch, vs, &body,
-				NULL);
-	free(body);
 	if (err)
-		return api_store_err(req, err, "vector store file batch", batch);
+		return err;
 	return vs_files_reply_list(req, vs, batch);
 }

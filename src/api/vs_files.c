@@ -19,10 +19,10 @@ static const char *const status_values[] = { "in_progress", "completed", "failed
 /* The ids of the path: vector_store_id, and file_id when file is not NULL. */
 static int path_ids(struct http_req *req, const char **vs, const char **file)
 {
-	int err = api_path_id(req, "vector_store_id", VS_PREFIX, "vector store", vs);
+	int err = api_path_id(req, "vector_store_id", ID_VECTOR_STORE, "vector store", vs);
 
 	if (!err && file)
-		err = api_path_id(req, "file_id", VS_FILE_PREFIX, "vector store file", file);
+		err = api_path_id(req, "file_id", ID_FILE, "vector store file", file);
 	return err;
 }
 
@@ -46,8 +46,8 @@ int vs_files_create(struct http_req *req)
 	if (!err)
 		err = vs_attach_commit(req, vs, NULL, NULL, &a);
 	if (!err)
-		err = store_vsf_get(api_ctx(req)->st, api_project(req), vs, jv_get_str(in, "file_id"),
-				    &body);
+		err = store_vsf_get(api_ctx(req)->st, api_project(req), vs,
+				    jv_get_str(in, "file_id"), &body);
 	if (!err)
 		err = api_reply_body(req, body);
 out:
@@ -82,7 +82,7 @@ int vs_files_reply_list(struct http_req *req, const char *vs, const char *batch)
 	struct store_list l = { 0 };
 	struct store_page pg;
 	const char *status;
-	int err = api_page(req, VS_FILE_PREFIX, &pg);
+	int err = api_page(req, ID_FILE, &pg);
 
 	if (!err)
 		err = status_filter(req, &status);
@@ -111,16 +111,26 @@ int vs_files_list(struct http_req *req)
 	return err;
 }
 
+/* Loads the file of the path: its ids, and its JSON into *body (owned). Replies 404 when
+ * either is unknown. */
+static int load(struct http_req *req, const char **vs, const char **file, char **body)
+{
+	int err = path_ids(req, vs, file);
+
+	if (err)
+		return err;
+	err = store_vsf_get(api_ctx(req)->st, api_project(req), *vs, *file, body);
+	return api_store_err(req, err, "vector store file", *file);
+}
+
 int vs_files_get(struct http_req *req)
 {
 	const char *vs, *file;
 	char *body = NULL;
-	int err = path_ids(req, &vs, &file);
+	int err = load(req, &vs, &file, &body);
 
-	if (!err)
-		err = store_vsf_get(api_ctx(req)->st, api_project(req), vs, file, &body);
 	if (err)
-		return api_store_err(req, err, "vector store file", file);
+		return err;
 	runs_poll_header(req);
 	return api_reply_body(req, body);
 }
@@ -154,13 +164,15 @@ int vs_files_delete(struct http_req *req)
 	const char *vs, *file;
 	int err = path_ids(req, &vs, &file);
 
-	if (!err)
-		err = store_vsf_detach(api_ctx(req)->st, api_project(req), vs, file);
+	if (err)
+		return err;
+	err = store_vsf_detach(api_ctx(req)->st, api_project(req), vs, file);
 	if (err)
 		return api_store_err(req, err, "vector store file", file);
 	return api_reply_deleted(req, file, "vector_store.file.deleted");
 }
 
+/* The VectorStoreFileContentResponse: one text part a chunk (owned). */
 static jv *content_page(const struct store_list *chunks)
 {
 	jv *page = jv_object();
@@ -185,12 +197,10 @@ int vs_files_content(struct http_req *req)
 	struct store_list chunks = { 0 };
 	const char *vs, *file;
 	char *body = NULL;
-	int err = path_ids(req, &vs, &file);
+	int err = load(req, &vs, &file, &body);
 
-	if (!err)
-		err = store_vsf_get(api_ctx(req)->st, api_project(req), vs, file, &body);
 	if (err)
-		return api_store_err(req, err, "vector store file", file);
+		return err;
 	free(body);
 	err = store_chunks_of(api_ctx(req)->st, api_project(req), vs, file, &chunks);
 	if (!err)

@@ -50,6 +50,9 @@ static int grow(struct buf *b, size_t n)
 	cap = b->cap ? b->cap : 64;
 	while (cap < need)
 		cap *= 2;
+	/* Never reserve more than a bounded buffer may hold. */
+	if (b->max && cap > b->max + 1)
+		cap = b->max + 1;
 	b->p = xrealloc(b->p, cap);
 	b->cap = cap;
 	return 0;

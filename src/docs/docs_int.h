@@ -48,11 +48,28 @@ size_t doc_bom(const void *p, size_t n, enum doc_enc *enc);
 size_t doc_read(int fd, void *p, size_t n);
 
 /* The extractors. Each reads the open file fd (positioned at 0; the caller closes it),
- * appends to o and returns 0, or ERR_INVALID with the failure recorded in o. */
+ * appends to o and returns 0, or the failure recorded in o: ERR_INVALID for the file's
+ * fault, ERR_INTERNAL (doc_fail_io) for the server's. */
 int doc_text(int fd, struct doc_out *o);
 int doc_html(int fd, struct doc_out *o);
 int doc_pdf(int fd, struct doc_out *o);
 int doc_docx(int fd, struct doc_out *o);
 int doc_pptx(int fd, struct doc_out *o);
+
+/* PDFs are read by poppler in a process of their own: pdf.c starts this same program again
+ * under the name PDF_READER_NAME with the file on descriptor PDF_FD_FILE and a pipe on
+ * PDF_FD_OUT, and pdf_read.c, seeing that name, reads the PDF before main would run. The
+ * reader sends records: a type byte, a 4-byte length in host order, then the bytes. */
+#define PDF_READER_NAME "assistd-pdf-reader"
+/* What the reader may use: address space beyond what it starts with, and CPU seconds. */
+#define PDF_MAX_MEMORY (1024u << 20)
+#define PDF_MAX_SECONDS 300u
+#define PDF_FD_FILE 3
+#define PDF_FD_OUT 4
+#define PDF_REC_HEAD 5
+enum pdf_rec { PDF_REC_PAGE, PDF_REC_END };
+/* How the reading went: the one byte of the PDF_REC_END record. PDF_DIED is the parent's
+ * name for a reader that ended without sending one. */
+enum pdf_status { PDF_OK, PDF_ENCRYPTED, PDF_DAMAGED, PDF_SCANNED, PDF_TOO_BIG, PDF_DIED };
 
 #endif

@@ -15,7 +15,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../base/alloc.h"
 #include "../base/buf.h"
 #include "docs_int.h"
 
@@ -88,6 +87,16 @@ bool doc_supported(const char *filename)
 	return kind_of(filename) != NULL;
 }
 
+/* True when ext is short and plain enough to quote back in a message (it comes from the
+ * user: it may be anything, including bytes that are not UTF-8). */
+static bool ext_quotable(const char *ext)
+{
+	size_t n = ext ? strlen(ext) : 0;
+
+	return n && n <= 16 && strspn(ext, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+				       "0123456789_-+") == n;
+}
+
 static int fail_unsupported(struct doc_out *o, const char *filename)
 {
 	const char *ext = ext_of(filename);
@@ -98,9 +107,12 @@ static int fail_unsupported(struct doc_out *o, const char *filename)
 	for (size_t i = 0; i < N_EXTS; i++)
 		err |= buf_printf(&list, "%s.%s", i ? ", " : "", exts[i].ext);
 	(void)err; /* an unbounded buffer never refuses */
-	if (ext)
-		err = doc_fail(o, "unsupported_file", "Files of type .%.40s are not supported for "
+	if (ext_quotable(ext))
+		err = doc_fail(o, "unsupported_file", "Files of type .%s are not supported for "
 			       "file_search; upload one of these types: %s.", ext, list.p);
+	else if (ext)
+		err = doc_fail(o, "unsupported_file", "This file type is not supported for "
+			       "file_search; upload one of these types: %s.", list.p);
 	else
 		err = doc_fail(o, "unsupported_file", "The file name has no extension, so its type "
 			       "is unknown; name it with one of these extensions: %s.", list.p);
@@ -173,37 +185,40 @@ static void libs_init(void)
 	xmlInitParser();
 }
 
+/* Runs every step for the file; returns 0, or the failure recorded in o. */
+static int extract_into(const char *path, const char *filename, struct doc_out *o)
+{
+	const struct kind *k = kind_of(filename);
+	int fd = -1;
+	int err = k ? open_file(path, &fd, o) : fail_unsupported(o, filename);
+
+	if (!err)
+		err = sniff(fd, k, o);
+	if (!err)
+		err = k->extract(fd, o);
+	if (!err)
+		err = finish(o);
+	if (fd >= 0)
+		close(fd);
+	return err;
+}
+
 int doc_extract(const char *path, const char *filename, char **text, size_t *len,
 		const char **code, char **why)
 {
-	const struct kind *k = kind_of(filename);
 	struct doc_out o;
-	int fd = -1;
 	int err;
 
-	*text = NULL;
-	*len = 0;
-	*code = NULL;
-	*why = NULL;
 	pthread_once(&libs_once, libs_init);
 	doc_out_init(&o);
-	err = k ? open_file(path, &fd, &o) : fail_unsupported(&o, filename);
+	err = extract_into(path, filename, &o);
+	*text = NULL;
+	*len = err ? 0 : o.text.len;
+	*code = err ? o.code : NULL;
+	*why = err ? o.why : NULL;
+	o.why = NULL;
 	if (!err)
-		err = sniff(fd, k, &o);
-	if (!err)
-		err = k->extract(fd, &o);
-	if (!err)
-		err = finish(&o);
-	if (fd >= 0)
-		close(fd);
-	if (err) {
-		*code = o.code ? o.code : "invalid_file";
-		*why = o.why ? o.why : xstrdup("The file could not be read as text.");
-		o.why = NULL;
-	} else {
-		*len = o.text.len;
 		*text = buf_release(&o.text);
-	}
 	doc_out_cleanup(&o);
 	return err;
 }

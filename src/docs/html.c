@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "../base/alloc.h"
 #include "docs_int.h"
@@ -20,40 +21,36 @@
 enum {
 	TAG_SKIP = 1, /* its content is not text (script, style) */
 	TAG_PRE = 2,  /* white space inside is kept */
+	TAG_BR = 4,   /* a line break where it stands */
 };
 
-/* The elements that are not plain inline text: the break around them and their flags. */
-static const struct {
+/* The elements that are not inline text, sorted by name (for bsearch): the breaks before and
+ * after them, and their flags. */
+static const struct html_tag {
 	const char *name;
-	enum doc_sep sep;
+	enum doc_sep before;
+	enum doc_sep after;
 	int flags;
 } tags[] = {
-	{ "address", DOC_SEP_LINE, 0 },	   { "article", DOC_SEP_LINE, 0 },
-	{ "aside", DOC_SEP_LINE, 0 },	   { "blockquote", DOC_SEP_LINE, 0 },
-	{ "body", DOC_SEP_LINE, 0 },	   { "caption", DOC_SEP_LINE, 0 },
-	{ "dd", DOC_SEP_LINE, 0 },	   { "details", DOC_SEP_LINE, 0 },
-	{ "dialog", DOC_SEP_LINE, 0 },	   { "div", DOC_SEP_LINE, 0 },
-	{ "dl", DOC_SEP_LINE, 0 },	   { "dt", DOC_SEP_LINE, 0 },
-	{ "fieldset", DOC_SEP_LINE, 0 },   { "figcaption", DOC_SEP_LINE, 0 },
-	{ "figure", DOC_SEP_LINE, 0 },	   { "footer", DOC_SEP_LINE, 0 },
-	{ "form", DOC_SEP_LINE, 0 },	   { "h1", DOC_SEP_LINE, 0 },
-	{ "h2", DOC_SEP_LINE, 0 },	   { "h3", DOC_SEP_LINE, 0 },
-	{ "h4", DOC_SEP_LINE, 0 },	   { "h5", DOC_SEP_LINE, 0 },
-	{ "h6", DOC_SEP_LINE, 0 },	   { "header", DOC_SEP_LINE, 0 },
-	{ "hr", DOC_SEP_LINE, 0 },	   { "legend", DOC_SEP_LINE, 0 },
-	{ "li", DOC_SEP_LINE, 0 },	   { "main", DOC_SEP_LINE, 0 },
-	{ "nav", DOC_SEP_LINE, 0 },	   { "ol", DOC_SEP_LINE, 0 },
-	{ "option", DOC_SEP_LINE, 0 },	   { "p", DOC_SEP_LINE, 0 },
-	{ "pre", DOC_SEP_LINE, TAG_PRE },  { "script", DOC_SEP_NONE, TAG_SKIP },
-	{ "section", DOC_SEP_LINE, 0 },	   { "style", DOC_SEP_NONE, TAG_SKIP },
-	{ "summary", DOC_SEP_LINE, 0 },	   { "table", DOC_SEP_LINE, 0 },
-	{ "td", DOC_SEP_TAB, 0 },	   { "template", DOC_SEP_NONE, TAG_SKIP },
-	{ "textarea", DOC_SEP_LINE, TAG_PRE }, { "th", DOC_SEP_TAB, 0 },
-	{ "title", DOC_SEP_LINE, 0 },	   { "tr", DOC_SEP_LINE, 0 },
-	{ "ul", DOC_SEP_LINE, 0 },
+#define BLOCK(name) { name, DOC_SEP_LINE, DOC_SEP_LINE, 0 }
+#define SKIP(name) { name, DOC_SEP_NONE, DOC_SEP_NONE, TAG_SKIP }
+	BLOCK("address"), BLOCK("article"), BLOCK("aside"), BLOCK("blockquote"), BLOCK("body"),
+	{ "br", DOC_SEP_NONE, DOC_SEP_NONE, TAG_BR },
+	BLOCK("caption"), BLOCK("dd"), BLOCK("details"), BLOCK("dialog"), BLOCK("div"),
+	BLOCK("dl"), BLOCK("dt"), BLOCK("fieldset"), BLOCK("figcaption"), BLOCK("figure"),
+	BLOCK("footer"), BLOCK("form"), BLOCK("h1"), BLOCK("h2"), BLOCK("h3"), BLOCK("h4"),
+	BLOCK("h5"), BLOCK("h6"), BLOCK("header"), BLOCK("hr"), BLOCK("legend"), BLOCK("li"),
+	BLOCK("main"), BLOCK("nav"), SKIP("noscript"), BLOCK("ol"), BLOCK("option"), BLOCK("p"),
+	{ "pre", DOC_SEP_LINE, DOC_SEP_LINE, TAG_PRE },
+	SKIP("script"), BLOCK("section"), SKIP("style"), BLOCK("summary"), BLOCK("table"),
+	{ "td", DOC_SEP_NONE, DOC_SEP_TAB, 0 },
+	SKIP("template"),
+	{ "textarea", DOC_SEP_LINE, DOC_SEP_LINE, TAG_PRE },
+	{ "th", DOC_SEP_NONE, DOC_SEP_TAB, 0 },
+	BLOCK("title"), BLOCK("tr"), BLOCK("ul"),
+#undef BLOCK
+#undef SKIP
 };
-
-#define N_TAGS (sizeof(tags) / sizeof(tags[0]))
 
 struct page {
 	struct doc_out *o;
@@ -63,51 +60,58 @@ struct page {
 	int err;
 };
 
-/* Returns the index of name in tags, or N_TAGS when it is inline text. */
-static size_t tag_find(const xmlChar *name)
+static int tag_cmp(const void *key, const void *tag)
 {
-	size_t i = 0;
+	return strcmp(key, ((const struct html_tag *)tag)->name);
+}
 
-	while (i < N_TAGS && strcmp(tags[i].name, (const char *)name))
-		i++;
-	return i;
+/* Returns the element's tag (borrowed, static), or NULL when it is inline text. */
+static const struct html_tag *tag_find(const xmlChar *name)
+{
+	return bsearch(name, tags, sizeof(tags) / sizeof(tags[0]), sizeof(tags[0]), tag_cmp);
 }
 
 /* Counts the element in or out of the skip and pre depths (by = 1 on open, -1 on close). */
-static void tag_count(struct page *pg, size_t i, int by)
+static void tag_count(struct page *pg, const struct html_tag *t, int by)
 {
-	if (tags[i].flags & TAG_SKIP)
-		pg->skip += by;
-	if (tags[i].flags & TAG_PRE)
-		pg->pre += by;
-	if (pg->skip < 0)
-		pg->skip = 0;
-	if (pg->pre < 0)
-		pg->pre = 0;
+	if (t->flags & TAG_SKIP)
+		pg->skip = pg->skip + by < 0 ? 0 : pg->skip + by;
+	if (t->flags & TAG_PRE)
+		pg->pre = pg->pre + by < 0 ? 0 : pg->pre + by;
+}
+
+/* Appends text unless a failure came first; a failure stops the parse. */
+static void page_put(struct page *pg, const char *p, size_t n)
+{
+	if (pg->err)
+		return;
+	pg->err = doc_put(pg->o, p, n);
+	if (pg->err)
+		xmlStopParser(pg->ctxt);
 }
 
 static void on_open(void *ctx, const xmlChar *name, const xmlChar **atts)
 {
 	struct page *pg = ctx;
-	size_t i = tag_find(name);
+	const struct html_tag *t = tag_find(name);
 
-	if (!strcmp((const char *)name, "br") && !pg->skip && !pg->err)
-		pg->err = doc_put(pg->o, "\n", 1);
-	if (i == N_TAGS)
+	if (!t)
 		return;
-	tag_count(pg, i, 1);
-	doc_sep(pg->o, tags[i].sep == DOC_SEP_TAB ? DOC_SEP_NONE : tags[i].sep);
+	if (t->flags & TAG_BR && !pg->skip)
+		page_put(pg, "\n", 1);
+	tag_count(pg, t, 1);
+	doc_sep(pg->o, t->before);
 }
 
 static void on_close(void *ctx, const xmlChar *name)
 {
 	struct page *pg = ctx;
-	size_t i = tag_find(name);
+	const struct html_tag *t = tag_find(name);
 
-	if (i == N_TAGS)
+	if (!t)
 		return;
-	tag_count(pg, i, -1);
-	doc_sep(pg->o, tags[i].sep);
+	tag_count(pg, t, -1);
+	doc_sep(pg->o, t->after);
 }
 
 /* The length of the run at p (n bytes) of white space (ws) or of anything else (!ws). */
@@ -128,11 +132,11 @@ static void on_text(void *ctx, const xmlChar *ch, int len)
 	size_t n = (size_t)len;
 	size_t run;
 
-	if (pg->skip || pg->err)
+	if (pg->skip)
 		return;
 	if (pg->pre) {
-		pg->err = doc_put(pg->o, p, n);
-		n = 0;
+		page_put(pg, p, n);
+		return;
 	}
 	while (!pg->err && n) {
 		run = span(p, n, true);
@@ -141,12 +145,10 @@ static void on_text(void *ctx, const xmlChar *ch, int len)
 		p += run;
 		n -= run;
 		run = span(p, n, false);
-		pg->err = doc_put(pg->o, p, run);
+		page_put(pg, p, run);
 		p += run;
 		n -= run;
 	}
-	if (pg->err)
-		xmlStopParser(pg->ctxt);
 }
 
 /* Returns an owned push parser (free with htmlFreeParserCtxt) calling sax with pg. */
@@ -157,7 +159,7 @@ static htmlParserCtxtPtr parser_new(htmlSAXHandler *sax, struct page *pg, xmlCha
 	if (!ctxt)
 		abort(); /* libxml2 fails here only when out of memory */
 	htmlCtxtUseOptions(ctxt, HTML_PARSE_RECOVER | HTML_PARSE_NONET | HTML_PARSE_NOERROR |
-					 HTML_PARSE_NOWARNING | HTML_PARSE_COMPACT);
+					 HTML_PARSE_NOWARNING);
 	return ctxt;
 }
 
@@ -189,17 +191,18 @@ static void start(struct page *pg, htmlSAXHandler *sax, char *chunk, size_t *n)
 /* Feeds the file to a new parser in chunks. */
 static int feed(int fd, struct page *pg, char *chunk, htmlSAXHandler *sax)
 {
-	size_t total = 0;
+	struct stat st;
 	size_t n;
 	bool last = false;
 
+	if (fstat(fd, &st))
+		return doc_fail_io(pg->o);
+	if ((unsigned long long)st.st_size > DOC_MAX_PART)
+		return fail_big(pg->o);
 	while (!pg->err && !last) {
 		n = doc_read(fd, chunk, HTML_CHUNK);
 		if (n == (size_t)-1)
 			return doc_fail_io(pg->o);
-		total += n;
-		if (total > DOC_MAX_PART)
-			return fail_big(pg->o);
 		last = n < HTML_CHUNK;
 		if (!pg->ctxt)
 			start(pg, sax, chunk, &n);

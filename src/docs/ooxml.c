@@ -1,11 +1,13 @@
 /* ooxml.c - the text of DOCX and PPTX files (Office Open XML): ZIP packages of XML parts.
  *
- * libzip opens the package; each part's XML is inflated on demand and fed to libxml2's
- * streaming reader, so no part is ever held whole in memory. A table per format says which
- * elements carry text and which break it (paragraphs, table cells and rows, tabs, line
- * breaks). DOCX text is word/document.xml; PPTX text is ppt/slides/slideN.xml in slide
- * number order, slides separated by a blank line. A zip bomb stops at DOC_MAX_PART bytes of
- * XML per part and OOXML_MAX_XML per package. DTD entities are never expanded. */
+ * libzip opens the package; each part's XML is inflated 64 KB at a time and fed to libxml2's
+ * push parser with SAX callbacks, so neither the part nor a tree of it is ever held in
+ * memory. A table per format says which elements carry text and which break it (paragraphs,
+ * table cells and rows, tabs, line breaks). DOCX text is word/document.xml; PPTX text is
+ * ppt/slides/slideN.xml in slide number order, slides separated by a blank line. A zip bomb
+ * stops at DOC_MAX_PART bytes of XML per part and OOXML_MAX_XML per package; a part with a
+ * DTD is refused before any entity in it is used. Headers, footers, comments and speaker
+ * notes are not read. */
 #include <libxml/parser.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -43,12 +45,14 @@ struct xml_format {
 	const char *ext;  /* "docx" */
 	const char *app;  /* the program that saves it, for messages */
 	const char *main; /* the part that must be there */
-	const char *ns;
+	const char *ns;   /* the namespace of the tags that name none */
 	const struct xml_tag *tags;
 	size_t n_tags;
 };
 
+/* Alternate content: Office writes a Choice and a Fallback copy of the same text. */
 #define MC_NS "http://schemas.openxmlformats.org/markup-compatibility/2006"
+/* Short names, to keep the tables below on one line per tag. */
 #define LINE DOC_SEP_LINE
 #define NONE DOC_SEP_NONE
 
@@ -125,9 +129,9 @@ static int fail_zip(struct pkg *pkg, int code)
 			return doc_fail(pkg->o, "invalid_file", "The %s file %s, and upload that.",
 					pkg->f->name, zip_errors[i].why);
 	}
-	return doc_fail(pkg->o, "invalid_file", "The %s file is damaged (its ZIP structure cannot be "
-			"read); open it in %s, save it again and upload that.", pkg->f->name,
-			pkg->f->app);
+	return doc_fail(pkg->o, "invalid_file", "The %s file is damaged (its ZIP structure "
+			"cannot be read); open it in %s, save it again and upload that.",
+			pkg->f->name, pkg->f->app);
 }
 
 /* The failure for a part whose parse stopped: a DTD, or bad XML. */
@@ -136,10 +140,11 @@ static int fail_part(struct pkg *pkg, const char *name, bool dtd)
 	if (dtd)
 		return doc_fail(pkg->o, "invalid_file", "The %s file is damaged (%s has a document "
 				"type declaration, which %s never writes); open it in %s, save it "
-				"again and upload that.", pkg->f->name, name, pkg->f->app, pkg->f->app);
-	return doc_fail(pkg->o, "invalid_file", "The %s file is damaged (%s is not well-formed "
-			"XML); open it in %s, save it again and upload that.", pkg->f->name, name,
-			pkg->f->app);
+				"again and upload that.", pkg->f->name, name, pkg->f->app,
+				pkg->f->app);
+	return doc_fail(pkg->o, "invalid_file", "The %s file is damaged (%s is not "
+			"well-formed XML); open it in %s, save it again and upload that.",
+			pkg->f->name, name, pkg->f->app);
 }
 
 static int fail_big(struct pkg *pkg, const char *name)
@@ -156,9 +161,11 @@ static const struct xml_tag *tag_find(const struct xml_format *f, const xmlChar 
 {
 	const char *ns = (const char *)uri;
 	const char *name = (const char *)local;
+	const char *tag_ns;
 
 	for (size_t i = 0; ns && i < f->n_tags; i++) {
-		if (!strcmp(name, f->tags[i].name) && !strcmp(ns, f->tags[i].ns ? f->tags[i].ns : f->ns))
+		tag_ns = f->tags[i].ns ? f->tags[i].ns : f->ns;
+		if (!strcmp(name, f->tags[i].name) && !strcmp(ns, tag_ns))
 			return &f->tags[i];
 	}
 	return NULL;
@@ -230,6 +237,7 @@ static void on_error(void *ctx, xmlErrorPtr error)
 {
 }
 
+/* The callbacks of every part's parser (libxml2 copies it; it never changes). */
 static xmlSAXHandler part_sax = {
 	.initialized = XML_SAX2_MAGIC,
 	.startElementNs = on_open,
@@ -298,36 +306,48 @@ static int part_text(struct pkg *pkg, zip_uint64_t index)
 	return err;
 }
 
+/* Returns a stream of its own on fd (owned; libzip closes it with the source), or NULL. */
+static FILE *stream_dup(int fd)
+{
+	int own = dup(fd);
+	FILE *fp = own < 0 ? NULL : fdopen(own, "rb");
+
+	if (!fp && own >= 0)
+		close(own);
+	return fp;
+}
+
+/* Checks the package holds the format's main part. */
+static int pkg_check(struct pkg *pkg)
+{
+	if (zip_name_locate(pkg->z, pkg->f->main, 0) >= 0)
+		return 0;
+	return doc_fail(pkg->o, "invalid_file", "The file is a ZIP archive but not a %s file (it "
+			"has no %s); save it from %s as .%s and upload that.", pkg->f->name,
+			pkg->f->main, pkg->f->app, pkg->f->ext);
+}
+
 /* Opens the ZIP package on fd (which stays the caller's); on success pkg->z is set. */
 static int pkg_open(int fd, struct pkg *pkg)
 {
-	zip_error_t ze;
+	FILE *fp = stream_dup(fd);
 	zip_source_t *src = NULL;
-	int own = dup(fd);
-	FILE *fp = own < 0 ? NULL : fdopen(own, "rb");
+	zip_error_t ze;
 	int err = 0;
 
-	if (!fp) {
-		if (own >= 0)
-			close(own);
-		return doc_fail_io(pkg->o);
-	}
 	zip_error_init(&ze);
-	src = zip_source_filep_create(fp, 0, -1, &ze);
-	if (!src)
+	src = fp ? zip_source_filep_create(fp, 0, -1, &ze) : NULL;
+	if (fp && !src)
 		fclose(fp);
-	if (src)
-		pkg->z = zip_open_from_source(src, ZIP_RDONLY, &ze);
+	pkg->z = src ? zip_open_from_source(src, ZIP_RDONLY, &ze) : NULL;
+	if (!src)
+		err = doc_fail_io(pkg->o);
+	else if (!pkg->z)
+		err = fail_zip(pkg, zip_error_code_zip(&ze));
 	if (src && !pkg->z)
 		zip_source_free(src);
-	if (!pkg->z)
-		err = src ? fail_zip(pkg, zip_error_code_zip(&ze)) : doc_fail_io(pkg->o);
 	zip_error_fini(&ze);
-	if (!err && zip_name_locate(pkg->z, pkg->f->main, 0) < 0)
-		err = doc_fail(pkg->o, "invalid_file", "The file is a ZIP archive but not a %s file "
-			       "(it has no %s); save it from %s as .%s and upload that.",
-			       pkg->f->name, pkg->f->main, pkg->f->app, pkg->f->ext);
-	return err;
+	return err ? err : pkg_check(pkg);
 }
 
 static void pkg_close(struct pkg *pkg)
@@ -356,10 +376,13 @@ struct slide {
 static bool slide_number(const char *name, unsigned long *num)
 {
 	static const char prefix[] = "ppt/slides/slide";
-	const char *digits = name + sizeof(prefix) - 1;
+	const char *digits;
 	char *end = NULL;
 
-	if (strncmp(name, prefix, sizeof(prefix) - 1) || *digits < '0' || *digits > '9')
+	if (strncmp(name, prefix, sizeof(prefix) - 1))
+		return false;
+	digits = name + sizeof(prefix) - 1;
+	if (*digits < '0' || *digits > '9')
 		return false;
 	*num = strtoul(digits, &end, 10);
 	return end - digits <= 9 && !strcmp(end, ".xml");

@@ -1,4 +1,5 @@
-/* out.c - the text an extractor builds (struct doc_out): pieces, breaks and the one failure.
+/* out.c - the text an extractor builds (struct doc_out): pieces, breaks and the one failure;
+ * and the two helpers every extractor shares: reading a file and spotting a byte order mark.
  *
  * It knows nothing about formats; extract.c and the extractors call it. */
 #include "docs_int.h"
@@ -9,7 +10,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../base/alloc.h"
 #include "extract.h"
 
 /* What each break writes, by enum doc_sep. */
@@ -84,9 +84,9 @@ int doc_fail(struct doc_out *o, const char *code, const char *fmt, ...)
 
 int doc_fail_big(struct doc_out *o)
 {
-	return doc_fail(o, "invalid_file",
-			"The file has more than %u MB of text, more than one file may hold; split it "
-			"into smaller files and upload those.", DOC_MAX_TEXT >> 20);
+	return doc_fail(o, "invalid_file", "The file has more than %u MB of text, more than one "
+			"file may hold; split it into smaller files and upload those.",
+			DOC_MAX_TEXT >> 20);
 }
 
 int doc_fail_io(struct doc_out *o)

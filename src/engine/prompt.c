@@ -327,6 +327,7 @@ int prompt_build(struct exec *x, struct prov_request *rq)
 	if (!err && jv_is_int(maxp) && fixed > jv_int_value(maxp))
 		err = ERR_LIMIT;
 	rq->messages = msgs;
+	rq->prompt_tokens = fixed; /* all of msgs, counted: the provider need not count again */
 	options(x->run, rq);
 	return err;
 }

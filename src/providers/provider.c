@@ -288,7 +288,8 @@ void prov_call_init(struct prov_call *c, struct prov *p, const struct prov_reque
 	c->ctx = ctx;
 	ptimer_init(&c->timer, timer_fn, c);
 	c->enc = tok_enc_for_model(rq->model);
-	c->prompt_tokens = prov_prompt_tokens(rq->model, rq->messages);
+	c->prompt_tokens = rq->prompt_tokens > 0 ? rq->prompt_tokens
+						 : prov_prompt_tokens(rq->model, rq->messages);
 	buf_init(&c->out, 0);
 	c->next = p->calls;
 	if (p->calls)

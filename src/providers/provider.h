@@ -45,6 +45,8 @@ struct prov_request {
 	bool has_top_p;
 	double top_p;
 	int64_t max_tokens;       /* 0: no limit */
+	int64_t prompt_tokens;    /* prov_prompt_tokens(model, messages) when the caller has
+				   * counted them already; 0: the provider counts */
 };
 
 /* The tokens a Chat Completions message ({role, content, name, tool_calls}) takes in a prompt

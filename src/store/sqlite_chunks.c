@@ -103,8 +103,9 @@ static int still_running(struct sqlite_conn *c, const struct vs_job *j)
 	sqlite3_stmt *s = NULL;
 	bool row = false;
 	int err = sqlite_query(c->db, "SELECT 1 FROM vs_files WHERE project = ?1 AND "
-			       "vector_store_id = ?2 AND file_id = ?3 AND status = 'in_progress' AND "
-			       "seq = ?4", &s, "chunks", "sssi", j->project, j->vs, j->file, j->seq);
+			       "vector_store_id = ?2 AND file_id = ?3 AND "
+			       "status = 'in_progress' AND seq = ?4", &s, "chunks", "sssi",
+			       j->project, j->vs, j->file, j->seq);
 
 	if (!err)
 		err = sqlite_step(c->db, s, "chunks", &row);

@@ -33,6 +33,7 @@ static const struct {
 	{ "lte", "<=" }, { "in", "=" }, { "nin", "=" },
 };
 
+/* The SQL operator of a comparison type (static), or NULL. */
 static const char *cmp_sql(const char *type)
 {
 	for (size_t i = 0; i < sizeof(cmp_ops) / sizeof(cmp_ops[0]); i++) {

@@ -109,8 +109,8 @@ void sqlite_read_done(struct store *st, struct sqlite_conn *c, int err);
 
 /* Sets *out to the statement cached in slot (preparing sql on first use; sql may be NULL once
  * the slot is filled) with parameters 1.. bound from the arguments that follow, one per
- * character of types: 's' const char * (NULL binds NULL), 'i' int64_t, 'd' double. Strings are bound
- * without copying: they must outlive the use. The statement is borrowed from c; whoever steps
+ * character of types: 's' const char * (NULL binds NULL), 'i' int64_t, 'd' double. Strings
+ * are bound without copying: they must outlive the use. The statement is borrowed from c; whoever steps
  * it resets it before giving c back, so every cached statement is idle between calls.
  * Errors: ERR_DB (logged with what). */
 int sqlite_prep(struct sqlite_conn *c, enum sqlite_slot slot, const char *sql,
@@ -143,6 +143,13 @@ int sqlite_end(struct store *st, struct sqlite_conn *c, int err) MUST_CHECK;
 
 /* The name kind is stored under in objects.kind. */
 const char *sqlite_kind(enum store_kind kind);
+
+/* Reads up to limit rows (columns: id, body) of s into out, and one more to learn has_more;
+ * resets s (sqlite_list.c). Errors: as sqlite_step. */
+int sqlite_page_rows(sqlite3 *db, sqlite3_stmt *s, int limit, struct store_list *out)
+	MUST_CHECK;
+/* Reverses the items of l: a page read backwards from `before` into page order. */
+void sqlite_page_reverse(struct store_list *l);
 
 /* Applies one op of a batch inside the write transaction on c (sqlite_write.c). */
 int sqlite_apply(struct sqlite_conn *c, const char *project, const struct store_op *op)
@@ -184,23 +191,31 @@ int sqlite_filter_bind(sqlite3_stmt *s, const struct fsql *f);
 void sqlite_filter_cleanup(struct fsql *f);
 
 /* --- Keyword search terms (sqlite_terms.c) --- */
-#define SQ_BM25_K1 0.9
-#define SQ_BM25_B 0.4
+#ifndef SQ_BM25_K1 /* -D only to measure alternatives (BENCHMARKS.md) */
+#define SQ_BM25_K1 1.2
+#endif
+#ifndef SQ_BM25_B
+#define SQ_BM25_B 0.75
+#endif
 #define SQ_WORD_MAX 64
 #define SQ_DF_SLOTS 4096
+
+#define SQ_CANDIDATE_BUDGET 500 /* postings the essential words start with */
 
 struct sq_term {
 	const char *word; /* borrowed from the search */
 	int64_t df;       /* chunks holding it, in any store */
 	int64_t rows;     /* chunks in the index when df was counted */
+	double ub;        /* the most it can add to a score: idf * (k1 + 1) */
 };
 
 /* A search's words, rarest first; the first nessential pick the candidates. */
 struct sq_plan {
 	struct sq_term *t; /* owned */
 	size_t n, nessential;
+	int64_t budget;    /* postings the essential words may have */
 	double ub_all;     /* the most all words can score together */
-	double ub_common;  /* the most the other, common words can */
+	double ub_common;  /* the most the other words can */
 };
 
 void sqlite_df_init(struct store *st);
@@ -209,13 +224,15 @@ void sqlite_df_cleanup(struct store *st);
  * not be quoted are left out. Free p with sqlite_terms_cleanup. Errors: ERR_DB. */
 int sqlite_terms_plan(struct store *st, sqlite3 *db, const char *const *words, size_t n,
 		      struct sq_plan *p) MUST_CHECK;
-/* Sets the plan's bounds and essential words from its document frequencies. */
+/* Sets the plan's bounds and first essential words from its document frequencies. */
 void sqlite_terms_bounds(struct sq_plan *p);
+/* Widens the essential words (a four times larger budget); false when all already are. */
+bool sqlite_terms_widen(struct sq_plan *p);
 void sqlite_terms_cleanup(struct sq_plan *p);
-/* The FTS5 expression for the plan within the scope words (all: every word picks candidates)
- * and the matching document-frequency argument of assistd_bm25. Both owned. */
+/* The FTS5 expression for the plan within the scope words and the matching
+ * document-frequency argument of assistd_bm25. Both owned. */
 int sqlite_terms_match(const struct sq_plan *p, const char *const *scopes, size_t nscopes,
-		       bool all, char **match, char **dfs) MUST_CHECK;
+		       char **match, char **dfs) MUST_CHECK;
 
 /* Registers the keyword index's functions on db (sqlite_rank.c): assistd_bm25(chunks_fts,
  * skip, dfs), the score, and assistd_rows(chunks_fts), the number of chunks indexed.

@@ -1,17 +1,17 @@
 /* sqlite_rank.c - the BM25 the keyword index ranks by: FTS5 auxiliary functions registered on
  * every connection.
  *
- * assistd_bm25(chunks_fts, skip, dfs) scores the current chunk. FTS5's own bm25() fixes
- * k1 = 1.2, b = 0.75 and an idf of log((N - n + 0.5) / (n + 0.5)), which is negative (floored
- * to 1e-6) for any word in more than half the chunks: a small vector store then scores nearly
- * everything 0. This one is Lucene's BM25, as Anserini runs it: idf = log(1 + (N - n + 0.5) /
- * (n + 0.5)), always positive, with k1 = 0.9 and b = 0.4, which measured better on SciFact
- * (BENCHMARKS.md). The first skip phrases of the query (the vector stores' scope words) take
- * no part; dfs gives the document frequency n of each later phrase, space-separated, -1 for a
- * phrase that counts for nothing (sqlite_terms.c builds both). Lengths are the text
- * column's. The score is divided by the most the query could score (every word matching a
- * short chunk many times: the sum of idf * (k1 + 1)), so it lies in 0..1 and says how much of
- * the query's weight a chunk matches, in a small store as in a big one.
+ * assistd_bm25(chunks_fts, skip, dfs) scores the current chunk. FTS5's own bm25() takes an
+ * idf of log((N - n + 0.5) / (n + 0.5)), which is negative (floored to 1e-6) for any word in
+ * more than half the chunks: a small vector store then scores nearly everything 0. This one
+ * takes Lucene's idf, log(1 + (N - n + 0.5) / (n + 0.5)), always positive, with k1 = 1.2 and
+ * b = 0.75, which measured better on SciFact than Anserini's 0.9 and 0.4 (BENCHMARKS.md).
+ * The first skip phrases of the query (the vector stores' scope words) take no part; dfs
+ * gives the document frequency n of each later phrase, space-separated, -1 for a phrase that
+ * counts for nothing (sqlite_terms.c builds both). Lengths are the text column's. The score
+ * is divided by the most the query could score (every word matching a short chunk many
+ * times: the sum of idf * (k1 + 1)), so it lies in 0..1 and says how much of the query's
+ * weight a chunk matches, in a small store as in a big one.
  * assistd_rows(chunks_fts) is the number of chunks indexed. */
 #include <math.h>
 #include <stdlib.h>

@@ -23,7 +23,7 @@
 #define CANDIDATES_MAX (1 << 22)  /* and a filtered search widens up to this many */
 
 /* The best ?13 matches of the index come first (ranking reads only the index), then their
- * chunks and files, which the filter may still reject. */
+ * chunks and files, which the filter may still reject. Owned. */
 static char *search_sql(const char *cond)
 {
 	return xasprintf(
@@ -119,33 +119,31 @@ static int run_pass(sqlite3 *db, sqlite3_stmt *s, const char *project,
 }
 
 /* The search with only the essential words picking candidates is exact when the last result
- * outscores anything the common words alone could reach; else it runs again with them all. */
+ * outscores anything the other words alone could reach; else it runs again with more. */
 static int run_search(sqlite3 *db, const char *project, const struct store_search *q,
-		      const struct sq_plan *p, const struct fsql *f, struct store_hit *hits,
-		      size_t *n)
+		      struct sq_plan *p, const struct fsql *f, struct store_hit *hits, size_t *n)
 {
 	const char *scopes[SEARCH_MAX_STORES];
 	char *sql = search_sql(f->b.p);
 	sqlite3_stmt *s = NULL;
 	struct pass ps = { 0 };
-	bool all = p->nessential == p->n;
+	bool more = true;
 	int err = 0;
 
 	for (size_t i = 0; i < q->nvs; i++)
 		scopes[i] = sqlite_vs_scope(q->vs[i]);
 	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
 		err = sqlite_fail(db, "search");
-	for (int round = 0; !err && round < 2; round++) {
-		err = sqlite_terms_match(p, scopes, q->nvs, all, &ps.match, &ps.dfs);
+	while (!err && more) {
+		err = sqlite_terms_match(p, scopes, q->nvs, &ps.match, &ps.dfs);
 		if (!err)
 			err = run_pass(db, s, project, q, f, &ps, hits, n);
 		free(ps.match);
 		free(ps.dfs);
 		ps.match = ps.dfs = NULL;
-		if (all || (*n == (size_t)q->limit &&
-			    hits[*n - 1].bm25 * p->ub_all > p->ub_common))
+		if (*n == (size_t)q->limit && hits[*n - 1].bm25 * p->ub_all > p->ub_common)
 			break;
-		all = true;
+		more = sqlite_terms_widen(p);
 	}
 	sqlite3_finalize(s);
 	free(sql);

@@ -2,13 +2,14 @@
  * candidates, and the FTS5 expression and ranking arguments that follow.
  *
  * Ranking every chunk that holds any query word costs as much as the commonest word is
- * common. As Lucene's MaxScore does, the words are split by document frequency: the rarer
- * ("essential") words pick the candidates, and the common ones only add to their scores. A
- * chunk holding common words alone can score at most the common words' upper bound (each
- * word's idf * (k1 + 1)); when the last of the best results already scores more, the ranking
- * is exact, and otherwise the search runs again with every word picking candidates
- * (sqlite_search.c). Document frequencies come from the index and are cached per process for
- * SQ_DF_TTL_MS, a staleness that moves idf values by next to nothing. */
+ * common. As Lucene's MaxScore does, the words are split by document frequency: the rarest
+ * ("essential") words, up to a budget of postings, pick the candidates, and the others only
+ * add to their scores. A chunk holding none of the essential words can score at most the
+ * others' upper bound (each word's idf * (k1 + 1)); when the last of the best results already
+ * scores more, the ranking is exact, and otherwise the search runs again with a wider
+ * essential set (sqlite_search.c), up to all the words. Document frequencies come from the
+ * index and are cached per process for SQ_DF_TTL_MS, a staleness that moves idf values by
+ * next to nothing. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,8 +20,6 @@
 #include "sqlite_int.h"
 
 #define SQ_DF_TTL_MS 10000
-#define COMMON_SHARE 20  /* a word in more than 1/COMMON_SHARE of the chunks is common */
-#define COMMON_MIN 1000  /* and in more than this many */
 
 /* One cached document frequency (a direct-mapped table: a collision replaces). */
 struct sq_df {
@@ -149,30 +148,55 @@ int sqlite_terms_plan(struct store *st, sqlite3 *db, const char *const *words, s
 	return 0;
 }
 
+/* Sets ub_common to what the words past the essential ones can add at most. */
+static void common_bound(struct sq_plan *p)
+{
+	p->ub_common = 0;
+	for (size_t i = p->nessential; i < p->n; i++)
+		p->ub_common += p->t[i].ub;
+}
+
+/* Takes rarest words into the essential set until their postings reach budget (at least
+ * one more word). */
+static void essential_until(struct sq_plan *p, int64_t budget)
+{
+	int64_t postings = 0;
+
+	for (size_t i = 0; i < p->nessential; i++)
+		postings += p->t[i].df;
+	do {
+		postings += p->t[p->nessential].df;
+		p->nessential++;
+	} while (p->nessential < p->n && postings + p->t[p->nessential].df <= budget);
+	common_bound(p);
+}
+
 void sqlite_terms_bounds(struct sq_plan *p)
 {
 	int64_t rows = 0;
-	int64_t common;
 
 	for (size_t i = 0; i < p->n; i++)
 		rows = p->t[i].rows > rows ? p->t[i].rows : rows;
-	common = rows / COMMON_SHARE > COMMON_MIN ? rows / COMMON_SHARE : COMMON_MIN;
-	p->nessential = 0;
-	p->ub_all = p->ub_common = 0;
+	p->ub_all = 0;
 	for (size_t i = 0; i < p->n; i++) {
 		double df = (double)p->t[i].df;
-		double ub = log(1.0 + ((double)rows - df + 0.5) / (df + 0.5)) * (SQ_BM25_K1 + 1);
 
-		p->ub_all += ub;
-		if (p->t[i].df <= common)
-			p->nessential++;
-		else
-			p->ub_common += ub;
+		p->t[i].ub = log(1.0 + ((double)rows - df + 0.5) / (df + 0.5)) * (SQ_BM25_K1 + 1);
+		p->ub_all += p->t[i].ub;
 	}
-	if (p->nessential == 0) {
-		p->nessential = p->n;
-		p->ub_common = 0;
-	}
+	p->nessential = 0;
+	p->budget = SQ_CANDIDATE_BUDGET;
+	if (p->n)
+		essential_until(p, p->budget);
+}
+
+bool sqlite_terms_widen(struct sq_plan *p)
+{
+	if (p->nessential >= p->n)
+		return false;
+	p->budget *= 4;
+	essential_until(p, p->budget);
+	return true;
 }
 
 void sqlite_terms_cleanup(struct sq_plan *p)
@@ -201,9 +225,9 @@ static int put_dfs(struct buf *b, const struct sq_term *t, size_t from, size_t t
 }
 
 int sqlite_terms_match(const struct sq_plan *p, const char *const *scopes, size_t nscopes,
-		       bool all, char **match, char **dfs)
+		       char **match, char **dfs)
 {
-	size_t ness = all ? p->n : p->nessential;
+	size_t ness = p->nessential;
 	struct buf m, d;
 	int err;
 

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "../base/alloc.h"
+#include "../base/id.h"
 #include "sqlite_int.h"
 #include "vstore.h"
 
@@ -80,26 +81,29 @@ static int batch_of(struct sqlite_conn *c, const char *project, const char *vs, 
 
 const char *sqlite_vs_scope(const char *vs)
 {
-	return strncmp(vs, "vs_", 3) == 0 ? vs + 3 : vs;
+	size_t n = strlen(ID_VECTOR_STORE);
+
+	return strncmp(vs, ID_VECTOR_STORE, n) == 0 ? vs + n : vs;
 }
 
 /* The UPDATE moving one file from counter ?4 to counter ?5 (has_from/has_to false: a file
  * comes or goes) in object ?2, and adding ?3 to usage_bytes when usage. The status follows the
  * new in_progress count (dip is how it changes), except an expired store or a cancelled batch,
- * which stay so. */
+ * which stay so. Owned. */
 static char *count_sql(bool has_from, bool has_to, int dip, bool usage)
 {
 	return xasprintf(
 		"UPDATE objects SET version = version + 1, body = json_set(body%s%s, "
-		"'$.file_counts.total', json_extract(body, '$.file_counts.total') + %d, '$.status', "
-		"CASE WHEN json_extract(body, '$.status') IN ('expired', 'cancelled') THEN "
-		"json_extract(body, '$.status') WHEN json_extract(body, "
-		"'$.file_counts.in_progress') + %d > 0 THEN 'in_progress' ELSE 'completed' END%s) "
+		"'$.file_counts.total', json_extract(body, '$.file_counts.total') + %d, "
+		"'$.status', CASE WHEN json_extract(body, '$.status') IN ('expired', "
+		"'cancelled') THEN json_extract(body, '$.status') WHEN json_extract(body, "
+		"'$.file_counts.in_progress') + %d > 0 THEN 'in_progress' ELSE 'completed' "
+		"END%s) "
 		"WHERE project = ?1 AND id = ?2",
-		has_from ? ", '$.file_counts.' || ?4, json_extract(body, '$.file_counts.' || ?4) - 1"
-			 : "",
-		has_to ? ", '$.file_counts.' || ?5, json_extract(body, '$.file_counts.' || ?5) + 1"
-		       : "",
+		has_from ? ", '$.file_counts.' || ?4, "
+			   "json_extract(body, '$.file_counts.' || ?4) - 1" : "",
+		has_to ? ", '$.file_counts.' || ?5, "
+			 "json_extract(body, '$.file_counts.' || ?5) + 1" : "",
 		(int)has_to - (int)has_from, dip,
 		usage ? ", '$.usage_bytes', json_extract(body, '$.usage_bytes') + ?3" : "");
 }
@@ -167,7 +171,8 @@ static int attach_one(struct sqlite_conn *c, const char *project, const char *vs
 		"filename, created_at, seq, usage_bytes, body) VALUES (?1, ?2, ?3, ?4, "
 		"'in_progress', ?5, ?6, (SELECT coalesce(max(seq), 0) + 1 FROM vs_files), 0, ?7) "
 		"ON CONFLICT DO UPDATE SET batch_id = ?4, status = 'in_progress', filename = ?5, "
-		"usage_bytes = 0, body = ?7, seq = (SELECT coalesce(max(seq), 0) + 1 FROM vs_files)";
+		"usage_bytes = 0, body = ?7, "
+		"seq = (SELECT coalesce(max(seq), 0) + 1 FROM vs_files)";
 	char *old = NULL;
 	int err = batch_of(c, project, vs, f->file_id, &old);
 
@@ -466,7 +471,7 @@ static int vsf_pos(struct sqlite_conn *c, const char *project, const char *vs, c
 }
 
 /* The page's SQL: ?1 project, ?2 vs, ?3 batch, ?4 status, ?5/?6 after, ?7/?8 before, ?9 limit.
- * Like store_list, a page with only `before` walks backwards from it. */
+ * Like store_list, a page with only `before` walks backwards from it. Owned. */
 static char *vsf_list_sql(const char *batch, const char *status, const struct store_page *pg,
 			  bool back)
 {
@@ -484,38 +489,6 @@ static char *vsf_list_sql(const char *batch, const char *status, const struct st
 			 "vector_store_id = ?2%s%s%s%s ORDER BY created_at %s, seq %s LIMIT ?9",
 			 batch ? " AND batch_id = ?3" : "", status ? " AND status = ?4" : "",
 			 after, before, dir, dir);
-}
-
-/* Reads up to limit rows, and one more to learn has_more. */
-static int vsf_rows(sqlite3 *db, sqlite3_stmt *s, int limit, struct store_list *out)
-{
-	bool row = true;
-	int err = 0;
-
-	out->items = xcalloc((size_t)limit, sizeof(*out->items));
-	while (!err) {
-		err = sqlite_step(db, s, "list files", &row);
-		if (err || !row)
-			break;
-		if (out->n == (size_t)limit) {
-			out->has_more = true;
-			break;
-		}
-		out->items[out->n].id = sqlite_col_dup(s, 0);
-		out->items[out->n].body = sqlite_col_dup(s, 1);
-		out->n++;
-	}
-	return err;
-}
-
-static void vsf_reverse(struct store_list *l)
-{
-	for (size_t i = 0; i < l->n / 2; i++) {
-		struct store_item t = l->items[i];
-
-		l->items[i] = l->items[l->n - 1 - i];
-		l->items[l->n - 1 - i] = t;
-	}
 }
 
 static int vsf_page(struct sqlite_conn *c, const char *project, const char *vs,
@@ -539,10 +512,10 @@ static int vsf_page(struct sqlite_conn *c, const char *project, const char *vs,
 			   lo[0], lo[1], hi[0], hi[1], (int64_t)pg->limit + 1);
 	free(sql);
 	if (!err)
-		err = vsf_rows(c->db, s, pg->limit, out);
+		err = sqlite_page_rows(c->db, s, pg->limit, out);
 	sqlite3_finalize(s);
 	if (!err && back)
-		vsf_reverse(out);
+		sqlite_page_reverse(out);
 	return err;
 }
 

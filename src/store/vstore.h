@@ -133,7 +133,8 @@ struct store_search {
 };
 
 /* The best hits of a keyword search over the completed files of the given stores: chunks
- * holding any of the words, ranked by BM25 (the same word twice counts twice), best first. *hits is owned: free with store_hits_free. Errors: ERR_DB. */
+ * holding any of the words, ranked by BM25 (the same word twice counts twice), best first.
+ * *hits is owned: free with store_hits_free. Errors: ERR_DB. */
 int store_search(struct store *st, const char *project, const struct store_search *q,
 		 struct store_hit **hits, size_t *n) MUST_CHECK;
 void store_hits_free(struct store_hit *hits, size_t n);

@@ -71,7 +71,7 @@ static void bpe_short(const struct tok_table *t, const uint8_t *p, size_t n, siz
 /* --- long pre-tokens: a min-heap of candidate pairs over a linked list of parts ----------- */
 
 struct part {
-	uint32_t start, next, prev; /* next of the last part is n; prev of the first is UINT32_MAX */
+	uint32_t start, next, prev; /* the last's next is n, the first's prev UINT32_MAX */
 	uint32_t rank;              /* of this part joined with the next, or TOK_NONE */
 	int dead;
 };

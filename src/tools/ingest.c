@@ -43,6 +43,7 @@ struct ingest {
 
 /* --- Claims --- */
 
+/* "project/vs/file" (owned). */
 static char *job_key(const struct vs_job *j)
 {
 	return xasprintf("%s/%s/%s", j->project, j->vs, j->file);

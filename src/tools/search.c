@@ -195,6 +195,7 @@ struct pool {
 	size_t n, cap;
 };
 
+/* The result of chunk in the pool (borrowed), or NULL. */
 static struct search_result *pool_find(struct pool *p, int64_t chunk)
 {
 	for (size_t i = 0; i < p->n; i++) {

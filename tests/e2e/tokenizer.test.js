@@ -8,7 +8,9 @@
 // each). Not in the corpus, by design: U+0085 and U+FEFF, where tiktoken (Rust regex \s,
 // Unicode White_Space), which assistd follows, and gpt-tokenizer (JavaScript \s) disagree.
 // Invalid UTF-8 has no reference (JavaScript strings cannot hold it): the unit tests cover it.
+// Then the counts where the API shows them: a demo-model run's usage and max_completion_tokens.
 const { describe, it } = require('node:test');
+const { useServer } = require('./lib/harness');
 const assert = require('node:assert');
 const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
@@ -117,5 +119,67 @@ describe('tokenizer', () => {
     assert.strictEqual(run(['--model', 'gpt-4o', '--count']).trim(), String(o200k.encode(text).length));
     assert.strictEqual(run(['--model', 'gpt-4', '--count']).trim(), String(cl100k.encode(text).length));
     assert.strictEqual(run(['--model', 'gpt-3.5-turbo']).trim(), cl100k.encode(text).join(' '));
+  });
+});
+
+// A chat prompt's tokens as OpenAI counts them: 3 per message, its role and content, and 3
+// that prime the reply.
+function promptTokens(enc, messages) {
+  return 3 + messages.reduce((n, m) => n + 3 + enc.encode(m.role).length +
+    enc.encode(m.content, { disallowedSpecial: new Set() }).length, 0);
+}
+
+describe('token counts in runs (demo model)', () => {
+  const { srv, it } = useServer();
+  const question = "Tokens aren't words: naïve café, 日本語, 12345 and <|endoftext|>.";
+
+  for (const [model, enc] of [['gpt-4o', o200k], ['gpt-4', cl100k]]) {
+    it(`usage is counted in ${model}'s encoding`, async () => {
+      const c = srv().client();
+      const asst = await c.beta.assistants.create({ model, instructions: 'Be brief.' });
+      const thread = await c.beta.threads.create({ messages: [{ role: 'user', content: question }] });
+      const run = await c.beta.threads.runs.createAndPoll(thread.id, { assistant_id: asst.id });
+      assert.strictEqual(run.status, 'completed');
+      const reply = `You said: ${question}`;
+      const prompt = promptTokens(enc, [{ role: 'system', content: 'Be brief.' },
+        { role: 'user', content: question }]);
+      const completion = enc.encode(reply, { disallowedSpecial: new Set() }).length;
+      assert.deepStrictEqual(run.usage, { prompt_tokens: prompt, completion_tokens: completion,
+        total_tokens: prompt + completion });
+    });
+  }
+
+  it('max_prompt_tokens drops the oldest messages by their real token counts', async () => {
+    const c = srv().client();
+    const texts = [];
+    for (let i = 0; i < 6; i++) {
+      texts.push(i % 2 ? `${i}: ${'東京の天気は晴れです。'.repeat(4 + i)}`
+        : `${i}: ${'The quick brown fox jumps over the lazy dog. '.repeat(3 + i)}`);
+    }
+    const total = (from) => promptTokens(o200k, texts.slice(from).map((t) => ({ role: 'user', content: t })));
+    let first = 0;
+    while (total(first) > 256 && first + 1 < texts.length) first++;
+    assert.ok(first > 0 && first < texts.length - 1, `the case must drop some: first ${first}`);
+    const asst = await c.beta.assistants.create({ model: 'gpt-4o' });
+    const thread = await c.beta.threads.create({ messages: texts.map((t) => ({ role: 'user', content: t })) });
+    const run = await c.beta.threads.runs.createAndPoll(thread.id,
+      { assistant_id: asst.id, max_prompt_tokens: 256 }); // the least the API allows
+    assert.strictEqual(run.status, 'completed');
+    assert.strictEqual(run.usage.prompt_tokens, total(first));
+  });
+
+  it('max_completion_tokens cuts the reply after that many tokens', async () => {
+    const c = srv().client();
+    const long = Array(30).fill(question).join(' '); // about 600 tokens
+    const asst = await c.beta.assistants.create({ model: 'gpt-4o' });
+    const thread = await c.beta.threads.create({ messages: [{ role: 'user', content: long }] });
+    const run = await c.beta.threads.runs.createAndPoll(thread.id,
+      { assistant_id: asst.id, max_completion_tokens: 256 }); // the least the API allows
+    assert.strictEqual(run.status, 'incomplete');
+    assert.deepStrictEqual(run.incomplete_details, { reason: 'max_completion_tokens' });
+    assert.strictEqual(run.usage.completion_tokens, 256);
+    const msgs = await c.beta.threads.messages.list(thread.id, { run_id: run.id });
+    const ids = o200k.encode(`You said: ${long}`, { disallowedSpecial: new Set() });
+    assert.strictEqual(msgs.data[0].content[0].text.value, o200k.decode(ids.slice(0, 256)));
   });
 });

@@ -25,6 +25,8 @@ static const struct t_suite suites[] = {
 	{ "engine", engine_tests },
 	{ "providers", providers_tests },
 	{ "docs", docs_tests },
+	{ "text", text_tests },
+	{ "tools", tools_tests },
 	{ "vec", vec_tests },
 };
 

@@ -21,6 +21,21 @@ static void buf_grows_and_limits(void)
 	buf_cleanup(&b);
 }
 
+/* A bounded buffer filled to its maximum reserves max + 1 bytes, not the next power of two. */
+static void buf_reserves_at_most_max(void)
+{
+	static const char chunk[1000] = { 'x' };
+	struct buf b;
+
+	buf_init(&b, 3000);
+	for (int i = 0; i < 3; i++)
+		ASSERT_OK(buf_append(&b, chunk, sizeof(chunk)));
+	ASSERT_EQ_INT(b.len, 3000);
+	ASSERT_EQ_INT(b.cap, 3001);
+	ASSERT_EQ_INT(buf_putc(&b, 'x'), ERR_LIMIT);
+	buf_cleanup(&b);
+}
+
 static void ids_have_prefix_and_length(void)
 {
 	char id[64];
@@ -199,6 +214,7 @@ static void url_userinfo_is_found_and_removed(void)
 
 const struct t_case base_tests[] = {
 	T_CASE(buf_grows_and_limits),
+	T_CASE(buf_reserves_at_most_max),
 	T_CASE(ids_have_prefix_and_length),
 	T_CASE(err_table_maps_status),
 	T_CASE(sha256_known_vectors),

@@ -4,14 +4,18 @@
  * Fixtures are built here: PDFs written object by object (with a correct xref table), DOCX
  * and PPTX packages with libzip, then written to a temporary file for each call. */
 #include <dirent.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/socket.h>
 #include <unistd.h>
 #include <zip.h>
 
 #include "../../src/base/alloc.h"
 #include "../../src/base/buf.h"
+#include "../../src/docs/docs_int.h"
 #include "../../src/docs/extract.h"
 #include "suites.h"
 
@@ -30,18 +34,14 @@ static void got_free(struct got *g)
 	free(g->why);
 }
 
-/* Writes n bytes to a temporary file and extracts it as if uploaded with the name filename. */
-static struct got extract(const char *filename, const void *p, size_t n)
+/* Extracts the file at path (owned) as if uploaded with the name filename, then removes it. */
+static struct got extract_path(const char *filename, char *path)
 {
-	char path[] = "/tmp/assistd-docs-XXXXXX";
-	int fd = mkstemp(path);
 	struct got g;
 
-	ASSERT(fd >= 0);
-	ASSERT((size_t)write(fd, p, n) == n);
-	close(fd);
 	g.err = doc_extract(path, filename, &g.text, &g.len, &g.code, &g.why);
 	unlink(path);
+	free(path);
 	if (g.err) {
 		ASSERT(g.code && g.why && g.why[0]);
 		ASSERT(!g.text);
@@ -50,6 +50,18 @@ static struct got extract(const char *filename, const void *p, size_t n)
 		ASSERT_EQ_INT(strlen(g.text), g.len);
 	}
 	return g;
+}
+
+/* Writes n bytes to a temporary file and extracts it as if uploaded with the name filename. */
+static struct got extract(const char *filename, const void *p, size_t n)
+{
+	char *path = xstrdup("/tmp/assistd-docs-XXXXXX");
+	int fd = mkstemp(path);
+
+	ASSERT(fd >= 0);
+	ASSERT((size_t)write(fd, p, n) == n);
+	close(fd);
+	return extract_path(filename, path);
 }
 
 static struct got extract_str(const char *filename, const char *s)
@@ -79,7 +91,8 @@ static void expect_text(struct got g, const char *text)
 
 static void text_utf8_kept_bom_dropped(void)
 {
-	expect_text(extract_str("a.txt", "caf\xc3\xa9 \xf0\x9f\x98\x80\n"), "caf\xc3\xa9 \xf0\x9f\x98\x80\n");
+	expect_text(extract_str("a.txt", "caf\xc3\xa9 \xf0\x9f\x98\x80\n"),
+		    "caf\xc3\xa9 \xf0\x9f\x98\x80\n");
 	expect_text(extract_str("a.md", "\xef\xbb\xbf# Title\n"), "# Title\n");
 	expect_text(extract_str("main.PY", "print(1)\n"), "print(1)\n");
 }
@@ -118,6 +131,24 @@ static void text_chunk_boundaries(void)
 	free(s);
 }
 
+/* The same for UTF-16: after the 2-byte BOM, a chunk boundary splits a surrogate pair. */
+static void text_utf16_chunk_boundaries(void)
+{
+	size_t pairs = 100000;
+	char *in = xmalloc(2 + pairs * 4);
+	char *want = xmalloc(pairs * 4 + 1);
+
+	memcpy(in, "\xff\xfe", 2);
+	for (size_t i = 0; i < pairs; i++) {
+		memcpy(in + 2 + i * 4, "\x3d\xd8\x00\xde", 4);
+		memcpy(want + i * 4, "\xf0\x9f\x98\x80", 4);
+	}
+	want[pairs * 4] = '\0';
+	expect_text(extract("smileys.txt", in, 2 + pairs * 4), want);
+	free(in);
+	free(want);
+}
+
 static void empty_files_fail(void)
 {
 	expect_fail(extract("a.txt", "", 0), "invalid_file", "empty");
@@ -131,6 +162,9 @@ static void unsupported_names_the_supported(void)
 	expect_fail(extract_str("a.exe", "MZ"), "unsupported_file", ".txt");
 	expect_fail(extract_str("README", "hello"), "unsupported_file", "no extension");
 	expect_fail(extract_str("dir.d/README", "hello"), "unsupported_file", "no extension");
+	expect_fail(extract_str("x.\xff\xfe", "hello"), "unsupported_file", "This file type");
+	expect_fail(extract_str("x.abcdefghijklmnopqrstuvwxyz", "hello"), "unsupported_file",
+		    "This file type");
 	ASSERT(doc_supported("x.TXT"));
 	ASSERT(doc_supported("a.b.json"));
 	ASSERT(!doc_supported("x.doc"));
@@ -164,8 +198,10 @@ static void html_text_only(void)
 				"<body><h1>Caf\xc3\xa9 &eacute; &#x1F600;</h1>"
 				"<p>one\n   two <b>bold</b>er</p>"
 				"<ul><li>a<li>b</ul>"
-				"<table><tr><td>c1<td>c2</tr><tr><th>d1</th><td>d2</td></tr></table>"
-				"line<br>break<pre>  kept\n  as is</pre><p>unclosed <div>nest"),
+				"<table><tr><td>c1<td>c2</tr>"
+				"<tr><th>d1</th><td>d2</td></tr></table>"
+				"line<br>break<pre>  kept\n  as is</pre>"
+				"<p>unclosed <div>nest"),
 		    "T & t\nCaf\xc3\xa9 \xc3\xa9 \xf0\x9f\x98\x80\none two bolder\na\nb\n"
 		    "c1\tc2\nd1\td2\nline\nbreak\n  kept\n  as is\nunclosed\nnest");
 }
@@ -180,6 +216,18 @@ static void html_encodings(void)
 	expect_text(extract("a.html", le, sizeof(le) - 1), "h\xc3\xa9");
 	expect_fail(extract_str("a.html", "<html><script>only()</script><p> </p></html>"),
 		    "invalid_file", "empty");
+}
+
+/* An HTML file past DOC_MAX_PART is refused before it is parsed (a sparse file here). */
+static void html_too_big_fails(void)
+{
+	char *path = xstrdup("/tmp/assistd-docs-XXXXXX");
+	int fd = mkstemp(path);
+
+	ASSERT(fd >= 0);
+	ASSERT_OK(ftruncate(fd, (off_t)DOC_MAX_PART + 1));
+	close(fd);
+	expect_fail(extract_path("big.html", path), "invalid_file", "larger than 64 MB");
 }
 
 /* --- PDF ------------------------------------------------------------------------------- */
@@ -238,6 +286,17 @@ static void pdf_two_pages(struct buf *b, bool encrypt)
 		pdf_build(b, objs, 7, "");
 }
 
+/* Asserts the PDF of objs fails as invalid_file with a why containing part. */
+static void expect_pdf_fail(const char *const *objs, size_t n, const char *part)
+{
+	struct buf b;
+
+	buf_init(&b, 0);
+	pdf_build(&b, objs, n, "");
+	expect_fail(extract("a.pdf", b.p, b.len), "invalid_file", part);
+	buf_cleanup(&b);
+}
+
 static void pdf_pages_text(void)
 {
 	struct buf b;
@@ -259,12 +318,8 @@ static void pdf_scanned_fails(void)
 		"/BitsPerComponent 8 /Filter /ASCIIHexDecode /Length 9 >>\n"
 		"stream\n00FFFF00>\nendstream",
 	};
-	struct buf b;
 
-	buf_init(&b, 0);
-	pdf_build(&b, objs, 5, "");
-	expect_fail(extract("scan.pdf", b.p, b.len), "invalid_file", "no text layer");
-	buf_cleanup(&b);
+	expect_pdf_fail(objs, 5, "no text layer");
 }
 
 static void pdf_blank_is_empty(void)
@@ -274,12 +329,8 @@ static void pdf_blank_is_empty(void)
 		"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
 		"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] >>",
 	};
-	struct buf b;
 
-	buf_init(&b, 0);
-	pdf_build(&b, objs, 3, "");
-	expect_fail(extract("blank.pdf", b.p, b.len), "invalid_file", "empty");
-	buf_cleanup(&b);
+	expect_pdf_fail(objs, 3, "empty");
 }
 
 static void pdf_encrypted_fails(void)
@@ -301,6 +352,136 @@ static void pdf_corrupt_fails(void)
 	expect_fail(extract("cut.pdf", b.p, 200), "invalid_file", "damaged");
 	expect_fail(extract_str("notes.pdf", "just some text"), "invalid_file", "not a PDF");
 	buf_cleanup(&b);
+}
+
+/* A PDF that keeps poppler busy for seconds: one page of 100,000 words, each placed apart. */
+static void pdf_slow(struct buf *b)
+{
+	struct buf content;
+	char *page;
+	const char *objs[5] = { PDF_CATALOG, "<< /Type /Pages /Kids [4 0 R] /Count 1 >>", PDF_FONT,
+				PDF_PAGE("5", PDF_TEXT_RES), NULL };
+	int err = 0;
+
+	buf_init(&content, 0);
+	for (int i = 0; i < 100000; i++)
+		err |= buf_printf(&content, "1 0 0 1 %d %d Tm (w%d) Tj ", 20 + i % 10 * 58,
+				  40 + i / 10 % 50 * 14, i);
+	ASSERT_OK(err);
+	page = xasprintf("<< /Length %zu >>\nstream\nBT /F1 8 Tf %sET\nendstream",
+			 content.len + 14, content.p);
+	objs[4] = page;
+	buf_init(b, 0);
+	pdf_build(b, objs, 5, "");
+	free(page);
+	buf_cleanup(&content);
+}
+
+/* The pid of a process whose parent is this one, waiting up to 10 s for it; 0 if none. */
+static pid_t child_find(void)
+{
+	char path[300];
+	char stat[512];
+	const char *after;
+	struct dirent *e;
+	DIR *d;
+	FILE *f;
+	int ppid;
+	pid_t found = 0;
+
+	for (int tries = 0; !found && tries < 1000; tries++, usleep(10000)) {
+		d = opendir("/proc");
+		ASSERT(d);
+		for (e = readdir(d); !found && e; e = readdir(d)) {
+			snprintf(path, sizeof(path), "/proc/%s/stat", e->d_name);
+			f = fopen(path, "r");
+			if (!f)
+				continue;
+			stat[fread(stat, 1, sizeof(stat) - 1, f)] = '\0';
+			fclose(f);
+			after = strrchr(stat, ')');
+			if (after && sscanf(after + 2, "%*c %d", &ppid) == 1 && ppid == getpid())
+				found = (pid_t)strtol(e->d_name, NULL, 10);
+		}
+		closedir(d);
+	}
+	return found;
+}
+
+static void *extract_slow_pdf(void *arg)
+{
+	struct buf b;
+	struct got *g = arg;
+
+	pdf_slow(&b);
+	*g = extract("slow.pdf", b.p, b.len);
+	buf_cleanup(&b);
+	return NULL;
+}
+
+/* Waits (up to 10 s) until the process runs as the reader: exec is done. */
+static void reader_wait_exec(pid_t reader)
+{
+	char path[64];
+	char cmd[64] = "";
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)reader);
+	for (int tries = 0; strcmp(cmd, PDF_READER_NAME) && tries < 1000; tries++) {
+		usleep(10000);
+		f = fopen(path, "r");
+		ASSERT(f);
+		cmd[fread(cmd, 1, sizeof(cmd) - 1, f)] = '\0';
+		fclose(f);
+	}
+	ASSERT_STR_EQ(cmd, PDF_READER_NAME);
+}
+
+/* Asserts the reader holds no descriptor but 0-4 and no secret from the environment. */
+static void reader_isolated(pid_t reader)
+{
+	char path[64];
+	char env[4096];
+	struct dirent *e;
+	FILE *f;
+	DIR *d;
+	size_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd", (int)reader);
+	d = opendir(path);
+	ASSERT(d);
+	for (e = readdir(d); e; e = readdir(d))
+		ASSERT(e->d_name[0] == '.' || strtol(e->d_name, NULL, 10) <= 4);
+	closedir(d);
+	snprintf(path, sizeof(path), "/proc/%d/environ", (int)reader);
+	f = fopen(path, "r");
+	ASSERT(f);
+	n = fread(env, 1, sizeof(env), f);
+	fclose(f);
+	ASSERT(!memmem(env, n, "ASSISTD_TEST_SECRET", 19));
+}
+
+/* poppler runs in a reader process that holds nothing of the server's: when it dies (killed
+ * here, as the kernel would for its memory or CPU limit, or crashed), the file fails and the
+ * server goes on. */
+static void pdf_reader_isolated_and_its_death_fails_the_file(void)
+{
+	pthread_t th;
+	struct got g;
+	pid_t reader;
+	int sock = socket(AF_INET, SOCK_STREAM, 0);
+
+	ASSERT(sock >= 0);
+	ASSERT_OK(setenv("ASSISTD_TEST_SECRET", "sk-not-for-the-reader", 1));
+	ASSERT_OK(pthread_create(&th, NULL, extract_slow_pdf, &g));
+	reader = child_find();
+	ASSERT(reader > 0);
+	reader_wait_exec(reader);
+	reader_isolated(reader);
+	ASSERT_OK(kill(reader, SIGKILL));
+	ASSERT_OK(pthread_join(th, NULL));
+	expect_fail(g, "invalid_file", "could not be read");
+	close(sock);
 }
 
 /* --- DOCX and PPTX --------------------------------------------------------------------- */
@@ -331,17 +512,6 @@ static char *zip_write(const char *const *names, const char *const *bodies, size
 	}
 	ASSERT_OK(zip_close(z));
 	return path;
-}
-
-/* Extracts the file at path as if uploaded with the name filename, then removes it. */
-static struct got extract_path(const char *filename, char *path)
-{
-	struct got g;
-
-	g.err = doc_extract(path, filename, &g.text, &g.len, &g.code, &g.why);
-	unlink(path);
-	free(path);
-	return g;
 }
 
 #define W_NS "xmlns:w=\"http://schemas.openxmlformats.org/wordprocessingml/2006/main\" "      \
@@ -486,8 +656,11 @@ static bool utf8_valid(const unsigned char *p, size_t n)
 	size_t len;
 
 	while (i < n) {
-		len = p[i] < 0x80 ? 1 : p[i] >= 0xc2 && p[i] < 0xe0 ? 2 : p[i] >= 0xe0 && p[i] < 0xf0 ? 3
-			: p[i] >= 0xf0 && p[i] < 0xf5 ? 4 : 0;
+		len = p[i] < 0x80 ? 1
+		      : p[i] >= 0xc2 && p[i] < 0xe0 ? 2
+		      : p[i] >= 0xe0 && p[i] < 0xf0 ? 3
+		      : p[i] >= 0xf0 && p[i] < 0xf5 ? 4
+		      : 0;
 		if (!len || i + len > n)
 			return false;
 		for (size_t k = 1; k < len; k++) {
@@ -574,12 +747,13 @@ static char *mutant(const char *seed, size_t n, size_t *len, unsigned long long 
 }
 
 /* Extracts mutants of seed: each gives text or a reason. */
-static void mutants_of(const char *filename, const char *seed, size_t n, unsigned long long st)
+static void mutants_of(const char *filename, const char *seed, size_t n, int count,
+		       unsigned long long st)
 {
 	size_t len;
 	char *p;
 
-	for (int i = 0; i < 60; i++) {
+	for (int i = 0; i < count; i++) {
 		p = mutant(seed, n, &len, &st);
 		expect_text_or_reason(extract(filename, p, len));
 		free(p);
@@ -603,39 +777,82 @@ static void xml_mutants_of(const char *filename, const char *const *names,
 	bodies[n - 1] = xml;
 }
 
-static void every_input_gives_text_or_reason(void)
+static void mutated_text_and_html(void)
+{
+	static const char html[] = "<html><head><style>x</style></head><body><p>a &amp; b</p>"
+				   "<table><tr><td>1<td>2</table><script>s()</script></body>";
+	static const char text[] = "caf\xc3\xa9 \xf0\x9f\x98\x80 plain text\nline two\n";
+	static const char utf16[] = "\xff\xfeh\0\xe9\0\x3d\xd8\x00\xde";
+	int fds = fd_count();
+
+	mutants_of("a.txt", text, sizeof(text) - 1, 60, 1);
+	mutants_of("a.txt", utf16, sizeof(utf16) - 1, 60, 2);
+	mutants_of("a.html", html, sizeof(html) - 1, 60, 3);
+	ASSERT_EQ_INT(fd_count(), fds);
+}
+
+/* Fewer of these: each PDF starts a reader process. */
+static void mutated_pdf(void)
+{
+	int fds = fd_count();
+	struct buf pdf;
+
+	pdf_two_pages(&pdf, false);
+	mutants_of("a.pdf", pdf.p, pdf.len, 30, 4);
+	ASSERT_EQ_INT(fd_count(), fds);
+	buf_cleanup(&pdf);
+}
+
+static void mutated_docx_and_pptx(void)
 {
 	const char *docx_names[] = { "word/document.xml" };
 	const char *docx_bodies[] = { DOCX(W_P("Hello") "<w:tbl><w:tr><w:tc>" W_P("cell")
 				     "</w:tc></w:tr></w:tbl>") };
 	const char *pptx_names[] = { "ppt/presentation.xml", "ppt/slides/slide1.xml" };
 	const char *pptx_bodies[] = { "<p/>", SLIDE("One") };
-	static const char html[] = "<html><head><style>x</style></head><body><p>a &amp; b</p>"
-				   "<table><tr><td>1<td>2</table><script>s()</script></body>";
-	static const char text[] = "caf\xc3\xa9 \xf0\x9f\x98\x80 plain text\nline two\n";
-	static const char utf16[] = "\xff\xfeh\0\xe9\0\x3d\xd8\x00\xde";
 	int fds = fd_count();
-	struct buf pdf;
-	char *docx;
-	char *pptx;
 	size_t docx_len;
 	size_t pptx_len;
+	char *docx = file_take(zip_write(docx_names, docx_bodies, 1, NULL), &docx_len);
+	char *pptx = file_take(zip_write(pptx_names, pptx_bodies, 2, NULL), &pptx_len);
 
-	pdf_two_pages(&pdf, false);
-	docx = file_take(zip_write(docx_names, docx_bodies, 1, NULL), &docx_len);
-	pptx = file_take(zip_write(pptx_names, pptx_bodies, 2, NULL), &pptx_len);
-	mutants_of("a.txt", text, sizeof(text) - 1, 1);
-	mutants_of("a.txt", utf16, sizeof(utf16) - 1, 2);
-	mutants_of("a.html", html, sizeof(html) - 1, 3);
-	mutants_of("a.pdf", pdf.p, pdf.len, 4);
-	mutants_of("a.docx", docx, docx_len, 5);
-	mutants_of("a.pptx", pptx, pptx_len, 6);
+	mutants_of("a.docx", docx, docx_len, 60, 5);
+	mutants_of("a.pptx", pptx, pptx_len, 60, 6);
 	xml_mutants_of("a.docx", docx_names, docx_bodies, 1, 7);
 	xml_mutants_of("a.pptx", pptx_names, pptx_bodies, 2, 8);
 	ASSERT_EQ_INT(fd_count(), fds);
-	buf_cleanup(&pdf);
 	free(docx);
 	free(pptx);
+}
+
+/* Extraction keeps no state: the ingestion workers call it from several threads at once. */
+static void *extract_each_format(void *arg)
+{
+	const char *docx_names[] = { "word/document.xml" };
+	const char *docx_bodies[] = { DOCX(W_P("Word text")) };
+	struct buf pdf;
+
+	(void)arg;
+	pdf_two_pages(&pdf, false);
+	for (int i = 0; i < 5; i++) {
+		expect_text(extract("r.pdf", pdf.p, pdf.len), "Hello PDF\nsecond line\n\nPage two");
+		expect_text(extract_path("w.docx", zip_write(docx_names, docx_bodies, 1, NULL)),
+			    "Word text");
+		expect_text(extract_str("p.html", "<p>one</p><p>two</p>"), "one\ntwo");
+		expect_fail(extract_str("n.txt", "\xff"), "invalid_file", "UTF-8");
+	}
+	buf_cleanup(&pdf);
+	return NULL;
+}
+
+static void extract_on_threads(void)
+{
+	pthread_t th[4];
+
+	for (int i = 0; i < 4; i++)
+		ASSERT_OK(pthread_create(&th[i], NULL, extract_each_format, NULL));
+	for (int i = 0; i < 4; i++)
+		ASSERT_OK(pthread_join(th[i], NULL));
 }
 
 const struct t_case docs_tests[] = {
@@ -643,22 +860,28 @@ const struct t_case docs_tests[] = {
 	T_CASE(text_utf16_with_bom),
 	T_CASE(text_invalid_utf8_fails),
 	T_CASE(text_chunk_boundaries),
+	T_CASE(text_utf16_chunk_boundaries),
 	T_CASE(empty_files_fail),
 	T_CASE(unsupported_names_the_supported),
 	T_CASE(missing_file_is_server_error),
 	T_CASE(html_text_only),
 	T_CASE(html_encodings),
+	T_CASE(html_too_big_fails),
 	T_CASE(pdf_pages_text),
 	T_CASE(pdf_scanned_fails),
 	T_CASE(pdf_blank_is_empty),
 	T_CASE(pdf_encrypted_fails),
 	T_CASE(pdf_corrupt_fails),
+	T_CASE(pdf_reader_isolated_and_its_death_fails_the_file),
 	T_CASE(docx_paragraphs_tables_tabs),
 	T_CASE(docx_failures),
 	T_CASE(pptx_slides_in_number_order),
 	T_CASE(pptx_failures),
 	T_CASE(zip_bomb_stops),
 	T_CASE(too_much_text_fails),
-	T_CASE(every_input_gives_text_or_reason),
+	T_CASE(mutated_text_and_html),
+	T_CASE(mutated_pdf),
+	T_CASE(mutated_docx_and_pptx),
+	T_CASE(extract_on_threads),
 	{ NULL, NULL },
 };

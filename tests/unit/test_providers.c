@@ -307,6 +307,7 @@ struct spec {
 	const char *response_format;
 	bool parallel;
 	int64_t max_tokens;
+	int64_t prompt_tokens;
 	bool has_temperature;
 	double temperature;
 };
@@ -326,6 +327,7 @@ static int try_start(struct prov *p, struct rec *r, const struct spec *s)
 		.response_format = fmt,
 		.parallel_tool_calls = s->parallel,
 		.max_tokens = s->max_tokens,
+		.prompt_tokens = s->prompt_tokens,
 		.has_temperature = s->has_temperature,
 		.temperature = s->temperature,
 	};
@@ -411,6 +413,10 @@ static void demo_text_parts_and_no_message(void)
 	demo_run(&r, &(struct spec){ .messages = "[]" });
 	ASSERT_STR_EQ(r.text.p, "You said: (no message)");
 	ASSERT_EQ_INT(r.res.prompt_tokens, 3); /* the reply's priming only */
+	rec_cleanup(&r);
+	/* A count the caller made (the engine's prompt builder) is taken as it is. */
+	demo_run(&r, &(struct spec){ .messages = "[]", .prompt_tokens = 1234 });
+	ASSERT_EQ_INT(r.res.prompt_tokens, 1234);
 	rec_cleanup(&r);
 }
 

@@ -99,11 +99,12 @@ static int gen_hash(struct gen *g)
 		uint32_t n = g->offs[r + 1] - g->offs[r];
 		uint32_t i = tok_hash(p, n) & (g->h.nslot - 1);
 		for (; g->slots[i]; i = (i + 1) & (g->h.nslot - 1)) {
-			uint32_t o = g->slots[i] - 1;
-			if (g->offs[o + 1] - g->offs[o] == n && !memcmp(g->bytes + g->offs[o], p, n))
+			uint32_t o = (g->slots[i] & TOK_RANK_MASK) - 1;
+			if (g->offs[o + 1] - g->offs[o] == n &&
+			    !memcmp(g->bytes + g->offs[o], p, n))
 				return -1;
 		}
-		g->slots[i] = r + 1;
+		g->slots[i] = (r + 1) | (tok_hash(p, n) >> TOK_RANK_BITS << TOK_RANK_BITS);
 	}
 	return 0;
 }
@@ -117,7 +118,7 @@ static int gen_read(struct gen *g, FILE *in)
 	while (fgets(line, sizeof(line), in))
 		if (gen_line(g, line))
 			return -1;
-	if (g->h.ntok == 0)
+	if (g->h.ntok == 0 || g->h.ntok >= TOK_RANK_MASK)
 		return -1;
 	gen_reserve(g, 0);
 	g->offs[g->h.ntok] = g->h.nbytes;
