@@ -17,10 +17,10 @@
 #define CANDIDATES_PER_RESULT 2
 /* The rankers' weights in the fused score (a weighted mean of their 0..1 scores), chosen on
  * SciFact with the fake upstream's hashed embeddings, the only model this project can run:
- * 0.15 scored best of 1, 0.5, 0.25, 0.15, 0.1 and 0.05, and above reciprocal rank fusion
- * (BENCHMARKS.md). A real model ranks better than those and may deserve more. */
+ * 0.1 scored best of 0.5, 0.3, 0.15, 0.1 and 0.05 (and 1 and reciprocal rank fusion were far
+ * worse; BENCHMARKS.md). A real model ranks better than those and may deserve more. */
 #define SEARCH_KEYWORD_WEIGHT 1.0
-#define SEARCH_VECTOR_WEIGHT 0.15
+#define SEARCH_VECTOR_WEIGHT 0.1
 
 /* The stop words of the query side (Lucene's English set, as Anserini's BM25 uses), sorted. */
 static const char *const stop_words[] = {
