@@ -441,8 +441,9 @@ static int hit_fill(sqlite3 *db, int64_t id, const struct store_vsearch *q, floa
 	sqlite3_stmt *s = NULL;
 	bool row = false;
 	int err = sqlite_query(db, "SELECT c.file_id, f.filename, coalesce(json_extract(f.body, "
-			       "'$.attributes'), 'null'), c.text, c.vec FROM chunks c CROSS JOIN vs_files f "
-			       "ON f.project = c.project AND f.vector_store_id = c.vector_store_id "
+			       "'$.attributes'), 'null'), c.text, c.vec FROM chunks c CROSS JOIN "
+			       "vs_files f ON f.project = c.project AND "
+			       "f.vector_store_id = c.vector_store_id "
 			       "AND f.file_id = c.file_id WHERE c.id = ?1", &s, "vector hit", "i",
 			       id);
 
