@@ -17,7 +17,8 @@
 #   BENCH_THREADS         wrk threads (default 2)
 #   BENCH_CREATE_THREADS  Assistants threads the create benchmark spreads over (default 64)
 #   BENCH_BEFORE_BIN      another server build measured beside this one, as a baseline
-#                         (preauth_rss; e.g. main's build/assistd)
+#                         (idle_rss, preauth_rss, big_thread, events_memory; e.g. main's
+#                         build/assistd)
 # Needs wrk, curl, python3 and (run-engine cases) node. Build out/baseline first: make -C bench.
 set -euo pipefail
 shopt -s inherit_errexit
@@ -36,10 +37,10 @@ export ASSISTD_BIN BENCH_SECONDS BENCH_WARMUP BENCH_ROUNDS BENCH_CONNECTIONS BEN
 	BENCH_CREATE_THREADS
 
 # The cases, in the order they run. Idle memory goes first, on a machine that is still cool.
-# The run-engine cases (run_overhead .. cancel_latency) drive the server against the fake
+# The run-engine cases (run_overhead .. big_thread) drive the server against the fake
 # upstream of tests/fake_upstream; see BENCHMARKS.md.
 ALL_CASES=(idle_rss http_read create_durable run_overhead stream_latency stream_many cancel_latency
-	preauth_rss upload_rss tokenizer vs_ingest vs_search scifact vec_scan hybrid_search scifact_hybrid)
+	preauth_rss upload_rss tokenizer big_thread events_memory vs_ingest vs_search scifact vec_scan hybrid_search scifact_hybrid)
 
 . "$BENCH_DIR/lib.sh"
 

@@ -115,6 +115,16 @@ static int set_threads(struct config *cfg, const char *value)
 	return err;
 }
 
+static int set_workers(struct config *cfg, const char *value)
+{
+	long n;
+	int err = parse_long(value, 1, 64, &n);
+
+	if (!err)
+		cfg->workers = (int)n;
+	return err;
+}
+
 static int set_upstream_url(struct config *cfg, const char *value)
 {
 	return copy(cfg->upstream_url, sizeof(cfg->upstream_url), value);
@@ -179,6 +189,11 @@ static int set_demo_delay(struct config *cfg, const char *value)
 	return set_int(&cfg->demo_delay_ms, value, 0, 10000);
 }
 
+static int set_docs_reader(struct config *cfg, const char *value)
+{
+	return copy(cfg->docs_reader, sizeof(cfg->docs_reader), value);
+}
+
 static const struct option options[] = {
 	{ "--listen", "ASSISTD_LISTEN", "HOST:PORT",
 	  "address to serve on (default 127.0.0.1:8080)", set_listen },
@@ -194,6 +209,9 @@ static const struct option options[] = {
 	  "memory all request bodies may hold at once; past it, 503 (default 67108864, at "
 	  "least --max-body)", set_max_body_memory },
 	{ "--threads", "ASSISTD_THREADS", "N", "HTTP worker threads (default 2)", set_threads },
+	{ "--workers", "ASSISTD_WORKERS", "N",
+	  "threads that build prompts from the store, off the engine thread (default 2)",
+	  set_workers },
 	{ "--upstream-url", "ASSISTD_UPSTREAM_URL", "URL",
 	  "OpenAI-compatible base URL ending in /v1; unset uses the built-in demo model",
 	  set_upstream_url },
@@ -219,6 +237,9 @@ static const struct option options[] = {
 	  "(default 5000)", set_poll_hold },
 	{ "--demo-delay-ms", "ASSISTD_DEMO_DELAY_MS", "MS",
 	  "the demo model's pause between streamed words (default 20)", set_demo_delay },
+	{ "--docs-reader", "ASSISTD_DOCS_READER", "PATH",
+	  "the program that reads PDF, HTML, DOCX and PPTX files (default: assistd-docs beside "
+	  "assistd)", set_docs_reader },
 };
 
 #define NOPTIONS (sizeof(options) / sizeof(options[0]))
@@ -234,6 +255,7 @@ static void defaults(struct config *cfg)
 	cfg->max_file_bytes = 512ULL * 1024 * 1024;
 	cfg->max_body_memory = 64 * 1024 * 1024;
 	cfg->threads = 2;
+	cfg->workers = 2;
 	cfg->run_expiry_s = 600;
 	cfg->vs_day_s = 86400;
 	cfg->embedding_dims = 256;

@@ -5,6 +5,7 @@
 #ifndef ASSISTD_CONFIG_H
 #define ASSISTD_CONFIG_H
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -21,6 +22,7 @@ struct config {
 	uint64_t max_file_bytes; /* largest upload */
 	size_t max_body_memory; /* bytes all request bodies may hold together */
 	unsigned threads;      /* HTTP worker threads */
+	int workers;           /* engine worker pool threads (prompt building) */
 	char upstream_url[1024]; /* "" selects the built-in demo model */
 	char upstream_key[1024];
 	char model_aliases[1024];
@@ -31,6 +33,7 @@ struct config {
 	int poll_after_ms;     /* openai-poll-after-ms on run responses */
 	int poll_hold_ms;      /* how long a poll-helper retrieve waits for a change */
 	int demo_delay_ms;     /* the demo model's pause between words */
+	char docs_reader[PATH_MAX]; /* the document reader; "" for assistd-docs beside assistd */
 };
 
 /* Fills cfg from defaults, then the environment, then argv[first..argc). Unknown flags and bad

@@ -5,7 +5,7 @@
 //   const { post, streamPost, stats, nowNs } = require('./sse.js');
 //   const json = await post(port, '/v1/threads', {});             // one JSON call, 200 only
 //   const run = await post(port, path, undefined, { method: 'GET', headers, agent });
-//   const r = await streamPost(port, path, body, { agent, onEvent(name, data, tNs) {} });
+//   const r = await streamPost(port, path, body, { agent, headers, onEvent(name, data, tNs) {} });
 //   // r: { status, events, done }: done is true when "data: [DONE]" arrived
 //
 // onEvent gets each event's name, its data text (not parsed), and when its bytes arrived:
@@ -46,10 +46,10 @@ function post(port, path, body, opts = {}) {
   });
 }
 
-// POSTs body and reads the event stream of the answer to its end.
-function streamPost(port, path, body, { agent, onEvent } = {}) {
+// POSTs body (with extra headers, if any) and reads the event stream of the answer to its end.
+function streamPost(port, path, body, { agent, onEvent, headers } = {}) {
   return new Promise((resolve, reject) => {
-    const { data, req } = request(port, 'POST', path, body, agent);
+    const { data, req } = request(port, 'POST', path, body, agent, headers);
     req.on('response', (res) => {
       let pending = '';
       let events = 0;

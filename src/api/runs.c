@@ -84,6 +84,7 @@ static int start_and_reply(struct http_req *req, struct engine *eng, const char 
 
 	if (stream)
 		return runs_reply_stream(req, ch);
+	events_decline(ch);
 	events_unref(ch);
 	return runs_reply(req, xstrdup(run_text));
 }

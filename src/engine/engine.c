@@ -1,11 +1,13 @@
-/* engine.c - the engine thread: its command queue, timers, watchers, start and stop.
+/* engine.c - the engine thread: its event loop, command queue, run expiry, watchers, start
+ * and stop.
  *
- * API threads talk to the engine only through the queue below (and events channels). The
- * thread loops: carry out queued commands, expire runs whose time is up, then let the
- * provider run transfers and callbacks until something happens. Cancel, tool outputs and
- * stopping the runs of a deleted thread or assistant are answered synchronously: the
- * caller waits on a condition variable for the engine thread, which answers within one
- * loop iteration. */
+ * The engine thread runs an event loop (base/loop.h) and nothing else: the provider's
+ * sockets and timers, each waiting run's expiry timer, the commands API threads queue
+ * (posted to the loop) and the prompts the worker pool has built all arrive there. API
+ * threads talk to the engine only through the queue below (and events channels). Cancel,
+ * tool outputs and stopping the runs of a deleted thread or assistant are answered
+ * synchronously: the caller waits on a condition variable for the engine thread, which
+ * answers within one loop iteration. */
 #include "engine_int.h"
 
 #include <stdio.h>
@@ -18,7 +20,7 @@
 #include "../base/log.h"
 #include "events.h"
 
-#define LOOP_MAX_WAIT_MS 1000
+#define ENGINE_STOP_WAIT_MS 2000 /* engine_stop: how long cancelled model calls may take */
 
 enum cmd_type { CMD_START, CMD_CANCEL, CMD_OUTPUTS, CMD_STOP_RUNS };
 
@@ -52,6 +54,8 @@ struct watch {
 
 /* --- the queue --- */
 
+static void on_commands(void *arg);
+
 static void push(struct engine *e, struct cmd *c)
 {
 	pthread_mutex_lock(&e->lock);
@@ -62,7 +66,7 @@ static void push(struct engine *e, struct cmd *c)
 		e->cmds = c;
 	e->cmds_tail = c;
 	pthread_mutex_unlock(&e->lock);
-	prov_wakeup(e->prov);
+	loop_post(e->loop, on_commands, e);
 }
 
 static struct cmd *take_all(struct engine *e)
@@ -129,6 +133,7 @@ void engine_drop(struct engine *e, struct exec *x)
 		p = &(*p)->next;
 	if (*p)
 		*p = x->next;
+	loop_timer_stop(e->loop, &x->expiry);
 	exec_free(x);
 }
 
@@ -138,8 +143,30 @@ void engine_settle(struct engine *e, struct exec *x)
 		return;
 	if (x->call)
 		prov_cancel(x->call);
+	else if (!x->building)
+		engine_drop(e, x); /* else the prompt's arrival drops it */
+}
+
+/* --- run expiry --- */
+
+void engine_expire_at(struct exec *x, int64_t when_ms)
+{
+	x->expire_ms = when_ms;
+	if (when_ms)
+		loop_timer_start(x->e->loop, &x->expiry, when_ms - clock_ms());
 	else
-		engine_drop(e, x);
+		loop_timer_stop(x->e->loop, &x->expiry);
+}
+
+void engine_expiry_due(void *arg)
+{
+	struct exec *x = arg;
+
+	x->expire_ms = 0;
+	if (x->cancelling)
+		return; /* its turn is stopping already; the run ends when it has */
+	run_expire(x);
+	engine_settle(x->e, x);
 }
 
 /* The run's exec, loaded from the store when this engine is not running it. */
@@ -241,10 +268,19 @@ static void (*const handlers[])(struct engine *e, struct cmd *c) = {
 	[CMD_STOP_RUNS] = do_stop_runs,
 };
 
-static void run_commands(struct engine *e)
-{
-	struct cmd *c = take_all(e);
+static void refuse_queued(struct engine *e);
 
+/* Posted by push: carries out every queued command. */
+static void on_commands(void *arg)
+{
+	struct engine *e = arg;
+	struct cmd *c;
+
+	if (engine_stopping(e)) {
+		refuse_queued(e);
+		return;
+	}
+	c = take_all(e);
 	while (c) {
 		struct cmd *next = c->next;
 
@@ -252,27 +288,6 @@ static void run_commands(struct engine *e)
 		answer(e, c);
 		c = next;
 	}
-}
-
-/* Expires runs whose time is up; returns how long until the next one is due. */
-static int run_timers(struct engine *e)
-{
-	int64_t now = clock_ms();
-	int64_t wait = LOOP_MAX_WAIT_MS;
-	struct exec *x = e->execs;
-
-	while (x) {
-		struct exec *next = x->next;
-
-		if (x->expire_ms && x->expire_ms <= now && !x->cancelling) {
-			run_expire(x);
-			engine_settle(e, x);
-		} else if (x->expire_ms && x->expire_ms - now < wait) {
-			wait = x->expire_ms - now;
-		}
-		x = next;
-	}
-	return wait < 1 ? 1 : (int)wait;
 }
 
 bool engine_stopping(struct engine *e)
@@ -285,27 +300,26 @@ bool engine_stopping(struct engine *e)
 	return s;
 }
 
-/* Publishes how many model turns are in flight, for engine_drain. */
-static void count_calls(struct engine *e)
+/* Posted by engine_drain: publishes how many model turns are in flight (prompts being
+ * built count: their turns start even while draining). */
+static void count_calls(void *arg)
 {
-	int n = 0;
+	struct engine *e = arg;
+	int n;
 
-	for (struct exec *x = e->execs; x; x = x->next)
-		n += x->call != NULL;
+	if (!e->prov)
+		return; /* run by loop_free, after engine_stop freed the provider */
+	n = prov_calls(e->prov) + e->building;
 	pthread_mutex_lock(&e->lock);
 	e->calls = n;
 	pthread_mutex_unlock(&e->lock);
 }
 
-static void *loop(void *arg)
+static void *engine_main(void *arg)
 {
 	struct engine *e = arg;
 
-	while (!engine_stopping(e)) {
-		run_commands(e);
-		prov_poll(e->prov, run_timers(e));
-		count_calls(e);
-	}
+	loop_run(e->loop);
 	return NULL;
 }
 
@@ -318,9 +332,10 @@ void engine_drain(struct engine *e, int grace_ms)
 		return;
 	pthread_mutex_lock(&e->lock);
 	e->draining = true;
+	e->calls = 1; /* until the engine thread has counted */
 	pthread_mutex_unlock(&e->lock);
-	prov_wakeup(e->prov);
 	do {
+		loop_post(e->loop, count_calls, e);
 		usleep(10000);
 		pthread_mutex_lock(&e->lock);
 		calls = e->calls;
@@ -476,10 +491,12 @@ int engine_take_tool_outputs(struct engine *e, const char *project, const char *
 	*run_json = c->run_json;
 	*why = c->why;
 	*param = c->param;
-	if (ch)
+	if (ch) {
 		*ch = c->out_ch;
-	else
+	} else if (c->out_ch) {
+		events_decline(c->out_ch);
 		events_unref(c->out_ch);
+	}
 	c->run_json = c->why = NULL;
 	cmd_free(c);
 	return err;
@@ -505,10 +522,14 @@ int engine_start(const struct engine_config *cfg, struct engine **out)
 	e->run_expiry_s = cfg->run_expiry_s > 0 ? cfg->run_expiry_s : 600;
 	pthread_mutex_init(&e->lock, NULL);
 	pthread_cond_init(&e->watch_idle, NULL);
-	err = prov_new(&cfg->prov, &e->prov);
+	err = loop_new(&e->loop);
+	if (!err)
+		err = pool_new(cfg->pool_threads, e->loop, &e->pool);
+	if (!err)
+		err = prov_new(&cfg->prov, e->loop, &e->prov);
 	if (!err)
 		err = exec_resume_all(e);
-	if (!err && pthread_create(&e->thread, NULL, loop, e) != 0)
+	if (!err && pthread_create(&e->thread, NULL, engine_main, e) != 0)
 		err = ERR_INTERNAL;
 	if (err) {
 		engine_stop(e);
@@ -535,10 +556,12 @@ static void refuse_queued(struct engine *e)
 	}
 }
 
-/* Stops every model call and waits (briefly) for their callbacks. */
+/* Stops every model call and waits (briefly) for their callbacks, and for the prompts
+ * the pool has built (the pool is gone, so their arrival is posted already). This thread
+ * runs the loop now: the engine thread has ended. */
 static void drain_calls(struct engine *e)
 {
-	int64_t deadline = clock_ms() + 2000;
+	int64_t deadline = clock_ms() + ENGINE_STOP_WAIT_MS;
 	bool busy = true;
 
 	for (struct exec *x = e->execs; x; x = x->next) {
@@ -548,9 +571,9 @@ static void drain_calls(struct engine *e)
 	while (busy && clock_ms() < deadline) {
 		busy = false;
 		for (struct exec *x = e->execs; x; x = x->next)
-			busy = busy || x->call;
+			busy = busy || x->call || x->building;
 		if (busy)
-			prov_poll(e->prov, 50);
+			loop_run_once(e->loop, 50);
 	}
 }
 
@@ -562,9 +585,10 @@ void engine_stop(struct engine *e)
 	e->stopping = true;
 	pthread_mutex_unlock(&e->lock);
 	if (e->started) {
-		prov_wakeup(e->prov);
+		loop_stop(e->loop);
 		pthread_join(e->thread, NULL);
 	}
+	pool_free(e->pool);
 	refuse_queued(e);
 	if (e->prov)
 		drain_calls(e);
@@ -573,6 +597,8 @@ void engine_stop(struct engine *e)
 	while (e->watches)
 		engine_unwatch(e, e->watches);
 	prov_free(e->prov);
+	e->prov = NULL;
+	loop_free(e->loop); /* runs what is still posted: queued commands are refused */
 	pthread_cond_destroy(&e->watch_idle);
 	pthread_mutex_destroy(&e->lock);
 	free(e);

@@ -1,11 +1,12 @@
 /* engine.h - the run engine: executes runs asynchronously, one thread for all of them.
  *
  * The API layer writes a new run to the store (status "queued") and hands it to
- * engine_start_run. The engine thread then drives every active run as a state machine: build
- * the prompt from the store, call the model provider (streaming), create run steps and
- * messages, call for tool outputs, finish. Every transition is written to the store before it
- * is announced, so a retrieve never sees a state the store does not hold; streamed events go
- * to the run's events channel (events.h). A run waiting for tool outputs holds no resources
+ * engine_start_run. The engine thread, an event loop, then drives every active run as a
+ * state machine: have the prompt built from the store (on a small worker pool, so that a
+ * long thread never holds up the others), call the model provider (streaming), create run
+ * steps and messages, call for tool outputs, finish. Every transition is written to the
+ * store before it is announced, so a retrieve never sees a state the store does not hold;
+ * streamed events go to the run's events channel (events.h). A run waiting for tool outputs holds no resources
  * but a timer.
  *
  * Threads: engine_* functions may be called from any thread. The ones that change a run
@@ -30,6 +31,7 @@ struct engine_config {
 	struct store *st;        /* borrowed for the engine's lifetime */
 	struct prov_config prov; /* model backend settings */
 	int run_expiry_s;        /* requires_action runs expire after this many seconds */
+	int pool_threads;        /* worker threads for blocking work (prompts); <= 0: 2 */
 };
 
 /* Starts the engine thread and resumes runs a previous process left unfinished (queued or

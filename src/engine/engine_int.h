@@ -2,7 +2,8 @@
  * prompt.c).
  *
  * Threads: struct engine's queue and watch list are shared with API threads under `lock`;
- * everything else, including every struct exec, belongs to the engine thread alone. */
+ * everything else, including every struct exec, belongs to the engine thread alone (the
+ * loop's thread). Work handed to the pool carries copies, never an exec. */
 #ifndef ASSISTD_ENGINE_INT_H
 #define ASSISTD_ENGINE_INT_H
 
@@ -11,6 +12,8 @@
 #include <stdint.h>
 
 #include "../base/buf.h"
+#include "../base/loop.h"
+#include "../base/pool.h"
 #include "../base/status.h"
 #include "../json/json.h"
 #include "../providers/provider.h"
@@ -42,6 +45,7 @@ struct exec {
 	bool gone;          /* its thread was deleted: nothing is written any more, but the
 			       run still ends (cancelled) so that its streams see the end */
 	bool finished;      /* the run reached a terminal status: drop the exec */
+	bool building;      /* its next turn's prompt is being built on the pool */
 
 	/* The current turn's message (message_creation step), if one is open. */
 	jv *msg;
@@ -58,12 +62,15 @@ struct exec {
 
 	int64_t turn_prompt_tokens;  /* usage of the last turn, for its step */
 	int64_t turn_completion_tokens;
-	int64_t expire_ms;  /* requires_action: when the run expires (clock_ms), else 0 */
+	int64_t expire_ms;  /* when the run expires (clock_ms), else 0: see engine_expire_at */
+	struct timer expiry; /* fires at expire_ms */
 	struct exec *next;
 };
 
 struct engine {
 	struct store *st;
+	struct loop *loop;  /* the engine thread's loop: everything below runs on it */
+	struct pool *pool;  /* blocking work: prompt building */
 	struct prov *prov;
 	int run_expiry_s;
 	pthread_t thread;
@@ -79,6 +86,7 @@ struct engine {
 	int calls;                 /* model turns in flight, as of the last loop iteration */
 
 	struct exec *execs; /* engine thread only */
+	int building;       /* engine thread only: prompts being built on the pool */
 };
 
 /* --- run.c: the run state machine (engine thread only) --- */
@@ -122,6 +130,9 @@ int step_move(jv *step, enum step_status to) MUST_CHECK;
 int run_save(struct exec *x, bool status_changed);
 /* Sends an event with obj's JSON to the stream, if there is one. */
 void emit(struct exec *x, const char *name, const jv *obj);
+/* Sends a delta event whose added text is the string member key of holder (an object inside
+ * d): the channel may merge it with the delta before it (events_append_delta). */
+void emit_delta(struct exec *x, const char *name, const jv *d, jv *holder, const char *key);
 /* New step and message objects of the run (owned). */
 jv *step_new(const struct exec *x, const char *type, jv *details);
 jv *message_new_assistant(const struct exec *x);
@@ -131,11 +142,14 @@ jv *usage_new(int64_t prompt, int64_t completion);
 void set_status(jv *obj, const char *status, const char *stamp);
 
 /* --- prompt.c --- */
-/* Builds the provider request for the next turn of x into rq (its jv members owned by the
- * caller: free with prompt_free). Errors: ERR_DB; ERR_LIMIT when the prompt cannot fit
- * max_prompt_tokens. */
-int prompt_build(struct exec *x, struct prov_request *rq) MUST_CHECK;
-void prompt_free(struct prov_request *rq);
+/* Builds the provider request for x's next turn on the worker pool, from copies of what it
+ * needs, and then, on the engine thread, calls ready(x, rq, err) with it (rq borrowed for
+ * the call; err ERR_DB when the store failed, ERR_LIMIT when the prompt cannot fit
+ * max_prompt_tokens) and engine_settle. x->building is set meanwhile. Should x finish, or
+ * the engine stop, before the prompt is built, ready is not called (and a finished x is
+ * dropped); ready must check x->gone (its thread deleted meanwhile). */
+void prompt_start(struct exec *x, void (*ready)(struct exec *x, const struct prov_request *rq,
+						int err));
 
 /* --- exec_load.c --- */
 /* Builds the exec of run (taken: freed on error too), stored with version, and adds it to
@@ -150,7 +164,11 @@ int exec_load(struct engine *e, const char *project, const char *thread_id,
 int exec_resume_all(struct engine *e) MUST_CHECK;
 
 /* --- engine.c --- */
-/* True once engine_stop has begun. Any thread. */
+/* Sets when x expires (clock_ms; 0: never) and its timer, which calls run_expire. */
+void engine_expire_at(struct exec *x, int64_t when_ms);
+/* The expiry timer's function (arg: the exec), for timer_init. */
+void engine_expiry_due(void *arg);
+/* True once engine_stop has begun. Any thread (reads under the lock). */
 bool engine_stopping(struct engine *e);
 /* Drops x if it is done with (once its model call, if one still runs, has stopped: the done
  * callback drops it then). x must not be used after this. */

@@ -80,6 +80,7 @@ int exec_new(struct engine *e, const char *project, jv *run, int64_t version,
 
 	x->e = e;
 	x->project = xstrdup(project);
+	timer_init(&x->expiry, engine_expiry_due, x);
 	x->run = run;
 	x->version = version;
 	x->end_as = RUN_CANCELLED;
@@ -121,8 +122,8 @@ static void resume_one(struct engine *e, const char *project, const char *run_id
 		return;
 	was = x->status;
 	if (was == RUN_REQUIRES_ACTION) {
-		x->expire_ms = clock_ms() +
-			       (jv_int_value(jv_get(x->run, "expires_at")) - clock_unix()) * 1000;
+		engine_expire_at(x, clock_ms() + (jv_int_value(jv_get(x->run, "expires_at")) -
+						  clock_unix()) * 1000);
 	} else if (was == RUN_IN_PROGRESS) {
 		run_finish(x, RUN_FAILED, "server_error",
 			   "The server stopped while this run was in progress. Create a new run "

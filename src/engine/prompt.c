@@ -1,21 +1,60 @@
-/* prompt.c - the model's input for a run's next turn, built from the store.
+/* prompt.c - the model's input for a run's next turn, built from the store on the worker
+ * pool.
  *
  * The prompt is: the run's instructions as a system message; the thread's messages (those
  * not written by this run), cut by the truncation strategy; then what this run has done so
- * far, step by step: its messages, and its tool calls with their outputs. Tokens are counted
- * in the run model's encoding (prov_message_tokens), as max_prompt_tokens is checked. */
+ * far, step by step: its messages, and its tool calls with their outputs.
+ *
+ * A thread may hold many thousands of messages, and the thread that relays tokens must never
+ * wait for the store: so the prompt is built by a pool worker (prompt_start) from a copy of
+ * the run, and the thread's messages are read newest first, a page at a time, only as far
+ * as the budget goes: truncation_strategy.last_messages, max_prompt_tokens and the model's
+ * context window. Tokens are counted in the run model's encoding (estimate, through
+ * prov_message_tokens), as max_prompt_tokens is checked. */
 #include "engine_int.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "../base/alloc.h"
 #include "../base/log.h"
 
 #define PAGE 100
+#define PROMPT_CONTEXT_DEFAULT 128000 /* tokens, for a model the table below does not know */
+
+/* Context windows (tokens) by model name prefix; the first match wins. */
+static const struct {
+	const char *prefix;
+	int64_t tokens;
+} contexts[] = {
+	{ "gpt-3.5-turbo", 16385 },
+	{ "gpt-4-32k", 32768 },
+	{ "gpt-4-turbo", 128000 },
+	{ "gpt-4-1106", 128000 },
+	{ "gpt-4-0125", 128000 },
+	{ "gpt-4o", 128000 },
+	{ "gpt-4.1", 1047576 },
+	{ "gpt-4", 8192 },
+	{ "o1", 200000 },
+	{ "o3", 200000 },
+};
+
+/* One prompt being built. The engine thread fills the first part and reads the result;
+ * the worker reads the copies and writes the result; never both at once. */
+struct prompt_job {
+	struct exec *x;   /* the engine thread's: never touched by the worker */
+	void (*ready)(struct exec *x, const struct prov_request *rq, int err);
+	struct store *st; /* shared, thread-safe */
+	char *project;    /* owned copy */
+	jv *run;          /* owned copy of the run */
+	struct prov_request rq; /* the result; its jv members owned */
+	int err;
+};
 
 /* Appends every stored body of kind under parent, oldest first, to out (parsed). */
-static int load_all(struct exec *x, enum store_kind kind, const char *parent, jv *out)
+static int load_all(const struct prompt_job *j, enum store_kind kind, const char *parent,
+		    jv *out)
 {
 	struct store_page pg = { .limit = PAGE };
 	char last[128] = "";
@@ -27,7 +66,7 @@ static int load_all(struct exec *x, enum store_kind kind, const char *parent, jv
 		struct store_list l = { 0 };
 
 		pg.after = last[0] ? last : NULL;
-		err = store_list(x->e->st, x->project, kind, parent, &pg, &l);
+		err = store_list(j->st, j->project, kind, parent, &pg, &l);
 		for (size_t i = 0; !err && i < l.n; i++) {
 			jv *v = jv_parse(l.items[i].body, strlen(l.items[i].body), why, sizeof(why));
 
@@ -106,52 +145,98 @@ static jv *chat_content(const jv *content)
 	return parts;
 }
 
+/* The tokens message m costs in the prompt, in the encoding of the run's model. The one
+ * place the prompt's tokens are counted. */
 static int64_t estimate(const jv *run, const jv *m)
 {
 	return prov_message_tokens(tok_enc_for_model(jv_get_str(run, "model")), m);
 }
 
-/* The thread's messages not written by this run, oldest first, as chat messages. */
-static int history(struct exec *x, jv *out)
+/* How far back the thread's messages may go. */
+struct window {
+	int64_t fixed;   /* tokens spent on the rest of the prompt */
+	size_t keep;     /* at most this many messages */
+	int64_t budget;  /* and this many tokens, except that the newest is always taken */
+	int64_t used;    /* tokens taken so far */
+	bool full;       /* nothing older fits */
+};
+
+/* Takes the stored message body into out (newest first) if the window has room. */
+static void take(const struct prompt_job *j, const char *body, struct window *w, jv *out)
 {
-	const char *run_id = jv_get_str(x->run, "id");
-	jv *stored = jv_array();
-	int err = load_all(x, STORE_MESSAGE, jv_get_str(x->run, "thread_id"), stored);
+	const char *run_id = jv_get_str(j->run, "id");
+	char why[128];
+	jv *m = jv_parse(body, strlen(body), why, sizeof(why));
+	const char *mr = jv_get_str(m, "run_id");
+	jv *cm;
+	int64_t cost;
 
-	for (size_t i = 0; !err && i < jv_size(stored); i++) {
-		const jv *m = jv_at(stored, i);
-		const char *mr = jv_get_str(m, "run_id");
-
-		if (mr && strcmp(mr, run_id) == 0)
-			continue;
-		jv_push(out, chat_message(jv_get_str(m, "role"), chat_content(jv_get(m, "content"))));
+	if (!m || (mr && strcmp(mr, run_id) == 0)) {
+		jv_free(m); /* this run's own messages come with its steps */
+		return;
 	}
-	jv_free(stored);
+	cm = chat_message(jv_get_str(m, "role"), chat_content(jv_get(m, "content")));
+	jv_free(m);
+	cost = estimate(j->run, cm);
+	if (jv_size(out) > 0 && w->used + cost > w->budget) {
+		jv_free(cm);
+		w->full = true;
+		return;
+	}
+	jv_push(out, cm);
+	w->used += cost;
+	w->full = jv_size(out) >= w->keep;
+}
+
+/* The thread's messages not written by this run, newest first, as chat messages, read a
+ * page at a time only as far as w allows. */
+static int history(const struct prompt_job *j, struct window *w, jv *out)
+{
+	struct store_page pg = { .limit = PAGE, .desc = true };
+	const char *thread_id = jv_get_str(j->run, "thread_id");
+	char last[128] = "";
+	bool more = w->keep > 0;
+	int err = 0;
+
+	while (more) {
+		struct store_list l = { 0 };
+
+		pg.after = last[0] ? last : NULL;
+		err = store_list(j->st, j->project, STORE_MESSAGE, thread_id, &pg, &l);
+		for (size_t i = 0; !err && !w->full && i < l.n; i++) {
+			take(j, l.items[i].body, w, out);
+			snprintf(last, sizeof(last), "%s", l.items[i].id);
+		}
+		more = !err && !w->full && l.has_more && l.n > 0;
+		store_list_cleanup(&l);
+	}
 	return err;
 }
 
-/* Drops history from the front: to the last N messages, or to fit max_prompt_tokens. */
-static jv *truncate(jv *hist, const jv *run, int64_t fixed_tokens)
+/* The model's context window in tokens. */
+static int64_t context_of(const char *model)
 {
-	const jv *ts = jv_get(run, "truncation_strategy");
-	const jv *maxp = jv_get(run, "max_prompt_tokens");
-	size_t keep = jv_size(hist);
-	size_t first = 0;
-	int64_t total = fixed_tokens;
-	jv *out = jv_array();
+	for (size_t i = 0; model && i < sizeof(contexts) / sizeof(contexts[0]); i++) {
+		if (strncmp(model, contexts[i].prefix, strlen(contexts[i].prefix)) == 0)
+			return contexts[i].tokens;
+	}
+	return PROMPT_CONTEXT_DEFAULT;
+}
 
-	if (jv_is_int(jv_get(ts, "last_messages")) &&
-	    (size_t)jv_int_value(jv_get(ts, "last_messages")) < keep)
-		keep = (size_t)jv_int_value(jv_get(ts, "last_messages"));
-	first = jv_size(hist) - keep;
-	for (size_t i = first; i < jv_size(hist); i++)
-		total += estimate(run, jv_at(hist, i));
-	while (jv_is_int(maxp) && total > jv_int_value(maxp) && first + 1 < jv_size(hist))
-		total -= estimate(run, jv_at(hist, first++));
-	for (size_t i = first; i < jv_size(hist); i++)
-		jv_push(out, jv_ref(jv_at(hist, i)));
-	jv_free(hist);
-	return out;
+/* The window left for the thread's messages once fixed tokens are spent. */
+static struct window window_of(const jv *run, int64_t fixed)
+{
+	const jv *last = jv_get(jv_get(run, "truncation_strategy"), "last_messages");
+	const jv *maxp = jv_get(run, "max_prompt_tokens");
+	struct window w = { .keep = SIZE_MAX, .fixed = fixed };
+	int64_t limit = context_of(jv_get_str(run, "model"));
+
+	if (jv_is_int(last) && jv_int_value(last) >= 0)
+		w.keep = (size_t)jv_int_value(last);
+	if (jv_is_int(maxp) && jv_int_value(maxp) < limit)
+		limit = jv_int_value(maxp);
+	w.budget = limit - fixed;
+	return w;
 }
 
 static jv *assistant_tool_calls(const jv *calls)
@@ -191,14 +276,14 @@ static void add_tool_step(const jv *step, jv *out)
 	}
 }
 
-static int add_message_step(struct exec *x, const jv *step, jv *out)
+static int add_message_step(const struct prompt_job *j, const jv *step, jv *out)
 {
 	const char *id = jv_get_str(jv_get(jv_get(step, "step_details"), "message_creation"),
 				    "message_id");
 	char *body = NULL;
 	char why[128];
 	jv *m;
-	int err = store_get(x->e->st, x->project, STORE_MESSAGE, id, NULL, &body, NULL);
+	int err = store_get(j->st, j->project, STORE_MESSAGE, id, NULL, &body, NULL);
 
 	if (err == ERR_NOT_FOUND)
 		return 0; /* the client deleted it: the model no longer sees it */
@@ -213,17 +298,17 @@ static int add_message_step(struct exec *x, const jv *step, jv *out)
 }
 
 /* What this run has done so far, in step order. */
-static int run_turns(struct exec *x, jv *out)
+static int run_turns(const struct prompt_job *j, jv *out)
 {
 	jv *steps = jv_array();
-	int err = load_all(x, STORE_STEP, jv_get_str(x->run, "id"), steps);
+	int err = load_all(j, STORE_STEP, jv_get_str(j->run, "id"), steps);
 
 	for (size_t i = 0; !err && i < jv_size(steps); i++) {
 		const jv *s = jv_at(steps, i);
 		const char *type = jv_get_str(s, "type");
 
 		if (strcmp(type, "message_creation") == 0)
-			err = add_message_step(x, s, out);
+			err = add_message_step(j, s, out);
 		else if (strcmp(jv_get_str(s, "status"), "completed") == 0)
 			add_tool_step(s, out);
 	}
@@ -295,49 +380,104 @@ static void options(const jv *run, struct prov_request *rq)
 	}
 }
 
-int prompt_build(struct exec *x, struct prov_request *rq)
+/* The tokens of a list of chat messages. */
+static int64_t tokens_of(const jv *run, const jv *msgs)
 {
-	const char *instructions = jv_get_str(x->run, "instructions");
-	const jv *maxp = jv_get(x->run, "max_prompt_tokens");
+	int64_t n = 0;
+
+	for (size_t i = 0; i < jv_size(msgs); i++)
+		n += estimate(run, jv_at(msgs, i));
+	return n;
+}
+
+/* Appends the items of from to to, in order or last first. */
+static void append_all(jv *to, const jv *from, bool reversed)
+{
+	size_t n = jv_size(from);
+
+	for (size_t i = 0; i < n; i++)
+		jv_push(to, jv_ref(jv_at(from, reversed ? n - 1 - i : i)));
+}
+
+/* Builds the request from the copies in j (on a worker). */
+static int build(const struct prompt_job *j, struct prov_request *rq)
+{
+	const char *instructions = jv_get_str(j->run, "instructions");
+	const jv *maxp = jv_get(j->run, "max_prompt_tokens");
 	jv *msgs = jv_array();
 	jv *hist = jv_array();
 	jv *turns = jv_array();
-	int64_t fixed = prov_prompt_tokens(jv_get_str(x->run, "model"), NULL); /* no messages */
+	struct window w;
 	int err;
 
 	memset(rq, 0, sizeof(*rq));
 	if (instructions && *instructions)
 		jv_push(msgs, chat_message("system", jv_string(instructions)));
-	err = history(x, hist);
+	err = run_turns(j, turns);
+	/* The reply's priming tokens (the count of a prompt of no messages), then the rest. */
+	w = window_of(j->run, prov_prompt_tokens(jv_get_str(j->run, "model"), NULL) +
+				      tokens_of(j->run, msgs) + tokens_of(j->run, turns));
 	if (!err)
-		err = run_turns(x, turns);
-	for (size_t i = 0; i < jv_size(msgs); i++)
-		fixed += estimate(x->run, jv_at(msgs, i));
-	for (size_t i = 0; i < jv_size(turns); i++)
-		fixed += estimate(x->run, jv_at(turns, i));
-	hist = truncate(hist, x->run, fixed);
-	for (size_t i = 0; i < jv_size(hist); i++) {
-		fixed += estimate(x->run, jv_at(hist, i));
-		jv_push(msgs, jv_ref(jv_at(hist, i)));
-	}
-	for (size_t i = 0; i < jv_size(turns); i++)
-		jv_push(msgs, jv_ref(jv_at(turns, i)));
+		err = history(j, &w, hist);
+	append_all(msgs, hist, true); /* history was read newest first */
+	append_all(msgs, turns, false);
+	if (!err && jv_is_int(maxp) && w.fixed + w.used > jv_int_value(maxp))
+		err = ERR_LIMIT;
+	rq->prompt_tokens = w.fixed + w.used; /* what prov_prompt_tokens would count */
 	jv_free(hist);
 	jv_free(turns);
-	if (!err && jv_is_int(maxp) && fixed > jv_int_value(maxp))
-		err = ERR_LIMIT;
 	rq->messages = msgs;
-	rq->prompt_tokens = fixed; /* all of msgs, counted: the provider need not count again */
-	options(x->run, rq);
+	options(j->run, rq);
 	return err;
 }
 
 /* The request's members are owned jv values built above (cast back from const). */
-void prompt_free(struct prov_request *rq)
+static void request_free(struct prov_request *rq)
 {
 	jv_free((jv *)rq->messages);
 	jv_free((jv *)rq->tools);
 	jv_free((jv *)rq->tool_choice);
 	jv_free((jv *)rq->response_format);
 	memset(rq, 0, sizeof(*rq));
+}
+
+/* On a pool worker. */
+static void job_work(void *arg)
+{
+	struct prompt_job *j = arg;
+
+	j->err = build(j, &j->rq);
+}
+
+/* Back on the engine thread. */
+static void job_done(void *arg)
+{
+	struct prompt_job *j = arg;
+	struct exec *x = j->x;
+	struct engine *e = x->e;
+
+	x->building = false;
+	e->building--;
+	if (!engine_stopping(e) && !x->finished)
+		j->ready(x, &j->rq, j->err);
+	engine_settle(e, x);
+	request_free(&j->rq);
+	jv_free(j->run);
+	free(j->project);
+	free(j);
+}
+
+void prompt_start(struct exec *x, void (*ready)(struct exec *x, const struct prov_request *rq,
+						int err))
+{
+	struct prompt_job *j = xcalloc(1, sizeof(*j));
+
+	j->x = x;
+	j->ready = ready;
+	j->st = x->e->st;
+	j->project = xstrdup(x->project);
+	j->run = jv_copy(x->run);
+	x->building = true;
+	x->e->building++;
+	pool_submit(x->e->pool, job_work, job_done, j);
 }

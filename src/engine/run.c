@@ -110,7 +110,9 @@ static void open_message(struct exec *x)
 	emit(x, "thread.message.in_progress", x->msg);
 }
 
-static jv *text_delta(const struct exec *x, const char *delta, size_t len, bool first)
+/* A thread.message.delta adding text; *holder is the object whose "value" holds it. */
+static jv *text_delta(const struct exec *x, const char *delta, size_t len, bool first,
+		      jv **holder)
 {
 	jv *d = jv_object();
 	jv *inner = jv_object();
@@ -119,6 +121,7 @@ static jv *text_delta(const struct exec *x, const char *delta, size_t len, bool 
 	jv *text = jv_object();
 
 	jv_set(text, "value", jv_stringn(delta, len));
+	*holder = text;
 	if (first)
 		jv_set(text, "annotations", jv_array());
 	jv_set_int(part, "index", 0);
@@ -136,6 +139,7 @@ static void on_text(void *ctx, const char *delta, size_t len)
 {
 	struct exec *x = ctx;
 	bool first;
+	jv *holder;
 	jv *d;
 
 	if (x->cancelling || x->gone || len == 0)
@@ -145,8 +149,8 @@ static void on_text(void *ctx, const char *delta, size_t len)
 	first = x->text.len == 0;
 	if (buf_append(&x->text, delta, len))
 		return;
-	d = text_delta(x, delta, len, first);
-	emit(x, "thread.message.delta", d);
+	d = text_delta(x, delta, len, first, &holder);
+	emit_delta(x, "thread.message.delta", d, holder, "value");
 	jv_free(d);
 }
 
@@ -252,8 +256,10 @@ static struct pending_call *call_at(struct exec *x, int index)
 	return &x->calls[index];
 }
 
+/* A thread.run.step.delta adding to a call's arguments; *holder is the object whose
+ * "arguments" holds them. */
 static jv *call_delta(const struct exec *x, int index, const char *id, const char *name,
-		      const char *args)
+		      const char *args, jv **holder)
 {
 	jv *d = jv_object();
 	jv *inner = jv_object();
@@ -269,6 +275,7 @@ static jv *call_delta(const struct exec *x, int index, const char *id, const cha
 	if (name)
 		jv_set_str(fn, "name", name);
 	jv_set_str(fn, "arguments", args);
+	*holder = fn;
 	if (id)
 		jv_set_null(fn, "output");
 	jv_set(call, "function", fn);
@@ -287,6 +294,7 @@ static void on_tool_call(void *ctx, int index, const char *id, const char *name,
 {
 	struct exec *x = ctx;
 	struct pending_call *c;
+	jv *holder;
 	jv *d;
 
 	if (x->cancelling || x->gone || index < 0 || index > 127)
@@ -302,8 +310,8 @@ static void on_tool_call(void *ctx, int index, const char *id, const char *name,
 		c->name = xstrdup(name);
 	if (buf_puts(&c->args, args_delta ? args_delta : ""))
 		return;
-	d = call_delta(x, index, id, name, args_delta ? args_delta : "");
-	emit(x, "thread.run.step.delta", d);
+	d = call_delta(x, index, id, name, args_delta ? args_delta : "", &holder);
+	emit_delta(x, "thread.run.step.delta", d, holder, "arguments");
 	jv_free(d);
 }
 
@@ -352,7 +360,7 @@ static void require_action(struct exec *x)
 	jv_set_int(x->run, "expires_at", clock_unix() + expiry);
 	if (run_move(x, RUN_REQUIRES_ACTION))
 		return;
-	x->expire_ms = clock_ms() + expiry * 1000;
+	engine_expire_at(x, clock_ms() + expiry * 1000);
 	clear_calls(x);
 	if (run_save(x, true))
 		return;
@@ -377,30 +385,31 @@ static bool over_budget(struct exec *x)
 	return false;
 }
 
-static void turn(struct exec *x)
+/* The prompt of x's next turn is built (see prompt_start): start the model call. */
+static void turn_ready(struct exec *x, const struct prov_request *rq, int err)
 {
-	struct prov_request rq;
-	int err;
-
 	if (x->gone) {
-		run_finish(x, RUN_CANCELLED, NULL, NULL); /* its thread is deleted: no new turn */
+		run_finish(x, RUN_CANCELLED, NULL, NULL); /* deleted while the prompt was built */
 		return;
 	}
-	if (over_budget(x))
-		return;
-	err = prompt_build(x, &rq);
 	if (err == ERR_LIMIT) {
-		prompt_free(&rq);
 		run_finish(x, RUN_INCOMPLETE, "max_prompt_tokens", NULL);
 		return;
 	}
 	if (!err)
-		err = prov_start(x->e->prov, &rq, &callbacks, x, &x->call);
-	prompt_free(&rq);
+		err = prov_start(x->e->prov, rq, &callbacks, x, &x->call);
 	if (err)
 		run_finish(x, RUN_FAILED, "server_error",
 			   err == ERR_DB ? "The server could not read the thread; try again."
 					 : "The model request could not be made.");
+}
+
+static void turn(struct exec *x)
+{
+	if (x->gone)
+		run_finish(x, RUN_CANCELLED, NULL, NULL); /* its thread is deleted: no new turn */
+	else if (!over_budget(x))
+		prompt_start(x, turn_ready);
 }
 
 void run_start(struct exec *x)
@@ -416,8 +425,8 @@ void run_start(struct exec *x)
 	if (jv_is_null(jv_get(x->run, "started_at")) || !jv_get(x->run, "started_at"))
 		jv_set_int(x->run, "started_at", clock_unix());
 	if (!x->expire_ms)
-		x->expire_ms = clock_ms() +
-			       (jv_int_value(jv_get(x->run, "expires_at")) - clock_unix()) * 1000;
+		engine_expire_at(x, clock_ms() + (jv_int_value(jv_get(x->run, "expires_at")) -
+						  clock_unix()) * 1000);
 	if (run_save(x, true))
 		return;
 	turn(x);
@@ -494,7 +503,7 @@ void run_finish(struct exec *x, enum run_status status, const char *code, const 
 	const char *stamp = status_run_stamp(status);
 
 	x->finished = true;
-	x->expire_ms = 0;
+	engine_expire_at(x, 0);
 	if (run_move(x, status)) {
 		end_stream(x); /* a bug, logged: the store keeps the run as it was */
 		return;

@@ -121,7 +121,7 @@ int run_take_tool_outputs(struct exec *x, const jv *outputs, char **why, const c
 	jv_set_null(x->run, "required_action");
 	jv_set_int(x->run, "expires_at", clock_unix() + x->e->run_expiry_s);
 	err = run_move(x, RUN_QUEUED);
-	x->expire_ms = clock_ms() + (int64_t)x->e->run_expiry_s * 1000;
+	engine_expire_at(x, clock_ms() + (int64_t)x->e->run_expiry_s * 1000);
 	return err ? err : run_save(x, true);
 }
 

@@ -16,6 +16,7 @@
 
 #include <microhttpd.h>
 
+#include "../base/timer.h"
 #include "http.h"
 #include "router.h"
 
@@ -55,9 +56,7 @@ struct http_server {
 	bool timer_quit;
 	struct http_req *susp_head; /* suspended requests (deferred or streaming) */
 	int nsuspended;
-	struct http_req **heap; /* deferred requests with a deadline: a min-heap on deadline_ms */
-	size_t nheap;
-	size_t capheap;
+	struct timer_heap deadlines; /* deferred requests with a deadline (req->deadline) */
 };
 
 struct http_header {
@@ -123,7 +122,7 @@ struct http_req {
 	bool suspended;           /* MHD_suspend_connection is in force */
 	bool woken;               /* a wake came while not suspended */
 	bool stop_rerun;          /* rerun once already because the server is stopping */
-	size_t heap_idx;          /* position in srv->heap, SIZE_MAX when not there */
+	struct timer deadline;    /* in srv->deadlines while suspended with a deadline */
 	struct http_req *sprev;   /* srv->susp_head list */
 	struct http_req *snext;
 };
@@ -159,6 +158,8 @@ void suspend_timer_stop(struct http_server *srv);
 void suspend_locked(struct http_req *req, bool with_deadline);
 /* Resumes a suspended request; a request not suspended only records the wake. */
 void suspend_wake_locked(struct http_req *req);
+/* The function of a request's deadline timer (arg: the request): resumes it. Under mu. */
+void suspend_deadline_due(void *arg);
 /* Resumes every suspended request (for http_stop). */
 void suspend_resume_all(struct http_server *srv);
 /* Requests in flight that are not suspended. */

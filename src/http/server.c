@@ -56,7 +56,7 @@ static struct http_req *req_new(struct http_server *srv, struct MHD_Connection *
 	req->srv = srv;
 	req->conn = conn;
 	req->start_us = clock_us();
-	req->heap_idx = SIZE_MAX;
+	timer_init(&req->deadline, suspend_deadline_due, req);
 	req->deadline_ms = -1;
 	buf_init(&req->body, srv->cfg.max_body);
 	request_id(req->id);
@@ -288,7 +288,7 @@ static void server_free(struct http_server *srv)
 	if (!srv)
 		return;
 	suspend_timer_stop(srv);
-	free(srv->heap);
+	timer_heap_cleanup(&srv->deadlines);
 	free(srv->depths);
 	free(srv);
 }

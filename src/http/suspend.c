@@ -1,77 +1,18 @@
-/* suspend.c - suspended connections: the list http_stop resumes, the deadline heap, and
- * the one timer thread that resumes deferred requests whose time is up.
+/* suspend.c - suspended connections: the list http_stop resumes, their deadlines, and the
+ * one timer thread that resumes deferred requests whose time is up.
  *
- * Everything here runs under srv->mu. The timer sleeps on a condition variable until the
- * earliest deadline (or a new, earlier one); it never waits for a request. What a resumed
- * request does next is up to defer.c and stream.c. */
+ * Everything here runs under srv->mu. The deadlines are timers in a timer heap
+ * (base/timer.h, the one the event loop uses too). They are started and stopped by
+ * libmicrohttpd's threads and by wakers, always under srv->mu, so the timer thread sleeps
+ * on a condition variable tied to that mutex (rather than in an event loop, whose timers
+ * belong to its own thread) until the earliest deadline or a new, earlier one; it never
+ * waits for a request. What a resumed request does next is up to defer.c and stream.c. */
 #include <stdlib.h>
 #include <time.h>
 
-#include "../base/alloc.h"
 #include "../base/clock.h"
 #include "../base/log.h"
 #include "http_int.h"
-
-/* --- The deadline heap: a binary min-heap of requests on deadline_ms --- */
-
-static void heap_set(struct http_server *srv, size_t i, struct http_req *req)
-{
-	srv->heap[i] = req;
-	req->heap_idx = i;
-}
-
-static void heap_up(struct http_server *srv, size_t i)
-{
-	struct http_req *req = srv->heap[i];
-
-	while (i > 0 && srv->heap[(i - 1) / 2]->deadline_ms > req->deadline_ms) {
-		heap_set(srv, i, srv->heap[(i - 1) / 2]);
-		i = (i - 1) / 2;
-	}
-	heap_set(srv, i, req);
-}
-
-static void heap_down(struct http_server *srv, size_t i)
-{
-	struct http_req *req = srv->heap[i];
-
-	for (;;) {
-		size_t c = 2 * i + 1;
-
-		if (c >= srv->nheap)
-			break;
-		if (c + 1 < srv->nheap && srv->heap[c + 1]->deadline_ms < srv->heap[c]->deadline_ms)
-			c++;
-		if (srv->heap[c]->deadline_ms >= req->deadline_ms)
-			break;
-		heap_set(srv, i, srv->heap[c]);
-		i = c;
-	}
-	heap_set(srv, i, req);
-}
-
-static void heap_push(struct http_server *srv, struct http_req *req)
-{
-	if (srv->nheap == srv->capheap) {
-		srv->capheap = srv->capheap ? srv->capheap * 2 : 16;
-		srv->heap = xrealloc(srv->heap, srv->capheap * sizeof(*srv->heap));
-	}
-	heap_set(srv, srv->nheap++, req);
-	heap_up(srv, req->heap_idx);
-}
-
-static void heap_remove(struct http_server *srv, struct http_req *req)
-{
-	size_t i = req->heap_idx;
-	struct http_req *last = srv->heap[--srv->nheap];
-
-	req->heap_idx = SIZE_MAX;
-	if (last == req)
-		return;
-	heap_set(srv, i, last);
-	heap_up(srv, i);
-	heap_down(srv, last->heap_idx);
-}
 
 /* --- Suspend and resume --- */
 
@@ -89,8 +30,8 @@ void suspend_locked(struct http_req *req, bool with_deadline)
 	srv->nsuspended++;
 	if (!with_deadline || req->deadline_ms < 0)
 		return;
-	heap_push(srv, req);
-	if (req->heap_idx == 0)
+	timer_start(&srv->deadlines, &req->deadline, req->deadline_ms);
+	if (timer_heap_first(&srv->deadlines) == &req->deadline)
 		pthread_cond_signal(&srv->timer_cv);
 }
 
@@ -107,10 +48,14 @@ static void resume_locked(struct http_req *req)
 	req->sprev = NULL;
 	req->snext = NULL;
 	srv->nsuspended--;
-	if (req->heap_idx != SIZE_MAX)
-		heap_remove(srv, req);
+	timer_stop(&srv->deadlines, &req->deadline);
 	req->suspended = false;
 	MHD_resume_connection(req->conn);
+}
+
+void suspend_deadline_due(void *arg)
+{
+	resume_locked(arg);
 }
 
 void suspend_wake_locked(struct http_req *req)
@@ -157,14 +102,12 @@ static void *timer_main(void *arg)
 
 	pthread_mutex_lock(&srv->mu);
 	while (!srv->timer_quit) {
-		struct http_req *first = srv->nheap ? srv->heap[0] : NULL;
+		struct timer *first = timer_heap_first(&srv->deadlines);
 
 		if (!first)
 			pthread_cond_wait(&srv->timer_cv, &srv->mu);
-		else if (first->deadline_ms <= clock_ms())
-			resume_locked(first);
-		else
-			wait_until(srv, first->deadline_ms);
+		else if (timer_heap_run(&srv->deadlines, clock_ms()) == 0)
+			wait_until(srv, first->due);
 	}
 	pthread_mutex_unlock(&srv->mu);
 	return NULL;
@@ -187,6 +130,7 @@ int suspend_timer_start(struct http_server *srv)
 
 	pthread_mutex_init(&srv->mu, NULL);
 	timer_cv_init(srv);
+	timer_heap_init(&srv->deadlines);
 	rc = pthread_create(&srv->timer, NULL, timer_main, srv);
 	if (rc != 0) {
 		log_error("http: cannot start the timer thread (error %d)", rc);

@@ -21,18 +21,15 @@
  * to the reply), one callback per word, with demo_delay_ms between words; tool calls
  * stream one per step the same way. Nothing is delivered inside prov_start, even with no
  * delay. max_tokens > 0 cuts the reply after that many tokens (of the model's encoding, even
- * inside a word) and ends the turn with PROV_LENGTH. "demo:fail" in the last user message fails the turn with server_error "demo
- * model failure requested"; "demo:slow" paces words 200 ms apart whatever the config.
+ * inside a word) and ends the turn with PROV_LENGTH. "demo:fail" in the last user message
+ * fails the turn with server_error "demo model failure requested"; "demo:slow" paces words
+ * 200 ms apart whatever the config.
  * Usage: the tokens of the prompt and of what was emitted, counted by provider.c.
  *
- * The reply is decided in demo_reply.c; this file paces it on the provider's timers. */
-#include <errno.h>
-#include <poll.h>
+ * The reply is decided in demo_reply.c; this file paces it on the calls' timers. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
-#include <unistd.h>
 
 #include "../base/alloc.h"
 #include "../base/log.h"
@@ -40,10 +37,6 @@
 #include "prov_int.h"
 
 #define DEMO_SLOW_MS 200
-
-struct demo {
-	int wake_fd; /* eventfd written by prov_wakeup; owned */
-};
 
 struct demo_call {
 	struct prov_call base; /* first: a struct prov_call * is a struct demo_call * */
@@ -80,7 +73,7 @@ static void step_text(struct demo_call *d)
 			return;
 		d->pos += n;
 		if (d->pos < d->end && d->delay_ms > 0) {
-			ptimer_arm(&d->base.p->timers, &d->base.timer, d->delay_ms);
+			prov_call_after(&d->base, d->delay_ms);
 			return;
 		}
 	}
@@ -116,7 +109,7 @@ static void step_calls(struct demo_call *d)
 			return;
 		d->next_tool++;
 		if (d->next_tool < jv_size(d->plan.calls) && d->delay_ms > 0) {
-			ptimer_arm(&d->base.p->timers, &d->base.timer, d->delay_ms);
+			prov_call_after(&d->base, d->delay_ms);
 			return;
 		}
 	}
@@ -149,7 +142,7 @@ static int demo_start(struct prov *p, const struct prov_request *rq,
 	prov_call_init(&d->base, p, rq, cb, ctx, step);
 	d->delay_ms = d->plan.slow ? DEMO_SLOW_MS : p->cfg.demo_delay_ms;
 	d->end = text_end(d->plan.text, d->base.enc, rq->max_tokens);
-	ptimer_arm(&p->timers, &d->base.timer, 0);
+	prov_call_after(&d->base, 0);
 	*out = &d->base;
 	return 0;
 }
@@ -169,45 +162,13 @@ static void demo_call_free(struct prov_call *c)
 
 static int demo_open(struct prov *p)
 {
-	struct demo *dm = xcalloc(1, sizeof(*dm));
-
-	dm->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	if (dm->wake_fd < 0) {
-		log_error("demo model: eventfd: %s", strerror(errno));
-		free(dm);
-		return ERR_INTERNAL;
-	}
-	p->be = dm;
 	log_debug("provider: no upstream configured; using the built-in demo model");
 	return 0;
 }
 
 static void demo_close(struct prov *p)
 {
-	struct demo *dm = p->be;
-
-	close(dm->wake_fd);
-	free(dm);
-}
-
-static void demo_wait(struct prov *p, int timeout_ms)
-{
-	struct demo *dm = p->be;
-	struct pollfd pfd = { .fd = dm->wake_fd, .events = POLLIN };
-	uint64_t n;
-
-	if (poll(&pfd, 1, timeout_ms) > 0 && read(dm->wake_fd, &n, sizeof(n)) < 0)
-		log_debug("demo model: eventfd read: %s", strerror(errno));
-}
-
-static void demo_wakeup(struct prov *p)
-{
-	struct demo *dm = p->be;
-	uint64_t one = 1;
-
-	/* EAGAIN means the counter is already non-zero: the waiter wakes anyway. */
-	if (write(dm->wake_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
-		log_warn("demo model: eventfd write: %s", strerror(errno));
+	/* The demo model keeps no state beyond its calls. */
 }
 
 const struct prov_ops prov_demo_ops = {
@@ -217,6 +178,4 @@ const struct prov_ops prov_demo_ops = {
 	.start = demo_start,
 	.stop = demo_stop,
 	.call_free = demo_call_free,
-	.wait = demo_wait,
-	.wakeup = demo_wakeup,
 };

@@ -1,10 +1,11 @@
 /* embed.c - the embeddings client (see embed.h).
  *
- * A call cuts its inputs into batches and sends each as one POST {url}/embeddings on an
- * httpc client of its own (taken from the shared free list, given back afterwards), driving
- * httpc_poll itself until the reply is in. A batch that fails with 429, 5xx or a connection
- * error is sent again after a backoff (0.5 s doubling to 8 s with jitter, or the upstream's
- * Retry-After capped at 60 s), up to max_retries times; anything else fails the call. */
+ * A call cuts its inputs into batches and sends each as one POST {url}/embeddings on a client
+ * of its own (an event loop with an httpc on it, taken from the shared free list and given
+ * back afterwards), running that loop itself until the reply is in. A batch that fails with
+ * 429, 5xx or a connection error is sent again after a backoff (0.5 s doubling to 8 s with
+ * jitter, or the upstream's Retry-After capped at 60 s), up to max_retries times; anything
+ * else fails the call. */
 #include "embed.h"
 
 #include <math.h>
@@ -38,9 +39,15 @@ struct embed {
 	int batch;
 	struct httpc_config hc;
 	pthread_mutex_t mu;    /* guards idle, nidle and rng */
-	struct httpc **idle;   /* clients no call is using, owned */
+	struct client **idle;  /* clients no call is using, owned */
 	size_t nidle;
 	uint64_t rng;          /* xorshift state for backoff jitter */
+};
+
+/* A connection pool for one call at a time: a loop of its own that the calling thread runs. */
+struct client {
+	struct loop *loop;  /* owned */
+	struct httpc *http; /* owned, on loop */
 };
 
 /* One attempt's response. */
@@ -54,20 +61,35 @@ struct attempt {
 
 /* --- The client pool --- */
 
-static struct httpc *client_take(struct embed *e)
+static void client_free(struct client *c)
 {
-	struct httpc *h = NULL;
+	if (!c)
+		return;
+	httpc_free(c->http);
+	loop_free(c->loop);
+	free(c);
+}
+
+/* An idle client, or a new one. Owned: give back with client_give. NULL when none can be made. */
+static struct client *client_take(struct embed *e)
+{
+	struct client *c = NULL;
 
 	pthread_mutex_lock(&e->mu);
 	if (e->nidle > 0)
-		h = e->idle[--e->nidle];
+		c = e->idle[--e->nidle];
 	pthread_mutex_unlock(&e->mu);
-	if (!h && httpc_new(&e->hc, &h) != 0)
+	if (c)
+		return c;
+	c = xcalloc(1, sizeof(*c));
+	if (loop_new(&c->loop) != 0 || httpc_new(&e->hc, c->loop, &c->http) != 0) {
+		client_free(c);
 		return NULL;
-	return h;
+	}
+	return c;
 }
 
-static void client_give(struct embed *e, struct httpc *h)
+static void client_give(struct embed *e, struct client *h)
 {
 	pthread_mutex_lock(&e->mu);
 	e->idle = xrealloc(e->idle, (e->nidle + 1) * sizeof(*e->idle));
@@ -113,7 +135,7 @@ void embed_free(struct embed *e)
 	if (!e)
 		return;
 	for (size_t i = 0; i < e->nidle; i++)
-		httpc_free(e->idle[i]);
+		client_free(e->idle[i]);
 	free(e->idle);
 	pthread_mutex_destroy(&e->mu);
 	free(e->endpoint);
@@ -167,7 +189,7 @@ static char *request_body(const struct embed *e, const struct embed_req *rq, siz
 }
 
 /* Sends body once and waits for the whole reply (or for rq->stop). */
-static int post_once(struct embed *e, struct httpc *h, const char *body,
+static int post_once(struct embed *e, struct client *c, const char *body,
 		     const struct embed_req *rq, struct attempt *a)
 {
 	static const struct httpc_handlers hd = { .body = on_body, .done = on_done };
@@ -176,13 +198,13 @@ static int post_once(struct embed *e, struct httpc *h, const char *body,
 
 	buf_init(&a->body, EMBED_MAX_REPLY);
 	a->done = false;
-	r = httpc_post(h, e->endpoint, headers, body, strlen(body), &hd, a);
+	r = httpc_post(c->http, e->endpoint, headers, body, strlen(body), &hd, a);
 	while (!a->done) {
 		if (rq->stop && rq->stop(rq->ctx)) {
 			httpc_cancel(r);
 			return ERR_UNAVAILABLE;
 		}
-		httpc_poll(h, EMBED_TICK_MS);
+		loop_run_once(c->loop, EMBED_TICK_MS);
 	}
 	return 0;
 }
@@ -251,7 +273,7 @@ static char *fail_why(const struct attempt *a)
 }
 
 /* Posts body until a 2xx reply is in a->body, retrying what may pass. */
-static int post(struct embed *e, struct httpc *h, const char *body, const struct embed_req *rq,
+static int post(struct embed *e, struct client *h, const char *body, const struct embed_req *rq,
 		struct attempt *a, char **why)
 {
 	int64_t delay;
@@ -347,8 +369,8 @@ static int read_reply(const struct embed *e, const struct buf *body, size_t firs
 	return err;
 }
 
-static int one_batch(struct embed *e, struct httpc *h, const struct embed_req *rq, size_t from,
-		     size_t to, struct embed_out *out)
+static int one_batch(struct embed *e, struct client *h, const struct embed_req *rq,
+		     size_t from, size_t to, struct embed_out *out)
 {
 	char *body = request_body(e, rq, from, to);
 	struct attempt a = { 0 };
@@ -363,7 +385,7 @@ static int one_batch(struct embed *e, struct httpc *h, const struct embed_req *r
 
 int embed_texts(struct embed *e, const struct embed_req *rq, struct embed_out *out)
 {
-	struct httpc *h;
+	struct client *h;
 	int err = 0;
 
 	memset(out, 0, sizeof(*out));

@@ -1,16 +1,18 @@
 /* httpc.c - the libcurl multi client of httpc.h.
  *
- * The loop is libcurl's "multi_socket" one: curl tells on_socket which of its sockets to
- * watch for what, and on_timer when it next needs to run; httpc_poll waits on an epoll set
- * of those sockets (plus an eventfd for httpc_wakeup) and hands curl only the sockets that
- * are ready, or CURL_SOCKET_TIMEOUT once its timer is due. So a pass costs the ready
- * transfers, not all of them: curl_multi_perform visits every transfer on every call.
+ * It uses libcurl's "multi_socket" interface on the caller's event loop (base/loop.h):
+ * curl tells on_socket which of its sockets to watch for what, and on_timer when it next
+ * needs to run; each socket is a loop watcher and curl's deadline a loop timer, and curl is
+ * handed only the socket that is ready, or CURL_SOCKET_TIMEOUT once its timer is due. So a
+ * pass costs the ready transfers, not all of them: curl_multi_perform visits every
+ * transfer on every call.
  *
  * Requests are queued by httpc_post and cancelled by httpc_cancel without touching the
  * multi handle, because both may be called from inside a curl callback (a body handler
  * that ends up starting or cancelling another call), where libcurl forbids adding or
- * removing handles. httpc_poll settles those queues at its start and end. Nothing here
- * parses bodies or decides about retries. */
+ * removing handles. Those queues are settled after every pass of curl, and by a timer
+ * (`kick`) that httpc_post and httpc_cancel start. Nothing here parses bodies or decides
+ * about retries. */
 #include "httpc.h"
 
 #include <curl/curl.h>
@@ -20,10 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/epoll.h>
-#include <sys/eventfd.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "../base/alloc.h"
 #include "../base/clock.h"
@@ -35,13 +34,20 @@
  * price: past this many concurrent calls, a new call may open a new connection (and, with
  * https, do a new TLS handshake) instead of reusing one. */
 #define HTTPC_MAX_CONNECTS 64L
-#define HTTPC_EVENTS 256 /* ready sockets taken per epoll_wait */
+
+/* One of curl's sockets, watched by the loop; curl_multi_assign links it to its fd. */
+struct httpc_sock {
+	struct httpc *h;            /* borrowed owner */
+	struct loop_io io;
+	struct httpc_sock *prev, *next;
+};
 
 struct httpc {
 	CURLM *multi;
-	int epfd;                   /* owned epoll set: curl's sockets and wakefd */
-	int wakefd;                 /* owned eventfd that httpc_wakeup writes to */
-	int64_t timer_us;           /* clock_us() when curl's timer is due; -1 when unset */
+	struct loop *loop;          /* borrowed */
+	struct timer timer;         /* curl's deadline (CURLMOPT_TIMERFUNCTION) */
+	struct timer kick;          /* settles the queues in the next iteration */
+	struct httpc_sock *socks;   /* every socket watched, doubly linked */
 	struct httpc_config cfg;
 	struct httpc_req *all;      /* every request not yet freed, doubly linked */
 	struct httpc_req *pending;  /* queued by httpc_post, in order (pnext) */
@@ -82,51 +88,8 @@ static void global_init(void)
 
 /* --- The event loop: curl's sockets and timer. --- */
 
-/* CURLMOPT_SOCKETFUNCTION: watch fd for what curl asks. The socket's curl_multi_assign
- * pointer is non-NULL once it is in the epoll set. */
-static int on_socket(CURL *easy, curl_socket_t fd, int what, void *ud, void *sockp)
-{
-	struct httpc *h = ud;
-	struct epoll_event ev = { .data.fd = fd };
-	int op = sockp ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
-
-	if (what == CURL_POLL_REMOVE) {
-		/* curl is about to close it, or needs it no more: either way stop watching. */
-		if (sockp)
-			(void)epoll_ctl(h->epfd, EPOLL_CTL_DEL, fd, NULL);
-		return 0;
-	}
-	ev.events = (what & CURL_POLL_IN ? EPOLLIN : 0) | (what & CURL_POLL_OUT ? EPOLLOUT : 0);
-	if (epoll_ctl(h->epfd, op, fd, &ev) != 0) {
-		/* A closed fd leaves the set by itself, and its number may come back. */
-		op = errno == EEXIST ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
-		if (epoll_ctl(h->epfd, op, fd, &ev) != 0) {
-			log_error("httpc: epoll_ctl(%d): %s", fd, strerror(errno));
-			return -1;
-		}
-	}
-	if (!sockp)
-		curl_multi_assign(h->multi, fd, h);
-	return 0;
-}
-
-/* CURLMOPT_TIMERFUNCTION: when curl next wants CURL_SOCKET_TIMEOUT; -1 cancels it. */
-static int on_timer(CURLM *multi, long timeout_ms, void *ud)
-{
-	struct httpc *h = ud;
-
-	h->timer_us = timeout_ms < 0 ? -1 : clock_us() + (int64_t)timeout_ms * 1000;
-	return 0;
-}
-
-static void socket_action(struct httpc *h, curl_socket_t fd, int bits)
-{
-	int running = 0;
-	CURLMcode mc = curl_multi_socket_action(h->multi, fd, bits, &running);
-
-	if (mc != CURLM_OK)
-		log_warn("httpc: curl_multi_socket_action: %s", curl_multi_strerror(mc));
-}
+static void settle(struct httpc *h);
+static void drain(struct httpc *h);
 
 /* Sets the timer from curl_multi_timeout, for when on_timer may not have said. */
 static void ask_timer(struct httpc *h)
@@ -134,73 +97,132 @@ static void ask_timer(struct httpc *h)
 	long ms = -1;
 
 	if (curl_multi_timeout(h->multi, &ms) == CURLM_OK && ms >= 0)
-		h->timer_us = clock_us() + (int64_t)ms * 1000;
+		loop_timer_start(h->loop, &h->timer, ms);
 }
 
-/* curl's timer is due: let it run what it was waiting for. */
-static void run_timer(struct httpc *h)
+/* Hands curl a ready socket (or CURL_SOCKET_TIMEOUT), then reports what finished and
+ * applies what the handlers queued. */
+static void socket_action(struct httpc *h, curl_socket_t fd, int bits)
 {
-	h->timer_us = -1;
-	socket_action(h, CURL_SOCKET_TIMEOUT, 0);
-	/* curl calls on_timer only when its next deadline changes. If this came a little
-	 * early by curl's own clock, nothing ran and nothing changed: ask it again. */
-	if (h->timer_us < 0)
+	int running = 0;
+	CURLMcode mc = curl_multi_socket_action(h->multi, fd, bits, &running);
+
+	if (mc != CURLM_OK)
+		log_warn("httpc: curl_multi_socket_action: %s", curl_multi_strerror(mc));
+	drain(h);
+	settle(h);
+	/* Every transfer keeps a timer in curl (the speed check, at least): should none be
+	 * known here, a lost deadline must not leave the transfers waiting for good. */
+	if (!timer_active(&h->timer) && h->count > 0)
 		ask_timer(h);
 }
 
-/* What an epoll event means to curl. Errors and hang-ups count as readable and writable,
+/* What a ready socket means to curl. Errors and hang-ups count as readable and writable,
  * as curl's own poll loop has it, so that the read or write that follows says what broke. */
-static int select_bits(uint32_t events)
+static void on_ready(void *arg, int fd, int ready)
 {
+	struct httpc_sock *s = arg;
 	int bits = 0;
 
-	if (events & (EPOLLIN | EPOLLERR | EPOLLHUP))
+	if (ready & (LOOP_READ | LOOP_ERROR))
 		bits |= CURL_CSELECT_IN;
-	if (events & (EPOLLOUT | EPOLLERR | EPOLLHUP))
+	if (ready & (LOOP_WRITE | LOOP_ERROR))
 		bits |= CURL_CSELECT_OUT;
-	return bits;
+	socket_action(s->h, fd, bits);
 }
 
-/* How long epoll_wait may sleep: timeout_ms, less if curl's timer is due sooner. */
-static int wait_ms(const struct httpc *h, int timeout_ms)
+static void sock_free(struct httpc_sock *s)
 {
-	int64_t left;
+	struct httpc *h = s->h;
+
+	loop_io_stop(h->loop, &s->io);
+	if (s->prev)
+		s->prev->next = s->next;
+	else
+		h->socks = s->next;
+	if (s->next)
+		s->next->prev = s->prev;
+	free(s);
+}
+
+/* The watcher of a socket curl has not shown us before (owned by h). */
+static struct httpc_sock *sock_new(struct httpc *h, curl_socket_t fd)
+{
+	struct httpc_sock *s = xcalloc(1, sizeof(*s));
+
+	s->h = h;
+	loop_io_init(&s->io, fd, on_ready, s);
+	s->next = h->socks;
+	if (h->socks)
+		h->socks->prev = s;
+	h->socks = s;
+	curl_multi_assign(h->multi, fd, s);
+	return s;
+}
+
+/* CURLMOPT_SOCKETFUNCTION: watch fd for what curl asks. sockp is the socket's watcher, or
+ * NULL the first time curl names it. */
+static int on_socket(CURL *easy, curl_socket_t fd, int what, void *ud, void *sockp)
+{
+	struct httpc *h = ud;
+	struct httpc_sock *s = sockp;
+
+	if (what == CURL_POLL_REMOVE) {
+		/* curl is about to close it, or needs it no more: either way stop watching. */
+		if (s)
+			sock_free(s);
+		return 0;
+	}
+	if (!s)
+		s = sock_new(h, fd);
+	if (loop_io_set(h->loop, &s->io, (what & CURL_POLL_IN ? LOOP_READ : 0) |
+						 (what & CURL_POLL_OUT ? LOOP_WRITE : 0)))
+		return -1;
+	return 0;
+}
+
+/* CURLMOPT_TIMERFUNCTION: when curl next wants CURL_SOCKET_TIMEOUT; -1 cancels it. curl
+ * must not be called back from here, so even 0 waits for the loop's next iteration. */
+static int on_timer(CURLM *multi, long timeout_ms, void *ud)
+{
+	struct httpc *h = ud;
 
 	if (timeout_ms < 0)
-		timeout_ms = 0;
-	if (h->timer_us < 0)
-		return timeout_ms;
-	left = h->timer_us - clock_us();
-	if (left <= 0)
-		return 0;
-	left = (left + 999) / 1000;
-	return left < timeout_ms ? (int)left : timeout_ms;
+		loop_timer_stop(h->loop, &h->timer);
+	else
+		loop_timer_start(h->loop, &h->timer, timeout_ms);
+	return 0;
 }
 
-static void clear_wakeup(struct httpc *h)
+/* curl's timer is due: let it run what it was waiting for. */
+static void run_timer(void *arg)
 {
-	uint64_t n;
-	ssize_t got = read(h->wakefd, &n, sizeof(n));
+	struct httpc *h = arg;
 
-	(void)got; /* EAGAIN: nothing was pending */
+	socket_action(h, CURL_SOCKET_TIMEOUT, 0);
+	/* curl calls on_timer only when its next deadline changes. If this came a little
+	 * early by curl's own clock, nothing ran and nothing changed: ask it again. */
+	if (!timer_active(&h->timer))
+		ask_timer(h);
+}
+
+/* The kick timer: start what httpc_post queued, free what httpc_cancel stopped. */
+static void run_kick(void *arg)
+{
+	struct httpc *h = arg;
+
+	settle(h);
+	if (!timer_active(&h->timer) && h->count > 0)
+		ask_timer(h);
 }
 
 /* --- The client. --- */
 
 static int set_multi(struct httpc *h)
 {
-	struct epoll_event ev = { .events = EPOLLIN };
-
-	h->epfd = epoll_create1(EPOLL_CLOEXEC);
-	h->wakefd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	h->multi = curl_multi_init();
-	if (h->epfd < 0 || h->wakefd < 0 || !h->multi) {
-		log_error("httpc: cannot set up the event loop: %s", strerror(errno));
-		return ERR_INTERNAL;
-	}
-	ev.data.fd = h->wakefd;
-	if (epoll_ctl(h->epfd, EPOLL_CTL_ADD, h->wakefd, &ev) != 0) {
-		log_error("httpc: epoll_ctl: %s", strerror(errno));
+	if (!h->multi) {
+		log_error("httpc: curl_multi_init failed");
 		return ERR_INTERNAL;
 	}
 	curl_multi_setopt(h->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
@@ -211,7 +233,7 @@ static int set_multi(struct httpc *h)
 	return 0;
 }
 
-int httpc_new(const struct httpc_config *cfg, struct httpc **out)
+int httpc_new(const struct httpc_config *cfg, struct loop *l, struct httpc **out)
 {
 	struct httpc *h;
 	int err;
@@ -224,8 +246,10 @@ int httpc_new(const struct httpc_config *cfg, struct httpc **out)
 	}
 	h = xcalloc(1, sizeof(*h));
 	h->cfg = *cfg;
+	h->loop = l;
 	h->pend_end = &h->pending;
-	h->timer_us = -1;
+	timer_init(&h->timer, run_timer, h);
+	timer_init(&h->kick, run_kick, h);
 	err = set_multi(h);
 	if (err) {
 		httpc_free(h);
@@ -260,13 +284,13 @@ void httpc_free(struct httpc *h)
 		return;
 	while (h->all)
 		req_destroy(h->all);
-	/* Closing cached connections calls on_socket, which needs epfd still open. */
+	/* Closing cached connections calls on_socket, which needs the loop still. */
 	if (h->multi)
 		curl_multi_cleanup(h->multi);
-	if (h->wakefd >= 0)
-		close(h->wakefd);
-	if (h->epfd >= 0)
-		close(h->epfd);
+	while (h->socks)
+		sock_free(h->socks);
+	loop_timer_stop(h->loop, &h->timer);
+	loop_timer_stop(h->loop, &h->kick);
 	free(h);
 }
 
@@ -450,6 +474,7 @@ struct httpc_req *httpc_post(struct httpc *h, const char *url, const char *const
 	*h->pend_end = r;
 	h->pend_end = &r->pnext;
 	h->count++;
+	loop_timer_start(h->loop, &h->kick, 0);
 	return r;
 }
 
@@ -461,6 +486,7 @@ void httpc_cancel(struct httpc_req *r)
 	r->rnext = r->h->reap;
 	r->h->reap = r;
 	r->h->count--;
+	loop_timer_start(r->h->loop, &r->h->kick, 0);
 }
 
 /* Adds queued requests to the multi handle and frees cancelled ones. */
@@ -557,39 +583,6 @@ static void drain(struct httpc *h)
 		if (!r->cancelled)
 			finish(r, msg->data.result);
 	}
-}
-
-void httpc_poll(struct httpc *h, int timeout_ms)
-{
-	struct epoll_event ev[HTTPC_EVENTS];
-	int n;
-
-	settle(h);
-	/* Every transfer keeps a timer in curl (the speed check, at least): should none be
-	 * known here, a lost deadline must not leave the transfers waiting for good. */
-	if (h->timer_us < 0 && h->count > 0)
-		ask_timer(h);
-	n = epoll_wait(h->epfd, ev, HTTPC_EVENTS, wait_ms(h, timeout_ms));
-	if (n < 0 && errno != EINTR)
-		log_warn("httpc: epoll_wait: %s", strerror(errno));
-	for (int i = 0; i < n; i++) {
-		if (ev[i].data.fd == h->wakefd)
-			clear_wakeup(h);
-		else
-			socket_action(h, ev[i].data.fd, select_bits(ev[i].events));
-	}
-	if (h->timer_us >= 0 && clock_us() >= h->timer_us)
-		run_timer(h);
-	drain(h);
-	settle(h);
-}
-
-void httpc_wakeup(struct httpc *h)
-{
-	uint64_t one = 1;
-	ssize_t put = write(h->wakefd, &one, sizeof(one));
-
-	(void)put; /* EAGAIN: the counter is full, so a wakeup is pending anyway */
 }
 
 size_t httpc_count(const struct httpc *h)

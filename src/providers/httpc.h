@@ -1,10 +1,10 @@
 /* httpc.h - a small HTTP client for the provider loop, over libcurl's multi interface.
  *
- * One thread (the engine's) drives any number of concurrent POSTs by calling httpc_poll;
- * every handler runs inside httpc_poll on that thread. Responses stream to a body handler
- * as bytes arrive; up to 64 connections are kept and reused. It does not follow redirects,
- * retry, or understand the bodies: that is the caller's business (see openai.c). This is the
- * only file pair in assistd that uses libcurl. */
+ * Any number of concurrent POSTs run on one event loop (base/loop.h), the engine's; every
+ * handler runs on the loop's thread, and every function here is for that thread. Responses
+ * stream to a body handler as bytes arrive; up to 64 connections are kept and reused. It
+ * does not follow redirects, retry, or understand the bodies: that is the caller's business
+ * (see openai.c). This is the only file pair in assistd that uses libcurl. */
 #ifndef ASSISTD_HTTPC_H
 #define ASSISTD_HTTPC_H
 
@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "../base/err.h"
+#include "../base/loop.h"
 
 struct httpc;     /* a multi handle: the connection pool and its transfers */
 struct httpc_req; /* one transfer */
@@ -49,28 +50,24 @@ struct httpc_handlers {
 	void (*done)(void *ctx, const struct httpc_result *res);
 };
 
-/* Creates a client. *out is owned: free with httpc_free. Errors: ERR_INTERNAL. */
-int httpc_new(const struct httpc_config *cfg, struct httpc **out) MUST_CHECK;
+/* Creates a client whose sockets and timers run on l (borrowed; it must outlive the
+ * client). *out is owned: free with httpc_free. Errors: ERR_INTERNAL. */
+int httpc_new(const struct httpc_config *cfg, struct loop *l, struct httpc **out) MUST_CHECK;
 /* Aborts every transfer without calling handlers and frees the client. NULL is a no-op. */
 void httpc_free(struct httpc *h);
 
 /* Queues a POST of body (len bytes, copied) to url with extra headers (a NULL-terminated
- * array of "Name: value" strings, copied; may be NULL). The transfer starts in the next
- * httpc_poll, so no handler runs inside this call and it may be called from a handler.
+ * array of "Name: value" strings, copied; may be NULL). The transfer starts in the loop's
+ * next iteration, so no handler runs inside this call and it may be called from a handler.
  * hd is copied; ctx is handed to the handlers. Returns a handle borrowed until done runs
  * or httpc_cancel is called. Never fails (out of memory aborts). */
 struct httpc_req *httpc_post(struct httpc *h, const char *url, const char *const *headers,
 			     const char *body, size_t len, const struct httpc_handlers *hd,
 			     void *ctx);
 /* Stops a transfer: no handler runs for it afterwards, and its connection is closed in the
- * next httpc_poll. The handle must not be used again. May be called from a handler. */
+ * loop's next iteration. The handle must not be used again. May be called from a handler. */
 void httpc_cancel(struct httpc_req *r);
 
-/* Waits up to timeout_ms for network activity (or httpc_wakeup), then moves every transfer
- * forward, calling handlers. Returns early whenever something happened. */
-void httpc_poll(struct httpc *h, int timeout_ms);
-/* Makes an httpc_poll in progress, or the next one, return at once. Any thread. */
-void httpc_wakeup(struct httpc *h);
 /* Transfers started or queued and not yet done or cancelled. */
 size_t httpc_count(const struct httpc *h);
 

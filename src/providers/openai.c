@@ -70,7 +70,7 @@ static void set_fail(struct oai_call *c, const char *code, const char *fmt, ...)
 	c->fail_code = code;
 }
 
-/* --- Reading the response body (inside httpc_poll, in curl's write callback). --- */
+/* --- Reading the response body (on the loop, in curl's write callback). --- */
 
 static enum oai_mode pick_mode(int status, const char *ctype)
 {
@@ -278,7 +278,7 @@ static void schedule_retry(struct oai_call *c, const struct httpc_result *res)
 	c->fail_msg = NULL;
 	c->fail_code = NULL;
 	c->attempt++;
-	ptimer_arm(&c->base.p->timers, &c->base.timer, delay);
+	prov_call_after(&c->base, delay);
 }
 
 /* A 2xx response arrived in full: ends the call with it and returns true, or records
@@ -389,7 +389,7 @@ static int oai_open(struct prov *p)
 	struct oai *o = xcalloc(1, sizeof(*o));
 	const char *url = p->cfg.upstream_url;
 	size_t len = strlen(url);
-	int err = httpc_new(&hc, &o->http);
+	int err = httpc_new(&hc, p->loop, &o->http);
 
 	if (err) {
 		free(o);
@@ -416,20 +416,6 @@ static void oai_close(struct prov *p)
 	free(o);
 }
 
-static void oai_wait(struct prov *p, int timeout_ms)
-{
-	struct oai *o = p->be;
-
-	httpc_poll(o->http, timeout_ms);
-}
-
-static void oai_wakeup(struct prov *p)
-{
-	struct oai *o = p->be;
-
-	httpc_wakeup(o->http);
-}
-
 const struct prov_ops prov_openai_ops = {
 	.name = "openai",
 	.open = oai_open,
@@ -437,6 +423,4 @@ const struct prov_ops prov_openai_ops = {
 	.start = oai_start,
 	.stop = oai_stop,
 	.call_free = oai_call_free,
-	.wait = oai_wait,
-	.wakeup = oai_wakeup,
 };

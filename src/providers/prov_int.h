@@ -1,22 +1,20 @@
 /* prov_int.h - what provider.c shares with the backends (demo.c, openai.c); private to
  * src/providers.
  *
- * provider.c owns the parts every backend needs: the poll loop and its timers, the list of
+ * provider.c owns the parts every backend needs: each call's timer on the loop, the list of
  * calls, cancellation (done with PROV_CANCELLED is delivered by provider.c, never by a
  * backend) and the bookkeeping behind every callback. A backend supplies a struct prov_ops
  * and embeds struct prov_call as the first member of its own call struct. */
 #ifndef ASSISTD_PROV_INT_H
 #define ASSISTD_PROV_INT_H
 
-#include <stdatomic.h>
-
 #include "../base/buf.h"
+#include "../base/timer.h"
 #include "provider.h"
-#include "ptimer.h"
 
 struct prov_ops {
 	const char *name;
-	/* Sets up p->be from p->cfg. Errors: ERR_INTERNAL. */
+	/* Sets up p->be from p->cfg and p->loop. Errors: ERR_INTERNAL. */
 	int (*open)(struct prov *p);
 	/* Frees p->be; every call is gone by then. */
 	void (*close)(struct prov *p);
@@ -29,11 +27,6 @@ struct prov_ops {
 	void (*stop)(struct prov_call *c);
 	/* Frees a call that is over (after its done callback, or at prov_free). */
 	void (*call_free)(struct prov_call *c);
-	/* Waits up to timeout_ms for I/O or a wakeup and moves I/O forward, which may run
-	 * callbacks. */
-	void (*wait)(struct prov *p, int timeout_ms);
-	/* Interrupts wait; any thread. */
-	void (*wakeup)(struct prov *p);
 };
 
 /* Text that never reaches a client: the upstream URL (as configured and without its
@@ -46,18 +39,18 @@ struct prov {
 	char *secrets[PROV_SECRETS]; /* owned, longest first; NULL where there is none */
 	char *public_url;            /* owned: the upstream URL without userinfo, for logs */
 	void *be;                    /* the backend's state, owned by it */
-	struct ptimers timers;
+	struct loop *loop;           /* borrowed: runs every socket, timer and callback */
 	struct prov_call *calls;     /* every call not yet over, doubly linked */
+	int ncalls;                  /* how many */
 	struct prov_call *cancelled; /* cancelled calls awaiting their done callback */
-	bool kick;                   /* a call ended or was cancelled: prov_poll returns */
-	atomic_bool woken;           /* prov_wakeup was called: the one field other threads touch */
+	struct timer reap;           /* delivers the cancelled calls' done, next iteration */
 };
 
 struct prov_call {
 	struct prov *p;              /* borrowed owner */
 	struct prov_callbacks cb;
 	void *ctx;                   /* borrowed, the engine's */
-	struct ptimer timer;         /* for the backend: demo pacing, retry backoff */
+	struct timer timer;          /* for the backend: demo pacing, retry backoff */
 	struct prov_call *prev, *next; /* in p->calls */
 	struct prov_call *cnext;     /* in p->cancelled */
 	bool cancelled;
@@ -71,6 +64,10 @@ struct prov_call {
  * callback (may be NULL when the backend needs none). */
 void prov_call_init(struct prov_call *c, struct prov *p, const struct prov_request *rq,
 		    const struct prov_callbacks *cb, void *ctx, void (*timer_fn)(void *c));
+
+/* Runs the call's timer function delay_ms from now (0: in the next loop iteration),
+ * replacing any earlier arming. */
+void prov_call_after(struct prov_call *c, int64_t delay_ms);
 
 /* Deliver a piece of the reply; no-ops once the call is cancelled. */
 void prov_emit_text(struct prov_call *c, const char *delta, size_t len);

@@ -1,9 +1,9 @@
 /* provider.c - the provider front end: backend choice, the call list, cancellation and the
- * poll loop that drives both backends' I/O and timers.
+ * calls' timers on the loop.
  *
  * It does not talk to any model: demo.c and openai.c do, through struct prov_ops. What
  * every backend would otherwise repeat lives here: counting what was delivered, ending a
- * call exactly once, delivering PROV_CANCELLED in a later prov_poll, and model aliases. */
+ * call exactly once, delivering PROV_CANCELLED in a later loop iteration, and model aliases. */
 #include "prov_int.h"
 
 #include <stdarg.h>
@@ -102,7 +102,9 @@ static char *redact(const struct prov *p, char *msg)
 	return msg;
 }
 
-int prov_new(const struct prov_config *cfg, struct prov **out)
+static void end_cancelled(void *arg);
+
+int prov_new(const struct prov_config *cfg, struct loop *l, struct prov **out)
 {
 	struct prov *p = xcalloc(1, sizeof(*p));
 	int err;
@@ -111,13 +113,12 @@ int prov_new(const struct prov_config *cfg, struct prov **out)
 	set_config(p, cfg);
 	set_secrets(p);
 	p->ops = p->cfg.upstream_url ? &prov_openai_ops : &prov_demo_ops;
-	ptimers_init(&p->timers);
-	atomic_init(&p->woken, false);
+	p->loop = l;
+	timer_init(&p->reap, end_cancelled, p);
 	if (!prov_aliases_valid(p->cfg.aliases))
 		log_warn("provider: ignoring malformed entries in the model aliases");
 	err = p->ops->open(p);
 	if (err) {
-		ptimers_cleanup(&p->timers);
 		free_config(p);
 		free(p);
 		return err;
@@ -136,13 +137,14 @@ static void unlink_call(struct prov_call *c)
 		p->calls = c->next;
 	if (c->next)
 		c->next->prev = c->prev;
+	p->ncalls--;
 	buf_cleanup(&c->out);
 }
 
 /* Drops a call without any callback: for prov_free only. */
 static void drop_call(struct prov_call *c)
 {
-	ptimer_disarm(&c->p->timers, &c->timer);
+	loop_timer_stop(c->p->loop, &c->timer);
 	if (!c->cancelled)
 		c->p->ops->stop(c);
 	unlink_call(c);
@@ -157,8 +159,8 @@ void prov_free(struct prov *p)
 		log_warn("provider: freed with calls in flight; dropping them");
 	while (p->calls)
 		drop_call(p->calls);
+	loop_timer_stop(p->loop, &p->reap);
 	p->ops->close(p);
-	ptimers_cleanup(&p->timers);
 	free_config(p);
 	free(p);
 }
@@ -186,16 +188,23 @@ void prov_cancel(struct prov_call *c)
 	if (c->cancelled)
 		return;
 	c->cancelled = true;
-	ptimer_disarm(&p->timers, &c->timer);
+	loop_timer_stop(p->loop, &c->timer);
 	p->ops->stop(c);
 	c->cnext = p->cancelled;
 	p->cancelled = c;
-	p->kick = true;
+	loop_timer_start(p->loop, &p->reap, 0);
 }
 
-/* Runs the done callback of every cancelled call. */
-static void end_cancelled(struct prov *p)
+int prov_calls(const struct prov *p)
 {
+	return p->ncalls;
+}
+
+/* The reap timer: runs the done callback of every cancelled call. */
+static void end_cancelled(void *arg)
+{
+	struct prov *p = arg;
+
 	while (p->cancelled) {
 		struct prov_call *c = p->cancelled;
 		struct prov_result res = {
@@ -205,35 +214,10 @@ static void end_cancelled(struct prov *p)
 		};
 
 		p->cancelled = c->cnext;
-		p->kick = true;
 		unlink_call(c);
 		c->cb.done(c->ctx, &res);
 		p->ops->call_free(c);
 	}
-}
-
-void prov_poll(struct prov *p, int timeout_ms)
-{
-	int64_t deadline = clock_ms() + (timeout_ms > 0 ? timeout_ms : 0);
-
-	p->kick = false;
-	end_cancelled(p);
-	for (;;) {
-		int wait = ptimers_wait_ms(&p->timers, (int)(deadline - clock_ms()));
-
-		if (p->kick || atomic_load(&p->woken))
-			wait = 0;
-		p->ops->wait(p, wait);
-		ptimers_run(&p->timers);
-		if (atomic_exchange(&p->woken, false) || p->kick || clock_ms() >= deadline)
-			return;
-	}
-}
-
-void prov_wakeup(struct prov *p)
-{
-	atomic_store(&p->woken, true);
-	p->ops->wakeup(p);
 }
 
 /* --- For the backends (prov_int.h). --- */
@@ -286,15 +270,22 @@ void prov_call_init(struct prov_call *c, struct prov *p, const struct prov_reque
 	c->p = p;
 	c->cb = *cb;
 	c->ctx = ctx;
-	ptimer_init(&c->timer, timer_fn, c);
+	timer_init(&c->timer, timer_fn, c);
 	c->enc = tok_enc_for_model(rq->model);
+	/* Counting a long prompt takes a while: the engine counts it off its thread. */
 	c->prompt_tokens = rq->prompt_tokens > 0 ? rq->prompt_tokens
-						 : prov_prompt_tokens(rq->model, rq->messages);
+					       : prov_prompt_tokens(rq->model, rq->messages);
 	buf_init(&c->out, 0);
 	c->next = p->calls;
 	if (p->calls)
 		p->calls->prev = c;
 	p->calls = c;
+	p->ncalls++;
+}
+
+void prov_call_after(struct prov_call *c, int64_t delay_ms)
+{
+	loop_timer_start(c->p->loop, &c->timer, delay_ms);
 }
 
 /* Keeps what was delivered, to count it when the turn ends; the buffer has no limit. */
@@ -331,9 +322,8 @@ void prov_call_end(struct prov_call *c, const struct prov_result *res)
 
 	if (c->cancelled)
 		return;
-	ptimer_disarm(&p->timers, &c->timer);
+	loop_timer_stop(p->loop, &c->timer);
 	unlink_call(c);
-	p->kick = true;
 	c->cb.done(c->ctx, res);
 	p->ops->call_free(c);
 }

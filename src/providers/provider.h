@@ -5,9 +5,9 @@
  * OpenAI-compatible Chat Completions server, over libcurl's multi interface, in httpc.c)
  * and demo.c (a deterministic built-in model for trying assistd without an upstream).
  *
- * Threads: a provider is driven by one thread, the engine's, which calls prov_poll in its
- * loop. Every callback runs inside prov_poll on that thread. prov_wakeup is the one
- * function other threads may call. */
+ * Threads: a provider runs on an event loop (base/loop.h), the engine's: its sockets and
+ * timers are watched by that loop, and every callback runs on the loop's thread. Every
+ * function here is for that thread. */
 #ifndef ASSISTD_PROVIDER_H
 #define ASSISTD_PROVIDER_H
 
@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "../base/err.h"
+#include "../base/loop.h"
 #include "../json/json.h"
 #include "../text/tokenizer.h"
 
@@ -75,7 +76,7 @@ struct prov_result {
 	const char *error_message;
 };
 
-/* Callbacks, all on the engine thread inside prov_poll. Strings are borrowed for the call. */
+/* Callbacks, all on the loop's thread, from the loop. Strings are borrowed for the call. */
 struct prov_callbacks {
 	/* A piece of the reply text. */
 	void (*text)(void *ctx, const char *delta, size_t len);
@@ -89,24 +90,22 @@ struct prov_callbacks {
 	void (*done)(void *ctx, const struct prov_result *res);
 };
 
-/* Creates a provider. *out is owned: free with prov_free (after every call is done).
- * Errors: ERR_INTERNAL. */
-int prov_new(const struct prov_config *cfg, struct prov **out) MUST_CHECK;
+/* Creates a provider whose I/O and timers run on l (borrowed; it must outlive the
+ * provider). *out is owned: free with prov_free. Errors: ERR_INTERNAL. */
+int prov_new(const struct prov_config *cfg, struct loop *l, struct prov **out) MUST_CHECK;
 void prov_free(struct prov *p);
 /* True when this provider is the built-in demo model. */
 bool prov_is_demo(const struct prov *p);
 
-/* Starts a turn. On success *call is a borrowed handle valid until cb->done runs. Errors:
+/* Starts a turn; nothing is delivered inside this call. On success *call is a borrowed
+ * handle valid until cb->done runs. Errors:
  * ERR_INVALID (bad request), ERR_INTERNAL. No callback runs for a failed start. */
 int prov_start(struct prov *p, const struct prov_request *rq, const struct prov_callbacks *cb,
 	       void *ctx, struct prov_call **call) MUST_CHECK;
-/* Cancels a turn; its done callback follows (finish PROV_CANCELLED) in a later prov_poll. */
+/* Cancels a turn; its done callback follows (finish PROV_CANCELLED) in a later iteration
+ * of the loop, never inside this call. */
 void prov_cancel(struct prov_call *call);
-
-/* Runs transfers and timers for up to timeout_ms, dispatching callbacks; returns early when
- * work completes or prov_wakeup is called. */
-void prov_poll(struct prov *p, int timeout_ms);
-/* Makes a prov_poll in progress (or the next one) return at once. Any thread. */
-void prov_wakeup(struct prov *p);
+/* Model turns started and not yet over (their done callback has not run). */
+int prov_calls(const struct prov *p);
 
 #endif

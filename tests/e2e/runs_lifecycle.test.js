@@ -7,10 +7,9 @@
 const test = require('node:test');
 const { describe } = test;
 const assert = require('node:assert/strict');
-const { useServer, expectApiError } = require('./lib/harness');
+const { useUpstreamServer, expectApiError } = require('./lib/harness');
 const { validate, validateEvent } = require('./lib/spec');
 const { plain } = require('./lib/util');
-const { startFakeUpstream } = require('../fake_upstream/server');
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -31,19 +30,6 @@ function within(promise, what, ms = 20000) {
     timer = setTimeout(() => reject(new Error(`${what} did not happen within ${ms} ms`)), ms);
   });
   return Promise.race([promise, limit]).finally(() => clearTimeout(timer));
-}
-
-// A useServer whose assistd talks to a fake upstream started just before it.
-function useUpstreamServer() {
-  const holder = {};
-  const opts = { args: [] };
-  test.before(async () => {
-    holder.up = await startFakeUpstream();
-    opts.args = ['--upstream-url', holder.up.url];
-  });
-  test.after(async () => { if (holder.up) await holder.up.close(); });
-  const { srv, it } = useServer(opts);
-  return { srv, it, up: () => holder.up };
 }
 
 // Starts a streamed run with the SDK's helper; returns the stream and the names of the events

@@ -212,6 +212,17 @@ describe('vector stores', () => {
     assert.equal(v.status, 'completed');
   });
 
+  it('HTML text becomes searchable without its tags', async () => {
+    const vs = await c().vectorStores.create({});
+    const html = '<html><head><title>Birds</title></head><body><h1>Kiwi</h1><p>Kiwis are <b>flightless</b> birds of New Zealand.</p></body></html>';
+    const f = await c().vectorStores.files.uploadAndPoll(vs.id, await toFile(Buffer.from(html), 'kiwi.html'), POLL);
+    assert.equal(f.status, 'completed');
+    const hits = await search(c(), vs.id, { query: 'flightless kiwi' });
+    assert.equal(hits.length, 1);
+    assert.match(hits[0].content[0].text, /Kiwis are flightless birds/);
+    assert.doesNotMatch(hits[0].content[0].text, /<\/?[a-z]/);
+  });
+
   it('deleting a file removes it from every vector store and from search', async () => {
     const f = await upload(c(), 'gone.txt', 'the zebra crossing is striped');
     const keep = await upload(c(), 'keep.txt', 'a zebra lives in Africa');

@@ -5,6 +5,7 @@
 #include "t.h"
 
 extern const struct t_case base_tests[];
+extern const struct t_case loop_tests[];
 extern const struct t_case json_tests[];
 extern const struct t_case store_tests[];
 extern const struct t_case blob_tests[];
@@ -13,6 +14,7 @@ extern const struct t_case api_tests[];
 extern const struct t_case engine_tests[];
 extern const struct t_case providers_tests[];
 extern const struct t_case docs_tests[];
+extern const struct t_case docs_reader_tests[];
 extern const struct t_case text_tests[];
 extern const struct t_case tools_tests[];
 extern const struct t_case vec_tests[];

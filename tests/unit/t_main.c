@@ -1,6 +1,7 @@
 /* t_main.c - runs every unit test suite, each case in its own forked child.
  *
- * Usage: unit [substring]   runs the cases whose "suite.name" contains substring. */
+ * Usage: unit [substring]   runs the cases whose "suite.name" contains substring. A substring
+ * that matches no case is a failure (a mistyped filter must not pass silently). */
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -17,6 +18,7 @@ struct t_suite {
 
 static const struct t_suite suites[] = {
 	{ "base", base_tests },
+	{ "loop", loop_tests },
 	{ "json", json_tests },
 	{ "store", store_tests },
 	{ "blob", blob_tests },
@@ -25,6 +27,7 @@ static const struct t_suite suites[] = {
 	{ "engine", engine_tests },
 	{ "providers", providers_tests },
 	{ "docs", docs_tests },
+	{ "docs_reader", docs_reader_tests },
 	{ "text", text_tests },
 	{ "tools", tools_tests },
 	{ "vec", vec_tests },
@@ -51,27 +54,37 @@ static int run_case(const struct t_case *c)
 	return WEXITSTATUS(status) != 0;
 }
 
+/* Runs the cases of s whose full name contains filter (all when filter is NULL). */
+static void run_suite(const struct t_suite *s, const char *filter, int *passed, int *failed)
+{
+	char full[256];
+
+	for (const struct t_case *c = s->cases; c->name; c++) {
+		snprintf(full, sizeof(full), "%s.%s", s->name, c->name);
+		if (filter && !strstr(full, filter))
+			continue;
+		if (run_case(c)) {
+			printf("not ok - %s\n", full);
+			(*failed)++;
+		} else {
+			printf("ok - %s\n", full);
+			(*passed)++;
+		}
+		fflush(stdout);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	const char *filter = argc > 1 ? argv[1] : NULL;
 	int passed = 0;
 	int failed = 0;
-	char full[256];
 
-	for (size_t s = 0; s < sizeof(suites) / sizeof(suites[0]); s++) {
-		for (const struct t_case *c = suites[s].cases; c->name; c++) {
-			snprintf(full, sizeof(full), "%s.%s", suites[s].name, c->name);
-			if (filter && !strstr(full, filter))
-				continue;
-			if (run_case(c)) {
-				printf("not ok - %s\n", full);
-				failed++;
-			} else {
-				printf("ok - %s\n", full);
-				passed++;
-			}
-			fflush(stdout);
-		}
+	for (size_t s = 0; s < sizeof(suites) / sizeof(suites[0]); s++)
+		run_suite(&suites[s], filter, &passed, &failed);
+	if (filter && passed + failed == 0) {
+		printf("not ok - no test case matches \"%s\"\n", filter);
+		failed++;
 	}
 	printf("%d passed, %d failed\n", passed, failed);
 	return failed != 0;

@@ -6,6 +6,7 @@
 //     const { srv, it } = useServer();        // before: start, after: stop (exit 0, clean stderr)
 //     it('creates', async () => { const c = srv().client(); ... });
 //   });
+//   const { srv, it, up } = useUpstreamServer();  // the same, talking to a fake upstream
 //
 // The `it` returned here wraps node:test's `it`: when a test fails, the tail of the server's
 // stderr is appended to the error; after every test the server is checked for sanitizer reports
@@ -102,9 +103,8 @@ function expectRawError(r, status, expect = {}) {
   return r.json.error;
 }
 
-// useUpstreamServer(extraArgs) - useServer whose assistd talks to a fake upstream
-// (tests/fake_upstream) started just before it, with --upstream-url and extraArgs; up() is the
-// fake (script it, read what it received).
+// A useServer whose assistd talks to a fake upstream (tests/fake_upstream) started just before
+// it, with any further server arguments; up() is the fake.
 function useUpstreamServer(extraArgs = []) {
   const { startFakeUpstream } = require('../../fake_upstream/server');
   const holder = {};
