@@ -135,6 +135,9 @@ $(B)/gen/%.bin: $(B)/cache/tokdata.stamp $(B)/gen/tokgen
 	@$(B)/gen/tokgen $(B)/cache/$*.tiktoken $@
 
 $(B)/rel/src/text/tok_table.o $(B)/test/src/text/tok_table.o $(B)/fuzz/src/text/tok_table.o: $(TOK_DATA)
+# The sandbox's Python driver is built into the binary with .incbin.
+$(B)/rel/src/tools/sandbox_proc.o $(B)/test/src/tools/sandbox_proc.o $(B)/fuzz/src/tools/sandbox_proc.o: \
+		src/tools/sandbox_driver.py
 
 deps:
 	@scripts/deps.sh

@@ -189,6 +189,96 @@ static int set_demo_delay(struct config *cfg, const char *value)
 	return set_int(&cfg->demo_delay_ms, value, 0, 10000);
 }
 
+static int set_mib(int64_t *field, const char *value, long max)
+{
+	long n;
+	int err = parse_long(value, 1, max, &n);
+
+	if (!err)
+		*field = (int64_t)n << 20;
+	return err;
+}
+
+/* code_interpreter's sandbox */
+static int set_sbx_cpu(struct config *cfg, const char *value)
+{
+	return set_int(&cfg->sandbox.cpu_s, value, 1, 3600);
+}
+
+static int set_sbx_wall(struct config *cfg, const char *value)
+{
+	return set_int(&cfg->sandbox.wall_s, value, 1, 3600);
+}
+
+static int set_sbx_memory(struct config *cfg, const char *value)
+{
+	return set_mib(&cfg->sandbox.memory, value, 1L << 20);
+}
+
+static int set_sbx_procs(struct config *cfg, const char *value)
+{
+	return set_int(&cfg->sandbox.nproc, value, 4, 4096);
+}
+
+static int set_sbx_file_size(struct config *cfg, const char *value)
+{
+	return set_mib(&cfg->sandbox.file_size, value, 1L << 20);
+}
+
+static int set_sbx_disk(struct config *cfg, const char *value)
+{
+	return set_mib(&cfg->sandbox.disk, value, 1L << 20);
+}
+
+static int set_sbx_tmp(struct config *cfg, const char *value)
+{
+	return set_mib(&cfg->sandbox.tmp, value, 1L << 20);
+}
+
+static int set_sbx_files(struct config *cfg, const char *value)
+{
+	return set_int(&cfg->sandbox.max_files, value, 10, 10000000);
+}
+
+static int set_sbx_output(struct config *cfg, const char *value)
+{
+	long n;
+	int err = parse_long(value, 1024, 64L << 20, &n);
+
+	if (!err)
+		cfg->sandbox.output = (size_t)n;
+	return err;
+}
+
+static int set_sbx_idle(struct config *cfg, const char *value)
+{
+	return set_int(&cfg->sandbox.idle_s, value, 1, 7 * 86400);
+}
+
+static int set_sbx_sessions(struct config *cfg, const char *value)
+{
+	return set_int(&cfg->sandbox.max_sessions, value, 1, 10000);
+}
+
+static int set_sbx_pool(struct config *cfg, const char *value)
+{
+	int err = set_int(&cfg->sandbox.pool, value, 0, 64);
+
+	if (!err && cfg->sandbox.pool == 0)
+		cfg->sandbox.pool = -1; /* the sandbox's "none" */
+	return err;
+}
+
+static int set_sbx_uid(struct config *cfg, const char *value)
+{
+	long n;
+	int err = parse_long(value, 1, 0x7fffffff, &n);
+
+	if (!err)
+		cfg->sandbox.sandbox_uid = (unsigned)n;
+	return err;
+}
+
 static int set_docs_reader(struct config *cfg, const char *value)
 {
 	return copy(cfg->docs_reader, sizeof(cfg->docs_reader), value);
@@ -240,6 +330,36 @@ static const struct option options[] = {
 	{ "--docs-reader", "ASSISTD_DOCS_READER", "PATH",
 	  "the program that reads PDF, HTML, DOCX and PPTX files (default: assistd-docs beside "
 	  "assistd)", set_docs_reader },
+	{ "--sandbox-cpu", "ASSISTD_SANDBOX_CPU", "SECONDS",
+	  "code_interpreter: CPU time per call (default 60)", set_sbx_cpu },
+	{ "--sandbox-wall", "ASSISTD_SANDBOX_WALL", "SECONDS",
+	  "code_interpreter: wall time per call (default 60)", set_sbx_wall },
+	{ "--sandbox-memory", "ASSISTD_SANDBOX_MEMORY", "MIB",
+	  "code_interpreter: address space per process (default 1024)", set_sbx_memory },
+	{ "--sandbox-procs", "ASSISTD_SANDBOX_PROCS", "N",
+	  "code_interpreter: processes per session (default 64)", set_sbx_procs },
+	{ "--sandbox-file-size", "ASSISTD_SANDBOX_FILE_SIZE", "MIB",
+	  "code_interpreter: largest file the code may write (default 256)", set_sbx_file_size },
+	{ "--sandbox-disk", "ASSISTD_SANDBOX_DISK", "MIB",
+	  "code_interpreter: size of each session's /mnt/data, in memory (default 512)",
+	  set_sbx_disk },
+	{ "--sandbox-tmp", "ASSISTD_SANDBOX_TMP", "MIB",
+	  "code_interpreter: size of each session's /tmp, in memory (default 64)", set_sbx_tmp },
+	{ "--sandbox-files", "ASSISTD_SANDBOX_FILES", "N",
+	  "code_interpreter: files and directories in /mnt/data (default 10000)", set_sbx_files },
+	{ "--sandbox-output", "ASSISTD_SANDBOX_OUTPUT", "BYTES",
+	  "code_interpreter: logs kept per call, the rest cut with a note (default 65536)",
+	  set_sbx_output },
+	{ "--sandbox-idle", "ASSISTD_SANDBOX_IDLE", "SECONDS",
+	  "code_interpreter: an idle session ends after this (default 1800)", set_sbx_idle },
+	{ "--sandbox-sessions", "ASSISTD_SANDBOX_SESSIONS", "N",
+	  "code_interpreter: live sessions; past it the least recently used ends (default 16)",
+	  set_sbx_sessions },
+	{ "--sandbox-pool", "ASSISTD_SANDBOX_POOL", "N",
+	  "code_interpreter: sessions started ahead for new threads (default 1)", set_sbx_pool },
+	{ "--sandbox-uid", "ASSISTD_SANDBOX_UID", "UID",
+	  "code_interpreter: the uid sessions run as when the server runs as root (default "
+	  "65534)", set_sbx_uid },
 };
 
 #define NOPTIONS (sizeof(options) / sizeof(options[0]))
@@ -342,7 +462,7 @@ void config_usage(FILE *out)
 		"\n"
 		"options (each also read from its environment variable; the flag wins):\n");
 	for (size_t i = 0; i < NOPTIONS; i++)
-		fprintf(out, "  %-16s %-10s %-22s %s\n", options[i].flag, options[i].meta,
+		fprintf(out, "  %-19s %-10s %-25s %s\n", options[i].flag, options[i].meta,
 			options[i].env, options[i].help);
 }
 

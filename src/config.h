@@ -12,6 +12,7 @@
 #include <stdio.h>
 
 #include "base/log.h"
+#include "tools/sandbox.h"
 
 struct config {
 	char host[64];         /* numeric listen address */
@@ -34,6 +35,7 @@ struct config {
 	int poll_hold_ms;      /* how long a poll-helper retrieve waits for a change */
 	int demo_delay_ms;     /* the demo model's pause between words */
 	char docs_reader[PATH_MAX]; /* the document reader; "" for assistd-docs beside assistd */
+	struct sbx_config sandbox; /* code_interpreter's limits (0: the sandbox's default) */
 };
 
 /* Fills cfg from defaults, then the environment, then argv[first..argc). Unknown flags and bad

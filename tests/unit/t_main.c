@@ -28,6 +28,7 @@ static const struct t_suite suites[] = {
 	{ "providers", providers_tests },
 	{ "docs", docs_tests },
 	{ "docs_reader", docs_reader_tests },
+	{ "sandbox", sandbox_tests },
 	{ "text", text_tests },
 	{ "tools", tools_tests },
 	{ "vec", vec_tests },
