@@ -6,7 +6,8 @@
 //   node bench/tools/fake.js --port N [--step JSON] [--stamp]
 //
 // Listens on 127.0.0.1:N and answers every POST /v1/chat/completions with the step JSON
-// (default {"text":"ok"}: the fake's own fallback, one chunk, no delay), not just the first.
+// (default {"text":"ok"}: the fake's own fallback, one chunk, no delay), not just the first,
+// and every POST /v1/embeddings with the fake's hashed bag-of-words vectors.
 // A step may give its text as "textRepeat": [STRING, N] (STRING N times), or as
 // {"repeat": TEXT, "length": N}: TEXT repeated and cut to N characters, for replies too long
 // for a command line.
@@ -54,6 +55,7 @@ async function main() {
   let up = null;
   up = await startFakeUpstream({
     port,
+    keepEmbeddingRequests: false,
     // Called for each request just before its step is taken from the queue: queue one.
     onRequest() {
       up.script(step);
