@@ -29,6 +29,7 @@
 #include "../store/store.h"
 
 struct tool;
+struct embed;
 
 #define TOOL_WAIT_MS 30000 /* how long a job may keep asking to run again (see `again`) */
 #define TOOL_AGAIN_MS 50   /* how soon a job that asked runs again */
@@ -37,6 +38,7 @@ struct tool;
 struct tool_env {
 	struct store *st;
 	int64_t vs_day_s; /* seconds in a "day" of vector store expiry (touching a store) */
+	struct embed *emb; /* the embedding client for hybrid search, or NULL (keyword only) */
 };
 
 /* One call of a server tool, from the engine to a worker and back. Everything is owned by
