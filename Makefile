@@ -46,7 +46,7 @@ B        ?= build
 # The tokenizer's rank tables: fetched and verified (scripts/tokdata.sh), converted to blobs
 # (src/text/gen/tokgen.c) that src/text/tok_table.c includes with .incbin.
 TOK_DATA := $(B)/gen/o200k_base.bin $(B)/gen/cl100k_base.bin $(B)/gen/classes.bin
-CFLAGS   += -DTOK_GEN_DIR='"$(B)/gen"'
+CFLAGS   += -DTOK_GEN_DIR='"$(B)/gen"' $(EXTRA_CFLAGS)
 REL_OBJ  := $(patsubst %.c,$(B)/rel/%.o,$(LIB_SRC) $(MAIN_SRC))
 TST_OBJ  := $(patsubst %.c,$(B)/test/%.o,$(LIB_SRC) $(MAIN_SRC))
 UNIT_OBJ := $(patsubst %.c,$(B)/test/%.o,$(LIB_SRC) $(UNIT_SRC))
@@ -135,6 +135,9 @@ $(B)/gen/%.bin: $(B)/cache/tokdata.stamp $(B)/gen/tokgen
 	@$(B)/gen/tokgen $(B)/cache/$*.tiktoken $@
 
 $(B)/rel/src/text/tok_table.o $(B)/test/src/text/tok_table.o $(B)/fuzz/src/text/tok_table.o: $(TOK_DATA)
+# The sandbox's Python driver is built into the binary with .incbin.
+$(B)/rel/src/tools/sandbox_proc.o $(B)/test/src/tools/sandbox_proc.o $(B)/fuzz/src/tools/sandbox_proc.o: \
+		src/tools/sandbox_driver.py
 
 deps:
 	@scripts/deps.sh

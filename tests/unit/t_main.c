@@ -28,7 +28,9 @@ static const struct t_suite suites[] = {
 	{ "providers", providers_tests },
 	{ "docs", docs_tests },
 	{ "docs_reader", docs_reader_tests },
+	{ "sandbox", sandbox_tests },
 	{ "text", text_tests },
+	{ "tools", tools_tests },
 };
 
 static int run_case(const struct t_case *c)
