@@ -1,13 +1,22 @@
 # assistd - build, run, test and benchmark.
 #
-#   make          build build/assistd (optimised)
+#   make          build build/assistd and its document reader build/assistd-docs (optimised)
 #   make run      install missing packages, build, serve on 127.0.0.1:8080 with data in ./data
 #   make test     install missing packages, build with sanitizers, run every test
 #   make bench    build and run the benchmarks (see BENCHMARKS.md)
 
-PKGS      := libmicrohttpd jansson sqlite3 libcurl poppler-glib libzip libxml-2.0
+PKGS      := libmicrohttpd jansson sqlite3 libcurl
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+# The libraries of documents, poppler-glib (with glib, cairo, ...), libxml2 and libzip, go only
+# into the document reader, assistd-docs, a program of its own that the server starts for each
+# PDF, HTML, DOCX or PPTX file (src/docs/reader.c); the server does not link them. The unit tests
+# build their DOCX and PPTX fixtures with libzip.
+READER_PKGS   := poppler-glib libxml-2.0 libzip
+READER_CFLAGS := $(shell pkg-config --cflags $(READER_PKGS) 2>/dev/null)
+READER_LIBS   := $(shell pkg-config --libs $(READER_PKGS) 2>/dev/null)
+ZIP_CFLAGS    := $(shell pkg-config --cflags libzip 2>/dev/null)
+ZIP_LIBS      := $(shell pkg-config --libs libzip 2>/dev/null)
 # PCRE2 builds the tokenizer's class table (src/text/gen) and checks it in the unit tests; the
 # server does not link it.
 PCRE_CFLAGS := $(shell pkg-config --cflags libpcre2-8 2>/dev/null)
@@ -20,9 +29,12 @@ CFLAGS   := -std=c17 -D_GNU_SOURCE -MMD -MP $(WARN) $(PKG_CFLAGS) $(PCRE_CFLAGS)
 LDLIBS   := $(PKG_LIBS) -lpthread -lm
 SAN      := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
-LIB_SRC  := $(sort $(wildcard src/base/*.c src/json/*.c src/http/*.c src/store/*.c \
-                src/text/*.c src/docs/*.c src/providers/*.c src/tools/*.c src/engine/*.c \
-                src/api/*.c))
+LIB_SRC  := $(sort $(wildcard src/base/*.c src/json/*.c src/http/*.c src/store/*.c src/text/*.c \
+                src/docs/*.c src/providers/*.c src/tools/*.c src/engine/*.c src/api/*.c))
+# The document reader: its folder, with the text builder it shares with the server and what
+# that needs of src/base.
+READER_SRC := $(sort $(wildcard src/docs/reader/*.c)) src/docs/out.c src/base/alloc.c \
+                src/base/buf.c
 MAIN_SRC := src/main.c src/cli.c src/cli_tokenize.c src/config.c
 UNIT_SRC := $(sort $(wildcard tests/unit/*.c))
 
@@ -34,13 +46,26 @@ CFLAGS   += -DTOK_GEN_DIR='"$(B)/gen"'
 REL_OBJ  := $(patsubst %.c,$(B)/rel/%.o,$(LIB_SRC) $(MAIN_SRC))
 TST_OBJ  := $(patsubst %.c,$(B)/test/%.o,$(LIB_SRC) $(MAIN_SRC))
 UNIT_OBJ := $(patsubst %.c,$(B)/test/%.o,$(LIB_SRC) $(UNIT_SRC))
+READER_REL := $(patsubst %.c,$(B)/rel/%.o,$(READER_SRC))
+READER_TST := $(patsubst %.c,$(B)/test/%.o,$(READER_SRC))
 
 .PHONY: all run test test-build unit bench deps clean lint
-all: $(B)/assistd
+all: $(B)/assistd $(B)/assistd-docs
 
 $(B)/assistd: $(REL_OBJ)
 	@echo "  LINK    $@"
 	@$(CC) -o $@ $^ $(LDLIBS)
+
+$(B)/rel/src/docs/reader/%.o $(B)/test/src/docs/reader/%.o: CFLAGS += $(READER_CFLAGS)
+$(B)/test/tests/unit/%.o: CFLAGS += $(ZIP_CFLAGS)
+
+$(B)/assistd-docs: $(READER_REL)
+	@echo "  LINK    $@"
+	@$(CC) -o $@ $^ $(READER_LIBS)
+
+$(B)/test/assistd-docs: $(READER_TST)
+	@echo "  LINK    $@"
+	@$(CC) $(SAN) -o $@ $^ $(READER_LIBS)
 
 $(B)/rel/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -58,7 +83,7 @@ $(B)/test/assistd: $(TST_OBJ)
 
 $(B)/test/unit: $(UNIT_OBJ)
 	@echo "  LINK    $@"
-	@$(CC) $(SAN) -o $@ $^ $(LDLIBS) $(PCRE_LIBS)
+	@$(CC) $(SAN) -o $@ $^ $(LDLIBS) $(PCRE_LIBS) $(ZIP_LIBS)
 
 $(B)/gen/tokgen: src/text/gen/tokgen.c src/text/tok_blob.h src/base/alloc.c
 	@mkdir -p $(dir $@)
@@ -89,13 +114,13 @@ deps:
 	@scripts/deps.sh
 
 run: deps
-	@$(MAKE) --no-print-directory build/assistd
+	@$(MAKE) --no-print-directory build/assistd build/assistd-docs
 	@mkdir -p data
 	./build/assistd --listen 127.0.0.1:8080 --data ./data
 
-test-build: $(B)/test/assistd $(B)/test/unit
+test-build: $(B)/test/assistd $(B)/test/assistd-docs $(B)/test/unit
 
-unit: $(B)/test/unit
+unit: $(B)/test/unit $(B)/test/assistd-docs
 	$(B)/test/unit
 
 test: deps
@@ -105,7 +130,7 @@ test: deps
 
 bench: deps
 	@scripts/deps.sh --bench
-	@$(MAKE) --no-print-directory build/assistd
+	@$(MAKE) --no-print-directory build/assistd build/assistd-docs
 	@$(MAKE) --no-print-directory -C bench
 	@bench/run.sh
 
@@ -115,4 +140,5 @@ lint:
 clean:
 	rm -rf $(B)
 
--include $(REL_OBJ:.o=.d) $(TST_OBJ:.o=.d) $(UNIT_OBJ:.o=.d)
+-include $(REL_OBJ:.o=.d) $(TST_OBJ:.o=.d) $(UNIT_OBJ:.o=.d) $(READER_REL:.o=.d) \
+	$(READER_TST:.o=.d)

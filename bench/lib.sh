@@ -169,6 +169,21 @@ verdict() {
 	fi
 }
 
+# each_build ROW GOAL MEASURE: runs MEASURE BIN LABEL on this build, then on BENCH_BEFORE_BIN
+# when it is set (a baseline measured in the same run); without a server, one n/a row ROW.
+each_build() {
+	local row=$1 goal=$2 measure=$3
+
+	if ! have_server; then
+		record "$row" "no server ($ASSISTD_BIN)" "$goal" "n/a"
+		return 0
+	fi
+	"$measure" "$ASSISTD_BIN" "this build"
+	if [ -n "${BENCH_BEFORE_BIN:-}" ]; then
+		"$measure" "$BENCH_BEFORE_BIN" "before: $BENCH_BEFORE_BIN"
+	fi
+}
+
 # record BENCHMARK RESULT GOAL STATUS: one row of the results table.
 record() {
 	printf '%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" >>"$OUT/results.tsv"

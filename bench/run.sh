@@ -17,7 +17,8 @@
 #   BENCH_THREADS         wrk threads (default 2)
 #   BENCH_CREATE_THREADS  Assistants threads the create benchmark spreads over (default 64)
 #   BENCH_BEFORE_BIN      another server build measured beside this one, as a baseline
-#                         (preauth_rss, big_thread, events_memory; e.g. main's build/assistd)
+#                         (idle_rss, preauth_rss, big_thread, events_memory; e.g. main's
+#                         build/assistd)
 # Needs wrk, curl, python3 and (run-engine cases) node. Build out/baseline first: make -C bench.
 set -euo pipefail
 shopt -s inherit_errexit

@@ -170,6 +170,11 @@ static int set_demo_delay(struct config *cfg, const char *value)
 	return set_int(&cfg->demo_delay_ms, value, 0, 10000);
 }
 
+static int set_docs_reader(struct config *cfg, const char *value)
+{
+	return copy(cfg->docs_reader, sizeof(cfg->docs_reader), value);
+}
+
 static const struct option options[] = {
 	{ "--listen", "ASSISTD_LISTEN", "HOST:PORT",
 	  "address to serve on (default 127.0.0.1:8080)", set_listen },
@@ -204,6 +209,9 @@ static const struct option options[] = {
 	  "(default 5000)", set_poll_hold },
 	{ "--demo-delay-ms", "ASSISTD_DEMO_DELAY_MS", "MS",
 	  "the demo model's pause between streamed words (default 20)", set_demo_delay },
+	{ "--docs-reader", "ASSISTD_DOCS_READER", "PATH",
+	  "the program that reads PDF, HTML, DOCX and PPTX files (default: assistd-docs beside "
+	  "assistd)", set_docs_reader },
 };
 
 #define NOPTIONS (sizeof(options) / sizeof(options[0]))

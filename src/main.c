@@ -18,6 +18,7 @@
 #include "base/url.h"
 #include "cli.h"
 #include "config.h"
+#include "docs/extract.h"
 #include "engine/engine.h"
 #include "http/http.h"
 #include "store/blob.h"
@@ -90,6 +91,17 @@ static void log_model(const struct config *cfg)
 	free(url);
 }
 
+/* Chooses the document reader; without it the server still serves, but PDF, HTML, DOCX and
+ * PPTX files cannot be read. (config bounds the path below PATH_MAX, so the choice is never
+ * refused.) */
+static void choose_docs_reader(const struct config *cfg)
+{
+	if (doc_reader_set(cfg->docs_reader))
+		log_warn("PDF, HTML, DOCX and PPTX files cannot be read: the document reader %s is "
+			 "missing or not executable; put assistd-docs beside assistd (make builds "
+			 "both) or name it with --docs-reader (ASSISTD_DOCS_READER)", doc_reader());
+}
+
 static int start_engine(const struct config *cfg, struct store *st, struct engine **eng)
 {
 	struct engine_config ec = {
@@ -150,6 +162,7 @@ static int serve(const struct config *cfg)
 
 	block_signals(&set);
 	raise_file_limit();
+	choose_docs_reader(cfg);
 	err = store_open(cfg->data_dir, &st);
 	if (!err)
 		err = check_access(cfg, st);

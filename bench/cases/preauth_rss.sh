@@ -29,12 +29,5 @@ preauth_measure() {
 }
 
 bench_preauth_rss() {
-	if ! have_server; then
-		record "pre-auth uploads, peak RSS" "no server ($ASSISTD_BIN)" "< 50 MB" "n/a"
-		return 0
-	fi
-	preauth_measure "$ASSISTD_BIN" "this build"
-	if [ -n "${BENCH_BEFORE_BIN:-}" ]; then
-		preauth_measure "$BENCH_BEFORE_BIN" "before: $BENCH_BEFORE_BIN"
-	fi
+	each_build "pre-auth uploads, peak RSS" "< 50 MB" preauth_measure
 }

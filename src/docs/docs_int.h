@@ -38,7 +38,10 @@ int doc_fail(struct doc_out *o, const char *code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 /* The failure for a document with more text than DOC_MAX_TEXT. Returns ERR_INVALID. */
 int doc_fail_big(struct doc_out *o);
-/* The failure for a file the server could not read: "server_error". Returns ERR_INTERNAL. */
+/* Records a failure that is the server's fault, "server_error" (only the first one counts).
+ * Returns ERR_INTERNAL. */
+int doc_fail_server(struct doc_out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The failure for a file the server could not read from storage. Returns ERR_INTERNAL. */
 int doc_fail_io(struct doc_out *o);
 /* The length of the byte order mark at the start of p (n bytes), 0 when there is none; sets
  * *enc to what it announces, else leaves it. */
@@ -49,27 +52,37 @@ size_t doc_read(int fd, void *p, size_t n);
 
 /* The extractors. Each reads the open file fd (positioned at 0; the caller closes it),
  * appends to o and returns 0, or the failure recorded in o: ERR_INVALID for the file's
- * fault, ERR_INTERNAL (doc_fail_io) for the server's. */
+ * fault, ERR_INTERNAL (doc_fail_io) for the server's. doc_text runs in the server; the others
+ * need a library (poppler-glib, libxml2, libzip) and run only in the reader program (reader/). */
 int doc_text(int fd, struct doc_out *o);
 int doc_html(int fd, struct doc_out *o);
 int doc_pdf(int fd, struct doc_out *o);
 int doc_docx(int fd, struct doc_out *o);
 int doc_pptx(int fd, struct doc_out *o);
 
-/* PDFs are read by poppler in a process of their own: pdf.c starts this same program again
- * under the name PDF_READER_NAME with the file on descriptor PDF_FD_FILE and a pipe on
- * PDF_FD_OUT, and pdf_read.c, seeing that name, reads the PDF before main would run. The
- * reader sends records: a type byte, a 4-byte length in host order, then the bytes. */
-#define PDF_READER_NAME "assistd-pdf-reader"
+/* Extracts the file fd in the reader program as format (DOCS_FMT_*), appending its text to o,
+ * as the extractors above do (reader.c). */
+int doc_reader_run(int fd, const char *format, struct doc_out *o);
+
+/* The formats that need a library are read in a process of their own, the program assistd-docs
+ * built from reader/ (the only one linking poppler-glib, libxml2 and libzip): reader.c starts it
+ * with argv { DOCS_READER_NAME, format }, the file on descriptor DOCS_FD_FILE and a pipe on
+ * DOCS_FD_OUT. The reader sends records: a type byte, a 4-byte length in host order, then
+ * that many bytes. DOCS_REC_TEXT records carry the text, in order, to append as it is; one
+ * DOCS_REC_END record ends it: empty when the file was read, else the failure's code, a NUL and
+ * its why (at most DOCS_MAX_WHY bytes in all). */
+#define DOCS_READER_NAME "assistd-docs"
+#define DOCS_FMT_PDF "PDF"
+#define DOCS_FMT_HTML "HTML"
+#define DOCS_FMT_DOCX "DOCX"
+#define DOCS_FMT_PPTX "PPTX"
 /* What the reader may use: address space beyond what it starts with, and CPU seconds. */
-#define PDF_MAX_MEMORY (1024u << 20)
-#define PDF_MAX_SECONDS 300u
-#define PDF_FD_FILE 3
-#define PDF_FD_OUT 4
-#define PDF_REC_HEAD 5
-enum pdf_rec { PDF_REC_PAGE, PDF_REC_END };
-/* How the reading went: the one byte of the PDF_REC_END record. PDF_DIED is the parent's
- * name for a reader that ended without sending one. */
-enum pdf_status { PDF_OK, PDF_ENCRYPTED, PDF_DAMAGED, PDF_SCANNED, PDF_TOO_BIG, PDF_DIED };
+#define DOCS_MAX_MEMORY (1024u << 20)
+#define DOCS_MAX_SECONDS 300u
+#define DOCS_FD_FILE 3
+#define DOCS_FD_OUT 4
+#define DOCS_REC_HEAD 5
+#define DOCS_MAX_WHY 4096u
+enum docs_rec { DOCS_REC_TEXT, DOCS_REC_END };
 
 #endif

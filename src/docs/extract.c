@@ -2,13 +2,12 @@
  * runs the format's extractor and checks the result has text.
  *
  * The extension table is the list of types the hosted file_search accepted (plus .htm and
- * .csv). The extractors themselves live one format per file (text.c, html.c, pdf.c,
- * ooxml.c); this file does no parsing. */
+ * .csv). Plain text and code are read here (text.c); the formats that need a library (PDF,
+ * HTML, DOCX, PPTX) are read by the reader program (reader.c starts it; reader/ is it). This
+ * file does no parsing. */
 #include "extract.h"
 
 #include <fcntl.h>
-#include <libxml/parser.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -18,33 +17,34 @@
 #include "../base/buf.h"
 #include "docs_int.h"
 
-/* A format: how to recognise its bytes and what to say when they are not it. */
+/* A format: how to recognise its bytes, what to say when they are not it, and who reads it. */
 struct kind {
 	const char *magic;    /* the file starts with it (within `window` bytes); NULL: any */
 	size_t window;
 	const char *not_it;   /* the why for a file that lacks the magic */
-	int (*extract)(int fd, struct doc_out *o);
+	const char *format;   /* the reader program reads it as this (DOCS_FMT_*); NULL: here */
+	int (*extract)(int fd, struct doc_out *o); /* reads it here, when format is NULL */
 };
 
-static const struct kind kind_text = { NULL, 0, NULL, doc_text };
-static const struct kind kind_html = { NULL, 0, NULL, doc_html };
+static const struct kind kind_text = { NULL, 0, NULL, NULL, doc_text };
+static const struct kind kind_html = { NULL, 0, NULL, DOCS_FMT_HTML, NULL };
 static const struct kind kind_pdf = {
 	"%PDF-", 1024,
 	"The file is named .pdf but is not a PDF (it does not start with %PDF-); upload the PDF "
 	"itself, or name the file for its real format.",
-	doc_pdf,
+	DOCS_FMT_PDF, NULL,
 };
 static const struct kind kind_docx = {
 	"PK\3\4", 4,
 	"The file is named .docx but is not a DOCX document; if it is protected by a password, "
 	"save it without one, and if it is an old .doc file, save it as .docx, then upload it.",
-	doc_docx,
+	DOCS_FMT_DOCX, NULL,
 };
 static const struct kind kind_pptx = {
 	"PK\3\4", 4,
 	"The file is named .pptx but is not a PPTX presentation; if it is protected by a password, "
 	"save it without one, and if it is an old .ppt file, save it as .pptx, then upload it.",
-	doc_pptx,
+	DOCS_FMT_PPTX, NULL,
 };
 
 static const struct {
@@ -177,14 +177,6 @@ static int finish(struct doc_out *o)
 	return blank ? fail_empty(o) : 0;
 }
 
-/* libxml2 must be set up once before threads use it. */
-static pthread_once_t libs_once = PTHREAD_ONCE_INIT;
-
-static void libs_init(void)
-{
-	xmlInitParser();
-}
-
 /* Runs every step for the file; returns 0, or the failure recorded in o. */
 static int extract_into(const char *path, const char *filename, struct doc_out *o)
 {
@@ -195,7 +187,7 @@ static int extract_into(const char *path, const char *filename, struct doc_out *
 	if (!err)
 		err = sniff(fd, k, o);
 	if (!err)
-		err = k->extract(fd, o);
+		err = k->format ? doc_reader_run(fd, k->format, o) : k->extract(fd, o);
 	if (!err)
 		err = finish(o);
 	if (fd >= 0)
@@ -209,7 +201,6 @@ int doc_extract(const char *path, const char *filename, char **text, size_t *len
 	struct doc_out o;
 	int err;
 
-	pthread_once(&libs_once, libs_init);
 	doc_out_init(&o);
 	err = extract_into(path, filename, &o);
 	*text = NULL;

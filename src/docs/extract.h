@@ -1,7 +1,8 @@
 /* extract.h - the plain text of an uploaded document, for file_search.
  *
- * One call turns a file on disk into UTF-8 text: plain text and source code as they are,
- * HTML without its tags, and PDF, DOCX and PPTX through their libraries. It reads nothing
+ * One call turns a file on disk into UTF-8 text: plain text and source code as they are, read
+ * in this process; HTML without its tags, and PDF, DOCX and PPTX, through their libraries in a
+ * program of its own, assistd-docs (the document reader, chosen once at start). It reads nothing
  * but the file it is given, keeps no state between calls, and may be called from several
  * threads at once. Chunking and token counting happen elsewhere (the vector store code). */
 #ifndef ASSISTD_DOCS_EXTRACT_H
@@ -29,5 +30,16 @@ int doc_extract(const char *path, const char *filename, char **text, size_t *len
 		const char **code, char **why) MUST_CHECK;
 /* True when filename's extension is one file_search can index (the hosted list). */
 bool doc_supported(const char *filename);
+
+/* Chooses the document reader, the program that reads PDF, HTML, DOCX and PPTX files: path, or
+ * NULL or "" for assistd-docs in the directory of this process's executable (also the choice
+ * when this is never called). Call it at start, before any doc_extract. Returns 0 when the
+ * program is an executable file; ERR_NOT_FOUND when it is not (the choice stands: those files
+ * then fail with a server_error naming it); ERR_INVALID, changing nothing, when path is longer
+ * than PATH_MAX. */
+int doc_reader_set(const char *path) MUST_CHECK;
+/* The path of the document reader chosen (borrowed, static; valid until the next
+ * doc_reader_set). */
+const char *doc_reader(void);
 
 #endif

@@ -64,22 +64,39 @@ void doc_sep(struct doc_out *o, enum doc_sep s)
 		o->pending = s;
 }
 
-int doc_fail(struct doc_out *o, const char *code, const char *fmt, ...)
+/* Records the failure with code and the message fmt/ap, unless one is already recorded. */
+static void fail_record(struct doc_out *o, const char *code, const char *fmt, va_list ap)
 {
-	va_list ap;
 	struct buf why;
 	int err;
 
 	if (o->why)
-		return ERR_INVALID;
+		return;
 	buf_init(&why, 0);
-	va_start(ap, fmt);
 	err = buf_vprintf(&why, fmt, ap);
-	va_end(ap);
 	(void)err; /* an unbounded buffer never refuses */
 	o->code = code;
 	o->why = buf_release(&why);
+}
+
+int doc_fail(struct doc_out *o, const char *code, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	fail_record(o, code, fmt, ap);
+	va_end(ap);
 	return ERR_INVALID;
+}
+
+int doc_fail_server(struct doc_out *o, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	fail_record(o, "server_error", fmt, ap);
+	va_end(ap);
+	return ERR_INTERNAL;
 }
 
 int doc_fail_big(struct doc_out *o)
@@ -91,11 +108,7 @@ int doc_fail_big(struct doc_out *o)
 
 int doc_fail_io(struct doc_out *o)
 {
-	int err = doc_fail(o, "server_error",
-			   "The file could not be read from storage; try again.");
-
-	(void)err;
-	return ERR_INTERNAL;
+	return doc_fail_server(o, "The file could not be read from storage; try again.");
 }
 
 size_t doc_read(int fd, void *p, size_t n)

@@ -15,6 +15,7 @@ extern const struct t_case engine_tests[];
 extern const struct t_case events_tests[];
 extern const struct t_case providers_tests[];
 extern const struct t_case docs_tests[];
+extern const struct t_case docs_reader_tests[];
 extern const struct t_case text_tests[];
 
 #endif

@@ -27,6 +27,7 @@ static const struct t_suite suites[] = {
 	{ "events", events_tests },
 	{ "providers", providers_tests },
 	{ "docs", docs_tests },
+	{ "docs_reader", docs_reader_tests },
 	{ "text", text_tests },
 };
 

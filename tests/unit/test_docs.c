@@ -4,6 +4,7 @@
  * Fixtures are built here: PDFs written object by object (with a correct xref table), DOCX
  * and PPTX packages with libzip, then written to a temporary file for each call. */
 #include <dirent.h>
+#include <limits.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -419,39 +420,108 @@ static void *extract_slow_pdf(void *arg)
 	return NULL;
 }
 
-/* Waits (up to 10 s) until the process runs as the reader: exec is done. */
-static void reader_wait_exec(pid_t reader)
+/* Reads the start of the file at path into out (size bytes, NUL-terminated); "" when it
+ * cannot. */
+static void file_head(const char *path, char *out, size_t size)
 {
-	char path[64];
-	char cmd[64] = "";
-	FILE *f;
+	FILE *f = fopen(path, "r");
 
-	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)reader);
-	for (int tries = 0; strcmp(cmd, PDF_READER_NAME) && tries < 1000; tries++) {
-		usleep(10000);
-		f = fopen(path, "r");
-		ASSERT(f);
-		cmd[fread(cmd, 1, sizeof(cmd) - 1, f)] = '\0';
+	out[f ? fread(out, 1, size - 1, f) : 0] = '\0';
+	if (f)
 		fclose(f);
-	}
-	ASSERT_STR_EQ(cmd, PDF_READER_NAME);
 }
 
-/* Asserts the reader holds no descriptor but 0-4 and no secret from the environment. */
+/* Reads /proc/PID/NAME into out (size bytes, NUL-terminated); "" when it cannot. */
+static void proc_read(pid_t pid, const char *name, char *out, size_t size)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, name);
+	file_head(path, out, size);
+}
+
+/* True when the process is the reader in its own main: it runs as DOCS_READER_NAME and has
+ * capped its address space. (Before that the loader and the sanitizers' start-up open files
+ * of their own for a moment.) */
+static bool reader_in_main(pid_t reader)
+{
+	char text[4096];
+	const char *as;
+
+	proc_read(reader, "cmdline", text, sizeof(text));
+	if (strcmp(text, DOCS_READER_NAME))
+		return false;
+	proc_read(reader, "limits", text, sizeof(text));
+	as = strstr(text, "Max address space");
+	return as && !memmem(as, strcspn(as, "\n"), "unlimited", 9);
+}
+
+/* Waits (up to 10 s) until the reader has started its work. */
+static void reader_wait_main(pid_t reader)
+{
+	for (int tries = 0; !reader_in_main(reader) && tries < 1000; tries++)
+		usleep(10000);
+	ASSERT(reader_in_main(reader));
+}
+
+/* Reads what descriptor fd of process pid is (its /proc link) into out; "" when it is not. */
+static void fd_link(pid_t pid, const char *fd, char *out, size_t size)
+{
+	char path[300];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd/%s", (int)pid, fd);
+	n = readlink(path, out, size - 1);
+	out[n > 0 ? n : 0] = '\0';
+}
+
+/* True when process pid has a descriptor above 2 that is link. */
+static bool fd_held(pid_t pid, const char *link)
+{
+	char path[64];
+	char other[PATH_MAX];
+	struct dirent *e;
+	DIR *d;
+	bool held = false;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
+	d = opendir(path);
+	ASSERT(d);
+	for (e = readdir(d); !held && e; e = readdir(d)) {
+		if (e->d_name[0] == '.' || strtol(e->d_name, NULL, 10) <= 2)
+			continue;
+		fd_link(pid, e->d_name, other, sizeof(other));
+		held = !strcmp(other, link);
+	}
+	closedir(d);
+	return held;
+}
+
+/* Asserts the reader holds no descriptor of the server's (this process's) but the document on
+ * DOCS_FD_FILE (and copies of it) and its pipe on DOCS_FD_OUT, and no secret from the
+ * environment. */
 static void reader_isolated(pid_t reader)
 {
 	char path[64];
+	char file[PATH_MAX];
+	char link[PATH_MAX];
 	char env[4096];
 	struct dirent *e;
 	FILE *f;
 	DIR *d;
 	size_t n;
 
+	fd_link(reader, "3", file, sizeof(file));
 	snprintf(path, sizeof(path), "/proc/%d/fd", (int)reader);
 	d = opendir(path);
 	ASSERT(d);
-	for (e = readdir(d); e; e = readdir(d))
-		ASSERT(e->d_name[0] == '.' || strtol(e->d_name, NULL, 10) <= 4);
+	for (e = readdir(d); e; e = readdir(d)) {
+		if (e->d_name[0] == '.' || strtol(e->d_name, NULL, 10) <= DOCS_FD_OUT)
+			continue;
+		fd_link(reader, e->d_name, link, sizeof(link));
+		if (strcmp(link, file) && fd_held(getpid(), link))
+			T_FAIL("the reader holds the server's descriptor %s (%s)", e->d_name, link);
+	}
 	closedir(d);
 	snprintf(path, sizeof(path), "/proc/%d/environ", (int)reader);
 	f = fopen(path, "r");
@@ -461,10 +531,10 @@ static void reader_isolated(pid_t reader)
 	ASSERT(!memmem(env, n, "ASSISTD_TEST_SECRET", 19));
 }
 
-/* poppler runs in a reader process that holds nothing of the server's: when it dies (killed
- * here, as the kernel would for its memory or CPU limit, or crashed), the file fails and the
- * server goes on. */
-static void pdf_reader_isolated_and_its_death_fails_the_file(void)
+/* The document reader (here poppler, busy with a slow PDF) runs in a process that holds nothing
+ * of the server's: when it dies (killed here, as the kernel would for its memory or CPU limit,
+ * or crashed), the file fails and the server goes on. */
+static void reader_isolated_and_its_death_fails_the_file(void)
 {
 	pthread_t th;
 	struct got g;
@@ -476,7 +546,7 @@ static void pdf_reader_isolated_and_its_death_fails_the_file(void)
 	ASSERT_OK(pthread_create(&th, NULL, extract_slow_pdf, &g));
 	reader = child_find();
 	ASSERT(reader > 0);
-	reader_wait_exec(reader);
+	reader_wait_main(reader);
 	reader_isolated(reader);
 	ASSERT_OK(kill(reader, SIGKILL));
 	ASSERT_OK(pthread_join(th, NULL));
@@ -719,17 +789,61 @@ static size_t mutate(char *p, size_t n, size_t cap, unsigned long long *st)
 	}
 }
 
-/* Asserts g is valid UTF-8 text, or invalid_file with a why; frees it. */
+/* Asserts g is valid UTF-8 text, or invalid_file with a why from the extractor (not that the
+ * reader died: on these small files none may crash or run out of its limits); frees it. */
 static void expect_text_or_reason(struct got g)
 {
 	if (g.err) {
 		ASSERT_EQ_INT(g.err, ERR_INVALID);
 		ASSERT_STR_EQ(g.code, "invalid_file");
 		ASSERT(g.why[strlen(g.why) - 1] == '.');
+		if (strstr(g.why, "could not be read"))
+			T_FAIL("the reader died: %s", g.why);
 	} else {
 		ASSERT(utf8_valid((const unsigned char *)g.text, g.len));
 	}
 	got_free(&g);
+}
+
+/* Sends the sanitizers' reports (errors, leaks) of the readers this case starts to files in a
+ * new directory, returned (owned): a reader that fails after sending its text is seen there. */
+static char *reader_reports_start(void)
+{
+	static const char *const vars[] = { "ASAN_OPTIONS", "UBSAN_OPTIONS" };
+	char *dir = xstrdup("/tmp/assistd-docs-san-XXXXXX");
+	const char *was;
+	char *opts;
+
+	ASSERT(mkdtemp(dir));
+	for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++) {
+		was = getenv(vars[i]);
+		opts = xasprintf("%s%slog_path=%s/reader", was ? was : "", was ? ":" : "", dir);
+		ASSERT_OK(setenv(vars[i], opts, 1));
+		free(opts);
+	}
+	return dir;
+}
+
+/* Asserts no reader wrote a report in dir (owned; removed). */
+static void reader_reports_none(char *dir)
+{
+	char path[PATH_MAX + 256];
+	char report[2048];
+	struct dirent *e;
+	DIR *d = opendir(dir);
+
+	ASSERT(d);
+	for (e = readdir(d); e; e = readdir(d)) {
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		file_head(path, report, sizeof(report));
+		unlink(path);
+		T_FAIL("a reader's sanitizer report, %s:\n%s", e->d_name, report);
+	}
+	closedir(d);
+	rmdir(dir);
+	free(dir);
 }
 
 /* Returns a mutant of seed (owned, NUL-terminated), *len its length. */
@@ -768,7 +882,7 @@ static void xml_mutants_of(const char *filename, const char *const *names,
 	size_t len;
 	char *p;
 
-	for (int i = 0; i < 60; i++) {
+	for (int i = 0; i < 30; i++) {
 		p = mutant(xml, strlen(xml), &len, &st);
 		bodies[n - 1] = p;
 		expect_text_or_reason(extract_path(filename, zip_write(names, bodies, n, NULL)));
@@ -783,17 +897,20 @@ static void mutated_text_and_html(void)
 				   "<table><tr><td>1<td>2</table><script>s()</script></body>";
 	static const char text[] = "caf\xc3\xa9 \xf0\x9f\x98\x80 plain text\nline two\n";
 	static const char utf16[] = "\xff\xfeh\0\xe9\0\x3d\xd8\x00\xde";
+	char *reports = reader_reports_start();
 	int fds = fd_count();
 
 	mutants_of("a.txt", text, sizeof(text) - 1, 60, 1);
 	mutants_of("a.txt", utf16, sizeof(utf16) - 1, 60, 2);
 	mutants_of("a.html", html, sizeof(html) - 1, 60, 3);
 	ASSERT_EQ_INT(fd_count(), fds);
+	reader_reports_none(reports);
 }
 
-/* Fewer of these: each PDF starts a reader process. */
+/* Fewer of these, and of the packages below: each starts a reader process. */
 static void mutated_pdf(void)
 {
+	char *reports = reader_reports_start();
 	int fds = fd_count();
 	struct buf pdf;
 
@@ -801,28 +918,41 @@ static void mutated_pdf(void)
 	mutants_of("a.pdf", pdf.p, pdf.len, 30, 4);
 	ASSERT_EQ_INT(fd_count(), fds);
 	buf_cleanup(&pdf);
+	reader_reports_none(reports);
 }
 
-static void mutated_docx_and_pptx(void)
+/* Extracts mutants of the package of n parts (names, bodies), and packages whose last part is
+ * a mutant of its XML: each gives text or a reason. */
+static void package_mutants_of(const char *filename, const char *const *names,
+			       const char **bodies, size_t n, unsigned long long st)
 {
-	const char *docx_names[] = { "word/document.xml" };
-	const char *docx_bodies[] = { DOCX(W_P("Hello") "<w:tbl><w:tr><w:tc>" W_P("cell")
-				     "</w:tc></w:tr></w:tbl>") };
-	const char *pptx_names[] = { "ppt/presentation.xml", "ppt/slides/slide1.xml" };
-	const char *pptx_bodies[] = { "<p/>", SLIDE("One") };
+	char *reports = reader_reports_start();
 	int fds = fd_count();
-	size_t docx_len;
-	size_t pptx_len;
-	char *docx = file_take(zip_write(docx_names, docx_bodies, 1, NULL), &docx_len);
-	char *pptx = file_take(zip_write(pptx_names, pptx_bodies, 2, NULL), &pptx_len);
+	size_t len;
+	char *pkg = file_take(zip_write(names, bodies, n, NULL), &len);
 
-	mutants_of("a.docx", docx, docx_len, 60, 5);
-	mutants_of("a.pptx", pptx, pptx_len, 60, 6);
-	xml_mutants_of("a.docx", docx_names, docx_bodies, 1, 7);
-	xml_mutants_of("a.pptx", pptx_names, pptx_bodies, 2, 8);
+	mutants_of(filename, pkg, len, 30, st);
+	xml_mutants_of(filename, names, bodies, n, st + 1);
 	ASSERT_EQ_INT(fd_count(), fds);
-	free(docx);
-	free(pptx);
+	free(pkg);
+	reader_reports_none(reports);
+}
+
+static void mutated_docx(void)
+{
+	const char *names[] = { "word/document.xml" };
+	const char *bodies[] = { DOCX(W_P("Hello") "<w:tbl><w:tr><w:tc>" W_P("cell")
+				 "</w:tc></w:tr></w:tbl>") };
+
+	package_mutants_of("a.docx", names, bodies, 1, 5);
+}
+
+static void mutated_pptx(void)
+{
+	const char *names[] = { "ppt/presentation.xml", "ppt/slides/slide1.xml" };
+	const char *bodies[] = { "<p/>", SLIDE("One") };
+
+	package_mutants_of("a.pptx", names, bodies, 2, 7);
 }
 
 /* Extraction keeps no state: the ingestion workers call it from several threads at once. */
@@ -847,12 +977,14 @@ static void *extract_each_format(void *arg)
 
 static void extract_on_threads(void)
 {
+	char *reports = reader_reports_start();
 	pthread_t th[4];
 
 	for (int i = 0; i < 4; i++)
 		ASSERT_OK(pthread_create(&th[i], NULL, extract_each_format, NULL));
 	for (int i = 0; i < 4; i++)
 		ASSERT_OK(pthread_join(th[i], NULL));
+	reader_reports_none(reports);
 }
 
 const struct t_case docs_tests[] = {
@@ -872,7 +1004,7 @@ const struct t_case docs_tests[] = {
 	T_CASE(pdf_blank_is_empty),
 	T_CASE(pdf_encrypted_fails),
 	T_CASE(pdf_corrupt_fails),
-	T_CASE(pdf_reader_isolated_and_its_death_fails_the_file),
+	T_CASE(reader_isolated_and_its_death_fails_the_file),
 	T_CASE(docx_paragraphs_tables_tabs),
 	T_CASE(docx_failures),
 	T_CASE(pptx_slides_in_number_order),
@@ -881,7 +1013,8 @@ const struct t_case docs_tests[] = {
 	T_CASE(too_much_text_fails),
 	T_CASE(mutated_text_and_html),
 	T_CASE(mutated_pdf),
-	T_CASE(mutated_docx_and_pptx),
+	T_CASE(mutated_docx),
+	T_CASE(mutated_pptx),
 	T_CASE(extract_on_threads),
 	{ NULL, NULL },
 };

@@ -16,9 +16,9 @@
 #include <unistd.h>
 #include <zip.h>
 
-#include "../base/alloc.h"
-#include "docs_int.h"
-#include "extract.h"
+#include "../../base/alloc.h"
+#include "../docs_int.h"
+#include "../extract.h"
 
 /* XML is inflated and parsed this much at a time. */
 #define OOXML_CHUNK (64u << 10)

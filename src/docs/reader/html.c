@@ -12,9 +12,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "../base/alloc.h"
-#include "docs_int.h"
-#include "extract.h"
+#include "../../base/alloc.h"
+#include "../docs_int.h"
+#include "../extract.h"
 
 #define HTML_CHUNK (64u << 10)
 
