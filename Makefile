@@ -4,6 +4,8 @@
 #   make run      install missing packages, build, serve on 127.0.0.1:8080 with data in ./data
 #   make test     install missing packages, build with sanitizers, run every test
 #   make bench    build and run the benchmarks (see BENCHMARKS.md)
+#   make fuzz     build the libFuzzer targets (fuzz/) with clang; `make test` runs each for
+#                 FUZZ_SECONDS (default 20) through scripts/fuzz.sh
 
 PKGS      := libmicrohttpd jansson sqlite3 libcurl
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
@@ -38,18 +40,29 @@ READER_SRC := $(sort $(wildcard src/docs/reader/*.c)) src/docs/out.c src/base/al
 MAIN_SRC := src/main.c src/cli.c src/cli_tokenize.c src/config.c
 UNIT_SRC := $(sort $(wildcard tests/unit/*.c))
 
+FUZZ_SRC := $(sort $(wildcard fuzz/fuzz_*.c))
+
 B        ?= build
 # The tokenizer's rank tables: fetched and verified (scripts/tokdata.sh), converted to blobs
 # (src/text/gen/tokgen.c) that src/text/tok_table.c includes with .incbin.
 TOK_DATA := $(B)/gen/o200k_base.bin $(B)/gen/cl100k_base.bin $(B)/gen/classes.bin
-CFLAGS   += -DTOK_GEN_DIR='"$(B)/gen"'
+CFLAGS   += -DTOK_GEN_DIR='"$(B)/gen"' $(EXTRA_CFLAGS)
 REL_OBJ  := $(patsubst %.c,$(B)/rel/%.o,$(LIB_SRC) $(MAIN_SRC))
 TST_OBJ  := $(patsubst %.c,$(B)/test/%.o,$(LIB_SRC) $(MAIN_SRC))
 UNIT_OBJ := $(patsubst %.c,$(B)/test/%.o,$(LIB_SRC) $(UNIT_SRC))
 READER_REL := $(patsubst %.c,$(B)/rel/%.o,$(READER_SRC))
 READER_TST := $(patsubst %.c,$(B)/test/%.o,$(READER_SRC))
+FUZZ_OBJ := $(patsubst %.c,$(B)/fuzz/%.o,$(LIB_SRC))
+FUZZ_BIN := $(patsubst fuzz/%.c,$(B)/fuzz/%,$(FUZZ_SRC))
 
-.PHONY: all run test test-build unit bench deps clean lint
+# Fuzzing: clang with libFuzzer; the library is instrumented, each target adds its entry point.
+# The library's warnings are gcc's to enforce (the other builds): clang's own do not stop this
+# one. The targets themselves (fuzz/) build with -Werror.
+FUZZ_CC  ?= clang
+FUZZ_CFLAGS = $(filter-out -Werror,$(CFLAGS)) -Wno-format-nonliteral
+FUZZ_SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+
+.PHONY: all run test test-build unit bench deps clean lint fuzz
 all: $(B)/assistd $(B)/assistd-docs
 
 $(B)/assistd: $(REL_OBJ)
@@ -85,6 +98,19 @@ $(B)/test/unit: $(UNIT_OBJ)
 	@echo "  LINK    $@"
 	@$(CC) $(SAN) -o $@ $^ $(LDLIBS) $(PCRE_LIBS) $(ZIP_LIBS)
 
+$(B)/fuzz/%.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  CC fuzz $<"
+	@$(FUZZ_CC) $(FUZZ_CFLAGS) -O1 -g $(FUZZ_SAN) -fsanitize=fuzzer-no-link -DASSISTD_TEST -c -o $@ $<
+
+$(B)/fuzz/fuzz_%: fuzz/fuzz_%.c $(FUZZ_OBJ)
+	@echo "  LINK    $@"
+	@$(FUZZ_CC) $(CFLAGS) -O1 -g $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
+
+fuzz: $(FUZZ_BIN)
+
+.SECONDARY: $(FUZZ_OBJ)
+
 $(B)/gen/tokgen: src/text/gen/tokgen.c src/text/tok_blob.h src/base/alloc.c
 	@mkdir -p $(dir $@)
 	@echo "  CC      $@"
@@ -108,7 +134,10 @@ $(B)/gen/%.bin: $(B)/cache/tokdata.stamp $(B)/gen/tokgen
 	@echo "  GEN     $@"
 	@$(B)/gen/tokgen $(B)/cache/$*.tiktoken $@
 
-$(B)/rel/src/text/tok_table.o $(B)/test/src/text/tok_table.o: $(TOK_DATA)
+$(B)/rel/src/text/tok_table.o $(B)/test/src/text/tok_table.o $(B)/fuzz/src/text/tok_table.o: $(TOK_DATA)
+# The sandbox's Python driver is built into the binary with .incbin.
+$(B)/rel/src/tools/sandbox_proc.o $(B)/test/src/tools/sandbox_proc.o $(B)/fuzz/src/tools/sandbox_proc.o: \
+		src/tools/sandbox_driver.py
 
 deps:
 	@scripts/deps.sh
@@ -125,7 +154,7 @@ unit: $(B)/test/unit $(B)/test/assistd-docs
 
 test: deps
 	@scripts/lint.sh
-	@$(MAKE) --no-print-directory test-build
+	@$(MAKE) --no-print-directory test-build fuzz
 	@scripts/test.sh
 
 bench: deps
@@ -141,4 +170,4 @@ clean:
 	rm -rf $(B)
 
 -include $(REL_OBJ:.o=.d) $(TST_OBJ:.o=.d) $(UNIT_OBJ:.o=.d) $(READER_REL:.o=.d) \
-	$(READER_TST:.o=.d)
+	$(READER_TST:.o=.d) $(FUZZ_OBJ:.o=.d)

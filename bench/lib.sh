@@ -169,6 +169,11 @@ verdict() {
 	fi
 }
 
+# json_get JSON KEY: a top-level member of a JSON object (the Python tools print such lines).
+json_get() {
+	python3 -c 'import json, sys; print(json.loads(sys.argv[1])[sys.argv[2]])' "$1" "$2"
+}
+
 # each_build ROW GOAL MEASURE: runs MEASURE BIN LABEL on this build, then on BENCH_BEFORE_BIN
 # when it is set (a baseline measured in the same run); without a server, one n/a row ROW.
 each_build() {

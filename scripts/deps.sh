@@ -7,6 +7,12 @@ set -eu
 
 pkgs="gcc make pkg-config libmicrohttpd-dev libjansson-dev libsqlite3-dev libcurl4-openssl-dev
 	libpcre2-dev libpoppler-glib-dev libzip-dev libxml2-dev"
+# clang with libFuzzer builds the fuzz targets (make fuzz), which make test runs.
+pkgs="$pkgs clang libclang-rt-14-dev libfuzzer-14-dev"
+# code_interpreter: the sandbox and the Python libraries its code may import
+pkgs="$pkgs bubblewrap python3 python3-numpy python3-pandas python3-matplotlib python3-scipy
+	python3-sklearn python3-seaborn python3-sympy python3-openpyxl python3-docx python3-pypdf
+	python3-pil"
 # Node.js runs the end-to-end tests; a node from another source (nodesource) is fine.
 command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || pkgs="$pkgs nodejs npm"
 [ "${1:-}" = "--bench" ] && pkgs="$pkgs wrk"

@@ -17,7 +17,8 @@ rule() { # rule "why" grep-args...
 	fi
 }
 
-src=$(find src -name '*.c' -o -name '*.h')
+# The server's sources and the fuzz targets (which may include any of src/).
+src=$(find src fuzz -name '*.c' -o -name '*.h')
 # Unbounded or unsafe string and number functions.
 rule "banned function (use snprintf, buf_*, strtol)" \
 	'\b(sprintf|vsprintf|strcpy|strcat|gets|atoi|atol|strtok|system)\s*\(' $src
@@ -98,6 +99,9 @@ if [ -n "$out" ]; then
 fi
 rule "src/api includes the engine internals or a backend" \
 	'#include "\.\./(engine/engine_int|store/sqlite|providers/)' $(echo "$src" | grep '^src/api/')
+# src/tools (file_search's index side) sits after store, text and docs, before engine and api.
+rule "src/tools includes a later layer (engine, api, http, providers)" \
+	'#include "\.\./(engine|api|http|providers)/' $(echo "$src" | grep '^src/tools/')
 rule "trailing whitespace" '[[:space:]]+$' $src
 [ "$fail" = 0 ] && echo "lint: clean"
 exit $fail

@@ -5,9 +5,16 @@
 #   scripts/test.sh                 everything
 #   scripts/test.sh --e2e-only      skip the unit tests
 #   E2E_FILES="threads.test.js messages.test.js" scripts/test.sh   a subset of the e2e files
+#   (names in tests/e2e, or paths from the repository root such as tests/fake_upstream/x.test.js)
+#
+# The e2e run also covers tests/fake_upstream/*.test.js (the fake model server's own tests).
+#
+# Between the two, each libFuzzer target (make fuzz) runs for FUZZ_SECONDS (scripts/fuzz.sh);
+# each target counts as one test, failed when it finds a crash.
 #
 # Environment: B (build dir, default build), ASSISTD_BIN (default $B/test/assistd),
-# E2E_CONCURRENCY (test files run at once, default 4), E2E_TIMEOUT_MS (per test, default 120000).
+# E2E_CONCURRENCY (test files run at once, default 4), E2E_TIMEOUT_MS (per test, default 120000),
+# FUZZ_SECONDS (per fuzz target, default 20; 0 skips fuzzing).
 #
 # The last line printed is "N passed, N failed" (unit + e2e); the exit status is non-zero when
 # anything failed or could not run.
@@ -63,6 +70,21 @@ if [ "$run_unit" = 1 ]; then
 	fi
 fi
 
+# --- fuzzing ----------------------------------------------------------------------------------
+if [ "$run_unit" = 1 ] && [ "${FUZZ_SECONDS:-20}" != 0 ]; then
+	echo "== fuzz targets (${FUZZ_SECONDS:-20} s each)"
+	B="$B" scripts/fuzz.sh >"$tmp/fuzz.out" 2>&1
+	cat "$tmp/fuzz.out"
+	summary=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$tmp/fuzz.out" | tail -n 1)
+	if [ -n "$summary" ]; then
+		passed=$((passed + $(echo "$summary" | sed -E 's/^([0-9]+) passed.*/\1/')))
+		failed=$((failed + $(echo "$summary" | sed -E 's/.* ([0-9]+) failed.*/\1/')))
+	else
+		echo "fuzz: no summary line: counted as a failure"
+		failed=$((failed + 1))
+	fi
+fi
+
 # --- end-to-end tests -------------------------------------------------------------------------
 E2E="$ROOT/tests/e2e"
 echo "== e2e tests ($ASSISTD_BIN)"
@@ -90,11 +112,17 @@ fi
 
 if [ "$e2e_ok" = 1 ]; then
 	if [ -n "${E2E_FILES:-}" ]; then
-		# names in tests/e2e, or paths from the repository root
 		files=""
-		for f in $E2E_FILES; do files="$files ${f#tests/e2e/}"; done
+		for f in $E2E_FILES; do
+			case "$f" in
+			tests/e2e/*) f=${f#tests/e2e/} ;;
+			tests/*) f=../${f#tests/} ;;
+			esac
+			files="$files $f"
+		done
 	else
-		files=$(ls "$E2E"/*.test.js 2>/dev/null)
+		# the e2e files, and the fake upstream's own tests (paths relative to tests/e2e)
+		files=$(cd "$E2E" && ls ./*.test.js ../fake_upstream/*.test.js 2>/dev/null)
 	fi
 	if [ -z "$files" ]; then
 		echo "e2e: no test files"

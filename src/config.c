@@ -150,6 +150,15 @@ static int set_int(int *field, const char *value, long min, long max)
 	return err;
 }
 
+static int set_vs_day(struct config *cfg, const char *value)
+{
+	int day = 0;
+	int err = set_int(&day, value, 1, 86400);
+
+	cfg->vs_day_s = day;
+	return err;
+}
+
 static int set_run_expiry(struct config *cfg, const char *value)
 {
 	return set_int(&cfg->run_expiry_s, value, 1, 86400);
@@ -168,6 +177,96 @@ static int set_poll_hold(struct config *cfg, const char *value)
 static int set_demo_delay(struct config *cfg, const char *value)
 {
 	return set_int(&cfg->demo_delay_ms, value, 0, 10000);
+}
+
+static int set_mib(int64_t *field, const char *value, long max)
+{
+	long n;
+	int err = parse_long(value, 1, max, &n);
+
+	if (!err)
+		*field = (int64_t)n << 20;
+	return err;
+}
+
+/* code_interpreter's sandbox */
+static int set_sbx_cpu(struct config *cfg, const char *value)
+{
+	return set_int(&cfg->sandbox.cpu_s, value, 1, 3600);
+}
+
+static int set_sbx_wall(struct config *cfg, const char *value)
+{
+	return set_int(&cfg->sandbox.wall_s, value, 1, 3600);
+}
+
+static int set_sbx_memory(struct config *cfg, const char *value)
+{
+	return set_mib(&cfg->sandbox.memory, value, 1L << 20);
+}
+
+static int set_sbx_procs(struct config *cfg, const char *value)
+{
+	return set_int(&cfg->sandbox.nproc, value, 4, 4096);
+}
+
+static int set_sbx_file_size(struct config *cfg, const char *value)
+{
+	return set_mib(&cfg->sandbox.file_size, value, 1L << 20);
+}
+
+static int set_sbx_disk(struct config *cfg, const char *value)
+{
+	return set_mib(&cfg->sandbox.disk, value, 1L << 20);
+}
+
+static int set_sbx_tmp(struct config *cfg, const char *value)
+{
+	return set_mib(&cfg->sandbox.tmp, value, 1L << 20);
+}
+
+static int set_sbx_files(struct config *cfg, const char *value)
+{
+	return set_int(&cfg->sandbox.max_files, value, 10, 10000000);
+}
+
+static int set_sbx_output(struct config *cfg, const char *value)
+{
+	long n;
+	int err = parse_long(value, 1024, 64L << 20, &n);
+
+	if (!err)
+		cfg->sandbox.output = (size_t)n;
+	return err;
+}
+
+static int set_sbx_idle(struct config *cfg, const char *value)
+{
+	return set_int(&cfg->sandbox.idle_s, value, 1, 7 * 86400);
+}
+
+static int set_sbx_sessions(struct config *cfg, const char *value)
+{
+	return set_int(&cfg->sandbox.max_sessions, value, 1, 10000);
+}
+
+static int set_sbx_pool(struct config *cfg, const char *value)
+{
+	int err = set_int(&cfg->sandbox.pool, value, 0, 64);
+
+	if (!err && cfg->sandbox.pool == 0)
+		cfg->sandbox.pool = -1; /* the sandbox's "none" */
+	return err;
+}
+
+static int set_sbx_uid(struct config *cfg, const char *value)
+{
+	long n;
+	int err = parse_long(value, 1, 0x7fffffff, &n);
+
+	if (!err)
+		cfg->sandbox.sandbox_uid = (unsigned)n;
+	return err;
 }
 
 static int set_docs_reader(struct config *cfg, const char *value)
@@ -200,6 +299,9 @@ static const struct option options[] = {
 	  set_upstream_key },
 	{ "--model-aliases", "ASSISTD_MODEL_ALIASES", "A=B,...",
 	  "serve model A with upstream model B, e.g. gpt-4o=llama3.1:8b", set_aliases },
+	{ "--vs-day", "ASSISTD_VS_DAY", "SECONDS",
+	  "length of a day in vector store expiry (default 86400; shorter for tests)",
+	  set_vs_day },
 	{ "--run-expiry", "ASSISTD_RUN_EXPIRY", "SECONDS",
 	  "a run waiting for tool outputs expires after this (default 600)", set_run_expiry },
 	{ "--poll-after-ms", "ASSISTD_POLL_AFTER_MS", "MS",
@@ -212,6 +314,36 @@ static const struct option options[] = {
 	{ "--docs-reader", "ASSISTD_DOCS_READER", "PATH",
 	  "the program that reads PDF, HTML, DOCX and PPTX files (default: assistd-docs beside "
 	  "assistd)", set_docs_reader },
+	{ "--sandbox-cpu", "ASSISTD_SANDBOX_CPU", "SECONDS",
+	  "code_interpreter: CPU time per call (default 60)", set_sbx_cpu },
+	{ "--sandbox-wall", "ASSISTD_SANDBOX_WALL", "SECONDS",
+	  "code_interpreter: wall time per call (default 60)", set_sbx_wall },
+	{ "--sandbox-memory", "ASSISTD_SANDBOX_MEMORY", "MIB",
+	  "code_interpreter: address space per process (default 1024)", set_sbx_memory },
+	{ "--sandbox-procs", "ASSISTD_SANDBOX_PROCS", "N",
+	  "code_interpreter: processes per session (default 64)", set_sbx_procs },
+	{ "--sandbox-file-size", "ASSISTD_SANDBOX_FILE_SIZE", "MIB",
+	  "code_interpreter: largest file the code may write (default 256)", set_sbx_file_size },
+	{ "--sandbox-disk", "ASSISTD_SANDBOX_DISK", "MIB",
+	  "code_interpreter: size of each session's /mnt/data, in memory (default 512)",
+	  set_sbx_disk },
+	{ "--sandbox-tmp", "ASSISTD_SANDBOX_TMP", "MIB",
+	  "code_interpreter: size of each session's /tmp, in memory (default 64)", set_sbx_tmp },
+	{ "--sandbox-files", "ASSISTD_SANDBOX_FILES", "N",
+	  "code_interpreter: files and directories in /mnt/data (default 10000)", set_sbx_files },
+	{ "--sandbox-output", "ASSISTD_SANDBOX_OUTPUT", "BYTES",
+	  "code_interpreter: logs kept per call, the rest cut with a note (default 65536)",
+	  set_sbx_output },
+	{ "--sandbox-idle", "ASSISTD_SANDBOX_IDLE", "SECONDS",
+	  "code_interpreter: an idle session ends after this (default 1800)", set_sbx_idle },
+	{ "--sandbox-sessions", "ASSISTD_SANDBOX_SESSIONS", "N",
+	  "code_interpreter: live sessions; past it the least recently used ends (default 16)",
+	  set_sbx_sessions },
+	{ "--sandbox-pool", "ASSISTD_SANDBOX_POOL", "N",
+	  "code_interpreter: sessions started ahead for new threads (default 1)", set_sbx_pool },
+	{ "--sandbox-uid", "ASSISTD_SANDBOX_UID", "UID",
+	  "code_interpreter: the uid sessions run as when the server runs as root (default "
+	  "65534)", set_sbx_uid },
 };
 
 #define NOPTIONS (sizeof(options) / sizeof(options[0]))
@@ -229,6 +361,7 @@ static void defaults(struct config *cfg)
 	cfg->threads = 2;
 	cfg->workers = 2;
 	cfg->run_expiry_s = 600;
+	cfg->vs_day_s = 86400;
 	cfg->poll_after_ms = 500;
 	cfg->poll_hold_ms = 5000;
 	cfg->demo_delay_ms = 20;
@@ -312,7 +445,7 @@ void config_usage(FILE *out)
 		"\n"
 		"options (each also read from its environment variable; the flag wins):\n");
 	for (size_t i = 0; i < NOPTIONS; i++)
-		fprintf(out, "  %-16s %-10s %-22s %s\n", options[i].flag, options[i].meta,
+		fprintf(out, "  %-19s %-10s %-25s %s\n", options[i].flag, options[i].meta,
 			options[i].env, options[i].help);
 }
 

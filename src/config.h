@@ -12,6 +12,7 @@
 #include <stdio.h>
 
 #include "base/log.h"
+#include "tools/sandbox.h"
 
 struct config {
 	char host[64];         /* numeric listen address */
@@ -27,10 +28,12 @@ struct config {
 	char upstream_key[1024];
 	char model_aliases[1024];
 	int run_expiry_s;      /* a run waiting in requires_action expires after this */
+	int64_t vs_day_s;      /* a "day" of vector store expiry, in seconds */
 	int poll_after_ms;     /* openai-poll-after-ms on run responses */
 	int poll_hold_ms;      /* how long a poll-helper retrieve waits for a change */
 	int demo_delay_ms;     /* the demo model's pause between words */
 	char docs_reader[PATH_MAX]; /* the document reader; "" for assistd-docs beside assistd */
+	struct sbx_config sandbox; /* code_interpreter's limits (0: the sandbox's default) */
 };
 
 /* Fills cfg from defaults, then the environment, then argv[first..argc). Unknown flags and bad

@@ -23,8 +23,11 @@
 #include "http/http.h"
 #include "store/blob.h"
 #include "store/store.h"
+#include "tools/ingest.h"
+#include "tools/sandbox.h"
 
 #define SHUTDOWN_GRACE_MS 10000
+#define INGEST_WORKERS 2
 #define EXPIRY_SWEEP_S 60          /* how often expired files are removed */
 #define UPLOAD_FORM_SLACK (1 << 20) /* multipart framing and form fields around a file */
 
@@ -91,6 +94,20 @@ static void log_model(const struct config *cfg)
 	free(url);
 }
 
+/* Says at start whether code_interpreter can run here, and if not, why. */
+static void log_sandbox(const struct config *cfg)
+{
+	char *why = sbx_probe(&cfg->sandbox);
+
+	if (why)
+		log_warn("code_interpreter is unavailable: %s. Runs that use it fail with this "
+			 "reason; code never runs outside the sandbox.", why);
+	else
+		log_info("code_interpreter: sandbox ready (bubblewrap, no network, limits per call "
+			 "in assistd --help)");
+	free(why);
+}
+
 /* Chooses the document reader; without it the server still serves, but PDF, HTML, DOCX and
  * PPTX files cannot be read. (config bounds the path below PATH_MAX, so the choice is never
  * refused.) */
@@ -114,6 +131,7 @@ static int start_engine(const struct config *cfg, struct store *st, struct engin
 	};
 
 	log_model(cfg);
+	log_sandbox(cfg);
 	return engine_start(&ec, eng);
 }
 
@@ -125,6 +143,16 @@ static int open_blobs(const struct config *cfg, struct store *st, struct blobs *
 	if (!err)
 		err = files_sweep(st, *bs);
 	return err;
+}
+
+/* Starts the workers that index files attached to vector stores (and take up what a previous
+ * process left unfinished). Search is keyword-only (BM25): say so once. */
+static int start_ingest(struct store *st, struct blobs *bs, struct ingest **ing)
+{
+	struct ingest_config ic = { .st = st, .bs = bs, .workers = INGEST_WORKERS };
+
+	log_info("file_search: keyword search (SQLite FTS5, BM25); no embedding model is used");
+	return ingest_start(&ic, ing);
 }
 
 /* Waits for SIGINT or SIGTERM, removing expired files now and then; returns the signal. */
@@ -148,10 +176,11 @@ static int serve(const struct config *cfg)
 	struct store *st = NULL;
 	struct blobs *bs = NULL;
 	struct engine *eng = NULL;
+	struct ingest *ing = NULL;
 	struct http_server *srv = NULL;
 	struct api api = { .poll_after_ms = cfg->poll_after_ms, .poll_hold_ms = cfg->poll_hold_ms,
 			   .run_expiry_s = cfg->run_expiry_s, .open_ok = config_is_loopback(cfg),
-			   .max_file_bytes = cfg->max_file_bytes };
+			   .max_file_bytes = cfg->max_file_bytes, .vs_day_s = cfg->vs_day_s };
 	struct http_config hc = { .host = cfg->host, .port = cfg->port, .threads = cfg->threads,
 				  .max_body = cfg->max_body, .max_body_memory = cfg->max_body_memory,
 				  .before = api_auth, .error_body = api_error_body, .app = &api,
@@ -172,9 +201,13 @@ static int serve(const struct config *cfg)
 		err = start_engine(cfg, st, &eng);
 	if (err)
 		goto out;
+	err = start_ingest(st, bs, &ing);
+	if (err)
+		goto out;
 	api.st = st;
 	api.blobs = bs;
 	api.eng = eng;
+	api.ing = ing;
 	hc.routes = api_routes(&hc.nroutes);
 	err = http_start(&hc, &srv);
 	if (err)
@@ -186,6 +219,7 @@ static int serve(const struct config *cfg)
 	engine_drain(eng, SHUTDOWN_GRACE_MS);
 	http_stop(srv, SHUTDOWN_GRACE_MS);
 out:
+	ingest_stop(ing);
 	engine_stop(eng);
 	blobs_close(bs);
 	store_close(st);

@@ -1,53 +1,40 @@
-# events_memory.sh - a reply of 300,000 one-character deltas must not cost memory per delta
-# (issue 6, item 6).
+# events_memory.sh - memory a run's events cost when nobody reads them (issue 6, item 6).
 #
-# The fake upstream streams BENCH_EVENTS_CHUNKS chunks of one character each.
-# tools/events_memory.js creates one run that nobody streams and waits for it, sampling the
-# server's VmRSS every 10 ms. Goal: the run adds under 5 MB (peak over the RSS before it).
-# The same run streamed and read to the end is shown beside it. With BENCH_BEFORE_BIN set
-# (say, main's build/assistd), the run nobody streams is measured on it too, in the same run,
-# as the baseline row.
+# The fake upstream answers with a reply of BENCH_EVENTS_CHARS characters (default 300,000)
+# sent as one-character chunks. tools/events_memory.js runs it once with createAndPoll, not
+# streamed, and reports the server's peak RSS (VmHWM) after the run minus its RSS before.
+# Goal: under 5 MB. With BENCH_BEFORE_BIN set to another server binary (main's, say), the
+# same run on it is recorded too, as the baseline of this run (each_build).
 
-: "${BENCH_EVENTS_CHUNKS:=300000}"
+: "${BENCH_EVENTS_CHARS:=300000}"
 EVENTS_GOAL_KB=5120
 
-# events_memory_one BIN LABEL STREAM: one server, one run, one row.
-events_memory_one() {
-	local bin=$1 label=$2 stream=$3 dir f status chars before peak after secs added v
-	local which=before how=""
+# events_memory_once BIN LABEL: one run against the server binary BIN; records a row.
+events_memory_once() {
+	local bin=$1 label=$2 dir f before after added ms status
 
-	[ "$bin" != "$ASSISTD_BIN" ] || which=after
-	[ "$stream" != 1 ] || how=", streamed"
 	dir=$(new_data_dir events_memory)
-	f="$OUT/events_memory-$which${how:+-streamed}.json"
 	ASSISTD_BIN=$bin engine_server_start "$dir"
-	node "$BENCH_DIR/tools/events_memory.js" "$SRV_PORT" "$SRV_PID" "$stream" >"$f"
+	f="$OUT/events_memory.json"
+	node "$BENCH_DIR/tools/events_memory.js" "$SRV_PORT" "$SRV_PID" "$BENCH_EVENTS_CHARS" >"$f"
 	server_stop
 	rm -rf "$dir"
-	read -r status chars before peak after secs < <(jget "$f" status reply_chars \
-		rss_before_kb rss_peak_kb rss_after_kb seconds | paste -sd' ')
-	added=$((peak - before))
-	log "$label: run $status, $chars characters in $secs s; RSS $before kB -> peak $peak kB," \
-		"$after kB after"
-	v=$(verdict "$added" '<' "$EVENTS_GOAL_KB")
-	[ "$status" = completed ] && [ "$chars" = "$BENCH_EVENTS_CHUNKS" ] || v=miss
-	record "events memory ($label$how)" \
-		"+$(printf '%.1f' "$(calc "$added / 1024")") MB at the peak, +$(printf '%.1f' "$(calc "($after - $before) / 1024")") MB after ($status, $chars characters, $secs s)" \
-		"< +5 MB" "$v"
-}
-
-# events_memory_measure BIN LABEL: the run nobody streams; on this build, the streamed one too.
-events_memory_measure() {
-	events_memory_one "$1" "$2" 0
-	[ "$1" != "$ASSISTD_BIN" ] || events_memory_one "$1" "$2" 1
+	read -r before after added ms < <(jget "$f" rss_before_kb rss_after_kb added_kb run_ms |
+		paste -sd' ')
+	log "$label: RSS $before kB before, $after kB after, peak +$added kB; run $ms ms"
+	status=$(verdict "$added" '<' "$EVENTS_GOAL_KB")
+	[ "$label" = "this build" ] || status=-
+	record "events memory, $label ($(fmt_int "$BENCH_EVENTS_CHARS") 1-char chunks, not streamed)" \
+		"+$(printf '%.1f' "$(calc "$added / 1024")") MB peak RSS ($before → $after kB after; run $(fmt_int "$ms") ms)" \
+		"< 5 MB" "$status"
 }
 
 bench_events_memory() {
 	. "$BENCH_DIR/tools/engine_lib.sh"
-	if ! engine_ready; then
-		record "events memory" "not run: $ENGINE_WHY" "< +5 MB" "n/a"
+	if ! sdk_ready; then
+		record "events memory" "not run: $ENGINE_WHY" "< 5 MB" "n/a"
 		return 0
 	fi
-	have_server && fake_start "{\"textRepeat\":[\"x\",$BENCH_EVENTS_CHUNKS],\"chunks\":$BENCH_EVENTS_CHUNKS}"
-	each_build "events memory" "< +5 MB" events_memory_measure
+	fake_start "{\"repeat\":\"lorem ipsum dolor sit amet \",\"length\":$BENCH_EVENTS_CHARS,\"chunks\":$BENCH_EVENTS_CHARS}"
+	each_build "events memory" "< 5 MB" events_memory_once
 }

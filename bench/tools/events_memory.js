@@ -1,58 +1,51 @@
 #!/usr/bin/env node
 'use strict';
-// events_memory.js - what a run with a reply of very many deltas costs in server memory.
+// events_memory.js - what one non-streamed run with a long, finely chunked reply adds to the
+// server's memory.
 //
-//   node bench/tools/events_memory.js SERVER_PORT SERVER_PID [STREAM]
+//   node bench/tools/events_memory.js SERVER_PORT SERVER_PID REPLY_CHARS
 //
-// The fake upstream (started by the case) answers with a long text in one-character chunks.
-// One run is created on a new thread (not streamed; with STREAM=1, streamed and read to
-// [DONE]) and awaited (retrieved every 50 ms until it ends) while VmRSS of SERVER_PID is
-// sampled every 10 ms. Prints one JSON line: RSS before, peak and after (kB), the run's
-// status and the length of its reply.
+// Creates an assistant and a thread, reads the server's VmRSS from /proc, runs
+// createAndPoll (no stream: nobody reads the run's events), checks the reply is REPLY_CHARS
+// long, waits a moment, and reads VmRSS and VmHWM (the peak) again. Prints one JSON line:
+// rss_before_kb, rss_after_kb, hwm_after_kb, added_kb (the peak minus the RSS before: what the
+// run needed at its worst), run_ms.
 
 const fs = require('node:fs');
 const path = require('node:path');
-const { post, streamPost } = require(path.join(__dirname, 'sse.js'));
 
-const [srvPort, srvPid] = process.argv.slice(2, 4).map(Number);
-const STREAM = process.argv[4] === '1';
-const TERMINAL = new Set(['completed', 'failed', 'cancelled', 'expired', 'incomplete']);
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const ROOT = path.join(__dirname, '../..');
+const OpenAI = require(path.join(ROOT, 'tests/e2e/node_modules/openai'));
 
-function rssKb() {
-  return Number(fs.readFileSync(`/proc/${srvPid}/status`, 'utf8').match(/^VmRSS:\s+(\d+)/m)[1]);
+const [port, pid, chars] = process.argv.slice(2, 5).map(Number);
+
+function memKb(field) {
+  const m = fs.readFileSync(`/proc/${pid}/status`, 'utf8').match(new RegExp(`^${field}:\\s+(\\d+)`, 'm'));
+  return Number(m[1]);
 }
 
 async function main() {
-  const asst = await post(srvPort, '/v1/assistants', { model: 'gpt-4o' });
-  const thread = await post(srvPort, '/v1/threads', { messages: [{ role: 'user', content: 'go' }] });
-  await sleep(500);
-  const before = rssKb();
-  let peak = before;
-  const sampler = setInterval(() => { peak = Math.max(peak, rssKb()); }, 10);
+  const client = new OpenAI({ baseURL: `http://127.0.0.1:${port}/v1`, apiKey: 'x', maxRetries: 0, timeout: 600000 });
+  const asst = await client.beta.assistants.create({ model: 'gpt-4o' });
+  const thread = await client.beta.threads.create({ messages: [{ role: 'user', content: 'a long story, please' }] });
+  await new Promise((r) => setTimeout(r, 500));
+  const before = memKb('VmRSS');
   const t0 = Date.now();
-  let runId;
-  if (STREAM) {
-    await streamPost(srvPort, `/v1/threads/${thread.id}/runs`, { assistant_id: asst.id, stream: true }, {
-      onEvent(name, data) { if (name === 'thread.run.created') runId = JSON.parse(data).id; },
-    });
-  } else {
-    runId = (await post(srvPort, `/v1/threads/${thread.id}/runs`, { assistant_id: asst.id })).id;
-  }
-  let run;
-  for (;;) {
-    run = await post(srvPort, `/v1/threads/${thread.id}/runs/${runId}`, undefined, { method: 'GET' });
-    if (TERMINAL.has(run.status)) break;
-    await sleep(50);
-  }
-  const seconds = (Date.now() - t0) / 1000;
-  await sleep(500);
-  clearInterval(sampler);
-  const after = rssKb();
-  const msgs = await post(srvPort, `/v1/threads/${thread.id}/messages?limit=1`, undefined, { method: 'GET' });
-  const reply = msgs.data[0].content[0]?.text?.value || '';
-  console.log(JSON.stringify({ status: run.status, reply_chars: reply.length, seconds,
-    rss_before_kb: before, rss_peak_kb: Math.max(peak, after), rss_after_kb: after }));
+  const run = await client.beta.threads.runs.createAndPoll(thread.id, { assistant_id: asst.id },
+    { pollIntervalMs: 200 });
+  const runMs = Date.now() - t0;
+  if (run.status !== 'completed') throw new Error(`the run ended ${run.status}: ${JSON.stringify(run.last_error)}`);
+  const msgs = await client.beta.threads.messages.list(thread.id, { order: 'desc', limit: 1 });
+  const reply = msgs.data[0]?.content?.[0]?.text?.value ?? '';
+  if (reply.length !== chars) throw new Error(`the reply has ${reply.length} characters, not ${chars}`);
+  await new Promise((r) => setTimeout(r, 500));
+  const after = memKb('VmRSS');
+  const hwm = memKb('VmHWM');
+  process.stdout.write(`${JSON.stringify({ rss_before_kb: before, rss_after_kb: after,
+    hwm_after_kb: hwm, added_kb: hwm - before, run_ms: runMs })}\n`);
 }
 
-main().catch((e) => { console.error(e); process.exit(1); });
+main().catch((e) => {
+  process.stderr.write(`events_memory.js: ${e.stack}\n`);
+  process.exit(1);
+});

@@ -6,6 +6,8 @@
 #include <string.h>
 
 #include "../base/err.h"
+#include "../base/id.h"
+#include "vs.h"
 #include "files.h"
 
 static void tool_defaults(jv *tool)
@@ -29,6 +31,31 @@ jv *res_tools(const jv *in)
 	return out;
 }
 
+/* Creates the stores of the vector_stores helper (at most one, says the schema) and puts their
+ * ids in fs's vector_store_ids instead, as the object will show them. */
+static int create_inline(struct http_req *req, jv *fs, const char *param)
+{
+	const jv *helpers = jv_get(fs, "vector_stores");
+	jv *ids = jv_array();
+	char path[192];
+	char id[ID_MAX + 1];
+	int err = 0;
+
+	for (size_t i = 0; i < jv_size(helpers) && !err; i++) {
+		snprintf(path, sizeof(path), "%s.vector_stores[%zu]", param, i);
+		err = vs_create(req, jv_at(helpers, i), path, id, NULL);
+		if (!err)
+			jv_push(ids, jv_string(id));
+	}
+	if (err) {
+		jv_free(ids);
+		return err;
+	}
+	jv_del(fs, "vector_stores");
+	jv_set(fs, "vector_store_ids", ids);
+	return 0;
+}
+
 /* Every id of tool_resources.code_interpreter.file_ids must be a file of the project. */
 static int check_code_files(struct http_req *req, const jv *tr, const char *param)
 {
@@ -43,7 +70,7 @@ static int check_code_files(struct http_req *req, const jv *tr, const char *para
 	return err;
 }
 
-int res_check_tool_resources(struct http_req *req, const jv *in, const char *param)
+int res_check_tool_resources(struct http_req *req, jv *in, const char *param)
 {
 	jv *fs = jv_get(jv_get(in, "tool_resources"), "file_search");
 	char path[128];
@@ -56,13 +83,10 @@ int res_check_tool_resources(struct http_req *req, const jv *in, const char *par
 		return http_fail(req, ERR_INVALID, path,
 				 "Invalid '%s': give either vector_store_ids or vector_stores, not "
 				 "both.", path);
-	snprintf(path, sizeof(path), "%s.file_search.vector_stores", param);
 	if (jv_get(fs, "vector_stores"))
-		return http_fail(req, ERR_INVALID, path,
-				 "Invalid '%s': this server does not create vector stores inline; "
-				 "create the vector store first and pass its id in "
-				 "vector_store_ids.", path);
-	return 0;
+		return create_inline(req, fs, path);
+	snprintf(path, sizeof(path), "%s.file_search.vector_store_ids", param);
+	return vs_check_ids(req, jv_get(fs, "vector_store_ids"), path);
 }
 
 jv *res_tool_resources(const jv *in)

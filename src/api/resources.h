@@ -13,10 +13,12 @@
  * strict: false), or [] when absent (owned). */
 jv *res_tools(const jv *in);
 
-/* Checks in's "tool_resources" (at the dotted path param) for what the schema cannot say,
- * and that the files it names exist in the request's project. Returns 0, ERR_INVALID
- * (recorded) or ERR_DB. */
-int res_check_tool_resources(struct http_req *req, const jv *in, const char *param);
+/* Checks in's "tool_resources" (at the dotted path param) for what the schema cannot say:
+ * every vector store id names a usable store of the project (else 404 or 400), and a
+ * vector_stores helper creates its store, replaced in in by its vector_store_ids. Call it after
+ * the request's other checks, so that a refused request creates no store. Returns 0 or an
+ * error (recorded). */
+int res_check_tool_resources(struct http_req *req, jv *in, const char *param);
 
 /* tool_resources as returned: a copy of in's member, or {} when absent or null (owned). */
 jv *res_tool_resources(const jv *in);

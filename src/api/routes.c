@@ -7,6 +7,9 @@
 #include "runs_poll.h"
 #include "steps.h"
 #include "threads.h"
+#include "vector_stores.h"
+#include "vs_batches.h"
+#include "vs_files.h"
 
 static const struct http_route routes[] = {
 	{ "GET", "/v1/assistants", assistants_list, NULL },
@@ -42,6 +45,29 @@ static const struct http_route routes[] = {
 	{ "GET", "/v1/files/{file_id}", files_get, NULL },
 	{ "DELETE", "/v1/files/{file_id}", files_delete, NULL },
 	{ "GET", "/v1/files/{file_id}/content", files_content, NULL },
+
+	{ "GET", "/v1/vector_stores", vector_stores_list, NULL },
+	{ "POST", "/v1/vector_stores", vector_stores_create, NULL },
+	{ "GET", "/v1/vector_stores/{vector_store_id}", vector_stores_get, NULL },
+	{ "POST", "/v1/vector_stores/{vector_store_id}", vector_stores_modify, NULL },
+	{ "DELETE", "/v1/vector_stores/{vector_store_id}", vector_stores_delete, NULL },
+	{ "POST", "/v1/vector_stores/{vector_store_id}/search", vector_stores_search, NULL },
+
+	{ "GET", "/v1/vector_stores/{vector_store_id}/files", vs_files_list, NULL },
+	{ "POST", "/v1/vector_stores/{vector_store_id}/files", vs_files_create, NULL },
+	{ "GET", "/v1/vector_stores/{vector_store_id}/files/{file_id}", vs_files_get, NULL },
+	{ "POST", "/v1/vector_stores/{vector_store_id}/files/{file_id}", vs_files_update, NULL },
+	{ "DELETE", "/v1/vector_stores/{vector_store_id}/files/{file_id}", vs_files_delete, NULL },
+	{ "GET", "/v1/vector_stores/{vector_store_id}/files/{file_id}/content", vs_files_content,
+	  NULL },
+
+	{ "POST", "/v1/vector_stores/{vector_store_id}/file_batches", vs_batches_create, NULL },
+	{ "GET", "/v1/vector_stores/{vector_store_id}/file_batches/{batch_id}", vs_batches_get,
+	  NULL },
+	{ "POST", "/v1/vector_stores/{vector_store_id}/file_batches/{batch_id}/cancel",
+	  vs_batches_cancel, NULL },
+	{ "GET", "/v1/vector_stores/{vector_store_id}/file_batches/{batch_id}/files",
+	  vs_batches_files, NULL },
 };
 
 const struct http_route *api_routes(size_t *n)

@@ -84,6 +84,7 @@ static int start_and_reply(struct http_req *req, struct engine *eng, const char 
 
 	if (stream)
 		return runs_reply_stream(req, ch);
+	events_decline(ch);
 	events_unref(ch);
 	return runs_reply(req, xstrdup(run_text));
 }
@@ -156,9 +157,9 @@ out:
 
 /* The CreateThreadRequest inside a create-thread-and-run: in's "thread", or empty when the
  * request has none (borrowed either way). */
-static const jv *thread_in(const jv *in, jv *empty)
+static jv *thread_in(const jv *in, jv *empty)
 {
-	const jv *t = jv_get(in, "thread");
+	jv *t = jv_get(in, "thread");
 
 	return jv_is_object(t) ? t : empty;
 }

@@ -1,12 +1,13 @@
 /* runs_stream.c - the SSE reply of a streaming run (see runs_stream.h).
  *
  * The HTTP layer pulls the stream when the connection can take bytes; the pull reads the
- * channel from its position and, when nothing is new, leaves a waker that resumes the
- * stream when the engine appends or closes. Lifetimes: the context owns one reference to
- * the channel and the producer handle of the stream; the HTTP layer calls sse_free exactly
- * once, when the connection is done with the stream (fully sent, closed by the client, or
- * the server stopping), and sse_free first takes the waker back from the channel, so the
- * engine never wakes a freed context. This file does not interpret events. */
+ * channel (attached as a reader, so the channel keeps what this stream has not sent yet)
+ * and, when nothing is new, leaves a waker that resumes the stream when the engine appends
+ * or closes. Lifetimes: the context owns one reference to the channel and the producer
+ * handle of the stream; the HTTP layer calls sse_free exactly once, when the connection is
+ * done with the stream (fully sent, closed by the client, or the server stopping), and
+ * sse_free first detaches from the channel, so the engine never wakes a freed context. This
+ * file does not interpret events. */
 #include "runs_stream.h"
 
 #include <stdlib.h>
@@ -20,7 +21,6 @@
 struct sse {
 	struct events *ch;     /* owned reference */
 	struct http_stream *h; /* owned producer reference; set before the first pull */
-	size_t pos;            /* next event to send; used by the connection's thread only */
 };
 
 /* The channel's waker: runs on the engine thread. */
@@ -36,7 +36,7 @@ static enum http_pull sse_pull(void *ctx, struct buf *out)
 	struct sse *s = ctx;
 	struct events_waker w = { sse_wake, s };
 
-	switch (events_read(s->ch, &s->pos, out, SSE_CHUNK, &w)) {
+	switch (events_read(s->ch, s, out, SSE_CHUNK, &w)) {
 	case EVENTS_MORE:
 		return HTTP_PULL_MORE;
 	case EVENTS_WAIT:
@@ -54,7 +54,7 @@ static void sse_free(void *ctx)
 {
 	struct sse *s = ctx;
 
-	events_forget(s->ch, s);
+	events_detach(s->ch, s);
 	events_unref(s->ch);
 	http_stream_unref(s->h);
 	free(s);
@@ -65,6 +65,7 @@ int runs_reply_stream(struct http_req *req, struct events *ch)
 	struct sse *s = xcalloc(1, sizeof(*s));
 
 	s->ch = ch;
+	events_attach(ch, s);
 	http_header_add(req, "Cache-Control", "no-cache");
 	return http_reply_stream(req, 200, "text/event-stream", sse_pull, s, sse_free, &s->h);
 }

@@ -30,7 +30,7 @@ static const struct sc_schema reasoning_effort = {
 
 /* Metadata: at most 16 string pairs, keys of 64 characters, values of 512. */
 static const struct sc_schema metadata_value = { .type = SC_STRING, .max_len = 512 };
-static const struct sc_schema metadata = {
+const struct sc_schema sc_metadata = {
 	.type = SC_MAP, .nullable = true, .items = &metadata_value,
 	.max_items = API_METADATA_MAX_PAIRS, .max_key_len = API_METADATA_MAX_KEY };
 
@@ -131,13 +131,13 @@ static const struct sc_variant strategy_variants[] = {
 	{ "static", &static_strategy },
 	{ NULL, NULL },
 };
-static const struct sc_schema chunking_strategy = {
+const struct sc_schema sc_chunking_strategy = {
 	.type = SC_UNION, .variants = strategy_variants };
 static const struct sc_schema file_ids_many = { .type = SC_ARRAY, .items = &str };
 static const struct sc_field vs_helper_fields[] = {
 	{ "file_ids", &file_ids_many, false },
-	{ "chunking_strategy", &chunking_strategy, false },
-	{ "metadata", &metadata, false },
+	{ "chunking_strategy", &sc_chunking_strategy, false },
+	{ "metadata", &sc_metadata, false },
 	{ NULL, NULL, false },
 };
 static const struct sc_schema vs_helper = { .type = SC_OBJECT, .fields = vs_helper_fields };
@@ -211,7 +211,7 @@ static const struct sc_field create_assistant_fields[] = {
 	{ "reasoning_effort", &reasoning_effort, false },
 	{ "tools", &assistant_tools, false },
 	{ "tool_resources", &tool_resources_create, false },
-	{ "metadata", &metadata, false },
+	{ "metadata", &sc_metadata, false },
 	{ "temperature", &temperature, false },
 	{ "top_p", &top_p, false },
 	{ "response_format", &response_format, false },
@@ -228,7 +228,7 @@ static const struct sc_field modify_assistant_fields[] = {
 	{ "reasoning_effort", &reasoning_effort, false },
 	{ "tools", &assistant_tools, false },
 	{ "tool_resources", &tool_resources_modify, false },
-	{ "metadata", &metadata, false },
+	{ "metadata", &sc_metadata, false },
 	{ "temperature", &temperature, false },
 	{ "top_p", &top_p, false },
 	{ "response_format", &response_format, false },
@@ -309,13 +309,13 @@ static const struct sc_field create_message_fields[] = {
 	{ "role", &role, true },
 	{ "content", &content, true },
 	{ "attachments", &attachments, false },
-	{ "metadata", &metadata, false },
+	{ "metadata", &sc_metadata, false },
 	{ NULL, NULL, false },
 };
 const struct sc_schema sc_create_message = { .type = SC_OBJECT, .fields = create_message_fields };
 
 static const struct sc_field modify_metadata_fields[] = {
-	{ "metadata", &metadata, false },
+	{ "metadata", &sc_metadata, false },
 	{ NULL, NULL, false },
 };
 const struct sc_schema sc_modify_metadata = { .type = SC_OBJECT, .fields = modify_metadata_fields };
@@ -326,14 +326,14 @@ static const struct sc_schema thread_messages = {
 static const struct sc_field create_thread_fields[] = {
 	{ "messages", &thread_messages, false },
 	{ "tool_resources", &tool_resources_create, false },
-	{ "metadata", &metadata, false },
+	{ "metadata", &sc_metadata, false },
 	{ NULL, NULL, false },
 };
 const struct sc_schema sc_create_thread = { .type = SC_OBJECT, .fields = create_thread_fields };
 
 static const struct sc_field modify_thread_fields[] = {
 	{ "tool_resources", &tool_resources_modify, false },
-	{ "metadata", &metadata, false },
+	{ "metadata", &sc_metadata, false },
 	{ NULL, NULL, false },
 };
 const struct sc_schema sc_modify_thread = { .type = SC_OBJECT, .fields = modify_thread_fields };
@@ -389,7 +389,7 @@ static const struct sc_field create_run_fields[] = {
 	{ "additional_instructions", &instructions_str, false },
 	{ "additional_messages", &run_messages, false },
 	{ "tools", &run_tools, false },
-	{ "metadata", &metadata, false },
+	{ "metadata", &sc_metadata, false },
 	{ "temperature", &temperature, false },
 	{ "top_p", &top_p, false },
 	{ "stream", &boolean_null, false },
@@ -412,7 +412,7 @@ static const struct sc_field create_thread_and_run_fields[] = {
 	{ "instructions", &instructions_str, false },
 	{ "tools", &run_tools, false },
 	{ "tool_resources", &tool_resources_modify, false },
-	{ "metadata", &metadata, false },
+	{ "metadata", &sc_metadata, false },
 	{ "temperature", &temperature, false },
 	{ "top_p", &top_p, false },
 	{ "stream", &boolean_null, false },

@@ -11,6 +11,10 @@
 #define API_METADATA_MAX_KEY 64
 #define API_METADATA_MAX_VALUE 512
 
+/* Pieces the vector store schemas (schemas_vs.c) share with these. */
+extern const struct sc_schema sc_metadata;
+extern const struct sc_schema sc_chunking_strategy;
+
 extern const struct sc_schema sc_create_assistant;
 extern const struct sc_schema sc_modify_assistant;
 extern const struct sc_schema sc_create_thread;
@@ -21,5 +25,12 @@ extern const struct sc_schema sc_create_run;
 extern const struct sc_schema sc_create_thread_and_run;
 extern const struct sc_schema sc_submit_tool_outputs;
 extern const struct sc_schema sc_create_file; /* the form fields besides the file */
+/* schemas_vs.c */
+extern const struct sc_schema sc_create_vector_store;
+extern const struct sc_schema sc_update_vector_store;
+extern const struct sc_schema sc_create_vs_file;
+extern const struct sc_schema sc_update_vs_file;
+extern const struct sc_schema sc_create_vs_batch;
+extern const struct sc_schema sc_search_vector_store;
 
 #endif

@@ -27,7 +27,7 @@ static jv *thread_object(const char *id, const jv *in, int64_t now)
 	return t;
 }
 
-int thread_build(struct http_req *req, const jv *in, const char *param, struct batch *b)
+int thread_build(struct http_req *req, jv *in, const char *param, struct batch *b)
 {
 	const jv *msgs = jv_get(in, "messages");
 	const char *dot = *param ? "." : "";
@@ -39,9 +39,9 @@ int thread_build(struct http_req *req, const jv *in, const char *param, struct b
 
 	snprintf(resources_path, sizeof(resources_path), "%s%stool_resources", param, dot);
 	snprintf(messages_path, sizeof(messages_path), "%s%smessages", param, dot);
-	err = res_check_tool_resources(req, in, resources_path);
+	err = message_check_each(req, msgs, messages_path);
 	if (!err)
-		err = message_check_each(req, msgs, messages_path);
+		err = res_check_tool_resources(req, in, resources_path);
 	if (!err)
 		err = api_new_id(req, ID_THREAD, id);
 	if (err)

@@ -10,9 +10,11 @@
 #include "batch.h"
 
 /* Validates a CreateThreadRequest (already schema-checked, at dotted path param) and adds the
- * new thread, then its initial messages, to b: the thread is op number b->n of the call.
- * Errors: ERR_INVALID (recorded), ERR_INTERNAL. */
-int thread_build(struct http_req *req, const jv *in, const char *param, struct batch *b);
+ * new thread, then its initial messages, to b: the thread is op number b->n of the call. A
+ * tool_resources vector_stores helper creates its store now and is replaced in in by its id
+ * (see res_check_tool_resources). Errors: ERR_INVALID, ERR_NOT_FOUND (recorded),
+ * ERR_INTERNAL. */
+int thread_build(struct http_req *req, jv *in, const char *param, struct batch *b);
 
 int threads_create(struct http_req *req);
 int threads_get(struct http_req *req);

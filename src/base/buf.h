@@ -35,7 +35,8 @@ int buf_puts(struct buf *b, const char *s) MUST_CHECK;
 int buf_putc(struct buf *b, char c) MUST_CHECK;
 int buf_printf(struct buf *b, const char *fmt, ...) MUST_CHECK
 	__attribute__((format(printf, 2, 3)));
-int buf_vprintf(struct buf *b, const char *fmt, va_list ap) MUST_CHECK;
+int buf_vprintf(struct buf *b, const char *fmt, va_list ap) MUST_CHECK
+	__attribute__((format(printf, 2, 0)));
 
 /* Returns the contents as an owned NUL-terminated string (never NULL; free with free())
  * and leaves the buffer empty. The length is b->len before the call. */

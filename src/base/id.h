@@ -18,6 +18,8 @@
 #define ID_CALL "call_"
 #define ID_KEY "key_"
 #define ID_FILE "file-"
+#define ID_VECTOR_STORE "vs_"
+#define ID_VS_BATCH "vsfb_"
 
 #define ID_RANDOM_LEN 24
 #define ID_MAX 64 /* longest id accepted from a client, including the prefix */

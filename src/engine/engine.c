@@ -491,10 +491,12 @@ int engine_take_tool_outputs(struct engine *e, const char *project, const char *
 	*run_json = c->run_json;
 	*why = c->why;
 	*param = c->param;
-	if (ch)
+	if (ch) {
 		*ch = c->out_ch;
-	else
+	} else if (c->out_ch) {
+		events_decline(c->out_ch);
 		events_unref(c->out_ch);
+	}
 	c->run_json = c->why = NULL;
 	cmd_free(c);
 	return err;

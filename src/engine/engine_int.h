@@ -130,6 +130,9 @@ int step_move(jv *step, enum step_status to) MUST_CHECK;
 int run_save(struct exec *x, bool status_changed);
 /* Sends an event with obj's JSON to the stream, if there is one. */
 void emit(struct exec *x, const char *name, const jv *obj);
+/* Sends a delta event whose added text is the string member key of holder (an object inside
+ * d): the channel may merge it with the delta before it (events_append_delta). */
+void emit_delta(struct exec *x, const char *name, const jv *d, jv *holder, const char *key);
 /* New step and message objects of the run (owned). */
 jv *step_new(const struct exec *x, const char *type, jv *details);
 jv *message_new_assistant(const struct exec *x);

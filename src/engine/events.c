@@ -1,54 +1,29 @@
-/* events.c - the per-run event channel of events.h: a list of SSE events, read by any
- * number of readers at their own pace, with wake-ups instead of blocking.
- *
- * What a channel holds is bounded by what its readers still need, not by the length of the
- * reply (a reply of 300,000 one-character deltas must not cost 300,000 events):
- *  - an event no reader has reached yet absorbs the next delta of the same text (a message's
- *    text, a tool call's arguments): the event stays open, its text growing in a buffer, and
- *    is written out as JSON when a reader first reads it;
- *  - events every reader has read are dropped, once every reader is known (each registers
- *    with its first read that waits);
- *  - once no reader is left (every reference but the writer's is gone), nothing is kept.
- * Positions are event numbers since the channel began, so dropping moves no reader. A
- * channel is handed to its readers when it is made (engine_start_run,
- * engine_take_tool_outputs), so none comes late and finds its first events gone. */
+/* events.c - the per-run event channel of events.h: a queue of SSE events read by any number
+ * of readers at their own pace, with wake-ups instead of blocking. Events are numbered from 0
+ * in append order; the queue holds the ones from number `base` on, and drops from its front
+ * what no reader needs any more. */
 #include "events.h"
 
 #include <pthread.h>
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "../base/alloc.h"
 #include "../base/sse.h"
-#include "../json/json.h"
-
-/* A kind of delta whose text a later delta of the same kind may continue. */
-struct delta_kind {
-	const char *name;   /* the event name */
-	const char *member; /* the growing string member of the holder */
-	/* The object holding member, and the item (content part, tool call) it belongs to,
-	 * or NULL when ev is not a delta of one item. */
-	jv *(*holder)(const jv *ev, const jv **item);
-};
 
 struct event {
 	char *name;
-	char *data;                   /* JSON text; NULL while the event is open */
-	jv *open;                     /* open: the parsed event, its member's text in grow */
-	const struct delta_kind *kind; /* open: what it is */
-	struct buf grow;
+	struct buf data; /* the JSON text; a delta's is its head, span and tail */
+	bool delta;
+	size_t head_len, tail_len; /* a delta's: the parts a merge must match */
 };
 
-struct waiter {
-	struct events_waker w;
-	struct waiter *next;
-};
-
-/* A reader known by its waker's ctx, and the position it has read to. */
 struct reader {
-	void *ctx;
-	size_t pos;
+	void *id;
+	size_t pos;            /* number of the next event to read */
+	struct events_waker w; /* called on the next append or close when armed */
+	bool armed;
+	struct reader *next;
 };
 
 struct events {
@@ -57,130 +32,12 @@ struct events {
 	int waking;          /* wakes running outside the lock right now */
 	int refs;
 	bool closed;
-	bool unread;         /* no reader is left: events are counted, not kept */
-	struct event *items; /* n of them, capacity cap; items[0] is event number base */
-	size_t n, cap;
+	bool expecting;        /* not yet attached nor declined: keep everything */
+	struct event *items;   /* the events kept are items[first..n), numbered base.. */
+	size_t first, n, cap;
 	size_t base;
-	size_t high;         /* the furthest position any reader has read to */
-	struct reader *readers; /* nreaders of them, capacity capreaders */
-	size_t nreaders, capreaders;
-	struct waiter *waiters; /* readers to wake on the next append or close */
+	struct reader *readers;
 };
-
-/* --- Deltas that merge --- */
-
-static jv *message_text(const jv *ev, const jv **item)
-{
-	const jv *content = jv_get(jv_get(ev, "delta"), "content");
-
-	*item = jv_size(content) == 1 ? jv_at(content, 0) : NULL;
-	if (!*item || !jv_is_string(jv_get(jv_get(*item, "text"), "value")))
-		return NULL;
-	return jv_get(*item, "text");
-}
-
-static jv *call_function(const jv *ev, const jv **item)
-{
-	const jv *calls = jv_get(jv_get(jv_get(ev, "delta"), "step_details"), "tool_calls");
-
-	*item = jv_size(calls) == 1 ? jv_at(calls, 0) : NULL;
-	if (!*item || !jv_is_string(jv_get(jv_get(*item, "function"), "arguments")))
-		return NULL;
-	return jv_get(*item, "function");
-}
-
-static const struct delta_kind kinds[] = {
-	{ "thread.message.delta", "value", message_text },
-	{ "thread.run.step.delta", "arguments", call_function },
-};
-
-static const struct delta_kind *kind_of(const char *name)
-{
-	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
-		if (strcmp(kinds[i].name, name) == 0)
-			return &kinds[i];
-	}
-	return NULL;
-}
-
-static jv *parse(const char *data)
-{
-	char why[64];
-
-	return jv_parse(data, strlen(data), why, sizeof(why));
-}
-
-/* Opens ev for merging: parses it and takes its growing text into grow. */
-static bool open_event(struct event *ev, const struct delta_kind *k)
-{
-	const jv *item;
-	jv *v = parse(ev->data);
-	jv *h = v ? k->holder(v, &item) : NULL;
-
-	if (!h) {
-		jv_free(v);
-		return false;
-	}
-	buf_init(&ev->grow, 0);
-	if (buf_append(&ev->grow, jv_str(jv_get(h, k->member)), jv_strlen(jv_get(h, k->member)))) {
-		jv_free(v);
-		return false;
-	}
-	ev->open = v;
-	ev->kind = k;
-	free(ev->data);
-	ev->data = NULL;
-	return true;
-}
-
-/* Writes an open event out as JSON text: it takes no more deltas. */
-static void close_event(struct event *ev)
-{
-	const jv *item;
-	jv *h = ev->kind->holder(ev->open, &item);
-
-	jv_set(h, ev->kind->member, jv_stringn(ev->grow.p ? ev->grow.p : "", ev->grow.len));
-	ev->data = jv_dump(ev->open);
-	jv_free(ev->open);
-	ev->open = NULL;
-	buf_cleanup(&ev->grow);
-}
-
-/* Appends next's text to the open event ev if next only continues it: the same object
- * (id), the same item (index), and nothing but more text. */
-static bool continue_event(struct event *ev, const jv *next)
-{
-	const jv *item, *next_item;
-	jv *nh = ev->kind->holder(next, &next_item);
-	const jv *text;
-
-	if (!ev->kind->holder(ev->open, &item) || !nh || jv_size(nh) != 1 ||
-	    jv_get(next_item, "id") ||
-	    !jv_equal(jv_get(ev->open, "id"), jv_get(next, "id")) ||
-	    !jv_equal(jv_get(item, "index"), jv_get(next_item, "index")))
-		return false;
-	text = jv_get(nh, ev->kind->member);
-	return buf_append(&ev->grow, jv_str(text), jv_strlen(text)) == 0;
-}
-
-/* Merges the delta (name, data) into the last event if no reader has reached that event
- * and the delta continues it. Called with the lock held. */
-static bool merge(struct events *ch, const char *name, const char *data)
-{
-	struct event *last = ch->n ? &ch->items[ch->n - 1] : NULL;
-	const struct delta_kind *k = kind_of(name);
-	jv *next;
-	bool ok;
-
-	if (!last || !k || ch->high > ch->base + ch->n - 1 || strcmp(last->name, name) != 0)
-		return false;
-	if (!last->open && !open_event(last, k))
-		return false;
-	next = parse(data);
-	ok = next && continue_event(last, next);
-	jv_free(next);
-	return ok;
-}
 
 struct events *events_new(void)
 {
@@ -189,6 +46,7 @@ struct events *events_new(void)
 	pthread_mutex_init(&ch->lock, NULL);
 	pthread_cond_init(&ch->idle, NULL);
 	ch->refs = 1;
+	ch->expecting = true;
 	return ch;
 }
 
@@ -203,48 +61,18 @@ struct events *events_ref(struct events *ch)
 static void event_cleanup(struct event *ev)
 {
 	free(ev->name);
-	free(ev->data);
-	if (ev->open) {
-		jv_free(ev->open);
-		buf_cleanup(&ev->grow);
-	}
-}
-
-/* Drops the first k events held. Called with the lock held. */
-static void drop(struct events *ch, size_t k)
-{
-	for (size_t i = 0; i < k; i++)
-		event_cleanup(&ch->items[i]);
-	memmove(ch->items, ch->items + k, (ch->n - k) * sizeof(*ch->items));
-	ch->n -= k;
-	ch->base += k;
-}
-
-/* Drops what every reader has read, once every reader is known: while the channel is
- * open, every reference but the writer's is a reader's. Called with the lock held. */
-static void compact(struct events *ch)
-{
-	size_t min = SIZE_MAX;
-
-	if (ch->closed || ch->nreaders == 0 || ch->nreaders + 1 != (size_t)ch->refs)
-		return;
-	for (size_t i = 0; i < ch->nreaders; i++) {
-		if (ch->readers[i].pos < min)
-			min = ch->readers[i].pos;
-	}
-	if (min > ch->base)
-		drop(ch, (min - ch->base < ch->n ? min - ch->base : ch->n));
+	buf_cleanup(&ev->data);
 }
 
 static void destroy(struct events *ch)
 {
-	drop(ch, ch->n);
-	free(ch->readers);
-	while (ch->waiters) {
-		struct waiter *w = ch->waiters;
+	for (size_t i = ch->first; i < ch->n; i++)
+		event_cleanup(&ch->items[i]);
+	while (ch->readers) {
+		struct reader *r = ch->readers;
 
-		ch->waiters = w->next;
-		free(w);
+		ch->readers = r->next;
+		free(r);
 	}
 	free(ch->items);
 	pthread_cond_destroy(&ch->idle);
@@ -260,194 +88,289 @@ void events_unref(struct events *ch)
 		return;
 	pthread_mutex_lock(&ch->lock);
 	refs = --ch->refs;
-	/* The writer closes before it lets go: an open channel down to one reference has no
-	 * reader left, and none can come. */
-	if (refs == 1 && !ch->closed) {
-		ch->unread = true;
-		drop(ch, ch->n);
-	}
 	pthread_mutex_unlock(&ch->lock);
 	if (refs == 0)
 		destroy(ch);
 }
 
-/* Takes the waiter list under the lock and counts the wakes about to run: they run after
- * the lock is released (a waker takes locks of its own), and events_forget waits for them. */
-static struct waiter *take_waiters(struct events *ch)
-{
-	struct waiter *list = ch->waiters;
+/* --- keeping and dropping (all with the lock held) --- */
 
-	ch->waiters = NULL;
+/* The number one past the last event appended. */
+static size_t end_of(const struct events *ch)
+{
+	return ch->base + (ch->n - ch->first);
+}
+
+/* The number of the first event some reader still needs: the end when none does. */
+static size_t needed_from(const struct events *ch)
+{
+	size_t from = end_of(ch);
+
+	if (ch->expecting)
+		return ch->base;
+	for (const struct reader *r = ch->readers; r; r = r->next)
+		if (r->pos < from)
+			from = r->pos;
+	return from;
+}
+
+/* Frees the events no reader needs, and moves the rest to the front once half is free. */
+static void drop_passed(struct events *ch)
+{
+	size_t from = needed_from(ch);
+
+	while (ch->base < from) {
+		event_cleanup(&ch->items[ch->first++]);
+		ch->base++;
+	}
+	if (ch->first == ch->n) {
+		ch->first = ch->n = 0;
+	} else if (ch->first >= 16 && ch->first * 2 >= ch->n) {
+		memmove(ch->items, ch->items + ch->first, (ch->n - ch->first) * sizeof(*ch->items));
+		ch->n -= ch->first;
+		ch->first = 0;
+	}
+}
+
+/* Appends to a buffer made without a limit, which cannot refuse (out of memory aborts). */
+static void must_append(struct buf *b, const void *p, size_t n)
+{
+	if (buf_append(b, p, n))
+		abort();
+}
+
+static struct event *push_event(struct events *ch, const char *name)
+{
+	struct event *ev;
+
+	if (ch->n == ch->cap) {
+		ch->cap = ch->cap ? ch->cap * 2 : 16;
+		ch->items = xrealloc(ch->items, ch->cap * sizeof(*ch->items));
+	}
+	ev = &ch->items[ch->n++];
+	memset(ev, 0, sizeof(*ev));
+	ev->name = xstrdup(name);
+	buf_init(&ev->data, 0);
+	return ev;
+}
+
+/* The last event kept, when it is a delta like (name, head, tail) that no reader has read. */
+static struct event *mergeable(struct events *ch, const char *name, const char *head,
+			       const char *tail)
+{
+	struct event *last = ch->n > ch->first ? &ch->items[ch->n - 1] : NULL;
+	size_t last_no = end_of(ch) - 1;
+
+	if (!last || !last->delta || strcmp(last->name, name) != 0)
+		return NULL;
+	if (last->head_len != strlen(head) || memcmp(last->data.p, head, last->head_len) != 0)
+		return NULL;
+	if (last->tail_len != strlen(tail) ||
+	    memcmp(last->data.p + last->data.len - last->tail_len, tail, last->tail_len) != 0)
+		return NULL;
+	for (const struct reader *r = ch->readers; r; r = r->next)
+		if (r->pos > last_no)
+			return NULL;
+	return last;
+}
+
+/* --- waking --- */
+
+/* Takes the wakers of the waiting readers under the lock and counts the wakes about to run:
+ * they run after the lock is released (a waker takes locks of its own), and events_detach
+ * waits for them. Returns an owned array of *n wakers, or NULL. */
+static struct events_waker *take_wakers(struct events *ch, size_t *n)
+{
+	struct events_waker *list = NULL;
+
+	*n = 0;
+	for (struct reader *r = ch->readers; r; r = r->next) {
+		if (!r->armed)
+			continue;
+		list = xrealloc(list, (*n + 1) * sizeof(*list));
+		list[(*n)++] = r->w;
+		r->armed = false;
+	}
 	if (list)
 		ch->waking++;
 	return list;
 }
 
-static void wake_all(struct events *ch, struct waiter *list)
+static void wake_all(struct events *ch, struct events_waker *list, size_t n)
 {
 	if (!list)
 		return;
-	while (list) {
-		struct waiter *next = list->next;
-
-		list->w.wake(list->w.ctx);
-		free(list);
-		list = next;
-	}
+	for (size_t i = 0; i < n; i++)
+		list[i].wake(list[i].ctx);
+	free(list);
 	pthread_mutex_lock(&ch->lock);
 	if (--ch->waking == 0)
 		pthread_cond_broadcast(&ch->idle);
 	pthread_mutex_unlock(&ch->lock);
 }
 
+/* Ends an append or a close: drops what nobody needs, unlocks, wakes the waiting readers. */
+static void publish(struct events *ch)
+{
+	struct events_waker *list;
+	size_t n;
+
+	drop_passed(ch);
+	list = take_wakers(ch, &n);
+	pthread_mutex_unlock(&ch->lock);
+	wake_all(ch, list, n);
+}
+
+/* --- the producer --- */
+
+/* True when some reader may read the event about to be appended. When none can, the event
+ * is only numbered, as if appended and dropped at once. */
+static bool keeps_next(struct events *ch)
+{
+	if (ch->expecting || ch->readers)
+		return true;
+	ch->base++;
+	return false;
+}
+
 void events_append(struct events *ch, const char *name, const char *data)
 {
-	struct waiter *list;
+	struct event *ev;
 
 	pthread_mutex_lock(&ch->lock);
-	if (ch->unread) {
-		ch->base++; /* counted, for events_count */
-	} else if (!merge(ch, name, data)) {
-		if (ch->n == ch->cap) {
-			ch->cap = ch->cap ? ch->cap * 2 : 16;
-			ch->items = xrealloc(ch->items, ch->cap * sizeof(*ch->items));
-		}
-		memset(&ch->items[ch->n], 0, sizeof(ch->items[ch->n]));
-		ch->items[ch->n].name = xstrdup(name);
-		ch->items[ch->n].data = xstrdup(data);
-		ch->n++;
+	if (keeps_next(ch)) {
+		ev = push_event(ch, name);
+		must_append(&ev->data, data, strlen(data));
 	}
-	list = take_waiters(ch);
-	pthread_mutex_unlock(&ch->lock);
-	wake_all(ch, list);
+	publish(ch);
+}
+
+void events_append_delta(struct events *ch, const char *name, const char *head,
+			 const char *span, size_t span_len, const char *tail)
+{
+	struct event *ev;
+
+	pthread_mutex_lock(&ch->lock);
+	if (!keeps_next(ch)) {
+		publish(ch);
+		return;
+	}
+	ev = mergeable(ch, name, head, tail);
+	if (ev) {
+		ev->data.len -= ev->tail_len; /* the span goes before the tail */
+	} else {
+		ev = push_event(ch, name);
+		ev->delta = true;
+		ev->head_len = strlen(head);
+		ev->tail_len = strlen(tail);
+		must_append(&ev->data, head, ev->head_len);
+	}
+	must_append(&ev->data, span, span_len);
+	must_append(&ev->data, tail, ev->tail_len);
+	publish(ch);
 }
 
 void events_close(struct events *ch)
 {
-	struct waiter *list;
-
 	pthread_mutex_lock(&ch->lock);
 	ch->closed = true;
-	list = take_waiters(ch);
-	pthread_mutex_unlock(&ch->lock);
-	wake_all(ch, list);
+	publish(ch);
 }
 
-/* Removes the waiter registered with ctx, if any. Called with the lock held. */
-static void unregister(struct events *ch, void *ctx)
+/* --- readers --- */
+
+/* The reader attached as id, or NULL. Called with the lock held. */
+static struct reader *find_reader(struct events *ch, const void *id)
 {
-	struct waiter **p = &ch->waiters;
+	struct reader *r = ch->readers;
 
-	while (*p) {
-		if ((*p)->w.ctx == ctx) {
-			struct waiter *gone = *p;
-
-			*p = gone->next;
-			free(gone);
-			return;
-		}
-		p = &(*p)->next;
-	}
-}
-
-/* The record of the reader with this waker ctx, made at its first read. */
-static struct reader *reader_of(struct events *ch, void *ctx, size_t pos)
-{
-	for (size_t i = 0; i < ch->nreaders; i++) {
-		if (ch->readers[i].ctx == ctx)
-			return &ch->readers[i];
-	}
-	if (ch->nreaders == ch->capreaders) {
-		ch->capreaders = ch->capreaders ? ch->capreaders * 2 : 2;
-		ch->readers = xrealloc(ch->readers, ch->capreaders * sizeof(*ch->readers));
-	}
-	ch->readers[ch->nreaders] = (struct reader){ .ctx = ctx, .pos = pos };
-	return &ch->readers[ch->nreaders++];
-}
-
-static void reader_forget(struct events *ch, void *ctx)
-{
-	for (size_t i = 0; i < ch->nreaders; i++) {
-		if (ch->readers[i].ctx == ctx) {
-			ch->readers[i] = ch->readers[--ch->nreaders];
-			return;
-		}
-	}
-}
-
-static void register_waker(struct events *ch, const struct events_waker *w)
-{
-	struct waiter *wt = xmalloc(sizeof(*wt));
-
-	unregister(ch, w->ctx);
-	wt->w = *w;
-	wt->next = ch->waiters;
-	ch->waiters = wt;
-}
-
-/* Frames an event, writing an open one out first. */
-static int format(struct buf *out, struct event *ev)
-{
-	if (ev->open)
-		close_event(ev);
-	return sse_frame(out, ev->name, ev->data);
-}
-
-enum events_read events_read(struct events *ch, size_t *pos, struct buf *out, size_t max_bytes,
-			     const struct events_waker *w)
-{
-	enum events_read r = EVENTS_MORE;
-
-	pthread_mutex_lock(&ch->lock);
-	if (*pos < ch->base)
-		*pos = ch->base; /* cannot happen: see the top of the file */
-	if (*pos >= ch->base + ch->n) {
-		r = ch->closed ? EVENTS_END : EVENTS_WAIT;
-		if (r == EVENTS_WAIT && w)
-			register_waker(ch, w);
-	}
-	while (r == EVENTS_MORE && *pos < ch->base + ch->n && out->len < max_bytes) {
-		if (format(out, &ch->items[*pos - ch->base]))
-			break;
-		(*pos)++;
-	}
-	if (*pos > ch->high)
-		ch->high = *pos;
-	if (w)
-		reader_of(ch, w->ctx, *pos)->pos = *pos;
-	compact(ch);
-	pthread_mutex_unlock(&ch->lock);
+	while (r && r->id != id)
+		r = r->next;
 	return r;
 }
 
-void events_forget(struct events *ch, void *ctx)
+void events_attach(struct events *ch, void *reader)
+{
+	struct reader *r = xcalloc(1, sizeof(*r));
+
+	r->id = reader;
+	pthread_mutex_lock(&ch->lock);
+	r->pos = ch->base;
+	r->next = ch->readers;
+	ch->readers = r;
+	ch->expecting = false;
+	pthread_mutex_unlock(&ch->lock);
+}
+
+void events_decline(struct events *ch)
 {
 	pthread_mutex_lock(&ch->lock);
-	unregister(ch, ctx);
-	reader_forget(ch, ctx);
-	/* A wake for ctx may have been taken off the list already: after this returns, none
-	 * is running or will run, so the reader may free ctx. */
+	ch->expecting = false;
+	drop_passed(ch);
+	pthread_mutex_unlock(&ch->lock);
+}
+
+/* Formats r's unread events into out, up to about max_bytes. Called with the lock held. */
+static void read_into(struct events *ch, struct reader *r, struct buf *out, size_t max_bytes)
+{
+	while (r->pos < end_of(ch) && out->len < max_bytes) {
+		const struct event *ev = &ch->items[ch->first + (r->pos - ch->base)];
+
+		if (sse_frame(out, ev->name, ev->data.p))
+			break;
+		r->pos++;
+	}
+}
+
+enum events_read events_read(struct events *ch, void *reader, struct buf *out,
+			     size_t max_bytes, const struct events_waker *w)
+{
+	enum events_read res = EVENTS_MORE;
+	struct reader *r;
+
+	pthread_mutex_lock(&ch->lock);
+	r = find_reader(ch, reader);
+	if (!r || r->pos >= end_of(ch)) {
+		res = ch->closed || !r ? EVENTS_END : EVENTS_WAIT;
+		if (res == EVENTS_WAIT && w) {
+			r->w = *w;
+			r->armed = true;
+		}
+	} else {
+		read_into(ch, r, out, max_bytes);
+		drop_passed(ch);
+	}
+	pthread_mutex_unlock(&ch->lock);
+	return res;
+}
+
+void events_detach(struct events *ch, void *reader)
+{
+	struct reader **p = &ch->readers;
+
+	pthread_mutex_lock(&ch->lock);
+	while (*p && (*p)->id != reader)
+		p = &(*p)->next;
+	if (*p) {
+		struct reader *gone = *p;
+
+		*p = gone->next;
+		free(gone);
+	}
+	drop_passed(ch);
+	/* A wake for reader may have been taken already: after this returns, none is running
+	 * or will run, so the reader may free itself. */
 	while (ch->waking)
 		pthread_cond_wait(&ch->idle, &ch->lock);
 	pthread_mutex_unlock(&ch->lock);
 }
 
-const char *events_name_at(struct events *ch, size_t pos)
-{
-	const char *name;
-
-	pthread_mutex_lock(&ch->lock);
-	name = pos >= ch->base && pos < ch->base + ch->n ? ch->items[pos - ch->base].name : NULL;
-	pthread_mutex_unlock(&ch->lock);
-	return name;
-}
-
-size_t events_count(struct events *ch)
+size_t events_kept(struct events *ch)
 {
 	size_t n;
 
 	pthread_mutex_lock(&ch->lock);
-	n = ch->base + ch->n;
+	n = ch->n - ch->first;
 	pthread_mutex_unlock(&ch->lock);
 	return n;
 }

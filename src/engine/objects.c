@@ -111,6 +111,24 @@ void emit(struct exec *x, const char *name, const jv *obj)
 	free(text);
 }
 
+void emit_delta(struct exec *x, const char *name, const jv *d, jv *holder, const char *key)
+{
+	char *head;
+	char *span;
+	char *tail;
+
+	if (!x->ch)
+		return;
+	if (!jv_dump_split(d, holder, key, &head, &span, &tail)) {
+		emit(x, name, d);
+		return;
+	}
+	events_append_delta(x->ch, name, head, span, strlen(span), tail);
+	free(head);
+	free(span);
+	free(tail);
+}
+
 int run_save(struct exec *x, bool status_changed)
 {
 	char name[64];

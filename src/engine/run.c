@@ -110,7 +110,9 @@ static void open_message(struct exec *x)
 	emit(x, "thread.message.in_progress", x->msg);
 }
 
-static jv *text_delta(const struct exec *x, const char *delta, size_t len, bool first)
+/* A thread.message.delta adding text; *holder is the object whose "value" holds it. */
+static jv *text_delta(const struct exec *x, const char *delta, size_t len, bool first,
+		      jv **holder)
 {
 	jv *d = jv_object();
 	jv *inner = jv_object();
@@ -119,6 +121,7 @@ static jv *text_delta(const struct exec *x, const char *delta, size_t len, bool 
 	jv *text = jv_object();
 
 	jv_set(text, "value", jv_stringn(delta, len));
+	*holder = text;
 	if (first)
 		jv_set(text, "annotations", jv_array());
 	jv_set_int(part, "index", 0);
@@ -136,6 +139,7 @@ static void on_text(void *ctx, const char *delta, size_t len)
 {
 	struct exec *x = ctx;
 	bool first;
+	jv *holder;
 	jv *d;
 
 	if (x->cancelling || x->gone || len == 0)
@@ -145,8 +149,8 @@ static void on_text(void *ctx, const char *delta, size_t len)
 	first = x->text.len == 0;
 	if (buf_append(&x->text, delta, len))
 		return;
-	d = text_delta(x, delta, len, first);
-	emit(x, "thread.message.delta", d);
+	d = text_delta(x, delta, len, first, &holder);
+	emit_delta(x, "thread.message.delta", d, holder, "value");
 	jv_free(d);
 }
 
@@ -252,8 +256,10 @@ static struct pending_call *call_at(struct exec *x, int index)
 	return &x->calls[index];
 }
 
+/* A thread.run.step.delta adding to a call's arguments; *holder is the object whose
+ * "arguments" holds them. */
 static jv *call_delta(const struct exec *x, int index, const char *id, const char *name,
-		      const char *args)
+		      const char *args, jv **holder)
 {
 	jv *d = jv_object();
 	jv *inner = jv_object();
@@ -269,6 +275,7 @@ static jv *call_delta(const struct exec *x, int index, const char *id, const cha
 	if (name)
 		jv_set_str(fn, "name", name);
 	jv_set_str(fn, "arguments", args);
+	*holder = fn;
 	if (id)
 		jv_set_null(fn, "output");
 	jv_set(call, "function", fn);
@@ -287,6 +294,7 @@ static void on_tool_call(void *ctx, int index, const char *id, const char *name,
 {
 	struct exec *x = ctx;
 	struct pending_call *c;
+	jv *holder;
 	jv *d;
 
 	if (x->cancelling || x->gone || index < 0 || index > 127)
@@ -302,8 +310,8 @@ static void on_tool_call(void *ctx, int index, const char *id, const char *name,
 		c->name = xstrdup(name);
 	if (buf_puts(&c->args, args_delta ? args_delta : ""))
 		return;
-	d = call_delta(x, index, id, name, args_delta ? args_delta : "");
-	emit(x, "thread.run.step.delta", d);
+	d = call_delta(x, index, id, name, args_delta ? args_delta : "", &holder);
+	emit_delta(x, "thread.run.step.delta", d, holder, "arguments");
 	jv_free(d);
 }
 

@@ -72,6 +72,44 @@ char *jv_dump(const jv *v)
 	return s;
 }
 
+#define SPLIT_MARK "\"\\u0001\"" /* how a string holding only U+0001 dumps */
+
+/* The escaped inside of string s: its dump without the quotes (owned). */
+static char *escaped_inside(const jv *s)
+{
+	char *text = jv_dump(s);
+	size_t len = strlen(text);
+
+	memmove(text, text + 1, len - 2);
+	text[len - 2] = '\0';
+	return text;
+}
+
+bool jv_dump_split(const jv *v, jv *obj, const char *key, char **head, char **span,
+		   char **tail)
+{
+	jv *text = jv_ref(jv_get(obj, key));
+	char *all = NULL;
+	char *at = NULL;
+	bool ok = jv_is_string(text);
+
+	if (ok) {
+		jv_set(obj, key, jv_string("\x01"));
+		all = jv_dump(v);
+		at = strstr(all, SPLIT_MARK);
+		ok = at && !strstr(at + 1, SPLIT_MARK);
+		jv_set(obj, key, jv_ref(text));
+	}
+	if (ok) {
+		*head = xstrndup(all, (size_t)(at - all) + 1);
+		*span = escaped_inside(text);
+		*tail = xstrdup(at + strlen(SPLIT_MARK) - 1);
+	}
+	free(all);
+	jv_free(text);
+	return ok;
+}
+
 static jv *must(json_t *v)
 {
 	if (!v) {

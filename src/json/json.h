@@ -25,6 +25,13 @@ enum jv_type { JV_OBJECT, JV_ARRAY, JV_STRING, JV_INTEGER, JV_REAL, JV_TRUE, JV_
 jv *jv_parse(const char *text, size_t len, char *why, size_t whylen);
 /* Returns owned compact JSON text (free with free()); never NULL. */
 char *jv_dump(const jv *v);
+/* Dumps v split around one string: the member key of obj, an object inside v (or v itself),
+ * which must be a string. *head is the text up to and including its opening quote, *span its
+ * escaped inside, *tail the text from its closing quote on; all three owned (free()). The
+ * joined texts are jv_dump(v). Returns false, setting nothing, when key is not a string or
+ * the split is ambiguous (another string of v holds the U+0001 used to find it). */
+bool jv_dump_split(const jv *v, jv *obj, const char *key, char **head, char **span,
+		   char **tail);
 
 /* Constructors: all return owned values. */
 jv *jv_object(void);

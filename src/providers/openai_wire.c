@@ -16,6 +16,7 @@
 
 #define OAI_MAX_ARGS (4 << 20)   /* argument bytes held while a tool call has no name */
 #define OAI_MAX_ERROR_TEXT 300  /* longest raw error text quoted in a message */
+#define OAI_MAX_TOKENS INT32_MAX /* larger token counts are nonsense (and would overflow sums) */
 
 char *oai_body(const struct prov_request *rq, const char *model)
 {
@@ -169,13 +170,25 @@ static void take_finish(struct oai_parse *ps, const char *reason)
 		ps->finish = PROV_STOP;
 }
 
+/* A token count from the upstream: an integer from 0 to OAI_MAX_TOKENS, else -1. */
+static int64_t token_count(const jv *v)
+{
+	int64_t n = jv_int_value(v);
+
+	return jv_is_int(v) && n >= 0 && n <= OAI_MAX_TOKENS ? n : -1;
+}
+
+/* Takes the usage when both counts are sane; otherwise the end estimates them. */
 static void take_usage(struct oai_parse *ps, const jv *usage)
 {
-	if (!jv_is_int(jv_get(usage, "prompt_tokens")))
+	int64_t prompt = token_count(jv_get(usage, "prompt_tokens"));
+	int64_t completion = token_count(jv_get(usage, "completion_tokens"));
+
+	if (prompt < 0 || completion < 0)
 		return;
 	ps->has_usage = true;
-	ps->prompt_tokens = jv_int_value(jv_get(usage, "prompt_tokens"));
-	ps->completion_tokens = jv_int_value(jv_get(usage, "completion_tokens"));
+	ps->prompt_tokens = prompt;
+	ps->completion_tokens = completion;
 }
 
 static int take_error(struct oai_parse *ps, const jv *e)

@@ -27,6 +27,9 @@ void obj_columns(enum store_kind kind, const jv *v, const char *text, struct sto
 		o->parent = jv_get_str(v, "run_id");
 		o->status = jv_get_str(v, "status");
 		break;
+	case STORE_VS_BATCH:
+		o->parent = jv_get_str(v, "vector_store_id");
+		break;
 	case STORE_FILE:
 		o->tag = jv_get_str(v, "purpose");
 		o->expires_at = jv_int_value(jv_get(v, "expires_at"));

@@ -26,6 +26,8 @@ static const char *const kind_names[STORE_KIND_COUNT] = {
 	[STORE_RUN] = "run",
 	[STORE_STEP] = "step",
 	[STORE_FILE] = "file",
+	[STORE_VECTOR_STORE] = "vector_store",
+	[STORE_VS_BATCH] = "vector_store_batch",
 };
 
 const char *sqlite_kind(enum store_kind kind)
@@ -126,6 +128,7 @@ static struct store *store_new(const char *dir)
 	pthread_mutex_init(&st->write_mu, NULL);
 	atomic_init(&st->gen, 0);
 	atomic_init(&st->write_ms, 0);
+	sqlite_df_init(st);
 	return st;
 }
 
@@ -163,6 +166,7 @@ void store_close(struct store *st)
 	pthread_mutex_destroy(&st->mu);
 	pthread_cond_destroy(&st->cv);
 	pthread_mutex_destroy(&st->write_mu);
+	sqlite_df_cleanup(st);
 	free(st->path);
 	free(st);
 }

@@ -12,6 +12,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "../base/buf.h"
+#include "../json/json.h"
 #include "store.h"
 
 /* Variant flags of the list query; slot SQ_LIST + flags caches that variant. */
@@ -53,6 +55,8 @@ enum sqlite_slot {
 
 /* One database connection. Used by one thread at a time: whoever took it from the pool, or
  * the pool itself (under store.mu) while it is idle. */
+struct sq_df;
+
 struct sqlite_conn {
 	sqlite3 *db;
 	sqlite3_stmt *stmts[SQ_SLOT_COUNT]; /* prepared on first use, kept until close */
@@ -83,6 +87,8 @@ struct store {
 	atomic_bool keys_ever;
 	atomic_uint_fast64_t keys_gen;      /* gen when keys_ever was read */
 	atomic_int_fast64_t keys_read_ms;   /* clock_ms() when it was read; 0: never */
+	pthread_mutex_t df_mu;    /* guards dfs */
+	struct sq_df *dfs;        /* cached document frequencies (sqlite_terms.c) */
 };
 
 /* Takes a connection from the pool as it is (see sqlite_read for reads), opening one if all
@@ -102,14 +108,22 @@ void sqlite_read_done(struct store *st, struct sqlite_conn *c, int err);
 
 /* Sets *out to the statement cached in slot (preparing sql on first use; sql may be NULL once
  * the slot is filled) with parameters 1.. bound from the arguments that follow, one per
- * character of types: 's' const char * (NULL binds NULL), 'i' int64_t. Strings are bound
- * without copying: they must outlive the use. The statement is borrowed from c; whoever steps
+ * character of types: 's' const char * (NULL binds NULL), 'i' int64_t, 'd' double. Strings
+ * are bound without copying: they must outlive the use. The statement is borrowed from c; whoever steps
  * it resets it before giving c back, so every cached statement is idle between calls.
  * Errors: ERR_DB (logged with what). */
 int sqlite_prep(struct sqlite_conn *c, enum sqlite_slot slot, const char *sql,
 		sqlite3_stmt **out, const char *what, const char *types, ...) MUST_CHECK;
 /* Binds parameters 1.. as sqlite_prep does; returns a SQLite result code. */
 int sqlite_bind(sqlite3_stmt *s, const char *types, ...);
+/* Prepares sql uncached (for statements that vary, or run rarely) and binds the arguments as
+ * sqlite_prep does. *out is owned: sqlite3_finalize it. Errors: ERR_DB. */
+int sqlite_query(sqlite3 *db, const char *sql, sqlite3_stmt **out, const char *what,
+		 const char *types, ...) MUST_CHECK;
+/* Prepares, binds and runs sql, a statement that returns no rows (sqlite3_changes tells how
+ * many rows it changed). Errors as sqlite_step. */
+int sqlite_exec(sqlite3 *db, const char *sql, const char *what, const char *types, ...)
+	MUST_CHECK;
 /* Steps s once. *row tells whether a row is ready. A failure resets s and returns ERR_DB
  * (logged with what), or ERR_CONFLICT for a constraint violation. */
 int sqlite_step(sqlite3 *db, sqlite3_stmt *s, const char *what, bool *row) MUST_CHECK;
@@ -128,6 +142,101 @@ int sqlite_end(struct store *st, struct sqlite_conn *c, int err) MUST_CHECK;
 
 /* The name kind is stored under in objects.kind. */
 const char *sqlite_kind(enum store_kind kind);
+
+/* Reads up to limit rows (columns: id, body) of s into out, and one more to learn has_more;
+ * resets s (sqlite_list.c). Errors: as sqlite_step. */
+int sqlite_page_rows(sqlite3 *db, sqlite3_stmt *s, int limit, struct store_list *out)
+	MUST_CHECK;
+/* Reverses the items of l: a page read backwards from `before` into page order. */
+void sqlite_page_reverse(struct store_list *l);
+
+/* Applies one op of a batch inside the write transaction on c (sqlite_write.c). */
+int sqlite_apply(struct sqlite_conn *c, const char *project, const struct store_op *op)
+	MUST_CHECK;
+
+/* Moves one file of vs (and of batch, when not NULL) from counter `from` to counter `to`
+ * (statuses; NULL from: a new file, NULL to: a file removed), adds usage to the store's
+ * usage_bytes, and updates the objects' status (sqlite_vs.c). Errors: ERR_DB. */
+int sqlite_vs_count(struct sqlite_conn *c, const char *project, const char *vs,
+		    const char *batch, const char *from, const char *to, int64_t usage)
+	MUST_CHECK;
+
+/* Detaches file from every vector store of project, when the File is deleted. */
+int sqlite_vs_forget(struct sqlite_conn *c, const char *project, const char *file) MUST_CHECK;
+
+/* Removes the files, chunks and index entries of vector store vs (sqlite_vs.c), when the
+ * store object is deleted. */
+int sqlite_vs_drop(struct sqlite_conn *c, const char *project, const char *vs) MUST_CHECK;
+
+/* The word that scopes vector store vs's chunks in the keyword index: its id without the
+ * "vs_" prefix (borrowed from vs). */
+const char *sqlite_vs_scope(const char *vs);
+
+/* A search's attribute filter compiled to SQL (sqlite_filter.c): the condition text, and the
+ * values bound to parameters first, first + 1, ... */
+struct fsql {
+	struct buf b;    /* the condition ("1" without a filter) */
+	int first;       /* the number of the first parameter */
+	const jv **vals; /* the JSON scalar bound to parameter first + i */
+	char **paths;    /* or, when vals[i] is NULL, this JSON path */
+	size_t n, cap;
+};
+
+/* Compiles filters (NULL: none) into f; free with sqlite_filter_cleanup even on failure.
+ * Errors: ERR_INVALID (nested too deep). */
+int sqlite_filter_compile(struct fsql *f, const jv *filters, int first) MUST_CHECK;
+/* Binds f's values to s; returns a SQLite result code. */
+int sqlite_filter_bind(sqlite3_stmt *s, const struct fsql *f);
+void sqlite_filter_cleanup(struct fsql *f);
+
+/* --- Keyword search terms (sqlite_terms.c) --- */
+#ifndef SQ_BM25_K1 /* -D only to measure alternatives (BENCHMARKS.md) */
+#define SQ_BM25_K1 1.2
+#endif
+#ifndef SQ_BM25_B
+#define SQ_BM25_B 0.75
+#endif
+#define SQ_WORD_MAX 64
+#define SQ_DF_SLOTS 4096
+
+#define SQ_CANDIDATE_BUDGET 500 /* postings the essential words start with */
+
+struct sq_term {
+	const char *word; /* borrowed from the search */
+	int64_t df;       /* chunks holding it, in any store */
+	int64_t rows;     /* chunks in the index when df was counted */
+	double ub;        /* the most it can add to a score: idf * (k1 + 1) */
+};
+
+/* A search's words, rarest first; the first nessential pick the candidates. */
+struct sq_plan {
+	struct sq_term *t; /* owned */
+	size_t n, nessential;
+	int64_t budget;    /* postings the essential words may have */
+	double ub_all;     /* the most all words can score together */
+	double ub_common;  /* the most the other words can */
+};
+
+void sqlite_df_init(struct store *st);
+void sqlite_df_cleanup(struct store *st);
+/* Looks up (or counts) each word's document frequency and splits the words. Words that could
+ * not be quoted are left out. Free p with sqlite_terms_cleanup. Errors: ERR_DB. */
+int sqlite_terms_plan(struct store *st, sqlite3 *db, const char *const *words, size_t n,
+		      struct sq_plan *p) MUST_CHECK;
+/* Sets the plan's bounds and first essential words from its document frequencies. */
+void sqlite_terms_bounds(struct sq_plan *p);
+/* Widens the essential words (a four times larger budget); false when all already are. */
+bool sqlite_terms_widen(struct sq_plan *p);
+void sqlite_terms_cleanup(struct sq_plan *p);
+/* The FTS5 expression for the plan within the scope words and the matching
+ * document-frequency argument of assistd_bm25. Both owned. */
+int sqlite_terms_match(const struct sq_plan *p, const char *const *scopes, size_t nscopes,
+		       char **match, char **dfs) MUST_CHECK;
+
+/* Registers the keyword index's functions on db (sqlite_rank.c): assistd_bm25(chunks_fts,
+ * skip, dfs), the score, and assistd_rows(chunks_fts), the number of chunks indexed.
+ * Errors: ERR_DB. */
+int sqlite_rank_register(sqlite3 *db) MUST_CHECK;
 
 /* Brings the schema of db up to date (sqlite_migrate.c). Errors: ERR_DB. */
 int sqlite_migrate(sqlite3 *db) MUST_CHECK;

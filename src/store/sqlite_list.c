@@ -107,7 +107,7 @@ static char *list_sql(int flags)
 			 flags & SQ_LIST_LT ? " AND (created_at, seq) < (?7, ?8)" : "", dir, dir);
 }
 
-static void reverse_items(struct store_list *l)
+void sqlite_page_reverse(struct store_list *l)
 {
 	for (size_t i = 0; i < l->n / 2; i++) {
 		struct store_item t = l->items[i];
@@ -117,8 +117,7 @@ static void reverse_items(struct store_list *l)
 	}
 }
 
-/* Reads up to limit rows into out, and one more to learn has_more. */
-static int read_rows(sqlite3 *db, sqlite3_stmt *s, int limit, struct store_list *out)
+int sqlite_page_rows(sqlite3 *db, sqlite3_stmt *s, int limit, struct store_list *out)
 {
 	bool row = true;
 	int err = 0;
@@ -154,9 +153,9 @@ static int fetch(struct sqlite_conn *c, const char *project, enum store_kind kin
 			  q->hi.created_at, q->hi.seq, pg->tag, (int64_t)pg->limit + 1);
 	free(sql);
 	if (!err)
-		err = read_rows(c->db, s, pg->limit, out);
+		err = sqlite_page_rows(c->db, s, pg->limit, out);
 	if (!err && q->reverse)
-		reverse_items(out);
+		sqlite_page_reverse(out);
 	return err;
 }
 

@@ -11,6 +11,12 @@
 #include "../base/log.h"
 #include "sqlite_int.h"
 
+/* The FTS5 tokenizer of the keyword index. Fixed once a database is made; -D overrides it
+ * only for measuring alternatives (bench/scifact.sh). */
+#ifndef SQ_FTS_TOKENIZE
+#define SQ_FTS_TOKENIZE "porter unicode61 remove_diacritics 2"
+#endif
+
 /* migrations[i] brings the schema from version i to version i + 1. */
 static const char *const migrations[] = {
 	/* 1: API objects and API keys.
@@ -50,6 +56,47 @@ static const char *const migrations[] = {
 	"ALTER TABLE objects ADD COLUMN expires_at BIGINT;"
 	"CREATE INDEX objects_expiry ON objects (expires_at) WHERE expires_at IS NOT NULL;"
 	"CREATE INDEX objects_id ON objects (id);",
+	/* 3: vector store files, their chunks and the keyword index.
+	 * vs_files: one row per file attached to a vector store; body is the VectorStoreFile
+	 * JSON the API returns, status mirrors its status (in_progress rows are the ingestion
+	 * jobs), seq orders lists like objects.seq and changes when a file is attached again.
+	 * chunks: the parsed text of a file in a store, in order (idx); scope is the store id
+	 * without its "vs_" prefix, a word the index keeps so that a search reaches its stores'
+	 * chunks only. chunks_fts indexes text and scope (external content, kept in step by the
+	 * triggers); its tokenizer was chosen by retrieval quality on SciFact (BENCHMARKS.md). */
+	"CREATE TABLE vs_files ("
+	" project TEXT NOT NULL,"
+	" vector_store_id TEXT NOT NULL,"
+	" file_id TEXT NOT NULL,"
+	" batch_id TEXT,"
+	" status TEXT NOT NULL,"
+	" filename TEXT NOT NULL,"
+	" created_at BIGINT NOT NULL,"
+	" seq BIGINT NOT NULL,"
+	" usage_bytes BIGINT NOT NULL DEFAULT 0,"
+	" body TEXT NOT NULL,"
+	" PRIMARY KEY (project, vector_store_id, file_id));"
+	"CREATE INDEX vs_files_list ON vs_files (project, vector_store_id, created_at, seq);"
+	"CREATE INDEX vs_files_batch ON vs_files (project, batch_id, created_at, seq) "
+	" WHERE batch_id IS NOT NULL;"
+	"CREATE INDEX vs_files_file ON vs_files (project, file_id);"
+	"CREATE INDEX vs_files_jobs ON vs_files (seq) WHERE status = 'in_progress';"
+	"CREATE TABLE chunks ("
+	" id INTEGER PRIMARY KEY,"
+	" project TEXT NOT NULL,"
+	" vector_store_id TEXT NOT NULL,"
+	" file_id TEXT NOT NULL,"
+	" idx BIGINT NOT NULL,"
+	" scope TEXT NOT NULL,"
+	" text TEXT NOT NULL);"
+	"CREATE INDEX chunks_file ON chunks (project, vector_store_id, file_id, idx);"
+	"CREATE VIRTUAL TABLE chunks_fts USING fts5(text, scope, content='chunks', "
+	" content_rowid='id', tokenize='" SQ_FTS_TOKENIZE "');"
+	"CREATE TRIGGER chunks_ai AFTER INSERT ON chunks BEGIN"
+	" INSERT INTO chunks_fts (rowid, text, scope) VALUES (new.id, new.text, new.scope); END;"
+	"CREATE TRIGGER chunks_ad AFTER DELETE ON chunks BEGIN"
+	" INSERT INTO chunks_fts (chunks_fts, rowid, text, scope)"
+	" VALUES ('delete', old.id, old.text, old.scope); END;",
 };
 
 #define MIGRATION_COUNT ((int)(sizeof(migrations) / sizeof(migrations[0])))

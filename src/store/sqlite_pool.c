@@ -69,6 +69,9 @@ static int conn_open(const char *path, struct sqlite_conn **out)
 		err = sqlite_fail(c->db, "pragmas");
 		goto out;
 	}
+	err = sqlite_rank_register(c->db);
+	if (err)
+		goto out;
 	*out = c;
 	c = NULL;
 out:
@@ -315,6 +318,8 @@ static int bind_va(sqlite3_stmt *s, const char *types, va_list ap)
 	for (int i = 0; types[i] && rc == SQLITE_OK; i++) {
 		if (types[i] == 'i') {
 			rc = sqlite3_bind_int64(s, i + 1, va_arg(ap, int64_t));
+		} else if (types[i] == 'd') {
+			rc = sqlite3_bind_double(s, i + 1, va_arg(ap, double));
 		} else {
 			const char *v = va_arg(ap, const char *);
 
@@ -353,6 +358,44 @@ int sqlite_prep(struct sqlite_conn *c, enum sqlite_slot slot, const char *sql,
 		return sqlite_fail(c->db, what);
 	*out = c->stmts[slot];
 	return 0;
+}
+
+int sqlite_query(sqlite3 *db, const char *sql, sqlite3_stmt **out, const char *what,
+		 const char *types, ...)
+{
+	va_list ap;
+	int rc;
+
+	*out = NULL;
+	if (sqlite3_prepare_v2(db, sql, -1, out, NULL) != SQLITE_OK)
+		return sqlite_fail(db, what);
+	va_start(ap, types);
+	rc = bind_va(*out, types, ap);
+	va_end(ap);
+	if (rc == SQLITE_OK)
+		return 0;
+	rc = sqlite_fail(db, what);
+	sqlite3_finalize(*out);
+	*out = NULL;
+	return rc;
+}
+
+int sqlite_exec(sqlite3 *db, const char *sql, const char *what, const char *types, ...)
+{
+	sqlite3_stmt *s = NULL;
+	va_list ap;
+	int err = 0;
+
+	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
+		return sqlite_fail(db, what);
+	va_start(ap, types);
+	if (bind_va(s, types, ap) != SQLITE_OK)
+		err = sqlite_fail(db, what);
+	va_end(ap);
+	if (!err)
+		err = sqlite_run(db, s, what);
+	sqlite3_finalize(s);
+	return err;
 }
 
 int sqlite_step(sqlite3 *db, sqlite3_stmt *s, const char *what, bool *row)

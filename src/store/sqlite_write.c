@@ -24,6 +24,7 @@ static const struct {
 	{ STORE_THREAD, STORE_MESSAGE },
 	{ STORE_THREAD, STORE_RUN },
 	{ STORE_RUN, STORE_STEP },
+	{ STORE_VECTOR_STORE, STORE_VS_BATCH },
 };
 
 #define TREE_LEN (sizeof(tree) / sizeof(tree[0]))
@@ -265,6 +266,10 @@ static int delete_obj(struct sqlite_conn *c, const char *project, const struct s
 		err = ERR_NOT_FOUND;
 	if (!err)
 		err = delete_below(c, project, o->kind, o->id);
+	if (!err && o->kind == STORE_VECTOR_STORE)
+		err = sqlite_vs_drop(c, project, o->id);
+	if (!err && o->kind == STORE_FILE)
+		err = sqlite_vs_forget(c, project, o->id);
 	return err;
 }
 
@@ -305,7 +310,7 @@ static int expect_idle(struct sqlite_conn *c, const char *project, const char *t
 	return err;
 }
 
-static int apply(struct sqlite_conn *c, const char *project, const struct store_op *op)
+int sqlite_apply(struct sqlite_conn *c, const char *project, const struct store_op *op)
 {
 	assert(op->obj.id);
 	switch (op->type) {
@@ -330,7 +335,7 @@ int store_write(struct store *st, const char *project, const struct store_op *op
 	if (err)
 		return err;
 	for (size_t i = 0; i < n && !err; i++)
-		err = apply(c, project, &ops[i]);
+		err = sqlite_apply(c, project, &ops[i]);
 	return sqlite_end(st, c, err);
 }
 

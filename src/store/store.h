@@ -23,6 +23,8 @@ enum store_kind {
 	STORE_RUN,     /* parent: thread id */
 	STORE_STEP,    /* parent: run id */
 	STORE_FILE,    /* metadata only: the bytes are blobs (blob.h); tag: the purpose */
+	STORE_VECTOR_STORE, /* its files and chunks live beside it (vstore.h) */
+	STORE_VS_BATCH,     /* parent: vector store id */
 	STORE_KIND_COUNT
 };
 

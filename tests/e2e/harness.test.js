@@ -7,6 +7,7 @@ const assert = require('node:assert/strict');
 const path = require('node:path');
 const net = require('node:net');
 const { startServer, rawRequest } = require('./lib/server');
+const { fileIdOrFake, vectorStoreIdOrFake } = require('./lib/util');
 
 const FAKE = path.join(__dirname, 'lib', 'fake-assistd.js');
 const fs = require('node:fs');
@@ -76,6 +77,19 @@ describe('harness', () => {
     assert.notEqual(srv.proc.pid, pid);
     await srv.restart();
     await srv.stop();
+  });
+
+  it('set-up helpers fake an id only when the route is missing, and fail on any other error', async () => {
+    const missing = await start('noroute');
+    assert.equal((await fileIdOrFake(missing)).real, false);
+    assert.match((await vectorStoreIdOrFake(missing)).id, /^vs_e2eFake/);
+    const refusing = await start('badrequest');
+    await assert.rejects(fileIdOrFake(refusing), (e) => e.status === 400);
+    await assert.rejects(vectorStoreIdOrFake(refusing), (e) => e.status === 400);
+    const noId = await start('ok');
+    await assert.rejects(fileIdOrFake(noId), /files.create answered without an id/);
+    await assert.rejects(noId.stop(), /does not match the spec/);
+    for (const srv of [missing, refusing]) await srv.stop();
   });
 
   it('raw requests read an early answer even when the server closes mid-upload', async () => {

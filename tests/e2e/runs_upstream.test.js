@@ -8,7 +8,8 @@ const test = require('node:test');
 const { describe } = test;
 const assert = require('node:assert/strict');
 const { useUpstreamServer } = require('./lib/harness');
-const { validate } = require('./lib/spec');
+const http = require('node:http');
+const { validate, validateEvent } = require('./lib/spec');
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const TERMINAL = ['completed', 'failed', 'cancelled', 'expired', 'incomplete', 'requires_action'];
@@ -27,6 +28,38 @@ async function waitRequests(up, n, ms = 10000) {
   const end = Date.now() + ms;
   while (up.requests.length < n && Date.now() < end) await sleep(20);
   assert.ok(up.requests.length >= n, `upstream got ${up.requests.length} requests, expected ${n}`);
+}
+
+// POSTs a streaming body to path (under /v1) and reads the event stream slowly: after the
+// first bytes it stops reading for pauseMs, so the server's channel holds events for it.
+// Returns [{event, data}], each validated against the spec.
+function slowStream(srv, path, body, pauseMs = 400) {
+  const url = new URL(`${srv.baseURL}${path}`);
+  const text = JSON.stringify(body);
+  return new Promise((resolve, reject) => {
+    const req = http.request({
+      host: url.hostname, port: url.port, path: url.pathname, method: 'POST',
+      headers: { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text),
+        Authorization: 'Bearer test', 'OpenAI-Beta': 'assistants=v2' },
+    }, (res) => {
+      let raw = '';
+      res.setEncoding('utf8');
+      res.once('data', () => { res.pause(); setTimeout(() => res.resume(), pauseMs); });
+      res.on('data', (d) => { raw += d; });
+      res.on('end', () => {
+        if (res.statusCode !== 200) return reject(new Error(`${res.statusCode} ${raw}`));
+        resolve(raw.split('\n\n').filter(Boolean).map((block) => {
+          const [ev, data] = block.split('\n');
+          const event = ev.slice('event: '.length);
+          const d = event === 'done' ? data.slice(6) : JSON.parse(data.slice(6));
+          validateEvent(event, d);
+          return { event, data: d };
+        }));
+      });
+    });
+    req.on('error', reject);
+    req.end(text);
+  });
 }
 
 const userTexts = (req) => req.messages.filter((m) => m.role !== 'system').map((m) => m.content);
@@ -154,5 +187,54 @@ describe('runs against a fake upstream', () => {
     up().script({ text: 'fine' });
     const next = await c2.beta.threads.runs.createAndPoll(t.id, { assistant_id: asst.id, additional_messages: [{ role: 'user', content: 'again' }] }, { pollIntervalMs: 50 });
     assert.equal(next.status, 'completed');
+  });
+
+});
+
+describe('slow stream readers (events merged while unread)', () => {
+  const { srv, it, up } = useUpstreamServer();
+  let asst;
+
+  it('setup: an assistant', async () => {
+    asst = await srv().client().beta.assistants.create({ model: 'gpt-4o' });
+  });
+
+  it('a slow stream reader gets every event in order, merged deltas carrying all the text', async () => {
+    const c = srv().client();
+    const text = 'Quotes " and \\ backslashes, caf\u00e9, a\nnew line. '.repeat(40);
+    up().script({ text, chunks: text.length });
+    const t = await c.beta.threads.create({ messages: [{ role: 'user', content: 'talk' }] });
+    const ev = await slowStream(srv(), `/threads/${t.id}/runs`, { assistant_id: asst.id, stream: true });
+    const names = ev.map((e) => e.event).filter((n, i, a) => n !== a[i - 1]);
+    assert.deepEqual(names, ['thread.run.created', 'thread.run.queued', 'thread.run.in_progress',
+      'thread.run.step.created', 'thread.run.step.in_progress', 'thread.message.created',
+      'thread.message.in_progress', 'thread.message.delta', 'thread.message.completed',
+      'thread.run.step.completed', 'thread.run.completed', 'done']);
+    const deltas = ev.filter((e) => e.event === 'thread.message.delta');
+    const done = ev.find((e) => e.event === 'thread.message.completed').data;
+    for (const d of deltas) {
+      assert.equal(d.data.id, done.id);
+      assert.equal(d.data.delta.content.length, 1);
+      assert.equal(d.data.delta.content[0].index, 0);
+    }
+    assert.equal(deltas.map((d) => d.data.delta.content[0].text.value).join(''), text);
+    assert.equal(done.content[0].text.value, text);
+  });
+
+  it('a slow stream reader gets tool-call arguments whole', async () => {
+    const c = srv().client();
+    const args = { city: 'Paris "centre"', days: [1, 2, 3], note: 'x'.repeat(300) };
+    up().script({ toolCalls: [{ name: 'get_weather', arguments: args }] });
+    const a = await c.beta.assistants.create({ model: 'gpt-4o', tools: [{ type: 'function',
+      function: { name: 'get_weather', parameters: { type: 'object' } } }] });
+    const t = await c.beta.threads.create({ messages: [{ role: 'user', content: 'weather?' }] });
+    const ev = await slowStream(srv(), `/threads/${t.id}/runs`, { assistant_id: a.id, stream: true });
+    const step = ev.filter((e) => e.event === 'thread.run.step.delta')
+      .map((e) => e.data.delta.step_details.tool_calls[0].function.arguments).join('');
+    const run = ev.find((e) => e.event === 'thread.run.requires_action').data;
+    const call = run.required_action.submit_tool_outputs.tool_calls[0];
+    assert.deepEqual(JSON.parse(step), args);
+    assert.equal(call.function.arguments, step);
+    await c.beta.threads.runs.cancel(run.id, { thread_id: t.id });
   });
 });

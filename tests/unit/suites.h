@@ -12,10 +12,11 @@ extern const struct t_case blob_tests[];
 extern const struct t_case http_tests[];
 extern const struct t_case api_tests[];
 extern const struct t_case engine_tests[];
-extern const struct t_case events_tests[];
 extern const struct t_case providers_tests[];
 extern const struct t_case docs_tests[];
 extern const struct t_case docs_reader_tests[];
+extern const struct t_case sandbox_tests[];
 extern const struct t_case text_tests[];
+extern const struct t_case tools_tests[];
 
 #endif

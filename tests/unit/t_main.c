@@ -1,6 +1,7 @@
 /* t_main.c - runs every unit test suite, each case in its own forked child.
  *
- * Usage: unit [substring]   runs the cases whose "suite.name" contains substring. */
+ * Usage: unit [substring]   runs the cases whose "suite.name" contains substring. A substring
+ * that matches no case is a failure (a mistyped filter must not pass silently). */
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -24,11 +25,12 @@ static const struct t_suite suites[] = {
 	{ "http", http_tests },
 	{ "api", api_tests },
 	{ "engine", engine_tests },
-	{ "events", events_tests },
 	{ "providers", providers_tests },
 	{ "docs", docs_tests },
 	{ "docs_reader", docs_reader_tests },
+	{ "sandbox", sandbox_tests },
 	{ "text", text_tests },
+	{ "tools", tools_tests },
 };
 
 static int run_case(const struct t_case *c)
@@ -52,27 +54,37 @@ static int run_case(const struct t_case *c)
 	return WEXITSTATUS(status) != 0;
 }
 
+/* Runs the cases of s whose full name contains filter (all when filter is NULL). */
+static void run_suite(const struct t_suite *s, const char *filter, int *passed, int *failed)
+{
+	char full[256];
+
+	for (const struct t_case *c = s->cases; c->name; c++) {
+		snprintf(full, sizeof(full), "%s.%s", s->name, c->name);
+		if (filter && !strstr(full, filter))
+			continue;
+		if (run_case(c)) {
+			printf("not ok - %s\n", full);
+			(*failed)++;
+		} else {
+			printf("ok - %s\n", full);
+			(*passed)++;
+		}
+		fflush(stdout);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	const char *filter = argc > 1 ? argv[1] : NULL;
 	int passed = 0;
 	int failed = 0;
-	char full[256];
 
-	for (size_t s = 0; s < sizeof(suites) / sizeof(suites[0]); s++) {
-		for (const struct t_case *c = suites[s].cases; c->name; c++) {
-			snprintf(full, sizeof(full), "%s.%s", suites[s].name, c->name);
-			if (filter && !strstr(full, filter))
-				continue;
-			if (run_case(c)) {
-				printf("not ok - %s\n", full);
-				failed++;
-			} else {
-				printf("ok - %s\n", full);
-				passed++;
-			}
-			fflush(stdout);
-		}
+	for (size_t s = 0; s < sizeof(suites) / sizeof(suites[0]); s++)
+		run_suite(&suites[s], filter, &passed, &failed);
+	if (filter && passed + failed == 0) {
+		printf("not ok - no test case matches \"%s\"\n", filter);
+		failed++;
 	}
 	printf("%d passed, %d failed\n", passed, failed);
 	return failed != 0;

@@ -24,37 +24,147 @@ static void events_read_wait_close(void)
 	struct events *ch = events_new();
 	struct events_waker w = { count_wake, &wakes };
 	struct buf out;
-	size_t pos = 0;
 
 	buf_init(&out, 0);
 	wakes = 0;
-	ASSERT_EQ_INT(events_read(ch, &pos, &out, 1 << 20, &w), EVENTS_WAIT);
+	events_attach(ch, &out);
+	ASSERT_EQ_INT(events_read(ch, &out, &out, 1 << 20, &w), EVENTS_WAIT);
 	events_append(ch, "thread.run.created", "{\"id\":\"run_1\"}");
 	ASSERT_EQ_INT(wakes, 1);
-	ASSERT_EQ_INT(events_read(ch, &pos, &out, 1 << 20, &w), EVENTS_MORE);
+	ASSERT_EQ_INT(events_read(ch, &out, &out, 1 << 20, &w), EVENTS_MORE);
 	ASSERT_STR_EQ(out.p, "event: thread.run.created\ndata: {\"id\":\"run_1\"}\n\n");
-	ASSERT_EQ_INT(events_read(ch, &pos, &out, 1 << 20, &w), EVENTS_WAIT);
+	ASSERT_EQ_INT(events_read(ch, &out, &out, 1 << 20, &w), EVENTS_WAIT);
 	events_close(ch);
 	ASSERT_EQ_INT(wakes, 2);
-	ASSERT_EQ_INT(events_read(ch, &pos, &out, 1 << 20, &w), EVENTS_END);
+	ASSERT_EQ_INT(events_read(ch, &out, &out, 1 << 20, &w), EVENTS_END);
+	events_detach(ch, &out);
 	buf_cleanup(&out);
 	events_unref(ch);
 }
 
-static void events_forget_stops_wakes(void)
+static void events_detach_stops_wakes(void)
 {
 	struct events *ch = events_new();
 	struct events_waker w = { count_wake, &wakes };
 	struct buf out;
-	size_t pos = 0;
 
 	buf_init(&out, 0);
 	wakes = 0;
-	ASSERT_EQ_INT(events_read(ch, &pos, &out, 1 << 20, &w), EVENTS_WAIT);
-	events_forget(ch, &wakes);
+	events_attach(ch, &out);
+	ASSERT_EQ_INT(events_read(ch, &out, &out, 1 << 20, &w), EVENTS_WAIT);
+	events_detach(ch, &out);
 	events_append(ch, "e", "{}");
 	ASSERT_EQ_INT(wakes, 0);
 	buf_cleanup(&out);
+	events_unref(ch);
+}
+
+#define D_HEAD "{\"id\":\"msg_1\",\"delta\":{\"value\":\""
+#define D_TAIL "\"}}"
+
+static void delta(struct events *ch, const char *head, const char *span)
+{
+	events_append_delta(ch, "thread.message.delta", head, span, strlen(span), D_TAIL);
+}
+
+/* Reads what reader has not read into out (emptied first). */
+static void read_all(struct events *ch, void *reader, struct buf *out)
+{
+	buf_reset(out);
+	ASSERT_EQ_INT(events_read(ch, reader, out, 1 << 20, NULL), EVENTS_MORE);
+}
+
+static void events_merge_unread_deltas(void)
+{
+	struct events *ch = events_new();
+	struct buf out;
+
+	buf_init(&out, 0);
+	events_attach(ch, &out);
+	events_append(ch, "thread.message.created", "{}");
+	delta(ch, D_HEAD, "a");
+	delta(ch, D_HEAD, "\\\"b");
+	delta(ch, D_HEAD, "c");
+	ASSERT_EQ_INT(events_kept(ch), 2);
+	read_all(ch, &out, &out);
+	ASSERT_STR_EQ(out.p, "event: thread.message.created\ndata: {}\n\n"
+			     "event: thread.message.delta\ndata: " D_HEAD "a\\\"bc" D_TAIL "\n\n");
+	/* A delta read already is never changed: the next one is an event of its own. */
+	delta(ch, D_HEAD, "d");
+	read_all(ch, &out, &out);
+	ASSERT_STR_EQ(out.p, "event: thread.message.delta\ndata: " D_HEAD "d" D_TAIL "\n\n");
+	events_detach(ch, &out);
+	buf_cleanup(&out);
+	events_unref(ch);
+}
+
+static void events_merge_only_alike(void)
+{
+	struct events *ch = events_new();
+
+	delta(ch, D_HEAD, "a");
+	delta(ch, "{\"id\":\"msg_2\",\"delta\":{\"value\":\"", "b");
+	events_append_delta(ch, "thread.message.delta", D_HEAD, "c", 1, "\",\"x\":[]}}");
+	events_append_delta(ch, "thread.run.step.delta", D_HEAD, "d", 1, D_TAIL);
+	events_append(ch, "thread.message.delta", D_HEAD "e" D_TAIL);
+	delta(ch, D_HEAD, "f");
+	ASSERT_EQ_INT(events_kept(ch), 6);
+	events_decline(ch);
+	events_unref(ch);
+}
+
+/* With no reader (declined, or the only one gone), a channel keeps nothing however much is
+ * appended; one that expects its reader keeps everything for it. */
+static void events_keep_only_what_readers_need(void)
+{
+	struct events *ch = events_new();
+	struct buf out;
+
+	buf_init(&out, 0);
+	events_append(ch, "thread.run.created", "{}");
+	delta(ch, D_HEAD, "a");
+	ASSERT_EQ_INT(events_kept(ch), 2);
+	events_decline(ch);
+	ASSERT_EQ_INT(events_kept(ch), 0);
+	for (int i = 0; i < 1000; i++)
+		events_append(ch, "thread.run.step.delta", "{}");
+	ASSERT_EQ_INT(events_kept(ch), 0);
+	/* A late reader starts with what follows. */
+	events_attach(ch, &out);
+	events_append(ch, "thread.run.completed", "{}");
+	read_all(ch, &out, &out);
+	ASSERT_STR_EQ(out.p, "event: thread.run.completed\ndata: {}\n\n");
+	ASSERT_EQ_INT(events_kept(ch), 0);
+	events_detach(ch, &out);
+	buf_cleanup(&out);
+	events_unref(ch);
+}
+
+static void events_drop_what_every_reader_passed(void)
+{
+	struct events *ch = events_new();
+	struct buf fast;
+	struct buf slow;
+
+	buf_init(&fast, 0);
+	buf_init(&slow, 0);
+	events_attach(ch, &fast);
+	events_attach(ch, &slow);
+	for (int i = 0; i < 40; i++)
+		events_append(ch, "e", "{}");
+	read_all(ch, &fast, &fast);
+	ASSERT_EQ_INT(events_kept(ch), 40);
+	read_all(ch, &slow, &slow);
+	ASSERT_EQ_INT(events_kept(ch), 0);
+	ASSERT_STR_EQ(slow.p, fast.p);
+	events_append(ch, "f", "{}");
+	read_all(ch, &fast, &fast);
+	ASSERT_EQ_INT(events_kept(ch), 1);
+	events_detach(ch, &slow);
+	ASSERT_EQ_INT(events_kept(ch), 0);
+	events_detach(ch, &fast);
+	buf_cleanup(&fast);
+	buf_cleanup(&slow);
 	events_unref(ch);
 }
 
@@ -133,23 +243,67 @@ static void seed(struct rig *r, const char *text, char *run, size_t len)
 	put(r, STORE_RUN, run);
 }
 
-/* Reads the channel to its end (or 10 s) and returns the event names, space separated. */
-static void drain(struct events *ch, char *names, size_t len)
+/* Appends to names the event names of SSE text, space separated, each run of one name
+ * written once (how many deltas come depends on how fast the reader reads). */
+static void names_of(const char *sse, char *names, size_t len)
+{
+	char last[64] = "";
+	const char *p = sse;
+
+	while ((p = strstr(p, "event: ")) != NULL) {
+		size_t n = strcspn(p + 7, "\n");
+
+		p += 7;
+		if (n >= sizeof(last) || (strlen(last) == n && strncmp(last, p, n) == 0))
+			continue;
+		snprintf(last, sizeof(last), "%.*s", (int)n, p);
+		snprintf(names + strlen(names), len - strlen(names), "%s ", last);
+	}
+}
+
+/* Reads ch as a stream does, into out (its attached reader), until an event called name has
+ * come, or with name NULL until the channel ends; fails after 10 s. */
+static void read_until(struct events *ch, struct buf *out, const char *name)
 {
 	int64_t deadline = clock_ms() + 10000;
-	size_t pos = 0;
-	size_t seen = 0;
+	char key[96];
+
+	snprintf(key, sizeof(key), "event: %s\n", name ? name : "");
+	for (;;) {
+		enum events_read got = events_read(ch, out, out, 1 << 20, NULL);
+
+		if (name && out->p && strstr(out->p, key))
+			return;
+		if (got == EVENTS_END && !name)
+			return;
+		if (got == EVENTS_END || clock_ms() > deadline)
+			T_FAIL("the channel ended or stalled before %s: %s", name ? name : "its end",
+			       out->p ? out->p : "");
+		if (got == EVENTS_WAIT)
+			usleep(2000);
+	}
+}
+
+/* Reads the rest of ch into out (attached as its reader), returns the event names, and lets
+ * the channel go. */
+static void finish(struct events *ch, struct buf *out, char *names, size_t len)
+{
+	read_until(ch, out, NULL);
+	names[0] = '\0';
+	names_of(out->p ? out->p : "", names, len);
+	events_detach(ch, out);
+	buf_cleanup(out);
+	events_unref(ch);
+}
+
+/* Reads the channel to its end as a stream does and returns the event names. */
+static void drain(struct events *ch, char *names, size_t len)
+{
 	struct buf out;
 
 	buf_init(&out, 0);
-	names[0] = '\0';
-	while (events_read(ch, &pos, &out, 1 << 20, NULL) != EVENTS_END && clock_ms() < deadline)
-		usleep(2000);
-	for (; seen < events_count(ch); seen++)
-		snprintf(names + strlen(names), len - strlen(names), "%s ",
-			 events_name_at(ch, seen));
-	buf_cleanup(&out);
-	events_unref(ch);
+	events_attach(ch, &out);
+	finish(ch, &out, names, len);
 }
 
 static void stored_status(struct rig *r, const char *want)
@@ -173,13 +327,96 @@ static void run_completes_with_reply(void)
 	rig_open(&r);
 	seed(&r, "hello", run, sizeof(run));
 	drain(engine_start_run(r.eng, "p", run, NULL), names, sizeof(names));
-	ASSERT(strncmp(names, "thread.run.created thread.run.queued thread.run.in_progress "
-			      "thread.run.step.created thread.run.step.in_progress "
-			      "thread.message.created thread.message.in_progress "
-			      "thread.message.delta", 150) == 0);
-	ASSERT(strstr(names, "thread.message.completed thread.run.step.completed "
-			     "thread.run.completed ") != NULL);
+	ASSERT_STR_EQ(names, "thread.run.created thread.run.queued thread.run.in_progress "
+			     "thread.run.step.created thread.run.step.in_progress "
+			     "thread.message.created thread.message.in_progress "
+			     "thread.message.delta thread.message.completed "
+			     "thread.run.step.completed thread.run.completed ");
 	stored_status(&r, "completed");
+	rig_close(&r);
+}
+
+/* The data of the next event called name in SSE text from *p on, parsed (owned), or NULL;
+ * moves *p past it. */
+static jv *next_event(const char **p, const char *name)
+{
+	char key[96];
+	char why[128];
+	size_t n;
+	jv *d;
+
+	snprintf(key, sizeof(key), "event: %s\ndata: ", name);
+	*p = strstr(*p, key);
+	if (!*p)
+		return NULL;
+	*p += strlen(key);
+	n = strcspn(*p, "\n");
+	d = jv_parse(*p, n, why, sizeof(why));
+	if (!d)
+		T_FAIL("%s is not JSON (%s): %.*s", name, why, (int)n, *p);
+	return d;
+}
+
+/* The text of a message or message delta's first content part (borrowed from m). */
+static const char *text_of(const jv *m)
+{
+	const jv *content = jv_get(jv_get(m, "delta") ? jv_get(m, "delta") : m, "content");
+
+	return jv_get_str(jv_get(jv_at(content, 0), "text"), "value");
+}
+
+/* A reader that comes after the reply has streamed in gets every event, the deltas merged
+ * into valid deltas that carry the whole text. */
+static void late_reader_gets_merged_deltas(void)
+{
+	struct rig r;
+	char run[2048];
+	char names[4096] = "";
+	char *body = NULL;
+	int64_t deadline = clock_ms() + 10000;
+	struct events *ch;
+	struct buf out;
+	struct buf text;
+	const char *p;
+	jv *d;
+	int ndeltas = 0;
+
+	rig_open(&r);
+	seed(&r, "tell me a long story", run, sizeof(run));
+	ch = engine_start_run(r.eng, "p", run, NULL);
+	do {
+		free(body);
+		usleep(5000);
+		ASSERT_OK(store_get(r.st, "p", STORE_RUN, "run_t1", NULL, &body, NULL));
+	} while (!strstr(body, "\"status\":\"completed\"") && clock_ms() < deadline);
+	free(body);
+	buf_init(&out, 0);
+	buf_init(&text, 0);
+	events_attach(ch, &out);
+	ASSERT_EQ_INT(events_read(ch, &out, &out, 1 << 24, NULL), EVENTS_MORE);
+	ASSERT_EQ_INT(events_read(ch, &out, &out, 1 << 24, NULL), EVENTS_END);
+	names_of(out.p, names, sizeof(names));
+	ASSERT(strstr(names, "thread.message.in_progress thread.message.delta "
+			     "thread.message.completed ") != NULL);
+	p = out.p;
+	d = next_event(&p, "thread.message.delta");
+	while (d) {
+		ASSERT_STR_EQ(jv_get_str(d, "object"), "thread.message.delta");
+		ASSERT_OK(buf_puts(&text, text_of(d)));
+		jv_free(d);
+		ndeltas++;
+		d = next_event(&p, "thread.message.delta");
+	}
+	ASSERT(ndeltas >= 1 && ndeltas <= 2); /* the first one alone carries annotations: [] */
+	p = out.p;
+	d = next_event(&p, "thread.message.completed");
+	ASSERT(d && text.len > 20);
+	ASSERT_STR_EQ(text.p, text_of(d));
+	jv_free(d);
+	buf_cleanup(&text);
+	events_detach(ch, &out);
+	buf_cleanup(&out);
+	events_unref(ch);
 	rig_close(&r);
 }
 
@@ -245,22 +482,6 @@ static size_t count_under(struct rig *r, enum store_kind kind, const char *paren
 	return n;
 }
 
-/* Waits (up to 10 s) until the channel holds an event named name. */
-static void wait_event(struct events *ch, const char *name)
-{
-	int64_t deadline = clock_ms() + 10000;
-
-	for (;;) {
-		for (size_t i = 0; i < events_count(ch); i++) {
-			if (strcmp(events_name_at(ch, i), name) == 0)
-				return;
-		}
-		if (clock_ms() > deadline)
-			T_FAIL("no %s event", name);
-		usleep(2000);
-	}
-}
-
 /* The thread goes while the model is mid-reply: the run stops, its stream ends cancelled,
  * and nothing of it is written again (no orphan message or step). */
 static void deleting_the_thread_stops_its_run(void)
@@ -271,14 +492,17 @@ static void deleting_the_thread_stops_its_run(void)
 	char *body = NULL;
 	const char *tail;
 	struct events *ch;
+	struct buf out;
 
 	rig_open_paced(&r, 200);
 	seed(&r, "tell me a long story please", run, sizeof(run));
 	ch = engine_start_run(r.eng, "p", run, NULL);
-	wait_event(ch, "thread.message.delta");
+	buf_init(&out, 0);
+	events_attach(ch, &out);
+	read_until(ch, &out, "thread.message.delta");
 	ASSERT_OK(store_delete(r.st, "p", STORE_THREAD, "thread_t1", NULL));
 	engine_stop_runs(r.eng, "p", STORE_THREAD, "thread_t1");
-	drain(ch, names, sizeof(names));
+	finish(ch, &out, names, sizeof(names));
 	tail = "thread.message.incomplete thread.run.step.cancelled thread.run.cancelled ";
 	if (strlen(names) < strlen(tail) || strcmp(names + strlen(names) - strlen(tail), tail))
 		T_FAIL("the events do not end with %s: %s", tail, names);
@@ -326,16 +550,19 @@ static void deleted_reply_is_written_anew(void)
 	struct store_page pg = { .limit = 10, .run_id = "run_t1" };
 	struct store_list l;
 	struct events *ch;
+	struct buf out;
 
 	rig_open_paced(&r, 200);
 	seed(&r, "tell me a long story please", run, sizeof(run));
 	ch = engine_start_run(r.eng, "p", run, NULL);
-	wait_event(ch, "thread.message.delta");
+	buf_init(&out, 0);
+	events_attach(ch, &out);
+	read_until(ch, &out, "thread.message.delta");
 	ASSERT_OK(store_list(r.st, "p", STORE_MESSAGE, "thread_t1", &pg, &l));
 	ASSERT_EQ_INT(l.n, 1);
 	ASSERT_OK(store_delete(r.st, "p", STORE_MESSAGE, l.items[0].id, "thread_t1"));
 	store_list_cleanup(&l);
-	drain(ch, names, sizeof(names));
+	finish(ch, &out, names, sizeof(names));
 	stored_status(&r, "completed");
 	ASSERT_OK(store_list(r.st, "p", STORE_MESSAGE, "thread_t1", &pg, &l));
 	ASSERT_EQ_INT(l.n, 1);
@@ -346,8 +573,13 @@ static void deleted_reply_is_written_anew(void)
 
 const struct t_case engine_tests[] = {
 	T_CASE(events_read_wait_close),
-	T_CASE(events_forget_stops_wakes),
+	T_CASE(events_detach_stops_wakes),
+	T_CASE(events_merge_unread_deltas),
+	T_CASE(events_merge_only_alike),
+	T_CASE(events_keep_only_what_readers_need),
+	T_CASE(events_drop_what_every_reader_passed),
 	T_CASE(run_completes_with_reply),
+	T_CASE(late_reader_gets_merged_deltas),
 	T_CASE(tool_call_then_outputs),
 	T_CASE(cancel_finished_run_is_refused),
 	T_CASE(deleting_the_thread_stops_its_run),

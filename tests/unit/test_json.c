@@ -1,4 +1,4 @@
-/* test_json.c - unit tests for src/json: parsing limits and string safety. */
+/* test_json.c - unit tests for src/json: parsing limits, string safety, split dumps. */
 #include "../../src/json/json.h"
 #include "suites.h"
 
@@ -87,6 +87,47 @@ static void type_names(void)
 	jv_free(r);
 }
 
+static void dump_split_around_one_string(void)
+{
+	char why[128];
+	jv *v = parse("{\"id\":\"m\",\"d\":{\"value\":\"a\\\"\\u0001\\n\",\"k\":[]}}", why,
+		      sizeof(why));
+	char *head = NULL;
+	char *span = NULL;
+	char *tail = NULL;
+	char *all = jv_dump(v);
+	char joined[256];
+
+	ASSERT(jv_dump_split(v, jv_get(v, "d"), "value", &head, &span, &tail));
+	ASSERT_STR_EQ(head, "{\"id\":\"m\",\"d\":{\"value\":\"");
+	ASSERT_STR_EQ(span, "a\\\"\\u0001\\n");
+	ASSERT_STR_EQ(tail, "\",\"k\":[]}}");
+	snprintf(joined, sizeof(joined), "%s%s%s", head, span, tail);
+	ASSERT_STR_EQ(joined, all);
+	/* v is as it was, and a member that is not a string cannot be split around. */
+	ASSERT_STR_EQ(jv_get_str(jv_get(v, "d"), "value"), "a\"\x01\n");
+	ASSERT(!jv_dump_split(v, jv_get(v, "d"), "k", &head, &span, &tail));
+	free(head);
+	free(span);
+	free(tail);
+	free(all);
+	jv_free(v);
+}
+
+static void dump_split_refuses_ambiguity(void)
+{
+	char why[128];
+	jv *v = parse("{\"name\":\"\\u0001\",\"value\":\"x\"}", why, sizeof(why));
+	char *head = NULL;
+	char *span = NULL;
+	char *tail = NULL;
+
+	ASSERT(!jv_dump_split(v, v, "value", &head, &span, &tail));
+	ASSERT(head == NULL && span == NULL && tail == NULL);
+	ASSERT_STR_EQ(jv_get_str(v, "value"), "x");
+	jv_free(v);
+}
+
 const struct t_case json_tests[] = {
 	T_CASE(parse_reports_position),
 	T_CASE(parse_rejects_duplicate_keys),
@@ -94,5 +135,7 @@ const struct t_case json_tests[] = {
 	T_CASE(invalid_utf8_is_replaced_not_fatal),
 	T_CASE(setters_steal_and_getters_borrow),
 	T_CASE(type_names),
+	T_CASE(dump_split_around_one_string),
+	T_CASE(dump_split_refuses_ambiguity),
 	{ NULL, NULL },
 };

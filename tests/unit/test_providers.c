@@ -999,6 +999,36 @@ static void openai_non_streamed_and_no_usage(void)
 	rec_cleanup(&r);
 }
 
+/* Usage a hostile or broken upstream sends (negative, huge, not a number) is not believed:
+ * the counts are those of a reply without usage (found by fuzz_wire). */
+static void openai_bad_usage_is_estimated(void)
+{
+	static const char *const usages[] = {
+		"{\"prompt_tokens\":-1,\"completion_tokens\":2}",
+		"{\"prompt_tokens\":1000000000000,\"completion_tokens\":1000000000000}",
+		"{\"prompt_tokens\":5,\"completion_tokens\":null}",
+		"{\"prompt_tokens\":5,\"completion_tokens\":\"2\"}",
+	};
+	char steps[512];
+	int64_t prompt;
+	int64_t completion;
+	struct rec r;
+
+	oai_run(&r, "[{\"text\":\"abcdefgh ijklmnop\",\"usage\":false}]", -1, 2000);
+	prompt = r.res.prompt_tokens;
+	completion = r.res.completion_tokens;
+	rec_cleanup(&r);
+	for (size_t i = 0; i < sizeof(usages) / sizeof(usages[0]); i++) {
+		snprintf(steps, sizeof(steps), "[{\"text\":\"abcdefgh ijklmnop\",\"usage\":%s}]",
+			 usages[i]);
+		oai_run(&r, steps, -1, 2000);
+		ASSERT_EQ_INT(r.res.finish, PROV_STOP);
+		ASSERT_EQ_INT(r.res.prompt_tokens, prompt);
+		ASSERT_EQ_INT(r.res.completion_tokens, completion);
+		rec_cleanup(&r);
+	}
+}
+
 static void openai_idle_timeout(void)
 {
 	struct rec r;
@@ -1317,6 +1347,7 @@ const struct t_case providers_tests[] = {
 	T_CASE(openai_malformed_stream),
 	T_CASE(openai_disconnect_mid_reply),
 	T_CASE(openai_non_streamed_and_no_usage),
+	T_CASE(openai_bad_usage_is_estimated),
 	T_CASE(openai_idle_timeout),
 	T_CASE(openai_many_concurrent),
 	T_CASE(openai_idle_timeout_mid_reply),

@@ -4,7 +4,8 @@
 // that the harness notices what it should (sanitizer reports, bad exits, missing headers).
 // FAKE_MODE: ok | ubsan (prints a UBSan report on the first request) | asan-exit (prints an
 // ASan report and exits 1 on SIGTERM) | exit1 (exits 1 on SIGTERM) | crash (exits 3 on the
-// first request) | noheaders (answers without x-request-id).
+// first request) | noheaders (answers without x-request-id) | noroute (answers 404 "Invalid
+// URL", as for a route the server lacks) | badrequest (answers POSTs 400).
 const http = require('node:http');
 
 const args = process.argv.slice(2);
@@ -17,6 +18,13 @@ const server = http.createServer((req, res) => {
   if (mode === 'crash') process.exit(3);
   const headers = { 'Content-Type': 'application/json' };
   if (mode !== 'noheaders') headers['x-request-id'] = `req_${n}`;
+  const failure = { noroute: [404, `Invalid URL (${req.method} ${req.url})`],
+    badrequest: req.method === 'POST' && [400, 'Invalid file format.'] }[mode];
+  if (failure) {
+    res.writeHead(failure[0], headers);
+    res.end(JSON.stringify({ error: { message: failure[1], type: 'invalid_request_error', param: null, code: null } }));
+    return;
+  }
   res.writeHead(200, headers);
   res.end(JSON.stringify({ object: 'list', data: [], first_id: null, last_id: null, has_more: false }));
 });

@@ -37,20 +37,37 @@ function plain(obj) { return JSON.parse(JSON.stringify(obj)); }
 
 // Upload a real file / create a real vector store if the server has those endpoints (a later
 // issue); otherwise fall back to ids that look right. Tests that reference files work either way.
-async function fileIdOrFake(srv, name = 'notes.txt') {
+// Whether the endpoints exist is asked with a list (GET, no body): only "Invalid URL" (404)
+// means "not there yet". Any other failure of the list or of the create, or an answer without
+// an id, fails the test that asked.
+async function routeExists(list) {
   try {
-    const { toFile } = require('openai');
-    const f = await srv.client().files.create({ file: await toFile(Buffer.from('hello from the e2e tests\n'), name), purpose: 'assistants' });
-    if (f && typeof f.id === 'string') return { id: f.id, real: true };
-  } catch { /* not implemented yet */ }
-  return { id: 'file-e2eFake' + Math.random().toString(36).slice(2, 10), real: false };
+    await list();
+    return true;
+  } catch (e) {
+    if (e && e.status === 404 && /^Invalid URL/.test(e.error?.message ?? '')) return false;
+    throw e;
+  }
+}
+function idOf(obj, what) {
+  assert.ok(obj && typeof obj.id === 'string', `${what} answered without an id: ${JSON.stringify(obj)}`);
+  return obj.id;
+}
+async function fileIdOrFake(srv, name = 'notes.txt') {
+  const c = srv.client();
+  if (!(await routeExists(() => c.files.list()))) {
+    return { id: 'file-e2eFake' + Math.random().toString(36).slice(2, 10), real: false };
+  }
+  const { toFile } = require('openai');
+  const file = await toFile(Buffer.from('hello from the e2e tests\n'), name);
+  return { id: idOf(await c.files.create({ file, purpose: 'assistants' }), 'files.create'), real: true };
 }
 async function vectorStoreIdOrFake(srv) {
-  try {
-    const vs = await srv.client().vectorStores.create({ name: 'e2e' });
-    if (vs && typeof vs.id === 'string') return { id: vs.id, real: true };
-  } catch { /* not implemented yet */ }
-  return { id: 'vs_e2eFake' + Math.random().toString(36).slice(2, 10), real: false };
+  const c = srv.client();
+  if (!(await routeExists(() => c.vectorStores.list()))) {
+    return { id: 'vs_e2eFake' + Math.random().toString(36).slice(2, 10), real: false };
+  }
+  return { id: idOf(await c.vectorStores.create({ name: 'e2e' }), 'vectorStores.create'), real: true };
 }
 
 // A rejected SDK call: returns the error.
