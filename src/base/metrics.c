@@ -65,6 +65,15 @@ void metrics_observe(struct metrics_hist *h, int64_t us)
 	atomic_fetch_add_explicit(&h->sum_us, us > 0 ? (uint64_t)us : 0, memory_order_relaxed);
 }
 
+uint64_t metrics_hist_count(const struct metrics_hist *h)
+{
+	uint64_t n = 0;
+
+	for (size_t i = 0; i <= METRICS_NBUCKETS; i++)
+		n += atomic_load_explicit(&h->n[i], memory_order_relaxed);
+	return n;
+}
+
 /* --- The text format --- */
 
 /* Appends to b; an unbounded buffer never refuses, a bounded one just ends shorter. */

@@ -44,6 +44,9 @@ void metrics_upstream_time(int64_t us);
 /* Records one observation of us microseconds in h. */
 void metrics_observe(struct metrics_hist *h, int64_t us);
 
+/* The number of observations in h. */
+uint64_t metrics_hist_count(const struct metrics_hist *h);
+
 /* Appends every process-wide metric to b in the text format. */
 void metrics_write(struct buf *b);
 /* Appends "# HELP name help" and "# TYPE name type" lines. */

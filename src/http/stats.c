@@ -96,6 +96,8 @@ void http_metrics_write(const struct http_req *req, struct buf *b)
 	metrics_family(b, "assistd_http_request_seconds", "histogram",
 		       "HTTP request latency by route pattern, to the end of the response.");
 	for (size_t r = 0; r <= srv->cfg.nroutes; r++) {
+		if (metrics_hist_count(&srv->stats[r].latency) == 0)
+			continue; /* routes never called add no series */
 		route_labels(srv, r, labels, sizeof(labels));
 		metrics_hist_write(b, "assistd_http_request_seconds", labels,
 				   &srv->stats[r].latency);
