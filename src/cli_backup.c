@@ -9,6 +9,7 @@
  * deleted between the snapshot and the second copy; blobs without a row are removed by the
  * server when it starts on the restored directory. */
 #include <errno.h>
+#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,6 +70,32 @@ static int copy_all(const char *data, const char *dir)
 	return err;
 }
 
+static int remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	return remove(path);
+}
+
+/* Removes the partial backup at dir after a failure; says so when even that fails. */
+static void remove_partial(const char *dir)
+{
+	if (nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS) != 0)
+		fprintf(stderr, "assistd backup: could not remove %s; remove it by hand\n", dir);
+}
+
+/* Creates the directory the backup is built in, refusing to touch an existing DEST. */
+static int make_partial(const char *to, const char *part)
+{
+	if (access(to, F_OK) == 0) {
+		fprintf(stderr, "assistd backup: %s already exists; name a new directory\n", to);
+		return ERR_CONFLICT;
+	}
+	if (mkdir(part, 0700) != 0) {
+		fprintf(stderr, "assistd backup: cannot create %s: %s\n", part, strerror(errno));
+		return ERR_INTERNAL;
+	}
+	return 0;
+}
+
 int cli_backup(int argc, char **argv)
 {
 	struct config cfg;
@@ -78,18 +105,14 @@ int cli_backup(int argc, char **argv)
 	if (parse(argc, argv, &to, &cfg) || !to || !*to)
 		return usage();
 	log_set_level(cfg.log_level);
+	umask(077); /* the copy holds what the data directory holds: keep it private */
 	if ((size_t)snprintf(part, sizeof(part), "%s.partial", to) >= sizeof(part) - 64)
 		return usage();
-	if (access(to, F_OK) == 0) {
-		fprintf(stderr, "assistd backup: %s already exists; name a new directory\n", to);
+	if (make_partial(to, part) != 0)
 		return 1;
-	}
-	if (mkdir(part, 0700) != 0) {
-		fprintf(stderr, "assistd backup: cannot create %s: %s\n", part, strerror(errno));
-		return 1;
-	}
 	if (copy_all(cfg.data_dir, part) != 0 || rename(part, to) != 0) {
-		fprintf(stderr, "assistd backup: failed; %s is incomplete, remove it\n", part);
+		fprintf(stderr, "assistd backup: failed (see above); no backup was made\n");
+		remove_partial(part);
 		return 1;
 	}
 	printf("backed up %s to %s\n", cfg.data_dir, to);

@@ -19,9 +19,7 @@ bench_metrics_cost() {
 	fi
 	dir=$(new_data_dir metrics_cost)
 	server_start "$dir"
-	tid=$(api threads 1)
-	mid=$(api messages "$tid" 20)
-	mid=${mid%%$'\n'*}
+	read_thread
 	server_stop
 	before_dir=$(new_data_dir metrics_cost_before)
 	cp -a "$dir/." "$before_dir/"

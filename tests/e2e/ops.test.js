@@ -284,7 +284,8 @@ describe('backup and restore', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'assistd-backup-'));
     try {
       await assert.rejects(run(BIN, ['backup', '--data', path.join(dir, 'none'), '--to', path.join(dir, 'x')]),
-        (e) => e.code === 1 && /incomplete/.test(e.stderr));
+        (e) => e.code === 1 && /no backup was made/.test(e.stderr));
+      assert.deepEqual(fs.readdirSync(dir), [], 'nothing half-written is left');
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
