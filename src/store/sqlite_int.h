@@ -105,6 +105,8 @@ void sqlite_pool_close(struct store *st);
  * sqlite_read_done gives it back, keeping the snapshot for the next reader while no writes
  * are happening (see sqlite_pool.c). Errors: ERR_DB. */
 int sqlite_read(struct store *st, struct sqlite_conn **out) MUST_CHECK;
+/* The same with a new snapshot, which sees every write committed so far by any process. */
+int sqlite_read_fresh(struct store *st, struct sqlite_conn **out) MUST_CHECK;
 void sqlite_read_done(struct store *st, struct sqlite_conn *c, int err);
 
 /* Sets *out to the statement cached in slot (preparing sql on first use; sql may be NULL once
