@@ -1,6 +1,6 @@
 'use strict';
 // Security and HTTP edges (issue 6): revoking the last key keeps the API closed, requests are
-// refused before their body is read, request bodies share a memory budget, secrets of the
+// refused before any body byte is kept (and answered after it is dropped), request bodies share a memory budget, secrets of the
 // upstream never reach clients, and requests that libmicrohttpd would mis-take are refused.
 
 const test = require('node:test');
