@@ -1,7 +1,8 @@
 'use strict';
 // Security and HTTP edges (issue 6): revoking the last key keeps the API closed, requests are
-// refused before any body byte is kept (and answered after it is dropped), request bodies share a memory budget, secrets of the
-// upstream never reach clients, and requests that libmicrohttpd would mis-take are refused.
+// refused before any body byte is kept (and answered once the body is dropped), request bodies
+// share a memory budget, secrets of the upstream never reach clients, and requests that
+// libmicrohttpd would mis-take are refused.
 
 const test = require('node:test');
 const { describe } = test;
