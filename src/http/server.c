@@ -136,14 +136,20 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 /* The first access call: the headers are in, the body (if any) is not. */
 static enum MHD_Result on_headers(struct http_req *req, const char *url, const char *method)
 {
+	bool now;
 	int err;
 
 	req->method = method;
 	req->path = url;
 	req->stage = REQ_RECEIVING;
-	err = admit_request(req);
+	err = admit_request(req, &now);
 	/* Answered before the body is read: MHD then closes the connection. */
-	return err ? reply_queue(req, err) : MHD_YES;
+	if (err && now)
+		return reply_queue(req, err);
+	/* Otherwise the body, if any, is read and dropped, and then the refusal answered. */
+	if (err)
+		body_refuse(req, err);
+	return MHD_YES;
 }
 
 static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const char *url,
