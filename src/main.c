@@ -127,6 +127,7 @@ static int start_engine(const struct config *cfg, struct store *st, struct engin
 			  .aliases = cfg->model_aliases, .max_retries = -1,
 			  .demo_delay_ms = cfg->demo_delay_ms },
 		.run_expiry_s = cfg->run_expiry_s,
+		.vs_day_s = cfg->vs_day_s,
 		.pool_threads = cfg->workers,
 	};
 

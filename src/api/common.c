@@ -344,6 +344,13 @@ static int parent_exists(struct http_req *req, const struct api_parent *parent)
 int api_list(struct http_req *req, enum store_kind kind, const struct api_parent *parent,
 	     const char *prefix, const char *run_id)
 {
+	return api_list_rewritten(req, kind, parent, prefix, run_id, NULL);
+}
+
+int api_list_rewritten(struct http_req *req, enum store_kind kind,
+		       const struct api_parent *parent, const char *prefix, const char *run_id,
+		       char *(*rewrite)(char *body))
+{
 	const char *parent_id = parent ? parent->id : NULL;
 	struct store_page pg;
 	struct store_list l = { 0 };
@@ -363,7 +370,9 @@ int api_list(struct http_req *req, enum store_kind kind, const struct api_parent
 	}
 	if (err == ERR_INVALID)
 		err = bad_cursor(req, kind, parent_id, &pg);
-	else if (!err)
+	for (size_t i = 0; !err && rewrite && i < l.n; i++)
+		l.items[i].body = rewrite(l.items[i].body);
+	if (!err)
 		err = api_reply_list(req, &l);
 	store_list_cleanup(&l);
 	return err;

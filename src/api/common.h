@@ -63,6 +63,11 @@ struct api_parent {
  * back empty or a cursor is refused, since any object found proves the parent exists. */
 int api_list(struct http_req *req, enum store_kind kind, const struct api_parent *parent,
 	     const char *prefix, const char *run_id);
+/* api_list, with each item's body replaced by rewrite(body) (owned; rewrite takes the
+ * stored body, owned) before the reply. */
+int api_list_rewritten(struct http_req *req, enum store_kind kind,
+		       const struct api_parent *parent, const char *prefix, const char *run_id,
+		       char *(*rewrite)(char *body));
 /* Replies {"id":id,"object":object,"deleted":true}. */
 int api_reply_deleted(struct http_req *req, const char *id, const char *object);
 

@@ -27,6 +27,7 @@ static const struct t_suite suites[] = {
 	{ "engine", engine_tests },
 	{ "providers", providers_tests },
 	{ "docs", docs_tests },
+	{ "search", search_tests },
 	{ "docs_reader", docs_reader_tests },
 	{ "sandbox", sandbox_tests },
 	{ "text", text_tests },

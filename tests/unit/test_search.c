@@ -1,0 +1,94 @@
+/* test_search.c - the index side of file_search: token chunking and query rewriting. */
+#include <stdlib.h>
+
+#include "../../src/base/alloc.h"
+#include "../../src/tools/chunk.h"
+#include "../../src/tools/search.h"
+#include "t.h"
+
+/* Chunks n tokens of 2 bytes each, fed `window` tokens at a time; writes the spans as
+ * "start-end," into out. */
+static void chunk_all(size_t n, size_t max, size_t overlap, size_t window, char *out,
+		      size_t len)
+{
+	struct chunker ch;
+	struct chunk_span sp;
+	size_t used = 0;
+
+	out[0] = '\0';
+	chunker_init(&ch, max, overlap);
+	for (size_t i = 0; i < n; i += window) {
+		size_t offs[64];
+		size_t k = n - i < window ? n - i : window;
+
+		for (size_t j = 0; j < k; j++)
+			offs[j] = (i + j) * 2;
+		chunker_feed(&ch, offs, k);
+		while (chunker_next(&ch, false, n * 2, &sp))
+			used += (size_t)snprintf(out + used, len - used, "%zu-%zu,", sp.start,
+						 sp.end);
+	}
+	while (chunker_next(&ch, true, n * 2, &sp))
+		used += (size_t)snprintf(out + used, len - used, "%zu-%zu,", sp.start, sp.end);
+	chunker_cleanup(&ch);
+}
+
+/* n tokens of 2 bytes, max tokens a chunk, overlap: the spans expected. */
+static const struct {
+	size_t n, max, overlap;
+	const char *spans;
+} chunk_cases[] = {
+	/* starts 0, 2, 4, 6: the one at 6 reaches the end */
+	{ 10, 4, 2, "0-8,4-12,8-16,12-20," },
+	/* one token more: one more chunk for it, from token 8 */
+	{ 11, 4, 2, "0-8,4-12,8-16,12-20,16-22," },
+	/* a text of one chunk or less makes one; an empty one none */
+	{ 4, 4, 2, "0-8," },
+	{ 3, 800, 400, "0-6," },
+	{ 0, 4, 2, "" },
+	/* without overlap the chunks tile the text */
+	{ 7, 3, 0, "0-6,6-12,12-14," },
+};
+
+static void chunks_overlap_and_the_last_takes_the_rest(void)
+{
+	char got[256];
+
+	for (size_t i = 0; i < sizeof(chunk_cases) / sizeof(chunk_cases[0]); i++) {
+		chunk_all(chunk_cases[i].n, chunk_cases[i].max, chunk_cases[i].overlap, 64, got,
+			  sizeof(got));
+		ASSERT_STR_EQ(got, chunk_cases[i].spans);
+	}
+}
+
+static void windows_give_the_same_chunks_as_one_feed(void)
+{
+	char whole[512], windowed[512];
+
+	for (size_t w = 1; w <= 7; w++) {
+		chunk_all(29, 5, 2, 64, whole, sizeof(whole));
+		chunk_all(29, 5, 2, w, windowed, sizeof(windowed));
+		ASSERT_STR_EQ(windowed, whole);
+	}
+}
+
+static void rewrite_keeps_content_words(void)
+{
+	char *r = search_rewrite("What is the return policy of THE store?");
+
+	ASSERT_STR_EQ(r, "what return policy store");
+	free(r);
+	r = search_rewrite("?! the");
+	ASSERT_STR_EQ(r, "?! the");
+	free(r);
+	r = search_rewrite("café — naïve");
+	ASSERT_STR_EQ(r, "café — naïve");
+	free(r);
+}
+
+const struct t_case search_tests[] = {
+	T_CASE(chunks_overlap_and_the_last_takes_the_rest),
+	T_CASE(windows_give_the_same_chunks_as_one_feed),
+	T_CASE(rewrite_keeps_content_words),
+	{ NULL, NULL },
+};
