@@ -338,8 +338,12 @@ void tool_step_redact(jv *step, bool with_content)
 		jv *fs = jv_get(jv_at(calls, i), "file_search");
 		const jv *results = jv_get(fs, "results");
 
+		jv *ci = jv_get(jv_at(calls, i), "code_interpreter");
+
 		if (jv_is_object(fs))
 			jv_del(fs, FS_QUERY);
+		if (jv_is_object(ci))
+			jv_del(ci, "files"); /* the server's (ci_int.h CI_FILES) */
 		for (size_t k = 0; !with_content && k < jv_size(results); k++)
 			jv_del(jv_at(results, k), "content");
 	}
