@@ -138,6 +138,19 @@ int ci_inputs_gather(struct tool_job *j, struct ci_work *w)
 	return err;
 }
 
+/* Places the file at path as name unless the session has a file of that name already (put
+ * by an earlier call, perhaps changed by the code since: it stays as it is). */
+static int put_once(struct tool_job *j, struct ci_work *w, const char *name, const char *path)
+{
+	int fd;
+
+	if (sbx_open_file(j->env->sbx, w->thread_id, name, &fd) == 0) {
+		close(fd);
+		return 0;
+	}
+	return sbx_put_file(j->env->sbx, w->thread_id, name, path);
+}
+
 void ci_inputs_put(struct tool_job *j, struct ci_work *w)
 {
 	for (size_t i = 0; i < w->nin; i++) {
@@ -145,9 +158,9 @@ void ci_inputs_put(struct tool_job *j, struct ci_work *w)
 		char path[64];
 
 		snprintf(path, sizeof(path), "/proc/self/fd/%d", in->fd);
-		if (sbx_put_file(j->env->sbx, w->thread_id, in->file_id, path) ||
+		if (put_once(j, w, in->file_id, path) ||
 		    (in->name && strcmp(in->name, in->file_id) != 0 &&
-		     sbx_put_file(j->env->sbx, w->thread_id, in->name, path)))
+		     put_once(j, w, in->name, path)))
 			log_warn("code_interpreter: %s could not be placed in /mnt/data",
 				 in->file_id);
 		close(in->fd);

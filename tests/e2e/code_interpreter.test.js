@@ -102,12 +102,16 @@ describe('code_interpreter in runs (fake upstream)', () => {
     const code = `import csv\nrows = list(csv.DictReader(open('/mnt/data/${f.id}')))\n` +
       "same = open('/mnt/data/temps.csv').read() == open('/mnt/data/" + f.id + "').read()\n" +
       "print(len(rows), sum(int(r['temp']) for r in rows) / len(rows), same)";
-    up().script([codeCall(code), { text: 'Three cities, mean 17.3.' }]);
+    // A later call sees the file as the code left it, not put back as uploaded.
+    const edit = "open('/mnt/data/temps.csv', 'a').write('Lima,19\\n')";
+    const count = "print(len(open('/mnt/data/temps.csv').readlines()))";
+    up().script([codeCall(code), codeCall(edit), codeCall(count), { text: 'Three cities, mean 17.3.' }]);
     const { run, steps } = await runOnce(c(), asst, 'Summarise the CSV',
       { attachments: [{ file_id: f.id, tools: [{ type: 'code_interpreter' }] }] });
     assert.equal(run.status, 'completed', JSON.stringify(run.last_error));
-    const [call] = ciCalls(steps);
-    assert.deepEqual(plain(call.code_interpreter.outputs), [{ type: 'logs', logs: `3 ${52 / 3} True\n` }]);
+    const calls = ciCalls(steps);
+    assert.deepEqual(plain(calls[0].code_interpreter.outputs), [{ type: 'logs', logs: `3 ${52 / 3} True\n` }]);
+    assert.deepEqual(plain(calls[2].code_interpreter.outputs), [{ type: 'logs', logs: '5\n' }]);
   });
 
   it('a file written becomes a File, linked in the reply with a file_path annotation', async () => {
