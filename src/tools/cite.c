@@ -1,6 +1,8 @@
 /* cite.c - the streaming citation marker scanner (see cite.h). */
 #include "cite.h"
 
+#include "../base/alloc.h"
+
 #include <ctype.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -26,6 +28,8 @@ void cite_cleanup(struct cite *c)
 void cite_out_cleanup(struct cite_out *o)
 {
 	buf_cleanup(&o->text);
+	free(o->marks);
+	o->marks = NULL;
 	o->n = 0;
 }
 
@@ -54,11 +58,12 @@ static enum scan number(const char *s, size_t end, size_t *i, int64_t *v)
 	return *i > start ? SCAN_YES : SCAN_NO;
 }
 
-/* The name up to 】: no newline in it, at most CITE_MARKER_MAX bytes from the marker's
- * start. */
+/* The name up to 】: no newline in it, the whole marker at most CITE_MARKER_MAX bytes. */
 static enum scan name(const char *s, size_t end, size_t *i, size_t start)
 {
-	while (*i < end && *i - start < CITE_MARKER_MAX) {
+	size_t room = CITE_MARKER_MAX - strlen(CLOSE); /* the last place 】 may begin */
+
+	while (*i < end && *i - start <= room) {
 		enum scan r;
 
 		if (s[*i] == '\n')
@@ -72,7 +77,7 @@ static enum scan name(const char *s, size_t end, size_t *i, size_t start)
 			return r;
 		(*i)++;
 	}
-	return *i - start >= CITE_MARKER_MAX ? SCAN_NO : SCAN_MORE;
+	return *i < end ? SCAN_NO : SCAN_MORE;
 }
 
 /* Is there a marker at s[start..end)? On SCAN_YES, *len is its length in bytes. */
@@ -122,11 +127,12 @@ static size_t scan(struct cite *c, const char *s, size_t len, struct cite_out *o
 		r = marker(s, len, i, &m, &mlen);
 		if (r == SCAN_MORE)
 			return i;
-		if (r == SCAN_YES && o->n < CITE_MAX) {
+		if (r == SCAN_YES) {
 			m.start = c->chars + code_points(s, i);
 			m.end = m.start + code_points(s + i, mlen);
 			m.off = i;
 			m.len = mlen;
+			o->marks = xrealloc(o->marks, (o->n + 1) * sizeof(*o->marks));
 			o->marks[o->n++] = m;
 		}
 		i += r == SCAN_YES ? mlen : 1;

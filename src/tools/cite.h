@@ -15,8 +15,7 @@
 
 #include "../base/buf.h"
 
-#define CITE_MARKER_MAX 256 /* bytes; a longer "marker" is plain text */
-#define CITE_MAX 64         /* markers kept per release; more are left as plain text */
+#define CITE_MARKER_MAX 256 /* bytes, the brackets included; a longer "marker" is plain text */
 
 struct cite_mark {
 	int64_t start, end;  /* code points, end exclusive */
@@ -31,10 +30,10 @@ struct cite {
 	int64_t chars;    /* code points released so far */
 };
 
-/* What one feed releases: text and the markers that end in it. */
+/* What one feed releases: text and the markers in it. Owned by the out: cite_out_cleanup. */
 struct cite_out {
-	struct buf text;  /* released bytes (owned by the out: cite_out_cleanup) */
-	struct cite_mark marks[CITE_MAX];
+	struct buf text;          /* released bytes */
+	struct cite_mark *marks;  /* n of them */
 	size_t n;
 };
 

@@ -1,217 +1,94 @@
-/* test_tools.c - the server-side tools' pure parts: the citation marker scanner (split
- * anywhere, even inside a UTF-8 character; positions in code points; what is not a marker),
- * the tool table, and code_interpreter's input as it streams. */
+/* test_tools.c - the index side of file_search: token chunking and query rewriting. */
 #include <stdlib.h>
-#include <string.h>
 
-#include "../../src/tools/cite.h"
-#include "../../src/tools/tool.h"
+#include "../../src/base/alloc.h"
+#include "../../src/tools/chunk.h"
+#include "../../src/tools/search.h"
 #include "t.h"
 
-#define MARK "\xe3\x80\x90" "0:1" "\xe2\x80\xa0" "a.txt" "\xe3\x80\x91" /* 【0:1†a.txt】 */
-
-/* Feeds text in pieces of size step; collects the released text and the marks (with their
- * positions) into out, marks and *n. */
-static void feed_all(const char *text, size_t step, struct buf *out, struct cite_mark *marks,
-		     size_t *n)
+/* Chunks n tokens of 2 bytes each, fed `window` tokens at a time; writes the spans as
+ * "start-end," into out. */
+static void chunk_all(size_t n, size_t max, size_t overlap, size_t window, char *out,
+		      size_t len)
 {
-	struct cite c;
-	size_t len = strlen(text);
+	struct chunker ch;
+	struct chunk_span sp;
+	size_t used = 0;
 
-	cite_init(&c);
-	buf_init(out, 0);
-	*n = 0;
-	for (size_t i = 0; i <= len; i += step) {
-		struct cite_out o;
-		size_t piece = len - i < step ? len - i : step;
+	out[0] = '\0';
+	chunker_init(&ch, max, overlap);
+	for (size_t i = 0; i < n; i += window) {
+		size_t offs[64];
+		size_t k = n - i < window ? n - i : window;
 
-		if (piece)
-			cite_feed(&c, text + i, piece, &o);
-		else
-			cite_flush(&c, &o);
-		for (size_t k = 0; k < o.n; k++)
-			marks[(*n)++] = o.marks[k];
-		ASSERT_OK(buf_append(out, o.text.p ? o.text.p : "", o.text.len));
-		cite_out_cleanup(&o);
+		for (size_t j = 0; j < k; j++)
+			offs[j] = (i + j) * 2;
+		chunker_feed(&ch, offs, k);
+		while (chunker_next(&ch, false, n * 2, &sp))
+			used += (size_t)snprintf(out + used, len - used, "%zu-%zu,", sp.start,
+						 sp.end);
 	}
-	cite_cleanup(&c);
+	while (chunker_next(&ch, true, n * 2, &sp))
+		used += (size_t)snprintf(out + used, len - used, "%zu-%zu,", sp.start, sp.end);
+	chunker_cleanup(&ch);
 }
 
-static void cite_split_anywhere(void)
+/* n tokens of 2 bytes, max tokens a chunk, overlap: the spans expected. */
+static const struct {
+	size_t n, max, overlap;
+	const char *spans;
+} chunk_cases[] = {
+	/* starts 0, 2, 4, 6: the one at 6 reaches the end */
+	{ 10, 4, 2, "0-8,4-12,8-16,12-20," },
+	/* one token more: one more chunk for it, from token 8 */
+	{ 11, 4, 2, "0-8,4-12,8-16,12-20,16-22," },
+	/* a text of one chunk or less makes one; an empty one none */
+	{ 4, 4, 2, "0-8," },
+	{ 3, 800, 400, "0-6," },
+	{ 0, 4, 2, "" },
+	/* without overlap the chunks tile the text */
+	{ 7, 3, 0, "0-6,6-12,12-14," },
+};
+
+static void chunks_overlap_and_the_last_takes_the_rest(void)
 {
-	const char *text = "\xc3\xa9t\xc3\xa9 " MARK " then " MARK;
-	struct cite_mark marks[8];
+	char got[256];
 
-	for (size_t step = 1; step <= strlen(text); step++) {
-		struct buf out;
-		size_t n;
-
-		feed_all(text, step, &out, marks, &n);
-		ASSERT_STR_EQ(out.p, text);
-		ASSERT_EQ_INT(n, 2);
-		ASSERT_EQ_INT(marks[0].start, 4); /* "été " is 4 code points */
-		ASSERT_EQ_INT(marks[0].end, 4 + 11);
-		ASSERT_EQ_INT(marks[0].call, 0);
-		ASSERT_EQ_INT(marks[0].result, 1);
-		ASSERT_EQ_INT(marks[1].start, 4 + 11 + 6);
-		buf_cleanup(&out);
-	}
-}
-
-/* The text that carries a marker carries all of it: nothing of it is released before. */
-static void cite_holds_back(void)
-{
-	struct cite c;
-	struct cite_out o;
-
-	cite_init(&c);
-	cite_feed(&c, "see \xe3\x80", 6, &o); /* half of 【 */
-	ASSERT_STR_EQ(o.text.p, "see ");
-	cite_out_cleanup(&o);
-	cite_feed(&c, "\x90" "0:1", 4, &o);
-	ASSERT_EQ_INT(o.text.len, 0);
-	cite_out_cleanup(&o);
-	cite_feed(&c, "\xe2\x80\xa0" "a.txt" "\xe3\x80\x91" "!", 12, &o);
-	ASSERT_STR_EQ(o.text.p, MARK "!");
-	ASSERT_EQ_INT(o.n, 1);
-	ASSERT_EQ_INT(o.marks[0].off, 0);
-	ASSERT_EQ_INT(o.marks[0].len, strlen(MARK));
-	cite_out_cleanup(&o);
-	cite_cleanup(&c);
-}
-
-static void cite_not_markers(void)
-{
-	const char *texts[] = {
-		"\xe3\x80\x90" "x:1" "\xe2\x80\xa0" "a" "\xe3\x80\x91",   /* not a number */
-		"\xe3\x80\x90" "0:1 a" "\xe3\x80\x91",                      /* no dagger */
-		"\xe3\x80\x90" "0:1" "\xe2\x80\xa0" "a\nb" "\xe3\x80\x91",  /* a newline */
-		"\xe3\x80\x90" "0:1" "\xe2\x80\xa0" "never closed",
-	};
-
-	for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
-		struct cite_mark marks[4];
-		struct buf out;
-		size_t n;
-
-		feed_all(texts[i], 3, &out, marks, &n);
-		ASSERT_STR_EQ(out.p, texts[i]);
-		ASSERT_EQ_INT(n, 0);
-		buf_cleanup(&out);
+	for (size_t i = 0; i < sizeof(chunk_cases) / sizeof(chunk_cases[0]); i++) {
+		chunk_all(chunk_cases[i].n, chunk_cases[i].max, chunk_cases[i].overlap, 64, got,
+			  sizeof(got));
+		ASSERT_STR_EQ(got, chunk_cases[i].spans);
 	}
 }
 
-/* An unclosed marker is held back no longer than CITE_MARKER_MAX bytes. */
-static void cite_bounded(void)
+static void windows_give_the_same_chunks_as_one_feed(void)
 {
-	char text[CITE_MARKER_MAX + 64];
-	struct cite c;
-	struct cite_out o;
-	size_t len;
+	char whole[512], windowed[512];
 
-	memcpy(text, "\xe3\x80\x90" "0:1" "\xe2\x80\xa0", 9);
-	memset(text + 9, 'a', sizeof(text) - 10);
-	text[sizeof(text) - 1] = '\0';
-	len = strlen(text);
-	cite_init(&c);
-	cite_feed(&c, text, len, &o);
-	ASSERT_EQ_INT(o.text.len, len);
-	ASSERT_EQ_INT(c.held.len, 0);
-	cite_out_cleanup(&o);
-	cite_cleanup(&c);
-}
-
-static void tool_table(void)
-{
-	static const char both[] = "[{\"type\":\"function\",\"function\":{\"name\":"
-				   "\"file_search\"}},{\"type\":\"file_search\"}]";
-	static const char fn[] = "[{\"type\":\"function\",\"function\":{\"name\":"
-				 "\"file_search\"}}]";
-	jv *tools = jv_parse(both, strlen(both), NULL, 0);
-	jv *only_fn = jv_parse(fn, strlen(fn), NULL, 0);
-	const struct tool *t = tool_find("file_search");
-
-	ASSERT(t != NULL);
-	ASSERT(tool_find("function") == NULL);
-	ASSERT(tool_find("code_interpreter") != NULL);
-	ASSERT(tool_find("code_interpreter") != t);
-	ASSERT(!tool_citable(tool_find("code_interpreter")));
-	ASSERT(tool_by_function(tools, "file_search") == t);
-	ASSERT(tool_by_function(only_fn, "file_search") == NULL);
-	ASSERT(tool_citable(t));
-	jv_free(tools);
-	jv_free(only_fn);
-}
-
-/* A stored call reads back as marked results; redaction takes the contents out. */
-static void file_search_output(void)
-{
-	static const char step_text[] =
-		"{\"step_details\":{\"tool_calls\":[{\"id\":\"call_1\",\"type\":\"file_search\","
-		"\"file_search\":{\"query\":\"what\",\"results\":[{\"file_id\":\"file-a\",\"file_name\":\"a.txt\","
-		"\"score\":0.5,\"content\":[{\"type\":\"text\",\"text\":\"alpha\"}]}]}}]}}";
-	jv *step = jv_parse(step_text, strlen(step_text), NULL, 0);
-	const jv *call = jv_at(jv_get(jv_get(step, "step_details"), "tool_calls"), 0);
-	const struct tool *t = tool_find("file_search");
-	char *args = NULL;
-	char *out = NULL;
-	char *dump;
-
-	tool_output(t, call, 3, &args, &out);
-	ASSERT_STR_EQ(out, "\xe3\x80\x90" "3:0" "\xe2\x80\xa0" "a.txt" "\xe3\x80\x91" "\nalpha");
-	ASSERT_STR_EQ(args, "{\"query\":\"what\"}");
-	ASSERT_STR_EQ(tool_source(t, call, 0), "file-a");
-	ASSERT(tool_source(t, call, 1) == NULL);
-	tool_step_redact(step, true);
-	dump = jv_dump(step);
-	ASSERT(strstr(dump, "alpha") != NULL);
-	ASSERT(strstr(dump, "what") == NULL); /* the query is the server's */
-	free(dump);
-	tool_step_redact(step, false);
-	dump = jv_dump(step);
-	ASSERT(strstr(dump, "alpha") == NULL);
-	free(dump);
-	free(args);
-	free(out);
-	jv_free(step);
-}
-
-/* code_interpreter's input shows as the arguments arrive: fed a byte at a time, the pieces
- * add up to the decoded code, and half an escape is never shown. */
-static void ci_input_streams(void)
-{
-	static const char args[] = "{\"code\": \"print(\\\"h\\u00e9\\ud83d\\ude00\\\")\\n\\tx\"}";
-	static const char code[] = "print(\"h\xc3\xa9\xf0\x9f\x98\x80\")\n\tx";
-	const struct tool *t = tool_find("code_interpreter");
-	char prefix[sizeof(args)];
-	struct buf got;
-	size_t shown = 0;
-
-	buf_init(&got, 0);
-	for (size_t n = 0; n < sizeof(args); n++) {
-		jv *m;
-
-		memcpy(prefix, args, n);
-		prefix[n] = '\0';
-		m = tool_input_delta(t, prefix, &shown);
-		if (m)
-			ASSERT_OK(buf_puts(&got, jv_get_str(m, "input")));
-		ASSERT_EQ_INT(got.len, shown);
-		jv_free(m);
+	for (size_t w = 1; w <= 7; w++) {
+		chunk_all(29, 5, 2, 64, whole, sizeof(whole));
+		chunk_all(29, 5, 2, w, windowed, sizeof(windowed));
+		ASSERT_STR_EQ(windowed, whole);
 	}
-	ASSERT_STR_EQ(got.p, code);
-	ASSERT(tool_input_delta(t, "print(1)", &shown) == NULL); /* not JSON: shown at the end */
-	ASSERT(tool_input_delta(tool_find("file_search"), args, &shown) == NULL);
-	buf_cleanup(&got);
+}
+
+static void rewrite_keeps_content_words(void)
+{
+	char *r = search_rewrite("What is the return policy of THE store?");
+
+	ASSERT_STR_EQ(r, "what return policy store");
+	free(r);
+	r = search_rewrite("?! the");
+	ASSERT_STR_EQ(r, "?! the");
+	free(r);
+	r = search_rewrite("café — naïve");
+	ASSERT_STR_EQ(r, "café — naïve");
+	free(r);
 }
 
 const struct t_case tools_tests[] = {
-	T_CASE(cite_split_anywhere),
-	T_CASE(cite_holds_back),
-	T_CASE(cite_not_markers),
-	T_CASE(cite_bounded),
-	T_CASE(tool_table),
-	T_CASE(file_search_output),
-	T_CASE(ci_input_streams),
+	T_CASE(chunks_overlap_and_the_last_takes_the_rest),
+	T_CASE(windows_give_the_same_chunks_as_one_feed),
+	T_CASE(rewrite_keeps_content_words),
 	{ NULL, NULL },
 };
