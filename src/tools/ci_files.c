@@ -42,7 +42,7 @@ static char *plain_name(const char *filename)
 }
 
 /* Opens File id (skipped when it is gone: deleted since it was attached). */
-static int add_input(struct tool_job *j, struct ci_work *w, const char *id)
+static int add_input(const struct ci_from *from, struct ci_work *w, const char *id)
 {
 	jv *f = NULL;
 	int fd = -1;
@@ -50,9 +50,9 @@ static int add_input(struct tool_job *j, struct ci_work *w, const char *id)
 
 	if (!id || has(w, id) || w->nin >= 3 * CI_MAX_INPUTS)
 		return 0;
-	err = obj_get(j->env->st, j->project, STORE_FILE, id, NULL, &f, NULL);
-	if (!err)
-		err = blob_open_read(j->env->bs, id, &fd, NULL);
+	err = obj_get(from->sc.st, from->sc.project, STORE_FILE, id, NULL, &f, NULL);
+	if (!err && from->bs)
+		err = blob_open_read(from->bs, id, &fd, NULL);
 	if (err == ERR_NOT_FOUND || err == ERR_INVALID)
 		err = 0;
 	else if (!err) {
@@ -65,24 +65,24 @@ static int add_input(struct tool_job *j, struct ci_work *w, const char *id)
 	return err;
 }
 
-static int add_list(struct tool_job *j, struct ci_work *w, const jv *ids)
+static int add_list(const struct ci_from *from, struct ci_work *w, const jv *ids)
 {
 	int err = 0;
 
 	for (size_t i = 0; i < jv_size(ids) && !err; i++)
-		err = add_input(j, w, jv_str(jv_at(ids, i)));
+		err = add_input(from, w, jv_str(jv_at(ids, i)));
 	return err;
 }
 
 /* The file_ids of the stored object's tool_resources.code_interpreter. */
-static int add_resources(struct tool_job *j, struct ci_work *w, enum store_kind kind,
+static int add_resources(const struct ci_from *from, struct ci_work *w, enum store_kind kind,
 			 const char *id)
 {
 	jv *v = NULL;
-	int err = id ? obj_get(j->env->st, j->project, kind, id, NULL, &v, NULL) : 0;
+	int err = id ? obj_get(from->sc.st, from->sc.project, kind, id, NULL, &v, NULL) : 0;
 
 	if (!err && v)
-		err = add_list(j, w, jv_get(jv_get(jv_get(v, "tool_resources"),
+		err = add_list(from, w, jv_get(jv_get(jv_get(v, "tool_resources"),
 						   "code_interpreter"), "file_ids"));
 	jv_free(v);
 	return err == ERR_NOT_FOUND ? 0 : err;
@@ -101,7 +101,7 @@ static bool for_ci(const jv *attachment)
 	return false;
 }
 
-static int add_message(struct tool_job *j, struct ci_work *w, const char *body)
+static int add_message(const struct ci_from *from, struct ci_work *w, const char *body)
 {
 	jv *m = jv_parse(body, strlen(body), NULL, 0);
 	const jv *atts = jv_get(m, "attachments");
@@ -109,32 +109,33 @@ static int add_message(struct tool_job *j, struct ci_work *w, const char *body)
 
 	for (size_t i = 0; i < jv_size(atts) && !err; i++) {
 		if (for_ci(jv_at(atts, i)))
-			err = add_input(j, w, jv_get_str(jv_at(atts, i), "file_id"));
+			err = add_input(from, w, jv_get_str(jv_at(atts, i), "file_id"));
 	}
 	jv_free(m);
 	return err;
 }
 
-static int add_attachments(struct tool_job *j, struct ci_work *w)
+static int add_attachments(const struct ci_from *from, struct ci_work *w)
 {
 	struct store_page pg = { .limit = CI_MAX_MESSAGES };
 	struct store_list l = { 0 };
-	int err = store_list(j->env->st, j->project, STORE_MESSAGE, w->thread_id, &pg, &l);
+	const char *thread_id = jv_get_str(from->sc.run, "thread_id");
+	int err = store_list(from->sc.st, from->sc.project, STORE_MESSAGE, thread_id, &pg, &l);
 
 	for (size_t i = 0; !err && i < l.n; i++)
-		err = add_message(j, w, l.items[i].body);
+		err = add_message(from, w, l.items[i].body);
 	store_list_cleanup(&l);
 	return err;
 }
 
-int ci_inputs_gather(struct tool_job *j, struct ci_work *w)
+int ci_inputs_gather(const struct ci_from *from, struct ci_work *w)
 {
-	int err = add_resources(j, w, STORE_ASSISTANT, jv_get_str(j->run, "assistant_id"));
+	int err = add_resources(from, w, STORE_ASSISTANT, jv_get_str(from->sc.run, "assistant_id"));
 
 	if (!err)
-		err = add_resources(j, w, STORE_THREAD, w->thread_id);
+		err = add_resources(from, w, STORE_THREAD, jv_get_str(from->sc.run, "thread_id"));
 	if (!err)
-		err = add_attachments(j, w);
+		err = add_attachments(from, w);
 	return err;
 }
 

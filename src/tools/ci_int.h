@@ -42,9 +42,16 @@ struct ci_work {
 char *ci_code_of(const char *args);
 
 /* --- ci_files.c --- */
-/* Finds and opens the files of the run's assistant's and thread's tool_resources and of the
- * thread's messages' code_interpreter attachments (a worker thread). Errors: ERR_DB. */
-int ci_inputs_gather(struct tool_job *j, struct ci_work *w);
+/* Where to find a run's input files; bs NULL: only their names, nothing opened. */
+struct ci_from {
+	struct tool_scope sc;
+	struct blobs *bs;
+};
+
+/* Finds (and opens, with from->bs) the files of the run's assistant's and thread's
+ * tool_resources and of the thread's messages' code_interpreter attachments (a worker
+ * thread). Errors: ERR_DB. */
+int ci_inputs_gather(const struct ci_from *from, struct ci_work *w);
 /* Places them in the thread's /mnt/data, as <file id> and as their name (loop thread), and
  * closes them. */
 void ci_inputs_put(struct tool_job *j, struct ci_work *w);

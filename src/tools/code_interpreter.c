@@ -19,21 +19,48 @@
 #include "ci_int.h"
 #include "sandbox.h"
 
-static jv *ci_function(const jv *def)
+#define CI_DESCRIPTION                                                                        \
+	"Run Python 3 code in a stateful sandbox (variables and imports persist between calls; " \
+	"no network). What it prints, and any traceback, comes back. Files under /mnt/data "     \
+	"persist; numpy, pandas and matplotlib are installed; figures left open are shown to "   \
+	"the user."
+
+/* The description, with the run's files (where the store can tell). Owned. */
+static char *describe(const struct tool_scope *sc)
+{
+	struct ci_from from = { .sc = *sc };
+	struct ci_work w = { 0 };
+	struct buf b;
+
+	buf_init(&b, 0);
+	if (buf_puts(&b, CI_DESCRIPTION))
+		abort(); /* unbounded buffer: cannot fail */
+	if (ci_inputs_gather(&from, &w) == 0 && w.nin > 0 &&
+	    buf_puts(&b, " The user's files in /mnt/data, by id and by name:"))
+		abort();
+	for (size_t i = 0; i < w.nin; i++) {
+		if (buf_printf(&b, " /mnt/data/%s", w.ins[i].file_id) ||
+		    (w.ins[i].name && buf_printf(&b, " (also /mnt/data/%s)", w.ins[i].name)) ||
+		    buf_puts(&b, i + 1 < w.nin ? ";" : "."))
+			abort();
+	}
+	ci_inputs_free(&w);
+	return buf_release(&b);
+}
+
+static jv *ci_function(const jv *def, const struct tool_scope *sc)
 {
 	jv *fn = jv_object();
 	jv *out = jv_object();
+	char *description = describe(sc);
 	static const char params[] =
 		"{\"type\":\"object\",\"properties\":{\"code\":{\"type\":\"string\","
 		"\"description\":\"Python 3 source to run.\"}},\"required\":[\"code\"]}";
 
 	(void)def;
 	jv_set_str(fn, "name", "code_interpreter");
-	jv_set_str(fn, "description",
-		   "Run Python 3 code in a stateful sandbox (variables and imports persist between "
-		   "calls; no network). What it prints, and any traceback, comes back. Files under "
-		   "/mnt/data persist; the user's files are there. numpy, pandas and matplotlib "
-		   "are installed; figures left open are shown to the user.");
+	jv_set_str(fn, "description", description);
+	free(description);
 	jv_set(fn, "parameters", jv_parse(params, strlen(params), NULL, 0));
 	jv_set_str(out, "type", "function");
 	jv_set(out, "function", fn);
@@ -67,11 +94,13 @@ static void work_free(void *p)
 static void ci_prepare(struct tool_job *j)
 {
 	struct ci_work *w = xcalloc(1, sizeof(*w));
+	struct ci_from from = { .sc = { .st = j->env->st, .project = j->project, .run = j->run },
+				.bs = j->env->bs };
 
 	j->work = w;
 	w->code = ci_code_of(j->arguments);
 	w->thread_id = xstrdup(jv_get_str(j->run, "thread_id"));
-	if (ci_inputs_gather(j, w))
+	if (ci_inputs_gather(&from, w))
 		tool_fail(j, ERR_DB, "server_error",
 			  xstrdup("The code_interpreter files could not be read; try again."));
 }

@@ -32,7 +32,7 @@
 #define FS_RANKER "default_2024_08_21"
 #define FS_QUERY "query" /* the model's query, kept in the stored call for later prompts */
 
-static jv *fs_function(const jv *def)
+static jv *fs_function(const jv *def, const struct tool_scope *sc)
 {
 	jv *fn = jv_object();
 	jv *out = jv_object();
@@ -43,6 +43,7 @@ static jv *fs_function(const jv *def)
 		"\"required\":[\"query\"]}";
 
 	(void)def;
+	(void)sc;
 	jv_set_str(fn, "name", "file_search");
 	jv_set_str(fn, "description",
 		   "Search the files the user has made available (documents, notes, code) and "

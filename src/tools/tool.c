@@ -41,9 +41,9 @@ const char *tool_name(const struct tool *t)
 	return t->name;
 }
 
-jv *tool_function(const struct tool *t, const jv *def)
+jv *tool_function(const struct tool *t, const jv *def, const struct tool_scope *sc)
 {
-	return t->function(def);
+	return t->function(def, sc);
 }
 
 const char *tool_instructions(const struct tool *t)

@@ -81,9 +81,17 @@ const struct tool *tool_by_function(const jv *run_tools, const char *name);
 /* The tool's type name ("file_search"). */
 const char *tool_name(const struct tool *t);
 
+/* Where a run is, for what a tool tells the model about it (all borrowed). */
+struct tool_scope {
+	struct store *st;
+	const char *project;
+	const jv *run;
+};
+
 /* The Chat Completions tool definition ({type:"function", function:{...}}) for the run's
- * tool entry def. Owned. */
-jv *tool_function(const struct tool *t, const jv *def);
+ * tool entry def; it may read the store (code_interpreter lists the run's files), so it
+ * runs where the prompt is built (a worker thread). Owned. */
+jv *tool_function(const struct tool *t, const jv *def, const struct tool_scope *sc);
 /* What the system message says about the tool (static), or NULL. */
 const char *tool_instructions(const struct tool *t);
 

@@ -9,7 +9,7 @@ struct tool {
 	const char *name;          /* the run's tool type and the function offered to the model */
 	const char *instructions;  /* what the system message adds about it, or NULL */
 	/* The Chat Completions definition for the run's tool entry def (owned). */
-	jv *(*function)(const jv *def);
+	jv *(*function)(const jv *def, const struct tool_scope *sc);
 	/* The work: before, on a worker thread; on the loop, asynchronous; after (or all of
 	 * it), on a worker thread. Any may be NULL. */
 	void (*prepare)(struct tool_job *j);

@@ -106,9 +106,13 @@ describe('code_interpreter in runs (fake upstream)', () => {
     const edit = "open('/mnt/data/temps.csv', 'a').write('Lima,19\\n')";
     const count = "print(len(open('/mnt/data/temps.csv').readlines()))";
     up().script([codeCall(code), codeCall(edit), codeCall(count), { text: 'Three cities, mean 17.3.' }]);
+    const n = up().requests.length;
     const { run, steps } = await runOnce(c(), asst, 'Summarise the CSV',
       { attachments: [{ file_id: f.id, tools: [{ type: 'code_interpreter' }] }] });
     assert.equal(run.status, 'completed', JSON.stringify(run.last_error));
+    const fn = up().requests[n].tools.find((x) => x.function.name === 'code_interpreter');
+    assert.ok(fn.function.description.includes(`/mnt/data/${f.id} (also /mnt/data/temps.csv)`),
+      'the model is told both names');
     const calls = ciCalls(steps);
     assert.deepEqual(plain(calls[0].code_interpreter.outputs), [{ type: 'logs', logs: `3 ${52 / 3} True\n` }]);
     assert.deepEqual(plain(calls[2].code_interpreter.outputs), [{ type: 'logs', logs: '5\n' }]);
