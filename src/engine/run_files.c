@@ -10,6 +10,8 @@
 
 #include <string.h>
 
+#include "../base/utf8.h"
+
 #define LINK_PREFIX "sandbox:/mnt/data/"
 #define FILES_ANNOTS_MAX 1000
 
@@ -91,26 +93,17 @@ static const jv *linked_file(const struct exec *x, const char *p)
 	return best;
 }
 
-static int64_t code_points(const char *s, size_t len)
-{
-	int64_t n = 0;
-
-	for (size_t i = 0; i < len; i++)
-		n += ((unsigned char)s[i] & 0xc0) != 0x80;
-	return n;
-}
-
 static jv *link_annotation(const char *text, const char *at, const jv *f)
 {
 	size_t len = strlen(LINK_PREFIX) + strlen(jv_get_str(f, "name"));
-	int64_t start = code_points(text, (size_t)(at - text));
+	int64_t start = utf8_count(text, (size_t)(at - text));
 	jv *a = jv_object();
 	jv *fp = jv_object();
 
 	jv_set_str(a, "type", "file_path");
 	jv_set(a, "text", jv_stringn(at, len));
 	jv_set_int(a, "start_index", start);
-	jv_set_int(a, "end_index", start + code_points(at, len));
+	jv_set_int(a, "end_index", start + utf8_count(at, len));
 	jv_set_str(fp, "file_id", jv_get_str(f, "file_id"));
 	jv_set(a, "file_path", fp);
 	return a;

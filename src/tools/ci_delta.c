@@ -7,6 +7,7 @@
 
 #include "../base/alloc.h"
 #include "../base/buf.h"
+#include "../base/utf8.h"
 #include "ci_int.h"
 
 static const char *skip_ws(const char *p)
@@ -50,29 +51,9 @@ static int hex4(const char *p, uint32_t *out)
 
 static void put_utf8(struct buf *b, uint32_t cp)
 {
-	char u[4];
-	size_t n;
+	uint8_t u[UTF8_MAX];
 
-	if (cp < 0x80) {
-		u[0] = (char)cp;
-		n = 1;
-	} else if (cp < 0x800) {
-		u[0] = (char)(0xc0 | cp >> 6);
-		u[1] = (char)(0x80 | (cp & 0x3f));
-		n = 2;
-	} else if (cp < 0x10000) {
-		u[0] = (char)(0xe0 | cp >> 12);
-		u[1] = (char)(0x80 | (cp >> 6 & 0x3f));
-		u[2] = (char)(0x80 | (cp & 0x3f));
-		n = 3;
-	} else {
-		u[0] = (char)(0xf0 | cp >> 18);
-		u[1] = (char)(0x80 | (cp >> 12 & 0x3f));
-		u[2] = (char)(0x80 | (cp >> 6 & 0x3f));
-		u[3] = (char)(0x80 | (cp & 0x3f));
-		n = 4;
-	}
-	if (buf_append(b, u, n))
+	if (buf_append(b, u, utf8_put(cp, u)))
 		abort(); /* unbounded buffer: cannot fail */
 }
 

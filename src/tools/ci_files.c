@@ -88,19 +88,6 @@ static int add_resources(const struct ci_from *from, struct ci_work *w, enum sto
 	return err == ERR_NOT_FOUND ? 0 : err;
 }
 
-static bool for_ci(const jv *attachment)
-{
-	const jv *tools = jv_get(attachment, "tools");
-
-	for (size_t i = 0; i < jv_size(tools); i++) {
-		const char *type = jv_get_str(jv_at(tools, i), "type");
-
-		if (type && strcmp(type, "code_interpreter") == 0)
-			return true;
-	}
-	return false;
-}
-
 static int add_message(const struct ci_from *from, struct ci_work *w, const char *body)
 {
 	jv *m = jv_parse(body, strlen(body), NULL, 0);
@@ -108,7 +95,7 @@ static int add_message(const struct ci_from *from, struct ci_work *w, const char
 	int err = 0;
 
 	for (size_t i = 0; i < jv_size(atts) && !err; i++) {
-		if (for_ci(jv_at(atts, i)))
+		if (tool_attached_for(jv_at(atts, i), "code_interpreter"))
 			err = add_input(from, w, jv_get_str(jv_at(atts, i), "file_id"));
 	}
 	jv_free(m);

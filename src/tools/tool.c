@@ -142,3 +142,16 @@ const jv *tool_files(const struct tool *t, const jv *call)
 {
 	return t->files ? t->files(call) : NULL;
 }
+
+bool tool_attached_for(const jv *attachment, const char *type)
+{
+	const jv *listed = jv_get(attachment, "tools");
+
+	for (size_t i = 0; i < jv_size(listed); i++) {
+		const char *t = jv_get_str(jv_at(listed, i), "type");
+
+		if (t && strcmp(t, type) == 0)
+			return true;
+	}
+	return false;
+}

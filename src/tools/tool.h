@@ -74,6 +74,9 @@ struct tool_job {
 	char *fail_message;
 };
 
+/* True when a message attachment ({file_id, tools:[{type}]}) names the tool type. */
+bool tool_attached_for(const jv *attachment, const char *type);
+
 /* The server tool of a run's tool type ("file_search"), or NULL (function, unknown). */
 const struct tool *tool_find(const char *type);
 /* The server tool the run offers to the model under function name, or NULL. */
