@@ -34,6 +34,7 @@ void files_remember(struct exec *x, const jv *call, bool fresh)
 	}
 }
 
+/* An image_file content part (with its delta index when index >= 0). Owned. */
 static jv *image_part(const char *file_id, int64_t index)
 {
 	jv *part = jv_object();
@@ -75,7 +76,8 @@ void files_parts(const struct exec *x, jv *content)
 		jv_push(content, image_part(jv_str(jv_at(x->msg_images, i)), -1));
 }
 
-/* The run's file whose name follows the link prefix at p (the longest that fits). */
+/* The run's file whose name follows the link prefix at p (the longest that fits); borrowed
+ * from x->outfiles, or NULL. */
 static const jv *linked_file(const struct exec *x, const char *p)
 {
 	const jv *best = NULL;
@@ -93,6 +95,7 @@ static const jv *linked_file(const struct exec *x, const char *p)
 	return best;
 }
 
+/* The file_path annotation of the link at `at` in text to file f. Owned. */
 static jv *link_annotation(const char *text, const char *at, const jv *f)
 {
 	size_t len = strlen(LINK_PREFIX) + strlen(jv_get_str(f, "name"));

@@ -32,7 +32,7 @@ static bool has(const struct ci_work *w, const char *id)
 	return false;
 }
 
-/* A filename usable as one name in /mnt/data, or NULL. */
+/* A filename usable as one name in /mnt/data (owned copy), or NULL. */
 static char *plain_name(const char *filename)
 {
 	if (!filename || !filename[0] || strchr(filename, '/') || strcmp(filename, ".") == 0 ||
@@ -205,6 +205,7 @@ static int copy_blob(struct blobs *bs, const char *id, int fd, int64_t *bytes)
 	return blob_commit(wr);
 }
 
+/* The File object of an output (assistants_output). Owned. */
 static jv *file_new(const char *id, const char *name, int64_t bytes)
 {
 	const char *base = strrchr(name, '/');

@@ -61,6 +61,7 @@ void ci_inputs_free(struct ci_work *w);
 int ci_outputs_save(struct tool_job *j, struct ci_work *w, jv *files);
 
 /* --- ci_delta.c --- */
+/* The tool's input_delta and result_delta (tool_int.h): owned members, or NULL. */
 jv *ci_input_delta(const char *args, size_t *shown);
 jv *ci_result_delta(const jv *call);
 

@@ -16,6 +16,7 @@
 
 #include "../base/alloc.h"
 #include "../base/buf.h"
+#include "../base/utf8.h"
 #include "ci_int.h"
 #include "sandbox.h"
 
@@ -118,6 +119,8 @@ static void open_outputs(struct tool_job *j, struct ci_work *w)
 		struct sbx_file *f = &w->res->files[i];
 		int fd;
 
+		if (!utf8_valid(f->name))
+			continue; /* a name JSON cannot carry: the code can rename it */
 		if (sbx_open_file(j->env->sbx, w->thread_id, f->name, &fd))
 			continue; /* gone already (the code removed it, or the session ended) */
 		w->outs[w->nout].name = xstrdup(f->name);
@@ -163,12 +166,10 @@ static void ci_start(struct tool_job *j, tool_done_fn *done)
 	sbx_exec(j->env->sbx, w->thread_id, w->code, exec_done, p);
 }
 
-/* The call object: input, outputs (logs, then images), and the files for later turns. */
-static void ci_build(struct tool_job *j, struct ci_work *w, jv *files)
+/* The call's outputs: the logs (the sandbox makes them valid UTF-8), then the images. Owned. */
+static jv *outputs_of(const struct ci_work *w, const jv *files)
 {
-	jv *ci = jv_object();
 	jv *outputs = jv_array();
-	jv *call = jv_object();
 
 	if (w->res->logs_len) {
 		jv *logs = jv_object();
@@ -179,19 +180,28 @@ static void ci_build(struct tool_job *j, struct ci_work *w, jv *files)
 	}
 	for (size_t i = 0; i < jv_size(files); i++) {
 		const jv *f = jv_at(files, i);
-		jv *img = jv_object();
-		jv *file = jv_object();
+		jv *img;
+		jv *file;
 
-		if (!jv_true(jv_get(f, "image"))) {
-			jv_free(img);
-			jv_free(file);
+		if (!jv_true(jv_get(f, "image")))
 			continue;
-		}
+		img = jv_object();
+		file = jv_object();
 		jv_set_str(file, "file_id", jv_get_str(f, "file_id"));
 		jv_set_str(img, "type", "image");
 		jv_set(img, "image", file);
 		jv_push(outputs, img);
 	}
+	return outputs;
+}
+
+/* The call object into j->call: input, outputs, and the files for later turns (taken). */
+static void ci_build(struct tool_job *j, struct ci_work *w, jv *files)
+{
+	jv *ci = jv_object();
+	jv *outputs = outputs_of(w, files);
+	jv *call = jv_object();
+
 	jv_set_str(ci, "input", w->code);
 	jv_set(ci, "outputs", outputs);
 	jv_set(ci, CI_FILES, files);
