@@ -528,6 +528,7 @@ int engine_start(const struct engine_config *cfg, struct engine **out)
 	e->tools.st = cfg->st;
 	e->tools.vs_day_s = cfg->vs_day_s > 0 ? cfg->vs_day_s : 86400;
 	e->tools.bs = cfg->bs;
+	e->tools.emb = cfg->emb;
 	e->run_expiry_s = cfg->run_expiry_s > 0 ? cfg->run_expiry_s : 600;
 	pthread_mutex_init(&e->lock, NULL);
 	pthread_cond_init(&e->watch_idle, NULL);

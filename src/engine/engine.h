@@ -36,6 +36,7 @@ struct engine_config {
 	struct prov_config prov; /* model backend settings */
 	int run_expiry_s;        /* requires_action runs expire after this many seconds */
 	int64_t vs_day_s;        /* a "day" of vector store expiry, in seconds (0: 86400) */
+	struct embed *emb;       /* borrowed, may be NULL: file_search's query embeddings */
 	int pool_threads;        /* worker threads for blocking work (prompts); <= 0: 2 */
 	struct blobs *bs;        /* file bytes (code_interpreter's files); borrowed */
 	const struct sbx_config *sandbox; /* code_interpreter's sandbox (borrowed while

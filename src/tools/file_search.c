@@ -219,6 +219,7 @@ static int search(struct tool_job *j, const char *query, char **ids, size_t n, j
 		.project = j->project, .vs = (const char *const *)ids, .nvs = n,
 		.queries = queries, .nq = 1, .max_results = max_results(j->run),
 		.score_threshold = jv_number(jv_get(ro, "score_threshold")),
+		.emb = j->env->emb,
 	};
 	struct search_result *r = NULL;
 	size_t nr = 0;

@@ -38,6 +38,7 @@
 struct tool;
 struct sbx;
 struct blobs;
+struct embed;
 
 #define TOOL_WAIT_MS 30000 /* how long a job may keep asking to run again (see `again`) */
 #define TOOL_AGAIN_MS 50   /* how soon a job that asked runs again */
@@ -48,6 +49,7 @@ struct tool_env {
 	int64_t vs_day_s; /* seconds in a "day" of vector store expiry (touching a store) */
 	struct blobs *bs; /* file bytes (code_interpreter's input and output files) */
 	struct sbx *sbx;  /* code_interpreter's sandbox, on the engine's loop */
+	struct embed *emb; /* the embedding client for hybrid search, or NULL (keyword only) */
 };
 
 /* One call of a server tool, from the engine to a worker and back. Everything is owned by
