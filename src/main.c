@@ -250,6 +250,7 @@ static int serve(const struct config *cfg)
 	sig = wait_signal(&set, st, bs);
 	log_info("received %s: finishing runs and requests in flight, then stopping",
 		 sig == SIGINT ? "SIGINT" : "SIGTERM");
+	atomic_store(&api.draining, true);
 	engine_drain(eng, SHUTDOWN_GRACE_MS);
 	http_stop(srv, SHUTDOWN_GRACE_MS);
 out:
@@ -274,6 +275,8 @@ int main(int argc, char **argv)
 	}
 	if (argc > 1 && strcmp(argv[1], "keys") == 0)
 		return cli_keys(argc, argv);
+	if (argc > 1 && strcmp(argv[1], "backup") == 0)
+		return cli_backup(argc, argv);
 	if (argc > 1 && strcmp(argv[1], "tokenize") == 0)
 		return cli_tokenize(argc, argv);
 	if (argc > 1 && strcmp(argv[1], "serve") == 0)

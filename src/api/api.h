@@ -6,6 +6,7 @@
 #ifndef ASSISTD_API_H
 #define ASSISTD_API_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -32,6 +33,7 @@ struct api {
 	/* The server listens on loopback: requests need no key while the store has never had
 	 * one. Otherwise every request needs a valid key, always. */
 	bool open_ok;
+	atomic_bool draining; /* set when the server starts stopping: /readyz answers 503 */
 };
 
 /* The route table (static storage). */

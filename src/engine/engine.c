@@ -18,6 +18,7 @@
 #include "../base/alloc.h"
 #include "../base/clock.h"
 #include "../base/log.h"
+#include "../base/metrics.h"
 #include "../tools/sandbox.h"
 #include "events.h"
 
@@ -455,6 +456,7 @@ struct events *engine_start_run(struct engine *e, const char *project, const cha
 	jv *run = jv_parse(run_json, strlen(run_json), why, sizeof(why));
 	struct cmd *c;
 
+	metrics_run_entered(RUN_QUEUED); /* the API stored it queued */
 	if (thread_json)
 		events_append(ch, "thread.created", thread_json);
 	events_append(ch, "thread.run.created", run_json);

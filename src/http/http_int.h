@@ -16,6 +16,7 @@
 
 #include <microhttpd.h>
 
+#include "../base/metrics.h"
 #include "../base/timer.h"
 #include "http.h"
 #include "router.h"
@@ -43,6 +44,7 @@
 struct http_server {
 	struct http_config cfg; /* copied; cfg.routes and cfg.app stay borrowed */
 	unsigned *depths;       /* owned: router_depth of each route's pattern */
+	struct http_route_stats *stats; /* owned: nroutes + 1 (unmatched), see stats.c */
 	struct MHD_Daemon *d;
 	int port;
 	atomic_int inflight;  /* requests begun and not completed */
@@ -181,6 +183,13 @@ void multipart_free(struct http_req *req);
 /* stream.c */
 /* The request ends: cuts the stream's link to it and drops the request's reference. */
 void stream_detach(struct http_req *req);
+
+/* stats.c */
+/* Allocates and frees the server's per-route counters. */
+void stats_init(struct http_server *srv);
+void stats_free(struct http_server *srv);
+/* Counts a completed request under its route and status, with its latency. */
+void stats_count(const struct http_req *req);
 
 /* admit.c */
 /* The checks made on the first access call, before any body byte is kept: framing, target,

@@ -196,6 +196,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	if (!req)
 		return;
 	*con_cls = NULL;
+	stats_count(req);
 	req_log(req, toe);
 	req_free(req);
 }
@@ -276,6 +277,7 @@ static struct http_server *server_new(const struct http_config *cfg)
 	srv->depths = xcalloc(cfg->nroutes + 1, sizeof(*srv->depths));
 	for (size_t i = 0; i < cfg->nroutes; i++)
 		srv->depths[i] = router_depth(cfg->routes[i].pattern);
+	stats_init(srv);
 	atomic_init(&srv->inflight, 0);
 	atomic_init(&srv->body_mem, 0);
 	atomic_init(&srv->stopping, false);
@@ -290,6 +292,7 @@ static void server_free(struct http_server *srv)
 	suspend_timer_stop(srv);
 	timer_heap_cleanup(&srv->deadlines);
 	free(srv->depths);
+	stats_free(srv);
 	free(srv);
 }
 
