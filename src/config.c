@@ -279,6 +279,14 @@ static int set_sbx_uid(struct config *cfg, const char *value)
 	return err;
 }
 
+static int set_sbx_bwrap(struct config *cfg, const char *value)
+{
+	int err = copy(cfg->sandbox_bwrap, sizeof(cfg->sandbox_bwrap), value);
+
+	cfg->sandbox.bwrap = err || !value[0] ? NULL : cfg->sandbox_bwrap;
+	return err;
+}
+
 static int set_docs_reader(struct config *cfg, const char *value)
 {
 	return copy(cfg->docs_reader, sizeof(cfg->docs_reader), value);
@@ -330,6 +338,8 @@ static const struct option options[] = {
 	{ "--docs-reader", "ASSISTD_DOCS_READER", "PATH",
 	  "the program that reads PDF, HTML, DOCX and PPTX files (default: assistd-docs beside "
 	  "assistd)", set_docs_reader },
+	{ "--sandbox-bwrap", "ASSISTD_SANDBOX_BWRAP", "PATH",
+	  "code_interpreter: the bubblewrap program (default /usr/bin/bwrap)", set_sbx_bwrap },
 	{ "--sandbox-cpu", "ASSISTD_SANDBOX_CPU", "SECONDS",
 	  "code_interpreter: CPU time per call (default 60)", set_sbx_cpu },
 	{ "--sandbox-wall", "ASSISTD_SANDBOX_WALL", "SECONDS",

@@ -36,6 +36,7 @@ struct config {
 	int demo_delay_ms;     /* the demo model's pause between words */
 	char docs_reader[PATH_MAX]; /* the document reader; "" for assistd-docs beside assistd */
 	struct sbx_config sandbox; /* code_interpreter's limits (0: the sandbox's default) */
+	char sandbox_bwrap[PATH_MAX]; /* bubblewrap for the sandbox; "" for /usr/bin/bwrap */
 };
 
 /* Fills cfg from defaults, then the environment, then argv[first..argc). Unknown flags and bad

@@ -120,8 +120,8 @@ static void choose_docs_reader(const struct config *cfg)
 			 "both) or name it with --docs-reader (ASSISTD_DOCS_READER)", doc_reader());
 }
 
-static int start_engine(const struct config *cfg, struct store *st, struct embed *emb,
-			struct engine **eng)
+static int start_engine(const struct config *cfg, struct store *st, struct blobs *bs,
+			struct embed *emb, struct engine **eng)
 {
 	struct engine_config ec = {
 		.st = st,
@@ -132,6 +132,8 @@ static int start_engine(const struct config *cfg, struct store *st, struct embed
 		.run_expiry_s = cfg->run_expiry_s,
 		.vs_day_s = cfg->vs_day_s,
 		.pool_threads = cfg->workers,
+		.bs = bs,
+		.sandbox = &cfg->sandbox,
 	};
 
 	log_model(cfg);
@@ -229,7 +231,7 @@ static int serve(const struct config *cfg)
 	if (!err)
 		err = open_embed(cfg, &emb);
 	if (!err)
-		err = start_engine(cfg, st, emb, &eng);
+		err = start_engine(cfg, st, bs, emb, &eng);
 	if (err)
 		goto out;
 	err = start_ingest(st, bs, emb, &ing);

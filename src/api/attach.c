@@ -13,24 +13,12 @@
 
 #include "../base/id.h"
 #include "../store/obj.h"
+#include "../tools/tool.h"
 #include "common.h"
 #include "vs.h"
 
 #define ATTACH_EXPIRY_DAYS 7
 #define ATTACH_PUT_TRIES 3
-
-static bool for_search(const jv *att)
-{
-	const jv *tools = jv_get(att, "tools");
-
-	for (size_t i = 0; i < jv_size(tools); i++) {
-		const char *type = jv_get_str(jv_at(tools, i), "type");
-
-		if (type && strcmp(type, "file_search") == 0)
-			return true;
-	}
-	return false;
-}
 
 /* The file ids attached for file_search in the CreateMessageRequests msgs, each once
  * (owned array). */
@@ -47,7 +35,8 @@ static jv *search_files(const jv *msgs)
 
 			for (size_t s = 0; s < jv_size(ids) && !seen; s++)
 				seen = jv_equal(jv_at(ids, s), id);
-			if (jv_is_string(id) && !seen && for_search(jv_at(atts, k)))
+			if (jv_is_string(id) && !seen &&
+			    tool_attached_for(jv_at(atts, k), "file_search"))
 				jv_push(ids, jv_copy(id));
 		}
 	}

@@ -7,6 +7,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #define UTF8_MAX 4 /* bytes of the longest character */
 
@@ -40,6 +41,16 @@ static inline int utf8_cont(uint8_t b)
 	return (b & 0xc0) == 0x80;
 }
 
+/* The characters (code points) in s[0..len): the bytes that begin one. */
+static inline int64_t utf8_count(const char *s, size_t len)
+{
+	int64_t n = 0;
+
+	for (size_t i = 0; i < len; i++)
+		n += !utf8_cont((uint8_t)s[i]);
+	return n;
+}
+
 /* Decodes the character at p[0..left) (left >= 1) into *cp; returns its length, or 0 when the
  * bytes there are not a whole valid character. */
 static inline size_t utf8_get(const uint8_t *p, size_t left, uint32_t *cp)
@@ -65,6 +76,23 @@ static inline size_t utf8_get(const uint8_t *p, size_t left, uint32_t *cp)
 		return *cp >= 0x10000 && *cp <= 0x10ffff ? 4 : 0;
 	}
 	return 0;
+}
+
+/* True when s (NUL-terminated) is valid UTF-8 throughout. */
+static inline int utf8_valid(const char *s)
+{
+	size_t left = strlen(s);
+	uint32_t cp;
+
+	while (left > 0) {
+		size_t n = utf8_get((const uint8_t *)s, left, &cp);
+
+		if (n == 0)
+			return 0;
+		s += n;
+		left -= n;
+	}
+	return 1;
 }
 
 #endif

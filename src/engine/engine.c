@@ -19,6 +19,7 @@
 #include "../base/clock.h"
 #include "../base/log.h"
 #include "../base/metrics.h"
+#include "../tools/sandbox.h"
 #include "events.h"
 
 #define ENGINE_STOP_WAIT_MS 2000 /* engine_stop: how long cancelled model calls may take */
@@ -262,6 +263,8 @@ static void do_stop_runs(struct engine *e, struct cmd *c)
 		}
 		x = next;
 	}
+	if (c->deleted_kind == STORE_THREAD && e->tools.sbx)
+		sbx_end(e->tools.sbx, c->deleted_id); /* its code_interpreter session goes too */
 }
 
 static void (*const handlers[])(struct engine *e, struct cmd *c) = {
@@ -526,6 +529,7 @@ int engine_start(const struct engine_config *cfg, struct engine **out)
 	e->st = cfg->st;
 	e->tools.st = cfg->st;
 	e->tools.vs_day_s = cfg->vs_day_s > 0 ? cfg->vs_day_s : 86400;
+	e->tools.bs = cfg->bs;
 	e->tools.emb = cfg->emb;
 	e->run_expiry_s = cfg->run_expiry_s > 0 ? cfg->run_expiry_s : 600;
 	pthread_mutex_init(&e->lock, NULL);
@@ -535,6 +539,8 @@ int engine_start(const struct engine_config *cfg, struct engine **out)
 		err = pool_new(cfg->pool_threads, e->loop, &e->pool);
 	if (!err)
 		err = prov_new(&cfg->prov, e->loop, &e->prov);
+	if (!err && cfg->sandbox)
+		err = sbx_new(cfg->sandbox, e->loop, &e->tools.sbx);
 	if (!err)
 		err = exec_resume_all(e);
 	if (!err && pthread_create(&e->thread, NULL, engine_main, e) != 0)
@@ -607,6 +613,7 @@ void engine_stop(struct engine *e)
 		engine_unwatch(e, e->watches);
 	prov_free(e->prov);
 	e->prov = NULL;
+	sbx_free(e->tools.sbx); /* its pending calls come back in loop_free, then dropped */
 	loop_free(e->loop); /* runs what is still posted: queued commands are refused */
 	pthread_cond_destroy(&e->watch_idle);
 	pthread_mutex_destroy(&e->lock);

@@ -26,6 +26,9 @@
 #include "../store/store.h"
 #include "events.h"
 
+struct blobs;
+struct sbx_config;
+
 struct engine;
 
 struct engine_config {
@@ -35,6 +38,9 @@ struct engine_config {
 	int64_t vs_day_s;        /* a "day" of vector store expiry, in seconds (0: 86400) */
 	struct embed *emb;       /* borrowed, may be NULL: file_search's query embeddings */
 	int pool_threads;        /* worker threads for blocking work (prompts); <= 0: 2 */
+	struct blobs *bs;        /* file bytes (code_interpreter's files); borrowed */
+	const struct sbx_config *sandbox; /* code_interpreter's sandbox (borrowed while
+					   * engine_start runs); NULL: no code_interpreter */
 };
 
 /* Starts the engine thread and resumes runs a previous process left unfinished (queued or

@@ -1,5 +1,5 @@
 /* engine_int.h - what the engine's files share (engine.c, run.c, run_client.c, run_tools.c,
- * run_cite.c, objects.c, prompt.c).
+ * run_cite.c, run_files.c, objects.c, prompt.c).
  *
  * Threads: struct engine's queue and watch list are shared with API threads under `lock`;
  * everything else, including every struct exec, belongs to the engine thread alone (the
@@ -33,6 +33,8 @@ struct pending_call {
 	struct buf args;
 	const struct tool *tool; /* a server tool's call, or NULL for a function call */
 	jv *result;              /* a server tool's call object, once its job is done */
+	size_t shown;            /* bytes of a server tool's input the stream has shown */
+	bool announced;          /* the stream has shown the server tool's call */
 };
 
 /* A run the engine is responsible for: active (queued, in_progress, cancelling) or waiting
@@ -60,6 +62,10 @@ struct exec {
 	struct buf text;
 	struct cite cite;   /* citation markers being read in the text */
 	jv *annots;         /* the message's annotations so far */
+	jv *msg_images;     /* the message's image_file parts' file ids (its first parts) */
+	int text_index;     /* the content index of its text part (after the images) */
+	jv *outfiles;       /* the files the run's tool calls wrote, [{name, file_id, image}] */
+	jv *images;         /* images not yet shown in a message (file ids) */
 
 	/* The current turn's tool calls (tool_calls step), if any. */
 	jv *tool_step;
@@ -135,10 +141,25 @@ bool tools_start(struct exec *x);
 void tools_stop(struct engine *e);
 /* Marks the call at index as a server tool's when its name is one the run offers. */
 void tools_classify(struct exec *x, struct pending_call *c);
-/* The call number index's delta for a server tool's call (owned). */
-jv *tools_call_delta(const struct exec *x, int index, const struct pending_call *c);
-/* Remembers a stored tool_calls step's citable calls (in step order), for markers. */
-void tools_remember(struct exec *x, const jv *step);
+/* Shows a server tool's call number index in the stream as its arguments arrive: its
+ * first piece announces it, later pieces show what the tool shows of them. */
+void tools_call_progress(struct exec *x, int index, struct pending_call *c);
+/* Remembers a stored tool_calls step's citable calls (in step order), for markers, and the
+ * files its calls wrote (fresh: see files_remember). */
+void tools_remember(struct exec *x, const jv *step, bool fresh);
+
+/* --- run_files.c: the files tools wrote, in messages (engine thread only) --- */
+/* Remembers the files a stored tool call wrote; fresh: a call of this turn, whose images
+ * the next message shows. */
+void files_remember(struct exec *x, const jv *call, bool fresh);
+/* The message just opened: takes the images waiting to be shown as its first parts and
+ * streams them; returns how many (the text part's index). */
+int files_show_images(struct exec *x);
+/* Appends the message's image_file parts to content. */
+void files_parts(const struct exec *x, jv *content);
+/* The message's text is complete: adds a file_path annotation to x->annots for each link
+ * to a file of the run; returns them as delta items (owned), or NULL when there are none. */
+jv *files_link(struct exec *x);
 
 /* --- run_cite.c: annotations from citation markers (engine thread only) --- */
 /* Feeds reply text through the citation scanner: returns the text that can be shown now

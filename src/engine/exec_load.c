@@ -65,7 +65,7 @@ static int load_open_steps(struct exec *x)
 				 sizeof(why));
 
 		if (s && strcmp(jv_get_str(s, "type"), "tool_calls") == 0)
-			tools_remember(x, s);
+			tools_remember(x, s, false);
 		jv_free(s);
 	}
 	for (size_t i = 0; !err && i < l.n; i++) {

@@ -340,8 +340,9 @@ static int run_turns(const struct prompt_job *j, jv *out)
 	return err;
 }
 
-static jv *chat_tools(const jv *tools)
+static jv *chat_tools(const struct prompt_job *j, const jv *tools)
 {
+	struct tool_scope sc = { .st = j->st, .project = j->project, .run = j->run };
 	jv *out = jv_array();
 
 	for (size_t i = 0; i < jv_size(tools); i++) {
@@ -350,7 +351,7 @@ static jv *chat_tools(const jv *tools)
 		jv *ct;
 
 		if (server) {
-			jv_push(out, tool_function(server, t));
+			jv_push(out, tool_function(server, t, &sc));
 			continue;
 		}
 		if (strcmp(jv_get_str(t, "type"), "function") != 0)
@@ -398,13 +399,14 @@ static jv *chat_format(const jv *format)
 	return NULL;
 }
 
-static void options(const jv *run, struct prov_request *rq)
+static void options(const struct prompt_job *j, struct prov_request *rq)
 {
+	const jv *run = j->run;
 	const jv *run_usage = jv_get(run, "usage");
 	const jv *maxc = jv_get(run, "max_completion_tokens");
 
 	rq->model = jv_get_str(run, "model");
-	rq->tools = chat_tools(jv_get(run, "tools"));
+	rq->tools = chat_tools(j, jv_get(run, "tools"));
 	rq->tool_choice = rq->tools ? chat_choice(jv_get(run, "tool_choice")) : NULL;
 	rq->response_format = chat_format(jv_get(run, "response_format"));
 	rq->parallel_tool_calls = !jv_is_bool(jv_get(run, "parallel_tool_calls")) ||
@@ -489,7 +491,7 @@ static int build(const struct prompt_job *j, struct prov_request *rq)
 	jv_free(hist);
 	jv_free(turns);
 	rq->messages = msgs;
-	options(j->run, rq);
+	options(j, rq);
 	return err;
 }
 

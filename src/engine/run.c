@@ -77,6 +77,9 @@ void exec_free(struct exec *x)
 	cite_cleanup(&x->cite);
 	jv_free(x->annots);
 	jv_free(x->cites);
+	jv_free(x->msg_images);
+	jv_free(x->outfiles);
+	jv_free(x->images);
 	jv_free(x->run);
 	jv_free(x->msg);
 	jv_free(x->msg_step);
@@ -114,6 +117,7 @@ static void open_message(struct exec *x)
 	emit(x, "thread.run.step.in_progress", x->msg_step);
 	emit(x, "thread.message.created", x->msg);
 	emit(x, "thread.message.in_progress", x->msg);
+	x->text_index = files_show_images(x);
 }
 
 /* A thread.message.delta adding text; *holder is the object whose "value" holds it; annots
@@ -131,7 +135,7 @@ static jv *text_delta(const struct exec *x, const char *delta, size_t len, bool 
 	*holder = text;
 	if (first || annots)
 		jv_set(text, "annotations", annots ? annots : jv_array());
-	jv_set_int(part, "index", 0);
+	jv_set_int(part, "index", x->text_index);
 	jv_set_str(part, "type", "text");
 	jv_set(part, "text", text);
 	jv_push(content, part);
@@ -180,6 +184,7 @@ static jv *text_content(const struct exec *x)
 	jv *part = jv_object();
 	jv *text = jv_object();
 
+	files_parts(x, content);
 	jv_set_str(text, "value", x->text.p ? x->text.p : "");
 	jv_set(text, "annotations", x->annots ? jv_copy(x->annots) : jv_array());
 	jv_set_str(part, "type", "text");
@@ -188,12 +193,27 @@ static jv *text_content(const struct exec *x)
 	return content;
 }
 
+/* The text is complete: its links to files the run wrote become annotations. */
+static void show_links(struct exec *x)
+{
+	jv *annots = files_link(x);
+	jv *holder;
+	jv *d;
+
+	if (!annots)
+		return;
+	d = text_delta(x, "", 0, false, annots, &holder);
+	emit(x, "thread.message.delta", d);
+	jv_free(d);
+}
+
 /* Ends the open message: reason NULL completes it, else it is incomplete for reason. */
 static void close_message(struct exec *x, const char *reason)
 {
 	jv *details;
 
 	add_text(x, NULL, 0, true);
+	show_links(x);
 	jv_set(x->msg, "content", text_content(x));
 	if (!reason) {
 		set_status(x->msg, "completed", "completed_at");
@@ -247,6 +267,9 @@ static void close_message_step(struct exec *x, const char *reason,
 	cite_cleanup(&x->cite);
 	jv_free(x->annots);
 	x->annots = NULL;
+	jv_free(x->msg_images);
+	x->msg_images = NULL;
+	x->text_index = 0;
 }
 
 /* --- tool calls of the current turn --- */
@@ -341,15 +364,12 @@ static void on_tool_call(void *ctx, int index, const char *id, const char *name,
 	tools_classify(x, c);
 	if (buf_puts(&c->args, args_delta ? args_delta : ""))
 		return;
-	if (c->tool && !name)
-		return; /* a server tool's arguments are the server's business */
 	if (c->tool) {
-		d = tools_call_delta(x, index, c);
-		emit(x, "thread.run.step.delta", d);
-	} else {
-		d = call_delta(x, index, id, name, args_delta ? args_delta : "", &holder);
-		emit_delta(x, "thread.run.step.delta", d, holder, "arguments");
+		tools_call_progress(x, index, c);
+		return;
 	}
+	d = call_delta(x, index, id, name, args_delta ? args_delta : "", &holder);
+	emit_delta(x, "thread.run.step.delta", d, holder, "arguments");
 	jv_free(d);
 }
 

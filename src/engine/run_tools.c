@@ -7,7 +7,9 @@
  * and the next model turn starts. A job that fails fails the run with its last_error.
  * A job whose run ended meanwhile (cancelled, expired, deleted) is dropped when it is back.
  *
- * Jobs run on the engine's worker pool and come back through its loop. A job that is not
+ * Jobs run their phases (tool.h) on the engine's worker pool, or on its loop for work that
+ * is asynchronous there (code_interpreter's sandbox), and come back through the loop;
+ * a job's next phase starts as its last one ends. A job that is not
  * ready (file_search waiting for files still being ingested) goes back to the pool after a
  * loop timer, holding no worker meanwhile. */
 #include "engine_int.h"
@@ -24,18 +26,37 @@ void tools_classify(struct exec *x, struct pending_call *c)
 		c->tool = tool_by_function(jv_get(x->run, "tools"), c->name);
 }
 
-jv *tools_call_delta(const struct exec *x, int index, const struct pending_call *c)
+/* A step delta for call number index showing member (taken); the first shows its id. */
+static void call_delta(struct exec *x, int index, const struct pending_call *c, bool first,
+		       jv *member)
 {
 	jv *call = jv_object();
+	jv *d;
 
 	jv_set_int(call, "index", index);
-	jv_set_str(call, "id", c->id ? c->id : "call_missing");
+	if (first)
+		jv_set_str(call, "id", c->id ? c->id : "call_missing");
 	jv_set_str(call, "type", tool_name(c->tool));
-	jv_set(call, tool_name(c->tool), jv_object());
-	return run_step_delta(x, call);
+	jv_set(call, tool_name(c->tool), member);
+	d = run_step_delta(x, call);
+	if (!first && jv_is_string(jv_get(member, "input")))
+		emit_delta(x, "thread.run.step.delta", d, member, "input");
+	else
+		emit(x, "thread.run.step.delta", d);
+	jv_free(d);
 }
 
-void tools_remember(struct exec *x, const jv *step)
+void tools_call_progress(struct exec *x, int index, struct pending_call *c)
+{
+	jv *member = tool_input_delta(c->tool, c->args.p, &c->shown);
+	bool first = !c->announced;
+
+	c->announced = true;
+	if (first || member)
+		call_delta(x, index, c, first, member ? member : jv_object());
+}
+
+void tools_remember(struct exec *x, const jv *step, bool fresh)
 {
 	const jv *calls = jv_get(jv_get(step, "step_details"), "tool_calls");
 
@@ -47,6 +68,7 @@ void tools_remember(struct exec *x, const jv *step)
 
 		if (t && tool_citable(t))
 			jv_push(x->cites, jv_copy(c));
+		files_remember(x, c, fresh);
 	}
 }
 
@@ -61,10 +83,44 @@ struct tool_retry {
 static void job_back(struct engine *e, struct tool_job *j);
 static void submit(struct engine *e, struct tool_job *j);
 
-/* On a pool worker. */
+/* On a pool worker: the job's phase that runs there. */
 static void job_work(void *arg)
 {
-	tool_run(arg);
+	struct tool_job *j = arg;
+
+	if (j->phase == TOOL_PREPARE)
+		tool_prepare(j);
+	else
+		tool_run(j);
+}
+
+/* The job's next phase after `after` (0: its first), or 0 when it has none left. */
+static int phase_after(const struct tool_job *j, int after)
+{
+	unsigned have = tool_phases(j->tool);
+
+	for (int p = after ? after << 1 : TOOL_PREPARE; p <= TOOL_RUN; p <<= 1) {
+		if (have & (unsigned)p)
+			return p;
+	}
+	return 0;
+}
+
+static void job_done(void *arg);
+
+/* tool_start's done, on the loop thread. */
+static void start_done(struct tool_job *j)
+{
+	job_done(j);
+}
+
+/* Runs the job's current phase where it runs: the loop, or the pool. */
+static void run_phase(struct engine *e, struct tool_job *j)
+{
+	if (j->phase == TOOL_START)
+		tool_start(j, start_done);
+	else
+		pool_submit(e->pool, job_work, job_done, j);
 }
 
 static void retry_due(void *arg)
@@ -86,8 +142,14 @@ static void job_done(void *arg)
 {
 	struct tool_job *j = arg;
 	struct engine *e = j->owner;
+	int next = j->err || j->again ? 0 : phase_after(j, j->phase);
 	struct tool_retry *r;
 
+	if (next && !engine_stopping(e)) {
+		j->phase = next;
+		run_phase(e, j);
+		return;
+	}
 	if (engine_stopping(e) || !j->again)
 		e->tool_jobs--;
 	if (engine_stopping(e)) {
@@ -111,7 +173,8 @@ static void job_done(void *arg)
 static void submit(struct engine *e, struct tool_job *j)
 {
 	j->owner = e;
-	pool_submit(e->pool, job_work, job_done, j);
+	j->phase = phase_after(j, 0);
+	run_phase(e, j);
 }
 
 bool tools_start(struct exec *x)
@@ -159,7 +222,7 @@ static void carry_on(struct exec *x)
 	jv *details = jv_get(x->tool_step, "step_details");
 
 	jv_set(details, "tool_calls", run_calls_json(x, true));
-	tools_remember(x, x->tool_step);
+	tools_remember(x, x->tool_step, true);
 	if (has_functions(x)) {
 		run_require_action(x);
 		return;
@@ -184,6 +247,15 @@ static struct exec *waiting_run(struct engine *e, const struct tool_job *j)
 	return NULL;
 }
 
+/* The streamed step shows the call's results (code_interpreter's outputs). */
+static void show_result(struct exec *x, const struct pending_call *c)
+{
+	jv *member = tool_result_delta(c->tool, c->result);
+
+	if (member)
+		call_delta(x, (int)(c - x->calls), c, false, member);
+}
+
 static void job_back(struct engine *e, struct tool_job *j)
 {
 	struct exec *x = waiting_run(e, j);
@@ -197,6 +269,7 @@ static void job_back(struct engine *e, struct tool_job *j)
 	} else {
 		c->result = j->call;
 		j->call = NULL;
+		show_result(x, c);
 		if (x->tools_running == 0)
 			carry_on(x);
 	}

@@ -5,7 +5,8 @@
  *
  *  - Last message has role "tool" (the turn after tool calls): one line per tool message at
  *    the end of the conversation, "Tool <name> returned: <output>", where <name> comes from
- *    the assistant message's matching tool_calls entry (file_search: see "search" below).
+ *    the assistant message's matching tool_calls entry (file_search: see "search" below;
+ *    code_interpreter: see "python" below).
  *  - Else, when the last user message contains "call <name>" for a function tool in the
  *    request's tools and tool_choice isn't "none": a tool call to <name>. Its arguments
  *    are the JSON object right after the name ("call get_weather {"city":"Paris"}"), else
@@ -18,6 +19,11 @@
  *    that line}. Its output comes back as results headed by source markers; the answer
  *    then quotes the first three, each followed by its marker, so the engine turns the
  *    markers into file_citation annotations.
+ *  - Else, when it holds a fenced code block (```python ... ```) or "python <code>" and the
+ *    request offers the code_interpreter function (the run has the tool): a call to
+ *    code_interpreter with {"code": the block, or the rest of the text}. The answer after
+ *    it repeats the output and links each file written (sandbox:/mnt/data/<name>), which
+ *    the engine turns into file_path annotations; images show by themselves.
  *  - Else "You said: <text of the last user message>" (text parts joined with a space;
  *    "(no message)" when there is none). With response_format json_object or json_schema
  *    the reply is the JSON text {"reply":"You said: ..."} instead.

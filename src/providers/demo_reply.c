@@ -132,6 +132,22 @@ static void cited_answer(struct buf *b, const char *output)
 	}
 }
 
+/* The answer to a code_interpreter output: the output, each file written linked. */
+static void code_answer(struct buf *b, const char *output)
+{
+	static const char link[] = "link it as sandbox:/mnt/data/";
+	const char *p = output ? strstr(output, link) : NULL;
+
+	if (buf_printf(b, "The code ran. Its output:\n%s", output ? output : ""))
+		abort(); /* unbounded buffer: cannot fail */
+	for (; p; p = strstr(p + 1, link)) {
+		size_t n = strcspn(p + strlen(link), "]\n");
+
+		if (buf_printf(b, "\nDownload: sandbox:/mnt/data/%.*s", (int)n, p + strlen(link)))
+			abort();
+	}
+}
+
 static char *tool_lines(const jv *messages)
 {
 	size_t n = jv_size(messages);
@@ -150,6 +166,8 @@ static char *tool_lines(const jv *messages)
 			abort(); /* unbounded buffer: cannot fail */
 		if (name && strcmp(name, "file_search") == 0)
 			cited_answer(&b, out);
+		else if (name && strcmp(name, "code_interpreter") == 0)
+			code_answer(&b, out);
 		else if (buf_printf(&b, "Tool %s returned: %s", name ? name : "unknown",
 				    out ? out : ""))
 			abort();
@@ -338,6 +356,51 @@ static int search_call(const struct prov_request *rq, const char *text, jv *call
 	return err;
 }
 
+/* --- a fenced Python block or "python <code>": a code_interpreter call --- */
+
+/* The code of the first fenced block (```python ... ```, any or no language tag), or of
+ * "python <code>" (the rest of the text). Owned, or NULL. */
+static char *python_code(const char *text)
+{
+	const char *p = text ? strstr(text, "```") : NULL;
+	const char *end;
+
+	if (p) {
+		p += 3;
+		p += strcspn(p, "\n");
+		p += *p == '\n';
+		end = strstr(p, "```");
+		return xstrndup(p, end ? (size_t)(end - p) : strlen(p));
+	}
+	p = text ? strstr(text, "python ") : NULL;
+	while (p && p > text && name_char(p[-1]))
+		p = strstr(p + 1, "python ");
+	return p ? xstrdup(p + strlen("python ")) : NULL;
+}
+
+/* A code_interpreter call with the user's code, when the request offers code_interpreter. */
+static int code_call(const struct prov_request *rq, const char *text, jv *calls)
+{
+	char *code;
+	char *args;
+	jv *a;
+	int err;
+
+	if (!is_function_tool(rq->tools, "code_interpreter", strlen("code_interpreter")))
+		return 0;
+	code = python_code(text);
+	if (!code)
+		return 0;
+	a = jv_object();
+	jv_set(a, "code", jv_string(code));
+	args = jv_dump(a);
+	err = add_call(calls, "code_interpreter", strlen("code_interpreter"), args);
+	free(args);
+	jv_free(a);
+	free(code);
+	return err;
+}
+
 /* Fills calls from the tool_choice and the user's text. */
 static int plan_calls(const struct prov_request *rq, const char *text, jv *calls)
 {
@@ -358,6 +421,8 @@ static int plan_calls(const struct prov_request *rq, const char *text, jv *calls
 	err = scan_calls(rq, text, calls);
 	if (!err && jv_size(calls) == 0)
 		err = search_call(rq, text, calls);
+	if (!err && jv_size(calls) == 0)
+		err = code_call(rq, text, calls);
 	if (!err && jv_size(calls) == 0 && choice && strcmp(choice, "required") == 0 && first)
 		err = add_call(calls, first, strlen(first), "{}");
 	return err;

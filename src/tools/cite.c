@@ -2,6 +2,7 @@
 #include "cite.h"
 
 #include "../base/alloc.h"
+#include "../base/utf8.h"
 
 #include <ctype.h>
 #include <stdbool.h>
@@ -101,15 +102,6 @@ static enum scan marker(const char *s, size_t end, size_t start, struct cite_mar
 	return r;
 }
 
-static int64_t code_points(const char *s, size_t len)
-{
-	int64_t n = 0;
-
-	for (size_t i = 0; i < len; i++)
-		n += ((unsigned char)s[i] & 0xc0) != 0x80;
-	return n;
-}
-
 /* Where the held-back part of s[0..len) begins (len: nothing held), filling o->marks. */
 static size_t scan(struct cite *c, const char *s, size_t len, struct cite_out *o)
 {
@@ -128,8 +120,8 @@ static size_t scan(struct cite *c, const char *s, size_t len, struct cite_out *o
 		if (r == SCAN_MORE)
 			return i;
 		if (r == SCAN_YES) {
-			m.start = c->chars + code_points(s, i);
-			m.end = m.start + code_points(s + i, mlen);
+			m.start = c->chars + utf8_count(s, i);
+			m.end = m.start + utf8_count(s + i, mlen);
 			m.off = i;
 			m.len = mlen;
 			o->marks = xrealloc(o->marks, (o->n + 1) * sizeof(*o->marks));
@@ -146,7 +138,7 @@ static void release(struct cite *c, const char *s, size_t len, struct cite_out *
 		return;
 	if (buf_append(&o->text, s, len))
 		abort(); /* unbounded buffer: cannot fail */
-	c->chars += code_points(s, len);
+	c->chars += utf8_count(s, len);
 }
 
 void cite_feed(struct cite *c, const char *s, size_t len, struct cite_out *o)

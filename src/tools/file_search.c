@@ -32,7 +32,7 @@
 #define FS_RANKER "default_2024_08_21"
 #define FS_QUERY "query" /* the model's query, kept in the stored call for later prompts */
 
-static jv *fs_function(const jv *def)
+static jv *fs_function(const jv *def, const struct tool_scope *sc)
 {
 	jv *fn = jv_object();
 	jv *out = jv_object();
@@ -43,6 +43,7 @@ static jv *fs_function(const jv *def)
 		"\"required\":[\"query\"]}";
 
 	(void)def;
+	(void)sc;
 	jv_set_str(fn, "name", "file_search");
 	jv_set_str(fn, "description",
 		   "Search the files the user has made available (documents, notes, code) and "
@@ -339,8 +340,12 @@ void tool_step_redact(jv *step, bool with_content)
 		jv *fs = jv_get(jv_at(calls, i), "file_search");
 		const jv *results = jv_get(fs, "results");
 
+		jv *ci = jv_get(jv_at(calls, i), "code_interpreter");
+
 		if (jv_is_object(fs))
 			jv_del(fs, FS_QUERY);
+		if (jv_is_object(ci))
+			jv_del(ci, "files"); /* the server's (ci_int.h CI_FILES) */
 		for (size_t k = 0; !with_content && k < jv_size(results); k++)
 			jv_del(jv_at(results, k), "content");
 	}

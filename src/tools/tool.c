@@ -11,6 +11,7 @@
 
 static const struct tool *const tools[] = {
 	&tool_file_search,
+	&tool_code_interpreter,
 };
 
 #define NTOOLS (sizeof(tools) / sizeof(tools[0]))
@@ -40,9 +41,9 @@ const char *tool_name(const struct tool *t)
 	return t->name;
 }
 
-jv *tool_function(const struct tool *t, const jv *def)
+jv *tool_function(const struct tool *t, const jv *def, const struct tool_scope *sc)
 {
-	return t->function(def);
+	return t->function(def, sc);
 }
 
 const char *tool_instructions(const struct tool *t)
@@ -78,12 +79,40 @@ void tool_job_free(struct tool_job *j)
 	jv_free(j->call);
 	free(j->fail_code);
 	free(j->fail_message);
+	if (j->work && j->tool->work_free)
+		j->tool->work_free(j->work);
 	free(j);
+}
+
+unsigned tool_phases(const struct tool *t)
+{
+	return (t->prepare ? TOOL_PREPARE : 0) | (t->start ? TOOL_START : 0) |
+	       (t->run ? TOOL_RUN : 0);
+}
+
+void tool_prepare(struct tool_job *j)
+{
+	j->tool->prepare(j);
+}
+
+void tool_start(struct tool_job *j, tool_done_fn *done)
+{
+	j->tool->start(j, done);
 }
 
 void tool_run(struct tool_job *j)
 {
 	j->tool->run(j);
+}
+
+jv *tool_input_delta(const struct tool *t, const char *args, size_t *shown)
+{
+	return t->input_delta ? t->input_delta(args ? args : "", shown) : NULL;
+}
+
+jv *tool_result_delta(const struct tool *t, const jv *call)
+{
+	return t->result_delta ? t->result_delta(call) : NULL;
 }
 
 void tool_fail(struct tool_job *j, int err, const char *code, char *message)
@@ -107,4 +136,22 @@ bool tool_citable(const struct tool *t)
 const char *tool_source(const struct tool *t, const jv *call, int64_t result)
 {
 	return t->source ? t->source(call, result) : NULL;
+}
+
+const jv *tool_files(const struct tool *t, const jv *call)
+{
+	return t->files ? t->files(call) : NULL;
+}
+
+bool tool_attached_for(const jv *attachment, const char *type)
+{
+	const jv *listed = jv_get(attachment, "tools");
+
+	for (size_t i = 0; i < jv_size(listed); i++) {
+		const char *t = jv_get_str(jv_at(listed, i), "type");
+
+		if (t && strcmp(t, type) == 0)
+			return true;
+	}
+	return false;
 }

@@ -1,6 +1,6 @@
 /* test_server_tools.c - the server-side tools' pure parts: the citation marker scanner (split
- * anywhere, even inside a UTF-8 character; positions in code points; what is not a marker)
- * and the tool table. */
+ * anywhere, even inside a UTF-8 character; positions in code points; what is not a marker),
+ * the tool table, and code_interpreter's input as it streams. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -133,7 +133,9 @@ static void tool_table(void)
 
 	ASSERT(t != NULL);
 	ASSERT(tool_find("function") == NULL);
-	ASSERT(tool_find("code_interpreter") == NULL);
+	ASSERT(tool_find("code_interpreter") != NULL);
+	ASSERT(tool_find("code_interpreter") != t);
+	ASSERT(!tool_citable(tool_find("code_interpreter")));
 	ASSERT(tool_by_function(tools, "file_search") == t);
 	ASSERT(tool_by_function(only_fn, "file_search") == NULL);
 	ASSERT(tool_citable(t));
@@ -174,6 +176,35 @@ static void file_search_output(void)
 	jv_free(step);
 }
 
+/* code_interpreter's input shows as the arguments arrive: fed a byte at a time, the pieces
+ * add up to the decoded code, and half an escape is never shown. */
+static void ci_input_streams(void)
+{
+	static const char args[] = "{\"code\": \"print(\\\"h\\u00e9\\ud83d\\ude00\\\")\\n\\tx\"}";
+	static const char code[] = "print(\"h\xc3\xa9\xf0\x9f\x98\x80\")\n\tx";
+	const struct tool *t = tool_find("code_interpreter");
+	char prefix[sizeof(args)];
+	struct buf got;
+	size_t shown = 0;
+
+	buf_init(&got, 0);
+	for (size_t n = 0; n < sizeof(args); n++) {
+		jv *m;
+
+		memcpy(prefix, args, n);
+		prefix[n] = '\0';
+		m = tool_input_delta(t, prefix, &shown);
+		if (m)
+			ASSERT_OK(buf_puts(&got, jv_get_str(m, "input")));
+		ASSERT_EQ_INT(got.len, shown);
+		jv_free(m);
+	}
+	ASSERT_STR_EQ(got.p, code);
+	ASSERT(tool_input_delta(t, "print(1)", &shown) == NULL); /* not JSON: shown at the end */
+	ASSERT(tool_input_delta(tool_find("file_search"), args, &shown) == NULL);
+	buf_cleanup(&got);
+}
+
 const struct t_case server_tools_tests[] = {
 	T_CASE(cite_split_anywhere),
 	T_CASE(cite_holds_back),
@@ -181,5 +212,6 @@ const struct t_case server_tools_tests[] = {
 	T_CASE(cite_bounded),
 	T_CASE(tool_table),
 	T_CASE(file_search_output),
+	T_CASE(ci_input_streams),
 	{ NULL, NULL },
 };
