@@ -10,6 +10,7 @@
 #include "vector_stores.h"
 #include "vs_batches.h"
 #include "vs_files.h"
+#include "web.h"
 
 static const struct http_route routes[] = {
 	{ "GET", "/v1/assistants", assistants_list, NULL },
@@ -68,6 +69,10 @@ static const struct http_route routes[] = {
 	  vs_batches_cancel, NULL },
 	{ "GET", "/v1/vector_stores/{vector_store_id}/file_batches/{batch_id}/files",
 	  vs_batches_files, NULL },
+
+	/* The playground page and its files; needs no key (api_auth checks /v1 only). */
+	{ "GET", "/", web_get, NULL },
+	{ "GET", "/{asset}", web_get, NULL },
 };
 
 const struct http_route *api_routes(size_t *n)
