@@ -347,14 +347,23 @@ static int parent_exists(struct http_req *req, const struct api_parent *parent)
 int api_list(struct http_req *req, enum store_kind kind, const struct api_parent *parent,
 	     const char *prefix, const char *run_id)
 {
-	const char *parent_id = parent ? parent->id : NULL;
 	struct store_page pg;
-	struct store_list l = { 0 };
 	int err = api_page(req, prefix, &pg);
 
 	if (err)
 		return err;
 	pg.run_id = run_id;
+	return api_list_page(req, kind, parent, &pg);
+}
+
+int api_list_page(struct http_req *req, enum store_kind kind, const struct api_parent *parent,
+		  const struct store_page *page)
+{
+	const char *parent_id = parent ? parent->id : NULL;
+	struct store_page pg = *page;
+	struct store_list l = { 0 };
+	int err;
+
 	err = store_list(api_ctx(req)->st, api_project(req), kind, parent_id, &pg, &l);
 	if (parent && (err == ERR_INVALID || (!err && l.n == 0))) {
 		int perr = parent_exists(req, parent);

@@ -19,6 +19,7 @@ static const struct http_route routes[] = {
 	{ "POST", "/v1/assistants/{assistant_id}", assistants_modify, NULL },
 	{ "DELETE", "/v1/assistants/{assistant_id}", assistants_delete, NULL },
 
+	{ "GET", "/v1/threads", threads_list, NULL },
 	{ "POST", "/v1/threads", threads_create, NULL },
 	{ "POST", "/v1/threads/runs", runs_create_thread_and_run, NULL }, /* before {thread_id} */
 	{ "GET", "/v1/threads/{thread_id}", threads_get, NULL },
