@@ -257,6 +257,9 @@ describe('playground page: in a browser', () => {
     await phone.open();
     await phone.page.click('nav button[data-panel=chat]');
     await phone.page.waitForSelector('#thread-list li');
+    const shown = await phone.page.evaluate(() =>
+      [...document.querySelectorAll('.panel')].filter((x) => x.offsetParent).map((x) => x.id));
+    assert.deepEqual(shown, ['chat'], 'one panel at a time');
     const w = await phone.page.evaluate(() => document.documentElement.scrollWidth);
     assert.ok(w <= 390, `page is ${w}px wide at 390px`);
     await phone.shot('playground-phone');
