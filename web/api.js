@@ -19,7 +19,8 @@ function headers(json) {
 }
 
 function record(method, path, status, t0) {
-	const entry = { method, path, status, ms: Math.round(performance.now() - t0), at: new Date() };
+	const ms = Math.round(performance.now() - t0);
+	const entry = { method, path, status, ms, at: new Date() };
 	log.push(entry);
 	if (log.length > 500) log.shift();
 	listeners.forEach((fn) => fn(entry));

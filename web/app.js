@@ -42,7 +42,8 @@ function start() {
 	onLog(logRow);
 	for (const b of document.querySelectorAll('nav button'))
 		b.addEventListener('click', () => show(b.dataset.panel));
-	window.addEventListener('unhandledrejection', (e) => say(e.reason?.message || 'Error', true));
+	window.addEventListener('unhandledrejection',
+		(e) => say(e.reason?.message || 'Error', true));
 	assistants.init();
 	chat.init();
 	storage.init();

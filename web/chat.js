@@ -19,7 +19,9 @@ export function init() {
 	$('#add-only').addEventListener('click', () => send(false));
 	$('#cancel').addEventListener('click', cancel);
 	$('#chat-text').addEventListener('keydown', (e) => {
-		if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) { e.preventDefault(); send(true); }
+		if (e.key !== 'Enter' || !(e.ctrlKey || e.metaKey)) return;
+		e.preventDefault();
+		send(true);
 	});
 	$('#inspector').addEventListener('toggle', () => $('#inspector').open && inspect());
 }
@@ -27,8 +29,8 @@ export function init() {
 export async function show() {
 	const chosen = $('#chat-asst').value;
 	const all = await api.all('/assistants?order=desc');
-	clear($('#chat-asst'), all.map((a) => h('option', { value: a.id, selected: a.id === chosen },
-		a.name || a.id)));
+	clear($('#chat-asst'), all.map((a) =>
+		h('option', { value: a.id, selected: a.id === chosen }, a.name || a.id)));
 	await threads(null);
 }
 
@@ -36,7 +38,8 @@ async function threads(after) {
 	const page = await api.get(`/threads?limit=20${after ? `&after=${after}` : ''}`);
 	const items = page.data.map((t) => h('li', { class: t.id === thread?.id ? 'on' : null },
 		h('button', { type: 'button', onclick: () => open(t) },
-			t.metadata?.title || t.id, h('br'), h('span', { class: 'hint' }, when(t.created_at))),
+			t.metadata?.title || t.id, h('br'),
+			h('span', { class: 'hint' }, when(t.created_at))),
 		h('button', { type: 'button', 'aria-label': `Delete thread ${t.id}`,
 			onclick: () => remove(t) }, '✕')));
 	if (after) $('#thread-list').append(...items);
@@ -96,7 +99,8 @@ function part(p) {
 
 function image(fileId) {
 	const img = h('img', { class: 'msg-img', alt: `image ${fileId}` });
-	api.fileUrl(fileId).then((u) => { img.src = u; }).catch(() => { img.alt = 'image unavailable'; });
+	api.fileUrl(fileId).then((u) => { img.src = u; })
+		.catch(() => { img.alt = 'image unavailable'; });
 	return img;
 }
 
@@ -183,7 +187,8 @@ async function send(andRun) {
 				content: text || '(attachments)', attachments }));
 			$('#chat-text').value = '';
 		}
-		if (andRun) await start(`/threads/${thread.id}/runs`, { assistant_id: $('#chat-asst').value });
+		const assistant_id = $('#chat-asst').value;
+		if (andRun) await start(`/threads/${thread.id}/runs`, { assistant_id });
 	} catch (e) {
 		say(e.message, true);
 	}
@@ -214,7 +219,10 @@ async function start(path, body) {
 		if (e.name !== 'AbortError') say(e.message, true);
 	} finally {
 		abort = null;
-		if (!run || run.status !== 'requires_action') { run = null; $('#cancel').hidden = true; }
+		if (!run || run.status !== 'requires_action') {
+			run = null;
+			$('#cancel').hidden = true;
+		}
 	}
 }
 
@@ -225,7 +233,8 @@ function finished(r) {
 	const last = [...bubbles.values()].filter((b) => b.msg.run_id === r.id).pop();
 	const note = h('div', { class: 'usage' }, `Run ${r.id}: ${r.status}`,
 		r.last_error ? ` (${r.last_error.message})` : '',
-		u ? ` · tokens: ${u.prompt_tokens} in, ${u.completion_tokens} out, ${u.total_tokens} total` : '');
+		u ? ` · tokens: ${u.prompt_tokens} in, ${u.completion_tokens} out, ` +
+			`${u.total_tokens} total` : '');
 	(last ? last.li : $('#messages')).append(note);
 	say(`Run ${r.status}`, r.status !== 'completed');
 	if ($('#inspector').open) inspect();
@@ -246,7 +255,8 @@ function action(r) {
 	const form = h('form', { onsubmit: (e) => { e.preventDefault(); submit(r, fields); } },
 		h('h3', {}, 'The assistant called functions'),
 		calls.map((c, i) => h('label', { class: 'field' },
-			h('code', {}, `${c.function.name}(${c.function.arguments})`), fields[i].input)),
+			h('code', {}, `${c.function.name}(${c.function.arguments})`),
+			fields[i].input)),
 		h('button', { type: 'submit' }, 'Submit outputs'));
 	clear($('#action'), form);
 	fields[0]?.input.focus();
@@ -267,7 +277,8 @@ async function inspect() {
 	if (!thread) return clear($('#steps'), 'Open a thread first.');
 	const runs = (await api.get(`/threads/${thread.id}/runs?limit=5`)).data;
 	const blocks = await Promise.all(runs.map(async (r) => {
-		const steps = await api.all(`/threads/${thread.id}/runs/${r.id}/steps?order=asc&${INCLUDE}`);
+		const path = `/threads/${thread.id}/runs/${r.id}/steps?order=asc&${INCLUDE}`;
+		const steps = await api.all(path);
 		return h('div', { class: 'step' },
 			h('strong', {}, `${r.id} · ${r.status} · ${r.model}`),
 			h('div', { class: 'hint' }, `created ${when(r.created_at)}`,

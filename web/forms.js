@@ -58,7 +58,8 @@ function inputs(a) {
 			value: a?.model || models[0] || '' }),
 		name: h('input', { name: 'name', value: a?.name || '' }),
 		description: h('input', { name: 'description', value: a?.description || '' }),
-		instructions: h('textarea', { name: 'instructions', rows: 4 }, a?.instructions || ''),
+		instructions: h('textarea', { name: 'instructions', rows: 4 },
+			a?.instructions || ''),
 		temperature: h('input', { name: 'temperature', type: 'number', step: '0.1', min: 0,
 			max: 2, value: a?.temperature ?? 1 }),
 		top_p: h('input', { name: 'top_p', type: 'number', step: '0.05', min: 0, max: 1,
@@ -69,9 +70,11 @@ function inputs(a) {
 		rfSchema: h('textarea', { name: 'json_schema', rows: 5, placeholder:
 			'{"name": "answer", "schema": {"type": "object", ...}, "strict": true}' },
 		rfType === 'json_schema' ? json(rf.json_schema) : ''),
-		metadata: h('textarea', { name: 'metadata', rows: 2, placeholder: '{"key": "value"}' },
+		metadata: h('textarea', { name: 'metadata', rows: 2,
+			placeholder: '{"key": "value"}' },
 			json(a?.metadata && Object.keys(a.metadata).length ? a.metadata : null)),
-		fileSearch: h('input', { type: 'checkbox', name: 'file_search', checked: has('file_search') }),
+		fileSearch: h('input', { type: 'checkbox', name: 'file_search',
+			checked: has('file_search') }),
 		vs: h('select', { name: 'vector_store' }, h('option', { value: '' }, '(none)'),
 			vs ? h('option', { value: vs, selected: true }, vs) : null),
 		ci: h('input', { type: 'checkbox', name: 'code_interpreter',
@@ -79,8 +82,10 @@ function inputs(a) {
 		ciFiles: h('input', { name: 'ci_files', value: ciFiles.join(', '),
 			placeholder: 'file-... ids, comma separated' }),
 		functions: h('textarea', { name: 'functions', rows: 6, placeholder:
-			'[{"name": "get_weather", "description": "...", "parameters": {"type": "object", ' +
-			'"properties": {"city": {"type": "string"}}}}]' }, fns.length ? json(fns) : ''),
+			'[{"name": "get_weather", "description": "...", ' +
+			'"parameters": {"type": "object", ' +
+			'"properties": {"city": {"type": "string"}}}}]' },
+		fns.length ? json(fns) : ''),
 	};
 }
 
@@ -93,16 +98,19 @@ function edit(a, relist = true) {
 		h('datalist', { id: 'model-list' }, models.map((m) => h('option', { value: m }))),
 		field('Model', f.model), field('Name', f.name), field('Description', f.description),
 		field('Instructions', f.instructions),
-		h('div', { class: 'row' }, field('Temperature', f.temperature), field('top_p', f.top_p)),
+		h('div', { class: 'row' }, field('Temperature', f.temperature),
+			field('top_p', f.top_p)),
 		field('Response format', f.rf), field('JSON schema (json_schema only)', f.rfSchema),
 		field('Metadata (JSON object)', f.metadata),
 		h('fieldset', {}, h('legend', {}, 'file_search'),
 			h('label', {}, f.fileSearch, ' enabled'), field('Vector store', f.vs),
 			h('label', { class: 'field' }, 'Upload into this store ',
-				h('input', { type: 'file', multiple: true, onchange: (e) => upload(e, f.vs) }))),
+				h('input', { type: 'file', multiple: true,
+					onchange: (e) => upload(e, f.vs) }))),
 		h('fieldset', {}, h('legend', {}, 'code_interpreter'),
 			h('label', {}, f.ci, ' enabled'), field('Files', f.ciFiles)),
-		h('fieldset', {}, h('legend', {}, 'Functions (JSON array of definitions)'), f.functions),
+		h('fieldset', {}, h('legend', {}, 'Functions (JSON array of definitions)'),
+			f.functions),
 		err, h('button', { type: 'submit' }, a ? 'Save' : 'Create'));
 	clear($('#asst-edit'), form);
 	fillStores(f.vs);
@@ -113,7 +121,8 @@ async function fillStores(select) {
 	const chosen = select.value;
 	const stores = await api.all('/vector_stores').catch(() => []);
 	clear(select, h('option', { value: '' }, '(none)'), stores.map((s) =>
-		h('option', { value: s.id, selected: s.id === chosen }, `${s.name || s.id} (${s.status})`)));
+		h('option', { value: s.id, selected: s.id === chosen },
+			`${s.name || s.id} (${s.status})`)));
 }
 
 // Uploads files into the chosen store, creating one when none is chosen.
@@ -139,10 +148,12 @@ async function upload(e, select) {
 function checkFunction(fn, i) {
 	if (!fn || typeof fn !== 'object') throw new Error(`Function ${i + 1} is not an object`);
 	if (!/^[a-zA-Z0-9_-]{1,64}$/.test(fn.name || ''))
-		throw new Error(`Function ${i + 1} needs a name of letters, digits, _ or - (64 at most)`);
+		throw new Error(`Function ${i + 1} needs a name of letters, digits, _ or - ` +
+			'(64 at most)');
 	const p = fn.parameters;
 	if (p !== undefined && (typeof p !== 'object' || Array.isArray(p) || p.type !== 'object'))
-		throw new Error(`Function ${fn.name}: parameters must be a JSON Schema with "type": "object"`);
+		throw new Error(`Function ${fn.name}: parameters must be a JSON Schema with ` +
+			'"type": "object"');
 	return { type: 'function', function: fn };
 }
 
@@ -167,9 +178,11 @@ function body(f) {
 	const ids = f.ciFiles.value.split(',').map((s) => s.trim()).filter(Boolean);
 	return {
 		model: f.model.value.trim(), name: f.name.value || null,
-		description: f.description.value || null, instructions: f.instructions.value || null,
+		description: f.description.value || null,
+		instructions: f.instructions.value || null,
 		temperature: Number(f.temperature.value), top_p: Number(f.top_p.value),
-		response_format: responseFormat(f), metadata: parseJson(f.metadata.value, 'Metadata') || {},
+		response_format: responseFormat(f),
+		metadata: parseJson(f.metadata.value, 'Metadata') || {},
 		tools: tools(f),
 		tool_resources: {
 			file_search: { vector_store_ids: f.vs.value ? [f.vs.value] : [] },

@@ -47,7 +47,8 @@ function list(lines, i) {
 
 function quote(lines, i) {
 	const body = [];
-	for (; i < lines.length && /^>/.test(lines[i]); i++) body.push(lines[i].replace(/^> ?/, ''));
+	for (; i < lines.length && /^>/.test(lines[i]); i++)
+		body.push(lines[i].replace(/^> ?/, ''));
 	return [h('blockquote', {}, render(body.join('\n'))), i];
 }
 

@@ -9,7 +9,8 @@ export function init() {
 	$('#file-upload').addEventListener('change', upload);
 	$('#vs-new').addEventListener('submit', async (e) => {
 		e.preventDefault();
-		const vs = await api.post('/vector_stores', { name: $('#vs-name').value || undefined });
+		const name = $('#vs-name').value || undefined;
+		const vs = await api.post('/vector_stores', { name });
 		$('#vs-name').value = '';
 		say(`Created ${vs.id}`);
 		await stores();
@@ -37,7 +38,8 @@ async function fileList() {
 	files = await api.all('/files');
 	clear($('#file-list'), files.map((f) => h('li', {},
 		h('span', { class: 'name' }, f.filename, h('br'),
-			h('span', { class: 'hint' }, `${f.id} · ${f.bytes} bytes · ${f.purpose}`)),
+			h('span', { class: 'hint' },
+				`${f.id} · ${f.bytes} bytes · ${f.purpose}`)),
 		h('button', { type: 'button', 'aria-label': `Delete file ${f.filename}`,
 			onclick: () => removeFile(f) }, '✕'))));
 }
@@ -51,7 +53,8 @@ async function removeFile(f) {
 async function stores() {
 	const all = await api.all('/vector_stores');
 	clear($('#vs-list'), all.map((s) => h('li', {},
-		h('button', { type: 'button', onclick: () => detail(s) }, `${s.name || s.id} · ${s.status}`),
+		h('button', { type: 'button', onclick: () => detail(s) },
+			`${s.name || s.id} · ${s.status}`),
 		h('button', { type: 'button', 'aria-label': `Delete vector store ${s.name || s.id}`,
 			onclick: () => removeStore(s) }, '✕'))));
 }
@@ -72,19 +75,26 @@ async function detail(s) {
 	const pick = h('select', { 'aria-label': 'File to add' }, files.map((f) =>
 		h('option', { value: f.id }, f.filename)));
 	clear($('#vs-detail'), h('h3', {}, vs.name || vs.id),
-		h('p', { class: 'hint' }, `${vs.id} · ${vs.status} · ${vs.usage_bytes} bytes · created `,
+		h('p', { class: 'hint' },
+			`${vs.id} · ${vs.status} · ${vs.usage_bytes} bytes · created `,
 			when(vs.created_at)),
 		h('p', {}, `Files: ${c.completed} completed, ${c.in_progress} in progress, ` +
 			`${c.failed} failed, ${c.cancelled} cancelled (${c.total} in all)`),
-		h('div', { class: 'row' }, pick, h('button', { type: 'button', onclick: async () => {
-			await api.post(`/vector_stores/${vs.id}/files`, { file_id: pick.value });
-			detail(vs);
-		} }, 'Add file'), h('button', { type: 'button', onclick: () => detail(vs) }, 'Refresh')),
+		h('div', { class: 'row' }, pick,
+			h('button', { type: 'button', onclick: () => addFile(vs, pick.value) },
+				'Add file'),
+			h('button', { type: 'button', onclick: () => detail(vs) }, 'Refresh')),
 		h('ul', { class: 'list' }, vfiles.map((f) => h('li', {},
 			h('span', {}, nameOf(f.id), ' · ', f.status, f.last_error ?
 				` (${f.last_error.message})` : '', ` · ${f.usage_bytes} bytes`),
-			h('button', { type: 'button', onclick: () => chunks(vs.id, f.id) }, 'Chunks')))),
+			h('button', { type: 'button', onclick: () => chunks(vs.id, f.id) },
+				'Chunks')))),
 		h('div', { id: 'vs-chunks' }));
+}
+
+async function addFile(vs, fileId) {
+	await api.post(`/vector_stores/${vs.id}/files`, { file_id: fileId });
+	await detail(vs);
 }
 
 // A vector store file's parsed content (its chunks' text), as the server extracted it.
