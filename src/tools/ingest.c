@@ -24,7 +24,7 @@
 #include "chunk.h"
 
 #define INGEST_WINDOW (64 * 1024) /* bytes of text tokenized at once */
-#define INGEST_BATCH 256          /* chunks written per transaction */
+#define INGEST_BATCH 64 /* chunks a transaction: short, so API writes wait little */
 #define INGEST_IDLE_MS 1000       /* sleep without work; also the expiry sweep's period */
 
 struct ingest {
