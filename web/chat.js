@@ -116,10 +116,14 @@ function textPart(t) {
 	return [render(value), refs.length ? h('ol', { class: 'refs' }, refs.map(ref)) : null];
 }
 
+const filenames = new Map(); // file id -> Promise of its name, fetched once
+
 function ref(a) {
 	const id = a.file_citation?.file_id || a.file_path?.file_id;
 	const name = h('span', {}, id);
-	api.get(`/files/${id}`).then((f) => { name.textContent = f.filename; }).catch(() => {});
+	if (!filenames.has(id))
+		filenames.set(id, api.get(`/files/${id}`).then((f) => f.filename).catch(() => id));
+	filenames.get(id).then((n) => { name.textContent = n; });
 	if (a.type !== 'file_path') return h('li', {}, name);
 	const link = h('a', { href: '#', onclick: (e) => download(e, id, name.textContent) }, name);
 	return h('li', {}, 'file: ', link);

@@ -84,6 +84,7 @@ static void etags_fill(void)
 	}
 }
 
+/* The asset named name ("" for the page), borrowed from the static table, or NULL. */
 static const struct web_asset *web_find(const char *name)
 {
 	for (size_t i = 0; i < sizeof(assets) / sizeof(assets[0]); i++)
