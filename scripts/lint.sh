@@ -99,9 +99,10 @@ if [ -n "$out" ]; then
 fi
 rule "src/api includes the engine internals or a backend" \
 	'#include "\.\./(engine/engine_int|store/sqlite|providers/)' $(echo "$src" | grep '^src/api/')
-# src/tools (file_search's index side) sits after store, text and docs, before engine and api.
-rule "src/tools includes a later layer (engine, api, http, providers)" \
-	'#include "\.\./(engine|api|http|providers)/' $(echo "$src" | grep '^src/tools/')
+# src/tools (file_search's index side) sits after store, providers (the embeddings client),
+# text and docs, before engine and api.
+rule "src/tools includes a later layer (engine, api, http)" \
+	'#include "\.\./(engine|api|http)/' $(echo "$src" | grep '^src/tools/')
 rule "trailing whitespace" '[[:space:]]+$' $src
 [ "$fail" = 0 ] && echo "lint: clean"
 exit $fail

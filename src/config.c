@@ -174,6 +174,16 @@ static int set_poll_hold(struct config *cfg, const char *value)
 	return set_int(&cfg->poll_hold_ms, value, 0, 60000);
 }
 
+static int set_embedding_model(struct config *cfg, const char *value)
+{
+	return copy(cfg->embedding_model, sizeof(cfg->embedding_model), value);
+}
+
+static int set_embedding_dims(struct config *cfg, const char *value)
+{
+	return set_int(&cfg->embedding_dims, value, 0, 8192);
+}
+
 static int set_demo_delay(struct config *cfg, const char *value)
 {
 	return set_int(&cfg->demo_delay_ms, value, 0, 10000);
@@ -299,6 +309,12 @@ static const struct option options[] = {
 	  set_upstream_key },
 	{ "--model-aliases", "ASSISTD_MODEL_ALIASES", "A=B,...",
 	  "serve model A with upstream model B, e.g. gpt-4o=llama3.1:8b", set_aliases },
+	{ "--embedding-model", "ASSISTD_EMBEDDING_MODEL", "MODEL",
+	  "embed file chunks and search queries with this model of the upstream's /embeddings "
+	  "(hybrid search); unset: keyword search alone", set_embedding_model },
+	{ "--embedding-dimensions", "ASSISTD_EMBEDDING_DIMENSIONS", "N",
+	  "\"dimensions\" asked of the embedding model (default 256; 0: the model's own size)",
+	  set_embedding_dims },
 	{ "--vs-day", "ASSISTD_VS_DAY", "SECONDS",
 	  "length of a day in vector store expiry (default 86400; shorter for tests)",
 	  set_vs_day },
@@ -362,6 +378,7 @@ static void defaults(struct config *cfg)
 	cfg->workers = 2;
 	cfg->run_expiry_s = 600;
 	cfg->vs_day_s = 86400;
+	cfg->embedding_dims = 256;
 	cfg->poll_after_ms = 500;
 	cfg->poll_hold_ms = 5000;
 	cfg->demo_delay_ms = 20;

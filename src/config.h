@@ -27,6 +27,8 @@ struct config {
 	char upstream_url[1024]; /* "" selects the built-in demo model */
 	char upstream_key[1024];
 	char model_aliases[1024];
+	char embedding_model[256]; /* "" : no embeddings, keyword search alone */
+	int embedding_dims;        /* "dimensions" sent; 0: the model's own */
 	int run_expiry_s;      /* a run waiting in requires_action expires after this */
 	int64_t vs_day_s;      /* a "day" of vector store expiry, in seconds */
 	int poll_after_ms;     /* openai-poll-after-ms on run responses */

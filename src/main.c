@@ -21,6 +21,7 @@
 #include "docs/extract.h"
 #include "engine/engine.h"
 #include "http/http.h"
+#include "providers/embed.h"
 #include "store/blob.h"
 #include "store/store.h"
 #include "tools/ingest.h"
@@ -145,13 +146,37 @@ static int open_blobs(const struct config *cfg, struct store *st, struct blobs *
 	return err;
 }
 
-/* Starts the workers that index files attached to vector stores (and take up what a previous
- * process left unfinished). Search is keyword-only (BM25): say so once. */
-static int start_ingest(struct store *st, struct blobs *bs, struct ingest **ing)
+/* The embedding client, when a model is set (*emb stays NULL otherwise); says once which
+ * search file_search does. */
+static int open_embed(const struct config *cfg, struct embed **emb)
 {
-	struct ingest_config ic = { .st = st, .bs = bs, .workers = INGEST_WORKERS };
+	struct embed_config ec = { .url = cfg->upstream_url, .key = cfg->upstream_key,
+				   .model = cfg->embedding_model, .dims = cfg->embedding_dims,
+				   .max_retries = -1 };
 
-	log_info("file_search: keyword search (SQLite FTS5, BM25); no embedding model is used");
+	*emb = NULL;
+	if (!cfg->embedding_model[0]) {
+		log_info("file_search: keyword search alone (SQLite FTS5, BM25); set "
+			 "ASSISTD_EMBEDDING_MODEL for hybrid search with embeddings");
+		return 0;
+	}
+	if (!cfg->upstream_url[0]) {
+		log_error("ASSISTD_EMBEDDING_MODEL needs a model server: set ASSISTD_UPSTREAM_URL "
+			  "to one that serves /v1/embeddings");
+		return ERR_INVALID;
+	}
+	log_info("file_search: hybrid search, keyword (BM25) and embeddings of %s (%d "
+		 "dimensions)", cfg->embedding_model, cfg->embedding_dims);
+	return embed_new(&ec, emb);
+}
+
+/* Starts the workers that index files attached to vector stores (and take up what a previous
+ * process left unfinished). */
+static int start_ingest(struct store *st, struct blobs *bs, struct embed *emb,
+			struct ingest **ing)
+{
+	struct ingest_config ic = { .st = st, .bs = bs, .emb = emb, .workers = INGEST_WORKERS };
+
 	return ingest_start(&ic, ing);
 }
 
@@ -177,6 +202,7 @@ static int serve(const struct config *cfg)
 	struct blobs *bs = NULL;
 	struct engine *eng = NULL;
 	struct ingest *ing = NULL;
+	struct embed *emb = NULL;
 	struct http_server *srv = NULL;
 	struct api api = { .poll_after_ms = cfg->poll_after_ms, .poll_hold_ms = cfg->poll_hold_ms,
 			   .run_expiry_s = cfg->run_expiry_s, .open_ok = config_is_loopback(cfg),
@@ -199,15 +225,18 @@ static int serve(const struct config *cfg)
 		err = open_blobs(cfg, st, &bs);
 	if (!err)
 		err = start_engine(cfg, st, &eng);
+	if (!err)
+		err = open_embed(cfg, &emb);
 	if (err)
 		goto out;
-	err = start_ingest(st, bs, &ing);
+	err = start_ingest(st, bs, emb, &ing);
 	if (err)
 		goto out;
 	api.st = st;
 	api.blobs = bs;
 	api.eng = eng;
 	api.ing = ing;
+	api.emb = emb;
 	hc.routes = api_routes(&hc.nroutes);
 	err = http_start(&hc, &srv);
 	if (err)
@@ -220,6 +249,7 @@ static int serve(const struct config *cfg)
 	http_stop(srv, SHUTDOWN_GRACE_MS);
 out:
 	ingest_stop(ing);
+	embed_free(emb);
 	engine_stop(eng);
 	blobs_close(bs);
 	store_close(st);

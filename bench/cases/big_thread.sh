@@ -6,57 +6,47 @@
 # together with a run on the big thread (the fake upstream answers every completion at once
 # with "ok"). Goal: the median small run while a big run starts is within 20 ms of the
 # median alone, and the server's RSS (sampled every 10 ms) stays under 40 MB. With
-# BENCH_BEFORE_BIN set (a build of an earlier commit) the same is measured for it first, in
-# the same run, as the "before" row.
+# BENCH_BEFORE_BIN set (say, main's build/assistd), the same is measured on it in the same
+# run, as the baseline row.
 
 : "${BENCH_BIG_MESSAGES:=20000}"
 : "${BENCH_BIG_ROUNDS:=10}"
 BIG_DELTA_GOAL_MS=20
 BIG_RSS_GOAL_KB=40960
+BIG_GOAL="≤ +20 ms, RSS < 40 MB"
 
-# big_thread_measure LABEL BIN: one binary's numbers into out/big_thread-LABEL.json.
+# big_thread_measure BIN LABEL: one server, its numbers in out/big_thread-N.json, one row.
 big_thread_measure() {
-	local label=$1 bin=$2 dir key_big key_small saved=$ASSISTD_BIN
+	local bin=$1 label=$2 dir key_big key_small f=$OUT/big_thread-before.json
+	local alone d50 dmax peak end big status
 
-	dir=$(new_data_dir "big_thread-$label")
+	[ "$bin" != "$ASSISTD_BIN" ] || f=$OUT/big_thread-after.json
+	dir=$(new_data_dir big_thread)
 	key_big=$("$bin" keys create --project big --data "$dir" 2>/dev/null)
 	key_small=$("$bin" keys create --project small --data "$dir" 2>/dev/null)
-	ASSISTD_BIN=$bin
-	engine_server_start "$dir"
-	ASSISTD_BIN=$saved
+	ASSISTD_BIN=$bin engine_server_start "$dir"
 	node "$BENCH_DIR/tools/big_thread.js" "$SRV_PORT" "$SRV_PID" "$key_big" "$key_small" \
-		"$BENCH_BIG_MESSAGES" "$BENCH_BIG_ROUNDS" >"$OUT/big_thread-$label.json"
+		"$BENCH_BIG_MESSAGES" "$BENCH_BIG_ROUNDS" >"$f"
 	server_stop
 	rm -rf "$dir"
-}
-
-# big_thread_record LABEL NAME: the row of one measurement.
-big_thread_record() {
-	local f="$OUT/big_thread-$1.json" alone d50 dmax peak end big status
-
 	read -r alone d50 dmax peak end big < <(jget "$f" alone_p50 delta_p50 delta_max \
 		rss_peak_kb rss_end_kb big_run_p50 | paste -sd' ')
-	log "$1: small run alone $(fmt_ms "$alone"); +$(fmt_ms "$d50") median, +$(fmt_ms "$dmax")" \
-		"worst while a big run starts (big run $(fmt_ms "$big")); RSS peak $peak kB, end $end kB"
+	log "$label: small run alone $(fmt_ms "$alone"); +$(fmt_ms "$d50") median," \
+		"+$(fmt_ms "$dmax") worst while a big run starts (big run $(fmt_ms "$big"));" \
+		"RSS peak $peak kB, end $end kB"
 	status=$(verdict "$d50" '<=' "$BIG_DELTA_GOAL_MS")
 	[ "$(verdict "$peak" '<' "$BIG_RSS_GOAL_KB")" = pass ] || status=miss
-	record "$2" \
+	record "big-thread isolation ($label)" \
 		"+$(fmt_ms "$d50") median, +$(fmt_ms "$dmax") worst (alone $(fmt_ms "$alone")); RSS peak $(printf '%.1f' "$(calc "$peak / 1024")") MB, $(printf '%.1f' "$(calc "$end / 1024")") MB after" \
-		"≤ +20 ms, RSS < 40 MB" "$status"
+		"$BIG_GOAL" "$status"
 }
 
 bench_big_thread() {
 	. "$BENCH_DIR/tools/engine_lib.sh"
-	if ! have_server || ! engine_ready; then
-		record "big-thread isolation" "not run: ${ENGINE_WHY:-no server ($ASSISTD_BIN)}" \
-			"≤ +20 ms, RSS < 40 MB" "n/a"
+	if ! engine_ready; then
+		record "big-thread isolation" "not run: $ENGINE_WHY" "$BIG_GOAL" "n/a"
 		return 0
 	fi
-	fake_start '{"text":"ok"}'
-	if [ -n "${BENCH_BEFORE_BIN:-}" ]; then
-		big_thread_measure before "$BENCH_BEFORE_BIN"
-		big_thread_record before "big-thread isolation, before ($(basename "$BENCH_BEFORE_BIN"))"
-	fi
-	big_thread_measure after "$ASSISTD_BIN"
-	big_thread_record after "big-thread isolation (small run while a run starts on a 20k-message thread)"
+	have_server && fake_start '{"text":"ok"}'
+	each_build "big-thread isolation" "$BIG_GOAL" big_thread_measure
 }

@@ -6,10 +6,10 @@
 //   node bench/tools/fake.js --port N [--step JSON] [--stamp]
 //
 // Listens on 127.0.0.1:N and answers every POST /v1/chat/completions with the step JSON
-// (default {"text":"ok"}: the fake's own fallback, one chunk, no delay), not just the first.
-// A step may give its text as "textRepeat": [STRING, N] (STRING N times), or as
-// {"repeat": TEXT, "length": N}: TEXT repeated and cut to N characters, for replies too long
-// for a command line.
+// (default {"text":"ok"}: the fake's own fallback, one chunk, no delay), not just the first,
+// and every POST /v1/embeddings with the fake's hashed bag-of-words vectors.
+// A step may give its text as {"repeat": TEXT, "length": N}: TEXT repeated and cut to N
+// characters, for replies too long for a command line.
 // With --stamp, the marker STAMP_MARK in a chunk's text is replaced, just before the chunk is
 // written to the socket, by the time of the write: process.hrtime.bigint() in nanoseconds,
 // which is CLOCK_MONOTONIC and so the same clock in every process on the machine. A client
@@ -41,10 +41,6 @@ function installStamp() {
 async function main() {
   const port = Number(arg('--port', '0'));
   const step = JSON.parse(arg('--step', '{"text":"ok"}'));
-  if (step.textRepeat) {
-    step.text = String(step.textRepeat[0]).repeat(Number(step.textRepeat[1]));
-    delete step.textRepeat;
-  }
   if (step.repeat) {
     step.text = step.repeat.repeat(Math.ceil(step.length / step.repeat.length)).slice(0, step.length);
     delete step.repeat;
@@ -54,6 +50,7 @@ async function main() {
   let up = null;
   up = await startFakeUpstream({
     port,
+    keepEmbeddingRequests: false,
     // Called for each request just before its step is taken from the queue: queue one.
     onRequest() {
       up.script(step);

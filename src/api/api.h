@@ -16,6 +16,7 @@
 struct engine;
 struct blobs;
 struct ingest;
+struct embed;
 
 struct api {
 	struct store *st;     /* borrowed for the server's lifetime */
@@ -26,6 +27,7 @@ struct api {
 	int poll_hold_ms;     /* how long a poll-helper retrieve may wait for a change */
 	int run_expiry_s;     /* requires_action runs expire after this */
 	struct ingest *ing;   /* borrowed; told when files are attached to vector stores */
+	struct embed *emb;    /* borrowed; embeds search queries, or NULL (keyword search) */
 	int64_t vs_day_s;     /* seconds in a "day" of vector store expiry (86400; less in tests) */
 	/* The server listens on loopback: requests need no key while the store has never had
 	 * one. Otherwise every request needs a valid key, always. */

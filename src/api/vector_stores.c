@@ -159,6 +159,7 @@ static int search(struct http_req *req, const char *vs, const jv *in)
 		.max_results = max ? (int)jv_int_value(max) : SEARCH_DEFAULT_RESULTS,
 		.score_threshold = jv_number(jv_get(jv_get(in, "ranking_options"),
 						    "score_threshold")),
+		.emb = api_ctx(req)->emb,
 	};
 	struct search_result *r = NULL;
 	size_t n = 0;

@@ -129,6 +129,7 @@ static struct store *store_new(const char *dir)
 	atomic_init(&st->gen, 0);
 	atomic_init(&st->write_ms, 0);
 	sqlite_df_init(st);
+	st->vc = sqlite_vec_cache_new();
 	return st;
 }
 
@@ -167,6 +168,7 @@ void store_close(struct store *st)
 	pthread_cond_destroy(&st->cv);
 	pthread_mutex_destroy(&st->write_mu);
 	sqlite_df_cleanup(st);
+	sqlite_vec_cache_free(st->vc);
 	free(st->path);
 	free(st);
 }

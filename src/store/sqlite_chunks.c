@@ -118,15 +118,16 @@ static int insert_chunks(struct sqlite_conn *c, const struct vs_job *j, int64_t 
 {
 	sqlite3_stmt *s = NULL;
 	int err = sqlite_query(c->db, "INSERT INTO chunks (project, vector_store_id, file_id, idx, "
-			       "text, scope) VALUES (?1, ?2, ?3, ?4, ?5, ?6)", &s, "chunks",
-			       "sss", j->project, j->vs, j->file);
+			       "text, scope, vec) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)", &s,
+			       "chunks", "sss", j->project, j->vs, j->file);
 
 	if (!err && sqlite3_bind_text(s, 6, sqlite_vs_scope(j->vs), -1, SQLITE_STATIC) != SQLITE_OK)
 		err = sqlite_fail(c->db, "chunks");
 
 	for (size_t i = 0; i < n && !err; i++) {
 		if (sqlite3_bind_int64(s, 4, first + (int64_t)i) != SQLITE_OK ||
-		    sqlite3_bind_text(s, 5, ch[i].text, (int)ch[i].len, SQLITE_STATIC) != SQLITE_OK)
+		    sqlite3_bind_text(s, 5, ch[i].text, (int)ch[i].len, SQLITE_STATIC) != SQLITE_OK ||
+		    sqlite_vec_bind(s, 7, ch[i].vec, ch[i].dims) != SQLITE_OK)
 			err = sqlite_fail(c->db, "chunks");
 		else
 			err = sqlite_run(c->db, s, "chunks");

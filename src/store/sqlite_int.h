@@ -85,6 +85,7 @@ struct store {
 	 * turn back); a no is reused while no write of this process has happened since and it
 	 * is under SQ_SNAP_MS old, the staleness reads already allow for other processes'
 	 * writes (the keys CLI). */
+	struct vec_cache *vc;     /* owned: the vectors searches compare (sqlite_vec.c) */
 	atomic_bool keys_ever;
 	atomic_uint_fast64_t keys_gen;      /* gen when keys_ever was read */
 	atomic_int_fast64_t keys_read_ms;   /* clock_ms() when it was read; 0: never */
@@ -105,6 +106,8 @@ void sqlite_pool_close(struct store *st);
  * sqlite_read_done gives it back, keeping the snapshot for the next reader while no writes
  * are happening (see sqlite_pool.c). Errors: ERR_DB. */
 int sqlite_read(struct store *st, struct sqlite_conn **out) MUST_CHECK;
+/* The same with a new snapshot, which sees every write committed so far by any process. */
+int sqlite_read_fresh(struct store *st, struct sqlite_conn **out) MUST_CHECK;
 void sqlite_read_done(struct store *st, struct sqlite_conn *c, int err);
 
 /* Sets *out to the statement cached in slot (preparing sql on first use; sql may be NULL once
@@ -238,6 +241,12 @@ int sqlite_terms_match(const struct sq_plan *p, const char *const *scopes, size_
  * skip, dfs), the score, and assistd_rows(chunks_fts), the number of chunks indexed.
  * Errors: ERR_DB. */
 int sqlite_rank_register(sqlite3 *db) MUST_CHECK;
+
+/* The cache of vectors (sqlite_vec.c): made at store_open, freed at store_close. */
+struct vec_cache *sqlite_vec_cache_new(void);
+void sqlite_vec_cache_free(struct vec_cache *vc);
+/* Binds vec (dims floats) as a blob at parameter i, or NULL when vec is NULL; a result code. */
+int sqlite_vec_bind(sqlite3_stmt *s, int i, const float *vec, int dims);
 
 /* Brings the schema of db up to date (sqlite_migrate.c). Errors: ERR_DB. */
 int sqlite_migrate(sqlite3 *db) MUST_CHECK;

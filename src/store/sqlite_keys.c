@@ -30,7 +30,8 @@ int store_key_insert(struct store *st, const struct store_key *key, const char *
 	return sqlite_end(st, c, err);
 }
 
-int store_key_project(struct store *st, const char *hash_hex, char **project)
+/* Looks the key up in a snapshot, fresh or possibly reused (see sqlite_pool.c). */
+static int key_lookup(struct store *st, const char *hash_hex, bool fresh, char **project)
 {
 	static const char sql[] = "SELECT project FROM api_keys "
 				  "WHERE hash = ?1 AND revoked_at IS NULL";
@@ -40,7 +41,7 @@ int store_key_project(struct store *st, const char *hash_hex, char **project)
 	int err;
 
 	*project = NULL;
-	err = sqlite_read(st, &c);
+	err = fresh ? sqlite_read_fresh(st, &c) : sqlite_read(st, &c);
 	if (err)
 		return err;
 	err = sqlite_prep(c, SQ_KEY_PROJECT, sql, &s, "key lookup", "s", hash_hex);
@@ -53,6 +54,18 @@ int store_key_project(struct store *st, const char *hash_hex, char **project)
 	if (s)
 		sqlite3_reset(s);
 	sqlite_read_done(st, c, err);
+	return err;
+}
+
+/* A key another process (assistd keys create) has just written may not be in a reused
+ * snapshot yet: an unknown key is looked up once more in a fresh one, so a new key works at
+ * once. */
+int store_key_project(struct store *st, const char *hash_hex, char **project)
+{
+	int err = key_lookup(st, hash_hex, false, project);
+
+	if (err == ERR_AUTH)
+		err = key_lookup(st, hash_hex, true, project);
 	return err;
 }
 

@@ -97,6 +97,17 @@ static const char *const migrations[] = {
 	"CREATE TRIGGER chunks_ad AFTER DELETE ON chunks BEGIN"
 	" INSERT INTO chunks_fts (chunks_fts, rowid, text, scope)"
 	" VALUES ('delete', old.id, old.text, old.scope); END;",
+	/* 4: embeddings. chunks.vec is the chunk's vector (float32, normalised, native byte
+	 * order), NULL without an embedding model. vec_gen counts the changes to each store's
+	 * vectors, so that the in-memory copy searches use (sqlite_vec.c) knows when to reload. */
+	"ALTER TABLE chunks ADD COLUMN vec BLOB;"
+	"CREATE TABLE vec_gen (vector_store_id TEXT PRIMARY KEY, gen BIGINT NOT NULL);"
+	"CREATE TRIGGER chunks_vec_ai AFTER INSERT ON chunks WHEN new.vec IS NOT NULL BEGIN"
+	" INSERT INTO vec_gen VALUES (new.vector_store_id, 1)"
+	" ON CONFLICT DO UPDATE SET gen = gen + 1; END;"
+	"CREATE TRIGGER chunks_vec_ad AFTER DELETE ON chunks WHEN old.vec IS NOT NULL BEGIN"
+	" INSERT INTO vec_gen VALUES (old.vector_store_id, 1)"
+	" ON CONFLICT DO UPDATE SET gen = gen + 1; END;",
 };
 
 #define MIGRATION_COUNT ((int)(sizeof(migrations) / sizeof(migrations[0])))

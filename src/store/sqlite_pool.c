@@ -222,7 +222,9 @@ static int snap_begin(struct sqlite_conn *c, uint64_t gen, int64_t now)
 	return 0;
 }
 
-int sqlite_read(struct store *st, struct sqlite_conn **out)
+/* sqlite_read and sqlite_read_fresh: fresh forces a new snapshot even when a reused one would
+ * do. */
+static int read_begin(struct store *st, struct sqlite_conn **out, bool fresh)
 {
 	/* Read the generation before the snapshot is taken: a write that commits in between
 	 * only makes the snapshot look older than it is. */
@@ -235,7 +237,7 @@ int sqlite_read(struct store *st, struct sqlite_conn **out)
 	err = sqlite_acquire(st, &c);
 	if (err)
 		return err;
-	if (!snap_fresh(c, gen, now)) {
+	if (fresh || !snap_fresh(c, gen, now)) {
 		err = clean(st, &c);
 		if (!err)
 			err = snap_begin(c, gen, now);
@@ -245,6 +247,16 @@ int sqlite_read(struct store *st, struct sqlite_conn **out)
 	else if (c)
 		sqlite_release(st, c);
 	return err;
+}
+
+int sqlite_read(struct store *st, struct sqlite_conn **out)
+{
+	return read_begin(st, out, false);
+}
+
+int sqlite_read_fresh(struct store *st, struct sqlite_conn **out)
+{
+	return read_begin(st, out, true);
 }
 
 /* Whether a snapshot may stay open for the next reader: it is current, and no write has

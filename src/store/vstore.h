@@ -91,6 +91,8 @@ void vs_job_cleanup(struct vs_job *j);
 struct store_chunk {
 	const char *text; /* borrowed; need not be NUL-terminated */
 	size_t len;
+	const float *vec; /* borrowed: its embedding, dims floats of length 1; NULL: none */
+	int dims;
 };
 
 /* Removes the chunks a job wrote so far (when it starts over). */
@@ -118,6 +120,7 @@ struct store_hit {
 	char *attributes; /* owned JSON text: the file's attributes or "null" */
 	char *text;       /* owned: the chunk's text */
 	double bm25;      /* BM25 over the most the query could score: 0..1, higher is better */
+	double cosine;    /* vector search (vecstore.h): cosine of chunk and query, -1..1 */
 };
 
 struct store_search {

@@ -30,6 +30,7 @@
 struct ingest {
 	struct store *st;
 	struct blobs *bs;
+	struct embed *emb;   /* borrowed, or NULL */
 	pthread_t *threads;
 	int nthreads;
 	pthread_mutex_t mu;  /* guards the fields below */
@@ -116,6 +117,7 @@ struct run {
 	size_t nbatch;
 	int64_t written;   /* chunks written */
 	int64_t usage;     /* their bytes */
+	char *why;         /* owned: why embedding failed */
 };
 
 /* Chunk spans start and end on UTF-8 character boundaries (a token may split a character). */
@@ -127,15 +129,47 @@ static void snap(const char *text, size_t len, struct chunk_span *sp)
 		sp->end++;
 }
 
+static bool stop_asked(void *ctx)
+{
+	return stopping(ctx);
+}
+
+/* Gives the batch's chunks their embeddings (out holds them until the batch is written). */
+static int embed_batch(struct run *r, struct embed_out *out)
+{
+	const char *texts[INGEST_BATCH];
+	size_t lens[INGEST_BATCH];
+	struct embed_req rq = { texts, lens, r->nbatch, stop_asked, r->ing };
+	int err;
+
+	for (size_t i = 0; i < r->nbatch; i++) {
+		texts[i] = r->batch[i].text;
+		lens[i] = r->batch[i].len;
+	}
+	err = embed_texts(r->ing->emb, &rq, out);
+	for (size_t i = 0; i < r->nbatch && !err; i++) {
+		r->batch[i].vec = out->vecs + i * (size_t)out->dims;
+		r->batch[i].dims = out->dims;
+	}
+	if (err && out->why)
+		r->why = xstrdup(out->why);
+	return err;
+}
+
 static int flush(struct run *r)
 {
-	int err;
+	struct embed_out vecs = { 0 };
+	int err = 0;
 
 	if (r->nbatch == 0)
 		return 0;
 	if (stopping(r->ing))
 		return ERR_UNAVAILABLE;
-	err = store_chunks_add(r->ing->st, r->j, r->written, r->batch, r->nbatch);
+	if (r->ing->emb)
+		err = embed_batch(r, &vecs);
+	if (!err)
+		err = store_chunks_add(r->ing->st, r->j, r->written, r->batch, r->nbatch);
+	embed_out_cleanup(&vecs);
 	r->written += (int64_t)r->nbatch;
 	r->nbatch = 0;
 	return err;
@@ -149,8 +183,8 @@ static int drain(struct run *r, bool final)
 
 	while (!err && chunker_next(&r->ch, final, r->len, &sp)) {
 		snap(r->text, r->len, &sp);
-		r->batch[r->nbatch++] =
-			(struct store_chunk){ r->text + sp.start, sp.end - sp.start };
+		r->batch[r->nbatch++] = (struct store_chunk){ .text = r->text + sp.start,
+							      .len = sp.end - sp.start };
 		r->usage += (int64_t)(sp.end - sp.start);
 		if (r->nbatch == INGEST_BATCH)
 			err = flush(r);
@@ -256,6 +290,17 @@ static void finish(struct ingest *ing, const struct vs_job *j, const char *statu
 			 err_name(err));
 }
 
+static void embed_failed(struct ingest *ing, const struct vs_job *j, const char *why)
+{
+	char *msg = xasprintf("Embedding the file's text failed: %s. Check the embedding model "
+			      "(ASSISTD_EMBEDDING_MODEL), then attach the file again.",
+			      why ? why : "no reason given");
+
+	log_warn("ingest: %s in %s: %s", j->file, j->vs, msg);
+	finish(ing, j, "failed", "server_error", msg, 0);
+	free(msg);
+}
+
 static void run_job(struct ingest *ing, const struct vs_job *j)
 {
 	struct run r = { .ing = ing, .j = j };
@@ -282,12 +327,15 @@ static void run_job(struct ingest *ing, const struct vs_job *j)
 		       "Check that it is the right file, then upload it again.", 0);
 	else if (!err)
 		finish(ing, j, "completed", NULL, NULL, r.usage);
+	else if (err == ERR_UPSTREAM)
+		embed_failed(ing, j, r.why);
 	else if (err != ERR_NOT_FOUND && err != ERR_UNAVAILABLE)
 		finish(ing, j, "failed", "server_error", "The server failed while indexing the "
 		       "file; attach it again to retry.", 0);
 out:
 	free(text);
 	free(why);
+	free(r.why);
 }
 
 /* --- Workers --- */
@@ -345,6 +393,7 @@ int ingest_start(const struct ingest_config *cfg, struct ingest **out)
 
 	ing->st = cfg->st;
 	ing->bs = cfg->bs;
+	ing->emb = cfg->emb;
 	pthread_mutex_init(&ing->mu, NULL);
 	pthread_cond_init(&ing->cv, NULL);
 	ing->threads = xcalloc((size_t)cfg->workers, sizeof(*ing->threads));

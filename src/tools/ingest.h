@@ -2,7 +2,8 @@
  *
  * A few worker threads take the attached files still "in_progress" (the jobs, kept in the
  * store: see vstore.h), read each file's bytes (blob.h), extract its text (docs), cut it into
- * token chunks (chunk.h) and write them to the keyword index, then mark the file completed,
+ * token chunks (chunk.h), embed them when an embedding model is set (embed.h) and write them to
+ * the keyword index and vectors, then mark the file completed,
  * or failed with a last_error saying why. Nothing here runs on an HTTP or engine thread.
  * Jobs left by a previous process are taken up at start; a job whose file was cancelled or
  * detached meanwhile stops at its next write. The workers also mark expired vector stores. */
@@ -12,6 +13,7 @@
 #include <stdint.h>
 
 #include "../base/err.h"
+#include "../providers/embed.h"
 #include "../store/blob.h"
 #include "../store/store.h"
 
@@ -20,6 +22,7 @@ struct ingest;
 struct ingest_config {
 	struct store *st;   /* borrowed for the workers' lifetime */
 	struct blobs *bs;   /* borrowed: where the files' bytes are */
+	struct embed *emb;  /* borrowed: embeds the chunks; NULL: keyword index only */
 	int workers;        /* threads; 1.. */
 };
 

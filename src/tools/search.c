@@ -9,11 +9,18 @@
 #include "../base/alloc.h"
 #include "../base/buf.h"
 #include "../store/vstore.h"
+#include "search_int.h"
 
 #define QUERY_MAX_WORDS 64
 #define WORD_MAX 64
 /* Each ranker returns this many candidates per wanted result, so fusion has room to reorder. */
 #define CANDIDATES_PER_RESULT 2
+/* The rankers' weights in the fused score (a weighted mean of their 0..1 scores), chosen on
+ * SciFact with the fake upstream's hashed embeddings, the only model this project can run:
+ * 0.1 scored best of 0.5, 0.3, 0.15, 0.1 and 0.05 (and 1 and reciprocal rank fusion were far
+ * worse; BENCHMARKS.md). A real model ranks better than those and may deserve more. */
+#define SEARCH_KEYWORD_WEIGHT 1.0
+#define SEARCH_VECTOR_WEIGHT 0.1
 
 /* The stop words of the query side (Lucene's English set, as Anserini's BM25 uses), sorted. */
 static const char *const stop_words[] = {
@@ -114,7 +121,7 @@ char *search_rewrite(const char *query)
 typedef int ranker_fn(struct store *st, const struct search_query *q, const char *query,
 		      int limit, struct search_result **out, size_t *n);
 
-static void take_hit(struct store_hit *h, struct search_result *r, double score)
+void search_take_hit(struct store_hit *h, struct search_result *r, double score)
 {
 	r->file_id = h->file_id;
 	r->filename = h->filename;
@@ -148,18 +155,26 @@ static int keyword_rank(struct store *st, const struct search_query *q, const ch
 	}
 	*out = xcalloc(nh, sizeof(**out));
 	for (size_t i = 0; i < nh; i++)
-		take_hit(&hits[i], &(*out)[i], hits[i].bm25);
+		search_take_hit(&hits[i], &(*out)[i], hits[i].bm25);
 	*n = nh;
 	store_hits_free(hits, nh);
 	return 0;
 }
 
+static bool with_embeddings(const struct search_query *q)
+{
+	return q->emb != NULL;
+}
+
+/* Each ranker, whether it takes part in a search (NULL: always), and its weight in the mean. */
 static const struct {
 	const char *name;
 	ranker_fn *rank;
+	bool (*active)(const struct search_query *q);
 	double weight;
 } rankers[] = {
-	{ "keyword", keyword_rank, 1.0 },
+	{ "keyword", keyword_rank, NULL, SEARCH_KEYWORD_WEIGHT },
+	{ "vector", search_vector_rank, with_embeddings, SEARCH_VECTOR_WEIGHT },
 };
 
 #define RANKERS (sizeof(rankers) / sizeof(rankers[0]))
@@ -229,6 +244,8 @@ static int one_query(struct store *st, const struct search_query *q, const char 
 		struct search_result *c = NULL;
 		size_t n = 0;
 
+		if (rankers[k].active && !rankers[k].active(q))
+			continue;
 		err = rankers[k].rank(st, q, query, limit, &c, &n);
 		if (!err)
 			pool_add(p, sums, c, n, rankers[k].weight);

@@ -4,9 +4,9 @@
  * A search runs each query through every ranker, each scoring chunks 0..1 (today the keyword
  * ranker: BM25 over the chunks divided by the most the query could score), fuses the scores
  * per chunk (a weighted mean over rankers, the best over queries), drops what is under the
- * score threshold and keeps the best max_results. A vector ranker joins by adding a row to
- * the ranker table in search.c. Used by POST /v1/vector_stores/{id}/search and, later, by
- * the file_search tool. */
+ * score threshold and keeps the best max_results. With an embedding client the vector ranker
+ * (vector.c: the query's embedding against the chunks', by cosine) joins the keyword one.
+ * Used by POST /v1/vector_stores/{id}/search and, later, by the file_search tool. */
 #ifndef ASSISTD_SEARCH_H
 #define ASSISTD_SEARCH_H
 
@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "../json/json.h"
+#include "../providers/embed.h"
 #include "../store/store.h"
 
 #define SEARCH_MAX_RESULTS 50
@@ -28,6 +29,7 @@ struct search_query {
 	const jv *filters;           /* validated ComparisonFilter/CompoundFilter, or NULL */
 	int max_results;             /* 1..SEARCH_MAX_RESULTS */
 	double score_threshold;      /* 0..1 */
+	struct embed *emb;           /* borrowed; NULL: keyword search alone */
 };
 
 struct search_result {

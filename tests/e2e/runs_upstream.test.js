@@ -4,8 +4,7 @@
 // failures (500 -> failed, 429 + Retry-After -> retried), cancelling an endless stream, and a
 // kill -9 in the middle of a run followed by a restart on the same data.
 
-const test = require('node:test');
-const { describe } = test;
+const { describe } = require('node:test');
 const assert = require('node:assert/strict');
 const { useUpstreamServer } = require('./lib/harness');
 const http = require('node:http');

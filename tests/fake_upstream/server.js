@@ -33,9 +33,20 @@
 //   { hang: true }                        never answers (until the client gives up)
 // A request with "stream": false always gets the non-streamed form of its step.
 // GET /v1/models lists one model, "fake-model".
+//
+// POST /v1/embeddings answers with hashed bag-of-words vectors (embed.js) of the requested
+// "dimensions" (default 1536), in `embeddingRequests` order; it has a queue of its own,
+// up.scriptEmbeddings(steps), each step used by one request (when empty: {}):
+//   {}                                    the embeddings
+//   { status, body?, headers? }           an error reply, as for chat
+//   { dims: n }                           embeddings of n dimensions whatever was asked
+//   { as: 'text' }                        every input gets the embedding of 'text' instead
+//   { hang: true }                        never answers
+// With the option keepEmbeddingRequests: false, embeddingRequests stays empty (benchmarks).
 
 const http = require('node:http');
 const crypto = require('node:crypto');
+const { hashedEmbedding } = require('./embed.js');
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -238,6 +249,24 @@ async function answer(res, body, step) {
   return streamReply(res, body, step);
 }
 
+function embeddingsReply(res, body, step) {
+  if (step.status) return errorReply(res, step);
+  if (step.hang) return hangReply(res);
+  const inputs = Array.isArray(body.input) ? body.input : [body.input];
+  if (!inputs.length || inputs.some((t) => typeof t !== 'string')) {
+    return errorReply(res, { status: 400, body: { error: { message: 'input must be a string '
+      + 'or a list of strings', type: 'invalid_request_error', param: 'input', code: null } } });
+  }
+  const dims = step.dims || body.dimensions || 1536;
+  const data = inputs.map((t, index) => ({ object: 'embedding', index,
+    embedding: hashedEmbedding(step.as ?? t, dims) }));
+  const tokens = inputs.reduce((n, t) => n + t.split(/\s+/).length, 0);
+  res.writeHead(200, { 'content-type': 'application/json' });
+  res.end(JSON.stringify({ object: 'list', data, model: body.model || 'fake-embedding',
+    usage: { prompt_tokens: tokens, total_tokens: tokens } }));
+  return undefined;
+}
+
 function readBody(req) {
   return new Promise((resolve, reject) => {
     const parts = [];
@@ -251,6 +280,8 @@ function startFakeUpstream(options = {}) {
   const queue = [];
   const requests = [];
   const requestHeaders = [];
+  const embedQueue = [];
+  const embeddingRequests = [];
   let aborted = 0;
 
   async function handle(req, res) {
@@ -261,7 +292,8 @@ function startFakeUpstream(options = {}) {
         data: [{ id: 'fake-model', object: 'model', created: 0, owned_by: 'fake' }] }));
       return;
     }
-    if (req.method !== 'POST' || path !== '/v1/chat/completions') {
+    const isEmbed = req.method === 'POST' && path === '/v1/embeddings';
+    if (!isEmbed && (req.method !== 'POST' || path !== '/v1/chat/completions')) {
       errorReply(res, { status: 404, body: { error: { message: `no route ${req.method} ${path}`,
         type: 'invalid_request_error', param: null, code: null } } });
       return;
@@ -273,6 +305,11 @@ function startFakeUpstream(options = {}) {
     } catch (e) {
       errorReply(res, { status: 400, body: { error: { message: `bad JSON: ${e.message}`,
         type: 'invalid_request_error', param: null, code: null } } });
+      return;
+    }
+    if (isEmbed) {
+      if (options.keepEmbeddingRequests !== false) embeddingRequests.push(body);
+      embeddingsReply(res, body, embedQueue.length ? embedQueue.shift() : {});
       return;
     }
     requests.push(body);
@@ -299,8 +336,12 @@ function startFakeUpstream(options = {}) {
         port,
         requests,
         requestHeaders,
+        embeddingRequests,
         script(steps) {
           for (const s of Array.isArray(steps) ? steps : [steps]) queue.push(s);
+        },
+        scriptEmbeddings(steps) {
+          for (const s of Array.isArray(steps) ? steps : [steps]) embedQueue.push(s);
         },
         pending: () => queue.length,
         aborted: () => aborted,

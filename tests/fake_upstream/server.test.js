@@ -87,3 +87,28 @@ test('malformed and cut streams', async () => {
     await up.close();
   }
 });
+
+test('embeddings: hashed bag-of-words vectors, dimensions, scripted errors', async () => {
+  const up = await startFakeUpstream();
+  const embed = (body) => fetch(`${up.url}/embeddings`, { method: 'POST',
+    headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const cos = (a, b) => a.reduce((s, x, i) => s + x * b[i], 0);
+  try {
+    up.scriptEmbeddings([{ status: 429, headers: { 'retry-after': '1' } }]);
+    let r = await embed({ model: 'e', input: ['x'] });
+    assert.strictEqual(r.status, 429);
+    assert.strictEqual(r.headers.get('retry-after'), '1');
+    r = await embed({ model: 'e', dimensions: 64,
+      input: ['red apples and green apples', 'green apples', 'quantum chromodynamics'] });
+    const { data } = await r.json();
+    assert.deepStrictEqual(data.map((d) => [d.index, d.embedding.length]),
+      [[0, 64], [1, 64], [2, 64]]);
+    assert.ok(Math.abs(cos(data[0].embedding, data[0].embedding) - 1) < 1e-5);
+    assert.ok(cos(data[0].embedding, data[1].embedding) > 0.5);
+    assert.ok(Math.abs(cos(data[0].embedding, data[2].embedding)) < 0.5);
+    assert.strictEqual(up.embeddingRequests.length, 2);
+    assert.strictEqual(up.requests.length, 0);
+  } finally {
+    await up.close();
+  }
+});

@@ -18,5 +18,6 @@ extern const struct t_case docs_reader_tests[];
 extern const struct t_case sandbox_tests[];
 extern const struct t_case text_tests[];
 extern const struct t_case tools_tests[];
+extern const struct t_case vec_tests[];
 
 #endif

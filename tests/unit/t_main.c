@@ -31,6 +31,7 @@ static const struct t_suite suites[] = {
 	{ "sandbox", sandbox_tests },
 	{ "text", text_tests },
 	{ "tools", tools_tests },
+	{ "vec", vec_tests },
 };
 
 static int run_case(const struct t_case *c)

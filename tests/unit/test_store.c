@@ -732,6 +732,25 @@ static void other_writers_seen_within_snapshot_age(void)
 	tstore_close(&t);
 }
 
+/* A key another process has just created works at once, even for a reader whose snapshot
+ * is reused (a miss is looked up again in a fresh snapshot). */
+static void new_key_of_another_writer_works_at_once(void)
+{
+	struct tstore t;
+	struct store *other = NULL;
+	char *project = NULL;
+
+	tstore_open(&t);
+	ASSERT_EQ_INT(store_key_project(t.st, "hash1", &project), ERR_AUTH);
+	ASSERT_OK(store_open(t.dir, &other));
+	ASSERT_OK(store_key_insert(other, &key1, "hash1"));
+	ASSERT_OK(store_key_project(t.st, "hash1", &project));
+	ASSERT_STR_EQ(project, "p1");
+	free(project);
+	store_close(other);
+	tstore_close(&t);
+}
+
 /* Acknowledged writes survive the process being killed: a child opens the store, writes,
  * and kills itself without closing anything; the parent then finds every object. */
 static void writes_survive_kill(void)
@@ -1078,6 +1097,7 @@ const struct t_case store_tests[] = {
 	T_CASE(status_moves_are_guarded),
 	T_CASE(keys_insert_lookup_list),
 	T_CASE(keys_revoke),
+	T_CASE(new_key_of_another_writer_works_at_once),
 	T_CASE(other_writers_seen_within_snapshot_age),
 	T_CASE(writes_survive_kill),
 	T_CASE(concurrent_writers_and_readers),

@@ -1,0 +1,319 @@
+/* test_vec.c - unit tests for vector search (src/store/vecstore.h) and the embeddings client's
+ * normalisation (src/providers/embed.h).
+ *
+ * Each test opens a store in a fresh directory under /tmp, attaches files to a vector store,
+ * writes their chunks with vectors as an ingestion job does, and searches. */
+#include <arpa/inet.h>
+#include <ftw.h>
+#include <math.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../../src/base/alloc.h"
+#include "../../src/base/err.h"
+#include "../../src/json/json.h"
+#include "../../src/providers/embed.h"
+#include "../../src/store/vecstore.h"
+#include "suites.h"
+
+#define DIMS 4
+#define PROJECT "proj"
+#define VS "vs_test"
+
+static const char vs_body[] =
+	"{\"id\":\"vs_test\",\"status\":\"completed\",\"usage_bytes\":0,\"file_counts\":"
+	"{\"in_progress\":0,\"completed\":0,\"failed\":0,\"cancelled\":0,\"total\":0}}";
+
+struct tvec {
+	char root[64];
+	char *dir;
+	struct store *st;
+};
+
+static void tvec_open(struct tvec *t)
+{
+	struct store_obj vs = { .kind = STORE_VECTOR_STORE, .id = VS, .created_at = 1,
+				.body = vs_body };
+
+	snprintf(t->root, sizeof(t->root), "/tmp/assistd-vec-XXXXXX");
+	ASSERT(mkdtemp(t->root) != NULL);
+	t->dir = xasprintf("%s/data", t->root);
+	ASSERT_OK(store_open(t->dir, &t->st));
+	ASSERT_OK(store_vsf_attach(t->st, PROJECT, VS, &vs, NULL, NULL, 0));
+}
+
+static int rm_entry(const char *path, const struct stat *sb, int type, struct FTW *ftw)
+{
+	return remove(path);
+}
+
+static void tvec_close(struct tvec *t)
+{
+	store_close(t->st);
+	nftw(t->root, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	free(t->dir);
+}
+
+/* Attaches file (attributes {"lang": lang}) and writes its chunks: n vectors of DIMS, chunk i's
+ * text "<file> <i>". Completes the file when complete is true. */
+static void add_file(struct tvec *t, const char *file, const char *lang, const float *vecs,
+		     size_t n, bool complete)
+{
+	char *body = xasprintf("{\"id\":\"%s\",\"status\":\"in_progress\",\"attributes\":"
+			       "{\"lang\":\"%s\"}}", file, lang);
+	struct vsf_new f = { .file_id = file, .filename = file, .created_at = 1, .body = body };
+	struct store_chunk ch[8];
+	char *texts[8];
+	struct vs_job jobs[8] = { { 0 } };
+	size_t nj = 0, j = 0;
+
+	ASSERT(n <= 8);
+	ASSERT_OK(store_vsf_attach(t->st, PROJECT, VS, NULL, NULL, &f, 1));
+	ASSERT_OK(store_jobs_next(t->st, NULL, NULL, jobs, 8, &nj));
+	while (j < nj && strcmp(jobs[j].file, file) != 0)
+		j++;
+	ASSERT(j < nj);
+	for (size_t i = 0; i < n; i++) {
+		texts[i] = xasprintf("%s %zu", file, i);
+		ch[i] = (struct store_chunk){ texts[i], strlen(texts[i]), vecs + i * DIMS, DIMS };
+	}
+	ASSERT_OK(store_chunks_add(t->st, &jobs[j], 0, ch, n));
+	if (complete)
+		ASSERT_OK(store_job_finish(t->st, &jobs[j], "completed", NULL, NULL, 10));
+	for (size_t i = 0; i < n; i++)
+		free(texts[i]);
+	for (size_t i = 0; i < nj; i++)
+		vs_job_cleanup(&jobs[i]);
+	free(body);
+}
+
+/* Searches for q (DIMS floats, or dims of them) and returns the hits' texts joined by ",". */
+static char *search_dims(struct tvec *t, const float *q, int dims, const char *filter)
+{
+	const char *vs = VS;
+	jv *f = filter ? jv_parse(filter, strlen(filter), NULL, 0) : NULL;
+	struct store_vsearch s = { .vs = &vs, .nvs = 1, .vec = q, .dims = dims, .filters = f,
+				   .limit = 10 };
+	struct store_hit *hits = NULL;
+	size_t n = 0;
+	char *out = xstrdup("");
+
+	ASSERT_OK(store_vec_search(t->st, PROJECT, &s, &hits, &n));
+	for (size_t i = 0; i < n; i++) {
+		char *next = xasprintf("%s%s%s", out, i ? "," : "", hits[i].text);
+
+		free(out);
+		out = next;
+		ASSERT(i == 0 || hits[i].cosine <= hits[i - 1].cosine);
+	}
+	store_hits_free(hits, n);
+	jv_free(f);
+	return out;
+}
+
+static char *search(struct tvec *t, const float *q, const char *filter)
+{
+	return search_dims(t, q, DIMS, filter);
+}
+
+#define ASSERT_SEARCH(t, q, filter, expect)                                       \
+	do {                                                                      \
+		char *got_ = search((t), (q), (filter));                          \
+		ASSERT_STR_EQ(got_, (expect));                                    \
+		free(got_);                                                       \
+	} while (0)
+
+static const float east[DIMS] = { 1, 0, 0, 0 };
+static const float north[DIMS] = { 0, 1, 0, 0 };
+static const float a_vecs[] = { 1, 0, 0, 0, 0.6f, 0.8f, 0, 0 };
+static const float b_vecs[] = { 0, 1, 0, 0 };
+
+static void vec_ranks_by_cosine(void)
+{
+	struct tvec t;
+
+	tvec_open(&t);
+	add_file(&t, "file-a", "en", a_vecs, 2, true);
+	add_file(&t, "file-b", "fr", b_vecs, 1, true);
+	ASSERT_SEARCH(&t, east, NULL, "file-a 0,file-a 1,file-b 0");
+	ASSERT_SEARCH(&t, north, NULL, "file-b 0,file-a 1,file-a 0");
+	tvec_close(&t);
+}
+
+/* The hits carry the exact cosine of the stored float32 vectors: the scan's int8 one is off
+ * by about 0.5 % here (0.604 for 0.601). */
+static void vec_rescores_exactly(void)
+{
+	static const float near[] = { 0.6f, 0.8f, 0, 0, 0.601f, 0.7992f, 0, 0 };
+	const char *vs = VS;
+	struct store_vsearch s = { .vs = &vs, .nvs = 1, .vec = east, .dims = DIMS, .limit = 1 };
+	struct store_hit *hits = NULL;
+	size_t n = 0;
+	struct tvec t;
+
+	tvec_open(&t);
+	add_file(&t, "file-a", "en", near, 2, true);
+	ASSERT_OK(store_vec_search(t.st, PROJECT, &s, &hits, &n));
+	ASSERT_EQ_INT(n, 1);
+	ASSERT_STR_EQ(hits[0].text, "file-a 1");
+	ASSERT(fabs(hits[0].cosine - 0.601) < 1e-6);
+	store_hits_free(hits, n);
+	tvec_close(&t);
+}
+
+static void vec_applies_filters(void)
+{
+	struct tvec t;
+
+	tvec_open(&t);
+	add_file(&t, "file-a", "en", a_vecs, 2, true);
+	add_file(&t, "file-b", "fr", b_vecs, 1, true);
+	ASSERT_SEARCH(&t, east, "{\"type\":\"eq\",\"key\":\"lang\",\"value\":\"fr\"}", "file-b 0");
+	ASSERT_SEARCH(&t, east, "{\"type\":\"ne\",\"key\":\"lang\",\"value\":\"fr\"}",
+		      "file-a 0,file-a 1");
+	ASSERT_SEARCH(&t, east, "{\"type\":\"eq\",\"key\":\"lang\",\"value\":\"de\"}", "");
+	tvec_close(&t);
+}
+
+/* The in-memory copy follows the store: files completed, attached or detached after a first
+ * search are seen by the next; files still in progress are not searched. */
+static void vec_follows_changes(void)
+{
+	static const float c_vecs[] = { 0.9f, 0.1f, 0, 0 };
+	struct tvec t;
+
+	tvec_open(&t);
+	add_file(&t, "file-a", "en", a_vecs, 2, true);
+	ASSERT_SEARCH(&t, east, NULL, "file-a 0,file-a 1");
+	add_file(&t, "file-c", "en", c_vecs, 1, false);
+	ASSERT_SEARCH(&t, east, NULL, "file-a 0,file-a 1");
+	ASSERT_OK(store_vsf_detach(t.st, PROJECT, VS, "file-c"));
+	add_file(&t, "file-c", "en", c_vecs, 1, true);
+	ASSERT_SEARCH(&t, east, NULL, "file-a 0,file-c 0,file-a 1");
+	ASSERT_OK(store_vsf_detach(t.st, PROJECT, VS, "file-a"));
+	ASSERT_SEARCH(&t, east, NULL, "file-c 0");
+	tvec_close(&t);
+}
+
+/* A query of another length than the stored vectors finds nothing; bad arguments are refused. */
+static void vec_other_dims_and_bad_args(void)
+{
+	const float q[3] = { 1, 0, 0 };
+	const char *vs = VS;
+	struct store_vsearch s = { .vs = &vs, .nvs = 1, .vec = q, .dims = 3, .limit = 0 };
+	struct store_hit *hits = NULL;
+	size_t n = 0;
+	struct tvec t;
+	char *got;
+
+	tvec_open(&t);
+	add_file(&t, "file-a", "en", a_vecs, 2, true);
+	got = search_dims(&t, q, 3, NULL);
+	ASSERT_STR_EQ(got, "");
+	free(got);
+	ASSERT_EQ_INT(store_vec_search(t.st, PROJECT, &s, &hits, &n), ERR_INVALID);
+	s.limit = 5;
+	s.nvs = 0;
+	ASSERT_EQ_INT(store_vec_search(t.st, PROJECT, &s, &hits, &n), ERR_INVALID);
+	ASSERT(hits == NULL && n == 0);
+	tvec_close(&t);
+}
+
+static void embed_normalises(void)
+{
+	float v[3] = { 3, 0, 4 };
+	float zero[2] = { 0, 0 };
+
+	embed_normalise(v, 3);
+	ASSERT(fabsf(v[0] - 0.6f) < 1e-6f && v[1] == 0 && fabsf(v[2] - 0.8f) < 1e-6f);
+	embed_normalise(zero, 2);
+	ASSERT(zero[0] == 0 && zero[1] == 0);
+}
+
+/* embed_new refuses what cannot work: no URL, no model, dimensions out of range. */
+static void embed_new_checks_config(void)
+{
+	struct embed_config c = { .url = "http://127.0.0.1:1/v1", .model = "m", .dims = 256 };
+	struct embed *e = NULL;
+
+	ASSERT_OK(embed_new(&c, &e));
+	ASSERT_STR_EQ(embed_model(e), "m");
+	embed_free(e);
+	c.dims = EMBED_MAX_DIMS + 1;
+	ASSERT_EQ_INT(embed_new(&c, &e), ERR_INVALID);
+	c.dims = 0;
+	c.model = "";
+	ASSERT_EQ_INT(embed_new(&c, &e), ERR_INVALID);
+	c.model = "m";
+	c.url = NULL;
+	ASSERT_EQ_INT(embed_new(&c, &e), ERR_INVALID);
+	ASSERT(e == NULL);
+}
+
+/* A server that cannot be reached fails the call with a reason (no retries asked for). */
+static void embed_unreachable_fails(void)
+{
+	struct embed_config c = { .url = "http://127.0.0.1:1/v1", .model = "m", .dims = 4,
+				  .max_retries = 0 };
+	const char *text = "hello";
+	size_t len = 5;
+	struct embed_req rq = { .texts = &text, .lens = &len, .n = 1 };
+	struct embed_out out;
+	struct embed *e = NULL;
+
+	ASSERT_OK(embed_new(&c, &e));
+	ASSERT_EQ_INT(embed_texts(e, &rq, &out), ERR_UPSTREAM);
+	ASSERT(out.vecs == NULL);
+	ASSERT_STR_EQ(out.why, "could not connect to the embedding model's server");
+	embed_out_cleanup(&out);
+	embed_free(e);
+}
+
+static bool after_three(void *ctx)
+{
+	return ++*(int *)ctx > 3;
+}
+
+/* A server that accepts the connection and never answers: the call gives up as soon as its
+ * stop callback says so, with ERR_UNAVAILABLE and no vectors. */
+static void embed_stop_ends_a_hanging_call(void)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t alen = sizeof(a);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	const char *text = "hello";
+	size_t len = 5;
+	int asked = 0;
+	struct embed_req rq = { &text, &len, 1, after_three, &asked };
+	struct embed_config c = { .model = "m", .dims = 4 };
+	struct embed_out out;
+	struct embed *e = NULL;
+	char *url;
+
+	ASSERT(bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0 && listen(fd, 4) == 0);
+	ASSERT(getsockname(fd, (struct sockaddr *)&a, &alen) == 0);
+	url = xasprintf("http://127.0.0.1:%d/v1", ntohs(a.sin_port));
+	c.url = url;
+	ASSERT_OK(embed_new(&c, &e));
+	ASSERT_EQ_INT(embed_texts(e, &rq, &out), ERR_UNAVAILABLE);
+	ASSERT(out.vecs == NULL && asked == 4);
+	embed_out_cleanup(&out);
+	embed_free(e);
+	free(url);
+	close(fd);
+}
+
+const struct t_case vec_tests[] = {
+	T_CASE(vec_ranks_by_cosine),
+	T_CASE(vec_rescores_exactly),
+	T_CASE(vec_applies_filters),
+	T_CASE(vec_follows_changes),
+	T_CASE(vec_other_dims_and_bad_args),
+	T_CASE(embed_normalises),
+	T_CASE(embed_new_checks_config),
+	T_CASE(embed_unreachable_fails),
+	T_CASE(embed_stop_ends_a_hanging_call),
+	{ NULL, NULL },
+};
