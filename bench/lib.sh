@@ -113,6 +113,14 @@ api() {
 	python3 "$BENCH_DIR/tools/api.py" "$SRV_PORT" "$@"
 }
 
+# read_thread: a thread of 20 messages on the running server; sets tid and mid (its first
+# message), the data the read benchmarks GET.
+read_thread() {
+	tid=$(api threads 1)
+	mid=$(api messages "$tid" 20)
+	mid=${mid%%$'\n'*}
+}
+
 # cpu_ticks PID: user + system CPU time the process has used, in clock ticks.
 cpu_ticks() {
 	sed 's/.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'

@@ -17,8 +17,8 @@
 #   BENCH_THREADS         wrk threads (default 2)
 #   BENCH_CREATE_THREADS  Assistants threads the create benchmark spreads over (default 64)
 #   BENCH_BEFORE_BIN      another server build measured beside this one, as a baseline
-#                         (idle_rss, preauth_rss, big_thread, events_memory; e.g. main's
-#                         build/assistd)
+#                         (idle_rss, preauth_rss, big_thread, events_memory, metrics_cost;
+#                         e.g. main's build/assistd)
 # Needs wrk, curl, python3 and (run-engine cases) node. Build out/baseline first: make -C bench.
 set -euo pipefail
 shopt -s inherit_errexit
@@ -41,7 +41,7 @@ export ASSISTD_BIN BENCH_SECONDS BENCH_WARMUP BENCH_ROUNDS BENCH_CONNECTIONS BEN
 # upstream of tests/fake_upstream; see BENCHMARKS.md.
 ALL_CASES=(idle_rss http_read create_durable run_overhead stream_latency stream_many cancel_latency
 	preauth_rss upload_rss tokenizer big_thread events_memory vs_ingest vs_search scifact
-	sandbox vec_scan hybrid_search scifact_hybrid
+	sandbox vec_scan hybrid_search scifact_hybrid metrics_cost
 	page_load)
 
 . "$BENCH_DIR/lib.sh"

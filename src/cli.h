@@ -1,5 +1,5 @@
 /* cli.h - the command-line subcommands: `assistd keys ...` (create, list and revoke API keys,
- * cli.c) and `assistd tokenize` (cli_tokenize.c). */
+ * cli.c), `assistd tokenize` (cli_tokenize.c) and `assistd backup` (cli_backup.c). */
 #ifndef ASSISTD_CLI_H
 #define ASSISTD_CLI_H
 
@@ -7,5 +7,8 @@
 int cli_keys(int argc, char **argv);
 /* Runs `assistd tokenize ...` (argv[1] is "tokenize"). Returns the process exit code. */
 int cli_tokenize(int argc, char **argv);
+
+/* Runs `assistd backup --to DEST [--data DIR]` (cli_backup.c). Returns the exit code. */
+int cli_backup(int argc, char **argv);
 
 #endif

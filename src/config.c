@@ -457,6 +457,7 @@ void config_usage(FILE *out)
 		"       assistd keys create --project NAME [--data DIR]\n"
 		"       assistd keys list [--data DIR]\n"
 		"       assistd keys revoke KEY_ID [--data DIR]\n"
+		"       assistd backup --to DEST [--data DIR]   online copy of the data directory\n"
 		"       assistd tokenize [--model NAME | --encoding o200k_base|cl100k_base] [--count]"
 		" < TEXT\n"
 		"\n"

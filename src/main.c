@@ -120,14 +120,17 @@ static void choose_docs_reader(const struct config *cfg)
 			 "both) or name it with --docs-reader (ASSISTD_DOCS_READER)", doc_reader());
 }
 
-static int start_engine(const struct config *cfg, struct store *st, struct engine **eng)
+static int start_engine(const struct config *cfg, struct store *st, struct embed *emb,
+			struct engine **eng)
 {
 	struct engine_config ec = {
 		.st = st,
+		.emb = emb,
 		.prov = { .upstream_url = cfg->upstream_url, .upstream_key = cfg->upstream_key,
 			  .aliases = cfg->model_aliases, .max_retries = -1,
 			  .demo_delay_ms = cfg->demo_delay_ms },
 		.run_expiry_s = cfg->run_expiry_s,
+		.vs_day_s = cfg->vs_day_s,
 		.pool_threads = cfg->workers,
 	};
 
@@ -224,9 +227,9 @@ static int serve(const struct config *cfg)
 	if (!err)
 		err = open_blobs(cfg, st, &bs);
 	if (!err)
-		err = start_engine(cfg, st, &eng);
-	if (!err)
 		err = open_embed(cfg, &emb);
+	if (!err)
+		err = start_engine(cfg, st, emb, &eng);
 	if (err)
 		goto out;
 	err = start_ingest(st, bs, emb, &ing);
@@ -245,12 +248,13 @@ static int serve(const struct config *cfg)
 	sig = wait_signal(&set, st, bs);
 	log_info("received %s: finishing runs and requests in flight, then stopping",
 		 sig == SIGINT ? "SIGINT" : "SIGTERM");
+	atomic_store(&api.draining, true);
 	engine_drain(eng, SHUTDOWN_GRACE_MS);
 	http_stop(srv, SHUTDOWN_GRACE_MS);
 out:
 	ingest_stop(ing);
-	embed_free(emb);
 	engine_stop(eng);
+	embed_free(emb); /* after both: file_search and ingestion use it */
 	blobs_close(bs);
 	store_close(st);
 	if (!err)
@@ -269,6 +273,8 @@ int main(int argc, char **argv)
 	}
 	if (argc > 1 && strcmp(argv[1], "keys") == 0)
 		return cli_keys(argc, argv);
+	if (argc > 1 && strcmp(argv[1], "backup") == 0)
+		return cli_backup(argc, argv);
 	if (argc > 1 && strcmp(argv[1], "tokenize") == 0)
 		return cli_tokenize(argc, argv);
 	if (argc > 1 && strcmp(argv[1], "serve") == 0)

@@ -50,9 +50,7 @@ bench_http_read() {
 	fi
 	dir=$(new_data_dir http_read)
 	server_start "$dir"
-	tid=$(api threads 1)
-	mid=$(api messages "$tid" 20)
-	mid=${mid%%$'\n'*}
+	read_thread
 	url_get="http://127.0.0.1:$SRV_PORT/v1/threads/$tid/messages/$mid"
 	url_list="http://127.0.0.1:$SRV_PORT/v1/threads/$tid/messages?limit=20"
 	# The bytes each baseline serves: the server's own replies.

@@ -6,6 +6,7 @@
 #ifndef ASSISTD_API_H
 #define ASSISTD_API_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -32,12 +33,13 @@ struct api {
 	/* The server listens on loopback: requests need no key while the store has never had
 	 * one. Otherwise every request needs a valid key, always. */
 	bool open_ok;
+	atomic_bool draining; /* set when the server starts stopping: /readyz answers 503 */
 };
 
 /* The route table (static storage). */
 const struct http_route *api_routes(size_t *n);
 
-/* The http_config.before hook: resolves the API key to a project for paths under /v1/ (the
+/* The http_config.before hook: resolves the API key to a project (the probes and the
  * playground page's files need none). Open mode (no key, project
  * "default") holds only while the store has never had a key and api->open_ok is set. */
 int api_auth(struct http_req *req);

@@ -12,6 +12,8 @@
 #include "../base/sha256.h"
 #include "../engine/engine.h"
 #include "../store/obj.h"
+#include "ops.h"
+#include "web.h"
 
 /* The project of every object when no API key has been created (open mode). */
 static char open_project[] = "default";
@@ -69,8 +71,10 @@ int api_auth(struct http_req *req)
 	bool open = false;
 	int err;
 
-	if (strncmp(http_path(req), "/v1/", 4) != 0)
-		return 0; /* the page's own files (web.c): the page asks for a key itself */
+	if (ops_public(req))
+		return 0; /* the probes: no key, no project */
+	if (web_public(http_path(req)))
+		return 0; /* the page's own files: the page asks for a key itself */
 	err = open_mode(req, &open);
 	if (err)
 		return err;
@@ -347,17 +351,24 @@ static int parent_exists(struct http_req *req, const struct api_parent *parent)
 int api_list(struct http_req *req, enum store_kind kind, const struct api_parent *parent,
 	     const char *prefix, const char *run_id)
 {
+	return api_list_rewritten(req, kind, parent, prefix, run_id, NULL);
+}
+
+int api_list_rewritten(struct http_req *req, enum store_kind kind,
+		       const struct api_parent *parent, const char *prefix, const char *run_id,
+		       char *(*rewrite)(char *body))
+{
 	struct store_page pg;
 	int err = api_page(req, prefix, &pg);
 
 	if (err)
 		return err;
 	pg.run_id = run_id;
-	return api_list_page(req, kind, parent, &pg);
+	return api_list_page(req, kind, parent, &pg, rewrite);
 }
 
 int api_list_page(struct http_req *req, enum store_kind kind, const struct api_parent *parent,
-		  const struct store_page *page)
+		  const struct store_page *page, char *(*rewrite)(char *body))
 {
 	const char *parent_id = parent ? parent->id : NULL;
 	struct store_page pg = *page;
@@ -375,7 +386,9 @@ int api_list_page(struct http_req *req, enum store_kind kind, const struct api_p
 	}
 	if (err == ERR_INVALID)
 		err = bad_cursor(req, kind, parent_id, &pg);
-	else if (!err)
+	for (size_t i = 0; !err && rewrite && i < l.n; i++)
+		l.items[i].body = rewrite(l.items[i].body);
+	if (!err)
 		err = api_reply_list(req, &l);
 	store_list_cleanup(&l);
 	return err;

@@ -63,10 +63,15 @@ struct api_parent {
  * back empty or a cursor is refused, since any object found proves the parent exists. */
 int api_list(struct http_req *req, enum store_kind kind, const struct api_parent *parent,
 	     const char *prefix, const char *run_id);
-/* api_list with the page already read from the query (api_page) and adjusted by the caller
- * (a metadata filter, say). */
+/* api_list, with each item's body replaced by rewrite(body) (owned; rewrite takes the
+ * stored body, owned) before the reply. */
+int api_list_rewritten(struct http_req *req, enum store_kind kind,
+		       const struct api_parent *parent, const char *prefix, const char *run_id,
+		       char *(*rewrite)(char *body));
+/* api_list_rewritten with the page already read from the query (api_page) and adjusted by
+ * the caller (a metadata filter, say); rewrite may be NULL. */
 int api_list_page(struct http_req *req, enum store_kind kind, const struct api_parent *parent,
-		  const struct store_page *pg);
+		  const struct store_page *pg, char *(*rewrite)(char *body));
 /* Replies {"id":id,"object":object,"deleted":true}. */
 int api_reply_deleted(struct http_req *req, const char *id, const char *object);
 

@@ -12,6 +12,7 @@
 #include "../base/clock.h"
 #include "../base/id.h"
 #include "../store/obj.h"
+#include "attach.h"
 #include "common.h"
 #include "files.h"
 #include "schemas.h"
@@ -188,7 +189,9 @@ int messages_create(struct http_req *req)
 		err = thread_busy(req, thread_id);
 	else if (err)
 		err = api_store_err(req, err, "thread", thread_id);
-	else
+	if (!err)
+		err = attach_thread(req, thread_id, one);
+	if (!err)
 		err = api_reply_body(req, batch_take_text(&b, 2));
 out:
 	batch_cleanup(&b);

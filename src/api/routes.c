@@ -3,6 +3,7 @@
 #include "assistants.h"
 #include "files.h"
 #include "messages.h"
+#include "ops.h"
 #include "runs.h"
 #include "runs_poll.h"
 #include "steps.h"
@@ -13,6 +14,10 @@
 #include "web.h"
 
 static const struct http_route routes[] = {
+	{ "GET", "/healthz", ops_healthz, NULL }, /* outside /v1, for operators (ops.c) */
+	{ "GET", "/readyz", ops_readyz, NULL },
+	{ "GET", "/metrics", ops_metrics, NULL },
+
 	{ "GET", "/v1/assistants", assistants_list, NULL },
 	{ "POST", "/v1/assistants", assistants_create, NULL },
 	{ "GET", "/v1/assistants/{assistant_id}", assistants_get, NULL },

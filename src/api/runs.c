@@ -16,6 +16,8 @@
 #include "../base/id.h"
 #include "../base/clock.h"
 #include "../engine/engine.h"
+#include "../base/log.h"
+#include "attach.h"
 #include "common.h"
 #include "messages.h"
 #include "resources.h"
@@ -80,7 +82,8 @@ static int write_batch(struct http_req *req, struct batch *b, const char *thread
 static int start_and_reply(struct http_req *req, struct engine *eng, const char *run_text,
 			   const char *thread_text, bool stream)
 {
-	struct events *ch = engine_start_run(eng, api_project(req), run_text, thread_text);
+	struct events *ch = engine_start_run(eng, api_project(req), run_text, thread_text,
+					     steps_want_content(req));
 
 	if (stream)
 		return runs_reply_stream(req, ch);
@@ -90,14 +93,21 @@ static int start_and_reply(struct http_req *req, struct engine *eng, const char 
 }
 
 /* The end of both creates: adds the run to the batch (taking ownership of run), writes it
- * all at once, then hands the run to the engine and replies. thread_text is the new thread of
- * create-thread-and-run, else NULL. */
+ * all at once, puts the files that the added messages attach for file_search in the
+ * thread's vector store, then hands the run to the engine and replies. thread_text is the
+ * new thread of create-thread-and-run (its attachments are in already), else NULL. */
 static int write_and_start(struct http_req *req, struct engine *eng, struct batch *b,
-			   jv *run, const char *thread_text, bool stream)
+			   jv *run, const char *thread_text, const jv *added, bool stream)
 {
 	const char *thread_id = jv_get_str(run, "thread_id");
 	const char *text = batch_put(b, STORE_RUN, run);
 	int err = write_batch(req, b, thread_id);
+
+	/* The run is stored: it starts even if the store write fails (logged), never left
+	 * queued with nobody to start it. */
+	if (!err && attach_thread(req, thread_id, added))
+		log_warn("run %s: the attachments of its messages could not be added to the "
+			 "thread's vector store", jv_get_str(run, "id"));
 
 	if (!err)
 		err = start_and_reply(req, eng, text, thread_text, stream);
@@ -145,7 +155,8 @@ int runs_create(struct http_req *req)
 	err = message_batch_add(req, &b, jv_get(in, "additional_messages"), thread_id, now);
 	if (err)
 		goto out;
-	err = write_and_start(req, eng, &b, run, NULL, jv_true(jv_get(in, "stream")));
+	err = write_and_start(req, eng, &b, run, NULL, jv_get(in, "additional_messages"),
+			      jv_true(jv_get(in, "stream")));
 	run = NULL; /* the batch owns it */
 out:
 	batch_cleanup(&b);
@@ -185,7 +196,8 @@ int runs_create_thread_and_run(struct http_req *req)
 	err = run_build(req, in, asst, thread_id, clock_unix(), &run);
 	if (err)
 		goto out;
-	err = write_and_start(req, eng, &b, run, b.texts[0], jv_true(jv_get(in, "stream")));
+	err = write_and_start(req, eng, &b, run, b.texts[0], NULL,
+			      jv_true(jv_get(in, "stream")));
 	run = NULL; /* the batch owns it */
 out:
 	batch_cleanup(&b);

@@ -1,7 +1,8 @@
 /* threads.c - create, retrieve, modify and delete threads.
  *
  * Creating a thread with initial messages writes the thread and every message in one store
- * batch: either all exist afterwards or none does. */
+ * batch: either all exist afterwards or none does. Files attached for file_search go into
+ * the thread's vector store first (attach.c). */
 #include "threads.h"
 
 #include <stdio.h>
@@ -11,6 +12,7 @@
 #include "../base/alloc.h"
 #include "../base/clock.h"
 #include "../base/id.h"
+#include "attach.h"
 #include "common.h"
 #include "messages.h"
 #include "resources.h"
@@ -36,6 +38,7 @@ int thread_build(struct http_req *req, jv *in, const char *param, struct batch *
 	char messages_path[128];
 	char id[ID_MAX + 1];
 	int64_t now = clock_unix();
+	jv *t = NULL;
 	int err;
 
 	snprintf(resources_path, sizeof(resources_path), "%s%stool_resources", param, dot);
@@ -45,9 +48,15 @@ int thread_build(struct http_req *req, jv *in, const char *param, struct batch *
 		err = res_check_tool_resources(req, in, resources_path);
 	if (!err)
 		err = api_new_id(req, ID_THREAD, id);
-	if (err)
+	if (!err)
+		t = thread_object(id, in, now);
+	if (!err)
+		err = attach_thread_new(req, t, msgs);
+	if (err) {
+		jv_free(t);
 		return err;
-	batch_put(b, STORE_THREAD, thread_object(id, in, now));
+	}
+	batch_put(b, STORE_THREAD, t);
 	return message_batch_add(req, b, msgs, id, now);
 }
 
@@ -100,7 +109,7 @@ int threads_list(struct http_req *req)
 	if (!err)
 		err = http_query_each(req, meta_key, &m);
 	if (!err)
-		err = api_list_page(req, STORE_THREAD, NULL, &pg);
+		err = api_list_page(req, STORE_THREAD, NULL, &pg, NULL);
 	return err;
 }
 

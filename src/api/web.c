@@ -93,6 +93,11 @@ static const struct web_asset *web_find(const char *name)
 	return NULL;
 }
 
+bool web_public(const char *path)
+{
+	return path[0] == '/' && web_find(path + 1);
+}
+
 /* Whether the header lists the token (Accept-Encoding: gzip, If-None-Match: "etag"). */
 static bool header_has(const char *header, const char *token)
 {

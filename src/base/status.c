@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "metrics.h"
 
 #define BIT(s) (1u << (s))
 
@@ -157,6 +158,8 @@ int status_run_move(enum run_status *cur, enum run_status to, const char *id)
 	unsigned s = *cur;
 	int err = move(&runs, &s, to, id);
 
+	if (!err)
+		metrics_run_entered(to);
 	*cur = (enum run_status)s;
 	return err;
 }

@@ -18,6 +18,7 @@
 #include "../base/alloc.h"
 #include "../base/clock.h"
 #include "../base/log.h"
+#include "../base/metrics.h"
 #include "events.h"
 
 #define ENGINE_STOP_WAIT_MS 2000 /* engine_stop: how long cancelled model calls may take */
@@ -30,6 +31,7 @@ struct cmd {
 	char *thread_id;
 	char *run_id;
 	jv *run;            /* CMD_START: the run just stored, owned */
+	bool step_content;  /* CMD_START: events show file_search result contents */
 	const jv *outputs;  /* CMD_OUTPUTS, borrowed from the waiting caller */
 	struct events *ch;  /* CMD_START: a reference the command owns */
 	enum store_kind deleted_kind; /* CMD_STOP_RUNS: STORE_THREAD or STORE_ASSISTANT, */
@@ -197,6 +199,7 @@ static void do_start(struct engine *e, struct cmd *c)
 	}
 	x->ch = c->ch;
 	c->ch = NULL;
+	x->step_content = c->step_content;
 	if (draining(e)) {
 		/* Shutting down: the run stays queued in the store for the next start. */
 		events_close(x->ch);
@@ -301,7 +304,7 @@ bool engine_stopping(struct engine *e)
 }
 
 /* Posted by engine_drain: publishes how many model turns are in flight (prompts being
- * built count: their turns start even while draining). */
+ * built and server tool jobs out count: their turns start even while draining). */
 static void count_calls(void *arg)
 {
 	struct engine *e = arg;
@@ -309,7 +312,7 @@ static void count_calls(void *arg)
 
 	if (!e->prov)
 		return; /* run by loop_free, after engine_stop freed the provider */
-	n = prov_calls(e->prov) + e->building;
+	n = prov_calls(e->prov) + e->building + e->tool_jobs;
 	pthread_mutex_lock(&e->lock);
 	e->calls = n;
 	pthread_mutex_unlock(&e->lock);
@@ -443,13 +446,14 @@ static int call_sync(struct engine *e, struct cmd *c)
 }
 
 struct events *engine_start_run(struct engine *e, const char *project, const char *run_json,
-				const char *thread_json)
+				const char *thread_json, bool step_content)
 {
 	struct events *ch = events_new();
 	char why[128];
 	jv *run = jv_parse(run_json, strlen(run_json), why, sizeof(why));
 	struct cmd *c;
 
+	metrics_run_entered(RUN_QUEUED); /* the API stored it queued */
 	if (thread_json)
 		events_append(ch, "thread.created", thread_json);
 	events_append(ch, "thread.run.created", run_json);
@@ -462,6 +466,7 @@ struct events *engine_start_run(struct engine *e, const char *project, const cha
 	c = cmd_new(CMD_START, project, NULL, jv_get_str(run, "id"));
 	c->ch = events_ref(ch);
 	c->run = run;
+	c->step_content = step_content;
 	push(e, c);
 	return ch;
 }
@@ -519,6 +524,9 @@ int engine_start(const struct engine_config *cfg, struct engine **out)
 	int err;
 
 	e->st = cfg->st;
+	e->tools.st = cfg->st;
+	e->tools.vs_day_s = cfg->vs_day_s > 0 ? cfg->vs_day_s : 86400;
+	e->tools.emb = cfg->emb;
 	e->run_expiry_s = cfg->run_expiry_s > 0 ? cfg->run_expiry_s : 600;
 	pthread_mutex_init(&e->lock, NULL);
 	pthread_cond_init(&e->watch_idle, NULL);
@@ -589,6 +597,7 @@ void engine_stop(struct engine *e)
 		pthread_join(e->thread, NULL);
 	}
 	pool_free(e->pool);
+	tools_stop(e);
 	refuse_queued(e);
 	if (e->prov)
 		drain_calls(e);

@@ -18,6 +18,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "../base/err.h"
 #include "../json/json.h"
@@ -31,6 +32,8 @@ struct engine_config {
 	struct store *st;        /* borrowed for the engine's lifetime */
 	struct prov_config prov; /* model backend settings */
 	int run_expiry_s;        /* requires_action runs expire after this many seconds */
+	int64_t vs_day_s;        /* a "day" of vector store expiry, in seconds (0: 86400) */
+	struct embed *emb;       /* borrowed, may be NULL: file_search's query embeddings */
 	int pool_threads;        /* worker threads for blocking work (prompts); <= 0: 2 */
 };
 
@@ -51,9 +54,11 @@ void engine_stop(struct engine *e);
  * thread_json, when not NULL, the thread just created with it (for create-thread-and-run).
  * Returns the run's events channel, already holding thread.created (if thread_json),
  * thread.run.created and thread.run.queued; the caller owns that reference (events_unref).
+ * step_content: the streamed steps show file_search result contents (the request's
+ * include[] asked for them).
  * Never fails: a run the engine cannot start ends "failed" with a last_error. */
 struct events *engine_start_run(struct engine *e, const char *project, const char *run_json,
-				const char *thread_json);
+				const char *thread_json, bool step_content);
 
 /* Cancels a run: queued or requires_action runs end "cancelled" at once; in_progress runs
  * become "cancelling" and end "cancelled" once the model call has stopped (within

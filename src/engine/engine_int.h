@@ -1,5 +1,5 @@
-/* engine_int.h - what the engine's files share (engine.c, run.c, run_client.c, objects.c,
- * prompt.c).
+/* engine_int.h - what the engine's files share (engine.c, run.c, run_client.c, run_tools.c,
+ * run_cite.c, objects.c, prompt.c).
  *
  * Threads: struct engine's queue and watch list are shared with API threads under `lock`;
  * everything else, including every struct exec, belongs to the engine thread alone (the
@@ -18,9 +18,12 @@
 #include "../json/json.h"
 #include "../providers/provider.h"
 #include "../store/store.h"
+#include "../tools/cite.h"
+#include "../tools/tool.h"
 #include "engine.h"
 
 struct cmd;
+struct tool_retry;
 struct watch;
 
 /* One tool call the model is asking for, as it streams in. */
@@ -28,6 +31,8 @@ struct pending_call {
 	char *id;
 	char *name;
 	struct buf args;
+	const struct tool *tool; /* a server tool's call, or NULL for a function call */
+	jv *result;              /* a server tool's call object, once its job is done */
 };
 
 /* A run the engine is responsible for: active (queued, in_progress, cancelling) or waiting
@@ -53,12 +58,17 @@ struct exec {
 	jv *msg_step;
 	int64_t msg_step_version;
 	struct buf text;
+	struct cite cite;   /* citation markers being read in the text */
+	jv *annots;         /* the message's annotations so far */
 
 	/* The current turn's tool calls (tool_calls step), if any. */
 	jv *tool_step;
 	int64_t tool_step_version;
 	struct pending_call *calls;
 	size_t ncalls;
+	int tools_running;  /* server tool jobs of this turn not yet back */
+	jv *cites;          /* the run's citable tool calls (file_search), by marker number */
+	bool step_content;  /* events show file_search result contents (include[]) */
 
 	int64_t turn_prompt_tokens;  /* usage of the last turn, for its step */
 	int64_t turn_completion_tokens;
@@ -87,6 +97,10 @@ struct engine {
 
 	struct exec *execs; /* engine thread only */
 	int building;       /* engine thread only: prompts being built on the pool */
+
+	struct tool_env tools;     /* what server tool jobs use */
+	struct tool_retry *retries; /* engine thread only: jobs waiting to run again */
+	int tool_jobs;             /* engine thread only: server tool jobs not back yet */
 };
 
 /* --- run.c: the run state machine (engine thread only) --- */
@@ -112,6 +126,37 @@ void run_stop_deleted(struct exec *x, enum store_kind kind);
 int run_take_tool_outputs(struct exec *x, const jv *outputs, char **why, const char **param);
 /* The run's expires_at passed: it ends "expired" (at once, or when its turn stops). */
 void run_expire(struct exec *x);
+
+/* --- run_tools.c: server-side tools (engine thread only) --- */
+/* The turn ended with tool calls: when some are server tools', their jobs start and the
+ * run goes on when they are back (tools_back). Returns false when there are none. */
+bool tools_start(struct exec *x);
+/* Drops the jobs waiting to run again (engine_stop, after the pool is gone). */
+void tools_stop(struct engine *e);
+/* Marks the call at index as a server tool's when its name is one the run offers. */
+void tools_classify(struct exec *x, struct pending_call *c);
+/* The call number index's delta for a server tool's call (owned). */
+jv *tools_call_delta(const struct exec *x, int index, const struct pending_call *c);
+/* Remembers a stored tool_calls step's citable calls (in step order), for markers. */
+void tools_remember(struct exec *x, const jv *step);
+
+/* --- run_cite.c: annotations from citation markers (engine thread only) --- */
+/* Feeds reply text through the citation scanner: returns the text that can be shown now
+ * (owned, possibly empty) and adds the annotations it completes to x->annots; *fresh
+ * receives those new annotations as a delta array (owned; NULL when none). */
+char *cite_take(struct exec *x, const char *s, size_t len, bool flush, jv **fresh);
+
+/* --- run.c: used by run_tools.c --- */
+/* Starts the run's next model turn. */
+void run_turn(struct exec *x);
+/* Asks the client for the outputs of the function calls of the turn. */
+void run_require_action(struct exec *x);
+/* A thread.run.step.delta of the tool_calls step carrying call (taken). Owned. */
+jv *run_step_delta(const struct exec *x, jv *call);
+/* Forgets the tool calls of the turn. */
+void run_clear_calls(struct exec *x);
+/* The tool calls of the turn as the step shows them (owned). */
+jv *run_calls_json(const struct exec *x, bool with_output);
 
 /* --- objects.c: building and saving run, step and message objects --- */
 /* Writes obj (kind) with *version, merging a concurrent metadata change if there was one;

@@ -60,6 +60,14 @@ static int load_open_steps(struct exec *x)
 	char why[128];
 	int err = store_list(x->e->st, x->project, STORE_STEP, jv_get_str(x->run, "id"), &pg, &l);
 
+	for (size_t i = l.n; !err && i > 0; i--) { /* oldest first, for the citable calls */
+		jv *s = jv_parse(l.items[i - 1].body, strlen(l.items[i - 1].body), why,
+				 sizeof(why));
+
+		if (s && strcmp(jv_get_str(s, "type"), "tool_calls") == 0)
+			tools_remember(x, s);
+		jv_free(s);
+	}
 	for (size_t i = 0; !err && i < l.n; i++) {
 		jv *s = jv_parse(l.items[i].body, strlen(l.items[i].body), why, sizeof(why));
 		enum step_status status;

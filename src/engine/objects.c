@@ -106,7 +106,15 @@ void emit(struct exec *x, const char *name, const jv *obj)
 
 	if (!x->ch)
 		return;
-	text = jv_dump(obj);
+	if (jv_get(jv_get(obj, "step_details"), "tool_calls")) {
+		jv *copy = jv_copy(obj);
+
+		tool_step_redact(copy, x->step_content);
+		text = jv_dump(copy);
+		jv_free(copy);
+	} else {
+		text = jv_dump(obj);
+	}
 	events_append(x->ch, name, text);
 	free(text);
 }

@@ -3,7 +3,8 @@
  *
  * The prompt is: the run's instructions as a system message; the thread's messages (those
  * not written by this run), cut by the truncation strategy; then what this run has done so
- * far, step by step: its messages, and its tool calls with their outputs.
+ * far, step by step: its messages, and its tool calls with their outputs (a server tool's
+ * call, such as file_search, reads back through tool_output).
  *
  * A thread may hold many thousands of messages, and the thread that relays tokens must never
  * wait for the store: so the prompt is built by a pool worker (prompt_start) from a copy of
@@ -239,41 +240,63 @@ static struct window window_of(const jv *run, int64_t fixed)
 	return w;
 }
 
-static jv *assistant_tool_calls(const jv *calls)
+/* One stored call as the assistant's call (name, arguments) and its tool message's text
+ * (all owned); *cites counts the citable calls so far (their marker numbers). */
+static void call_view(const jv *c, int *cites, char **name, char **args, char **output)
 {
-	jv *out = jv_array();
+	const struct tool *t = tool_find(jv_get_str(c, "type"));
+	const jv *fn = jv_get(c, "function");
+	const char *s;
 
-	for (size_t i = 0; i < jv_size(calls); i++) {
-		const jv *c = jv_at(calls, i);
-		const jv *fn = jv_get(c, "function");
-		jv *tc = jv_object();
-		jv *f = jv_object();
-
-		jv_set_str(tc, "id", jv_get_str(c, "id"));
-		jv_set_str(tc, "type", "function");
-		jv_set_str(f, "name", jv_get_str(fn, "name"));
-		jv_set_str(f, "arguments", jv_get_str(fn, "arguments"));
-		jv_set(tc, "function", f);
-		jv_push(out, tc);
+	if (t) {
+		*name = xstrdup(tool_name(t));
+		tool_output(t, c, *cites, args, output);
+		*cites += tool_citable(t);
+		return;
 	}
-	return out;
+	*name = xstrdup(jv_get_str(fn, "name") ? jv_get_str(fn, "name") : "");
+	*args = xstrdup(jv_get_str(fn, "arguments") ? jv_get_str(fn, "arguments") : "");
+	s = jv_get_str(fn, "output");
+	*output = xstrdup(s ? s : "");
 }
 
-static void add_tool_step(const jv *step, jv *out)
+/* Adds the stored call c to the assistant's tool_calls and its tool message to tools. */
+static void add_call(const jv *c, int *cites, jv *tcs, jv *tools)
+{
+	char *name, *args, *output;
+	jv *tc = jv_object();
+	jv *f = jv_object();
+	jv *t;
+
+	call_view(c, cites, &name, &args, &output);
+	jv_set_str(tc, "id", jv_get_str(c, "id"));
+	jv_set_str(tc, "type", "function");
+	jv_set_str(f, "name", name);
+	jv_set_str(f, "arguments", args);
+	jv_set(tc, "function", f);
+	jv_push(tcs, tc);
+	t = chat_message("tool", jv_string(output));
+	jv_set_str(t, "tool_call_id", jv_get_str(c, "id"));
+	jv_push(tools, t);
+	free(name);
+	free(args);
+	free(output);
+}
+
+static void add_tool_step(const jv *step, int *cites, jv *out)
 {
 	const jv *calls = jv_get(jv_get(step, "step_details"), "tool_calls");
 	jv *m = chat_message("assistant", jv_null());
+	jv *tcs = jv_array();
+	jv *tools = jv_array();
 
-	jv_set(m, "tool_calls", assistant_tool_calls(calls));
+	for (size_t i = 0; i < jv_size(calls); i++)
+		add_call(jv_at(calls, i), cites, tcs, tools);
+	jv_set(m, "tool_calls", tcs);
 	jv_push(out, m);
-	for (size_t i = 0; i < jv_size(calls); i++) {
-		const jv *c = jv_at(calls, i);
-		const char *output = jv_get_str(jv_get(c, "function"), "output");
-		jv *t = chat_message("tool", jv_string(output ? output : ""));
-
-		jv_set_str(t, "tool_call_id", jv_get_str(c, "id"));
-		jv_push(out, t);
-	}
+	for (size_t i = 0; i < jv_size(tools); i++)
+		jv_push(out, jv_ref(jv_at(tools, i)));
+	jv_free(tools);
 }
 
 static int add_message_step(const struct prompt_job *j, const jv *step, jv *out)
@@ -301,6 +324,7 @@ static int add_message_step(const struct prompt_job *j, const jv *step, jv *out)
 static int run_turns(const struct prompt_job *j, jv *out)
 {
 	jv *steps = jv_array();
+	int cites = 0;
 	int err = load_all(j, STORE_STEP, jv_get_str(j->run, "id"), steps);
 
 	for (size_t i = 0; !err && i < jv_size(steps); i++) {
@@ -310,7 +334,7 @@ static int run_turns(const struct prompt_job *j, jv *out)
 		if (strcmp(type, "message_creation") == 0)
 			err = add_message_step(j, s, out);
 		else if (strcmp(jv_get_str(s, "status"), "completed") == 0)
-			add_tool_step(s, out);
+			add_tool_step(s, &cites, out);
 	}
 	jv_free(steps);
 	return err;
@@ -322,8 +346,13 @@ static jv *chat_tools(const jv *tools)
 
 	for (size_t i = 0; i < jv_size(tools); i++) {
 		const jv *t = jv_at(tools, i);
+		const struct tool *server = tool_find(jv_get_str(t, "type"));
 		jv *ct;
 
+		if (server) {
+			jv_push(out, tool_function(server, t));
+			continue;
+		}
 		if (strcmp(jv_get_str(t, "type"), "function") != 0)
 			continue;
 		ct = jv_object();
@@ -338,14 +367,26 @@ static jv *chat_tools(const jv *tools)
 	return out;
 }
 
-/* tool_choice for the chat API: built-in tool names mean "auto" there. */
+/* tool_choice for the chat API: a server tool ({type:"file_search"}) is its function;
+ * another built-in tool means "auto" there. */
 static jv *chat_choice(const jv *choice)
 {
+	const struct tool *t = jv_is_object(choice) ? tool_find(jv_get_str(choice, "type")) : NULL;
+	jv *out;
+	jv *fn;
+
 	if (jv_is_string(choice))
 		return jv_copy(choice);
 	if (jv_is_object(choice) && strcmp(jv_get_str(choice, "type"), "function") == 0)
 		return jv_copy(choice);
-	return NULL;
+	if (!t)
+		return NULL;
+	out = jv_object();
+	fn = jv_object();
+	jv_set_str(fn, "name", tool_name(t));
+	jv_set_str(out, "type", "function");
+	jv_set(out, "function", fn);
+	return out;
 }
 
 static jv *chat_format(const jv *format)
@@ -380,6 +421,28 @@ static void options(const jv *run, struct prov_request *rq)
 	}
 }
 
+/* The run's instructions, then what its server tools ask of the model. */
+static void system_message(const jv *run, const char *instructions, jv *msgs)
+{
+	const jv *tools = jv_get(run, "tools");
+	struct buf b;
+
+	buf_init(&b, 0);
+	if (instructions && *instructions && buf_puts(&b, instructions))
+		abort(); /* unbounded buffer: cannot fail */
+	for (size_t i = 0; i < jv_size(tools); i++) {
+		const struct tool *t = tool_find(jv_get_str(jv_at(tools, i), "type"));
+
+		if (t && tool_instructions(t) &&
+		    (append_line(&b, "") || buf_puts(&b, tool_instructions(t))))
+			abort();
+	}
+	if (b.len)
+		jv_push(msgs, chat_message("system", jv_string(b.p)));
+	buf_cleanup(&b);
+}
+
+
 /* The tokens of a list of chat messages. */
 static int64_t tokens_of(const jv *run, const jv *msgs)
 {
@@ -411,8 +474,7 @@ static int build(const struct prompt_job *j, struct prov_request *rq)
 	int err;
 
 	memset(rq, 0, sizeof(*rq));
-	if (instructions && *instructions)
-		jv_push(msgs, chat_message("system", jv_string(instructions)));
+	system_message(j->run, instructions, msgs);
 	err = run_turns(j, turns);
 	/* The reply's priming tokens (the count of a prompt of no messages), then the rest. */
 	w = window_of(j->run, prov_prompt_tokens(jv_get_str(j->run, "model"), NULL) +

@@ -46,12 +46,13 @@ static void turn_done(struct exec *x, const struct prov_result *res);
 
 static const struct prov_callbacks callbacks = { on_text, on_tool_call, on_done };
 
-static void clear_calls(struct exec *x)
+void run_clear_calls(struct exec *x)
 {
 	for (size_t i = 0; i < x->ncalls; i++) {
 		free(x->calls[i].id);
 		free(x->calls[i].name);
 		buf_cleanup(&x->calls[i].args);
+		jv_free(x->calls[i].result);
 	}
 	free(x->calls);
 	x->calls = NULL;
@@ -71,8 +72,11 @@ static void end_stream(struct exec *x)
 void exec_free(struct exec *x)
 {
 	end_stream(x);
-	clear_calls(x);
+	run_clear_calls(x);
 	buf_cleanup(&x->text);
+	cite_cleanup(&x->cite);
+	jv_free(x->annots);
+	jv_free(x->cites);
 	jv_free(x->run);
 	jv_free(x->msg);
 	jv_free(x->msg_step);
@@ -101,6 +105,8 @@ static void open_message(struct exec *x)
 	x->msg_step_version = 0;
 	x->msg_version = 0;
 	buf_init(&x->text, RUN_TEXT_MAX);
+	cite_init(&x->cite);
+	x->annots = jv_array();
 	if (obj_save(x, STORE_STEP, x->msg_step, &x->msg_step_version) ||
 	    obj_save(x, STORE_MESSAGE, x->msg, &x->msg_version))
 		return;
@@ -110,9 +116,10 @@ static void open_message(struct exec *x)
 	emit(x, "thread.message.in_progress", x->msg);
 }
 
-/* A thread.message.delta adding text; *holder is the object whose "value" holds it. */
+/* A thread.message.delta adding text; *holder is the object whose "value" holds it; annots
+ * (taken, may be NULL) are the annotations it completes. */
 static jv *text_delta(const struct exec *x, const char *delta, size_t len, bool first,
-		      jv **holder)
+		      jv *annots, jv **holder)
 {
 	jv *d = jv_object();
 	jv *inner = jv_object();
@@ -122,8 +129,8 @@ static jv *text_delta(const struct exec *x, const char *delta, size_t len, bool 
 
 	jv_set(text, "value", jv_stringn(delta, len));
 	*holder = text;
-	if (first)
-		jv_set(text, "annotations", jv_array());
+	if (first || annots)
+		jv_set(text, "annotations", annots ? annots : jv_array());
 	jv_set_int(part, "index", 0);
 	jv_set_str(part, "type", "text");
 	jv_set(part, "text", text);
@@ -135,23 +142,36 @@ static jv *text_delta(const struct exec *x, const char *delta, size_t len, bool 
 	return d;
 }
 
+/* Adds reply text to the message (flush: what the citation scanner holds back) and
+ * streams what can be shown. */
+static void add_text(struct exec *x, const char *delta, size_t len, bool flush)
+{
+	bool first = x->text.len == 0;
+	jv *annots = NULL;
+	char *text = cite_take(x, delta, len, flush, &annots);
+	size_t n = strlen(text);
+	jv *holder;
+	jv *d;
+
+	if (n > 0 && buf_append(&x->text, text, n) == 0) {
+		d = text_delta(x, text, n, first, annots, &holder);
+		annots = NULL;
+		emit_delta(x, "thread.message.delta", d, holder, "value");
+		jv_free(d);
+	}
+	jv_free(annots);
+	free(text);
+}
+
 static void on_text(void *ctx, const char *delta, size_t len)
 {
 	struct exec *x = ctx;
-	bool first;
-	jv *holder;
-	jv *d;
 
 	if (x->cancelling || x->gone || len == 0)
 		return;
 	if (!x->msg)
 		open_message(x);
-	first = x->text.len == 0;
-	if (buf_append(&x->text, delta, len))
-		return;
-	d = text_delta(x, delta, len, first, &holder);
-	emit_delta(x, "thread.message.delta", d, holder, "value");
-	jv_free(d);
+	add_text(x, delta, len, false);
 }
 
 static jv *text_content(const struct exec *x)
@@ -161,7 +181,7 @@ static jv *text_content(const struct exec *x)
 	jv *text = jv_object();
 
 	jv_set_str(text, "value", x->text.p ? x->text.p : "");
-	jv_set(text, "annotations", jv_array());
+	jv_set(text, "annotations", x->annots ? jv_copy(x->annots) : jv_array());
 	jv_set_str(part, "type", "text");
 	jv_set(part, "text", text);
 	jv_push(content, part);
@@ -173,6 +193,7 @@ static void close_message(struct exec *x, const char *reason)
 {
 	jv *details;
 
+	add_text(x, NULL, 0, true);
 	jv_set(x->msg, "content", text_content(x));
 	if (!reason) {
 		set_status(x->msg, "completed", "completed_at");
@@ -223,6 +244,9 @@ static void close_message_step(struct exec *x, const char *reason,
 	x->msg = NULL;
 	x->msg_step = NULL;
 	buf_cleanup(&x->text);
+	cite_cleanup(&x->cite);
+	jv_free(x->annots);
+	x->annots = NULL;
 }
 
 /* --- tool calls of the current turn --- */
@@ -256,15 +280,28 @@ static struct pending_call *call_at(struct exec *x, int index)
 	return &x->calls[index];
 }
 
-/* A thread.run.step.delta adding to a call's arguments; *holder is the object whose
- * "arguments" holds them. */
-static jv *call_delta(const struct exec *x, int index, const char *id, const char *name,
-		      const char *args, jv **holder)
+jv *run_step_delta(const struct exec *x, jv *call)
 {
 	jv *d = jv_object();
 	jv *inner = jv_object();
 	jv *details = jv_object();
 	jv *calls = jv_array();
+
+	jv_push(calls, call);
+	jv_set_str(details, "type", "tool_calls");
+	jv_set(details, "tool_calls", calls);
+	jv_set(inner, "step_details", details);
+	jv_set_str(d, "id", jv_get_str(x->tool_step, "id"));
+	jv_set_str(d, "object", "thread.run.step.delta");
+	jv_set(d, "delta", inner);
+	return d;
+}
+
+/* A thread.run.step.delta adding to a call's arguments; *holder is the object whose
+ * "arguments" holds them. */
+static jv *call_delta(const struct exec *x, int index, const char *id, const char *name,
+		      const char *args, jv **holder)
+{
 	jv *call = jv_object();
 	jv *fn = jv_object();
 
@@ -279,14 +316,7 @@ static jv *call_delta(const struct exec *x, int index, const char *id, const cha
 	if (id)
 		jv_set_null(fn, "output");
 	jv_set(call, "function", fn);
-	jv_push(calls, call);
-	jv_set_str(details, "type", "tool_calls");
-	jv_set(details, "tool_calls", calls);
-	jv_set(inner, "step_details", details);
-	jv_set_str(d, "id", jv_get_str(x->tool_step, "id"));
-	jv_set_str(d, "object", "thread.run.step.delta");
-	jv_set(d, "delta", inner);
-	return d;
+	return run_step_delta(x, call);
 }
 
 static void on_tool_call(void *ctx, int index, const char *id, const char *name,
@@ -308,21 +338,50 @@ static void on_tool_call(void *ctx, int index, const char *id, const char *name,
 		c->id = xstrdup(id);
 	if (name && !c->name)
 		c->name = xstrdup(name);
+	tools_classify(x, c);
 	if (buf_puts(&c->args, args_delta ? args_delta : ""))
 		return;
-	d = call_delta(x, index, id, name, args_delta ? args_delta : "", &holder);
-	emit_delta(x, "thread.run.step.delta", d, holder, "arguments");
+	if (c->tool && !name)
+		return; /* a server tool's arguments are the server's business */
+	if (c->tool) {
+		d = tools_call_delta(x, index, c);
+		emit(x, "thread.run.step.delta", d);
+	} else {
+		d = call_delta(x, index, id, name, args_delta ? args_delta : "", &holder);
+		emit_delta(x, "thread.run.step.delta", d, holder, "arguments");
+	}
 	jv_free(d);
 }
 
-/* The tool calls as the step and the run's required_action show them. */
-static jv *calls_json(const struct exec *x, bool with_output)
+/* A server tool's call as the step shows it: its result, or the call so far. */
+static jv *server_call(const struct pending_call *pc)
+{
+	jv *c;
+
+	if (pc->result)
+		return jv_copy(pc->result);
+	c = jv_object();
+	jv_set_str(c, "id", pc->id ? pc->id : "call_missing");
+	jv_set_str(c, "type", tool_name(pc->tool));
+	jv_set(c, tool_name(pc->tool), jv_object());
+	return c;
+}
+
+jv *run_calls_json(const struct exec *x, bool with_output)
 {
 	jv *out = jv_array();
 
 	for (size_t i = 0; i < x->ncalls; i++) {
-		jv *c = jv_object();
-		jv *fn = jv_object();
+		jv *c;
+		jv *fn;
+
+		if (x->calls[i].tool) {
+			if (with_output) /* the step lists it; required_action does not */
+				jv_push(out, server_call(&x->calls[i]));
+			continue;
+		}
+		c = jv_object();
+		fn = jv_object();
 
 		jv_set_str(c, "id", x->calls[i].id ? x->calls[i].id : "call_missing");
 		jv_set_str(c, "type", "function");
@@ -342,7 +401,7 @@ static void set_usage(struct exec *x)
 					  usage_of(x->run, "completion_tokens")));
 }
 
-static void require_action(struct exec *x)
+void run_require_action(struct exec *x)
 {
 	jv *ra = jv_object();
 	jv *sto = jv_object();
@@ -350,10 +409,10 @@ static void require_action(struct exec *x)
 
 	if (x->msg)
 		close_message_step(x, NULL, STEP_COMPLETED, NULL, NULL, false);
-	jv_set(jv_get(x->tool_step, "step_details"), "tool_calls", calls_json(x, true));
+	jv_set(jv_get(x->tool_step, "step_details"), "tool_calls", run_calls_json(x, true));
 	if (obj_save(x, STORE_STEP, x->tool_step, &x->tool_step_version))
 		return;
-	jv_set(sto, "tool_calls", calls_json(x, false));
+	jv_set(sto, "tool_calls", run_calls_json(x, false));
 	jv_set_str(ra, "type", "submit_tool_outputs");
 	jv_set(ra, "submit_tool_outputs", sto);
 	jv_set(x->run, "required_action", ra);
@@ -361,7 +420,7 @@ static void require_action(struct exec *x)
 	if (run_move(x, RUN_REQUIRES_ACTION))
 		return;
 	engine_expire_at(x, clock_ms() + expiry * 1000);
-	clear_calls(x);
+	run_clear_calls(x);
 	if (run_save(x, true))
 		return;
 	end_stream(x);
@@ -404,7 +463,7 @@ static void turn_ready(struct exec *x, const struct prov_request *rq, int err)
 					 : "The model request could not be made.");
 }
 
-static void turn(struct exec *x)
+void run_turn(struct exec *x)
 {
 	if (x->gone)
 		run_finish(x, RUN_CANCELLED, NULL, NULL); /* its thread is deleted: no new turn */
@@ -429,7 +488,7 @@ void run_start(struct exec *x)
 						  clock_unix()) * 1000);
 	if (run_save(x, true))
 		return;
-	turn(x);
+	run_turn(x);
 }
 
 static void on_done(void *ctx, const struct prov_result *res)
@@ -458,10 +517,10 @@ static void turn_done(struct exec *x, const struct prov_result *res)
 		run_finish(x, RUN_FAILED, res->error_code, res->error_message);
 	else if (res->finish == PROV_LENGTH)
 		run_finish(x, RUN_INCOMPLETE, "max_completion_tokens", NULL);
-	else if (x->ncalls > 0)
-		require_action(x);
-	else
+	else if (x->ncalls == 0)
 		run_finish(x, RUN_COMPLETED, NULL, NULL);
+	else if (!tools_start(x)) /* else its server tools' jobs carry it on */
+		run_require_action(x);
 }
 
 static void close_open_steps(struct exec *x, enum run_status status, const char *code,
@@ -504,6 +563,7 @@ void run_finish(struct exec *x, enum run_status status, const char *code, const 
 
 	x->finished = true;
 	engine_expire_at(x, 0);
+	x->tools_running = 0; /* jobs still out are dropped when they are back */
 	if (run_move(x, status)) {
 		end_stream(x); /* a bug, logged: the store keeps the run as it was */
 		return;

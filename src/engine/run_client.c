@@ -47,11 +47,20 @@ void run_stop_deleted(struct exec *x, enum store_kind kind)
 	free(why);
 }
 
-/* Index of the pending tool call with this id in the step, or -1. */
+/* A function call: the client gives its output (a server tool's call has its result). */
+static bool is_function(const jv *call)
+{
+	const char *type = jv_get_str(call, "type");
+
+	return type && strcmp(type, "function") == 0;
+}
+
+/* Index of the pending function call with this id in the step, or -1. */
 static int pending_index(const jv *calls, const char *id)
 {
 	for (size_t i = 0; i < jv_size(calls); i++) {
-		if (strcmp(jv_get_str(jv_at(calls, i), "id"), id) == 0)
+		if (is_function(jv_at(calls, i)) &&
+		    strcmp(jv_get_str(jv_at(calls, i), "id"), id) == 0)
 			return (int)i;
 	}
 	return -1;
@@ -78,7 +87,7 @@ static int check_outputs(const jv *calls, const jv *outputs, char **why, const c
 		seen[at] = true;
 	}
 	for (size_t i = 0; i < jv_size(calls); i++) {
-		if (!seen[i]) {
+		if (!seen[i] && is_function(jv_at(calls, i))) {
 			*param = "tool_outputs";
 			*why = xasprintf("Missing tool output for tool call '%s'. Submit every "
 					 "output in one request.", jv_get_str(jv_at(calls, i), "id"));

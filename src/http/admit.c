@@ -3,8 +3,11 @@
  * (authentication) accepts it, and its body fits the size limit and the memory budget.
  *
  * It all runs on the first access call, when the headers are in and no body byte has been
- * read. A refusal is answered there and then, and MHD closes the connection without reading
- * the body: a client without a valid key cannot make the server hold its upload. */
+ * read, so a client without a valid key cannot make the server hold its upload. A refused
+ * body is read and dropped (body.c, up to HTTP_DISCARD_MAX) before the refusal is answered,
+ * since a client still writing it would see a reset connection instead of the answer; a
+ * client waiting for 100 Continue, or a body whose framing is unclear, is answered at once
+ * and MHD closes the connection unread. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -146,14 +149,31 @@ static int check_body(struct http_req *req)
 	return body_admit(req, errno == ERANGE ? UINT64_MAX : n);
 }
 
-int admit_request(struct http_req *req)
+/* A client that sent "Expect: 100-continue" waits for a word before sending its body. */
+static bool expects_continue(struct http_req *req)
 {
-	static admit_step *const steps[] = {
-		check_running, check_framing, check_target, route, authenticate, check_body,
+	const char *e = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND,
+						    MHD_HTTP_HEADER_EXPECT);
+
+	return e && strcasecmp(e, "100-continue") == 0;
+}
+
+int admit_request(struct http_req *req, bool *now)
+{
+	/* unread: the refusal is answered with the body unread, since where it ends is unclear. */
+	static const struct {
+		admit_step *fn;
+		bool unread;
+	} steps[] = {
+		{ check_running, false }, { check_framing, true }, { check_target, false },
+		{ route, false },         { authenticate, false }, { check_body, false },
 	};
 	int err = 0;
 
-	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]) && !err; i++)
-		err = steps[i](req);
+	*now = false;
+	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]) && !err; i++) {
+		err = steps[i].fn(req);
+		*now = err && (steps[i].unread || expects_continue(req));
+	}
 	return err;
 }

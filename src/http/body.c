@@ -3,11 +3,14 @@
  *
  * A buffered body reserves its memory from srv->body_mem before it is allocated: all of an
  * announced Content-Length at once, on the first access call (a body that does not fit is
- * refused there, unread), or, for a chunked body, each growth of its buffer as it comes. A
- * chunked body that outgrows the limit or the budget midway is dropped and answered once it
- * has been read: MHD cannot answer in the middle of a body. What a request reserved is given
- * back when it ends. Bodies a route sinks are not buffered and reserve nothing; max_sink_body
+ * refused there and never kept), or, for a chunked body, each growth of its buffer as it
+ * comes. A chunked body that outgrows the limit or the budget midway is dropped and answered
+ * once it has been read: MHD cannot answer in the middle of a body. A body refused at
+ * admission is dropped the same way (body_refuse), up to HTTP_DISCARD_MAX bytes and
+ * HTTP_DISCARD_MS after the refusal; past them the connection is closed unanswered. What a
+ * request reserved is given back when it ends. Bodies a route sinks are not buffered and reserve nothing; max_sink_body
  * bounds them instead (by announced length at admission, then as they come). */
+#include "../base/clock.h"
 #include "../base/log.h"
 #include "http_int.h"
 
@@ -108,19 +111,26 @@ static int sink_piece(struct http_req *req, const char *data, size_t len)
 	return req->route->sink(req, data, len);
 }
 
+void body_refuse(struct http_req *req, int err)
+{
+	req->body_err = err;
+	req->refused_ms = clock_ms();
+	body_release(req);
+}
+
 bool body_take(struct http_req *req, const char *data, size_t len)
 {
+	int err;
+
 	if (!req->body_err) {
-		if (req->route->sink)
-			req->body_err = sink_piece(req, data, len);
-		else
-			req->body_err = body_buffer(req, data, len);
-		if (!req->body_err)
+		err = req->route->sink ? sink_piece(req, data, len) : body_buffer(req, data, len);
+		if (!err)
 			return true;
-		body_release(req);
+		body_refuse(req, err);
 	}
 	req->discarded += len;
-	if (req->discarded <= HTTP_DISCARD_MAX)
+	if (req->discarded <= HTTP_DISCARD_MAX &&
+	    clock_ms() - req->refused_ms <= HTTP_DISCARD_MS)
 		return true;
 	log_warn("http: %s %s: body sent on far past its refusal; connection dropped",
 		 req->method, req->path);

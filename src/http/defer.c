@@ -17,6 +17,7 @@ int http_defer(struct http_req *req, int timeout_ms, struct http_waiter **w)
 
 	/* A second http_defer in one run replaces the first. */
 	defer_detach(req);
+	metrics_add(METRICS_POLLS, 1);
 	pthread_mutex_init(&wt->mu, NULL);
 	atomic_init(&wt->refs, 2);
 	wt->req = req;
@@ -61,6 +62,7 @@ void defer_detach(struct http_req *req)
 
 	if (!w)
 		return;
+	metrics_add(METRICS_POLLS, -1);
 	req->waiter = NULL;
 	pthread_mutex_lock(&w->mu);
 	w->req = NULL;

@@ -133,6 +133,10 @@ int http_fail(struct http_req *req, int err, const char *param, const char *fmt,
 /* Sets the error envelope's "code" (e.g. "invalid_api_key"); copied. */
 void http_fail_code(struct http_req *req, const char *code);
 
+/* Appends the server's per-route request counts and latency histograms to b, in the
+ * Prometheus text format (see base/metrics.h). */
+void http_metrics_write(const struct http_req *req, struct buf *b);
+
 /* --- multipart/form-data bodies, parsed as they stream through a route's sink --- */
 
 /* What a multipart body is handed to, part by part. name is the form field, filename the

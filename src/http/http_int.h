@@ -16,6 +16,7 @@
 
 #include <microhttpd.h>
 
+#include "../base/metrics.h"
 #include "../base/timer.h"
 #include "http.h"
 #include "router.h"
@@ -33,7 +34,12 @@
 #define HTTP_STOP_DRAIN_MS 1000 /* after the grace period, for resumed requests to answer */
 #define HTTP_PATH_INLINE 192    /* paths up to this long keep their params in the request */
 #define HTTP_REQ_ID_SIZE 32
-#define HTTP_DISCARD_MAX (8 * 1024 * 1024) /* body bytes dropped after a refusal, then close */
+/* After a refusal the rest of the body is read and dropped, never kept, and the answer sent
+ * once it is in: a client still writing its body when the connection closes gets a reset, not
+ * the answer. Bounded, so that a client sending a huge body with a bad key costs little: past
+ * 16 MiB (any JSON body and most uploads) or 5 s after the refusal, the connection is closed. */
+#define HTTP_DISCARD_MAX (16 * 1024 * 1024)
+#define HTTP_DISCARD_MS 5000
 #define HTTP_DEFAULT_BODY_MEMORY ((size_t)64 * 1024 * 1024) /* when the config says 0 */
 #define HTTP_BODY_STEP (64 * 1024) /* a body of unknown length grows by at least this */
 /* The longest request target (path and query, as sent) that is served; longer ones get 414.
@@ -43,6 +49,7 @@
 struct http_server {
 	struct http_config cfg; /* copied; cfg.routes and cfg.app stay borrowed */
 	unsigned *depths;       /* owned: router_depth of each route's pattern */
+	struct http_route_stats *stats; /* owned: nroutes + 1 (unmatched), see stats.c */
 	struct MHD_Daemon *d;
 	int port;
 	atomic_int inflight;  /* requests begun and not completed */
@@ -86,6 +93,7 @@ struct http_req {
 	size_t reserved;  /* bytes of srv->body_mem held for body */
 	int body_err;     /* set while receiving: the rest of the body is dropped, then this */
 	size_t discarded; /* bytes dropped once body_err is set */
+	int64_t refused_ms; /* clock_ms() when body_err was set */
 	uint64_t sunk;    /* body bytes handed to the route's sink */
 	struct multipart *mp; /* owned: the multipart parser (multipart.c), or NULL */
 
@@ -182,17 +190,29 @@ void multipart_free(struct http_req *req);
 /* The request ends: cuts the stream's link to it and drops the request's reference. */
 void stream_detach(struct http_req *req);
 
+/* stats.c */
+/* Allocates and frees the server's per-route counters. */
+void stats_init(struct http_server *srv);
+void stats_free(struct http_server *srv);
+/* Counts a completed request under its route and status, with its latency. */
+void stats_count(const struct http_req *req);
+
 /* admit.c */
 /* The checks made on the first access call, before any body byte is kept: framing, target,
- * route, the before hook, body size and memory. Returns 0 or the error to answer with. */
-int admit_request(struct http_req *req) MUST_CHECK;
+ * route, the before hook, body size and memory. Returns 0 or the error to answer with; *now
+ * says whether to answer it at once, with the body unread (ambiguous framing, or a client
+ * waiting for 100 Continue), rather than after the body is read and dropped. */
+int admit_request(struct http_req *req, bool *now) MUST_CHECK;
 
 /* body.c */
 /* Reserves memory for a body of announced length len (from admit). Errors: ERR_TOO_LARGE,
  * ERR_UNAVAILABLE (the budget is spent; a Retry-After header is added). */
 int body_admit(struct http_req *req, uint64_t len) MUST_CHECK;
+/* Sets the error the request is answered with once its body is in; the rest is dropped. */
+void body_refuse(struct http_req *req, int err);
 /* Takes one piece of the body: buffers it, sinks it, or drops it once body_err is set.
- * Returns false when the client sent far more than it may and the connection should go. */
+ * Returns false when the client sent far more (or for far longer) than it may after a
+ * refusal and the connection should go. */
 bool body_take(struct http_req *req, const char *data, size_t len);
 /* Frees the body and gives its memory back to the budget. */
 void body_release(struct http_req *req);

@@ -136,14 +136,20 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 /* The first access call: the headers are in, the body (if any) is not. */
 static enum MHD_Result on_headers(struct http_req *req, const char *url, const char *method)
 {
+	bool now;
 	int err;
 
 	req->method = method;
 	req->path = url;
 	req->stage = REQ_RECEIVING;
-	err = admit_request(req);
+	err = admit_request(req, &now);
 	/* Answered before the body is read: MHD then closes the connection. */
-	return err ? reply_queue(req, err) : MHD_YES;
+	if (err && now)
+		return reply_queue(req, err);
+	/* Otherwise the body, if any, is read and dropped, and then the refusal answered. */
+	if (err)
+		body_refuse(req, err);
+	return MHD_YES;
 }
 
 static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const char *url,
@@ -196,6 +202,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	if (!req)
 		return;
 	*con_cls = NULL;
+	stats_count(req);
 	req_log(req, toe);
 	req_free(req);
 }
@@ -276,6 +283,7 @@ static struct http_server *server_new(const struct http_config *cfg)
 	srv->depths = xcalloc(cfg->nroutes + 1, sizeof(*srv->depths));
 	for (size_t i = 0; i < cfg->nroutes; i++)
 		srv->depths[i] = router_depth(cfg->routes[i].pattern);
+	stats_init(srv);
 	atomic_init(&srv->inflight, 0);
 	atomic_init(&srv->body_mem, 0);
 	atomic_init(&srv->stopping, false);
@@ -290,6 +298,7 @@ static void server_free(struct http_server *srv)
 	suspend_timer_stop(srv);
 	timer_heap_cleanup(&srv->deadlines);
 	free(srv->depths);
+	stats_free(srv);
 	free(srv);
 }
 

@@ -99,6 +99,7 @@ static void stream_done(void *cls)
 {
 	struct http_stream *s = cls;
 
+	metrics_add(METRICS_STREAMS, -1);
 	if (s->ctx_free)
 		s->ctx_free(s->ctx);
 	pthread_mutex_lock(&s->mu);
@@ -124,6 +125,7 @@ int http_reply_stream(struct http_req *req, int status, const char *content_type
 	resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, STREAM_BLOCK, stream_read, s,
 						 stream_done);
 	stream_detach(req);
+	metrics_add(METRICS_STREAMS, 1);
 	req->stream = s;
 	reply_set(req, status, resp, content_type);
 	if (handle)

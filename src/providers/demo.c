@@ -5,7 +5,7 @@
  *
  *  - Last message has role "tool" (the turn after tool calls): one line per tool message at
  *    the end of the conversation, "Tool <name> returned: <output>", where <name> comes from
- *    the assistant message's matching tool_calls entry.
+ *    the assistant message's matching tool_calls entry (file_search: see "search" below).
  *  - Else, when the last user message contains "call <name>" for a function tool in the
  *    request's tools and tool_choice isn't "none": a tool call to <name>. Its arguments
  *    are the JSON object right after the name ("call get_weather {"city":"Paris"}"), else
@@ -13,6 +13,11 @@
  *    the first counts. tool_choice "required" without any "call" calls the first function
  *    tool with "{}"; a named tool_choice calls that function. Ids are "call_" + 24 base62
  *    characters. The turn ends with PROV_TOOL_CALLS.
+ *  - Else, when it says "search <query>" and the request offers the file_search function
+ *    (the run has the file_search tool): a call to file_search with {"query": the rest of
+ *    that line}. Its output comes back as results headed by source markers; the answer
+ *    then quotes the first three, each followed by its marker, so the engine turns the
+ *    markers into file_citation annotations.
  *  - Else "You said: <text of the last user message>" (text parts joined with a space;
  *    "(no message)" when there is none). With response_format json_object or json_schema
  *    the reply is the JSON text {"reply":"You said: ..."} instead.

@@ -79,6 +79,59 @@ static const char *tool_name(const jv *messages, size_t end, const char *id)
 	return NULL;
 }
 
+/* --- "search <query>": a file_search call, then a cited answer --- */
+
+#define DEMO_CITED 3      /* results the answer quotes */
+#define DEMO_QUOTE 160    /* bytes quoted from each */
+#define MARK_OPEN "\xe3\x80\x90" /* 【, which begins a result's source marker */
+#define MARK_CLOSE "\xe3\x80\x91"
+
+/* Appends up to DEMO_QUOTE bytes of text (to the end of its first paragraph, newlines as
+ * spaces, never cutting a UTF-8 character) to b. */
+static void quote(struct buf *b, const char *text)
+{
+	size_t n = 0;
+
+	while (text[n] && n < DEMO_QUOTE && !(text[n] == '\n' && text[n + 1] == '\n'))
+		n++;
+	while (n > 0 && text[n] && ((unsigned char)text[n] & 0xc0) == 0x80)
+		n--;
+	while (n > 0 && isspace((unsigned char)text[n - 1]))
+		n--;
+	for (size_t i = 0; i < n; i++) {
+		if (buf_putc(b, text[i] == '\n' ? ' ' : text[i]))
+			abort(); /* unbounded buffer: cannot fail */
+	}
+}
+
+/* The answer to a file_search output: its first results quoted, each followed by its
+ * marker. */
+static void cited_answer(struct buf *b, const char *output)
+{
+	const char *p = output ? strstr(output, MARK_OPEN) : NULL;
+	int n = 0;
+
+	if (!p && buf_puts(b, "I found nothing about that in the files."))
+		abort();
+	if (p && buf_puts(b, "Here is what the files say:"))
+		abort();
+	for (; p && n < DEMO_CITED; p = strstr(p, MARK_OPEN), n++) {
+		const char *end = strstr(p, MARK_CLOSE);
+		const char *text;
+
+		if (!end)
+			break;
+		end += strlen(MARK_CLOSE);
+		text = *end == '\n' ? end + 1 : end;
+		if (buf_printf(b, "\n%d. ", n + 1))
+			abort();
+		quote(b, text);
+		if (buf_puts(b, " ") || buf_append(b, p, (size_t)(end - p)))
+			abort();
+		p = end;
+	}
+}
+
 static char *tool_lines(const jv *messages)
 {
 	size_t n = jv_size(messages);
@@ -93,9 +146,13 @@ static char *tool_lines(const jv *messages)
 		const char *name = tool_name(messages, first, jv_get_str(m, "tool_call_id"));
 		char *out = content_text(jv_get(m, "content"));
 
-		if (buf_printf(&b, "%sTool %s returned: %s", i > first ? "\n" : "",
-			       name ? name : "unknown", out ? out : ""))
+		if (i > first && buf_putc(&b, '\n'))
 			abort(); /* unbounded buffer: cannot fail */
+		if (name && strcmp(name, "file_search") == 0)
+			cited_answer(&b, out);
+		else if (buf_printf(&b, "Tool %s returned: %s", name ? name : "unknown",
+				    out ? out : ""))
+			abort();
 		free(out);
 	}
 	return buf_release(&b);
@@ -256,6 +313,31 @@ static const char *first_function(const jv *tools)
 	return NULL;
 }
 
+/* A file_search call for "search <query>" (the rest of its line) in text, when the request
+ * offers file_search. */
+static int search_call(const struct prov_request *rq, const char *text, jv *calls)
+{
+	const char *p = text ? strstr(text, "search ") : NULL;
+	size_t len;
+	char *args;
+	jv *a;
+	int err;
+
+	while (p && p > text && name_char(p[-1]))
+		p = strstr(p + 1, "search ");
+	if (!p || !is_function_tool(rq->tools, "file_search", strlen("file_search")))
+		return 0;
+	p += strlen("search ");
+	len = strcspn(p, "\n");
+	a = jv_object();
+	jv_set(a, "query", jv_stringn(p, len));
+	args = jv_dump(a);
+	err = add_call(calls, "file_search", strlen("file_search"), args);
+	free(args);
+	jv_free(a);
+	return err;
+}
+
 /* Fills calls from the tool_choice and the user's text. */
 static int plan_calls(const struct prov_request *rq, const char *text, jv *calls)
 {
@@ -274,6 +356,8 @@ static int plan_calls(const struct prov_request *rq, const char *text, jv *calls
 		return err;
 	}
 	err = scan_calls(rq, text, calls);
+	if (!err && jv_size(calls) == 0)
+		err = search_call(rq, text, calls);
 	if (!err && jv_size(calls) == 0 && choice && strcmp(choice, "required") == 0 && first)
 		err = add_call(calls, first, strlen(first), "{}");
 	return err;

@@ -57,6 +57,7 @@ struct prov_call {
 	bool delivered;              /* a text or tool_call callback has run */
 	enum tok_enc enc;            /* the model's encoding */
 	int64_t prompt_tokens;       /* counted from the request */
+	int64_t start_us;            /* when the call began, for the latency metric */
 	struct buf out;              /* text, tool names and arguments delivered, for usage */
 };
 

@@ -14,6 +14,7 @@
 #include "../base/alloc.h"
 #include "../base/clock.h"
 #include "../base/log.h"
+#include "../base/metrics.h"
 #include "../base/url.h"
 
 #define PROV_CONNECT_TIMEOUT_MS 10000
@@ -270,6 +271,7 @@ void prov_call_init(struct prov_call *c, struct prov *p, const struct prov_reque
 	c->p = p;
 	c->cb = *cb;
 	c->ctx = ctx;
+	c->start_us = clock_us();
 	timer_init(&c->timer, timer_fn, c);
 	c->enc = tok_enc_for_model(rq->model);
 	/* Counting a long prompt takes a while: the engine counts it off its thread. */
@@ -316,6 +318,17 @@ void prov_emit_tool(struct prov_call *c, int index, const char *id, const char *
 	c->cb.tool_call(c->ctx, index, id, name, args_delta);
 }
 
+/* Counts an ended call in the process's metrics. */
+static void count_call(const struct prov_call *c, const struct prov_result *res)
+{
+	metrics_add(METRICS_UPSTREAM_CALLS, 1);
+	if (res->finish == PROV_FAILED)
+		metrics_add(METRICS_UPSTREAM_ERRORS, 1);
+	metrics_add(METRICS_TOKENS_IN, res->prompt_tokens);
+	metrics_add(METRICS_TOKENS_OUT, res->completion_tokens);
+	metrics_upstream_time(clock_us() - c->start_us);
+}
+
 void prov_call_end(struct prov_call *c, const struct prov_result *res)
 {
 	struct prov *p = c->p;
@@ -324,6 +337,7 @@ void prov_call_end(struct prov_call *c, const struct prov_result *res)
 		return;
 	loop_timer_stop(p->loop, &c->timer);
 	unlink_call(c);
+	count_call(c, res);
 	c->cb.done(c->ctx, res);
 	p->ops->call_free(c);
 }

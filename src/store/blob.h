@@ -54,4 +54,9 @@ int blob_open_read(struct blobs *bs, const char *id, int *fd, uint64_t *size) MU
  * ERR_INTERNAL (logged). */
 int blob_remove(struct blobs *bs, const char *id) MUST_CHECK;
 
+/* Copies every complete blob of <from_dir>/files into <to_dir>/files (created if needed),
+ * skipping temporaries and blobs the destination already has, while a server may be writing
+ * and deleting blobs. Errors: ERR_INTERNAL (logged). */
+int blobs_copy(const char *from_dir, const char *to_dir) MUST_CHECK;
+
 #endif

@@ -15,7 +15,6 @@
 #include "../base/log.h"
 #include "sqlite_int.h"
 
-#define SQ_FILE "assistd.db"
 #define SQ_WAL_TRIES 500 /* 10 ms apart */
 
 /* objects.kind values, indexed by enum store_kind. Stored in the database: never rename. */

@@ -67,6 +67,7 @@ struct sqlite_conn {
 	int64_t snap_ms;                    /* clock_ms() when it began */
 };
 
+#define SQ_FILE "assistd.db" /* the database, in the data directory */
 /* How old a reused read snapshot (or a remembered answer) may get: the longest another
  * process's write can stay unseen. */
 #define SQ_SNAP_MS 100

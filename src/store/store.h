@@ -97,6 +97,12 @@ struct store_list {
 int store_open(const char *dir, struct store **out) MUST_CHECK;
 /* Closes the store; all calls must have returned. NULL is a no-op. */
 void store_close(struct store *st);
+/* Runs a trivial query: 0 when the store answers. Errors: ERR_DB (logged). */
+int store_ping(struct store *st) MUST_CHECK;
+/* Writes a consistent copy of the store in directory dir to the new database file dest,
+ * while a server may be using it (another process too). Errors: ERR_NOT_FOUND (no store in
+ * dir), ERR_INVALID (path too long), ERR_DB (logged). */
+int store_backup(const char *dir, const char *dest) MUST_CHECK;
 
 /* Applies ops[0..n) atomically in project. Errors: ERR_NOT_FOUND, ERR_CONFLICT, ERR_DB. */
 int store_write(struct store *st, const char *project, const struct store_op *ops, size_t n)

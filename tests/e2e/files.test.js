@@ -11,7 +11,8 @@ const fs = require('node:fs');
 const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
-const { toFile } = require('openai');
+const OpenAI = require('openai');
+const { toFile } = OpenAI;
 const { useServer, expectApiError, expectRawError } = require('./lib/harness');
 const { validate, validateList } = require('./lib/spec');
 const { assertRecent, rejects } = require('./lib/util');
@@ -243,15 +244,26 @@ describe('files: keys and projects', () => {
   const { srv, it } = useServer({ keys: ['projA', 'projB'] });
 
   it('refuses an upload without a valid key before taking the body', async () => {
-    // The refusal is answered as soon as the headers are in and the connection closed with the
-    // body unread (see docs/ARCHITECTURE.md), so the SDK, still writing the body, may see the
-    // 401 or only the closed connection; either way nothing is stored.
     const f = await toFile(Buffer.from('secret'), 's.txt');
     const e = await rejects(srv().client('sk-wrong').files.create({ file: f, purpose: 'assistants' }));
-    assert.ok(e.status === 401 || e.constructor.name === 'APIConnectionError', `expected 401 or a closed connection, got ${e.status}: ${e.message}`);
+    assert.equal(e.status, 401, `expected 401, got ${e.status}: ${e.message}`);
     const m = multipart([['purpose', 'assistants']], { name: 'file', filename: 'a.txt', data: Buffer.from('abc') });
     const r = await srv().raw('POST', '/files', { apiKey: null, body: m.body, headers: { 'Content-Type': m.contentType } });
     expectRawError(r, 401);
+    assert.deepEqual(blobNames(srv()), []);
+  });
+
+  it('a 1 MB upload with a bad key is an AuthenticationError (401), not a connection error, 20 times in a row', async () => {
+    // The SDK writes the whole body before it reads the answer: the server drops the body it
+    // refused and answers once it is in (see docs/ARCHITECTURE.md).
+    const data = crypto.randomBytes(1 << 20);
+    const client = srv().client('sk-wrong');
+    for (let i = 0; i < 20; i++) {
+      const e = await rejects(client.files.create({ file: await toFile(data, 'big.bin'), purpose: 'assistants' }));
+      assert.ok(e instanceof OpenAI.AuthenticationError, `attempt ${i}: ${e.constructor.name} ${e.status}: ${e.message}`);
+      assert.equal(e.status, 401);
+      assert.equal(e.error.code, 'invalid_api_key');
+    }
     assert.deepEqual(blobNames(srv()), []);
   });
 

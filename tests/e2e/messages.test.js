@@ -162,9 +162,17 @@ describe('messages', () => {
     assert.equal(r.content[0].text.value, text);
   });
 
-  it('the thread itself is unchanged by message traffic', async () => {
+  it('message traffic leaves the thread as it was, but for the store its file_search attachment made', async () => {
     const t = await srv().client().beta.threads.retrieve(thread.id);
     validate('ThreadObject', t);
-    assert.deepEqual(plain(t), plain(thread));
+    const { tool_resources: res, ...rest } = plain(t);
+    const { tool_resources: before, ...was } = plain(thread);
+    assert.deepEqual(rest, was);
+    assert.deepEqual(before, {});
+    assert.deepEqual(Object.keys(res), ['file_search']);
+    const vs = res.file_search.vector_store_ids;
+    assert.equal(vs.length, 1);
+    const files = (await srv().client().vectorStores.files.list(vs[0])).data.map((f) => f.id);
+    assert.deepEqual(files, [fileB]);
   });
 });

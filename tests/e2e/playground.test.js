@@ -279,6 +279,14 @@ describe('playground page: with API keys', () => {
   before(async () => { b = await launch(); });
   after(async () => { if (b) await b.close(); });
 
+  it('serves the page without a key; everything else still needs one', async () => {
+    assert.equal((await get(srv().port, '/')).status, 200);
+    assert.equal((await get(srv().port, '/app.js')).status, 200);
+    assert.equal((await get(srv().port, '/metrics')).status, 401);
+    assert.equal((await get(srv().port, '/v1/assistants')).status, 401);
+    assert.equal((await get(srv().port, '/nope.js')).status, 401);
+  });
+
   it('asks for a key on 401 and keeps it in sessionStorage only', async () => {
     await srv().client(srv().keys.alpha).beta.assistants.create({ model: 'gpt-4o', name: 'Keyed' });
     const p = await b.page(srv().port);

@@ -1,7 +1,8 @@
 'use strict';
 // Security and HTTP edges (issue 6): revoking the last key keeps the API closed, requests are
-// refused before their body is read, request bodies share a memory budget, secrets of the
-// upstream never reach clients, and requests that libmicrohttpd would mis-take are refused.
+// refused before any body byte is kept (and answered once the body is dropped), request bodies
+// share a memory budget, secrets of the upstream never reach clients, and requests that
+// libmicrohttpd would mis-take are refused.
 
 const test = require('node:test');
 const { describe } = test;
@@ -81,25 +82,34 @@ describe('revoking the last key keeps the API closed', () => {
   });
 });
 
-describe('requests are refused before their body is read', () => {
+describe('requests are refused before their body is kept', () => {
   const { srv, it } = useServer({ keys: ['p'], args: ['--max-body', '1048576', '--max-body-memory', '1048576'] });
 
-  it('a 4 MB upload without a key is answered 401 at once, with the body unsent, and closed', async () => {
+  it('a 4 MB upload without a key waiting for 100 Continue is answered 401 at once, with the body unsent, and closed', async () => {
     const head = 'POST /v1/assistants HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n' +
-      `Content-Length: ${4 << 20}\r\n\r\n`;
-    const r = await exchange(srv().port, head, { body: Buffer.alloc(1024, 0x20) });
+      `Expect: 100-continue\r\nContent-Length: ${4 << 20}\r\n\r\n`;
+    const r = await exchange(srv().port, head);
     assert.ok(r.closed);
     const res = parse(r.text);
     expectRawError(res, 401);
     assert.ok(res.headers['x-request-id']);
   });
 
-  it('a bad key with a body: 401 at once too', async () => {
+  it('a 2 MB JSON body with a bad key, sent whole before reading: the client reads the 401 envelope', async () => {
+    const body = Buffer.from(JSON.stringify({ model: 'gpt-4o', instructions: 'x'.repeat(2 << 20) }));
+    for (let i = 0; i < 20; i++) {
+      const res = await srv().raw('POST', '/assistants', { apiKey: 'sk-wrong', body, expectContinue: false, headers: { 'Content-Type': 'application/json' } });
+      const e = expectRawError(res, 401);
+      assert.equal(e.code, 'invalid_api_key');
+    }
+  });
+
+  it('a refused body sent on past 16 MiB: the connection is closed unanswered', async () => {
     const head = 'POST /v1/assistants HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer sk-wrong\r\n' +
-      'Content-Length: 500000\r\n\r\n';
-    const res = parse((await exchange(srv().port, head, { body: '{' })).text);
-    const e = expectRawError(res, 401);
-    assert.equal(e.code, 'invalid_api_key');
+      `Content-Length: ${64 << 20}\r\n\r\n`;
+    const r = await exchange(srv().port, head, { body: Buffer.alloc(64 << 20, 0x20) });
+    assert.equal(r.text, '');
+    expectRawError(await srv().raw('GET', '/assistants', { apiKey: null }), 401);
   });
 
   it('bodies held past --max-body-memory get 503 with Retry-After; once they are gone, the same request works', async () => {

@@ -14,10 +14,11 @@ extern const struct t_case api_tests[];
 extern const struct t_case engine_tests[];
 extern const struct t_case providers_tests[];
 extern const struct t_case docs_tests[];
+extern const struct t_case tools_tests[];
 extern const struct t_case docs_reader_tests[];
 extern const struct t_case sandbox_tests[];
 extern const struct t_case text_tests[];
-extern const struct t_case tools_tests[];
+extern const struct t_case server_tools_tests[];
 extern const struct t_case vec_tests[];
 
 #endif

@@ -27,10 +27,11 @@ static const struct t_suite suites[] = {
 	{ "engine", engine_tests },
 	{ "providers", providers_tests },
 	{ "docs", docs_tests },
+	{ "tools", tools_tests },
 	{ "docs_reader", docs_reader_tests },
 	{ "sandbox", sandbox_tests },
 	{ "text", text_tests },
-	{ "tools", tools_tests },
+	{ "server_tools", server_tools_tests },
 	{ "vec", vec_tests },
 };
 

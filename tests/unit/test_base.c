@@ -2,6 +2,7 @@
 #include "../../src/base/buf.h"
 #include "../../src/base/err.h"
 #include "../../src/base/id.h"
+#include "../../src/base/metrics.h"
 #include "../../src/base/sha256.h"
 #include "../../src/base/status.h"
 #include "../../src/base/sse.h"
@@ -212,7 +213,52 @@ static void url_userinfo_is_found_and_removed(void)
 	ASSERT(url_userinfo("not a url@all") == NULL);
 }
 
+/* Each case runs in its own child, so the process-wide metrics start at zero here. */
+static void metrics_histogram_text(void)
+{
+	struct metrics_hist h = { 0 };
+	struct buf b;
+
+	metrics_observe(&h, 500);      /* 0.5 ms: the first bucket */
+	metrics_observe(&h, 30000);    /* 30 ms: le 0.05 */
+	metrics_observe(&h, 90000000); /* 90 s: only +Inf */
+	ASSERT_EQ_INT((int)metrics_hist_count(&h), 3);
+	buf_init(&b, 0);
+	metrics_hist_write(&b, "x_seconds", "route=\"/a\"", &h);
+	ASSERT(strstr(b.p, "x_seconds_bucket{route=\"/a\",le=\"0.001\"} 1\n"));
+	ASSERT(strstr(b.p, "x_seconds_bucket{route=\"/a\",le=\"0.025\"} 1\n"));
+	ASSERT(strstr(b.p, "x_seconds_bucket{route=\"/a\",le=\"0.05\"} 2\n"));
+	ASSERT(strstr(b.p, "x_seconds_bucket{route=\"/a\",le=\"60\"} 2\n"));
+	ASSERT(strstr(b.p, "x_seconds_bucket{route=\"/a\",le=\"+Inf\"} 3\n"));
+	ASSERT(strstr(b.p, "x_seconds_sum{route=\"/a\"} 90.030500\n"));
+	ASSERT(strstr(b.p, "x_seconds_count{route=\"/a\"} 3\n"));
+	buf_cleanup(&b);
+}
+
+static void metrics_counts_runs_and_calls(void)
+{
+	enum run_status s = RUN_QUEUED;
+	struct buf b;
+
+	ASSERT_OK(status_run_move(&s, RUN_IN_PROGRESS, "run_x"));
+	ASSERT(status_run_move(&s, RUN_QUEUED, "run_x") != 0); /* illegal: not counted */
+	metrics_add(METRICS_TOKENS_IN, 12);
+	metrics_add(METRICS_STREAMS, 2);
+	metrics_add(METRICS_STREAMS, -1);
+	buf_init(&b, 0);
+	metrics_write(&b);
+	ASSERT(strstr(b.p, "# TYPE assistd_runs_total counter\n"));
+	ASSERT(strstr(b.p, "assistd_runs_total{status=\"in_progress\"} 1\n"));
+	ASSERT(strstr(b.p, "assistd_runs_total{status=\"queued\"} 0\n"));
+	ASSERT(strstr(b.p, "\nassistd_tokens_in_total 12\n"));
+	ASSERT(strstr(b.p, "# TYPE assistd_streams_active gauge\nassistd_streams_active 1\n"));
+	ASSERT(strstr(b.p, "assistd_upstream_seconds_count 0\n"));
+	buf_cleanup(&b);
+}
+
 const struct t_case base_tests[] = {
+	T_CASE(metrics_histogram_text),
+	T_CASE(metrics_counts_runs_and_calls),
 	T_CASE(buf_grows_and_limits),
 	T_CASE(buf_reserves_at_most_max),
 	T_CASE(ids_have_prefix_and_length),
