@@ -139,6 +139,19 @@ $(B)/rel/src/text/tok_table.o $(B)/test/src/text/tok_table.o $(B)/fuzz/src/text/
 $(B)/rel/src/tools/sandbox_proc.o $(B)/test/src/tools/sandbox_proc.o $(B)/fuzz/src/tools/sandbox_proc.o: \
 		src/tools/sandbox_driver.py
 
+# The playground page (web/) is built into the binary with .incbin (src/api/web.c), each file
+# beside its gzip -9 form.
+WEB_FILES := $(sort $(wildcard web/*))
+WEB_GZ    := $(patsubst web/%,$(B)/gen/web/%.gz,$(WEB_FILES))
+CFLAGS    += -DWEB_GEN_DIR='"$(B)/gen/web"'
+
+$(B)/gen/web/%.gz: web/%
+	@mkdir -p $(dir $@)
+	@echo "  GZIP    $@"
+	@gzip -9 -n -c $< > $@
+
+$(B)/rel/src/api/web.o $(B)/test/src/api/web.o $(B)/fuzz/src/api/web.o: $(WEB_FILES) $(WEB_GZ)
+
 deps:
 	@scripts/deps.sh
 

@@ -15,6 +15,8 @@ pkgs="$pkgs bubblewrap python3 python3-numpy python3-pandas python3-matplotlib p
 	python3-pil"
 # Node.js runs the end-to-end tests; a node from another source (nodesource) is fine.
 command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || pkgs="$pkgs nodejs npm"
+# gzip compresses the playground page (web/) at build time; the page tests drive Chromium.
+pkgs="$pkgs gzip chromium"
 [ "${1:-}" = "--bench" ] && pkgs="$pkgs wrk"
 
 missing=""

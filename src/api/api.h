@@ -39,7 +39,8 @@ struct api {
 /* The route table (static storage). */
 const struct http_route *api_routes(size_t *n);
 
-/* The http_config.before hook: resolves the API key to a project. Open mode (no key, project
+/* The http_config.before hook: resolves the API key to a project (the probes and the
+ * playground page's files need none). Open mode (no key, project
  * "default") holds only while the store has never had a key and api->open_ok is set. */
 int api_auth(struct http_req *req);
 /* The http_config.error_body hook: the OpenAI error envelope

@@ -13,6 +13,7 @@
 #include "../engine/engine.h"
 #include "../store/obj.h"
 #include "ops.h"
+#include "web.h"
 
 /* The project of every object when no API key has been created (open mode). */
 static char open_project[] = "default";
@@ -72,6 +73,8 @@ int api_auth(struct http_req *req)
 
 	if (ops_public(req))
 		return 0; /* the probes: no key, no project */
+	if (web_public(http_path(req)))
+		return 0; /* the page's own files: the page asks for a key itself */
 	err = open_mode(req, &open);
 	if (err)
 		return err;
@@ -355,14 +358,23 @@ int api_list_rewritten(struct http_req *req, enum store_kind kind,
 		       const struct api_parent *parent, const char *prefix, const char *run_id,
 		       char *(*rewrite)(char *body))
 {
-	const char *parent_id = parent ? parent->id : NULL;
 	struct store_page pg;
-	struct store_list l = { 0 };
 	int err = api_page(req, prefix, &pg);
 
 	if (err)
 		return err;
 	pg.run_id = run_id;
+	return api_list_page(req, kind, parent, &pg, rewrite);
+}
+
+int api_list_page(struct http_req *req, enum store_kind kind, const struct api_parent *parent,
+		  const struct store_page *page, char *(*rewrite)(char *body))
+{
+	const char *parent_id = parent ? parent->id : NULL;
+	struct store_page pg = *page;
+	struct store_list l = { 0 };
+	int err;
+
 	err = store_list(api_ctx(req)->st, api_project(req), kind, parent_id, &pg, &l);
 	if (parent && (err == ERR_INVALID || (!err && l.n == 0))) {
 		int perr = parent_exists(req, parent);

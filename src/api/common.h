@@ -68,6 +68,10 @@ int api_list(struct http_req *req, enum store_kind kind, const struct api_parent
 int api_list_rewritten(struct http_req *req, enum store_kind kind,
 		       const struct api_parent *parent, const char *prefix, const char *run_id,
 		       char *(*rewrite)(char *body));
+/* api_list_rewritten with the page already read from the query (api_page) and adjusted by
+ * the caller (a metadata filter, say); rewrite may be NULL. */
+int api_list_page(struct http_req *req, enum store_kind kind, const struct api_parent *parent,
+		  const struct store_page *pg, char *(*rewrite)(char *body));
 /* Replies {"id":id,"object":object,"deleted":true}. */
 int api_reply_deleted(struct http_req *req, const char *id, const char *object);
 

@@ -11,6 +11,7 @@
 #include "vector_stores.h"
 #include "vs_batches.h"
 #include "vs_files.h"
+#include "web.h"
 
 static const struct http_route routes[] = {
 	{ "GET", "/healthz", ops_healthz, NULL }, /* outside /v1, for operators (ops.c) */
@@ -23,6 +24,7 @@ static const struct http_route routes[] = {
 	{ "POST", "/v1/assistants/{assistant_id}", assistants_modify, NULL },
 	{ "DELETE", "/v1/assistants/{assistant_id}", assistants_delete, NULL },
 
+	{ "GET", "/v1/threads", threads_list, NULL },
 	{ "POST", "/v1/threads", threads_create, NULL },
 	{ "POST", "/v1/threads/runs", runs_create_thread_and_run, NULL }, /* before {thread_id} */
 	{ "GET", "/v1/threads/{thread_id}", threads_get, NULL },
@@ -73,6 +75,10 @@ static const struct http_route routes[] = {
 	  vs_batches_cancel, NULL },
 	{ "GET", "/v1/vector_stores/{vector_store_id}/file_batches/{batch_id}/files",
 	  vs_batches_files, NULL },
+
+	/* The playground page and its files; needs no key (api_auth checks /v1 only). */
+	{ "GET", "/", web_get, NULL },
+	{ "GET", "/{asset}", web_get, NULL },
 };
 
 const struct http_route *api_routes(size_t *n)

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../base/alloc.h"
 #include "../base/clock.h"
 #include "../base/id.h"
 #include "attach.h"
@@ -74,6 +75,41 @@ int threads_create(struct http_req *req)
 		err = api_reply_body(req, batch_take_text(&b, 0));
 	batch_cleanup(&b);
 	jv_free(in);
+	return err;
+}
+
+/* The query's one metadata[KEY]=VALUE filter, if any, into pg. */
+struct meta_filter {
+	struct http_req *req;
+	struct store_page *pg;
+	int count;
+};
+
+static int meta_key(void *ctx, const char *key)
+{
+	struct meta_filter *m = ctx;
+	size_t len = strlen(key);
+
+	if (strncmp(key, "metadata[", 9) != 0 || len < 11 || key[len - 1] != ']')
+		return 0;
+	if (++m->count > 1)
+		return http_fail(m->req, ERR_INVALID, "metadata",
+				 "Filter by one metadata key at a time: metadata[KEY]=VALUE.");
+	m->pg->meta_key = http_keep(m->req, xstrndup(key + 9, len - 10));
+	m->pg->meta_value = http_query(m->req, key);
+	return 0;
+}
+
+int threads_list(struct http_req *req)
+{
+	struct store_page pg;
+	struct meta_filter m = { req, &pg, 0 };
+	int err = api_page(req, ID_THREAD, &pg);
+
+	if (!err)
+		err = http_query_each(req, meta_key, &m);
+	if (!err)
+		err = api_list_page(req, STORE_THREAD, NULL, &pg, NULL);
 	return err;
 }
 

@@ -17,6 +17,9 @@
 int thread_build(struct http_req *req, jv *in, const char *param, struct batch *b);
 
 int threads_create(struct http_req *req);
+/* GET /v1/threads, an assistd extension: the project's threads, newest first by default,
+ * paged like every list, optionally filtered by one metadata[KEY]=VALUE. */
+int threads_list(struct http_req *req);
 int threads_get(struct http_req *req);
 int threads_modify(struct http_req *req);
 int threads_delete(struct http_req *req);

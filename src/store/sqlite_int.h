@@ -23,7 +23,8 @@ enum {
 	SQ_LIST_LT = 4,   /* upper bound on (created_at, seq) */
 	SQ_LIST_DESC = 8, /* walk newest first */
 	SQ_LIST_TAG = 16, /* filter by tag */
-	SQ_LIST_VARIANTS = 32
+	SQ_LIST_META = 32, /* filter by one metadata key and value */
+	SQ_LIST_VARIANTS = 64
 };
 
 /* Slots of the per-connection statement cache. A slot always holds the same SQL text. */

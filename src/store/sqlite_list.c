@@ -4,7 +4,7 @@
  * A collection is the objects of one project, kind and parent, ordered by (created_at, seq).
  * A page is one range scan of the objects_list index: after/before become exclusive bounds on
  * that pair, and one row past the limit tells whether there are more. The list statement
- * comes in SQ_LIST_VARIANTS shapes (bounds, run or tag filter, direction), each cached per
+ * comes in SQ_LIST_VARIANTS shapes (bounds, run, tag or metadata filter, direction), each cached per
  * connection, so that every shape is a plain index range scan. */
 #include <stdlib.h>
 #include <string.h>
@@ -88,21 +88,25 @@ static int plan(struct sqlite_conn *c, const char *project, enum store_kind kind
 		q->flags |= SQ_LIST_RUN;
 	if (pg->tag)
 		q->flags |= SQ_LIST_TAG;
+	if (pg->meta_key)
+		q->flags |= SQ_LIST_META;
 	return err;
 }
 
 /* The SQL of list variant flags. Parameters: ?1 project, ?2 kind, ?3 parent, ?4 run_id,
- * ?5/?6 lower bound, ?7/?8 upper bound, ?9 tag, ?10 row limit (the highest number, so
- * that every parameter exists in every variant). */
+ * ?5/?6 lower bound, ?7/?8 upper bound, ?9 tag, ?10/?11 metadata key and value, ?12 row
+ * limit (the highest number, so that every parameter exists in every variant). */
 static char *list_sql(int flags)
 {
 	const char *dir = flags & SQ_LIST_DESC ? "DESC" : "ASC";
 
 	return xasprintf("SELECT id, body FROM objects WHERE project = ?1 AND kind = ?2 "
-			 "AND parent IS NOT DISTINCT FROM ?3%s%s%s%s "
-			 "ORDER BY created_at %s, seq %s LIMIT ?10",
+			 "AND parent IS NOT DISTINCT FROM ?3%s%s%s%s%s "
+			 "ORDER BY created_at %s, seq %s LIMIT ?12",
 			 flags & SQ_LIST_RUN ? " AND run_id = ?4" : "",
 			 flags & SQ_LIST_TAG ? " AND tag = ?9" : "",
+			 flags & SQ_LIST_META ? " AND EXISTS (SELECT 1 FROM json_each(body, "
+						"'$.metadata') WHERE key = ?10 AND value = ?11)" : "",
 			 flags & SQ_LIST_GT ? " AND (created_at, seq) > (?5, ?6)" : "",
 			 flags & SQ_LIST_LT ? " AND (created_at, seq) < (?7, ?8)" : "", dir, dir);
 }
@@ -148,9 +152,10 @@ static int fetch(struct sqlite_conn *c, const char *project, enum store_kind kin
 	sqlite3_stmt *s;
 	int err;
 
-	err = sqlite_prep(c, (enum sqlite_slot)slot, sql, &s, "list", "ssssiiiisi", project,
-			  sqlite_kind(kind), parent, pg->run_id, q->lo.created_at, q->lo.seq,
-			  q->hi.created_at, q->hi.seq, pg->tag, (int64_t)pg->limit + 1);
+	err = sqlite_prep(c, (enum sqlite_slot)slot, sql, &s, "list", "ssssiiiisssi",
+			  project, sqlite_kind(kind), parent, pg->run_id, q->lo.created_at, q->lo.seq,
+			  q->hi.created_at, q->hi.seq, pg->tag, pg->meta_key, pg->meta_value,
+			  (int64_t)pg->limit + 1);
 	free(sql);
 	if (!err)
 		err = sqlite_page_rows(c->db, s, pg->limit, out);

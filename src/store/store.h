@@ -75,6 +75,9 @@ struct store_page {
 	const char *before;   /* return objects before this id in the chosen order */
 	const char *run_id;   /* messages only: keep those with this run_id; NULL for all */
 	const char *tag;      /* keep those with this tag (see store_obj); NULL for all */
+	/* Keep those whose body's "metadata" object has meta_key set to meta_value; NULL for
+	 * all. Both or neither. */
+	const char *meta_key, *meta_value;
 };
 
 struct store_item {

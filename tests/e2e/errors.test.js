@@ -255,7 +255,7 @@ describe('bad input', () => {
   it('wrong methods -> 405', async () => {
     const checks = [
       ['PUT', '/assistants'], ['DELETE', '/assistants'], ['PATCH', `/assistants/${assistant.id}`],
-      ['PUT', `/assistants/${assistant.id}`], ['GET', '/threads'], ['DELETE', '/threads'],
+      ['PUT', `/assistants/${assistant.id}`], ['PUT', '/threads'], ['DELETE', '/threads'],
       ['PUT', `/threads/${thread.id}`], ['DELETE', `/threads/${thread.id}/messages`],
       ['PATCH', `/threads/${thread.id}/messages/${message.id}`],
     ];

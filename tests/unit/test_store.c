@@ -371,6 +371,44 @@ static void list_filters_by_run(void)
 	tstore_close(&t);
 }
 
+static int put_thread(struct store *st, const char *id, int64_t at, const char *body)
+{
+	struct store_obj o = { .kind = STORE_THREAD, .id = id, .created_at = at, .body = body };
+
+	return store_put(st, "p", &o, -1);
+}
+
+/* GET /v1/threads?metadata[k]=v: one key of the body's metadata object, exact value. */
+static void list_filters_by_metadata(void)
+{
+	struct tstore t;
+
+	tstore_open(&t);
+	ASSERT_OK(put_thread(t.st, "thread_1", 1, "{\"metadata\":{\"color\":\"red\"}}"));
+	ASSERT_OK(put_thread(t.st, "thread_2", 2, "{\"metadata\":{\"color\":\"blue\"}}"));
+	ASSERT_OK(put_thread(t.st, "thread_3", 3,
+			     "{\"metadata\":{\"color\":\"red\",\"n\":\"1\"}}"));
+	ASSERT_OK(put_thread(t.st, "thread_4", 4, "{\"metadata\":{}}"));
+	ASSERT_STR_EQ(PAGE(t.st, STORE_THREAD, NULL, .limit = 10, .meta_key = "color",
+			   .meta_value = "red"),
+		      "thread_1,thread_3");
+	ASSERT_STR_EQ(PAGE(t.st, STORE_THREAD, NULL, .limit = 1, .desc = true, .meta_key = "color",
+			   .meta_value = "red"),
+		      "thread_3 more");
+	ASSERT_STR_EQ(PAGE(t.st, STORE_THREAD, NULL, .limit = 10, .after = "thread_3", .desc = true,
+			   .meta_key = "color", .meta_value = "red"),
+		      "thread_1");
+	ASSERT_STR_EQ(PAGE(t.st, STORE_THREAD, NULL, .limit = 10, .meta_key = "color",
+			   .meta_value = "re"),
+		      "");
+	ASSERT_STR_EQ(PAGE(t.st, STORE_THREAD, NULL, .limit = 10, .meta_key = "n",
+			   .meta_value = "1"),
+		      "thread_3");
+	ASSERT_STR_EQ(PAGE(t.st, STORE_THREAD, NULL, .limit = 10),
+		      "thread_1,thread_2,thread_3,thread_4");
+	tstore_close(&t);
+}
+
 static int put_file(struct store *st, const char *project, const char *id, const char *purpose,
 		    int64_t expires_at)
 {
@@ -1049,6 +1087,7 @@ const struct t_case store_tests[] = {
 	T_CASE(list_rejects_foreign_cursors),
 	T_CASE(list_filters_by_run),
 	T_CASE(list_filters_by_tag),
+	T_CASE(list_filters_by_metadata),
 	T_CASE(expired_and_id_exists_span_projects),
 	T_CASE(delete_cascades),
 	T_CASE(batch_is_atomic),
