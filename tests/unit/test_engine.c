@@ -482,6 +482,21 @@ static size_t count_under(struct rig *r, enum store_kind kind, const char *paren
 	return n;
 }
 
+/* Starts a slow reply on a new rig and reads its stream into *out up to the first text
+ * delta: the model is mid-reply when it returns. The channel is the caller's. */
+static struct events *start_long_reply(struct rig *r, char *run, size_t runlen, struct buf *out)
+{
+	struct events *ch;
+
+	rig_open_paced(r, 200);
+	seed(r, "tell me a long story please", run, runlen);
+	ch = engine_start_run(r->eng, "p", run, NULL, false);
+	buf_init(out, 0);
+	events_attach(ch, out);
+	read_until(ch, out, "thread.message.delta");
+	return ch;
+}
+
 /* The thread goes while the model is mid-reply: the run stops, its stream ends cancelled,
  * and nothing of it is written again (no orphan message or step). */
 static void deleting_the_thread_stops_its_run(void)
@@ -494,12 +509,7 @@ static void deleting_the_thread_stops_its_run(void)
 	struct events *ch;
 	struct buf out;
 
-	rig_open_paced(&r, 200);
-	seed(&r, "tell me a long story please", run, sizeof(run));
-	ch = engine_start_run(r.eng, "p", run, NULL, false);
-	buf_init(&out, 0);
-	events_attach(ch, &out);
-	read_until(ch, &out, "thread.message.delta");
+	ch = start_long_reply(&r, run, sizeof(run), &out);
 	ASSERT_OK(store_delete(r.st, "p", STORE_THREAD, "thread_t1", NULL));
 	engine_stop_runs(r.eng, "p", STORE_THREAD, "thread_t1");
 	finish(ch, &out, names, sizeof(names));
@@ -552,12 +562,7 @@ static void deleted_reply_is_written_anew(void)
 	struct events *ch;
 	struct buf out;
 
-	rig_open_paced(&r, 200);
-	seed(&r, "tell me a long story please", run, sizeof(run));
-	ch = engine_start_run(r.eng, "p", run, NULL, false);
-	buf_init(&out, 0);
-	events_attach(ch, &out);
-	read_until(ch, &out, "thread.message.delta");
+	ch = start_long_reply(&r, run, sizeof(run), &out);
 	ASSERT_OK(store_list(r.st, "p", STORE_MESSAGE, "thread_t1", &pg, &l));
 	ASSERT_EQ_INT(l.n, 1);
 	ASSERT_OK(store_delete(r.st, "p", STORE_MESSAGE, l.items[0].id, "thread_t1"));
