@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "../base/alloc.h"
+#include "../base/utf8.h"
 #include "docs_int.h"
 
 #define TEXT_CHUNK (64u << 10)
@@ -125,20 +126,6 @@ static unsigned utf16_unit(const struct dec *d, const unsigned char *p)
 	return d->enc == DOC_ENC_UTF16LE ? p[0] | (unsigned)p[1] << 8 : (unsigned)p[0] << 8 | p[1];
 }
 
-/* Writes code point c as UTF-8 at out; returns the byte count. */
-static size_t utf8_put(unsigned c, char *out)
-{
-	static const unsigned char marks[] = { 0, 0, 0xc0, 0xe0, 0xf0 };
-	size_t n = c < 0x80 ? 1 : c < 0x800 ? 2 : c < 0x10000 ? 3 : 4;
-
-	for (size_t i = n - 1; i > 0; i--) {
-		out[i] = (char)(0x80 | (c & 0x3f));
-		c >>= 6;
-	}
-	out[0] = (char)(marks[n] | c);
-	return n;
-}
-
 /* Decodes one UTF-16 character at p (n bytes available) into *c. Returns its size in bytes,
  * 0 when invalid, or -1 when it needs bytes not read yet. */
 static int utf16_char(const struct dec *d, const unsigned char *p, size_t n, unsigned *c)
@@ -179,9 +166,9 @@ static int utf16_step(struct dec *d, const unsigned char *p, size_t n, size_t *u
 			break;
 		if (!c)
 			return fail_nul(d, d->at + i);
-		len += utf8_put(c, out + len);
+		len += utf8_put(c, (uint8_t *)out + len);
 		i += (size_t)size;
-		if (len > sizeof(out) - 4) {
+		if (len > sizeof(out) - UTF8_MAX) {
 			err = doc_put(d->o, out, len);
 			len = 0;
 		}
