@@ -25,7 +25,6 @@
 #include "store/blob.h"
 #include "store/store.h"
 #include "tools/ingest.h"
-#include "tools/sandbox.h"
 
 #define SHUTDOWN_GRACE_MS 10000
 #define INGEST_WORKERS 2
@@ -95,20 +94,6 @@ static void log_model(const struct config *cfg)
 	free(url);
 }
 
-/* Says at start whether code_interpreter can run here, and if not, why. */
-static void log_sandbox(const struct config *cfg)
-{
-	char *why = sbx_probe(&cfg->sandbox);
-
-	if (why)
-		log_warn("code_interpreter is unavailable: %s. Runs that use it fail with this "
-			 "reason; code never runs outside the sandbox.", why);
-	else
-		log_info("code_interpreter: sandbox ready (bubblewrap, no network, limits per call "
-			 "in assistd --help)");
-	free(why);
-}
-
 /* Chooses the document reader; without it the server still serves, but PDF, HTML, DOCX and
  * PPTX files cannot be read. (config bounds the path below PATH_MAX, so the choice is never
  * refused.) */
@@ -137,7 +122,6 @@ static int start_engine(const struct config *cfg, struct store *st, struct blobs
 	};
 
 	log_model(cfg);
-	log_sandbox(cfg);
 	return engine_start(&ec, eng);
 }
 

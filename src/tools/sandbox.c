@@ -314,22 +314,14 @@ int sbx_new(const struct sbx_config *cfg, struct loop *l, struct sbx **out)
 	}
 	s->why = sbx_proc_probe(&s->lim);
 	if (s->why)
-		log_warn("code_interpreter is unavailable: %s", s->why);
+		log_warn("code_interpreter is unavailable: %s. Runs that use it fail with this "
+			 "reason; code never runs outside the sandbox.", s->why);
+	else
+		log_info("code_interpreter: sandbox ready (bubblewrap, no network, limits per call "
+			 "in assistd --help)");
 	sbx_pool_fill(s);
 	*out = s;
 	return 0;
-}
-
-char *sbx_probe(const struct sbx_config *cfg)
-{
-	struct sbx_limits lim;
-	char *why;
-
-	set_limits(&lim, cfg);
-	why = sbx_proc_probe(&lim);
-	free(lim.bwrap);
-	free(lim.python);
-	return why;
 }
 
 void sbx_free(struct sbx *s)

@@ -90,9 +90,6 @@ int sbx_new(const struct sbx_config *cfg, struct loop *l, struct sbx **out) MUST
  * use s. Not from a callback. */
 void sbx_free(struct sbx *s);
 
-/* Checks the sandbox without a manager (as sbx_new does; blocks up to a few seconds).
- * Returns NULL when code can run, else an owned message saying why not (free with free()). */
-char *sbx_probe(const struct sbx_config *cfg);
 
 /* True when code can run. Otherwise *why (borrowed, valid while s lives) says what is
  * missing, in words for a user (bubblewrap not installed, user namespaces disabled...). */
