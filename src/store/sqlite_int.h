@@ -204,7 +204,9 @@ void sqlite_filter_cleanup(struct fsql *f);
 #define SQ_WORD_MAX 64
 #define SQ_DF_SLOTS 4096
 
+#ifndef SQ_CANDIDATE_BUDGET
 #define SQ_CANDIDATE_BUDGET 500 /* postings the essential words start with */
+#endif
 
 struct sq_term {
 	const char *word; /* borrowed from the search */
