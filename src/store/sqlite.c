@@ -127,7 +127,7 @@ static struct store *store_new(const char *dir)
 	pthread_mutex_init(&st->write_mu, NULL);
 	atomic_init(&st->gen, 0);
 	atomic_init(&st->write_ms, 0);
-	sqlite_df_init(st);
+	sqlite_vocab_init(st);
 	st->vc = sqlite_vec_cache_new();
 	return st;
 }
@@ -166,7 +166,7 @@ void store_close(struct store *st)
 	pthread_mutex_destroy(&st->mu);
 	pthread_cond_destroy(&st->cv);
 	pthread_mutex_destroy(&st->write_mu);
-	sqlite_df_cleanup(st);
+	sqlite_vocab_cleanup(st);
 	sqlite_vec_cache_free(st->vc);
 	free(st->path);
 	free(st);

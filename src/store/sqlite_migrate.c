@@ -11,12 +11,6 @@
 #include "../base/log.h"
 #include "sqlite_int.h"
 
-/* The FTS5 tokenizer of the keyword index. Fixed once a database is made; -D overrides it
- * only for measuring alternatives (bench/scifact.sh). */
-#ifndef SQ_FTS_TOKENIZE
-#define SQ_FTS_TOKENIZE "porter unicode61 remove_diacritics 2"
-#endif
-
 /* migrations[i] brings the schema from version i to version i + 1. */
 static const char *const migrations[] = {
 	/* 1: API objects and API keys.
@@ -110,8 +104,10 @@ static const char *const migrations[] = {
 	" ON CONFLICT DO UPDATE SET gen = gen + 1; END;",
 	/* 5: the keyword index merges any two segments of a level when asked to (FTS5's
 	 * "usermerge"; the default waits for four), so that store_chunks_compact leaves at most
-	 * one segment a level: fewer lookups for every word of every search. */
-	"INSERT INTO chunks_fts (chunks_fts, rank) VALUES ('usermerge', 2);",
+	 * one segment a level: fewer lookups for every word of every search. chunks_vocab lists
+	 * the index's terms with their chunk counts (sqlite_vocab.c reads it whole). */
+	"INSERT INTO chunks_fts (chunks_fts, rank) VALUES ('usermerge', 2);"
+	"CREATE VIRTUAL TABLE chunks_vocab USING fts5vocab(chunks_fts, 'col');",
 };
 
 #define MIGRATION_COUNT ((int)(sizeof(migrations) / sizeof(migrations[0])))
