@@ -56,10 +56,10 @@ static void tvec_close(struct tvec *t)
 	free(t->dir);
 }
 
-/* Attaches file (attributes {"lang": lang}) and writes its chunks: n vectors of DIMS, chunk i's
+/* Attaches file (attributes {"lang": lang}) and writes its chunks: n vectors of dims, chunk i's
  * text "<file> <i>". Completes the file when complete is true. */
-static void add_file(struct tvec *t, const char *file, const char *lang, const float *vecs,
-		     size_t n, bool complete)
+static void add_file_dims(struct tvec *t, const char *file, const char *lang, const float *vecs,
+			  int dims, size_t n, bool complete)
 {
 	char *body = xasprintf("{\"id\":\"%s\",\"status\":\"in_progress\",\"attributes\":"
 			       "{\"lang\":\"%s\"}}", file, lang);
@@ -77,7 +77,8 @@ static void add_file(struct tvec *t, const char *file, const char *lang, const f
 	ASSERT(j < nj);
 	for (size_t i = 0; i < n; i++) {
 		texts[i] = xasprintf("%s %zu", file, i);
-		ch[i] = (struct store_chunk){ texts[i], strlen(texts[i]), vecs + i * DIMS, DIMS };
+		ch[i] = (struct store_chunk){ texts[i], strlen(texts[i]), vecs + i * (size_t)dims,
+					      dims };
 	}
 	ASSERT_OK(store_chunks_add(t->st, &jobs[j], 0, ch, n));
 	if (complete)
@@ -87,6 +88,12 @@ static void add_file(struct tvec *t, const char *file, const char *lang, const f
 	for (size_t i = 0; i < nj; i++)
 		vs_job_cleanup(&jobs[i]);
 	free(body);
+}
+
+static void add_file(struct tvec *t, const char *file, const char *lang, const float *vecs,
+		     size_t n, bool complete)
+{
+	add_file_dims(t, file, lang, vecs, DIMS, n, complete);
 }
 
 /* Searches for q (DIMS floats, or dims of them) and returns the hits' texts joined by ",". */
@@ -194,6 +201,43 @@ static void vec_follows_changes(void)
 	ASSERT_SEARCH(&t, east, NULL, "file-a 0,file-c 0,file-a 1");
 	ASSERT_OK(store_vsf_detach(t.st, PROJECT, VS, "file-a"));
 	ASSERT_SEARCH(&t, east, NULL, "file-c 0");
+	tvec_close(&t);
+}
+
+/* The scan reads every value of longer vectors (in blocks of 16, then the rest): with one
+ * hit wanted it keeps two by the quantised dot product, and the best one lies in the last
+ * values (dimension 37 of 40), the second in the upper half of the first block. */
+static void vec_scans_every_dimension(void)
+{
+	enum { D = 40, N = 5 };
+	static const int at[N] = { 20, 12, 37, 37, 37 };
+	static const float sign[N] = { 1, 1, 1, -1, -1 };
+	float v[N * D] = { 0 };
+	float q[D] = { 0 };
+	const char *vs = VS;
+	struct store_vsearch s = { .vs = &vs, .nvs = 1, .vec = q, .dims = D, .limit = 1 };
+	struct store_hit *hits = NULL;
+	size_t n = 0;
+	char *got;
+	struct tvec t;
+
+	for (int i = 0; i < N; i++)
+		v[i * D + at[i]] = sign[i];
+	v[4 * D + 12] = -1;
+	embed_normalise(v + 4 * D, D);
+	q[12] = 0.5f;
+	q[20] = 0.2f;
+	q[37] = 0.84f;
+	embed_normalise(q, D);
+	tvec_open(&t);
+	add_file_dims(&t, "file-a", "en", v, D, N, true);
+	got = search_dims(&t, q, D, NULL);
+	ASSERT_STR_EQ(got, "file-a 2,file-a 1,file-a 0,file-a 3,file-a 4");
+	free(got);
+	ASSERT_OK(store_vec_search(t.st, PROJECT, &s, &hits, &n));
+	ASSERT_EQ_INT(n, 1);
+	ASSERT_STR_EQ(hits[0].text, "file-a 2");
+	store_hits_free(hits, n);
 	tvec_close(&t);
 }
 
@@ -310,6 +354,7 @@ const struct t_case vec_tests[] = {
 	T_CASE(vec_rescores_exactly),
 	T_CASE(vec_applies_filters),
 	T_CASE(vec_follows_changes),
+	T_CASE(vec_scans_every_dimension),
 	T_CASE(vec_other_dims_and_bad_args),
 	T_CASE(embed_normalises),
 	T_CASE(embed_new_checks_config),
