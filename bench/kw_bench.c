@@ -16,24 +16,10 @@
 
 #include "../src/base/alloc.h"
 #include "../src/tools/search.h"
+#include "timing.h"
 
 #define QUERIES_MAX 2000
 #define LINE_MAX_BYTES 4096
-
-static double ms(clockid_t clock)
-{
-	struct timespec t;
-
-	clock_gettime(clock, &t);
-	return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
 
 /* The lines of path (at most QUERIES_MAX), each owned; returns how many. */
 static size_t read_lines(const char *path, char **lines)

@@ -4,10 +4,12 @@
   vs_bench.py PORT PID ingest FILE [MAX OVERLAP]
       Uploads FILE, attaches it to a new vector store (static chunking MAX/OVERLAP tokens when
       given, else auto) and waits for "completed", sampling the server's VmRSS every 20 ms.
-      Prints JSON: seconds from upload to completed, MB/s, idle and peak RSS (kB), the store id.
+      Prints JSON: seconds from upload to completed, MB/s, the server's CPU seconds meanwhile,
+      idle and peak RSS (kB), the store id.
   vs_bench.py PORT PID rawfts DB
       Inserts the chunks assistd stored in DB (its assistd.db, read after an ingest) into a new
-      FTS5 table with the same tokenizer, in one transaction, and prints JSON: seconds, bytes.
+      FTS5 table with the same tokenizer, in one transaction, and prints JSON: seconds, CPU
+      seconds, bytes.
   vs_bench.py 0 0 corpus OUT BYTES
       Writes a plain-text file of about BYTES bytes to OUT: SciFact's abstracts, over and over.
   vs_bench.py PORT PID search STORE QUERIES N
@@ -43,6 +45,13 @@ class Api:
         if res.status != 200:
             sys.exit(f"vs_bench: {method} {path}: {res.status} {text[:300]!r}")
         return json.loads(text)
+
+
+def cpu_s(pid):
+    """User plus system CPU time of process pid so far, in seconds (/proc/PID/stat)."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def rss_kb(pid):
@@ -83,6 +92,7 @@ def ingest(port, pid, path, chunk=None):
     idle = rss_kb(pid)
     sampler = Sampler(pid)
     sampler.start()
+    cpu0 = cpu_s(pid)
     t0 = time.time()
     fid, size = upload(api, path)
     body = {"file_ids": [fid]}
@@ -96,12 +106,14 @@ def ingest(port, pid, path, chunk=None):
             break
         time.sleep(0.02)
     took = time.time() - t0
+    cpu = cpu_s(pid) - cpu0
     sampler.done.set()
     sampler.join()
     if f["status"] != "completed":
         sys.exit(f"vs_bench: ingestion ended {f['status']}: {f['last_error']}")
     print(json.dumps({"seconds": round(took, 3), "mb_s": round(size / 1e6 / took, 2),
-                      "bytes": size, "idle_kb": idle, "peak_kb": sampler.peak, "store": vs}))
+                      "cpu_s": round(cpu, 3), "bytes": size, "idle_kb": idle,
+                      "peak_kb": sampler.peak, "store": vs}))
 
 
 def rawfts(db):
@@ -112,11 +124,11 @@ def rawfts(db):
         dst.execute("PRAGMA journal_mode = WAL")
         dst.execute("PRAGMA synchronous = NORMAL")
         dst.execute(f"CREATE VIRTUAL TABLE t USING fts5(text, tokenize='{TOKENIZE}')")
-        t0 = time.time()
+        t0, cpu0 = time.time(), time.process_time()
         with dst:
             dst.executemany("INSERT INTO t (text) VALUES (?)", rows)
-        took = time.time() - t0
-    print(json.dumps({"seconds": round(took, 3), "chunks": len(rows),
+        took, cpu = time.time() - t0, time.process_time() - cpu0
+    print(json.dumps({"seconds": round(took, 3), "cpu_s": round(cpu, 3), "chunks": len(rows),
                       "bytes": sum(len(r[0].encode()) for r in rows)}))
 
 

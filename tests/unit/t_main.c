@@ -33,7 +33,6 @@ static const struct t_suite suites[] = {
 	{ "text", text_tests },
 	{ "server_tools", server_tools_tests },
 	{ "vec", vec_tests },
-	{ "kw", kw_tests },
 };
 
 static int run_case(const struct t_case *c)
