@@ -24,9 +24,7 @@
 #include "chunk.h"
 
 #define INGEST_WINDOW (64 * 1024) /* bytes of text tokenized at once */
-#ifndef INGEST_BATCH
 #define INGEST_BATCH 64 /* chunks a transaction: short, so API writes wait little */
-#endif
 #define INGEST_IDLE_MS 1000       /* sleep without work; also the expiry sweep's period */
 
 struct ingest {
