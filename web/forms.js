@@ -11,18 +11,25 @@ export function init() {
 }
 
 export async function show() {
-	await Promise.all([list(), loadModels()]);
+	// The model suggestions come when they come: the list is drawn without waiting for them.
+	const suggestions = models.length ? null : loadModels();
+	await list();
 	if (!$('#asst-edit').firstChild) edit(current, false);
 	document.body.dataset.ready = 'assistants';
 	performance.mark('assistants-ready'); // what bench/tools/page_load.js times
+	await suggestions;
 }
 
+// The model field's suggestions: GET /v1/models (the upstream's models, or the demo model).
 async function loadModels() {
 	try {
 		models = (await api.get('/models')).data.map((m) => m.id);
 	} catch {
-		models = ['gpt-4o', 'gpt-4o-mini'];
+		return;
 	}
+	clear($('#model-list'), models.map((m) => h('option', { value: m })));
+	const input = $('#asst-edit input[name=model]');
+	if (input && !input.value) input.value = models[0] || '';
 }
 
 async function list() {
@@ -95,7 +102,6 @@ function edit(a, relist = true) {
 	const err = h('p', { class: 'err', role: 'alert' });
 	const form = h('form', { onsubmit: (e) => { e.preventDefault(); save(f, err); } },
 		h('h2', {}, a ? `Edit ${a.name || a.id}` : 'New assistant'),
-		h('datalist', { id: 'model-list' }, models.map((m) => h('option', { value: m }))),
 		field('Model', f.model), field('Name', f.name), field('Description', f.description),
 		field('Instructions', f.instructions),
 		h('div', { class: 'row' }, field('Temperature', f.temperature),

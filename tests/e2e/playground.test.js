@@ -28,8 +28,8 @@ async function assertNoInjection(p) {
   assert.deepEqual(r.scripts, ['app.js'], 'only the page\'s own script element exists');
 }
 
-// Console errors other than the failed fetches the page handles (GET /v1/models answers 404:
-// the page then suggests common model names; the wrong key's 401).
+// Console errors other than the failed fetches the page handles (the wrong key's 401, a 404
+// for a thread deleted meanwhile).
 const notFound = (x) => !/status of 40[14]/.test(x);
 
 function get(port, path, headers = {}) {
@@ -116,10 +116,12 @@ describe('playground page: in a browser', () => {
   const click = (sel) => p.page.click(sel);
   const panel = (name) => click(`nav button[data-panel=${name}]`);
 
-  it('opens at / and shows the assistant list', async () => {
+  it('opens at / and shows the assistant list; the model field suggests the demo model', async () => {
     p = await b.page(srv().port);
     await p.open();
     assert.equal(await p.page.locator('#asst-edit h2').textContent(), 'New assistant');
+    await p.page.waitForSelector('#model-list option[value="assistd-demo"]', { state: 'attached' });
+    assert.equal(await p.page.inputValue('#asst-edit input[name=model]'), 'assistd-demo');
   });
 
   it('creates an assistant with a function and file_search on a vector store', async () => {

@@ -1,0 +1,127 @@
+'use strict';
+// The playground page with a fake upstream, in headless Chromium: the model field's
+// suggestions come from the upstream's /v1/models; a file_search answer shows its citation as
+// a numbered reference with the cited file's name; a code_interpreter chart (a real sandbox
+// run: matplotlib saving a PNG) shows inline, and a CSV the code wrote is a download link.
+// Screenshots land in build/artifacts/.
+
+const { describe, before, after } = require('node:test');
+const assert = require('node:assert/strict');
+const fs = require('node:fs');
+const { toFile } = require('openai');
+const { useUpstreamServer } = require('./lib/harness');
+const { launch, chromiumExists } = require('./lib/browser');
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const searchCall = (query) => ({ toolCalls: [{ name: 'file_search', arguments: { query } }] });
+const codeCall = (code) => ({ toolCalls: [{ name: 'code_interpreter', arguments: { code } }] });
+
+const CHART = [
+  'import matplotlib',
+  "matplotlib.use('Agg')",
+  'import matplotlib.pyplot as plt',
+  'plt.plot([1, 4, 9])',
+  "plt.savefig('/mnt/data/chart.png')",
+  'plt.close()',
+  "open('/mnt/data/squares.csv', 'w').write('x,y\\n1,1\\n2,4\\n3,9\\n')",
+  "print('saved')",
+].join('\n');
+
+// Waits until the vector store has no file in progress.
+async function settled(c, vs, ms = 60000) {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await c.vectorStores.retrieve(vs);
+    if (v.file_counts.in_progress === 0) return v;
+    assert.ok(Date.now() < end, `vector store ${vs} still in progress`);
+    await sleep(50);
+  }
+}
+
+describe('playground page: tools with an upstream', () => {
+  const { srv, it, up } = useUpstreamServer();
+  let b;
+  let p;
+
+  before(async () => {
+    assert.ok(chromiumExists(), 'Chromium is missing: scripts/deps.sh installs it');
+    b = await launch();
+  });
+  after(async () => { if (b) await b.close(); });
+
+  // Opens the chat panel on a new thread with the assistant named name and sends text.
+  async function ask(name, text) {
+    await p.page.click('nav button[data-panel=chat]');
+    await p.page.waitForSelector(`#chat-asst option:has-text("${name}")`, { state: 'attached' });
+    await p.page.selectOption('#chat-asst', { label: name });
+    await p.page.click('#thread-new');
+    await p.page.fill('#chat-text', text);
+    await p.page.click('#send');
+    await p.page.waitForSelector('.usage:has-text("completed")');
+    return p.page.locator('#messages li.assistant').last();
+  }
+
+  it('suggests the upstream\'s models in the model field', async () => {
+    up().scriptModels({ data: [{ id: 'up-large', object: 'model', created: 1, owned_by: 'o' },
+      { id: 'up-small', object: 'model', created: 1, owned_by: 'o' }] });
+    p = await b.page(srv().port);
+    await p.open();
+    await p.page.waitForSelector('#model-list option[value="up-small"]', { state: 'attached' });
+    const options = await p.page.$$eval('#model-list option', (o) => o.map((x) => x.value));
+    assert.deepEqual(options, ['up-large', 'up-small']);
+    assert.equal(await p.page.inputValue('#asst-edit input[name=model]'), 'up-large');
+    assert.equal(await p.page.getAttribute('#asst-edit input[name=model]', 'list'), 'model-list');
+  });
+
+  it('shows a file_search citation as a numbered reference with the file\'s name', async () => {
+    const c = srv().client();
+    const f = await c.files.create({ file: await toFile(Buffer.from(
+      'The cafe opens at nine and closes at six.\n'), 'cafe-hours.txt'), purpose: 'assistants' });
+    const vs = await c.vectorStores.create({ name: 'cafe', file_ids: [f.id] });
+    await settled(c, vs.id);
+    await c.beta.assistants.create({ model: 'up-large', name: 'Librarian',
+      tools: [{ type: 'file_search' }],
+      tool_resources: { file_search: { vector_store_ids: [vs.id] } } });
+    up().script([searchCall('cafe opening hours'),
+      { text: 'The cafe opens at nine 【0:0†cafe-hours.txt】.' }]);
+    await p.page.reload();
+    await p.page.waitForSelector('body[data-ready="assistants"]');
+    const bubble = await ask('Librarian', 'When does the cafe open?');
+    await bubble.locator('ol.refs li:has-text("cafe-hours.txt")').waitFor();
+    assert.equal(await bubble.locator('sup.cite').textContent(), '[1]');
+    assert.match(await bubble.locator('.md').textContent(), /^The cafe opens at nine \[1\]\.$/);
+    assert.deepEqual(await bubble.locator('ol.refs li').allTextContents(), ['cafe-hours.txt']);
+    await p.page.locator('#inspector summary').click();
+    await p.page.waitForSelector('#steps .step:has-text("file_search")');
+    assert.match(await p.page.locator('#steps').textContent(), /cafe-hours\.txt · score/);
+    await p.shot('playground-citation');
+  });
+
+  it('shows a code_interpreter chart inline and a written file as a download', async () => {
+    await srv().client().beta.assistants.create({ model: 'up-large', name: 'Analyst',
+      tools: [{ type: 'code_interpreter' }] });
+    up().script([codeCall(CHART),
+      { text: 'Here is the chart; the numbers are in [squares](sandbox:/mnt/data/squares.csv).' }]);
+    await p.page.reload();
+    await p.page.waitForSelector('body[data-ready="assistants"]');
+    const bubble = await ask('Analyst', 'Plot the squares');
+    const img = bubble.locator('img.msg-img');
+    await p.page.waitForFunction((el) => el.complete && el.naturalWidth > 0,
+      await img.elementHandle());
+    assert.ok(await img.evaluate((el) => el.naturalWidth) > 100, 'a real chart');
+    assert.match(await img.getAttribute('src'), /^blob:/);
+    assert.match(await bubble.locator('.md').textContent(), /numbers are in squares\[1\]\.$/);
+    assert.equal(await bubble.locator('.md a').count(), 0, 'no link to a sandbox: URL');
+    const link = bubble.locator('ol.refs a:has-text("squares.csv")');
+    await link.waitFor();
+    const [download] = await Promise.all([p.page.waitForEvent('download'), link.click()]);
+    assert.equal(download.suggestedFilename(), 'squares.csv');
+    assert.equal(fs.readFileSync(await download.path(), 'utf8'), 'x,y\n1,1\n2,4\n3,9\n');
+    await link.scrollIntoViewIfNeeded();
+    await p.shot('playground-code-interpreter');
+  });
+
+  it('reported no script errors and no CSP violations', async () => {
+    assert.deepEqual(p.problems, []);
+  });
+});
