@@ -12,12 +12,11 @@ export function init() {
 
 export async function show() {
 	// The model suggestions come when they come: the list is drawn without waiting for them.
-	const suggestions = models.length ? null : loadModels();
+	if (!models.length) loadModels();
 	await list();
 	if (!$('#asst-edit').firstChild) edit(current, false);
 	document.body.dataset.ready = 'assistants';
 	performance.mark('assistants-ready'); // what bench/tools/page_load.js times
-	await suggestions;
 }
 
 // The model field's suggestions: GET /v1/models (the upstream's models, or the demo model).

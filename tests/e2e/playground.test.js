@@ -1,10 +1,11 @@
 'use strict';
 // The playground page (web/, served at /): its delivery (ETag and 304, gzip, CSP, no inline
 // script) and, in headless Chromium, what a person does with it: create an assistant with a
-// function and file_search, upload a file, chat and watch the reply grow, open the steps,
-// answer a function call, cancel a slow run, use the threads list, type a key, use the
-// keyboard alone and a phone-width screen. XSS payloads go through every place the page shows
-// text. Screenshots land in build/artifacts/.
+// function and file_search, edit and delete one, upload a file, inspect and delete a vector
+// store, chat and watch the reply grow, add messages with attachments, open the steps,
+// answer a function call, cancel a slow run, use the threads list, read the logs, type a key,
+// use the keyboard alone and a phone-width screen. XSS payloads go through every place the
+// page shows text. Screenshots land in build/artifacts/.
 
 const { describe, before, after } = require('node:test');
 const assert = require('node:assert/strict');
@@ -159,6 +160,24 @@ describe('playground page: in a browser', () => {
     assert.ok(files.data.some((f) => f.filename === 'notes.txt'));
   });
 
+  it('inspects a vector store: ingestion status, counts, chunks; deletes it', async () => {
+    await p.page.fill('#vs-name', 'Shelf');
+    await click('#vs-new button[type=submit]');
+    await p.page.waitForSelector('#vs-detail h3:has-text("Shelf")');
+    await p.page.selectOption('#vs-detail select[aria-label="File to add"]', { label: 'notes.txt' });
+    await click('#vs-detail button:has-text("Add file")');
+    // The view redraws itself while the file is being ingested.
+    await p.page.waitForSelector('#vs-detail p:has-text("1 completed, 0 in progress")');
+    assert.match(await p.page.locator('#vs-detail li').textContent(), /notes\.txt · completed/);
+    await click('#vs-detail button:has-text("Chunks")');
+    await p.page.waitForSelector('#vs-chunks pre:has-text("The cafe opens at nine.")');
+    await p.shot('playground-vector-store');
+    const [vs] = (await srv().client().vectorStores.list()).data.filter((x) => x.name === 'Shelf');
+    await click('#vs-list button[aria-label="Delete vector store Shelf"]');
+    await p.page.locator('#vs-list li:has-text("Shelf")').waitFor({ state: 'detached' });
+    await assert.rejects(srv().client().vectorStores.retrieve(vs.id), /404/);
+  });
+
   it('chats: the reply grows word by word, then shows the run\'s usage', async () => {
     await panel('chat');
     await p.page.waitForSelector('#chat-asst option:has-text("Weather")', { state: 'attached' });
@@ -216,6 +235,30 @@ describe('playground page: in a browser', () => {
     await assert.rejects(srv().client().beta.threads.retrieve(t.id), /404/);
   });
 
+  it('adds messages without a run: as the assistant, and with an attached file', async () => {
+    await click('#thread-new');
+    await p.page.selectOption('#chat-role', 'assistant');
+    await p.page.fill('#chat-text', 'A note from the assistant');
+    await click('#add-only');
+    await p.page.waitForSelector('#messages li.assistant:has-text("A note from the assistant")');
+    await p.page.selectOption('#chat-role', 'user');
+    await p.page.fill('#chat-text', 'Read this');
+    await p.page.setInputFiles('#chat-files', { name: 'data.csv', mimeType: 'text/csv',
+      buffer: Buffer.from('a,b\n1,2\n') });
+    await p.page.check('#chat-ci');
+    await click('#add-only');
+    const li = p.page.locator('#messages li.user:has-text("Read this")');
+    await li.waitFor();
+    assert.match(await li.textContent(), /Attached: file-\w+ \(code_interpreter\)/);
+    const thread = await p.page.locator('#thread-title').textContent();
+    const c = srv().client();
+    const msgs = (await c.beta.threads.messages.list(thread, { order: 'asc' })).data;
+    assert.deepEqual(msgs.map((m) => m.role), ['assistant', 'user']);
+    assert.deepEqual(msgs[1].attachments[0].tools, [{ type: 'code_interpreter' }]);
+    assert.equal((await c.files.retrieve(msgs[1].attachments[0].file_id)).filename, 'data.csv');
+    assert.equal((await c.beta.threads.runs.list(thread)).data.length, 0, 'no run started');
+  });
+
   it('shows hostile text as text: assistant name, message, file name, tool output', async () => {
     const c = srv().client();
     const a = await c.beta.assistants.create({ model: 'gpt-4o', name: XSS, tools: [{
@@ -267,6 +310,52 @@ describe('playground page: in a browser', () => {
     await phone.shot('playground-phone');
     assert.deepEqual(phone.problems.filter(notFound), []);
     await phone.page.close();
+  });
+
+  it('edits an assistant: sampling, a JSON schema response format, metadata; deletes one', async () => {
+    const c = srv().client();
+    await c.beta.assistants.create({ model: 'assistd-demo', name: 'Editable' });
+    await c.beta.assistants.create({ model: 'assistd-demo', name: 'Doomed' });
+    await panel('assistants');
+    await click('#asst-new'); // redraws the list
+    await click('#asst-list li:has-text("Editable") button >> nth=0');
+    await p.page.waitForSelector('#asst-edit h2:has-text("Edit Editable")');
+    await p.page.fill('input[name=temperature]', '0.4');
+    await p.page.fill('input[name=top_p]', '0.9');
+    await p.page.selectOption('select[name=response_format]', 'json_schema');
+    await p.page.fill('textarea[name=json_schema]', '{"name": "answer",');
+    await click('#asst-edit button[type=submit]');
+    await p.page.waitForSelector('#asst-edit .err:has-text("JSON schema is not valid JSON")');
+    await p.page.fill('textarea[name=json_schema]', JSON.stringify({ name: 'answer', strict: true,
+      schema: { type: 'object', properties: { a: { type: 'string' } }, required: ['a'],
+        additionalProperties: false } }));
+    await p.page.fill('textarea[name=metadata]', '{"team": "blue"}');
+    await click('#asst-edit button[type=submit]');
+    await p.page.waitForSelector('#status:has-text("Saved")');
+    const a = (await c.beta.assistants.list()).data.find((x) => x.name === 'Editable');
+    assert.equal(a.temperature, 0.4);
+    assert.equal(a.top_p, 0.9);
+    assert.equal(a.response_format.type, 'json_schema');
+    assert.equal(a.response_format.json_schema.name, 'answer');
+    assert.deepEqual(a.metadata, { team: 'blue' });
+    const doomed = (await c.beta.assistants.list()).data.find((x) => x.name === 'Doomed');
+    await click('#asst-list button[aria-label="Delete Doomed"]');
+    await p.page.locator('#asst-list li:has-text("Doomed")').waitFor({ state: 'detached' });
+    await assert.rejects(c.beta.assistants.retrieve(doomed.id), /404/);
+  });
+
+  it('lists every API call the page made in the Logs panel, failures marked', async () => {
+    await panel('logs');
+    const rows = p.page.locator('#log-rows tr');
+    await rows.first().waitFor();
+    const text = await p.page.locator('#log-rows').textContent();
+    assert.match(text, /GET\/assistants\?order=desc&limit=100200\d+/);
+    assert.match(text, /DELETE\/assistants\/asst_\w+200/);
+    // A call made while the panel is shown appears at the top, a failure in red.
+    await p.page.evaluate(() => import('./api.js').then((a) => a.get('/models/nope')
+      .catch(() => {})));
+    await p.page.waitForSelector('#log-rows tr:first-child td.fail:has-text("404")');
+    assert.match(await rows.first().textContent(), /GET\/models\/nope404\d+$/);
   });
 
   it('reported no script errors and no CSP violations', async () => {
