@@ -83,6 +83,7 @@ function inputs(a) {
 			checked: has('file_search') }),
 		vs: h('select', { name: 'vector_store' }, h('option', { value: '' }, '(none)'),
 			vs ? h('option', { value: vs, selected: true }, vs) : null),
+		vsFiles: h('ul', { class: 'list vs-files', 'aria-label': 'Files of the vector store' }),
 		ci: h('input', { type: 'checkbox', name: 'code_interpreter',
 			checked: has('code_interpreter') }),
 		ciFiles: h('input', { name: 'ci_files', value: ciFiles.join(', '),
@@ -111,7 +112,8 @@ function edit(a, relist = true) {
 			h('label', {}, f.fileSearch, ' enabled'), field('Vector store', f.vs),
 			h('label', { class: 'field' }, 'Upload into this store ',
 				h('input', { type: 'file', multiple: true,
-					onchange: (e) => upload(e, f.vs) }))),
+					onchange: (e) => upload(e, f.vs, f.vsFiles) })),
+			f.vsFiles),
 		h('fieldset', {}, h('legend', {}, 'code_interpreter'),
 			h('label', {}, f.ci, ' enabled'), field('Files', f.ciFiles)),
 		h('fieldset', {}, h('legend', {}, 'Functions (JSON array of definitions)'),
@@ -119,6 +121,8 @@ function edit(a, relist = true) {
 		err, h('button', { type: 'submit' }, a ? 'Save' : 'Create'));
 	clear($('#asst-edit'), form);
 	fillStores(f.vs);
+	f.vs.addEventListener('change', () => storeFiles(f.vs, f.vsFiles));
+	storeFiles(f.vs, f.vsFiles);
 	if (relist) list();
 }
 
@@ -130,8 +134,25 @@ async function fillStores(select) {
 			`${s.name || s.id} (${s.status})`)));
 }
 
+const STATUS_MS = 1000;
+
+// The chosen store's files with their ingestion status, redrawn while any is in progress.
+async function storeFiles(select, out) {
+	const id = select.value;
+	if (!id) return clear(out);
+	const [vfiles, files] = await Promise.all([api.all(`/vector_stores/${id}/files`),
+		api.all('/files')]).catch(() => [[], []]);
+	if (select.value !== id || !out.isConnected) return undefined;
+	const name = (fid) => files.find((x) => x.id === fid)?.filename || fid;
+	clear(out, vfiles.map((x) => h('li', {}, `${name(x.id)} · ${x.status}`,
+		x.last_error ? ` (${x.last_error.message})` : '')));
+	if (vfiles.some((x) => x.status === 'in_progress'))
+		setTimeout(() => storeFiles(select, out), STATUS_MS);
+	return undefined;
+}
+
 // Uploads files into the chosen store, creating one when none is chosen.
-async function upload(e, select) {
+async function upload(e, select, out) {
 	let id = select.value;
 	if (!id) {
 		id = (await api.post('/vector_stores', { name: 'playground' })).id;
@@ -147,6 +168,7 @@ async function upload(e, select) {
 		say(`Added ${file.name} to ${id}`);
 	}
 	e.target.value = '';
+	await storeFiles(select, out);
 }
 
 // Checks one function definition: a name, and parameters that are a JSON Schema object.

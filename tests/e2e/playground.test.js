@@ -1,11 +1,11 @@
 'use strict';
 // The playground page (web/, served at /): its delivery (ETag and 304, gzip, CSP, no inline
 // script) and, in headless Chromium, what a person does with it: create an assistant with a
-// function and file_search, edit and delete one, upload a file, inspect and delete a vector
-// store, chat and watch the reply grow, add messages with attachments, open the steps,
-// answer a function call, cancel a slow run, use the threads list, read the logs, type a key,
-// use the keyboard alone and a phone-width screen. XSS payloads go through every place the
-// page shows text. Screenshots land in build/artifacts/.
+// function and file_search, upload into its vector store, edit and delete one, upload a file,
+// inspect and delete a vector store, chat and watch the reply grow, add messages with
+// attachments, open the steps, answer a function call, cancel a slow run, use the threads
+// list, read the logs, type a key, use the keyboard alone and a phone-width screen. XSS
+// payloads go through every place the page shows text. Screenshots land in build/artifacts/.
 
 const { describe, before, after } = require('node:test');
 const assert = require('node:assert/strict');
@@ -149,6 +149,17 @@ describe('playground page: in a browser', () => {
     assert.deepEqual(a.tool_resources.file_search.vector_store_ids, [vs.id]);
     assert.equal(a.instructions, 'Be brief.');
     await p.shot('playground-assistant');
+  });
+
+  it('uploads into the assistant\'s vector store and shows the files\' ingestion status', async () => {
+    await p.page.waitForSelector('#asst-edit h2:has-text("Edit Weather")');
+    await p.page.setInputFiles('#asst-edit input[type=file]', { name: 'policy.txt',
+      mimeType: 'text/plain', buffer: Buffer.from('Refunds within 30 days.') });
+    // Listed at once (in_progress or already completed), redrawn until it is indexed.
+    await p.page.waitForSelector('#asst-edit .vs-files li:has-text("policy.txt · completed")');
+    const vs = await p.page.inputValue('select[name=vector_store]');
+    const files = (await srv().client().vectorStores.files.list(vs)).data;
+    assert.deepEqual(files.map((f) => f.status), ['completed']);
   });
 
   it('uploads a file in the Storage panel', async () => {
