@@ -12,22 +12,7 @@ const assert = require('node:assert/strict');
 const zlib = require('node:zlib');
 const { useServer } = require('./lib/harness');
 const { rawRequest } = require('./lib/server');
-const { launch, chromiumExists } = require('./lib/browser');
-
-// Each payload sets window.__xss or adds an element with the marker class if it ever runs or
-// becomes markup.
-const XSS = '<img src=x class=xss-marker onerror="window.__xss=1"><script>window.__xss=2</script>';
-
-async function assertNoInjection(p) {
-  const r = await p.page.evaluate(() => ({
-    xss: window.__xss,
-    markers: document.querySelectorAll('.xss-marker, img[src="x"]').length,
-    scripts: [...document.scripts].map((s) => s.getAttribute('src')),
-  }));
-  assert.equal(r.xss, undefined, 'an injected script ran');
-  assert.equal(r.markers, 0, 'an injected element exists');
-  assert.deepEqual(r.scripts, ['app.js'], 'only the page\'s own script element exists');
-}
+const { launch, chromiumExists, XSS, assertNoInjection } = require('./lib/browser');
 
 // Console errors other than the failed fetches the page handles (the wrong key's 401, a 404
 // for a thread deleted meanwhile).

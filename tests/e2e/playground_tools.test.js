@@ -2,15 +2,16 @@
 // The playground page with a fake upstream, in headless Chromium: the model field's
 // suggestions come from the upstream's /v1/models; a file_search answer shows its citation as
 // a numbered reference with the cited file's name; a code_interpreter chart (a real sandbox
-// run: matplotlib saving a PNG) shows inline, and a CSV the code wrote is a download link.
-// Screenshots land in build/artifacts/.
+// run: matplotlib saving a PNG) shows inline, and a CSV the code wrote is a download link;
+// hostile model ids, file and store names and tool output stay text. Screenshots land in
+// build/artifacts/.
 
 const { describe, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const { toFile } = require('openai');
 const { useUpstreamServer } = require('./lib/harness');
-const { launch, chromiumExists } = require('./lib/browser');
+const { launch, chromiumExists, XSS, assertNoInjection } = require('./lib/browser');
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const searchCall = (query) => ({ toolCalls: [{ name: 'file_search', arguments: { query } }] });
@@ -63,12 +64,14 @@ describe('playground page: tools with an upstream', () => {
 
   it('suggests the upstream\'s models in the model field', async () => {
     up().scriptModels({ data: [{ id: 'up-large', object: 'model', created: 1, owned_by: 'o' },
-      { id: 'up-small', object: 'model', created: 1, owned_by: 'o' }] });
+      { id: 'up-small', object: 'model', created: 1, owned_by: 'o' },
+      { id: XSS, object: 'model', created: 1, owned_by: XSS }] });
     p = await b.page(srv().port);
     await p.open();
     await p.page.waitForSelector('#model-list option[value="up-small"]', { state: 'attached' });
     const options = await p.page.$$eval('#model-list option', (o) => o.map((x) => x.value));
-    assert.deepEqual(options, ['up-large', 'up-small']);
+    assert.deepEqual(options, ['up-large', 'up-small', XSS]);
+    await assertNoInjection(p);
     assert.equal(await p.page.inputValue('#asst-edit input[name=model]'), 'up-large');
     assert.equal(await p.page.getAttribute('#asst-edit input[name=model]', 'list'), 'model-list');
   });
@@ -119,6 +122,34 @@ describe('playground page: tools with an upstream', () => {
     assert.equal(fs.readFileSync(await download.path(), 'utf8'), 'x,y\n1,1\n2,4\n3,9\n');
     await link.scrollIntoViewIfNeeded();
     await p.shot('playground-code-interpreter');
+  });
+
+  it('shows hostile file names and tool output as text', async () => {
+    const c = srv().client();
+    // A file's name is what follows its last slash, so the payload goes without its slashes
+    // (and the form encoding turns its quotes into %22).
+    const NAME = XSS.replaceAll('/', '');
+    const f = await c.files.create({ file: await toFile(Buffer.from('Hostile but true.\n'),
+      `${NAME}.txt`), purpose: 'assistants' });
+    const vs = await c.vectorStores.create({ name: XSS, file_ids: [f.id] });
+    await settled(c, vs.id);
+    await c.beta.assistants.create({ model: 'up-large', name: 'Hostile',
+      tools: [{ type: 'file_search' }, { type: 'code_interpreter' }],
+      tool_resources: { file_search: { vector_store_ids: [vs.id] } } });
+    up().script([searchCall('hostile'), codeCall(`print(${JSON.stringify(XSS)})`),
+      { text: `Cited 【0:0†${NAME}.txt】 and ${XSS}` }]);
+    await p.page.reload();
+    await p.page.waitForSelector('body[data-ready="assistants"]');
+    const bubble = await ask('Hostile', 'Go');
+    assert.match(f.filename, /^<img src=x .*<script>/);
+    await bubble.locator('ol.refs li', { hasText: f.filename }).waitFor();
+    await p.page.locator('#inspector summary').click(); // closed since the reload
+    await p.page.waitForSelector('#steps pre.out:has-text("window.__xss=2")');
+    assert.match(await p.page.locator('#steps').textContent(), /img src=x.*\.txt · score/);
+    await p.page.click('nav button[data-panel=storage]');
+    await p.page.locator('#vs-list li', { hasText: XSS }).waitFor();
+    await assertNoInjection(p);
+    await p.shot('playground-xss-tools');
   });
 
   it('reported no script errors and no CSP violations', async () => {

@@ -8,6 +8,7 @@
 //   await p.shot('name');                // build/artifacts/name.png
 //   await b.close();
 
+const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
@@ -20,6 +21,22 @@ const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '
   '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 function chromiumExists() { return fs.existsSync(CHROMIUM); }
+
+// An XSS payload: it sets window.__xss or adds an element with the marker class if it ever
+// runs or becomes markup.
+const XSS = '<img src=x class=xss-marker onerror="window.__xss=1"><script>window.__xss=2</script>';
+
+// Fails when a payload ran or became an element in page p (a wrapPage result).
+async function assertNoInjection(p) {
+  const r = await p.page.evaluate(() => ({
+    xss: window.__xss,
+    markers: document.querySelectorAll('.xss-marker, img[src="x"]').length,
+    scripts: [...document.scripts].map((s) => s.getAttribute('src')),
+  }));
+  assert.equal(r.xss, undefined, 'an injected script ran');
+  assert.equal(r.markers, 0, 'an injected element exists');
+  assert.deepEqual(r.scripts, ['app.js'], 'only the page\'s own script element exists');
+}
 
 async function launch() {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'assistd-chromium-'));
@@ -64,4 +81,4 @@ function wrapPage(page, port) {
   };
 }
 
-module.exports = { launch, chromiumExists, ARTIFACTS };
+module.exports = { launch, chromiumExists, ARTIFACTS, XSS, assertNoInjection };
