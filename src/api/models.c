@@ -58,58 +58,52 @@ static const char *path_model(struct http_req *req)
 	return http_keep(req, xasprintf("%s/%s", org, model));
 }
 
-/* The listed Model with the path's id (owned), or NULL after recording the 404 the hosted
- * API gave. *parked is set instead when the request is parked. */
-static jv *find(struct http_req *req, bool *parked)
+/* Finds the listed Model with the path's id: 0 and *m (owned), HTTP_DEFERRED when the
+ * request is parked, or ERR_NOT_FOUND recorded as the hosted API gave it. */
+static int find(struct http_req *req, jv **m)
 {
 	const char *id = path_model(req);
 	char *body = load(req);
 	jv *list;
-	jv *m = NULL;
 
-	*parked = !body;
+	*m = NULL;
 	if (!body)
-		return NULL;
+		return HTTP_DEFERRED;
 	list = jv_parse(body, strlen(body), NULL, 0);
 	free(body);
-	for (size_t i = 0; !m && i < jv_size(jv_get(list, "data")); i++) {
+	for (size_t i = 0; !*m && i < jv_size(jv_get(list, "data")); i++) {
 		const jv *item = jv_at(jv_get(list, "data"), i);
 		const char *have = jv_get_str(item, "id");
 
 		if (have && strcmp(have, id) == 0)
-			m = jv_copy(item);
+			*m = jv_copy(item);
 	}
 	jv_free(list);
-	if (!m) {
-		http_fail(req, ERR_NOT_FOUND, "model",
-			  "The model '%.200s' does not exist or you do not have access to it. "
-			  "GET /v1/models lists the models this server offers.", id);
-		http_fail_code(req, "model_not_found");
-	}
-	return m;
+	if (*m)
+		return 0;
+	http_fail_code(req, "model_not_found");
+	return http_fail(req, ERR_NOT_FOUND, "model",
+			 "The model '%.200s' does not exist or you do not have access to it. "
+			 "GET /v1/models lists the models this server offers.", id);
 }
 
 int models_get(struct http_req *req)
 {
-	bool parked;
-	jv *m = find(req, &parked);
+	jv *m;
+	int err = find(req, &m);
 
-	if (parked)
-		return HTTP_DEFERRED;
-	if (!m)
-		return ERR_NOT_FOUND;
+	if (err)
+		return err;
 	return api_reply_obj(req, m);
 }
 
 int models_delete(struct http_req *req)
 {
-	bool parked;
-	jv *m = find(req, &parked);
+	jv *m;
+	int err = find(req, &m);
 
-	if (parked)
-		return HTTP_DEFERRED;
-	if (!m)
-		return ERR_NOT_FOUND;
+	if (err)
+		return err;
 	jv_free(m);
 	return http_fail(req, ERR_PERMISSION, "model",
 			 "You may not delete the model '%.200s': only fine-tuned models you own "

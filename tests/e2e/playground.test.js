@@ -7,12 +7,12 @@
 // list, read the logs, type a key, use the keyboard alone and a phone-width screen. XSS
 // payloads go through every place the page shows text. Screenshots land in build/artifacts/.
 
-const { describe, before, after } = require('node:test');
+const { describe } = require('node:test');
 const assert = require('node:assert/strict');
 const zlib = require('node:zlib');
 const { useServer } = require('./lib/harness');
 const { rawRequest } = require('./lib/server');
-const { launch, chromiumExists, XSS, assertNoInjection } = require('./lib/browser');
+const { useBrowser, XSS, assertNoInjection } = require('./lib/browser');
 
 // Console errors other than the failed fetches the page handles (the wrong key's 401, a 404
 // for a thread deleted meanwhile).
@@ -90,20 +90,14 @@ describe('playground page: delivery', () => {
 
 describe('playground page: in a browser', () => {
   const { srv, it } = useServer({ args: ['--demo-delay-ms', '30'] });
-  let b;
+  const browser = useBrowser();
   let p;
-
-  before(async () => {
-    assert.ok(chromiumExists(), 'Chromium is missing: scripts/deps.sh installs it');
-    b = await launch();
-  });
-  after(async () => { if (b) await b.close(); });
 
   const click = (sel) => p.page.click(sel);
   const panel = (name) => click(`nav button[data-panel=${name}]`);
 
   it('opens at / and shows the assistant list; the model field suggests the demo model', async () => {
-    p = await b.page(srv().port);
+    p = await browser().page(srv().port);
     await p.open();
     assert.equal(await p.page.locator('#asst-edit h2').textContent(), 'New assistant');
     await p.page.waitForSelector('#model-list option[value="assistd-demo"]', { state: 'attached' });
@@ -294,7 +288,7 @@ describe('playground page: in a browser', () => {
   });
 
   it('fits a phone-width screen without sideways scrolling', async () => {
-    const phone = await b.page(srv().port, { viewport: { width: 390, height: 844 } });
+    const phone = await browser().page(srv().port, { viewport: { width: 390, height: 844 } });
     await phone.open();
     await phone.page.click('nav button[data-panel=chat]');
     await phone.page.waitForSelector('#thread-list li');
@@ -361,10 +355,7 @@ describe('playground page: in a browser', () => {
 
 describe('playground page: with API keys', () => {
   const { srv, it } = useServer({ keys: ['alpha'] });
-  let b;
-
-  before(async () => { b = await launch(); });
-  after(async () => { if (b) await b.close(); });
+  const browser = useBrowser();
 
   it('serves the page without a key; everything else still needs one', async () => {
     assert.equal((await get(srv().port, '/')).status, 200);
@@ -376,7 +367,7 @@ describe('playground page: with API keys', () => {
 
   it('asks for a key on 401 and keeps it in sessionStorage only', async () => {
     await srv().client(srv().keys.alpha).beta.assistants.create({ model: 'gpt-4o', name: 'Keyed' });
-    const p = await b.page(srv().port);
+    const p = await browser().page(srv().port);
     await p.page.goto(p.url);
     await p.page.waitForSelector('#key-dialog[open]');
     await p.page.fill('#key-input', 'sk-wrong');

@@ -6,14 +6,14 @@
 // hostile model ids, file and store names and tool output stay text. Screenshots land in
 // build/artifacts/.
 
-const { describe, before, after } = require('node:test');
+const { describe } = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const { toFile } = require('openai');
 const { useUpstreamServer } = require('./lib/harness');
-const { launch, chromiumExists, XSS, assertNoInjection } = require('./lib/browser');
+const { useBrowser, XSS, assertNoInjection } = require('./lib/browser');
+const { settled } = require('./lib/util');
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const searchCall = (query) => ({ toolCalls: [{ name: 'file_search', arguments: { query } }] });
 const codeCall = (code) => ({ toolCalls: [{ name: 'code_interpreter', arguments: { code } }] });
 
@@ -28,27 +28,10 @@ const CHART = [
   "print('saved')",
 ].join('\n');
 
-// Waits until the vector store has no file in progress.
-async function settled(c, vs, ms = 60000) {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await c.vectorStores.retrieve(vs);
-    if (v.file_counts.in_progress === 0) return v;
-    assert.ok(Date.now() < end, `vector store ${vs} still in progress`);
-    await sleep(50);
-  }
-}
-
 describe('playground page: tools with an upstream', () => {
   const { srv, it, up } = useUpstreamServer();
-  let b;
+  const browser = useBrowser();
   let p;
-
-  before(async () => {
-    assert.ok(chromiumExists(), 'Chromium is missing: scripts/deps.sh installs it');
-    b = await launch();
-  });
-  after(async () => { if (b) await b.close(); });
 
   // Opens the chat panel on a new thread with the assistant named name and sends text.
   async function ask(name, text) {
@@ -66,7 +49,7 @@ describe('playground page: tools with an upstream', () => {
     up().scriptModels({ data: [{ id: 'up-large', object: 'model', created: 1, owned_by: 'o' },
       { id: 'up-small', object: 'model', created: 1, owned_by: 'o' },
       { id: XSS, object: 'model', created: 1, owned_by: XSS }] });
-    p = await b.page(srv().port);
+    p = await browser().page(srv().port);
     await p.open();
     await p.page.waitForSelector('#model-list option[value="up-small"]', { state: 'attached' });
     const options = await p.page.$$eval('#model-list option', (o) => o.map((x) => x.value));

@@ -3,12 +3,14 @@
 // the playground page's tests. Every page records console errors, page errors, CSP
 // violations and dialogs; screenshots go to build/artifacts/.
 //
-//   const b = await launch();            // one browser per test file
+//   const browser = useBrowser();        // one browser per describe block: browser() is it
+//   const b = await launch();            // or by hand
 //   const p = await b.page(srv.port);    // a fresh context (its own sessionStorage)
 //   await p.shot('name');                // build/artifacts/name.png
 //   await b.close();
 
 const assert = require('node:assert/strict');
+const { before, after } = require('node:test');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
@@ -61,6 +63,18 @@ async function launch() {
   };
 }
 
+// Launches a browser before the enclosing describe block's tests and closes it after them;
+// returns a getter for it.
+function useBrowser() {
+  let b = null;
+  before(async () => {
+    assert.ok(chromiumExists(), 'Chromium is missing: scripts/deps.sh installs it');
+    b = await launch();
+  });
+  after(async () => { if (b) await b.close(); });
+  return () => b;
+}
+
 function wrapPage(page, port) {
   const problems = [];
   page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
@@ -81,4 +95,4 @@ function wrapPage(page, port) {
   };
 }
 
-module.exports = { launch, chromiumExists, ARTIFACTS, XSS, assertNoInjection };
+module.exports = { launch, useBrowser, chromiumExists, ARTIFACTS, XSS, assertNoInjection };
