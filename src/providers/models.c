@@ -18,7 +18,8 @@
 #define MODELS_TIMEOUT_MS 5000
 #define MODELS_MAX_BODY (4 << 20) /* OpenRouter's list, the longest known, is ~1 MB */
 #define MODELS_MAX_ID 256
-#define MODELS_MAX 4096
+/* Models kept of a list: the duplicate check is quadratic and runs on the engine thread. */
+#define MODELS_MAX 1000
 
 struct models_fetch {
 	struct prov *p;          /* borrowed owner */
