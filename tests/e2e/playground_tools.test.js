@@ -80,6 +80,8 @@ describe('playground page: tools with an upstream', () => {
     await p.page.locator('#inspector summary').click();
     await p.page.waitForSelector('#steps .step:has-text("file_search")');
     assert.match(await p.page.locator('#steps').textContent(), /cafe-hours\.txt · score/);
+    // The result's content, fetched through include[].
+    await p.page.waitForSelector('#steps pre.out:has-text("The cafe opens at nine and closes")');
     await p.shot('playground-citation');
   });
 
@@ -103,6 +105,10 @@ describe('playground page: tools with an upstream', () => {
     const [download] = await Promise.all([p.page.waitForEvent('download'), link.click()]);
     assert.equal(download.suggestedFilename(), 'squares.csv');
     assert.equal(fs.readFileSync(await download.path(), 'utf8'), 'x,y\n1,1\n2,4\n3,9\n');
+    await p.page.locator('#inspector summary').click(); // closed since the reload
+    await p.page.waitForSelector('#steps pre.out:has-text("plt.savefig(\'/mnt/data/chart.png\')")');
+    await p.page.waitForSelector('#steps pre.out:text-is("saved")');
+    assert.ok(await p.page.locator('#steps img.msg-img').count() >= 1, 'the chart in the step');
     await link.scrollIntoViewIfNeeded();
     await p.shot('playground-code-interpreter');
   });
