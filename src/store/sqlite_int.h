@@ -50,6 +50,10 @@ enum sqlite_slot {
 	SQ_KEY_EVER,
 	SQ_KEY_LIST,
 	SQ_KEY_REVOKE,
+	SQ_LEASE_EXPECT,
+	SQ_LEASE_SET,
+	SQ_LEASE_RENEW,
+	SQ_CMD_TAKE,
 	SQ_LIST,
 	SQ_SLOT_COUNT = SQ_LIST + SQ_LIST_VARIANTS
 };
@@ -151,6 +155,18 @@ const char *sqlite_kind(enum store_kind kind);
 /* Reads up to limit rows (columns: id, body) of s into out, and one more to learn has_more;
  * resets s (sqlite_list.c). Errors: as sqlite_step. */
 int sqlite_page_rows(sqlite3 *db, sqlite3_stmt *s, int limit, struct store_list *out)
+	MUST_CHECK;
+/* Reads the rows (project, id, body) of s into out and *projects (see store_runs_by_status)
+ * until the statement ends; resets s (sqlite_list.c). Errors: as sqlite_step. */
+int sqlite_push_all(sqlite3 *db, sqlite3_stmt *s, const char *what, struct store_list *out,
+		    char ***projects) MUST_CHECK;
+/* Writes into sql (size len) the list of active run statuses, "'queued', ...", for an IN
+ * clause (sqlite_write.c). */
+void sqlite_active_list(char *sql, size_t len);
+/* Applies STORE_EXPECT_LEASE and STORE_SET_LEASE inside a write (sqlite_lease.c). */
+int sqlite_lease_expect(struct sqlite_conn *c, const char *project, const struct store_op *op)
+	MUST_CHECK;
+int sqlite_lease_set(struct sqlite_conn *c, const char *project, const struct store_op *op)
 	MUST_CHECK;
 /* Reverses the items of l: a page read backwards from `before` into page order. */
 void sqlite_page_reverse(struct store_list *l);
