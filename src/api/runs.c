@@ -101,7 +101,13 @@ static int write_and_start(struct http_req *req, struct engine *eng, struct batc
 {
 	const char *thread_id = jv_get_str(run, "thread_id");
 	const char *text = batch_put(b, STORE_RUN, run);
-	int err = write_batch(req, b, thread_id);
+	const char *owner;
+	int64_t until;
+	int err;
+
+	engine_lease(eng, &owner, &until); /* the run is born this node's to drive */
+	batch_lease(b, jv_get_str(run, "id"), owner, until);
+	err = write_batch(req, b, thread_id);
 
 	/* The run is stored: it starts even if the store write fails (logged), never left
 	 * queued with nobody to start it. */

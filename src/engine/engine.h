@@ -41,11 +41,15 @@ struct engine_config {
 	struct blobs *bs;        /* file bytes (code_interpreter's files); borrowed */
 	const struct sbx_config *sandbox; /* code_interpreter's sandbox (borrowed while
 					   * engine_start runs); NULL: no code_interpreter */
+	const char *node;        /* this node's name, unique among the nodes sharing the store
+				    and kept across restarts (copied) */
+	int lease_ms;            /* how long a run lease lasts unrenewed; <= 0: 10000 */
 };
 
-/* Starts the engine thread and resumes runs a previous process left unfinished (queued or
- * in_progress runs are restarted from their last completed step; cancelling ones end
- * cancelled; requires_action ones get their expiry timers). *out is owned: engine_stop.
+/* Starts the engine thread and resumes runs a previous process of this node left
+ * unfinished, and runs whose lease lapsed (queued or in_progress runs are restarted from
+ * their last completed step; cancelling ones end cancelled; requires_action ones get their
+ * expiry timers); from then on it takes over lapsed runs every lease_ms / 3. *out is owned: engine_stop.
  * Errors: ERR_INTERNAL, ERR_DB. */
 int engine_start(const struct engine_config *cfg, struct engine **out) MUST_CHECK;
 /* The first step of a graceful stop: lets the model turns in flight finish, waiting up to
@@ -55,6 +59,10 @@ void engine_drain(struct engine *e, int grace_ms);
 /* Stops the thread. Runs in flight stay in the store as they are and are resumed at the next
  * start. Open event channels are closed. NULL is a no-op. */
 void engine_stop(struct engine *e);
+
+/* The lease a run created on this node is born with (STORE_SET_LEASE in its create's
+ * batch): *owner borrowed for the engine's lifetime, *until in Unix ms. Any thread. */
+void engine_lease(const struct engine *e, const char **owner, int64_t *until);
 
 /* Starts a run just stored with status "queued". run_json is the stored run (its text),
  * thread_json, when not NULL, the thread just created with it (for create-thread-and-run).

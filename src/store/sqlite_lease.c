@@ -199,22 +199,17 @@ static void cmd_row(sqlite3_stmt *s, struct store_cmd *cmd)
 	cmd->kind = sqlite_col_dup(s, 3);
 }
 
-int store_cmd_take(struct store *st, const char *owner, struct store_cmd **cmds, size_t *n)
+/* Reads the unanswered commands of owner on c into *cmds. */
+static int read_cmds(struct sqlite_conn *c, const char *owner, struct store_cmd **cmds,
+		     size_t *n)
 {
 	static const char sql[] = "SELECT id, project, run_id, kind FROM run_commands "
 				  "WHERE owner = ?1 AND NOT answered ORDER BY created_at LIMIT ?2";
-	struct sqlite_conn *c;
 	sqlite3_stmt *s;
 	bool row = true;
-	int err;
+	int err = sqlite_prep(c, SQ_CMD_TAKE, sql, &s, "take commands", "si", owner,
+			      (int64_t)CMD_MAX);
 
-	*cmds = NULL;
-	*n = 0;
-	err = sqlite_read_fresh(st, &c);
-	if (err)
-		return err;
-	err = sqlite_prep(c, SQ_CMD_TAKE, sql, &s, "take commands", "si", owner,
-			  (int64_t)CMD_MAX);
 	while (!err && row) {
 		err = sqlite_step(c->db, s, "take commands", &row);
 		if (err || !row)
@@ -224,7 +219,46 @@ int store_cmd_take(struct store *st, const char *owner, struct store_cmd **cmds,
 	}
 	if (s)
 		sqlite3_reset(s);
+	return err;
+}
+
+static int count_leases(struct sqlite_conn *c, const char *owner, int64_t *held)
+{
+	static const char sql[] = "SELECT COUNT(*) FROM objects WHERE lease_owner = ?1";
+	sqlite3_stmt *s;
+	bool row = false;
+	int err = sqlite_prep(c, SQ_LEASE_COUNT, sql, &s, "count leases", "s", owner);
+
+	if (!err)
+		err = sqlite_step(c->db, s, "count leases", &row);
+	if (!err && row)
+		*held = sqlite3_column_int64(s, 0);
+	if (s)
+		sqlite3_reset(s);
+	return err;
+}
+
+int store_cmd_take(struct store *st, const char *owner, struct store_cmd **cmds, size_t *n,
+		   int64_t *held)
+{
+	struct sqlite_conn *c;
+	int err;
+
+	*cmds = NULL;
+	*n = 0;
+	*held = 0;
+	err = sqlite_read_fresh(st, &c);
+	if (err)
+		return err;
+	err = read_cmds(c, owner, cmds, n);
+	if (!err)
+		err = count_leases(c, owner, held);
 	sqlite_read_done(st, c, err);
+	if (err) {
+		store_cmds_free(*cmds, *n);
+		*cmds = NULL;
+		*n = 0;
+	}
 	return err;
 }
 

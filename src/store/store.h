@@ -199,9 +199,11 @@ struct store_cmd {
 int store_cmd_post(struct store *st, const char *id, const char *project, const char *run_id,
 		   const char *owner, const char *kind, int64_t now) MUST_CHECK;
 /* The commands posted to owner and not yet answered, oldest first (*cmds owned: free with
- * store_cmds_free). Reads every write committed so far. Errors: ERR_DB. */
-int store_cmd_take(struct store *st, const char *owner, struct store_cmd **cmds, size_t *n)
-	MUST_CHECK;
+ * store_cmds_free), and in *held how many run leases owner holds (fewer than it thinks:
+ * a run was deleted with its thread, or taken over). Reads every write committed so far.
+ * Errors: ERR_DB. */
+int store_cmd_take(struct store *st, const char *owner, struct store_cmd **cmds, size_t *n,
+		   int64_t *held) MUST_CHECK;
 void store_cmds_free(struct store_cmd *cmds, size_t n);
 /* Answers command id: err (0 for success) and answer (the run's JSON, or the error's
  * message; may be NULL). Errors: ERR_DB. */

@@ -168,12 +168,15 @@ static void commands_reach_their_owner_and_come_back(void)
 	bool done = true;
 	int err = -1;
 	char *answer = NULL;
+	int64_t held = -1;
 
 	lstore_open(&t);
+	ASSERT_OK(put_run(t.st, "r1", "in_progress", "a#1", 5000));
 	ASSERT_OK(store_cmd_post(t.st, "c1", "p", "r1", "a#1", "cancel", 1));
 	ASSERT_OK(store_cmd_post(t.st, "c2", "p", "r2", "b#1", "cancel", 2));
-	ASSERT_OK(store_cmd_take(t.st, "a#1", &cmds, &n));
+	ASSERT_OK(store_cmd_take(t.st, "a#1", &cmds, &n, &held));
 	ASSERT_EQ_INT(n, 1);
+	ASSERT_EQ_INT(held, 1);
 	ASSERT_STR_EQ(cmds[0].id, "c1");
 	ASSERT_STR_EQ(cmds[0].run_id, "r1");
 	ASSERT_STR_EQ(cmds[0].kind, "cancel");
@@ -181,7 +184,7 @@ static void commands_reach_their_owner_and_come_back(void)
 	ASSERT_OK(store_cmd_result(t.st, "c1", &done, &err, &answer));
 	ASSERT(!done);
 	ASSERT_OK(store_cmd_answer(t.st, "c1", ERR_INVALID, "finished"));
-	ASSERT_OK(store_cmd_take(t.st, "a#1", &cmds, &n));
+	ASSERT_OK(store_cmd_take(t.st, "a#1", &cmds, &n, &held));
 	ASSERT_EQ_INT(n, 0);
 	store_cmds_free(cmds, n);
 	ASSERT_OK(store_cmd_result(t.st, "c1", &done, &err, &answer));
@@ -191,7 +194,7 @@ static void commands_reach_their_owner_and_come_back(void)
 	free(answer);
 	ASSERT_EQ_INT(store_cmd_result(t.st, "c1", &done, &err, &answer), ERR_NOT_FOUND);
 	ASSERT_OK(store_cmd_remove(t.st, "c2"));
-	ASSERT_OK(store_cmd_take(t.st, "b#1", &cmds, &n));
+	ASSERT_OK(store_cmd_take(t.st, "b#1", &cmds, &n, &held));
 	ASSERT_EQ_INT(n, 0);
 	store_cmds_free(cmds, n);
 	lstore_close(&t);
