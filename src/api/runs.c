@@ -252,7 +252,7 @@ int runs_modify(struct http_req *req)
 static int engine_err(struct http_req *req, int err, char *why, const char *param,
 		      const char *run_id)
 {
-	if (err == ERR_INVALID)
+	if (err == ERR_INVALID || why) /* why: ERR_UNAVAILABLE when another node is silent */
 		err = http_fail(req, err, param, "%s", why ? why : "The run can't do that now.");
 	else
 		err = api_store_err(req, err, "run", run_id);

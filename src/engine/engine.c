@@ -543,6 +543,8 @@ void engine_stop_runs(struct engine *e, const char *project, enum store_kind kin
 	c->deleted_id = xstrdup(id);
 	(void)call_sync(e, c); /* a stopping engine leaves the runs to the next start */
 	cmd_free(c);
+	if (kind == STORE_ASSISTANT)
+		lease_stop_assistant(e, project, id); /* its runs other nodes drive */
 }
 
 int engine_start(const struct engine_config *cfg, struct engine **out)

@@ -273,6 +273,9 @@ int lease_lookup(struct engine *e, const char *project, const char *thread_id,
 /* After a command: an exec that stays (a run still moving or waiting) is carried on, one
  * that ended is dropped, and one left finished by someone else is let go. */
 void lease_after(struct engine *e, struct exec *x);
+/* Cancels the active runs of assistant id that other nodes drive (engine_cancel each: a
+ * command to their node), after the assistant was deleted. On the caller's thread (any). */
+void lease_stop_assistant(struct engine *e, const char *project, const char *id);
 /* Lets every lease of this node lapse at once (a clean stop: others take over now). */
 void lease_stop(struct engine *e);
 /* Cancels run_id, which owner drives, through a command row; waits for its answer (on

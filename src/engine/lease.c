@@ -251,6 +251,48 @@ int lease_cancel_remote(struct engine *e, const char *project, const char *run_i
 	return result;
 }
 
+/* True when the stored run (its JSON) belongs to assistant id and is not being cancelled
+ * already (this node's own runs of it were, just before). */
+static bool run_of(const char *body, const char *id)
+{
+	char why[64];
+	jv *run = jv_parse(body, strlen(body), why, sizeof(why));
+	const char *asst = run ? jv_get_str(run, "assistant_id") : NULL;
+	const char *status = run ? jv_get_str(run, "status") : NULL;
+	bool yes = asst && strcmp(asst, id) == 0 && status &&
+		   strcmp(status, status_run_name(RUN_CANCELLING)) != 0;
+
+	jv_free(run);
+	return yes;
+}
+
+void lease_stop_assistant(struct engine *e, const char *project, const char *id)
+{
+	const char *active[RUN_STATUS_COUNT];
+	struct store_list l = { 0 };
+	char **projects = NULL;
+	size_t n = 0;
+	int err;
+
+	for (int s = 0; s < RUN_STATUS_COUNT; s++) {
+		if (status_run_active(s))
+			active[n++] = status_run_name(s);
+	}
+	err = store_runs_by_status(e->st, active, n, &l, &projects);
+	for (size_t i = 0; !err && i < l.n; i++) {
+		char *json = NULL;
+		char *why = NULL;
+
+		if (strcmp(projects[i], project) == 0 && run_of(l.items[i].body, id) &&
+		    engine_cancel(e, project, NULL, l.items[i].id, &json, &why) == 0)
+			log_info("run %s stopped: its assistant was deleted", l.items[i].id);
+		free(json);
+		free(why);
+	}
+	store_projects_free(projects, err ? 0 : l.n);
+	store_list_cleanup(&l);
+}
+
 /* --- a client's command about a run --- */
 
 /* Claims run_id (parked runs too) and loads it. */

@@ -139,6 +139,18 @@ describe('two nodes on one store', () => {
     assert.equal(up.aborted(), abortedBefore + 1);
   });
 
+  it('deleting the assistant on the other node cancels its run on the driving node', async () => {
+    up.script({ endless: true, delayMs: 50 });
+    const { asst, t } = await setup();
+    const { runId, rest } = await streamRun(a, t.id, { assistant_id: asst.id }, 2);
+    const del = await b.client().beta.assistants.delete(asst.id);
+    assert.equal(del.deleted, true);
+    const raw = await rest;
+    assert.match(raw, /event: thread\.run\.cancelled\n/);
+    const run = await waitTerminal(b.client(), runId, t.id);
+    assert.equal(run.status, 'cancelled');
+  });
+
   it('kill -9 of the driving node: the other node finishes its run, the reply whole', async () => {
     up.script([{ text: TEXT, delayMs: 150 }, { text: TEXT }]);
     const { asst, t } = await setup();
