@@ -59,9 +59,10 @@ int sqlite_lease_set(struct sqlite_conn *c, const char *project, const struct st
 	return err;
 }
 
-int store_lease_claim(struct store *st, const char *project, const char *run_id,
-		      const struct store_claim *cl, bool *got)
+int sqlite_lease_claim(struct store *base, const char *project, const char *run_id,
+		       const struct store_claim *cl, bool *got)
 {
+	struct sqlite_store *st = sqlite_of(base);
 	static const char sql[] =
 		"UPDATE objects SET lease_owner = ?3, lease_until = ?4 "
 		"WHERE project = ?1 AND kind = 'run' AND id = ?2 AND (lease_owner IS NULL "
@@ -82,8 +83,10 @@ int store_lease_claim(struct store *st, const char *project, const char *run_id,
 	return sqlite_end(st, c, err);
 }
 
-int store_lease_renew(struct store *st, const char *owner, int64_t until, int64_t *held)
+int sqlite_lease_renew(struct store *base, const char *owner, int64_t until,
+		       int64_t *held)
 {
+	struct sqlite_store *st = sqlite_of(base);
 	static const char sql[] = "UPDATE objects SET lease_until = ?2 WHERE lease_owner = ?1";
 	struct sqlite_conn *c;
 	sqlite3_stmt *s;
@@ -101,9 +104,10 @@ int store_lease_renew(struct store *st, const char *owner, int64_t until, int64_
 	return sqlite_end(st, c, err);
 }
 
-int store_lease_lapsed(struct store *st, const struct store_claim *cl, int limit,
-		       struct store_list *out, char ***projects)
+int sqlite_lease_lapsed(struct store *base, const struct store_claim *cl, int limit,
+			struct store_list *out, char ***projects)
 {
+	struct sqlite_store *st = sqlite_of(base);
 	char list[256];
 	char sql[768];
 	struct sqlite_conn *c;
@@ -135,8 +139,10 @@ int store_lease_lapsed(struct store *st, const struct store_claim *cl, int limit
 	return err;
 }
 
-int store_lease_owner(struct store *st, const char *project, const char *run_id, char **owner)
+int sqlite_lease_owner(struct store *base, const char *project, const char *run_id,
+		       char **owner)
 {
+	struct sqlite_store *st = sqlite_of(base);
 	static const char sql[] = "SELECT lease_owner FROM objects "
 				  "WHERE project = ?1 AND kind = 'run' AND id = ?2";
 	struct sqlite_conn *c;
@@ -164,7 +170,7 @@ int store_lease_owner(struct store *st, const char *project, const char *run_id,
 
 /* Runs sql, a write of one statement with parameters a, b, i (as many as types names), in
  * its own transaction. */
-static int write_one(struct store *st, const char *sql, const char *what, const char *types,
+static int write_one(struct sqlite_store *st, const char *sql, const char *what, const char *types,
 		     const char *a, const char *b, int64_t i)
 {
 	struct sqlite_conn *c;
@@ -176,9 +182,10 @@ static int write_one(struct store *st, const char *sql, const char *what, const 
 	return sqlite_end(st, c, err);
 }
 
-int store_cmd_post(struct store *st, const char *id, const char *project, const char *run_id,
-		   const char *owner, const char *kind, int64_t now)
+int sqlite_cmd_post(struct store *base, const char *id, const char *project,
+		    const char *run_id, const char *owner, const char *kind, int64_t now)
 {
+	struct sqlite_store *st = sqlite_of(base);
 	static const char sql[] = "INSERT INTO run_commands (id, project, run_id, owner, kind, "
 				  "created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
 	struct sqlite_conn *c;
@@ -238,9 +245,10 @@ static int count_leases(struct sqlite_conn *c, const char *owner, int64_t *held)
 	return err;
 }
 
-int store_cmd_take(struct store *st, const char *owner, struct store_cmd **cmds, size_t *n,
-		   int64_t *held)
+int sqlite_cmd_take(struct store *base, const char *owner, struct store_cmd **cmds,
+		    size_t *n, int64_t *held)
 {
+	struct sqlite_store *st = sqlite_of(base);
 	struct sqlite_conn *c;
 	int err;
 
@@ -262,19 +270,9 @@ int store_cmd_take(struct store *st, const char *owner, struct store_cmd **cmds,
 	return err;
 }
 
-void store_cmds_free(struct store_cmd *cmds, size_t n)
+int sqlite_cmd_answer(struct store *base, const char *id, int err, const char *answer)
 {
-	for (size_t i = 0; i < n; i++) {
-		free(cmds[i].id);
-		free(cmds[i].project);
-		free(cmds[i].run_id);
-		free(cmds[i].kind);
-	}
-	free(cmds);
-}
-
-int store_cmd_answer(struct store *st, const char *id, int err, const char *answer)
-{
+	struct sqlite_store *st = sqlite_of(base);
 	static const char sql[] = "UPDATE run_commands SET answered = TRUE, answer = ?2, "
 				  "err = ?3 WHERE id = ?1";
 
@@ -304,8 +302,10 @@ static int read_answer(struct sqlite_conn *c, const char *id, bool *done, int *e
 	return err;
 }
 
-int store_cmd_result(struct store *st, const char *id, bool *done, int *err_out, char **answer)
+int sqlite_cmd_result(struct store *base, const char *id, bool *done, int *err_out,
+		      char **answer)
 {
+	struct sqlite_store *st = sqlite_of(base);
 	struct sqlite_conn *c;
 	int err;
 
@@ -318,12 +318,13 @@ int store_cmd_result(struct store *st, const char *id, bool *done, int *err_out,
 	err = read_answer(c, id, done, err_out, answer);
 	sqlite_read_done(st, c, err);
 	if (!err && *done)
-		err = store_cmd_remove(st, id);
+		err = sqlite_cmd_remove(base, id);
 	return err;
 }
 
-int store_cmd_remove(struct store *st, const char *id)
+int sqlite_cmd_remove(struct store *base, const char *id)
 {
+	struct sqlite_store *st = sqlite_of(base);
 	static const char sql[] = "DELETE FROM run_commands WHERE id = ?1";
 
 	return write_one(st, sql, "remove command", "s", id, NULL, 0);
