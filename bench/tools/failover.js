@@ -2,8 +2,9 @@
 'use strict';
 // failover.js - from kill -9 of the node driving a run to the run streaming again on another.
 //
-//   node bench/tools/failover.js BIN UPSTREAM_PORT DIR LEASE_MS ROUNDS LOG
+//   node bench/tools/failover.js BIN UPSTREAM_PORT DIR LEASE_MS ROUNDS LOG [DB_URL]
 //
+// DB_URL: a PostgreSQL database the nodes share (emptied by the caller), else SQLite in DIR.
 // Each round starts two nodes (a, b) on a fresh data directory under DIR, creates a run on a
 // and waits until a is writing its reply (the assistant message exists), then kills a with
 // SIGKILL and reads b's messages of the thread every 5 ms until a new assistant message is
@@ -17,7 +18,7 @@ const http = require('node:http');
 const { post, stats, nowNs } = require(path.join(__dirname, 'sse.js'));
 const { startNode, stopNode } = require(path.join(__dirname, 'nodes.js'));
 
-const [bin, upstreamPort, root, leaseArg, roundsArg, log] = process.argv.slice(2);
+const [bin, upstreamPort, root, leaseArg, roundsArg, log, dbUrl] = process.argv.slice(2);
 const LEASE_MS = Number(leaseArg);
 const ROUNDS = Number(roundsArg);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -32,7 +33,7 @@ async function round(i) {
   const dir = path.join(root, `round-${i}`);
   fs.rmSync(dir, { recursive: true, force: true });
   fs.mkdirSync(dir, { recursive: true });
-  const opts = { bin, dir, upstreamPort, leaseMs: LEASE_MS, log };
+  const opts = { bin, dir, upstreamPort, leaseMs: LEASE_MS, log, dbUrl };
   const a = await startNode({ ...opts, name: 'a' });
   const b = await startNode({ ...opts, name: 'b' });
   const agent = new http.Agent({ keepAlive: true });
@@ -53,7 +54,10 @@ async function round(i) {
       if (m.role === 'assistant' && m.id !== cut.id) break;
       await sleep(5);
     }
-    return Number(nowNs() - t0) / 1e6;
+    const ms = Number(nowNs() - t0) / 1e6;
+    // end the run, so that nothing of this round is left for the next (one store on PG)
+    await post(b.port, `/v1/threads/${run.thread_id}/runs/${run.id}/cancel`, {}, { agent });
+    return ms;
   } finally {
     agent.destroy();
     await stopNode(a, 'SIGKILL');

@@ -3,7 +3,8 @@
 // node-throughput benchmarks.
 //
 //   const { startNode, stopNode } = require('./nodes.js');
-//   const n = await startNode({ bin, dir, name: 'a', upstreamPort, leaseMs, log });
+//   const n = await startNode({ bin, dir, name: 'a', upstreamPort, leaseMs, log, dbUrl });
+//   (dbUrl: a PostgreSQL URL, else the nodes share dir's SQLite store)
 //   n.port, n.proc; await stopNode(n, 'SIGKILL' | 'SIGTERM')
 
 const { spawn } = require('node:child_process');
@@ -34,12 +35,13 @@ async function waitPort(port, proc) {
   throw new Error(`assistd did not listen on ${port}`);
 }
 
-async function startNode({ bin, dir, name, upstreamPort, leaseMs, log, extra = [] }) {
+async function startNode({ bin, dir, name, upstreamPort, leaseMs, log, dbUrl, extra = [] }) {
   const port = await freePort();
   const out = fs.openSync(log, 'a');
   const proc = spawn(bin, ['--listen', `127.0.0.1:${port}`, '--data', dir, '--log-level', 'warn',
     '--node-id', name, '--lease-ms', String(leaseMs),
-    '--upstream-url', `http://127.0.0.1:${upstreamPort}/v1`, ...extra],
+    '--upstream-url', `http://127.0.0.1:${upstreamPort}/v1`,
+    ...(dbUrl ? ['--database-url', dbUrl] : []), ...extra],
   { stdio: ['ignore', out, out] });
   fs.closeSync(out);
   proc.exited = new Promise((resolve) => proc.on('exit', resolve));

@@ -632,6 +632,7 @@ void engine_stop(struct engine *e)
 	}
 	if (e->lease_ms) {
 		loop_timer_stop(e->loop, &e->lease_tick);
+		loop_timer_stop(e->loop, &e->scan_tick);
 		loop_timer_stop(e->loop, &e->cmd_tick);
 	}
 	pool_free(e->pool);

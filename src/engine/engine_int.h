@@ -112,7 +112,8 @@ struct engine {
 	char former[144];
 	int lease_ms;
 	int leased;                /* engine thread only: execs holding their lease */
-	struct timer lease_tick;   /* every lease_ms / 3: renew, take over lapsed runs */
+	struct timer lease_tick;   /* every lease_ms / 3: renew the leases */
+	struct timer scan_tick;    /* every LEASE_SCAN_MS: take over lapsed runs */
 	struct timer cmd_tick;     /* every LEASE_CMD_MS: commands from other nodes */
 
 	struct tool_env tools;     /* what server tool jobs use */

@@ -8,8 +8,8 @@
  * carries the lease (STORE_EXPECT_LEASE, objects.c), so a node that lost a run cannot write
  * over the node that took it.
  *
- * Taking over: on the same tick a node claims the active runs whose lease lapsed (their node
- * died or hung) and those its own former process held (the node restarted: its name says
+ * Taking over: every LEASE_SCAN_MS a node claims the active runs whose lease lapsed (their
+ * node died or hung) and those its own former process held (the node restarted: its name says
  * that process is gone), and carries each on (exec_continue): a turn cut off mid-way is run
  * again from the last completed step.
  *
@@ -35,10 +35,12 @@
 
 #define LEASE_DEFAULT_MS 10000
 #define LEASE_CMD_MS 50      /* how often a node reads the commands posted to it */
-#define LEASE_SCAN_MAX 100   /* lapsed runs taken over per tick */
+#define LEASE_SCAN_MS 250    /* how often a node looks for runs whose lease lapsed */
+#define LEASE_SCAN_MAX 100   /* lapsed runs taken over per look */
 #define LEASE_WAIT_US 10000  /* how often a waiting poster reads its command's answer */
 
 static void on_lease_tick(void *arg);
+static void on_scan_tick(void *arg);
 static void on_cmd_tick(void *arg);
 
 void lease_init(struct engine *e, const char *node, int lease_ms)
@@ -51,8 +53,10 @@ void lease_init(struct engine *e, const char *node, int lease_ms)
 	snprintf(e->owner, sizeof(e->owner), "%s%s", e->former, boot);
 	e->lease_ms = lease_ms > 0 ? lease_ms : LEASE_DEFAULT_MS;
 	timer_init(&e->lease_tick, on_lease_tick, e);
+	timer_init(&e->scan_tick, on_scan_tick, e);
 	timer_init(&e->cmd_tick, on_cmd_tick, e);
 	loop_timer_start(e->loop, &e->lease_tick, e->lease_ms / 3);
+	loop_timer_start(e->loop, &e->scan_tick, LEASE_SCAN_MS);
 	loop_timer_start(e->loop, &e->cmd_tick, LEASE_CMD_MS);
 	log_info("engine: node %s, leases of %d ms", e->owner, e->lease_ms);
 }
@@ -142,9 +146,17 @@ static void on_lease_tick(void *arg)
 
 	if (store_lease_renew(e->st, e->owner, lease_until(e), &held))
 		log_warn("engine: the run leases could not be renewed");
+	loop_timer_start(e->loop, &e->lease_tick, e->lease_ms / 3);
+}
+
+/* Often, so that a dead node's run moves within LEASE_SCAN_MS of its lease lapsing. */
+static void on_scan_tick(void *arg)
+{
+	struct engine *e = arg;
+
 	if (lease_take_lapsed(e))
 		log_warn("engine: lapsed runs could not be read");
-	loop_timer_start(e->loop, &e->lease_tick, e->lease_ms / 3);
+	loop_timer_start(e->loop, &e->scan_tick, LEASE_SCAN_MS);
 }
 
 /* --- runs this node holds that went away --- */
