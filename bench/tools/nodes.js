@@ -10,17 +10,8 @@
 const { spawn } = require('node:child_process');
 const fs = require('node:fs');
 const net = require('node:net');
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
+const path = require('node:path');
+const { freePort } = require(path.join(__dirname, '../../tests/e2e/lib/nginx.js'));
 
 async function waitPort(port, proc) {
   for (let i = 0; i < 400; i++) {

@@ -8,48 +8,11 @@ const { describe, it, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const { startServer } = require('./lib/server');
 const { startFakeUpstream } = require('../fake_upstream/server');
+const { streamRun, waitTerminal } = require('./lib/midrun');
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const LEASE_MS = 1000;
 const TEXT = 'one two three four five six seven eight nine ten eleven twelve';
-
-// Opens a streamed run on srv and resolves with {runId, rest}: once `deltas` message deltas
-// arrived; rest resolves with the whole stream text when it ends.
-async function streamRun(srv, threadId, body, deltas) {
-  const res = await fetch(`${srv.baseURL}/threads/${threadId}/runs`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json', Authorization: 'Bearer test' },
-    body: JSON.stringify({ ...body, stream: true }),
-  });
-  assert.equal(res.status, 200);
-  const reader = res.body.getReader();
-  let text = '';
-  const count = () => (text.match(/event: thread\.message\.delta/g) || []).length;
-  for (;;) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    text += Buffer.from(value).toString();
-    if (count() >= deltas) break;
-  }
-  const runId = /"id":"(run_[^"]+)"/.exec(text)[1];
-  const rest = (async () => {
-    for (;;) {
-      const { value, done } = await reader.read().catch(() => ({ done: true }));
-      if (done) return text;
-      text += Buffer.from(value).toString();
-    }
-  })();
-  return { runId, rest };
-}
-
-async function waitTerminal(client, runId, threadId, ms = 20000) {
-  const end = Date.now() + ms;
-  for (;;) {
-    const run = await client.beta.threads.runs.retrieve(runId, { thread_id: threadId });
-    if (!['queued', 'in_progress', 'cancelling'].includes(run.status) || Date.now() > end) return run;
-    await sleep(50);
-  }
-}
 
 describe('two nodes on one store', () => {
   let up;

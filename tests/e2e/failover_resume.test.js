@@ -8,40 +8,9 @@ const { describe, it, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const { startServer } = require('./lib/server');
 const { startFakeUpstream } = require('../fake_upstream/server');
+const { streamRun, waitTerminal } = require('./lib/midrun');
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const TEXT = 'one two three four five six seven eight nine ten eleven twelve thirteen fourteen';
-
-// Starts a streamed run and resolves once `deltas` message deltas have arrived (the reply is
-// half written). The stream's own end is ignored: the server is about to die under it.
-async function streamUntil(srv, threadId, body, deltas) {
-  const res = await fetch(`${srv.baseURL}/threads/${threadId}/runs`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json', Authorization: 'Bearer test' },
-    body: JSON.stringify({ ...body, stream: true }),
-  });
-  assert.equal(res.status, 200);
-  const reader = res.body.getReader();
-  let text = '';
-  let runId = null;
-  while ((text.match(/event: thread\.message\.delta/g) || []).length < deltas) {
-    const { value, done } = await reader.read();
-    assert.ok(!done, `the stream ended early: ${text.slice(-300)}`);
-    text += Buffer.from(value).toString();
-    runId = runId || (/"id":"(run_[^"]+)"/.exec(text) || [])[1];
-  }
-  reader.cancel().catch(() => {});
-  return runId;
-}
-
-async function waitTerminal(client, runId, threadId, ms = 20000) {
-  const end = Date.now() + ms;
-  for (;;) {
-    const run = await client.beta.threads.runs.retrieve(runId, { thread_id: threadId });
-    if (!['queued', 'in_progress', 'cancelling'].includes(run.status) || Date.now() > end) return run;
-    await sleep(50);
-  }
-}
 
 describe('crash resume on one node', () => {
   let up;
@@ -60,7 +29,7 @@ describe('crash resume on one node', () => {
     up.script([{ text: TEXT, delayMs: 150 }, { text: TEXT }]);
     const a = await c.beta.assistants.create({ model: 'gpt-4o' });
     const t = await c.beta.threads.create({ messages: [{ role: 'user', content: 'count' }] });
-    const runId = await streamUntil(srv, t.id, { assistant_id: a.id }, 3);
+    const { runId } = await streamRun(srv, t.id, { assistant_id: a.id }, 3);
     await srv.kill9();
     await srv.restart();
     const c2 = srv.client();
