@@ -68,7 +68,7 @@ static void plan_words(struct sq_plan *p, const char *const *words, size_t n)
 	}
 }
 
-int sqlite_terms_plan(struct store *st, struct sqlite_conn *c, const char *const *words,
+int sqlite_terms_plan(struct sqlite_store *st, struct sqlite_conn *c, const char *const *words,
 		      size_t n, struct sq_plan *p)
 {
 	const char **w;

@@ -41,7 +41,7 @@ struct sq_vocab {
 	bool partial;    /* over SQ_VOCAB_MAX terms: none kept */
 };
 
-void sqlite_vocab_init(struct store *st)
+void sqlite_vocab_init(struct sqlite_store *st)
 {
 	pthread_mutex_init(&st->vocab_mu, NULL);
 	st->vocab = NULL;
@@ -58,7 +58,7 @@ static void vocab_free(struct sq_vocab *v)
 	free(v);
 }
 
-void sqlite_vocab_cleanup(struct store *st)
+void sqlite_vocab_cleanup(struct sqlite_store *st)
 {
 	pthread_mutex_destroy(&st->vocab_mu);
 	vocab_free(st->vocab);
@@ -268,7 +268,7 @@ static void lookup(const struct sq_vocab *v, bool exact, char (*terms)[SQ_WORD_M
 }
 
 /* Reads the vocabulary again (this thread only: vocab_reading was set) and publishes it. */
-static void refresh(struct store *st, sqlite3 *db, const char *stamp, size_t nstamp)
+static void refresh(struct sqlite_store *st, sqlite3 *db, const char *stamp, size_t nstamp)
 {
 	struct sq_vocab *v = vocab_new(db, stamp, nstamp);
 
@@ -283,7 +283,7 @@ static void refresh(struct store *st, sqlite3 *db, const char *stamp, size_t nst
 
 /* Under vocab_mu: the lookups when the table may answer, else (when read is not NULL)
  * whether this thread is to read it again. */
-static bool answer(struct store *st, const char *stamp, size_t nstamp,
+static bool answer(struct sqlite_store *st, const char *stamp, size_t nstamp,
 		   char (*terms)[SQ_WORD_MAX + 1], const size_t *lens, size_t n, int64_t *dfs,
 		   bool *read)
 {
@@ -303,7 +303,7 @@ static bool answer(struct store *st, const char *stamp, size_t nstamp,
 	return ok;
 }
 
-int sqlite_vocab_dfs(struct store *st, struct sqlite_conn *c, const char *const *words,
+int sqlite_vocab_dfs(struct sqlite_store *st, struct sqlite_conn *c, const char *const *words,
 		     size_t n, int64_t *dfs, int64_t *rows)
 {
 	char (*terms)[SQ_WORD_MAX + 1] = xcalloc(n + 1, sizeof(*terms));
