@@ -58,6 +58,27 @@ static void tvec_close(struct tvec *t)
 	free(t->dir);
 }
 
+/* Attaches file (its VectorStoreFile JSON body) and writes chunks ch[0..n) as its ingestion
+ * job would, in one transaction; completes the file when complete is true. */
+static void write_chunks(struct tvec *t, const char *file, const char *body,
+			 const struct store_chunk *ch, size_t n, bool complete)
+{
+	struct vsf_new f = { .file_id = file, .filename = file, .created_at = 1, .body = body };
+	struct vs_job jobs[8] = { { 0 } };
+	size_t nj = 0, j = 0;
+
+	ASSERT_OK(store_vsf_attach(t->st, PROJECT, VS, NULL, NULL, &f, 1));
+	ASSERT_OK(store_jobs_next(t->st, NULL, NULL, jobs, 8, &nj));
+	while (j < nj && strcmp(jobs[j].file, file) != 0)
+		j++;
+	ASSERT(j < nj);
+	ASSERT_OK(store_chunks_add(t->st, &jobs[j], 0, ch, n));
+	if (complete)
+		ASSERT_OK(store_job_finish(t->st, &jobs[j], "completed", NULL, NULL, 10));
+	for (size_t i = 0; i < nj; i++)
+		vs_job_cleanup(&jobs[i]);
+}
+
 /* Attaches file (attributes {"lang": lang}) and writes its chunks: n vectors of dims, chunk i's
  * text "<file> <i>". Completes the file when complete is true. */
 static void add_file_dims(struct tvec *t, const char *file, const char *lang, const float *vecs,
@@ -65,30 +86,18 @@ static void add_file_dims(struct tvec *t, const char *file, const char *lang, co
 {
 	char *body = xasprintf("{\"id\":\"%s\",\"status\":\"in_progress\",\"attributes\":"
 			       "{\"lang\":\"%s\"}}", file, lang);
-	struct vsf_new f = { .file_id = file, .filename = file, .created_at = 1, .body = body };
 	struct store_chunk ch[8];
 	char *texts[8];
-	struct vs_job jobs[8] = { { 0 } };
-	size_t nj = 0, j = 0;
 
 	ASSERT(n <= 8);
-	ASSERT_OK(store_vsf_attach(t->st, PROJECT, VS, NULL, NULL, &f, 1));
-	ASSERT_OK(store_jobs_next(t->st, NULL, NULL, jobs, 8, &nj));
-	while (j < nj && strcmp(jobs[j].file, file) != 0)
-		j++;
-	ASSERT(j < nj);
 	for (size_t i = 0; i < n; i++) {
 		texts[i] = xasprintf("%s %zu", file, i);
 		ch[i] = (struct store_chunk){ texts[i], strlen(texts[i]), vecs + i * (size_t)dims,
 					      dims };
 	}
-	ASSERT_OK(store_chunks_add(t->st, &jobs[j], 0, ch, n));
-	if (complete)
-		ASSERT_OK(store_job_finish(t->st, &jobs[j], "completed", NULL, NULL, 10));
+	write_chunks(t, file, body, ch, n, complete);
 	for (size_t i = 0; i < n; i++)
 		free(texts[i]);
-	for (size_t i = 0; i < nj; i++)
-		vs_job_cleanup(&jobs[i]);
 	free(body);
 }
 
@@ -360,23 +369,12 @@ static void embed_stop_ends_a_hanging_call(void)
 static void add_texts(struct tvec *t, const char *file, const char *const *texts, size_t n)
 {
 	char *body = xasprintf("{\"id\":\"%s\",\"status\":\"in_progress\"}", file);
-	struct vsf_new f = { .file_id = file, .filename = file, .created_at = 1, .body = body };
 	struct store_chunk ch[8];
-	struct vs_job jobs[8] = { { 0 } };
-	size_t nj = 0, j = 0;
 
 	ASSERT(n <= 8);
-	ASSERT_OK(store_vsf_attach(t->st, PROJECT, VS, NULL, NULL, &f, 1));
-	ASSERT_OK(store_jobs_next(t->st, NULL, NULL, jobs, 8, &nj));
-	while (j < nj && strcmp(jobs[j].file, file) != 0)
-		j++;
-	ASSERT(j < nj);
 	for (size_t i = 0; i < n; i++)
 		ch[i] = (struct store_chunk){ .text = texts[i], .len = strlen(texts[i]) };
-	ASSERT_OK(store_chunks_add(t->st, &jobs[j], 0, ch, n));
-	ASSERT_OK(store_job_finish(t->st, &jobs[j], "completed", NULL, NULL, 10));
-	for (size_t i = 0; i < nj; i++)
-		vs_job_cleanup(&jobs[i]);
+	write_chunks(t, file, body, ch, n, true);
 	free(body);
 }
 
