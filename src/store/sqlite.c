@@ -129,6 +129,7 @@ static struct store *store_new(const char *dir)
 	atomic_init(&st->write_ms, 0);
 	sqlite_df_init(st);
 	st->vc = sqlite_vec_cache_new();
+	sqlite_notify_init(st);
 	return st;
 }
 
@@ -162,6 +163,7 @@ void store_close(struct store *st)
 {
 	if (!st)
 		return;
+	sqlite_notify_cleanup(st);
 	sqlite_pool_close(st);
 	pthread_mutex_destroy(&st->mu);
 	pthread_cond_destroy(&st->cv);

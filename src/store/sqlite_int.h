@@ -50,6 +50,10 @@ enum sqlite_slot {
 	SQ_KEY_EVER,
 	SQ_KEY_LIST,
 	SQ_KEY_REVOKE,
+	SQ_EV_INSERT,
+	SQ_EV_READ,
+	SQ_EV_LAST,
+	SQ_NOTIFY_INSERT,
 	SQ_LIST,
 	SQ_SLOT_COUNT = SQ_LIST + SQ_LIST_VARIANTS
 };
@@ -90,6 +94,7 @@ struct store {
 	atomic_bool keys_ever;
 	atomic_uint_fast64_t keys_gen;      /* gen when keys_ever was read */
 	atomic_int_fast64_t keys_read_ms;   /* clock_ms() when it was read; 0: never */
+	struct sq_notify *nt;     /* owned: watchers and the watch thread (sqlite_notify.c) */
 	pthread_mutex_t df_mu;    /* guards dfs */
 	struct sq_df *dfs;        /* cached document frequencies (sqlite_terms.c) */
 };
@@ -248,6 +253,17 @@ struct vec_cache *sqlite_vec_cache_new(void);
 void sqlite_vec_cache_free(struct vec_cache *vc);
 /* Binds vec (dims floats) as a blob at parameter i, or NULL when vec is NULL; a result code. */
 int sqlite_vec_bind(sqlite3_stmt *s, int i, const float *vec, int dims);
+
+/* --- Change notifications (sqlite_notify.c) --- */
+void sqlite_notify_init(struct store *st);
+/* Stops the watch thread; every watcher must be gone. */
+void sqlite_notify_cleanup(struct store *st);
+/* Records topic inside the write transaction on c, for the other processes' watch threads.
+ * Errors: ERR_INVALID (longer than STORE_TOPIC_MAX), ERR_DB. */
+int sqlite_notify_in(struct store *st, struct sqlite_conn *c, const char *topic) MUST_CHECK;
+/* Calls this process's watchers with topic; after the transaction that recorded it
+ * committed. */
+void sqlite_notify_local(struct store *st, const char *topic);
 
 /* Brings the schema of db up to date (sqlite_migrate.c). Errors: ERR_DB. */
 int sqlite_migrate(sqlite3 *db) MUST_CHECK;

@@ -168,4 +168,75 @@ void store_keys_free(struct store_key *keys, size_t n);
 /* Revokes the key with this id. Errors: ERR_NOT_FOUND, ERR_DB. */
 int store_key_revoke(struct store *st, const char *id, int64_t now) MUST_CHECK;
 
+/* --- Change notifications ---
+ * A topic is a short string ("run:<id>"...; at most STORE_TOPIC_MAX bytes) that a writer
+ * announces and every watcher, on every node sharing the store, receives once the writing
+ * transaction has committed. On SQLite, watchers in this process are called at once, on the
+ * notifying thread; those in other processes on the same data directory within about
+ * STORE_WATCH_POLL_MS, on the store's watch thread, which runs only while someone watches.
+ * Delivery is a wake-up, not a queue: a topic is never lost while a watcher is registered,
+ * but it may arrive more than once, so receivers re-read the store. */
+#define STORE_TOPIC_MAX 96
+#define STORE_WATCH_POLL_MS 5
+
+/* Called with each topic (borrowed for the call) on the notifying thread or the store's
+ * watch thread: it must be quick (post to a loop, signal a condition variable). */
+typedef void store_watch_fn(void *ctx, const char *topic);
+
+/* Announces topic to every watcher, after a write of its own. Errors: ERR_INVALID (topic
+ * too long), ERR_DB. */
+int store_notify(struct store *st, const char *topic) MUST_CHECK;
+/* Registers fn(ctx, topic) for every topic from now on. Returns the registration for
+ * store_unwatch (owned by the store). */
+void *store_watch(struct store *st, store_watch_fn *fn, void *ctx);
+/* Ends a registration; when it returns, fn is not running and will not run again. Must not
+ * be called from inside fn. */
+void store_unwatch(struct store *st, void *registration);
+
+/* --- The run event log ---
+ * The server-sent events of runs, appended by the node that drives each run and read by
+ * streams on any node. Ids grow with every append, in commit order, across all runs. A
+ * run's log goes once STORE_EVENTS_KEEP_S have passed after its last event, when that one
+ * was final (the run ended), and after STORE_EVENTS_MAX_S in any case. */
+#define STORE_EVENTS_KEEP_S 600
+#define STORE_EVENTS_MAX_S 86400
+
+struct store_event {
+	const char *run_id;
+	const char *name; /* "thread.run.created"... */
+	const char *data; /* the JSON text */
+	bool final;       /* the last event of a stretch (a terminal or requires_action one) */
+};
+
+/* Appends evs[0..n) (strings borrowed for the call) in project, in order, and announces
+ * topics[0..ntopics) in the same transaction. Errors: ERR_INVALID (a topic too long),
+ * ERR_DB. */
+int store_events_append(struct store *st, const char *project, const struct store_event *evs,
+			size_t n, const char *const *topics, size_t ntopics) MUST_CHECK;
+
+struct store_logged {
+	int64_t id;
+	char *name; /* owned by the list */
+	char *data; /* owned by the list */
+	bool final;
+};
+
+struct store_events {
+	struct store_logged *items; /* owned; n of them, oldest first */
+	size_t n;
+};
+
+/* Reads up to limit events of run run_id in project with an id above after, oldest first,
+ * from a snapshot that sees every committed write. Fills *out; free with
+ * store_events_cleanup. Errors: ERR_DB. */
+int store_events_read(struct store *st, const char *project, const char *run_id, int64_t after,
+		      int limit, struct store_events *out) MUST_CHECK;
+void store_events_cleanup(struct store_events *l);
+/* Sets *id to the id of run_id's last event (0 when it has none). Errors: ERR_DB. */
+int store_events_last(struct store *st, const char *project, const char *run_id, int64_t *id)
+	MUST_CHECK;
+/* Removes the logs that are past their time at now (Unix seconds; see above), and the
+ * notifications older than a minute. Errors: ERR_DB. */
+int store_events_prune(struct store *st, int64_t now) MUST_CHECK;
+
 #endif

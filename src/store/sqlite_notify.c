@@ -1,0 +1,287 @@
+/* sqlite_notify.c - change notifications on SQLite (store_notify, store_watch): watchers of
+ * this process are called at once; other processes on the same data directory learn of a
+ * topic from the notify table.
+ *
+ * Every announced topic is a row of notify, written in the announcing transaction with the
+ * random name of the store handle that wrote it (origin). While this process has a watcher,
+ * one watch thread asks SQLite every STORE_WATCH_POLL_MS whether any other connection
+ * committed (PRAGMA data_version: no page is read for that), and only then reads the rows
+ * past the last one it saw, skipping its own (delivered already). Idle, with no watcher, the
+ * thread sleeps on a condition variable and asks nothing. Old rows are pruned with the event
+ * log (store_events_prune). This file does not know what topics mean. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "../base/alloc.h"
+#include "../base/clock.h"
+#include "../base/id.h"
+#include "../base/log.h"
+#include "sqlite_int.h"
+
+#define NT_ORIGIN_LEN 16
+#define NT_BATCH 256 /* rows read per query */
+
+struct sq_watch {
+	store_watch_fn *fn;
+	void *ctx;
+	struct sq_watch *next;
+};
+
+struct sq_notify {
+	pthread_mutex_t mu;   /* guards everything below */
+	pthread_cond_t cv;    /* wakes the thread: a watcher came, or stop */
+	pthread_cond_t idle;  /* signalled when calling drops to 0 */
+	struct sq_watch *watches;
+	int calling;          /* deliveries running outside mu */
+	bool started, stop;
+	pthread_t thread;
+	int64_t last_id;      /* the last notify row the thread has seen */
+	char origin[NT_ORIGIN_LEN + 1];
+	sqlite3 *db;          /* the watch thread's own connection; opened with the thread */
+};
+
+void sqlite_notify_init(struct store *st)
+{
+	struct sq_notify *nt = xcalloc(1, sizeof(*nt));
+
+	pthread_mutex_init(&nt->mu, NULL);
+	pthread_cond_init(&nt->cv, NULL);
+	pthread_cond_init(&nt->idle, NULL);
+	if (id_random(nt->origin, NT_ORIGIN_LEN))
+		abort(); /* no randomness at all: the system is broken */
+	st->nt = nt;
+}
+
+void sqlite_notify_cleanup(struct store *st)
+{
+	struct sq_notify *nt = st->nt;
+
+	pthread_mutex_lock(&nt->mu);
+	nt->stop = true;
+	pthread_cond_broadcast(&nt->cv);
+	pthread_mutex_unlock(&nt->mu);
+	if (nt->started)
+		pthread_join(nt->thread, NULL);
+	while (nt->watches)
+		store_unwatch(st, nt->watches);
+	sqlite3_close(nt->db);
+	pthread_cond_destroy(&nt->idle);
+	pthread_cond_destroy(&nt->cv);
+	pthread_mutex_destroy(&nt->mu);
+	free(nt);
+}
+
+/* --- delivery --- */
+
+/* Calls every watcher with each of topics[0..n). The calls run outside mu, counted in
+ * calling, so that store_unwatch can wait for them. */
+static void deliver(struct sq_notify *nt, const char *const *topics, size_t n)
+{
+	struct sq_watch *list = NULL;
+	size_t nw = 0;
+
+	pthread_mutex_lock(&nt->mu);
+	for (struct sq_watch *w = nt->watches; w; w = w->next) {
+		list = xrealloc(list, (nw + 1) * sizeof(*list));
+		list[nw++] = *w;
+	}
+	if (nw)
+		nt->calling++;
+	pthread_mutex_unlock(&nt->mu);
+	if (!nw)
+		return;
+	for (size_t t = 0; t < n; t++)
+		for (size_t i = 0; i < nw; i++)
+			list[i].fn(list[i].ctx, topics[t]);
+	free(list);
+	pthread_mutex_lock(&nt->mu);
+	if (--nt->calling == 0)
+		pthread_cond_broadcast(&nt->idle);
+	pthread_mutex_unlock(&nt->mu);
+}
+
+void sqlite_notify_local(struct store *st, const char *topic)
+{
+	deliver(st->nt, &topic, 1);
+}
+
+int sqlite_notify_in(struct store *st, struct sqlite_conn *c, const char *topic)
+{
+	static const char sql[] = "INSERT INTO notify (topic, origin, at) VALUES (?1, ?2, ?3)";
+	sqlite3_stmt *s;
+	int err;
+
+	if (strlen(topic) > STORE_TOPIC_MAX)
+		return ERR_INVALID;
+	err = sqlite_prep(c, SQ_NOTIFY_INSERT, sql, &s, "notify", "ssi", topic, st->nt->origin,
+			  clock_unix());
+	return err ? err : sqlite_run(c->db, s, "notify");
+}
+
+int store_notify(struct store *st, const char *topic)
+{
+	struct sqlite_conn *c;
+	int err;
+
+	if (strlen(topic) > STORE_TOPIC_MAX)
+		return ERR_INVALID;
+	err = sqlite_begin(st, &c);
+	if (err)
+		return err;
+	err = sqlite_end(st, c, sqlite_notify_in(st, c, topic));
+	if (!err)
+		sqlite_notify_local(st, topic);
+	return err;
+}
+
+/* --- the watch thread --- */
+
+/* Runs a one-column integer query on db into *out. Errors: ERR_DB. */
+static int query_int(sqlite3 *db, const char *sql, int64_t *out)
+{
+	sqlite3_stmt *s = NULL;
+	bool row = false;
+	int err = sqlite_query(db, sql, &s, sql, "");
+
+	if (!err)
+		err = sqlite_step(db, s, sql, &row);
+	if (!err && row)
+		*out = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	return err;
+}
+
+/* Reads the rows past nt->last_id (up to NT_BATCH; *rows of them), keeping the other
+ * handles' topics in *topics (owned strings, *n of them). Errors: ERR_DB. */
+static int read_rows(struct sq_notify *nt, char ***topics, size_t *n, int *rows)
+{
+	static const char sql[] = "SELECT id, topic, origin = ?2 FROM notify WHERE id > ?1 "
+				  "ORDER BY id LIMIT ?3";
+	sqlite3_stmt *s = NULL;
+	bool row = true;
+	int err = sqlite_query(nt->db, sql, &s, "notify read", "isi", nt->last_id, nt->origin,
+			       (int64_t)NT_BATCH);
+
+	*rows = 0;
+	while (!err && row) {
+		err = sqlite_step(nt->db, s, "notify read", &row);
+		if (err || !row)
+			break;
+		(*rows)++;
+		nt->last_id = sqlite3_column_int64(s, 0);
+		if (sqlite3_column_int(s, 2))
+			continue; /* ours: delivered when it was written */
+		*topics = xrealloc(*topics, (*n + 1) * sizeof(**topics));
+		(*topics)[(*n)++] = sqlite_col_dup(s, 1);
+	}
+	sqlite3_finalize(s);
+	return err;
+}
+
+/* One look: when another connection committed since the last, delivers the new topics. */
+static void poll_once(struct sq_notify *nt, int64_t *version)
+{
+	int64_t v = 0;
+	char **topics = NULL;
+	size_t n = 0;
+	int rows = NT_BATCH;
+
+	if (query_int(nt->db, "PRAGMA data_version", &v) || v == *version)
+		return;
+	*version = v;
+	while (rows == NT_BATCH && !read_rows(nt, &topics, &n, &rows))
+		;
+	if (n)
+		deliver(nt, (const char *const *)topics, n);
+	for (size_t i = 0; i < n; i++)
+		free(topics[i]);
+	free(topics);
+}
+
+/* Sleeps until someone watches (or stop); then STORE_WATCH_POLL_MS. False on stop. */
+static bool wait_turn(struct sq_notify *nt)
+{
+	struct timespec ts;
+	bool go;
+
+	pthread_mutex_lock(&nt->mu);
+	while (!nt->stop && !nt->watches)
+		pthread_cond_wait(&nt->cv, &nt->mu);
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_nsec += STORE_WATCH_POLL_MS * 1000000L;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	if (!nt->stop)
+		pthread_cond_timedwait(&nt->cv, &nt->mu, &ts);
+	go = !nt->stop;
+	pthread_mutex_unlock(&nt->mu);
+	return go;
+}
+
+static void *watch_main(void *arg)
+{
+	struct sq_notify *nt = arg;
+	int64_t version = -1;
+
+	while (wait_turn(nt))
+		poll_once(nt, &version);
+	return NULL;
+}
+
+/* Opens the thread's connection, learns where the notify table ends and starts the thread.
+ * Called with mu held, by the first store_watch. */
+static void start_thread(struct store *st, struct sq_notify *nt)
+{
+	const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
+
+	nt->started = true;
+	if (sqlite3_open_v2(st->path, &nt->db, flags, NULL) != SQLITE_OK ||
+	    query_int(nt->db, "SELECT COALESCE(MAX(id), 0) FROM notify", &nt->last_id)) {
+		log_error("store: watching for other processes' changes failed: %s",
+			  sqlite3_errmsg(nt->db));
+		sqlite3_close(nt->db);
+		nt->db = NULL;
+		nt->started = false;
+		return;
+	}
+	sqlite3_busy_timeout(nt->db, 1000);
+	if (pthread_create(&nt->thread, NULL, watch_main, nt) != 0) {
+		log_error("store: cannot start the watch thread");
+		nt->started = false;
+	}
+}
+
+void *store_watch(struct store *st, store_watch_fn *fn, void *ctx)
+{
+	struct sq_notify *nt = st->nt;
+	struct sq_watch *w = xcalloc(1, sizeof(*w));
+
+	w->fn = fn;
+	w->ctx = ctx;
+	pthread_mutex_lock(&nt->mu);
+	if (!nt->started && !nt->stop)
+		start_thread(st, nt);
+	w->next = nt->watches;
+	nt->watches = w;
+	pthread_cond_broadcast(&nt->cv);
+	pthread_mutex_unlock(&nt->mu);
+	return w;
+}
+
+void store_unwatch(struct store *st, void *registration)
+{
+	struct sq_notify *nt = st->nt;
+	struct sq_watch **p = &nt->watches;
+
+	pthread_mutex_lock(&nt->mu);
+	while (*p && *p != registration)
+		p = &(*p)->next;
+	if (*p)
+		*p = (*p)->next;
+	while (nt->calling)
+		pthread_cond_wait(&nt->idle, &nt->mu);
+	pthread_mutex_unlock(&nt->mu);
+	free(registration);
+}
