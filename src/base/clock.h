@@ -3,6 +3,7 @@
 #define ASSISTD_CLOCK_H
 
 #include <stdint.h>
+#include <time.h>
 
 /* Wall-clock Unix time in seconds, as the API's timestamps are. */
 int64_t clock_unix(void);
@@ -10,5 +11,7 @@ int64_t clock_unix(void);
 int64_t clock_ms(void);
 /* Monotonic microseconds, for request durations. */
 int64_t clock_us(void);
+/* The CLOCK_REALTIME time ms milliseconds from now: a pthread_cond_timedwait deadline. */
+struct timespec clock_deadline(int64_t ms);
 
 #endif

@@ -21,6 +21,7 @@
 #include "../base/metrics.h"
 #include "../tools/sandbox.h"
 #include "events.h"
+#include "evlog.h"
 
 #define ENGINE_STOP_WAIT_MS 2000 /* engine_stop: how long cancelled model calls may take */
 
@@ -413,6 +414,27 @@ void engine_unwatch(struct engine *e, void *registration)
 	free(wt);
 }
 
+/* The store's topics, from every node: a run's status moved (held polls), or its log grew
+ * (followers). Runs on the thread that delivers them; see store_watch. */
+static void on_topic(void *ctx, const char *topic)
+{
+	static const struct {
+		const char *prefix;
+		void (*fn)(struct engine *e, const char *run_id);
+	} routes[] = {
+		{ EVLOG_TOPIC_RUN, engine_fire_watches },
+		{ EVLOG_TOPIC_EVENTS, follow_kick },
+	};
+	struct engine *e = ctx;
+
+	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
+		size_t len = strlen(routes[i].prefix);
+
+		if (strncmp(topic, routes[i].prefix, len) == 0)
+			routes[i].fn(e, topic + len);
+	}
+}
+
 /* --- the public calls --- */
 
 static struct cmd *cmd_new(enum cmd_type type, const char *project, const char *thread_id,
@@ -448,6 +470,17 @@ static int call_sync(struct engine *e, struct cmd *c)
 	return c->err;
 }
 
+/* Sends one of a new run's first events to its channel and its log. */
+static void announce(struct engine *e, struct events *ch, const char *project, const jv *run,
+		     const char *name, const char *data)
+{
+	const char *id = jv_get_str(run, "id");
+
+	if (id)
+		evlog_add(e->log, project, id, name, data);
+	events_append(ch, name, data);
+}
+
 struct events *engine_start_run(struct engine *e, const char *project, const char *run_json,
 				const char *thread_json, bool step_content)
 {
@@ -458,9 +491,9 @@ struct events *engine_start_run(struct engine *e, const char *project, const cha
 
 	metrics_run_entered(RUN_QUEUED); /* the API stored it queued */
 	if (thread_json)
-		events_append(ch, "thread.created", thread_json);
-	events_append(ch, "thread.run.created", run_json);
-	events_append(ch, "thread.run.queued", run_json);
+		announce(e, ch, project, run, "thread.created", thread_json);
+	announce(e, ch, project, run, "thread.run.created", run_json);
+	announce(e, ch, project, run, "thread.run.queued", run_json);
 	if (!run || engine_stopping(e)) {
 		events_close(ch); /* the stored run starts at the next start-up */
 		jv_free(run);
@@ -534,7 +567,12 @@ int engine_start(const struct engine_config *cfg, struct engine **out)
 	e->run_expiry_s = cfg->run_expiry_s > 0 ? cfg->run_expiry_s : 600;
 	pthread_mutex_init(&e->lock, NULL);
 	pthread_cond_init(&e->watch_idle, NULL);
-	err = loop_new(&e->loop);
+	pthread_mutex_init(&e->follow_mu, NULL);
+	err = evlog_new(cfg->st, &e->log);
+	if (!err)
+		e->store_reg = store_watch(cfg->st, on_topic, e);
+	if (!err)
+		err = loop_new(&e->loop);
 	if (!err)
 		err = pool_new(cfg->pool_threads, e->loop, &e->pool);
 	if (!err)
@@ -609,12 +647,17 @@ void engine_stop(struct engine *e)
 		drain_calls(e);
 	while (e->execs)
 		engine_drop(e, e->execs);
+	if (e->store_reg)
+		store_unwatch(e->st, e->store_reg);
+	follow_stop_all(e);
 	while (e->watches)
 		engine_unwatch(e, e->watches);
 	prov_free(e->prov);
 	e->prov = NULL;
 	sbx_free(e->tools.sbx); /* its pending calls come back in loop_free, then dropped */
 	loop_free(e->loop); /* runs what is still posted: queued commands are refused */
+	evlog_free(e->log); /* writes the events of the runs that just ended */
+	pthread_mutex_destroy(&e->follow_mu);
 	pthread_cond_destroy(&e->watch_idle);
 	pthread_mutex_destroy(&e->lock);
 	free(e);

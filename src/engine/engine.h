@@ -91,8 +91,17 @@ int engine_take_tool_outputs(struct engine *e, const char *project, const char *
 void engine_stop_runs(struct engine *e, const char *project, enum store_kind kind,
 		      const char *id);
 
-/* Calls w->wake once when the run's status next changes. Used to hold a polling retrieve
- * until something happens (the caller reads the store after registering, so a change just
+/* A stream of a run driven anywhere (this node or another sharing the store), read from the
+ * run event log: the events logged after the event numbered after (0: from the run's
+ * start; see store_events_last), then each one as it is logged, until the event that ends
+ * the stretch (a terminal status, or requires_action), after which the channel closes.
+ * Returns a channel with one reference owned by the caller, to be attached or declined like
+ * engine_start_run's. A log that cannot be read closes it early (logged). */
+struct events *engine_follow(struct engine *e, const char *project, const char *run_id,
+			     int64_t after);
+
+/* Calls w->wake once when the run's status next changes, on this node or any other sharing
+ * the store. Used to hold a polling retrieve until something happens (the caller reads the store after registering, so a change just
  * before cannot be missed, and bounds the wait itself). Returns a registration to pass to
  * engine_unwatch when the caller no longer cares; w->ctx must stay valid until then. When
  * engine_unwatch returns, no wake with w->ctx is running or will run. */

@@ -365,6 +365,16 @@ void events_detach(struct events *ch, void *reader)
 	pthread_mutex_unlock(&ch->lock);
 }
 
+bool events_orphaned(struct events *ch)
+{
+	bool alone;
+
+	pthread_mutex_lock(&ch->lock);
+	alone = ch->refs == 1;
+	pthread_mutex_unlock(&ch->lock);
+	return alone;
+}
+
 size_t events_kept(struct events *ch)
 {
 	size_t n;

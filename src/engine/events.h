@@ -72,6 +72,9 @@ enum events_read events_read(struct events *ch, void *reader, struct buf *out,
  * running or will run. Must not be called from inside a wake. */
 void events_detach(struct events *ch, void *reader);
 
+/* True when the caller's reference is the only one left: nobody else will read ch. */
+bool events_orphaned(struct events *ch);
+
 /* For tests: the number of events the channel keeps right now. */
 size_t events_kept(struct events *ch);
 

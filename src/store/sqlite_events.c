@@ -12,20 +12,19 @@
 #include "../base/clock.h"
 #include "sqlite_int.h"
 
-static int insert_event(struct sqlite_conn *c, const char *project, const struct store_event *ev,
-			int64_t now)
+static int insert_event(struct sqlite_conn *c, const struct store_event *ev, int64_t now)
 {
 	static const char sql[] = "INSERT INTO run_events (project, run_id, name, data, final, at) "
 				  "VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
 	sqlite3_stmt *s;
-	int err = sqlite_prep(c, SQ_EV_INSERT, sql, &s, "event append", "ssssii", project,
+	int err = sqlite_prep(c, SQ_EV_INSERT, sql, &s, "event append", "ssssii", ev->project,
 			      ev->run_id, ev->name, ev->data, (int64_t)ev->final, now);
 
 	return err ? err : sqlite_run(c->db, s, "event append");
 }
 
-int store_events_append(struct store *st, const char *project, const struct store_event *evs,
-			size_t n, const char *const *topics, size_t ntopics)
+int store_events_append(struct store *st, const struct store_event *evs, size_t n,
+			const char *const *topics, size_t ntopics)
 {
 	int64_t now = clock_unix();
 	struct sqlite_conn *c;
@@ -35,7 +34,7 @@ int store_events_append(struct store *st, const char *project, const struct stor
 	if (err)
 		return err;
 	for (size_t i = 0; i < n && !err; i++)
-		err = insert_event(c, project, &evs[i], now);
+		err = insert_event(c, &evs[i], now);
 	for (size_t i = 0; i < ntopics && !err; i++)
 		err = sqlite_notify_in(st, c, topics[i]);
 	err = sqlite_end(st, c, err);

@@ -184,13 +184,15 @@ static void poll_once(struct sq_notify *nt, int64_t *version)
 	int64_t v = 0;
 	char **topics = NULL;
 	size_t n = 0;
-	int rows = NT_BATCH;
+	int rows = 0;
 
 	if (query_int(nt->db, "PRAGMA data_version", &v) || v == *version)
 		return;
 	*version = v;
-	while (rows == NT_BATCH && !read_rows(nt, &topics, &n, &rows))
-		;
+	do {
+		if (read_rows(nt, &topics, &n, &rows))
+			break;
+	} while (rows == NT_BATCH);
 	if (n)
 		deliver(nt, (const char *const *)topics, n);
 	for (size_t i = 0; i < n; i++)
@@ -207,12 +209,7 @@ static bool wait_turn(struct sq_notify *nt)
 	pthread_mutex_lock(&nt->mu);
 	while (!nt->stop && !nt->watches)
 		pthread_cond_wait(&nt->cv, &nt->mu);
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_nsec += STORE_WATCH_POLL_MS * 1000000L;
-	if (ts.tv_nsec >= 1000000000L) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000L;
-	}
+	ts = clock_deadline(STORE_WATCH_POLL_MS);
 	if (!nt->stop)
 		pthread_cond_timedwait(&nt->cv, &nt->mu, &ts);
 	go = !nt->stop;

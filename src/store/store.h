@@ -202,17 +202,18 @@ void store_unwatch(struct store *st, void *registration);
 #define STORE_EVENTS_MAX_S 86400
 
 struct store_event {
+	const char *project;
 	const char *run_id;
 	const char *name; /* "thread.run.created"... */
 	const char *data; /* the JSON text */
 	bool final;       /* the last event of a stretch (a terminal or requires_action one) */
 };
 
-/* Appends evs[0..n) (strings borrowed for the call) in project, in order, and announces
+/* Appends evs[0..n) (strings borrowed for the call), in order, and announces
  * topics[0..ntopics) in the same transaction. Errors: ERR_INVALID (a topic too long),
  * ERR_DB. */
-int store_events_append(struct store *st, const char *project, const struct store_event *evs,
-			size_t n, const char *const *topics, size_t ntopics) MUST_CHECK;
+int store_events_append(struct store *st, const struct store_event *evs, size_t n,
+			const char *const *topics, size_t ntopics) MUST_CHECK;
 
 struct store_logged {
 	int64_t id;

@@ -146,9 +146,9 @@ static void watch_starts_now_and_topics_are_bounded(void)
 static void append(struct store *st, const char *run, const char *name, bool final,
 		   const char *topic)
 {
-	struct store_event ev = { .run_id = run, .name = name, .data = "{}", .final = final };
+	struct store_event ev = { .project = "p", .run_id = run, .name = name, .data = "{}", .final = final };
 
-	ASSERT_OK(store_events_append(st, "p", &ev, 1, &topic, topic ? 1 : 0));
+	ASSERT_OK(store_events_append(st, &ev, 1, &topic, topic ? 1 : 0));
 }
 
 /* The log of one run, read from another handle, in order, from any position; other runs

@@ -1,0 +1,266 @@
+/* evlog.c - the writer of the run event log (see evlog.h): a pending list filled by the
+ * engine, emptied by one writer thread in batches.
+ *
+ * Events of a batch keep their order; a delta is merged only into the last pending event of
+ * its own run, so what a reader of the log sees is what a reader of the channel that keeps
+ * pace with a slow store would have seen. A failed write is logged and its events dropped:
+ * the run's state is in the store, and the next stretch's events go on. */
+#include "evlog.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../base/alloc.h"
+#include "../base/buf.h"
+#include "../base/clock.h"
+#include "../base/log.h"
+#include "../base/status.h"
+
+#define EVLOG_PRUNE_MS 60000
+#define EVLOG_RUN_PREFIX "thread.run."
+
+struct pend {
+	char *project;
+	char *run_id;
+	char *name;
+	struct buf data;
+	bool delta;
+	size_t head_len, tail_len; /* a delta's: the parts a merge must match */
+};
+
+struct evlog {
+	struct store *st;
+	pthread_t thread;
+	pthread_mutex_t mu;  /* guards the fields below */
+	pthread_cond_t cv;   /* signalled on an add and on stop */
+	struct pend *items;  /* the pending events, in order */
+	size_t n, cap;
+	bool stop;
+};
+
+bool evlog_final(const char *name)
+{
+	enum run_status s;
+
+	if (strncmp(name, EVLOG_RUN_PREFIX, strlen(EVLOG_RUN_PREFIX)) != 0 ||
+	    status_run_parse(name + strlen(EVLOG_RUN_PREFIX), &s))
+		return false;
+	return status_run_terminal(s) || s == RUN_REQUIRES_ACTION;
+}
+
+/* True for thread.run.<status>: the run's status moved. */
+static bool status_event(const char *name)
+{
+	enum run_status s;
+
+	return strncmp(name, EVLOG_RUN_PREFIX, strlen(EVLOG_RUN_PREFIX)) == 0 &&
+	       !status_run_parse(name + strlen(EVLOG_RUN_PREFIX), &s);
+}
+
+static void must_append(struct buf *b, const void *p, size_t n)
+{
+	if (buf_append(b, p, n))
+		abort(); /* a buffer without a limit: only out of memory, which aborts anyway */
+}
+
+static void pend_cleanup(struct pend *p)
+{
+	free(p->project);
+	free(p->run_id);
+	free(p->name);
+	buf_cleanup(&p->data);
+}
+
+/* A new pending event at the end of the list. Called with mu held. */
+static struct pend *push(struct evlog *lg, const char *project, const char *run_id,
+			 const char *name)
+{
+	struct pend *p;
+
+	if (lg->n == lg->cap) {
+		lg->cap = lg->cap ? lg->cap * 2 : 64;
+		lg->items = xrealloc(lg->items, lg->cap * sizeof(*lg->items));
+	}
+	p = &lg->items[lg->n++];
+	memset(p, 0, sizeof(*p));
+	p->project = xstrdup(project);
+	p->run_id = xstrdup(run_id);
+	p->name = xstrdup(name);
+	buf_init(&p->data, 0);
+	return p;
+}
+
+void evlog_add(struct evlog *lg, const char *project, const char *run_id, const char *name,
+	       const char *data)
+{
+	struct pend *p;
+
+	pthread_mutex_lock(&lg->mu);
+	p = push(lg, project, run_id, name);
+	must_append(&p->data, data, strlen(data));
+	pthread_cond_signal(&lg->cv);
+	pthread_mutex_unlock(&lg->mu);
+}
+
+/* The run's last pending event when it is a delta like (name, head, tail). Called with mu
+ * held. */
+static struct pend *mergeable(struct evlog *lg, const char *run_id, const char *name,
+			      const char *head, const char *tail)
+{
+	struct pend *p = NULL;
+
+	for (size_t i = lg->n; i > 0 && !p; i--)
+		if (strcmp(lg->items[i - 1].run_id, run_id) == 0)
+			p = &lg->items[i - 1];
+	if (!p || !p->delta || strcmp(p->name, name) != 0)
+		return NULL;
+	if (p->head_len != strlen(head) || memcmp(p->data.p, head, p->head_len) != 0)
+		return NULL;
+	if (p->tail_len != strlen(tail) ||
+	    memcmp(p->data.p + p->data.len - p->tail_len, tail, p->tail_len) != 0)
+		return NULL;
+	return p;
+}
+
+void evlog_add_delta(struct evlog *lg, const char *project, const char *run_id,
+		     const char *name, const char *head, const char *span, size_t span_len,
+		     const char *tail)
+{
+	struct pend *p;
+
+	pthread_mutex_lock(&lg->mu);
+	p = mergeable(lg, run_id, name, head, tail);
+	if (p) {
+		p->data.len -= p->tail_len; /* the span goes before the tail */
+	} else {
+		p = push(lg, project, run_id, name);
+		p->delta = true;
+		p->head_len = strlen(head);
+		p->tail_len = strlen(tail);
+		must_append(&p->data, head, p->head_len);
+	}
+	must_append(&p->data, span, span_len);
+	must_append(&p->data, tail, p->tail_len);
+	pthread_cond_signal(&lg->cv);
+	pthread_mutex_unlock(&lg->mu);
+}
+
+/* --- the writer --- */
+
+/* Adds prefix + run to topics unless it is there already. */
+static void add_topic(char ***topics, size_t *n, const char *prefix, const char *run)
+{
+	char *t = xasprintf("%s%s", prefix, run);
+
+	for (size_t i = 0; i < *n; i++) {
+		if (strcmp((*topics)[i], t) == 0) {
+			free(t);
+			return;
+		}
+	}
+	*topics = xrealloc(*topics, (*n + 1) * sizeof(**topics));
+	(*topics)[(*n)++] = t;
+}
+
+/* Appends items[0..n) and announces their topics in one transaction. */
+static void write_batch(struct evlog *lg, struct pend *items, size_t n)
+{
+	struct store_event *evs = xcalloc(n, sizeof(*evs));
+	char **topics = NULL;
+	size_t ntopics = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		evs[i] = (struct store_event){ .project = items[i].project,
+					       .run_id = items[i].run_id,
+					       .name = items[i].name,
+					       .data = items[i].data.p,
+					       .final = evlog_final(items[i].name) };
+		add_topic(&topics, &ntopics, EVLOG_TOPIC_EVENTS, items[i].run_id);
+		if (status_event(items[i].name))
+			add_topic(&topics, &ntopics, EVLOG_TOPIC_RUN, items[i].run_id);
+	}
+	if (store_events_append(lg->st, evs, n, (const char *const *)topics, ntopics))
+		log_error("engine: %zu event(s) could not be written to the run event log", n);
+	for (size_t i = 0; i < ntopics; i++)
+		free(topics[i]);
+	free(topics);
+	free(evs);
+}
+
+/* Waits for events, the prune time, or stop; takes the pending list. False once stopping
+ * with nothing left. */
+static bool take(struct evlog *lg, int64_t prune_at, struct pend **items, size_t *n)
+{
+	bool go;
+
+	pthread_mutex_lock(&lg->mu);
+	while (!lg->n && !lg->stop) {
+		int64_t wait_ms = prune_at - clock_ms();
+		struct timespec ts = clock_deadline(wait_ms);
+
+		if (wait_ms <= 0)
+			break;
+		pthread_cond_timedwait(&lg->cv, &lg->mu, &ts);
+	}
+	*items = lg->items;
+	*n = lg->n;
+	lg->items = NULL;
+	lg->n = lg->cap = 0;
+	go = *n || !lg->stop;
+	pthread_mutex_unlock(&lg->mu);
+	return go;
+}
+
+static void *writer_main(void *arg)
+{
+	struct evlog *lg = arg;
+	int64_t prune_at = clock_ms() + EVLOG_PRUNE_MS;
+	struct pend *items;
+	size_t n;
+
+	while (take(lg, prune_at, &items, &n)) {
+		if (n)
+			write_batch(lg, items, n);
+		for (size_t i = 0; i < n; i++)
+			pend_cleanup(&items[i]);
+		free(items);
+		if (clock_ms() >= prune_at) {
+			prune_at = clock_ms() + EVLOG_PRUNE_MS;
+			if (store_events_prune(lg->st, clock_unix()))
+				log_warn("engine: pruning the run event log failed");
+		}
+	}
+	return NULL;
+}
+
+int evlog_new(struct store *st, struct evlog **out)
+{
+	struct evlog *lg = xcalloc(1, sizeof(*lg));
+
+	lg->st = st;
+	pthread_mutex_init(&lg->mu, NULL);
+	pthread_cond_init(&lg->cv, NULL);
+	if (pthread_create(&lg->thread, NULL, writer_main, lg) != 0) {
+		pthread_cond_destroy(&lg->cv);
+		pthread_mutex_destroy(&lg->mu);
+		free(lg);
+		return ERR_INTERNAL;
+	}
+	*out = lg;
+	return 0;
+}
+
+void evlog_free(struct evlog *lg)
+{
+	if (!lg)
+		return;
+	pthread_mutex_lock(&lg->mu);
+	lg->stop = true;
+	pthread_cond_signal(&lg->cv);
+	pthread_mutex_unlock(&lg->mu);
+	pthread_join(lg->thread, NULL);
+	pthread_cond_destroy(&lg->cv);
+	pthread_mutex_destroy(&lg->mu);
+	free(lg);
+}
