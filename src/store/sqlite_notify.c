@@ -6,7 +6,8 @@
  * random name of the store handle that wrote it (origin). While this process has a watcher,
  * one watch thread asks SQLite every STORE_WATCH_POLL_MS whether any other connection
  * committed (PRAGMA data_version: no page is read for that), and only then reads the rows
- * past the last one it saw, skipping its own (delivered already). Idle, with no watcher, the
+ * past the last one it saw, skipping its own (delivered already); it also makes this
+ * process's next reads take a fresh snapshot. Idle, with no watcher, the
  * thread sleeps on a condition variable and asks nothing. Old rows are pruned with the event
  * log (store_events_prune). This file does not know what topics mean. */
 #include <stdlib.h>
@@ -28,6 +29,7 @@ struct sq_watch {
 };
 
 struct sq_notify {
+	struct store *st;     /* the store this belongs to */
 	pthread_mutex_t mu;   /* guards everything below */
 	pthread_cond_t cv;    /* wakes the thread: a watcher came, or stop */
 	pthread_cond_t idle;  /* signalled when calling drops to 0 */
@@ -47,6 +49,7 @@ void sqlite_notify_init(struct store *st)
 	pthread_mutex_init(&nt->mu, NULL);
 	pthread_cond_init(&nt->cv, NULL);
 	pthread_cond_init(&nt->idle, NULL);
+	nt->st = st;
 	if (id_random(nt->origin, NT_ORIGIN_LEN))
 		abort(); /* no randomness at all: the system is broken */
 	st->nt = nt;
@@ -178,7 +181,10 @@ static int read_rows(struct sq_notify *nt, char ***topics, size_t *n, int *rows)
 	return err;
 }
 
-/* One look: when another connection committed since the last, delivers the new topics. */
+/* One look: when another connection committed since the last, delivers the new topics.
+ * Before that, it ends this process's reuse of older read snapshots (store.gen, see
+ * sqlite_pool.c): a watcher that reads the store on a topic must see the write behind it,
+ * and every read sees other processes' writes within STORE_WATCH_POLL_MS, not SQ_SNAP_MS. */
 static void poll_once(struct sq_notify *nt, int64_t *version)
 {
 	int64_t v = 0;
@@ -189,6 +195,7 @@ static void poll_once(struct sq_notify *nt, int64_t *version)
 	if (query_int(nt->db, "PRAGMA data_version", &v) || v == *version)
 		return;
 	*version = v;
+	atomic_fetch_add_explicit(&nt->st->gen, 1, memory_order_release);
 	do {
 		if (read_rows(nt, &topics, &n, &rows))
 			break;
