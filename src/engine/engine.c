@@ -364,7 +364,7 @@ void engine_fire_watches(struct engine *e, const char *run_id)
 
 	pthread_mutex_lock(&e->lock);
 	for (struct watch *w = e->watches; w; w = w->next) {
-		if (!w->fired && strcmp(w->run_id, run_id) == 0) {
+		if (!w->fired && (!run_id || strcmp(w->run_id, run_id) == 0)) {
 			w->fired = true;
 			wake = xrealloc(wake, (n + 1) * sizeof(*wake));
 			wake[n++] = w->w;
@@ -415,7 +415,8 @@ void engine_unwatch(struct engine *e, void *registration)
 }
 
 /* The store's topics, from every node: a run's status moved (held polls), or its log grew
- * (followers). Runs on the thread that delivers them; see store_watch. */
+ * (followers); STORE_TOPIC_ALL wakes them all. Runs on the thread that delivers them; see
+ * store_watch. */
 static void on_topic(void *ctx, const char *topic)
 {
 	static const struct {
@@ -426,11 +427,14 @@ static void on_topic(void *ctx, const char *topic)
 		{ EVLOG_TOPIC_EVENTS, follow_kick },
 	};
 	struct engine *e = ctx;
+	bool all = strcmp(topic, STORE_TOPIC_ALL) == 0;
 
 	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
 		size_t len = strlen(routes[i].prefix);
 
-		if (strncmp(topic, routes[i].prefix, len) == 0)
+		if (all)
+			routes[i].fn(e, NULL);
+		else if (strncmp(topic, routes[i].prefix, len) == 0)
 			routes[i].fn(e, topic + len);
 	}
 }

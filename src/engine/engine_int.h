@@ -247,13 +247,13 @@ bool engine_stopping(struct engine *e);
 /* Drops x if it is done with (once its model call, if one still runs, has stopped: the done
  * callback drops it then). x must not be used after this. */
 void engine_settle(struct engine *e, struct exec *x);
-/* Wakes everybody watching run_id. Any thread. */
+/* Wakes everybody watching run_id (NULL: every run). Any thread. */
 void engine_fire_watches(struct engine *e, const char *run_id);
 /* Unlinks and frees x. */
 void engine_drop(struct engine *e, struct exec *x);
 
 /* --- follow.c: streams read from the run event log (any thread) --- */
-/* The log of run_id grew: followers of it read what is new. */
+/* The log of run_id (NULL: of any run) grew: its followers read what is new. */
 void follow_kick(struct engine *e, const char *run_id);
 /* Closes and frees every follower (engine_stop). */
 void follow_stop_all(struct engine *e);

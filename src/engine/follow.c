@@ -85,7 +85,7 @@ void follow_kick(struct engine *e, const char *run_id)
 {
 	pthread_mutex_lock(&e->follow_mu);
 	for (struct follower *f = e->followers; f; f = f->next)
-		if (!f->done && strcmp(f->run_id, run_id) == 0)
+		if (!f->done && (!run_id || strcmp(f->run_id, run_id) == 0))
 			follower_read(e, f);
 	sweep(e);
 	pthread_mutex_unlock(&e->follow_mu);

@@ -23,9 +23,10 @@ static int insert_event(struct sqlite_conn *c, const struct store_event *ev, int
 	return err ? err : sqlite_run(c->db, s, "event append");
 }
 
-int store_events_append(struct store *st, const struct store_event *evs, size_t n,
-			const char *const *topics, size_t ntopics)
+int sqlite_events_append(struct store *base, const struct store_event *evs, size_t n,
+			 const char *const *topics, size_t ntopics)
 {
+	struct sqlite_store *st = sqlite_of(base);
 	int64_t now = clock_unix();
 	struct sqlite_conn *c;
 	int err;
@@ -55,9 +56,10 @@ static void take_row(sqlite3_stmt *s, struct store_events *out)
 	ev->final = sqlite3_column_int(s, 3) != 0;
 }
 
-int store_events_read(struct store *st, const char *project, const char *run_id, int64_t after,
-		      int limit, struct store_events *out)
+int sqlite_events_read(struct store *base, const char *project, const char *run_id,
+		       int64_t after, int limit, struct store_events *out)
 {
+	struct sqlite_store *st = sqlite_of(base);
 	static const char sql[] = "SELECT id, name, data, final FROM run_events "
 				  "WHERE run_id = ?1 AND id > ?2 AND project = ?3 ORDER BY id LIMIT ?4";
 	struct sqlite_conn *c;
@@ -84,18 +86,10 @@ int store_events_read(struct store *st, const char *project, const char *run_id,
 	return err;
 }
 
-void store_events_cleanup(struct store_events *l)
+int sqlite_events_last(struct store *base, const char *project, const char *run_id,
+		       int64_t *id)
 {
-	for (size_t i = 0; i < l->n; i++) {
-		free(l->items[i].name);
-		free(l->items[i].data);
-	}
-	free(l->items);
-	memset(l, 0, sizeof(*l));
-}
-
-int store_events_last(struct store *st, const char *project, const char *run_id, int64_t *id)
-{
+	struct sqlite_store *st = sqlite_of(base);
 	static const char sql[] = "SELECT COALESCE(MAX(id), 0) FROM run_events "
 				  "WHERE run_id = ?1 AND project = ?2";
 	struct sqlite_conn *c;
@@ -118,8 +112,9 @@ int store_events_last(struct store *st, const char *project, const char *run_id,
 	return err;
 }
 
-int store_events_prune(struct store *st, int64_t now)
+int sqlite_events_prune(struct store *base, int64_t now)
 {
+	struct sqlite_store *st = sqlite_of(base);
 	/* The logs whose last event is final and older than the keep time, then whatever is
 	 * past the longest time, then old notifications. */
 	static const char ended[] =

@@ -18,23 +18,16 @@
 #include "../base/id.h"
 #include "../base/log.h"
 #include "sqlite_int.h"
+#include "watchers.h"
 
 #define NT_ORIGIN_LEN 16
 #define NT_BATCH 256 /* rows read per query */
 
-struct sq_watch {
-	store_watch_fn *fn;
-	void *ctx;
-	struct sq_watch *next;
-};
-
 struct sq_notify {
-	struct store *st;     /* the store this belongs to */
-	pthread_mutex_t mu;   /* guards everything below */
+	struct sqlite_store *st; /* the store this belongs to */
+	struct watchers ws;   /* this process's registrations */
+	pthread_mutex_t mu;   /* guards the fields below */
 	pthread_cond_t cv;    /* wakes the thread: a watcher came, or stop */
-	pthread_cond_t idle;  /* signalled when calling drops to 0 */
-	struct sq_watch *watches;
-	int calling;          /* deliveries running outside mu */
 	bool started, stop;
 	pthread_t thread;
 	int64_t last_id;      /* the last notify row the thread has seen */
@@ -42,20 +35,20 @@ struct sq_notify {
 	sqlite3 *db;          /* the watch thread's own connection; opened with the thread */
 };
 
-void sqlite_notify_init(struct store *st)
+void sqlite_notify_init(struct sqlite_store *st)
 {
 	struct sq_notify *nt = xcalloc(1, sizeof(*nt));
 
 	pthread_mutex_init(&nt->mu, NULL);
 	pthread_cond_init(&nt->cv, NULL);
-	pthread_cond_init(&nt->idle, NULL);
+	watchers_init(&nt->ws);
 	nt->st = st;
 	if (id_random(nt->origin, NT_ORIGIN_LEN))
 		abort(); /* no randomness at all: the system is broken */
 	st->nt = nt;
 }
 
-void sqlite_notify_cleanup(struct store *st)
+void sqlite_notify_cleanup(struct sqlite_store *st)
 {
 	struct sq_notify *nt = st->nt;
 
@@ -65,10 +58,8 @@ void sqlite_notify_cleanup(struct store *st)
 	pthread_mutex_unlock(&nt->mu);
 	if (nt->started)
 		pthread_join(nt->thread, NULL);
-	while (nt->watches)
-		store_unwatch(st, nt->watches);
+	watchers_cleanup(&nt->ws);
 	sqlite3_close(nt->db);
-	pthread_cond_destroy(&nt->idle);
 	pthread_cond_destroy(&nt->cv);
 	pthread_mutex_destroy(&nt->mu);
 	free(nt);
@@ -76,58 +67,28 @@ void sqlite_notify_cleanup(struct store *st)
 
 /* --- delivery --- */
 
-/* Calls every watcher with each of topics[0..n). The calls run outside mu, counted in
- * calling, so that store_unwatch can wait for them. */
-static void deliver(struct sq_notify *nt, const char *const *topics, size_t n)
+void sqlite_notify_local(struct sqlite_store *st, const char *topic)
 {
-	struct sq_watch *list = NULL;
-	size_t nw = 0;
-
-	pthread_mutex_lock(&nt->mu);
-	for (struct sq_watch *w = nt->watches; w; w = w->next) {
-		list = xrealloc(list, (nw + 1) * sizeof(*list));
-		list[nw++] = *w;
-	}
-	if (nw)
-		nt->calling++;
-	pthread_mutex_unlock(&nt->mu);
-	if (!nw)
-		return;
-	for (size_t t = 0; t < n; t++)
-		for (size_t i = 0; i < nw; i++)
-			list[i].fn(list[i].ctx, topics[t]);
-	free(list);
-	pthread_mutex_lock(&nt->mu);
-	if (--nt->calling == 0)
-		pthread_cond_broadcast(&nt->idle);
-	pthread_mutex_unlock(&nt->mu);
+	watchers_deliver(&st->nt->ws, &topic, 1);
 }
 
-void sqlite_notify_local(struct store *st, const char *topic)
-{
-	deliver(st->nt, &topic, 1);
-}
-
-int sqlite_notify_in(struct store *st, struct sqlite_conn *c, const char *topic)
+int sqlite_notify_in(struct sqlite_store *st, struct sqlite_conn *c, const char *topic)
 {
 	static const char sql[] = "INSERT INTO notify (topic, origin, at) VALUES (?1, ?2, ?3)";
 	sqlite3_stmt *s;
 	int err;
 
-	if (strlen(topic) > STORE_TOPIC_MAX)
-		return ERR_INVALID;
 	err = sqlite_prep(c, SQ_NOTIFY_INSERT, sql, &s, "notify", "ssi", topic, st->nt->origin,
 			  clock_unix());
 	return err ? err : sqlite_run(c->db, s, "notify");
 }
 
-int store_notify(struct store *st, const char *topic)
+int sqlite_notify(struct store *base, const char *topic)
 {
+	struct sqlite_store *st = sqlite_of(base);
 	struct sqlite_conn *c;
 	int err;
 
-	if (strlen(topic) > STORE_TOPIC_MAX)
-		return ERR_INVALID;
 	err = sqlite_begin(st, &c);
 	if (err)
 		return err;
@@ -201,7 +162,7 @@ static void poll_once(struct sq_notify *nt, int64_t *version)
 			break;
 	} while (rows == NT_BATCH);
 	if (n)
-		deliver(nt, (const char *const *)topics, n);
+		watchers_deliver(&nt->ws, (const char *const *)topics, n);
 	for (size_t i = 0; i < n; i++)
 		free(topics[i]);
 	free(topics);
@@ -214,7 +175,7 @@ static bool wait_turn(struct sq_notify *nt)
 	bool go;
 
 	pthread_mutex_lock(&nt->mu);
-	while (!nt->stop && !nt->watches)
+	while (!nt->stop && !watchers_any(&nt->ws))
 		pthread_cond_wait(&nt->cv, &nt->mu);
 	ts = clock_deadline(STORE_WATCH_POLL_MS);
 	if (!nt->stop)
@@ -236,7 +197,7 @@ static void *watch_main(void *arg)
 
 /* Opens the thread's connection, learns where the notify table ends and starts the thread.
  * Called with mu held, by the first store_watch. */
-static void start_thread(struct store *st, struct sq_notify *nt)
+static void start_thread(struct sqlite_store *st, struct sq_notify *nt)
 {
 	const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
 
@@ -257,35 +218,24 @@ static void start_thread(struct store *st, struct sq_notify *nt)
 	}
 }
 
-void *store_watch(struct store *st, store_watch_fn *fn, void *ctx)
+void *sqlite_watch(struct store *base, store_watch_fn *fn, void *ctx)
 {
+	struct sqlite_store *st = sqlite_of(base);
 	struct sq_notify *nt = st->nt;
-	struct sq_watch *w = xcalloc(1, sizeof(*w));
+	void *w;
 
-	w->fn = fn;
-	w->ctx = ctx;
+	/* The thread learns where the table ends before the watcher is added: whatever is
+	 * committed after that point reaches the watcher at the thread's next look. */
 	pthread_mutex_lock(&nt->mu);
 	if (!nt->started && !nt->stop)
 		start_thread(st, nt);
-	w->next = nt->watches;
-	nt->watches = w;
+	w = watchers_add(&nt->ws, fn, ctx);
 	pthread_cond_broadcast(&nt->cv);
 	pthread_mutex_unlock(&nt->mu);
 	return w;
 }
 
-void store_unwatch(struct store *st, void *registration)
+void sqlite_unwatch(struct store *base, void *registration)
 {
-	struct sq_notify *nt = st->nt;
-	struct sq_watch **p = &nt->watches;
-
-	pthread_mutex_lock(&nt->mu);
-	while (*p && *p != registration)
-		p = &(*p)->next;
-	if (*p)
-		*p = (*p)->next;
-	while (nt->calling)
-		pthread_cond_wait(&nt->idle, &nt->mu);
-	pthread_mutex_unlock(&nt->mu);
-	free(registration);
+	watchers_remove(&sqlite_of(base)->nt->ws, registration);
 }

@@ -3,7 +3,8 @@
  * The store keeps API objects as JSON documents (the exact body the API returns) plus a few
  * indexed columns it needs to find, order and guard them. It never interprets the bodies.
  * Every call is scoped by a project: an object of another project does not exist.
- * The API layer never writes SQL; sqlite.c (and later postgres.c) implement this header.
+ * The API layer never writes SQL. Each function forwards to the backend the store was opened
+ * with (backend.h, store.c): SQLite (sqlite*.c) or PostgreSQL (pg*.c).
  * All functions are thread-safe: callers on any thread share one struct store. */
 #ifndef ASSISTD_STORE_H
 #define ASSISTD_STORE_H
@@ -95,6 +96,13 @@ struct store_list {
  * On success *out is owned by the caller: close with store_close. Errors: ERR_DB with the
  * reason logged. */
 int store_open(const char *dir, struct store **out) MUST_CHECK;
+/* Opens the store the database URL names: NULL or "" is the SQLite store in dir (as
+ * store_open); "postgres://..." or "postgresql://..." (libpq's URI syntax) is PostgreSQL,
+ * whose schema is brought up to date too. Errors: ERR_INVALID (an unknown scheme), ERR_DB
+ * (logged). */
+int store_open_url(const char *url, const char *dir, struct store **out) MUST_CHECK;
+/* True when url names a PostgreSQL database (see store_open_url). */
+bool store_url_pg(const char *url);
 /* Closes the store; all calls must have returned. NULL is a no-op. */
 void store_close(struct store *st);
 /* Runs a trivial query: 0 when the store answers. Errors: ERR_DB (logged). */
@@ -174,10 +182,14 @@ int store_key_revoke(struct store *st, const char *id, int64_t now) MUST_CHECK;
  * transaction has committed. On SQLite, watchers in this process are called at once, on the
  * notifying thread; those in other processes on the same data directory within about
  * STORE_WATCH_POLL_MS, on the store's watch thread, which runs only while someone watches.
- * Delivery is a wake-up, not a queue: a topic is never lost while a watcher is registered,
- * but it may arrive more than once, so receivers re-read the store. */
+ * On PostgreSQL, topics are NOTIFYs on one channel, which one connection per store handle
+ * LISTENs to (its thread delivers them all, this process's too). Delivery is a wake-up, not
+ * a queue: a topic may arrive more than once, so receivers re-read the store; when topics may
+ * have been missed (PostgreSQL's listening connection broke and came back), STORE_TOPIC_ALL
+ * is delivered: everything may have changed. */
 #define STORE_TOPIC_MAX 96
 #define STORE_WATCH_POLL_MS 5
+#define STORE_TOPIC_ALL "*"
 
 /* Called with each topic (borrowed for the call) on the notifying thread or the store's
  * watch thread: it must be quick (post to a loop, signal a condition variable). */
