@@ -15,6 +15,7 @@ static void pg_close(struct store *base)
 {
 	struct pg_store *st = pg_of(base);
 
+	pg_notify_cleanup(st);
 	pg_pool_close(st);
 	pthread_mutex_destroy(&st->mu);
 	pthread_cond_destroy(&st->cv);
@@ -52,6 +53,13 @@ static const struct store_backend pg_backend = {
 	.chunks_of = pg_chunks_of,
 	.search = pg_search,
 	.vec_search = pg_vec_search,
+	.notify = pg_notify,
+	.watch = pg_watch,
+	.unwatch = pg_unwatch,
+	.events_append = pg_events_append,
+	.events_read = pg_events_read,
+	.events_last = pg_events_last,
+	.events_prune = pg_events_prune,
 };
 
 int pg_open(const char *url, struct store **out)
@@ -65,6 +73,7 @@ int pg_open(const char *url, struct store **out)
 	pthread_mutex_init(&st->mu, NULL);
 	pthread_cond_init(&st->cv, NULL);
 	atomic_init(&st->keys_ever, false);
+	pg_notify_init(st);
 	err = pg_migrate(st);
 	if (err) {
 		pg_close(&st->base);

@@ -36,6 +36,10 @@ enum pg_slot {
 	PQ_KEY_EVER,
 	PQ_KEY_LIST,
 	PQ_KEY_REVOKE,
+	PQ_EV_INSERT,
+	PQ_EV_READ,
+	PQ_EV_LAST,
+	PQ_NOTIFY,
 	PQ_LIST,         /* + the SQ_LIST_* style flags of pg_list.c */
 	PQ_SLOT_COUNT = PQ_LIST + 64
 };
@@ -56,6 +60,7 @@ struct pg_store {
 	struct pg_conn *idle;   /* connections nobody is using */
 	int nconn;              /* connections open, idle or not */
 	atomic_bool keys_ever;  /* a key was seen once: the answer never turns back */
+	struct pg_notify *nt;   /* owned: watchers and the listening thread (pg_notify.c) */
 };
 
 /* The PostgreSQL state behind a handle this backend opened. */
@@ -108,6 +113,12 @@ int64_t pg_col_i(const PGresult *res, int r, int i);
  * or a serialisation failure. Returns fn's error or the commit's. */
 int pg_tx(struct pg_store *st, int (*fn)(struct pg_conn *c, void *ctx), void *ctx) MUST_CHECK;
 
+/* Change notifications (pg_notify.c): made at pg_open, freed (the listener stopped, every
+ * registration ended) at pg_close. pg_notify_in NOTIFYs topic in the transaction on c. */
+void pg_notify_init(struct pg_store *st);
+void pg_notify_cleanup(struct pg_store *st);
+int pg_notify_in(struct pg_conn *c, const char *topic) MUST_CHECK;
+
 /* Brings the schema of the database up to date (pg_migrate.c). Errors: ERR_DB. */
 int pg_migrate(struct pg_store *st) MUST_CHECK;
 
@@ -131,6 +142,16 @@ int pg_key_project(struct store *base, const char *hash_hex, char **project) MUS
 int pg_key_ever(struct store *base, bool *ever) MUST_CHECK;
 int pg_key_list(struct store *base, struct store_key **keys, size_t *n) MUST_CHECK;
 int pg_key_revoke(struct store *base, const char *id, int64_t now) MUST_CHECK;
+int pg_notify(struct store *base, const char *topic) MUST_CHECK;
+void *pg_watch(struct store *base, store_watch_fn *fn, void *ctx);
+void pg_unwatch(struct store *base, void *registration);
+int pg_events_append(struct store *base, const struct store_event *evs, size_t n,
+		     const char *const *topics, size_t ntopics) MUST_CHECK;
+int pg_events_read(struct store *base, const char *project, const char *run_id, int64_t after,
+		   int limit, struct store_events *out) MUST_CHECK;
+int pg_events_last(struct store *base, const char *project, const char *run_id, int64_t *id)
+	MUST_CHECK;
+int pg_events_prune(struct store *base, int64_t now) MUST_CHECK;
 
 /* Vector stores (vstore.h, vecstore.h): the operations, and what deleting a vector store or
  * a File must also remove, in the deleting transaction on c. */

@@ -1,5 +1,7 @@
 /* test_engine.c - unit tests for src/engine: the events channel, and whole runs driven
- * through the engine on the demo model with a temporary store. */
+ * through the engine on the demo model with a temporary store (or, with
+ * ASSISTD_TEST_PG_URL set, that PostgreSQL database, which must be empty: one test at a
+ * time). */
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -185,7 +187,7 @@ static void rig_open_paced(struct rig *r, int delay_ms)
 
 	snprintf(r->dir, sizeof(r->dir), "/tmp/assistd-engine-XXXXXX");
 	ASSERT(mkdtemp(r->dir) != NULL);
-	ASSERT_OK(store_open(r->dir, &r->st));
+	ASSERT_OK(store_open_url(getenv("ASSISTD_TEST_PG_URL"), r->dir, &r->st));
 	ec.st = r->st;
 	ASSERT_OK(engine_start(&ec, &r->eng));
 }
@@ -589,7 +591,7 @@ static void node_open(struct node *n, const struct rig *r)
 {
 	struct engine_config ec = { .run_expiry_s = 600 };
 
-	ASSERT_OK(store_open(r->dir, &n->st));
+	ASSERT_OK(store_open_url(getenv("ASSISTD_TEST_PG_URL"), r->dir, &n->st));
 	ec.st = n->st;
 	ASSERT_OK(engine_start(&ec, &n->eng));
 }
