@@ -60,6 +60,7 @@ void engine_stop(struct engine *e);
  * thread_json, when not NULL, the thread just created with it (for create-thread-and-run).
  * Returns the run's events channel, already holding thread.created (if thread_json),
  * thread.run.created and thread.run.queued; the caller owns that reference (events_unref).
+ * Every event of the run also goes to the store's run event log (engine_follow).
  * step_content: the streamed steps show file_search result contents (the request's
  * include[] asked for them).
  * Never fails: a run the engine cannot start ends "failed" with a last_error. */
