@@ -16,20 +16,11 @@
 const path = require('node:path');
 const readline = require('node:readline');
 const { spawn } = require('node:child_process');
-const { post, streamPost, stats } = require(path.join(__dirname, 'sse.js'));
+const { post, streamPost, stats, stampLatencies } = require(path.join(__dirname, 'sse.js'));
 
 const [srvPort, followBin, dataDir] = [Number(process.argv[2]), process.argv[3], process.argv[4]];
 const RUNS = Number(process.argv[5] || 20);
 const TOKENS = Number(process.argv[6] || 50);
-
-function stampLatencies(text, tNs, out) {
-  let n = 0;
-  for (const m of text.matchAll(/\d{6,}/g)) {
-    out.push(Number(tNs - BigInt(m[0])) / 1e6);
-    n++;
-  }
-  return n;
-}
 
 // The other node: lines it prints come to waiters in order.
 function startFollower() {

@@ -16,6 +16,7 @@
 #include "../base/clock.h"
 #include "../base/log.h"
 #include "../base/status.h"
+#include "events.h"
 
 #define EVLOG_PRUNE_MS 60000
 #define EVLOG_RUN_PREFIX "thread.run."
@@ -113,12 +114,8 @@ static struct pend *mergeable(struct evlog *lg, const char *run_id, const char *
 	for (size_t i = lg->n; i > 0 && !p; i--)
 		if (strcmp(lg->items[i - 1].run_id, run_id) == 0)
 			p = &lg->items[i - 1];
-	if (!p || !p->delta || strcmp(p->name, name) != 0)
-		return NULL;
-	if (p->head_len != strlen(head) || memcmp(p->data.p, head, p->head_len) != 0)
-		return NULL;
-	if (p->tail_len != strlen(tail) ||
-	    memcmp(p->data.p + p->data.len - p->tail_len, tail, p->tail_len) != 0)
+	if (!p || !p->delta || strcmp(p->name, name) != 0 ||
+	    !events_delta_alike(&p->data, p->head_len, p->tail_len, head, tail))
 		return NULL;
 	return p;
 }

@@ -29,21 +29,10 @@ static const char *const migrations[] = {
 	"CREATE SEQUENCE objects_order;"
 	"ALTER TABLE objects ADD COLUMN child_seq BIGINT NOT NULL DEFAULT 0;"
 	"ALTER TABLE objects ADD CONSTRAINT objects_version CHECK (version > 0);",
-	/* 4: the run event log (pg_events.c), as SQLite's migration 5 without its notify
-	 * table: topics are NOTIFYs (pg_notify.c). Ids come from a sequence; one run's events
-	 * are appended by one writer thread of the node driving it, so they commit in id
-	 * order. */
-	"CREATE TABLE run_events ("
-	" id BIGSERIAL PRIMARY KEY,"
-	" project TEXT NOT NULL,"
-	" run_id TEXT NOT NULL,"
-	" name TEXT NOT NULL,"
-	" data TEXT NOT NULL,"
-	" final INTEGER NOT NULL,"
-	" at BIGINT NOT NULL);"
-	"CREATE INDEX run_events_run ON run_events (run_id, id);"
-	"CREATE INDEX run_events_final ON run_events (at) WHERE final = 1;"
-	"CREATE INDEX run_events_at ON run_events (at);",
+	/* 4: the run event log (schema.h; pg_events.c), without SQLite's notify table: topics
+	 * are NOTIFYs (pg_notify.c). Ids come from a sequence; one run's events are appended
+	 * by one writer thread of the node driving it, so they commit in id order. */
+	SCHEMA_RUN_EVENTS("BIGSERIAL PRIMARY KEY"),
 };
 
 #define MIGRATION_COUNT ((int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -50,4 +50,21 @@
 	"CREATE INDEX objects_expiry ON objects (expires_at) WHERE expires_at IS NOT NULL;" \
 	"CREATE INDEX objects_id ON objects (id);"
 
+/* The run event log (SQLite migration 5, PostgreSQL migration 4): the server-sent events of
+ * runs, appended by the node driving each run, in id order (id_type: the backend's growing
+ * key, never handed out twice); final marks the last event of a stretch (terminal or
+ * requires_action); at is Unix seconds, for pruning. */
+#define SCHEMA_RUN_EVENTS(id_type) \
+	"CREATE TABLE run_events (" \
+	" id " id_type "," \
+	" project TEXT NOT NULL," \
+	" run_id TEXT NOT NULL," \
+	" name TEXT NOT NULL," \
+	" data TEXT NOT NULL," \
+	" final INTEGER NOT NULL," \
+	" at BIGINT NOT NULL);" \
+	"CREATE INDEX run_events_run ON run_events (run_id, id);" \
+	"CREATE INDEX run_events_final ON run_events (at) WHERE final = 1;" \
+	"CREATE INDEX run_events_at ON run_events (at);"
+
 #endif

@@ -76,24 +76,12 @@ static const char *const migrations[] = {
 	"CREATE TRIGGER chunks_vec_ad AFTER DELETE ON chunks WHEN old.vec IS NOT NULL BEGIN"
 	" INSERT INTO vec_gen VALUES (old.vector_store_id, 1)"
 	" ON CONFLICT DO UPDATE SET gen = gen + 1; END;",
-	/* 5: the run event log and change notifications (sqlite_events.c, sqlite_notify.c).
-	 * run_events: the server-sent events of runs, appended by the node driving each run;
-	 * final marks the last event of a stretch (terminal or requires_action); at is Unix
-	 * seconds, for pruning. notify: one row per announced topic, read by the watch thread
-	 * of every other process on the data directory (origin: the announcing store handle's
-	 * random name). AUTOINCREMENT so that an id is never handed out twice after a prune:
-	 * readers go by "id above the last one seen". */
-	"CREATE TABLE run_events ("
-	" id INTEGER PRIMARY KEY AUTOINCREMENT,"
-	" project TEXT NOT NULL,"
-	" run_id TEXT NOT NULL,"
-	" name TEXT NOT NULL,"
-	" data TEXT NOT NULL,"
-	" final INTEGER NOT NULL,"
-	" at BIGINT NOT NULL);"
-	"CREATE INDEX run_events_run ON run_events (run_id, id);"
-	"CREATE INDEX run_events_final ON run_events (at) WHERE final = 1;"
-	"CREATE INDEX run_events_at ON run_events (at);"
+	/* 5: the run event log (schema.h; sqlite_events.c) and change notifications
+	 * (sqlite_notify.c). AUTOINCREMENT, so that an id is never handed out twice after a
+	 * prune: readers go by "id above the last one seen". notify: one row per announced
+	 * topic, read by the watch thread of every other process on the data directory
+	 * (origin: the announcing store handle's random name). */
+	SCHEMA_RUN_EVENTS("INTEGER PRIMARY KEY AUTOINCREMENT")
 	"CREATE TABLE notify ("
 	" id INTEGER PRIMARY KEY AUTOINCREMENT,"
 	" topic TEXT NOT NULL,"
