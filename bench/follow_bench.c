@@ -9,8 +9,8 @@
  * with engine_follow from its start, reading the channel as an SSE reply does (woken by the
  * channel), and for every stamp in a thread.message.delta's text (tools/fake.js --stamp: the
  * CLOCK_MONOTONIC nanoseconds at which the fake upstream wrote the token) takes
- * arrival - stamp. The first run warms up and is not counted. It prints "ok" and a newline
- * after each run, and at end of input one JSON line with the percentiles (milliseconds). No HTTP: the SSE framing is the channel's. */
+ * arrival - stamp. The first run warms up and is not counted. It prints "ready" once its
+ * engine runs, "ok" after each run, and at end of input one JSON line with the percentiles (milliseconds). No HTTP: the SSE framing is the channel's. */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -139,6 +139,10 @@ int main(int argc, char **argv)
 	ec.st = st;
 	if (engine_start(&ec, &e))
 		return 1;
+	/* Started before any run exists: without leases (nodes), an engine starting takes up
+	 * the store's unfinished runs as its own. */
+	printf("ready\n");
+	fflush(stdout);
 	while (fgets(line, sizeof(line), stdin)) {
 		line[strcspn(line, "\r\n")] = '\0';
 		if (!line[0])

@@ -66,6 +66,8 @@ async function oneRun(asstId, follower, lat) {
 async function main() {
   const asst = await post(srvPort, '/v1/assistants', { model: 'gpt-4o' });
   const follower = startFollower();
+  const ready = await follower.next();
+  if (ready !== 'ready') throw new Error(`the other node said ${ready}`);
   const local = [];
   await oneRun(asst.id, follower, []); // warm-up, on both nodes
   for (let i = 0; i < RUNS; i++) await oneRun(asst.id, follower, local);

@@ -11,7 +11,9 @@ int64_t clock_unix(void);
 int64_t clock_ms(void);
 /* Monotonic microseconds, for request durations. */
 int64_t clock_us(void);
-/* The CLOCK_REALTIME time ms milliseconds from now: a pthread_cond_timedwait deadline. */
+/* The CLOCK_REALTIME time ms milliseconds (us microseconds) from now: a
+ * pthread_cond_timedwait deadline. */
 struct timespec clock_deadline(int64_t ms);
+struct timespec clock_deadline_us(int64_t us);
 
 #endif

@@ -19,6 +19,9 @@
 #include "events.h"
 
 #define EVLOG_PRUNE_MS 60000
+/* Batches start at least this far apart: under load, more events share a transaction (and
+ * more deltas merge); with events far apart, each is written at once. */
+#define EVLOG_GATHER_US 2000
 #define EVLOG_RUN_PREFIX "thread.run."
 
 struct pend {
@@ -73,12 +76,15 @@ static void pend_cleanup(struct pend *p)
 	buf_cleanup(&p->data);
 }
 
-/* A new pending event at the end of the list. Called with mu held. */
+/* A new pending event at the end of the list; wakes the writer when it was empty. Called
+ * with mu held. */
 static struct pend *push(struct evlog *lg, const char *project, const char *run_id,
 			 const char *name)
 {
 	struct pend *p;
 
+	if (lg->n == 0)
+		pthread_cond_signal(&lg->cv); /* the writer waits only for an empty list */
 	if (lg->n == lg->cap) {
 		lg->cap = lg->cap ? lg->cap * 2 : 64;
 		lg->items = xrealloc(lg->items, lg->cap * sizeof(*lg->items));
@@ -100,7 +106,6 @@ void evlog_add(struct evlog *lg, const char *project, const char *run_id, const 
 	pthread_mutex_lock(&lg->mu);
 	p = push(lg, project, run_id, name);
 	must_append(&p->data, data, strlen(data));
-	pthread_cond_signal(&lg->cv);
 	pthread_mutex_unlock(&lg->mu);
 }
 
@@ -139,7 +144,6 @@ void evlog_add_delta(struct evlog *lg, const char *project, const char *run_id,
 	}
 	must_append(&p->data, span, span_len);
 	must_append(&p->data, tail, p->tail_len);
-	pthread_cond_signal(&lg->cv);
 	pthread_mutex_unlock(&lg->mu);
 }
 
@@ -185,19 +189,26 @@ static void write_batch(struct evlog *lg, struct pend *items, size_t n)
 	free(evs);
 }
 
-/* Waits for events, the prune time, or stop; takes the pending list. False once stopping
+/* Waits for events, the prune time, or stop, and then until next_us (clock_us), so that
+ * batches are at least EVLOG_GATHER_US apart; takes the pending list. False once stopping
  * with nothing left. */
-static bool take(struct evlog *lg, int64_t prune_at, struct pend **items, size_t *n)
+static bool take(struct evlog *lg, int64_t prune_at, int64_t next_us, struct pend **items,
+		 size_t *n)
 {
+	struct timespec ts;
+	int64_t wait_us;
 	bool go;
 
 	pthread_mutex_lock(&lg->mu);
-	while (!lg->n && !lg->stop) {
-		int64_t wait_ms = prune_at - clock_ms();
-		struct timespec ts = clock_deadline(wait_ms);
-
-		if (wait_ms <= 0)
+	while (!lg->n && !lg->stop && clock_ms() < prune_at) {
+		ts = clock_deadline(prune_at - clock_ms());
+		pthread_cond_timedwait(&lg->cv, &lg->mu, &ts);
+	}
+	for (;;) {
+		wait_us = next_us - clock_us();
+		if (!lg->n || lg->stop || wait_us <= 0)
 			break;
+		ts = clock_deadline_us(wait_us);
 		pthread_cond_timedwait(&lg->cv, &lg->mu, &ts);
 	}
 	*items = lg->items;
@@ -213,12 +224,14 @@ static void *writer_main(void *arg)
 {
 	struct evlog *lg = arg;
 	int64_t prune_at = clock_ms() + EVLOG_PRUNE_MS;
+	int64_t next_us = 0;
 	struct pend *items;
 	size_t n;
 
-	while (take(lg, prune_at, &items, &n)) {
+	while (take(lg, prune_at, next_us, &items, &n)) {
 		if (n)
 			write_batch(lg, items, n);
+		next_us = clock_us() + EVLOG_GATHER_US;
 		for (size_t i = 0; i < n; i++)
 			pend_cleanup(&items[i]);
 		free(items);
