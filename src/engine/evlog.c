@@ -22,6 +22,7 @@
 /* Batches start at least this far apart: under load, more events share a transaction (and
  * more deltas merge); with events far apart, each is written at once. */
 #define EVLOG_GATHER_US 2000
+#define EVLOG_MERGE_LOOK 8 /* pending events a delta looks back through to merge */
 #define EVLOG_RUN_PREFIX "thread.run."
 
 struct pend {
@@ -109,14 +110,16 @@ void evlog_add(struct evlog *lg, const char *project, const char *run_id, const 
 	pthread_mutex_unlock(&lg->mu);
 }
 
-/* The run's last pending event when it is a delta like (name, head, tail). Called with mu
- * held. */
+/* The run's last pending event when it is a delta like (name, head, tail) and among the
+ * last EVLOG_MERGE_LOOK: merging is for a run that emits fast, whose own events are the last
+ * ones; with many runs at once a bounded look keeps an add O(1). Called with mu held. */
 static struct pend *mergeable(struct evlog *lg, const char *run_id, const char *name,
 			      const char *head, const char *tail)
 {
 	struct pend *p = NULL;
+	size_t stop = lg->n > EVLOG_MERGE_LOOK ? lg->n - EVLOG_MERGE_LOOK : 0;
 
-	for (size_t i = lg->n; i > 0 && !p; i--)
+	for (size_t i = lg->n; i > stop && !p; i--)
 		if (strcmp(lg->items[i - 1].run_id, run_id) == 0)
 			p = &lg->items[i - 1];
 	if (!p || !p->delta || strcmp(p->name, name) != 0 ||
@@ -149,26 +152,31 @@ void evlog_add_delta(struct evlog *lg, const char *project, const char *run_id,
 
 /* --- the writer --- */
 
-/* Adds prefix + run to topics unless it is there already. */
-static void add_topic(char ***topics, size_t *n, const char *prefix, const char *run)
+static int cmp_str(const void *a, const void *b)
 {
-	char *t = xasprintf("%s%s", prefix, run);
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
 
+/* Sorts topics[0..*n) and frees the repeats. */
+static void unique(char **topics, size_t *n)
+{
+	size_t kept = 0;
+
+	qsort(topics, *n, sizeof(*topics), cmp_str);
 	for (size_t i = 0; i < *n; i++) {
-		if (strcmp((*topics)[i], t) == 0) {
-			free(t);
-			return;
-		}
+		if (kept && strcmp(topics[kept - 1], topics[i]) == 0)
+			free(topics[i]);
+		else
+			topics[kept++] = topics[i];
 	}
-	*topics = xrealloc(*topics, (*n + 1) * sizeof(**topics));
-	(*topics)[(*n)++] = t;
+	*n = kept;
 }
 
 /* Appends items[0..n) and announces their topics in one transaction. */
 static void write_batch(struct evlog *lg, struct pend *items, size_t n)
 {
 	struct store_event *evs = xcalloc(n, sizeof(*evs));
-	char **topics = NULL;
+	char **topics = xcalloc(2 * n, sizeof(*topics));
 	size_t ntopics = 0;
 
 	for (size_t i = 0; i < n; i++) {
@@ -177,10 +185,11 @@ static void write_batch(struct evlog *lg, struct pend *items, size_t n)
 					       .name = items[i].name,
 					       .data = items[i].data.p,
 					       .final = evlog_final(items[i].name) };
-		add_topic(&topics, &ntopics, EVLOG_TOPIC_EVENTS, items[i].run_id);
+		topics[ntopics++] = xasprintf(EVLOG_TOPIC_EVENTS "%s", items[i].run_id);
 		if (status_event(items[i].name))
-			add_topic(&topics, &ntopics, EVLOG_TOPIC_RUN, items[i].run_id);
+			topics[ntopics++] = xasprintf(EVLOG_TOPIC_RUN "%s", items[i].run_id);
 	}
+	unique(topics, &ntopics);
 	if (store_events_append(lg->st, evs, n, (const char *const *)topics, ntopics))
 		log_error("engine: %zu event(s) could not be written to the run event log", n);
 	for (size_t i = 0; i < ntopics; i++)
