@@ -19,13 +19,15 @@
 #include "events.h"
 
 #define EVLOG_PRUNE_MS 60000
-/* Batches start at least this far apart: under load, more events share a transaction (and
- * more deltas merge); with events far apart, each is written at once. */
+/* A batch is written this long after its first event was added: the stream on the driving
+ * node sends the event first (the writer does not compete with it for a core), and under
+ * load many events share a transaction (and more deltas merge). */
 #define EVLOG_GATHER_US 2000
 #define EVLOG_MERGE_LOOK 8 /* pending events a delta looks back through to merge */
 #define EVLOG_RUN_PREFIX "thread.run."
 
 struct pend {
+	int64_t added_us; /* clock_us() when it was added */
 	char *project;
 	char *run_id;
 	char *name;
@@ -92,6 +94,7 @@ static struct pend *push(struct evlog *lg, const char *project, const char *run_
 	}
 	p = &lg->items[lg->n++];
 	memset(p, 0, sizeof(*p));
+	p->added_us = clock_us();
 	p->project = xstrdup(project);
 	p->run_id = xstrdup(run_id);
 	p->name = xstrdup(name);
@@ -198,11 +201,9 @@ static void write_batch(struct evlog *lg, struct pend *items, size_t n)
 	free(evs);
 }
 
-/* Waits for events, the prune time, or stop, and then until next_us (clock_us), so that
- * batches are at least EVLOG_GATHER_US apart; takes the pending list. False once stopping
- * with nothing left. */
-static bool take(struct evlog *lg, int64_t prune_at, int64_t next_us, struct pend **items,
-		 size_t *n)
+/* Waits for events, the prune time, or stop, and then until the first event is
+ * EVLOG_GATHER_US old; takes the pending list. False once stopping with nothing left. */
+static bool take(struct evlog *lg, int64_t prune_at, struct pend **items, size_t *n)
 {
 	struct timespec ts;
 	int64_t wait_us;
@@ -214,8 +215,8 @@ static bool take(struct evlog *lg, int64_t prune_at, int64_t next_us, struct pen
 		pthread_cond_timedwait(&lg->cv, &lg->mu, &ts);
 	}
 	for (;;) {
-		wait_us = next_us - clock_us();
-		if (!lg->n || lg->stop || wait_us <= 0)
+		wait_us = lg->n ? lg->items[0].added_us + EVLOG_GATHER_US - clock_us() : 0;
+		if (lg->stop || wait_us <= 0)
 			break;
 		ts = clock_deadline_us(wait_us);
 		pthread_cond_timedwait(&lg->cv, &lg->mu, &ts);
@@ -233,14 +234,12 @@ static void *writer_main(void *arg)
 {
 	struct evlog *lg = arg;
 	int64_t prune_at = clock_ms() + EVLOG_PRUNE_MS;
-	int64_t next_us = 0;
 	struct pend *items;
 	size_t n;
 
-	while (take(lg, prune_at, next_us, &items, &n)) {
+	while (take(lg, prune_at, &items, &n)) {
 		if (n)
 			write_batch(lg, items, n);
-		next_us = clock_us() + EVLOG_GATHER_US;
 		for (size_t i = 0; i < n; i++)
 			pend_cleanup(&items[i]);
 		free(items);

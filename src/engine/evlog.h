@@ -5,10 +5,11 @@
  * thread appends what has gathered in one transaction per batch, merging a text delta into
  * the unwritten delta of the same object before it (as events.c merges for slow readers), and
  * announces per batch "events:<run>" for each run with new events and "run:<run>" for each
- * run whose status moved (a thread.run.<status> event). A batch is written as soon as the
- * previous one is done, but batches start at least EVLOG_GATHER_US (2 ms) apart: an event is
- * in the store within that and one transaction's time of being added, and under load many
- * events share a transaction. The writer also prunes old logs once a minute. */
+ * run whose status moved (a thread.run.<status> event). A batch is written EVLOG_GATHER_US
+ * (2 ms) after its first event was added: the local stream sends the event before the
+ * writer competes with it for a core, an event is in the store within that and one
+ * transaction's time, and under load many events share a transaction. The writer also
+ * prunes old logs once a minute. */
 #ifndef ASSISTD_EVLOG_H
 #define ASSISTD_EVLOG_H
 

@@ -7,8 +7,10 @@
  * one watch thread asks SQLite every STORE_WATCH_POLL_MS whether any other connection
  * committed (PRAGMA data_version: no page is read for that), and only then reads the rows
  * past the last one it saw, skipping its own (delivered already); it also makes this
- * process's next reads take a fresh snapshot. Idle, with no watcher, the
- * thread sleeps on a condition variable and asks nothing. Old rows are pruned with the event
+ * process's next reads take a fresh snapshot. A server alone on its data directory hears
+ * no other process's topics: it looks every SQ_WATCH_IDLE_MS instead until one comes, then
+ * every STORE_WATCH_POLL_MS for SQ_WATCH_FAST_MS. With no watcher, the thread sleeps on a
+ * condition variable and asks nothing. Old rows are pruned with the event
  * log (store_events_prune). This file does not know what topics mean. */
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +24,8 @@
 
 #define NT_ORIGIN_LEN 16
 #define NT_BATCH 256 /* rows read per query */
+#define SQ_WATCH_IDLE_MS 50     /* between looks while no other process announces */
+#define SQ_WATCH_FAST_MS 600000 /* how long STORE_WATCH_POLL_MS holds after one did */
 
 struct sq_notify {
 	struct sqlite_store *st; /* the store this belongs to */
@@ -31,6 +35,7 @@ struct sq_notify {
 	bool started, stop;
 	pthread_t thread;
 	int64_t last_id;      /* the last notify row the thread has seen */
+	int64_t foreign_ms;   /* clock_ms() when it last saw another process's topic */
 	char origin[NT_ORIGIN_LEN + 1];
 	sqlite3 *db;          /* the watch thread's own connection; opened with the thread */
 };
@@ -135,6 +140,7 @@ static int read_rows(struct sq_notify *nt, char ***topics, size_t *n, int *rows)
 		nt->last_id = sqlite3_column_int64(s, 0);
 		if (sqlite3_column_int(s, 2))
 			continue; /* ours: delivered when it was written */
+		nt->foreign_ms = clock_ms();
 		*topics = xrealloc(*topics, (*n + 1) * sizeof(**topics));
 		(*topics)[(*n)++] = sqlite_col_dup(s, 1);
 	}
@@ -168,16 +174,19 @@ static void poll_once(struct sq_notify *nt, int64_t *version)
 	free(topics);
 }
 
-/* Sleeps until someone watches (or stop); then STORE_WATCH_POLL_MS. False on stop. */
+/* Sleeps until someone watches (or stop); then STORE_WATCH_POLL_MS, or SQ_WATCH_IDLE_MS
+ * when no other process has announced anything for SQ_WATCH_FAST_MS (one server alone on
+ * its data directory). False on stop. */
 static bool wait_turn(struct sq_notify *nt)
 {
+	bool fast = nt->foreign_ms && clock_ms() - nt->foreign_ms < SQ_WATCH_FAST_MS;
 	struct timespec ts;
 	bool go;
 
 	pthread_mutex_lock(&nt->mu);
 	while (!nt->stop && !watchers_any(&nt->ws))
 		pthread_cond_wait(&nt->cv, &nt->mu);
-	ts = clock_deadline(STORE_WATCH_POLL_MS);
+	ts = clock_deadline(fast ? STORE_WATCH_POLL_MS : SQ_WATCH_IDLE_MS);
 	if (!nt->stop)
 		pthread_cond_timedwait(&nt->cv, &nt->mu, &ts);
 	go = !nt->stop;

@@ -181,7 +181,9 @@ int store_key_revoke(struct store *st, const char *id, int64_t now) MUST_CHECK;
  * announces and every watcher, on every node sharing the store, receives once the writing
  * transaction has committed. On SQLite, watchers in this process are called at once, on the
  * notifying thread; those in other processes on the same data directory within about
- * STORE_WATCH_POLL_MS, on the store's watch thread, which runs only while someone watches.
+ * STORE_WATCH_POLL_MS (50 ms until the first topic of another process: a server alone on its
+ * data directory looks less often), on the store's watch thread, which runs only while
+ * someone watches.
  * On PostgreSQL, topics are NOTIFYs on one channel, which one connection per store handle
  * LISTENs to (its thread delivers them all, this process's too). Delivery is a wake-up, not
  * a queue: a topic may arrive more than once, so receivers re-read the store; when topics may
