@@ -4,7 +4,8 @@
  *   bench/out/follow_bench DIR PROJECT
  *
  * This process is the other node: it opens the store in DIR, the data directory of a running
- * assistd (the driving node), and an engine of its own on it, exactly as a second server
+ * assistd (the driving node), or the PostgreSQL database ASSISTD_DATABASE_URL names when it
+ * is set (as assistd does), and an engine of its own on it, exactly as a second server
  * would. For each run id read from stdin (one a line) it streams the run from the event log
  * with engine_follow from its start, reading the channel as an SSE reply does (woken by the
  * channel), and for every stamp in a thread.message.delta's text (tools/fake.js --stamp: the
@@ -134,7 +135,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	samples = xcalloc(MAX_SAMPLES, sizeof(*samples));
-	if (store_open(argv[1], &st))
+	if (store_open_url(getenv("ASSISTD_DATABASE_URL"), argv[1], &st))
 		return 1;
 	ec.st = st;
 	if (engine_start(&ec, &e))
