@@ -29,7 +29,9 @@ static const char *const migrations[] = {
 	"CREATE SEQUENCE objects_order;"
 	"ALTER TABLE objects ADD COLUMN child_seq BIGINT NOT NULL DEFAULT 0;"
 	"ALTER TABLE objects ADD CONSTRAINT objects_version CHECK (version > 0);",
-	/* 4: the run event log (schema.h; pg_events.c), without SQLite's notify table: topics
+	/* 4: run leases and commands (schema.h, shared with SQLite). */
+	SCHEMA_LEASES,
+	/* 5: the run event log (schema.h; pg_events.c), without SQLite's notify table: topics
 	 * are NOTIFYs (pg_notify.c). Ids come from a sequence; one run's events are appended
 	 * by one writer thread of the node driving it, so they commit in id order. */
 	SCHEMA_RUN_EVENTS("BIGSERIAL PRIMARY KEY"),

@@ -76,7 +76,9 @@ static const char *const migrations[] = {
 	"CREATE TRIGGER chunks_vec_ad AFTER DELETE ON chunks WHEN old.vec IS NOT NULL BEGIN"
 	" INSERT INTO vec_gen VALUES (old.vector_store_id, 1)"
 	" ON CONFLICT DO UPDATE SET gen = gen + 1; END;",
-	/* 5: the run event log (schema.h; sqlite_events.c) and change notifications
+	/* 5: run leases and commands (schema.h, shared with PostgreSQL). */
+	SCHEMA_LEASES,
+	/* 6: the run event log (schema.h; sqlite_events.c) and change notifications
 	 * (sqlite_notify.c). AUTOINCREMENT, so that an id is never handed out twice after a
 	 * prune: readers go by "id above the last one seen". notify: one row per announced
 	 * topic, read by the watch thread of every other process on the data directory
