@@ -1,56 +1,109 @@
 /* pg_events.c - the run event log on PostgreSQL (store_events_*): append, read, prune.
  *
- * The same table and contract as sqlite_events.c; an append's topics are NOTIFYs in its
- * transaction (pg_notify.c). Every statement reads what was committed before it started, so
+ * The same table and contract as sqlite_events.c; an append is one statement (one round
+ * trip) whose topics are NOTIFYs in its transaction (pg_notify.c). Every statement reads what was committed before it started, so
  * a read after a notification sees the write behind it. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "../base/alloc.h"
+#include "../base/buf.h"
 #include "../base/clock.h"
 #include "pg_int.h"
 
-struct append {
-	const struct store_event *evs;
-	size_t n;
-	const char *const *topics;
-	size_t ntopics;
-};
+/* The column of evs that field picks, as text. */
+typedef const char *column_fn(const struct store_event *ev);
 
-static int insert_event(struct pg_conn *c, const struct store_event *ev, int64_t now)
+static const char *col_project(const struct store_event *ev)
 {
-	static const char sql[] = "INSERT INTO run_events (project, run_id, name, data, final, at) "
-				  "VALUES ($1, $2, $3, $4, $5, $6)";
-	struct pg_args a = { 0 };
-
-	pg_arg_s(&a, ev->project);
-	pg_arg_s(&a, ev->run_id);
-	pg_arg_s(&a, ev->name);
-	pg_arg_s(&a, ev->data);
-	pg_arg_i(&a, ev->final);
-	pg_arg_i(&a, now);
-	return pg_do(c, PQ_EV_INSERT, sql, "event append", &a, NULL);
+	return ev->project;
 }
 
-static int append_tx(struct pg_conn *c, void *ctx)
+static const char *col_run(const struct store_event *ev)
 {
-	const struct append *ap = ctx;
-	int64_t now = clock_unix();
-	int err = 0;
+	return ev->run_id;
+}
 
-	for (size_t i = 0; i < ap->n && !err; i++)
-		err = insert_event(c, &ap->evs[i], now);
-	for (size_t i = 0; i < ap->ntopics && !err; i++)
-		err = pg_notify_in(c, ap->topics[i]);
-	return err;
+static const char *col_name(const struct store_event *ev)
+{
+	return ev->name;
+}
+
+static const char *col_data(const struct store_event *ev)
+{
+	return ev->data;
+}
+
+static const char *col_final(const struct store_event *ev)
+{
+	return ev->final ? "1" : "0";
+}
+
+/* Appends s to b as an element of a PostgreSQL array literal: quoted, with backslashes and
+ * quotes escaped. */
+static void array_elem(struct buf *b, const char *s)
+{
+	int err = buf_putc(b, '"');
+
+	for (; *s && !err; s++) {
+		if (*s == '"' || *s == '\\')
+			err = buf_putc(b, '\\');
+		if (!err)
+			err = buf_putc(b, *s);
+	}
+	if (err || buf_putc(b, '"'))
+		abort(); /* a buffer without a limit: only out of memory, which aborts anyway */
+}
+
+/* The array literal {"v0","v1",...} of n strings, each picked from item i by col (or, with
+ * col NULL, strs[i]). Owned: free with buf_cleanup. */
+static void array_of(struct buf *b, const struct store_event *evs, column_fn *col,
+		     const char *const *strs, size_t n)
+{
+	buf_init(b, 0);
+	if (buf_putc(b, '{'))
+		abort();
+	for (size_t i = 0; i < n; i++) {
+		if (i && buf_putc(b, ','))
+			abort();
+		array_elem(b, col ? col(&evs[i]) : strs[i]);
+	}
+	if (buf_append(b, "}", 2)) /* with the NUL: the literal is a C string */
+		abort();
 }
 
 int pg_events_append(struct store *base, const struct store_event *evs, size_t n,
 		     const char *const *topics, size_t ntopics)
 {
-	struct append ap = { evs, n, topics, ntopics };
+	/* One statement, so one round trip: the rows in order (their ids come from the
+	 * sequence in that order), and the topics NOTIFYd in the same implicit transaction. */
+	static const char sql[] =
+		"WITH e AS (INSERT INTO run_events (project, run_id, name, data, final, at) "
+		"SELECT p, r, n, d, f, $6 FROM unnest($1::text[], $2::text[], $3::text[], "
+		"$4::text[], $5::int[]) WITH ORDINALITY AS u(p, r, n, d, f, o) ORDER BY o) "
+		"SELECT pg_notify('assistd', t) FROM unnest($7::text[]) AS t";
+	static column_fn *const cols[] = { col_project, col_run, col_name, col_data, col_final };
+	struct pg_store *st = pg_of(base);
+	struct buf arrays[6];
+	struct pg_args a = { 0 };
+	struct pg_conn *c;
+	int err;
 
-	return pg_tx(pg_of(base), append_tx, &ap);
+	for (size_t i = 0; i < 5; i++) {
+		array_of(&arrays[i], evs, cols[i], NULL, n);
+		pg_arg_s(&a, arrays[i].p);
+	}
+	pg_arg_i(&a, clock_unix());
+	array_of(&arrays[5], NULL, NULL, topics, ntopics);
+	pg_arg_s(&a, arrays[5].p);
+	err = pg_acquire(st, &c);
+	if (!err) {
+		err = pg_do(c, PQ_EV_INSERT, sql, "event append", &a, NULL);
+		pg_release(st, c);
+	}
+	for (size_t i = 0; i < 6; i++)
+		buf_cleanup(&arrays[i]);
+	return err;
 }
 
 /* Runs a read on a pooled connection: one statement, parameters a, result *res (owned). */
