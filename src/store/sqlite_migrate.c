@@ -108,6 +108,29 @@ static const char *const migrations[] = {
 	"CREATE TRIGGER chunks_vec_ad AFTER DELETE ON chunks WHEN old.vec IS NOT NULL BEGIN"
 	" INSERT INTO vec_gen VALUES (old.vector_store_id, 1)"
 	" ON CONFLICT DO UPDATE SET gen = gen + 1; END;",
+	/* 5: limits per API key or project (src/limits) and their shared counters.
+	 * limits: scope is 'key' (subject: the key's id) or 'project' (subject: its name);
+	 * requests and runs are per window, tokens per period ('day' or 'month', UTC); 0 is no
+	 * limit. limit_counts: what a subject used of one kind ('requests', 'runs', 'tokens') in
+	 * the window starting at win_ms, every node's deltas added up; rows go after
+	 * expires_ms. */
+	"CREATE TABLE limits ("
+	" scope TEXT NOT NULL,"
+	" subject TEXT NOT NULL,"
+	" requests BIGINT NOT NULL DEFAULT 0,"
+	" runs BIGINT NOT NULL DEFAULT 0,"
+	" tokens BIGINT NOT NULL DEFAULT 0,"
+	" period TEXT NOT NULL DEFAULT 'month',"
+	" PRIMARY KEY (scope, subject));"
+	"CREATE TABLE limit_counts ("
+	" scope TEXT NOT NULL,"
+	" subject TEXT NOT NULL,"
+	" kind TEXT NOT NULL,"
+	" win_ms BIGINT NOT NULL,"
+	" n BIGINT NOT NULL,"
+	" expires_ms BIGINT NOT NULL,"
+	" PRIMARY KEY (scope, subject, kind, win_ms));"
+	"CREATE INDEX limit_counts_expiry ON limit_counts (expires_ms);",
 };
 
 #define MIGRATION_COUNT ((int)(sizeof(migrations) / sizeof(migrations[0])))
