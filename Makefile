@@ -38,7 +38,8 @@ LIB_SRC  := $(sort $(wildcard src/base/*.c src/json/*.c src/http/*.c src/store/*
 # that needs of src/base.
 READER_SRC := $(sort $(wildcard src/docs/reader/*.c)) src/docs/out.c src/base/alloc.c \
                 src/base/buf.c
-MAIN_SRC := src/main.c src/cli.c src/cli_backup.c src/cli_tokenize.c src/config.c
+MAIN_SRC := src/main.c src/cli.c src/cli_backup.c src/cli_limits.c src/cli_tokenize.c \
+            src/config.c
 UNIT_SRC := $(sort $(wildcard tests/unit/*.c))
 
 FUZZ_SRC := $(sort $(wildcard fuzz/fuzz_*.c))

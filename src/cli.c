@@ -66,11 +66,30 @@ static int parse(int argc, char **argv, struct keys_args *a)
 	return err;
 }
 
-static bool project_ok(const char *p)
+bool cli_project_ok(const char *p)
 {
 	size_t n = strlen(p);
 
 	return n > 0 && n <= PROJECT_MAX && id_valid(p, "");
+}
+
+int cli_key_exists(struct store *st, const char *id)
+{
+	struct store_key *keys = NULL;
+	size_t n = 0;
+	int err = store_key_list(st, &keys, &n);
+
+	for (size_t i = 0; !err && i < n; i++) {
+		if (strcmp(keys[i].id, id) == 0)
+			goto out;
+	}
+	if (!err) {
+		fprintf(stderr, "assistd: no key with id '%s' (see assistd keys list)\n", id);
+		err = ERR_NOT_FOUND;
+	}
+out:
+	store_keys_free(keys, n);
+	return err;
 }
 
 static int create(struct store *st, const char *project)
@@ -82,7 +101,7 @@ static int create(struct store *st, const char *project)
 	struct store_key k = { .id = id, .project = (char *)project, .hint = hint };
 	int err;
 
-	if (!project || !project_ok(project)) {
+	if (!project || !cli_project_ok(project)) {
 		fprintf(stderr, "assistd keys create: --project NAME is required (letters, digits, "
 				"'-' and '_', at most %d)\n", PROJECT_MAX);
 		return 2;

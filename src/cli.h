@@ -1,10 +1,22 @@
 /* cli.h - the command-line subcommands: `assistd keys ...` (create, list and revoke API keys,
- * cli.c), `assistd tokenize` (cli_tokenize.c) and `assistd backup` (cli_backup.c). */
+ * cli.c), `assistd limits ...` (cli_limits.c), `assistd tokenize` (cli_tokenize.c) and
+ * `assistd backup` (cli_backup.c). */
 #ifndef ASSISTD_CLI_H
 #define ASSISTD_CLI_H
 
+#include <stdbool.h>
+
+struct store;
+
 /* Runs `assistd keys <verb> ...` (argv[1] is "keys"). Returns the process exit code. */
 int cli_keys(int argc, char **argv);
+/* Runs `assistd limits <verb> ...` (argv[1] is "limits"). Returns the process exit code. */
+int cli_limits(int argc, char **argv);
+/* Whether p is a valid project name: letters, digits, '-' and '_', at most 64. */
+bool cli_project_ok(const char *p);
+/* 0 when a key with this id exists (revoked or not); else ERR_NOT_FOUND, said on stderr,
+ * or ERR_DB. */
+int cli_key_exists(struct store *st, const char *id);
 /* Runs `assistd tokenize ...` (argv[1] is "tokenize"). Returns the process exit code. */
 int cli_tokenize(int argc, char **argv);
 

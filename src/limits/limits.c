@@ -259,6 +259,11 @@ int limits_budget(struct limits *lim, const char *key_hash, const char *project,
 	return err;
 }
 
+int64_t limits_window_ms(const struct limits *lim)
+{
+	return lim ? lim->window_ms : LIMITS_WINDOW_MS;
+}
+
 /* Seconds with up to three decimals and no trailing zeros: "1.5", "12". */
 static void seconds(int64_t ms, char *out, size_t len)
 {

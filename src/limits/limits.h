@@ -72,6 +72,8 @@ void limits_tokens(struct limits *lim, const char *key_hash, const char *project
 int limits_budget(struct limits *lim, const char *key_hash, const char *project, char *why,
 		  size_t len) MUST_CHECK;
 
+/* The window of the request and run limits, in milliseconds (for messages). */
+int64_t limits_window_ms(const struct limits *lim);
 /* Writes the time d (milliseconds) as the x-ratelimit-reset-* headers do: "20ms", "1.5s",
  * "6m0s", "26h3m0s". */
 void limits_duration(int64_t d, char *out, size_t len);
