@@ -27,6 +27,10 @@ static const struct metrics_def defs[METRICS_ID_COUNT] = {
 			      "Server-sent event streams open now." },
 	[METRICS_POLLS] = { "assistd_polls_held", "gauge",
 			    "Requests held open by a long poll now." },
+	[METRICS_SANDBOXES] = { "assistd_sandboxes_active", "gauge",
+				"code_interpreter sandbox sessions bound to a thread now." },
+	[METRICS_SANDBOXES_POOLED] = { "assistd_sandboxes_pooled", "gauge",
+				       "Sandbox sessions started ahead and not yet bound." },
 };
 
 /* Upper bounds in microseconds: 1 ms to 60 s. */

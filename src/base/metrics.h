@@ -24,6 +24,8 @@ enum metrics_id {
 	METRICS_TOKENS_OUT,      /* completion tokens of ended calls (counter) */
 	METRICS_STREAMS,         /* server-sent event streams open now (gauge) */
 	METRICS_POLLS,           /* requests parked by a long poll now (gauge) */
+	METRICS_SANDBOXES,       /* code_interpreter sessions bound to a thread now (gauge) */
+	METRICS_SANDBOXES_POOLED, /* sessions started ahead, not yet bound (gauge) */
 	METRICS_ID_COUNT
 };
 

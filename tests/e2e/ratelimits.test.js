@@ -215,6 +215,10 @@ describe('token budgets', () => {
     // everything else still works for the project
     const list = await c.beta.threads.runs.list(thread.id);
     assert.equal(list.data.length, 1);
+    const m = await srv().raw('GET', '//metrics', { apiKey: d.keys.other, noHeaderCheck: true });
+    assert.equal(m.status, 200);
+    assert.match(m.text, /^assistd_rate_limited_total\{limit="tokens"\} 1$/m);
+    assert.match(m.text, /^assistd_http_requests_total\{method="POST",route="\/v1\/threads\/\{thread_id\}\/runs",status="429"\} 1$/m);
   });
 
   it("a key's budget counts its runs' tokens: the headers show what is left", async () => {

@@ -1,6 +1,7 @@
 /* test_limits.c - unit tests for src/limits and the store's limits and counters: the checks,
  * windows and budget periods, the header durations, and two instances on one store (two
- * nodes) sharing their counts through store_count_sync. */
+ * nodes) sharing their counts through store_count_sync. Also the /metrics series added with
+ * them: rate-limited responses and the ingestion queue's depth. */
 #include <ftw.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -13,6 +14,7 @@
 #include "../../src/limits/limits.h"
 #include "../../src/limits/limits_int.h"
 #include "../../src/store/store.h"
+#include "../../src/store/vstore.h"
 #include "suites.h"
 
 #define SLOW_SYNC 60000 /* the thread never syncs by itself during a test */
@@ -319,6 +321,38 @@ static void limited_responses_are_counted_in_metrics(void)
 	buf_cleanup(&b);
 }
 
+static void ingest_queue_depth_counts_jobs(void)
+{
+	static const char vs_body[] = "{\"id\":\"vs_a\",\"object\":\"vector_store\","
+				      "\"file_counts\":{\"in_progress\":0,\"completed\":0,"
+				      "\"failed\":0,\"cancelled\":0,\"total\":0}}";
+	struct store_obj vs = { .kind = STORE_VECTOR_STORE, .id = "vs_a", .created_at = 1,
+				.body = vs_body };
+	struct vsf_new f[2] = {
+		{ "file-a", "a.txt", 1, "{\"id\":\"file-a\",\"status\":\"in_progress\"}" },
+		{ "file-b", "b.txt", 1, "{\"id\":\"file-b\",\"status\":\"in_progress\"}" },
+	};
+	struct vs_job jobs[2] = { { 0 } };
+	size_t nj = 0;
+	int64_t n = -1;
+	struct tdir t;
+
+	tdir_open(&t);
+	ASSERT_OK(store_jobs_count(t.st, &n));
+	ASSERT_EQ_INT(n, 0);
+	ASSERT_OK(store_vsf_attach(t.st, "p", "vs_a", &vs, NULL, f, 2));
+	ASSERT_OK(store_jobs_count(t.st, &n));
+	ASSERT_EQ_INT(n, 2);
+	ASSERT_OK(store_jobs_next(t.st, NULL, NULL, jobs, 2, &nj));
+	ASSERT_EQ_INT(nj, 2);
+	ASSERT_OK(store_job_finish(t.st, &jobs[0], "completed", NULL, NULL, 10));
+	ASSERT_OK(store_jobs_count(t.st, &n));
+	ASSERT_EQ_INT(n, 1);
+	vs_job_cleanup(&jobs[0]);
+	vs_job_cleanup(&jobs[1]);
+	tdir_close(&t);
+}
+
 const struct t_case limits_tests[] = {
 	T_CASE(duration_text),
 	T_CASE(budget_periods_follow_the_utc_calendar),
@@ -330,5 +364,6 @@ const struct t_case limits_tests[] = {
 	T_CASE(two_nodes_share_counts_through_the_store),
 	T_CASE(limits_reload_and_keep_counts),
 	T_CASE(limited_responses_are_counted_in_metrics),
+	T_CASE(ingest_queue_depth_counts_jobs),
 	{ NULL, NULL },
 };
