@@ -188,6 +188,15 @@ static int revoke(struct store *st, const char *id)
 	return 0;
 }
 
+int cli_store_open(const struct config *cfg, const char *cmd, struct store **st)
+{
+	log_set_level(cfg->log_level > LOG_WARN ? cfg->log_level : LOG_WARN);
+	if (store_open(cfg->data_dir, st) == 0)
+		return 0;
+	fprintf(stderr, "assistd %s: cannot open the store in %s\n", cmd, cfg->data_dir);
+	return 1;
+}
+
 int cli_keys(int argc, char **argv)
 {
 	struct keys_args a = { 0 };
@@ -196,13 +205,10 @@ int cli_keys(int argc, char **argv)
 
 	if (parse(argc, argv, &a))
 		return usage();
-	log_set_level(a.cfg.log_level > LOG_WARN ? a.cfg.log_level : LOG_WARN);
 	if (strcmp(a.verb, "create") && strcmp(a.verb, "list") && strcmp(a.verb, "revoke"))
 		return usage();
-	if (store_open(a.cfg.data_dir, &st)) {
-		fprintf(stderr, "assistd keys: cannot open the store in %s\n", a.cfg.data_dir);
+	if (cli_store_open(&a.cfg, "keys", &st))
 		return 1;
-	}
 	if (strcmp(a.verb, "create") == 0)
 		rc = create(st, a.project);
 	else if (strcmp(a.verb, "list") == 0)

@@ -6,12 +6,17 @@
 
 #include <stdbool.h>
 
+struct config;
 struct store;
 
 /* Runs `assistd keys <verb> ...` (argv[1] is "keys"). Returns the process exit code. */
 int cli_keys(int argc, char **argv);
 /* Runs `assistd limits <verb> ...` (argv[1] is "limits"). Returns the process exit code. */
 int cli_limits(int argc, char **argv);
+/* Sets the log to warnings (unless cfg asks for fewer) and opens cfg's store for the command
+ * cmd ("keys"); *st is owned (store_close). Returns 0, or 1 (the exit code) after saying on
+ * stderr why not. */
+int cli_store_open(const struct config *cfg, const char *cmd, struct store **st);
 /* Whether p is a valid project name: letters, digits, '-' and '_', at most 64. */
 bool cli_project_ok(const char *p);
 /* 0 when a key with this id exists (revoked or not); else ERR_NOT_FOUND, said on stderr,

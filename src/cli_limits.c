@@ -184,7 +184,7 @@ static int set(struct store *st, const struct limits_args *a)
 	return 0;
 }
 
-static int list(struct store *st)
+static int list(struct store *st, const struct limits_args *a)
 {
 	struct store_limit *all = NULL;
 	size_t n = 0;
@@ -221,25 +221,24 @@ static int remove_limit(struct store *st, const struct limits_args *a)
 
 int cli_limits(int argc, char **argv)
 {
+	static const struct {
+		const char *name;
+		int (*fn)(struct store *st, const struct limits_args *a);
+	} verbs[] = { { "set", set }, { "list", list }, { "remove", remove_limit } };
 	struct limits_args a = { 0 };
 	struct store *st = NULL;
+	size_t v = 0;
 	int rc;
 
 	if (parse(argc, argv, &a))
 		return usage();
-	log_set_level(a.cfg.log_level > LOG_WARN ? a.cfg.log_level : LOG_WARN);
-	if (strcmp(a.verb, "set") && strcmp(a.verb, "list") && strcmp(a.verb, "remove"))
+	while (v < sizeof(verbs) / sizeof(verbs[0]) && strcmp(a.verb, verbs[v].name) != 0)
+		v++;
+	if (v == sizeof(verbs) / sizeof(verbs[0]))
 		return usage();
-	if (store_open(a.cfg.data_dir, &st)) {
-		fprintf(stderr, "assistd limits: cannot open the store in %s\n", a.cfg.data_dir);
+	if (cli_store_open(&a.cfg, "limits", &st))
 		return 1;
-	}
-	if (strcmp(a.verb, "set") == 0)
-		rc = set(st, &a);
-	else if (strcmp(a.verb, "list") == 0)
-		rc = list(st);
-	else
-		rc = remove_limit(st, &a);
+	rc = verbs[v].fn(st, &a);
 	store_close(st);
 	return rc;
 }

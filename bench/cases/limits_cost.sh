@@ -15,18 +15,7 @@
 LIMITS_GOAL=0.97
 LIMITS_HIGH=(--requests 1000000000 --runs 1000000000 --tokens 1000000000000)
 
-declare -A lim_rate lim_cpu
-
-# lim_best NAME ROUND URL PID: runs wrk_get; keeps the best rate and CPU time of NAME.
-lim_best() {
-	local out rate cpu
-	out=$(wrk_get "limits-$1-$2" "$3" "$4")
-	read -r rate cpu <<<"$out"
-	lim_rate[$1]=$(awk "BEGIN { a = ${lim_rate[$1]:-0}; print ($rate > a) ? $rate : a }")
-	lim_cpu[$1]=$(awk "BEGIN { a = ${lim_cpu[$1]:-1e9}; print ($cpu < a) ? $cpu : a }")
-}
-
-# lim_scraped ROUND URL PID PORT: lim_best while a loop GETs /metrics every 100 ms.
+# lim_scraped ROUND URL PID PORT: best (lib.sh) while a loop GETs /metrics every 100 ms.
 lim_scraped() {
 	local scraper
 	(while :; do
@@ -34,7 +23,7 @@ lim_scraped() {
 		sleep 0.1
 	done) &
 	scraper=$!
-	lim_best scraped "$1" "$2" "$3"
+	best scraped "$1" "$2" "$3"
 	kill "$scraper" 2>/dev/null
 	wait "$scraper" 2>/dev/null || true
 }
@@ -42,10 +31,10 @@ lim_scraped() {
 # lim_row NAME LABEL: one row, its rate and CPU time against the plain server's.
 lim_row() {
 	local ratio res
-	ratio=$(calc "${lim_rate[$1]} / ${lim_rate[plain]}")
-	res="$(fmt_int "${lim_rate[$1]}") req/s = $(printf '%.3f' "$ratio") × plain"
-	res+="; $(printf '%.1f' "${lim_cpu[$1]}") µs CPU/req"
-	res+=" = $(printf '%.3f' "$(calc "${lim_cpu[$1]} / ${lim_cpu[plain]}")") × plain's"
+	ratio=$(calc "${best_rate[$1]} / ${best_rate[plain]}")
+	res="$(fmt_int "${best_rate[$1]}") req/s = $(printf '%.3f' "$ratio") × plain"
+	res+="; $(printf '%.1f' "${best_cpu[$1]}") µs CPU/req"
+	res+=" = $(printf '%.3f' "$(calc "${best_cpu[$1]} / ${best_cpu[plain]}")") × plain's"
 	record "$2" "$res" "≥ $LIMITS_GOAL × plain" "$(verdict "$ratio" '>=' "$LIMITS_GOAL")"
 }
 
@@ -86,13 +75,13 @@ bench_limits_cost() {
 		pid[$name]=$SRV_PID
 	done
 	for r in $(seq "$BENCH_ROUNDS"); do
-		lim_best plain "$r" "http://127.0.0.1:${port[plain]}$path" "${pid[plain]}"
-		lim_best limited "$r" "http://127.0.0.1:${port[limited]}$path" "${pid[limited]}"
+		best plain "$r" "http://127.0.0.1:${port[plain]}$path" "${pid[plain]}"
+		best limited "$r" "http://127.0.0.1:${port[limited]}$path" "${pid[limited]}"
 		lim_scraped "$r" "http://127.0.0.1:${port[scraped]}$path" "${pid[scraped]}" \
 			"${port[scraped]}"
 	done
 	record "rate limits cost: GET message, no limits" \
-		"$(fmt_int "${lim_rate[plain]}") req/s; $(printf '%.1f' "${lim_cpu[plain]}") µs CPU/req" \
+		"$(fmt_int "${best_rate[plain]}") req/s; $(printf '%.1f' "${best_cpu[plain]}") µs CPU/req" \
 		"-" "-"
 	lim_row limited "rate limits cost: limits set, never reached"
 	lim_row scraped "rate limits cost: limits set + /metrics 10/s"

@@ -4,7 +4,7 @@
  * refused request costs no body and no handler. Every reply to a caller with limits carries
  * the headers the SDKs and hosted clients read: x-ratelimit-limit-, -remaining- and
  * -reset-requests, the same for -tokens (the token budget: hosted sends tokens per minute
- * there), and assistd's own -runs. A rate limit's 429 has retry-after (seconds, rounded up)
+ * there), and assistd's own -runs on the replies of the routes that create runs. A rate limit's 429 has retry-after (seconds, rounded up)
  * and retry-after-ms, which openai-node and openai-python wait for before retrying; a spent
  * budget's 429 has x-should-retry: false, since it renews only with its day or month. */
 #include "ratelimit.h"
@@ -52,12 +52,13 @@ static void add_int(struct http_req *req, const char *name, long long v)
 	http_header_add(req, name, text);
 }
 
-static void add_headers(struct http_req *req, const struct limits_state *s)
+/* The -runs headers go only with the replies of the routes that create runs. */
+static void add_headers(struct http_req *req, const struct limits_state *s, bool run)
 {
 	char reset[32];
 
 	for (int k = 0; k < LIMITS_KINDS; k++) {
-		if (!s->set[k])
+		if (!s->set[k] || (k == STORE_COUNT_RUNS && !run))
 			continue;
 		limits_duration(s->reset_ms[k], reset, sizeof(reset));
 		add_int(req, kinds[k].limit, s->limit[k]);
@@ -99,9 +100,10 @@ static int quota_fail(struct http_req *req, const struct limits_state *s)
 int ratelimit_check(struct http_req *req, const char *key_hash, const char *project)
 {
 	struct limits_state s;
-	int err = limits_admit(api_ctx(req)->lim, key_hash, project, creates_run(req), &s);
+	bool run = creates_run(req);
+	int err = limits_admit(api_ctx(req)->lim, key_hash, project, run, &s);
 
-	add_headers(req, &s);
+	add_headers(req, &s, run);
 	if (!err)
 		return 0;
 	metrics_limited((int)s.refused);

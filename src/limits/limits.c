@@ -52,10 +52,12 @@ void lim_roll(const struct limits *lim, struct lim_rule *r, int kind, int64_t no
 	int64_t start;
 	int64_t end;
 
-	lim_window(lim, r, kind, now_ms, &start, &end);
-	if (c->win_ms == start)
+	if (now_ms >= c->win_ms && now_ms < c->end_ms)
 		return;
-	*c = (struct lim_counter){ .win_ms = start };
+	lim_window(lim, r, kind, now_ms, &start, &end);
+	if (c->win_ms != start)
+		*c = (struct lim_counter){ .win_ms = start };
+	c->end_ms = end;
 }
 
 static int rule_cmp(enum store_limit_scope scope, const char *subject, const struct lim_rule *r)
@@ -133,25 +135,19 @@ static bool passes(const struct lim_rule *r, int kind)
 					  : used(r, kind) + 1 <= r->max[kind];
 }
 
-static void refuse(struct limits *lim, struct limits_state *s, const struct lim_rule *r,
-		   int kind, int64_t now)
+static void refuse(struct limits_state *s, const struct lim_rule *r, int kind, int64_t now)
 {
-	int64_t start;
-	int64_t end;
-
-	lim_window(lim, r, kind, now, &start, &end);
 	s->refused = (enum store_count_kind)kind;
 	s->scope = r->l.scope;
 	s->monthly = r->l.monthly;
 	s->max = r->max[kind];
 	s->used = used(r, kind);
-	s->retry_ms = end - now;
+	s->retry_ms = r->c[kind].end_ms - now;
 	snprintf(s->subject, sizeof(s->subject), "%s", r->l.subject);
 }
 
 /* The first limit of rs that refuses: a spent budget (for a run) before the rates. */
-static int check(struct limits *lim, struct lim_rule *rs[2], bool run, int64_t now,
-		 struct limits_state *s)
+static int check(struct lim_rule *rs[2], bool run, int64_t now, struct limits_state *s)
 {
 	static const struct {
 		int kind;
@@ -166,7 +162,7 @@ static int check(struct limits *lim, struct lim_rule *rs[2], bool run, int64_t n
 	for (size_t o = 0; o < sizeof(order) / sizeof(order[0]); o++) {
 		for (int i = 0; i < 2 && (run || !order[o].run_only); i++) {
 			if (rs[i] && !passes(rs[i], order[o].kind)) {
-				refuse(lim, s, rs[i], order[o].kind, now);
+				refuse(s, rs[i], order[o].kind, now);
 				return order[o].err;
 			}
 		}
@@ -175,22 +171,18 @@ static int check(struct limits *lim, struct lim_rule *rs[2], bool run, int64_t n
 }
 
 /* Per kind, the limit of rs with the least left. */
-static void state_fill(struct limits *lim, struct lim_rule *rs[2], int64_t now,
-		       struct limits_state *s)
+static void state_fill(struct lim_rule *rs[2], int64_t now, struct limits_state *s)
 {
 	for (int i = 0; i < 2; i++) {
 		for (int k = 0; k < LIMITS_KINDS && rs[i]; k++) {
 			int64_t left = rs[i]->max[k] - used(rs[i], k);
-			int64_t start;
-			int64_t end;
 
 			if (!rs[i]->max[k] || (s->set[k] && s->remaining[k] <= left))
 				continue;
-			lim_window(lim, rs[i], k, now, &start, &end);
 			s->set[k] = true;
 			s->limit[k] = rs[i]->max[k];
 			s->remaining[k] = left > 0 ? left : 0;
-			s->reset_ms[k] = end - now;
+			s->reset_ms[k] = rs[i]->c[k].end_ms - now;
 		}
 	}
 }
@@ -208,14 +200,14 @@ int limits_admit(struct limits *lim, const char *key_hash, const char *project, 
 	now = clock_unix_ms();
 	pthread_mutex_lock(&lim->mu);
 	rules_of(lim, key_hash, project, now, rs);
-	err = check(lim, rs, run, now, s);
+	err = check(rs, run, now, s);
 	for (int i = 0; i < 2 && !err; i++) {
 		if (rs[i] && rs[i]->max[STORE_COUNT_REQUESTS])
 			rs[i]->c[STORE_COUNT_REQUESTS].delta++;
 		if (rs[i] && run && rs[i]->max[STORE_COUNT_RUNS])
 			rs[i]->c[STORE_COUNT_RUNS].delta++;
 	}
-	state_fill(lim, rs, now, s);
+	state_fill(rs, now, s);
 	pthread_mutex_unlock(&lim->mu);
 	return err;
 }
@@ -249,7 +241,7 @@ int limits_budget(struct limits *lim, const char *key_hash, const char *project,
 	rules_of(lim, key_hash, project, now, rs);
 	for (int i = 0; i < 2 && !err; i++) {
 		if (rs[i] && !passes(rs[i], STORE_COUNT_TOKENS)) {
-			refuse(lim, &s, rs[i], STORE_COUNT_TOKENS, now);
+			refuse(&s, rs[i], STORE_COUNT_TOKENS, now);
 			err = ERR_QUOTA;
 		}
 	}

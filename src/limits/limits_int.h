@@ -8,11 +8,12 @@
 
 #include "limits.h"
 
-/* One kind of one limit, counted in the window starting at win_ms. What the subject used
+/* One kind of one limit, counted in the window [win_ms, end_ms). What the subject used
  * there is base + pending + delta: base is every node's total as last read from the store,
  * pending what this node sent with the sync in flight, delta what it counted since. */
 struct lim_counter {
 	int64_t win_ms;
+	int64_t end_ms;
 	int64_t base;
 	int64_t pending;
 	int64_t delta;
@@ -43,7 +44,8 @@ struct limits {
 /* The window of kind for rule r at now_ms: sets *start and *end (Unix milliseconds). */
 void lim_window(const struct limits *lim, const struct lim_rule *r, int kind, int64_t now_ms,
 		int64_t *start, int64_t *end);
-/* Moves counter kind of r to the window of now_ms, starting from zero when it changed. */
+/* Moves counter kind of r to the window of now_ms, starting from zero when it changed (the
+ * window is computed only then: a budget's month takes two calendar conversions). */
 void lim_roll(const struct limits *lim, struct lim_rule *r, int kind, int64_t now_ms);
 /* The rule of (scope, subject) in rules[0..n), or NULL. */
 struct lim_rule *lim_find(struct lim_rule *rules, size_t n, enum store_limit_scope scope,

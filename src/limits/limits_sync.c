@@ -107,15 +107,14 @@ static size_t collect(struct limits *lim, int64_t now, struct store_count *c, st
 		struct lim_rule *r = &lim->rules[i];
 
 		for (int k = 0; k < LIMITS_KINDS; k++) {
-			int64_t start;
-			int64_t end;
+			const struct lim_counter *q = &r->c[k];
 
 			if (!r->max[k])
 				continue;
 			lim_roll(lim, r, k, now);
-			lim_window(lim, r, k, now, &start, &end);
-			c[n] = (struct store_count){ r->l.scope, r->l.subject, k, start,
-						     end + (end - start), r->c[k].delta, 0 };
+			c[n] = (struct store_count){ r->l.scope, r->l.subject, k, q->win_ms,
+						     q->end_ms + (q->end_ms - q->win_ms), q->delta,
+						     0 };
 			sh[n++] = (struct share){ i, k };
 			r->c[k].pending += r->c[k].delta;
 			r->c[k].delta = 0;
