@@ -44,23 +44,23 @@ static bool creates_run(const struct http_req *req)
 	return false;
 }
 
-static void add_int(struct http_req *req, const char *name, long long v)
+static void add_int(struct http_req *req, const char *name, int64_t v)
 {
-	char text[24];
+	char text[LIMITS_TEXT_LEN];
 
-	snprintf(text, sizeof(text), "%lld", v);
+	limits_decimal(v, text);
 	http_header_add(req, name, text);
 }
 
 /* The -runs headers go only with the replies of the routes that create runs. */
 static void add_headers(struct http_req *req, const struct limits_state *s, bool run)
 {
-	char reset[32];
+	char reset[LIMITS_TEXT_LEN];
 
 	for (int k = 0; k < LIMITS_KINDS; k++) {
 		if (!s->set[k] || (k == STORE_COUNT_RUNS && !run))
 			continue;
-		limits_duration(s->reset_ms[k], reset, sizeof(reset));
+		limits_duration(s->reset_ms[k], reset);
 		add_int(req, kinds[k].limit, s->limit[k]);
 		add_int(req, kinds[k].remaining, s->remaining[k]);
 		http_header_add(req, kinds[k].reset, reset);
@@ -70,11 +70,11 @@ static void add_headers(struct http_req *req, const struct limits_state *s, bool
 static int rate_fail(struct http_req *req, const struct limits_state *s)
 {
 	int64_t window = limits_window_ms(api_ctx(req)->lim);
-	char wait[32];
-	char per[40];
+	char wait[LIMITS_TEXT_LEN];
+	char per[LIMITS_TEXT_LEN];
 
-	limits_duration(s->retry_ms, wait, sizeof(wait));
-	limits_duration(window, per, sizeof(per));
+	limits_duration(s->retry_ms, wait);
+	limits_duration(window, per);
 	add_int(req, "retry-after", (s->retry_ms + 999) / 1000);
 	add_int(req, "retry-after-ms", s->retry_ms);
 	http_fail_code(req, "rate_limit_exceeded");

@@ -256,43 +256,66 @@ int64_t limits_window_ms(const struct limits *lim)
 	return lim ? lim->window_ms : LIMITS_WINDOW_MS;
 }
 
-/* Seconds with up to three decimals and no trailing zeros: "1.5", "12". */
-static void seconds(int64_t ms, char *out, size_t len)
+/* Writes v (>= 0) in decimal at p; returns where it ends. */
+static char *put_dec(char *p, uint64_t v)
 {
-	int n = snprintf(out, len, "%lld.%03lld", (long long)(ms / 1000), (long long)(ms % 1000));
+	char tmp[24];
+	size_t n = 0;
 
-	while (n > 0 && out[n - 1] == '0')
-		out[--n] = '\0';
-	if (n > 0 && out[n - 1] == '.')
-		out[--n] = '\0';
+	do {
+		tmp[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	while (n)
+		*p++ = tmp[--n];
+	return p;
 }
 
-void limits_duration(int64_t d, char *out, size_t len)
+void limits_decimal(int64_t v, char *out)
 {
-	long long h = (long long)(d / 3600000);
-	long long m = (long long)(d / 60000 % 60);
-	char sec[32];
+	*put_dec(out, v > 0 ? (uint64_t)v : 0) = '\0';
+}
+
+/* Writes ".NNN" for ms (1..999) without trailing zeros at p; returns where it ends. */
+static char *put_ms(char *p, int64_t ms)
+{
+	*p++ = '.';
+	*p++ = (char)('0' + ms / 100);
+	*p++ = (char)('0' + ms / 10 % 10);
+	*p++ = (char)('0' + ms % 10);
+	while (p[-1] == '0')
+		p--;
+	return p;
+}
+
+void limits_duration(int64_t d, char *out)
+{
+	char *p = out;
 
 	if (d < 1000) {
-		snprintf(out, len, "%lldms", (long long)(d > 0 ? d : 0));
+		p = put_dec(p, d > 0 ? (uint64_t)d : 0);
+		memcpy(p, "ms", 3);
 		return;
 	}
-	seconds(d % 60000, sec, sizeof(sec));
-	if (!sec[0])
-		snprintf(sec, sizeof(sec), "0");
-	if (h)
-		snprintf(out, len, "%lldh%lldm%ss", h, m, sec);
-	else if (m)
-		snprintf(out, len, "%lldm%ss", m, sec);
-	else
-		snprintf(out, len, "%ss", sec);
+	if (d >= 3600000) {
+		p = put_dec(p, (uint64_t)(d / 3600000));
+		*p++ = 'h';
+	}
+	if (d >= 60000) {
+		p = put_dec(p, (uint64_t)(d / 60000 % 60));
+		*p++ = 'm';
+	}
+	p = put_dec(p, (uint64_t)(d / 1000 % 60));
+	if (d % 1000)
+		p = put_ms(p, d % 1000);
+	memcpy(p, "s", 2);
 }
 
 void limits_quota_message(const struct limits_state *s, char *out, size_t len)
 {
-	char reset[32];
+	char reset[LIMITS_TEXT_LEN];
 
-	limits_duration(s->retry_ms, reset, sizeof(reset));
+	limits_duration(s->retry_ms, reset);
 	snprintf(out, len,
 		 "You exceeded your current quota: the token budget of %s '%s' (%lld tokens per "
 		 "%s) is spent; it renews in %s. Ask the server's operator to raise it with "

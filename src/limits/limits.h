@@ -74,9 +74,15 @@ int limits_budget(struct limits *lim, const char *key_hash, const char *project,
 
 /* The window of the request and run limits, in milliseconds (for messages). */
 int64_t limits_window_ms(const struct limits *lim);
-/* Writes the time d (milliseconds) as the x-ratelimit-reset-* headers do: "20ms", "1.5s",
- * "6m0s", "26h3m0s". */
-void limits_duration(int64_t d, char *out, size_t len);
+/* The longest text limits_decimal and limits_duration write, with its NUL. */
+#define LIMITS_TEXT_LEN 40
+
+/* Writes v (0 for a negative v) in decimal into out (LIMITS_TEXT_LEN bytes): the header
+ * values, written without printf, which costs more than the rest of a check. */
+void limits_decimal(int64_t v, char *out);
+/* Writes the time d (milliseconds) as the x-ratelimit-reset-* headers do into out
+ * (LIMITS_TEXT_LEN bytes): "20ms", "1.5s", "6m0s", "26h3m0s". */
+void limits_duration(int64_t d, char *out);
 /* Writes a sentence for a spent budget (for a 429 and for a run's last_error). */
 void limits_quota_message(const struct limits_state *s, char *out, size_t len);
 

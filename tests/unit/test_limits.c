@@ -71,12 +71,18 @@ static void duration_text(void)
 		{ 360000, "6m0s" },    { 61250, "1m1.25s" }, { 93780000, "26h3m0s" },
 		{ -5, "0ms" },
 	};
-	char out[32];
+	char out[LIMITS_TEXT_LEN];
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		limits_duration(cases[i].ms, out, sizeof(out));
+		limits_duration(cases[i].ms, out);
 		ASSERT_STR_EQ(out, cases[i].text);
 	}
+	limits_duration(INT64_MAX, out); /* the longest there is fits */
+	ASSERT_STR_EQ(out, "2562047788015h12m55.807s");
+	limits_decimal(INT64_MAX, out);
+	ASSERT_STR_EQ(out, "9223372036854775807");
+	limits_decimal(-3, out);
+	ASSERT_STR_EQ(out, "0");
 }
 
 static void budget_periods_follow_the_utc_calendar(void)
