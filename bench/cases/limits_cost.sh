@@ -1,12 +1,14 @@
 # limits_cost.sh - what rate limiting and /metrics scrapes cost on the read path (issue 10,
 # benchmark 4).
 #
-# Three servers of this build, each on a copy of one data directory (open mode, project
+# Four servers of this build, each on a copy of one data directory (open mode, project
 # "default"), GET one message with the same wrk settings, alternating for BENCH_ROUNDS rounds;
 # each keeps its best rate and its lowest server CPU time per request:
 #   plain    no limits;
+#   others   limits on another project only: every GET is looked up, none is counted;
 #   limited  limits on the project set too high ever to refuse (requests, runs, tokens), so
-#            every GET is checked and counted, and the counts go to the store every 200 ms;
+#            every GET is checked and counted, its reply carries six x-ratelimit-* headers,
+#            and the counts go to the store every 200 ms;
 #   scraped  limited, and /metrics scraped 10 times a second meanwhile (150 times
 #            Prometheus's default rate), its CPU counted in the server's.
 # The goal is relative, so it holds on any machine: limited and scraped keep >= 0.97 of the
@@ -47,7 +49,7 @@ lim_copy() {
 }
 
 bench_limits_cost() {
-	local dir ldir sdir tid mid path r
+	local dir odir ldir sdir tid mid path r
 	local -A port pid
 
 	if ! have_server; then
@@ -59,15 +61,18 @@ bench_limits_cost() {
 	server_start "$dir"
 	read_thread
 	server_stop
+	odir=$(lim_copy limits_others "$dir")
 	ldir=$(lim_copy limits_limited "$dir")
 	sdir=$(lim_copy limits_scraped "$dir")
+	"$ASSISTD_BIN" limits set --project elsewhere "${LIMITS_HIGH[@]}" --data "$odir" >/dev/null
 	for d in "$ldir" "$sdir"; do
 		"$ASSISTD_BIN" limits set --project default "${LIMITS_HIGH[@]}" --data "$d" >/dev/null
 	done
 	path="/v1/threads/$tid/messages/$mid"
-	for name in plain limited scraped; do
+	for name in plain others limited scraped; do
 		case $name in
 		plain) server_start "$dir" ;;
+		others) server_start "$odir" ;;
 		limited) server_start "$ldir" ;;
 		scraped) server_start "$sdir" ;;
 		esac
@@ -76,6 +81,7 @@ bench_limits_cost() {
 	done
 	for r in $(seq "$BENCH_ROUNDS"); do
 		best plain "$r" "http://127.0.0.1:${port[plain]}$path" "${pid[plain]}"
+		best others "$r" "http://127.0.0.1:${port[others]}$path" "${pid[others]}"
 		best limited "$r" "http://127.0.0.1:${port[limited]}$path" "${pid[limited]}"
 		lim_scraped "$r" "http://127.0.0.1:${port[scraped]}$path" "${pid[scraped]}" \
 			"${port[scraped]}"
@@ -83,9 +89,10 @@ bench_limits_cost() {
 	record "rate limits cost: GET message, no limits" \
 		"$(fmt_int "${best_rate[plain]}") req/s; $(printf '%.1f' "${best_cpu[plain]}") µs CPU/req" \
 		"-" "-"
+	lim_row others "rate limits cost: limits on another project"
 	lim_row limited "rate limits cost: limits set, never reached"
 	lim_row scraped "rate limits cost: limits set + /metrics 10/s"
-	for name in plain limited scraped; do
+	for name in plain others limited scraped; do
 		stop_pid "${pid[$name]}"
 	done
 }
