@@ -6,6 +6,7 @@
 #   scripts/pg.sh stop DIR    stop that server and remove DIR
 #   scripts/pg.sh url DIR [DB]  the URL of database DB (default postgres) in the cluster
 #   scripts/pg.sh createdb DIR DB   create an empty database DB
+#   scripts/pg.sh dropdb DIR DB     drop database DB
 #
 # The cluster runs as the `postgres` user when started as root (initdb refuses root), with
 # trust authentication on the socket only, and settings for throwaway data (fsync off): never
@@ -50,5 +51,6 @@ start) start "$2" ;;
 stop) stop "$2" ;;
 url) url "$2" "${3:-postgres}" ;;
 createdb) as_owner "$bin/createdb" -h "$2" -U postgres "$3" ;;
-*) echo "usage: scripts/pg.sh start|stop|url|createdb DIR [DB]" >&2; exit 2 ;;
+dropdb) as_owner "$bin/dropdb" -h "$2" -U postgres --if-exists "$3" ;;
+*) echo "usage: scripts/pg.sh start|stop|url|createdb|dropdb DIR [DB]" >&2; exit 2 ;;
 esac

@@ -26,7 +26,7 @@ enum {
 
 /* The position of cursor $n in the collection, as a row value. */
 #define CURSOR_POS(n)                                                                      \
-	"(SELECT (c.created_at, c.seq) FROM objects c WHERE c.project = $1 AND c.id = $" n \
+	"(SELECT c.created_at, c.seq FROM objects c WHERE c.project = $1 AND c.id = $" n \
 	" AND c.kind = $2 AND c.parent IS NOT DISTINCT FROM $3)"
 
 /* The SQL of list variant flags. Parameters: $1 project, $2 kind, $3 parent, $4 run_id,
@@ -161,6 +161,8 @@ int pg_list(struct store *base, const char *project, enum store_kind kind, const
 	int err;
 
 	memset(out, 0, sizeof(*out));
+	if (pg->limit < 1 || pg->limit > STORE_LIST_MAX)
+		return ERR_INVALID;
 	err = pg_acquire(st, &c);
 	if (err)
 		return err;
