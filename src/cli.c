@@ -191,9 +191,9 @@ static int revoke(struct store *st, const char *id)
 int cli_store_open(const struct config *cfg, const char *cmd, struct store **st)
 {
 	log_set_level(cfg->log_level > LOG_WARN ? cfg->log_level : LOG_WARN);
-	if (store_open(cfg->data_dir, st) == 0)
+	if (store_open_url(cfg->database_url, cfg->data_dir, st) == 0)
 		return 0;
-	fprintf(stderr, "assistd %s: cannot open the store in %s\n", cmd, cfg->data_dir);
+	fprintf(stderr, "assistd %s: cannot open the store (see above)\n", cmd);
 	return 1;
 }
 

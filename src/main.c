@@ -139,7 +139,7 @@ static int start_limits(const struct config *cfg, struct store *st, struct limit
 /* Opens the file blobs and removes what an earlier run left behind. */
 static int open_blobs(const struct config *cfg, struct store *st, struct blobs **bs)
 {
-	int err = blobs_open(cfg->data_dir, bs);
+	int err = blobs_open(cfg->files_dir, bs);
 
 	if (!err)
 		err = files_sweep(st, *bs);
@@ -219,7 +219,7 @@ static int serve(const struct config *cfg)
 	block_signals(&set);
 	raise_file_limit();
 	choose_docs_reader(cfg);
-	err = store_open(cfg->data_dir, &st);
+	err = store_open_url(cfg->database_url, cfg->data_dir, &st);
 	if (!err)
 		err = check_access(cfg, st);
 	if (!err)

@@ -17,8 +17,9 @@ static const char *const kind_names[] = { [STORE_COUNT_REQUESTS] = "requests",
 					  [STORE_COUNT_RUNS] = "runs",
 					  [STORE_COUNT_TOKENS] = "tokens" };
 
-int store_limit_set(struct store *st, const struct store_limit *l)
+int sqlite_limit_set(struct store *base, const struct store_limit *l)
 {
+	struct sqlite_store *st = sqlite_of(base);
 	static const char sql[] = "INSERT INTO limits (scope, subject, requests, runs, tokens, "
 				  "period) VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT DO UPDATE "
 				  "SET requests = ?3, runs = ?4, tokens = ?5, period = ?6";
@@ -33,8 +34,9 @@ int store_limit_set(struct store *st, const struct store_limit *l)
 	return sqlite_end(st, c, err);
 }
 
-int store_limit_delete(struct store *st, enum store_limit_scope scope, const char *subject)
+int sqlite_limit_delete(struct store *base, enum store_limit_scope scope, const char *subject)
 {
+	struct sqlite_store *st = sqlite_of(base);
 	static const char sql[] = "DELETE FROM limits WHERE scope = ?1 AND subject = ?2";
 	struct sqlite_conn *c;
 	int err;
@@ -91,8 +93,9 @@ static int read_limits(struct sqlite_conn *c, struct store_limit **out, size_t *
 }
 
 /* A fresh snapshot: a limit the CLI has just set counts from the next sync. */
-int store_limit_list(struct store *st, struct store_limit **out, size_t *n)
+int sqlite_limit_list(struct store *base, struct store_limit **out, size_t *n)
 {
+	struct sqlite_store *st = sqlite_of(base);
 	struct sqlite_conn *c;
 	int err;
 
@@ -109,15 +112,6 @@ int store_limit_list(struct store *st, struct store_limit **out, size_t *n)
 		*n = 0;
 	}
 	return err;
-}
-
-void store_limits_free(struct store_limit *l, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		free(l[i].subject);
-		free(l[i].key_hash);
-	}
-	free(l);
 }
 
 /* Adds c->add to its row (creating it) and reads the total back into c->total. */
@@ -159,7 +153,7 @@ static int count_get(struct sqlite_conn *c, struct store_count *k)
 	return err;
 }
 
-static int counts_write(struct store *st, struct store_count *k, size_t n, int64_t now_ms)
+static int counts_write(struct sqlite_store *st, struct store_count *k, size_t n, int64_t now_ms)
 {
 	static const char sweep[] = "DELETE FROM limit_counts WHERE expires_ms < ?1";
 	struct sqlite_conn *c;
@@ -179,7 +173,7 @@ static int counts_write(struct store *st, struct store_count *k, size_t n, int64
 }
 
 /* Nothing to add: a fresh read, so other nodes' counts are seen at once. */
-static int counts_read(struct store *st, struct store_count *k, size_t n)
+static int counts_read(struct sqlite_store *st, struct store_count *k, size_t n)
 {
 	struct sqlite_conn *c;
 	int err;
@@ -193,8 +187,10 @@ static int counts_read(struct store *st, struct store_count *k, size_t n)
 	return err;
 }
 
-int store_count_sync(struct store *st, struct store_count *c, size_t n, int64_t now_ms)
+int sqlite_count_sync(struct store *base, struct store_count *c, size_t n, int64_t now_ms)
 {
+	struct sqlite_store *st = sqlite_of(base);
+
 	for (size_t i = 0; i < n; i++) {
 		if (c[i].add)
 			return counts_write(st, c, n, now_ms);

@@ -17,16 +17,18 @@ const OpenAI = require('openai');
 const { useServer, expectApiError, expectRawError } = require('./lib/harness');
 const { startServer, createKey, BIN } = require('./lib/server');
 const { validate } = require('./lib/spec');
+const { dbEnv } = require('./lib/pg');
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const SYNC = 50; // --limit-sync-ms
 
-function limitsCli(dataDir, ...args) {
-  return execFileSync(BIN, ['limits', ...args, '--data', dataDir], { encoding: 'utf8' });
-}
+// The CLI on dataDir's store (its PostgreSQL database in the PostgreSQL pass).
+const cli = (dataDir, args) => execFileSync(BIN, [...args, '--data', dataDir],
+  { encoding: 'utf8', env: { ...process.env, ...dbEnv(dataDir) } });
+const limitsCli = (dataDir, ...args) => cli(dataDir, ['limits', ...args]);
 
 function keyIds(dataDir) {
-  const out = execFileSync(BIN, ['keys', 'list', '--data', dataDir], { encoding: 'utf8' });
+  const out = cli(dataDir, ['keys', 'list']);
   const ids = {};
   for (const line of out.split('\n').slice(1)) {
     const [id, project] = line.trim().split(/\s+/);
