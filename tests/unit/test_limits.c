@@ -1,6 +1,6 @@
-/* test_limits.c - unit tests for src/limits and the store's limits and counters: the checks,
- * windows and budget periods, the header durations, and two instances on one store (two
- * nodes) sharing their counts through store_count_sync. Also the /metrics series added with
+/* test_limits.c - unit tests for src/limits: the checks, windows and budget periods, the
+ * header texts, and two instances on one store (two nodes) sharing their counts through
+ * store_count_sync (the store's side, on both backends, is in test_store.c). Also the /metrics series added with
  * them: rate-limited responses and the ingestion queue's depth. */
 #include <ftw.h>
 #include <stdlib.h>
@@ -106,64 +106,6 @@ static void budget_periods_follow_the_utc_calendar(void)
 	lim_window(&lim, &r, STORE_COUNT_REQUESTS, feb15 + 61234, &start, &end);
 	ASSERT_EQ_INT(start, feb15 + 60000);
 	ASSERT_EQ_INT(end, feb15 + 120000);
-}
-
-static void store_keeps_limits_with_their_key_hash(void)
-{
-	struct store_key k = { .id = "key_a", .project = "p", .hint = "sk-...a", .created_at = 1 };
-	struct store_limit *l = NULL;
-	size_t n = 0;
-	struct tdir t;
-
-	tdir_open(&t);
-	ASSERT_OK(store_key_insert(t.st, &k, "hash_a"));
-	set_limit(t.st, STORE_LIMIT_PROJECT, "p", 10, 0, 0);
-	set_limit(t.st, STORE_LIMIT_KEY, "key_a", 5, 2, 100);
-	set_limit(t.st, STORE_LIMIT_KEY, "key_gone", 1, 0, 0);
-	set_limit(t.st, STORE_LIMIT_KEY, "key_a", 6, 2, 100); /* replaces */
-	ASSERT_OK(store_limit_list(t.st, &l, &n));
-	ASSERT_EQ_INT(n, 3);
-	ASSERT_STR_EQ(l[0].subject, "key_a");
-	ASSERT_STR_EQ(l[0].key_hash, "hash_a");
-	ASSERT_EQ_INT(l[0].requests, 6);
-	ASSERT_EQ_INT(l[0].tokens, 100);
-	ASSERT(l[0].monthly);
-	ASSERT(l[1].key_hash == NULL); /* no such key */
-	ASSERT_EQ_INT(l[2].scope, STORE_LIMIT_PROJECT);
-	store_limits_free(l, n);
-	ASSERT_OK(store_key_revoke(t.st, "key_a", 2));
-	ASSERT_OK(store_limit_list(t.st, &l, &n));
-	ASSERT(l[0].key_hash == NULL); /* a revoked key's limit matches nothing */
-	store_limits_free(l, n);
-	ASSERT_OK(store_limit_delete(t.st, STORE_LIMIT_PROJECT, "p"));
-	ASSERT_EQ_INT(store_limit_delete(t.st, STORE_LIMIT_PROJECT, "p"), ERR_NOT_FOUND);
-	tdir_close(&t);
-}
-
-static void store_counts_add_up_and_expire(void)
-{
-	struct store_count c[2] = {
-		{ STORE_LIMIT_PROJECT, "p", STORE_COUNT_REQUESTS, 1000, 5000, 3, 0 },
-		{ STORE_LIMIT_PROJECT, "p", STORE_COUNT_TOKENS, 1000, 9000, 0, 0 },
-	};
-	struct tdir t;
-
-	tdir_open(&t);
-	ASSERT_OK(store_count_sync(t.st, c, 2, 100));
-	ASSERT_EQ_INT(c[0].total, 3);
-	ASSERT_EQ_INT(c[1].total, 0);
-	c[0].add = 4;
-	ASSERT_OK(store_count_sync(t.st, c, 2, 100));
-	ASSERT_EQ_INT(c[0].total, 7);
-	c[0].add = 0;
-	ASSERT_OK(store_count_sync(t.st, c, 1, 100)); /* a read alone */
-	ASSERT_EQ_INT(c[0].total, 7);
-	c[1].add = 1; /* a write sweeps the rows expired before now: the requests row */
-	ASSERT_OK(store_count_sync(t.st, &c[1], 1, 6000));
-	c[0].total = -1;
-	ASSERT_OK(store_count_sync(t.st, c, 1, 6000));
-	ASSERT_EQ_INT(c[0].total, 0);
-	tdir_close(&t);
 }
 
 static void admit_counts_refuses_and_reports(void)
@@ -362,8 +304,6 @@ static void ingest_queue_depth_counts_jobs(void)
 const struct t_case limits_tests[] = {
 	T_CASE(duration_text),
 	T_CASE(budget_periods_follow_the_utc_calendar),
-	T_CASE(store_keeps_limits_with_their_key_hash),
-	T_CASE(store_counts_add_up_and_expire),
 	T_CASE(admit_counts_refuses_and_reports),
 	T_CASE(key_and_project_limits_both_apply),
 	T_CASE(budget_refuses_runs_once_spent),
