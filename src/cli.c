@@ -40,30 +40,44 @@ static int usage(void)
 	return 2;
 }
 
-/* Splits our own arguments from the ones config_load understands (moved to rest). */
-static int parse(int argc, char **argv, struct keys_args *a)
+int cli_parse(int argc, char **argv, cli_take *take, void *ctx, struct config *cfg)
 {
 	char **rest = xcalloc((size_t)argc + 1, sizeof(char *));
 	int nrest = 0;
 	int err = 0;
 
 	rest[nrest++] = argv[0];
-	a->verb = argc > 2 ? argv[2] : "";
 	for (int i = 3; i < argc; i++) {
-		if (strcmp(argv[i], "--project") == 0 && i + 1 < argc) {
-			a->project = argv[++i];
-		} else if (argv[i][0] != '-' && !a->key_id) {
-			a->key_id = argv[i];
-		} else {
-			/* A server option, with its value in the next argument unless "--x=v". */
-			rest[nrest++] = argv[i];
-			if (argv[i][0] == '-' && !strchr(argv[i], '=') && i + 1 < argc)
-				rest[nrest++] = argv[++i];
-		}
+		if (take(ctx, argc, argv, &i))
+			continue;
+		/* A server option, with its value in the next argument unless "--x=v". */
+		rest[nrest++] = argv[i];
+		if (argv[i][0] == '-' && !strchr(argv[i], '=') && i + 1 < argc)
+			rest[nrest++] = argv[++i];
 	}
-	err = config_load(&a->cfg, nrest, rest, 1);
+	err = config_load(cfg, nrest, rest, 1);
 	free(rest);
 	return err;
+}
+
+/* keys' own arguments: --project NAME and a key id. */
+static bool keys_take(void *ctx, int argc, char **argv, int *i)
+{
+	struct keys_args *a = ctx;
+
+	if (strcmp(argv[*i], "--project") == 0 && *i + 1 < argc)
+		a->project = argv[++*i];
+	else if (argv[*i][0] != '-' && !a->key_id)
+		a->key_id = argv[*i];
+	else
+		return false;
+	return true;
+}
+
+static int parse(int argc, char **argv, struct keys_args *a)
+{
+	a->verb = argc > 2 ? argv[2] : "";
+	return cli_parse(argc, argv, keys_take, a, &a->cfg);
 }
 
 bool cli_project_ok(const char *p)

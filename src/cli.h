@@ -13,6 +13,12 @@ struct store;
 int cli_keys(int argc, char **argv);
 /* Runs `assistd limits <verb> ...` (argv[1] is "limits"). Returns the process exit code. */
 int cli_limits(int argc, char **argv);
+/* Takes argv[*i] (advancing *i past a value it takes too) when it is one of the command's
+ * own arguments; false leaves it to the server's options. */
+typedef bool cli_take(void *ctx, int argc, char **argv, int *i);
+/* Parses `assistd CMD VERB ARGS...`: each of ARGS goes to take, or else (with its value) to
+ * config_load, which fills cfg (--data, --database-url, ...). Returns 0 or ERR_INVALID. */
+int cli_parse(int argc, char **argv, cli_take *take, void *ctx, struct config *cfg);
 /* Sets the log to warnings (unless cfg asks for fewer) and opens cfg's store for the command
  * cmd ("keys"); *st is owned (store_close). Returns 0, or 1 (the exit code) after saying on
  * stderr why not. */

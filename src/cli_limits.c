@@ -15,7 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "base/alloc.h"
 #include "base/err.h"
 #include "cli.h"
 #include "config.h"
@@ -44,9 +43,11 @@ static int usage(void)
 	return 2;
 }
 
-/* Takes argv[i] (and its value) when it is one of ours. */
-static bool take(struct limits_args *a, int argc, char **argv, int *i)
+/* Takes argv[*i] and its value when it is one of ours (a cli_take). */
+static bool take(void *ctx, int argc, char **argv, int *i)
 {
+	struct limits_args *a = ctx;
+
 	if (*i + 1 >= argc)
 		return false;
 	for (size_t v = 0; v < NVALUES; v++) {
@@ -64,25 +65,10 @@ static bool take(struct limits_args *a, int argc, char **argv, int *i)
 	return true;
 }
 
-/* Splits our own arguments from the ones config_load understands (moved to rest). */
 static int parse(int argc, char **argv, struct limits_args *a)
 {
-	char **rest = xcalloc((size_t)argc + 1, sizeof(char *));
-	int nrest = 0;
-	int err;
-
-	rest[nrest++] = argv[0];
 	a->verb = argc > 2 ? argv[2] : "";
-	for (int i = 3; i < argc; i++) {
-		if (take(a, argc, argv, &i))
-			continue;
-		rest[nrest++] = argv[i];
-		if (argv[i][0] == '-' && !strchr(argv[i], '=') && i + 1 < argc)
-			rest[nrest++] = argv[++i];
-	}
-	err = config_load(&a->cfg, nrest, rest, 1);
-	free(rest);
-	return err;
+	return cli_parse(argc, argv, take, a, &a->cfg);
 }
 
 static int parse_count(const char *flag, const char *s, int64_t *out)

@@ -9,8 +9,6 @@
  * budget's 429 has x-should-retry: false, since it renews only with its day or month. */
 #include "ratelimit.h"
 
-#include <stdio.h>
-
 #include "../base/metrics.h"
 #include "../limits/limits.h"
 #include "common.h"

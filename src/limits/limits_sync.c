@@ -55,31 +55,35 @@ static void rules_free(struct lim_rule *rules, size_t n, struct lim_rule **by_ha
 	free(by_hash);
 }
 
-/* Replaces the rules with the list just read (whose strings it takes). */
-static void rules_swap(struct limits *lim, struct store_limit *list, size_t n)
+/* Under the lock: new rules from the list just read (taking its strings), each with the
+ * counters of the rule it replaces; *by_hash (owned) indexes the keys' ones by hash. */
+static struct lim_rule *rules_build(struct limits *lim, struct store_limit *list, size_t n,
+				    struct lim_rule ***by_hash, size_t *nhash)
 {
 	struct lim_rule *rules = xcalloc(n ? n : 1, sizeof(*rules));
-	struct lim_rule **by_hash = xcalloc(n ? n : 1, sizeof(*by_hash));
-	struct lim_rule *old;
-	struct lim_rule **old_hash;
-	size_t nold;
-	size_t nhash = 0;
 
-	pthread_mutex_lock(&lim->mu);
+	*by_hash = xcalloc(n ? n : 1, sizeof(**by_hash));
+	*nhash = 0;
 	for (size_t i = 0; i < n; i++) {
 		rule_init(&rules[i], &list[i], lim_find(lim->rules, lim->nrules, list[i].scope,
 							 list[i].subject));
 		if (rules[i].l.key_hash)
-			by_hash[nhash++] = &rules[i];
+			(*by_hash)[(*nhash)++] = &rules[i];
 	}
-	qsort(by_hash, nhash, sizeof(*by_hash), hash_cmp);
-	old = lim->rules;
-	old_hash = lim->by_hash;
-	nold = lim->nrules;
-	lim->rules = rules;
+	qsort(*by_hash, *nhash, sizeof(**by_hash), hash_cmp);
+	return rules;
+}
+
+/* Replaces the rules with the list just read (whose strings it takes). */
+static void rules_swap(struct limits *lim, struct store_limit *list, size_t n)
+{
+	struct lim_rule *old = lim->rules;
+	struct lim_rule **old_hash = lim->by_hash;
+	size_t nold = lim->nrules;
+
+	pthread_mutex_lock(&lim->mu);
+	lim->rules = rules_build(lim, list, n, &lim->by_hash, &lim->nhash);
 	lim->nrules = n;
-	lim->by_hash = by_hash;
-	lim->nhash = nhash;
 	atomic_store(&lim->any, n > 0);
 	pthread_mutex_unlock(&lim->mu);
 	rules_free(old, nold, old_hash);
