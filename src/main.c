@@ -109,7 +109,10 @@ static void choose_docs_reader(const struct config *cfg)
 static int start_engine(const struct config *cfg, struct store *st, struct blobs *bs,
 			struct embed *emb, struct limits *lim, struct engine **eng)
 {
+	char node[192];
 	struct engine_config ec = {
+		.node = node,
+		.lease_ms = cfg->lease_ms,
 		.st = st,
 		.emb = emb,
 		.lim = lim,
@@ -123,6 +126,7 @@ static int start_engine(const struct config *cfg, struct store *st, struct blobs
 		.sandbox = &cfg->sandbox,
 	};
 
+	config_node_id(cfg, node, sizeof(node));
 	log_model(cfg);
 	return engine_start(&ec, eng);
 }

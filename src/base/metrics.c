@@ -31,6 +31,8 @@ static const struct metrics_def defs[METRICS_ID_COUNT] = {
 				"code_interpreter sandbox sessions bound to a thread now." },
 	[METRICS_SANDBOXES_POOLED] = { "assistd_sandboxes_pooled", "gauge",
 				       "Sandbox sessions started ahead and not yet bound." },
+	[METRICS_LEASES] = { "assistd_leases_held", "gauge",
+			     "Run leases this node holds: the runs it drives or keeps waiting." },
 };
 
 /* Upper bounds in microseconds: 1 ms to 60 s. */

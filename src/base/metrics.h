@@ -26,6 +26,7 @@ enum metrics_id {
 	METRICS_POLLS,           /* requests parked by a long poll now (gauge) */
 	METRICS_SANDBOXES,       /* code_interpreter sessions bound to a thread now (gauge) */
 	METRICS_SANDBOXES_POOLED, /* sessions started ahead, not yet bound (gauge) */
+	METRICS_LEASES,          /* run leases this node holds now (gauge) */
 	METRICS_ID_COUNT
 };
 

@@ -29,7 +29,9 @@ static const char *const migrations[] = {
 	"CREATE SEQUENCE objects_order;"
 	"ALTER TABLE objects ADD COLUMN child_seq BIGINT NOT NULL DEFAULT 0;"
 	"ALTER TABLE objects ADD CONSTRAINT objects_version CHECK (version > 0);",
-	/* 4: limits per API key or project and their counters (shared with SQLite). */
+	/* 4: run leases and commands (schema.h, shared with SQLite). */
+	SCHEMA_LEASES,
+	/* 5: limits per API key or project and their counters (shared with SQLite). */
 	SCHEMA_LIMITS,
 };
 

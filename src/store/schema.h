@@ -51,8 +51,28 @@
 	"CREATE INDEX objects_expiry ON objects (expires_at) WHERE expires_at IS NOT NULL;" \
 	"CREATE INDEX objects_id ON objects (id);"
 
-/* Limits per API key or project (src/limits) and their shared counters; SQLite's 5th
- * migration, PostgreSQL's 4th.
+/* Run leases and commands (sqlite_lease.c, pg_lease.c; SQLite's 5, PostgreSQL's 4).
+ * lease_owner is the node driving a run ("<node>#<boot>"), lease_until when its lease lapses
+ * (Unix ms); both NULL when no node holds it. run_commands: a command for the node that
+ * drives a run, posted by another node (a cancel), answered by the owner in place (err,
+ * answer) and removed by the poster once read. */
+#define SCHEMA_LEASES \
+	"ALTER TABLE objects ADD COLUMN lease_owner TEXT;" \
+	"ALTER TABLE objects ADD COLUMN lease_until BIGINT;" \
+	"CREATE INDEX objects_lease ON objects (lease_owner) WHERE lease_owner IS NOT NULL;" \
+	"CREATE TABLE run_commands (" \
+	" id TEXT PRIMARY KEY," \
+	" project TEXT NOT NULL," \
+	" run_id TEXT NOT NULL," \
+	" owner TEXT NOT NULL," \
+	" kind TEXT NOT NULL," \
+	" created_at BIGINT NOT NULL," \
+	" answered BOOLEAN NOT NULL DEFAULT FALSE," \
+	" err BIGINT NOT NULL DEFAULT 0," \
+	" answer TEXT);" \
+	"CREATE INDEX run_commands_owner ON run_commands (owner, created_at) WHERE NOT answered;"
+/* Limits per API key or project (src/limits) and their shared counters; SQLite's 6th
+ * migration, PostgreSQL's 5th.
  * limits: scope is 'key' (subject: the key's id) or 'project' (subject: its name); requests
  * and runs are per window, tokens per period ('day' or 'month', UTC); 0 is no limit.
  * limit_counts: what a subject used of one kind ('requests', 'runs', 'tokens') in the window

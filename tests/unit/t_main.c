@@ -35,6 +35,7 @@ static const struct t_suite suites[] = {
 	{ "server_tools", server_tools_tests },
 	{ "vec", vec_tests },
 	{ "limits", limits_tests },
+	{ "lease", lease_tests },
 };
 
 static int run_case(const struct t_case *c)
