@@ -87,6 +87,26 @@ int pg_open(const char *url, struct store **out) MUST_CHECK;
 /* The name kind is stored under in objects.kind, the same in every backend. */
 const char *store_kind_name(enum store_kind kind);
 
+/* The rules both backends enforce in their write transactions (store.c). */
+/* Which kinds live under which. Deleting an object deletes its children and their children:
+ * the tree is two levels deep (thread -> run -> step), and the backends' deletes rely on
+ * that. Deleting a file is the place to also detach it from whatever refers to it by id. */
+struct store_edge {
+	enum store_kind parent;
+	enum store_kind child;
+};
+#define STORE_TREE_LEN 4
+extern const struct store_edge store_tree[STORE_TREE_LEN];
+/* Sets *parent to the kind child hangs under; false for top-level kinds. */
+bool store_parent_kind(enum store_kind child, enum store_kind *parent);
+/* Fails with ERR_INTERNAL when replacing the stored status old (a name, "" for none) with
+ * o's is a move the status table (base/status.h) does not list: that write would be a bug.
+ * Staying put and statuses the table does not know (none, for older rows) pass. */
+int store_check_move(const struct store_obj *o, const char *old) MUST_CHECK;
+
+/* Reverses the items of l: a page read backwards from `before` into page order. */
+void store_list_reverse(struct store_list *l);
+
 /* Frees the hits' strings and empties the list (keeping the array). */
 void store_hits_clear(struct store_hit *hits, size_t *n);
 

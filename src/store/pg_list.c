@@ -111,16 +111,6 @@ static void page_rows(const PGresult *res, int limit, struct store_list *out)
 	out->has_more = rows > limit;
 }
 
-static void page_reverse(struct store_list *l)
-{
-	for (size_t i = 0; i < l->n / 2; i++) {
-		struct store_item t = l->items[i];
-
-		l->items[i] = l->items[l->n - 1 - i];
-		l->items[l->n - 1 - i] = t;
-	}
-}
-
 static int fetch(struct pg_conn *c, const char *project, enum store_kind kind,
 		 const char *parent, const struct store_page *pg, struct store_list *out)
 {
@@ -149,7 +139,7 @@ static int fetch(struct pg_conn *c, const char *project, enum store_kind kind,
 	page_rows(res, pg->limit, out);
 	PQclear(res);
 	if (q.reverse)
-		page_reverse(out);
+		store_list_reverse(out);
 	return 0;
 }
 

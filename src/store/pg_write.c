@@ -20,22 +20,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../base/log.h"
 #include "../base/status.h"
 #include "pg_int.h"
-
-/* Which kinds live under which, as in sqlite_write.c: two levels deep at most. */
-static const struct {
-	enum store_kind parent;
-	enum store_kind child;
-} tree[] = {
-	{ STORE_THREAD, STORE_MESSAGE },
-	{ STORE_THREAD, STORE_RUN },
-	{ STORE_RUN, STORE_STEP },
-	{ STORE_VECTOR_STORE, STORE_VS_BATCH },
-};
-
-#define TREE_LEN (sizeof(tree) / sizeof(tree[0]))
 
 /* What the database holds under an id a put is about to write (locked FOR UPDATE). */
 struct stored {
@@ -104,18 +90,6 @@ static int expect_exists(struct pg_conn *c, const char *project, const struct st
 	return err;
 }
 
-/* The kind of o's parent: *kind, and true, when o's kind hangs under another. */
-static bool parent_kind(const struct store_obj *o, enum store_kind *kind)
-{
-	for (size_t i = 0; i < TREE_LEN; i++) {
-		if (tree[i].child == o->kind) {
-			*kind = tree[i].parent;
-			return true;
-		}
-	}
-	return false;
-}
-
 /* Takes the next place among the children of o's parent (locking the parent row) into
  * *seq. Errors: ERR_NOT_FOUND when the parent does not exist. */
 static int child_seq(struct pg_conn *c, const char *project, const struct store_obj *o,
@@ -156,7 +130,7 @@ static int insert(struct pg_conn *c, const char *project, const struct store_obj
 	struct pg_args a = { 0 };
 	enum store_kind pk;
 	int64_t seq = 0, rows = 0;
-	bool child = parent_kind(o, &pk);
+	bool child = store_parent_kind(o->kind, &pk);
 	int err = child ? child_seq(c, project, o, pk, &seq) : 0;
 
 	if (err)
@@ -199,27 +173,6 @@ static int update(struct pg_conn *c, const char *project, const struct store_obj
 	return pg_do(c, PQ_UPDATE, sql, "put", &a, NULL);
 }
 
-/* Fails with ERR_INTERNAL when moving the stored status old to o's is not in the status
- * table (base/status.h), as in sqlite_write.c. */
-static int expect_move(const struct store_obj *o, const char *old)
-{
-	enum run_status run_from, run_to;
-	enum step_status step_from, step_to;
-	bool ok = true;
-
-	if (!o->status || strcmp(old, o->status) == 0)
-		return 0;
-	if (o->kind == STORE_RUN && !status_run_parse(old, &run_from) &&
-	    !status_run_parse(o->status, &run_to))
-		ok = status_run_legal(run_from, run_to);
-	if (o->kind == STORE_STEP && !status_step_parse(old, &step_from) &&
-	    !status_step_parse(o->status, &step_to))
-		ok = status_step_legal(step_from, step_to);
-	if (!ok)
-		log_error("store: refused to move %s from %s to %s", o->id, old, o->status);
-	return ok ? 0 : ERR_INTERNAL;
-}
-
 /* A put of a new id that lost the race to a concurrent put of the same id: with
  * expect_version 0 it becomes a replace, so the transaction runs again (ERR_TIMEOUT is
  * pg_tx's "retry"). */
@@ -247,7 +200,7 @@ static int put(struct pg_conn *c, const char *project, const struct store_op *op
 		return op->expect_version == 0 ? ERR_CONFLICT : ERR_NOT_FOUND;
 	if (op->expect_version > 0 && old.version != op->expect_version)
 		return ERR_CONFLICT;
-	err = expect_move(&op->obj, old.status);
+	err = store_check_move(&op->obj, old.status);
 	if (!err)
 		err = update(c, project, &op->obj);
 	return err;
@@ -287,16 +240,16 @@ static int delete_below(struct pg_conn *c, const char *project, enum store_kind 
 {
 	int err = 0;
 
-	for (size_t i = 0; i < TREE_LEN && !err; i++) {
-		if (tree[i].parent != kind)
+	for (size_t i = 0; i < STORE_TREE_LEN && !err; i++) {
+		if (store_tree[i].parent != kind)
 			continue;
-		for (size_t j = 0; j < TREE_LEN && !err; j++) {
-			if (tree[j].parent == tree[i].child)
-				err = delete_grandchildren(c, project, tree[j].child,
-							   tree[i].child, id);
+		for (size_t j = 0; j < STORE_TREE_LEN && !err; j++) {
+			if (store_tree[j].parent == store_tree[i].child)
+				err = delete_grandchildren(c, project, store_tree[j].child,
+							   store_tree[i].child, id);
 		}
 		if (!err)
-			err = delete_children(c, project, tree[i].child, id);
+			err = delete_children(c, project, store_tree[i].child, id);
 	}
 	return err;
 }

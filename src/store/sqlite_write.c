@@ -2,7 +2,7 @@
  *
  * A batch runs in one BEGIN IMMEDIATE transaction on one pooled connection while holding the
  * process's write lock; the first op that fails rolls the whole batch back and its error is
- * returned. Deleting an object deletes everything below it (see tree[]); a new object is
+ * returned. Deleting an object deletes everything below it (see store_tree[]); a new object is
  * written only while its parent exists, so nothing is ever left without one; a run or step
  * changes status only as the table in base/status.c allows. Reads, lists and keys are
  * elsewhere (sqlite.c, sqlite_list.c, sqlite_keys.c). */
@@ -10,24 +10,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../base/log.h"
 #include "../base/status.h"
 #include "sqlite_int.h"
-
-/* Which kinds live under which. Deleting an object deletes its children and their children:
- * the tree is two levels deep (thread -> run -> step), and delete_below relies on that.
- * Deleting a file is the place to also detach it from whatever refers to it by id. */
-static const struct {
-	enum store_kind parent;
-	enum store_kind child;
-} tree[] = {
-	{ STORE_THREAD, STORE_MESSAGE },
-	{ STORE_THREAD, STORE_RUN },
-	{ STORE_RUN, STORE_STEP },
-	{ STORE_VECTOR_STORE, STORE_VS_BATCH },
-};
-
-#define TREE_LEN (sizeof(tree) / sizeof(tree[0]))
 
 /* What the database holds under an id a put is about to write. */
 struct stored {
@@ -95,35 +79,9 @@ static int expect_parent(struct sqlite_conn *c, const char *project, const struc
 {
 	struct store_obj parent = { .id = o->parent };
 
-	for (size_t i = 0; i < TREE_LEN; i++) {
-		if (tree[i].child == o->kind) {
-			parent.kind = tree[i].parent;
-			return o->parent ? expect_exists(c, project, &parent) : ERR_NOT_FOUND;
-		}
-	}
-	return 0;
-}
-
-/* Fails with ERR_INTERNAL when replacing the stored status old (a name, "" for none) with
- * o's is a move the status table does not list: that write would be a bug. Staying put and
- * statuses the table does not know (none, for older rows) pass. */
-static int expect_move(const struct store_obj *o, const char *old)
-{
-	enum run_status run_from, run_to;
-	enum step_status step_from, step_to;
-	bool ok = true;
-
-	if (!o->status || strcmp(old, o->status) == 0)
+	if (!store_parent_kind(o->kind, &parent.kind))
 		return 0;
-	if (o->kind == STORE_RUN && !status_run_parse(old, &run_from) &&
-	    !status_run_parse(o->status, &run_to))
-		ok = status_run_legal(run_from, run_to);
-	if (o->kind == STORE_STEP && !status_step_parse(old, &step_from) &&
-	    !status_step_parse(o->status, &step_to))
-		ok = status_step_legal(step_from, step_to);
-	if (!ok)
-		log_error("store: refused to move %s from %s to %s", o->id, old, o->status);
-	return ok ? 0 : ERR_INTERNAL;
+	return o->parent ? expect_exists(c, project, &parent) : ERR_NOT_FOUND;
 }
 
 /* Inserts a new object with version 1 and the next seq. Errors: ERR_CONFLICT if the id is
@@ -193,7 +151,7 @@ static int put(struct sqlite_conn *c, const char *project, const struct store_op
 		return op->expect_version == 0 ? ERR_CONFLICT : ERR_NOT_FOUND;
 	if (op->expect_version > 0 && old.version != op->expect_version)
 		return ERR_CONFLICT;
-	err = expect_move(&op->obj, old.status);
+	err = store_check_move(&op->obj, old.status);
 	if (!err)
 		err = update(c, project, &op->obj);
 	return err;
@@ -236,16 +194,16 @@ static int delete_below(struct sqlite_conn *c, const char *project, enum store_k
 {
 	int err = 0;
 
-	for (size_t i = 0; i < TREE_LEN && !err; i++) {
-		if (tree[i].parent != kind)
+	for (size_t i = 0; i < STORE_TREE_LEN && !err; i++) {
+		if (store_tree[i].parent != kind)
 			continue;
-		for (size_t j = 0; j < TREE_LEN && !err; j++) {
-			if (tree[j].parent == tree[i].child)
-				err = delete_grandchildren(c, project, tree[j].child,
-							   tree[i].child, id);
+		for (size_t j = 0; j < STORE_TREE_LEN && !err; j++) {
+			if (store_tree[j].parent == store_tree[i].child)
+				err = delete_grandchildren(c, project, store_tree[j].child,
+							   store_tree[i].child, id);
 		}
 		if (!err)
-			err = delete_children(c, project, tree[i].child, id);
+			err = delete_children(c, project, store_tree[i].child, id);
 	}
 	return err;
 }

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "../base/log.h"
+#include "../base/status.h"
 #include "backend.h"
 
 /* objects.kind values, indexed by enum store_kind. Stored in the database: never rename. */
@@ -24,6 +25,43 @@ const char *store_kind_name(enum store_kind kind)
 	if ((unsigned)kind >= STORE_KIND_COUNT)
 		return "invalid";
 	return kind_names[kind];
+}
+
+const struct store_edge store_tree[STORE_TREE_LEN] = {
+	{ STORE_THREAD, STORE_MESSAGE },
+	{ STORE_THREAD, STORE_RUN },
+	{ STORE_RUN, STORE_STEP },
+	{ STORE_VECTOR_STORE, STORE_VS_BATCH },
+};
+
+bool store_parent_kind(enum store_kind child, enum store_kind *parent)
+{
+	for (size_t i = 0; i < STORE_TREE_LEN; i++) {
+		if (store_tree[i].child == child) {
+			*parent = store_tree[i].parent;
+			return true;
+		}
+	}
+	return false;
+}
+
+int store_check_move(const struct store_obj *o, const char *old)
+{
+	enum run_status run_from, run_to;
+	enum step_status step_from, step_to;
+	bool ok = true;
+
+	if (!o->status || strcmp(old, o->status) == 0)
+		return 0;
+	if (o->kind == STORE_RUN && !status_run_parse(old, &run_from) &&
+	    !status_run_parse(o->status, &run_to))
+		ok = status_run_legal(run_from, run_to);
+	if (o->kind == STORE_STEP && !status_step_parse(old, &step_from) &&
+	    !status_step_parse(o->status, &step_to))
+		ok = status_step_legal(step_from, step_to);
+	if (!ok)
+		log_error("store: refused to move %s from %s to %s", o->id, old, o->status);
+	return ok ? 0 : ERR_INTERNAL;
 }
 
 /* The schemes of database URLs that name PostgreSQL. */
@@ -120,6 +158,16 @@ void store_list_cleanup(struct store_list *l)
 	}
 	free(l->items);
 	memset(l, 0, sizeof(*l));
+}
+
+void store_list_reverse(struct store_list *l)
+{
+	for (size_t i = 0; i < l->n / 2; i++) {
+		struct store_item t = l->items[i];
+
+		l->items[i] = l->items[l->n - 1 - i];
+		l->items[l->n - 1 - i] = t;
+	}
 }
 
 int store_runs_by_status(struct store *st, const char *const *statuses, size_t n,
