@@ -23,28 +23,14 @@
 #include "../base/status.h"
 #include "pg_int.h"
 
-/* What the database holds under an id a put is about to write (locked FOR UPDATE). */
-struct stored {
-	bool found;      /* some object of the project has this id */
-	bool same;       /* and it has the put's kind and parent */
-	int64_t version; /* its version, when found */
-	char status[32]; /* its status column, "" when NULL */
-};
-
-static bool str_eq(const char *a, const char *b)
-{
-	if (!a || !b)
-		return a == b;
-	return strcmp(a, b) == 0;
-}
-
 static const char *col(const PGresult *res, int i)
 {
 	return PQgetisnull(res, 0, i) ? NULL : PQgetvalue(res, 0, i);
 }
 
+/* Reads what is stored under o's id into *out, locking it FOR UPDATE. */
 static int lock_stored(struct pg_conn *c, const char *project, const struct store_obj *o,
-		       struct stored *out)
+		       struct store_stored *out)
 {
 	static const char sql[] = "SELECT kind, parent, version, status FROM objects "
 				  "WHERE project = $1 AND id = $2 FOR UPDATE";
@@ -58,13 +44,8 @@ static int lock_stored(struct pg_conn *c, const char *project, const struct stor
 	err = pg_run(c, PQ_LOCK, sql, "put", &a, &res);
 	if (err)
 		return err;
-	out->found = PQntuples(res) > 0;
-	if (out->found) {
-		out->same = str_eq(col(res, 0), store_kind_name(o->kind)) &&
-			    str_eq(col(res, 1), o->parent);
-		out->version = pg_col_i(res, 0, 2);
-		snprintf(out->status, sizeof(out->status), "%s", col(res, 3) ? col(res, 3) : "");
-	}
+	if (PQntuples(res) > 0)
+		store_stored_fill(out, o, col(res, 0), col(res, 1), pg_col_i(res, 0, 2), col(res, 3));
 	PQclear(res);
 	return 0;
 }
@@ -185,25 +166,18 @@ static int insert_or_retry(struct pg_conn *c, const char *project, const struct 
 
 static int put(struct pg_conn *c, const char *project, const struct store_op *op)
 {
-	struct stored old;
-	int err;
+	struct store_stored old = { 0 };
+	bool insert = false;
+	int err = 0;
 
 	assert(op->obj.body && (unsigned)op->obj.kind < STORE_KIND_COUNT);
-	if (op->expect_version < 0)
-		return insert(c, project, &op->obj);
-	err = lock_stored(c, project, &op->obj, &old);
+	if (op->expect_version >= 0)
+		err = lock_stored(c, project, &op->obj, &old);
+	if (!err)
+		err = store_put_decide(op, &old, &insert);
 	if (err)
 		return err;
-	if (!old.found)
-		return op->expect_version == 0 ? insert_or_retry(c, project, op) : ERR_NOT_FOUND;
-	if (!old.same)
-		return op->expect_version == 0 ? ERR_CONFLICT : ERR_NOT_FOUND;
-	if (op->expect_version > 0 && old.version != op->expect_version)
-		return ERR_CONFLICT;
-	err = store_check_move(&op->obj, old.status);
-	if (!err)
-		err = update(c, project, &op->obj);
-	return err;
+	return insert ? insert_or_retry(c, project, op) : update(c, project, &op->obj);
 }
 
 static int delete_children(struct pg_conn *c, const char *project, enum store_kind child,
@@ -235,23 +209,19 @@ static int delete_grandchildren(struct pg_conn *c, const char *project, enum sto
 	return pg_do(c, PQ_DEL_GRAND, sql, "delete", &a, NULL);
 }
 
-static int delete_below(struct pg_conn *c, const char *project, enum store_kind kind,
-			const char *id)
-{
-	int err = 0;
+/* A store_delete_below callback: ctx is the connection, project first. */
+struct below {
+	struct pg_conn *c;
+	const char *project;
+};
 
-	for (size_t i = 0; i < STORE_TREE_LEN && !err; i++) {
-		if (store_tree[i].parent != kind)
-			continue;
-		for (size_t j = 0; j < STORE_TREE_LEN && !err; j++) {
-			if (store_tree[j].parent == store_tree[i].child)
-				err = delete_grandchildren(c, project, store_tree[j].child,
-							   store_tree[i].child, id);
-		}
-		if (!err)
-			err = delete_children(c, project, store_tree[i].child, id);
-	}
-	return err;
+static int delete_set(void *ctx, enum store_kind kind, enum store_kind via, const char *id)
+{
+	const struct below *b = ctx;
+
+	if (via == STORE_KIND_COUNT)
+		return delete_children(b->c, b->project, kind, id);
+	return delete_grandchildren(b->c, b->project, kind, via, id);
 }
 
 /* Deletes o (checking its parent when o->parent is set) and everything below it. */
@@ -271,7 +241,8 @@ static int delete_obj(struct pg_conn *c, const char *project, const struct store
 	if (!err && rows == 0)
 		err = ERR_NOT_FOUND;
 	if (!err)
-		err = delete_below(c, project, o->kind, o->id);
+		err = store_delete_below(o->kind, o->id, delete_set,
+					 &(struct below){ .c = c, .project = project });
 	if (!err && o->kind == STORE_VECTOR_STORE)
 		err = pg_vs_drop(c, project, o->id);
 	if (!err && o->kind == STORE_FILE)

@@ -13,23 +13,13 @@
 #include "../base/status.h"
 #include "sqlite_int.h"
 
-/* What the database holds under an id a put is about to write. */
-struct stored {
-	bool found;      /* some object of the project has this id */
-	bool same;       /* and it has the put's kind and parent */
-	int64_t version; /* its version, when found */
-	char status[32]; /* its status column, "" when NULL */
-};
-
-static bool str_eq(const char *a, const char *b)
+static const char *col_text(sqlite3_stmt *s, int i)
 {
-	if (!a || !b)
-		return a == b;
-	return strcmp(a, b) == 0;
+	return (const char *)sqlite3_column_text(s, i);
 }
 
 static int peek(struct sqlite_conn *c, const char *project, const struct store_obj *o,
-		struct stored *out)
+		struct store_stored *out)
 {
 	static const char sql[] = "SELECT kind, parent, version, status FROM objects "
 				  "WHERE project = ?1 AND id = ?2";
@@ -40,13 +30,9 @@ static int peek(struct sqlite_conn *c, const char *project, const struct store_o
 	err = sqlite_prep(c, SQ_PEEK, sql, &s, "put", "ss", project, o->id);
 	if (!err)
 		err = sqlite_step(c->db, s, "put", &out->found);
-	if (!err && out->found) {
-		out->same = str_eq((const char *)sqlite3_column_text(s, 0), store_kind_name(o->kind)) &&
-			    str_eq((const char *)sqlite3_column_text(s, 1), o->parent);
-		out->version = sqlite3_column_int64(s, 2);
-		snprintf(out->status, sizeof(out->status), "%s",
-			 sqlite3_column_text(s, 3) ? (const char *)sqlite3_column_text(s, 3) : "");
-	}
+	if (!err && out->found)
+		store_stored_fill(out, o, col_text(s, 0), col_text(s, 1), sqlite3_column_int64(s, 2),
+				  col_text(s, 3));
 	if (s)
 		sqlite3_reset(s);
 	return err;
@@ -134,27 +120,18 @@ static int insert_child(struct sqlite_conn *c, const char *project, const struct
 
 static int put(struct sqlite_conn *c, const char *project, const struct store_op *op)
 {
-	struct stored old;
-	int err;
+	struct store_stored old = { 0 };
+	bool insert = false;
+	int err = 0;
 
 	assert(op->obj.body && (unsigned)op->obj.kind < STORE_KIND_COUNT);
-	if (op->expect_version < 0)
-		return insert_child(c, project, &op->obj);
-	err = peek(c, project, &op->obj, &old);
+	if (op->expect_version >= 0)
+		err = peek(c, project, &op->obj, &old);
+	if (!err)
+		err = store_put_decide(op, &old, &insert);
 	if (err)
 		return err;
-	if (!old.found)
-		return op->expect_version == 0 ? insert_child(c, project, &op->obj) : ERR_NOT_FOUND;
-	/* The id is taken by an object of another kind or collection: the object the put
-	 * addresses does not exist, and its id cannot be used. */
-	if (!old.same)
-		return op->expect_version == 0 ? ERR_CONFLICT : ERR_NOT_FOUND;
-	if (op->expect_version > 0 && old.version != op->expect_version)
-		return ERR_CONFLICT;
-	err = store_check_move(&op->obj, old.status);
-	if (!err)
-		err = update(c, project, &op->obj);
-	return err;
+	return insert ? insert_child(c, project, &op->obj) : update(c, project, &op->obj);
 }
 
 static int delete_children(struct sqlite_conn *c, const char *project, enum store_kind child,
@@ -189,23 +166,19 @@ static int delete_grandchildren(struct sqlite_conn *c, const char *project,
 	return err;
 }
 
-static int delete_below(struct sqlite_conn *c, const char *project, enum store_kind kind,
-			const char *id)
-{
-	int err = 0;
+/* A store_delete_below callback: ctx is the connection, project first. */
+struct below {
+	struct sqlite_conn *c;
+	const char *project;
+};
 
-	for (size_t i = 0; i < STORE_TREE_LEN && !err; i++) {
-		if (store_tree[i].parent != kind)
-			continue;
-		for (size_t j = 0; j < STORE_TREE_LEN && !err; j++) {
-			if (store_tree[j].parent == store_tree[i].child)
-				err = delete_grandchildren(c, project, store_tree[j].child,
-							   store_tree[i].child, id);
-		}
-		if (!err)
-			err = delete_children(c, project, store_tree[i].child, id);
-	}
-	return err;
+static int delete_set(void *ctx, enum store_kind kind, enum store_kind via, const char *id)
+{
+	const struct below *b = ctx;
+
+	if (via == STORE_KIND_COUNT)
+		return delete_children(b->c, b->project, kind, id);
+	return delete_grandchildren(b->c, b->project, kind, via, id);
 }
 
 /* Deletes o (checking its parent when o->parent is set) and everything below it. */
@@ -223,7 +196,8 @@ static int delete_obj(struct sqlite_conn *c, const char *project, const struct s
 	if (!err && sqlite3_changes(c->db) == 0)
 		err = ERR_NOT_FOUND;
 	if (!err)
-		err = delete_below(c, project, o->kind, o->id);
+		err = store_delete_below(o->kind, o->id, delete_set,
+					 &(struct below){ .c = c, .project = project });
 	if (!err && o->kind == STORE_VECTOR_STORE)
 		err = sqlite_vs_drop(c, project, o->id);
 	if (!err && o->kind == STORE_FILE)
