@@ -313,8 +313,9 @@ int pg_with(struct pg_store *st, int (*fn)(struct pg_conn *c, void *ctx), void *
 	return attempt(st, false, fn, ctx);
 }
 
-/* One statement for pg_stmt. */
+/* One statement for pg_stmt and pg_stmt_once. */
 struct one {
+	bool cached;
 	enum pg_slot slot;
 	const char *sql, *what;
 	const struct pg_args *a;
@@ -325,15 +326,29 @@ static int one_run(struct pg_conn *c, void *ctx)
 {
 	struct one *o = ctx;
 
-	return pg_run(c, o->slot, o->sql, o->what, o->a, &o->res);
+	if (o->cached)
+		return pg_run(c, o->slot, o->sql, o->what, o->a, &o->res);
+	return pg_query(c, o->sql, o->what, o->a, &o->res);
+}
+
+/* Runs o with pg_with; *res is the owned result. */
+static int one(struct pg_store *st, struct one *o, PGresult **res)
+{
+	int err = pg_with(st, one_run, o);
+
+	*res = err ? NULL : o->res;
+	return err;
 }
 
 int pg_stmt(struct pg_store *st, enum pg_slot slot, const char *sql, const char *what,
 	    const struct pg_args *a, PGresult **res)
 {
-	struct one o = { .slot = slot, .sql = sql, .what = what, .a = a };
-	int err = pg_with(st, one_run, &o);
+	return one(st, &(struct one){ .cached = true, .slot = slot, .sql = sql, .what = what,
+				      .a = a }, res);
+}
 
-	*res = err ? NULL : o.res;
-	return err;
+int pg_stmt_once(struct pg_store *st, const char *sql, const char *what,
+		 const struct pg_args *a, PGresult **res)
+{
+	return one(st, &(struct one){ .sql = sql, .what = what, .a = a }, res);
 }
