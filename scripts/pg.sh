@@ -11,6 +11,8 @@
 # The cluster runs as the `postgres` user when started as root (initdb refuses root), with
 # trust authentication on the socket only, and settings for throwaway data (fsync off): never
 # point it at data you keep. Callers stop it in a trap so that it goes even when tests fail.
+# PG_DURABLE=1 keeps fsync on (synchronous_commit stays off), for benchmarks that measure
+# durable writes.
 set -eu
 
 bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
@@ -32,10 +34,12 @@ start() {
 	chmod 700 "$dir"
 	as_owner "$bin/initdb" -D "$dir/data" -U postgres -A trust -E UTF8 --no-locale \
 		>"$dir/initdb.log" 2>&1 || { cat "$dir/initdb.log" >&2; exit 1; }
+	fsync="-c fsync=off -c full_page_writes=off"
+	[ "${PG_DURABLE:-0}" = 1 ] && fsync="-c fsync=on"
 	as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start -o \
-		"-c listen_addresses='' -c unix_socket_directories='$dir' -c fsync=off \
-		 -c synchronous_commit=off -c full_page_writes=off -c max_connections=400 \
-		 -c shared_buffers=64MB" >/dev/null || { cat "$dir/server.log" >&2; exit 1; }
+		"-c listen_addresses='' -c unix_socket_directories='$dir' $fsync \
+		 -c synchronous_commit=off -c max_connections=400 -c shared_buffers=64MB" \
+		>/dev/null || { cat "$dir/server.log" >&2; exit 1; }
 	url "$dir" postgres
 }
 

@@ -90,20 +90,17 @@ int pg_open(const char *url, struct store **out)
 
 int pg_ping(struct store *base)
 {
-	struct pg_store *st = pg_of(base);
-	struct pg_conn *c;
-	int err = pg_acquire(st, &c);
+	static const char sql[] = "SELECT 1";
+	PGresult *res;
+	int err = pg_stmt(pg_of(base), PQ_PING, sql, "ping", NULL, &res);
 
-	if (err)
-		return err;
-	err = pg_exec(c, "SELECT 1", "ping");
-	pg_release(st, c);
+	if (!err)
+		PQclear(res);
 	return err;
 }
 
-/* Reads the object into *body and *version; parent, when set, must match. */
-static int get_row(struct pg_conn *c, const char *project, enum store_kind kind,
-		   const char *id, const char *parent, char **body, int64_t *version)
+int pg_get(struct store *base, const char *project, enum store_kind kind, const char *id,
+	   const char *parent, char **body, int64_t *version)
 {
 	static const char sql[] = "SELECT body, version FROM objects WHERE project = $1 "
 				  "AND id = $2 AND kind = $3 AND ($4::text IS NULL OR parent = $4)";
@@ -111,11 +108,12 @@ static int get_row(struct pg_conn *c, const char *project, enum store_kind kind,
 	PGresult *res;
 	int err;
 
+	*body = NULL;
 	pg_arg_s(&a, project);
 	pg_arg_s(&a, id);
 	pg_arg_s(&a, store_kind_name(kind));
 	pg_arg_s(&a, parent);
-	err = pg_run(c, PQ_GET, sql, "get", &a, &res);
+	err = pg_stmt(pg_of(base), PQ_GET, sql, "get", &a, &res);
 	if (err)
 		return err;
 	if (PQntuples(res) == 0) {
@@ -126,21 +124,5 @@ static int get_row(struct pg_conn *c, const char *project, enum store_kind kind,
 			*version = pg_col_i(res, 0, 1);
 	}
 	PQclear(res);
-	return err;
-}
-
-int pg_get(struct store *base, const char *project, enum store_kind kind, const char *id,
-	   const char *parent, char **body, int64_t *version)
-{
-	struct pg_store *st = pg_of(base);
-	struct pg_conn *c;
-	int err;
-
-	*body = NULL;
-	err = pg_acquire(st, &c);
-	if (err)
-		return err;
-	err = get_row(c, project, kind, id, parent, body, version);
-	pg_release(st, c);
 	return err;
 }

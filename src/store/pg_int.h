@@ -14,8 +14,12 @@
 
 #include "backend.h"
 
+/* The shapes of the list statement: one per combination of pg_list.c's PL_* flags. */
+#define PQ_LIST_VARIANTS 64
+
 /* Slots of the per-connection prepared statements. A slot always holds the same SQL text. */
 enum pg_slot {
+	PQ_PING,
 	PQ_GET,
 	PQ_LOCK,
 	PQ_CHILD_SEQ,
@@ -48,8 +52,8 @@ enum pg_slot {
 	PQ_CMD_TAKE,
 	PQ_CMD_ANSWER,
 	PQ_CMD_REMOVE,
-	PQ_LIST,         /* + the SQ_LIST_* style flags of pg_list.c */
-	PQ_SLOT_COUNT = PQ_LIST + 64
+	PQ_LIST,         /* + the PL_* flags of the page's shape (pg_list.c) */
+	PQ_SLOT_COUNT = PQ_LIST + PQ_LIST_VARIANTS
 };
 
 /* One connection. Used by one thread at a time: whoever took it from the pool. */
@@ -57,6 +61,7 @@ struct pg_conn {
 	PGconn *db;
 	bool prepared[PQ_SLOT_COUNT]; /* slot i is prepared as statement "s<i>" */
 	bool broken;                  /* the connection failed: closed instead of pooled */
+	int ran;                      /* statements that succeeded since it left the pool */
 	struct pg_conn *next;         /* next idle connection; guarded by pg_store.mu */
 };
 
@@ -88,10 +93,6 @@ struct pg_args {
 void pg_arg_s(struct pg_args *a, const char *s);
 void pg_arg_i(struct pg_args *a, int64_t i);
 
-/* Takes a connection from the pool (opening one when all are busy and the pool may grow,
- * else waiting); pg_release gives it back. Errors: ERR_DB (logged). */
-int pg_acquire(struct pg_store *st, struct pg_conn **out) MUST_CHECK;
-void pg_release(struct pg_store *st, struct pg_conn *c);
 /* Closes every connection; all must be back in the pool. */
 void pg_pool_close(struct pg_store *st);
 
@@ -111,14 +112,28 @@ int pg_exec(struct pg_conn *c, const char *sql, const char *what) MUST_CHECK;
 int pg_do(struct pg_conn *c, enum pg_slot slot, const char *sql, const char *what,
 	  const struct pg_args *a, int64_t *changed) MUST_CHECK;
 
+/* The rows a query returned, or a command changed. */
+int64_t pg_rows(const PGresult *res);
 /* An owned copy of row r, column i of res ("" for NULL). */
 char *pg_col_dup(const PGresult *res, int r, int i);
 int64_t pg_col_i(const PGresult *res, int r, int i);
 
 /* Runs fn(c, ctx) in a transaction on a pooled connection: commits when it returns 0, rolls
  * back otherwise, and runs it again (a few times) when PostgreSQL aborted it for a deadlock
- * or a serialisation failure. Returns fn's error or the commit's. */
+ * or a serialisation failure, or once when the connection was dead from the start. Returns
+ * fn's error or the commit's. */
 int pg_tx(struct pg_store *st, int (*fn)(struct pg_conn *c, void *ctx), void *ctx) MUST_CHECK;
+/* Runs fn(c, ctx) on a pooled connection without a transaction (each statement commits on its
+ * own: reads, and writes of one statement), and once more on a new connection when the pooled
+ * one turns out dead at its first statement (pg_tx does the same). Returns fn's error. */
+int pg_with(struct pg_store *st, int (*fn)(struct pg_conn *c, void *ctx), void *ctx)
+	MUST_CHECK;
+/* Runs one statement (pg_run) with pg_with; *res is the owned result. Errors as pg_run. */
+int pg_stmt(struct pg_store *st, enum pg_slot slot, const char *sql, const char *what,
+	    const struct pg_args *a, PGresult **res) MUST_CHECK;
+/* The same for a statement that is not cached (pg_query). */
+int pg_stmt_once(struct pg_store *st, const char *sql, const char *what,
+		 const struct pg_args *a, PGresult **res) MUST_CHECK;
 
 /* Brings the schema of the database up to date (pg_migrate.c). Errors: ERR_DB. */
 int pg_migrate(struct pg_store *st) MUST_CHECK;

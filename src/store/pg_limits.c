@@ -17,19 +17,14 @@ static const char *const kind_names[] = { [STORE_COUNT_REQUESTS] = "requests",
 					  [STORE_COUNT_RUNS] = "runs",
 					  [STORE_COUNT_TOKENS] = "tokens" };
 
-/* Runs one uncached statement on a pooled connection; *res (when res is not NULL) receives
- * its result, else *changed (when not NULL) the rows it changed. */
+/* Runs one uncached statement; *res (when res is not NULL) receives its result, else
+ * *changed (when not NULL) the rows it changed. */
 static int limits_do(struct pg_store *st, const char *sql, const char *what,
 		     const struct pg_args *a, PGresult **res, int64_t *changed)
 {
-	struct pg_conn *c;
 	PGresult *r = NULL;
-	int err = pg_acquire(st, &c);
+	int err = pg_stmt_once(st, sql, what, a, &r);
 
-	if (err)
-		return err;
-	err = pg_query(c, sql, what, a, &r);
-	pg_release(st, c);
 	if (!err && changed)
 		*changed = strtoll(PQcmdTuples(r), NULL, 10);
 	if (!err && res)

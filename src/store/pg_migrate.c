@@ -75,7 +75,7 @@ static int migrate_step(struct pg_conn *c, void *ctx)
 }
 
 /* Fails when the database was migrated by a newer assistd than this one. */
-static int check_newer(struct pg_conn *c)
+static int check_newer(struct pg_conn *c, void *ctx)
 {
 	int version = 0;
 	int err = version_get(c, &version);
@@ -90,17 +90,11 @@ static int check_newer(struct pg_conn *c)
 
 int pg_migrate(struct pg_store *st)
 {
-	struct pg_conn *c;
 	int err = 0;
 
 	for (int to = 1; to <= MIGRATION_COUNT && !err; to++)
 		err = pg_tx(st, migrate_step, &to);
-	if (err)
-		return err;
-	err = pg_acquire(st, &c);
-	if (!err) {
-		err = check_newer(c);
-		pg_release(st, c);
-	}
+	if (!err)
+		err = pg_with(st, check_newer, NULL);
 	return err;
 }

@@ -253,8 +253,6 @@ int sqlite_lease_expect(struct sqlite_conn *c, const char *project, const struct
 	MUST_CHECK;
 int sqlite_lease_set(struct sqlite_conn *c, const char *project, const struct store_op *op)
 	MUST_CHECK;
-/* Reverses the items of l: a page read backwards from `before` into page order. */
-void sqlite_page_reverse(struct store_list *l);
 
 /* Applies one op of a batch inside the write transaction on c (sqlite_write.c). */
 int sqlite_apply(struct sqlite_conn *c, const char *project, const struct store_op *op)

@@ -1384,6 +1384,29 @@ const struct t_case store_tests[] = {
 	{ NULL, NULL },
 };
 
+/* PostgreSQL only: the server ends every connection of the store (a restart, a failover, an
+ * administrator's pg_terminate_backend). The next calls notice on their pooled connection's
+ * first statement and run again on a new one: reads, lists and writes all succeed. */
+static void connections_ended_by_the_server(void)
+{
+	struct tstore t;
+	char cmd[512];
+
+	tstore_open(&t);
+	ASSERT_OK(put(t.st, "p", STORE_THREAD, "t1", NULL, 1, -1));
+	ASSERT_STR_EQ(get(t.st, "p", STORE_THREAD, "t1", NULL), "t1");
+	snprintf(cmd, sizeof(cmd), "psql -q '%s' -c \"SELECT pg_terminate_backend(pid) FROM "
+		 "pg_stat_activity WHERE datname = '%s' AND pid <> pg_backend_pid()\" >/dev/null",
+		 t.url, t.db);
+	ASSERT_OK(system(cmd));
+	ASSERT_STR_EQ(get(t.st, "p", STORE_THREAD, "t1", NULL), "t1");
+	ASSERT_OK(system(cmd));
+	ASSERT_OK(put(t.st, "p", STORE_MESSAGE, "m1", "t1", 1, -1));
+	ASSERT_OK(system(cmd));
+	ASSERT_STR_EQ(PAGE(t.st, STORE_MESSAGE, "t1", .limit = 5), "m1");
+	tstore_close(&t);
+}
+
 /* The store_pg cases: each runs a case of store_tests on PostgreSQL. */
 #define PG_CASES(X)                                                                        \
 	X(open_creates_schema_and_reopen_keeps_data) X(put_get_and_versions)                  \
@@ -1396,8 +1419,8 @@ const struct t_case store_tests[] = {
 	X(new_key_of_another_writer_works_at_once) X(other_writers_seen_within_snapshot_age)   \
 	X(writes_survive_kill) X(concurrent_writers_and_readers)                               \
 	X(concurrent_opens_migrate_once) X(nodes_keep_thread_order)                            \
-	X(idle_guard_holds_across_nodes) X(limits_set_list_delete)                             \
-	X(counts_are_shared_between_handles)
+	X(idle_guard_holds_across_nodes) X(connections_ended_by_the_server)                   \
+	X(limits_set_list_delete) X(counts_are_shared_between_handles)
 
 #define PG_WRAP(fn)                                                                        \
 	static void pg_##fn(void)                                                          \
