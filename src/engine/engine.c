@@ -560,6 +560,7 @@ int engine_start(const struct engine_config *cfg, struct engine **out)
 	e->run_expiry_s = cfg->run_expiry_s > 0 ? cfg->run_expiry_s : 600;
 	pthread_mutex_init(&e->lock, NULL);
 	pthread_cond_init(&e->watch_idle, NULL);
+	model_cache_init(&e->models);
 	err = loop_new(&e->loop);
 	if (!err)
 		err = pool_new(cfg->pool_threads, e->loop, &e->pool);
@@ -650,6 +651,7 @@ void engine_stop(struct engine *e)
 	e->prov = NULL;
 	sbx_free(e->tools.sbx); /* its pending calls come back in loop_free, then dropped */
 	loop_free(e->loop); /* runs what is still posted: queued commands are refused */
+	model_cache_cleanup(&e->models);
 	pthread_cond_destroy(&e->watch_idle);
 	pthread_mutex_destroy(&e->lock);
 	free(e);

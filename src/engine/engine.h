@@ -111,4 +111,16 @@ void engine_stop_runs(struct engine *e, const char *project, enum store_kind kin
 void *engine_watch(struct engine *e, const char *run_id, const struct events_waker *w);
 void engine_unwatch(struct engine *e, void *registration);
 
+/* The models runs may name, as the text of a ListModelsResponse {"object":"list","data":[
+ * Model...]}: the upstream's own list with the aliases' names, or the demo model (see
+ * prov_models). The list is fetched on the engine thread and kept for ENGINE_MODELS_TTL_S
+ * (ENGINE_MODELS_RETRY_S when the upstream failed and only the configured models are
+ * known); past that, the list kept is still returned while a new one is fetched. Returns an
+ * owned string, or NULL when no list is kept yet: a fetch is then under way, and w->wake(
+ * w->ctx) runs exactly once when it is over (on the engine thread, or in engine_stop). With
+ * w NULL, NULL never comes back: the configured models stand in for the missing list. */
+char *engine_models(struct engine *e, const struct events_waker *w);
+#define ENGINE_MODELS_TTL_S 60
+#define ENGINE_MODELS_RETRY_S 10
+
 #endif

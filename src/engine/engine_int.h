@@ -25,6 +25,16 @@
 struct cmd;
 struct tool_retry;
 struct watch;
+struct model_wait;
+
+/* The model list (models.c): shared with API threads under its own mutex. */
+struct model_cache {
+	pthread_mutex_t mu;
+	char *body;               /* the ListModelsResponse JSON text; NULL before the first */
+	int64_t fresh_until_ms;   /* clock_ms() until which body is served without a fetch */
+	bool fetching;            /* a fetch is posted or under way */
+	struct model_wait *waits; /* who waits for it to end */
+};
 
 /* One tool call the model is asking for, as it streams in. */
 struct pending_call {
@@ -122,6 +132,7 @@ struct engine {
 	struct tool_env tools;     /* what server tool jobs use */
 	struct tool_retry *retries; /* engine thread only: jobs waiting to run again */
 	int tool_jobs;             /* engine thread only: server tool jobs not back yet */
+	struct model_cache models; /* GET /v1/models' list */
 };
 
 /* --- run.c: the run state machine (engine thread only) --- */
@@ -287,6 +298,11 @@ void lease_stop(struct engine *e);
  * answering (the caller retries: its lease lapses). */
 int lease_cancel_remote(struct engine *e, const char *project, const char *run_id,
 			const char *owner, char **run_json, char **why) MUST_CHECK;
+
+/* --- models.c --- */
+void model_cache_init(struct model_cache *mc);
+/* Wakes whoever still waits for the list (the engine's loop is gone) and frees the rest. */
+void model_cache_cleanup(struct model_cache *mc);
 
 /* --- engine.c --- */
 /* Sets when x expires (clock_ms; 0: never) and its timer, which calls run_expire. */
