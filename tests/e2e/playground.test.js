@@ -96,7 +96,7 @@ describe('playground page: in a browser', () => {
   const click = (sel) => p.page.click(sel);
   const panel = (name) => click(`nav button[data-panel=${name}]`);
 
-  it('opens at / and shows the assistant list; the model field suggests the demo model', async () => {
+  it('opens at / with the assistant list; the model field suggests the demo model', async () => {
     p = await browser().page(srv().port);
     await p.open();
     assert.equal(await p.page.locator('#asst-edit h2').textContent(), 'New assistant');
@@ -130,7 +130,7 @@ describe('playground page: in a browser', () => {
     await p.shot('playground-assistant');
   });
 
-  it('uploads into the assistant\'s vector store and shows the files\' ingestion status', async () => {
+  it('uploads into the assistant\'s vector store, showing the files\' status', async () => {
     await p.page.waitForSelector('#asst-edit h2:has-text("Edit Weather")');
     await p.page.setInputFiles('#asst-edit input[type=file]', { name: 'policy.txt',
       mimeType: 'text/plain', buffer: Buffer.from('Refunds within 30 days.') });
@@ -154,7 +154,8 @@ describe('playground page: in a browser', () => {
     await p.page.fill('#vs-name', 'Shelf');
     await click('#vs-new button[type=submit]');
     await p.page.waitForSelector('#vs-detail h3:has-text("Shelf")');
-    await p.page.selectOption('#vs-detail select[aria-label="File to add"]', { label: 'notes.txt' });
+    await p.page.selectOption('#vs-detail select[aria-label="File to add"]',
+      { label: 'notes.txt' });
     await click('#vs-detail button:has-text("Add file")');
     // The view redraws itself while the file is being ingested.
     await p.page.waitForSelector('#vs-detail p:has-text("1 completed, 0 in progress")');
@@ -302,7 +303,7 @@ describe('playground page: in a browser', () => {
     await phone.page.close();
   });
 
-  it('edits an assistant: sampling, a JSON schema response format, metadata; deletes one', async () => {
+  it('edits an assistant (sampling, JSON schema format, metadata) and deletes one', async () => {
     const c = srv().client();
     await c.beta.assistants.create({ model: 'assistd-demo', name: 'Editable' });
     await c.beta.assistants.create({ model: 'assistd-demo', name: 'Doomed' });
