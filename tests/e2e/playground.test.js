@@ -303,7 +303,7 @@ describe('playground page: in a browser', () => {
     await phone.page.close();
   });
 
-  it('edits an assistant (sampling, JSON schema format, metadata) and deletes one', async () => {
+  it('edits an assistant (sampling, JSON schema, metadata, files) and deletes one', async () => {
     const c = srv().client();
     await c.beta.assistants.create({ model: 'assistd-demo', name: 'Editable' });
     await c.beta.assistants.create({ model: 'assistd-demo', name: 'Doomed' });
@@ -321,6 +321,11 @@ describe('playground page: in a browser', () => {
       schema: { type: 'object', properties: { a: { type: 'string' } }, required: ['a'],
         additionalProperties: false } }));
     await p.page.fill('textarea[name=metadata]', '{"team": "blue"}');
+    await p.page.check('input[name=code_interpreter]');
+    await p.page.setInputFiles('#asst-edit fieldset:has-text("code_interpreter") input[type=file]',
+      { name: 'temps.csv', mimeType: 'text/csv', buffer: Buffer.from('city,t\nOslo,4\n') });
+    await p.page.waitForFunction(() => /^file-\w+$/.test(
+      document.querySelector('input[name=ci_files]').value));
     await click('#asst-edit button[type=submit]');
     await p.page.waitForSelector('#status:has-text("Saved")');
     const a = (await c.beta.assistants.list()).data.find((x) => x.name === 'Editable');
@@ -329,6 +334,9 @@ describe('playground page: in a browser', () => {
     assert.equal(a.response_format.type, 'json_schema');
     assert.equal(a.response_format.json_schema.name, 'answer');
     assert.deepEqual(a.metadata, { team: 'blue' });
+    assert.ok(a.tools.some((t) => t.type === 'code_interpreter'));
+    const [ciFile] = a.tool_resources.code_interpreter.file_ids;
+    assert.equal((await c.files.retrieve(ciFile)).filename, 'temps.csv');
     const doomed = (await c.beta.assistants.list()).data.find((x) => x.name === 'Doomed');
     await click('#asst-list button[aria-label="Delete Doomed"]');
     await p.page.locator('#asst-list li:has-text("Doomed")').waitFor({ state: 'detached' });
