@@ -32,6 +32,21 @@ struct store_backend {
 	int (*expired)(struct store *st, const char *project, enum store_kind kind, int64_t now,
 		       int limit, struct store_list *out, char ***projects);
 	int (*id_exists)(struct store *st, enum store_kind kind, const char *id, bool *found);
+	/* run leases and commands (store.h) */
+	int (*lease_claim)(struct store *st, const char *project, const char *run_id,
+			   const struct store_claim *c, bool *got);
+	int (*lease_renew)(struct store *st, const char *owner, int64_t until, int64_t *held);
+	int (*lease_lapsed)(struct store *st, const struct store_claim *c, int limit,
+			    struct store_list *out, char ***projects);
+	int (*lease_owner)(struct store *st, const char *project, const char *run_id,
+			   char **owner);
+	int (*cmd_post)(struct store *st, const char *id, const char *project,
+			const char *run_id, const char *owner, const char *kind, int64_t now);
+	int (*cmd_take)(struct store *st, const char *owner, struct store_cmd **cmds, size_t *n,
+			int64_t *held);
+	int (*cmd_answer)(struct store *st, const char *id, int err, const char *answer);
+	int (*cmd_result)(struct store *st, const char *id, bool *done, int *err, char **answer);
+	int (*cmd_remove)(struct store *st, const char *id);
 	/* API keys (store.h) */
 	int (*key_insert)(struct store *st, const struct store_key *key, const char *hash_hex);
 	int (*key_project)(struct store *st, const char *hash_hex, char **project);

@@ -36,6 +36,15 @@ enum pg_slot {
 	PQ_KEY_EVER,
 	PQ_KEY_LIST,
 	PQ_KEY_REVOKE,
+	PQ_LEASE_EXPECT,
+	PQ_LEASE_SET,
+	PQ_LEASE_CLAIM,
+	PQ_LEASE_RENEW,
+	PQ_LEASE_LAPSED,
+	PQ_LEASE_COUNT,
+	PQ_CMD_TAKE,
+	PQ_CMD_ANSWER,
+	PQ_CMD_REMOVE,
 	PQ_LIST,         /* + the SQ_LIST_* style flags of pg_list.c */
 	PQ_SLOT_COUNT = PQ_LIST + 64
 };
@@ -131,6 +140,37 @@ int pg_key_project(struct store *base, const char *hash_hex, char **project) MUS
 int pg_key_ever(struct store *base, bool *ever) MUST_CHECK;
 int pg_key_list(struct store *base, struct store_key **keys, size_t *n) MUST_CHECK;
 int pg_key_revoke(struct store *base, const char *id, int64_t now) MUST_CHECK;
+
+/* Runs the statement in slot, a scan returning (project, id, body) rows, into out and
+ * *projects (pg_list.c). Errors: as pg_run. */
+int pg_scan(struct pg_store *st, enum pg_slot slot, const char *sql, const char *what,
+	    const struct pg_args *a, struct store_list *out, char ***projects) MUST_CHECK;
+/* The active statuses of runs as a PostgreSQL array literal, "{queued,...}" (pg_write.c). */
+void pg_active_statuses(char *out, size_t len);
+
+/* Run leases and commands (pg_lease.c): STORE_EXPECT_LEASE and STORE_SET_LEASE inside a
+ * write on c, and the backend's operations. */
+int pg_lease_expect(struct pg_conn *c, const char *project, const struct store_op *op)
+	MUST_CHECK;
+int pg_lease_set(struct pg_conn *c, const char *project, const struct store_op *op)
+	MUST_CHECK;
+int pg_lease_claim(struct store *base, const char *project, const char *run_id,
+		   const struct store_claim *c, bool *got) MUST_CHECK;
+int pg_lease_renew(struct store *base, const char *owner, int64_t until, int64_t *held)
+	MUST_CHECK;
+int pg_lease_lapsed(struct store *base, const struct store_claim *c, int limit,
+		    struct store_list *out, char ***projects) MUST_CHECK;
+int pg_lease_owner(struct store *base, const char *project, const char *run_id,
+		   char **owner) MUST_CHECK;
+int pg_cmd_post(struct store *base, const char *id, const char *project, const char *run_id,
+		const char *owner, const char *kind, int64_t now) MUST_CHECK;
+int pg_cmd_take(struct store *base, const char *owner, struct store_cmd **cmds, size_t *n,
+		int64_t *held) MUST_CHECK;
+int pg_cmd_answer(struct store *base, const char *id, int err, const char *answer)
+	MUST_CHECK;
+int pg_cmd_result(struct store *base, const char *id, bool *done, int *err, char **answer)
+	MUST_CHECK;
+int pg_cmd_remove(struct store *base, const char *id) MUST_CHECK;
 
 /* Vector stores (vstore.h, vecstore.h): the operations, and what deleting a vector store or
  * a File must also remove, in the deleting transaction on c. */

@@ -188,8 +188,7 @@ static void push_rows(const PGresult *res, struct store_list *out, char ***proje
 	}
 }
 
-/* Runs a scan returning (project, id, body) rows into out and *projects. */
-static int scan(struct pg_store *st, enum pg_slot slot, const char *sql, const char *what,
+int pg_scan(struct pg_store *st, enum pg_slot slot, const char *sql, const char *what,
 		const struct pg_args *a, struct store_list *out, char ***projects)
 {
 	struct pg_conn *c;
@@ -251,7 +250,7 @@ int pg_runs_by_status(struct store *base, const char *const *statuses, size_t n,
 		return ERR_INVALID;
 	pg_arg_s(&a, store_kind_name(STORE_RUN));
 	pg_arg_s(&a, arr);
-	err = scan(pg_of(base), PQ_RUNS, sql, "runs by status", &a, out, projects);
+	err = pg_scan(pg_of(base), PQ_RUNS, sql, "runs by status", &a, out, projects);
 	free(arr);
 	return err;
 }
@@ -268,7 +267,7 @@ int pg_expired(struct store *base, const char *project, enum store_kind kind, in
 	pg_arg_s(&a, store_kind_name(kind));
 	pg_arg_s(&a, project);
 	pg_arg_i(&a, limit);
-	return scan(pg_of(base), PQ_EXPIRED, sql, "expired", &a, out, projects);
+	return pg_scan(pg_of(base), PQ_EXPIRED, sql, "expired", &a, out, projects);
 }
 
 int pg_id_exists(struct store *base, enum store_kind kind, const char *id, bool *found)

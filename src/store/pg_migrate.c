@@ -29,6 +29,8 @@ static const char *const migrations[] = {
 	"CREATE SEQUENCE objects_order;"
 	"ALTER TABLE objects ADD COLUMN child_seq BIGINT NOT NULL DEFAULT 0;"
 	"ALTER TABLE objects ADD CONSTRAINT objects_version CHECK (version > 0);",
+	/* 4: run leases and commands (schema.h, shared with SQLite). */
+	SCHEMA_LEASES,
 };
 
 #define MIGRATION_COUNT ((int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -50,4 +50,25 @@
 	"CREATE INDEX objects_expiry ON objects (expires_at) WHERE expires_at IS NOT NULL;" \
 	"CREATE INDEX objects_id ON objects (id);"
 
+/* Run leases and commands (sqlite_lease.c, pg_lease.c; SQLite's 5, PostgreSQL's 4).
+ * lease_owner is the node driving a run ("<node>#<boot>"), lease_until when its lease lapses
+ * (Unix ms); both NULL when no node holds it. run_commands: a command for the node that
+ * drives a run, posted by another node (a cancel), answered by the owner in place (err,
+ * answer) and removed by the poster once read. */
+#define SCHEMA_LEASES \
+	"ALTER TABLE objects ADD COLUMN lease_owner TEXT;" \
+	"ALTER TABLE objects ADD COLUMN lease_until BIGINT;" \
+	"CREATE INDEX objects_lease ON objects (lease_owner) WHERE lease_owner IS NOT NULL;" \
+	"CREATE TABLE run_commands (" \
+	" id TEXT PRIMARY KEY," \
+	" project TEXT NOT NULL," \
+	" run_id TEXT NOT NULL," \
+	" owner TEXT NOT NULL," \
+	" kind TEXT NOT NULL," \
+	" created_at BIGINT NOT NULL," \
+	" answered BOOLEAN NOT NULL DEFAULT FALSE," \
+	" err BIGINT NOT NULL DEFAULT 0," \
+	" answer TEXT);" \
+	"CREATE INDEX run_commands_owner ON run_commands (owner, created_at) WHERE NOT answered;"
+
 #endif

@@ -50,6 +50,11 @@ enum sqlite_slot {
 	SQ_KEY_EVER,
 	SQ_KEY_LIST,
 	SQ_KEY_REVOKE,
+	SQ_LEASE_EXPECT,
+	SQ_LEASE_SET,
+	SQ_LEASE_RENEW,
+	SQ_CMD_TAKE,
+	SQ_LEASE_COUNT,
 	SQ_LIST,
 	SQ_SLOT_COUNT = SQ_LIST + SQ_LIST_VARIANTS
 };
@@ -116,6 +121,24 @@ int sqlite_expired(struct store *base, const char *project, enum store_kind kind
 		   int64_t now, int limit, struct store_list *out, char ***projects) MUST_CHECK;
 int sqlite_id_exists(struct store *base, enum store_kind kind, const char *id, bool *found)
 	MUST_CHECK;
+int sqlite_lease_claim(struct store *base, const char *project, const char *run_id,
+		       const struct store_claim *c, bool *got) MUST_CHECK;
+int sqlite_lease_renew(struct store *base, const char *owner, int64_t until,
+		       int64_t *held) MUST_CHECK;
+int sqlite_lease_lapsed(struct store *base, const struct store_claim *c, int limit,
+			struct store_list *out, char ***projects) MUST_CHECK;
+int sqlite_lease_owner(struct store *base, const char *project, const char *run_id,
+		       char **owner) MUST_CHECK;
+int sqlite_cmd_post(struct store *base, const char *id, const char *project,
+		    const char *run_id, const char *owner, const char *kind, int64_t now)
+	MUST_CHECK;
+int sqlite_cmd_take(struct store *base, const char *owner, struct store_cmd **cmds,
+		    size_t *n, int64_t *held) MUST_CHECK;
+int sqlite_cmd_answer(struct store *base, const char *id, int err, const char *answer)
+	MUST_CHECK;
+int sqlite_cmd_result(struct store *base, const char *id, bool *done, int *err,
+		      char **answer) MUST_CHECK;
+int sqlite_cmd_remove(struct store *base, const char *id) MUST_CHECK;
 int sqlite_key_insert(struct store *base, const struct store_key *key, const char *hash_hex)
 	MUST_CHECK;
 int sqlite_key_project(struct store *base, const char *hash_hex, char **project) MUST_CHECK;
@@ -207,6 +230,18 @@ int sqlite_end(struct sqlite_store *st, struct sqlite_conn *c, int err) MUST_CHE
 /* Reads up to limit rows (columns: id, body) of s into out, and one more to learn has_more;
  * resets s (sqlite_list.c). Errors: as sqlite_step. */
 int sqlite_page_rows(sqlite3 *db, sqlite3_stmt *s, int limit, struct store_list *out)
+	MUST_CHECK;
+/* Reads the rows (project, id, body) of s into out and *projects (see store_runs_by_status)
+ * until the statement ends; resets s (sqlite_list.c). Errors: as sqlite_step. */
+int sqlite_push_all(sqlite3 *db, sqlite3_stmt *s, const char *what, struct store_list *out,
+		    char ***projects) MUST_CHECK;
+/* Writes into sql (size len) the list of active run statuses, "'queued', ...", for an IN
+ * clause (sqlite_write.c). */
+void sqlite_active_list(char *sql, size_t len);
+/* Applies STORE_EXPECT_LEASE and STORE_SET_LEASE inside a write (sqlite_lease.c). */
+int sqlite_lease_expect(struct sqlite_conn *c, const char *project, const struct store_op *op)
+	MUST_CHECK;
+int sqlite_lease_set(struct sqlite_conn *c, const char *project, const struct store_op *op)
 	MUST_CHECK;
 /* Reverses the items of l: a page read backwards from `before` into page order. */
 void sqlite_page_reverse(struct store_list *l);

@@ -76,6 +76,8 @@ static const char *const migrations[] = {
 	"CREATE TRIGGER chunks_vec_ad AFTER DELETE ON chunks WHEN old.vec IS NOT NULL BEGIN"
 	" INSERT INTO vec_gen VALUES (old.vector_store_id, 1)"
 	" ON CONFLICT DO UPDATE SET gen = gen + 1; END;",
+	/* 5: run leases and commands (schema.h, shared with PostgreSQL). */
+	SCHEMA_LEASES,
 };
 
 #define MIGRATION_COUNT ((int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -181,6 +181,66 @@ int store_key_revoke(struct store *st, const char *id, int64_t now)
 	return st->be->key_revoke(st, id, now);
 }
 
+int store_lease_claim(struct store *st, const char *project, const char *run_id,
+		      const struct store_claim *c, bool *got)
+{
+	return st->be->lease_claim(st, project, run_id, c, got);
+}
+
+int store_lease_renew(struct store *st, const char *owner, int64_t until, int64_t *held)
+{
+	return st->be->lease_renew(st, owner, until, held);
+}
+
+int store_lease_lapsed(struct store *st, const struct store_claim *c, int limit,
+		       struct store_list *out, char ***projects)
+{
+	return st->be->lease_lapsed(st, c, limit, out, projects);
+}
+
+int store_lease_owner(struct store *st, const char *project, const char *run_id, char **owner)
+{
+	return st->be->lease_owner(st, project, run_id, owner);
+}
+
+int store_cmd_post(struct store *st, const char *id, const char *project, const char *run_id,
+		   const char *owner, const char *kind, int64_t now)
+{
+	return st->be->cmd_post(st, id, project, run_id, owner, kind, now);
+}
+
+int store_cmd_take(struct store *st, const char *owner, struct store_cmd **cmds, size_t *n,
+		   int64_t *held)
+{
+	return st->be->cmd_take(st, owner, cmds, n, held);
+}
+
+int store_cmd_answer(struct store *st, const char *id, int err, const char *answer)
+{
+	return st->be->cmd_answer(st, id, err, answer);
+}
+
+int store_cmd_result(struct store *st, const char *id, bool *done, int *err, char **answer)
+{
+	return st->be->cmd_result(st, id, done, err, answer);
+}
+
+int store_cmd_remove(struct store *st, const char *id)
+{
+	return st->be->cmd_remove(st, id);
+}
+
+void store_cmds_free(struct store_cmd *cmds, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(cmds[i].id);
+		free(cmds[i].project);
+		free(cmds[i].run_id);
+		free(cmds[i].kind);
+	}
+	free(cmds);
+}
+
 int store_vsf_attach(struct store *st, const char *project, const char *vs,
 		     const struct store_obj *create, const char *batch,
 		     const struct vsf_new *files, size_t n)

@@ -217,6 +217,15 @@ static void put(struct rig *r, enum store_kind kind, const char *json)
 	jv_free(v);
 }
 
+/* Leases run id to the rig's engine, as the API's create does. */
+static void lease_run(struct rig *r, const char *id)
+{
+	struct store_op op = { .type = STORE_SET_LEASE, .obj = { .kind = STORE_RUN, .id = id } };
+
+	engine_lease(r->eng, &op.lease, &op.lease_until);
+	ASSERT_OK(store_write(r->st, "p", &op, 1));
+}
+
 static const char run_json[] =
 	"{\"id\":\"run_t1\",\"object\":\"thread.run\",\"created_at\":1,\"thread_id\":\"thread_t1\","
 	"\"assistant_id\":\"asst_t1\",\"status\":\"queued\",\"required_action\":null,"
@@ -243,6 +252,7 @@ static void seed(struct rig *r, const char *text, char *run, size_t len)
 	put(r, STORE_MESSAGE, msg);
 	snprintf(run, len, run_json, (long long)clock_unix() + 600);
 	put(r, STORE_RUN, run);
+	lease_run(r, "run_t1");
 }
 
 /* Appends to names the event names of SSE text, space separated, each run of one name
