@@ -203,6 +203,16 @@ static int set_poll_hold(struct config *cfg, const char *value)
 	return set_int(&cfg->poll_hold_ms, value, 0, 60000);
 }
 
+static int set_limit_window(struct config *cfg, const char *value)
+{
+	return set_int(&cfg->limit_window_ms, value, 100, 60000);
+}
+
+static int set_limit_sync(struct config *cfg, const char *value)
+{
+	return set_int(&cfg->limit_sync_ms, value, 10, 5000);
+}
+
 static int set_embedding_model(struct config *cfg, const char *value)
 {
 	return copy(cfg->embedding_model, sizeof(cfg->embedding_model), value);
@@ -374,6 +384,12 @@ static const struct option options[] = {
 	{ "--poll-hold-ms", "ASSISTD_POLL_HOLD_MS", "MS",
 	  "how long an SDK poll waits for a run to change, at most half the SDK's timeout "
 	  "(default 5000)", set_poll_hold },
+	{ "--limit-window-ms", "ASSISTD_LIMIT_WINDOW_MS", "MS",
+	  "the window of the requests and runs limits set with `assistd limits` (default "
+	  "60000, a minute; shorter for tests; the same on every node)", set_limit_window },
+	{ "--limit-sync-ms", "ASSISTD_LIMIT_SYNC_MS", "MS",
+	  "how often a node shares its limit counts through the store (default 200)",
+	  set_limit_sync },
 	{ "--demo-delay-ms", "ASSISTD_DEMO_DELAY_MS", "MS",
 	  "the demo model's pause between streamed words (default 20)", set_demo_delay },
 	{ "--docs-reader", "ASSISTD_DOCS_READER", "PATH",
@@ -433,6 +449,8 @@ static void defaults(struct config *cfg)
 	cfg->embedding_dims = 256;
 	cfg->poll_after_ms = 500;
 	cfg->poll_hold_ms = 5000;
+	cfg->limit_window_ms = 60000;
+	cfg->limit_sync_ms = 200;
 	cfg->demo_delay_ms = 20;
 }
 

@@ -38,6 +38,8 @@ struct config {
 	int64_t vs_day_s;      /* a "day" of vector store expiry, in seconds */
 	int poll_after_ms;     /* openai-poll-after-ms on run responses */
 	int poll_hold_ms;      /* how long a poll-helper retrieve waits for a change */
+	int limit_window_ms;   /* the window of the requests and runs limits */
+	int limit_sync_ms;     /* how often limit counts are shared through the store */
 	int demo_delay_ms;     /* the demo model's pause between words */
 	char docs_reader[PATH_MAX]; /* the document reader; "" for assistd-docs beside assistd */
 	struct sbx_config sandbox; /* code_interpreter's limits (0: the sandbox's default) */

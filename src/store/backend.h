@@ -53,6 +53,11 @@ struct store_backend {
 	int (*key_ever)(struct store *st, bool *ever);
 	int (*key_list)(struct store *st, struct store_key **keys, size_t *n);
 	int (*key_revoke)(struct store *st, const char *id, int64_t now);
+	/* limits per key or project and their shared counters (store.h) */
+	int (*limit_set)(struct store *st, const struct store_limit *l);
+	int (*limit_delete)(struct store *st, enum store_limit_scope scope, const char *subject);
+	int (*limit_list)(struct store *st, struct store_limit **out, size_t *n);
+	int (*count_sync)(struct store *st, struct store_count *c, size_t n, int64_t now_ms);
 	/* vector store files, jobs and chunks (vstore.h) */
 	int (*vsf_attach)(struct store *st, const char *project, const char *vs,
 			  const struct store_obj *create, const char *batch,
@@ -72,6 +77,7 @@ struct store_backend {
 	int (*vs_expire)(struct store *st, int64_t now);
 	int (*jobs_next)(struct store *st, bool (*skip)(void *ctx, const struct vs_job *j),
 			 void *ctx, struct vs_job *jobs, size_t max, size_t *n);
+	int (*jobs_count)(struct store *st, int64_t *n);
 	int (*chunks_clear)(struct store *st, const struct vs_job *j);
 	int (*chunks_add)(struct store *st, const struct vs_job *j, int64_t first,
 			  const struct store_chunk *c, size_t n);
@@ -84,6 +90,17 @@ struct store_backend {
 		      struct store_hit **hits, size_t *n);
 	int (*vec_search)(struct store *st, const char *project, const struct store_vsearch *q,
 			  struct store_hit **hits, size_t *n);
+	/* change notifications and the run event log (store.h) */
+	int (*notify)(struct store *st, const char *topic);
+	void *(*watch)(struct store *st, store_watch_fn *fn, void *ctx);
+	void (*unwatch)(struct store *st, void *registration);
+	int (*events_append)(struct store *st, const struct store_event *evs, size_t n,
+			     const char *const *topics, size_t ntopics);
+	int (*events_read)(struct store *st, const char *project, const char *run_id,
+			   int64_t after, int limit, struct store_events *out);
+	int (*events_last)(struct store *st, const char *project, const char *run_id,
+			   int64_t *id);
+	int (*events_prune)(struct store *st, int64_t now);
 };
 
 /* The handle every caller holds: the first member of each backend's state. */

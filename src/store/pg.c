@@ -15,6 +15,7 @@ static void pg_close(struct store *base)
 {
 	struct pg_store *st = pg_of(base);
 
+	pg_notify_cleanup(st);
 	pg_pool_close(st);
 	pthread_mutex_destroy(&st->mu);
 	pthread_cond_destroy(&st->cv);
@@ -46,6 +47,10 @@ static const struct store_backend pg_backend = {
 	.key_ever = pg_key_ever,
 	.key_list = pg_key_list,
 	.key_revoke = pg_key_revoke,
+	.limit_set = pg_limit_set,
+	.limit_delete = pg_limit_delete,
+	.limit_list = pg_limit_list,
+	.count_sync = pg_count_sync,
 	.vsf_attach = pg_vsf_attach,
 	.vsf_get = pg_vsf_get,
 	.vsf_list = pg_vsf_list,
@@ -55,12 +60,20 @@ static const struct store_backend pg_backend = {
 	.vs_touch = pg_vs_touch,
 	.vs_expire = pg_vs_expire,
 	.jobs_next = pg_jobs_next,
+	.jobs_count = pg_jobs_count,
 	.chunks_clear = pg_chunks_clear,
 	.chunks_add = pg_chunks_add,
 	.job_finish = pg_job_finish,
 	.chunks_of = pg_chunks_of,
 	.search = pg_search,
 	.vec_search = pg_vec_search,
+	.notify = pg_notify,
+	.watch = pg_watch,
+	.unwatch = pg_unwatch,
+	.events_append = pg_events_append,
+	.events_read = pg_events_read,
+	.events_last = pg_events_last,
+	.events_prune = pg_events_prune,
 };
 
 int pg_open(const char *url, struct store **out)
@@ -74,6 +87,7 @@ int pg_open(const char *url, struct store **out)
 	pthread_mutex_init(&st->mu, NULL);
 	pthread_cond_init(&st->cv, NULL);
 	atomic_init(&st->keys_ever, false);
+	pg_notify_init(st);
 	err = pg_migrate(st);
 	if (err) {
 		pg_close(&st->base);

@@ -40,6 +40,9 @@ enum pg_slot {
 	PQ_KEY_EVER,
 	PQ_KEY_LIST,
 	PQ_KEY_REVOKE,
+	PQ_COUNT_ADD,
+	PQ_COUNT_GET,
+	PQ_COUNT_SWEEP,
 	PQ_LEASE_EXPECT,
 	PQ_LEASE_SET,
 	PQ_LEASE_CLAIM,
@@ -49,6 +52,10 @@ enum pg_slot {
 	PQ_CMD_TAKE,
 	PQ_CMD_ANSWER,
 	PQ_CMD_REMOVE,
+	PQ_EV_INSERT,
+	PQ_EV_READ,
+	PQ_EV_LAST,
+	PQ_NOTIFY,
 	PQ_LIST,         /* + the PL_* flags of the page's shape (pg_list.c) */
 	PQ_SLOT_COUNT = PQ_LIST + PQ_LIST_VARIANTS
 };
@@ -70,6 +77,7 @@ struct pg_store {
 	struct pg_conn *idle;   /* connections nobody is using */
 	int nconn;              /* connections open, idle or not */
 	atomic_bool keys_ever;  /* a key was seen once: the answer never turns back */
+	struct pg_notify *nt;   /* owned: watchers and the listening thread (pg_notify.c) */
 };
 
 /* The PostgreSQL state behind a handle this backend opened. */
@@ -136,6 +144,12 @@ int pg_stmt_rows(struct pg_store *st, enum pg_slot slot, const char *sql, const 
 int pg_stmt_once(struct pg_store *st, const char *sql, const char *what,
 		 const struct pg_args *a, PGresult **res) MUST_CHECK;
 
+/* Change notifications (pg_notify.c): made at pg_open, freed (the listener stopped, every
+ * registration ended) at pg_close. pg_notify_in NOTIFYs topic in the transaction on c. */
+void pg_notify_init(struct pg_store *st);
+void pg_notify_cleanup(struct pg_store *st);
+int pg_notify_in(struct pg_conn *c, const char *topic) MUST_CHECK;
+
 /* Brings the schema of the database up to date (pg_migrate.c). Errors: ERR_DB. */
 int pg_migrate(struct pg_store *st) MUST_CHECK;
 
@@ -159,6 +173,22 @@ int pg_key_project(struct store *base, const char *hash_hex, char **project) MUS
 int pg_key_ever(struct store *base, bool *ever) MUST_CHECK;
 int pg_key_list(struct store *base, struct store_key **keys, size_t *n) MUST_CHECK;
 int pg_key_revoke(struct store *base, const char *id, int64_t now) MUST_CHECK;
+int pg_notify(struct store *base, const char *topic) MUST_CHECK;
+void *pg_watch(struct store *base, store_watch_fn *fn, void *ctx);
+void pg_unwatch(struct store *base, void *registration);
+int pg_events_append(struct store *base, const struct store_event *evs, size_t n,
+		     const char *const *topics, size_t ntopics) MUST_CHECK;
+int pg_events_read(struct store *base, const char *project, const char *run_id, int64_t after,
+		   int limit, struct store_events *out) MUST_CHECK;
+int pg_events_last(struct store *base, const char *project, const char *run_id, int64_t *id)
+	MUST_CHECK;
+int pg_events_prune(struct store *base, int64_t now) MUST_CHECK;
+int pg_limit_set(struct store *base, const struct store_limit *l) MUST_CHECK;
+int pg_limit_delete(struct store *base, enum store_limit_scope scope, const char *subject)
+	MUST_CHECK;
+int pg_limit_list(struct store *base, struct store_limit **out, size_t *n) MUST_CHECK;
+int pg_count_sync(struct store *base, struct store_count *c, size_t n, int64_t now_ms)
+	MUST_CHECK;
 
 /* Runs the statement in slot, a scan returning (project, id, body) rows, into out and
  * *projects (pg_list.c). Errors: as pg_run. */
@@ -212,6 +242,7 @@ int pg_vs_touch(struct store *base, const char *project, const char *vs, int64_t
 int pg_vs_expire(struct store *base, int64_t now) MUST_CHECK;
 int pg_jobs_next(struct store *base, bool (*skip)(void *ctx, const struct vs_job *j),
 		 void *ctx, struct vs_job *jobs, size_t max, size_t *n) MUST_CHECK;
+int pg_jobs_count(struct store *base, int64_t *n) MUST_CHECK;
 int pg_chunks_clear(struct store *base, const struct vs_job *j) MUST_CHECK;
 int pg_chunks_add(struct store *base, const struct vs_job *j, int64_t first,
 		  const struct store_chunk *c, size_t n) MUST_CHECK;

@@ -31,6 +31,12 @@ static const char *const migrations[] = {
 	"ALTER TABLE objects ADD CONSTRAINT objects_version CHECK (version > 0);",
 	/* 4: run leases and commands (schema.h, shared with SQLite). */
 	SCHEMA_LEASES,
+	/* 5: the run event log (schema.h; pg_events.c), without SQLite's notify table: topics
+	 * are NOTIFYs (pg_notify.c). Ids come from a sequence; one run's events are appended
+	 * by one writer thread of the node driving it, so they commit in id order. */
+	SCHEMA_RUN_EVENTS("BIGSERIAL PRIMARY KEY"),
+	/* 6: limits per API key or project and their counters (shared with SQLite). */
+	SCHEMA_LIMITS,
 };
 
 #define MIGRATION_COUNT ((int)(sizeof(migrations) / sizeof(migrations[0])))

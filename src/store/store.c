@@ -282,6 +282,35 @@ int store_key_revoke(struct store *st, const char *id, int64_t now)
 	return st->be->key_revoke(st, id, now);
 }
 
+int store_limit_set(struct store *st, const struct store_limit *l)
+{
+	return st->be->limit_set(st, l);
+}
+
+int store_limit_delete(struct store *st, enum store_limit_scope scope, const char *subject)
+{
+	return st->be->limit_delete(st, scope, subject);
+}
+
+int store_limit_list(struct store *st, struct store_limit **out, size_t *n)
+{
+	return st->be->limit_list(st, out, n);
+}
+
+void store_limits_free(struct store_limit *l, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(l[i].subject);
+		free(l[i].key_hash);
+	}
+	free(l);
+}
+
+int store_count_sync(struct store *st, struct store_count *c, size_t n, int64_t now_ms)
+{
+	return st->be->count_sync(st, c, n, now_ms);
+}
+
 int store_lease_claim(struct store *st, const char *project, const char *run_id,
 		      const struct store_claim *c, bool *got)
 {
@@ -395,6 +424,11 @@ int store_jobs_next(struct store *st, bool (*skip)(void *ctx, const struct vs_jo
 	return st->be->jobs_next(st, skip, ctx, jobs, max, n);
 }
 
+int store_jobs_count(struct store *st, int64_t *n)
+{
+	return st->be->jobs_count(st, n);
+}
+
 void vs_job_cleanup(struct vs_job *j)
 {
 	if (!j)
@@ -458,4 +492,58 @@ int store_vec_search(struct store *st, const char *project, const struct store_v
 		     struct store_hit **hits, size_t *n)
 {
 	return st->be->vec_search(st, project, q, hits, n);
+}
+
+/* --- change notifications and the run event log --- */
+
+int store_notify(struct store *st, const char *topic)
+{
+	if (strlen(topic) > STORE_TOPIC_MAX)
+		return ERR_INVALID;
+	return st->be->notify(st, topic);
+}
+
+void *store_watch(struct store *st, store_watch_fn *fn, void *ctx)
+{
+	return st->be->watch(st, fn, ctx);
+}
+
+void store_unwatch(struct store *st, void *registration)
+{
+	st->be->unwatch(st, registration);
+}
+
+int store_events_append(struct store *st, const struct store_event *evs, size_t n,
+			const char *const *topics, size_t ntopics)
+{
+	for (size_t i = 0; i < ntopics; i++)
+		if (strlen(topics[i]) > STORE_TOPIC_MAX)
+			return ERR_INVALID;
+	return st->be->events_append(st, evs, n, topics, ntopics);
+}
+
+int store_events_read(struct store *st, const char *project, const char *run_id, int64_t after,
+		      int limit, struct store_events *out)
+{
+	return st->be->events_read(st, project, run_id, after, limit, out);
+}
+
+int store_events_last(struct store *st, const char *project, const char *run_id, int64_t *id)
+{
+	return st->be->events_last(st, project, run_id, id);
+}
+
+int store_events_prune(struct store *st, int64_t now)
+{
+	return st->be->events_prune(st, now);
+}
+
+void store_events_cleanup(struct store_events *l)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		free(l->items[i].name);
+		free(l->items[i].data);
+	}
+	free(l->items);
+	memset(l, 0, sizeof(*l));
 }
