@@ -20,7 +20,7 @@
 #
 # Environment: B (build dir, default build), ASSISTD_BIN (default $B/test/assistd),
 # E2E_CONCURRENCY (test files run at once, default 4; the PostgreSQL pass runs E2E_PG_CONCURRENCY,
-# default 8), E2E_TIMEOUT_MS (per test, default 120000),
+# default 6), E2E_TIMEOUT_MS (per test, default 120000),
 # FUZZ_SECONDS (per fuzz target, default 20; 0 skips fuzzing).
 #
 # The last line printed is "N passed, N failed" (unit + e2e); the exit status is non-zero when
@@ -206,7 +206,7 @@ if [ "$e2e_ok" = 1 ]; then
 		done
 		echo "== e2e tests on PostgreSQL ($ASSISTD_BIN)"
 		# shellcheck disable=SC2086
-		[ -n "$pgfiles" ] && run_e2e postgresql "${E2E_PG_CONCURRENCY:-8}" "$pgdir" $pgfiles
+		[ -n "$pgfiles" ] && run_e2e postgresql "${E2E_PG_CONCURRENCY:-6}" "$pgdir" $pgfiles
 	fi
 else
 	failed=$((failed + 1))
