@@ -35,6 +35,7 @@ struct cmd {
 	char *run_id;
 	jv *run;            /* CMD_START: the run just stored, owned */
 	bool step_content;  /* CMD_START: events show file_search result contents */
+	char *key;          /* CMD_START: the hash of the API key that created the run, or NULL */
 	const jv *outputs;  /* CMD_OUTPUTS, borrowed from the waiting caller */
 	struct events *ch;  /* CMD_START: a reference the command owns */
 	enum store_kind deleted_kind; /* CMD_STOP_RUNS: STORE_THREAD or STORE_ASSISTANT, */
@@ -92,6 +93,7 @@ static void cmd_free(struct cmd *c)
 	free(c->thread_id);
 	free(c->run_id);
 	free(c->deleted_id);
+	free(c->key);
 	free(c->owner);
 	jv_free(c->run);
 	events_unref(c->ch);
@@ -194,6 +196,8 @@ static void do_start(struct engine *e, struct cmd *c)
 	x->ch = c->ch;
 	c->ch = NULL;
 	x->step_content = c->step_content;
+	x->key = c->key;
+	c->key = NULL;
 	lease_mark(x, true); /* born leased to this node (engine_lease) */
 	if (draining(e)) {
 		/* Shutting down: the run stays queued in the store for the next start. */
@@ -497,7 +501,7 @@ static void announce(struct engine *e, struct events *ch, const char *project, c
 }
 
 struct events *engine_start_run(struct engine *e, const char *project, const char *run_json,
-				const char *thread_json, bool step_content)
+				const char *thread_json, bool step_content, const char *key_hash)
 {
 	struct events *ch = events_new();
 	char why[128];
@@ -518,6 +522,7 @@ struct events *engine_start_run(struct engine *e, const char *project, const cha
 	c->ch = events_ref(ch);
 	c->run = run;
 	c->step_content = step_content;
+	c->key = key_hash ? xstrdup(key_hash) : NULL;
 	push(e, c);
 	return ch;
 }
@@ -595,6 +600,7 @@ int engine_start(const struct engine_config *cfg, struct engine **out)
 	e->tools.bs = cfg->bs;
 	e->tools.emb = cfg->emb;
 	e->run_expiry_s = cfg->run_expiry_s > 0 ? cfg->run_expiry_s : 600;
+	e->lim = cfg->lim;
 	pthread_mutex_init(&e->lock, NULL);
 	pthread_cond_init(&e->watch_idle, NULL);
 	pthread_mutex_init(&e->follow_mu, NULL);

@@ -27,6 +27,7 @@
 #include "events.h"
 
 struct blobs;
+struct limits;
 struct sbx_config;
 
 struct engine;
@@ -37,6 +38,7 @@ struct engine_config {
 	int run_expiry_s;        /* requires_action runs expire after this many seconds */
 	int64_t vs_day_s;        /* a "day" of vector store expiry, in seconds (0: 86400) */
 	struct embed *emb;       /* borrowed, may be NULL: file_search's query embeddings */
+	struct limits *lim;      /* borrowed, may be NULL: token budgets, counted per turn */
 	int pool_threads;        /* worker threads for blocking work (prompts); <= 0: 2 */
 	struct blobs *bs;        /* file bytes (code_interpreter's files); borrowed */
 	const struct sbx_config *sandbox; /* code_interpreter's sandbox (borrowed while
@@ -71,10 +73,11 @@ void engine_lease(const struct engine *e, const char **owner, int64_t *until);
  * thread.run.created and thread.run.queued; the caller owns that reference (events_unref).
  * Every event of the run also goes to the store's run event log (engine_follow).
  * step_content: the streamed steps show file_search result contents (the request's
- * include[] asked for them).
+ * include[] asked for them). key_hash, when not NULL, is the hash of the API key that
+ * created the run: its tokens count against that key's budget as well as the project's.
  * Never fails: a run the engine cannot start ends "failed" with a last_error. */
 struct events *engine_start_run(struct engine *e, const char *project, const char *run_json,
-				const char *thread_json, bool step_content);
+				const char *thread_json, bool step_content, const char *key_hash);
 
 /* Cancels a run: queued or requires_action runs end "cancelled" at once; in_progress runs
  * become "cancelling" and end "cancelled" once the model call has stopped (within

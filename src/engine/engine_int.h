@@ -54,6 +54,8 @@ struct pending_call {
 struct exec {
 	struct engine *e;
 	char *project;
+	char *key;          /* the hash of the API key that created the run (its budget), or
+			     * NULL: open mode, or a run loaded from the store */
 	jv *run;            /* the run object as stored */
 	enum run_status status; /* its "status", changed only by run_move */
 	int64_t version;    /* its store version */
@@ -104,6 +106,7 @@ struct engine {
 	struct pool *pool;  /* blocking work: prompt building */
 	struct prov *prov;
 	int run_expiry_s;
+	struct limits *lim; /* borrowed, may be NULL: token budgets */
 	pthread_t thread;
 	bool started;
 

@@ -50,6 +50,9 @@ enum sqlite_slot {
 	SQ_KEY_EVER,
 	SQ_KEY_LIST,
 	SQ_KEY_REVOKE,
+	SQ_COUNT_ADD,
+	SQ_COUNT_GET,
+	SQ_COUNT_SWEEP,
 	SQ_LEASE_EXPECT,
 	SQ_LEASE_SET,
 	SQ_LEASE_RENEW,
@@ -150,6 +153,12 @@ int sqlite_key_project(struct store *base, const char *hash_hex, char **project)
 int sqlite_key_ever(struct store *base, bool *ever) MUST_CHECK;
 int sqlite_key_list(struct store *base, struct store_key **keys, size_t *n) MUST_CHECK;
 int sqlite_key_revoke(struct store *base, const char *id, int64_t now) MUST_CHECK;
+int sqlite_limit_set(struct store *base, const struct store_limit *l) MUST_CHECK;
+int sqlite_limit_delete(struct store *base, enum store_limit_scope scope, const char *subject)
+	MUST_CHECK;
+int sqlite_limit_list(struct store *base, struct store_limit **out, size_t *n) MUST_CHECK;
+int sqlite_count_sync(struct store *base, struct store_count *c, size_t n, int64_t now_ms)
+	MUST_CHECK;
 int sqlite_vsf_attach(struct store *base, const char *project, const char *vs,
 		      const struct store_obj *create, const char *batch,
 		      const struct vsf_new *files, size_t n) MUST_CHECK;
@@ -169,6 +178,7 @@ int sqlite_vs_touch(struct store *base, const char *project, const char *vs, int
 int sqlite_vs_expire(struct store *base, int64_t now) MUST_CHECK;
 int sqlite_jobs_next(struct store *base, bool (*skip)(void *ctx, const struct vs_job *j),
 		     void *ctx, struct vs_job *jobs, size_t max, size_t *n) MUST_CHECK;
+int sqlite_jobs_count(struct store *base, int64_t *n) MUST_CHECK;
 int sqlite_chunks_clear(struct store *base, const struct vs_job *j) MUST_CHECK;
 int sqlite_chunks_add(struct store *base, const struct vs_job *j, int64_t first,
 		      const struct store_chunk *c, size_t n) MUST_CHECK;
@@ -258,8 +268,6 @@ int sqlite_lease_expect(struct sqlite_conn *c, const char *project, const struct
 	MUST_CHECK;
 int sqlite_lease_set(struct sqlite_conn *c, const char *project, const struct store_op *op)
 	MUST_CHECK;
-/* Reverses the items of l: a page read backwards from `before` into page order. */
-void sqlite_page_reverse(struct store_list *l);
 
 /* Applies one op of a batch inside the write transaction on c (sqlite_write.c). */
 int sqlite_apply(struct sqlite_conn *c, const char *project, const struct store_op *op)

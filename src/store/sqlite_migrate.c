@@ -90,6 +90,8 @@ static const char *const migrations[] = {
 	" origin TEXT NOT NULL,"
 	" at BIGINT NOT NULL);"
 	"CREATE INDEX notify_at ON notify (at);",
+	/* 7: limits per API key or project and their counters (shared with PostgreSQL). */
+	SCHEMA_LIMITS,
 };
 
 #define MIGRATION_COUNT ((int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -324,5 +324,49 @@ int store_events_last(struct store *st, const char *project, const char *run_id,
 /* Removes the logs that are past their time at now (Unix seconds; see above), and the
  * notifications older than a minute. Errors: ERR_DB. */
 int store_events_prune(struct store *st, int64_t now) MUST_CHECK;
+/* Limits set by the operator (`assistd limits`): rate limits per window and a token budget,
+ * for one API key or one project. Read by every node (src/limits). */
+enum store_limit_scope { STORE_LIMIT_KEY, STORE_LIMIT_PROJECT };
+
+struct store_limit {
+	enum store_limit_scope scope;
+	char *subject;     /* the key's id ("key_...") or the project's name */
+	char *key_hash;    /* store_limit_list, a key's limit: the key's hash; NULL when revoked
+			    * or unknown, and for projects */
+	int64_t requests;  /* requests per window; 0: no limit */
+	int64_t runs;      /* runs created per window; 0: no limit */
+	int64_t tokens;    /* run tokens (in + out) per period; 0: no budget */
+	bool monthly;      /* the budget's period is the calendar month (UTC), else the day */
+};
+
+/* Sets (inserts or replaces) the limit of l->scope and l->subject. Errors: ERR_DB. */
+int store_limit_set(struct store *st, const struct store_limit *l) MUST_CHECK;
+/* Removes a limit. Errors: ERR_NOT_FOUND, ERR_DB. */
+int store_limit_delete(struct store *st, enum store_limit_scope scope, const char *subject)
+	MUST_CHECK;
+/* Lists every limit, keys' first, each scope by subject. *out is owned: free with
+ * store_limits_free. Errors: ERR_DB. */
+int store_limit_list(struct store *st, struct store_limit **out, size_t *n) MUST_CHECK;
+void store_limits_free(struct store_limit *l, size_t n);
+
+/* One shared counter of a limit: what one subject used of one kind (STORE_COUNT_*) in the
+ * window starting at win_ms (Unix milliseconds), shared by every node. */
+enum store_count_kind { STORE_COUNT_REQUESTS, STORE_COUNT_RUNS, STORE_COUNT_TOKENS };
+
+struct store_count {
+	enum store_limit_scope scope;
+	const char *subject;   /* borrowed */
+	enum store_count_kind kind;
+	int64_t win_ms;        /* the window's start */
+	int64_t expires_ms;    /* after this the row may be removed */
+	int64_t add;           /* this node's uncounted uses, added by store_count_sync */
+	int64_t total;         /* out: the window's count, every node's uses, after the add */
+};
+
+/* Adds each counter's add to its shared row (one transaction; no write when every add is
+ * 0) and reads the totals back into total; removes rows that expired before now_ms.
+ * Errors: ERR_DB (nothing was added). */
+int store_count_sync(struct store *st, struct store_count *c, size_t n, int64_t now_ms)
+	MUST_CHECK;
 
 #endif

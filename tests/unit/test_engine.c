@@ -341,7 +341,7 @@ static void run_completes_with_reply(void)
 
 	rig_open(&r);
 	seed(&r, "hello", run, sizeof(run));
-	drain(engine_start_run(r.eng, "p", run, NULL, false), names, sizeof(names));
+	drain(engine_start_run(r.eng, "p", run, NULL, false, NULL), names, sizeof(names));
 	ASSERT_STR_EQ(names, "thread.run.created thread.run.queued thread.run.in_progress "
 			     "thread.run.step.created thread.run.step.in_progress "
 			     "thread.message.created thread.message.in_progress "
@@ -398,7 +398,7 @@ static void late_reader_gets_merged_deltas(void)
 
 	rig_open(&r);
 	seed(&r, "tell me a long story", run, sizeof(run));
-	ch = engine_start_run(r.eng, "p", run, NULL, false);
+	ch = engine_start_run(r.eng, "p", run, NULL, false, NULL);
 	do {
 		free(body);
 		usleep(5000);
@@ -449,7 +449,7 @@ static void tool_call_then_outputs(void)
 
 	rig_open(&r);
 	seed(&r, "call get_time", run, sizeof(run));
-	drain(engine_start_run(r.eng, "p", run, NULL, false), names, sizeof(names));
+	drain(engine_start_run(r.eng, "p", run, NULL, false, NULL), names, sizeof(names));
 	ASSERT(strstr(names, "thread.run.step.delta thread.run.requires_action ") != NULL);
 	stored_status(&r, "requires_action");
 	/* A wrong id is refused and changes nothing. */
@@ -475,7 +475,7 @@ static void cancel_finished_run_is_refused(void)
 
 	rig_open(&r);
 	seed(&r, "hi", run, sizeof(run));
-	drain(engine_start_run(r.eng, "p", run, NULL, false), names, sizeof(names));
+	drain(engine_start_run(r.eng, "p", run, NULL, false, NULL), names, sizeof(names));
 	ASSERT_EQ_INT(engine_cancel(r.eng, "p", "thread_t1", "run_t1", &json, &why), ERR_INVALID);
 	ASSERT(strstr(why, "completed") != NULL);
 	free(why);
@@ -505,7 +505,7 @@ static struct events *start_long_reply(struct rig *r, char *run, size_t runlen, 
 
 	rig_open_paced(r, 200);
 	seed(r, "tell me a long story please", run, runlen);
-	ch = engine_start_run(r->eng, "p", run, NULL, false);
+	ch = engine_start_run(r->eng, "p", run, NULL, false, NULL);
 	buf_init(out, 0);
 	events_attach(ch, out);
 	read_until(ch, out, "thread.message.delta");
@@ -550,7 +550,7 @@ static void deleting_the_assistant_cancels_its_run(void)
 
 	rig_open(&r);
 	seed(&r, "call get_time", run, sizeof(run));
-	drain(engine_start_run(r.eng, "p", run, NULL, false), names, sizeof(names));
+	drain(engine_start_run(r.eng, "p", run, NULL, false, NULL), names, sizeof(names));
 	stored_status(&r, "requires_action");
 	engine_stop_runs(r.eng, "p", STORE_ASSISTANT, "asst_other");
 	engine_stop_runs(r.eng, "q", STORE_ASSISTANT, "asst_t1");
@@ -667,7 +667,7 @@ static void run_followed_from_another_node(void)
 	rig_open_paced(&r, 5);
 	node_open(&b, &r);
 	seed(&r, "hello there, tell me something long", run, sizeof(run));
-	cha = engine_start_run(r.eng, "p", run, NULL, false);
+	cha = engine_start_run(r.eng, "p", run, NULL, false, NULL);
 	chb = engine_follow(b.eng, "p", "run_t1", 0);
 	drain_split(cha, &ea, &ta);
 	drain_split(chb, &eb, &tb);
@@ -759,7 +759,7 @@ static void outputs_stretch_followed_from_another_node(void)
 	rig_open(&r);
 	node_open(&b, &r);
 	seed(&r, "call get_time", run, sizeof(run));
-	drain(engine_start_run(r.eng, "p", run, NULL, false), names, sizeof(names));
+	drain(engine_start_run(r.eng, "p", run, NULL, false, NULL), names, sizeof(names));
 	reg = engine_watch(b.eng, "run_t1", &w);
 	chb = engine_follow(b.eng, "p", "run_t1",
 			    logged_until(b.st, "thread.run.requires_action"));
