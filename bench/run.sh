@@ -42,7 +42,7 @@ export ASSISTD_BIN BENCH_SECONDS BENCH_WARMUP BENCH_ROUNDS BENCH_CONNECTIONS BEN
 ALL_CASES=(idle_rss http_read create_durable run_overhead stream_latency stream_many cancel_latency
 	preauth_rss upload_rss tokenizer big_thread events_memory vs_ingest vs_search scifact
 	sandbox vec_scan hybrid_search scifact_hybrid metrics_cost
-	page_load)
+	page_load failover nodes_throughput)
 
 . "$BENCH_DIR/lib.sh"
 

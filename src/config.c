@@ -8,8 +8,10 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "base/err.h"
+#include "store/store.h"
 
 struct option {
 	const char *flag;
@@ -68,6 +70,14 @@ static int set_listen(struct config *cfg, const char *value)
 static int set_data(struct config *cfg, const char *value)
 {
 	return copy(cfg->data_dir, sizeof(cfg->data_dir), value);
+}
+
+/* Empty, or a PostgreSQL URL: store_open_url says which it opens. */
+static int set_database_url(struct config *cfg, const char *value)
+{
+	if (value[0] && !store_url_pg(value))
+		return ERR_INVALID;
+	return copy(cfg->database_url, sizeof(cfg->database_url), value);
 }
 
 static int set_log_level(struct config *cfg, const char *value)
@@ -162,6 +172,20 @@ static int set_vs_day(struct config *cfg, const char *value)
 static int set_run_expiry(struct config *cfg, const char *value)
 {
 	return set_int(&cfg->run_expiry_s, value, 1, 86400);
+}
+
+/* A node id is a name of [A-Za-z0-9._:-]: no '#', which separates it from the boot word. */
+static int set_node_id(struct config *cfg, const char *value)
+{
+	if (!*value || strspn(value, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+				     "0123456789._:-") != strlen(value))
+		return ERR_INVALID;
+	return copy(cfg->node_id, sizeof(cfg->node_id), value);
+}
+
+static int set_lease_ms(struct config *cfg, const char *value)
+{
+	return set_int(&cfg->lease_ms, value, 300, 600000);
 }
 
 static int set_poll_after(struct config *cfg, const char *value)
@@ -297,6 +321,9 @@ static const struct option options[] = {
 	  "address to serve on (default 127.0.0.1:8080)", set_listen },
 	{ "--data", "ASSISTD_DATA", "DIR", "directory for the database (default ./data)",
 	  set_data },
+	{ "--database-url", "ASSISTD_DATABASE_URL", "URL",
+	  "postgres://... to keep the store in PostgreSQL, shared by any number of nodes "
+	  "(default: SQLite in the data directory)", set_database_url },
 	{ "--log-level", "ASSISTD_LOG_LEVEL", "LEVEL", "debug, info, warn or error (default info)",
 	  set_log_level },
 	{ "--max-body", "ASSISTD_MAX_BODY", "BYTES",
@@ -328,6 +355,12 @@ static const struct option options[] = {
 	  set_vs_day },
 	{ "--run-expiry", "ASSISTD_RUN_EXPIRY", "SECONDS",
 	  "a run waiting for tool outputs expires after this (default 600)", set_run_expiry },
+	{ "--node-id", "ASSISTD_NODE_ID", "NAME",
+	  "this node's name among the nodes sharing the store, kept across restarts (default "
+	  "HOSTNAME:PORT)", set_node_id },
+	{ "--lease-ms", "ASSISTD_LEASE_MS", "MS",
+	  "how long a node's claim on a run lasts unrenewed: another node takes over a dead "
+	  "node's runs after this (default 10000)", set_lease_ms },
 	{ "--poll-after-ms", "ASSISTD_POLL_AFTER_MS", "MS",
 	  "openai-poll-after-ms sent with runs (default 500)", set_poll_after },
 	{ "--poll-hold-ms", "ASSISTD_POLL_HOLD_MS", "MS",
@@ -387,6 +420,7 @@ static void defaults(struct config *cfg)
 	cfg->threads = 2;
 	cfg->workers = 2;
 	cfg->run_expiry_s = 600;
+	cfg->lease_ms = 10000;
 	cfg->vs_day_s = 86400;
 	cfg->embedding_dims = 256;
 	cfg->poll_after_ms = 500;
@@ -397,7 +431,8 @@ static void defaults(struct config *cfg)
 /* The upstream's URL (it may carry a password) and key are never echoed back. */
 static bool secret(const struct option *o)
 {
-	return o->set == set_upstream_url || o->set == set_upstream_key;
+	return o->set == set_upstream_url || o->set == set_upstream_key ||
+	       o->set == set_database_url;
 }
 
 static int apply(struct config *cfg, const struct option *o, const char *value, const char *from)
@@ -487,4 +522,22 @@ bool config_is_loopback(const struct config *cfg)
 	if (inet_pton(AF_INET6, cfg->host, &v6) == 1)
 		return IN6_IS_ADDR_LOOPBACK(&v6);
 	return false;
+}
+
+void config_node_id(const struct config *cfg, char *out, size_t len)
+{
+	char host[64] = "localhost";
+
+	if (cfg->node_id[0]) {
+		snprintf(out, len, "%s", cfg->node_id);
+		return;
+	}
+	if (gethostname(host, sizeof(host)) != 0)
+		snprintf(host, sizeof(host), "localhost");
+	host[sizeof(host) - 1] = '\0';
+	host[strcspn(host, "#")] = '\0';
+	if (cfg->port)
+		snprintf(out, len, "%s:%d", host, cfg->port);
+	else
+		snprintf(out, len, "%s:0.%d", host, (int)getpid());
 }

@@ -18,6 +18,7 @@ struct config {
 	char host[64];         /* numeric listen address */
 	int port;
 	char data_dir[1024];
+	char database_url[1024]; /* "" : SQLite in data_dir; postgres://... : PostgreSQL */
 	enum log_level log_level;
 	size_t max_body;       /* bytes */
 	uint64_t max_file_bytes; /* largest upload */
@@ -30,6 +31,9 @@ struct config {
 	char embedding_model[256]; /* "" : no embeddings, keyword search alone */
 	int embedding_dims;        /* "dimensions" sent; 0: the model's own */
 	int run_expiry_s;      /* a run waiting in requires_action expires after this */
+	char node_id[128];     /* this node's name among those sharing the store; "": the
+				  host name and listen port (config_node_id) */
+	int lease_ms;          /* how long a run lease lasts unrenewed */
 	int64_t vs_day_s;      /* a "day" of vector store expiry, in seconds */
 	int poll_after_ms;     /* openai-poll-after-ms on run responses */
 	int poll_hold_ms;      /* how long a poll-helper retrieve waits for a change */
@@ -43,6 +47,9 @@ struct config {
  * values are reported on stderr. Returns 0, or ERR_INVALID. */
 int config_load(struct config *cfg, int argc, char **argv, int first);
 void config_usage(FILE *out);
+/* Writes this node's name into out: --node-id, else "<host name>:<port>", which stays the
+ * same across restarts (a port of 0 adds the process id: no two processes share it). */
+void config_node_id(const struct config *cfg, char *out, size_t len);
 /* True when the listen host is a loopback address (127.0.0.0/8 or ::1). */
 bool config_is_loopback(const struct config *cfg);
 

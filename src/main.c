@@ -108,7 +108,10 @@ static void choose_docs_reader(const struct config *cfg)
 static int start_engine(const struct config *cfg, struct store *st, struct blobs *bs,
 			struct embed *emb, struct engine **eng)
 {
+	char node[192];
 	struct engine_config ec = {
+		.node = node,
+		.lease_ms = cfg->lease_ms,
 		.st = st,
 		.emb = emb,
 		.prov = { .upstream_url = cfg->upstream_url, .upstream_key = cfg->upstream_key,
@@ -121,6 +124,7 @@ static int start_engine(const struct config *cfg, struct store *st, struct blobs
 		.sandbox = &cfg->sandbox,
 	};
 
+	config_node_id(cfg, node, sizeof(node));
 	log_model(cfg);
 	return engine_start(&ec, eng);
 }
@@ -207,7 +211,7 @@ static int serve(const struct config *cfg)
 	block_signals(&set);
 	raise_file_limit();
 	choose_docs_reader(cfg);
-	err = store_open(cfg->data_dir, &st);
+	err = store_open_url(cfg->database_url, cfg->data_dir, &st);
 	if (!err)
 		err = check_access(cfg, st);
 	if (!err)

@@ -38,6 +38,14 @@ int64_t clock_unix(void)
 	return (int64_t)ts.tv_sec + skew();
 }
 
+int64_t clock_unix_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return ((int64_t)ts.tv_sec + skew()) * 1000 + ts.tv_nsec / 1000000;
+}
+
 int64_t clock_us(void)
 {
 	struct timespec ts;

@@ -17,6 +17,7 @@
 	X(ERR_NOT_FOUND, 404, "invalid_request_error", "Not found.")                         \
 	X(ERR_METHOD, 405, "invalid_request_error", "Method not allowed.")                   \
 	X(ERR_CONFLICT, 409, "invalid_request_error", "The object changed; try again.")      \
+	X(ERR_LEASE, 409, "invalid_request_error", "Another node took this run over.")    \
 	X(ERR_TOO_LARGE, 413, "invalid_request_error", "The request is too large.")          \
 	X(ERR_LIMIT, 413, "invalid_request_error", "A size limit was exceeded.")             \
 	X(ERR_URI_TOO_LONG, 414, "invalid_request_error", "The request URL is too long.")    \

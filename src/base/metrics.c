@@ -27,6 +27,8 @@ static const struct metrics_def defs[METRICS_ID_COUNT] = {
 			      "Server-sent event streams open now." },
 	[METRICS_POLLS] = { "assistd_polls_held", "gauge",
 			    "Requests held open by a long poll now." },
+	[METRICS_LEASES] = { "assistd_leases_held", "gauge",
+			     "Run leases this node holds: the runs it drives or keeps waiting." },
 };
 
 /* Upper bounds in microseconds: 1 ms to 60 s. */

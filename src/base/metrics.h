@@ -24,6 +24,7 @@ enum metrics_id {
 	METRICS_TOKENS_OUT,      /* completion tokens of ended calls (counter) */
 	METRICS_STREAMS,         /* server-sent event streams open now (gauge) */
 	METRICS_POLLS,           /* requests parked by a long poll now (gauge) */
+	METRICS_LEASES,          /* run leases this node holds now (gauge) */
 	METRICS_ID_COUNT
 };
 

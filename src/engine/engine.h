@@ -41,11 +41,15 @@ struct engine_config {
 	struct blobs *bs;        /* file bytes (code_interpreter's files); borrowed */
 	const struct sbx_config *sandbox; /* code_interpreter's sandbox (borrowed while
 					   * engine_start runs); NULL: no code_interpreter */
+	const char *node;        /* this node's name, unique among the nodes sharing the store
+				    and kept across restarts (copied) */
+	int lease_ms;            /* how long a run lease lasts unrenewed; <= 0: 10000 */
 };
 
-/* Starts the engine thread and resumes runs a previous process left unfinished (queued or
- * in_progress runs are restarted from their last completed step; cancelling ones end
- * cancelled; requires_action ones get their expiry timers). *out is owned: engine_stop.
+/* Starts the engine thread and resumes runs a previous process of this node left
+ * unfinished, and runs whose lease lapsed (queued or in_progress runs are restarted from
+ * their last completed step; cancelling ones end cancelled; requires_action ones get their
+ * expiry timers); from then on it takes over lapsed runs every lease_ms / 3. *out is owned: engine_stop.
  * Errors: ERR_INTERNAL, ERR_DB. */
 int engine_start(const struct engine_config *cfg, struct engine **out) MUST_CHECK;
 /* The first step of a graceful stop: lets the model turns in flight finish, waiting up to
@@ -56,7 +60,12 @@ void engine_drain(struct engine *e, int grace_ms);
  * start. Open event channels are closed. NULL is a no-op. */
 void engine_stop(struct engine *e);
 
-/* Starts a run just stored with status "queued". run_json is the stored run (its text),
+/* The lease a run created on this node is born with (STORE_SET_LEASE in its create's
+ * batch): *owner borrowed for the engine's lifetime, *until in Unix ms. Any thread. */
+void engine_lease(const struct engine *e, const char **owner, int64_t *until);
+
+/* Starts a run just stored with status "queued" and leased to this node (engine_lease: the
+ * create's batch has STORE_SET_LEASE). run_json is the stored run (its text),
  * thread_json, when not NULL, the thread just created with it (for create-thread-and-run).
  * Returns the run's events channel, already holding thread.created (if thread_json),
  * thread.run.created and thread.run.queued; the caller owns that reference (events_unref).
@@ -70,11 +79,14 @@ struct events *engine_start_run(struct engine *e, const char *project, const cha
  * become "cancelling" and end "cancelled" once the model call has stopped (within
  * milliseconds). On success *run_json is the run as it now stands (owned). Errors:
  * ERR_NOT_FOUND; ERR_INVALID when the run is already finished (the message says so, in
- * *why, owned). */
+ * *why, owned); ERR_UNAVAILABLE (with *why) when another node drives the run and did not
+ * answer. A run another node drives is cancelled by that node (a command through the store,
+ * see lease.c): the caller waits for its answer. */
 int engine_cancel(struct engine *e, const char *project, const char *thread_id,
 		  const char *run_id, char **run_json, char **why) MUST_CHECK;
 
-/* Hands tool outputs to a run in requires_action, which then starts its next turn. outputs is the validated tool_outputs
+/* Hands tool outputs to a run in requires_action, which then starts its next turn on this
+ * node (a run another node made wait is taken over: it holds no model call there). outputs is the validated tool_outputs
  * array [{tool_call_id, output}]. Every pending tool call must get exactly one output.
  * On success *run_json is the run (now "queued", owned) and *ch, when ch is not NULL, a
  * new events channel for the rest of the run (starting with thread.run.step.completed for
@@ -98,5 +110,17 @@ void engine_stop_runs(struct engine *e, const char *project, enum store_kind kin
  * engine_unwatch returns, no wake with w->ctx is running or will run. */
 void *engine_watch(struct engine *e, const char *run_id, const struct events_waker *w);
 void engine_unwatch(struct engine *e, void *registration);
+
+/* The models runs may name, as the text of a ListModelsResponse {"object":"list","data":[
+ * Model...]}: the upstream's own list with the aliases' names, or the demo model (see
+ * prov_models). The list is fetched on the engine thread and kept for ENGINE_MODELS_TTL_S
+ * (ENGINE_MODELS_RETRY_S when the upstream failed and only the configured models are
+ * known); past that, the list kept is still returned while a new one is fetched. Returns an
+ * owned string, or NULL when no list is kept yet: a fetch is then under way, and w->wake(
+ * w->ctx) runs exactly once when it is over (on the engine thread, or in engine_stop). With
+ * w NULL, NULL never comes back: the configured models stand in for the missing list. */
+char *engine_models(struct engine *e, const struct events_waker *w);
+#define ENGINE_MODELS_TTL_S 60
+#define ENGINE_MODELS_RETRY_S 10
 
 #endif

@@ -25,6 +25,16 @@
 struct cmd;
 struct tool_retry;
 struct watch;
+struct model_wait;
+
+/* The model list (models.c): shared with API threads under its own mutex. */
+struct model_cache {
+	pthread_mutex_t mu;
+	char *body;               /* the ListModelsResponse JSON text; NULL before the first */
+	int64_t fresh_until_ms;   /* clock_ms() until which body is served without a fetch */
+	bool fetching;            /* a fetch is posted or under way */
+	struct model_wait *waits; /* who waits for it to end */
+};
 
 /* One tool call the model is asking for, as it streams in. */
 struct pending_call {
@@ -53,6 +63,9 @@ struct exec {
 			       run still ends (cancelled) so that its streams see the end */
 	bool finished;      /* the run reached a terminal status: drop the exec */
 	bool building;      /* its next turn's prompt is being built on the pool */
+	bool leased;        /* this node holds the run's lease: its writes carry it */
+	bool lost;          /* another node took the run over: nothing is written or sent
+			       any more, and the exec goes as soon as its call has stopped */
 
 	/* The current turn's message (message_creation step), if one is open. */
 	jv *msg;
@@ -104,9 +117,19 @@ struct engine {
 	struct exec *execs; /* engine thread only */
 	int building;       /* engine thread only: prompts being built on the pool */
 
+	/* Leases (lease.c): owner is "<node>#<boot>", former "<node>#" (see store_claim). */
+	char owner[160];
+	char former[144];
+	int lease_ms;
+	int leased;                /* engine thread only: execs holding their lease */
+	struct timer lease_tick;   /* every lease_ms / 3: renew the leases */
+	struct timer scan_tick;    /* every LEASE_SCAN_MS: take over lapsed runs */
+	struct timer cmd_tick;     /* every LEASE_CMD_MS: commands from other nodes */
+
 	struct tool_env tools;     /* what server tool jobs use */
 	struct tool_retry *retries; /* engine thread only: jobs waiting to run again */
 	int tool_jobs;             /* engine thread only: server tool jobs not back yet */
+	struct model_cache models; /* GET /v1/models' list */
 };
 
 /* --- run.c: the run state machine (engine thread only) --- */
@@ -222,12 +245,61 @@ void prompt_start(struct exec *x, void (*ready)(struct exec *x, const struct pro
  * the engine. Errors: ERR_DB when its status is not one the table knows. */
 int exec_new(struct engine *e, const char *project, jv *run, int64_t version,
 	     struct exec **out) MUST_CHECK;
-/* Builds the exec of a stored run (thread_id NULL: any thread) and adds it to the engine.
- * Errors: ERR_NOT_FOUND, ERR_DB. */
+/* Builds the exec of a stored run (thread_id NULL: any thread) and adds it to the engine;
+ * leased: this node has just claimed its lease. A run waiting for tool outputs takes its
+ * open tool_calls step; a moving run's open steps (a turn cut off) are deleted with their
+ * messages, for the turn to run again (only when leased; see exec_continue). Errors:
+ * ERR_NOT_FOUND, ERR_DB, ERR_LEASE. */
 int exec_load(struct engine *e, const char *project, const char *thread_id,
-	      const char *run_id, struct exec **out) MUST_CHECK;
-/* Takes up every run a previous process left unfinished. Errors: ERR_DB. */
-int exec_resume_all(struct engine *e) MUST_CHECK;
+	      const char *run_id, bool leased, struct exec **out) MUST_CHECK;
+
+/* Carries a run this node just took over (or took back after a restart) on from where
+ * the store has it: queued starts, in_progress re-runs its turn (run_resume), cancelling
+ * ends cancelled, requires_action waits with its expiry timer. */
+void exec_continue(struct exec *x);
+
+/* --- run.c: resuming --- */
+/* Another node took x over: x stops here without a word (no write, no event) and its
+ * stream ends; the exec goes once its model call has stopped. */
+void run_lose(struct exec *x);
+/* Re-runs the turn of an in_progress run whose turn was cut off (its open steps and their
+ * messages already discarded by exec_load). */
+void run_resume(struct exec *x);
+
+/* --- lease.c: run leases and commands between nodes (engine thread unless said) --- */
+/* Sets the node's owner id and starts the lease and command timers. */
+void lease_init(struct engine *e, const char *node, int lease_ms);
+/* A new lease's expiry (Unix ms). Any thread. */
+int64_t lease_until(const struct engine *e);
+/* Marks x as holding its lease, or not; keeps the count and the metric. */
+void lease_mark(struct exec *x, bool held);
+/* Takes over every run whose lease lapsed, or that this node's former process held, and
+ * carries it on. Errors: ERR_DB. */
+int lease_take_lapsed(struct engine *e) MUST_CHECK;
+/* The exec of a run a client's command names, for this node to act on: its own, or the
+ * run claimed (a run waiting for tool outputs is taken from a live owner too) and loaded.
+ * Errors: ERR_NOT_FOUND, ERR_DB, ERR_LEASE with *owner (owned) when another node drives
+ * it. */
+int lease_lookup(struct engine *e, const char *project, const char *thread_id,
+		 const char *run_id, struct exec **out, char **owner) MUST_CHECK;
+/* After a command: an exec that stays (a run still moving or waiting) is carried on, one
+ * that ended is dropped, and one left finished by someone else is let go. */
+void lease_after(struct engine *e, struct exec *x);
+/* Cancels the active runs of assistant id that other nodes drive (engine_cancel each: a
+ * command to their node), after the assistant was deleted. On the caller's thread (any). */
+void lease_stop_assistant(struct engine *e, const char *project, const char *id);
+/* Lets every lease of this node lapse at once (a clean stop: others take over now). */
+void lease_stop(struct engine *e);
+/* Cancels run_id, which owner drives, through a command row; waits for its answer (on
+ * the caller's thread, any). Errors: as engine_cancel; ERR_LEASE when owner stopped
+ * answering (the caller retries: its lease lapses). */
+int lease_cancel_remote(struct engine *e, const char *project, const char *run_id,
+			const char *owner, char **run_json, char **why) MUST_CHECK;
+
+/* --- models.c --- */
+void model_cache_init(struct model_cache *mc);
+/* Wakes whoever still waits for the list (the engine's loop is gone) and frees the rest. */
+void model_cache_cleanup(struct model_cache *mc);
 
 /* --- engine.c --- */
 /* Sets when x expires (clock_ms; 0: never) and its timer, which calls run_expire. */
@@ -239,6 +311,8 @@ bool engine_stopping(struct engine *e);
 /* Drops x if it is done with (once its model call, if one still runs, has stopped: the done
  * callback drops it then). x must not be used after this. */
 void engine_settle(struct engine *e, struct exec *x);
+/* The exec of run_id this engine holds, or NULL. */
+struct exec *engine_find(struct engine *e, const char *run_id);
 /* Wakes everybody watching run_id. Any thread. */
 void engine_fire_watches(struct engine *e, const char *run_id);
 /* Unlinks and frees x. */

@@ -5,7 +5,8 @@
  * only one: a client may change their metadata meanwhile, delete the reply being written,
  * or delete the whole thread. Saves therefore carry the store version; on a conflict the
  * stored metadata is taken over and the save retried. The objects' shapes are the store's
- * (store/obj.h); statuses move only as base/status.h allows. */
+ * (store/obj.h); statuses move only as base/status.h allows. Every save carries the run's
+ * lease, so a node that lost the run to another stops writing it (lease.c). */
 #include "engine_int.h"
 
 #include <stdio.h>
@@ -35,13 +36,38 @@ static int take_metadata(struct exec *x, enum store_kind kind, jv *obj, int64_t 
 	return 0;
 }
 
+/* Writes obj with expect (see store_op), fenced by the run's lease (lease.c): a node that
+ * lost the run gets ERR_LEASE and changes nothing. The write that ends the run lets its
+ * lease go. */
+static int put_fenced(struct exec *x, enum store_kind kind, const jv *obj, int64_t expect)
+{
+	const char *run_id = jv_get_str(x->run, "id");
+	char *text = jv_dump(obj);
+	struct store_op ops[3] = {
+		{ .type = STORE_EXPECT_LEASE, .obj = { .kind = STORE_RUN, .id = run_id },
+		  .lease = x->e->owner },
+		{ .type = STORE_PUT, .expect_version = expect },
+		{ .type = STORE_SET_LEASE, .obj = { .kind = STORE_RUN, .id = run_id } },
+	};
+	bool release = kind == STORE_RUN && x->leased && status_run_terminal(x->status);
+	size_t first = x->leased ? 0 : 1;
+	int err;
+
+	obj_columns(kind, obj, text, &ops[1].obj);
+	err = store_write(x->e->st, x->project, ops + first, (release ? 3 : 2) - first);
+	if (!err && release)
+		lease_mark(x, false);
+	free(text);
+	return err;
+}
+
 /* Writes obj, retrying on a concurrent metadata change. */
 static int put_merging(struct exec *x, enum store_kind kind, jv *obj, int64_t *version)
 {
 	int err = ERR_CONFLICT;
 
 	for (int i = 0; i < SAVE_TRIES && err == ERR_CONFLICT; i++) {
-		err = obj_put(x->e->st, x->project, kind, obj, *version ? *version : -1, NULL);
+		err = put_fenced(x, kind, obj, *version ? *version : -1);
 		if (!err) {
 			*version = *version ? *version + 1 : 1;
 			return 0;
@@ -56,9 +82,13 @@ int obj_save(struct exec *x, enum store_kind kind, jv *obj, int64_t *version)
 {
 	int err;
 
-	if (x->gone)
+	if (x->gone || x->lost)
 		return 0;
 	err = put_merging(x, kind, obj, version);
+	if (err == ERR_LEASE) {
+		run_lose(x);
+		return err;
+	}
 	if (err == ERR_NOT_FOUND && kind == STORE_MESSAGE && *version) {
 		*version = 0; /* a client deleted the reply in the making: it is written anew */
 		err = put_merging(x, kind, obj, version);

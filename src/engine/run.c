@@ -171,7 +171,7 @@ static void on_text(void *ctx, const char *delta, size_t len)
 {
 	struct exec *x = ctx;
 
-	if (x->cancelling || x->gone || len == 0)
+	if (x->cancelling || x->gone || x->lost || len == 0)
 		return;
 	if (!x->msg)
 		open_message(x);
@@ -350,7 +350,7 @@ static void on_tool_call(void *ctx, int index, const char *id, const char *name,
 	jv *holder;
 	jv *d;
 
-	if (x->cancelling || x->gone || index < 0 || index > 127)
+	if (x->cancelling || x->gone || x->lost || index < 0 || index > 127)
 		return;
 	if (x->msg)
 		close_message_step(x, NULL, STEP_COMPLETED, NULL, NULL, false);
@@ -491,6 +491,25 @@ void run_turn(struct exec *x)
 		prompt_start(x, turn_ready);
 }
 
+void run_resume(struct exec *x)
+{
+	if (!x->expire_ms)
+		engine_expire_at(x, clock_ms() + (jv_int_value(jv_get(x->run, "expires_at")) -
+						  clock_unix()) * 1000);
+	run_turn(x);
+}
+
+void run_lose(struct exec *x)
+{
+	log_warn("run %s: another node took it over; this node lets it go",
+		 jv_get_str(x->run, "id"));
+	x->lost = true;
+	x->finished = true;
+	lease_mark(x, false);
+	engine_expire_at(x, 0);
+	end_stream(x);
+}
+
 void run_start(struct exec *x)
 {
 	if (x->status == RUN_CANCELLING) {
@@ -584,6 +603,10 @@ void run_finish(struct exec *x, enum run_status status, const char *code, const 
 	x->finished = true;
 	engine_expire_at(x, 0);
 	x->tools_running = 0; /* jobs still out are dropped when they are back */
+	if (x->lost) {
+		end_stream(x);
+		return;
+	}
 	if (run_move(x, status)) {
 		end_stream(x); /* a bug, logged: the store keeps the run as it was */
 		return;

@@ -37,7 +37,7 @@ static int cursor_pos(struct sqlite_conn *c, const char *project, enum store_kin
 	bool row = false;
 	int err;
 
-	err = sqlite_prep(c, SQ_CURSOR, sql, &s, "list", "ssss", project, id, sqlite_kind(kind),
+	err = sqlite_prep(c, SQ_CURSOR, sql, &s, "list", "ssss", project, id, store_kind_name(kind),
 			  parent);
 	if (!err)
 		err = sqlite_step(c->db, s, "list", &row);
@@ -153,7 +153,7 @@ static int fetch(struct sqlite_conn *c, const char *project, enum store_kind kin
 	int err;
 
 	err = sqlite_prep(c, (enum sqlite_slot)slot, sql, &s, "list", "ssssiiiisssi",
-			  project, sqlite_kind(kind), parent, pg->run_id, q->lo.created_at, q->lo.seq,
+			  project, store_kind_name(kind), parent, pg->run_id, q->lo.created_at, q->lo.seq,
 			  q->hi.created_at, q->hi.seq, pg->tag, pg->meta_key, pg->meta_value,
 			  (int64_t)pg->limit + 1);
 	free(sql);
@@ -164,9 +164,10 @@ static int fetch(struct sqlite_conn *c, const char *project, enum store_kind kin
 	return err;
 }
 
-int store_list(struct store *st, const char *project, enum store_kind kind, const char *parent,
+int sqlite_list(struct store *base, const char *project, enum store_kind kind, const char *parent,
 	       const struct store_page *pg, struct store_list *out)
 {
+	struct sqlite_store *st = sqlite_of(base);
 	struct sqlite_conn *c;
 	struct page_query q;
 	int err;
@@ -184,18 +185,6 @@ int store_list(struct store *st, const char *project, enum store_kind kind, cons
 	if (err)
 		store_list_cleanup(out);
 	return err;
-}
-
-void store_list_cleanup(struct store_list *l)
-{
-	if (!l)
-		return;
-	for (size_t i = 0; i < l->n; i++) {
-		free(l->items[i].id);
-		free(l->items[i].body);
-	}
-	free(l->items);
-	memset(l, 0, sizeof(*l));
 }
 
 /* The SQL for runs in n statuses: ?1 the run kind, ?2.. the statuses. */
@@ -232,7 +221,7 @@ static void push_row(sqlite3_stmt *s, struct store_list *out, char ***projects, 
 }
 
 /* Rows (project, id, body) of s into out and *projects until the statement ends. */
-static int push_all(sqlite3 *db, sqlite3_stmt *s, const char *what, struct store_list *out,
+int sqlite_push_all(sqlite3 *db, sqlite3_stmt *s, const char *what, struct store_list *out,
 		    char ***projects)
 {
 	size_t cap = 0;
@@ -257,7 +246,7 @@ static int runs_query(sqlite3 *db, const char *const *statuses, size_t n, struct
 	int err = 0;
 
 	if (!sql || sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK ||
-	    sqlite_bind(s, "s", sqlite_kind(STORE_RUN)) != SQLITE_OK) {
+	    sqlite_bind(s, "s", store_kind_name(STORE_RUN)) != SQLITE_OK) {
 		err = sqlite_fail(db, "runs by status");
 		goto out;
 	}
@@ -266,23 +255,17 @@ static int runs_query(sqlite3 *db, const char *const *statuses, size_t n, struct
 			err = sqlite_fail(db, "runs by status");
 	}
 	if (!err)
-		err = push_all(db, s, "runs by status", out, projects);
+		err = sqlite_push_all(db, s, "runs by status", out, projects);
 out:
 	sqlite3_finalize(s);
 	free(sql);
 	return err;
 }
 
-void store_projects_free(char **projects, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		free(projects[i]);
-	free(projects);
-}
-
-int store_runs_by_status(struct store *st, const char *const *statuses, size_t n,
+int sqlite_runs_by_status(struct store *base, const char *const *statuses, size_t n,
 			 struct store_list *out, char ***projects)
 {
+	struct sqlite_store *st = sqlite_of(base);
 	struct sqlite_conn *c;
 	int err;
 
@@ -303,9 +286,10 @@ int store_runs_by_status(struct store *st, const char *const *statuses, size_t n
 	return err;
 }
 
-int store_expired(struct store *st, const char *project, enum store_kind kind, int64_t now,
+int sqlite_expired(struct store *base, const char *project, enum store_kind kind, int64_t now,
 		  int limit, struct store_list *out, char ***projects)
 {
+	struct sqlite_store *st = sqlite_of(base);
 	static const char sql[] = "SELECT project, id, body FROM objects WHERE expires_at <= ?1 "
 				  "AND kind = ?2 AND (?3 IS NULL OR project = ?3) "
 				  "ORDER BY expires_at LIMIT ?4";
@@ -318,10 +302,10 @@ int store_expired(struct store *st, const char *project, enum store_kind kind, i
 	err = sqlite_read(st, &c);
 	if (err)
 		return err;
-	err = sqlite_prep(c, SQ_EXPIRED, sql, &s, "expired", "issi", now, sqlite_kind(kind),
+	err = sqlite_prep(c, SQ_EXPIRED, sql, &s, "expired", "issi", now, store_kind_name(kind),
 			  project, (int64_t)limit);
 	if (!err)
-		err = push_all(c->db, s, "expired", out, projects);
+		err = sqlite_push_all(c->db, s, "expired", out, projects);
 	sqlite_read_done(st, c, err);
 	if (err) {
 		store_projects_free(*projects, out->n);
@@ -331,8 +315,9 @@ int store_expired(struct store *st, const char *project, enum store_kind kind, i
 	return err;
 }
 
-int store_id_exists(struct store *st, enum store_kind kind, const char *id, bool *found)
+int sqlite_id_exists(struct store *base, enum store_kind kind, const char *id, bool *found)
 {
+	struct sqlite_store *st = sqlite_of(base);
 	static const char sql[] = "SELECT 1 FROM objects WHERE id = ?1 AND kind = ?2 LIMIT 1";
 	struct sqlite_conn *c;
 	sqlite3_stmt *s;
@@ -342,7 +327,7 @@ int store_id_exists(struct store *st, enum store_kind kind, const char *id, bool
 	err = sqlite_read(st, &c);
 	if (err)
 		return err;
-	err = sqlite_prep(c, SQ_ID_EXISTS, sql, &s, "id exists", "ss", id, sqlite_kind(kind));
+	err = sqlite_prep(c, SQ_ID_EXISTS, sql, &s, "id exists", "ss", id, store_kind_name(kind));
 	if (!err) {
 		err = sqlite_step(c->db, s, "id exists", found);
 		sqlite3_reset(s);

@@ -253,7 +253,7 @@ static int set_load(sqlite3 *db, const char *project, const char *vs, struct vec
 }
 
 /* The copy of vs's vectors as of the reader's snapshot, with a reference taken. */
-static int set_for(struct store *st, sqlite3 *db, const char *project, const char *vs,
+static int set_for(struct sqlite_store *st, sqlite3 *db, const char *project, const char *vs,
 		   struct vec_set **out)
 {
 	char *key = xasprintf("%s/%s", project, vs);
@@ -486,7 +486,7 @@ static void hits_best(struct store_hit *hits, size_t *n, size_t max)
 	}
 }
 
-static void vrun_cleanup(struct store *st, struct vrun *r)
+static void vrun_cleanup(struct sqlite_store *st, struct vrun *r)
 {
 	for (size_t k = 0; k < r->nsets; k++) {
 		free(r->allow[k]);
@@ -495,7 +495,7 @@ static void vrun_cleanup(struct store *st, struct vrun *r)
 }
 
 /* Takes the copies of the searched stores and marks the files the search may return. */
-static int vrun_open(struct store *st, sqlite3 *db, const char *project,
+static int vrun_open(struct sqlite_store *st, sqlite3 *db, const char *project,
 		     const struct store_vsearch *q, const struct fsql *f, struct vrun *r)
 {
 	int err = 0;
@@ -512,7 +512,7 @@ static int vrun_open(struct store *st, sqlite3 *db, const char *project,
 	return err;
 }
 
-static int vec_search(struct store *st, sqlite3 *db, const char *project,
+static int vec_search(struct sqlite_store *st, sqlite3 *db, const char *project,
 		      const struct store_vsearch *q, const struct fsql *f, struct store_hit *hits,
 		      size_t *n)
 {
@@ -535,9 +535,10 @@ static int vec_search(struct store *st, sqlite3 *db, const char *project,
 	return err;
 }
 
-int store_vec_search(struct store *st, const char *project, const struct store_vsearch *q,
+int sqlite_vec_search(struct store *base, const char *project, const struct store_vsearch *q,
 		     struct store_hit **hits, size_t *n)
 {
+	struct sqlite_store *st = sqlite_of(base);
 	struct sqlite_conn *c = NULL;
 	struct fsql f;
 	int err;

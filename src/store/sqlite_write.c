@@ -57,7 +57,7 @@ static int peek(struct sqlite_conn *c, const char *project, const struct store_o
 	if (!err)
 		err = sqlite_step(c->db, s, "put", &out->found);
 	if (!err && out->found) {
-		out->same = str_eq((const char *)sqlite3_column_text(s, 0), sqlite_kind(o->kind)) &&
+		out->same = str_eq((const char *)sqlite3_column_text(s, 0), store_kind_name(o->kind)) &&
 			    str_eq((const char *)sqlite3_column_text(s, 1), o->parent);
 		out->version = sqlite3_column_int64(s, 2);
 		snprintf(out->status, sizeof(out->status), "%s",
@@ -77,7 +77,7 @@ static int expect_exists(struct sqlite_conn *c, const char *project, const struc
 	bool row = false;
 	int err;
 
-	err = sqlite_prep(c, SQ_EXISTS, sql, &s, "expect", "ssss", project, sqlite_kind(o->kind),
+	err = sqlite_prep(c, SQ_EXISTS, sql, &s, "expect", "ssss", project, store_kind_name(o->kind),
 			  o->id, o->parent);
 	if (!err)
 		err = sqlite_step(c->db, s, "expect", &row);
@@ -139,7 +139,7 @@ static int insert(struct sqlite_conn *c, const char *project, const struct store
 	int err;
 
 	err = sqlite_prep(c, SQ_INSERT, sql, &s, "put", "ssssssissi", project,
-			  sqlite_kind(o->kind), o->id, o->parent, o->run_id, o->status,
+			  store_kind_name(o->kind), o->id, o->parent, o->run_id, o->status,
 			  (int64_t)o->created_at, o->body, o->tag, o->expires_at);
 	if (!err)
 		err = sqlite_run(c->db, s, "put");
@@ -208,7 +208,7 @@ static int delete_children(struct sqlite_conn *c, const char *project, enum stor
 	int err;
 
 	err = sqlite_prep(c, SQ_DEL_CHILDREN, sql, &s, "delete", "sss", project,
-			  sqlite_kind(child), id);
+			  store_kind_name(child), id);
 	if (!err)
 		err = sqlite_run(c->db, s, "delete");
 	return err;
@@ -224,8 +224,8 @@ static int delete_grandchildren(struct sqlite_conn *c, const char *project,
 	sqlite3_stmt *s;
 	int err;
 
-	err = sqlite_prep(c, SQ_DEL_GRAND, sql, &s, "delete", "ssss", project, sqlite_kind(grand),
-			  sqlite_kind(child), id);
+	err = sqlite_prep(c, SQ_DEL_GRAND, sql, &s, "delete", "ssss", project, store_kind_name(grand),
+			  store_kind_name(child), id);
 	if (!err)
 		err = sqlite_run(c->db, s, "delete");
 	return err;
@@ -258,7 +258,7 @@ static int delete_obj(struct sqlite_conn *c, const char *project, const struct s
 	sqlite3_stmt *s;
 	int err;
 
-	err = sqlite_prep(c, SQ_DEL_SELF, sql, &s, "delete", "ssss", project, sqlite_kind(o->kind),
+	err = sqlite_prep(c, SQ_DEL_SELF, sql, &s, "delete", "ssss", project, store_kind_name(o->kind),
 			  o->id, o->parent);
 	if (!err)
 		err = sqlite_run(c->db, s, "delete");
@@ -273,21 +273,28 @@ static int delete_obj(struct sqlite_conn *c, const char *project, const struct s
 	return err;
 }
 
-/* The query of expect_idle, its status list written from the status table. */
-static void idle_sql(char *sql, size_t len)
+void sqlite_active_list(char *sql, size_t len)
 {
-	size_t n = (size_t)snprintf(sql, len, "SELECT 1 FROM objects WHERE project = ?1 AND "
-					      "kind = ?2 AND parent = ?3 AND status IN (");
+	size_t n = 0;
 	const char *sep = "";
 
+	sql[0] = '\0';
 	for (int s = 0; s < RUN_STATUS_COUNT && n < len; s++) {
 		if (!status_run_active(s))
 			continue;
 		n += (size_t)snprintf(sql + n, len - n, "%s'%s'", sep, status_run_name(s));
 		sep = ", ";
 	}
-	if (n < len)
-		snprintf(sql + n, len - n, ") LIMIT 1");
+}
+
+/* The query of expect_idle, its status list written from the status table. */
+static void idle_sql(char *sql, size_t len)
+{
+	char list[256];
+
+	sqlite_active_list(list, sizeof(list));
+	snprintf(sql, len, "SELECT 1 FROM objects WHERE project = ?1 AND kind = ?2 AND "
+			   "parent = ?3 AND status IN (%s) LIMIT 1", list);
 }
 
 /* Fails with ERR_CONFLICT if thread has a run in an active status (see store.h). */
@@ -300,7 +307,7 @@ static int expect_idle(struct sqlite_conn *c, const char *project, const char *t
 
 	idle_sql(sql, sizeof(sql));
 	err = sqlite_prep(c, SQ_IDLE, sql, &s, "expect idle", "sss", project,
-			  sqlite_kind(STORE_RUN), thread);
+			  store_kind_name(STORE_RUN), thread);
 	if (!err)
 		err = sqlite_step(c->db, s, "expect idle", &row);
 	if (s)
@@ -322,12 +329,17 @@ int sqlite_apply(struct sqlite_conn *c, const char *project, const struct store_
 		return expect_exists(c, project, &op->obj);
 	case STORE_EXPECT_IDLE:
 		return expect_idle(c, project, op->obj.id);
+	case STORE_EXPECT_LEASE:
+		return sqlite_lease_expect(c, project, op);
+	case STORE_SET_LEASE:
+		return sqlite_lease_set(c, project, op);
 	}
 	return ERR_INTERNAL;
 }
 
-int store_write(struct store *st, const char *project, const struct store_op *ops, size_t n)
+int sqlite_write(struct store *base, const char *project, const struct store_op *ops, size_t n)
 {
+	struct sqlite_store *st = sqlite_of(base);
 	struct sqlite_conn *c;
 	int err;
 
@@ -337,23 +349,4 @@ int store_write(struct store *st, const char *project, const struct store_op *op
 	for (size_t i = 0; i < n && !err; i++)
 		err = sqlite_apply(c, project, &ops[i]);
 	return sqlite_end(st, c, err);
-}
-
-int store_put(struct store *st, const char *project, const struct store_obj *obj,
-	      int64_t expect_version)
-{
-	struct store_op op = { .type = STORE_PUT, .obj = *obj, .expect_version = expect_version };
-
-	return store_write(st, project, &op, 1);
-}
-
-int store_delete(struct store *st, const char *project, enum store_kind kind, const char *id,
-		 const char *parent)
-{
-	struct store_op op = {
-		.type = STORE_DELETE,
-		.obj = { .kind = kind, .id = id, .parent = parent },
-	};
-
-	return store_write(st, project, &op, 1);
 }

@@ -3,7 +3,8 @@
  * The store keeps API objects as JSON documents (the exact body the API returns) plus a few
  * indexed columns it needs to find, order and guard them. It never interprets the bodies.
  * Every call is scoped by a project: an object of another project does not exist.
- * The API layer never writes SQL; sqlite.c (and later postgres.c) implement this header.
+ * The API layer never writes SQL. Each function forwards to the backend the store was opened
+ * with (backend.h, store.c): SQLite (sqlite*.c) or PostgreSQL (pg*.c).
  * All functions are thread-safe: callers on any thread share one struct store. */
 #ifndef ASSISTD_STORE_H
 #define ASSISTD_STORE_H
@@ -50,6 +51,10 @@ enum store_op_type {
 	STORE_EXPECT_IDLE,   /* fail with ERR_CONFLICT if thread obj.id has an active run
 				(status_run_active: queued, in_progress, requires_action,
 				cancelling) */
+	STORE_EXPECT_LEASE,  /* fail with ERR_LEASE unless run obj.id is leased to op.lease
+				(ERR_NOT_FOUND when the run is gone): fences a node's writes */
+	STORE_SET_LEASE,     /* lease run obj.id to op.lease until op.lease_until; a NULL
+				lease releases it */
 };
 
 struct store_op {
@@ -61,6 +66,10 @@ struct store_op {
 	 * ERR_NOT_FOUND unless its parent exists; a replace that moves a run's or step's
 	 * status in a way base/status.h does not allow fails with ERR_INTERNAL. */
 	int64_t expect_version;
+	/* STORE_EXPECT_LEASE, STORE_SET_LEASE: the lease owner (a node's id, see
+	 * store_lease_claim) and, for STORE_SET_LEASE, its expiry in Unix milliseconds. */
+	const char *lease;
+	int64_t lease_until;
 };
 
 #define STORE_LIST_MAX 10000
@@ -95,6 +104,13 @@ struct store_list {
  * On success *out is owned by the caller: close with store_close. Errors: ERR_DB with the
  * reason logged. */
 int store_open(const char *dir, struct store **out) MUST_CHECK;
+/* Opens the store the database URL names: NULL or "" is the SQLite store in dir (as
+ * store_open); "postgres://..." or "postgresql://..." (libpq's URI syntax) is PostgreSQL,
+ * whose schema is brought up to date too. Errors: ERR_INVALID (an unknown scheme), ERR_DB
+ * (logged). */
+int store_open_url(const char *url, const char *dir, struct store **out) MUST_CHECK;
+/* True when url names a PostgreSQL database (see store_open_url). */
+bool store_url_pg(const char *url);
 /* Closes the store; all calls must have returned. NULL is a no-op. */
 void store_close(struct store *st);
 /* Runs a trivial query: 0 when the store answers. Errors: ERR_DB (logged). */
@@ -144,6 +160,69 @@ int store_id_exists(struct store *st, enum store_kind kind, const char *id, bool
 	MUST_CHECK;
 /* Frees an array of n owned project names from store_runs_by_status or store_expired. */
 void store_projects_free(char **projects, size_t n);
+
+/* --- Run leases and commands (sqlite_lease.c) ---
+ * A run is driven by one node at a time: the one holding its lease (owner, expiry in Unix
+ * milliseconds). A run is born leased to the node that creates it (STORE_SET_LEASE in the
+ * create's batch); the owner renews all its leases at once while it works and releases each
+ * one when the run stops moving; another node claims a run whose lease lapsed. */
+struct store_claim {
+	const char *owner;  /* the claiming node's lease owner id, "<node>#<boot>" */
+	const char *former; /* NULL, or "<node>#": leases of a former process of this node
+			       are taken at once (it is dead: this node's name is its own) */
+	int64_t now;        /* Unix ms */
+	int64_t until;      /* the new lease's expiry, Unix ms */
+	bool parked;        /* also take a run in requires_action (it holds no model call)
+			       from a live owner */
+};
+
+/* Leases run_id of project to c->owner when it is free, lapsed, already c->owner's or
+ * claimable as c says; *got tells whether it is now c->owner's. Errors: ERR_DB. */
+int store_lease_claim(struct store *st, const char *project, const char *run_id,
+		      const struct store_claim *c, bool *got) MUST_CHECK;
+/* Moves the expiry of every lease owner holds to until (Unix ms), in one statement; *held
+ * receives how many runs it holds. Errors: ERR_DB. */
+int store_lease_renew(struct store *st, const char *owner, int64_t until, int64_t *held)
+	MUST_CHECK;
+/* The active runs (any project) c->owner could claim under c (parked aside), oldest
+ * first, at most limit. Fills *out (ids and bodies) and *projects as store_runs_by_status.
+ * Errors: ERR_DB. */
+int store_lease_lapsed(struct store *st, const struct store_claim *c, int limit,
+		       struct store_list *out, char ***projects) MUST_CHECK;
+/* *owner receives the owner of run_id's lease (owned; NULL when nobody holds it). Errors:
+ * ERR_NOT_FOUND, ERR_DB. */
+int store_lease_owner(struct store *st, const char *project, const char *run_id,
+		      char **owner) MUST_CHECK;
+
+/* A command for the node driving a run (cancel, from a node that does not hold it). */
+struct store_cmd {
+	char *id;
+	char *project;
+	char *run_id;
+	char *kind;  /* "cancel" */
+};
+
+/* Posts command id (unique, made by the caller) of kind for run_id to the node owner.
+ * Errors: ERR_DB. */
+int store_cmd_post(struct store *st, const char *id, const char *project, const char *run_id,
+		   const char *owner, const char *kind, int64_t now) MUST_CHECK;
+/* The commands posted to owner and not yet answered, oldest first (*cmds owned: free with
+ * store_cmds_free), and in *held how many run leases owner holds (fewer than it thinks:
+ * a run was deleted with its thread, or taken over). Reads every write committed so far.
+ * Errors: ERR_DB. */
+int store_cmd_take(struct store *st, const char *owner, struct store_cmd **cmds, size_t *n,
+		   int64_t *held) MUST_CHECK;
+void store_cmds_free(struct store_cmd *cmds, size_t n);
+/* Answers command id: err (0 for success) and answer (the run's JSON, or the error's
+ * message; may be NULL). Errors: ERR_DB. */
+int store_cmd_answer(struct store *st, const char *id, int err, const char *answer)
+	MUST_CHECK;
+/* Reads command id's answer: *done false while it has none; else *err and *answer (owned,
+ * may be NULL) are the answer's, and the command is removed. Errors: ERR_NOT_FOUND, ERR_DB. */
+int store_cmd_result(struct store *st, const char *id, bool *done, int *err, char **answer)
+	MUST_CHECK;
+/* Removes command id whether answered or not (a poster that gives up). Errors: ERR_DB. */
+int store_cmd_remove(struct store *st, const char *id) MUST_CHECK;
 
 /* API keys. Keys are stored only as SHA-256 hex hashes. */
 struct store_key {

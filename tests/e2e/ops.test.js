@@ -112,7 +112,9 @@ describe('probes', () => {
 });
 
 describe('probes while draining', () => {
-  const { srv, it } = useServer({ args: ['--demo-delay-ms', '100'] });
+  // Slow enough that the run is still streaming when SIGTERM arrives on a loaded machine
+  // (the reply is several words, one a second); the drain then waits for it.
+  const { srv, it } = useServer({ args: ['--demo-delay-ms', '1000'] });
 
   it('/readyz answers 503 with the reason once SIGTERM starts the drain', async () => {
     const c = srv().client();

@@ -1,10 +1,12 @@
-/* test_engine.c - unit tests for src/engine: the events channel, and whole runs driven
- * through the engine on the demo model with a temporary store. */
+/* test_engine.c - unit tests for src/engine: the events channel, whole runs driven
+ * through the engine on the demo model with a temporary store, and the model list kept. */
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <unistd.h>
 
 #include "../../src/base/clock.h"
 #include "../../src/engine/engine.h"
+#include "../../src/engine/engine_int.h"
 #include "../../src/engine/events.h"
 #include "../../src/store/obj.h"
 #include "suites.h"
@@ -215,6 +217,15 @@ static void put(struct rig *r, enum store_kind kind, const char *json)
 	jv_free(v);
 }
 
+/* Leases run id to the rig's engine, as the API's create does. */
+static void lease_run(struct rig *r, const char *id)
+{
+	struct store_op op = { .type = STORE_SET_LEASE, .obj = { .kind = STORE_RUN, .id = id } };
+
+	engine_lease(r->eng, &op.lease, &op.lease_until);
+	ASSERT_OK(store_write(r->st, "p", &op, 1));
+}
+
 static const char run_json[] =
 	"{\"id\":\"run_t1\",\"object\":\"thread.run\",\"created_at\":1,\"thread_id\":\"thread_t1\","
 	"\"assistant_id\":\"asst_t1\",\"status\":\"queued\",\"required_action\":null,"
@@ -241,6 +252,7 @@ static void seed(struct rig *r, const char *text, char *run, size_t len)
 	put(r, STORE_MESSAGE, msg);
 	snprintf(run, len, run_json, (long long)clock_unix() + 600);
 	put(r, STORE_RUN, run);
+	lease_run(r, "run_t1");
 }
 
 /* Appends to names the event names of SSE text, space separated, each run of one name
@@ -576,6 +588,76 @@ static void deleted_reply_is_written_anew(void)
 	rig_close(&r);
 }
 
+/* --- the model list (engine_models) --- */
+
+/* The waker of these tests: it runs on the engine thread. */
+static void count_wake_atomic(void *ctx)
+{
+	atomic_fetch_add((atomic_int *)ctx, 1);
+}
+
+/* Waits (10 s at most) until the engine keeps a fresh list. */
+static void wait_fresh(struct engine *e)
+{
+	int64_t deadline = clock_ms() + 10000;
+	bool fresh = false;
+
+	while (!fresh && clock_ms() < deadline) {
+		pthread_mutex_lock(&e->models.mu);
+		fresh = e->models.body && clock_ms() < e->models.fresh_until_ms;
+		pthread_mutex_unlock(&e->models.mu);
+		if (!fresh)
+			usleep(2000);
+	}
+	ASSERT(fresh);
+}
+
+static void models_fetched_then_kept_and_refreshed(void)
+{
+	struct rig r;
+	atomic_int woken = 0;
+	struct events_waker w = { count_wake_atomic, &woken };
+	char *body;
+
+	rig_open(&r);
+	ASSERT(engine_models(r.eng, &w) == NULL); /* nothing kept yet: the waker waits */
+	wait_fresh(r.eng);
+	ASSERT_EQ_INT(atomic_load(&woken), 1);
+	body = engine_models(r.eng, &w);
+	ASSERT_STR_EQ(body, "{\"object\":\"list\",\"data\":[{\"id\":\"assistd-demo\","
+		      "\"object\":\"model\",\"created\":0,\"owned_by\":\"assistd\"}]}");
+	free(body);
+	/* Past its time, the list kept still answers at once while the next is fetched. */
+	pthread_mutex_lock(&r.eng->models.mu);
+	r.eng->models.fresh_until_ms = 0;
+	pthread_mutex_unlock(&r.eng->models.mu);
+	body = engine_models(r.eng, &w);
+	ASSERT(body != NULL);
+	free(body);
+	wait_fresh(r.eng);
+	ASSERT_EQ_INT(atomic_load(&woken), 1); /* nobody waited for the refresh */
+	rig_close(&r);
+}
+
+static void models_waker_runs_once_when_the_engine_stops(void)
+{
+	struct rig r;
+	atomic_int woken = 0;
+	struct events_waker w = { count_wake_atomic, &woken };
+	char *body;
+
+	rig_open(&r);
+	ASSERT(engine_models(r.eng, &w) == NULL);
+	/* Without a waker, the configured models stand in while nothing is kept. */
+	body = engine_models(r.eng, NULL);
+	ASSERT(body && strstr(body, "assistd-demo"));
+	free(body);
+	engine_stop(r.eng); /* the fetch ended first, or the stop wakes the reader */
+	r.eng = NULL;
+	ASSERT_EQ_INT(atomic_load(&woken), 1);
+	rig_close(&r);
+}
+
 const struct t_case engine_tests[] = {
 	T_CASE(events_read_wait_close),
 	T_CASE(events_detach_stops_wakes),
@@ -590,5 +672,7 @@ const struct t_case engine_tests[] = {
 	T_CASE(deleting_the_thread_stops_its_run),
 	T_CASE(deleting_the_assistant_cancels_its_run),
 	T_CASE(deleted_reply_is_written_anew),
+	T_CASE(models_fetched_then_kept_and_refreshed),
+	T_CASE(models_waker_runs_once_when_the_engine_stops),
 	{ NULL, NULL },
 };
