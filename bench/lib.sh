@@ -177,6 +177,17 @@ wrk_get() {
 	printf '%s %s\n' "$rps" "$cpu"
 }
 
+# best NAME ROUND URL PID: runs wrk_get; keeps the highest rate in best_rate[NAME] and the
+# lowest CPU time per request in best_cpu[NAME].
+declare -A best_rate best_cpu
+best() {
+	local out rate cpu
+	out=$(wrk_get "$1-$2" "$3" "$4")
+	read -r rate cpu <<<"$out"
+	best_rate[$1]=$(awk "BEGIN { a = ${best_rate[$1]:-0}; print ($rate > a) ? $rate : a }")
+	best_cpu[$1]=$(awk "BEGIN { a = ${best_cpu[$1]:-1e9}; print ($cpu < a) ? $cpu : a }")
+}
+
 # calc EXPR: floating-point arithmetic with awk, e.g. calc "$a / $b".
 calc() {
 	awk "BEGIN { print $1 }"

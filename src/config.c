@@ -80,6 +80,11 @@ static int set_database_url(struct config *cfg, const char *value)
 	return copy(cfg->database_url, sizeof(cfg->database_url), value);
 }
 
+static int set_files_dir(struct config *cfg, const char *value)
+{
+	return value[0] ? copy(cfg->files_dir, sizeof(cfg->files_dir), value) : ERR_INVALID;
+}
+
 static int set_log_level(struct config *cfg, const char *value)
 {
 	return log_parse_level(value, &cfg->log_level);
@@ -196,6 +201,16 @@ static int set_poll_after(struct config *cfg, const char *value)
 static int set_poll_hold(struct config *cfg, const char *value)
 {
 	return set_int(&cfg->poll_hold_ms, value, 0, 60000);
+}
+
+static int set_limit_window(struct config *cfg, const char *value)
+{
+	return set_int(&cfg->limit_window_ms, value, 100, 60000);
+}
+
+static int set_limit_sync(struct config *cfg, const char *value)
+{
+	return set_int(&cfg->limit_sync_ms, value, 10, 5000);
 }
 
 static int set_embedding_model(struct config *cfg, const char *value)
@@ -324,6 +339,9 @@ static const struct option options[] = {
 	{ "--database-url", "ASSISTD_DATABASE_URL", "URL",
 	  "postgres://... to keep the store in PostgreSQL, shared by any number of nodes "
 	  "(default: SQLite in the data directory)", set_database_url },
+	{ "--files-dir", "ASSISTD_FILES_DIR", "DIR",
+	  "directory for uploaded files' bytes (default DATA/files); nodes on one database "
+	  "share it (NFS or similar)", set_files_dir },
 	{ "--log-level", "ASSISTD_LOG_LEVEL", "LEVEL", "debug, info, warn or error (default info)",
 	  set_log_level },
 	{ "--max-body", "ASSISTD_MAX_BODY", "BYTES",
@@ -366,6 +384,12 @@ static const struct option options[] = {
 	{ "--poll-hold-ms", "ASSISTD_POLL_HOLD_MS", "MS",
 	  "how long an SDK poll waits for a run to change, at most half the SDK's timeout "
 	  "(default 5000)", set_poll_hold },
+	{ "--limit-window-ms", "ASSISTD_LIMIT_WINDOW_MS", "MS",
+	  "the window of the requests and runs limits set with `assistd limits` (default "
+	  "60000, a minute; shorter for tests; the same on every node)", set_limit_window },
+	{ "--limit-sync-ms", "ASSISTD_LIMIT_SYNC_MS", "MS",
+	  "how often a node shares its limit counts through the store (default 200)",
+	  set_limit_sync },
 	{ "--demo-delay-ms", "ASSISTD_DEMO_DELAY_MS", "MS",
 	  "the demo model's pause between streamed words (default 20)", set_demo_delay },
 	{ "--docs-reader", "ASSISTD_DOCS_READER", "PATH",
@@ -425,6 +449,8 @@ static void defaults(struct config *cfg)
 	cfg->embedding_dims = 256;
 	cfg->poll_after_ms = 500;
 	cfg->poll_hold_ms = 5000;
+	cfg->limit_window_ms = 60000;
+	cfg->limit_sync_ms = 200;
 	cfg->demo_delay_ms = 20;
 }
 
@@ -491,6 +517,12 @@ int config_load(struct config *cfg, int argc, char **argv, int first)
 		}
 		if (apply(cfg, o, eq ? eq + 1 : argv[++i], flag))
 			return ERR_INVALID;
+	}
+	if (!cfg->files_dir[0] &&
+	    (size_t)snprintf(cfg->files_dir, sizeof(cfg->files_dir), "%s/files", cfg->data_dir) >=
+		    sizeof(cfg->files_dir)) {
+		fprintf(stderr, "assistd: the data directory's path is too long\n");
+		return ERR_INVALID;
 	}
 	return 0;
 }

@@ -19,6 +19,7 @@ struct config {
 	int port;
 	char data_dir[1024];
 	char database_url[1024]; /* "" : SQLite in data_dir; postgres://... : PostgreSQL */
+	char files_dir[1024];  /* the file blobs; <data_dir>/files unless set */
 	enum log_level log_level;
 	size_t max_body;       /* bytes */
 	uint64_t max_file_bytes; /* largest upload */
@@ -37,6 +38,8 @@ struct config {
 	int64_t vs_day_s;      /* a "day" of vector store expiry, in seconds */
 	int poll_after_ms;     /* openai-poll-after-ms on run responses */
 	int poll_hold_ms;      /* how long a poll-helper retrieve waits for a change */
+	int limit_window_ms;   /* the window of the requests and runs limits */
+	int limit_sync_ms;     /* how often limit counts are shared through the store */
 	int demo_delay_ms;     /* the demo model's pause between words */
 	char docs_reader[PATH_MAX]; /* the document reader; "" for assistd-docs beside assistd */
 	struct sbx_config sandbox; /* code_interpreter's limits (0: the sandbox's default) */

@@ -83,7 +83,7 @@ static int start_and_reply(struct http_req *req, struct engine *eng, const char 
 			   const char *thread_text, bool stream)
 {
 	struct events *ch = engine_start_run(eng, api_project(req), run_text, thread_text,
-					     steps_want_content(req));
+					     steps_want_content(req), api_key_hash(req));
 
 	if (stream)
 		return runs_reply_stream(req, ch);

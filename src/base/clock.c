@@ -58,3 +58,22 @@ int64_t clock_ms(void)
 {
 	return clock_us() / 1000;
 }
+
+struct timespec clock_deadline_us(int64_t us)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += us / 1000000;
+	ts.tv_nsec += (us % 1000000) * 1000L;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	return ts;
+}
+
+struct timespec clock_deadline(int64_t ms)
+{
+	return clock_deadline_us(ms * 1000);
+}

@@ -22,6 +22,8 @@
 	X(ERR_LIMIT, 413, "invalid_request_error", "A size limit was exceeded.")             \
 	X(ERR_URI_TOO_LONG, 414, "invalid_request_error", "The request URL is too long.")    \
 	X(ERR_RATE, 429, "rate_limit_error", "Too many requests; slow down.")                \
+	X(ERR_REQUESTS, 429, "requests", "Rate limit reached for requests.")                \
+	X(ERR_QUOTA, 429, "insufficient_quota", "You exceeded your current quota.")          \
 	X(ERR_INTERNAL, 500, "server_error", "The server had an error; try again.")         \
 	X(ERR_DB, 500, "server_error", "The data store failed; try again.")                 \
 	X(ERR_UPSTREAM, 502, "server_error", "The model provider failed.")                  \

@@ -22,6 +22,7 @@
 #include "../store/obj.h"
 #include "../tools/sandbox.h"
 #include "events.h"
+#include "evlog.h"
 
 #define ENGINE_STOP_WAIT_MS 2000 /* engine_stop: how long cancelled model calls may take */
 
@@ -34,6 +35,7 @@ struct cmd {
 	char *run_id;
 	jv *run;            /* CMD_START: the run just stored, owned */
 	bool step_content;  /* CMD_START: events show file_search result contents */
+	char *key;          /* CMD_START: the hash of the API key that created the run, or NULL */
 	const jv *outputs;  /* CMD_OUTPUTS, borrowed from the waiting caller */
 	struct events *ch;  /* CMD_START: a reference the command owns */
 	enum store_kind deleted_kind; /* CMD_STOP_RUNS: STORE_THREAD or STORE_ASSISTANT, */
@@ -91,6 +93,7 @@ static void cmd_free(struct cmd *c)
 	free(c->thread_id);
 	free(c->run_id);
 	free(c->deleted_id);
+	free(c->key);
 	free(c->owner);
 	jv_free(c->run);
 	events_unref(c->ch);
@@ -193,6 +196,8 @@ static void do_start(struct engine *e, struct cmd *c)
 	x->ch = c->ch;
 	c->ch = NULL;
 	x->step_content = c->step_content;
+	x->key = c->key;
+	c->key = NULL;
 	lease_mark(x, true); /* born leased to this node (engine_lease) */
 	if (draining(e)) {
 		/* Shutting down: the run stays queued in the store for the next start. */
@@ -374,7 +379,7 @@ void engine_fire_watches(struct engine *e, const char *run_id)
 
 	pthread_mutex_lock(&e->lock);
 	for (struct watch *w = e->watches; w; w = w->next) {
-		if (!w->fired && strcmp(w->run_id, run_id) == 0) {
+		if (!w->fired && (!run_id || strcmp(w->run_id, run_id) == 0)) {
 			w->fired = true;
 			wake = xrealloc(wake, (n + 1) * sizeof(*wake));
 			wake[n++] = w->w;
@@ -424,6 +429,31 @@ void engine_unwatch(struct engine *e, void *registration)
 	free(wt);
 }
 
+/* The store's topics, from every node: a run's status moved (held polls), or its log grew
+ * (followers); STORE_TOPIC_ALL wakes them all. Runs on the thread that delivers them; see
+ * store_watch. */
+static void on_topic(void *ctx, const char *topic)
+{
+	static const struct {
+		const char *prefix;
+		void (*fn)(struct engine *e, const char *run_id);
+	} routes[] = {
+		{ EVLOG_TOPIC_RUN, engine_fire_watches },
+		{ EVLOG_TOPIC_EVENTS, follow_kick },
+	};
+	struct engine *e = ctx;
+	bool all = strcmp(topic, STORE_TOPIC_ALL) == 0;
+
+	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
+		size_t len = strlen(routes[i].prefix);
+
+		if (all)
+			routes[i].fn(e, NULL);
+		else if (strncmp(topic, routes[i].prefix, len) == 0)
+			routes[i].fn(e, topic + len);
+	}
+}
+
 /* --- the public calls --- */
 
 static struct cmd *cmd_new(enum cmd_type type, const char *project, const char *thread_id,
@@ -459,8 +489,19 @@ static int call_sync(struct engine *e, struct cmd *c)
 	return c->err;
 }
 
+/* Sends one of a new run's first events to its channel and its log. */
+static void announce(struct engine *e, struct events *ch, const char *project, const jv *run,
+		     const char *name, const char *data)
+{
+	const char *id = jv_get_str(run, "id");
+
+	if (id)
+		evlog_add(e->log, project, id, name, data);
+	events_append(ch, name, data);
+}
+
 struct events *engine_start_run(struct engine *e, const char *project, const char *run_json,
-				const char *thread_json, bool step_content)
+				const char *thread_json, bool step_content, const char *key_hash)
 {
 	struct events *ch = events_new();
 	char why[128];
@@ -469,9 +510,9 @@ struct events *engine_start_run(struct engine *e, const char *project, const cha
 
 	metrics_run_entered(RUN_QUEUED); /* the API stored it queued */
 	if (thread_json)
-		events_append(ch, "thread.created", thread_json);
-	events_append(ch, "thread.run.created", run_json);
-	events_append(ch, "thread.run.queued", run_json);
+		announce(e, ch, project, run, "thread.created", thread_json);
+	announce(e, ch, project, run, "thread.run.created", run_json);
+	announce(e, ch, project, run, "thread.run.queued", run_json);
 	if (!run || engine_stopping(e)) {
 		events_close(ch); /* the stored run starts at the next start-up */
 		jv_free(run);
@@ -481,6 +522,7 @@ struct events *engine_start_run(struct engine *e, const char *project, const cha
 	c->ch = events_ref(ch);
 	c->run = run;
 	c->step_content = step_content;
+	c->key = key_hash ? xstrdup(key_hash) : NULL;
 	push(e, c);
 	return ch;
 }
@@ -558,10 +600,16 @@ int engine_start(const struct engine_config *cfg, struct engine **out)
 	e->tools.bs = cfg->bs;
 	e->tools.emb = cfg->emb;
 	e->run_expiry_s = cfg->run_expiry_s > 0 ? cfg->run_expiry_s : 600;
+	e->lim = cfg->lim;
 	pthread_mutex_init(&e->lock, NULL);
 	pthread_cond_init(&e->watch_idle, NULL);
+	pthread_mutex_init(&e->follow_mu, NULL);
 	model_cache_init(&e->models);
-	err = loop_new(&e->loop);
+	err = evlog_new(cfg->st, &e->log);
+	if (!err)
+		e->store_reg = store_watch(cfg->st, on_topic, e);
+	if (!err)
+		err = loop_new(&e->loop);
 	if (!err)
 		err = pool_new(cfg->pool_threads, e->loop, &e->pool);
 	if (!err)
@@ -645,12 +693,17 @@ void engine_stop(struct engine *e)
 		lease_stop(e);
 	while (e->execs)
 		engine_drop(e, e->execs);
+	if (e->store_reg)
+		store_unwatch(e->st, e->store_reg);
+	follow_stop_all(e);
 	while (e->watches)
 		engine_unwatch(e, e->watches);
 	prov_free(e->prov);
 	e->prov = NULL;
 	sbx_free(e->tools.sbx); /* its pending calls come back in loop_free, then dropped */
 	loop_free(e->loop); /* runs what is still posted: queued commands are refused */
+	evlog_free(e->log); /* writes the events of the runs that just ended */
+	pthread_mutex_destroy(&e->follow_mu);
 	model_cache_cleanup(&e->models);
 	pthread_cond_destroy(&e->watch_idle);
 	pthread_mutex_destroy(&e->lock);

@@ -27,6 +27,7 @@
 #include "events.h"
 
 struct blobs;
+struct limits;
 struct sbx_config;
 
 struct engine;
@@ -37,6 +38,7 @@ struct engine_config {
 	int run_expiry_s;        /* requires_action runs expire after this many seconds */
 	int64_t vs_day_s;        /* a "day" of vector store expiry, in seconds (0: 86400) */
 	struct embed *emb;       /* borrowed, may be NULL: file_search's query embeddings */
+	struct limits *lim;      /* borrowed, may be NULL: token budgets, counted per turn */
 	int pool_threads;        /* worker threads for blocking work (prompts); <= 0: 2 */
 	struct blobs *bs;        /* file bytes (code_interpreter's files); borrowed */
 	const struct sbx_config *sandbox; /* code_interpreter's sandbox (borrowed while
@@ -69,11 +71,13 @@ void engine_lease(const struct engine *e, const char **owner, int64_t *until);
  * thread_json, when not NULL, the thread just created with it (for create-thread-and-run).
  * Returns the run's events channel, already holding thread.created (if thread_json),
  * thread.run.created and thread.run.queued; the caller owns that reference (events_unref).
+ * Every event of the run also goes to the store's run event log (engine_follow).
  * step_content: the streamed steps show file_search result contents (the request's
- * include[] asked for them).
+ * include[] asked for them). key_hash, when not NULL, is the hash of the API key that
+ * created the run: its tokens count against that key's budget as well as the project's.
  * Never fails: a run the engine cannot start ends "failed" with a last_error. */
 struct events *engine_start_run(struct engine *e, const char *project, const char *run_json,
-				const char *thread_json, bool step_content);
+				const char *thread_json, bool step_content, const char *key_hash);
 
 /* Cancels a run: queued or requires_action runs end "cancelled" at once; in_progress runs
  * become "cancelling" and end "cancelled" once the model call has stopped (within
@@ -103,8 +107,17 @@ int engine_take_tool_outputs(struct engine *e, const char *project, const char *
 void engine_stop_runs(struct engine *e, const char *project, enum store_kind kind,
 		      const char *id);
 
-/* Calls w->wake once when the run's status next changes. Used to hold a polling retrieve
- * until something happens (the caller reads the store after registering, so a change just
+/* A stream of a run driven anywhere (this node or another sharing the store), read from the
+ * run event log: the events logged after the event numbered after (0: from the run's
+ * start; see store_events_last), then each one as it is logged, until the event that ends
+ * the stretch (a terminal status, or requires_action), after which the channel closes.
+ * Returns a channel with one reference owned by the caller, to be attached or declined like
+ * engine_start_run's. A log that cannot be read closes it early (logged). */
+struct events *engine_follow(struct engine *e, const char *project, const char *run_id,
+			     int64_t after);
+
+/* Calls w->wake once when the run's status next changes, on this node or any other sharing
+ * the store. Used to hold a polling retrieve until something happens (the caller reads the store after registering, so a change just
  * before cannot be missed, and bounds the wait itself). Returns a registration to pass to
  * engine_unwatch when the caller no longer cares; w->ctx must stay valid until then. When
  * engine_unwatch returns, no wake with w->ctx is running or will run. */

@@ -23,6 +23,8 @@
 #include "engine.h"
 
 struct cmd;
+struct evlog;
+struct follower;
 struct tool_retry;
 struct watch;
 struct model_wait;
@@ -52,6 +54,8 @@ struct pending_call {
 struct exec {
 	struct engine *e;
 	char *project;
+	char *key;          /* the hash of the API key that created the run (its budget), or
+			     * NULL: open mode, or a run loaded from the store */
 	jv *run;            /* the run object as stored */
 	enum run_status status; /* its "status", changed only by run_move */
 	int64_t version;    /* its store version */
@@ -66,6 +70,9 @@ struct exec {
 	bool leased;        /* this node holds the run's lease: its writes carry it */
 	bool lost;          /* another node took the run over: nothing is written or sent
 			       any more, and the exec goes as soon as its call has stopped */
+	bool replied;       /* taken over after its last turn ended with its reply (stored):
+			       the run ends as replied_as without another turn */
+	enum run_status replied_as;
 
 	/* The current turn's message (message_creation step), if one is open. */
 	jv *msg;
@@ -102,6 +109,7 @@ struct engine {
 	struct pool *pool;  /* blocking work: prompt building */
 	struct prov *prov;
 	int run_expiry_s;
+	struct limits *lim; /* borrowed, may be NULL: token budgets */
 	pthread_t thread;
 	bool started;
 
@@ -113,6 +121,11 @@ struct engine {
 	bool stopping;
 	bool draining;             /* engine_drain: start no new turns */
 	int calls;                 /* model turns in flight, as of the last loop iteration */
+
+	struct evlog *log;    /* the run event log's writer (evlog.h) */
+	void *store_reg;      /* our store_watch registration: topics of every node */
+	pthread_mutex_t follow_mu;    /* guards followers, and serialises their reads */
+	struct follower *followers;   /* streams of runs read from the log (follow.c) */
 
 	struct exec *execs; /* engine thread only */
 	int building;       /* engine thread only: prompts being built on the pool */
@@ -214,13 +227,14 @@ int run_move(struct exec *x, enum run_status to) MUST_CHECK;
 /* Moves step to status `to` and stamps the matching member (completed_at, ...). Errors:
  * ERR_INTERNAL for an illegal move (logged; nothing changes). */
 int step_move(jv *step, enum step_status to) MUST_CHECK;
-/* Writes x->run; on success announces it as event "thread.run.<status>" and wakes watchers
- * when the status changed. */
+/* Writes x->run; on success announces it as event "thread.run.<status>" when the status
+ * changed (the event log's "run:<id>" topic then wakes the watchers on every node). */
 int run_save(struct exec *x, bool status_changed);
-/* Sends an event with obj's JSON to the stream, if there is one. */
+/* Sends an event with obj's JSON to the run event log and to the stream, if there is one. */
 void emit(struct exec *x, const char *name, const jv *obj);
 /* Sends a delta event whose added text is the string member key of holder (an object inside
- * d): the channel may merge it with the delta before it (events_append_delta). */
+ * d) to the log and the stream: both may merge it with the delta before it
+ * (events_append_delta, evlog_add_delta). */
 void emit_delta(struct exec *x, const char *name, const jv *d, jv *holder, const char *key);
 /* New step and message objects of the run (owned). */
 jv *step_new(const struct exec *x, const char *type, jv *details);
@@ -313,9 +327,15 @@ bool engine_stopping(struct engine *e);
 void engine_settle(struct engine *e, struct exec *x);
 /* The exec of run_id this engine holds, or NULL. */
 struct exec *engine_find(struct engine *e, const char *run_id);
-/* Wakes everybody watching run_id. Any thread. */
+/* Wakes everybody watching run_id (NULL: every run). Any thread. */
 void engine_fire_watches(struct engine *e, const char *run_id);
 /* Unlinks and frees x. */
 void engine_drop(struct engine *e, struct exec *x);
+
+/* --- follow.c: streams read from the run event log (any thread) --- */
+/* The log of run_id (NULL: of any run) grew: its followers read what is new. */
+void follow_kick(struct engine *e, const char *run_id);
+/* Closes and frees every follower (engine_stop). */
+void follow_stop_all(struct engine *e);
 
 #endif

@@ -18,6 +18,7 @@
 #include "../base/log.h"
 #include "../store/obj.h"
 #include "events.h"
+#include "evlog.h"
 
 #define SAVE_TRIES 5
 
@@ -134,8 +135,6 @@ void emit(struct exec *x, const char *name, const jv *obj)
 {
 	char *text;
 
-	if (!x->ch)
-		return;
 	if (jv_get(jv_get(obj, "step_details"), "tool_calls")) {
 		jv *copy = jv_copy(obj);
 
@@ -145,7 +144,9 @@ void emit(struct exec *x, const char *name, const jv *obj)
 	} else {
 		text = jv_dump(obj);
 	}
-	events_append(x->ch, name, text);
+	evlog_add(x->e->log, x->project, jv_get_str(x->run, "id"), name, text);
+	if (x->ch)
+		events_append(x->ch, name, text);
 	free(text);
 }
 
@@ -154,14 +155,17 @@ void emit_delta(struct exec *x, const char *name, const jv *d, jv *holder, const
 	char *head;
 	char *span;
 	char *tail;
+	size_t len;
 
-	if (!x->ch)
-		return;
 	if (!jv_dump_split(d, holder, key, &head, &span, &tail)) {
 		emit(x, name, d);
 		return;
 	}
-	events_append_delta(x->ch, name, head, span, strlen(span), tail);
+	len = strlen(span);
+	evlog_add_delta(x->e->log, x->project, jv_get_str(x->run, "id"), name, head, span, len,
+			tail);
+	if (x->ch)
+		events_append_delta(x->ch, name, head, span, len, tail);
 	free(head);
 	free(span);
 	free(tail);
@@ -176,7 +180,6 @@ int run_save(struct exec *x, bool status_changed)
 		return err;
 	snprintf(name, sizeof(name), "thread.run.%s", status_run_name(x->status));
 	emit(x, name, x->run);
-	engine_fire_watches(x->e, jv_get_str(x->run, "id"));
 	return 0;
 }
 

@@ -21,6 +21,7 @@
 #include "../base/alloc.h"
 #include "../base/clock.h"
 #include "../base/log.h"
+#include "../limits/limits.h"
 #include "events.h"
 
 #define RUN_TEXT_MAX (4 * 1024 * 1024) /* the longest reply kept; the rest is dropped */
@@ -85,6 +86,7 @@ void exec_free(struct exec *x)
 	jv_free(x->msg_step);
 	jv_free(x->tool_step);
 	free(x->project);
+	free(x->key);
 	free(x);
 }
 
@@ -483,11 +485,23 @@ static void turn_ready(struct exec *x, const struct prov_request *rq, int err)
 					 : "The model request could not be made.");
 }
 
+/* A token budget of the run's key or project is spent: the run fails as hosted runs did
+ * when the quota ran out. */
+static bool over_quota(struct exec *x)
+{
+	char why[400];
+
+	if (!limits_budget(x->e->lim, x->key, x->project, why, sizeof(why)))
+		return false;
+	run_finish(x, RUN_FAILED, "rate_limit_exceeded", why);
+	return true;
+}
+
 void run_turn(struct exec *x)
 {
 	if (x->gone)
 		run_finish(x, RUN_CANCELLED, NULL, NULL); /* its thread is deleted: no new turn */
-	else if (!over_budget(x))
+	else if (!over_budget(x) && !over_quota(x))
 		prompt_start(x, turn_ready);
 }
 
@@ -547,6 +561,7 @@ static void turn_done(struct exec *x, const struct prov_result *res)
 {
 	x->turn_prompt_tokens = res->prompt_tokens;
 	x->turn_completion_tokens = res->completion_tokens;
+	limits_tokens(x->e->lim, x->key, x->project, res->prompt_tokens + res->completion_tokens);
 	jv_set(x->run, "usage", usage_new(usage_of(x->run, "prompt_tokens") + res->prompt_tokens,
 					  usage_of(x->run, "completion_tokens") +
 						  res->completion_tokens));
@@ -565,7 +580,7 @@ static void turn_done(struct exec *x, const struct prov_result *res)
 static void close_open_steps(struct exec *x, enum run_status status, const char *code,
 			     const char *message)
 {
-	if (status == RUN_COMPLETED && !x->msg && !x->tool_step)
+	if (status == RUN_COMPLETED && !x->msg && !x->tool_step && !x->replied)
 		open_message(x); /* a finished run always leaves its reply, even an empty one */
 	if (x->msg)
 		close_message_step(x, run_end[status].msg_reason, run_end[status].step, code,

@@ -62,29 +62,15 @@ int pg_lease_set(struct pg_conn *c, const char *project, const struct store_op *
 static int do_one(struct pg_store *st, enum pg_slot slot, const char *sql, const char *what,
 		  const struct pg_args *a, int64_t *changed)
 {
-	struct pg_conn *c;
-	int err = pg_acquire(st, &c);
+	PGresult *res;
+	int err = pg_stmt(st, slot, sql, what, a, &res);
 
 	if (err)
 		return err;
-	err = pg_do(c, slot, sql, what, a, changed);
-	pg_release(st, c);
-	return err;
-}
-
-/* Runs sql (not cached: it runs rarely) on a pooled connection; *res is owned (PQclear). */
-static int query_one(struct pg_store *st, const char *sql, const char *what,
-		     const struct pg_args *a, PGresult **res)
-{
-	struct pg_conn *c;
-	int err = pg_acquire(st, &c);
-
-	*res = NULL;
-	if (err)
-		return err;
-	err = pg_query(c, sql, what, a, res);
-	pg_release(st, c);
-	return err;
+	if (changed)
+		*changed = pg_rows(res);
+	PQclear(res);
+	return 0;
 }
 
 int pg_lease_claim(struct store *base, const char *project, const char *run_id,
@@ -154,7 +140,7 @@ int pg_lease_owner(struct store *base, const char *project, const char *run_id, 
 	*owner = NULL;
 	pg_arg_s(&a, project);
 	pg_arg_s(&a, run_id);
-	err = query_one(pg_of(base), sql, "lease owner", &a, &res);
+	err = pg_stmt_once(pg_of(base), sql, "lease owner", &a, &res);
 	if (!err && PQntuples(res) == 0)
 		err = ERR_NOT_FOUND;
 	if (!err && !PQgetisnull(res, 0, 0))
@@ -180,10 +166,18 @@ int pg_cmd_post(struct store *base, const char *id, const char *project, const c
 	pg_arg_s(&a, owner);
 	pg_arg_s(&a, kind);
 	pg_arg_i(&a, now);
-	err = query_one(pg_of(base), sql, "post command", &a, &res);
+	err = pg_stmt_once(pg_of(base), sql, "post command", &a, &res);
 	PQclear(res);
 	return err;
 }
+
+/* What pg_cmd_take asks and receives. */
+struct take {
+	const char *owner;
+	struct store_cmd **cmds;
+	size_t *n;
+	int64_t *held;
+};
 
 /* The unanswered commands of owner, and the count of its leases, on c. */
 static int take_on(struct pg_conn *c, const char *owner, struct store_cmd **cmds, size_t *n,
@@ -217,21 +211,26 @@ static int take_on(struct pg_conn *c, const char *owner, struct store_cmd **cmds
 	return err;
 }
 
+static int take_run(struct pg_conn *c, void *ctx)
+{
+	struct take *t = ctx;
+
+	store_cmds_free(*t->cmds, *t->n); /* a second attempt starts over */
+	*t->cmds = NULL;
+	*t->n = 0;
+	return take_on(c, t->owner, t->cmds, t->n, t->held);
+}
+
 int pg_cmd_take(struct store *base, const char *owner, struct store_cmd **cmds, size_t *n,
 		int64_t *held)
 {
-	struct pg_store *st = pg_of(base);
-	struct pg_conn *c;
+	struct take t = { owner, cmds, n, held };
 	int err;
 
 	*cmds = NULL;
 	*n = 0;
 	*held = 0;
-	err = pg_acquire(st, &c);
-	if (err)
-		return err;
-	err = take_on(c, owner, cmds, n, held);
-	pg_release(st, c);
+	err = pg_with(pg_of(base), take_run, &t);
 	if (err) {
 		store_cmds_free(*cmds, *n);
 		*cmds = NULL;
@@ -263,7 +262,7 @@ int pg_cmd_result(struct store *base, const char *id, bool *done, int *err_out, 
 	*err_out = 0;
 	*answer = NULL;
 	pg_arg_s(&a, id);
-	err = query_one(pg_of(base), sql, "command result", &a, &res);
+	err = pg_stmt_once(pg_of(base), sql, "command result", &a, &res);
 	if (!err && PQntuples(res) == 0)
 		err = ERR_NOT_FOUND;
 	if (!err && strcmp(PQgetvalue(res, 0, 0), "t") == 0) {

@@ -26,7 +26,7 @@ enum {
 
 /* The position of cursor $n in the collection, as a row value. */
 #define CURSOR_POS(n)                                                                      \
-	"(SELECT (c.created_at, c.seq) FROM objects c WHERE c.project = $1 AND c.id = $" n \
+	"(SELECT c.created_at, c.seq FROM objects c WHERE c.project = $1 AND c.id = $" n \
 	" AND c.kind = $2 AND c.parent IS NOT DISTINCT FROM $3)"
 
 /* The SQL of list variant flags. Parameters: $1 project, $2 kind, $3 parent, $4 run_id,
@@ -111,16 +111,6 @@ static void page_rows(const PGresult *res, int limit, struct store_list *out)
 	out->has_more = rows > limit;
 }
 
-static void page_reverse(struct store_list *l)
-{
-	for (size_t i = 0; i < l->n / 2; i++) {
-		struct store_item t = l->items[i];
-
-		l->items[i] = l->items[l->n - 1 - i];
-		l->items[l->n - 1 - i] = t;
-	}
-}
-
 static int fetch(struct pg_conn *c, const char *project, enum store_kind kind,
 		 const char *parent, const struct store_page *pg, struct store_list *out)
 {
@@ -149,25 +139,41 @@ static int fetch(struct pg_conn *c, const char *project, enum store_kind kind,
 	page_rows(res, pg->limit, out);
 	PQclear(res);
 	if (q.reverse)
-		page_reverse(out);
+		store_list_reverse(out);
 	return 0;
+}
+
+/* A store_list call, for pg_with. */
+struct list_call {
+	const char *project;
+	enum store_kind kind;
+	const char *parent;
+	const struct store_page *pg;
+	struct store_list *out;
+};
+
+static int list_run(struct pg_conn *c, void *ctx)
+{
+	struct list_call *l = ctx;
+	int err;
+
+	store_list_cleanup(l->out); /* a second attempt starts over */
+	err = fetch(c, l->project, l->kind, l->parent, l->pg, l->out);
+	if (!err && l->out->n == 0 && (l->pg->after || l->pg->before))
+		err = cursors_ok(c, l->project, l->kind, l->parent, l->pg);
+	return err;
 }
 
 int pg_list(struct store *base, const char *project, enum store_kind kind, const char *parent,
 	    const struct store_page *pg, struct store_list *out)
 {
-	struct pg_store *st = pg_of(base);
-	struct pg_conn *c;
+	struct list_call l = { project, kind, parent, pg, out };
 	int err;
 
 	memset(out, 0, sizeof(*out));
-	err = pg_acquire(st, &c);
-	if (err)
-		return err;
-	err = fetch(c, project, kind, parent, pg, out);
-	if (!err && out->n == 0 && (pg->after || pg->before))
-		err = cursors_ok(c, project, kind, parent, pg);
-	pg_release(st, c);
+	if (pg->limit < 1 || pg->limit > STORE_LIST_MAX)
+		return ERR_INVALID;
+	err = pg_with(pg_of(base), list_run, &l);
 	if (err)
 		store_list_cleanup(out);
 	return err;
@@ -191,17 +197,12 @@ static void push_rows(const PGresult *res, struct store_list *out, char ***proje
 int pg_scan(struct pg_store *st, enum pg_slot slot, const char *sql, const char *what,
 		const struct pg_args *a, struct store_list *out, char ***projects)
 {
-	struct pg_conn *c;
 	PGresult *res = NULL;
 	int err;
 
 	memset(out, 0, sizeof(*out));
 	*projects = NULL;
-	err = pg_acquire(st, &c);
-	if (err)
-		return err;
-	err = pg_run(c, slot, sql, what, a, &res);
-	pg_release(st, c);
+	err = pg_stmt(st, slot, sql, what, a, &res);
 	if (err)
 		return err;
 	push_rows(res, out, projects);
@@ -273,20 +274,17 @@ int pg_expired(struct store *base, const char *project, enum store_kind kind, in
 int pg_id_exists(struct store *base, enum store_kind kind, const char *id, bool *found)
 {
 	static const char sql[] = "SELECT 1 FROM objects WHERE id = $1 AND kind = $2 LIMIT 1";
-	struct pg_store *st = pg_of(base);
 	struct pg_args a = { 0 };
-	struct pg_conn *c;
-	int64_t rows = 0;
+	PGresult *res;
 	int err;
 
 	*found = false;
-	err = pg_acquire(st, &c);
-	if (err)
-		return err;
 	pg_arg_s(&a, id);
 	pg_arg_s(&a, store_kind_name(kind));
-	err = pg_do(c, PQ_ID_EXISTS, sql, "id exists", &a, &rows);
-	pg_release(st, c);
-	*found = !err && rows > 0;
-	return err;
+	err = pg_stmt(pg_of(base), PQ_ID_EXISTS, sql, "id exists", &a, &res);
+	if (err)
+		return err;
+	*found = PQntuples(res) > 0;
+	PQclear(res);
+	return 0;
 }

@@ -1,10 +1,12 @@
 /* store.c - the public functions of store.h, vstore.h and vecstore.h: opening a store with
  * the backend its URL names, then one-line dispatchers to that backend's operations
  * (backend.h), and the frees every backend's results share. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "../base/log.h"
+#include "../base/status.h"
 #include "backend.h"
 
 /* objects.kind values, indexed by enum store_kind. Stored in the database: never rename. */
@@ -24,6 +26,95 @@ const char *store_kind_name(enum store_kind kind)
 	if ((unsigned)kind >= STORE_KIND_COUNT)
 		return "invalid";
 	return kind_names[kind];
+}
+
+const struct store_edge store_tree[STORE_TREE_LEN] = {
+	{ STORE_THREAD, STORE_MESSAGE },
+	{ STORE_THREAD, STORE_RUN },
+	{ STORE_RUN, STORE_STEP },
+	{ STORE_VECTOR_STORE, STORE_VS_BATCH },
+};
+
+bool store_parent_kind(enum store_kind child, enum store_kind *parent)
+{
+	for (size_t i = 0; i < STORE_TREE_LEN; i++) {
+		if (store_tree[i].child == child) {
+			*parent = store_tree[i].parent;
+			return true;
+		}
+	}
+	return false;
+}
+
+int store_check_move(const struct store_obj *o, const char *old)
+{
+	enum run_status run_from, run_to;
+	enum step_status step_from, step_to;
+	bool ok = true;
+
+	if (!o->status || strcmp(old, o->status) == 0)
+		return 0;
+	if (o->kind == STORE_RUN && !status_run_parse(old, &run_from) &&
+	    !status_run_parse(o->status, &run_to))
+		ok = status_run_legal(run_from, run_to);
+	if (o->kind == STORE_STEP && !status_step_parse(old, &step_from) &&
+	    !status_step_parse(o->status, &step_to))
+		ok = status_step_legal(step_from, step_to);
+	if (!ok)
+		log_error("store: refused to move %s from %s to %s", o->id, old, o->status);
+	return ok ? 0 : ERR_INTERNAL;
+}
+
+static bool str_eq(const char *a, const char *b)
+{
+	if (!a || !b)
+		return a == b;
+	return strcmp(a, b) == 0;
+}
+
+void store_stored_fill(struct store_stored *s, const struct store_obj *o, const char *kind,
+		       const char *parent, int64_t version, const char *status)
+{
+	s->found = true;
+	s->same = str_eq(kind, store_kind_name(o->kind)) && str_eq(parent, o->parent);
+	s->version = version;
+	snprintf(s->status, sizeof(s->status), "%s", status ? status : "");
+}
+
+int store_put_decide(const struct store_op *op, const struct store_stored *old, bool *insert)
+{
+	*insert = op->expect_version < 0 || (!old->found && op->expect_version == 0);
+	if (*insert)
+		return 0;
+	if (!old->found)
+		return ERR_NOT_FOUND;
+	/* The id is taken by an object of another kind or collection: the object the put
+	 * addresses does not exist, and its id cannot be used. */
+	if (!old->same)
+		return op->expect_version == 0 ? ERR_CONFLICT : ERR_NOT_FOUND;
+	if (op->expect_version > 0 && old->version != op->expect_version)
+		return ERR_CONFLICT;
+	return store_check_move(&op->obj, old->status);
+}
+
+int store_delete_below(enum store_kind kind, const char *id,
+		       int (*del)(void *ctx, enum store_kind kind, enum store_kind via,
+				  const char *id),
+		       void *ctx)
+{
+	int err = 0;
+
+	for (size_t i = 0; i < STORE_TREE_LEN && !err; i++) {
+		if (store_tree[i].parent != kind)
+			continue;
+		for (size_t j = 0; j < STORE_TREE_LEN && !err; j++) {
+			if (store_tree[j].parent == store_tree[i].child)
+				err = del(ctx, store_tree[j].child, store_tree[i].child, id);
+		}
+		if (!err)
+			err = del(ctx, store_tree[i].child, STORE_KIND_COUNT, id);
+	}
+	return err;
 }
 
 /* The schemes of database URLs that name PostgreSQL. */
@@ -122,6 +213,16 @@ void store_list_cleanup(struct store_list *l)
 	memset(l, 0, sizeof(*l));
 }
 
+void store_list_reverse(struct store_list *l)
+{
+	for (size_t i = 0; i < l->n / 2; i++) {
+		struct store_item t = l->items[i];
+
+		l->items[i] = l->items[l->n - 1 - i];
+		l->items[l->n - 1 - i] = t;
+	}
+}
+
 int store_runs_by_status(struct store *st, const char *const *statuses, size_t n,
 			 struct store_list *out, char ***projects)
 {
@@ -179,6 +280,35 @@ void store_keys_free(struct store_key *keys, size_t n)
 int store_key_revoke(struct store *st, const char *id, int64_t now)
 {
 	return st->be->key_revoke(st, id, now);
+}
+
+int store_limit_set(struct store *st, const struct store_limit *l)
+{
+	return st->be->limit_set(st, l);
+}
+
+int store_limit_delete(struct store *st, enum store_limit_scope scope, const char *subject)
+{
+	return st->be->limit_delete(st, scope, subject);
+}
+
+int store_limit_list(struct store *st, struct store_limit **out, size_t *n)
+{
+	return st->be->limit_list(st, out, n);
+}
+
+void store_limits_free(struct store_limit *l, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(l[i].subject);
+		free(l[i].key_hash);
+	}
+	free(l);
+}
+
+int store_count_sync(struct store *st, struct store_count *c, size_t n, int64_t now_ms)
+{
+	return st->be->count_sync(st, c, n, now_ms);
 }
 
 int store_lease_claim(struct store *st, const char *project, const char *run_id,
@@ -294,6 +424,11 @@ int store_jobs_next(struct store *st, bool (*skip)(void *ctx, const struct vs_jo
 	return st->be->jobs_next(st, skip, ctx, jobs, max, n);
 }
 
+int store_jobs_count(struct store *st, int64_t *n)
+{
+	return st->be->jobs_count(st, n);
+}
+
 void vs_job_cleanup(struct vs_job *j)
 {
 	if (!j)
@@ -357,4 +492,58 @@ int store_vec_search(struct store *st, const char *project, const struct store_v
 		     struct store_hit **hits, size_t *n)
 {
 	return st->be->vec_search(st, project, q, hits, n);
+}
+
+/* --- change notifications and the run event log --- */
+
+int store_notify(struct store *st, const char *topic)
+{
+	if (strlen(topic) > STORE_TOPIC_MAX)
+		return ERR_INVALID;
+	return st->be->notify(st, topic);
+}
+
+void *store_watch(struct store *st, store_watch_fn *fn, void *ctx)
+{
+	return st->be->watch(st, fn, ctx);
+}
+
+void store_unwatch(struct store *st, void *registration)
+{
+	st->be->unwatch(st, registration);
+}
+
+int store_events_append(struct store *st, const struct store_event *evs, size_t n,
+			const char *const *topics, size_t ntopics)
+{
+	for (size_t i = 0; i < ntopics; i++)
+		if (strlen(topics[i]) > STORE_TOPIC_MAX)
+			return ERR_INVALID;
+	return st->be->events_append(st, evs, n, topics, ntopics);
+}
+
+int store_events_read(struct store *st, const char *project, const char *run_id, int64_t after,
+		      int limit, struct store_events *out)
+{
+	return st->be->events_read(st, project, run_id, after, limit, out);
+}
+
+int store_events_last(struct store *st, const char *project, const char *run_id, int64_t *id)
+{
+	return st->be->events_last(st, project, run_id, id);
+}
+
+int store_events_prune(struct store *st, int64_t now)
+{
+	return st->be->events_prune(st, now);
+}
+
+void store_events_cleanup(struct store_events *l)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		free(l->items[i].name);
+		free(l->items[i].data);
+	}
+	free(l->items);
+	memset(l, 0, sizeof(*l));
 }

@@ -14,6 +14,7 @@ const { promisify } = require('node:util');
 const { toFile } = require('openai');
 const { useServer } = require('./lib/harness');
 const { startServer, BIN } = require('./lib/server');
+const { PG, dbEnv } = require('./lib/pg');
 
 const run = promisify(execFile);
 
@@ -139,7 +140,9 @@ describe('probes while draining', () => {
 });
 
 describe('metrics', () => {
-  const { srv, it } = useServer({ keys: ['ops'] });
+  // The demo's words come 200 ms apart, so a stream is still open when the test scrapes,
+  // however loaded the machine.
+  const { srv, it } = useServer({ keys: ['ops'], args: ['--demo-delay-ms', '200'] });
   const scrape = async () => {
     // text/plain, which the JSON header check does not expect
     const r = await srv().raw('GET', '//metrics', { apiKey: srv().keys.ops, noHeaderCheck: true });
@@ -225,10 +228,106 @@ describe('metrics', () => {
   });
 });
 
+describe('metrics of held polls, sandboxes and ingestion', () => {
+  const { srv, it } = useServer({ keys: ['ops'], args: ['--demo-delay-ms', '0'] });
+  const scrape = async () => {
+    const r = await srv().raw('GET', '//metrics', { apiKey: srv().keys.ops, noHeaderCheck: true });
+    assert.equal(r.status, 200);
+    return parseMetrics(r.text);
+  };
+  const until = async (pred) => {
+    let m;
+    for (let i = 0; i < 300; i++) {
+      m = await scrape();
+      if (pred(m)) return m;
+      await new Promise((res) => setTimeout(res, 10));
+    }
+    return m;
+  };
+
+  it('a held poll shows in assistd_polls_held while it waits', async () => {
+    const c = srv().client(srv().keys.ops);
+    const a = await c.beta.assistants.create({ model: 'gpt-4o' });
+    const t = await c.beta.threads.create({ messages: [{ role: 'user', content: 'demo:slow one two three four five six' }] });
+    const run = await c.beta.threads.runs.create(t.id, { assistant_id: a.id });
+    const path = `/threads/${t.id}/runs/${run.id}`;
+    const held = srv().raw('GET', path, { apiKey: srv().keys.ops, headers: { 'X-Stainless-Poll-Helper': 'true' } });
+    const during = await until((m) => value(m, 'assistd_polls_held') >= 1);
+    assert.equal(during.types.assistd_polls_held, 'gauge');
+    assert.ok(value(during, 'assistd_polls_held') >= 1);
+    assert.equal((await held).status, 200);
+    const done = await c.beta.threads.runs.poll(run.id, { thread_id: t.id }, { pollIntervalMs: 20 });
+    assert.equal(done.status, 'completed');
+    assert.equal(value(await until((m) => value(m, 'assistd_polls_held') === 0), 'assistd_polls_held'), 0);
+  });
+
+  it("a thread's code_interpreter session shows in assistd_sandboxes_active until the thread goes", async () => {
+    const c = srv().client(srv().keys.ops);
+    const before = await scrape();
+    assert.equal(before.types.assistd_sandboxes_active, 'gauge');
+    assert.equal(before.types.assistd_sandboxes_pooled, 'gauge');
+    const a = await c.beta.assistants.create({ model: 'gpt-4o', tools: [{ type: 'code_interpreter' }] });
+    const t = await c.beta.threads.create({ messages: [{ role: 'user', content: 'python print(1)' }] });
+    const run = await c.beta.threads.runs.createAndPoll(t.id, { assistant_id: a.id }, { pollIntervalMs: 20 });
+    assert.equal(run.status, 'completed', JSON.stringify(run.last_error));
+    const during = await scrape();
+    assert.equal(value(during, 'assistd_sandboxes_active') - value(before, 'assistd_sandboxes_active'), 1);
+    await c.beta.threads.delete(t.id);
+    const after = await until((m) => value(m, 'assistd_sandboxes_active') === value(before, 'assistd_sandboxes_active'));
+    assert.equal(value(after, 'assistd_sandboxes_active'), value(before, 'assistd_sandboxes_active'));
+  });
+
+  // Vector stores on PostgreSQL are helper pgvs's part (lib/pg.js).
+  const itVs = PG ? it.skip : it;
+  itVs('assistd_ingest_queue counts files waiting for ingestion, back to 0 once they are indexed', async () => {
+    const c = srv().client(srv().keys.ops);
+    const f = await c.files.create({ file: await toFile(Buffer.from('some words to index\n'.repeat(200)), 'a.txt'), purpose: 'assistants' });
+    const vs = await c.vectorStores.create({ file_ids: [f.id] });
+    const m = await scrape();
+    assert.equal(m.types.assistd_ingest_queue, 'gauge');
+    const done = await c.vectorStores.files.poll(vs.id, f.id, { pollIntervalMs: 20 });
+    assert.equal(done.status, 'completed');
+    assert.equal(value(await until((x) => value(x, 'assistd_ingest_queue') === 0), 'assistd_ingest_queue'), 0);
+  });
+});
+
+describe('--files-dir: file bytes in a directory of their own (shared by nodes)', () => {
+  const filesDir = fs.mkdtempSync(path.join(os.tmpdir(), 'assistd-files-'));
+  const { srv, it } = useServer({ args: ['--files-dir', filesDir] });
+
+  it('uploads land in --files-dir, not in the data directory, and download from there', async () => {
+    try {
+      const c = srv().client();
+      const bytes = Buffer.from('bytes kept where every node can read them');
+      const f = await c.files.create({ file: await toFile(bytes, 'shared.txt'), purpose: 'assistants' });
+      assert.deepEqual(fs.readdirSync(filesDir), [f.id]);
+      assert.ok(!fs.existsSync(path.join(srv().dataDir, 'files')), 'no files/ in the data directory');
+      const got = Buffer.from(await (await c.files.content(f.id)).arrayBuffer());
+      assert.ok(got.equals(bytes));
+    } finally {
+      fs.rmSync(filesDir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('backup and restore', () => {
   const { srv, it } = useServer({ keys: ['ops'] });
+  // `assistd backup` copies a SQLite store; on PostgreSQL it says to use pg_dump instead.
+  const sqliteIt = PG ? it.skip : it;
 
-  it('a backup taken while writes go on restores every object and the file bytes', async () => {
+  it('on PostgreSQL, backup makes nothing and names pg_dump and the files directory', { skip: !PG }, async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'assistd-backup-'));
+    try {
+      await assert.rejects(run(BIN, ['backup', '--data', srv().dataDir, '--to', path.join(dir, 'x')],
+        { env: { ...process.env, ...dbEnv(srv().dataDir) } }),
+      (e) => e.code === 1 && /pg_dump/.test(e.stderr) && e.stderr.includes(`${srv().dataDir}/files`));
+      assert.deepEqual(fs.readdirSync(dir), [], 'nothing was written');
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  sqliteIt('a backup taken while writes go on restores every object and the file bytes', async () => {
     const key = srv().keys.ops;
     const c = srv().client(key);
     const a = await c.beta.assistants.create({ model: 'gpt-4o', name: 'kept' });

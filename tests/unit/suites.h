@@ -8,6 +8,8 @@ extern const struct t_case base_tests[];
 extern const struct t_case loop_tests[];
 extern const struct t_case json_tests[];
 extern const struct t_case store_tests[];
+extern const struct t_case store_events_tests[];
+extern const struct t_case store_pg_tests[];
 extern const struct t_case blob_tests[];
 extern const struct t_case http_tests[];
 extern const struct t_case api_tests[];
@@ -20,6 +22,7 @@ extern const struct t_case sandbox_tests[];
 extern const struct t_case text_tests[];
 extern const struct t_case server_tools_tests[];
 extern const struct t_case vec_tests[];
+extern const struct t_case limits_tests[];
 extern const struct t_case lease_tests[];
 
 #endif

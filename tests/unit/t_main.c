@@ -21,6 +21,8 @@ static const struct t_suite suites[] = {
 	{ "loop", loop_tests },
 	{ "json", json_tests },
 	{ "store", store_tests },
+	{ "store_events", store_events_tests },
+	{ "store_pg", store_pg_tests },
 	{ "blob", blob_tests },
 	{ "http", http_tests },
 	{ "api", api_tests },
@@ -33,6 +35,7 @@ static const struct t_suite suites[] = {
 	{ "text", text_tests },
 	{ "server_tools", server_tools_tests },
 	{ "vec", vec_tests },
+	{ "limits", limits_tests },
 	{ "lease", lease_tests },
 };
 

@@ -1,9 +1,12 @@
 /* test_engine.c - unit tests for src/engine: the events channel, whole runs driven
- * through the engine on the demo model with a temporary store, and the model list kept. */
+ * through the engine on the demo model with a temporary store (or, with
+ * ASSISTD_TEST_PG_URL set, that PostgreSQL database, which must be empty: one test at a
+ * time), and the model list kept. */
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "../../src/base/alloc.h"
 #include "../../src/base/clock.h"
 #include "../../src/engine/engine.h"
 #include "../../src/engine/engine_int.h"
@@ -186,7 +189,7 @@ static void rig_open_paced(struct rig *r, int delay_ms)
 
 	snprintf(r->dir, sizeof(r->dir), "/tmp/assistd-engine-XXXXXX");
 	ASSERT(mkdtemp(r->dir) != NULL);
-	ASSERT_OK(store_open(r->dir, &r->st));
+	ASSERT_OK(store_open_url(getenv("ASSISTD_TEST_PG_URL"), r->dir, &r->st));
 	ec.st = r->st;
 	ASSERT_OK(engine_start(&ec, &r->eng));
 }
@@ -338,7 +341,7 @@ static void run_completes_with_reply(void)
 
 	rig_open(&r);
 	seed(&r, "hello", run, sizeof(run));
-	drain(engine_start_run(r.eng, "p", run, NULL, false), names, sizeof(names));
+	drain(engine_start_run(r.eng, "p", run, NULL, false, NULL), names, sizeof(names));
 	ASSERT_STR_EQ(names, "thread.run.created thread.run.queued thread.run.in_progress "
 			     "thread.run.step.created thread.run.step.in_progress "
 			     "thread.message.created thread.message.in_progress "
@@ -395,7 +398,7 @@ static void late_reader_gets_merged_deltas(void)
 
 	rig_open(&r);
 	seed(&r, "tell me a long story", run, sizeof(run));
-	ch = engine_start_run(r.eng, "p", run, NULL, false);
+	ch = engine_start_run(r.eng, "p", run, NULL, false, NULL);
 	do {
 		free(body);
 		usleep(5000);
@@ -446,7 +449,7 @@ static void tool_call_then_outputs(void)
 
 	rig_open(&r);
 	seed(&r, "call get_time", run, sizeof(run));
-	drain(engine_start_run(r.eng, "p", run, NULL, false), names, sizeof(names));
+	drain(engine_start_run(r.eng, "p", run, NULL, false, NULL), names, sizeof(names));
 	ASSERT(strstr(names, "thread.run.step.delta thread.run.requires_action ") != NULL);
 	stored_status(&r, "requires_action");
 	/* A wrong id is refused and changes nothing. */
@@ -472,7 +475,7 @@ static void cancel_finished_run_is_refused(void)
 
 	rig_open(&r);
 	seed(&r, "hi", run, sizeof(run));
-	drain(engine_start_run(r.eng, "p", run, NULL, false), names, sizeof(names));
+	drain(engine_start_run(r.eng, "p", run, NULL, false, NULL), names, sizeof(names));
 	ASSERT_EQ_INT(engine_cancel(r.eng, "p", "thread_t1", "run_t1", &json, &why), ERR_INVALID);
 	ASSERT(strstr(why, "completed") != NULL);
 	free(why);
@@ -502,7 +505,7 @@ static struct events *start_long_reply(struct rig *r, char *run, size_t runlen, 
 
 	rig_open_paced(r, 200);
 	seed(r, "tell me a long story please", run, runlen);
-	ch = engine_start_run(r->eng, "p", run, NULL, false);
+	ch = engine_start_run(r->eng, "p", run, NULL, false, NULL);
 	buf_init(out, 0);
 	events_attach(ch, out);
 	read_until(ch, out, "thread.message.delta");
@@ -535,6 +538,95 @@ static void deleting_the_thread_stops_its_run(void)
 	rig_close(&r);
 }
 
+/* Another node takes the run over (its lease lapsed, as if this node had hung): this node
+ * lets it go without a word. Its stream ends with no end event, its model call stops, and
+ * nothing is written over what the new owner now drives. */
+static void a_run_taken_over_is_let_go(void)
+{
+	struct rig r;
+	char run[2048];
+	char names[4096];
+	struct events *ch;
+	struct buf out;
+	char *owner = NULL;
+	bool got = false;
+	struct store_claim c = { .owner = "other#1", .now = clock_unix_ms() + 3600 * 1000 };
+
+	ch = start_long_reply(&r, run, sizeof(run), &out);
+	c.until = c.now + 3600 * 1000;
+	ASSERT_OK(store_lease_claim(r.st, "p", "run_t1", &c, &got));
+	ASSERT(got);
+	finish(ch, &out, names, sizeof(names));
+	if (strstr(names, "thread.run.cancelled") || strstr(names, "thread.run.completed") ||
+	    strstr(names, "thread.message.completed"))
+		T_FAIL("the stream of a run taken over shows an end: %s", names);
+	stored_status(&r, "in_progress");
+	ASSERT_OK(store_lease_owner(r.st, "p", "run_t1", &owner));
+	ASSERT_STR_EQ(owner, "other#1");
+	free(owner);
+	rig_close(&r);
+}
+
+/* Writes what a node that died between saving its run's reply and saving the run's end
+ * leaves: the run in_progress, its message and message step completed (the step with the
+ * turn's usage), the run leased to that dead node until long ago. */
+static void leave_reply_unfinished(struct rig *r, const char *run_text)
+{
+	char why[128];
+	jv *run = jv_parse(run_text, strlen(run_text), why, sizeof(why));
+	jv *msg = obj_message_new("msg_a1", "thread_t1", "assistant", "asst_t1", "run_t1", 2);
+	jv *details = jv_object();
+	jv *creation = jv_object();
+	jv *step;
+	jv *usage = jv_object();
+	struct store_op op = { .type = STORE_SET_LEASE, .obj = { .kind = STORE_RUN,
+								 .id = "run_t1" },
+			       .lease = "dead#1", .lease_until = 1 };
+
+	jv_set_str(run, "status", "in_progress");
+	ASSERT_OK(obj_put(r->st, "p", STORE_RUN, run, 0, NULL));
+	jv_set_str(msg, "status", "completed");
+	ASSERT_OK(obj_put(r->st, "p", STORE_MESSAGE, msg, -1, NULL));
+	jv_set_str(creation, "message_id", "msg_a1");
+	jv_set_str(details, "type", "message_creation");
+	jv_set(details, "message_creation", creation);
+	step = obj_step_new("step_a1", run, "message_creation", details, 2);
+	jv_set_str(step, "status", "completed");
+	jv_set_int(usage, "total_tokens", 5);
+	jv_set(step, "usage", usage);
+	ASSERT_OK(obj_put(r->st, "p", STORE_STEP, step, -1, NULL));
+	ASSERT_OK(store_write(r->st, "p", &op, 1));
+	jv_free(step);
+	jv_free(msg);
+	jv_free(run);
+}
+
+/* A node took the run over after its last turn had ended with its reply, but before the
+ * run's end was saved: the run ends completed, with that reply, and no second one. */
+static void a_reply_stored_before_a_crash_is_not_written_twice(void)
+{
+	struct rig r;
+	char run[2048];
+	char *body = NULL;
+
+	rig_open(&r);
+	seed(&r, "hello", run, sizeof(run));
+	leave_reply_unfinished(&r, run);
+	for (int i = 0; i < 250; i++) { /* the engine looks for lapsed leases every 250 ms */
+		ASSERT_OK(store_get(r.st, "p", STORE_RUN, "run_t1", NULL, &body, NULL));
+		if (!strstr(body, "\"status\":\"in_progress\""))
+			break;
+		free(body);
+		body = NULL;
+		usleep(20000);
+	}
+	free(body);
+	stored_status(&r, "completed");
+	ASSERT_EQ_INT(count_under(&r, STORE_MESSAGE, "thread_t1"), 2); /* the user's, the reply */
+	ASSERT_EQ_INT(count_under(&r, STORE_STEP, "run_t1"), 1);
+	rig_close(&r);
+}
+
 /* The assistant goes while its run waits for tool outputs: the run ends cancelled, stored,
  * with its tool step cancelled too. Runs of other assistants are left alone. */
 static void deleting_the_assistant_cancels_its_run(void)
@@ -547,7 +639,7 @@ static void deleting_the_assistant_cancels_its_run(void)
 
 	rig_open(&r);
 	seed(&r, "call get_time", run, sizeof(run));
-	drain(engine_start_run(r.eng, "p", run, NULL, false), names, sizeof(names));
+	drain(engine_start_run(r.eng, "p", run, NULL, false, NULL), names, sizeof(names));
 	stored_status(&r, "requires_action");
 	engine_stop_runs(r.eng, "p", STORE_ASSISTANT, "asst_other");
 	engine_stop_runs(r.eng, "q", STORE_ASSISTANT, "asst_t1");
@@ -585,6 +677,203 @@ static void deleted_reply_is_written_anew(void)
 	ASSERT_EQ_INT(l.n, 1);
 	ASSERT(strstr(l.items[0].body, "\"status\":\"completed\"") != NULL);
 	store_list_cleanup(&l);
+	rig_close(&r);
+}
+
+
+/* --- a second node: another store handle and engine on the same directory --- */
+
+struct node {
+	struct store *st;
+	struct engine *eng;
+};
+
+static void node_open(struct node *n, const struct rig *r)
+{
+	/* A name of its own: a node takes the runs of a former process of its own name. */
+	struct engine_config ec = { .run_expiry_s = 600, .node = "test-node-b" };
+
+	ASSERT_OK(store_open_url(getenv("ASSISTD_TEST_PG_URL"), r->dir, &n->st));
+	ec.st = n->st;
+	ASSERT_OK(engine_start(&ec, &n->eng));
+}
+
+static void node_close(struct node *n)
+{
+	engine_stop(n->eng);
+	store_close(n->st);
+}
+
+/* Keeps of SSE text the events that are not deltas (how deltas are cut depends on timing),
+ * and the text the message deltas add, in order. */
+static void split_deltas(const char *sse, struct buf *events, struct buf *text)
+{
+	const char *p = sse;
+
+	while ((p = strstr(p, "event: ")) != NULL) {
+		const char *end = strstr(p, "\n\n");
+		const char *v;
+
+		ASSERT(end != NULL);
+		if (strncmp(p, "event: thread.message.delta\n", 28) != 0) {
+			ASSERT_OK(buf_append(events, p, (size_t)(end + 2 - p)));
+		} else if ((v = strstr(p, "\"value\":\"")) != NULL && v < end) {
+			v += 9;
+			ASSERT_OK(buf_append(text, v, strcspn(v, "\"")));
+		}
+		p = end + 2;
+	}
+	ASSERT_OK(buf_append(events, "", 1));
+	ASSERT_OK(buf_append(text, "", 1));
+}
+
+/* Drains ch to its end and splits what it sent (see split_deltas). */
+static void drain_split(struct events *ch, struct buf *events, struct buf *text)
+{
+	struct buf out;
+
+	buf_init(&out, 0);
+	buf_init(events, 0);
+	buf_init(text, 0);
+	events_attach(ch, &out);
+	read_until(ch, &out, NULL);
+	split_deltas(out.p, events, text);
+	events_detach(ch, &out);
+	buf_cleanup(&out);
+	events_unref(ch);
+}
+
+/* A run driven by node A, streamed on node B from the event log while it runs: the same
+ * events, with the same data, as A's own stream; the reply's text arrives whole. */
+static void run_followed_from_another_node(void)
+{
+	struct rig r;
+	struct node b;
+	char run[2048];
+	struct buf ea, ta, eb, tb;
+	struct events *cha, *chb;
+
+	rig_open_paced(&r, 5);
+	node_open(&b, &r);
+	seed(&r, "hello there, tell me something long", run, sizeof(run));
+	cha = engine_start_run(r.eng, "p", run, NULL, false, NULL);
+	chb = engine_follow(b.eng, "p", "run_t1", 0);
+	drain_split(cha, &ea, &ta);
+	drain_split(chb, &eb, &tb);
+	ASSERT(strstr(eb.p, "event: thread.run.created\n") == eb.p);
+	ASSERT(strstr(eb.p, "event: thread.run.completed\n") != NULL);
+	ASSERT_STR_EQ(eb.p, ea.p);
+	ASSERT(strlen(ta.p) > 10);
+	ASSERT_STR_EQ(tb.p, ta.p);
+	buf_cleanup(&ea);
+	buf_cleanup(&ta);
+	buf_cleanup(&eb);
+	buf_cleanup(&tb);
+	node_close(&b);
+	rig_close(&r);
+}
+
+static void wake_flag(void *ctx)
+{
+	*(volatile int *)ctx = 1;
+}
+
+/* Waits up to 5 s for *flag. */
+static void wait_flag(volatile int *flag)
+{
+	int64_t until = clock_ms() + 5000;
+
+	while (!*flag && clock_ms() < until)
+		usleep(1000);
+	ASSERT(*flag);
+}
+
+/* The id of the stored run's first pending tool call (owned). */
+static char *pending_call_id(struct store *st)
+{
+	char *body = NULL;
+	char why[128];
+	jv *run;
+	const jv *calls;
+	char *id;
+
+	ASSERT_OK(store_get(st, "p", STORE_RUN, "run_t1", NULL, &body, NULL));
+	run = jv_parse(body, strlen(body), why, sizeof(why));
+	ASSERT(run != NULL);
+	calls = jv_get(jv_get(jv_get(run, "required_action"), "submit_tool_outputs"), "tool_calls");
+	ASSERT(jv_get_str(jv_at(calls, 0), "id") != NULL);
+	id = xstrdup(jv_get_str(jv_at(calls, 0), "id"));
+	jv_free(run);
+	free(body);
+	return id;
+}
+
+/* The id of the run's last logged event, once that is name (waits up to 5 s). */
+static int64_t logged_until(struct store *st, const char *name)
+{
+	int64_t until = clock_ms() + 5000;
+	struct store_events l = { 0 };
+	int64_t id = 0;
+
+	while (!id && clock_ms() < until) {
+		ASSERT_OK(store_events_read(st, "p", "run_t1", 0, 1000, &l));
+		if (l.n && strcmp(l.items[l.n - 1].name, name) == 0)
+			id = l.items[l.n - 1].id;
+		store_events_cleanup(&l);
+		usleep(1000);
+	}
+	ASSERT(id > 0);
+	return id;
+}
+
+/* The stretch after requires_action, streamed on node B from where the log stood (what a
+ * submit_tool_outputs that B hands on to A streams), while A takes the outputs; and a
+ * watch on B (a held poll) wakes when A moves the run. */
+static void outputs_stretch_followed_from_another_node(void)
+{
+	struct rig r;
+	struct node b;
+	char run[2048];
+	char names[4096];
+	char *json = NULL, *why = NULL, *call;
+	const char *param = NULL;
+	struct events *cha = NULL, *chb;
+	struct buf ea, ta, eb, tb;
+	volatile int woke = 0;
+	struct events_waker w = { wake_flag, (void *)&woke };
+	jv *outputs = jv_array();
+	jv *o = jv_object();
+	void *reg;
+
+	rig_open(&r);
+	node_open(&b, &r);
+	seed(&r, "call get_time", run, sizeof(run));
+	drain(engine_start_run(r.eng, "p", run, NULL, false, NULL), names, sizeof(names));
+	reg = engine_watch(b.eng, "run_t1", &w);
+	chb = engine_follow(b.eng, "p", "run_t1",
+			    logged_until(b.st, "thread.run.requires_action"));
+	call = pending_call_id(r.st);
+	jv_set_str(o, "tool_call_id", call);
+	jv_set_str(o, "output", "12:00");
+	jv_push(outputs, o);
+	ASSERT_OK(engine_take_tool_outputs(r.eng, "p", "thread_t1", "run_t1", outputs, &json,
+					   &cha, &why, &param));
+	wait_flag(&woke);
+	drain_split(cha, &ea, &ta);
+	drain_split(chb, &eb, &tb);
+	ASSERT(strstr(eb.p, "event: thread.run.step.completed\n") == eb.p);
+	ASSERT(strstr(eb.p, "event: thread.run.completed\n") != NULL);
+	ASSERT_STR_EQ(eb.p, ea.p);
+	ASSERT_STR_EQ(tb.p, ta.p);
+	engine_unwatch(b.eng, reg);
+	buf_cleanup(&ea);
+	buf_cleanup(&ta);
+	buf_cleanup(&eb);
+	buf_cleanup(&tb);
+	free(call);
+	free(json);
+	jv_free(outputs);
+	node_close(&b);
 	rig_close(&r);
 }
 
@@ -670,8 +959,12 @@ const struct t_case engine_tests[] = {
 	T_CASE(tool_call_then_outputs),
 	T_CASE(cancel_finished_run_is_refused),
 	T_CASE(deleting_the_thread_stops_its_run),
+	T_CASE(a_run_taken_over_is_let_go),
+	T_CASE(a_reply_stored_before_a_crash_is_not_written_twice),
 	T_CASE(deleting_the_assistant_cancels_its_run),
 	T_CASE(deleted_reply_is_written_anew),
+	T_CASE(run_followed_from_another_node),
+	T_CASE(outputs_stretch_followed_from_another_node),
 	T_CASE(models_fetched_then_kept_and_refreshed),
 	T_CASE(models_waker_runs_once_when_the_engine_stops),
 	{ NULL, NULL },
