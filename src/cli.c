@@ -180,8 +180,8 @@ int cli_keys(int argc, char **argv)
 	log_set_level(a.cfg.log_level > LOG_WARN ? a.cfg.log_level : LOG_WARN);
 	if (strcmp(a.verb, "create") && strcmp(a.verb, "list") && strcmp(a.verb, "revoke"))
 		return usage();
-	if (store_open(a.cfg.data_dir, &st)) {
-		fprintf(stderr, "assistd keys: cannot open the store in %s\n", a.cfg.data_dir);
+	if (store_open_url(a.cfg.database_url, a.cfg.data_dir, &st)) {
+		fprintf(stderr, "assistd keys: cannot open the store (see above)\n");
 		return 1;
 	}
 	if (strcmp(a.verb, "create") == 0)

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "base/err.h"
+#include "store/store.h"
 
 struct option {
 	const char *flag;
@@ -68,6 +69,14 @@ static int set_listen(struct config *cfg, const char *value)
 static int set_data(struct config *cfg, const char *value)
 {
 	return copy(cfg->data_dir, sizeof(cfg->data_dir), value);
+}
+
+/* Empty, or a PostgreSQL URL: store_open_url says which it opens. */
+static int set_database_url(struct config *cfg, const char *value)
+{
+	if (value[0] && !store_url_pg(value))
+		return ERR_INVALID;
+	return copy(cfg->database_url, sizeof(cfg->database_url), value);
 }
 
 static int set_log_level(struct config *cfg, const char *value)
@@ -297,6 +306,9 @@ static const struct option options[] = {
 	  "address to serve on (default 127.0.0.1:8080)", set_listen },
 	{ "--data", "ASSISTD_DATA", "DIR", "directory for the database (default ./data)",
 	  set_data },
+	{ "--database-url", "ASSISTD_DATABASE_URL", "URL",
+	  "postgres://... to keep the store in PostgreSQL, shared by any number of nodes "
+	  "(default: SQLite in the data directory)", set_database_url },
 	{ "--log-level", "ASSISTD_LOG_LEVEL", "LEVEL", "debug, info, warn or error (default info)",
 	  set_log_level },
 	{ "--max-body", "ASSISTD_MAX_BODY", "BYTES",
@@ -397,7 +409,8 @@ static void defaults(struct config *cfg)
 /* The upstream's URL (it may carry a password) and key are never echoed back. */
 static bool secret(const struct option *o)
 {
-	return o->set == set_upstream_url || o->set == set_upstream_key;
+	return o->set == set_upstream_url || o->set == set_upstream_key ||
+	       o->set == set_database_url;
 }
 
 static int apply(struct config *cfg, const struct option *o, const char *value, const char *from)

@@ -18,6 +18,7 @@ struct config {
 	char host[64];         /* numeric listen address */
 	int port;
 	char data_dir[1024];
+	char database_url[1024]; /* "" : SQLite in data_dir; postgres://... : PostgreSQL */
 	enum log_level log_level;
 	size_t max_body;       /* bytes */
 	uint64_t max_file_bytes; /* largest upload */

@@ -207,7 +207,7 @@ static int serve(const struct config *cfg)
 	block_signals(&set);
 	raise_file_limit();
 	choose_docs_reader(cfg);
-	err = store_open(cfg->data_dir, &st);
+	err = store_open_url(cfg->database_url, cfg->data_dir, &st);
 	if (!err)
 		err = check_access(cfg, st);
 	if (!err)

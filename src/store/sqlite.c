@@ -4,7 +4,8 @@
  * survives the process being killed (not necessarily a power cut). Calls borrow a pooled
  * connection with cached prepared statements, so a get is one bind/step/reset
  * (sqlite_pool.c). The rest is split by concern: writes in sqlite_write.c, lists in
- * sqlite_list.c, API keys in sqlite_keys.c, the schema in sqlite_migrate.c. */
+ * sqlite_list.c, API keys in sqlite_keys.c, the schema in sqlite_migrate.c. This file also
+ * holds the backend's table of operations (backend.h). */
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -117,10 +118,61 @@ static int wal_on(sqlite3 *db)
 	return 0;
 }
 
-static struct store *store_new(const char *dir)
+/* Frees the state of a store whose connections are all back in the pool. */
+static void store_free(struct sqlite_store *st)
 {
-	struct store *st = xcalloc(1, sizeof(*st));
+	sqlite_pool_close(st);
+	pthread_mutex_destroy(&st->mu);
+	pthread_cond_destroy(&st->cv);
+	pthread_mutex_destroy(&st->write_mu);
+	sqlite_df_cleanup(st);
+	sqlite_vec_cache_free(st->vc);
+	free(st->path);
+	free(st);
+}
 
+static void sqlite_close(struct store *base)
+{
+	store_free(sqlite_of(base));
+}
+
+static const struct store_backend sqlite_backend = {
+	.name = "sqlite",
+	.close = sqlite_close,
+	.ping = sqlite_ping,
+	.write = sqlite_write,
+	.get = sqlite_get,
+	.list = sqlite_list,
+	.runs_by_status = sqlite_runs_by_status,
+	.expired = sqlite_expired,
+	.id_exists = sqlite_id_exists,
+	.key_insert = sqlite_key_insert,
+	.key_project = sqlite_key_project,
+	.key_ever = sqlite_key_ever,
+	.key_list = sqlite_key_list,
+	.key_revoke = sqlite_key_revoke,
+	.vsf_attach = sqlite_vsf_attach,
+	.vsf_get = sqlite_vsf_get,
+	.vsf_list = sqlite_vsf_list,
+	.vsf_set_attributes = sqlite_vsf_set_attributes,
+	.vsf_detach = sqlite_vsf_detach,
+	.vsf_cancel_batch = sqlite_vsf_cancel_batch,
+	.vs_touch = sqlite_vs_touch,
+	.vs_expire = sqlite_vs_expire,
+	.jobs_next = sqlite_jobs_next,
+	.chunks_clear = sqlite_chunks_clear,
+	.chunks_add = sqlite_chunks_add,
+	.job_finish = sqlite_job_finish,
+	.chunks_of = sqlite_chunks_of,
+	.search = sqlite_search,
+	.vec_search = sqlite_vec_search,
+};
+
+static struct sqlite_store *store_new(const char *dir)
+{
+	struct sqlite_store *st = xcalloc(1, sizeof(*st));
+
+	st->base.be = &sqlite_backend;
 	st->path = xasprintf("%s/%s", dir, SQ_FILE);
 	pthread_mutex_init(&st->mu, NULL);
 	pthread_cond_init(&st->cv, NULL);
@@ -132,9 +184,9 @@ static struct store *store_new(const char *dir)
 	return st;
 }
 
-int store_open(const char *dir, struct store **out)
+int sqlite_open(const char *dir, struct store **out)
 {
-	struct store *st = NULL;
+	struct sqlite_store *st = NULL;
 	struct sqlite_conn *c = NULL;
 	int err;
 
@@ -151,25 +203,11 @@ int store_open(const char *dir, struct store **out)
 	if (c)
 		sqlite_release(st, c);
 	if (err) {
-		store_close(st);
+		store_free(st);
 		return err;
 	}
-	*out = st;
+	*out = &st->base;
 	return 0;
-}
-
-void store_close(struct store *st)
-{
-	if (!st)
-		return;
-	sqlite_pool_close(st);
-	pthread_mutex_destroy(&st->mu);
-	pthread_cond_destroy(&st->cv);
-	pthread_mutex_destroy(&st->write_mu);
-	sqlite_df_cleanup(st);
-	sqlite_vec_cache_free(st->vc);
-	free(st->path);
-	free(st);
 }
 
 /* True when parent is NULL (no check asked) or equals the stored parent in column i. */
@@ -183,9 +221,10 @@ static bool parent_ok(sqlite3_stmt *s, int i, const char *parent)
 	return stored && strcmp((const char *)stored, parent) == 0;
 }
 
-int store_get(struct store *st, const char *project, enum store_kind kind, const char *id,
+int sqlite_get(struct store *base, const char *project, enum store_kind kind, const char *id,
 	      const char *parent, char **body, int64_t *version)
 {
+	struct sqlite_store *st = sqlite_of(base);
 	static const char sql[] = "SELECT body, version, parent FROM objects "
 				  "WHERE project = ?1 AND id = ?2 AND kind = ?3";
 	struct sqlite_conn *c = NULL;

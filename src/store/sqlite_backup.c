@@ -12,8 +12,9 @@
 
 #define BACKUP_BUSY_MS 10000
 
-int store_ping(struct store *st)
+int sqlite_ping(struct store *base)
 {
+	struct sqlite_store *st = sqlite_of(base);
 	struct sqlite_conn *c;
 	sqlite3_stmt *s = NULL;
 	bool row = false;
@@ -57,7 +58,7 @@ static int copy_all(sqlite3 *src, sqlite3 *dst)
 	return 0;
 }
 
-int store_backup(const char *dir, const char *dest)
+int sqlite_backup_dir(const char *dir, const char *dest)
 {
 	char path[4096];
 	sqlite3 *src = NULL;

@@ -14,19 +14,6 @@
 #include "sqlite_int.h"
 #include "vstore.h"
 
-void vs_job_cleanup(struct vs_job *j)
-{
-	if (!j)
-		return;
-	free(j->project);
-	free(j->vs);
-	free(j->file);
-	free(j->filename);
-	free(j->batch);
-	free(j->body);
-	memset(j, 0, sizeof(*j));
-}
-
 static void job_from_row(sqlite3_stmt *s, struct vs_job *j)
 {
 	j->project = sqlite_col_dup(s, 0);
@@ -62,9 +49,10 @@ static int jobs_scan(sqlite3 *db, bool (*skip)(void *ctx, const struct vs_job *j
 	return err;
 }
 
-int store_jobs_next(struct store *st, bool (*skip)(void *ctx, const struct vs_job *j),
+int sqlite_jobs_next(struct store *base, bool (*skip)(void *ctx, const struct vs_job *j),
 		    void *ctx, struct vs_job *jobs, size_t max, size_t *n)
 {
+	struct sqlite_store *st = sqlite_of(base);
 	struct sqlite_conn *c;
 	int err = sqlite_read(st, &c);
 
@@ -87,8 +75,9 @@ static int drop_chunks(struct sqlite_conn *c, const struct vs_job *j)
 			   "AND file_id = ?3", "drop chunks", "sss", j->project, j->vs, j->file);
 }
 
-int store_chunks_clear(struct store *st, const struct vs_job *j)
+int sqlite_chunks_clear(struct store *base, const struct vs_job *j)
 {
+	struct sqlite_store *st = sqlite_of(base);
 	struct sqlite_conn *c;
 	int err = sqlite_begin(st, &c);
 
@@ -136,9 +125,10 @@ static int insert_chunks(struct sqlite_conn *c, const struct vs_job *j, int64_t 
 	return err;
 }
 
-int store_chunks_add(struct store *st, const struct vs_job *j, int64_t first,
+int sqlite_chunks_add(struct store *base, const struct vs_job *j, int64_t first,
 		     const struct store_chunk *c, size_t n)
 {
+	struct sqlite_store *st = sqlite_of(base);
 	struct sqlite_conn *conn;
 	int err = sqlite_begin(st, &conn);
 
@@ -168,9 +158,10 @@ static int finish_row(struct sqlite_conn *c, const struct vs_job *j, const char 
 	return err;
 }
 
-int store_job_finish(struct store *st, const struct vs_job *j, const char *status,
+int sqlite_job_finish(struct store *base, const struct vs_job *j, const char *status,
 		     const char *code, const char *message, int64_t usage_bytes)
 {
+	struct sqlite_store *st = sqlite_of(base);
 	struct sqlite_conn *c;
 	int err = sqlite_begin(st, &c);
 
@@ -206,9 +197,10 @@ static int chunk_rows(sqlite3 *db, sqlite3_stmt *s, struct store_list *out)
 	return err;
 }
 
-int store_chunks_of(struct store *st, const char *project, const char *vs, const char *file,
+int sqlite_chunks_of(struct store *base, const char *project, const char *vs, const char *file,
 		    struct store_list *out)
 {
+	struct sqlite_store *st = sqlite_of(base);
 	struct sqlite_conn *c;
 	sqlite3_stmt *s = NULL;
 	int err = sqlite_read(st, &c);

@@ -14,7 +14,7 @@
 
 #include "../base/buf.h"
 #include "../json/json.h"
-#include "store.h"
+#include "backend.h"
 
 /* Variant flags of the list query; slot SQ_LIST + flags caches that variant. */
 enum {
@@ -72,7 +72,8 @@ struct sqlite_conn {
  * process's write can stay unseen. */
 #define SQ_SNAP_MS 100
 
-struct store {
+struct sqlite_store {
+	struct store base;         /* first: the handle callers hold (backend.h) */
 	char *path;               /* owned: <dir>/assistd.db */
 	pthread_mutex_t mu;       /* guards idle, nconn and swept_ms */
 	pthread_cond_t cv;        /* signalled when a connection goes back to idle */
@@ -94,22 +95,80 @@ struct store {
 	struct sq_df *dfs;        /* cached document frequencies (sqlite_terms.c) */
 };
 
+/* The SQLite state behind a handle this backend opened. */
+static inline struct sqlite_store *sqlite_of(struct store *st)
+{
+	return (struct sqlite_store *)st;
+}
+
+/* The backend's operations (backend.h), each in the file of its concern. */
+int sqlite_ping(struct store *base) MUST_CHECK;
+int sqlite_write(struct store *base, const char *project, const struct store_op *ops,
+		 size_t n) MUST_CHECK;
+int sqlite_get(struct store *base, const char *project, enum store_kind kind, const char *id,
+	       const char *parent, char **body, int64_t *version) MUST_CHECK;
+int sqlite_list(struct store *base, const char *project, enum store_kind kind,
+		const char *parent, const struct store_page *pg, struct store_list *out)
+	MUST_CHECK;
+int sqlite_runs_by_status(struct store *base, const char *const *statuses, size_t n,
+			  struct store_list *out, char ***projects) MUST_CHECK;
+int sqlite_expired(struct store *base, const char *project, enum store_kind kind,
+		   int64_t now, int limit, struct store_list *out, char ***projects) MUST_CHECK;
+int sqlite_id_exists(struct store *base, enum store_kind kind, const char *id, bool *found)
+	MUST_CHECK;
+int sqlite_key_insert(struct store *base, const struct store_key *key, const char *hash_hex)
+	MUST_CHECK;
+int sqlite_key_project(struct store *base, const char *hash_hex, char **project) MUST_CHECK;
+int sqlite_key_ever(struct store *base, bool *ever) MUST_CHECK;
+int sqlite_key_list(struct store *base, struct store_key **keys, size_t *n) MUST_CHECK;
+int sqlite_key_revoke(struct store *base, const char *id, int64_t now) MUST_CHECK;
+int sqlite_vsf_attach(struct store *base, const char *project, const char *vs,
+		      const struct store_obj *create, const char *batch,
+		      const struct vsf_new *files, size_t n) MUST_CHECK;
+int sqlite_vsf_get(struct store *base, const char *project, const char *vs, const char *file,
+		   char **body) MUST_CHECK;
+int sqlite_vsf_list(struct store *base, const char *project, const char *vs,
+		    const char *batch, const char *status, const struct store_page *pg,
+		    struct store_list *out) MUST_CHECK;
+int sqlite_vsf_set_attributes(struct store *base, const char *project, const char *vs,
+			      const char *file, const char *attrs, char **body) MUST_CHECK;
+int sqlite_vsf_detach(struct store *base, const char *project, const char *vs,
+		      const char *file) MUST_CHECK;
+int sqlite_vsf_cancel_batch(struct store *base, const char *project, const char *vs,
+			    const char *batch, char **body) MUST_CHECK;
+int sqlite_vs_touch(struct store *base, const char *project, const char *vs, int64_t now,
+		    int64_t day_s) MUST_CHECK;
+int sqlite_vs_expire(struct store *base, int64_t now) MUST_CHECK;
+int sqlite_jobs_next(struct store *base, bool (*skip)(void *ctx, const struct vs_job *j),
+		     void *ctx, struct vs_job *jobs, size_t max, size_t *n) MUST_CHECK;
+int sqlite_chunks_clear(struct store *base, const struct vs_job *j) MUST_CHECK;
+int sqlite_chunks_add(struct store *base, const struct vs_job *j, int64_t first,
+		      const struct store_chunk *c, size_t n) MUST_CHECK;
+int sqlite_job_finish(struct store *base, const struct vs_job *j, const char *status,
+		      const char *code, const char *message, int64_t usage_bytes) MUST_CHECK;
+int sqlite_chunks_of(struct store *base, const char *project, const char *vs,
+		     const char *file, struct store_list *out) MUST_CHECK;
+int sqlite_search(struct store *base, const char *project, const struct store_search *q,
+		  struct store_hit **hits, size_t *n) MUST_CHECK;
+int sqlite_vec_search(struct store *base, const char *project, const struct store_vsearch *q,
+		      struct store_hit **hits, size_t *n) MUST_CHECK;
+
 /* Takes a connection from the pool as it is (see sqlite_read for reads), opening one if all
  * are busy and the pool may grow, else waiting; sqlite_release gives it back. For store_open.
  * Errors: ERR_DB. */
-int sqlite_acquire(struct store *st, struct sqlite_conn **out) MUST_CHECK;
-void sqlite_release(struct store *st, struct sqlite_conn *c);
+int sqlite_acquire(struct sqlite_store *st, struct sqlite_conn **out) MUST_CHECK;
+void sqlite_release(struct sqlite_store *st, struct sqlite_conn *c);
 /* Closes every connection; all must be back in the pool. */
-void sqlite_pool_close(struct store *st);
+void sqlite_pool_close(struct sqlite_store *st);
 
 /* Reads: sqlite_read takes a connection whose read transaction (snapshot) sees every write
  * this process has committed, and writes of other processes up to SQ_SNAP_MS old;
  * sqlite_read_done gives it back, keeping the snapshot for the next reader while no writes
  * are happening (see sqlite_pool.c). Errors: ERR_DB. */
-int sqlite_read(struct store *st, struct sqlite_conn **out) MUST_CHECK;
+int sqlite_read(struct sqlite_store *st, struct sqlite_conn **out) MUST_CHECK;
 /* The same with a new snapshot, which sees every write committed so far by any process. */
-int sqlite_read_fresh(struct store *st, struct sqlite_conn **out) MUST_CHECK;
-void sqlite_read_done(struct store *st, struct sqlite_conn *c, int err);
+int sqlite_read_fresh(struct sqlite_store *st, struct sqlite_conn **out) MUST_CHECK;
+void sqlite_read_done(struct sqlite_store *st, struct sqlite_conn *c, int err);
 
 /* Sets *out to the statement cached in slot (preparing sql on first use; sql may be NULL once
  * the slot is filled) with parameters 1.. bound from the arguments that follow, one per
@@ -142,8 +201,8 @@ char *sqlite_col_dup(sqlite3_stmt *s, int i);
 /* Write transactions: sqlite_begin takes the process's write lock and a connection and runs
  * BEGIN IMMEDIATE; sqlite_end commits when err is 0 (else rolls back), gives both back and
  * returns err or the commit's error. */
-int sqlite_begin(struct store *st, struct sqlite_conn **out) MUST_CHECK;
-int sqlite_end(struct store *st, struct sqlite_conn *c, int err) MUST_CHECK;
+int sqlite_begin(struct sqlite_store *st, struct sqlite_conn **out) MUST_CHECK;
+int sqlite_end(struct sqlite_store *st, struct sqlite_conn *c, int err) MUST_CHECK;
 
 /* The name kind is stored under in objects.kind. */
 const char *sqlite_kind(enum store_kind kind);
@@ -222,11 +281,11 @@ struct sq_plan {
 	double ub_common;  /* the most the other words can */
 };
 
-void sqlite_df_init(struct store *st);
-void sqlite_df_cleanup(struct store *st);
+void sqlite_df_init(struct sqlite_store *st);
+void sqlite_df_cleanup(struct sqlite_store *st);
 /* Looks up (or counts) each word's document frequency and splits the words. Words that could
  * not be quoted are left out. Free p with sqlite_terms_cleanup. Errors: ERR_DB. */
-int sqlite_terms_plan(struct store *st, sqlite3 *db, const char *const *words, size_t n,
+int sqlite_terms_plan(struct sqlite_store *st, sqlite3 *db, const char *const *words, size_t n,
 		      struct sq_plan *p) MUST_CHECK;
 /* Sets the plan's bounds and first essential words from its document frequencies. */
 void sqlite_terms_bounds(struct sq_plan *p);

@@ -11,8 +11,9 @@
 #include "../base/clock.h"
 #include "sqlite_int.h"
 
-int store_key_insert(struct store *st, const struct store_key *key, const char *hash_hex)
+int sqlite_key_insert(struct store *base, const struct store_key *key, const char *hash_hex)
 {
+	struct sqlite_store *st = sqlite_of(base);
 	static const char sql[] = "INSERT INTO api_keys (id, project, hash, hint, created_at, "
 				  "revoked_at) VALUES (?1, ?2, ?3, ?4, ?5, NULLIF(?6, 0))";
 	struct sqlite_conn *c;
@@ -31,7 +32,7 @@ int store_key_insert(struct store *st, const struct store_key *key, const char *
 }
 
 /* Looks the key up in a snapshot, fresh or possibly reused (see sqlite_pool.c). */
-static int key_lookup(struct store *st, const char *hash_hex, bool fresh, char **project)
+static int key_lookup(struct sqlite_store *st, const char *hash_hex, bool fresh, char **project)
 {
 	static const char sql[] = "SELECT project FROM api_keys "
 				  "WHERE hash = ?1 AND revoked_at IS NULL";
@@ -60,8 +61,9 @@ static int key_lookup(struct store *st, const char *hash_hex, bool fresh, char *
 /* A key another process (assistd keys create) has just written may not be in a reused
  * snapshot yet: an unknown key is looked up once more in a fresh one, so a new key works at
  * once. */
-int store_key_project(struct store *st, const char *hash_hex, char **project)
+int sqlite_key_project(struct store *base, const char *hash_hex, char **project)
 {
+	struct sqlite_store *st = sqlite_of(base);
 	int err = key_lookup(st, hash_hex, false, project);
 
 	if (err == ERR_AUTH)
@@ -69,9 +71,9 @@ int store_key_project(struct store *st, const char *hash_hex, char **project)
 	return err;
 }
 
-/* The remembered answer of store_key_ever, when it is still good (see struct store). A yes
+/* The remembered answer of store_key_ever, when it is still good (see struct sqlite_store). A yes
  * is good for ever: keys are revoked, never deleted. */
-static bool key_ever_cached(struct store *st, bool *ever)
+static bool key_ever_cached(struct sqlite_store *st, bool *ever)
 {
 	int64_t read_ms = atomic_load(&st->keys_read_ms);
 
@@ -82,15 +84,16 @@ static bool key_ever_cached(struct store *st, bool *ever)
 	       atomic_load(&st->keys_gen) == atomic_load(&st->gen);
 }
 
-static void key_ever_remember(struct store *st, uint64_t gen, bool ever)
+static void key_ever_remember(struct sqlite_store *st, uint64_t gen, bool ever)
 {
 	atomic_store(&st->keys_ever, ever);
 	atomic_store(&st->keys_gen, gen);
 	atomic_store(&st->keys_read_ms, clock_ms());
 }
 
-int store_key_ever(struct store *st, bool *ever)
+int sqlite_key_ever(struct store *base, bool *ever)
 {
+	struct sqlite_store *st = sqlite_of(base);
 	static const char sql[] = "SELECT 1 FROM api_keys LIMIT 1";
 	uint64_t gen = atomic_load(&st->gen);
 	struct sqlite_conn *c;
@@ -150,8 +153,9 @@ static int read_keys(struct sqlite_conn *c, struct store_key **keys, size_t *n)
 	return err;
 }
 
-int store_key_list(struct store *st, struct store_key **keys, size_t *n)
+int sqlite_key_list(struct store *base, struct store_key **keys, size_t *n)
 {
+	struct sqlite_store *st = sqlite_of(base);
 	struct sqlite_conn *c;
 	int err;
 
@@ -170,19 +174,10 @@ int store_key_list(struct store *st, struct store_key **keys, size_t *n)
 	return err;
 }
 
-void store_keys_free(struct store_key *keys, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		free(keys[i].id);
-		free(keys[i].project);
-		free(keys[i].hint);
-	}
-	free(keys);
-}
-
 /* Revoking a key that is already revoked succeeds and keeps the first revocation time. */
-int store_key_revoke(struct store *st, const char *id, int64_t now)
+int sqlite_key_revoke(struct store *base, const char *id, int64_t now)
 {
+	struct sqlite_store *st = sqlite_of(base);
 	static const char sql[] = "UPDATE api_keys SET revoked_at = COALESCE(revoked_at, ?2) "
 				  "WHERE id = ?1";
 	struct sqlite_conn *c;

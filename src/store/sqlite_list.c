@@ -164,9 +164,10 @@ static int fetch(struct sqlite_conn *c, const char *project, enum store_kind kin
 	return err;
 }
 
-int store_list(struct store *st, const char *project, enum store_kind kind, const char *parent,
+int sqlite_list(struct store *base, const char *project, enum store_kind kind, const char *parent,
 	       const struct store_page *pg, struct store_list *out)
 {
+	struct sqlite_store *st = sqlite_of(base);
 	struct sqlite_conn *c;
 	struct page_query q;
 	int err;
@@ -184,18 +185,6 @@ int store_list(struct store *st, const char *project, enum store_kind kind, cons
 	if (err)
 		store_list_cleanup(out);
 	return err;
-}
-
-void store_list_cleanup(struct store_list *l)
-{
-	if (!l)
-		return;
-	for (size_t i = 0; i < l->n; i++) {
-		free(l->items[i].id);
-		free(l->items[i].body);
-	}
-	free(l->items);
-	memset(l, 0, sizeof(*l));
 }
 
 /* The SQL for runs in n statuses: ?1 the run kind, ?2.. the statuses. */
@@ -273,16 +262,10 @@ out:
 	return err;
 }
 
-void store_projects_free(char **projects, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		free(projects[i]);
-	free(projects);
-}
-
-int store_runs_by_status(struct store *st, const char *const *statuses, size_t n,
+int sqlite_runs_by_status(struct store *base, const char *const *statuses, size_t n,
 			 struct store_list *out, char ***projects)
 {
+	struct sqlite_store *st = sqlite_of(base);
 	struct sqlite_conn *c;
 	int err;
 
@@ -303,9 +286,10 @@ int store_runs_by_status(struct store *st, const char *const *statuses, size_t n
 	return err;
 }
 
-int store_expired(struct store *st, const char *project, enum store_kind kind, int64_t now,
+int sqlite_expired(struct store *base, const char *project, enum store_kind kind, int64_t now,
 		  int limit, struct store_list *out, char ***projects)
 {
+	struct sqlite_store *st = sqlite_of(base);
 	static const char sql[] = "SELECT project, id, body FROM objects WHERE expires_at <= ?1 "
 				  "AND kind = ?2 AND (?3 IS NULL OR project = ?3) "
 				  "ORDER BY expires_at LIMIT ?4";
@@ -331,8 +315,9 @@ int store_expired(struct store *st, const char *project, enum store_kind kind, i
 	return err;
 }
 
-int store_id_exists(struct store *st, enum store_kind kind, const char *id, bool *found)
+int sqlite_id_exists(struct store *base, enum store_kind kind, const char *id, bool *found)
 {
+	struct sqlite_store *st = sqlite_of(base);
 	static const char sql[] = "SELECT 1 FROM objects WHERE id = ?1 AND kind = ?2 LIMIT 1";
 	struct sqlite_conn *c;
 	sqlite3_stmt *s;

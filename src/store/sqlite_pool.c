@@ -104,7 +104,7 @@ static bool txn_end(struct sqlite_conn *c)
 }
 
 /* Counts out a connection that was closed or never opened, so a waiting caller may open one. */
-static void conn_forget(struct store *st)
+static void conn_forget(struct sqlite_store *st)
 {
 	pthread_mutex_lock(&st->mu);
 	st->nconn--;
@@ -113,14 +113,14 @@ static void conn_forget(struct store *st)
 }
 
 /* Closes a connection that cannot be reused instead of returning it to the pool. */
-static void discard(struct store *st, struct sqlite_conn *c)
+static void discard(struct sqlite_store *st, struct sqlite_conn *c)
 {
 	log_error("store: closing a connection stuck in a transaction");
 	conn_close(c);
 	conn_forget(st);
 }
 
-int sqlite_acquire(struct store *st, struct sqlite_conn **out)
+int sqlite_acquire(struct sqlite_store *st, struct sqlite_conn **out)
 {
 	struct sqlite_conn *c;
 	int err;
@@ -146,7 +146,7 @@ int sqlite_acquire(struct store *st, struct sqlite_conn **out)
 
 /* Ends the snapshots of idle connections begun before `before` (clock_ms). Called with st->mu
  * held; idle connections belong to the pool, so using them here is safe. */
-static void end_snapshots(struct store *st, int64_t before)
+static void end_snapshots(struct sqlite_store *st, int64_t before)
 {
 	for (struct sqlite_conn *c = st->idle; c; c = c->next) {
 		if (c->snap && c->snap_ms < before)
@@ -157,7 +157,7 @@ static void end_snapshots(struct store *st, int64_t before)
 /* Returns c to the pool. After a write, every idle snapshot is stale: end them all, or they
  * would keep the WAL from being checkpointed and restarted, and it would grow. Otherwise end,
  * now and then, the ones that reached SQ_SNAP_MS. */
-static void release(struct store *st, struct sqlite_conn *c, bool wrote)
+static void release(struct sqlite_store *st, struct sqlite_conn *c, bool wrote)
 {
 	int64_t now = clock_ms();
 
@@ -172,12 +172,12 @@ static void release(struct store *st, struct sqlite_conn *c, bool wrote)
 	pthread_mutex_unlock(&st->mu);
 }
 
-void sqlite_release(struct store *st, struct sqlite_conn *c)
+void sqlite_release(struct sqlite_store *st, struct sqlite_conn *c)
 {
 	release(st, c, false);
 }
 
-void sqlite_pool_close(struct store *st)
+void sqlite_pool_close(struct sqlite_store *st)
 {
 	struct sqlite_conn *next;
 
@@ -191,7 +191,7 @@ void sqlite_pool_close(struct store *st)
 
 /* Ends whatever transaction *c is in (a stale snapshot). When that fails, *c is discarded
  * and set to NULL. Errors: ERR_DB. */
-static int clean(struct store *st, struct sqlite_conn **c)
+static int clean(struct sqlite_store *st, struct sqlite_conn **c)
 {
 	if (txn_end(*c))
 		return 0;
@@ -224,7 +224,7 @@ static int snap_begin(struct sqlite_conn *c, uint64_t gen, int64_t now)
 
 /* sqlite_read and sqlite_read_fresh: fresh forces a new snapshot even when a reused one would
  * do. */
-static int read_begin(struct store *st, struct sqlite_conn **out, bool fresh)
+static int read_begin(struct sqlite_store *st, struct sqlite_conn **out, bool fresh)
 {
 	/* Read the generation before the snapshot is taken: a write that commits in between
 	 * only makes the snapshot look older than it is. */
@@ -249,19 +249,19 @@ static int read_begin(struct store *st, struct sqlite_conn **out, bool fresh)
 	return err;
 }
 
-int sqlite_read(struct store *st, struct sqlite_conn **out)
+int sqlite_read(struct sqlite_store *st, struct sqlite_conn **out)
 {
 	return read_begin(st, out, false);
 }
 
-int sqlite_read_fresh(struct store *st, struct sqlite_conn **out)
+int sqlite_read_fresh(struct sqlite_store *st, struct sqlite_conn **out)
 {
 	return read_begin(st, out, true);
 }
 
 /* Whether a snapshot may stay open for the next reader: it is current, and no write has
  * committed for SQ_SNAP_MS (see the top of the file). */
-static bool snap_keep(struct store *st, const struct sqlite_conn *c)
+static bool snap_keep(struct sqlite_store *st, const struct sqlite_conn *c)
 {
 	uint64_t gen = atomic_load_explicit(&st->gen, memory_order_acquire);
 	int64_t write_ms = atomic_load_explicit(&st->write_ms, memory_order_relaxed);
@@ -269,7 +269,7 @@ static bool snap_keep(struct store *st, const struct sqlite_conn *c)
 	return c->snap_gen == gen && clock_ms() - write_ms >= SQ_SNAP_MS;
 }
 
-void sqlite_read_done(struct store *st, struct sqlite_conn *c, int err)
+void sqlite_read_done(struct sqlite_store *st, struct sqlite_conn *c, int err)
 {
 	if ((err == ERR_DB || !snap_keep(st, c)) && !txn_end(c)) {
 		discard(st, c);
@@ -278,7 +278,7 @@ void sqlite_read_done(struct store *st, struct sqlite_conn *c, int err)
 	sqlite_release(st, c);
 }
 
-int sqlite_begin(struct store *st, struct sqlite_conn **out)
+int sqlite_begin(struct sqlite_store *st, struct sqlite_conn **out)
 {
 	sqlite3_stmt *s;
 	int err;
@@ -301,7 +301,7 @@ int sqlite_begin(struct store *st, struct sqlite_conn **out)
 	return err;
 }
 
-int sqlite_end(struct store *st, struct sqlite_conn *c, int err)
+int sqlite_end(struct sqlite_store *st, struct sqlite_conn *c, int err)
 {
 	sqlite3_stmt *s = NULL;
 

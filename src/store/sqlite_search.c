@@ -67,8 +67,6 @@ static int bind_query(sqlite3 *db, sqlite3_stmt *s, const char *project,
 	return rc == SQLITE_OK ? 0 : sqlite_fail(db, "search");
 }
 
-static void store_hits_clear(struct store_hit *hits, size_t *n);
-
 static void hit_from_row(sqlite3_stmt *s, struct store_hit *h)
 {
 	h->chunk = sqlite3_column_int64(s, 0);
@@ -150,9 +148,10 @@ static int run_search(sqlite3 *db, const char *project, const struct store_searc
 	return err;
 }
 
-int store_search(struct store *st, const char *project, const struct store_search *q,
+int sqlite_search(struct store *base, const char *project, const struct store_search *q,
 		 struct store_hit **hits, size_t *n)
 {
+	struct sqlite_store *st = sqlite_of(base);
 	struct sqlite_conn *c = NULL;
 	struct sq_plan p = { 0 };
 	struct fsql f;
@@ -180,22 +179,4 @@ int store_search(struct store *st, const char *project, const struct store_searc
 		*n = 0;
 	}
 	return err;
-}
-
-/* Frees the hits' strings and empties the list (keeping the array). */
-static void store_hits_clear(struct store_hit *hits, size_t *n)
-{
-	for (size_t i = 0; i < *n; i++) {
-		free(hits[i].file_id);
-		free(hits[i].filename);
-		free(hits[i].attributes);
-		free(hits[i].text);
-	}
-	*n = 0;
-}
-
-void store_hits_free(struct store_hit *hits, size_t n)
-{
-	store_hits_clear(hits, &n);
-	free(hits);
 }

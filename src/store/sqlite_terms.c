@@ -28,13 +28,13 @@ struct sq_df {
 	int64_t at_ms;
 };
 
-void sqlite_df_init(struct store *st)
+void sqlite_df_init(struct sqlite_store *st)
 {
 	pthread_mutex_init(&st->df_mu, NULL);
 	st->dfs = xcalloc(SQ_DF_SLOTS, sizeof(*st->dfs));
 }
 
-void sqlite_df_cleanup(struct store *st)
+void sqlite_df_cleanup(struct sqlite_store *st)
 {
 	pthread_mutex_destroy(&st->df_mu);
 	free(st->dfs);
@@ -49,7 +49,7 @@ static size_t slot(const char *word)
 	return (size_t)(h % SQ_DF_SLOTS);
 }
 
-static bool cached(struct store *st, const char *word, int64_t now, struct sq_term *t)
+static bool cached(struct sqlite_store *st, const char *word, int64_t now, struct sq_term *t)
 {
 	struct sq_df *e = &st->dfs[slot(word)];
 	bool hit;
@@ -64,7 +64,7 @@ static bool cached(struct store *st, const char *word, int64_t now, struct sq_te
 	return hit;
 }
 
-static void remember(struct store *st, const struct sq_term *t, int64_t now)
+static void remember(struct sqlite_store *st, const struct sq_term *t, int64_t now)
 {
 	struct sq_df *e = &st->dfs[slot(t->word)];
 
@@ -120,7 +120,7 @@ static bool word_ok(const char *w)
 	return *w && strlen(w) <= SQ_WORD_MAX && !strchr(w, '"');
 }
 
-int sqlite_terms_plan(struct store *st, sqlite3 *db, const char *const *words, size_t n,
+int sqlite_terms_plan(struct sqlite_store *st, sqlite3 *db, const char *const *words, size_t n,
 		      struct sq_plan *p)
 {
 	int64_t now = clock_ms();

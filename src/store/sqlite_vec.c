@@ -73,7 +73,7 @@ static int set_load(sqlite3 *db, const char *project, const char *vs, struct vec
 }
 
 /* The copy of vs's vectors as of the reader's snapshot, with a reference taken. */
-static int set_for(struct store *st, sqlite3 *db, const char *project, const char *vs,
+static int set_for(struct sqlite_store *st, sqlite3 *db, const char *project, const char *vs,
 		   struct vec_set **out)
 {
 	char *key = xasprintf("%s/%s", project, vs);
@@ -174,7 +174,7 @@ static int hit_fill(sqlite3 *db, int64_t id, const struct store_vsearch *q, floa
 }
 
 /* Takes the copies of the searched stores and marks the files the search may return. */
-static int vrun_open(struct store *st, sqlite3 *db, const char *project,
+static int vrun_open(struct sqlite_store *st, sqlite3 *db, const char *project,
 		     const struct store_vsearch *q, const struct fsql *f, struct vec_run *r)
 {
 	int err = 0;
@@ -191,7 +191,7 @@ static int vrun_open(struct store *st, sqlite3 *db, const char *project,
 	return err;
 }
 
-static int vec_search(struct store *st, sqlite3 *db, const char *project,
+static int vec_search(struct sqlite_store *st, sqlite3 *db, const char *project,
 		      const struct store_vsearch *q, const struct fsql *f, struct store_hit *hits,
 		      size_t *n)
 {
@@ -214,9 +214,10 @@ static int vec_search(struct store *st, sqlite3 *db, const char *project,
 	return err;
 }
 
-int store_vec_search(struct store *st, const char *project, const struct store_vsearch *q,
+int sqlite_vec_search(struct store *base, const char *project, const struct store_vsearch *q,
 		     struct store_hit **hits, size_t *n)
 {
+	struct sqlite_store *st = sqlite_of(base);
 	struct sqlite_conn *c = NULL;
 	struct fsql f;
 	int err;

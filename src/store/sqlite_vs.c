@@ -200,10 +200,11 @@ static int vs_exists(struct sqlite_conn *c, const char *project, const char *vs)
 	return err;
 }
 
-int store_vsf_attach(struct store *st, const char *project, const char *vs,
+int sqlite_vsf_attach(struct store *base, const char *project, const char *vs,
 		     const struct store_obj *create, const char *batch,
 		     const struct vsf_new *files, size_t n)
 {
+	struct sqlite_store *st = sqlite_of(base);
 	struct store_op op = { .type = STORE_PUT, .expect_version = -1 };
 	struct sqlite_conn *c;
 	int err = sqlite_begin(st, &c);
@@ -223,9 +224,10 @@ int store_vsf_attach(struct store *st, const char *project, const char *vs,
 	return sqlite_end(st, c, err);
 }
 
-int store_vsf_get(struct store *st, const char *project, const char *vs, const char *file,
+int sqlite_vsf_get(struct store *base, const char *project, const char *vs, const char *file,
 		  char **body)
 {
+	struct sqlite_store *st = sqlite_of(base);
 	struct sqlite_conn *c;
 	int err = sqlite_read(st, &c);
 
@@ -241,9 +243,10 @@ int store_vsf_get(struct store *st, const char *project, const char *vs, const c
 	return err;
 }
 
-int store_vsf_set_attributes(struct store *st, const char *project, const char *vs,
+int sqlite_vsf_set_attributes(struct store *base, const char *project, const char *vs,
 			     const char *file, const char *attrs, char **body)
 {
+	struct sqlite_store *st = sqlite_of(base);
 	static const char sql[] = "UPDATE vs_files SET body = json_set(body, '$.attributes', "
 				  "json(?4)) WHERE project = ?1 AND vector_store_id = ?2 AND "
 				  "file_id = ?3";
@@ -315,8 +318,9 @@ static int detach(struct sqlite_conn *c, const char *project, const char *vs, co
 	return err;
 }
 
-int store_vsf_detach(struct store *st, const char *project, const char *vs, const char *file)
+int sqlite_vsf_detach(struct store *base, const char *project, const char *vs, const char *file)
 {
+	struct sqlite_store *st = sqlite_of(base);
 	struct sqlite_conn *c;
 	int err = sqlite_begin(st, &c);
 
@@ -361,9 +365,10 @@ int sqlite_vs_forget(struct sqlite_conn *c, const char *project, const char *fil
 	return err;
 }
 
-int store_vsf_cancel_batch(struct store *st, const char *project, const char *vs,
+int sqlite_vsf_cancel_batch(struct store *base, const char *project, const char *vs,
 			   const char *batch, char **body)
 {
+	struct sqlite_store *st = sqlite_of(base);
 	static const char mark[] =
 		"UPDATE objects SET body = json_set(body, '$.status', 'cancelled') WHERE "
 		"project = ?1 AND id = ?2 AND kind = 'vector_store_batch' AND parent = ?3 AND "
@@ -403,9 +408,10 @@ int store_vsf_cancel_batch(struct store *st, const char *project, const char *vs
 	return err;
 }
 
-int store_vs_touch(struct store *st, const char *project, const char *vs, int64_t now,
+int sqlite_vs_touch(struct store *base, const char *project, const char *vs, int64_t now,
 		   int64_t day_s)
 {
+	struct sqlite_store *st = sqlite_of(base);
 	static const char sql[] =
 		"UPDATE objects SET version = version + 1, body = json_set(body, "
 		"'$.last_active_at', ?3, '$.expires_at', CASE WHEN json_type(body, "
@@ -422,8 +428,9 @@ int store_vs_touch(struct store *st, const char *project, const char *vs, int64_
 	return sqlite_end(st, c, err);
 }
 
-int store_vs_expire(struct store *st, int64_t now)
+int sqlite_vs_expire(struct store *base, int64_t now)
 {
+	struct sqlite_store *st = sqlite_of(base);
 	static const char sql[] =
 		"UPDATE objects SET version = version + 1, body = json_set(body, '$.status', "
 		"'expired') WHERE kind = 'vector_store' AND json_extract(body, '$.expires_at') "
@@ -519,9 +526,10 @@ static int vsf_page(struct sqlite_conn *c, const char *project, const char *vs,
 	return err;
 }
 
-int store_vsf_list(struct store *st, const char *project, const char *vs, const char *batch,
+int sqlite_vsf_list(struct store *base, const char *project, const char *vs, const char *batch,
 		   const char *status, const struct store_page *pg, struct store_list *out)
 {
+	struct sqlite_store *st = sqlite_of(base);
 	struct sqlite_conn *c;
 	int err;
 

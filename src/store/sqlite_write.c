@@ -326,8 +326,9 @@ int sqlite_apply(struct sqlite_conn *c, const char *project, const struct store_
 	return ERR_INTERNAL;
 }
 
-int store_write(struct store *st, const char *project, const struct store_op *ops, size_t n)
+int sqlite_write(struct store *base, const char *project, const struct store_op *ops, size_t n)
 {
+	struct sqlite_store *st = sqlite_of(base);
 	struct sqlite_conn *c;
 	int err;
 
@@ -337,23 +338,4 @@ int store_write(struct store *st, const char *project, const struct store_op *op
 	for (size_t i = 0; i < n && !err; i++)
 		err = sqlite_apply(c, project, &ops[i]);
 	return sqlite_end(st, c, err);
-}
-
-int store_put(struct store *st, const char *project, const struct store_obj *obj,
-	      int64_t expect_version)
-{
-	struct store_op op = { .type = STORE_PUT, .obj = *obj, .expect_version = expect_version };
-
-	return store_write(st, project, &op, 1);
-}
-
-int store_delete(struct store *st, const char *project, enum store_kind kind, const char *id,
-		 const char *parent)
-{
-	struct store_op op = {
-		.type = STORE_DELETE,
-		.obj = { .kind = kind, .id = id, .parent = parent },
-	};
-
-	return store_write(st, project, &op, 1);
 }

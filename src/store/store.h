@@ -3,7 +3,8 @@
  * The store keeps API objects as JSON documents (the exact body the API returns) plus a few
  * indexed columns it needs to find, order and guard them. It never interprets the bodies.
  * Every call is scoped by a project: an object of another project does not exist.
- * The API layer never writes SQL; sqlite.c (and later postgres.c) implement this header.
+ * The API layer never writes SQL. Each function forwards to the backend the store was opened
+ * with (backend.h, store.c): SQLite (sqlite*.c) or PostgreSQL (pg*.c).
  * All functions are thread-safe: callers on any thread share one struct store. */
 #ifndef ASSISTD_STORE_H
 #define ASSISTD_STORE_H
@@ -95,6 +96,13 @@ struct store_list {
  * On success *out is owned by the caller: close with store_close. Errors: ERR_DB with the
  * reason logged. */
 int store_open(const char *dir, struct store **out) MUST_CHECK;
+/* Opens the store the database URL names: NULL or "" is the SQLite store in dir (as
+ * store_open); "postgres://..." or "postgresql://..." (libpq's URI syntax) is PostgreSQL,
+ * whose schema is brought up to date too. Errors: ERR_INVALID (an unknown scheme), ERR_DB
+ * (logged). */
+int store_open_url(const char *url, const char *dir, struct store **out) MUST_CHECK;
+/* True when url names a PostgreSQL database (see store_open_url). */
+bool store_url_pg(const char *url);
 /* Closes the store; all calls must have returned. NULL is a no-op. */
 void store_close(struct store *st);
 /* Runs a trivial query: 0 when the store answers. Errors: ERR_DB (logged). */

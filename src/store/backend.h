@@ -1,0 +1,87 @@
+/* backend.h - the store as a table of operations: what a storage backend implements.
+ *
+ * Like curl's TLS backends: store.h's public functions (store.c) each forward to one member of
+ * struct store_backend, the backend the store was opened with. A backend's own state is a
+ * struct whose first member is a struct store, so the handle the rest of the server holds is
+ * the backend's state too (sqlite_of and pg_of convert). Two backends exist: SQLite
+ * (sqlite*.c, the default, one node) and PostgreSQL (pg*.c, any number of nodes).
+ *
+ * Each operation has the contract of the public function of the same name in store.h,
+ * vstore.h or vecstore.h. Private to src/store: the rest of the server sees only those
+ * headers. */
+#ifndef ASSISTD_STORE_BACKEND_H
+#define ASSISTD_STORE_BACKEND_H
+
+#include "store.h"
+#include "vecstore.h"
+#include "vstore.h"
+
+struct store_backend {
+	const char *name; /* "sqlite", "postgresql" */
+	void (*close)(struct store *st);
+	int (*ping)(struct store *st);
+	/* objects (store.h) */
+	int (*write)(struct store *st, const char *project, const struct store_op *ops,
+		     size_t n);
+	int (*get)(struct store *st, const char *project, enum store_kind kind, const char *id,
+		   const char *parent, char **body, int64_t *version);
+	int (*list)(struct store *st, const char *project, enum store_kind kind,
+		    const char *parent, const struct store_page *pg, struct store_list *out);
+	int (*runs_by_status)(struct store *st, const char *const *statuses, size_t n,
+			      struct store_list *out, char ***projects);
+	int (*expired)(struct store *st, const char *project, enum store_kind kind, int64_t now,
+		       int limit, struct store_list *out, char ***projects);
+	int (*id_exists)(struct store *st, enum store_kind kind, const char *id, bool *found);
+	/* API keys (store.h) */
+	int (*key_insert)(struct store *st, const struct store_key *key, const char *hash_hex);
+	int (*key_project)(struct store *st, const char *hash_hex, char **project);
+	int (*key_ever)(struct store *st, bool *ever);
+	int (*key_list)(struct store *st, struct store_key **keys, size_t *n);
+	int (*key_revoke)(struct store *st, const char *id, int64_t now);
+	/* vector store files, jobs and chunks (vstore.h) */
+	int (*vsf_attach)(struct store *st, const char *project, const char *vs,
+			  const struct store_obj *create, const char *batch,
+			  const struct vsf_new *files, size_t n);
+	int (*vsf_get)(struct store *st, const char *project, const char *vs, const char *file,
+		       char **body);
+	int (*vsf_list)(struct store *st, const char *project, const char *vs, const char *batch,
+			const char *status, const struct store_page *pg, struct store_list *out);
+	int (*vsf_set_attributes)(struct store *st, const char *project, const char *vs,
+				  const char *file, const char *attrs, char **body);
+	int (*vsf_detach)(struct store *st, const char *project, const char *vs,
+			  const char *file);
+	int (*vsf_cancel_batch)(struct store *st, const char *project, const char *vs,
+				const char *batch, char **body);
+	int (*vs_touch)(struct store *st, const char *project, const char *vs, int64_t now,
+			int64_t day_s);
+	int (*vs_expire)(struct store *st, int64_t now);
+	int (*jobs_next)(struct store *st, bool (*skip)(void *ctx, const struct vs_job *j),
+			 void *ctx, struct vs_job *jobs, size_t max, size_t *n);
+	int (*chunks_clear)(struct store *st, const struct vs_job *j);
+	int (*chunks_add)(struct store *st, const struct vs_job *j, int64_t first,
+			  const struct store_chunk *c, size_t n);
+	int (*job_finish)(struct store *st, const struct vs_job *j, const char *status,
+			  const char *code, const char *message, int64_t usage_bytes);
+	int (*chunks_of)(struct store *st, const char *project, const char *vs,
+			 const char *file, struct store_list *out);
+	/* searches (vstore.h, vecstore.h) */
+	int (*search)(struct store *st, const char *project, const struct store_search *q,
+		      struct store_hit **hits, size_t *n);
+	int (*vec_search)(struct store *st, const char *project, const struct store_vsearch *q,
+			  struct store_hit **hits, size_t *n);
+};
+
+/* The handle every caller holds: the first member of each backend's state. */
+struct store {
+	const struct store_backend *be;
+};
+
+/* Opens the SQLite store in dir (sqlite.c), as store_open does. */
+int sqlite_open(const char *dir, struct store **out) MUST_CHECK;
+/* store_backup for the SQLite store in dir (sqlite_backup.c). */
+int sqlite_backup_dir(const char *dir, const char *dest) MUST_CHECK;
+
+/* Frees the hits' strings and empties the list (keeping the array). */
+void store_hits_clear(struct store_hit *hits, size_t *n);
+
+#endif

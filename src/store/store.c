@@ -1,0 +1,283 @@
+/* store.c - the public functions of store.h, vstore.h and vecstore.h: opening a store with
+ * the backend its URL names, then one-line dispatchers to that backend's operations
+ * (backend.h), and the frees every backend's results share. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "../base/log.h"
+#include "backend.h"
+
+/* The schemes of database URLs that name PostgreSQL. */
+static const char *const pg_schemes[] = { "postgres://", "postgresql://" };
+
+static bool url_is_pg(const char *url)
+{
+	for (size_t i = 0; i < sizeof(pg_schemes) / sizeof(pg_schemes[0]); i++)
+		if (strncmp(url, pg_schemes[i], strlen(pg_schemes[i])) == 0)
+			return true;
+	return false;
+}
+
+bool store_url_pg(const char *url)
+{
+	return url && url_is_pg(url);
+}
+
+int store_open(const char *dir, struct store **out)
+{
+	return sqlite_open(dir, out);
+}
+
+int store_open_url(const char *url, const char *dir, struct store **out)
+{
+	*out = NULL;
+	if (!url || !*url)
+		return sqlite_open(dir, out);
+	if (url_is_pg(url)) {
+		log_error("store: this build has no PostgreSQL backend");
+		return ERR_DB;
+	}
+	log_error("store: the database URL must start with postgres:// or postgresql://");
+	return ERR_INVALID;
+}
+
+void store_close(struct store *st)
+{
+	if (st)
+		st->be->close(st);
+}
+
+int store_ping(struct store *st)
+{
+	return st->be->ping(st);
+}
+
+int store_backup(const char *dir, const char *dest)
+{
+	return sqlite_backup_dir(dir, dest);
+}
+
+int store_write(struct store *st, const char *project, const struct store_op *ops, size_t n)
+{
+	return st->be->write(st, project, ops, n);
+}
+
+int store_put(struct store *st, const char *project, const struct store_obj *obj,
+	      int64_t expect_version)
+{
+	struct store_op op = { .type = STORE_PUT, .obj = *obj, .expect_version = expect_version };
+
+	return store_write(st, project, &op, 1);
+}
+
+int store_delete(struct store *st, const char *project, enum store_kind kind, const char *id,
+		 const char *parent)
+{
+	struct store_op op = {
+		.type = STORE_DELETE,
+		.obj = { .kind = kind, .id = id, .parent = parent },
+	};
+
+	return store_write(st, project, &op, 1);
+}
+
+int store_get(struct store *st, const char *project, enum store_kind kind, const char *id,
+	      const char *parent, char **body, int64_t *version)
+{
+	return st->be->get(st, project, kind, id, parent, body, version);
+}
+
+int store_list(struct store *st, const char *project, enum store_kind kind, const char *parent,
+	       const struct store_page *pg, struct store_list *out)
+{
+	return st->be->list(st, project, kind, parent, pg, out);
+}
+
+void store_list_cleanup(struct store_list *l)
+{
+	if (!l)
+		return;
+	for (size_t i = 0; i < l->n; i++) {
+		free(l->items[i].id);
+		free(l->items[i].body);
+	}
+	free(l->items);
+	memset(l, 0, sizeof(*l));
+}
+
+int store_runs_by_status(struct store *st, const char *const *statuses, size_t n,
+			 struct store_list *out, char ***projects)
+{
+	return st->be->runs_by_status(st, statuses, n, out, projects);
+}
+
+int store_expired(struct store *st, const char *project, enum store_kind kind, int64_t now,
+		  int limit, struct store_list *out, char ***projects)
+{
+	return st->be->expired(st, project, kind, now, limit, out, projects);
+}
+
+int store_id_exists(struct store *st, enum store_kind kind, const char *id, bool *found)
+{
+	return st->be->id_exists(st, kind, id, found);
+}
+
+void store_projects_free(char **projects, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(projects[i]);
+	free(projects);
+}
+
+int store_key_insert(struct store *st, const struct store_key *key, const char *hash_hex)
+{
+	return st->be->key_insert(st, key, hash_hex);
+}
+
+int store_key_project(struct store *st, const char *hash_hex, char **project)
+{
+	return st->be->key_project(st, hash_hex, project);
+}
+
+int store_key_ever(struct store *st, bool *ever)
+{
+	return st->be->key_ever(st, ever);
+}
+
+int store_key_list(struct store *st, struct store_key **keys, size_t *n)
+{
+	return st->be->key_list(st, keys, n);
+}
+
+void store_keys_free(struct store_key *keys, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(keys[i].id);
+		free(keys[i].project);
+		free(keys[i].hint);
+	}
+	free(keys);
+}
+
+int store_key_revoke(struct store *st, const char *id, int64_t now)
+{
+	return st->be->key_revoke(st, id, now);
+}
+
+int store_vsf_attach(struct store *st, const char *project, const char *vs,
+		     const struct store_obj *create, const char *batch,
+		     const struct vsf_new *files, size_t n)
+{
+	return st->be->vsf_attach(st, project, vs, create, batch, files, n);
+}
+
+int store_vsf_get(struct store *st, const char *project, const char *vs, const char *file,
+		  char **body)
+{
+	return st->be->vsf_get(st, project, vs, file, body);
+}
+
+int store_vsf_list(struct store *st, const char *project, const char *vs, const char *batch,
+		   const char *status, const struct store_page *pg, struct store_list *out)
+{
+	return st->be->vsf_list(st, project, vs, batch, status, pg, out);
+}
+
+int store_vsf_set_attributes(struct store *st, const char *project, const char *vs,
+			     const char *file, const char *attrs, char **body)
+{
+	return st->be->vsf_set_attributes(st, project, vs, file, attrs, body);
+}
+
+int store_vsf_detach(struct store *st, const char *project, const char *vs, const char *file)
+{
+	return st->be->vsf_detach(st, project, vs, file);
+}
+
+int store_vsf_cancel_batch(struct store *st, const char *project, const char *vs,
+			   const char *batch, char **body)
+{
+	return st->be->vsf_cancel_batch(st, project, vs, batch, body);
+}
+
+int store_vs_touch(struct store *st, const char *project, const char *vs, int64_t now,
+		   int64_t day_s)
+{
+	return st->be->vs_touch(st, project, vs, now, day_s);
+}
+
+int store_vs_expire(struct store *st, int64_t now)
+{
+	return st->be->vs_expire(st, now);
+}
+
+int store_jobs_next(struct store *st, bool (*skip)(void *ctx, const struct vs_job *j),
+		    void *ctx, struct vs_job *jobs, size_t max, size_t *n)
+{
+	return st->be->jobs_next(st, skip, ctx, jobs, max, n);
+}
+
+void vs_job_cleanup(struct vs_job *j)
+{
+	if (!j)
+		return;
+	free(j->project);
+	free(j->vs);
+	free(j->file);
+	free(j->filename);
+	free(j->batch);
+	free(j->body);
+	memset(j, 0, sizeof(*j));
+}
+
+int store_chunks_clear(struct store *st, const struct vs_job *j)
+{
+	return st->be->chunks_clear(st, j);
+}
+
+int store_chunks_add(struct store *st, const struct vs_job *j, int64_t first,
+		     const struct store_chunk *c, size_t n)
+{
+	return st->be->chunks_add(st, j, first, c, n);
+}
+
+int store_job_finish(struct store *st, const struct vs_job *j, const char *status,
+		     const char *code, const char *message, int64_t usage_bytes)
+{
+	return st->be->job_finish(st, j, status, code, message, usage_bytes);
+}
+
+int store_chunks_of(struct store *st, const char *project, const char *vs, const char *file,
+		    struct store_list *out)
+{
+	return st->be->chunks_of(st, project, vs, file, out);
+}
+
+int store_search(struct store *st, const char *project, const struct store_search *q,
+		 struct store_hit **hits, size_t *n)
+{
+	return st->be->search(st, project, q, hits, n);
+}
+
+void store_hits_clear(struct store_hit *hits, size_t *n)
+{
+	for (size_t i = 0; i < *n; i++) {
+		free(hits[i].file_id);
+		free(hits[i].filename);
+		free(hits[i].attributes);
+		free(hits[i].text);
+	}
+	*n = 0;
+}
+
+void store_hits_free(struct store_hit *hits, size_t n)
+{
+	store_hits_clear(hits, &n);
+	free(hits);
+}
+
+int store_vec_search(struct store *st, const char *project, const struct store_vsearch *q,
+		     struct store_hit **hits, size_t *n)
+{
+	return st->be->vec_search(st, project, q, hits, n);
+}
