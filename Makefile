@@ -7,7 +7,7 @@
 #   make fuzz     build the libFuzzer targets (fuzz/) with clang; `make test` runs each for
 #                 FUZZ_SECONDS (default 20) through scripts/fuzz.sh
 
-PKGS      := libmicrohttpd jansson sqlite3 libcurl
+PKGS      := libmicrohttpd jansson sqlite3 libcurl libpq
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 # The libraries of documents, poppler-glib (with glib, cairo, ...), libxml2 and libzip, go only

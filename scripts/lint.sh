@@ -32,6 +32,8 @@ rule "<curl/curl.h> outside src/providers/httpc.c" '#include <curl/curl.h>' \
 	$(echo "$src" | grep -v '^src/providers/httpc.c')
 rule "<sqlite3.h> outside src/store/sqlite*" '#include <sqlite3.h>' \
 	$(echo "$src" | grep -v '^src/store/sqlite')
+rule "<libpq-fe.h> outside src/store/pg*" '#include <libpq-fe.h>' \
+	$(echo "$src" | grep -v '^src/store/pg')
 rule "<pcre2.h> outside src/text/gen (the tokenizer's build-time tables)" '#include <pcre2.h>' \
 	$(echo "$src" | grep -v '^src/text/gen/')
 # The libraries of documents are linked only into the document reader program, assistd-docs.

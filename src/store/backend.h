@@ -81,6 +81,12 @@ int sqlite_open(const char *dir, struct store **out) MUST_CHECK;
 /* store_backup for the SQLite store in dir (sqlite_backup.c). */
 int sqlite_backup_dir(const char *dir, const char *dest) MUST_CHECK;
 
+/* Opens the PostgreSQL store at url (pg.c), as store_open_url does. */
+int pg_open(const char *url, struct store **out) MUST_CHECK;
+
+/* The name kind is stored under in objects.kind, the same in every backend. */
+const char *store_kind_name(enum store_kind kind);
+
 /* Frees the hits' strings and empties the list (keeping the array). */
 void store_hits_clear(struct store_hit *hits, size_t *n);
 

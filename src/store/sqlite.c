@@ -18,25 +18,6 @@
 
 #define SQ_WAL_TRIES 500 /* 10 ms apart */
 
-/* objects.kind values, indexed by enum store_kind. Stored in the database: never rename. */
-static const char *const kind_names[STORE_KIND_COUNT] = {
-	[STORE_ASSISTANT] = "assistant",
-	[STORE_THREAD] = "thread",
-	[STORE_MESSAGE] = "message",
-	[STORE_RUN] = "run",
-	[STORE_STEP] = "step",
-	[STORE_FILE] = "file",
-	[STORE_VECTOR_STORE] = "vector_store",
-	[STORE_VS_BATCH] = "vector_store_batch",
-};
-
-const char *sqlite_kind(enum store_kind kind)
-{
-	if ((unsigned)kind >= STORE_KIND_COUNT)
-		return "invalid";
-	return kind_names[kind];
-}
-
 /* Creates one directory of the path; an existing one is fine. */
 static int mkdir_one(const char *path)
 {
@@ -236,7 +217,7 @@ int sqlite_get(struct store *base, const char *project, enum store_kind kind, co
 	err = sqlite_read(st, &c);
 	if (err)
 		return err;
-	err = sqlite_prep(c, SQ_GET, sql, &s, "get", "sss", project, id, sqlite_kind(kind));
+	err = sqlite_prep(c, SQ_GET, sql, &s, "get", "sss", project, id, store_kind_name(kind));
 	if (!err)
 		err = sqlite_step(c->db, s, "get", &row);
 	if (err)

@@ -204,9 +204,6 @@ char *sqlite_col_dup(sqlite3_stmt *s, int i);
 int sqlite_begin(struct sqlite_store *st, struct sqlite_conn **out) MUST_CHECK;
 int sqlite_end(struct sqlite_store *st, struct sqlite_conn *c, int err) MUST_CHECK;
 
-/* The name kind is stored under in objects.kind. */
-const char *sqlite_kind(enum store_kind kind);
-
 /* Reads up to limit rows (columns: id, body) of s into out, and one more to learn has_more;
  * resets s (sqlite_list.c). Errors: as sqlite_step. */
 int sqlite_page_rows(sqlite3 *db, sqlite3_stmt *s, int limit, struct store_list *out)

@@ -37,7 +37,7 @@ static int cursor_pos(struct sqlite_conn *c, const char *project, enum store_kin
 	bool row = false;
 	int err;
 
-	err = sqlite_prep(c, SQ_CURSOR, sql, &s, "list", "ssss", project, id, sqlite_kind(kind),
+	err = sqlite_prep(c, SQ_CURSOR, sql, &s, "list", "ssss", project, id, store_kind_name(kind),
 			  parent);
 	if (!err)
 		err = sqlite_step(c->db, s, "list", &row);
@@ -153,7 +153,7 @@ static int fetch(struct sqlite_conn *c, const char *project, enum store_kind kin
 	int err;
 
 	err = sqlite_prep(c, (enum sqlite_slot)slot, sql, &s, "list", "ssssiiiisssi",
-			  project, sqlite_kind(kind), parent, pg->run_id, q->lo.created_at, q->lo.seq,
+			  project, store_kind_name(kind), parent, pg->run_id, q->lo.created_at, q->lo.seq,
 			  q->hi.created_at, q->hi.seq, pg->tag, pg->meta_key, pg->meta_value,
 			  (int64_t)pg->limit + 1);
 	free(sql);
@@ -246,7 +246,7 @@ static int runs_query(sqlite3 *db, const char *const *statuses, size_t n, struct
 	int err = 0;
 
 	if (!sql || sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK ||
-	    sqlite_bind(s, "s", sqlite_kind(STORE_RUN)) != SQLITE_OK) {
+	    sqlite_bind(s, "s", store_kind_name(STORE_RUN)) != SQLITE_OK) {
 		err = sqlite_fail(db, "runs by status");
 		goto out;
 	}
@@ -302,7 +302,7 @@ int sqlite_expired(struct store *base, const char *project, enum store_kind kind
 	err = sqlite_read(st, &c);
 	if (err)
 		return err;
-	err = sqlite_prep(c, SQ_EXPIRED, sql, &s, "expired", "issi", now, sqlite_kind(kind),
+	err = sqlite_prep(c, SQ_EXPIRED, sql, &s, "expired", "issi", now, store_kind_name(kind),
 			  project, (int64_t)limit);
 	if (!err)
 		err = push_all(c->db, s, "expired", out, projects);
@@ -327,7 +327,7 @@ int sqlite_id_exists(struct store *base, enum store_kind kind, const char *id, b
 	err = sqlite_read(st, &c);
 	if (err)
 		return err;
-	err = sqlite_prep(c, SQ_ID_EXISTS, sql, &s, "id exists", "ss", id, sqlite_kind(kind));
+	err = sqlite_prep(c, SQ_ID_EXISTS, sql, &s, "id exists", "ss", id, store_kind_name(kind));
 	if (!err) {
 		err = sqlite_step(c->db, s, "id exists", found);
 		sqlite3_reset(s);

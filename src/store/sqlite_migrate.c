@@ -4,11 +4,13 @@
  * Each migration runs in its own BEGIN IMMEDIATE transaction together with the version bump,
  * and re-reads the version inside it, so two processes opening a new database at once (the
  * server and `assistd keys`) apply each step exactly once. Migrations are only ever appended:
- * never edit one that has shipped. The SQL sticks to types and syntax PostgreSQL also takes. */
+ * never edit one that has shipped. The SQL sticks to types and syntax PostgreSQL also takes;
+ * the migrations both backends run alike are in schema.h. */
 #include <stddef.h>
 #include <stdio.h>
 
 #include "../base/log.h"
+#include "schema.h"
 #include "sqlite_int.h"
 
 /* The FTS5 tokenizer of the keyword index. Fixed once a database is made; -D overrides it
@@ -19,43 +21,9 @@
 
 /* migrations[i] brings the schema from version i to version i + 1. */
 static const char *const migrations[] = {
-	/* 1: API objects and API keys.
-	 * objects: one row per API object; body is the JSON the API returns. kind is a name from
-	 * sqlite_kind(). seq is a store-wide insertion counter, the tie-break after created_at;
-	 * it and created_at never change when an object is replaced, so neither does its place
-	 * in a list. Ids are unique across projects, but the key includes project so that no
-	 * statement can reach another project's row by id alone.
-	 * api_keys: hash is the SHA-256 hex of the key; revoked_at is NULL while active. */
-	"CREATE TABLE objects ("
-	" project TEXT NOT NULL,"
-	" kind TEXT NOT NULL,"
-	" id TEXT NOT NULL,"
-	" parent TEXT,"
-	" run_id TEXT,"
-	" status TEXT,"
-	" created_at BIGINT NOT NULL,"
-	" seq BIGINT NOT NULL,"
-	" version BIGINT NOT NULL,"
-	" body TEXT NOT NULL,"
-	" PRIMARY KEY (project, id));"
-	"CREATE INDEX objects_list ON objects (project, kind, parent, created_at, seq);"
-	"CREATE INDEX objects_status ON objects (kind, status) WHERE status IS NOT NULL;"
-	"CREATE INDEX objects_seq ON objects (seq);"
-	"CREATE TABLE api_keys ("
-	" id TEXT PRIMARY KEY,"
-	" project TEXT NOT NULL,"
-	" hash TEXT NOT NULL UNIQUE,"
-	" hint TEXT NOT NULL,"
-	" created_at BIGINT NOT NULL,"
-	" revoked_at BIGINT);",
-	/* 2: files and expiring objects.
-	 * tag: a label lists filter on (a file's purpose); expires_at: Unix seconds after which
-	 * the object is removed (NULL: never), indexed for the sweep that removes them.
-	 * objects_id serves lookups by id alone, across projects (the blob sweep at start). */
-	"ALTER TABLE objects ADD COLUMN tag TEXT;"
-	"ALTER TABLE objects ADD COLUMN expires_at BIGINT;"
-	"CREATE INDEX objects_expiry ON objects (expires_at) WHERE expires_at IS NOT NULL;"
-	"CREATE INDEX objects_id ON objects (id);",
+	/* 1, 2: objects, API keys, files and expiry (schema.h, shared with PostgreSQL). */
+	SCHEMA_1,
+	SCHEMA_2,
 	/* 3: vector store files, their chunks and the keyword index.
 	 * vs_files: one row per file attached to a vector store; body is the VectorStoreFile
 	 * JSON the API returns, status mirrors its status (in_progress rows are the ingestion

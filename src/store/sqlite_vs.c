@@ -192,7 +192,7 @@ static int vs_exists(struct sqlite_conn *c, const char *project, const char *vs)
 	char *id = NULL;
 	int err = query_text(c, "SELECT id FROM objects WHERE project = ?1 AND id = ?2 AND "
 			     "kind = ?3", "vector store", &id, project, vs,
-			     sqlite_kind(STORE_VECTOR_STORE));
+			     store_kind_name(STORE_VECTOR_STORE));
 
 	if (!err && !id)
 		err = ERR_NOT_FOUND;

@@ -57,7 +57,7 @@ static int peek(struct sqlite_conn *c, const char *project, const struct store_o
 	if (!err)
 		err = sqlite_step(c->db, s, "put", &out->found);
 	if (!err && out->found) {
-		out->same = str_eq((const char *)sqlite3_column_text(s, 0), sqlite_kind(o->kind)) &&
+		out->same = str_eq((const char *)sqlite3_column_text(s, 0), store_kind_name(o->kind)) &&
 			    str_eq((const char *)sqlite3_column_text(s, 1), o->parent);
 		out->version = sqlite3_column_int64(s, 2);
 		snprintf(out->status, sizeof(out->status), "%s",
@@ -77,7 +77,7 @@ static int expect_exists(struct sqlite_conn *c, const char *project, const struc
 	bool row = false;
 	int err;
 
-	err = sqlite_prep(c, SQ_EXISTS, sql, &s, "expect", "ssss", project, sqlite_kind(o->kind),
+	err = sqlite_prep(c, SQ_EXISTS, sql, &s, "expect", "ssss", project, store_kind_name(o->kind),
 			  o->id, o->parent);
 	if (!err)
 		err = sqlite_step(c->db, s, "expect", &row);
@@ -139,7 +139,7 @@ static int insert(struct sqlite_conn *c, const char *project, const struct store
 	int err;
 
 	err = sqlite_prep(c, SQ_INSERT, sql, &s, "put", "ssssssissi", project,
-			  sqlite_kind(o->kind), o->id, o->parent, o->run_id, o->status,
+			  store_kind_name(o->kind), o->id, o->parent, o->run_id, o->status,
 			  (int64_t)o->created_at, o->body, o->tag, o->expires_at);
 	if (!err)
 		err = sqlite_run(c->db, s, "put");
@@ -208,7 +208,7 @@ static int delete_children(struct sqlite_conn *c, const char *project, enum stor
 	int err;
 
 	err = sqlite_prep(c, SQ_DEL_CHILDREN, sql, &s, "delete", "sss", project,
-			  sqlite_kind(child), id);
+			  store_kind_name(child), id);
 	if (!err)
 		err = sqlite_run(c->db, s, "delete");
 	return err;
@@ -224,8 +224,8 @@ static int delete_grandchildren(struct sqlite_conn *c, const char *project,
 	sqlite3_stmt *s;
 	int err;
 
-	err = sqlite_prep(c, SQ_DEL_GRAND, sql, &s, "delete", "ssss", project, sqlite_kind(grand),
-			  sqlite_kind(child), id);
+	err = sqlite_prep(c, SQ_DEL_GRAND, sql, &s, "delete", "ssss", project, store_kind_name(grand),
+			  store_kind_name(child), id);
 	if (!err)
 		err = sqlite_run(c->db, s, "delete");
 	return err;
@@ -258,7 +258,7 @@ static int delete_obj(struct sqlite_conn *c, const char *project, const struct s
 	sqlite3_stmt *s;
 	int err;
 
-	err = sqlite_prep(c, SQ_DEL_SELF, sql, &s, "delete", "ssss", project, sqlite_kind(o->kind),
+	err = sqlite_prep(c, SQ_DEL_SELF, sql, &s, "delete", "ssss", project, store_kind_name(o->kind),
 			  o->id, o->parent);
 	if (!err)
 		err = sqlite_run(c->db, s, "delete");
@@ -300,7 +300,7 @@ static int expect_idle(struct sqlite_conn *c, const char *project, const char *t
 
 	idle_sql(sql, sizeof(sql));
 	err = sqlite_prep(c, SQ_IDLE, sql, &s, "expect idle", "sss", project,
-			  sqlite_kind(STORE_RUN), thread);
+			  store_kind_name(STORE_RUN), thread);
 	if (!err)
 		err = sqlite_step(c->db, s, "expect idle", &row);
 	if (s)

@@ -7,6 +7,25 @@
 #include "../base/log.h"
 #include "backend.h"
 
+/* objects.kind values, indexed by enum store_kind. Stored in the database: never rename. */
+static const char *const kind_names[STORE_KIND_COUNT] = {
+	[STORE_ASSISTANT] = "assistant",
+	[STORE_THREAD] = "thread",
+	[STORE_MESSAGE] = "message",
+	[STORE_RUN] = "run",
+	[STORE_STEP] = "step",
+	[STORE_FILE] = "file",
+	[STORE_VECTOR_STORE] = "vector_store",
+	[STORE_VS_BATCH] = "vector_store_batch",
+};
+
+const char *store_kind_name(enum store_kind kind)
+{
+	if ((unsigned)kind >= STORE_KIND_COUNT)
+		return "invalid";
+	return kind_names[kind];
+}
+
 /* The schemes of database URLs that name PostgreSQL. */
 static const char *const pg_schemes[] = { "postgres://", "postgresql://" };
 
@@ -33,10 +52,8 @@ int store_open_url(const char *url, const char *dir, struct store **out)
 	*out = NULL;
 	if (!url || !*url)
 		return sqlite_open(dir, out);
-	if (url_is_pg(url)) {
-		log_error("store: this build has no PostgreSQL backend");
-		return ERR_DB;
-	}
+	if (url_is_pg(url))
+		return pg_open(url, out);
 	log_error("store: the database URL must start with postgres:// or postgresql://");
 	return ERR_INVALID;
 }
