@@ -9,12 +9,13 @@
 #include <string.h>
 
 #include "../base/alloc.h"
-#include "pg_int.h"
+#include "pg_vs_int.h"
 
 static void pg_close(struct store *base)
 {
 	struct pg_store *st = pg_of(base);
 
+	pg_vs_close(st->vs);
 	pg_pool_close(st);
 	pthread_mutex_destroy(&st->mu);
 	pthread_cond_destroy(&st->cv);
@@ -66,6 +67,8 @@ int pg_open(const char *url, struct store **out)
 	pthread_cond_init(&st->cv, NULL);
 	atomic_init(&st->keys_ever, false);
 	err = pg_migrate(st);
+	if (!err)
+		st->vs = pg_vs_open(url);
 	if (err) {
 		pg_close(&st->base);
 		return err;

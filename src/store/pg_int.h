@@ -56,6 +56,7 @@ struct pg_store {
 	struct pg_conn *idle;   /* connections nobody is using */
 	int nconn;              /* connections open, idle or not */
 	atomic_bool keys_ever;  /* a key was seen once: the answer never turns back */
+	struct pg_vs_state *vs; /* owned: vector stores' node id and vector cache (pg_vs.c) */
 };
 
 /* The PostgreSQL state behind a handle this backend opened. */
@@ -92,6 +93,9 @@ int pg_run(struct pg_conn *c, enum pg_slot slot, const char *sql, const char *wh
 /* The same for a statement that is not cached (it varies, or runs rarely). */
 int pg_query(struct pg_conn *c, const char *sql, const char *what, const struct pg_args *a,
 	     PGresult **res) MUST_CHECK;
+/* Checks res, the result of a statement run on c with libpq directly: 0 on success, else
+ * the error pg_query would return (then res is cleared). */
+int pg_result_check(struct pg_conn *c, PGresult *res, const char *what) MUST_CHECK;
 /* Runs a statement without parameters and drops its result (BEGIN, COMMIT, ...). */
 int pg_exec(struct pg_conn *c, const char *sql, const char *what) MUST_CHECK;
 /* pg_run for a statement whose rows are not needed: *changed (when not NULL) receives the
@@ -107,6 +111,9 @@ int64_t pg_col_i(const PGresult *res, int r, int i);
  * back otherwise, and runs it again (a few times) when PostgreSQL aborted it for a deadlock
  * or a serialisation failure. Returns fn's error or the commit's. */
 int pg_tx(struct pg_store *st, int (*fn)(struct pg_conn *c, void *ctx), void *ctx) MUST_CHECK;
+
+/* Applies one op of a batch inside the transaction on c (pg_write.c). */
+int pg_apply(struct pg_conn *c, const char *project, const struct store_op *op) MUST_CHECK;
 
 /* Brings the schema of the database up to date (pg_migrate.c). Errors: ERR_DB. */
 int pg_migrate(struct pg_store *st) MUST_CHECK;

@@ -9,7 +9,7 @@
 #include <stdio.h>
 
 #include "../base/log.h"
-#include "pg_int.h"
+#include "pg_vs_int.h"
 #include "schema.h"
 
 /* The key of the advisory lock migrations hold: any number, fixed for good. */
@@ -29,6 +29,8 @@ static const char *const migrations[] = {
 	"CREATE SEQUENCE objects_order;"
 	"ALTER TABLE objects ADD COLUMN child_seq BIGINT NOT NULL DEFAULT 0;"
 	"ALTER TABLE objects ADD CONSTRAINT objects_version CHECK (version > 0);",
+	/* 4: vector store files, chunks and the keyword index (pg_vs_schema.c). */
+	pg_vs_schema,
 };
 
 #define MIGRATION_COUNT ((int)(sizeof(migrations) / sizeof(migrations[0])))

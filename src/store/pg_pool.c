@@ -270,3 +270,8 @@ int pg_tx(struct pg_store *st, int (*fn)(struct pg_conn *c, void *ctx), void *ct
 	}
 	return err;
 }
+
+int pg_result_check(struct pg_conn *c, PGresult *res, const char *what)
+{
+	return check(c, res, what);
+}
