@@ -176,7 +176,7 @@ struct vec_set *vec_set_new(char *key, int64_t gen)
 
 /* Writes v (dims floats, unaligned) as int8 values out[i] = round(v[i] / scale), scale being
  * max |v[i]| / 127, and returns scale. A quarter of the memory, and a scan four times lighter
- * on memory bandwidth; the best hits are scored again exactly (each backend's hit reading, with vec_dot). */
+ * on memory bandwidth; the backends score the best hits again exactly (vec_dot). */
 static float quantise(const void *v, int dims, int8_t *out)
 {
 	float max = 0;
