@@ -9,11 +9,18 @@
 #
 # The e2e run also covers tests/fake_upstream/*.test.js (the fake model server's own tests).
 #
+# Both backends: a throwaway PostgreSQL cluster (scripts/pg.sh) starts first and is removed at
+# the end, even on failure. The unit tests get its socket directory in ASSISTD_TEST_PG and run
+# the store's tests on it too; then the e2e files run a second time, each server on a fresh
+# database of that cluster (tests/e2e/lib/pg.js; the files in its PENDING list are left out).
+# PG=0 skips PostgreSQL (both passes).
+#
 # Between the two, each libFuzzer target (make fuzz) runs for FUZZ_SECONDS (scripts/fuzz.sh);
 # each target counts as one test, failed when it finds a crash.
 #
 # Environment: B (build dir, default build), ASSISTD_BIN (default $B/test/assistd),
-# E2E_CONCURRENCY (test files run at once, default 4), E2E_TIMEOUT_MS (per test, default 120000),
+# E2E_CONCURRENCY (test files run at once, default 4; the PostgreSQL pass runs E2E_PG_CONCURRENCY,
+# default 6), E2E_TIMEOUT_MS (per test, default 120000),
 # FUZZ_SECONDS (per fuzz target, default 20; 0 skips fuzzing).
 #
 # The last line printed is "N passed, N failed" (unit + e2e); the exit status is non-zero when
@@ -38,7 +45,27 @@ run_unit=1
 passed=0
 failed=0
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/assistd-test.XXXXXX")
-trap 'rm -rf "$tmp"' EXIT INT TERM
+pgdir=""
+cleanup() {
+	[ -n "$pgdir" ] && scripts/pg.sh stop "$pgdir"
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# --- the throwaway PostgreSQL cluster ---------------------------------------------------------
+if [ "${PG:-1}" = 1 ]; then
+	pgdir=$(mktemp -d "${TMPDIR:-/tmp}/assistd-pg.XXXXXX")
+	if scripts/pg.sh start "$pgdir" >/dev/null; then
+		export ASSISTD_TEST_PG="$pgdir"
+		echo "== PostgreSQL: a throwaway cluster in $pgdir"
+	else
+		echo "pg: the throwaway cluster did not start: counted as a failure"
+		failed=$((failed + 1))
+		rm -rf "$pgdir"
+		pgdir=""
+	fi
+fi
 
 # --- unit tests -------------------------------------------------------------------------------
 if [ "$run_unit" = 1 ]; then
@@ -130,34 +157,57 @@ if [ "$e2e_ok" = 1 ]; then
 	fi
 fi
 
-if [ "$e2e_ok" = 1 ]; then
-	tap="$tmp/e2e.tap"
+# run_e2e LABEL CONCURRENCY PGDIR FILES...: one pass of node --test over FILES (relative to
+# tests/e2e), on the cluster in PGDIR ("" for SQLite), adding its counts to passed/failed.
+run_e2e() {
+	label=$1
+	conc=$2
+	e2e_pg=$3
+	shift 3
+	tap="$tmp/e2e-$label.tap"
 	# spec reporter for people, TAP to a file for counting
-	# shellcheck disable=SC2086
-	(cd "$E2E" && node --test \
-		--test-concurrency="${E2E_CONCURRENCY:-4}" \
+	(cd "$E2E" && ASSISTD_TEST_PG="$e2e_pg" node --test \
+		--test-concurrency="$conc" \
 		--test-timeout="${E2E_TIMEOUT_MS:-120000}" \
 		--test-reporter=spec --test-reporter-destination=stdout \
 		--test-reporter=tap --test-reporter-destination="$tap" \
-		$files)
+		"$@")
 	node_rc=$?
 	# the root summary comes last in the TAP stream
 	ep=$(grep -E '^# pass [0-9]+' "$tap" | tail -n 1 | awk '{print $3}')
 	ef=$(grep -E '^# fail [0-9]+' "$tap" | tail -n 1 | awk '{print $3}')
 	ec=$(grep -E '^# cancelled [0-9]+' "$tap" | tail -n 1 | awk '{print $3}')
 	if [ -z "$ep" ] || [ -z "$ef" ]; then
-		echo "e2e: the test runner printed no summary (exit status $node_rc): counted as a failure"
+		echo "e2e ($label): the test runner printed no summary (exit status $node_rc): counted as a failure"
 		ep=${ep:-0}
 		ef=$(( ${ef:-0} + 1 ))
 	fi
 	ef=$((ef + ${ec:-0}))
 	if [ "$node_rc" -ne 0 ] && [ "$ef" -eq 0 ]; then
-		echo "e2e: node --test exited $node_rc with no failed test: counted as a failure"
+		echo "e2e ($label): node --test exited $node_rc with no failed test: counted as a failure"
 		ef=1
 	fi
-	if [ "${ec:-0}" -gt 0 ]; then echo "e2e: $ep passed, $ef failed ($ec of them cancelled)"; else echo "e2e: $ep passed, $ef failed"; fi
+	if [ "${ec:-0}" -gt 0 ]; then echo "e2e ($label): $ep passed, $ef failed ($ec of them cancelled)"; else echo "e2e ($label): $ep passed, $ef failed"; fi
 	passed=$((passed + ep))
 	failed=$((failed + ef))
+}
+
+if [ "$e2e_ok" = 1 ]; then
+	# shellcheck disable=SC2086
+	run_e2e sqlite "${E2E_CONCURRENCY:-4}" "" $files
+	if [ -n "$pgdir" ]; then
+		# the server's own files (not the fake upstream's), less the pending ones
+		pending=$(cd "$E2E" && node -e 'console.log(require("./lib/pg").PENDING.join(" "))')
+		pgfiles=""
+		for f in $files; do
+			case "$f" in ../*) continue ;; esac
+			case " $pending " in *" ${f#./} "*) echo "e2e (postgresql): $f pending"; continue ;; esac
+			pgfiles="$pgfiles $f"
+		done
+		echo "== e2e tests on PostgreSQL ($ASSISTD_BIN)"
+		# shellcheck disable=SC2086
+		[ -n "$pgfiles" ] && run_e2e postgresql "${E2E_PG_CONCURRENCY:-6}" "$pgdir" $pgfiles
+	fi
 else
 	failed=$((failed + 1))
 fi

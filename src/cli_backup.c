@@ -55,19 +55,32 @@ static int parse(int argc, char **argv, const char **to, struct config *cfg)
 }
 
 /* Blobs, then the database snapshot, then the blobs written meanwhile, into dir. */
-static int copy_all(const char *data, const char *dir)
+static int copy_all(const struct config *cfg, const char *dir)
 {
 	char db[PATH_MAX_LEN];
+	char files[PATH_MAX_LEN];
 	int err;
 
-	if ((size_t)snprintf(db, sizeof(db), "%s/assistd.db", dir) >= sizeof(db))
+	if ((size_t)snprintf(db, sizeof(db), "%s/assistd.db", dir) >= sizeof(db) ||
+	    (size_t)snprintf(files, sizeof(files), "%s/files", dir) >= sizeof(files))
 		return ERR_INVALID;
-	err = blobs_copy(data, dir);
+	err = blobs_copy(cfg->files_dir, files);
 	if (!err)
-		err = store_backup(data, db);
+		err = store_backup(cfg->data_dir, db);
 	if (!err)
-		err = blobs_copy(data, dir);
+		err = blobs_copy(cfg->files_dir, files);
 	return err;
+}
+
+/* A store in PostgreSQL is backed up with PostgreSQL's own tools: says how, and fails. */
+static int refuse_pg(const struct config *cfg)
+{
+	fprintf(stderr, "assistd backup: the store is in PostgreSQL (--database-url or "
+			"ASSISTD_DATABASE_URL), which this command does not copy. Back the database "
+			"up with pg_dump (pg_dump --format=custom --file=FILE URL; see README, "
+			"\"Backups\") and copy the files directory %s alongside it.\n",
+		cfg->files_dir);
+	return 1;
 }
 
 static int remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
@@ -104,13 +117,15 @@ int cli_backup(int argc, char **argv)
 
 	if (parse(argc, argv, &to, &cfg) || !to || !*to)
 		return usage();
+	if (store_url_pg(cfg.database_url))
+		return refuse_pg(&cfg);
 	log_set_level(cfg.log_level);
 	umask(077); /* the copy holds what the data directory holds: keep it private */
 	if ((size_t)snprintf(part, sizeof(part), "%s.partial", to) >= sizeof(part) - 64)
 		return usage();
 	if (make_partial(to, part) != 0)
 		return 1;
-	if (copy_all(cfg.data_dir, part) != 0 || rename(part, to) != 0) {
+	if (copy_all(&cfg, part) != 0 || rename(part, to) != 0) {
 		fprintf(stderr, "assistd backup: failed (see above); no backup was made\n");
 		remove_partial(part);
 		return 1;

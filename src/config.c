@@ -79,6 +79,11 @@ static int set_database_url(struct config *cfg, const char *value)
 	return copy(cfg->database_url, sizeof(cfg->database_url), value);
 }
 
+static int set_files_dir(struct config *cfg, const char *value)
+{
+	return value[0] ? copy(cfg->files_dir, sizeof(cfg->files_dir), value) : ERR_INVALID;
+}
+
 static int set_log_level(struct config *cfg, const char *value)
 {
 	return log_parse_level(value, &cfg->log_level);
@@ -309,6 +314,9 @@ static const struct option options[] = {
 	{ "--database-url", "ASSISTD_DATABASE_URL", "URL",
 	  "postgres://... to keep the store in PostgreSQL, shared by any number of nodes "
 	  "(default: SQLite in the data directory)", set_database_url },
+	{ "--files-dir", "ASSISTD_FILES_DIR", "DIR",
+	  "directory for uploaded files' bytes (default DATA/files); nodes on one database "
+	  "share it (NFS or similar)", set_files_dir },
 	{ "--log-level", "ASSISTD_LOG_LEVEL", "LEVEL", "debug, info, warn or error (default info)",
 	  set_log_level },
 	{ "--max-body", "ASSISTD_MAX_BODY", "BYTES",
@@ -469,6 +477,12 @@ int config_load(struct config *cfg, int argc, char **argv, int first)
 		}
 		if (apply(cfg, o, eq ? eq + 1 : argv[++i], flag))
 			return ERR_INVALID;
+	}
+	if (!cfg->files_dir[0] &&
+	    (size_t)snprintf(cfg->files_dir, sizeof(cfg->files_dir), "%s/files", cfg->data_dir) >=
+		    sizeof(cfg->files_dir)) {
+		fprintf(stderr, "assistd: the data directory's path is too long\n");
+		return ERR_INVALID;
 	}
 	return 0;
 }

@@ -19,6 +19,7 @@ struct config {
 	int port;
 	char data_dir[1024];
 	char database_url[1024]; /* "" : SQLite in data_dir; postgres://... : PostgreSQL */
+	char files_dir[1024];  /* the file blobs; <data_dir>/files unless set */
 	enum log_level log_level;
 	size_t max_body;       /* bytes */
 	uint64_t max_file_bytes; /* largest upload */

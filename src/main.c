@@ -128,7 +128,7 @@ static int start_engine(const struct config *cfg, struct store *st, struct blobs
 /* Opens the file blobs and removes what an earlier run left behind. */
 static int open_blobs(const struct config *cfg, struct store *st, struct blobs **bs)
 {
-	int err = blobs_open(cfg->data_dir, bs);
+	int err = blobs_open(cfg->files_dir, bs);
 
 	if (!err)
 		err = files_sweep(st, *bs);

@@ -5,18 +5,26 @@
 # message answered with 200. The moment wrk stops, the server is killed with SIGKILL,
 # restarted on the same data directory, and every thread is paged through: each
 # acknowledged message must be there. Goals: >= 5,000 creates/s, and all of them survive.
+# create_durable_pg.sh runs the same on PostgreSQL (durable_creates with a database URL).
 
 CREATE_GOAL=5000
 
 bench_create_durable() {
-	local dir tids acked_file f rate acked other stored survived line
+	durable_creates "durable creates (kill -9, restart)"
+}
+
+# durable_creates ROW [SERVER ARGS...]: the benchmark, its server started with SERVER ARGS
+# (both times), recorded as ROW.
+durable_creates() {
+	local row=$1 dir tids acked_file f rate acked other stored survived line
+	shift
 
 	if ! have_server; then
-		record "durable creates" "no server ($ASSISTD_BIN)" "≥ 5,000/s, all survive" "n/a"
+		record "$row" "no server ($ASSISTD_BIN)" "≥ 5,000/s, all survive" "n/a"
 		return 0
 	fi
 	dir=$(new_data_dir create_durable)
-	server_start "$dir"
+	server_start "$dir" "$@"
 	# Several threads keep each one short to page through afterwards.
 	tids=$(api threads "$BENCH_CREATE_THREADS")
 	acked_file="$OUT/create-acked.txt"
@@ -36,7 +44,7 @@ bench_create_durable() {
 	log "creates: $acked answered 200 ($rate/s), $other answered otherwise;" \
 		"p99 latency $(awk '/^create: p99_ms/ { print $3 }' "$f") ms"
 
-	server_start "$dir"
+	server_start "$dir" "$@"
 	# shellcheck disable=SC2086
 	line=$(api verify "$acked_file" $tids)
 	server_stop
@@ -50,7 +58,7 @@ bench_create_durable() {
 	if [ "$survived" != "$acked" ] || [ "$stored" -lt "$acked" ] || [ "$other" != 0 ]; then
 		status=miss
 	fi
-	record "durable creates (kill -9, restart)" \
+	record "$row" \
 		"$(fmt_int "$rate")/s; $survived/$acked acknowledged survived ($stored stored, $other non-200)" \
 		"≥ 5,000/s, all survive" "$status"
 }

@@ -87,6 +87,52 @@ int pg_open(const char *url, struct store **out) MUST_CHECK;
 /* The name kind is stored under in objects.kind, the same in every backend. */
 const char *store_kind_name(enum store_kind kind);
 
+/* The rules both backends enforce in their write transactions (store.c). */
+/* Which kinds live under which. Deleting an object deletes its children and their children:
+ * the tree is two levels deep (thread -> run -> step), and the backends' deletes rely on
+ * that. Deleting a file is the place to also detach it from whatever refers to it by id. */
+struct store_edge {
+	enum store_kind parent;
+	enum store_kind child;
+};
+#define STORE_TREE_LEN 4
+extern const struct store_edge store_tree[STORE_TREE_LEN];
+/* Sets *parent to the kind child hangs under; false for top-level kinds. */
+bool store_parent_kind(enum store_kind child, enum store_kind *parent);
+/* Fails with ERR_INTERNAL when replacing the stored status old (a name, "" for none) with
+ * o's is a move the status table (base/status.h) does not list: that write would be a bug.
+ * Staying put and statuses the table does not know (none, for older rows) pass. */
+int store_check_move(const struct store_obj *o, const char *old) MUST_CHECK;
+
+/* What the database holds under the id a put is about to write. */
+struct store_stored {
+	bool found;      /* some object of the project has this id */
+	bool same;       /* and it has the put's kind and parent */
+	int64_t version; /* its version, when found */
+	char status[32]; /* its status column, "" when NULL */
+};
+
+/* Fills *s from a stored row's kind, parent, version and status (NULL for SQL NULL) for a put
+ * of o. */
+void store_stored_fill(struct store_stored *s, const struct store_obj *o, const char *kind,
+		       const char *parent, int64_t version, const char *status);
+/* Decides what a put of op does over old (old is not read when expect_version < 0): sets
+ * *insert (a new row) and returns 0 when the put goes ahead, as an insert or a replace; else
+ * returns the put's error (ERR_NOT_FOUND, ERR_CONFLICT, ERR_INTERNAL: see store_op). */
+int store_put_decide(const struct store_op *op, const struct store_stored *old, bool *insert)
+	MUST_CHECK;
+
+/* Calls del(ctx, kind, via, id) for each set of objects that deleting object id of kind
+ * removes below it, deepest first: the objects of kind under its children of kind via, then
+ * its children of kind (via is STORE_KIND_COUNT). Stops at the first error and returns it. */
+int store_delete_below(enum store_kind kind, const char *id,
+		       int (*del)(void *ctx, enum store_kind kind, enum store_kind via,
+				  const char *id),
+		       void *ctx) MUST_CHECK;
+
+/* Reverses the items of l: a page read backwards from `before` into page order. */
+void store_list_reverse(struct store_list *l);
+
 /* Frees the hits' strings and empties the list (keeping the array). */
 void store_hits_clear(struct store_hit *hits, size_t *n);
 

@@ -18,7 +18,6 @@
 #include "../base/log.h"
 #include "blob.h"
 
-#define BLOB_DIR "files"
 #define BLOB_TMP ".tmp-" /* ids never start with '.', so temporaries cannot clash with blobs */
 #define BLOB_NAME_MAX (sizeof(BLOB_TMP) + ID_MAX + 1)
 
@@ -46,13 +45,13 @@ static int sys_fail(const struct blobs *bs, const char *what, const char *name)
 	return ERR_INTERNAL;
 }
 
-int blobs_open(const char *data_dir, struct blobs **out)
+int blobs_open(const char *dir, struct blobs **out)
 {
 	struct blobs *bs = xcalloc(1, sizeof(*bs));
 	int err = 0;
 
 	*out = NULL;
-	bs->dir = xasprintf("%s/%s", data_dir, BLOB_DIR);
+	bs->dir = xstrdup(dir);
 	bs->dirfd = -1;
 	if (mkdir(bs->dir, 0700) != 0 && errno != EEXIST)
 		err = sys_fail(bs, "create", ".");

@@ -20,9 +20,10 @@
 struct blobs;
 struct blob_writer;
 
-/* Opens (creating it if needed) the blob directory <data_dir>/files. On success *out is owned
+/* Opens (creating it if needed, not its parents) the blob directory dir (by default
+ * <data>/files; every node on one database shares one, see README). On success *out is owned
  * by the caller: close with blobs_close. Errors: ERR_INTERNAL (the reason is logged). */
-int blobs_open(const char *data_dir, struct blobs **out) MUST_CHECK;
+int blobs_open(const char *dir, struct blobs **out) MUST_CHECK;
 /* Closes bs; writers must be committed or aborted first. NULL is a no-op. */
 void blobs_close(struct blobs *bs);
 
@@ -54,9 +55,9 @@ int blob_open_read(struct blobs *bs, const char *id, int *fd, uint64_t *size) MU
  * ERR_INTERNAL (logged). */
 int blob_remove(struct blobs *bs, const char *id) MUST_CHECK;
 
-/* Copies every complete blob of <from_dir>/files into <to_dir>/files (created if needed),
+/* Copies every complete blob of the blob directory from into to (created if needed),
  * skipping temporaries and blobs the destination already has, while a server may be writing
  * and deleting blobs. Errors: ERR_INTERNAL (logged). */
-int blobs_copy(const char *from_dir, const char *to_dir) MUST_CHECK;
+int blobs_copy(const char *from, const char *to) MUST_CHECK;
 
 #endif

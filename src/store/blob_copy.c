@@ -73,16 +73,12 @@ static int copy_dir(DIR *d, int src, int dst)
 	return err;
 }
 
-int blobs_copy(const char *from_dir, const char *to_dir)
+int blobs_copy(const char *from, const char *to)
 {
-	char from[4096];
-	char to[4096];
 	DIR *d = NULL;
 	int dst = -1;
 	int err = ERR_INTERNAL;
 
-	snprintf(from, sizeof(from), "%s/files", from_dir);
-	snprintf(to, sizeof(to), "%s/files", to_dir);
 	if (mkdir(to, 0700) != 0 && errno != EEXIST)
 		goto out;
 	dst = open(to, O_RDONLY | O_DIRECTORY | O_CLOEXEC);

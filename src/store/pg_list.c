@@ -26,7 +26,7 @@ enum {
 
 /* The position of cursor $n in the collection, as a row value. */
 #define CURSOR_POS(n)                                                                      \
-	"(SELECT (c.created_at, c.seq) FROM objects c WHERE c.project = $1 AND c.id = $" n \
+	"(SELECT c.created_at, c.seq FROM objects c WHERE c.project = $1 AND c.id = $" n \
 	" AND c.kind = $2 AND c.parent IS NOT DISTINCT FROM $3)"
 
 /* The SQL of list variant flags. Parameters: $1 project, $2 kind, $3 parent, $4 run_id,
@@ -111,16 +111,6 @@ static void page_rows(const PGresult *res, int limit, struct store_list *out)
 	out->has_more = rows > limit;
 }
 
-static void page_reverse(struct store_list *l)
-{
-	for (size_t i = 0; i < l->n / 2; i++) {
-		struct store_item t = l->items[i];
-
-		l->items[i] = l->items[l->n - 1 - i];
-		l->items[l->n - 1 - i] = t;
-	}
-}
-
 static int fetch(struct pg_conn *c, const char *project, enum store_kind kind,
 		 const char *parent, const struct store_page *pg, struct store_list *out)
 {
@@ -149,7 +139,7 @@ static int fetch(struct pg_conn *c, const char *project, enum store_kind kind,
 	page_rows(res, pg->limit, out);
 	PQclear(res);
 	if (q.reverse)
-		page_reverse(out);
+		store_list_reverse(out);
 	return 0;
 }
 
@@ -161,6 +151,8 @@ int pg_list(struct store *base, const char *project, enum store_kind kind, const
 	int err;
 
 	memset(out, 0, sizeof(*out));
+	if (pg->limit < 1 || pg->limit > STORE_LIST_MAX)
+		return ERR_INVALID;
 	err = pg_acquire(st, &c);
 	if (err)
 		return err;

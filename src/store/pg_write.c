@@ -20,45 +20,17 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../base/log.h"
 #include "../base/status.h"
 #include "pg_int.h"
-
-/* Which kinds live under which, as in sqlite_write.c: two levels deep at most. */
-static const struct {
-	enum store_kind parent;
-	enum store_kind child;
-} tree[] = {
-	{ STORE_THREAD, STORE_MESSAGE },
-	{ STORE_THREAD, STORE_RUN },
-	{ STORE_RUN, STORE_STEP },
-	{ STORE_VECTOR_STORE, STORE_VS_BATCH },
-};
-
-#define TREE_LEN (sizeof(tree) / sizeof(tree[0]))
-
-/* What the database holds under an id a put is about to write (locked FOR UPDATE). */
-struct stored {
-	bool found;      /* some object of the project has this id */
-	bool same;       /* and it has the put's kind and parent */
-	int64_t version; /* its version, when found */
-	char status[32]; /* its status column, "" when NULL */
-};
-
-static bool str_eq(const char *a, const char *b)
-{
-	if (!a || !b)
-		return a == b;
-	return strcmp(a, b) == 0;
-}
 
 static const char *col(const PGresult *res, int i)
 {
 	return PQgetisnull(res, 0, i) ? NULL : PQgetvalue(res, 0, i);
 }
 
+/* Reads what is stored under o's id into *out, locking it FOR UPDATE. */
 static int lock_stored(struct pg_conn *c, const char *project, const struct store_obj *o,
-		       struct stored *out)
+		       struct store_stored *out)
 {
 	static const char sql[] = "SELECT kind, parent, version, status FROM objects "
 				  "WHERE project = $1 AND id = $2 FOR UPDATE";
@@ -72,13 +44,8 @@ static int lock_stored(struct pg_conn *c, const char *project, const struct stor
 	err = pg_run(c, PQ_LOCK, sql, "put", &a, &res);
 	if (err)
 		return err;
-	out->found = PQntuples(res) > 0;
-	if (out->found) {
-		out->same = str_eq(col(res, 0), store_kind_name(o->kind)) &&
-			    str_eq(col(res, 1), o->parent);
-		out->version = pg_col_i(res, 0, 2);
-		snprintf(out->status, sizeof(out->status), "%s", col(res, 3) ? col(res, 3) : "");
-	}
+	if (PQntuples(res) > 0)
+		store_stored_fill(out, o, col(res, 0), col(res, 1), pg_col_i(res, 0, 2), col(res, 3));
 	PQclear(res);
 	return 0;
 }
@@ -102,18 +69,6 @@ static int expect_exists(struct pg_conn *c, const char *project, const struct st
 	if (!err && rows == 0)
 		err = ERR_NOT_FOUND;
 	return err;
-}
-
-/* The kind of o's parent: *kind, and true, when o's kind hangs under another. */
-static bool parent_kind(const struct store_obj *o, enum store_kind *kind)
-{
-	for (size_t i = 0; i < TREE_LEN; i++) {
-		if (tree[i].child == o->kind) {
-			*kind = tree[i].parent;
-			return true;
-		}
-	}
-	return false;
 }
 
 /* Takes the next place among the children of o's parent (locking the parent row) into
@@ -156,7 +111,7 @@ static int insert(struct pg_conn *c, const char *project, const struct store_obj
 	struct pg_args a = { 0 };
 	enum store_kind pk;
 	int64_t seq = 0, rows = 0;
-	bool child = parent_kind(o, &pk);
+	bool child = store_parent_kind(o->kind, &pk);
 	int err = child ? child_seq(c, project, o, pk, &seq) : 0;
 
 	if (err)
@@ -199,27 +154,6 @@ static int update(struct pg_conn *c, const char *project, const struct store_obj
 	return pg_do(c, PQ_UPDATE, sql, "put", &a, NULL);
 }
 
-/* Fails with ERR_INTERNAL when moving the stored status old to o's is not in the status
- * table (base/status.h), as in sqlite_write.c. */
-static int expect_move(const struct store_obj *o, const char *old)
-{
-	enum run_status run_from, run_to;
-	enum step_status step_from, step_to;
-	bool ok = true;
-
-	if (!o->status || strcmp(old, o->status) == 0)
-		return 0;
-	if (o->kind == STORE_RUN && !status_run_parse(old, &run_from) &&
-	    !status_run_parse(o->status, &run_to))
-		ok = status_run_legal(run_from, run_to);
-	if (o->kind == STORE_STEP && !status_step_parse(old, &step_from) &&
-	    !status_step_parse(o->status, &step_to))
-		ok = status_step_legal(step_from, step_to);
-	if (!ok)
-		log_error("store: refused to move %s from %s to %s", o->id, old, o->status);
-	return ok ? 0 : ERR_INTERNAL;
-}
-
 /* A put of a new id that lost the race to a concurrent put of the same id: with
  * expect_version 0 it becomes a replace, so the transaction runs again (ERR_TIMEOUT is
  * pg_tx's "retry"). */
@@ -232,25 +166,18 @@ static int insert_or_retry(struct pg_conn *c, const char *project, const struct 
 
 static int put(struct pg_conn *c, const char *project, const struct store_op *op)
 {
-	struct stored old;
-	int err;
+	struct store_stored old = { 0 };
+	bool insert = false;
+	int err = 0;
 
 	assert(op->obj.body && (unsigned)op->obj.kind < STORE_KIND_COUNT);
-	if (op->expect_version < 0)
-		return insert(c, project, &op->obj);
-	err = lock_stored(c, project, &op->obj, &old);
+	if (op->expect_version >= 0)
+		err = lock_stored(c, project, &op->obj, &old);
+	if (!err)
+		err = store_put_decide(op, &old, &insert);
 	if (err)
 		return err;
-	if (!old.found)
-		return op->expect_version == 0 ? insert_or_retry(c, project, op) : ERR_NOT_FOUND;
-	if (!old.same)
-		return op->expect_version == 0 ? ERR_CONFLICT : ERR_NOT_FOUND;
-	if (op->expect_version > 0 && old.version != op->expect_version)
-		return ERR_CONFLICT;
-	err = expect_move(&op->obj, old.status);
-	if (!err)
-		err = update(c, project, &op->obj);
-	return err;
+	return insert ? insert_or_retry(c, project, op) : update(c, project, &op->obj);
 }
 
 static int delete_children(struct pg_conn *c, const char *project, enum store_kind child,
@@ -282,23 +209,19 @@ static int delete_grandchildren(struct pg_conn *c, const char *project, enum sto
 	return pg_do(c, PQ_DEL_GRAND, sql, "delete", &a, NULL);
 }
 
-static int delete_below(struct pg_conn *c, const char *project, enum store_kind kind,
-			const char *id)
-{
-	int err = 0;
+/* A store_delete_below callback: ctx is the connection, project first. */
+struct below {
+	struct pg_conn *c;
+	const char *project;
+};
 
-	for (size_t i = 0; i < TREE_LEN && !err; i++) {
-		if (tree[i].parent != kind)
-			continue;
-		for (size_t j = 0; j < TREE_LEN && !err; j++) {
-			if (tree[j].parent == tree[i].child)
-				err = delete_grandchildren(c, project, tree[j].child,
-							   tree[i].child, id);
-		}
-		if (!err)
-			err = delete_children(c, project, tree[i].child, id);
-	}
-	return err;
+static int delete_set(void *ctx, enum store_kind kind, enum store_kind via, const char *id)
+{
+	const struct below *b = ctx;
+
+	if (via == STORE_KIND_COUNT)
+		return delete_children(b->c, b->project, kind, id);
+	return delete_grandchildren(b->c, b->project, kind, via, id);
 }
 
 /* Deletes o (checking its parent when o->parent is set) and everything below it. */
@@ -318,7 +241,8 @@ static int delete_obj(struct pg_conn *c, const char *project, const struct store
 	if (!err && rows == 0)
 		err = ERR_NOT_FOUND;
 	if (!err)
-		err = delete_below(c, project, o->kind, o->id);
+		err = store_delete_below(o->kind, o->id, delete_set,
+					 &(struct below){ .c = c, .project = project });
 	if (!err && o->kind == STORE_VECTOR_STORE)
 		err = pg_vs_drop(c, project, o->id);
 	if (!err && o->kind == STORE_FILE)

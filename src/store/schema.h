@@ -11,10 +11,11 @@
 
 /* 1: API objects and API keys.
  * objects: one row per API object; body is the JSON the API returns. kind is a name from
- * store_kind_name(). seq is an insertion counter, the tie-break after
- * created_at (store-wide on SQLite; see pg_migrate.c for PostgreSQL); it and created_at never
- * change when an object is replaced, so neither does its place in a list. Ids are unique across projects, but the key includes project so that no
- * statement can reach another project's row by id alone.
+ * store_kind_name(). seq is an insertion counter, the tie-break after created_at
+ * (store-wide on SQLite; see pg_migrate.c for PostgreSQL); it and created_at never change
+ * when an object is replaced, so neither does its place in a list. Ids are unique across
+ * projects, but the key includes project so that no statement can reach another project's row
+ * by id alone.
  * api_keys: hash is the SHA-256 hex of the key; revoked_at is NULL while active. */
 #define SCHEMA_1 \
 	"CREATE TABLE objects (" \

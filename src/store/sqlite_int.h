@@ -208,8 +208,6 @@ int sqlite_end(struct sqlite_store *st, struct sqlite_conn *c, int err) MUST_CHE
  * resets s (sqlite_list.c). Errors: as sqlite_step. */
 int sqlite_page_rows(sqlite3 *db, sqlite3_stmt *s, int limit, struct store_list *out)
 	MUST_CHECK;
-/* Reverses the items of l: a page read backwards from `before` into page order. */
-void sqlite_page_reverse(struct store_list *l);
 
 /* Applies one op of a batch inside the write transaction on c (sqlite_write.c). */
 int sqlite_apply(struct sqlite_conn *c, const char *project, const struct store_op *op)

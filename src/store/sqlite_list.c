@@ -111,16 +111,6 @@ static char *list_sql(int flags)
 			 flags & SQ_LIST_LT ? " AND (created_at, seq) < (?7, ?8)" : "", dir, dir);
 }
 
-void sqlite_page_reverse(struct store_list *l)
-{
-	for (size_t i = 0; i < l->n / 2; i++) {
-		struct store_item t = l->items[i];
-
-		l->items[i] = l->items[l->n - 1 - i];
-		l->items[l->n - 1 - i] = t;
-	}
-}
-
 int sqlite_page_rows(sqlite3 *db, sqlite3_stmt *s, int limit, struct store_list *out)
 {
 	bool row = true;
@@ -160,7 +150,7 @@ static int fetch(struct sqlite_conn *c, const char *project, enum store_kind kin
 	if (!err)
 		err = sqlite_page_rows(c->db, s, pg->limit, out);
 	if (!err && q->reverse)
-		sqlite_page_reverse(out);
+		store_list_reverse(out);
 	return err;
 }
 

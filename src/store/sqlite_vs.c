@@ -522,7 +522,7 @@ static int vsf_page(struct sqlite_conn *c, const char *project, const char *vs,
 		err = sqlite_page_rows(c->db, s, pg->limit, out);
 	sqlite3_finalize(s);
 	if (!err && back)
-		sqlite_page_reverse(out);
+		store_list_reverse(out);
 	return err;
 }
 

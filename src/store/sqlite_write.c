@@ -2,7 +2,7 @@
  *
  * A batch runs in one BEGIN IMMEDIATE transaction on one pooled connection while holding the
  * process's write lock; the first op that fails rolls the whole batch back and its error is
- * returned. Deleting an object deletes everything below it (see tree[]); a new object is
+ * returned. Deleting an object deletes everything below it (see store_tree[]); a new object is
  * written only while its parent exists, so nothing is ever left without one; a run or step
  * changes status only as the table in base/status.c allows. Reads, lists and keys are
  * elsewhere (sqlite.c, sqlite_list.c, sqlite_keys.c). */
@@ -10,42 +10,16 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../base/log.h"
 #include "../base/status.h"
 #include "sqlite_int.h"
 
-/* Which kinds live under which. Deleting an object deletes its children and their children:
- * the tree is two levels deep (thread -> run -> step), and delete_below relies on that.
- * Deleting a file is the place to also detach it from whatever refers to it by id. */
-static const struct {
-	enum store_kind parent;
-	enum store_kind child;
-} tree[] = {
-	{ STORE_THREAD, STORE_MESSAGE },
-	{ STORE_THREAD, STORE_RUN },
-	{ STORE_RUN, STORE_STEP },
-	{ STORE_VECTOR_STORE, STORE_VS_BATCH },
-};
-
-#define TREE_LEN (sizeof(tree) / sizeof(tree[0]))
-
-/* What the database holds under an id a put is about to write. */
-struct stored {
-	bool found;      /* some object of the project has this id */
-	bool same;       /* and it has the put's kind and parent */
-	int64_t version; /* its version, when found */
-	char status[32]; /* its status column, "" when NULL */
-};
-
-static bool str_eq(const char *a, const char *b)
+static const char *col_text(sqlite3_stmt *s, int i)
 {
-	if (!a || !b)
-		return a == b;
-	return strcmp(a, b) == 0;
+	return (const char *)sqlite3_column_text(s, i);
 }
 
 static int peek(struct sqlite_conn *c, const char *project, const struct store_obj *o,
-		struct stored *out)
+		struct store_stored *out)
 {
 	static const char sql[] = "SELECT kind, parent, version, status FROM objects "
 				  "WHERE project = ?1 AND id = ?2";
@@ -56,13 +30,9 @@ static int peek(struct sqlite_conn *c, const char *project, const struct store_o
 	err = sqlite_prep(c, SQ_PEEK, sql, &s, "put", "ss", project, o->id);
 	if (!err)
 		err = sqlite_step(c->db, s, "put", &out->found);
-	if (!err && out->found) {
-		out->same = str_eq((const char *)sqlite3_column_text(s, 0), store_kind_name(o->kind)) &&
-			    str_eq((const char *)sqlite3_column_text(s, 1), o->parent);
-		out->version = sqlite3_column_int64(s, 2);
-		snprintf(out->status, sizeof(out->status), "%s",
-			 sqlite3_column_text(s, 3) ? (const char *)sqlite3_column_text(s, 3) : "");
-	}
+	if (!err && out->found)
+		store_stored_fill(out, o, col_text(s, 0), col_text(s, 1), sqlite3_column_int64(s, 2),
+				  col_text(s, 3));
 	if (s)
 		sqlite3_reset(s);
 	return err;
@@ -95,35 +65,9 @@ static int expect_parent(struct sqlite_conn *c, const char *project, const struc
 {
 	struct store_obj parent = { .id = o->parent };
 
-	for (size_t i = 0; i < TREE_LEN; i++) {
-		if (tree[i].child == o->kind) {
-			parent.kind = tree[i].parent;
-			return o->parent ? expect_exists(c, project, &parent) : ERR_NOT_FOUND;
-		}
-	}
-	return 0;
-}
-
-/* Fails with ERR_INTERNAL when replacing the stored status old (a name, "" for none) with
- * o's is a move the status table does not list: that write would be a bug. Staying put and
- * statuses the table does not know (none, for older rows) pass. */
-static int expect_move(const struct store_obj *o, const char *old)
-{
-	enum run_status run_from, run_to;
-	enum step_status step_from, step_to;
-	bool ok = true;
-
-	if (!o->status || strcmp(old, o->status) == 0)
+	if (!store_parent_kind(o->kind, &parent.kind))
 		return 0;
-	if (o->kind == STORE_RUN && !status_run_parse(old, &run_from) &&
-	    !status_run_parse(o->status, &run_to))
-		ok = status_run_legal(run_from, run_to);
-	if (o->kind == STORE_STEP && !status_step_parse(old, &step_from) &&
-	    !status_step_parse(o->status, &step_to))
-		ok = status_step_legal(step_from, step_to);
-	if (!ok)
-		log_error("store: refused to move %s from %s to %s", o->id, old, o->status);
-	return ok ? 0 : ERR_INTERNAL;
+	return o->parent ? expect_exists(c, project, &parent) : ERR_NOT_FOUND;
 }
 
 /* Inserts a new object with version 1 and the next seq. Errors: ERR_CONFLICT if the id is
@@ -176,27 +120,18 @@ static int insert_child(struct sqlite_conn *c, const char *project, const struct
 
 static int put(struct sqlite_conn *c, const char *project, const struct store_op *op)
 {
-	struct stored old;
-	int err;
+	struct store_stored old = { 0 };
+	bool insert = false;
+	int err = 0;
 
 	assert(op->obj.body && (unsigned)op->obj.kind < STORE_KIND_COUNT);
-	if (op->expect_version < 0)
-		return insert_child(c, project, &op->obj);
-	err = peek(c, project, &op->obj, &old);
+	if (op->expect_version >= 0)
+		err = peek(c, project, &op->obj, &old);
+	if (!err)
+		err = store_put_decide(op, &old, &insert);
 	if (err)
 		return err;
-	if (!old.found)
-		return op->expect_version == 0 ? insert_child(c, project, &op->obj) : ERR_NOT_FOUND;
-	/* The id is taken by an object of another kind or collection: the object the put
-	 * addresses does not exist, and its id cannot be used. */
-	if (!old.same)
-		return op->expect_version == 0 ? ERR_CONFLICT : ERR_NOT_FOUND;
-	if (op->expect_version > 0 && old.version != op->expect_version)
-		return ERR_CONFLICT;
-	err = expect_move(&op->obj, old.status);
-	if (!err)
-		err = update(c, project, &op->obj);
-	return err;
+	return insert ? insert_child(c, project, &op->obj) : update(c, project, &op->obj);
 }
 
 static int delete_children(struct sqlite_conn *c, const char *project, enum store_kind child,
@@ -231,23 +166,19 @@ static int delete_grandchildren(struct sqlite_conn *c, const char *project,
 	return err;
 }
 
-static int delete_below(struct sqlite_conn *c, const char *project, enum store_kind kind,
-			const char *id)
-{
-	int err = 0;
+/* A store_delete_below callback: ctx is the connection, project first. */
+struct below {
+	struct sqlite_conn *c;
+	const char *project;
+};
 
-	for (size_t i = 0; i < TREE_LEN && !err; i++) {
-		if (tree[i].parent != kind)
-			continue;
-		for (size_t j = 0; j < TREE_LEN && !err; j++) {
-			if (tree[j].parent == tree[i].child)
-				err = delete_grandchildren(c, project, tree[j].child,
-							   tree[i].child, id);
-		}
-		if (!err)
-			err = delete_children(c, project, tree[i].child, id);
-	}
-	return err;
+static int delete_set(void *ctx, enum store_kind kind, enum store_kind via, const char *id)
+{
+	const struct below *b = ctx;
+
+	if (via == STORE_KIND_COUNT)
+		return delete_children(b->c, b->project, kind, id);
+	return delete_grandchildren(b->c, b->project, kind, via, id);
 }
 
 /* Deletes o (checking its parent when o->parent is set) and everything below it. */
@@ -265,7 +196,8 @@ static int delete_obj(struct sqlite_conn *c, const char *project, const struct s
 	if (!err && sqlite3_changes(c->db) == 0)
 		err = ERR_NOT_FOUND;
 	if (!err)
-		err = delete_below(c, project, o->kind, o->id);
+		err = store_delete_below(o->kind, o->id, delete_set,
+					 &(struct below){ .c = c, .project = project });
 	if (!err && o->kind == STORE_VECTOR_STORE)
 		err = sqlite_vs_drop(c, project, o->id);
 	if (!err && o->kind == STORE_FILE)

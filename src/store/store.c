@@ -1,10 +1,12 @@
 /* store.c - the public functions of store.h, vstore.h and vecstore.h: opening a store with
  * the backend its URL names, then one-line dispatchers to that backend's operations
  * (backend.h), and the frees every backend's results share. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "../base/log.h"
+#include "../base/status.h"
 #include "backend.h"
 
 /* objects.kind values, indexed by enum store_kind. Stored in the database: never rename. */
@@ -24,6 +26,95 @@ const char *store_kind_name(enum store_kind kind)
 	if ((unsigned)kind >= STORE_KIND_COUNT)
 		return "invalid";
 	return kind_names[kind];
+}
+
+const struct store_edge store_tree[STORE_TREE_LEN] = {
+	{ STORE_THREAD, STORE_MESSAGE },
+	{ STORE_THREAD, STORE_RUN },
+	{ STORE_RUN, STORE_STEP },
+	{ STORE_VECTOR_STORE, STORE_VS_BATCH },
+};
+
+bool store_parent_kind(enum store_kind child, enum store_kind *parent)
+{
+	for (size_t i = 0; i < STORE_TREE_LEN; i++) {
+		if (store_tree[i].child == child) {
+			*parent = store_tree[i].parent;
+			return true;
+		}
+	}
+	return false;
+}
+
+int store_check_move(const struct store_obj *o, const char *old)
+{
+	enum run_status run_from, run_to;
+	enum step_status step_from, step_to;
+	bool ok = true;
+
+	if (!o->status || strcmp(old, o->status) == 0)
+		return 0;
+	if (o->kind == STORE_RUN && !status_run_parse(old, &run_from) &&
+	    !status_run_parse(o->status, &run_to))
+		ok = status_run_legal(run_from, run_to);
+	if (o->kind == STORE_STEP && !status_step_parse(old, &step_from) &&
+	    !status_step_parse(o->status, &step_to))
+		ok = status_step_legal(step_from, step_to);
+	if (!ok)
+		log_error("store: refused to move %s from %s to %s", o->id, old, o->status);
+	return ok ? 0 : ERR_INTERNAL;
+}
+
+static bool str_eq(const char *a, const char *b)
+{
+	if (!a || !b)
+		return a == b;
+	return strcmp(a, b) == 0;
+}
+
+void store_stored_fill(struct store_stored *s, const struct store_obj *o, const char *kind,
+		       const char *parent, int64_t version, const char *status)
+{
+	s->found = true;
+	s->same = str_eq(kind, store_kind_name(o->kind)) && str_eq(parent, o->parent);
+	s->version = version;
+	snprintf(s->status, sizeof(s->status), "%s", status ? status : "");
+}
+
+int store_put_decide(const struct store_op *op, const struct store_stored *old, bool *insert)
+{
+	*insert = op->expect_version < 0 || (!old->found && op->expect_version == 0);
+	if (*insert)
+		return 0;
+	if (!old->found)
+		return ERR_NOT_FOUND;
+	/* The id is taken by an object of another kind or collection: the object the put
+	 * addresses does not exist, and its id cannot be used. */
+	if (!old->same)
+		return op->expect_version == 0 ? ERR_CONFLICT : ERR_NOT_FOUND;
+	if (op->expect_version > 0 && old->version != op->expect_version)
+		return ERR_CONFLICT;
+	return store_check_move(&op->obj, old->status);
+}
+
+int store_delete_below(enum store_kind kind, const char *id,
+		       int (*del)(void *ctx, enum store_kind kind, enum store_kind via,
+				  const char *id),
+		       void *ctx)
+{
+	int err = 0;
+
+	for (size_t i = 0; i < STORE_TREE_LEN && !err; i++) {
+		if (store_tree[i].parent != kind)
+			continue;
+		for (size_t j = 0; j < STORE_TREE_LEN && !err; j++) {
+			if (store_tree[j].parent == store_tree[i].child)
+				err = del(ctx, store_tree[j].child, store_tree[i].child, id);
+		}
+		if (!err)
+			err = del(ctx, store_tree[i].child, STORE_KIND_COUNT, id);
+	}
+	return err;
 }
 
 /* The schemes of database URLs that name PostgreSQL. */
@@ -120,6 +211,16 @@ void store_list_cleanup(struct store_list *l)
 	}
 	free(l->items);
 	memset(l, 0, sizeof(*l));
+}
+
+void store_list_reverse(struct store_list *l)
+{
+	for (size_t i = 0; i < l->n / 2; i++) {
+		struct store_item t = l->items[i];
+
+		l->items[i] = l->items[l->n - 1 - i];
+		l->items[l->n - 1 - i] = t;
+	}
 }
 
 int store_runs_by_status(struct store *st, const char *const *statuses, size_t n,

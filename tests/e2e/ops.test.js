@@ -14,6 +14,7 @@ const { promisify } = require('node:util');
 const { toFile } = require('openai');
 const { useServer } = require('./lib/harness');
 const { startServer, BIN } = require('./lib/server');
+const { PG, dbEnv } = require('./lib/pg');
 
 const run = promisify(execFile);
 
@@ -223,10 +224,43 @@ describe('metrics', () => {
   });
 });
 
+describe('--files-dir: file bytes in a directory of their own (shared by nodes)', () => {
+  const filesDir = fs.mkdtempSync(path.join(os.tmpdir(), 'assistd-files-'));
+  const { srv, it } = useServer({ args: ['--files-dir', filesDir] });
+
+  it('uploads land in --files-dir, not in the data directory, and download from there', async () => {
+    try {
+      const c = srv().client();
+      const bytes = Buffer.from('bytes kept where every node can read them');
+      const f = await c.files.create({ file: await toFile(bytes, 'shared.txt'), purpose: 'assistants' });
+      assert.deepEqual(fs.readdirSync(filesDir), [f.id]);
+      assert.ok(!fs.existsSync(path.join(srv().dataDir, 'files')), 'no files/ in the data directory');
+      const got = Buffer.from(await (await c.files.content(f.id)).arrayBuffer());
+      assert.ok(got.equals(bytes));
+    } finally {
+      fs.rmSync(filesDir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('backup and restore', () => {
   const { srv, it } = useServer({ keys: ['ops'] });
+  // `assistd backup` copies a SQLite store; on PostgreSQL it says to use pg_dump instead.
+  const sqliteIt = PG ? it.skip : it;
 
-  it('a backup taken while writes go on restores every object and the file bytes', async () => {
+  it('on PostgreSQL, backup makes nothing and names pg_dump and the files directory', { skip: !PG }, async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'assistd-backup-'));
+    try {
+      await assert.rejects(run(BIN, ['backup', '--data', srv().dataDir, '--to', path.join(dir, 'x')],
+        { env: { ...process.env, ...dbEnv(srv().dataDir) } }),
+      (e) => e.code === 1 && /pg_dump/.test(e.stderr) && e.stderr.includes(`${srv().dataDir}/files`));
+      assert.deepEqual(fs.readdirSync(dir), [], 'nothing was written');
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  sqliteIt('a backup taken while writes go on restores every object and the file bytes', async () => {
     const key = srv().keys.ops;
     const c = srv().client(key);
     const a = await c.beta.assistants.create({ model: 'gpt-4o', name: 'kept' });

@@ -11,6 +11,7 @@ const net = require('node:net');
 const { execFileSync, spawnSync } = require('node:child_process');
 const { useServer, expectRawError } = require('./lib/harness');
 const { BIN } = require('./lib/server');
+const { dbEnv } = require('./lib/pg');
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const SAN_ENV = { ASAN_OPTIONS: 'detect_leaks=1:abort_on_error=1' };
@@ -55,7 +56,7 @@ function parse(text) {
 
 function keysCli(dataDir, ...args) {
   return execFileSync(BIN, ['keys', ...args, '--data', dataDir], {
-    env: { ...process.env, ...SAN_ENV }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...SAN_ENV, ...dbEnv(dataDir) }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'],
   });
 }
 

@@ -8,6 +8,7 @@ extern const struct t_case base_tests[];
 extern const struct t_case loop_tests[];
 extern const struct t_case json_tests[];
 extern const struct t_case store_tests[];
+extern const struct t_case store_pg_tests[];
 extern const struct t_case blob_tests[];
 extern const struct t_case http_tests[];
 extern const struct t_case api_tests[];

@@ -21,6 +21,7 @@ static const struct t_suite suites[] = {
 	{ "loop", loop_tests },
 	{ "json", json_tests },
 	{ "store", store_tests },
+	{ "store_pg", store_pg_tests },
 	{ "blob", blob_tests },
 	{ "http", http_tests },
 	{ "api", api_tests },

@@ -18,9 +18,13 @@ struct tblobs {
 
 static void tblobs_open(struct tblobs *t)
 {
+	char *dir;
+
 	snprintf(t->root, sizeof(t->root), "/tmp/assistd-blob-XXXXXX");
 	ASSERT(mkdtemp(t->root) != NULL);
-	ASSERT_OK(blobs_open(t->root, &t->bs));
+	dir = xasprintf("%s/files", t->root);
+	ASSERT_OK(blobs_open(dir, &t->bs));
+	free(dir);
 }
 
 static int rm_entry(const char *path, const struct stat *sb, int type, struct FTW *ftw)

@@ -1,7 +1,10 @@
-/* test_store.c - unit tests for src/store: the store.h contract, run against the SQLite store.
+/* test_store.c - unit tests for src/store: the store.h contract, run against the SQLite store
+ * (suite "store") and the PostgreSQL store (suite "store_pg").
  *
  * Each test opens a store in a fresh directory under /tmp and removes it at the end. The
- * cases are written against store.h only, so a second backend can run the same ones. */
+ * cases are written against store.h only, so both backends run the same ones: store_pg runs
+ * them on a fresh database of the throwaway cluster whose socket directory scripts/test.sh
+ * puts in ASSISTD_TEST_PG (scripts/pg.sh), and is skipped, with a note, without one. */
 #include <ftw.h>
 #include <pthread.h>
 #include <signal.h>
@@ -22,15 +25,51 @@
 struct tstore {
 	char root[64]; /* the mkdtemp directory, removed by tstore_close */
 	char *dir;     /* where the store lives: root/data */
+	char db[64];   /* on PostgreSQL: the test's database, dropped by tstore_close */
+	char *url;     /* on PostgreSQL: its URL; NULL: SQLite in dir */
 	struct store *st;
 };
 
+/* Set by the store_pg cases (each runs in a child process of its own). */
+static bool on_pg;
+
+/* Runs scripts/pg.sh VERB on the cluster of ASSISTD_TEST_PG for database db. */
+static void pg_sh(const char *verb, const char *db)
+{
+	char cmd[512];
+
+	snprintf(cmd, sizeof(cmd), "scripts/pg.sh %s '%s' %s >/dev/null", verb,
+		 getenv("ASSISTD_TEST_PG"), db);
+	ASSERT_OK(system(cmd));
+}
+
+/* Points t at a new empty store: on PostgreSQL a new database. */
+static void tstore_fresh(struct tstore *t)
+{
+	static int made;
+
+	if (!on_pg)
+		return;
+	snprintf(t->db, sizeof(t->db), "unit_%d_%d", (int)getpid(), ++made);
+	pg_sh("createdb", t->db);
+	free(t->url);
+	t->url = xasprintf("postgresql://postgres@/%s?host=%s", t->db, getenv("ASSISTD_TEST_PG"));
+}
+
+/* Opens another handle on t's store, as another process or node would. */
+static int tstore_reopen(const struct tstore *t, struct store **st)
+{
+	return store_open_url(t->url, t->dir, st);
+}
+
 static void tstore_open(struct tstore *t)
 {
+	memset(t, 0, sizeof(*t));
 	snprintf(t->root, sizeof(t->root), "/tmp/assistd-store-XXXXXX");
 	ASSERT(mkdtemp(t->root) != NULL);
 	t->dir = xasprintf("%s/data", t->root);
-	ASSERT_OK(store_open(t->dir, &t->st));
+	tstore_fresh(t);
+	ASSERT_OK(tstore_reopen(t, &t->st));
 }
 
 static int rm_entry(const char *path, const struct stat *sb, int type, struct FTW *ftw)
@@ -43,7 +82,10 @@ static void tstore_close(struct tstore *t)
 	store_close(t->st);
 	t->st = NULL;
 	nftw(t->root, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	if (t->url)
+		pg_sh("dropdb", t->db);
 	free(t->dir);
+	free(t->url);
 }
 
 static int put(struct store *st, const char *project, enum store_kind kind, const char *id,
@@ -127,12 +169,14 @@ static void open_creates_schema_and_reopen_keeps_data(void)
 	int64_t version = 0;
 
 	tstore_open(&t);
-	ASSERT_OK(stat(t.dir, &sb));
-	ASSERT_EQ_INT(sb.st_mode & 0777, 0700);
+	if (!on_pg) {
+		ASSERT_OK(stat(t.dir, &sb));
+		ASSERT_EQ_INT(sb.st_mode & 0777, 0700);
+	}
 	ASSERT_OK(put(t.st, "p", STORE_ASSISTANT, "asst_a", NULL, 100, -1));
 	ASSERT_OK(put(t.st, "p", STORE_ASSISTANT, "asst_a", NULL, 100, 1));
 	store_close(t.st);
-	ASSERT_OK(store_open(t.dir, &t.st));
+	ASSERT_OK(tstore_reopen(&t, &t.st));
 	ASSERT_OK(store_get(t.st, "p", STORE_ASSISTANT, "asst_a", NULL, &body, &version));
 	ASSERT_STR_EQ(body, "asst_a");
 	ASSERT_EQ_INT(version, 2);
@@ -709,7 +753,7 @@ static void other_writers_seen_within_snapshot_age(void)
 	tstore_open(&t);
 	ASSERT_OK(store_key_ever(t.st, &any));
 	ASSERT(!any);
-	ASSERT_OK(store_open(t.dir, &other));
+	ASSERT_OK(tstore_reopen(&t, &other));
 	ASSERT_OK(store_key_insert(other, &key1, "hash1"));
 	sleep_ms(SNAP_WAIT_MS);
 	ASSERT_OK(store_key_ever(t.st, &any));
@@ -742,7 +786,7 @@ static void new_key_of_another_writer_works_at_once(void)
 
 	tstore_open(&t);
 	ASSERT_EQ_INT(store_key_project(t.st, "hash1", &project), ERR_AUTH);
-	ASSERT_OK(store_open(t.dir, &other));
+	ASSERT_OK(tstore_reopen(&t, &other));
 	ASSERT_OK(store_key_insert(other, &key1, "hash1"));
 	ASSERT_OK(store_key_project(t.st, "hash1", &project));
 	ASSERT_STR_EQ(project, "p1");
@@ -769,7 +813,7 @@ static void writes_survive_kill(void)
 		struct store *st = NULL;
 		char id[32];
 
-		if (store_open(t.dir, &st) || put(st, "p", STORE_THREAD, "t1", NULL, 1, -1))
+		if (tstore_reopen(&t, &st) || put(st, "p", STORE_THREAD, "t1", NULL, 1, -1))
 			_exit(1);
 		for (int i = 0; i < 50; i++) {
 			snprintf(id, sizeof(id), "m%02d", i);
@@ -780,7 +824,7 @@ static void writes_survive_kill(void)
 	}
 	ASSERT(waitpid(pid, &status, 0) == pid);
 	ASSERT(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
-	ASSERT_OK(store_open(t.dir, &t.st));
+	ASSERT_OK(tstore_reopen(&t, &t.st));
 	ASSERT_OK(store_list(t.st, "p", STORE_MESSAGE, "t1",
 			     &(struct store_page){ .limit = 100 }, &l));
 	ASSERT_EQ_INT(l.n, 50);
@@ -855,7 +899,7 @@ static void *keys_main(void *arg)
 	struct store *other = NULL;
 	char id[32];
 
-	ASSERT_OK(store_open(w->t->dir, &other));
+	ASSERT_OK(tstore_reopen(w->t, &other));
 	for (int i = 0; i < 100; i++) {
 		struct store_key k = { .id = id, .project = "p", .hint = "h", .created_at = i };
 
@@ -898,14 +942,15 @@ static void concurrent_writers_and_readers(void)
 	tstore_close(&t);
 }
 
-/* A child process of concurrent_opens_migrate_once: opens dir and adds assistant a<i>. */
-static void open_and_put(const char *dir, int i)
+/* A child process of concurrent_opens_migrate_once: opens t's store and adds assistant
+ * a<i>. */
+static void open_and_put(const struct tstore *t, int i)
 {
 	struct store *st = NULL;
 	char id[16];
 
 	snprintf(id, sizeof(id), "a%d", i);
-	if (store_open(dir, &st) || put(st, "p", STORE_ASSISTANT, id, NULL, 1, -1))
+	if (tstore_reopen(t, &st) || put(st, "p", STORE_ASSISTANT, id, NULL, 1, -1))
 		_exit(1);
 	store_close(st);
 	_exit(0);
@@ -986,17 +1031,20 @@ static void concurrent_opens_migrate_once(void)
 	t.st = NULL;
 	free(t.dir);
 	t.dir = xasprintf("%s/fresh", t.root);
+	if (on_pg)
+		pg_sh("dropdb", t.db);
+	tstore_fresh(&t);
 	for (int i = 0; i < 4; i++) {
 		pids[i] = fork();
 		ASSERT(pids[i] >= 0);
 		if (pids[i] == 0)
-			open_and_put(t.dir, i);
+			open_and_put(&t, i);
 	}
 	for (int i = 0; i < 4; i++) {
 		ASSERT(waitpid(pids[i], &status, 0) == pids[i]);
 		ASSERT(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	}
-	ASSERT_OK(store_open(t.dir, &t.st));
+	ASSERT_OK(tstore_reopen(&t, &t.st));
 	/* The children raced, so their order is unknown: four ids, and no more. */
 	ASSERT_EQ_INT(strlen(PAGE(t.st, STORE_ASSISTANT, NULL, .limit = 4)), strlen("a0,a1,a2,a3"));
 	for (int i = 0; i < 4; i++) {
@@ -1075,6 +1123,154 @@ static void status_moves_are_guarded(void)
 	tstore_close(&t);
 }
 
+#define NODE_WRITERS 3
+#define NODE_MSGS 60
+
+/* A writer or reader of nodes_keep_thread_order, on its own handle (node). */
+struct node {
+	struct tstore *t;
+	struct store *st;
+	int n;
+	atomic_int *writing; /* writers still at work */
+	bool seen[NODE_WRITERS * NODE_MSGS];
+	int nseen;
+	pthread_t tid;
+};
+
+static void *node_writer(void *arg)
+{
+	struct node *w = arg;
+	char id[32];
+
+	for (int i = 0; i < NODE_MSGS; i++) {
+		snprintf(id, sizeof(id), "m%03d", w->n * NODE_MSGS + i);
+		ASSERT_OK(put(w->st, "p", STORE_MESSAGE, id, "t", 1, -1));
+	}
+	atomic_fetch_sub(w->writing, 1);
+	return NULL;
+}
+
+/* Follows the thread with after-cursors, as a client that polls for new messages does. Once
+ * the writers are done it waits out the age of a reused SQLite snapshot (another handle's
+ * writes may be that late), then reads the rest. */
+static void *node_reader(void *arg)
+{
+	struct node *r = arg;
+	struct store_page pg = { .limit = 50 };
+	struct store_list l;
+	char last[32] = "";
+	bool done = false;
+
+	while (!done) {
+		done = atomic_load(r->writing) == 0;
+		if (done)
+			sleep_ms(SNAP_WAIT_MS);
+		pg.after = last[0] ? last : NULL;
+		ASSERT_OK(store_list(r->st, "p", STORE_MESSAGE, "t", &pg, &l));
+		for (size_t i = 0; i < l.n; i++) {
+			int k = atoi(l.items[i].id + 1);
+
+			ASSERT(!r->seen[k]);
+			r->seen[k] = true;
+			r->nseen++;
+		}
+		if (l.n)
+			snprintf(last, sizeof(last), "%s", l.items[l.n - 1].id);
+		done = done && !l.has_more;
+		store_list_cleanup(&l);
+	}
+	return NULL;
+}
+
+/* Writers on several handles (nodes) append to one thread while a reader follows it page by
+ * page after the last message it saw: the thread's order is the order of commits, so the
+ * reader misses none and sees none twice (a message that committed after a later-numbered
+ * one would fall behind the reader's cursor). */
+static void nodes_keep_thread_order(void)
+{
+	struct tstore t;
+	struct node *nodes = xcalloc(NODE_WRITERS + 1, sizeof(*nodes));
+	atomic_int writing = NODE_WRITERS;
+
+	tstore_open(&t);
+	ASSERT_OK(put(t.st, "p", STORE_THREAD, "t", NULL, 1, -1));
+	for (int i = 0; i <= NODE_WRITERS; i++) {
+		nodes[i] = (struct node){ .t = &t, .n = i, .writing = &writing };
+		ASSERT_OK(tstore_reopen(&t, &nodes[i].st));
+		ASSERT_OK(pthread_create(&nodes[i].tid, NULL, i < NODE_WRITERS ? node_writer :
+						   node_reader, &nodes[i]));
+	}
+	for (int i = 0; i <= NODE_WRITERS; i++) {
+		ASSERT_OK(pthread_join(nodes[i].tid, NULL));
+		store_close(nodes[i].st);
+	}
+	ASSERT_EQ_INT(nodes[NODE_WRITERS].nseen, NODE_WRITERS * NODE_MSGS);
+	free(nodes);
+	tstore_close(&t);
+}
+
+#define IDLE_ROUNDS 20
+
+/* One of two nodes starting a run on the same thread at once. */
+struct starter {
+	struct store *st;
+	const char *thread;
+	const char *run;
+	pthread_barrier_t *go;
+	int err;
+	pthread_t tid;
+};
+
+static void *start_run(void *arg)
+{
+	struct starter *s = arg;
+	struct store_op ops[2] = {
+		{ .type = STORE_EXPECT_IDLE, .obj = { .kind = STORE_THREAD, .id = s->thread } },
+		{ .type = STORE_PUT, .expect_version = -1,
+		  .obj = { .kind = STORE_RUN, .id = s->run, .parent = s->thread,
+			   .status = "queued", .created_at = 1, .body = s->run } },
+	};
+
+	pthread_barrier_wait(s->go);
+	s->err = store_write(s->st, "p", ops, 2);
+	return NULL;
+}
+
+/* Two nodes that each check a thread is idle and start a run on it, at the same moment: one
+ * wins, the other gets ERR_CONFLICT, never two active runs. */
+static void idle_guard_holds_across_nodes(void)
+{
+	struct tstore t;
+	struct store *other = NULL;
+	pthread_barrier_t go;
+	char thread[32], run_a[32], run_b[32];
+
+	tstore_open(&t);
+	ASSERT_OK(tstore_reopen(&t, &other));
+	pthread_barrier_init(&go, NULL, 2);
+	for (int i = 0; i < IDLE_ROUNDS; i++) {
+		struct starter s[2] = {
+			{ .st = t.st, .thread = thread, .run = run_a, .go = &go },
+			{ .st = other, .thread = thread, .run = run_b, .go = &go },
+		};
+
+		snprintf(thread, sizeof(thread), "t%d", i);
+		snprintf(run_a, sizeof(run_a), "ra%d", i);
+		snprintf(run_b, sizeof(run_b), "rb%d", i);
+		ASSERT_OK(put(t.st, "p", STORE_THREAD, thread, NULL, 1, -1));
+		for (int k = 0; k < 2; k++)
+			ASSERT_OK(pthread_create(&s[k].tid, NULL, start_run, &s[k]));
+		for (int k = 0; k < 2; k++)
+			ASSERT_OK(pthread_join(s[k].tid, NULL));
+		ASSERT((s[0].err == 0) != (s[1].err == 0));
+		ASSERT_EQ_INT(s[0].err + s[1].err, ERR_CONFLICT);
+		ASSERT_EQ_INT(strlen(PAGE(t.st, STORE_RUN, thread, .limit = 5)), strlen(run_a));
+	}
+	pthread_barrier_destroy(&go);
+	store_close(other);
+	tstore_close(&t);
+}
+
 const struct t_case store_tests[] = {
 	T_CASE(open_creates_schema_and_reopen_keeps_data),
 	T_CASE(open_makes_nested_dirs_and_reports_errors),
@@ -1103,5 +1299,39 @@ const struct t_case store_tests[] = {
 	T_CASE(concurrent_writers_and_readers),
 	T_CASE(concurrent_opens_migrate_once),
 	T_CASE(wal_stays_small_under_mixed_load),
+	T_CASE(nodes_keep_thread_order),
+	T_CASE(idle_guard_holds_across_nodes),
+	{ NULL, NULL },
+};
+
+/* The store_pg cases: each runs a case of store_tests on PostgreSQL. */
+#define PG_CASES(X)                                                                        \
+	X(open_creates_schema_and_reopen_keeps_data) X(put_get_and_versions)                  \
+	X(expect_version_conflicts) X(projects_are_isolated) X(get_checks_parent)              \
+	X(list_orders_and_limits) X(list_after_and_before) X(list_rejects_foreign_cursors)     \
+	X(list_filters_by_run) X(list_filters_by_tag) X(list_filters_by_metadata)              \
+	X(expired_and_id_exists_span_projects) X(delete_cascades) X(batch_is_atomic)           \
+	X(expect_exists_and_idle) X(runs_by_status_spans_projects) X(puts_need_their_parent)   \
+	X(status_moves_are_guarded) X(keys_insert_lookup_list) X(keys_revoke)                  \
+	X(new_key_of_another_writer_works_at_once) X(other_writers_seen_within_snapshot_age)   \
+	X(writes_survive_kill) X(concurrent_writers_and_readers)                               \
+	X(concurrent_opens_migrate_once) X(nodes_keep_thread_order)                            \
+	X(idle_guard_holds_across_nodes)
+
+#define PG_WRAP(fn)                                                                        \
+	static void pg_##fn(void)                                                          \
+	{                                                                                  \
+		if (!getenv("ASSISTD_TEST_PG")) {                                          \
+			fprintf(stderr, "    skipped: no ASSISTD_TEST_PG (scripts/test.sh)\n"); \
+			return;                                                            \
+		}                                                                          \
+		on_pg = true;                                                              \
+		fn();                                                                      \
+	}
+PG_CASES(PG_WRAP)
+
+#define PG_ENTRY(fn) { "pg_" #fn, pg_##fn },
+const struct t_case store_pg_tests[] = {
+	PG_CASES(PG_ENTRY)
 	{ NULL, NULL },
 };

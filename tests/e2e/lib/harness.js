@@ -17,6 +17,7 @@ const fs = require('node:fs');
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const { startServer, binExists, BIN } = require('./server');
+const { dropDb } = require('./pg');
 
 function useServer(opts = {}) {
   let server = null;
@@ -37,6 +38,7 @@ function useServer(opts = {}) {
     }
     if (!failed && server.ownsDataDir && !process.env.ASSISTD_KEEP_DATA) {
       fs.rmSync(server.dataDir, { recursive: true, force: true });
+      dropDb(server.dataDir);
     }
   });
 

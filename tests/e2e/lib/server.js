@@ -24,6 +24,7 @@ const assert = require('node:assert/strict');
 const { validateResponse } = require('./spec');
 
 const REPO = path.resolve(__dirname, '..', '..', '..');
+const { dbEnv } = require('./pg');
 const BIN = process.env.ASSISTD_BIN || path.join(REPO, 'build', 'test', 'assistd');
 const START_TIMEOUT_MS = Number(process.env.ASSISTD_START_TIMEOUT_MS || 20000);
 const STOP_TIMEOUT_MS = Number(process.env.ASSISTD_STOP_TIMEOUT_MS || 15000);
@@ -43,7 +44,7 @@ function mkDataDir() { return fs.mkdtempSync(path.join(os.tmpdir(), 'assistd-e2e
 
 function createKey(dataDir, project, bin = BIN) {
   const out = execFileSync(bin, ['keys', 'create', '--project', project, '--data', dataDir], {
-    env: { ...process.env, ...SAN_ENV },
+    env: { ...process.env, ...SAN_ENV, ...dbEnv(dataDir) },
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'pipe'],
     timeout: 20000,
@@ -207,7 +208,8 @@ class Server {
     const args = ['--listen', '127.0.0.1:0', '--data', this.dataDir, ...(this.opts.args || [])];
     const env = { ...process.env, ...SAN_ENV, ...(this.opts.env || {}) };
     // the server must not pick up a listen/data config from the environment of whoever runs the tests
-    delete env.ASSISTD_LISTEN; delete env.ASSISTD_DATA;
+    delete env.ASSISTD_LISTEN; delete env.ASSISTD_DATA; delete env.ASSISTD_DATABASE_URL;
+    Object.assign(env, dbEnv(this.dataDir)); // the PostgreSQL pass: this data dir's database
     if (this.opts.env) Object.assign(env, this.opts.env);
     this._log(`\n=== start: ${bin} ${args.join(' ')}\n`);
     const proc = spawn(bin, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
