@@ -231,7 +231,7 @@ static int finish_row(struct pg_conn *c, const char *node, const struct vs_job *
 {
 	static const char sql[] =
 		"UPDATE vs_files SET status = $4, usage_bytes = $5, claimed_by = NULL, "
-		"claim_until = NULL, body = jsonb_set(jsonb_set(jsonb_set(body, '{status}', "
+		"body = jsonb_set(jsonb_set(jsonb_set(body, '{status}', "
 		"to_jsonb($4::text)), '{usage_bytes}', to_jsonb($5::bigint)), '{last_error}', "
 		"CASE WHEN $6::text IS NULL THEN 'null'::jsonb ELSE jsonb_build_object('code', "
 		"$6::text, 'message', $7::text) END) WHERE project = $1 AND vector_store_id = $2 "

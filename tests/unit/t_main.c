@@ -34,6 +34,7 @@ static const struct t_suite suites[] = {
 	{ "text", text_tests },
 	{ "server_tools", server_tools_tests },
 	{ "vec", vec_tests },
+	{ "vec_pg", vec_pg_tests },
 };
 
 static int run_case(const struct t_case *c)
