@@ -35,6 +35,8 @@ static const struct t_suite suites[] = {
 	{ "server_tools", server_tools_tests },
 	{ "vec", vec_tests },
 	{ "vec_pg", vec_pg_tests },
+	{ "vstore", vstore_tests },
+	{ "vstore_pg", vstore_pg_tests },
 };
 
 static int run_case(const struct t_case *c)
