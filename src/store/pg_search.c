@@ -5,9 +5,10 @@
  * as the chunks (assistd_text), each with how often the query holds it. The GIN index on
  * chunks.tsv finds the chunks of the searched stores that hold any of them. ts_rank_cd is not
  * BM25, so each candidate is scored from what its tsvector keeps: a lexeme's positions are
- * its term frequency, chunks.len the chunk's length in tokens; the document frequency of each
- * lexeme is counted through the same index, and the number of chunks and their mean length
- * over the whole table. The formula is sqlite_rank.c's: Lucene's idf, k1 = 1.2, b = 0.75,
+ * its term frequency (setweight and ts_filter cut the tsvector down to the query's lexemes
+ * before it is unnested), chunks.len the chunk's length in tokens; the document frequency of
+ * each lexeme is counted through the same index, and the number of chunks and their total
+ * length come from chunk_stats, which triggers keep. The formula is sqlite_rank.c's: Lucene's idf, k1 = 1.2, b = 0.75,
  * and the score divided by the most the query could score (the sum of idf * (k1 + 1) over
  * its words, repeats counted), so it lies in 0..1 and a score_threshold means the same on
  * both backends. The best chunks are then joined to their files, keeping completed files
@@ -31,17 +32,20 @@ static char *search_sql(const char *cond)
 	return xasprintf(
 		"WITH q AS (SELECT lexeme AS lex, array_length(positions, 1) AS qtf "
 		"FROM unnest(to_tsvector('assistd_text', $1))), "
-		"n AS (SELECT count(*)::float8 AS rows, coalesce(avg(len), 1)::float8 AS avgdl "
-		"FROM chunks), "
-		"w AS (SELECT q.lex, q.qtf * ln(1 + (n.rows - d.df + 0.5) / (d.df + 0.5)) * "
-		"($12::float8 + 1) AS w FROM q CROSS JOIN n CROSS JOIN LATERAL (SELECT "
-		"count(*)::float8 AS df FROM chunks WHERE tsv @@ assistd_anyq(ARRAY[q.lex])) d), "
-		"m AS (SELECT c.id, c.len, c.tsv FROM chunks c WHERE c.project = $2 AND "
+		"l AS (SELECT array_agg(lex) AS lexes FROM q), "
+		"n AS (SELECT rows::float8 AS rows, CASE WHEN rows > 0 THEN tokens::float8 / rows "
+		"ELSE 1 END AS avgdl FROM chunk_stats), "
+		"w AS (SELECT q.lex, q.qtf * ln(1 + (greatest(n.rows, d.df) - d.df + 0.5) / "
+		"(d.df + 0.5)) * ($12::float8 + 1) AS w FROM q CROSS JOIN n CROSS JOIN LATERAL "
+		"(SELECT count(*)::float8 AS df FROM chunks WHERE tsv @@ assistd_anyq(ARRAY[q.lex])) "
+		"AS d), "
+		"m AS (SELECT c.id, c.len, ts_filter(setweight(c.tsv, 'A', l.lexes), '{a}') AS hit "
+		"FROM chunks c CROSS JOIN l WHERE c.project = $2 AND "
 		"c.vector_store_id IN ($3, $4, $5, $6, $7, $8, $9, $10) AND "
-		"c.tsv @@ (SELECT assistd_anyq(array_agg(lex)) FROM q)), "
+		"c.tsv @@ assistd_anyq(l.lexes)), "
 		"s AS (SELECT m.id, sum(w.w * t.tf / (t.tf + $12::float8 * (1 - $13::float8 + "
 		"$13::float8 * m.len / n.avgdl))) AS r FROM m CROSS JOIN n CROSS JOIN LATERAL "
-		"unnest(m.tsv) AS u JOIN w ON w.lex = u.lexeme CROSS JOIN LATERAL (SELECT "
+		"unnest(m.hit) AS u JOIN w ON w.lex = u.lexeme CROSS JOIN LATERAL (SELECT "
 		"array_length(u.positions, 1)::float8 AS tf) AS t GROUP BY m.id) "
 		"SELECT c.id, c.file_id, f.filename, coalesce(f.body->'attributes', 'null')::text, "
 		"c.text, s.r / (SELECT sum(w) FROM w) FROM s JOIN chunks c ON c.id = s.id "

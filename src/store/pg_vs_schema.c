@@ -6,7 +6,9 @@
  * chunks: a file's text in pieces, each with its tsvector, its length in tokens (for BM25)
  * and its vector (float32, native byte order, or NULL). The text search configuration
  * assistd_text stems English words and keeps stop words, like the SQLite index's porter
- * tokenizer. The GIN index on tsv finds the chunks holding a lexeme.
+ * tokenizer. The GIN index on tsv finds the chunks holding a lexeme. chunk_stats (one row)
+ * holds the number of chunks and their total length in tokens, which BM25 needs, kept by
+ * statement triggers (its row lock is held from a chunk write's end to its commit only).
  * Inserting or deleting chunks with vectors NOTIFYs "assistd_vec" with
  * "project/vector_store_id", which every node's vector cache listens for (pg_vec_listen.c).
  * assistd_vs_recount and assistd_vs_move keep the stores' and batches' file_counts, status and
@@ -60,6 +62,21 @@ const char pg_vs_schema[] =
 	" vec BYTEA);"
 	"CREATE INDEX chunks_file ON chunks (project, vector_store_id, file_id, idx);"
 	"CREATE INDEX chunks_tsv ON chunks USING gin (tsv);"
+	"CREATE TABLE chunk_stats (one BOOLEAN PRIMARY KEY DEFAULT true CHECK (one),"
+	" rows BIGINT NOT NULL, tokens BIGINT NOT NULL);"
+	"INSERT INTO chunk_stats VALUES (true, 0, 0);"
+	"CREATE FUNCTION assistd_stats_add() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+	" UPDATE chunk_stats SET rows = rows + d.n, tokens = tokens + d.t FROM (SELECT"
+	" count(*) AS n, coalesce(sum(len), 0) AS t FROM changed) AS d WHERE d.n > 0;"
+	" RETURN NULL; END $$;"
+	"CREATE FUNCTION assistd_stats_sub() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+	" UPDATE chunk_stats SET rows = rows - d.n, tokens = tokens - d.t FROM (SELECT"
+	" count(*) AS n, coalesce(sum(len), 0) AS t FROM changed) AS d WHERE d.n > 0;"
+	" RETURN NULL; END $$;"
+	"CREATE TRIGGER chunks_stats_ai AFTER INSERT ON chunks REFERENCING NEW TABLE AS changed"
+	" FOR EACH STATEMENT EXECUTE FUNCTION assistd_stats_add();"
+	"CREATE TRIGGER chunks_stats_ad AFTER DELETE ON chunks REFERENCING OLD TABLE AS changed"
+	" FOR EACH STATEMENT EXECUTE FUNCTION assistd_stats_sub();"
 	"CREATE FUNCTION assistd_vec_notify() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
 	" PERFORM pg_notify('assistd_vec', k) FROM (SELECT DISTINCT"
 	" project || '/' || vector_store_id AS k FROM changed WHERE vec IS NOT NULL) AS d;"
