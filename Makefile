@@ -32,12 +32,14 @@ LDLIBS   := $(PKG_LIBS) -lpthread -lm
 SAN      := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
 LIB_SRC  := $(sort $(wildcard src/base/*.c src/json/*.c src/http/*.c src/store/*.c src/text/*.c \
-                src/docs/*.c src/providers/*.c src/tools/*.c src/engine/*.c src/api/*.c))
+                src/docs/*.c src/providers/*.c src/tools/*.c src/limits/*.c src/engine/*.c \
+                src/api/*.c))
 # The document reader: its folder, with the text builder it shares with the server and what
 # that needs of src/base.
 READER_SRC := $(sort $(wildcard src/docs/reader/*.c)) src/docs/out.c src/base/alloc.c \
                 src/base/buf.c
-MAIN_SRC := src/main.c src/cli.c src/cli_backup.c src/cli_tokenize.c src/config.c
+MAIN_SRC := src/main.c src/cli.c src/cli_backup.c src/cli_limits.c src/cli_tokenize.c \
+            src/config.c
 UNIT_SRC := $(sort $(wildcard tests/unit/*.c))
 
 FUZZ_SRC := $(sort $(wildcard fuzz/fuzz_*.c))

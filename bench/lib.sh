@@ -8,14 +8,33 @@
 BENCH_HEADERS=(-H 'Authorization: Bearer x' -H 'OpenAI-Beta: assistants=v2')
 
 bench_pids=()
+bench_pg=""
 
-# Kills what this case started and is still running (the EXIT trap of each case's subshell).
+# Kills what this case started and is still running (the EXIT trap of each case's subshell),
+# and stops its PostgreSQL cluster.
 bench_cleanup() {
 	local pid
 	for pid in "${bench_pids[@]}"; do
 		kill -9 "$pid" 2>/dev/null || true
 	done
 	bench_pids=()
+	[ -z "$bench_pg" ] || "$ROOT/scripts/pg.sh" stop "$bench_pg" >/dev/null 2>&1 || true
+	bench_pg=""
+}
+
+# pg_start NAME: a throwaway PostgreSQL cluster (scripts/pg.sh) in out/pg-NAME for this case,
+# stopped when the case ends; false when PostgreSQL is not installed.
+pg_start() {
+	ls -d /usr/lib/postgresql/*/bin >/dev/null 2>&1 || return 1
+	bench_pg="$OUT/pg-$1"
+	"$ROOT/scripts/pg.sh" stop "$bench_pg" >/dev/null 2>&1 || true
+	"$ROOT/scripts/pg.sh" start "$bench_pg" >/dev/null
+}
+
+# pg_db NAME: creates database NAME in the case's cluster and prints its URL.
+pg_db() {
+	"$ROOT/scripts/pg.sh" createdb "$bench_pg" "$1" >/dev/null
+	"$ROOT/scripts/pg.sh" url "$bench_pg" "$1"
 }
 
 log() {
@@ -156,6 +175,17 @@ wrk_get() {
 	cpu=$(calc "($t1 - $t0) * 1000000 / $(getconf CLK_TCK) / $n")
 	log "$name: $rps requests/s, $(printf '%.1f' "$cpu") µs server CPU per request"
 	printf '%s %s\n' "$rps" "$cpu"
+}
+
+# best NAME ROUND URL PID: runs wrk_get; keeps the highest rate in best_rate[NAME] and the
+# lowest CPU time per request in best_cpu[NAME].
+declare -A best_rate best_cpu
+best() {
+	local out rate cpu
+	out=$(wrk_get "$1-$2" "$3" "$4")
+	read -r rate cpu <<<"$out"
+	best_rate[$1]=$(awk "BEGIN { a = ${best_rate[$1]:-0}; print ($rate > a) ? $rate : a }")
+	best_cpu[$1]=$(awk "BEGIN { a = ${best_cpu[$1]:-1e9}; print ($cpu < a) ? $cpu : a }")
 }
 
 # calc EXPR: floating-point arithmetic with awk, e.g. calc "$a / $b".

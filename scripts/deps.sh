@@ -17,6 +17,8 @@ pkgs="$pkgs bubblewrap python3 python3-numpy python3-pandas python3-matplotlib p
 command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || pkgs="$pkgs nodejs npm"
 # gzip compresses the playground page (web/) at build time; the page tests drive Chromium.
 pkgs="$pkgs gzip chromium"
+# nginx balances several nodes in the failover tests (tests/e2e/failover_nginx.test.js).
+pkgs="$pkgs nginx-light"
 # PostgreSQL: libpq for the PostgreSQL store, and the server for the throwaway cluster the
 # tests run on (scripts/pg.sh).
 pkgs="$pkgs libpq-dev postgresql"

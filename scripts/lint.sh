@@ -47,11 +47,12 @@ json: base
 text: base
 docs: base
 store: base json
+limits: base json store
 providers: base json text
 tools: base json text docs store providers
-engine: base json text docs store providers tools
+engine: base json text docs store providers tools limits
 http: base
-api: base json text docs store tools engine http
+api: base json text docs store tools limits engine http
 '
 for dir in $(find src -mindepth 1 -maxdepth 1 -type d | sort); do
 	if ! echo "$layers" | grep -q "^${dir#src/}:"; then

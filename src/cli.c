@@ -40,37 +40,70 @@ static int usage(void)
 	return 2;
 }
 
-/* Splits our own arguments from the ones config_load understands (moved to rest). */
-static int parse(int argc, char **argv, struct keys_args *a)
+int cli_parse(int argc, char **argv, cli_take *take, void *ctx, struct config *cfg)
 {
 	char **rest = xcalloc((size_t)argc + 1, sizeof(char *));
 	int nrest = 0;
 	int err = 0;
 
 	rest[nrest++] = argv[0];
-	a->verb = argc > 2 ? argv[2] : "";
 	for (int i = 3; i < argc; i++) {
-		if (strcmp(argv[i], "--project") == 0 && i + 1 < argc) {
-			a->project = argv[++i];
-		} else if (argv[i][0] != '-' && !a->key_id) {
-			a->key_id = argv[i];
-		} else {
-			/* A server option, with its value in the next argument unless "--x=v". */
-			rest[nrest++] = argv[i];
-			if (argv[i][0] == '-' && !strchr(argv[i], '=') && i + 1 < argc)
-				rest[nrest++] = argv[++i];
-		}
+		if (take(ctx, argc, argv, &i))
+			continue;
+		/* A server option, with its value in the next argument unless "--x=v". */
+		rest[nrest++] = argv[i];
+		if (argv[i][0] == '-' && !strchr(argv[i], '=') && i + 1 < argc)
+			rest[nrest++] = argv[++i];
 	}
-	err = config_load(&a->cfg, nrest, rest, 1);
+	err = config_load(cfg, nrest, rest, 1);
 	free(rest);
 	return err;
 }
 
-static bool project_ok(const char *p)
+/* keys' own arguments: --project NAME and a key id. */
+static bool keys_take(void *ctx, int argc, char **argv, int *i)
+{
+	struct keys_args *a = ctx;
+
+	if (strcmp(argv[*i], "--project") == 0 && *i + 1 < argc)
+		a->project = argv[++*i];
+	else if (argv[*i][0] != '-' && !a->key_id)
+		a->key_id = argv[*i];
+	else
+		return false;
+	return true;
+}
+
+static int parse(int argc, char **argv, struct keys_args *a)
+{
+	a->verb = argc > 2 ? argv[2] : "";
+	return cli_parse(argc, argv, keys_take, a, &a->cfg);
+}
+
+bool cli_project_ok(const char *p)
 {
 	size_t n = strlen(p);
 
 	return n > 0 && n <= PROJECT_MAX && id_valid(p, "");
+}
+
+int cli_key_exists(struct store *st, const char *id)
+{
+	struct store_key *keys = NULL;
+	size_t n = 0;
+	int err = store_key_list(st, &keys, &n);
+
+	for (size_t i = 0; !err && i < n; i++) {
+		if (strcmp(keys[i].id, id) == 0)
+			goto out;
+	}
+	if (!err) {
+		fprintf(stderr, "assistd: no key with id '%s' (see assistd keys list)\n", id);
+		err = ERR_NOT_FOUND;
+	}
+out:
+	store_keys_free(keys, n);
+	return err;
 }
 
 static int create(struct store *st, const char *project)
@@ -82,7 +115,7 @@ static int create(struct store *st, const char *project)
 	struct store_key k = { .id = id, .project = (char *)project, .hint = hint };
 	int err;
 
-	if (!project || !project_ok(project)) {
+	if (!project || !cli_project_ok(project)) {
 		fprintf(stderr, "assistd keys create: --project NAME is required (letters, digits, "
 				"'-' and '_', at most %d)\n", PROJECT_MAX);
 		return 2;
@@ -169,6 +202,15 @@ static int revoke(struct store *st, const char *id)
 	return 0;
 }
 
+int cli_store_open(const struct config *cfg, const char *cmd, struct store **st)
+{
+	log_set_level(cfg->log_level > LOG_WARN ? cfg->log_level : LOG_WARN);
+	if (store_open_url(cfg->database_url, cfg->data_dir, st) == 0)
+		return 0;
+	fprintf(stderr, "assistd %s: cannot open the store (see above)\n", cmd);
+	return 1;
+}
+
 int cli_keys(int argc, char **argv)
 {
 	struct keys_args a = { 0 };
@@ -177,13 +219,10 @@ int cli_keys(int argc, char **argv)
 
 	if (parse(argc, argv, &a))
 		return usage();
-	log_set_level(a.cfg.log_level > LOG_WARN ? a.cfg.log_level : LOG_WARN);
 	if (strcmp(a.verb, "create") && strcmp(a.verb, "list") && strcmp(a.verb, "revoke"))
 		return usage();
-	if (store_open_url(a.cfg.database_url, a.cfg.data_dir, &st)) {
-		fprintf(stderr, "assistd keys: cannot open the store (see above)\n");
+	if (cli_store_open(&a.cfg, "keys", &st))
 		return 1;
-	}
 	if (strcmp(a.verb, "create") == 0)
 		rc = create(st, a.project);
 	else if (strcmp(a.verb, "list") == 0)

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "base/err.h"
 #include "store/store.h"
@@ -178,6 +179,20 @@ static int set_run_expiry(struct config *cfg, const char *value)
 	return set_int(&cfg->run_expiry_s, value, 1, 86400);
 }
 
+/* A node id is a name of [A-Za-z0-9._:-]: no '#', which separates it from the boot word. */
+static int set_node_id(struct config *cfg, const char *value)
+{
+	if (!*value || strspn(value, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+				     "0123456789._:-") != strlen(value))
+		return ERR_INVALID;
+	return copy(cfg->node_id, sizeof(cfg->node_id), value);
+}
+
+static int set_lease_ms(struct config *cfg, const char *value)
+{
+	return set_int(&cfg->lease_ms, value, 300, 600000);
+}
+
 static int set_poll_after(struct config *cfg, const char *value)
 {
 	return set_int(&cfg->poll_after_ms, value, 1, 60000);
@@ -186,6 +201,16 @@ static int set_poll_after(struct config *cfg, const char *value)
 static int set_poll_hold(struct config *cfg, const char *value)
 {
 	return set_int(&cfg->poll_hold_ms, value, 0, 60000);
+}
+
+static int set_limit_window(struct config *cfg, const char *value)
+{
+	return set_int(&cfg->limit_window_ms, value, 100, 60000);
+}
+
+static int set_limit_sync(struct config *cfg, const char *value)
+{
+	return set_int(&cfg->limit_sync_ms, value, 10, 5000);
 }
 
 static int set_embedding_model(struct config *cfg, const char *value)
@@ -348,11 +373,23 @@ static const struct option options[] = {
 	  set_vs_day },
 	{ "--run-expiry", "ASSISTD_RUN_EXPIRY", "SECONDS",
 	  "a run waiting for tool outputs expires after this (default 600)", set_run_expiry },
+	{ "--node-id", "ASSISTD_NODE_ID", "NAME",
+	  "this node's name among the nodes sharing the store, kept across restarts (default "
+	  "HOSTNAME:PORT)", set_node_id },
+	{ "--lease-ms", "ASSISTD_LEASE_MS", "MS",
+	  "how long a node's claim on a run lasts unrenewed: another node takes over a dead "
+	  "node's runs after this (default 10000)", set_lease_ms },
 	{ "--poll-after-ms", "ASSISTD_POLL_AFTER_MS", "MS",
 	  "openai-poll-after-ms sent with runs (default 500)", set_poll_after },
 	{ "--poll-hold-ms", "ASSISTD_POLL_HOLD_MS", "MS",
 	  "how long an SDK poll waits for a run to change, at most half the SDK's timeout "
 	  "(default 5000)", set_poll_hold },
+	{ "--limit-window-ms", "ASSISTD_LIMIT_WINDOW_MS", "MS",
+	  "the window of the requests and runs limits set with `assistd limits` (default "
+	  "60000, a minute; shorter for tests; the same on every node)", set_limit_window },
+	{ "--limit-sync-ms", "ASSISTD_LIMIT_SYNC_MS", "MS",
+	  "how often a node shares its limit counts through the store (default 200)",
+	  set_limit_sync },
 	{ "--demo-delay-ms", "ASSISTD_DEMO_DELAY_MS", "MS",
 	  "the demo model's pause between streamed words (default 20)", set_demo_delay },
 	{ "--docs-reader", "ASSISTD_DOCS_READER", "PATH",
@@ -407,10 +444,13 @@ static void defaults(struct config *cfg)
 	cfg->threads = 2;
 	cfg->workers = 2;
 	cfg->run_expiry_s = 600;
+	cfg->lease_ms = 10000;
 	cfg->vs_day_s = 86400;
 	cfg->embedding_dims = 256;
 	cfg->poll_after_ms = 500;
 	cfg->poll_hold_ms = 5000;
+	cfg->limit_window_ms = 60000;
+	cfg->limit_sync_ms = 200;
 	cfg->demo_delay_ms = 20;
 }
 
@@ -514,4 +554,22 @@ bool config_is_loopback(const struct config *cfg)
 	if (inet_pton(AF_INET6, cfg->host, &v6) == 1)
 		return IN6_IS_ADDR_LOOPBACK(&v6);
 	return false;
+}
+
+void config_node_id(const struct config *cfg, char *out, size_t len)
+{
+	char host[64] = "localhost";
+
+	if (cfg->node_id[0]) {
+		snprintf(out, len, "%s", cfg->node_id);
+		return;
+	}
+	if (gethostname(host, sizeof(host)) != 0)
+		snprintf(host, sizeof(host), "localhost");
+	host[sizeof(host) - 1] = '\0';
+	host[strcspn(host, "#")] = '\0';
+	if (cfg->port)
+		snprintf(out, len, "%s:%d", host, cfg->port);
+	else
+		snprintf(out, len, "%s:0.%d", host, (int)getpid());
 }

@@ -21,6 +21,7 @@
 #include "docs/extract.h"
 #include "engine/engine.h"
 #include "http/http.h"
+#include "limits/limits.h"
 #include "providers/embed.h"
 #include "store/blob.h"
 #include "store/store.h"
@@ -106,11 +107,15 @@ static void choose_docs_reader(const struct config *cfg)
 }
 
 static int start_engine(const struct config *cfg, struct store *st, struct blobs *bs,
-			struct embed *emb, struct engine **eng)
+			struct embed *emb, struct limits *lim, struct engine **eng)
 {
+	char node[192];
 	struct engine_config ec = {
+		.node = node,
+		.lease_ms = cfg->lease_ms,
 		.st = st,
 		.emb = emb,
+		.lim = lim,
 		.prov = { .upstream_url = cfg->upstream_url, .upstream_key = cfg->upstream_key,
 			  .aliases = cfg->model_aliases, .max_retries = -1,
 			  .demo_delay_ms = cfg->demo_delay_ms },
@@ -121,8 +126,18 @@ static int start_engine(const struct config *cfg, struct store *st, struct blobs
 		.sandbox = &cfg->sandbox,
 	};
 
+	config_node_id(cfg, node, sizeof(node));
 	log_model(cfg);
 	return engine_start(&ec, eng);
+}
+
+/* Reads the limits per key and project and starts sharing their counts with other nodes. */
+static int start_limits(const struct config *cfg, struct store *st, struct limits **lim)
+{
+	struct limits_config lc = { .st = st, .window_ms = cfg->limit_window_ms,
+				    .sync_ms = cfg->limit_sync_ms };
+
+	return limits_start(&lc, lim);
 }
 
 /* Opens the file blobs and removes what an earlier run left behind. */
@@ -192,6 +207,7 @@ static int serve(const struct config *cfg)
 	struct engine *eng = NULL;
 	struct ingest *ing = NULL;
 	struct embed *emb = NULL;
+	struct limits *lim = NULL;
 	struct http_server *srv = NULL;
 	struct api api = { .poll_after_ms = cfg->poll_after_ms, .poll_hold_ms = cfg->poll_hold_ms,
 			   .run_expiry_s = cfg->run_expiry_s, .open_ok = config_is_loopback(cfg),
@@ -215,7 +231,9 @@ static int serve(const struct config *cfg)
 	if (!err)
 		err = open_embed(cfg, &emb);
 	if (!err)
-		err = start_engine(cfg, st, bs, emb, &eng);
+		err = start_limits(cfg, st, &lim);
+	if (!err)
+		err = start_engine(cfg, st, bs, emb, lim, &eng);
 	if (err)
 		goto out;
 	err = start_ingest(st, bs, emb, &ing);
@@ -226,6 +244,7 @@ static int serve(const struct config *cfg)
 	api.eng = eng;
 	api.ing = ing;
 	api.emb = emb;
+	api.lim = lim;
 	hc.routes = api_routes(&hc.nroutes);
 	err = http_start(&hc, &srv);
 	if (err)
@@ -240,6 +259,7 @@ static int serve(const struct config *cfg)
 out:
 	ingest_stop(ing);
 	engine_stop(eng);
+	limits_stop(lim); /* after the engine, which counts tokens */
 	embed_free(emb); /* after both: file_search and ingestion use it */
 	blobs_close(bs);
 	store_close(st);
@@ -259,6 +279,8 @@ int main(int argc, char **argv)
 	}
 	if (argc > 1 && strcmp(argv[1], "keys") == 0)
 		return cli_keys(argc, argv);
+	if (argc > 1 && strcmp(argv[1], "limits") == 0)
+		return cli_limits(argc, argv);
 	if (argc > 1 && strcmp(argv[1], "backup") == 0)
 		return cli_backup(argc, argv);
 	if (argc > 1 && strcmp(argv[1], "tokenize") == 0)

@@ -97,21 +97,36 @@ function part(p) {
 	return PARTS[p.type] ? PARTS[p.type](p) : null;
 }
 
+const blobs = new Map(); // file id -> Promise of an object URL of its bytes, fetched once
+
+function fileBlob(id) {
+	if (!blobs.has(id)) blobs.set(id, api.fileUrl(id).catch((e) => {
+		blobs.delete(id); // asked again next time
+		throw e;
+	}));
+	return blobs.get(id);
+}
+
 function image(fileId) {
 	const img = h('img', { class: 'msg-img', alt: `image ${fileId}` });
-	api.fileUrl(fileId).then((u) => { img.src = u; })
+	fileBlob(fileId).then((u) => { img.src = u; })
 		.catch(() => { img.alt = 'image unavailable'; });
 	return img;
 }
 
-// Text with its annotations replaced by [^n] marks, and the numbered references below.
+const escapeRe = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+// Text with its annotations replaced by [^n] marks, and the numbered references below. A
+// Markdown link to an annotated path ([label](sandbox:/mnt/data/x)) keeps its label.
 function textPart(t) {
 	let value = t.value || '';
 	const refs = [];
 	for (const a of t.annotations || []) {
 		if (!a.text) continue;
 		refs.push(a);
-		value = value.split(a.text).join(`[^${refs.length}]`);
+		const mark = `[^${refs.length}]`;
+		const link = new RegExp(`\\[([^\\]]*)\\]\\(${escapeRe(a.text)}\\)`, 'g');
+		value = value.replace(link, (_, label) => `${label}${mark}`).split(a.text).join(mark);
 	}
 	return [render(value), refs.length ? h('ol', { class: 'refs' }, refs.map(ref)) : null];
 }
@@ -131,7 +146,7 @@ function ref(a) {
 
 async function download(e, id, filename) {
 	e.preventDefault();
-	const a = h('a', { href: await api.fileUrl(id), download: filename.split('/').pop() });
+	const a = h('a', { href: await fileBlob(id), download: filename.split('/').pop() });
 	a.click();
 }
 

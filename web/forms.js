@@ -11,18 +11,24 @@ export function init() {
 }
 
 export async function show() {
-	await Promise.all([list(), loadModels()]);
+	// The model suggestions come when they come: the list is drawn without waiting for them.
+	if (!models.length) loadModels();
+	await list();
 	if (!$('#asst-edit').firstChild) edit(current, false);
 	document.body.dataset.ready = 'assistants';
 	performance.mark('assistants-ready'); // what bench/tools/page_load.js times
 }
 
+// The model field's suggestions: GET /v1/models (the upstream's models, or the demo model).
 async function loadModels() {
 	try {
 		models = (await api.get('/models')).data.map((m) => m.id);
 	} catch {
-		models = ['gpt-4o', 'gpt-4o-mini'];
+		return;
 	}
+	clear($('#model-list'), models.map((m) => h('option', { value: m })));
+	const input = $('#asst-edit input[name=model]');
+	if (input && !input.value) input.value = models[0] || '';
 }
 
 async function list() {
@@ -77,6 +83,7 @@ function inputs(a) {
 			checked: has('file_search') }),
 		vs: h('select', { name: 'vector_store' }, h('option', { value: '' }, '(none)'),
 			vs ? h('option', { value: vs, selected: true }, vs) : null),
+		vsFiles: h('ul', { class: 'list vs-files', 'aria-label': 'Files of the vector store' }),
 		ci: h('input', { type: 'checkbox', name: 'code_interpreter',
 			checked: has('code_interpreter') }),
 		ciFiles: h('input', { name: 'ci_files', value: ciFiles.join(', '),
@@ -95,7 +102,6 @@ function edit(a, relist = true) {
 	const err = h('p', { class: 'err', role: 'alert' });
 	const form = h('form', { onsubmit: (e) => { e.preventDefault(); save(f, err); } },
 		h('h2', {}, a ? `Edit ${a.name || a.id}` : 'New assistant'),
-		h('datalist', { id: 'model-list' }, models.map((m) => h('option', { value: m }))),
 		field('Model', f.model), field('Name', f.name), field('Description', f.description),
 		field('Instructions', f.instructions),
 		h('div', { class: 'row' }, field('Temperature', f.temperature),
@@ -106,7 +112,8 @@ function edit(a, relist = true) {
 			h('label', {}, f.fileSearch, ' enabled'), field('Vector store', f.vs),
 			h('label', { class: 'field' }, 'Upload into this store ',
 				h('input', { type: 'file', multiple: true,
-					onchange: (e) => upload(e, f.vs) }))),
+					onchange: (e) => upload(e, f.vs, f.vsFiles) })),
+			f.vsFiles),
 		h('fieldset', {}, h('legend', {}, 'code_interpreter'),
 			h('label', {}, f.ci, ' enabled'), field('Files', f.ciFiles)),
 		h('fieldset', {}, h('legend', {}, 'Functions (JSON array of definitions)'),
@@ -114,6 +121,8 @@ function edit(a, relist = true) {
 		err, h('button', { type: 'submit' }, a ? 'Save' : 'Create'));
 	clear($('#asst-edit'), form);
 	fillStores(f.vs);
+	f.vs.addEventListener('change', () => storeFiles(f.vs, f.vsFiles));
+	storeFiles(f.vs, f.vsFiles);
 	if (relist) list();
 }
 
@@ -125,8 +134,25 @@ async function fillStores(select) {
 			`${s.name || s.id} (${s.status})`)));
 }
 
+const STATUS_MS = 1000;
+
+// The chosen store's files with their ingestion status, redrawn while any is in progress.
+async function storeFiles(select, out) {
+	const id = select.value;
+	if (!id) return clear(out);
+	const [vfiles, files] = await Promise.all([api.all(`/vector_stores/${id}/files`),
+		api.all('/files')]).catch(() => [[], []]);
+	if (select.value !== id || !out.isConnected) return undefined;
+	const name = (fid) => files.find((x) => x.id === fid)?.filename || fid;
+	clear(out, vfiles.map((x) => h('li', {}, `${name(x.id)} · ${x.status}`,
+		x.last_error ? ` (${x.last_error.message})` : '')));
+	if (vfiles.some((x) => x.status === 'in_progress'))
+		setTimeout(() => storeFiles(select, out), STATUS_MS);
+	return undefined;
+}
+
 // Uploads files into the chosen store, creating one when none is chosen.
-async function upload(e, select) {
+async function upload(e, select, out) {
 	let id = select.value;
 	if (!id) {
 		id = (await api.post('/vector_stores', { name: 'playground' })).id;
@@ -142,6 +168,7 @@ async function upload(e, select) {
 		say(`Added ${file.name} to ${id}`);
 	}
 	e.target.value = '';
+	await storeFiles(select, out);
 }
 
 // Checks one function definition: a name, and parameters that are a JSON Schema object.

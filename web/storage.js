@@ -4,6 +4,8 @@ import * as api from './api.js';
 import { $, h, clear, say, when } from './dom.js';
 
 let files = [];
+let shown = null; // the id of the vector store in the detail view
+const REFRESH_MS = 1000;
 
 export function init() {
 	$('#file-upload').addEventListener('change', upload);
@@ -62,16 +64,21 @@ async function stores() {
 async function removeStore(s) {
 	if (!confirm(`Delete vector store ${s.name || s.id}?`)) return;
 	await api.del(`/vector_stores/${s.id}`);
+	if (shown === s.id) shown = null;
 	clear($('#vs-detail'));
 	await stores();
 }
 
 const nameOf = (id) => files.find((f) => f.id === id)?.filename || id;
 
+// The detail view of a store; redrawn every second while files are being ingested.
 async function detail(s) {
+	shown = s.id;
 	const vs = await api.get(`/vector_stores/${s.id}`);
 	const vfiles = await api.all(`/vector_stores/${s.id}/files`);
 	const c = vs.file_counts;
+	if (shown !== vs.id) return;
+	if (c.in_progress > 0) setTimeout(() => refresh(vs), REFRESH_MS);
 	const pick = h('select', { 'aria-label': 'File to add' }, files.map((f) =>
 		h('option', { value: f.id }, f.filename)));
 	clear($('#vs-detail'), h('h3', {}, vs.name || vs.id),
@@ -90,6 +97,11 @@ async function detail(s) {
 			h('button', { type: 'button', onclick: () => chunks(vs.id, f.id) },
 				'Chunks')))),
 		h('div', { id: 'vs-chunks' }));
+}
+
+// Draws the store again if it is still the one shown.
+function refresh(vs) {
+	if (shown === vs.id && !$('#storage').hidden) detail(vs);
 }
 
 async function addFile(vs, fileId) {

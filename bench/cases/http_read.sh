@@ -11,17 +11,6 @@
 RETRIEVE_GOAL=0.8
 LIST_GOAL=0.5
 
-# best NAME ROUND URL PID: runs wrk_get; keeps the highest rate in best_rate[NAME] and the
-# lowest CPU time per request in best_cpu[NAME].
-declare -A best_rate best_cpu
-best() {
-	local out rate cpu
-	out=$(wrk_get "$1-$2" "$3" "$4")
-	read -r rate cpu <<<"$out"
-	best_rate[$1]=$(awk "BEGIN { a = ${best_rate[$1]:-0}; print ($rate > a) ? $rate : a }")
-	best_cpu[$1]=$(awk "BEGIN { a = ${best_cpu[$1]:-1e9}; print ($cpu < a) ? $cpu : a }")
-}
-
 # read_row LABEL NAME BASELINE GOAL: records one assistd row with its ratio to its baseline.
 read_row() {
 	local ratio res base=$3

@@ -102,4 +102,16 @@ function cpuSeconds(pid) {
   return (Number(rest[11]) + Number(rest[12])) / 100;
 }
 
-module.exports = { post, streamPost, stats, nowNs, cpuSeconds, HEADERS };
+// Pushes onto out the latency of every stamp (tools/fake.js --stamp: a CLOCK_MONOTONIC time
+// in nanoseconds, six digits or more) in text, arrived at tNs, in milliseconds; returns how
+// many there were.
+function stampLatencies(text, tNs, out) {
+  let n = 0;
+  for (const m of text.matchAll(/\d{6,}/g)) {
+    out.push(Number(tNs - BigInt(m[0])) / 1e6);
+    n++;
+  }
+  return n;
+}
+
+module.exports = { post, streamPost, stats, stampLatencies, nowNs, cpuSeconds, HEADERS };

@@ -15,21 +15,11 @@
 // assistd's number includes too. Prints one JSON line (milliseconds).
 
 const path = require('node:path');
-const { post, streamPost, stats } = require(path.join(__dirname, 'sse.js'));
+const { post, streamPost, stats, stampLatencies } = require(path.join(__dirname, 'sse.js'));
 
 const [srvPort, upPort] = process.argv.slice(2, 4).map(Number);
 const RUNS = Number(process.argv[4] || 10);
 const TOKENS = Number(process.argv[5] || 50);
-
-// Latencies of the stamps in text, arrived at tNs.
-function stampLatencies(text, tNs, out) {
-  let n = 0;
-  for (const m of text.matchAll(/\d{6,}/g)) {
-    out.push(Number(tNs - BigInt(m[0])) / 1e6);
-    n++;
-  }
-  return n;
-}
 
 async function throughAssistd(asstId, lat) {
   const thread = await post(srvPort, '/v1/threads', { messages: [{ role: 'user', content: 'go' }] });

@@ -18,6 +18,7 @@ struct engine;
 struct blobs;
 struct ingest;
 struct embed;
+struct limits;
 
 struct api {
 	struct store *st;     /* borrowed for the server's lifetime */
@@ -29,6 +30,7 @@ struct api {
 	int run_expiry_s;     /* requires_action runs expire after this */
 	struct ingest *ing;   /* borrowed; told when files are attached to vector stores */
 	struct embed *emb;    /* borrowed; embeds search queries, or NULL (keyword search) */
+	struct limits *lim;   /* borrowed; rate limits and token budgets, or NULL (none) */
 	int64_t vs_day_s;     /* seconds in a "day" of vector store expiry (86400; less in tests) */
 	/* The server listens on loopback: requests need no key while the store has never had
 	 * one. Otherwise every request needs a valid key, always. */

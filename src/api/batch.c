@@ -62,6 +62,17 @@ const char *batch_put(struct batch *b, enum store_kind kind, jv *obj)
 	return b->texts[i];
 }
 
+void batch_lease(struct batch *b, const char *id, const char *owner, int64_t until)
+{
+	size_t i = slot(b);
+
+	b->ops[i].type = STORE_SET_LEASE;
+	b->ops[i].obj.kind = STORE_RUN;
+	b->ops[i].obj.id = id;
+	b->ops[i].lease = owner;
+	b->ops[i].lease_until = until;
+}
+
 char *batch_take_text(struct batch *b, size_t i)
 {
 	char *text = b->texts[i];

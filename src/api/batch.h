@@ -8,6 +8,7 @@
 #define ASSISTD_BATCH_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "../http/http.h"
 #include "../json/json.h"
@@ -30,6 +31,9 @@ void batch_expect(struct batch *b, enum store_op_type type, enum store_kind kind
 /* Adds the put of a new object; takes ownership of obj. Returns its encoding, borrowed from
  * the batch. */
 const char *batch_put(struct batch *b, enum store_kind kind, jv *obj);
+/* Adds the lease of run id to owner until `until` (Unix ms); both borrowed until the
+ * write. */
+void batch_lease(struct batch *b, const char *id, const char *owner, int64_t until);
 /* Hands the encoding of op i to the caller (owned; free with free()). */
 char *batch_take_text(struct batch *b, size_t i);
 

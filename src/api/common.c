@@ -13,10 +13,17 @@
 #include "../engine/engine.h"
 #include "../store/obj.h"
 #include "ops.h"
+#include "ratelimit.h"
 #include "web.h"
 
 /* The project of every object when no API key has been created (open mode). */
-static char open_project[] = "default";
+static const char open_project[] = "default";
+
+/* Who a request is from: attached to it by api_auth (http_set_user), freed with free(). */
+struct caller {
+	char key_hash[SHA256_HEX_LEN + 1]; /* "" in open mode */
+	char project[];
+};
 
 struct api *api_ctx(const struct http_req *req)
 {
@@ -25,7 +32,28 @@ struct api *api_ctx(const struct http_req *req)
 
 const char *api_project(const struct http_req *req)
 {
-	return http_user(req);
+	const struct caller *c = http_user(req);
+
+	return c ? c->project : NULL;
+}
+
+const char *api_key_hash(const struct http_req *req)
+{
+	const struct caller *c = http_user(req);
+
+	return c && c->key_hash[0] ? c->key_hash : NULL;
+}
+
+/* Attaches the caller, then counts the request against its limits. */
+static int caller_set(struct http_req *req, const char *hash, const char *project)
+{
+	size_t len = strlen(project);
+	struct caller *c = xmalloc(sizeof(*c) + len + 1);
+
+	snprintf(c->key_hash, sizeof(c->key_hash), "%s", hash ? hash : "");
+	memcpy(c->project, project, len + 1);
+	http_set_user(req, c, free);
+	return ratelimit_check(req, hash, c->project);
 }
 
 /* "sk-assistd-AbCd...": show the first 8 and last 4 characters only. */
@@ -78,10 +106,8 @@ int api_auth(struct http_req *req)
 	err = open_mode(req, &open);
 	if (err)
 		return err;
-	if (open) {
-		http_set_user(req, open_project, NULL);
-		return 0;
-	}
+	if (open)
+		return caller_set(req, NULL, open_project);
 	if (!auth || strncmp(auth, "Bearer ", 7) != 0 || !auth[7])
 		return http_fail(req, ERR_AUTH, NULL,
 				 "You didn't provide an API key. Send it in an Authorization "
@@ -92,8 +118,9 @@ int api_auth(struct http_req *req)
 		return bad_key(req, auth + 7);
 	if (err)
 		return err;
-	http_set_user(req, project, free);
-	return 0;
+	err = caller_set(req, hash, project);
+	free(project);
+	return err;
 }
 
 char *api_error_body(int err, const char *message, const char *param, const char *code)

@@ -10,6 +10,9 @@
 /* The API context and the authenticated project of the request (both borrowed). */
 struct api *api_ctx(const struct http_req *req);
 const char *api_project(const struct http_req *req);
+/* The SHA-256 hex of the request's API key (borrowed), or NULL in open mode and before
+ * authentication: what the key's limits are found by (src/limits). */
+const char *api_key_hash(const struct http_req *req);
 
 /* Parses the body as JSON and checks it against s. An empty body counts as {} when
  * body_optional. On success *out is owned (jv_free). Errors: ERR_INVALID (recorded). */

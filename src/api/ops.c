@@ -6,7 +6,8 @@
  *   GET /metrics  the Prometheus text format (0.0.4). It needs a valid API key of any project
  *                 (Authorization: Bearer KEY, which Prometheus sends with `authorization:`),
  *                 like /v1, because the counts describe every project's traffic; in open mode
- *                 (loopback, no key ever created) it is open like the rest.
+ *                 (loopback, no key ever created) it is open like the rest, and counts
+ *                 against the key's rate limits like any request.
  * The probes are cheap: no allocation beyond the reply, one read on a pooled connection. */
 #include "ops.h"
 
@@ -16,6 +17,7 @@
 #include "../base/alloc.h"
 #include "../base/metrics.h"
 #include "../json/json.h"
+#include "../store/vstore.h"
 #include "api.h"
 #include "common.h"
 
@@ -67,6 +69,18 @@ int ops_readyz(struct http_req *req)
 	return reply_status(req, 200, "ready", NULL);
 }
 
+/* The ingestion queue is the store's, the same on every node: asked at each scrape. */
+static void write_queue(struct http_req *req, struct buf *b)
+{
+	int64_t n = 0;
+
+	if (store_jobs_count(api_ctx(req)->st, &n) != 0)
+		return; /* logged; the other metrics still go out */
+	metrics_family(b, "assistd_ingest_queue", "gauge",
+		       "Files attached to vector stores waiting for or in ingestion, all nodes'.");
+	metrics_sample(b, "assistd_ingest_queue", NULL, n);
+}
+
 int ops_metrics(struct http_req *req)
 {
 	struct buf b;
@@ -76,6 +90,7 @@ int ops_metrics(struct http_req *req)
 	buf_reserve(&b, 32 * 1024);
 	http_metrics_write(req, &b);
 	metrics_write(&b);
+	write_queue(req, &b);
 	http_header_add(req, "Cache-Control", "no-store");
 	len = b.len;
 	return http_reply_bytes(req, 200, METRICS_TYPE, buf_release(&b), len);

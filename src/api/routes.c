@@ -3,6 +3,7 @@
 #include "assistants.h"
 #include "files.h"
 #include "messages.h"
+#include "models.h"
 #include "ops.h"
 #include "runs.h"
 #include "runs_poll.h"
@@ -17,6 +18,13 @@ static const struct http_route routes[] = {
 	{ "GET", "/healthz", ops_healthz, NULL }, /* outside /v1, for operators (ops.c) */
 	{ "GET", "/readyz", ops_readyz, NULL },
 	{ "GET", "/metrics", ops_metrics, NULL },
+
+	{ "GET", "/v1/models", models_list, NULL },
+	{ "GET", "/v1/models/{model}", models_get, NULL },
+	{ "DELETE", "/v1/models/{model}", models_delete, NULL },
+	/* Ids such as "meta-llama/Llama-3.1-8B-Instruct" (vLLM), whose slash arrives decoded. */
+	{ "GET", "/v1/models/{org}/{model}", models_get, NULL },
+	{ "DELETE", "/v1/models/{org}/{model}", models_delete, NULL },
 
 	{ "GET", "/v1/assistants", assistants_list, NULL },
 	{ "POST", "/v1/assistants", assistants_create, NULL },

@@ -83,7 +83,7 @@ static int start_and_reply(struct http_req *req, struct engine *eng, const char 
 			   const char *thread_text, bool stream)
 {
 	struct events *ch = engine_start_run(eng, api_project(req), run_text, thread_text,
-					     steps_want_content(req));
+					     steps_want_content(req), api_key_hash(req));
 
 	if (stream)
 		return runs_reply_stream(req, ch);
@@ -101,7 +101,13 @@ static int write_and_start(struct http_req *req, struct engine *eng, struct batc
 {
 	const char *thread_id = jv_get_str(run, "thread_id");
 	const char *text = batch_put(b, STORE_RUN, run);
-	int err = write_batch(req, b, thread_id);
+	const char *owner;
+	int64_t until;
+	int err;
+
+	engine_lease(eng, &owner, &until); /* the run is born this node's to drive */
+	batch_lease(b, jv_get_str(run, "id"), owner, until);
+	err = write_batch(req, b, thread_id);
 
 	/* The run is stored: it starts even if the store write fails (logged), never left
 	 * queued with nobody to start it. */
@@ -246,7 +252,7 @@ int runs_modify(struct http_req *req)
 static int engine_err(struct http_req *req, int err, char *why, const char *param,
 		      const char *run_id)
 {
-	if (err == ERR_INVALID)
+	if (err == ERR_INVALID || why) /* why: ERR_UNAVAILABLE when another node is silent */
 		err = http_fail(req, err, param, "%s", why ? why : "The run can't do that now.");
 	else
 		err = api_store_err(req, err, "run", run_id);

@@ -2,9 +2,10 @@
  *
  * The SDKs' createAndPoll & co. retrieve the run again and again, sleeping in between, and
  * mark those requests with X-Stainless-Poll-Helper. For such a retrieve of an active run we
- * park the request (no thread is held) until the engine reports a status change or the hold
- * time passes, then answer with the run as it stands: the client sees each change at once
- * and makes fewer requests. The hold never outlasts half the timeout the client states.
+ * park the request (no thread is held) until the engine reports a status change (made by
+ * this node or by another sharing the store: engine_watch hears both) or the hold time
+ * passes, then answer with the run as it stands: the client sees each change at once and
+ * makes fewer requests. The hold never outlasts half the timeout the client states.
  *
  * The parked request's state (the engine registration, our waiter reference) lives in the
  * request's state slot (http_set_state): it survives until the handler runs again, and the

@@ -38,6 +38,14 @@ int64_t clock_unix(void)
 	return (int64_t)ts.tv_sec + skew();
 }
 
+int64_t clock_unix_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return ((int64_t)ts.tv_sec + skew()) * 1000 + ts.tv_nsec / 1000000;
+}
+
 int64_t clock_us(void)
 {
 	struct timespec ts;
@@ -49,4 +57,23 @@ int64_t clock_us(void)
 int64_t clock_ms(void)
 {
 	return clock_us() / 1000;
+}
+
+struct timespec clock_deadline_us(int64_t us)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += us / 1000000;
+	ts.tv_nsec += (us % 1000000) * 1000L;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	return ts;
+}
+
+struct timespec clock_deadline(int64_t ms)
+{
+	return clock_deadline_us(ms * 1000);
 }

@@ -17,10 +17,13 @@
 	X(ERR_NOT_FOUND, 404, "invalid_request_error", "Not found.")                         \
 	X(ERR_METHOD, 405, "invalid_request_error", "Method not allowed.")                   \
 	X(ERR_CONFLICT, 409, "invalid_request_error", "The object changed; try again.")      \
+	X(ERR_LEASE, 409, "invalid_request_error", "Another node took this run over.")    \
 	X(ERR_TOO_LARGE, 413, "invalid_request_error", "The request is too large.")          \
 	X(ERR_LIMIT, 413, "invalid_request_error", "A size limit was exceeded.")             \
 	X(ERR_URI_TOO_LONG, 414, "invalid_request_error", "The request URL is too long.")    \
 	X(ERR_RATE, 429, "rate_limit_error", "Too many requests; slow down.")                \
+	X(ERR_REQUESTS, 429, "requests", "Rate limit reached for requests.")                \
+	X(ERR_QUOTA, 429, "insufficient_quota", "You exceeded your current quota.")          \
 	X(ERR_INTERNAL, 500, "server_error", "The server had an error; try again.")         \
 	X(ERR_DB, 500, "server_error", "The data store failed; try again.")                 \
 	X(ERR_UPSTREAM, 502, "server_error", "The model provider failed.")                  \

@@ -27,6 +27,12 @@ static const struct metrics_def defs[METRICS_ID_COUNT] = {
 			      "Server-sent event streams open now." },
 	[METRICS_POLLS] = { "assistd_polls_held", "gauge",
 			    "Requests held open by a long poll now." },
+	[METRICS_SANDBOXES] = { "assistd_sandboxes_active", "gauge",
+				"code_interpreter sandbox sessions bound to a thread now." },
+	[METRICS_SANDBOXES_POOLED] = { "assistd_sandboxes_pooled", "gauge",
+				       "Sandbox sessions started ahead and not yet bound." },
+	[METRICS_LEASES] = { "assistd_leases_held", "gauge",
+			     "Run leases this node holds: the runs it drives or keeps waiting." },
 };
 
 /* Upper bounds in microseconds: 1 ms to 60 s. */
@@ -38,6 +44,8 @@ static const int64_t bounds_us[METRICS_NBUCKETS] = {
 static atomic_int_least64_t values[METRICS_ID_COUNT];
 static atomic_uint_least64_t runs_entered[RUN_STATUS_COUNT];
 static struct metrics_hist upstream;
+static atomic_uint_least64_t limited[METRICS_LIMIT_COUNT];
+static const char *const limit_names[METRICS_LIMIT_COUNT] = { "requests", "runs", "tokens" };
 
 void metrics_add(enum metrics_id id, int64_t n)
 {
@@ -48,6 +56,12 @@ void metrics_run_entered(enum run_status s)
 {
 	if ((unsigned)s < RUN_STATUS_COUNT)
 		atomic_fetch_add_explicit(&runs_entered[s], 1, memory_order_relaxed);
+}
+
+void metrics_limited(int limit)
+{
+	if (limit >= 0 && limit < METRICS_LIMIT_COUNT)
+		atomic_fetch_add_explicit(&limited[limit], 1, memory_order_relaxed);
 }
 
 void metrics_upstream_time(int64_t us)
@@ -137,6 +151,19 @@ static void write_runs(struct buf *b)
 	}
 }
 
+static void write_limited(struct buf *b)
+{
+	char labels[32];
+
+	metrics_family(b, "assistd_rate_limited_total", "counter",
+		       "Requests refused with 429 by a rate limit or token budget, by limit.");
+	for (int i = 0; i < METRICS_LIMIT_COUNT; i++) {
+		snprintf(labels, sizeof(labels), "limit=\"%s\"", limit_names[i]);
+		metrics_sample(b, "assistd_rate_limited_total", labels,
+			       (int64_t)atomic_load_explicit(&limited[i], memory_order_relaxed));
+	}
+}
+
 void metrics_write(struct buf *b)
 {
 	for (int i = 0; i < METRICS_ID_COUNT; i++) {
@@ -145,6 +172,7 @@ void metrics_write(struct buf *b)
 			       atomic_load_explicit(&values[i], memory_order_relaxed));
 	}
 	write_runs(b);
+	write_limited(b);
 	metrics_family(b, "assistd_upstream_seconds", "histogram",
 		       "Model call latency, from the request to its end.");
 	metrics_hist_write(b, "assistd_upstream_seconds", NULL, &upstream);

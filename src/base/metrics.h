@@ -24,8 +24,16 @@ enum metrics_id {
 	METRICS_TOKENS_OUT,      /* completion tokens of ended calls (counter) */
 	METRICS_STREAMS,         /* server-sent event streams open now (gauge) */
 	METRICS_POLLS,           /* requests parked by a long poll now (gauge) */
+	METRICS_SANDBOXES,       /* code_interpreter sessions bound to a thread now (gauge) */
+	METRICS_SANDBOXES_POOLED, /* sessions started ahead, not yet bound (gauge) */
+	METRICS_LEASES,          /* run leases this node holds now (gauge) */
 	METRICS_ID_COUNT
 };
+
+/* The limits that refuse requests (src/limits), as metrics_limited counts them; the same
+ * order as the store's counters (enum store_count_kind). */
+enum metrics_limit { METRICS_LIMIT_REQUESTS, METRICS_LIMIT_RUNS, METRICS_LIMIT_TOKENS,
+		     METRICS_LIMIT_COUNT };
 
 /* Latency histogram buckets, upper bounds in microseconds; a last +Inf bucket follows. */
 #define METRICS_NBUCKETS 14
@@ -39,6 +47,8 @@ struct metrics_hist {
 void metrics_add(enum metrics_id id, int64_t n);
 /* Counts a run entering status s (called by status_run_move, and for new runs). */
 void metrics_run_entered(enum run_status s);
+/* Counts a request refused with 429 by a limit (enum metrics_limit). */
+void metrics_limited(int limit);
 /* Records one model call's latency. */
 void metrics_upstream_time(int64_t us);
 /* Records one observation of us microseconds in h. */

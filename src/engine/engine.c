@@ -19,8 +19,10 @@
 #include "../base/clock.h"
 #include "../base/log.h"
 #include "../base/metrics.h"
+#include "../store/obj.h"
 #include "../tools/sandbox.h"
 #include "events.h"
+#include "evlog.h"
 
 #define ENGINE_STOP_WAIT_MS 2000 /* engine_stop: how long cancelled model calls may take */
 
@@ -33,6 +35,7 @@ struct cmd {
 	char *run_id;
 	jv *run;            /* CMD_START: the run just stored, owned */
 	bool step_content;  /* CMD_START: events show file_search result contents */
+	char *key;          /* CMD_START: the hash of the API key that created the run, or NULL */
 	const jv *outputs;  /* CMD_OUTPUTS, borrowed from the waiting caller */
 	struct events *ch;  /* CMD_START: a reference the command owns */
 	enum store_kind deleted_kind; /* CMD_STOP_RUNS: STORE_THREAD or STORE_ASSISTANT, */
@@ -43,6 +46,7 @@ struct cmd {
 	int err;
 	char *run_json;     /* answer: owned, handed to the caller */
 	char *why;
+	char *owner;        /* ERR_LEASE: the node driving the run (owned), or NULL */
 	const char *param;
 	struct events *out_ch;
 	struct cmd *next;
@@ -89,6 +93,8 @@ static void cmd_free(struct cmd *c)
 	free(c->thread_id);
 	free(c->run_id);
 	free(c->deleted_id);
+	free(c->key);
+	free(c->owner);
 	jv_free(c->run);
 	events_unref(c->ch);
 	free(c);
@@ -119,7 +125,7 @@ static bool draining(struct engine *e)
 
 /* --- execs --- */
 
-static struct exec *find(struct engine *e, const char *run_id)
+struct exec *engine_find(struct engine *e, const char *run_id)
 {
 	for (struct exec *x = e->execs; x; x = x->next) {
 		if (strcmp(jv_get_str(x->run, "id"), run_id) == 0)
@@ -137,6 +143,7 @@ void engine_drop(struct engine *e, struct exec *x)
 	if (*p)
 		*p = x->next;
 	loop_timer_stop(e->loop, &x->expiry);
+	lease_mark(x, false);
 	exec_free(x);
 }
 
@@ -172,18 +179,6 @@ void engine_expiry_due(void *arg)
 	engine_settle(x->e, x);
 }
 
-/* The run's exec, loaded from the store when this engine is not running it. */
-static int lookup(struct engine *e, struct cmd *c, struct exec **x)
-{
-	*x = find(e, c->run_id);
-	if (*x) {
-		if (c->thread_id && strcmp(jv_get_str((*x)->run, "thread_id"), c->thread_id))
-			return ERR_NOT_FOUND;
-		return strcmp((*x)->project, c->project) ? ERR_NOT_FOUND : 0;
-	}
-	return exec_load(e, c->project, c->thread_id, c->run_id, x);
-}
-
 /* --- commands --- */
 
 /* Starts a run just stored (version 1). Its thread may be gone already: the run then ends
@@ -201,6 +196,9 @@ static void do_start(struct engine *e, struct cmd *c)
 	x->ch = c->ch;
 	c->ch = NULL;
 	x->step_content = c->step_content;
+	x->key = c->key;
+	c->key = NULL;
+	lease_mark(x, true); /* born leased to this node (engine_lease) */
 	if (draining(e)) {
 		/* Shutting down: the run stays queued in the store for the next start. */
 		events_close(x->ch);
@@ -215,20 +213,39 @@ static void do_cancel(struct engine *e, struct cmd *c)
 {
 	struct exec *x = NULL;
 
-	c->err = lookup(e, c, &x);
+	c->err = lease_lookup(e, c->project, c->thread_id, c->run_id, &x, &c->owner);
 	if (!c->err)
 		c->err = run_cancel(x, &c->why);
 	if (!c->err)
 		c->run_json = jv_dump(x->run);
+	lease_after(e, x);
+}
+
+/* The run is moving on another node, so it takes no outputs: the answer one node gives. */
+static void refuse_outputs(struct engine *e, struct cmd *c)
+{
+	struct exec *x = NULL;
+	int64_t version = 0;
+	jv *run = NULL;
+
+	c->err = obj_get(e->st, c->project, STORE_RUN, c->run_id, c->thread_id, &run, &version);
+	if (!c->err)
+		c->err = exec_new(e, c->project, run, version, &x);
+	if (!c->err)
+		c->err = run_take_tool_outputs(x, c->outputs, &c->why, &c->param);
 	if (x)
-		engine_settle(e, x);
+		engine_drop(e, x);
 }
 
 static void do_outputs(struct engine *e, struct cmd *c)
 {
 	struct exec *x = NULL;
 
-	c->err = lookup(e, c, &x);
+	c->err = lease_lookup(e, c->project, c->thread_id, c->run_id, &x, &c->owner);
+	if (c->err == ERR_LEASE) {
+		refuse_outputs(e, c);
+		return;
+	}
 	if (!c->err)
 		c->err = run_take_tool_outputs(x, c->outputs, &c->why, &c->param);
 	if (!c->err) {
@@ -237,8 +254,7 @@ static void do_outputs(struct engine *e, struct cmd *c)
 		if (!draining(e))
 			run_start(x); /* else it stays queued for the next start */
 	}
-	if (x)
-		engine_settle(e, x);
+	lease_after(e, x);
 }
 
 /* True when x is a run of the thread or assistant c names. */
@@ -363,7 +379,7 @@ void engine_fire_watches(struct engine *e, const char *run_id)
 
 	pthread_mutex_lock(&e->lock);
 	for (struct watch *w = e->watches; w; w = w->next) {
-		if (!w->fired && strcmp(w->run_id, run_id) == 0) {
+		if (!w->fired && (!run_id || strcmp(w->run_id, run_id) == 0)) {
 			w->fired = true;
 			wake = xrealloc(wake, (n + 1) * sizeof(*wake));
 			wake[n++] = w->w;
@@ -413,6 +429,31 @@ void engine_unwatch(struct engine *e, void *registration)
 	free(wt);
 }
 
+/* The store's topics, from every node: a run's status moved (held polls), or its log grew
+ * (followers); STORE_TOPIC_ALL wakes them all. Runs on the thread that delivers them; see
+ * store_watch. */
+static void on_topic(void *ctx, const char *topic)
+{
+	static const struct {
+		const char *prefix;
+		void (*fn)(struct engine *e, const char *run_id);
+	} routes[] = {
+		{ EVLOG_TOPIC_RUN, engine_fire_watches },
+		{ EVLOG_TOPIC_EVENTS, follow_kick },
+	};
+	struct engine *e = ctx;
+	bool all = strcmp(topic, STORE_TOPIC_ALL) == 0;
+
+	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
+		size_t len = strlen(routes[i].prefix);
+
+		if (all)
+			routes[i].fn(e, NULL);
+		else if (strncmp(topic, routes[i].prefix, len) == 0)
+			routes[i].fn(e, topic + len);
+	}
+}
+
 /* --- the public calls --- */
 
 static struct cmd *cmd_new(enum cmd_type type, const char *project, const char *thread_id,
@@ -448,8 +489,19 @@ static int call_sync(struct engine *e, struct cmd *c)
 	return c->err;
 }
 
+/* Sends one of a new run's first events to its channel and its log. */
+static void announce(struct engine *e, struct events *ch, const char *project, const jv *run,
+		     const char *name, const char *data)
+{
+	const char *id = jv_get_str(run, "id");
+
+	if (id)
+		evlog_add(e->log, project, id, name, data);
+	events_append(ch, name, data);
+}
+
 struct events *engine_start_run(struct engine *e, const char *project, const char *run_json,
-				const char *thread_json, bool step_content)
+				const char *thread_json, bool step_content, const char *key_hash)
 {
 	struct events *ch = events_new();
 	char why[128];
@@ -458,9 +510,9 @@ struct events *engine_start_run(struct engine *e, const char *project, const cha
 
 	metrics_run_entered(RUN_QUEUED); /* the API stored it queued */
 	if (thread_json)
-		events_append(ch, "thread.created", thread_json);
-	events_append(ch, "thread.run.created", run_json);
-	events_append(ch, "thread.run.queued", run_json);
+		announce(e, ch, project, run, "thread.created", thread_json);
+	announce(e, ch, project, run, "thread.run.created", run_json);
+	announce(e, ch, project, run, "thread.run.queued", run_json);
 	if (!run || engine_stopping(e)) {
 		events_close(ch); /* the stored run starts at the next start-up */
 		jv_free(run);
@@ -470,20 +522,34 @@ struct events *engine_start_run(struct engine *e, const char *project, const cha
 	c->ch = events_ref(ch);
 	c->run = run;
 	c->step_content = step_content;
+	c->key = key_hash ? xstrdup(key_hash) : NULL;
 	push(e, c);
 	return ch;
 }
 
+#define CANCEL_TRIES 3 /* a node that stops answering is waited for a lease time each */
+
 int engine_cancel(struct engine *e, const char *project, const char *thread_id,
 		  const char *run_id, char **run_json, char **why)
 {
-	struct cmd *c = cmd_new(CMD_CANCEL, project, thread_id, run_id);
-	int err = call_sync(e, c);
+	int err = ERR_LEASE;
 
-	*run_json = c->run_json;
-	*why = c->why;
-	c->run_json = c->why = NULL;
-	cmd_free(c);
+	*run_json = *why = NULL;
+	for (int i = 0; i < CANCEL_TRIES && err == ERR_LEASE; i++) {
+		struct cmd *c = cmd_new(CMD_CANCEL, project, thread_id, run_id);
+
+		err = call_sync(e, c);
+		*run_json = c->run_json;
+		*why = c->why;
+		c->run_json = c->why = NULL;
+		if (err == ERR_LEASE && c->owner) /* another node drives it: ask that node */
+			err = lease_cancel_remote(e, project, run_id, c->owner, run_json, why);
+		cmd_free(c);
+	}
+	if (err == ERR_LEASE) {
+		*why = xstrdup("The node running this run did not answer; try again.");
+		err = ERR_UNAVAILABLE;
+	}
 	return err;
 }
 
@@ -519,6 +585,8 @@ void engine_stop_runs(struct engine *e, const char *project, enum store_kind kin
 	c->deleted_id = xstrdup(id);
 	(void)call_sync(e, c); /* a stopping engine leaves the runs to the next start */
 	cmd_free(c);
+	if (kind == STORE_ASSISTANT)
+		lease_stop_assistant(e, project, id); /* its runs other nodes drive */
 }
 
 int engine_start(const struct engine_config *cfg, struct engine **out)
@@ -532,17 +600,26 @@ int engine_start(const struct engine_config *cfg, struct engine **out)
 	e->tools.bs = cfg->bs;
 	e->tools.emb = cfg->emb;
 	e->run_expiry_s = cfg->run_expiry_s > 0 ? cfg->run_expiry_s : 600;
+	e->lim = cfg->lim;
 	pthread_mutex_init(&e->lock, NULL);
 	pthread_cond_init(&e->watch_idle, NULL);
-	err = loop_new(&e->loop);
+	pthread_mutex_init(&e->follow_mu, NULL);
+	model_cache_init(&e->models);
+	err = evlog_new(cfg->st, &e->log);
+	if (!err)
+		e->store_reg = store_watch(cfg->st, on_topic, e);
+	if (!err)
+		err = loop_new(&e->loop);
 	if (!err)
 		err = pool_new(cfg->pool_threads, e->loop, &e->pool);
 	if (!err)
 		err = prov_new(&cfg->prov, e->loop, &e->prov);
 	if (!err && cfg->sandbox)
 		err = sbx_new(cfg->sandbox, e->loop, &e->tools.sbx);
-	if (!err)
-		err = exec_resume_all(e);
+	if (!err) {
+		lease_init(e, cfg->node ? cfg->node : "node", cfg->lease_ms);
+		err = lease_take_lapsed(e);
+	}
 	if (!err && pthread_create(&e->thread, NULL, engine_main, e) != 0)
 		err = ERR_INTERNAL;
 	if (err) {
@@ -602,19 +679,32 @@ void engine_stop(struct engine *e)
 		loop_stop(e->loop);
 		pthread_join(e->thread, NULL);
 	}
+	if (e->lease_ms) {
+		loop_timer_stop(e->loop, &e->lease_tick);
+		loop_timer_stop(e->loop, &e->scan_tick);
+		loop_timer_stop(e->loop, &e->cmd_tick);
+	}
 	pool_free(e->pool);
 	tools_stop(e);
 	refuse_queued(e);
 	if (e->prov)
 		drain_calls(e);
+	if (e->lease_ms)
+		lease_stop(e);
 	while (e->execs)
 		engine_drop(e, e->execs);
+	if (e->store_reg)
+		store_unwatch(e->st, e->store_reg);
+	follow_stop_all(e);
 	while (e->watches)
 		engine_unwatch(e, e->watches);
 	prov_free(e->prov);
 	e->prov = NULL;
 	sbx_free(e->tools.sbx); /* its pending calls come back in loop_free, then dropped */
 	loop_free(e->loop); /* runs what is still posted: queued commands are refused */
+	evlog_free(e->log); /* writes the events of the runs that just ended */
+	pthread_mutex_destroy(&e->follow_mu);
+	model_cache_cleanup(&e->models);
 	pthread_cond_destroy(&e->watch_idle);
 	pthread_mutex_destroy(&e->lock);
 	free(e);

@@ -27,6 +27,7 @@
 #include "events.h"
 
 struct blobs;
+struct limits;
 struct sbx_config;
 
 struct engine;
@@ -37,15 +38,20 @@ struct engine_config {
 	int run_expiry_s;        /* requires_action runs expire after this many seconds */
 	int64_t vs_day_s;        /* a "day" of vector store expiry, in seconds (0: 86400) */
 	struct embed *emb;       /* borrowed, may be NULL: file_search's query embeddings */
+	struct limits *lim;      /* borrowed, may be NULL: token budgets, counted per turn */
 	int pool_threads;        /* worker threads for blocking work (prompts); <= 0: 2 */
 	struct blobs *bs;        /* file bytes (code_interpreter's files); borrowed */
 	const struct sbx_config *sandbox; /* code_interpreter's sandbox (borrowed while
 					   * engine_start runs); NULL: no code_interpreter */
+	const char *node;        /* this node's name, unique among the nodes sharing the store
+				    and kept across restarts (copied) */
+	int lease_ms;            /* how long a run lease lasts unrenewed; <= 0: 10000 */
 };
 
-/* Starts the engine thread and resumes runs a previous process left unfinished (queued or
- * in_progress runs are restarted from their last completed step; cancelling ones end
- * cancelled; requires_action ones get their expiry timers). *out is owned: engine_stop.
+/* Starts the engine thread and resumes runs a previous process of this node left
+ * unfinished, and runs whose lease lapsed (queued or in_progress runs are restarted from
+ * their last completed step; cancelling ones end cancelled; requires_action ones get their
+ * expiry timers); from then on it takes over lapsed runs every lease_ms / 3. *out is owned: engine_stop.
  * Errors: ERR_INTERNAL, ERR_DB. */
 int engine_start(const struct engine_config *cfg, struct engine **out) MUST_CHECK;
 /* The first step of a graceful stop: lets the model turns in flight finish, waiting up to
@@ -56,25 +62,35 @@ void engine_drain(struct engine *e, int grace_ms);
  * start. Open event channels are closed. NULL is a no-op. */
 void engine_stop(struct engine *e);
 
-/* Starts a run just stored with status "queued". run_json is the stored run (its text),
+/* The lease a run created on this node is born with (STORE_SET_LEASE in its create's
+ * batch): *owner borrowed for the engine's lifetime, *until in Unix ms. Any thread. */
+void engine_lease(const struct engine *e, const char **owner, int64_t *until);
+
+/* Starts a run just stored with status "queued" and leased to this node (engine_lease: the
+ * create's batch has STORE_SET_LEASE). run_json is the stored run (its text),
  * thread_json, when not NULL, the thread just created with it (for create-thread-and-run).
  * Returns the run's events channel, already holding thread.created (if thread_json),
  * thread.run.created and thread.run.queued; the caller owns that reference (events_unref).
+ * Every event of the run also goes to the store's run event log (engine_follow).
  * step_content: the streamed steps show file_search result contents (the request's
- * include[] asked for them).
+ * include[] asked for them). key_hash, when not NULL, is the hash of the API key that
+ * created the run: its tokens count against that key's budget as well as the project's.
  * Never fails: a run the engine cannot start ends "failed" with a last_error. */
 struct events *engine_start_run(struct engine *e, const char *project, const char *run_json,
-				const char *thread_json, bool step_content);
+				const char *thread_json, bool step_content, const char *key_hash);
 
 /* Cancels a run: queued or requires_action runs end "cancelled" at once; in_progress runs
  * become "cancelling" and end "cancelled" once the model call has stopped (within
  * milliseconds). On success *run_json is the run as it now stands (owned). Errors:
  * ERR_NOT_FOUND; ERR_INVALID when the run is already finished (the message says so, in
- * *why, owned). */
+ * *why, owned); ERR_UNAVAILABLE (with *why) when another node drives the run and did not
+ * answer. A run another node drives is cancelled by that node (a command through the store,
+ * see lease.c): the caller waits for its answer. */
 int engine_cancel(struct engine *e, const char *project, const char *thread_id,
 		  const char *run_id, char **run_json, char **why) MUST_CHECK;
 
-/* Hands tool outputs to a run in requires_action, which then starts its next turn. outputs is the validated tool_outputs
+/* Hands tool outputs to a run in requires_action, which then starts its next turn on this
+ * node (a run another node made wait is taken over: it holds no model call there). outputs is the validated tool_outputs
  * array [{tool_call_id, output}]. Every pending tool call must get exactly one output.
  * On success *run_json is the run (now "queued", owned) and *ch, when ch is not NULL, a
  * new events channel for the rest of the run (starting with thread.run.step.completed for
@@ -91,12 +107,33 @@ int engine_take_tool_outputs(struct engine *e, const char *project, const char *
 void engine_stop_runs(struct engine *e, const char *project, enum store_kind kind,
 		      const char *id);
 
-/* Calls w->wake once when the run's status next changes. Used to hold a polling retrieve
- * until something happens (the caller reads the store after registering, so a change just
+/* A stream of a run driven anywhere (this node or another sharing the store), read from the
+ * run event log: the events logged after the event numbered after (0: from the run's
+ * start; see store_events_last), then each one as it is logged, until the event that ends
+ * the stretch (a terminal status, or requires_action), after which the channel closes.
+ * Returns a channel with one reference owned by the caller, to be attached or declined like
+ * engine_start_run's. A log that cannot be read closes it early (logged). */
+struct events *engine_follow(struct engine *e, const char *project, const char *run_id,
+			     int64_t after);
+
+/* Calls w->wake once when the run's status next changes, on this node or any other sharing
+ * the store. Used to hold a polling retrieve until something happens (the caller reads the store after registering, so a change just
  * before cannot be missed, and bounds the wait itself). Returns a registration to pass to
  * engine_unwatch when the caller no longer cares; w->ctx must stay valid until then. When
  * engine_unwatch returns, no wake with w->ctx is running or will run. */
 void *engine_watch(struct engine *e, const char *run_id, const struct events_waker *w);
 void engine_unwatch(struct engine *e, void *registration);
+
+/* The models runs may name, as the text of a ListModelsResponse {"object":"list","data":[
+ * Model...]}: the upstream's own list with the aliases' names, or the demo model (see
+ * prov_models). The list is fetched on the engine thread and kept for ENGINE_MODELS_TTL_S
+ * (ENGINE_MODELS_RETRY_S when the upstream failed and only the configured models are
+ * known); past that, the list kept is still returned while a new one is fetched. Returns an
+ * owned string, or NULL when no list is kept yet: a fetch is then under way, and w->wake(
+ * w->ctx) runs exactly once when it is over (on the engine thread, or in engine_stop). With
+ * w NULL, NULL never comes back: the configured models stand in for the missing list. */
+char *engine_models(struct engine *e, const struct events_waker *w);
+#define ENGINE_MODELS_TTL_S 60
+#define ENGINE_MODELS_RETRY_S 10
 
 #endif

@@ -23,8 +23,20 @@
 #include "engine.h"
 
 struct cmd;
+struct evlog;
+struct follower;
 struct tool_retry;
 struct watch;
+struct model_wait;
+
+/* The model list (models.c): shared with API threads under its own mutex. */
+struct model_cache {
+	pthread_mutex_t mu;
+	char *body;               /* the ListModelsResponse JSON text; NULL before the first */
+	int64_t fresh_until_ms;   /* clock_ms() until which body is served without a fetch */
+	bool fetching;            /* a fetch is posted or under way */
+	struct model_wait *waits; /* who waits for it to end */
+};
 
 /* One tool call the model is asking for, as it streams in. */
 struct pending_call {
@@ -42,6 +54,8 @@ struct pending_call {
 struct exec {
 	struct engine *e;
 	char *project;
+	char *key;          /* the hash of the API key that created the run (its budget), or
+			     * NULL: open mode, or a run loaded from the store */
 	jv *run;            /* the run object as stored */
 	enum run_status status; /* its "status", changed only by run_move */
 	int64_t version;    /* its store version */
@@ -53,6 +67,9 @@ struct exec {
 			       run still ends (cancelled) so that its streams see the end */
 	bool finished;      /* the run reached a terminal status: drop the exec */
 	bool building;      /* its next turn's prompt is being built on the pool */
+	bool leased;        /* this node holds the run's lease: its writes carry it */
+	bool lost;          /* another node took the run over: nothing is written or sent
+			       any more, and the exec goes as soon as its call has stopped */
 
 	/* The current turn's message (message_creation step), if one is open. */
 	jv *msg;
@@ -89,6 +106,7 @@ struct engine {
 	struct pool *pool;  /* blocking work: prompt building */
 	struct prov *prov;
 	int run_expiry_s;
+	struct limits *lim; /* borrowed, may be NULL: token budgets */
 	pthread_t thread;
 	bool started;
 
@@ -101,12 +119,27 @@ struct engine {
 	bool draining;             /* engine_drain: start no new turns */
 	int calls;                 /* model turns in flight, as of the last loop iteration */
 
+	struct evlog *log;    /* the run event log's writer (evlog.h) */
+	void *store_reg;      /* our store_watch registration: topics of every node */
+	pthread_mutex_t follow_mu;    /* guards followers, and serialises their reads */
+	struct follower *followers;   /* streams of runs read from the log (follow.c) */
+
 	struct exec *execs; /* engine thread only */
 	int building;       /* engine thread only: prompts being built on the pool */
+
+	/* Leases (lease.c): owner is "<node>#<boot>", former "<node>#" (see store_claim). */
+	char owner[160];
+	char former[144];
+	int lease_ms;
+	int leased;                /* engine thread only: execs holding their lease */
+	struct timer lease_tick;   /* every lease_ms / 3: renew the leases */
+	struct timer scan_tick;    /* every LEASE_SCAN_MS: take over lapsed runs */
+	struct timer cmd_tick;     /* every LEASE_CMD_MS: commands from other nodes */
 
 	struct tool_env tools;     /* what server tool jobs use */
 	struct tool_retry *retries; /* engine thread only: jobs waiting to run again */
 	int tool_jobs;             /* engine thread only: server tool jobs not back yet */
+	struct model_cache models; /* GET /v1/models' list */
 };
 
 /* --- run.c: the run state machine (engine thread only) --- */
@@ -191,13 +224,14 @@ int run_move(struct exec *x, enum run_status to) MUST_CHECK;
 /* Moves step to status `to` and stamps the matching member (completed_at, ...). Errors:
  * ERR_INTERNAL for an illegal move (logged; nothing changes). */
 int step_move(jv *step, enum step_status to) MUST_CHECK;
-/* Writes x->run; on success announces it as event "thread.run.<status>" and wakes watchers
- * when the status changed. */
+/* Writes x->run; on success announces it as event "thread.run.<status>" when the status
+ * changed (the event log's "run:<id>" topic then wakes the watchers on every node). */
 int run_save(struct exec *x, bool status_changed);
-/* Sends an event with obj's JSON to the stream, if there is one. */
+/* Sends an event with obj's JSON to the run event log and to the stream, if there is one. */
 void emit(struct exec *x, const char *name, const jv *obj);
 /* Sends a delta event whose added text is the string member key of holder (an object inside
- * d): the channel may merge it with the delta before it (events_append_delta). */
+ * d) to the log and the stream: both may merge it with the delta before it
+ * (events_append_delta, evlog_add_delta). */
 void emit_delta(struct exec *x, const char *name, const jv *d, jv *holder, const char *key);
 /* New step and message objects of the run (owned). */
 jv *step_new(const struct exec *x, const char *type, jv *details);
@@ -222,12 +256,61 @@ void prompt_start(struct exec *x, void (*ready)(struct exec *x, const struct pro
  * the engine. Errors: ERR_DB when its status is not one the table knows. */
 int exec_new(struct engine *e, const char *project, jv *run, int64_t version,
 	     struct exec **out) MUST_CHECK;
-/* Builds the exec of a stored run (thread_id NULL: any thread) and adds it to the engine.
- * Errors: ERR_NOT_FOUND, ERR_DB. */
+/* Builds the exec of a stored run (thread_id NULL: any thread) and adds it to the engine;
+ * leased: this node has just claimed its lease. A run waiting for tool outputs takes its
+ * open tool_calls step; a moving run's open steps (a turn cut off) are deleted with their
+ * messages, for the turn to run again (only when leased; see exec_continue). Errors:
+ * ERR_NOT_FOUND, ERR_DB, ERR_LEASE. */
 int exec_load(struct engine *e, const char *project, const char *thread_id,
-	      const char *run_id, struct exec **out) MUST_CHECK;
-/* Takes up every run a previous process left unfinished. Errors: ERR_DB. */
-int exec_resume_all(struct engine *e) MUST_CHECK;
+	      const char *run_id, bool leased, struct exec **out) MUST_CHECK;
+
+/* Carries a run this node just took over (or took back after a restart) on from where
+ * the store has it: queued starts, in_progress re-runs its turn (run_resume), cancelling
+ * ends cancelled, requires_action waits with its expiry timer. */
+void exec_continue(struct exec *x);
+
+/* --- run.c: resuming --- */
+/* Another node took x over: x stops here without a word (no write, no event) and its
+ * stream ends; the exec goes once its model call has stopped. */
+void run_lose(struct exec *x);
+/* Re-runs the turn of an in_progress run whose turn was cut off (its open steps and their
+ * messages already discarded by exec_load). */
+void run_resume(struct exec *x);
+
+/* --- lease.c: run leases and commands between nodes (engine thread unless said) --- */
+/* Sets the node's owner id and starts the lease and command timers. */
+void lease_init(struct engine *e, const char *node, int lease_ms);
+/* A new lease's expiry (Unix ms). Any thread. */
+int64_t lease_until(const struct engine *e);
+/* Marks x as holding its lease, or not; keeps the count and the metric. */
+void lease_mark(struct exec *x, bool held);
+/* Takes over every run whose lease lapsed, or that this node's former process held, and
+ * carries it on. Errors: ERR_DB. */
+int lease_take_lapsed(struct engine *e) MUST_CHECK;
+/* The exec of a run a client's command names, for this node to act on: its own, or the
+ * run claimed (a run waiting for tool outputs is taken from a live owner too) and loaded.
+ * Errors: ERR_NOT_FOUND, ERR_DB, ERR_LEASE with *owner (owned) when another node drives
+ * it. */
+int lease_lookup(struct engine *e, const char *project, const char *thread_id,
+		 const char *run_id, struct exec **out, char **owner) MUST_CHECK;
+/* After a command: an exec that stays (a run still moving or waiting) is carried on, one
+ * that ended is dropped, and one left finished by someone else is let go. */
+void lease_after(struct engine *e, struct exec *x);
+/* Cancels the active runs of assistant id that other nodes drive (engine_cancel each: a
+ * command to their node), after the assistant was deleted. On the caller's thread (any). */
+void lease_stop_assistant(struct engine *e, const char *project, const char *id);
+/* Lets every lease of this node lapse at once (a clean stop: others take over now). */
+void lease_stop(struct engine *e);
+/* Cancels run_id, which owner drives, through a command row; waits for its answer (on
+ * the caller's thread, any). Errors: as engine_cancel; ERR_LEASE when owner stopped
+ * answering (the caller retries: its lease lapses). */
+int lease_cancel_remote(struct engine *e, const char *project, const char *run_id,
+			const char *owner, char **run_json, char **why) MUST_CHECK;
+
+/* --- models.c --- */
+void model_cache_init(struct model_cache *mc);
+/* Wakes whoever still waits for the list (the engine's loop is gone) and frees the rest. */
+void model_cache_cleanup(struct model_cache *mc);
 
 /* --- engine.c --- */
 /* Sets when x expires (clock_ms; 0: never) and its timer, which calls run_expire. */
@@ -239,9 +322,17 @@ bool engine_stopping(struct engine *e);
 /* Drops x if it is done with (once its model call, if one still runs, has stopped: the done
  * callback drops it then). x must not be used after this. */
 void engine_settle(struct engine *e, struct exec *x);
-/* Wakes everybody watching run_id. Any thread. */
+/* The exec of run_id this engine holds, or NULL. */
+struct exec *engine_find(struct engine *e, const char *run_id);
+/* Wakes everybody watching run_id (NULL: every run). Any thread. */
 void engine_fire_watches(struct engine *e, const char *run_id);
 /* Unlinks and frees x. */
 void engine_drop(struct engine *e, struct exec *x);
+
+/* --- follow.c: streams read from the run event log (any thread) --- */
+/* The log of run_id (NULL: of any run) grew: its followers read what is new. */
+void follow_kick(struct engine *e, const char *run_id);
+/* Closes and frees every follower (engine_stop). */
+void follow_stop_all(struct engine *e);
 
 #endif

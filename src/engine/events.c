@@ -154,6 +154,14 @@ static struct event *push_event(struct events *ch, const char *name)
 	return ev;
 }
 
+bool events_delta_alike(const struct buf *data, size_t head_len, size_t tail_len,
+			const char *head, const char *tail)
+{
+	return head_len == strlen(head) && memcmp(data->p, head, head_len) == 0 &&
+	       tail_len == strlen(tail) &&
+	       memcmp(data->p + data->len - tail_len, tail, tail_len) == 0;
+}
+
 /* The last event kept, when it is a delta like (name, head, tail) that no reader has read. */
 static struct event *mergeable(struct events *ch, const char *name, const char *head,
 			       const char *tail)
@@ -161,12 +169,8 @@ static struct event *mergeable(struct events *ch, const char *name, const char *
 	struct event *last = ch->n > ch->first ? &ch->items[ch->n - 1] : NULL;
 	size_t last_no = end_of(ch) - 1;
 
-	if (!last || !last->delta || strcmp(last->name, name) != 0)
-		return NULL;
-	if (last->head_len != strlen(head) || memcmp(last->data.p, head, last->head_len) != 0)
-		return NULL;
-	if (last->tail_len != strlen(tail) ||
-	    memcmp(last->data.p + last->data.len - last->tail_len, tail, last->tail_len) != 0)
+	if (!last || !last->delta || strcmp(last->name, name) != 0 ||
+	    !events_delta_alike(&last->data, last->head_len, last->tail_len, head, tail))
 		return NULL;
 	for (const struct reader *r = ch->readers; r; r = r->next)
 		if (r->pos > last_no)
@@ -363,6 +367,16 @@ void events_detach(struct events *ch, void *reader)
 	while (ch->waking)
 		pthread_cond_wait(&ch->idle, &ch->lock);
 	pthread_mutex_unlock(&ch->lock);
+}
+
+bool events_orphaned(struct events *ch)
+{
+	bool alone;
+
+	pthread_mutex_lock(&ch->lock);
+	alone = ch->refs == 1;
+	pthread_mutex_unlock(&ch->lock);
+	return alone;
 }
 
 size_t events_kept(struct events *ch)

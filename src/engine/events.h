@@ -54,6 +54,10 @@ void events_append(struct events *ch, const char *name, const char *data);
  * it yet. Wakes the waiting readers. */
 void events_append_delta(struct events *ch, const char *name, const char *head,
 			 const char *span, size_t span_len, const char *tail);
+/* True when data, a delta's JSON made of head_len bytes of head, a span and tail_len bytes
+ * of tail, has the given head and tail: a delta with those can be merged into it. */
+bool events_delta_alike(const struct buf *data, size_t head_len, size_t tail_len,
+			const char *head, const char *tail);
 /* No more events will come; wakes the waiting readers. */
 void events_close(struct events *ch);
 
@@ -71,6 +75,9 @@ enum events_read events_read(struct events *ch, void *reader, struct buf *out,
 /* Detaches reader and forgets its waker. When it returns, no wake with reader's waker is
  * running or will run. Must not be called from inside a wake. */
 void events_detach(struct events *ch, void *reader);
+
+/* True when the caller's reference is the only one left: nobody else will read ch. */
+bool events_orphaned(struct events *ch);
 
 /* For tests: the number of events the channel keeps right now. */
 size_t events_kept(struct events *ch);

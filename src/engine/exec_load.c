@@ -1,10 +1,15 @@
 /* exec_load.c - a run's exec: built from a run just created (exec_new), or from the store
- * for a request about a run this engine is not holding, and at start-up for every run a
- * previous process left unfinished.
+ * for a request about a run this engine is not holding, and for every run this node takes
+ * over (lease.c: at start-up, those its former process left unfinished, and any whose
+ * lease lapsed).
  *
- * A stored run that is not finished may have steps still marked in_progress (the one that
- * waits for tool outputs, or whatever a crash interrupted); they are taken into the exec so
- * that finishing the run closes them too. */
+ * A stored run that is not finished may have steps still marked in_progress. A run waiting
+ * for tool outputs has its tool_calls step open: it is taken into the exec, so that the
+ * outputs or the run's end close it. A moving run (queued, in_progress, cancelling) has open
+ * steps only when the node driving it died mid-turn: that turn is **replaced**. Its open
+ * steps and the message it was writing are deleted and the turn runs again from the last
+ * completed step, so the thread ends with one whole reply, never a cut one followed by a
+ * repeat. Steps and messages that completed stay as they are. */
 #include "engine_int.h"
 
 #include <stdio.h>
@@ -51,8 +56,52 @@ static int adopt_step(struct exec *x, const char *id)
 	return err;
 }
 
-/* Loads the run's in_progress steps (a run waiting for outputs has its tool_calls step;
- * a run interrupted by a crash may have either kind open). */
+/* Deletes the open step id of a turn cut off, and the message it was writing, each in a
+ * write fenced by the lease; one already gone (a client deleted the message) is fine. */
+static int discard_step(struct exec *x, const jv *step)
+{
+	const char *msg_id = jv_get_str(jv_get(jv_get(step, "step_details"), "message_creation"),
+					"message_id");
+	struct store_op ops[2] = {
+		{ .type = STORE_EXPECT_LEASE, .obj = { .kind = STORE_RUN,
+						       .id = jv_get_str(x->run, "id") },
+		  .lease = x->e->owner },
+		{ .type = STORE_DELETE, .obj = { .kind = STORE_STEP, .id = jv_get_str(step, "id") } },
+	};
+	int err = store_write(x->e->st, x->project, ops, 2);
+
+	if (!err && msg_id) {
+		ops[1].obj.kind = STORE_MESSAGE;
+		ops[1].obj.id = msg_id;
+		err = store_write(x->e->st, x->project, ops, 2);
+	}
+	if (!err)
+		log_info("run %s: its cut-off step %s is replaced by a new turn",
+			 jv_get_str(x->run, "id"), jv_get_str(step, "id"));
+	return err == ERR_NOT_FOUND ? 0 : err;
+}
+
+static bool step_open(const jv *s)
+{
+	enum step_status status;
+
+	return !status_step_parse(jv_get_str(s, "status"), &status) &&
+	       status == STEP_IN_PROGRESS;
+}
+
+/* One stored step, as load_open_steps finds it (oldest first). */
+static int load_step(struct exec *x, const char *id, const jv *s)
+{
+	bool open = step_open(s);
+
+	if (open && x->status != RUN_REQUIRES_ACTION)
+		return x->leased ? discard_step(x, s) : 0;
+	if (strcmp(jv_get_str(s, "type"), "tool_calls") == 0)
+		tools_remember(x, s, false); /* its citable calls and files */
+	return open ? adopt_step(x, id) : 0;
+}
+
+/* Loads the run's steps (see the top of the file). */
 static int load_open_steps(struct exec *x)
 {
 	struct store_page pg = { .limit = 100, .desc = true };
@@ -64,17 +113,8 @@ static int load_open_steps(struct exec *x)
 		jv *s = jv_parse(l.items[i - 1].body, strlen(l.items[i - 1].body), why,
 				 sizeof(why));
 
-		if (s && strcmp(jv_get_str(s, "type"), "tool_calls") == 0)
-			tools_remember(x, s, false);
-		jv_free(s);
-	}
-	for (size_t i = 0; !err && i < l.n; i++) {
-		jv *s = jv_parse(l.items[i].body, strlen(l.items[i].body), why, sizeof(why));
-		enum step_status status;
-
-		if (!status_step_parse(jv_get_str(s, "status"), &status) &&
-		    status == STEP_IN_PROGRESS)
-			err = adopt_step(x, l.items[i].id);
+		if (s)
+			err = load_step(x, l.items[i - 1].id, s);
 		jv_free(s);
 	}
 	store_list_cleanup(&l);
@@ -104,7 +144,7 @@ int exec_new(struct engine *e, const char *project, jv *run, int64_t version,
 }
 
 int exec_load(struct engine *e, const char *project, const char *thread_id,
-	      const char *run_id, struct exec **out)
+	      const char *run_id, bool leased, struct exec **out)
 {
 	int64_t version = 0;
 	jv *run = NULL;
@@ -114,6 +154,7 @@ int exec_load(struct engine *e, const char *project, const char *thread_id,
 		err = exec_new(e, project, run, version, out);
 	if (err)
 		return err;
+	lease_mark(*out, leased);
 	if (!status_run_terminal((*out)->status))
 		err = load_open_steps(*out);
 	if (err)
@@ -121,46 +162,18 @@ int exec_load(struct engine *e, const char *project, const char *thread_id,
 	return err;
 }
 
-static void resume_one(struct engine *e, const char *project, const char *run_id)
+void exec_continue(struct exec *x)
 {
-	struct exec *x = NULL;
-	enum run_status was;
-
-	if (exec_load(e, project, NULL, run_id, &x))
-		return;
-	was = x->status;
-	if (was == RUN_REQUIRES_ACTION) {
+	switch (x->status) {
+	case RUN_REQUIRES_ACTION:
 		engine_expire_at(x, clock_ms() + (jv_int_value(jv_get(x->run, "expires_at")) -
 						  clock_unix()) * 1000);
-	} else if (was == RUN_IN_PROGRESS) {
-		run_finish(x, RUN_FAILED, "server_error",
-			   "The server stopped while this run was in progress. Create a new run "
-			   "to try again.");
-	} else {
+		break;
+	case RUN_IN_PROGRESS:
+		run_resume(x);
+		break;
+	default:
 		run_start(x); /* queued starts; cancelling ends cancelled */
+		break;
 	}
-	log_info("resumed run %s (was %s)", run_id, status_run_name(was));
-	engine_settle(e, x);
-}
-
-int exec_resume_all(struct engine *e)
-{
-	const char *active[RUN_STATUS_COUNT];
-	struct store_list l = { 0 };
-	char **projects = NULL;
-	size_t n = 0;
-	int err;
-
-	for (int s = 0; s < RUN_STATUS_COUNT; s++) {
-		if (status_run_active(s))
-			active[n++] = status_run_name(s);
-	}
-	err = store_runs_by_status(e->st, active, n, &l, &projects);
-	for (size_t i = 0; !err && i < l.n; i++)
-		resume_one(e, projects[i], l.items[i].id);
-	for (size_t i = 0; projects && i < l.n; i++)
-		free(projects[i]);
-	free(projects);
-	store_list_cleanup(&l);
-	return err;
 }

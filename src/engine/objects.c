@@ -5,7 +5,8 @@
  * only one: a client may change their metadata meanwhile, delete the reply being written,
  * or delete the whole thread. Saves therefore carry the store version; on a conflict the
  * stored metadata is taken over and the save retried. The objects' shapes are the store's
- * (store/obj.h); statuses move only as base/status.h allows. */
+ * (store/obj.h); statuses move only as base/status.h allows. Every save carries the run's
+ * lease, so a node that lost the run to another stops writing it (lease.c). */
 #include "engine_int.h"
 
 #include <stdio.h>
@@ -17,6 +18,7 @@
 #include "../base/log.h"
 #include "../store/obj.h"
 #include "events.h"
+#include "evlog.h"
 
 #define SAVE_TRIES 5
 
@@ -35,13 +37,38 @@ static int take_metadata(struct exec *x, enum store_kind kind, jv *obj, int64_t 
 	return 0;
 }
 
+/* Writes obj with expect (see store_op), fenced by the run's lease (lease.c): a node that
+ * lost the run gets ERR_LEASE and changes nothing. The write that ends the run lets its
+ * lease go. */
+static int put_fenced(struct exec *x, enum store_kind kind, const jv *obj, int64_t expect)
+{
+	const char *run_id = jv_get_str(x->run, "id");
+	char *text = jv_dump(obj);
+	struct store_op ops[3] = {
+		{ .type = STORE_EXPECT_LEASE, .obj = { .kind = STORE_RUN, .id = run_id },
+		  .lease = x->e->owner },
+		{ .type = STORE_PUT, .expect_version = expect },
+		{ .type = STORE_SET_LEASE, .obj = { .kind = STORE_RUN, .id = run_id } },
+	};
+	bool release = kind == STORE_RUN && x->leased && status_run_terminal(x->status);
+	size_t first = x->leased ? 0 : 1;
+	int err;
+
+	obj_columns(kind, obj, text, &ops[1].obj);
+	err = store_write(x->e->st, x->project, ops + first, (release ? 3 : 2) - first);
+	if (!err && release)
+		lease_mark(x, false);
+	free(text);
+	return err;
+}
+
 /* Writes obj, retrying on a concurrent metadata change. */
 static int put_merging(struct exec *x, enum store_kind kind, jv *obj, int64_t *version)
 {
 	int err = ERR_CONFLICT;
 
 	for (int i = 0; i < SAVE_TRIES && err == ERR_CONFLICT; i++) {
-		err = obj_put(x->e->st, x->project, kind, obj, *version ? *version : -1, NULL);
+		err = put_fenced(x, kind, obj, *version ? *version : -1);
 		if (!err) {
 			*version = *version ? *version + 1 : 1;
 			return 0;
@@ -56,9 +83,13 @@ int obj_save(struct exec *x, enum store_kind kind, jv *obj, int64_t *version)
 {
 	int err;
 
-	if (x->gone)
+	if (x->gone || x->lost)
 		return 0;
 	err = put_merging(x, kind, obj, version);
+	if (err == ERR_LEASE) {
+		run_lose(x);
+		return err;
+	}
 	if (err == ERR_NOT_FOUND && kind == STORE_MESSAGE && *version) {
 		*version = 0; /* a client deleted the reply in the making: it is written anew */
 		err = put_merging(x, kind, obj, version);
@@ -104,8 +135,6 @@ void emit(struct exec *x, const char *name, const jv *obj)
 {
 	char *text;
 
-	if (!x->ch)
-		return;
 	if (jv_get(jv_get(obj, "step_details"), "tool_calls")) {
 		jv *copy = jv_copy(obj);
 
@@ -115,7 +144,9 @@ void emit(struct exec *x, const char *name, const jv *obj)
 	} else {
 		text = jv_dump(obj);
 	}
-	events_append(x->ch, name, text);
+	evlog_add(x->e->log, x->project, jv_get_str(x->run, "id"), name, text);
+	if (x->ch)
+		events_append(x->ch, name, text);
 	free(text);
 }
 
@@ -124,14 +155,17 @@ void emit_delta(struct exec *x, const char *name, const jv *d, jv *holder, const
 	char *head;
 	char *span;
 	char *tail;
+	size_t len;
 
-	if (!x->ch)
-		return;
 	if (!jv_dump_split(d, holder, key, &head, &span, &tail)) {
 		emit(x, name, d);
 		return;
 	}
-	events_append_delta(x->ch, name, head, span, strlen(span), tail);
+	len = strlen(span);
+	evlog_add_delta(x->e->log, x->project, jv_get_str(x->run, "id"), name, head, span, len,
+			tail);
+	if (x->ch)
+		events_append_delta(x->ch, name, head, span, len, tail);
 	free(head);
 	free(span);
 	free(tail);
@@ -146,7 +180,6 @@ int run_save(struct exec *x, bool status_changed)
 		return err;
 	snprintf(name, sizeof(name), "thread.run.%s", status_run_name(x->status));
 	emit(x, name, x->run);
-	engine_fire_watches(x->e, jv_get_str(x->run, "id"));
 	return 0;
 }
 

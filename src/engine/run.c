@@ -21,6 +21,7 @@
 #include "../base/alloc.h"
 #include "../base/clock.h"
 #include "../base/log.h"
+#include "../limits/limits.h"
 #include "events.h"
 
 #define RUN_TEXT_MAX (4 * 1024 * 1024) /* the longest reply kept; the rest is dropped */
@@ -85,6 +86,7 @@ void exec_free(struct exec *x)
 	jv_free(x->msg_step);
 	jv_free(x->tool_step);
 	free(x->project);
+	free(x->key);
 	free(x);
 }
 
@@ -171,7 +173,7 @@ static void on_text(void *ctx, const char *delta, size_t len)
 {
 	struct exec *x = ctx;
 
-	if (x->cancelling || x->gone || len == 0)
+	if (x->cancelling || x->gone || x->lost || len == 0)
 		return;
 	if (!x->msg)
 		open_message(x);
@@ -350,7 +352,7 @@ static void on_tool_call(void *ctx, int index, const char *id, const char *name,
 	jv *holder;
 	jv *d;
 
-	if (x->cancelling || x->gone || index < 0 || index > 127)
+	if (x->cancelling || x->gone || x->lost || index < 0 || index > 127)
 		return;
 	if (x->msg)
 		close_message_step(x, NULL, STEP_COMPLETED, NULL, NULL, false);
@@ -483,12 +485,43 @@ static void turn_ready(struct exec *x, const struct prov_request *rq, int err)
 					 : "The model request could not be made.");
 }
 
+/* A token budget of the run's key or project is spent: the run fails as hosted runs did
+ * when the quota ran out. */
+static bool over_quota(struct exec *x)
+{
+	char why[400];
+
+	if (!limits_budget(x->e->lim, x->key, x->project, why, sizeof(why)))
+		return false;
+	run_finish(x, RUN_FAILED, "rate_limit_exceeded", why);
+	return true;
+}
+
 void run_turn(struct exec *x)
 {
 	if (x->gone)
 		run_finish(x, RUN_CANCELLED, NULL, NULL); /* its thread is deleted: no new turn */
-	else if (!over_budget(x))
+	else if (!over_budget(x) && !over_quota(x))
 		prompt_start(x, turn_ready);
+}
+
+void run_resume(struct exec *x)
+{
+	if (!x->expire_ms)
+		engine_expire_at(x, clock_ms() + (jv_int_value(jv_get(x->run, "expires_at")) -
+						  clock_unix()) * 1000);
+	run_turn(x);
+}
+
+void run_lose(struct exec *x)
+{
+	log_warn("run %s: another node took it over; this node lets it go",
+		 jv_get_str(x->run, "id"));
+	x->lost = true;
+	x->finished = true;
+	lease_mark(x, false);
+	engine_expire_at(x, 0);
+	end_stream(x);
 }
 
 void run_start(struct exec *x)
@@ -528,6 +561,7 @@ static void turn_done(struct exec *x, const struct prov_result *res)
 {
 	x->turn_prompt_tokens = res->prompt_tokens;
 	x->turn_completion_tokens = res->completion_tokens;
+	limits_tokens(x->e->lim, x->key, x->project, res->prompt_tokens + res->completion_tokens);
 	jv_set(x->run, "usage", usage_new(usage_of(x->run, "prompt_tokens") + res->prompt_tokens,
 					  usage_of(x->run, "completion_tokens") +
 						  res->completion_tokens));
@@ -584,6 +618,10 @@ void run_finish(struct exec *x, enum run_status status, const char *code, const 
 	x->finished = true;
 	engine_expire_at(x, 0);
 	x->tools_running = 0; /* jobs still out are dropped when they are back */
+	if (x->lost) {
+		end_stream(x);
+		return;
+	}
 	if (run_move(x, status)) {
 		end_stream(x); /* a bug, logged: the store keeps the run as it was */
 		return;

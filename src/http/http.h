@@ -94,6 +94,8 @@ size_t http_query_all(const struct http_req *req, const char *key, const char **
 /* Calls fn for every query key (for rejecting unknown ones); stops at fn's first non-zero
  * return and returns it. */
 int http_query_each(const struct http_req *req, int (*fn)(void *ctx, const char *key), void *ctx);
+/* The route the request matched (borrowed from the config), or NULL before routing. */
+const struct http_route *http_route_of(const struct http_req *req);
 /* A request header, matched case-insensitively, or NULL. */
 const char *http_header(const struct http_req *req, const char *name);
 /* The request body (NUL-terminated for convenience); *len 0 when there is none. */

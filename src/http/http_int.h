@@ -66,11 +66,6 @@ struct http_server {
 	struct timer_heap deadlines; /* deferred requests with a deadline (req->deadline) */
 };
 
-struct http_header {
-	char *name; /* owned */
-	char *value; /* owned */
-};
-
 enum req_stage {
 	REQ_NEW,       /* the request line is in; the access handler has not run yet */
 	REQ_RECEIVING, /* the body is coming in */
@@ -104,9 +99,10 @@ struct http_req {
 
 	struct MHD_Response *resp; /* the reply made by the handler, until queued */
 	int status;
-	struct http_header *hdrs; /* owned array of owned pairs */
+	/* Response headers to send: nhdrs pairs "name\0value\0" one after another, in one
+	 * buffer (a limited caller's reply carries several: one growth, not two copies each). */
+	struct buf hdrs;
 	size_t nhdrs;
-	size_t caphdrs;
 	size_t hdr_mark; /* headers from before the handler's first run; reruns keep them */
 	int fail_err;    /* the error http_fail described, with its owned detail */
 	char *fail_msg;

@@ -67,15 +67,13 @@ int http_reply_json(struct http_req *req, int status, char *body)
 
 void http_header_add(struct http_req *req, const char *name, const char *value)
 {
-	struct http_header *h;
-
-	if (req->nhdrs == req->caphdrs) {
-		req->caphdrs = req->caphdrs ? req->caphdrs * 2 : 4;
-		req->hdrs = xrealloc(req->hdrs, req->caphdrs * sizeof(*req->hdrs));
-	}
-	h = &req->hdrs[req->nhdrs++];
-	h->name = xstrdup(name);
-	h->value = xstrdup(value);
+	if (!req->hdrs.p)
+		buf_reserve(&req->hdrs, 256);
+	/* The buffer has no maximum: it never refuses. */
+	if (buf_append(&req->hdrs, name, strlen(name) + 1) ||
+	    buf_append(&req->hdrs, value, strlen(value) + 1))
+		abort();
+	req->nhdrs++;
 }
 
 /* --- Errors --- */
@@ -129,14 +127,25 @@ static void reply_error(struct http_req *req, int err)
 
 /* --- Queueing --- */
 
+/* The offset of the pair after the one at off. */
+static size_t header_next(const struct http_req *req, size_t off)
+{
+	off += strlen(req->hdrs.p + off) + 1;
+	return off + strlen(req->hdrs.p + off) + 1;
+}
+
 static void headers_apply(struct http_req *req)
 {
+	size_t off = 0;
+
 	MHD_add_response_header(req->resp, "x-request-id", req->id);
 	for (size_t i = 0; i < req->nhdrs; i++) {
-		if (MHD_add_response_header(req->resp, req->hdrs[i].name, req->hdrs[i].value) !=
-		    MHD_YES)
+		const char *name = req->hdrs.p + off;
+
+		if (MHD_add_response_header(req->resp, name, name + strlen(name) + 1) != MHD_YES)
 			log_warn("http: %s %s: header %s is not valid; left out", req->method,
-				 req->path, req->hdrs[i].name);
+				 req->path, name);
+		off = header_next(req, off);
 	}
 	/* Clients should not reuse a connection to a server that is going away. */
 	if (server_stopping(req->srv))
@@ -177,11 +186,15 @@ static void fail_clear(struct http_req *req)
 
 static void headers_truncate(struct http_req *req, size_t n)
 {
-	while (req->nhdrs > n) {
-		req->nhdrs--;
-		free(req->hdrs[req->nhdrs].name);
-		free(req->hdrs[req->nhdrs].value);
-	}
+	size_t off = 0;
+
+	if (req->nhdrs <= n)
+		return;
+	for (size_t i = 0; i < n; i++)
+		off = header_next(req, off);
+	req->hdrs.len = off;
+	req->hdrs.p[off] = '\0';
+	req->nhdrs = n;
 }
 
 void reply_reset(struct http_req *req)
@@ -197,10 +210,8 @@ void reply_reset(struct http_req *req)
 void reply_cleanup(struct http_req *req)
 {
 	fail_clear(req);
-	headers_truncate(req, 0);
-	free(req->hdrs);
-	req->hdrs = NULL;
-	req->caphdrs = 0;
+	buf_cleanup(&req->hdrs);
+	req->nhdrs = 0;
 	if (req->resp) {
 		MHD_destroy_response(req->resp);
 		req->resp = NULL;

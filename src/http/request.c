@@ -117,6 +117,11 @@ int http_query_each(const struct http_req *req, int (*fn)(void *ctx, const char 
 
 /* --- Headers and body --- */
 
+const struct http_route *http_route_of(const struct http_req *req)
+{
+	return req->route;
+}
+
 const char *http_header(const struct http_req *req, const char *name)
 {
 	return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);

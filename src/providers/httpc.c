@@ -7,7 +7,7 @@
  * pass costs the ready transfers, not all of them: curl_multi_perform visits every
  * transfer on every call.
  *
- * Requests are queued by httpc_post and cancelled by httpc_cancel without touching the
+ * Requests are queued by httpc_post or httpc_get and cancelled by httpc_cancel without touching the
  * multi handle, because both may be called from inside a curl callback (a body handler
  * that ends up starting or cancelling another call), where libcurl forbids adding or
  * removing handles. Those queues are settled after every pass of curl, and by a timer
@@ -425,8 +425,12 @@ static void set_options(struct httpc_req *r, const char *url, const char *body, 
 
 	curl_easy_setopt(e, CURLOPT_URL, url);
 	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
-	curl_easy_setopt(e, CURLOPT_COPYPOSTFIELDS, body);
+	if (body) {
+		curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+		curl_easy_setopt(e, CURLOPT_COPYPOSTFIELDS, body);
+	} else {
+		curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
+	}
 	curl_easy_setopt(e, CURLOPT_HTTPHEADER, r->headers);
 	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_write);
 	curl_easy_setopt(e, CURLOPT_WRITEDATA, r);
@@ -446,9 +450,10 @@ static void set_options(struct httpc_req *r, const char *url, const char *body, 
 	curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, idle_s > 0 ? idle_s : 1L);
 }
 
-struct httpc_req *httpc_post(struct httpc *h, const char *url, const char *const *headers,
-			     const char *body, size_t len, const struct httpc_handlers *hd,
-			     void *ctx)
+/* Queues a GET (body NULL) or a POST of body. */
+static struct httpc_req *queue(struct httpc *h, const char *url, const char *const *headers,
+			       const char *body, size_t len, const struct httpc_handlers *hd,
+			       void *ctx)
 {
 	struct httpc_req *r = xcalloc(1, sizeof(*r));
 
@@ -476,6 +481,19 @@ struct httpc_req *httpc_post(struct httpc *h, const char *url, const char *const
 	h->count++;
 	loop_timer_start(h->loop, &h->kick, 0);
 	return r;
+}
+
+struct httpc_req *httpc_post(struct httpc *h, const char *url, const char *const *headers,
+			     const char *body, size_t len, const struct httpc_handlers *hd,
+			     void *ctx)
+{
+	return queue(h, url, headers, body ? body : "", len, hd, ctx);
+}
+
+struct httpc_req *httpc_get(struct httpc *h, const char *url, const char *const *headers,
+			    const struct httpc_handlers *hd, void *ctx)
+{
+	return queue(h, url, headers, NULL, 0, hd, ctx);
 }
 
 void httpc_cancel(struct httpc_req *r)

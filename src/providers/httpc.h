@@ -1,6 +1,6 @@
 /* httpc.h - a small HTTP client for the provider loop, over libcurl's multi interface.
  *
- * Any number of concurrent POSTs run on one event loop (base/loop.h), the engine's; every
+ * Any number of concurrent requests (POSTs, and GETs) run on one event loop (base/loop.h), the engine's; every
  * handler runs on the loop's thread, and every function here is for that thread. Responses
  * stream to a body handler as bytes arrive; up to 64 connections are kept and reused. It
  * does not follow redirects, retry, or understand the bodies: that is the caller's business
@@ -45,7 +45,7 @@ struct httpc_handlers {
 	/* A piece of the body of a response with this status and Content-Type (NULL when
 	 * absent). Return false to abort the transfer: done follows with HTTPC_ABORTED. */
 	bool (*body)(void *ctx, int status, const char *content_type, const char *p, size_t len);
-	/* The transfer is over. Runs exactly once per httpc_post, unless httpc_cancel was
+	/* The transfer is over. Runs exactly once per request, unless httpc_cancel was
 	 * called; the request handle is freed right after it returns. */
 	void (*done)(void *ctx, const struct httpc_result *res);
 };
@@ -64,6 +64,9 @@ void httpc_free(struct httpc *h);
 struct httpc_req *httpc_post(struct httpc *h, const char *url, const char *const *headers,
 			     const char *body, size_t len, const struct httpc_handlers *hd,
 			     void *ctx);
+/* Queues a GET of url, as httpc_post does a POST. */
+struct httpc_req *httpc_get(struct httpc *h, const char *url, const char *const *headers,
+			    const struct httpc_handlers *hd, void *ctx);
 /* Stops a transfer: no handler runs for it afterwards, and its connection is closed in the
  * loop's next iteration. The handle must not be used again. May be called from a handler. */
 void httpc_cancel(struct httpc_req *r);

@@ -44,6 +44,7 @@ struct prov {
 	int ncalls;                  /* how many */
 	struct prov_call *cancelled; /* cancelled calls awaiting their done callback */
 	struct timer reap;           /* delivers the cancelled calls' done, next iteration */
+	struct models_fetch *models; /* the model list fetcher (models.c), or NULL */
 };
 
 struct prov_call {
@@ -88,8 +89,16 @@ int64_t prov_call_out_tokens(const struct prov_call *c);
 /* The model to send upstream for model under aliases ("a=b,c=d"; a key "*" matches any
  * model without an entry of its own). Returns an owned string. */
 char *prov_alias(const char *aliases, const char *model);
+/* One "key=value" entry of the aliases (not NUL-terminated); return true to stop. */
+typedef bool prov_alias_fn(void *arg, const char *k, size_t klen, const char *v, size_t vlen);
+/* Calls fn on each well-formed entry until it returns true. Returns false when some entry
+ * (non-empty, without "key=value") was malformed and skipped, true otherwise. */
+bool prov_alias_walk(const char *aliases, prov_alias_fn *fn, void *arg);
 /* True when aliases is NULL or well formed; logs the first bad entry. */
 bool prov_aliases_valid(const char *aliases);
+
+/* models.c: frees the model list fetcher; a fetch under way is dropped, its done never runs. */
+void prov_models_free(struct prov *p);
 
 extern const struct prov_ops prov_demo_ops;
 extern const struct prov_ops prov_openai_ops;

@@ -161,6 +161,7 @@ void prov_free(struct prov *p)
 	while (p->calls)
 		drop_call(p->calls);
 	loop_timer_stop(p->loop, &p->reap);
+	prov_models_free(p);
 	p->ops->close(p);
 	free_config(p);
 	free(p);
@@ -394,10 +395,7 @@ static bool alias_entry(const char *s, const char *end, const char **k, size_t *
 	return *klen > 0 && *vlen > 0;
 }
 
-/* Calls fn on each well-formed entry until it returns true. Returns false when some entry
- * (non-empty, without "key=value") was malformed and skipped, true otherwise. */
-static bool alias_walk(const char *aliases, bool (*fn)(void *, const char *, size_t,
-						       const char *, size_t), void *arg)
+bool prov_alias_walk(const char *aliases, prov_alias_fn *fn, void *arg)
 {
 	const char *s = aliases;
 	bool ok = true;
@@ -451,7 +449,7 @@ char *prov_alias(const char *aliases, const char *model)
 {
 	struct alias_find f = { .model = model ? model : "" };
 
-	(void)alias_walk(aliases, alias_match, &f);
+	(void)prov_alias_walk(aliases, alias_match, &f);
 	if (f.hit)
 		return xstrndup(f.hit, f.hitlen);
 	if (f.any)
@@ -466,5 +464,5 @@ static bool alias_ignore(void *arg, const char *k, size_t klen, const char *v, s
 
 bool prov_aliases_valid(const char *aliases)
 {
-	return alias_walk(aliases, alias_ignore, NULL);
+	return prov_alias_walk(aliases, alias_ignore, NULL);
 }

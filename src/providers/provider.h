@@ -108,4 +108,23 @@ void prov_cancel(struct prov_call *call);
 /* Model turns started and not yet over (their done callback has not run). */
 int prov_calls(const struct prov *p);
 
+/* --- The models runs may name (what GET /v1/models lists). --- */
+
+#define PROV_DEMO_MODEL "assistd-demo" /* the demo model's name in the list */
+
+/* The list is ready: models is a JSON array of Model objects {id, object: "model", created,
+ * owned_by}, owned by the callee (jv_free). from_upstream is false when the upstream could
+ * not be asked or gave no usable list: models then holds the configured ones alone. */
+typedef void prov_models_done(void *ctx, jv *models, bool from_upstream);
+
+/* Asks for the models: the upstream's own list (GET {upstream_url}/models, up to 5 s), with
+ * the names the aliases serve added; for the demo backend, the demo model. done runs once,
+ * in a later loop iteration, never inside this call, unless the provider is freed first.
+ * One fetch at a time: ERR_CONFLICT while one is under way. */
+int prov_models(struct prov *p, prov_models_done *done, void *ctx) MUST_CHECK;
+/* The configured models alone, as prov_models gives them when the upstream fails: the
+ * aliases' names (none for an upstream without aliases), or the demo model. Owned JSON
+ * array. Reads only the provider's fixed settings, so any thread may call it. */
+jv *prov_models_configured(const struct prov *p);
+
 #endif

@@ -32,12 +32,32 @@ struct store_backend {
 	int (*expired)(struct store *st, const char *project, enum store_kind kind, int64_t now,
 		       int limit, struct store_list *out, char ***projects);
 	int (*id_exists)(struct store *st, enum store_kind kind, const char *id, bool *found);
+	/* run leases and commands (store.h) */
+	int (*lease_claim)(struct store *st, const char *project, const char *run_id,
+			   const struct store_claim *c, bool *got);
+	int (*lease_renew)(struct store *st, const char *owner, int64_t until, int64_t *held);
+	int (*lease_lapsed)(struct store *st, const struct store_claim *c, int limit,
+			    struct store_list *out, char ***projects);
+	int (*lease_owner)(struct store *st, const char *project, const char *run_id,
+			   char **owner);
+	int (*cmd_post)(struct store *st, const char *id, const char *project,
+			const char *run_id, const char *owner, const char *kind, int64_t now);
+	int (*cmd_take)(struct store *st, const char *owner, struct store_cmd **cmds, size_t *n,
+			int64_t *held);
+	int (*cmd_answer)(struct store *st, const char *id, int err, const char *answer);
+	int (*cmd_result)(struct store *st, const char *id, bool *done, int *err, char **answer);
+	int (*cmd_remove)(struct store *st, const char *id);
 	/* API keys (store.h) */
 	int (*key_insert)(struct store *st, const struct store_key *key, const char *hash_hex);
 	int (*key_project)(struct store *st, const char *hash_hex, char **project);
 	int (*key_ever)(struct store *st, bool *ever);
 	int (*key_list)(struct store *st, struct store_key **keys, size_t *n);
 	int (*key_revoke)(struct store *st, const char *id, int64_t now);
+	/* limits per key or project and their shared counters (store.h) */
+	int (*limit_set)(struct store *st, const struct store_limit *l);
+	int (*limit_delete)(struct store *st, enum store_limit_scope scope, const char *subject);
+	int (*limit_list)(struct store *st, struct store_limit **out, size_t *n);
+	int (*count_sync)(struct store *st, struct store_count *c, size_t n, int64_t now_ms);
 	/* vector store files, jobs and chunks (vstore.h) */
 	int (*vsf_attach)(struct store *st, const char *project, const char *vs,
 			  const struct store_obj *create, const char *batch,
@@ -57,6 +77,7 @@ struct store_backend {
 	int (*vs_expire)(struct store *st, int64_t now);
 	int (*jobs_next)(struct store *st, bool (*skip)(void *ctx, const struct vs_job *j),
 			 void *ctx, struct vs_job *jobs, size_t max, size_t *n);
+	int (*jobs_count)(struct store *st, int64_t *n);
 	int (*chunks_clear)(struct store *st, const struct vs_job *j);
 	int (*chunks_add)(struct store *st, const struct vs_job *j, int64_t first,
 			  const struct store_chunk *c, size_t n);
@@ -69,6 +90,17 @@ struct store_backend {
 		      struct store_hit **hits, size_t *n);
 	int (*vec_search)(struct store *st, const char *project, const struct store_vsearch *q,
 			  struct store_hit **hits, size_t *n);
+	/* change notifications and the run event log (store.h) */
+	int (*notify)(struct store *st, const char *topic);
+	void *(*watch)(struct store *st, store_watch_fn *fn, void *ctx);
+	void (*unwatch)(struct store *st, void *registration);
+	int (*events_append)(struct store *st, const struct store_event *evs, size_t n,
+			     const char *const *topics, size_t ntopics);
+	int (*events_read)(struct store *st, const char *project, const char *run_id,
+			   int64_t after, int limit, struct store_events *out);
+	int (*events_last)(struct store *st, const char *project, const char *run_id,
+			   int64_t *id);
+	int (*events_prune)(struct store *st, int64_t now);
 };
 
 /* The handle every caller holds: the first member of each backend's state. */

@@ -16,6 +16,7 @@ static void pg_close(struct store *base)
 	struct pg_store *st = pg_of(base);
 
 	pg_vs_close(st->vs);
+	pg_notify_cleanup(st);
 	pg_pool_close(st);
 	pthread_mutex_destroy(&st->mu);
 	pthread_cond_destroy(&st->cv);
@@ -33,11 +34,24 @@ static const struct store_backend pg_backend = {
 	.runs_by_status = pg_runs_by_status,
 	.expired = pg_expired,
 	.id_exists = pg_id_exists,
+	.lease_claim = pg_lease_claim,
+	.lease_renew = pg_lease_renew,
+	.lease_lapsed = pg_lease_lapsed,
+	.lease_owner = pg_lease_owner,
+	.cmd_post = pg_cmd_post,
+	.cmd_take = pg_cmd_take,
+	.cmd_answer = pg_cmd_answer,
+	.cmd_result = pg_cmd_result,
+	.cmd_remove = pg_cmd_remove,
 	.key_insert = pg_key_insert,
 	.key_project = pg_key_project,
 	.key_ever = pg_key_ever,
 	.key_list = pg_key_list,
 	.key_revoke = pg_key_revoke,
+	.limit_set = pg_limit_set,
+	.limit_delete = pg_limit_delete,
+	.limit_list = pg_limit_list,
+	.count_sync = pg_count_sync,
 	.vsf_attach = pg_vsf_attach,
 	.vsf_get = pg_vsf_get,
 	.vsf_list = pg_vsf_list,
@@ -47,12 +61,20 @@ static const struct store_backend pg_backend = {
 	.vs_touch = pg_vs_touch,
 	.vs_expire = pg_vs_expire,
 	.jobs_next = pg_jobs_next,
+	.jobs_count = pg_jobs_count,
 	.chunks_clear = pg_chunks_clear,
 	.chunks_add = pg_chunks_add,
 	.job_finish = pg_job_finish,
 	.chunks_of = pg_chunks_of,
 	.search = pg_search,
 	.vec_search = pg_vec_search,
+	.notify = pg_notify,
+	.watch = pg_watch,
+	.unwatch = pg_unwatch,
+	.events_append = pg_events_append,
+	.events_read = pg_events_read,
+	.events_last = pg_events_last,
+	.events_prune = pg_events_prune,
 };
 
 int pg_open(const char *url, struct store **out)
@@ -66,9 +88,10 @@ int pg_open(const char *url, struct store **out)
 	pthread_mutex_init(&st->mu, NULL);
 	pthread_cond_init(&st->cv, NULL);
 	atomic_init(&st->keys_ever, false);
+	pg_notify_init(st);
 	err = pg_migrate(st);
 	if (!err)
-		st->vs = pg_vs_open(url);
+		st->vs = pg_vs_open(&st->base, url);
 	if (err) {
 		pg_close(&st->base);
 		return err;
@@ -79,20 +102,17 @@ int pg_open(const char *url, struct store **out)
 
 int pg_ping(struct store *base)
 {
-	struct pg_store *st = pg_of(base);
-	struct pg_conn *c;
-	int err = pg_acquire(st, &c);
+	static const char sql[] = "SELECT 1";
+	PGresult *res;
+	int err = pg_stmt(pg_of(base), PQ_PING, sql, "ping", NULL, &res);
 
-	if (err)
-		return err;
-	err = pg_exec(c, "SELECT 1", "ping");
-	pg_release(st, c);
+	if (!err)
+		PQclear(res);
 	return err;
 }
 
-/* Reads the object into *body and *version; parent, when set, must match. */
-static int get_row(struct pg_conn *c, const char *project, enum store_kind kind,
-		   const char *id, const char *parent, char **body, int64_t *version)
+int pg_get(struct store *base, const char *project, enum store_kind kind, const char *id,
+	   const char *parent, char **body, int64_t *version)
 {
 	static const char sql[] = "SELECT body, version FROM objects WHERE project = $1 "
 				  "AND id = $2 AND kind = $3 AND ($4::text IS NULL OR parent = $4)";
@@ -100,11 +120,12 @@ static int get_row(struct pg_conn *c, const char *project, enum store_kind kind,
 	PGresult *res;
 	int err;
 
+	*body = NULL;
 	pg_arg_s(&a, project);
 	pg_arg_s(&a, id);
 	pg_arg_s(&a, store_kind_name(kind));
 	pg_arg_s(&a, parent);
-	err = pg_run(c, PQ_GET, sql, "get", &a, &res);
+	err = pg_stmt(pg_of(base), PQ_GET, sql, "get", &a, &res);
 	if (err)
 		return err;
 	if (PQntuples(res) == 0) {
@@ -115,21 +136,5 @@ static int get_row(struct pg_conn *c, const char *project, enum store_kind kind,
 			*version = pg_col_i(res, 0, 1);
 	}
 	PQclear(res);
-	return err;
-}
-
-int pg_get(struct store *base, const char *project, enum store_kind kind, const char *id,
-	   const char *parent, char **body, int64_t *version)
-{
-	struct pg_store *st = pg_of(base);
-	struct pg_conn *c;
-	int err;
-
-	*body = NULL;
-	err = pg_acquire(st, &c);
-	if (err)
-		return err;
-	err = get_row(c, project, kind, id, parent, body, version);
-	pg_release(st, c);
 	return err;
 }

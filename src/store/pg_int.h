@@ -14,8 +14,12 @@
 
 #include "backend.h"
 
+/* The shapes of the list statement: one per combination of pg_list.c's PL_* flags. */
+#define PQ_LIST_VARIANTS 64
+
 /* Slots of the per-connection prepared statements. A slot always holds the same SQL text. */
 enum pg_slot {
+	PQ_PING,
 	PQ_GET,
 	PQ_LOCK,
 	PQ_CHILD_SEQ,
@@ -36,8 +40,24 @@ enum pg_slot {
 	PQ_KEY_EVER,
 	PQ_KEY_LIST,
 	PQ_KEY_REVOKE,
-	PQ_LIST,         /* + the SQ_LIST_* style flags of pg_list.c */
-	PQ_SLOT_COUNT = PQ_LIST + 64
+	PQ_COUNT_ADD,
+	PQ_COUNT_GET,
+	PQ_COUNT_SWEEP,
+	PQ_LEASE_EXPECT,
+	PQ_LEASE_SET,
+	PQ_LEASE_CLAIM,
+	PQ_LEASE_RENEW,
+	PQ_LEASE_LAPSED,
+	PQ_LEASE_COUNT,
+	PQ_CMD_TAKE,
+	PQ_CMD_ANSWER,
+	PQ_CMD_REMOVE,
+	PQ_EV_INSERT,
+	PQ_EV_READ,
+	PQ_EV_LAST,
+	PQ_NOTIFY,
+	PQ_LIST,         /* + the PL_* flags of the page's shape (pg_list.c) */
+	PQ_SLOT_COUNT = PQ_LIST + PQ_LIST_VARIANTS
 };
 
 /* One connection. Used by one thread at a time: whoever took it from the pool. */
@@ -45,6 +65,7 @@ struct pg_conn {
 	PGconn *db;
 	bool prepared[PQ_SLOT_COUNT]; /* slot i is prepared as statement "s<i>" */
 	bool broken;                  /* the connection failed: closed instead of pooled */
+	int ran;                      /* statements that succeeded since it left the pool */
 	struct pg_conn *next;         /* next idle connection; guarded by pg_store.mu */
 };
 
@@ -56,6 +77,7 @@ struct pg_store {
 	struct pg_conn *idle;   /* connections nobody is using */
 	int nconn;              /* connections open, idle or not */
 	atomic_bool keys_ever;  /* a key was seen once: the answer never turns back */
+	struct pg_notify *nt;   /* owned: watchers and the listening thread (pg_notify.c) */
 	struct pg_vs_state *vs; /* owned: vector stores' node id and vector cache (pg_vs.c) */
 };
 
@@ -77,10 +99,6 @@ struct pg_args {
 void pg_arg_s(struct pg_args *a, const char *s);
 void pg_arg_i(struct pg_args *a, int64_t i);
 
-/* Takes a connection from the pool (opening one when all are busy and the pool may grow,
- * else waiting); pg_release gives it back. Errors: ERR_DB (logged). */
-int pg_acquire(struct pg_store *st, struct pg_conn **out) MUST_CHECK;
-void pg_release(struct pg_store *st, struct pg_conn *c);
 /* Closes every connection; all must be back in the pool. */
 void pg_pool_close(struct pg_store *st);
 
@@ -103,14 +121,34 @@ int pg_exec(struct pg_conn *c, const char *sql, const char *what) MUST_CHECK;
 int pg_do(struct pg_conn *c, enum pg_slot slot, const char *sql, const char *what,
 	  const struct pg_args *a, int64_t *changed) MUST_CHECK;
 
+/* The rows a query returned, or a command changed. */
+int64_t pg_rows(const PGresult *res);
 /* An owned copy of row r, column i of res ("" for NULL). */
 char *pg_col_dup(const PGresult *res, int r, int i);
 int64_t pg_col_i(const PGresult *res, int r, int i);
 
 /* Runs fn(c, ctx) in a transaction on a pooled connection: commits when it returns 0, rolls
  * back otherwise, and runs it again (a few times) when PostgreSQL aborted it for a deadlock
- * or a serialisation failure. Returns fn's error or the commit's. */
+ * or a serialisation failure, or once when the connection was dead from the start. Returns
+ * fn's error or the commit's. */
 int pg_tx(struct pg_store *st, int (*fn)(struct pg_conn *c, void *ctx), void *ctx) MUST_CHECK;
+/* Runs fn(c, ctx) on a pooled connection without a transaction (each statement commits on its
+ * own: reads, and writes of one statement), and once more on a new connection when the pooled
+ * one turns out dead at its first statement (pg_tx does the same). Returns fn's error. */
+int pg_with(struct pg_store *st, int (*fn)(struct pg_conn *c, void *ctx), void *ctx)
+	MUST_CHECK;
+/* Runs one statement (pg_run) with pg_with; *res is the owned result. Errors as pg_run. */
+int pg_stmt(struct pg_store *st, enum pg_slot slot, const char *sql, const char *what,
+	    const struct pg_args *a, PGresult **res) MUST_CHECK;
+/* The same for a statement that is not cached (pg_query). */
+int pg_stmt_once(struct pg_store *st, const char *sql, const char *what,
+		 const struct pg_args *a, PGresult **res) MUST_CHECK;
+
+/* Change notifications (pg_notify.c): made at pg_open, freed (the listener stopped, every
+ * registration ended) at pg_close. pg_notify_in NOTIFYs topic in the transaction on c. */
+void pg_notify_init(struct pg_store *st);
+void pg_notify_cleanup(struct pg_store *st);
+int pg_notify_in(struct pg_conn *c, const char *topic) MUST_CHECK;
 
 /* Applies one op of a batch inside the transaction on c (pg_write.c). */
 int pg_apply(struct pg_conn *c, const char *project, const struct store_op *op) MUST_CHECK;
@@ -138,6 +176,53 @@ int pg_key_project(struct store *base, const char *hash_hex, char **project) MUS
 int pg_key_ever(struct store *base, bool *ever) MUST_CHECK;
 int pg_key_list(struct store *base, struct store_key **keys, size_t *n) MUST_CHECK;
 int pg_key_revoke(struct store *base, const char *id, int64_t now) MUST_CHECK;
+int pg_notify(struct store *base, const char *topic) MUST_CHECK;
+void *pg_watch(struct store *base, store_watch_fn *fn, void *ctx);
+void pg_unwatch(struct store *base, void *registration);
+int pg_events_append(struct store *base, const struct store_event *evs, size_t n,
+		     const char *const *topics, size_t ntopics) MUST_CHECK;
+int pg_events_read(struct store *base, const char *project, const char *run_id, int64_t after,
+		   int limit, struct store_events *out) MUST_CHECK;
+int pg_events_last(struct store *base, const char *project, const char *run_id, int64_t *id)
+	MUST_CHECK;
+int pg_events_prune(struct store *base, int64_t now) MUST_CHECK;
+int pg_limit_set(struct store *base, const struct store_limit *l) MUST_CHECK;
+int pg_limit_delete(struct store *base, enum store_limit_scope scope, const char *subject)
+	MUST_CHECK;
+int pg_limit_list(struct store *base, struct store_limit **out, size_t *n) MUST_CHECK;
+int pg_count_sync(struct store *base, struct store_count *c, size_t n, int64_t now_ms)
+	MUST_CHECK;
+
+/* Runs the statement in slot, a scan returning (project, id, body) rows, into out and
+ * *projects (pg_list.c). Errors: as pg_run. */
+int pg_scan(struct pg_store *st, enum pg_slot slot, const char *sql, const char *what,
+	    const struct pg_args *a, struct store_list *out, char ***projects) MUST_CHECK;
+/* The active statuses of runs as a PostgreSQL array literal, "{queued,...}" (pg_write.c). */
+void pg_active_statuses(char *out, size_t len);
+
+/* Run leases and commands (pg_lease.c): STORE_EXPECT_LEASE and STORE_SET_LEASE inside a
+ * write on c, and the backend's operations. */
+int pg_lease_expect(struct pg_conn *c, const char *project, const struct store_op *op)
+	MUST_CHECK;
+int pg_lease_set(struct pg_conn *c, const char *project, const struct store_op *op)
+	MUST_CHECK;
+int pg_lease_claim(struct store *base, const char *project, const char *run_id,
+		   const struct store_claim *c, bool *got) MUST_CHECK;
+int pg_lease_renew(struct store *base, const char *owner, int64_t until, int64_t *held)
+	MUST_CHECK;
+int pg_lease_lapsed(struct store *base, const struct store_claim *c, int limit,
+		    struct store_list *out, char ***projects) MUST_CHECK;
+int pg_lease_owner(struct store *base, const char *project, const char *run_id,
+		   char **owner) MUST_CHECK;
+int pg_cmd_post(struct store *base, const char *id, const char *project, const char *run_id,
+		const char *owner, const char *kind, int64_t now) MUST_CHECK;
+int pg_cmd_take(struct store *base, const char *owner, struct store_cmd **cmds, size_t *n,
+		int64_t *held) MUST_CHECK;
+int pg_cmd_answer(struct store *base, const char *id, int err, const char *answer)
+	MUST_CHECK;
+int pg_cmd_result(struct store *base, const char *id, bool *done, int *err, char **answer)
+	MUST_CHECK;
+int pg_cmd_remove(struct store *base, const char *id) MUST_CHECK;
 
 /* Vector stores (vstore.h, vecstore.h): the operations, and what deleting a vector store or
  * a File must also remove, in the deleting transaction on c. */
@@ -160,6 +245,7 @@ int pg_vs_touch(struct store *base, const char *project, const char *vs, int64_t
 int pg_vs_expire(struct store *base, int64_t now) MUST_CHECK;
 int pg_jobs_next(struct store *base, bool (*skip)(void *ctx, const struct vs_job *j),
 		 void *ctx, struct vs_job *jobs, size_t max, size_t *n) MUST_CHECK;
+int pg_jobs_count(struct store *base, int64_t *n) MUST_CHECK;
 int pg_chunks_clear(struct store *base, const struct vs_job *j) MUST_CHECK;
 int pg_chunks_add(struct store *base, const struct vs_job *j, int64_t first,
 		  const struct store_chunk *c, size_t n) MUST_CHECK;

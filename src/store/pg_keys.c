@@ -10,22 +10,20 @@
 #include "../base/alloc.h"
 #include "pg_int.h"
 
-/* Runs one statement of the keys table on a pooled connection; *res receives its result
- * when res is not NULL (else *changed the rows it changed, when that is not NULL). */
+/* Runs one statement of the keys table; *changed (when not NULL) receives the number of rows
+ * it returned or changed. */
 static int keys_do(struct pg_store *st, enum pg_slot slot, const char *sql, const char *what,
-		   const struct pg_args *a, PGresult **res, int64_t *changed)
+		   const struct pg_args *a, int64_t *changed)
 {
-	struct pg_conn *c;
-	int err = pg_acquire(st, &c);
+	PGresult *res;
+	int err = pg_stmt(st, slot, sql, what, a, &res);
 
 	if (err)
 		return err;
-	if (res)
-		err = pg_run(c, slot, sql, what, a, res);
-	else
-		err = pg_do(c, slot, sql, what, a, changed);
-	pg_release(st, c);
-	return err;
+	if (changed)
+		*changed = pg_rows(res);
+	PQclear(res);
+	return 0;
 }
 
 int pg_key_insert(struct store *base, const struct store_key *key, const char *hash_hex)
@@ -40,7 +38,7 @@ int pg_key_insert(struct store *base, const struct store_key *key, const char *h
 	pg_arg_s(&a, key->hint);
 	pg_arg_i(&a, key->created_at);
 	pg_arg_i(&a, key->revoked_at);
-	return keys_do(pg_of(base), PQ_KEY_INSERT, sql, "key insert", &a, NULL, NULL);
+	return keys_do(pg_of(base), PQ_KEY_INSERT, sql, "key insert", &a, NULL);
 }
 
 int pg_key_project(struct store *base, const char *hash_hex, char **project)
@@ -53,7 +51,7 @@ int pg_key_project(struct store *base, const char *hash_hex, char **project)
 
 	*project = NULL;
 	pg_arg_s(&a, hash_hex);
-	err = keys_do(pg_of(base), PQ_KEY_PROJECT, sql, "key lookup", &a, &res, NULL);
+	err = pg_stmt(pg_of(base), PQ_KEY_PROJECT, sql, "key lookup", &a, &res);
 	if (err)
 		return err;
 	if (PQntuples(res) == 0)
@@ -74,7 +72,7 @@ int pg_key_ever(struct store *base, bool *ever)
 	*ever = atomic_load(&st->keys_ever);
 	if (*ever)
 		return 0;
-	err = keys_do(st, PQ_KEY_EVER, sql, "key ever", NULL, NULL, &rows);
+	err = keys_do(st, PQ_KEY_EVER, sql, "key ever", NULL, &rows);
 	if (err)
 		return err;
 	*ever = rows > 0;
@@ -102,7 +100,7 @@ int pg_key_list(struct store *base, struct store_key **keys, size_t *n)
 
 	*keys = NULL;
 	*n = 0;
-	err = keys_do(pg_of(base), PQ_KEY_LIST, sql, "key list", NULL, &res, NULL);
+	err = pg_stmt(pg_of(base), PQ_KEY_LIST, sql, "key list", NULL, &res);
 	if (err)
 		return err;
 	*n = (size_t)PQntuples(res);
@@ -124,7 +122,7 @@ int pg_key_revoke(struct store *base, const char *id, int64_t now)
 
 	pg_arg_s(&a, id);
 	pg_arg_i(&a, now);
-	err = keys_do(pg_of(base), PQ_KEY_REVOKE, sql, "key revoke", &a, NULL, &rows);
+	err = keys_do(pg_of(base), PQ_KEY_REVOKE, sql, "key revoke", &a, &rows);
 	if (!err && rows == 0)
 		err = ERR_NOT_FOUND;
 	return err;

@@ -143,23 +143,37 @@ static int fetch(struct pg_conn *c, const char *project, enum store_kind kind,
 	return 0;
 }
 
+/* A store_list call, for pg_with. */
+struct list_call {
+	const char *project;
+	enum store_kind kind;
+	const char *parent;
+	const struct store_page *pg;
+	struct store_list *out;
+};
+
+static int list_run(struct pg_conn *c, void *ctx)
+{
+	struct list_call *l = ctx;
+	int err;
+
+	store_list_cleanup(l->out); /* a second attempt starts over */
+	err = fetch(c, l->project, l->kind, l->parent, l->pg, l->out);
+	if (!err && l->out->n == 0 && (l->pg->after || l->pg->before))
+		err = cursors_ok(c, l->project, l->kind, l->parent, l->pg);
+	return err;
+}
+
 int pg_list(struct store *base, const char *project, enum store_kind kind, const char *parent,
 	    const struct store_page *pg, struct store_list *out)
 {
-	struct pg_store *st = pg_of(base);
-	struct pg_conn *c;
+	struct list_call l = { project, kind, parent, pg, out };
 	int err;
 
 	memset(out, 0, sizeof(*out));
 	if (pg->limit < 1 || pg->limit > STORE_LIST_MAX)
 		return ERR_INVALID;
-	err = pg_acquire(st, &c);
-	if (err)
-		return err;
-	err = fetch(c, project, kind, parent, pg, out);
-	if (!err && out->n == 0 && (pg->after || pg->before))
-		err = cursors_ok(c, project, kind, parent, pg);
-	pg_release(st, c);
+	err = pg_with(pg_of(base), list_run, &l);
 	if (err)
 		store_list_cleanup(out);
 	return err;
@@ -180,21 +194,15 @@ static void push_rows(const PGresult *res, struct store_list *out, char ***proje
 	}
 }
 
-/* Runs a scan returning (project, id, body) rows into out and *projects. */
-static int scan(struct pg_store *st, enum pg_slot slot, const char *sql, const char *what,
+int pg_scan(struct pg_store *st, enum pg_slot slot, const char *sql, const char *what,
 		const struct pg_args *a, struct store_list *out, char ***projects)
 {
-	struct pg_conn *c;
 	PGresult *res = NULL;
 	int err;
 
 	memset(out, 0, sizeof(*out));
 	*projects = NULL;
-	err = pg_acquire(st, &c);
-	if (err)
-		return err;
-	err = pg_run(c, slot, sql, what, a, &res);
-	pg_release(st, c);
+	err = pg_stmt(st, slot, sql, what, a, &res);
 	if (err)
 		return err;
 	push_rows(res, out, projects);
@@ -243,7 +251,7 @@ int pg_runs_by_status(struct store *base, const char *const *statuses, size_t n,
 		return ERR_INVALID;
 	pg_arg_s(&a, store_kind_name(STORE_RUN));
 	pg_arg_s(&a, arr);
-	err = scan(pg_of(base), PQ_RUNS, sql, "runs by status", &a, out, projects);
+	err = pg_scan(pg_of(base), PQ_RUNS, sql, "runs by status", &a, out, projects);
 	free(arr);
 	return err;
 }
@@ -260,26 +268,23 @@ int pg_expired(struct store *base, const char *project, enum store_kind kind, in
 	pg_arg_s(&a, store_kind_name(kind));
 	pg_arg_s(&a, project);
 	pg_arg_i(&a, limit);
-	return scan(pg_of(base), PQ_EXPIRED, sql, "expired", &a, out, projects);
+	return pg_scan(pg_of(base), PQ_EXPIRED, sql, "expired", &a, out, projects);
 }
 
 int pg_id_exists(struct store *base, enum store_kind kind, const char *id, bool *found)
 {
 	static const char sql[] = "SELECT 1 FROM objects WHERE id = $1 AND kind = $2 LIMIT 1";
-	struct pg_store *st = pg_of(base);
 	struct pg_args a = { 0 };
-	struct pg_conn *c;
-	int64_t rows = 0;
+	PGresult *res;
 	int err;
 
 	*found = false;
-	err = pg_acquire(st, &c);
-	if (err)
-		return err;
 	pg_arg_s(&a, id);
 	pg_arg_s(&a, store_kind_name(kind));
-	err = pg_do(c, PQ_ID_EXISTS, sql, "id exists", &a, &rows);
-	pg_release(st, c);
-	*found = !err && rows > 0;
-	return err;
+	err = pg_stmt(pg_of(base), PQ_ID_EXISTS, sql, "id exists", &a, &res);
+	if (err)
+		return err;
+	*found = PQntuples(res) > 0;
+	PQclear(res);
+	return 0;
 }

@@ -29,7 +29,15 @@ static const char *const migrations[] = {
 	"CREATE SEQUENCE objects_order;"
 	"ALTER TABLE objects ADD COLUMN child_seq BIGINT NOT NULL DEFAULT 0;"
 	"ALTER TABLE objects ADD CONSTRAINT objects_version CHECK (version > 0);",
-	/* 4: vector store files, chunks and the keyword index (pg_vs_schema.c). */
+	/* 4: run leases and commands (schema.h, shared with SQLite). */
+	SCHEMA_LEASES,
+	/* 5: the run event log (schema.h; pg_events.c), without SQLite's notify table: topics
+	 * are NOTIFYs (pg_notify.c). Ids come from a sequence; one run's events are appended
+	 * by one writer thread of the node driving it, so they commit in id order. */
+	SCHEMA_RUN_EVENTS("BIGSERIAL PRIMARY KEY"),
+	/* 6: limits per API key or project and their counters (shared with SQLite). */
+	SCHEMA_LIMITS,
+	/* 7: vector store files, chunks and the keyword index (pg_vs_schema.c). */
 	pg_vs_schema,
 };
 
@@ -73,7 +81,7 @@ static int migrate_step(struct pg_conn *c, void *ctx)
 }
 
 /* Fails when the database was migrated by a newer assistd than this one. */
-static int check_newer(struct pg_conn *c)
+static int check_newer(struct pg_conn *c, void *ctx)
 {
 	int version = 0;
 	int err = version_get(c, &version);
@@ -88,17 +96,11 @@ static int check_newer(struct pg_conn *c)
 
 int pg_migrate(struct pg_store *st)
 {
-	struct pg_conn *c;
 	int err = 0;
 
 	for (int to = 1; to <= MIGRATION_COUNT && !err; to++)
 		err = pg_tx(st, migrate_step, &to);
-	if (err)
-		return err;
-	err = pg_acquire(st, &c);
-	if (!err) {
-		err = check_newer(c);
-		pg_release(st, c);
-	}
+	if (!err)
+		err = pg_with(st, check_newer, NULL);
 	return err;
 }

@@ -74,7 +74,9 @@ static void conn_close(struct pg_conn *c)
 	free(c);
 }
 
-int pg_acquire(struct pg_store *st, struct pg_conn **out)
+/* Takes a connection from the pool, opening one when all are busy and the pool may grow,
+ * else waiting; release gives it back. Errors: ERR_DB (logged). */
+static int acquire(struct pg_store *st, struct pg_conn **out)
 {
 	int err = 0;
 
@@ -87,8 +89,10 @@ int pg_acquire(struct pg_store *st, struct pg_conn **out)
 	else
 		st->nconn++;
 	pthread_mutex_unlock(&st->mu);
-	if (*out)
+	if (*out) {
+		(*out)->ran = 0;
 		return 0;
+	}
 	err = conn_open(st->url, out);
 	if (err) {
 		pthread_mutex_lock(&st->mu);
@@ -99,7 +103,7 @@ int pg_acquire(struct pg_store *st, struct pg_conn **out)
 	return err;
 }
 
-void pg_release(struct pg_store *st, struct pg_conn *c)
+static void release(struct pg_store *st, struct pg_conn *c)
 {
 	bool drop = c->broken || PQstatus(c->db) != CONNECTION_OK ||
 		    PQtransactionStatus(c->db) != PQTRANS_IDLE;
@@ -148,8 +152,10 @@ static int check(struct pg_conn *c, PGresult *res, const char *what)
 	ExecStatusType s = PQresultStatus(res);
 	const char *state;
 
-	if (s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK)
+	if (s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK) {
+		c->ran++;
 		return 0;
+	}
 	state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
 	for (size_t i = 0; state && i < sizeof(states) / sizeof(states[0]); i++) {
 		if (strcmp(state, states[i].state) == 0) {
@@ -157,9 +163,14 @@ static int check(struct pg_conn *c, PGresult *res, const char *what)
 			return states[i].err;
 		}
 	}
-	log_error("store: %s: %s", what, res ? PQresultErrorMessage(res) : PQerrorMessage(c->db));
 	if (PQstatus(c->db) != CONNECTION_OK)
 		c->broken = true;
+	if (c->broken && c->ran == 0)
+		log_warn("store: %s: the server had closed a pooled connection; trying a new one",
+			 what);
+	else
+		log_error("store: %s: %s", what,
+			  res ? PQresultErrorMessage(res) : PQerrorMessage(c->db));
 	PQclear(res);
 	return ERR_DB;
 }
@@ -222,6 +233,13 @@ int pg_exec(struct pg_conn *c, const char *sql, const char *what)
 	return err;
 }
 
+int64_t pg_rows(const PGresult *res)
+{
+	if (PQresultStatus(res) == PGRES_TUPLES_OK)
+		return PQntuples(res);
+	return strtoll(PQcmdTuples((PGresult *)res), NULL, 10);
+}
+
 int pg_do(struct pg_conn *c, enum pg_slot slot, const char *sql, const char *what,
 	  const struct pg_args *a, int64_t *changed)
 {
@@ -231,8 +249,7 @@ int pg_do(struct pg_conn *c, enum pg_slot slot, const char *sql, const char *wha
 	if (err)
 		return err;
 	if (changed)
-		*changed = PQresultStatus(res) == PGRES_TUPLES_OK ? PQntuples(res)
-								  : strtoll(PQcmdTuples(res), NULL, 10);
+		*changed = pg_rows(res);
 	PQclear(res);
 	return 0;
 }
@@ -252,17 +269,32 @@ static int tx_once(struct pg_conn *c, int (*fn)(struct pg_conn *c, void *ctx), v
 	return err;
 }
 
-int pg_tx(struct pg_store *st, int (*fn)(struct pg_conn *c, void *ctx), void *ctx)
+/* Runs fn on a pooled connection (in a transaction when tx) until it is not to be run again:
+ * after a deadlock, up to PG_TX_TRIES times; after finding the connection dead at its first
+ * statement (the server restarted or the network dropped while it sat in the pool), once
+ * more on a new connection. A connection that breaks later is not retried: its last
+ * statement (a COMMIT) may have been applied. */
+static int attempt(struct pg_store *st, bool tx, int (*fn)(struct pg_conn *c, void *ctx),
+		   void *ctx)
 {
-	struct pg_conn *c;
-	int err = ERR_TIMEOUT;
+	int deadlocks = 0, resets = 0;
+	bool dead;
+	int err;
 
-	for (int i = 0; i < PG_TX_TRIES && err == ERR_TIMEOUT; i++) {
-		err = pg_acquire(st, &c);
+	for (;;) {
+		struct pg_conn *c;
+
+		err = acquire(st, &c);
 		if (err)
 			return err;
-		err = tx_once(c, fn, ctx);
-		pg_release(st, c);
+		err = tx ? tx_once(c, fn, ctx) : fn(c, ctx);
+		dead = c->broken && c->ran == 0;
+		release(st, c);
+		if (err == ERR_TIMEOUT && ++deadlocks < PG_TX_TRIES)
+			continue;
+		if (err == ERR_DB && dead && resets++ == 0)
+			continue;
+		break;
 	}
 	if (err == ERR_TIMEOUT) {
 		log_error("store: a transaction lost %d deadlocks in a row", PG_TX_TRIES);
@@ -274,4 +306,54 @@ int pg_tx(struct pg_store *st, int (*fn)(struct pg_conn *c, void *ctx), void *ct
 int pg_result_check(struct pg_conn *c, PGresult *res, const char *what)
 {
 	return check(c, res, what);
+}
+
+int pg_tx(struct pg_store *st, int (*fn)(struct pg_conn *c, void *ctx), void *ctx)
+{
+	return attempt(st, true, fn, ctx);
+}
+
+int pg_with(struct pg_store *st, int (*fn)(struct pg_conn *c, void *ctx), void *ctx)
+{
+	return attempt(st, false, fn, ctx);
+}
+
+/* One statement for pg_stmt and pg_stmt_once. */
+struct one {
+	bool cached;
+	enum pg_slot slot;
+	const char *sql, *what;
+	const struct pg_args *a;
+	PGresult *res;
+};
+
+static int one_run(struct pg_conn *c, void *ctx)
+{
+	struct one *o = ctx;
+
+	if (o->cached)
+		return pg_run(c, o->slot, o->sql, o->what, o->a, &o->res);
+	return pg_query(c, o->sql, o->what, o->a, &o->res);
+}
+
+/* Runs o with pg_with; *res is the owned result. */
+static int one(struct pg_store *st, struct one *o, PGresult **res)
+{
+	int err = pg_with(st, one_run, o);
+
+	*res = err ? NULL : o->res;
+	return err;
+}
+
+int pg_stmt(struct pg_store *st, enum pg_slot slot, const char *sql, const char *what,
+	    const struct pg_args *a, PGresult **res)
+{
+	return one(st, &(struct one){ .cached = true, .slot = slot, .sql = sql, .what = what,
+				      .a = a }, res);
+}
+
+int pg_stmt_once(struct pg_store *st, const char *sql, const char *what,
+		 const struct pg_args *a, PGresult **res)
+{
+	return one(st, &(struct one){ .sql = sql, .what = what, .a = a }, res);
 }

@@ -95,9 +95,21 @@ static void hits_read(PGresult *r, struct store_hit *hits, size_t *n)
 	}
 }
 
-static int run_search(struct pg_conn *c, const char *project, const struct store_search *q,
-		      const struct pg_fsql *f, struct store_hit *hits, size_t *n)
+/* store_search's call, for pg_with. */
+struct search_call {
+	const char *project;
+	const struct store_search *q;
+	const struct pg_fsql *f;
+	struct store_hit *hits;
+	size_t n;
+};
+
+static int run_search(struct pg_conn *c, void *ctx)
 {
+	struct search_call *a = ctx;
+	const char *project = a->project;
+	const struct store_search *q = a->q;
+	const struct pg_fsql *f = a->f;
 	char *sql = search_sql(f->b.p);
 	char *words = words_text(q);
 	struct pgv_params p;
@@ -107,8 +119,9 @@ static int run_search(struct pg_conn *c, const char *project, const struct store
 	pgv_params_init(&p);
 	params_fill(&p, words, project, q, f);
 	err = pgv_exec(c, &r, "search", sql, &p, false);
+	store_hits_clear(a->hits, &a->n);
 	if (!err)
-		hits_read(r, hits, n);
+		hits_read(r, a->hits, &a->n);
 	PQclear(r);
 	pgv_params_cleanup(&p);
 	free(words);
@@ -119,7 +132,7 @@ static int run_search(struct pg_conn *c, const char *project, const struct store
 int pg_search(struct store *base, const char *project, const struct store_search *q,
 	      struct store_hit **hits, size_t *n)
 {
-	struct pg_conn *c = NULL;
+	struct search_call a = { .project = project, .q = q };
 	struct pg_fsql f;
 	int err;
 
@@ -128,13 +141,12 @@ int pg_search(struct store *base, const char *project, const struct store_search
 	if (q->nvs < 1 || q->nvs > SEARCH_MAX_STORES || q->limit < 1)
 		return ERR_INVALID;
 	*hits = xcalloc((size_t)q->limit, sizeof(**hits));
+	a.hits = *hits;
+	a.f = &f;
 	err = pg_filter_compile(&f, q->filters, FIRST_FILTER_PARAM);
 	if (!err && q->nwords > 0)
-		err = pg_acquire(pg_of(base), &c);
-	if (!err && c) {
-		err = run_search(c, project, q, &f, *hits, n);
-		pg_release(pg_of(base), c);
-	}
+		err = pg_with(pg_of(base), run_search, &a);
+	*n = a.n;
 	pg_filter_cleanup(&f);
 	if (err) {
 		store_hits_free(*hits, *n);

@@ -172,14 +172,31 @@ static int hits_read(struct pg_conn *c, const struct vec_run *r, const struct ve
 	return err;
 }
 
-static int vec_search(struct pg_store *ps, struct pg_conn *c, const char *project,
-		      const struct store_vsearch *q, const struct pg_fsql *f,
-		      struct store_hit *hits, size_t *n)
+/* store_vec_search's call, for pg_with. */
+struct vsearch_call {
+	struct pg_store *ps;
+	const char *project;
+	const struct store_vsearch *q;
+	const struct pg_fsql *f;
+	struct store_hit *hits;
+	size_t n;
+};
+
+static int vec_search(struct pg_conn *c, void *ctx)
 {
+	struct vsearch_call *a = ctx;
+	struct pg_store *ps = a->ps;
+	const char *project = a->project;
+	const struct store_vsearch *q = a->q;
+	const struct pg_fsql *f = a->f;
+	struct store_hit *hits = a->hits;
+	size_t *n = &a->n;
 	struct vec_run r = { 0 };
 	struct vec_top t = { .max = (size_t)q->limit * VEC_RESCORE };
-	int err = run_open(ps, c, project, q, f, &r);
+	int err;
 
+	store_hits_clear(hits, n);
+	err = run_open(ps, c, project, q, f, &r);
 	t.e = xcalloc(t.max, sizeof(*t.e));
 	if (!err)
 		vec_scan(&r, q, &t);
@@ -195,8 +212,7 @@ static int vec_search(struct pg_store *ps, struct pg_conn *c, const char *projec
 int pg_vec_search(struct store *base, const char *project, const struct store_vsearch *q,
 		  struct store_hit **hits, size_t *n)
 {
-	struct pg_store *ps = pg_of(base);
-	struct pg_conn *c = NULL;
+	struct vsearch_call a = { .ps = pg_of(base), .project = project, .q = q };
 	struct pg_fsql f;
 	int err;
 
@@ -204,13 +220,13 @@ int pg_vec_search(struct store *base, const char *project, const struct store_vs
 	*n = 0;
 	if (q->nvs < 1 || q->nvs > VEC_MAX_STORES || q->limit < 1 || q->dims < 1)
 		return ERR_INVALID;
+	a.f = &f;
 	err = pg_filter_compile(&f, q->filters, VEC_FIRST_FILTER_PARAM);
-	if (!err)
-		err = pg_acquire(ps, &c);
 	if (!err) {
 		*hits = xcalloc((size_t)q->limit * VEC_RESCORE, sizeof(**hits));
-		err = vec_search(ps, c, project, q, &f, *hits, n);
-		pg_release(ps, c);
+		a.hits = *hits;
+		err = pg_with(a.ps, vec_search, &a);
+		*n = a.n;
 	}
 	pg_filter_cleanup(&f);
 	if (err) {

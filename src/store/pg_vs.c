@@ -138,22 +138,29 @@ int pg_vsf_attach(struct store *base, const char *project, const char *vs,
 	return err;
 }
 
+static int get_fn(struct pg_conn *c, void *ctx)
+{
+	struct vs_call *a = ctx;
+	int err;
+
+	free(a->body);
+	err = query_text(c, "SELECT body FROM vs_files WHERE project = $1 AND "
+			 "vector_store_id = $2 AND file_id = $3", "vector store file", &a->body,
+			 a->project, a->vs, a->file);
+	return !err && !a->body ? ERR_NOT_FOUND : err;
+}
+
 int pg_vsf_get(struct store *base, const char *project, const char *vs, const char *file,
 	       char **body)
 {
-	struct pg_store *ps = pg_of(base);
-	struct pg_conn *c;
-	int err = pg_acquire(ps, &c);
+	struct vs_call a = { .project = project, .vs = vs, .file = file };
+	int err = pg_with(pg_of(base), get_fn, &a);
 
-	*body = NULL;
-	if (err)
-		return err;
-	err = query_text(c, "SELECT body FROM vs_files WHERE project = $1 AND "
-			 "vector_store_id = $2 AND file_id = $3", "vector store file", body,
-			 project, vs, file);
-	if (!err && !*body)
-		err = ERR_NOT_FOUND;
-	pg_release(ps, c);
+	if (err) {
+		free(a.body);
+		a.body = NULL;
+	}
+	*body = a.body;
 	return err;
 }
 
@@ -372,7 +379,7 @@ int pg_vs_expire(struct store *base, int64_t now)
 
 /* --- The vector-store side's state --- */
 
-struct pg_vs_state *pg_vs_open(const char *conninfo)
+struct pg_vs_state *pg_vs_open(struct store *st, const char *conninfo)
 {
 	struct pg_vs_state *s = xcalloc(1, sizeof(*s));
 	char host[16] = "";
@@ -384,7 +391,7 @@ struct pg_vs_state *pg_vs_open(const char *conninfo)
 	snprintf(s->node, sizeof(s->node), "%s-%d-%s", host, (int)getpid(), rnd);
 	s->conninfo = xstrdup(conninfo);
 	pthread_mutex_init(&s->claim_mu, NULL);
-	s->vec = pg_vec_cache_new(conninfo);
+	s->vec = pg_vec_cache_new(st);
 	return s;
 }
 

@@ -87,9 +87,10 @@ struct pg_vs_state {
 	PGconn *claims;           /* owned: holds this node's job claims (pg_vs_claim.c) */
 };
 
-/* Made by pg_open (owned: free with pg_vs_close), which also starts the vector cache's
- * listener on its own connection to conninfo. */
-struct pg_vs_state *pg_vs_open(const char *conninfo);
+/* Made by pg_open once the schema is up to date (owned: free with pg_vs_close, before the
+ * store's notifications are cleaned up): conninfo is the database URL, for the claims
+ * connection; the vector cache watches st's change notifications. */
+struct pg_vs_state *pg_vs_open(struct store *st, const char *conninfo);
 void pg_vs_close(struct pg_vs_state *s);
 
 /* Drops this node's copy of vs's vectors after this node changed its chunks, so that its
@@ -101,9 +102,9 @@ bool pg_claim_take(struct pg_vs_state *s, const struct vs_job *j);
 /* Gives up this node's claim on j (when the job ended, or turned out gone). */
 void pg_claim_drop(struct pg_vs_state *s, const struct vs_job *j);
 
-/* The vector cache (pg_vec_listen.c): a LISTEN connection of its own on "assistd_vec" drops a
- * store's copy when a notification names it. Owned: free with pg_vec_cache_free. */
-struct pg_vec_cache *pg_vec_cache_new(const char *conninfo);
+/* The vector cache (pg_vec_listen.c): it watches st's change notifications and drops a
+ * store's copy when one names it. Owned: free with pg_vec_cache_free. */
+struct pg_vec_cache *pg_vec_cache_new(struct store *st);
 void pg_vec_cache_free(struct pg_vec_cache *pc);
 /* The copies (borrowed). */
 struct vec_cache *pg_vec_cache_mem(struct pg_vec_cache *pc);

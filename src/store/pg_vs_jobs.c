@@ -276,26 +276,36 @@ int pg_job_finish(struct store *base, const struct vs_job *j, const char *status
 	return err;
 }
 
+/* store_chunks_of's call, for pg_with. */
+struct chunks_call {
+	const char *project, *vs, *file;
+	struct store_list *out;
+};
+
+static int chunks_fn(struct pg_conn *c, void *ctx)
+{
+	struct chunks_call *a = ctx;
+	PGresult *r = NULL;
+	int err = pgv_query(c, &r, "content", "SELECT idx, text FROM chunks WHERE project = $1 "
+			    "AND vector_store_id = $2 AND file_id = $3 ORDER BY idx", "sss",
+			    a->project, a->vs, a->file);
+
+	store_list_cleanup(a->out);
+	a->out->n = err ? 0 : (size_t)PQntuples(r);
+	a->out->items = a->out->n ? xcalloc(a->out->n, sizeof(*a->out->items)) : NULL;
+	for (size_t i = 0; i < a->out->n; i++) {
+		a->out->items[i].id = xstrdup(PQgetvalue(r, (int)i, 0));
+		a->out->items[i].body = xstrdup(PQgetvalue(r, (int)i, 1));
+	}
+	PQclear(r);
+	return err;
+}
+
 int pg_chunks_of(struct store *base, const char *project, const char *vs, const char *file,
 		 struct store_list *out)
 {
-	PGresult *r = NULL;
-	struct pg_conn *c;
-	int err = pg_acquire(pg_of(base), &c);
+	struct chunks_call a = { .project = project, .vs = vs, .file = file, .out = out };
 
 	memset(out, 0, sizeof(*out));
-	if (err)
-		return err;
-	err = pgv_query(c, &r, "content", "SELECT idx, text FROM chunks WHERE project = $1 AND "
-			"vector_store_id = $2 AND file_id = $3 ORDER BY idx", "sss", project, vs,
-			file);
-	out->n = err ? 0 : (size_t)PQntuples(r);
-	out->items = out->n ? xcalloc(out->n, sizeof(*out->items)) : NULL;
-	for (size_t i = 0; i < out->n; i++) {
-		out->items[i].id = xstrdup(PQgetvalue(r, (int)i, 0));
-		out->items[i].body = xstrdup(PQgetvalue(r, (int)i, 1));
-	}
-	PQclear(r);
-	pg_release(pg_of(base), c);
-	return err;
+	return pg_with(pg_of(base), chunks_fn, &a);
 }

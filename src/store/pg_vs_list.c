@@ -76,14 +76,25 @@ static void reverse(struct store_list *l)
 	}
 }
 
-static int page(struct pg_conn *c, const char *project, const char *vs, const char *batch,
-		const char *status, const struct store_page *pg, struct store_list *out)
+/* store_vsf_list's call, for pg_with. */
+struct list_call {
+	const char *project, *vs, *batch, *status;
+	const struct store_page *pg;
+	struct store_list *out;
+};
+
+static int page(struct pg_conn *c, void *ctx)
 {
+	const struct list_call *a = ctx;
+	const char *project = a->project, *vs = a->vs, *batch = a->batch, *status = a->status;
+	const struct store_page *pg = a->pg;
+	struct store_list *out = a->out;
 	bool back = pg->before && !pg->after;
 	PGresult *r = NULL;
 	char *sql;
 	int err = 0;
 
+	store_list_cleanup(out);
 	if (pg->after || pg->before)
 		err = cursors_known(c, project, vs, pg);
 	if (err)
@@ -103,17 +114,14 @@ static int page(struct pg_conn *c, const char *project, const char *vs, const ch
 int pg_vsf_list(struct store *base, const char *project, const char *vs, const char *batch,
 		const char *status, const struct store_page *pg, struct store_list *out)
 {
-	struct pg_conn *c;
+	struct list_call a = { .project = project, .vs = vs, .batch = batch, .status = status,
+			       .pg = pg, .out = out };
 	int err;
 
 	memset(out, 0, sizeof(*out));
 	if (pg->limit < 1 || pg->limit > 100)
 		return ERR_INVALID;
-	err = pg_acquire(pg_of(base), &c);
-	if (err)
-		return err;
-	err = page(c, project, vs, batch, status, pg, out);
-	pg_release(pg_of(base), c);
+	err = pg_with(pg_of(base), page, &a);
 	if (err)
 		store_list_cleanup(out);
 	return err;

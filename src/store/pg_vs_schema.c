@@ -9,8 +9,9 @@
  * tokenizer. The GIN index on tsv finds the chunks holding a lexeme. chunk_stats (one row)
  * holds the number of chunks and their total length in tokens, which BM25 needs, kept by
  * statement triggers (its row lock is held from a chunk write's end to its commit only).
- * Inserting or deleting chunks with vectors NOTIFYs "assistd_vec" with
- * "project/vector_store_id", which every node's vector cache listens for (pg_vec_listen.c).
+ * Inserting or deleting chunks with vectors NOTIFYs the store's change topic
+ * "vec:<project>/<vector_store_id>" (pg_notify.c's channel), which every node's vector cache
+ * watches (pg_vec_listen.c).
  * assistd_vs_recount and assistd_vs_move keep the stores' and batches' file_counts, status and
  * usage_bytes (pg_vs.c); assistd_anyq makes the tsquery matching any of a list of lexemes. */
 #include "pg_vs_int.h"
@@ -78,8 +79,9 @@ const char pg_vs_schema[] =
 	"CREATE TRIGGER chunks_stats_ad AFTER DELETE ON chunks REFERENCING OLD TABLE AS changed"
 	" FOR EACH STATEMENT EXECUTE FUNCTION assistd_stats_sub();"
 	"CREATE FUNCTION assistd_vec_notify() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
-	" PERFORM pg_notify('assistd_vec', k) FROM (SELECT DISTINCT"
-	" project || '/' || vector_store_id AS k FROM changed WHERE vec IS NOT NULL) AS d;"
+	" PERFORM pg_notify('assistd', k) FROM (SELECT DISTINCT"
+	" 'vec:' || project || '/' || vector_store_id AS k FROM changed WHERE vec IS NOT NULL)"
+	" AS d;"
 	" RETURN NULL; END $$;"
 	"CREATE TRIGGER chunks_vec_ai AFTER INSERT ON chunks REFERENCING NEW TABLE AS changed"
 	" FOR EACH STATEMENT EXECUTE FUNCTION assistd_vec_notify();"

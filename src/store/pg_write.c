@@ -250,8 +250,7 @@ static int delete_obj(struct pg_conn *c, const char *project, const struct store
 	return err;
 }
 
-/* The active statuses of runs as a PostgreSQL array literal, "{queued,...}". */
-static void active_statuses(char *out, size_t len)
+void pg_active_statuses(char *out, size_t len)
 {
 	size_t n = (size_t)snprintf(out, len, "{");
 	const char *sep = "";
@@ -285,7 +284,7 @@ static int expect_idle(struct pg_conn *c, const char *project, const char *threa
 	err = pg_do(c, PQ_LOCK_THREAD, lock, "expect idle", &a, NULL);
 	if (err)
 		return err;
-	active_statuses(active, sizeof(active));
+	pg_active_statuses(active, sizeof(active));
 	a.v[1] = store_kind_name(STORE_RUN);
 	pg_arg_s(&a, active);
 	err = pg_do(c, PQ_IDLE, sql, "expect idle", &a, &rows);
@@ -306,6 +305,10 @@ int pg_apply(struct pg_conn *c, const char *project, const struct store_op *op)
 		return expect_exists(c, project, &op->obj);
 	case STORE_EXPECT_IDLE:
 		return expect_idle(c, project, op->obj.id);
+	case STORE_EXPECT_LEASE:
+		return pg_lease_expect(c, project, op);
+	case STORE_SET_LEASE:
+		return pg_lease_set(c, project, op);
 	}
 	return ERR_INTERNAL;
 }

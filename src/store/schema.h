@@ -51,4 +51,66 @@
 	"CREATE INDEX objects_expiry ON objects (expires_at) WHERE expires_at IS NOT NULL;" \
 	"CREATE INDEX objects_id ON objects (id);"
 
+/* Run leases and commands (sqlite_lease.c, pg_lease.c; SQLite's 5, PostgreSQL's 4).
+ * lease_owner is the node driving a run ("<node>#<boot>"), lease_until when its lease lapses
+ * (Unix ms); both NULL when no node holds it. run_commands: a command for the node that
+ * drives a run, posted by another node (a cancel), answered by the owner in place (err,
+ * answer) and removed by the poster once read. */
+#define SCHEMA_LEASES \
+	"ALTER TABLE objects ADD COLUMN lease_owner TEXT;" \
+	"ALTER TABLE objects ADD COLUMN lease_until BIGINT;" \
+	"CREATE INDEX objects_lease ON objects (lease_owner) WHERE lease_owner IS NOT NULL;" \
+	"CREATE TABLE run_commands (" \
+	" id TEXT PRIMARY KEY," \
+	" project TEXT NOT NULL," \
+	" run_id TEXT NOT NULL," \
+	" owner TEXT NOT NULL," \
+	" kind TEXT NOT NULL," \
+	" created_at BIGINT NOT NULL," \
+	" answered BOOLEAN NOT NULL DEFAULT FALSE," \
+	" err BIGINT NOT NULL DEFAULT 0," \
+	" answer TEXT);" \
+	"CREATE INDEX run_commands_owner ON run_commands (owner, created_at) WHERE NOT answered;"
+/* Limits per API key or project (src/limits) and their shared counters; SQLite's 6th
+ * migration, PostgreSQL's 5th.
+ * limits: scope is 'key' (subject: the key's id) or 'project' (subject: its name); requests
+ * and runs are per window, tokens per period ('day' or 'month', UTC); 0 is no limit.
+ * limit_counts: what a subject used of one kind ('requests', 'runs', 'tokens') in the window
+ * starting at win_ms, every node's deltas added up; rows go after expires_ms. */
+#define SCHEMA_LIMITS \
+	"CREATE TABLE limits (" \
+	" scope TEXT NOT NULL," \
+	" subject TEXT NOT NULL," \
+	" requests BIGINT NOT NULL DEFAULT 0," \
+	" runs BIGINT NOT NULL DEFAULT 0," \
+	" tokens BIGINT NOT NULL DEFAULT 0," \
+	" period TEXT NOT NULL DEFAULT 'month'," \
+	" PRIMARY KEY (scope, subject));" \
+	"CREATE TABLE limit_counts (" \
+	" scope TEXT NOT NULL," \
+	" subject TEXT NOT NULL," \
+	" kind TEXT NOT NULL," \
+	" win_ms BIGINT NOT NULL," \
+	" n BIGINT NOT NULL," \
+	" expires_ms BIGINT NOT NULL," \
+	" PRIMARY KEY (scope, subject, kind, win_ms));" \
+	"CREATE INDEX limit_counts_expiry ON limit_counts (expires_ms);"
+
+/* The run event log (SQLite migration 6, PostgreSQL migration 5): the server-sent events of
+ * runs, appended by the node driving each run, in id order (id_type: the backend's growing
+ * key, never handed out twice); final marks the last event of a stretch (terminal or
+ * requires_action); at is Unix seconds, for pruning. */
+#define SCHEMA_RUN_EVENTS(id_type) \
+	"CREATE TABLE run_events (" \
+	" id " id_type "," \
+	" project TEXT NOT NULL," \
+	" run_id TEXT NOT NULL," \
+	" name TEXT NOT NULL," \
+	" data TEXT NOT NULL," \
+	" final INTEGER NOT NULL," \
+	" at BIGINT NOT NULL);" \
+	"CREATE INDEX run_events_run ON run_events (run_id, id);" \
+	"CREATE INDEX run_events_final ON run_events (at) WHERE final = 1;" \
+	"CREATE INDEX run_events_at ON run_events (at);"
+
 #endif

@@ -102,6 +102,7 @@ static int wal_on(sqlite3 *db)
 /* Frees the state of a store whose connections are all back in the pool. */
 static void store_free(struct sqlite_store *st)
 {
+	sqlite_notify_cleanup(st);
 	sqlite_pool_close(st);
 	pthread_mutex_destroy(&st->mu);
 	pthread_cond_destroy(&st->cv);
@@ -127,11 +128,24 @@ static const struct store_backend sqlite_backend = {
 	.runs_by_status = sqlite_runs_by_status,
 	.expired = sqlite_expired,
 	.id_exists = sqlite_id_exists,
+	.lease_claim = sqlite_lease_claim,
+	.lease_renew = sqlite_lease_renew,
+	.lease_lapsed = sqlite_lease_lapsed,
+	.lease_owner = sqlite_lease_owner,
+	.cmd_post = sqlite_cmd_post,
+	.cmd_take = sqlite_cmd_take,
+	.cmd_answer = sqlite_cmd_answer,
+	.cmd_result = sqlite_cmd_result,
+	.cmd_remove = sqlite_cmd_remove,
 	.key_insert = sqlite_key_insert,
 	.key_project = sqlite_key_project,
 	.key_ever = sqlite_key_ever,
 	.key_list = sqlite_key_list,
 	.key_revoke = sqlite_key_revoke,
+	.limit_set = sqlite_limit_set,
+	.limit_delete = sqlite_limit_delete,
+	.limit_list = sqlite_limit_list,
+	.count_sync = sqlite_count_sync,
 	.vsf_attach = sqlite_vsf_attach,
 	.vsf_get = sqlite_vsf_get,
 	.vsf_list = sqlite_vsf_list,
@@ -141,12 +155,20 @@ static const struct store_backend sqlite_backend = {
 	.vs_touch = sqlite_vs_touch,
 	.vs_expire = sqlite_vs_expire,
 	.jobs_next = sqlite_jobs_next,
+	.jobs_count = sqlite_jobs_count,
 	.chunks_clear = sqlite_chunks_clear,
 	.chunks_add = sqlite_chunks_add,
 	.job_finish = sqlite_job_finish,
 	.chunks_of = sqlite_chunks_of,
 	.search = sqlite_search,
 	.vec_search = sqlite_vec_search,
+	.notify = sqlite_notify,
+	.watch = sqlite_watch,
+	.unwatch = sqlite_unwatch,
+	.events_append = sqlite_events_append,
+	.events_read = sqlite_events_read,
+	.events_last = sqlite_events_last,
+	.events_prune = sqlite_events_prune,
 };
 
 static struct sqlite_store *store_new(const char *dir)
@@ -162,6 +184,7 @@ static struct sqlite_store *store_new(const char *dir)
 	atomic_init(&st->write_ms, 0);
 	sqlite_df_init(st);
 	st->vc = sqlite_vec_cache_new();
+	sqlite_notify_init(st);
 	return st;
 }
 

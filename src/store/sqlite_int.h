@@ -50,6 +50,18 @@ enum sqlite_slot {
 	SQ_KEY_EVER,
 	SQ_KEY_LIST,
 	SQ_KEY_REVOKE,
+	SQ_COUNT_ADD,
+	SQ_COUNT_GET,
+	SQ_COUNT_SWEEP,
+	SQ_LEASE_EXPECT,
+	SQ_LEASE_SET,
+	SQ_LEASE_RENEW,
+	SQ_CMD_TAKE,
+	SQ_LEASE_COUNT,
+	SQ_EV_INSERT,
+	SQ_EV_READ,
+	SQ_EV_LAST,
+	SQ_NOTIFY_INSERT,
 	SQ_LIST,
 	SQ_SLOT_COUNT = SQ_LIST + SQ_LIST_VARIANTS
 };
@@ -91,6 +103,7 @@ struct sqlite_store {
 	atomic_bool keys_ever;
 	atomic_uint_fast64_t keys_gen;      /* gen when keys_ever was read */
 	atomic_int_fast64_t keys_read_ms;   /* clock_ms() when it was read; 0: never */
+	struct sq_notify *nt;     /* owned: watchers and the watch thread (sqlite_notify.c) */
 	pthread_mutex_t df_mu;    /* guards dfs */
 	struct sq_df *dfs;        /* cached document frequencies (sqlite_terms.c) */
 };
@@ -116,12 +129,36 @@ int sqlite_expired(struct store *base, const char *project, enum store_kind kind
 		   int64_t now, int limit, struct store_list *out, char ***projects) MUST_CHECK;
 int sqlite_id_exists(struct store *base, enum store_kind kind, const char *id, bool *found)
 	MUST_CHECK;
+int sqlite_lease_claim(struct store *base, const char *project, const char *run_id,
+		       const struct store_claim *c, bool *got) MUST_CHECK;
+int sqlite_lease_renew(struct store *base, const char *owner, int64_t until,
+		       int64_t *held) MUST_CHECK;
+int sqlite_lease_lapsed(struct store *base, const struct store_claim *c, int limit,
+			struct store_list *out, char ***projects) MUST_CHECK;
+int sqlite_lease_owner(struct store *base, const char *project, const char *run_id,
+		       char **owner) MUST_CHECK;
+int sqlite_cmd_post(struct store *base, const char *id, const char *project,
+		    const char *run_id, const char *owner, const char *kind, int64_t now)
+	MUST_CHECK;
+int sqlite_cmd_take(struct store *base, const char *owner, struct store_cmd **cmds,
+		    size_t *n, int64_t *held) MUST_CHECK;
+int sqlite_cmd_answer(struct store *base, const char *id, int err, const char *answer)
+	MUST_CHECK;
+int sqlite_cmd_result(struct store *base, const char *id, bool *done, int *err,
+		      char **answer) MUST_CHECK;
+int sqlite_cmd_remove(struct store *base, const char *id) MUST_CHECK;
 int sqlite_key_insert(struct store *base, const struct store_key *key, const char *hash_hex)
 	MUST_CHECK;
 int sqlite_key_project(struct store *base, const char *hash_hex, char **project) MUST_CHECK;
 int sqlite_key_ever(struct store *base, bool *ever) MUST_CHECK;
 int sqlite_key_list(struct store *base, struct store_key **keys, size_t *n) MUST_CHECK;
 int sqlite_key_revoke(struct store *base, const char *id, int64_t now) MUST_CHECK;
+int sqlite_limit_set(struct store *base, const struct store_limit *l) MUST_CHECK;
+int sqlite_limit_delete(struct store *base, enum store_limit_scope scope, const char *subject)
+	MUST_CHECK;
+int sqlite_limit_list(struct store *base, struct store_limit **out, size_t *n) MUST_CHECK;
+int sqlite_count_sync(struct store *base, struct store_count *c, size_t n, int64_t now_ms)
+	MUST_CHECK;
 int sqlite_vsf_attach(struct store *base, const char *project, const char *vs,
 		      const struct store_obj *create, const char *batch,
 		      const struct vsf_new *files, size_t n) MUST_CHECK;
@@ -141,6 +178,7 @@ int sqlite_vs_touch(struct store *base, const char *project, const char *vs, int
 int sqlite_vs_expire(struct store *base, int64_t now) MUST_CHECK;
 int sqlite_jobs_next(struct store *base, bool (*skip)(void *ctx, const struct vs_job *j),
 		     void *ctx, struct vs_job *jobs, size_t max, size_t *n) MUST_CHECK;
+int sqlite_jobs_count(struct store *base, int64_t *n) MUST_CHECK;
 int sqlite_chunks_clear(struct store *base, const struct vs_job *j) MUST_CHECK;
 int sqlite_chunks_add(struct store *base, const struct vs_job *j, int64_t first,
 		      const struct store_chunk *c, size_t n) MUST_CHECK;
@@ -152,6 +190,16 @@ int sqlite_search(struct store *base, const char *project, const struct store_se
 		  struct store_hit **hits, size_t *n) MUST_CHECK;
 int sqlite_vec_search(struct store *base, const char *project, const struct store_vsearch *q,
 		      struct store_hit **hits, size_t *n) MUST_CHECK;
+int sqlite_notify(struct store *base, const char *topic) MUST_CHECK;
+void *sqlite_watch(struct store *base, store_watch_fn *fn, void *ctx);
+void sqlite_unwatch(struct store *base, void *registration);
+int sqlite_events_append(struct store *base, const struct store_event *evs, size_t n,
+			 const char *const *topics, size_t ntopics) MUST_CHECK;
+int sqlite_events_read(struct store *base, const char *project, const char *run_id,
+		       int64_t after, int limit, struct store_events *out) MUST_CHECK;
+int sqlite_events_last(struct store *base, const char *project, const char *run_id,
+		       int64_t *id) MUST_CHECK;
+int sqlite_events_prune(struct store *base, int64_t now) MUST_CHECK;
 
 /* Takes a connection from the pool as it is (see sqlite_read for reads), opening one if all
  * are busy and the pool may grow, else waiting; sqlite_release gives it back. For store_open.
@@ -207,6 +255,18 @@ int sqlite_end(struct sqlite_store *st, struct sqlite_conn *c, int err) MUST_CHE
 /* Reads up to limit rows (columns: id, body) of s into out, and one more to learn has_more;
  * resets s (sqlite_list.c). Errors: as sqlite_step. */
 int sqlite_page_rows(sqlite3 *db, sqlite3_stmt *s, int limit, struct store_list *out)
+	MUST_CHECK;
+/* Reads the rows (project, id, body) of s into out and *projects (see store_runs_by_status)
+ * until the statement ends; resets s (sqlite_list.c). Errors: as sqlite_step. */
+int sqlite_push_all(sqlite3 *db, sqlite3_stmt *s, const char *what, struct store_list *out,
+		    char ***projects) MUST_CHECK;
+/* Writes into sql (size len) the list of active run statuses, "'queued', ...", for an IN
+ * clause (sqlite_write.c). */
+void sqlite_active_list(char *sql, size_t len);
+/* Applies STORE_EXPECT_LEASE and STORE_SET_LEASE inside a write (sqlite_lease.c). */
+int sqlite_lease_expect(struct sqlite_conn *c, const char *project, const struct store_op *op)
+	MUST_CHECK;
+int sqlite_lease_set(struct sqlite_conn *c, const char *project, const struct store_op *op)
 	MUST_CHECK;
 
 /* Applies one op of a batch inside the write transaction on c (sqlite_write.c). */
@@ -302,6 +362,18 @@ struct vec_cache *sqlite_vec_cache_new(void);
 void sqlite_vec_cache_free(struct vec_cache *vc);
 /* Binds vec (dims floats) as a blob at parameter i, or NULL when vec is NULL; a result code. */
 int sqlite_vec_bind(sqlite3_stmt *s, int i, const float *vec, int dims);
+
+/* --- Change notifications (sqlite_notify.c) --- */
+void sqlite_notify_init(struct sqlite_store *st);
+/* Stops the watch thread and ends every registration left. */
+void sqlite_notify_cleanup(struct sqlite_store *st);
+/* Records topic inside the write transaction on c, for the other processes' watch threads.
+ * Errors: ERR_DB. */
+int sqlite_notify_in(struct sqlite_store *st, struct sqlite_conn *c, const char *topic)
+	MUST_CHECK;
+/* Calls this process's watchers with topic; after the transaction that recorded it
+ * committed. */
+void sqlite_notify_local(struct sqlite_store *st, const char *topic);
 
 /* Brings the schema of db up to date (sqlite_migrate.c). Errors: ERR_DB. */
 int sqlite_migrate(sqlite3 *db) MUST_CHECK;

@@ -211,7 +211,7 @@ static void push_row(sqlite3_stmt *s, struct store_list *out, char ***projects, 
 }
 
 /* Rows (project, id, body) of s into out and *projects until the statement ends. */
-static int push_all(sqlite3 *db, sqlite3_stmt *s, const char *what, struct store_list *out,
+int sqlite_push_all(sqlite3 *db, sqlite3_stmt *s, const char *what, struct store_list *out,
 		    char ***projects)
 {
 	size_t cap = 0;
@@ -245,7 +245,7 @@ static int runs_query(sqlite3 *db, const char *const *statuses, size_t n, struct
 			err = sqlite_fail(db, "runs by status");
 	}
 	if (!err)
-		err = push_all(db, s, "runs by status", out, projects);
+		err = sqlite_push_all(db, s, "runs by status", out, projects);
 out:
 	sqlite3_finalize(s);
 	free(sql);
@@ -295,7 +295,7 @@ int sqlite_expired(struct store *base, const char *project, enum store_kind kind
 	err = sqlite_prep(c, SQ_EXPIRED, sql, &s, "expired", "issi", now, store_kind_name(kind),
 			  project, (int64_t)limit);
 	if (!err)
-		err = push_all(c->db, s, "expired", out, projects);
+		err = sqlite_push_all(c->db, s, "expired", out, projects);
 	sqlite_read_done(st, c, err);
 	if (err) {
 		store_projects_free(*projects, out->n);

@@ -76,6 +76,22 @@ static const char *const migrations[] = {
 	"CREATE TRIGGER chunks_vec_ad AFTER DELETE ON chunks WHEN old.vec IS NOT NULL BEGIN"
 	" INSERT INTO vec_gen VALUES (old.vector_store_id, 1)"
 	" ON CONFLICT DO UPDATE SET gen = gen + 1; END;",
+	/* 5: run leases and commands (schema.h, shared with PostgreSQL). */
+	SCHEMA_LEASES,
+	/* 6: the run event log (schema.h; sqlite_events.c) and change notifications
+	 * (sqlite_notify.c). AUTOINCREMENT, so that an id is never handed out twice after a
+	 * prune: readers go by "id above the last one seen". notify: one row per announced
+	 * topic, read by the watch thread of every other process on the data directory
+	 * (origin: the announcing store handle's random name). */
+	SCHEMA_RUN_EVENTS("INTEGER PRIMARY KEY AUTOINCREMENT")
+	"CREATE TABLE notify ("
+	" id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	" topic TEXT NOT NULL,"
+	" origin TEXT NOT NULL,"
+	" at BIGINT NOT NULL);"
+	"CREATE INDEX notify_at ON notify (at);",
+	/* 7: limits per API key or project and their counters (shared with PostgreSQL). */
+	SCHEMA_LIMITS,
 };
 
 #define MIGRATION_COUNT ((int)(sizeof(migrations) / sizeof(migrations[0])))

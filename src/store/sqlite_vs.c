@@ -545,3 +545,26 @@ int sqlite_vsf_list(struct store *base, const char *project, const char *vs, con
 		store_list_cleanup(out);
 	return err;
 }
+
+/* The partial index vs_files_jobs holds exactly these rows, so this reads no table. */
+int sqlite_jobs_count(struct store *base, int64_t *n)
+{
+	static const char sql[] = "SELECT count(*) FROM vs_files WHERE status = 'in_progress'";
+	struct sqlite_store *st = sqlite_of(base);
+	struct sqlite_conn *c;
+	sqlite3_stmt *s = NULL;
+	bool row = false;
+	int err = sqlite_read(st, &c);
+
+	*n = 0;
+	if (err)
+		return err;
+	err = sqlite_query(c->db, sql, &s, "jobs count", "");
+	if (!err)
+		err = sqlite_step(c->db, s, "jobs count", &row);
+	if (!err && row)
+		*n = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	sqlite_read_done(st, c, err);
+	return err;
+}

@@ -205,21 +205,28 @@ static int delete_obj(struct sqlite_conn *c, const char *project, const struct s
 	return err;
 }
 
-/* The query of expect_idle, its status list written from the status table. */
-static void idle_sql(char *sql, size_t len)
+void sqlite_active_list(char *sql, size_t len)
 {
-	size_t n = (size_t)snprintf(sql, len, "SELECT 1 FROM objects WHERE project = ?1 AND "
-					      "kind = ?2 AND parent = ?3 AND status IN (");
+	size_t n = 0;
 	const char *sep = "";
 
+	sql[0] = '\0';
 	for (int s = 0; s < RUN_STATUS_COUNT && n < len; s++) {
 		if (!status_run_active(s))
 			continue;
 		n += (size_t)snprintf(sql + n, len - n, "%s'%s'", sep, status_run_name(s));
 		sep = ", ";
 	}
-	if (n < len)
-		snprintf(sql + n, len - n, ") LIMIT 1");
+}
+
+/* The query of expect_idle, its status list written from the status table. */
+static void idle_sql(char *sql, size_t len)
+{
+	char list[256];
+
+	sqlite_active_list(list, sizeof(list));
+	snprintf(sql, len, "SELECT 1 FROM objects WHERE project = ?1 AND kind = ?2 AND "
+			   "parent = ?3 AND status IN (%s) LIMIT 1", list);
 }
 
 /* Fails with ERR_CONFLICT if thread has a run in an active status (see store.h). */
@@ -254,6 +261,10 @@ int sqlite_apply(struct sqlite_conn *c, const char *project, const struct store_
 		return expect_exists(c, project, &op->obj);
 	case STORE_EXPECT_IDLE:
 		return expect_idle(c, project, op->obj.id);
+	case STORE_EXPECT_LEASE:
+		return sqlite_lease_expect(c, project, op);
+	case STORE_SET_LEASE:
+		return sqlite_lease_set(c, project, op);
 	}
 	return ERR_INTERNAL;
 }

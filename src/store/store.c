@@ -282,6 +282,95 @@ int store_key_revoke(struct store *st, const char *id, int64_t now)
 	return st->be->key_revoke(st, id, now);
 }
 
+int store_limit_set(struct store *st, const struct store_limit *l)
+{
+	return st->be->limit_set(st, l);
+}
+
+int store_limit_delete(struct store *st, enum store_limit_scope scope, const char *subject)
+{
+	return st->be->limit_delete(st, scope, subject);
+}
+
+int store_limit_list(struct store *st, struct store_limit **out, size_t *n)
+{
+	return st->be->limit_list(st, out, n);
+}
+
+void store_limits_free(struct store_limit *l, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(l[i].subject);
+		free(l[i].key_hash);
+	}
+	free(l);
+}
+
+int store_count_sync(struct store *st, struct store_count *c, size_t n, int64_t now_ms)
+{
+	return st->be->count_sync(st, c, n, now_ms);
+}
+
+int store_lease_claim(struct store *st, const char *project, const char *run_id,
+		      const struct store_claim *c, bool *got)
+{
+	return st->be->lease_claim(st, project, run_id, c, got);
+}
+
+int store_lease_renew(struct store *st, const char *owner, int64_t until, int64_t *held)
+{
+	return st->be->lease_renew(st, owner, until, held);
+}
+
+int store_lease_lapsed(struct store *st, const struct store_claim *c, int limit,
+		       struct store_list *out, char ***projects)
+{
+	return st->be->lease_lapsed(st, c, limit, out, projects);
+}
+
+int store_lease_owner(struct store *st, const char *project, const char *run_id, char **owner)
+{
+	return st->be->lease_owner(st, project, run_id, owner);
+}
+
+int store_cmd_post(struct store *st, const char *id, const char *project, const char *run_id,
+		   const char *owner, const char *kind, int64_t now)
+{
+	return st->be->cmd_post(st, id, project, run_id, owner, kind, now);
+}
+
+int store_cmd_take(struct store *st, const char *owner, struct store_cmd **cmds, size_t *n,
+		   int64_t *held)
+{
+	return st->be->cmd_take(st, owner, cmds, n, held);
+}
+
+int store_cmd_answer(struct store *st, const char *id, int err, const char *answer)
+{
+	return st->be->cmd_answer(st, id, err, answer);
+}
+
+int store_cmd_result(struct store *st, const char *id, bool *done, int *err, char **answer)
+{
+	return st->be->cmd_result(st, id, done, err, answer);
+}
+
+int store_cmd_remove(struct store *st, const char *id)
+{
+	return st->be->cmd_remove(st, id);
+}
+
+void store_cmds_free(struct store_cmd *cmds, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(cmds[i].id);
+		free(cmds[i].project);
+		free(cmds[i].run_id);
+		free(cmds[i].kind);
+	}
+	free(cmds);
+}
+
 int store_vsf_attach(struct store *st, const char *project, const char *vs,
 		     const struct store_obj *create, const char *batch,
 		     const struct vsf_new *files, size_t n)
@@ -333,6 +422,11 @@ int store_jobs_next(struct store *st, bool (*skip)(void *ctx, const struct vs_jo
 		    void *ctx, struct vs_job *jobs, size_t max, size_t *n)
 {
 	return st->be->jobs_next(st, skip, ctx, jobs, max, n);
+}
+
+int store_jobs_count(struct store *st, int64_t *n)
+{
+	return st->be->jobs_count(st, n);
 }
 
 void vs_job_cleanup(struct vs_job *j)
@@ -398,4 +492,58 @@ int store_vec_search(struct store *st, const char *project, const struct store_v
 		     struct store_hit **hits, size_t *n)
 {
 	return st->be->vec_search(st, project, q, hits, n);
+}
+
+/* --- change notifications and the run event log --- */
+
+int store_notify(struct store *st, const char *topic)
+{
+	if (strlen(topic) > STORE_TOPIC_MAX)
+		return ERR_INVALID;
+	return st->be->notify(st, topic);
+}
+
+void *store_watch(struct store *st, store_watch_fn *fn, void *ctx)
+{
+	return st->be->watch(st, fn, ctx);
+}
+
+void store_unwatch(struct store *st, void *registration)
+{
+	st->be->unwatch(st, registration);
+}
+
+int store_events_append(struct store *st, const struct store_event *evs, size_t n,
+			const char *const *topics, size_t ntopics)
+{
+	for (size_t i = 0; i < ntopics; i++)
+		if (strlen(topics[i]) > STORE_TOPIC_MAX)
+			return ERR_INVALID;
+	return st->be->events_append(st, evs, n, topics, ntopics);
+}
+
+int store_events_read(struct store *st, const char *project, const char *run_id, int64_t after,
+		      int limit, struct store_events *out)
+{
+	return st->be->events_read(st, project, run_id, after, limit, out);
+}
+
+int store_events_last(struct store *st, const char *project, const char *run_id, int64_t *id)
+{
+	return st->be->events_last(st, project, run_id, id);
+}
+
+int store_events_prune(struct store *st, int64_t now)
+{
+	return st->be->events_prune(st, now);
+}
+
+void store_events_cleanup(struct store_events *l)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		free(l->items[i].name);
+		free(l->items[i].data);
+	}
+	free(l->items);
+	memset(l, 0, sizeof(*l));
 }

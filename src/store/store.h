@@ -51,6 +51,10 @@ enum store_op_type {
 	STORE_EXPECT_IDLE,   /* fail with ERR_CONFLICT if thread obj.id has an active run
 				(status_run_active: queued, in_progress, requires_action,
 				cancelling) */
+	STORE_EXPECT_LEASE,  /* fail with ERR_LEASE unless run obj.id is leased to op.lease
+				(ERR_NOT_FOUND when the run is gone): fences a node's writes */
+	STORE_SET_LEASE,     /* lease run obj.id to op.lease until op.lease_until; a NULL
+				lease releases it */
 };
 
 struct store_op {
@@ -62,6 +66,10 @@ struct store_op {
 	 * ERR_NOT_FOUND unless its parent exists; a replace that moves a run's or step's
 	 * status in a way base/status.h does not allow fails with ERR_INTERNAL. */
 	int64_t expect_version;
+	/* STORE_EXPECT_LEASE, STORE_SET_LEASE: the lease owner (a node's id, see
+	 * store_lease_claim) and, for STORE_SET_LEASE, its expiry in Unix milliseconds. */
+	const char *lease;
+	int64_t lease_until;
 };
 
 #define STORE_LIST_MAX 10000
@@ -153,6 +161,69 @@ int store_id_exists(struct store *st, enum store_kind kind, const char *id, bool
 /* Frees an array of n owned project names from store_runs_by_status or store_expired. */
 void store_projects_free(char **projects, size_t n);
 
+/* --- Run leases and commands (sqlite_lease.c) ---
+ * A run is driven by one node at a time: the one holding its lease (owner, expiry in Unix
+ * milliseconds). A run is born leased to the node that creates it (STORE_SET_LEASE in the
+ * create's batch); the owner renews all its leases at once while it works and releases each
+ * one when the run stops moving; another node claims a run whose lease lapsed. */
+struct store_claim {
+	const char *owner;  /* the claiming node's lease owner id, "<node>#<boot>" */
+	const char *former; /* NULL, or "<node>#": leases of a former process of this node
+			       are taken at once (it is dead: this node's name is its own) */
+	int64_t now;        /* Unix ms */
+	int64_t until;      /* the new lease's expiry, Unix ms */
+	bool parked;        /* also take a run in requires_action (it holds no model call)
+			       from a live owner */
+};
+
+/* Leases run_id of project to c->owner when it is free, lapsed, already c->owner's or
+ * claimable as c says; *got tells whether it is now c->owner's. Errors: ERR_DB. */
+int store_lease_claim(struct store *st, const char *project, const char *run_id,
+		      const struct store_claim *c, bool *got) MUST_CHECK;
+/* Moves the expiry of every lease owner holds to until (Unix ms), in one statement; *held
+ * receives how many runs it holds. Errors: ERR_DB. */
+int store_lease_renew(struct store *st, const char *owner, int64_t until, int64_t *held)
+	MUST_CHECK;
+/* The active runs (any project) c->owner could claim under c (parked aside), oldest
+ * first, at most limit. Fills *out (ids and bodies) and *projects as store_runs_by_status.
+ * Errors: ERR_DB. */
+int store_lease_lapsed(struct store *st, const struct store_claim *c, int limit,
+		       struct store_list *out, char ***projects) MUST_CHECK;
+/* *owner receives the owner of run_id's lease (owned; NULL when nobody holds it). Errors:
+ * ERR_NOT_FOUND, ERR_DB. */
+int store_lease_owner(struct store *st, const char *project, const char *run_id,
+		      char **owner) MUST_CHECK;
+
+/* A command for the node driving a run (cancel, from a node that does not hold it). */
+struct store_cmd {
+	char *id;
+	char *project;
+	char *run_id;
+	char *kind;  /* "cancel" */
+};
+
+/* Posts command id (unique, made by the caller) of kind for run_id to the node owner.
+ * Errors: ERR_DB. */
+int store_cmd_post(struct store *st, const char *id, const char *project, const char *run_id,
+		   const char *owner, const char *kind, int64_t now) MUST_CHECK;
+/* The commands posted to owner and not yet answered, oldest first (*cmds owned: free with
+ * store_cmds_free), and in *held how many run leases owner holds (fewer than it thinks:
+ * a run was deleted with its thread, or taken over). Reads every write committed so far.
+ * Errors: ERR_DB. */
+int store_cmd_take(struct store *st, const char *owner, struct store_cmd **cmds, size_t *n,
+		   int64_t *held) MUST_CHECK;
+void store_cmds_free(struct store_cmd *cmds, size_t n);
+/* Answers command id: err (0 for success) and answer (the run's JSON, or the error's
+ * message; may be NULL). Errors: ERR_DB. */
+int store_cmd_answer(struct store *st, const char *id, int err, const char *answer)
+	MUST_CHECK;
+/* Reads command id's answer: *done false while it has none; else *err and *answer (owned,
+ * may be NULL) are the answer's, and the command is removed. Errors: ERR_NOT_FOUND, ERR_DB. */
+int store_cmd_result(struct store *st, const char *id, bool *done, int *err, char **answer)
+	MUST_CHECK;
+/* Removes command id whether answered or not (a poster that gives up). Errors: ERR_DB. */
+int store_cmd_remove(struct store *st, const char *id) MUST_CHECK;
+
 /* API keys. Keys are stored only as SHA-256 hex hashes. */
 struct store_key {
 	char *id;         /* "key_..." */
@@ -175,5 +246,127 @@ int store_key_list(struct store *st, struct store_key **keys, size_t *n) MUST_CH
 void store_keys_free(struct store_key *keys, size_t n);
 /* Revokes the key with this id. Errors: ERR_NOT_FOUND, ERR_DB. */
 int store_key_revoke(struct store *st, const char *id, int64_t now) MUST_CHECK;
+
+/* --- Change notifications ---
+ * A topic is a short string ("run:<id>"...; at most STORE_TOPIC_MAX bytes) that a writer
+ * announces and every watcher, on every node sharing the store, receives once the writing
+ * transaction has committed. On SQLite, watchers in this process are called at once, on the
+ * notifying thread; those in other processes on the same data directory within about
+ * STORE_WATCH_POLL_MS (50 ms until the first topic of another process: a server alone on its
+ * data directory looks less often), on the store's watch thread, which runs only while
+ * someone watches.
+ * On PostgreSQL, topics are NOTIFYs on one channel, which one connection per store handle
+ * LISTENs to (its thread delivers them all, this process's too). Delivery is a wake-up, not
+ * a queue: a topic may arrive more than once, so receivers re-read the store; when topics may
+ * have been missed (PostgreSQL's listening connection broke and came back), STORE_TOPIC_ALL
+ * is delivered: everything may have changed. */
+#define STORE_TOPIC_MAX 96
+#define STORE_WATCH_POLL_MS 5
+#define STORE_TOPIC_ALL "*"
+
+/* Called with each topic (borrowed for the call) on the notifying thread or the store's
+ * watch thread: it must be quick (post to a loop, signal a condition variable). */
+typedef void store_watch_fn(void *ctx, const char *topic);
+
+/* Announces topic to every watcher, after a write of its own. Errors: ERR_INVALID (topic
+ * too long), ERR_DB. */
+int store_notify(struct store *st, const char *topic) MUST_CHECK;
+/* Registers fn(ctx, topic) for every topic from now on. Returns the registration for
+ * store_unwatch (owned by the store). */
+void *store_watch(struct store *st, store_watch_fn *fn, void *ctx);
+/* Ends a registration; when it returns, fn is not running and will not run again. Must not
+ * be called from inside fn. */
+void store_unwatch(struct store *st, void *registration);
+
+/* --- The run event log ---
+ * The server-sent events of runs, appended by the node that drives each run and read by
+ * streams on any node. Ids grow with every append, in commit order, across all runs. A
+ * run's log goes once STORE_EVENTS_KEEP_S have passed after its last event, when that one
+ * was final (the run ended), and after STORE_EVENTS_MAX_S in any case. */
+#define STORE_EVENTS_KEEP_S 600
+#define STORE_EVENTS_MAX_S 86400
+
+struct store_event {
+	const char *project;
+	const char *run_id;
+	const char *name; /* "thread.run.created"... */
+	const char *data; /* the JSON text */
+	bool final;       /* the last event of a stretch (a terminal or requires_action one) */
+};
+
+/* Appends evs[0..n) (strings borrowed for the call), in order, and announces
+ * topics[0..ntopics) in the same transaction. Errors: ERR_INVALID (a topic too long),
+ * ERR_DB. */
+int store_events_append(struct store *st, const struct store_event *evs, size_t n,
+			const char *const *topics, size_t ntopics) MUST_CHECK;
+
+struct store_logged {
+	int64_t id;
+	char *name; /* owned by the list */
+	char *data; /* owned by the list */
+	bool final;
+};
+
+struct store_events {
+	struct store_logged *items; /* owned; n of them, oldest first */
+	size_t n;
+};
+
+/* Reads up to limit events of run run_id in project with an id above after, oldest first,
+ * from a snapshot that sees every committed write. Fills *out; free with
+ * store_events_cleanup. Errors: ERR_DB. */
+int store_events_read(struct store *st, const char *project, const char *run_id, int64_t after,
+		      int limit, struct store_events *out) MUST_CHECK;
+void store_events_cleanup(struct store_events *l);
+/* Sets *id to the id of run_id's last event (0 when it has none). Errors: ERR_DB. */
+int store_events_last(struct store *st, const char *project, const char *run_id, int64_t *id)
+	MUST_CHECK;
+/* Removes the logs that are past their time at now (Unix seconds; see above), and the
+ * notifications older than a minute. Errors: ERR_DB. */
+int store_events_prune(struct store *st, int64_t now) MUST_CHECK;
+/* Limits set by the operator (`assistd limits`): rate limits per window and a token budget,
+ * for one API key or one project. Read by every node (src/limits). */
+enum store_limit_scope { STORE_LIMIT_KEY, STORE_LIMIT_PROJECT };
+
+struct store_limit {
+	enum store_limit_scope scope;
+	char *subject;     /* the key's id ("key_...") or the project's name */
+	char *key_hash;    /* store_limit_list, a key's limit: the key's hash; NULL when revoked
+			    * or unknown, and for projects */
+	int64_t requests;  /* requests per window; 0: no limit */
+	int64_t runs;      /* runs created per window; 0: no limit */
+	int64_t tokens;    /* run tokens (in + out) per period; 0: no budget */
+	bool monthly;      /* the budget's period is the calendar month (UTC), else the day */
+};
+
+/* Sets (inserts or replaces) the limit of l->scope and l->subject. Errors: ERR_DB. */
+int store_limit_set(struct store *st, const struct store_limit *l) MUST_CHECK;
+/* Removes a limit. Errors: ERR_NOT_FOUND, ERR_DB. */
+int store_limit_delete(struct store *st, enum store_limit_scope scope, const char *subject)
+	MUST_CHECK;
+/* Lists every limit, keys' first, each scope by subject. *out is owned: free with
+ * store_limits_free. Errors: ERR_DB. */
+int store_limit_list(struct store *st, struct store_limit **out, size_t *n) MUST_CHECK;
+void store_limits_free(struct store_limit *l, size_t n);
+
+/* One shared counter of a limit: what one subject used of one kind (STORE_COUNT_*) in the
+ * window starting at win_ms (Unix milliseconds), shared by every node. */
+enum store_count_kind { STORE_COUNT_REQUESTS, STORE_COUNT_RUNS, STORE_COUNT_TOKENS };
+
+struct store_count {
+	enum store_limit_scope scope;
+	const char *subject;   /* borrowed */
+	enum store_count_kind kind;
+	int64_t win_ms;        /* the window's start */
+	int64_t expires_ms;    /* after this the row may be removed */
+	int64_t add;           /* this node's uncounted uses, added by store_count_sync */
+	int64_t total;         /* out: the window's count, every node's uses, after the add */
+};
+
+/* Adds each counter's add to its shared row (one transaction; no write when every add is
+ * 0) and reads the totals back into total; removes rows that expired before now_ms.
+ * Errors: ERR_DB (nothing was added). */
+int store_count_sync(struct store *st, struct store_count *c, size_t n, int64_t now_ms)
+	MUST_CHECK;
 
 #endif

@@ -86,6 +86,9 @@ struct vs_job {
 int store_jobs_next(struct store *st, bool (*skip)(void *ctx, const struct vs_job *j),
 		    void *ctx, struct vs_job *jobs, size_t max, size_t *n) MUST_CHECK;
 void vs_job_cleanup(struct vs_job *j);
+/* Sets *n to the number of jobs (files waiting or being ingested), in every project: the
+ * queue depth /metrics reports. Errors: ERR_DB. */
+int store_jobs_count(struct store *st, int64_t *n) MUST_CHECK;
 
 /* A piece of a file's text. */
 struct store_chunk {

@@ -14,6 +14,7 @@
 #include "../base/alloc.h"
 #include "../base/clock.h"
 #include "../base/log.h"
+#include "../base/metrics.h"
 #include "sandbox_int.h"
 
 void sbx_job_free(struct sbx_job *j)
@@ -163,6 +164,7 @@ static void sess_link(struct sbx_sess *sess)
 		s->nbound++;
 	else
 		s->npool++;
+	metrics_add(sess->key ? METRICS_SANDBOXES : METRICS_SANDBOXES_POOLED, 1);
 	sess->listed = true;
 }
 
@@ -177,6 +179,7 @@ static void sess_unlink(struct sbx_sess *sess)
 		s->nbound--;
 	else
 		s->npool--;
+	metrics_add(sess->key ? METRICS_SANDBOXES : METRICS_SANDBOXES_POOLED, -1);
 	sess->listed = false;
 }
 

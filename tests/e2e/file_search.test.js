@@ -12,7 +12,7 @@ const assert = require('node:assert/strict');
 const { toFile } = require('openai');
 const { useServer, useUpstreamServer, expectApiError } = require('./lib/harness');
 const { validate, validateEvent } = require('./lib/spec');
-const { plain } = require('./lib/util');
+const { plain, settled } = require('./lib/util');
 
 const POLL = { pollIntervalMs: 50 };
 const CONTENT = 'step_details.tool_calls[*].file_search.results[*].content';
@@ -21,17 +21,6 @@ const OWLS = 'Owls hunt small mammals at night and see well in the dark.\n';
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 const upload = async (c, name, text) => c.files.create({ file: await toFile(Buffer.from(text), name), purpose: 'assistants' });
-
-// Waits until the vector store has no file in progress.
-async function settled(c, vs, ms = 60000) {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await c.vectorStores.retrieve(vs);
-    if (v.file_counts.in_progress === 0) return v;
-    assert.ok(Date.now() < end, `vector store ${vs} still in progress`);
-    await sleep(50);
-  }
-}
 
 // A vector store holding mars.txt and owls.txt, indexed; returns { vs, mars, owls }.
 async function library(c) {

@@ -113,7 +113,9 @@ describe('probes', () => {
 });
 
 describe('probes while draining', () => {
-  const { srv, it } = useServer({ args: ['--demo-delay-ms', '100'] });
+  // Slow enough that the run is still streaming when SIGTERM arrives on a loaded machine
+  // (the reply is several words, one a second); the drain then waits for it.
+  const { srv, it } = useServer({ args: ['--demo-delay-ms', '1000'] });
 
   it('/readyz answers 503 with the reason once SIGTERM starts the drain', async () => {
     const c = srv().client();
@@ -221,6 +223,69 @@ describe('metrics', () => {
       await new Promise((res) => setTimeout(res, 10));
     }
     assert.equal(value(after, 'assistd_streams_active'), 0);
+  });
+});
+
+describe('metrics of held polls, sandboxes and ingestion', () => {
+  const { srv, it } = useServer({ keys: ['ops'], args: ['--demo-delay-ms', '0'] });
+  const scrape = async () => {
+    const r = await srv().raw('GET', '//metrics', { apiKey: srv().keys.ops, noHeaderCheck: true });
+    assert.equal(r.status, 200);
+    return parseMetrics(r.text);
+  };
+  const until = async (pred) => {
+    let m;
+    for (let i = 0; i < 300; i++) {
+      m = await scrape();
+      if (pred(m)) return m;
+      await new Promise((res) => setTimeout(res, 10));
+    }
+    return m;
+  };
+
+  it('a held poll shows in assistd_polls_held while it waits', async () => {
+    const c = srv().client(srv().keys.ops);
+    const a = await c.beta.assistants.create({ model: 'gpt-4o' });
+    const t = await c.beta.threads.create({ messages: [{ role: 'user', content: 'demo:slow one two three four five six' }] });
+    const run = await c.beta.threads.runs.create(t.id, { assistant_id: a.id });
+    const path = `/threads/${t.id}/runs/${run.id}`;
+    const held = srv().raw('GET', path, { apiKey: srv().keys.ops, headers: { 'X-Stainless-Poll-Helper': 'true' } });
+    const during = await until((m) => value(m, 'assistd_polls_held') >= 1);
+    assert.equal(during.types.assistd_polls_held, 'gauge');
+    assert.ok(value(during, 'assistd_polls_held') >= 1);
+    assert.equal((await held).status, 200);
+    const done = await c.beta.threads.runs.poll(run.id, { thread_id: t.id }, { pollIntervalMs: 20 });
+    assert.equal(done.status, 'completed');
+    assert.equal(value(await until((m) => value(m, 'assistd_polls_held') === 0), 'assistd_polls_held'), 0);
+  });
+
+  it("a thread's code_interpreter session shows in assistd_sandboxes_active until the thread goes", async () => {
+    const c = srv().client(srv().keys.ops);
+    const before = await scrape();
+    assert.equal(before.types.assistd_sandboxes_active, 'gauge');
+    assert.equal(before.types.assistd_sandboxes_pooled, 'gauge');
+    const a = await c.beta.assistants.create({ model: 'gpt-4o', tools: [{ type: 'code_interpreter' }] });
+    const t = await c.beta.threads.create({ messages: [{ role: 'user', content: 'python print(1)' }] });
+    const run = await c.beta.threads.runs.createAndPoll(t.id, { assistant_id: a.id }, { pollIntervalMs: 20 });
+    assert.equal(run.status, 'completed', JSON.stringify(run.last_error));
+    const during = await scrape();
+    assert.equal(value(during, 'assistd_sandboxes_active') - value(before, 'assistd_sandboxes_active'), 1);
+    await c.beta.threads.delete(t.id);
+    const after = await until((m) => value(m, 'assistd_sandboxes_active') === value(before, 'assistd_sandboxes_active'));
+    assert.equal(value(after, 'assistd_sandboxes_active'), value(before, 'assistd_sandboxes_active'));
+  });
+
+  // Vector stores on PostgreSQL are helper pgvs's part (lib/pg.js).
+  const itVs = PG ? it.skip : it;
+  itVs('assistd_ingest_queue counts files waiting for ingestion, back to 0 once they are indexed', async () => {
+    const c = srv().client(srv().keys.ops);
+    const f = await c.files.create({ file: await toFile(Buffer.from('some words to index\n'.repeat(200)), 'a.txt'), purpose: 'assistants' });
+    const vs = await c.vectorStores.create({ file_ids: [f.id] });
+    const m = await scrape();
+    assert.equal(m.types.assistd_ingest_queue, 'gauge');
+    const done = await c.vectorStores.files.poll(vs.id, f.id, { pollIntervalMs: 20 });
+    assert.equal(done.status, 'completed');
+    assert.equal(value(await until((x) => value(x, 'assistd_ingest_queue') === 0), 'assistd_ingest_queue'), 0);
   });
 });
 

@@ -1,35 +1,21 @@
 'use strict';
 // The playground page (web/, served at /): its delivery (ETag and 304, gzip, CSP, no inline
 // script) and, in headless Chromium, what a person does with it: create an assistant with a
-// function and file_search, upload a file, chat and watch the reply grow, open the steps,
-// answer a function call, cancel a slow run, use the threads list, type a key, use the
-// keyboard alone and a phone-width screen. XSS payloads go through every place the page shows
-// text. Screenshots land in build/artifacts/.
+// function and file_search, upload into its vector store, edit and delete one, upload a file,
+// inspect and delete a vector store, chat and watch the reply grow, add messages with
+// attachments, open the steps, answer a function call, cancel a slow run, use the threads
+// list, read the logs, type a key, use the keyboard alone and a phone-width screen. XSS
+// payloads go through every place the page shows text. Screenshots land in build/artifacts/.
 
-const { describe, before, after } = require('node:test');
+const { describe } = require('node:test');
 const assert = require('node:assert/strict');
 const zlib = require('node:zlib');
 const { useServer } = require('./lib/harness');
 const { rawRequest } = require('./lib/server');
-const { launch, chromiumExists } = require('./lib/browser');
+const { useBrowser, XSS, assertNoInjection } = require('./lib/browser');
 
-// Each payload sets window.__xss or adds an element with the marker class if it ever runs or
-// becomes markup.
-const XSS = '<img src=x class=xss-marker onerror="window.__xss=1"><script>window.__xss=2</script>';
-
-async function assertNoInjection(p) {
-  const r = await p.page.evaluate(() => ({
-    xss: window.__xss,
-    markers: document.querySelectorAll('.xss-marker, img[src="x"]').length,
-    scripts: [...document.scripts].map((s) => s.getAttribute('src')),
-  }));
-  assert.equal(r.xss, undefined, 'an injected script ran');
-  assert.equal(r.markers, 0, 'an injected element exists');
-  assert.deepEqual(r.scripts, ['app.js'], 'only the page\'s own script element exists');
-}
-
-// Console errors other than the failed fetches the page handles (GET /v1/models answers 404:
-// the page then suggests common model names; the wrong key's 401).
+// Console errors other than the failed fetches the page handles (the wrong key's 401, a 404
+// for a thread deleted meanwhile).
 const notFound = (x) => !/status of 40[14]/.test(x);
 
 function get(port, path, headers = {}) {
@@ -104,22 +90,18 @@ describe('playground page: delivery', () => {
 
 describe('playground page: in a browser', () => {
   const { srv, it } = useServer({ args: ['--demo-delay-ms', '30'] });
-  let b;
+  const browser = useBrowser();
   let p;
-
-  before(async () => {
-    assert.ok(chromiumExists(), 'Chromium is missing: scripts/deps.sh installs it');
-    b = await launch();
-  });
-  after(async () => { if (b) await b.close(); });
 
   const click = (sel) => p.page.click(sel);
   const panel = (name) => click(`nav button[data-panel=${name}]`);
 
-  it('opens at / and shows the assistant list', async () => {
-    p = await b.page(srv().port);
+  it('opens at / and shows the assistant list; the model field suggests the demo model', async () => {
+    p = await browser().page(srv().port);
     await p.open();
     assert.equal(await p.page.locator('#asst-edit h2').textContent(), 'New assistant');
+    await p.page.waitForSelector('#model-list option[value="assistd-demo"]', { state: 'attached' });
+    assert.equal(await p.page.inputValue('#asst-edit input[name=model]'), 'assistd-demo');
   });
 
   it('creates an assistant with a function and file_search on a vector store', async () => {
@@ -148,6 +130,17 @@ describe('playground page: in a browser', () => {
     await p.shot('playground-assistant');
   });
 
+  it('uploads into the assistant\'s vector store and shows the files\' ingestion status', async () => {
+    await p.page.waitForSelector('#asst-edit h2:has-text("Edit Weather")');
+    await p.page.setInputFiles('#asst-edit input[type=file]', { name: 'policy.txt',
+      mimeType: 'text/plain', buffer: Buffer.from('Refunds within 30 days.') });
+    // Listed at once (in_progress or already completed), redrawn until it is indexed.
+    await p.page.waitForSelector('#asst-edit .vs-files li:has-text("policy.txt · completed")');
+    const vs = await p.page.inputValue('select[name=vector_store]');
+    const files = (await srv().client().vectorStores.files.list(vs)).data;
+    assert.deepEqual(files.map((f) => f.status), ['completed']);
+  });
+
   it('uploads a file in the Storage panel', async () => {
     await panel('storage');
     await p.page.setInputFiles('#file-upload', { name: 'notes.txt', mimeType: 'text/plain',
@@ -155,6 +148,24 @@ describe('playground page: in a browser', () => {
     await p.page.waitForSelector('#file-list li:has-text("notes.txt")');
     const files = await srv().client().files.list();
     assert.ok(files.data.some((f) => f.filename === 'notes.txt'));
+  });
+
+  it('inspects a vector store: ingestion status, counts, chunks; deletes it', async () => {
+    await p.page.fill('#vs-name', 'Shelf');
+    await click('#vs-new button[type=submit]');
+    await p.page.waitForSelector('#vs-detail h3:has-text("Shelf")');
+    await p.page.selectOption('#vs-detail select[aria-label="File to add"]', { label: 'notes.txt' });
+    await click('#vs-detail button:has-text("Add file")');
+    // The view redraws itself while the file is being ingested.
+    await p.page.waitForSelector('#vs-detail p:has-text("1 completed, 0 in progress")');
+    assert.match(await p.page.locator('#vs-detail li').textContent(), /notes\.txt · completed/);
+    await click('#vs-detail button:has-text("Chunks")');
+    await p.page.waitForSelector('#vs-chunks pre:has-text("The cafe opens at nine.")');
+    await p.shot('playground-vector-store');
+    const [vs] = (await srv().client().vectorStores.list()).data.filter((x) => x.name === 'Shelf');
+    await click('#vs-list button[aria-label="Delete vector store Shelf"]');
+    await p.page.locator('#vs-list li:has-text("Shelf")').waitFor({ state: 'detached' });
+    await assert.rejects(srv().client().vectorStores.retrieve(vs.id), /404/);
   });
 
   it('chats: the reply grows word by word, then shows the run\'s usage', async () => {
@@ -214,6 +225,30 @@ describe('playground page: in a browser', () => {
     await assert.rejects(srv().client().beta.threads.retrieve(t.id), /404/);
   });
 
+  it('adds messages without a run: as the assistant, and with an attached file', async () => {
+    await click('#thread-new');
+    await p.page.selectOption('#chat-role', 'assistant');
+    await p.page.fill('#chat-text', 'A note from the assistant');
+    await click('#add-only');
+    await p.page.waitForSelector('#messages li.assistant:has-text("A note from the assistant")');
+    await p.page.selectOption('#chat-role', 'user');
+    await p.page.fill('#chat-text', 'Read this');
+    await p.page.setInputFiles('#chat-files', { name: 'data.csv', mimeType: 'text/csv',
+      buffer: Buffer.from('a,b\n1,2\n') });
+    await p.page.check('#chat-ci');
+    await click('#add-only');
+    const li = p.page.locator('#messages li.user:has-text("Read this")');
+    await li.waitFor();
+    assert.match(await li.textContent(), /Attached: file-\w+ \(code_interpreter\)/);
+    const thread = await p.page.locator('#thread-title').textContent();
+    const c = srv().client();
+    const msgs = (await c.beta.threads.messages.list(thread, { order: 'asc' })).data;
+    assert.deepEqual(msgs.map((m) => m.role), ['assistant', 'user']);
+    assert.deepEqual(msgs[1].attachments[0].tools, [{ type: 'code_interpreter' }]);
+    assert.equal((await c.files.retrieve(msgs[1].attachments[0].file_id)).filename, 'data.csv');
+    assert.equal((await c.beta.threads.runs.list(thread)).data.length, 0, 'no run started');
+  });
+
   it('shows hostile text as text: assistant name, message, file name, tool output', async () => {
     const c = srv().client();
     const a = await c.beta.assistants.create({ model: 'gpt-4o', name: XSS, tools: [{
@@ -253,7 +288,7 @@ describe('playground page: in a browser', () => {
   });
 
   it('fits a phone-width screen without sideways scrolling', async () => {
-    const phone = await b.page(srv().port, { viewport: { width: 390, height: 844 } });
+    const phone = await browser().page(srv().port, { viewport: { width: 390, height: 844 } });
     await phone.open();
     await phone.page.click('nav button[data-panel=chat]');
     await phone.page.waitForSelector('#thread-list li');
@@ -267,6 +302,52 @@ describe('playground page: in a browser', () => {
     await phone.page.close();
   });
 
+  it('edits an assistant: sampling, a JSON schema response format, metadata; deletes one', async () => {
+    const c = srv().client();
+    await c.beta.assistants.create({ model: 'assistd-demo', name: 'Editable' });
+    await c.beta.assistants.create({ model: 'assistd-demo', name: 'Doomed' });
+    await panel('assistants');
+    await click('#asst-new'); // redraws the list
+    await click('#asst-list li:has-text("Editable") button >> nth=0');
+    await p.page.waitForSelector('#asst-edit h2:has-text("Edit Editable")');
+    await p.page.fill('input[name=temperature]', '0.4');
+    await p.page.fill('input[name=top_p]', '0.9');
+    await p.page.selectOption('select[name=response_format]', 'json_schema');
+    await p.page.fill('textarea[name=json_schema]', '{"name": "answer",');
+    await click('#asst-edit button[type=submit]');
+    await p.page.waitForSelector('#asst-edit .err:has-text("JSON schema is not valid JSON")');
+    await p.page.fill('textarea[name=json_schema]', JSON.stringify({ name: 'answer', strict: true,
+      schema: { type: 'object', properties: { a: { type: 'string' } }, required: ['a'],
+        additionalProperties: false } }));
+    await p.page.fill('textarea[name=metadata]', '{"team": "blue"}');
+    await click('#asst-edit button[type=submit]');
+    await p.page.waitForSelector('#status:has-text("Saved")');
+    const a = (await c.beta.assistants.list()).data.find((x) => x.name === 'Editable');
+    assert.equal(a.temperature, 0.4);
+    assert.equal(a.top_p, 0.9);
+    assert.equal(a.response_format.type, 'json_schema');
+    assert.equal(a.response_format.json_schema.name, 'answer');
+    assert.deepEqual(a.metadata, { team: 'blue' });
+    const doomed = (await c.beta.assistants.list()).data.find((x) => x.name === 'Doomed');
+    await click('#asst-list button[aria-label="Delete Doomed"]');
+    await p.page.locator('#asst-list li:has-text("Doomed")').waitFor({ state: 'detached' });
+    await assert.rejects(c.beta.assistants.retrieve(doomed.id), /404/);
+  });
+
+  it('lists every API call the page made in the Logs panel, failures marked', async () => {
+    await panel('logs');
+    const rows = p.page.locator('#log-rows tr');
+    await rows.first().waitFor();
+    const text = await p.page.locator('#log-rows').textContent();
+    assert.match(text, /GET\/assistants\?order=desc&limit=100200\d+/);
+    assert.match(text, /DELETE\/assistants\/asst_\w+200/);
+    // A call made while the panel is shown appears at the top, a failure in red.
+    await p.page.evaluate(() => import('./api.js').then((a) => a.get('/models/nope')
+      .catch(() => {})));
+    await p.page.waitForSelector('#log-rows tr:first-child td.fail:has-text("404")');
+    assert.match(await rows.first().textContent(), /GET\/models\/nope404\d+$/);
+  });
+
   it('reported no script errors and no CSP violations', async () => {
     assert.deepEqual(p.problems.filter(notFound), []);
   });
@@ -274,10 +355,7 @@ describe('playground page: in a browser', () => {
 
 describe('playground page: with API keys', () => {
   const { srv, it } = useServer({ keys: ['alpha'] });
-  let b;
-
-  before(async () => { b = await launch(); });
-  after(async () => { if (b) await b.close(); });
+  const browser = useBrowser();
 
   it('serves the page without a key; everything else still needs one', async () => {
     assert.equal((await get(srv().port, '/')).status, 200);
@@ -289,7 +367,7 @@ describe('playground page: with API keys', () => {
 
   it('asks for a key on 401 and keeps it in sessionStorage only', async () => {
     await srv().client(srv().keys.alpha).beta.assistants.create({ model: 'gpt-4o', name: 'Keyed' });
-    const p = await b.page(srv().port);
+    const p = await browser().page(srv().port);
     await p.page.goto(p.url);
     await p.page.waitForSelector('#key-dialog[open]');
     await p.page.fill('#key-input', 'sk-wrong');

@@ -6,7 +6,7 @@ const { describe } = require('node:test');
 const assert = require('node:assert/strict');
 const { toFile } = require('openai');
 const { useServer, expectApiError } = require('./lib/harness');
-const { assertRecent } = require('./lib/util');
+const { assertRecent, settled } = require('./lib/util');
 
 const POLL = { pollIntervalMs: 50 };
 const AUTO = { type: 'static', static: { max_chunk_size_tokens: 800, chunk_overlap_tokens: 400 } };
@@ -20,17 +20,6 @@ async function expectErr(promise, status, expect = {}) {
   return e;
 }
 const search = async (c, vs, body) => (await c.vectorStores.search(vs, body)).data;
-
-// Waits until the vector store has no file in progress; returns it.
-async function settled(c, vs, ms = 60000) {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await c.vectorStores.retrieve(vs);
-    if (v.file_counts.in_progress === 0) return v;
-    assert.ok(Date.now() < end, `vector store ${vs} still in progress: ${JSON.stringify(v.file_counts)}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 describe('vector stores', () => {
   const { srv, it } = useServer();

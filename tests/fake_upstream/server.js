@@ -32,7 +32,13 @@
 //   { nonStream: true, text?, toolCalls? } one application/json chat.completion
 //   { hang: true }                        never answers (until the client gives up)
 // A request with "stream": false always gets the non-streamed form of its step.
-// GET /v1/models lists one model, "fake-model".
+// GET /v1/models has a queue of its own too, up.scriptModels(steps), each step used by one
+// request (when empty: {}); modelRequests counts the requests:
+//   {}                                    lists one model, "fake-model"
+//   { data: [...] }                       lists these ({object: "list", data})
+//   { status, body?, headers? }           an error reply, as for chat
+//   { raw: 'text' }                       answers 200 application/json with this text
+//   { hang: true }                        never answers
 //
 // POST /v1/embeddings answers with hashed bag-of-words vectors (embed.js) of the requested
 // "dimensions" (default 1536), in `embeddingRequests` order; it has a queue of its own,
@@ -267,6 +273,15 @@ function embeddingsReply(res, body, step) {
   return undefined;
 }
 
+function modelsReply(res, step) {
+  if (step.status) return errorReply(res, step);
+  if (step.hang) return hangReply(res);
+  res.writeHead(200, { 'content-type': 'application/json' });
+  res.end(step.raw !== undefined ? step.raw : JSON.stringify({ object: 'list',
+    data: step.data || [{ id: 'fake-model', object: 'model', created: 0, owned_by: 'fake' }] }));
+  return undefined;
+}
+
 function readBody(req) {
   return new Promise((resolve, reject) => {
     const parts = [];
@@ -282,14 +297,15 @@ function startFakeUpstream(options = {}) {
   const requestHeaders = [];
   const embedQueue = [];
   const embeddingRequests = [];
+  const modelsQueue = [];
+  let modelRequests = 0;
   let aborted = 0;
 
   async function handle(req, res) {
     const path = req.url.split('?')[0];
     if (req.method === 'GET' && path === '/v1/models') {
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ object: 'list',
-        data: [{ id: 'fake-model', object: 'model', created: 0, owned_by: 'fake' }] }));
+      modelRequests++;
+      modelsReply(res, modelsQueue.length ? modelsQueue.shift() : {});
       return;
     }
     const isEmbed = req.method === 'POST' && path === '/v1/embeddings';
@@ -343,6 +359,10 @@ function startFakeUpstream(options = {}) {
         scriptEmbeddings(steps) {
           for (const s of Array.isArray(steps) ? steps : [steps]) embedQueue.push(s);
         },
+        scriptModels(steps) {
+          for (const s of Array.isArray(steps) ? steps : [steps]) modelsQueue.push(s);
+        },
+        modelRequests: () => modelRequests,
         pending: () => queue.length,
         aborted: () => aborted,
         close() {

@@ -112,3 +112,19 @@ test('embeddings: hashed bag-of-words vectors, dimensions, scripted errors', asy
     await up.close();
   }
 });
+
+test('models: the default list, scripted lists, errors and raw bodies, counted', async () => {
+  const up = await startFakeUpstream();
+  const get = () => fetch(`${up.url}/models`);
+  try {
+    up.scriptModels([{ data: [{ id: 'a', object: 'model', created: 1, owned_by: 'x' }] },
+      { status: 404 }, { raw: 'not json' }]);
+    assert.deepStrictEqual((await (await get()).json()).data.map((m) => m.id), ['a']);
+    assert.strictEqual((await get()).status, 404);
+    assert.strictEqual(await (await get()).text(), 'not json');
+    assert.deepStrictEqual((await (await get()).json()).data.map((m) => m.id), ['fake-model']);
+    assert.strictEqual(up.modelRequests(), 4);
+  } finally {
+    await up.close();
+  }
+});

@@ -8,6 +8,7 @@ extern const struct t_case base_tests[];
 extern const struct t_case loop_tests[];
 extern const struct t_case json_tests[];
 extern const struct t_case store_tests[];
+extern const struct t_case store_events_tests[];
 extern const struct t_case store_pg_tests[];
 extern const struct t_case blob_tests[];
 extern const struct t_case http_tests[];
@@ -24,5 +25,7 @@ extern const struct t_case vec_tests[];
 extern const struct t_case vec_pg_tests[];
 extern const struct t_case vstore_tests[];
 extern const struct t_case vstore_pg_tests[];
+extern const struct t_case limits_tests[];
+extern const struct t_case lease_tests[];
 
 #endif

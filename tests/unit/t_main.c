@@ -21,6 +21,7 @@ static const struct t_suite suites[] = {
 	{ "loop", loop_tests },
 	{ "json", json_tests },
 	{ "store", store_tests },
+	{ "store_events", store_events_tests },
 	{ "store_pg", store_pg_tests },
 	{ "blob", blob_tests },
 	{ "http", http_tests },
@@ -37,6 +38,8 @@ static const struct t_suite suites[] = {
 	{ "vec_pg", vec_pg_tests },
 	{ "vstore", vstore_tests },
 	{ "vstore_pg", vstore_pg_tests },
+	{ "limits", limits_tests },
+	{ "lease", lease_tests },
 };
 
 static int run_case(const struct t_case *c)

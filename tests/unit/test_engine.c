@@ -1,10 +1,15 @@
-/* test_engine.c - unit tests for src/engine: the events channel, and whole runs driven
- * through the engine on the demo model with a temporary store. */
+/* test_engine.c - unit tests for src/engine: the events channel, whole runs driven
+ * through the engine on the demo model with a temporary store (or, with
+ * ASSISTD_TEST_PG_URL set, that PostgreSQL database, which must be empty: one test at a
+ * time), and the model list kept. */
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "../../src/base/alloc.h"
 #include "../../src/base/clock.h"
 #include "../../src/engine/engine.h"
+#include "../../src/engine/engine_int.h"
 #include "../../src/engine/events.h"
 #include "../../src/store/obj.h"
 #include "suites.h"
@@ -184,7 +189,7 @@ static void rig_open_paced(struct rig *r, int delay_ms)
 
 	snprintf(r->dir, sizeof(r->dir), "/tmp/assistd-engine-XXXXXX");
 	ASSERT(mkdtemp(r->dir) != NULL);
-	ASSERT_OK(store_open(r->dir, &r->st));
+	ASSERT_OK(store_open_url(getenv("ASSISTD_TEST_PG_URL"), r->dir, &r->st));
 	ec.st = r->st;
 	ASSERT_OK(engine_start(&ec, &r->eng));
 }
@@ -215,6 +220,15 @@ static void put(struct rig *r, enum store_kind kind, const char *json)
 	jv_free(v);
 }
 
+/* Leases run id to the rig's engine, as the API's create does. */
+static void lease_run(struct rig *r, const char *id)
+{
+	struct store_op op = { .type = STORE_SET_LEASE, .obj = { .kind = STORE_RUN, .id = id } };
+
+	engine_lease(r->eng, &op.lease, &op.lease_until);
+	ASSERT_OK(store_write(r->st, "p", &op, 1));
+}
+
 static const char run_json[] =
 	"{\"id\":\"run_t1\",\"object\":\"thread.run\",\"created_at\":1,\"thread_id\":\"thread_t1\","
 	"\"assistant_id\":\"asst_t1\",\"status\":\"queued\",\"required_action\":null,"
@@ -241,6 +255,7 @@ static void seed(struct rig *r, const char *text, char *run, size_t len)
 	put(r, STORE_MESSAGE, msg);
 	snprintf(run, len, run_json, (long long)clock_unix() + 600);
 	put(r, STORE_RUN, run);
+	lease_run(r, "run_t1");
 }
 
 /* Appends to names the event names of SSE text, space separated, each run of one name
@@ -326,7 +341,7 @@ static void run_completes_with_reply(void)
 
 	rig_open(&r);
 	seed(&r, "hello", run, sizeof(run));
-	drain(engine_start_run(r.eng, "p", run, NULL, false), names, sizeof(names));
+	drain(engine_start_run(r.eng, "p", run, NULL, false, NULL), names, sizeof(names));
 	ASSERT_STR_EQ(names, "thread.run.created thread.run.queued thread.run.in_progress "
 			     "thread.run.step.created thread.run.step.in_progress "
 			     "thread.message.created thread.message.in_progress "
@@ -383,7 +398,7 @@ static void late_reader_gets_merged_deltas(void)
 
 	rig_open(&r);
 	seed(&r, "tell me a long story", run, sizeof(run));
-	ch = engine_start_run(r.eng, "p", run, NULL, false);
+	ch = engine_start_run(r.eng, "p", run, NULL, false, NULL);
 	do {
 		free(body);
 		usleep(5000);
@@ -434,7 +449,7 @@ static void tool_call_then_outputs(void)
 
 	rig_open(&r);
 	seed(&r, "call get_time", run, sizeof(run));
-	drain(engine_start_run(r.eng, "p", run, NULL, false), names, sizeof(names));
+	drain(engine_start_run(r.eng, "p", run, NULL, false, NULL), names, sizeof(names));
 	ASSERT(strstr(names, "thread.run.step.delta thread.run.requires_action ") != NULL);
 	stored_status(&r, "requires_action");
 	/* A wrong id is refused and changes nothing. */
@@ -460,7 +475,7 @@ static void cancel_finished_run_is_refused(void)
 
 	rig_open(&r);
 	seed(&r, "hi", run, sizeof(run));
-	drain(engine_start_run(r.eng, "p", run, NULL, false), names, sizeof(names));
+	drain(engine_start_run(r.eng, "p", run, NULL, false, NULL), names, sizeof(names));
 	ASSERT_EQ_INT(engine_cancel(r.eng, "p", "thread_t1", "run_t1", &json, &why), ERR_INVALID);
 	ASSERT(strstr(why, "completed") != NULL);
 	free(why);
@@ -490,7 +505,7 @@ static struct events *start_long_reply(struct rig *r, char *run, size_t runlen, 
 
 	rig_open_paced(r, 200);
 	seed(r, "tell me a long story please", run, runlen);
-	ch = engine_start_run(r->eng, "p", run, NULL, false);
+	ch = engine_start_run(r->eng, "p", run, NULL, false, NULL);
 	buf_init(out, 0);
 	events_attach(ch, out);
 	read_until(ch, out, "thread.message.delta");
@@ -535,7 +550,7 @@ static void deleting_the_assistant_cancels_its_run(void)
 
 	rig_open(&r);
 	seed(&r, "call get_time", run, sizeof(run));
-	drain(engine_start_run(r.eng, "p", run, NULL, false), names, sizeof(names));
+	drain(engine_start_run(r.eng, "p", run, NULL, false, NULL), names, sizeof(names));
 	stored_status(&r, "requires_action");
 	engine_stop_runs(r.eng, "p", STORE_ASSISTANT, "asst_other");
 	engine_stop_runs(r.eng, "q", STORE_ASSISTANT, "asst_t1");
@@ -576,6 +591,273 @@ static void deleted_reply_is_written_anew(void)
 	rig_close(&r);
 }
 
+
+/* --- a second node: another store handle and engine on the same directory --- */
+
+struct node {
+	struct store *st;
+	struct engine *eng;
+};
+
+static void node_open(struct node *n, const struct rig *r)
+{
+	/* A name of its own: a node takes the runs of a former process of its own name. */
+	struct engine_config ec = { .run_expiry_s = 600, .node = "test-node-b" };
+
+	ASSERT_OK(store_open_url(getenv("ASSISTD_TEST_PG_URL"), r->dir, &n->st));
+	ec.st = n->st;
+	ASSERT_OK(engine_start(&ec, &n->eng));
+}
+
+static void node_close(struct node *n)
+{
+	engine_stop(n->eng);
+	store_close(n->st);
+}
+
+/* Keeps of SSE text the events that are not deltas (how deltas are cut depends on timing),
+ * and the text the message deltas add, in order. */
+static void split_deltas(const char *sse, struct buf *events, struct buf *text)
+{
+	const char *p = sse;
+
+	while ((p = strstr(p, "event: ")) != NULL) {
+		const char *end = strstr(p, "\n\n");
+		const char *v;
+
+		ASSERT(end != NULL);
+		if (strncmp(p, "event: thread.message.delta\n", 28) != 0) {
+			ASSERT_OK(buf_append(events, p, (size_t)(end + 2 - p)));
+		} else if ((v = strstr(p, "\"value\":\"")) != NULL && v < end) {
+			v += 9;
+			ASSERT_OK(buf_append(text, v, strcspn(v, "\"")));
+		}
+		p = end + 2;
+	}
+	ASSERT_OK(buf_append(events, "", 1));
+	ASSERT_OK(buf_append(text, "", 1));
+}
+
+/* Drains ch to its end and splits what it sent (see split_deltas). */
+static void drain_split(struct events *ch, struct buf *events, struct buf *text)
+{
+	struct buf out;
+
+	buf_init(&out, 0);
+	buf_init(events, 0);
+	buf_init(text, 0);
+	events_attach(ch, &out);
+	read_until(ch, &out, NULL);
+	split_deltas(out.p, events, text);
+	events_detach(ch, &out);
+	buf_cleanup(&out);
+	events_unref(ch);
+}
+
+/* A run driven by node A, streamed on node B from the event log while it runs: the same
+ * events, with the same data, as A's own stream; the reply's text arrives whole. */
+static void run_followed_from_another_node(void)
+{
+	struct rig r;
+	struct node b;
+	char run[2048];
+	struct buf ea, ta, eb, tb;
+	struct events *cha, *chb;
+
+	rig_open_paced(&r, 5);
+	node_open(&b, &r);
+	seed(&r, "hello there, tell me something long", run, sizeof(run));
+	cha = engine_start_run(r.eng, "p", run, NULL, false);
+	chb = engine_follow(b.eng, "p", "run_t1", 0);
+	drain_split(cha, &ea, &ta);
+	drain_split(chb, &eb, &tb);
+	ASSERT(strstr(eb.p, "event: thread.run.created\n") == eb.p);
+	ASSERT(strstr(eb.p, "event: thread.run.completed\n") != NULL);
+	ASSERT_STR_EQ(eb.p, ea.p);
+	ASSERT(strlen(ta.p) > 10);
+	ASSERT_STR_EQ(tb.p, ta.p);
+	buf_cleanup(&ea);
+	buf_cleanup(&ta);
+	buf_cleanup(&eb);
+	buf_cleanup(&tb);
+	node_close(&b);
+	rig_close(&r);
+}
+
+static void wake_flag(void *ctx)
+{
+	*(volatile int *)ctx = 1;
+}
+
+/* Waits up to 5 s for *flag. */
+static void wait_flag(volatile int *flag)
+{
+	int64_t until = clock_ms() + 5000;
+
+	while (!*flag && clock_ms() < until)
+		usleep(1000);
+	ASSERT(*flag);
+}
+
+/* The id of the stored run's first pending tool call (owned). */
+static char *pending_call_id(struct store *st)
+{
+	char *body = NULL;
+	char why[128];
+	jv *run;
+	const jv *calls;
+	char *id;
+
+	ASSERT_OK(store_get(st, "p", STORE_RUN, "run_t1", NULL, &body, NULL));
+	run = jv_parse(body, strlen(body), why, sizeof(why));
+	ASSERT(run != NULL);
+	calls = jv_get(jv_get(jv_get(run, "required_action"), "submit_tool_outputs"), "tool_calls");
+	ASSERT(jv_get_str(jv_at(calls, 0), "id") != NULL);
+	id = xstrdup(jv_get_str(jv_at(calls, 0), "id"));
+	jv_free(run);
+	free(body);
+	return id;
+}
+
+/* The id of the run's last logged event, once that is name (waits up to 5 s). */
+static int64_t logged_until(struct store *st, const char *name)
+{
+	int64_t until = clock_ms() + 5000;
+	struct store_events l = { 0 };
+	int64_t id = 0;
+
+	while (!id && clock_ms() < until) {
+		ASSERT_OK(store_events_read(st, "p", "run_t1", 0, 1000, &l));
+		if (l.n && strcmp(l.items[l.n - 1].name, name) == 0)
+			id = l.items[l.n - 1].id;
+		store_events_cleanup(&l);
+		usleep(1000);
+	}
+	ASSERT(id > 0);
+	return id;
+}
+
+/* The stretch after requires_action, streamed on node B from where the log stood (what a
+ * submit_tool_outputs that B hands on to A streams), while A takes the outputs; and a
+ * watch on B (a held poll) wakes when A moves the run. */
+static void outputs_stretch_followed_from_another_node(void)
+{
+	struct rig r;
+	struct node b;
+	char run[2048];
+	char names[4096];
+	char *json = NULL, *why = NULL, *call;
+	const char *param = NULL;
+	struct events *cha = NULL, *chb;
+	struct buf ea, ta, eb, tb;
+	volatile int woke = 0;
+	struct events_waker w = { wake_flag, (void *)&woke };
+	jv *outputs = jv_array();
+	jv *o = jv_object();
+	void *reg;
+
+	rig_open(&r);
+	node_open(&b, &r);
+	seed(&r, "call get_time", run, sizeof(run));
+	drain(engine_start_run(r.eng, "p", run, NULL, false), names, sizeof(names));
+	reg = engine_watch(b.eng, "run_t1", &w);
+	chb = engine_follow(b.eng, "p", "run_t1",
+			    logged_until(b.st, "thread.run.requires_action"));
+	call = pending_call_id(r.st);
+	jv_set_str(o, "tool_call_id", call);
+	jv_set_str(o, "output", "12:00");
+	jv_push(outputs, o);
+	ASSERT_OK(engine_take_tool_outputs(r.eng, "p", "thread_t1", "run_t1", outputs, &json,
+					   &cha, &why, &param));
+	wait_flag(&woke);
+	drain_split(cha, &ea, &ta);
+	drain_split(chb, &eb, &tb);
+	ASSERT(strstr(eb.p, "event: thread.run.step.completed\n") == eb.p);
+	ASSERT(strstr(eb.p, "event: thread.run.completed\n") != NULL);
+	ASSERT_STR_EQ(eb.p, ea.p);
+	ASSERT_STR_EQ(tb.p, ta.p);
+	engine_unwatch(b.eng, reg);
+	buf_cleanup(&ea);
+	buf_cleanup(&ta);
+	buf_cleanup(&eb);
+	buf_cleanup(&tb);
+	free(call);
+	free(json);
+	jv_free(outputs);
+	node_close(&b);
+	rig_close(&r);
+}
+
+/* --- the model list (engine_models) --- */
+
+/* The waker of these tests: it runs on the engine thread. */
+static void count_wake_atomic(void *ctx)
+{
+	atomic_fetch_add((atomic_int *)ctx, 1);
+}
+
+/* Waits (10 s at most) until the engine keeps a fresh list. */
+static void wait_fresh(struct engine *e)
+{
+	int64_t deadline = clock_ms() + 10000;
+	bool fresh = false;
+
+	while (!fresh && clock_ms() < deadline) {
+		pthread_mutex_lock(&e->models.mu);
+		fresh = e->models.body && clock_ms() < e->models.fresh_until_ms;
+		pthread_mutex_unlock(&e->models.mu);
+		if (!fresh)
+			usleep(2000);
+	}
+	ASSERT(fresh);
+}
+
+static void models_fetched_then_kept_and_refreshed(void)
+{
+	struct rig r;
+	atomic_int woken = 0;
+	struct events_waker w = { count_wake_atomic, &woken };
+	char *body;
+
+	rig_open(&r);
+	ASSERT(engine_models(r.eng, &w) == NULL); /* nothing kept yet: the waker waits */
+	wait_fresh(r.eng);
+	ASSERT_EQ_INT(atomic_load(&woken), 1);
+	body = engine_models(r.eng, &w);
+	ASSERT_STR_EQ(body, "{\"object\":\"list\",\"data\":[{\"id\":\"assistd-demo\","
+		      "\"object\":\"model\",\"created\":0,\"owned_by\":\"assistd\"}]}");
+	free(body);
+	/* Past its time, the list kept still answers at once while the next is fetched. */
+	pthread_mutex_lock(&r.eng->models.mu);
+	r.eng->models.fresh_until_ms = 0;
+	pthread_mutex_unlock(&r.eng->models.mu);
+	body = engine_models(r.eng, &w);
+	ASSERT(body != NULL);
+	free(body);
+	wait_fresh(r.eng);
+	ASSERT_EQ_INT(atomic_load(&woken), 1); /* nobody waited for the refresh */
+	rig_close(&r);
+}
+
+static void models_waker_runs_once_when_the_engine_stops(void)
+{
+	struct rig r;
+	atomic_int woken = 0;
+	struct events_waker w = { count_wake_atomic, &woken };
+	char *body;
+
+	rig_open(&r);
+	ASSERT(engine_models(r.eng, &w) == NULL);
+	/* Without a waker, the configured models stand in while nothing is kept. */
+	body = engine_models(r.eng, NULL);
+	ASSERT(body && strstr(body, "assistd-demo"));
+	free(body);
+	engine_stop(r.eng); /* the fetch ended first, or the stop wakes the reader */
+	r.eng = NULL;
+	ASSERT_EQ_INT(atomic_load(&woken), 1);
+	rig_close(&r);
+}
+
 const struct t_case engine_tests[] = {
 	T_CASE(events_read_wait_close),
 	T_CASE(events_detach_stops_wakes),
@@ -590,5 +872,9 @@ const struct t_case engine_tests[] = {
 	T_CASE(deleting_the_thread_stops_its_run),
 	T_CASE(deleting_the_assistant_cancels_its_run),
 	T_CASE(deleted_reply_is_written_anew),
+	T_CASE(run_followed_from_another_node),
+	T_CASE(outputs_stretch_followed_from_another_node),
+	T_CASE(models_fetched_then_kept_and_refreshed),
+	T_CASE(models_waker_runs_once_when_the_engine_stops),
 	{ NULL, NULL },
 };

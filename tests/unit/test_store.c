@@ -1205,6 +1205,84 @@ static void idle_guard_holds_across_nodes(void)
 	tstore_close(&t);
 }
 
+/* --- Limits per key or project and their shared counters (src/limits) --- */
+
+static void set_limit(struct store *st, enum store_limit_scope scope, const char *subject,
+		      int64_t requests, int64_t tokens, bool monthly)
+{
+	struct store_limit l = { .scope = scope, .subject = (char *)subject,
+				 .requests = requests, .tokens = tokens, .monthly = monthly };
+
+	ASSERT_OK(store_limit_set(st, &l));
+}
+
+/* Sorted by scope (keys first) and subject bytewise; a key's limit carries its hash while
+ * the key is active. */
+static void limits_set_list_delete(void)
+{
+	struct store_key k = { .id = "key_b", .project = "p", .hint = "sk-...b", .created_at = 1 };
+	struct store_limit *l = NULL;
+	size_t n = 0;
+	struct tstore t;
+
+	tstore_open(&t);
+	ASSERT_OK(store_key_insert(t.st, &k, "hash_b"));
+	set_limit(t.st, STORE_LIMIT_PROJECT, "b", 1, 0, true);
+	set_limit(t.st, STORE_LIMIT_PROJECT, "B", 2, 0, true);
+	set_limit(t.st, STORE_LIMIT_KEY, "key_b", 3, 100, false);
+	set_limit(t.st, STORE_LIMIT_KEY, "key_b", 4, 100, false); /* replaces */
+	ASSERT_OK(store_limit_list(t.st, &l, &n));
+	ASSERT_EQ_INT(n, 3);
+	ASSERT_STR_EQ(l[0].subject, "key_b");
+	ASSERT_STR_EQ(l[0].key_hash, "hash_b");
+	ASSERT_EQ_INT(l[0].requests, 4);
+	ASSERT(!l[0].monthly);
+	ASSERT_STR_EQ(l[1].subject, "B"); /* bytewise: "B" < "b" */
+	ASSERT(l[1].key_hash == NULL);
+	ASSERT_STR_EQ(l[2].subject, "b");
+	ASSERT(l[2].monthly);
+	store_limits_free(l, n);
+	ASSERT_OK(store_key_revoke(t.st, "key_b", 2));
+	ASSERT_OK(store_limit_list(t.st, &l, &n));
+	ASSERT(l[0].key_hash == NULL);
+	store_limits_free(l, n);
+	ASSERT_OK(store_limit_delete(t.st, STORE_LIMIT_PROJECT, "B"));
+	ASSERT_EQ_INT(store_limit_delete(t.st, STORE_LIMIT_PROJECT, "B"), ERR_NOT_FOUND);
+	tstore_close(&t);
+}
+
+/* Two handles (two nodes) add to one counter and each reads the other's adds back; rows
+ * that expired go with the next sync. */
+static void counts_are_shared_between_handles(void)
+{
+	struct store_count c = { STORE_LIMIT_PROJECT, "p", STORE_COUNT_REQUESTS, 1000, 5000, 3, 0 };
+	struct store *other;
+	struct tstore t;
+
+	tstore_open(&t);
+	ASSERT_OK(tstore_reopen(&t, &other));
+	ASSERT_OK(store_count_sync(t.st, &c, 1, 100));
+	ASSERT_EQ_INT(c.total, 3);
+	c.add = 4;
+	ASSERT_OK(store_count_sync(other, &c, 1, 100));
+	ASSERT_EQ_INT(c.total, 7);
+	c.add = 0;
+	ASSERT_OK(store_count_sync(t.st, &c, 1, 100));
+	ASSERT_EQ_INT(c.total, 7);
+	c.kind = STORE_COUNT_TOKENS; /* another counter: its own row */
+	c.expires_ms = 9000;
+	c.add = 1;
+	ASSERT_OK(store_count_sync(other, &c, 1, 6000)); /* sweeps the expired requests row */
+	ASSERT_EQ_INT(c.total, 1);
+	c.kind = STORE_COUNT_REQUESTS;
+	c.expires_ms = 5000;
+	c.add = 0;
+	ASSERT_OK(store_count_sync(t.st, &c, 1, 6000));
+	ASSERT_EQ_INT(c.total, 0);
+	store_close(other);
+	tstore_close(&t);
+}
+
 const struct t_case store_tests[] = {
 	T_CASE(open_creates_schema_and_reopen_keeps_data),
 	T_CASE(open_makes_nested_dirs_and_reports_errors),
@@ -1235,8 +1313,33 @@ const struct t_case store_tests[] = {
 	T_CASE(wal_stays_small_under_mixed_load),
 	T_CASE(nodes_keep_thread_order),
 	T_CASE(idle_guard_holds_across_nodes),
+	T_CASE(limits_set_list_delete),
+	T_CASE(counts_are_shared_between_handles),
 	{ NULL, NULL },
 };
+
+/* PostgreSQL only: the server ends every connection of the store (a restart, a failover, an
+ * administrator's pg_terminate_backend). The next calls notice on their pooled connection's
+ * first statement and run again on a new one: reads, lists and writes all succeed. */
+static void connections_ended_by_the_server(void)
+{
+	struct tstore t;
+	char cmd[512];
+
+	tstore_open(&t);
+	ASSERT_OK(put(t.st, "p", STORE_THREAD, "t1", NULL, 1, -1));
+	ASSERT_STR_EQ(get(t.st, "p", STORE_THREAD, "t1", NULL), "t1");
+	snprintf(cmd, sizeof(cmd), "psql -q '%s' -c \"SELECT pg_terminate_backend(pid) FROM "
+		 "pg_stat_activity WHERE datname = '%s' AND pid <> pg_backend_pid()\" >/dev/null",
+		 t.url, t.db);
+	ASSERT_OK(system(cmd));
+	ASSERT_STR_EQ(get(t.st, "p", STORE_THREAD, "t1", NULL), "t1");
+	ASSERT_OK(system(cmd));
+	ASSERT_OK(put(t.st, "p", STORE_MESSAGE, "m1", "t1", 1, -1));
+	ASSERT_OK(system(cmd));
+	ASSERT_STR_EQ(PAGE(t.st, STORE_MESSAGE, "t1", .limit = 5), "m1");
+	tstore_close(&t);
+}
 
 /* The store_pg cases: each runs a case of store_tests on PostgreSQL. */
 #define PG_CASES(X)                                                                        \
@@ -1250,7 +1353,8 @@ const struct t_case store_tests[] = {
 	X(new_key_of_another_writer_works_at_once) X(other_writers_seen_within_snapshot_age)   \
 	X(writes_survive_kill) X(concurrent_writers_and_readers)                               \
 	X(concurrent_opens_migrate_once) X(nodes_keep_thread_order)                            \
-	X(idle_guard_holds_across_nodes)
+	X(idle_guard_holds_across_nodes) X(connections_ended_by_the_server)                   \
+	X(limits_set_list_delete) X(counts_are_shared_between_handles)
 
 PG_CASES(T_PG_WRAP)
 

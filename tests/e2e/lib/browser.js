@@ -3,11 +3,14 @@
 // the playground page's tests. Every page records console errors, page errors, CSP
 // violations and dialogs; screenshots go to build/artifacts/.
 //
-//   const b = await launch();            // one browser per test file
+//   const browser = useBrowser();        // one browser per describe block: browser() is it
+//   const b = await launch();            // or by hand
 //   const p = await b.page(srv.port);    // a fresh context (its own sessionStorage)
 //   await p.shot('name');                // build/artifacts/name.png
 //   await b.close();
 
+const assert = require('node:assert/strict');
+const { before, after } = require('node:test');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
@@ -20,6 +23,22 @@ const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '
   '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 function chromiumExists() { return fs.existsSync(CHROMIUM); }
+
+// An XSS payload: it sets window.__xss or adds an element with the marker class if it ever
+// runs or becomes markup.
+const XSS = '<img src=x class=xss-marker onerror="window.__xss=1"><script>window.__xss=2</script>';
+
+// Fails when a payload ran or became an element in page p (a wrapPage result).
+async function assertNoInjection(p) {
+  const r = await p.page.evaluate(() => ({
+    xss: window.__xss,
+    markers: document.querySelectorAll('.xss-marker, img[src="x"]').length,
+    scripts: [...document.scripts].map((s) => s.getAttribute('src')),
+  }));
+  assert.equal(r.xss, undefined, 'an injected script ran');
+  assert.equal(r.markers, 0, 'an injected element exists');
+  assert.deepEqual(r.scripts, ['app.js'], 'only the page\'s own script element exists');
+}
 
 async function launch() {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'assistd-chromium-'));
@@ -44,6 +63,18 @@ async function launch() {
   };
 }
 
+// Launches a browser before the enclosing describe block's tests and closes it after them;
+// returns a getter for it.
+function useBrowser() {
+  let b = null;
+  before(async () => {
+    assert.ok(chromiumExists(), 'Chromium is missing: scripts/deps.sh installs it');
+    b = await launch();
+  });
+  after(async () => { if (b) await b.close(); });
+  return () => b;
+}
+
 function wrapPage(page, port) {
   const problems = [];
   page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
@@ -64,4 +95,4 @@ function wrapPage(page, port) {
   };
 }
 
-module.exports = { launch, chromiumExists, ARTIFACTS };
+module.exports = { launch, useBrowser, chromiumExists, ARTIFACTS, XSS, assertNoInjection };

@@ -338,6 +338,8 @@ const ROUTES = [
   ['POST', /^\/vector_stores\/[^/]+\/file_batches\/[^/]+\/cancel$/, { schema: 'VectorStoreFileBatchObject' }],
   ['GET', /^\/vector_stores\/[^/]+\/file_batches\/[^/]+\/files$/, { list: 'VectorStoreFileObject' }],
   ['POST', /^\/vector_stores\/[^/]+\/search$/, { schema: 'VectorStoreSearchResultsPage' }],
+  ['GET', /^\/models$/, { schema: 'ListModelsResponse' }],
+  ['GET', /^\/models\/.+$/, { schema: 'Model' }],
   ['GET', /^\/files$/, { list: 'OpenAIFile' }],
   ['POST', /^\/files$/, { schema: 'OpenAIFile' }],
   ['GET', /^\/files\/[^/]+$/, { schema: 'OpenAIFile' }],

@@ -92,4 +92,15 @@ function assertUserMessage(m, threadId) {
   assert.equal(m.run_id, null);
 }
 
-module.exports = { nowSec, assertRecent, assertUserMessage, assertSubset, plain, fileIdOrFake, vectorStoreIdOrFake, rejects };
+// Waits until the vector store has no file in progress; returns it.
+async function settled(c, vs, ms = 60000) {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await c.vectorStores.retrieve(vs);
+    if (v.file_counts.in_progress === 0) return v;
+    assert.ok(Date.now() < end, `vector store ${vs} still in progress: ${JSON.stringify(v.file_counts)}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+module.exports = { nowSec, assertRecent, assertUserMessage, assertSubset, plain, fileIdOrFake, vectorStoreIdOrFake, rejects, settled };

@@ -1,0 +1,46 @@
+/* evlog.h - the engine's writer of the run event log (store_events_append): every event a
+ * run's stream shows also goes to the store, so that a stream on any node can read it.
+ *
+ * The engine adds events as it emits them, from any thread, without waiting; one writer
+ * thread appends what has gathered in one transaction per batch, merging a text delta into
+ * the unwritten delta of the same object before it (as events.c merges for slow readers), and
+ * announces per batch "events:<run>" for each run with new events and "run:<run>" for each
+ * run whose status moved (a thread.run.<status> event). A batch is written EVLOG_GATHER_US
+ * (2 ms) after its first event was added: the local stream sends the event before the
+ * writer competes with it for a core, an event is in the store within that and one
+ * transaction's time, and under load many events share a transaction. The writer also
+ * prunes old logs once a minute. */
+#ifndef ASSISTD_EVLOG_H
+#define ASSISTD_EVLOG_H
+
+#include <stddef.h>
+
+#include "../base/err.h"
+#include "../store/store.h"
+
+#define EVLOG_TOPIC_EVENTS "events:" /* + run id: the run's log grew */
+#define EVLOG_TOPIC_RUN "run:"       /* + run id: the run's status moved */
+
+struct evlog;
+
+/* Starts the writer thread on st (borrowed for the log's lifetime). *out is owned: free with
+ * evlog_free. Errors: ERR_INTERNAL (no thread). */
+int evlog_new(struct store *st, struct evlog **out) MUST_CHECK;
+/* Writes what is pending, then stops the thread. NULL is a no-op. */
+void evlog_free(struct evlog *lg);
+
+/* Adds an event of run_id in project; data is JSON text. All strings are copied. */
+void evlog_add(struct evlog *lg, const char *project, const char *run_id, const char *name,
+	       const char *data);
+/* Adds a delta event whose data is head, span and tail joined (see events_append_delta);
+ * merged into the last pending event of the run when that is a delta with the same name,
+ * head and tail. All strings are copied. */
+void evlog_add_delta(struct evlog *lg, const char *project, const char *run_id,
+		     const char *name, const char *head, const char *span, size_t span_len,
+		     const char *tail);
+
+/* True for the events that end a stretch of a run's stream: a terminal status's and
+ * thread.run.requires_action. */
+bool evlog_final(const char *name);
+
+#endif

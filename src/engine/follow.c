@@ -1,0 +1,124 @@
+/* follow.c - streams of runs this engine does not drive: an events channel filled from the
+ * run event log (see engine_follow), on any node.
+ *
+ * A follower reads the run's log past its position when it starts and again on every
+ * "events:<run>" topic (engine.c's store watcher calls follow_kick), appending what it
+ * reads to its channel; the event that ends the stretch (evlog_final) closes the channel
+ * and ends the follower. Followers are kept in one list under follow_mu, which also
+ * serialises their reads, so each one appends in log order. The reads happen on the thread
+ * that delivers the topic (the store's watch thread for another node's run), not on the
+ * engine's loop, which goes on relaying tokens meanwhile. A follower whose stream went away
+ * (only its own reference to the channel is left) is dropped at the next topic. */
+#include "engine_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "../base/alloc.h"
+#include "../base/log.h"
+#include "evlog.h"
+
+#define FOLLOW_BATCH 256 /* events read per query */
+
+struct follower {
+	char *project;
+	char *run_id;
+	int64_t after;     /* the id of the last event appended to ch */
+	struct events *ch; /* the follower's own reference */
+	bool done;         /* ch is closed: the stretch ended, or the log cannot be read */
+	struct follower *next;
+};
+
+static void follower_free(struct follower *f)
+{
+	if (!f->done)
+		events_close(f->ch);
+	events_unref(f->ch);
+	free(f->project);
+	free(f->run_id);
+	free(f);
+}
+
+/* Appends what the log holds past f->after to f's channel. Called with follow_mu held. */
+static void follower_read(struct engine *e, struct follower *f)
+{
+	struct store_events l = { 0 };
+	size_t got = FOLLOW_BATCH;
+
+	while (!f->done && got == FOLLOW_BATCH) {
+		if (store_events_read(e->st, f->project, f->run_id, f->after, FOLLOW_BATCH, &l)) {
+			log_warn("engine: the event log of run %s could not be read", f->run_id);
+			events_close(f->ch);
+			f->done = true;
+			return;
+		}
+		got = l.n;
+		for (size_t i = 0; i < l.n && !f->done; i++) {
+			events_append(f->ch, l.items[i].name, l.items[i].data);
+			f->after = l.items[i].id;
+			f->done = l.items[i].final;
+		}
+		store_events_cleanup(&l);
+	}
+	if (f->done)
+		events_close(f->ch);
+}
+
+/* Drops the followers that are done or whose stream went away. Called with follow_mu held. */
+static void sweep(struct engine *e)
+{
+	struct follower **p = &e->followers;
+
+	while (*p) {
+		struct follower *f = *p;
+
+		if (f->done || events_orphaned(f->ch)) {
+			*p = f->next;
+			follower_free(f);
+		} else {
+			p = &f->next;
+		}
+	}
+}
+
+void follow_kick(struct engine *e, const char *run_id)
+{
+	pthread_mutex_lock(&e->follow_mu);
+	for (struct follower *f = e->followers; f; f = f->next)
+		if (!f->done && (!run_id || strcmp(f->run_id, run_id) == 0))
+			follower_read(e, f);
+	sweep(e);
+	pthread_mutex_unlock(&e->follow_mu);
+}
+
+struct events *engine_follow(struct engine *e, const char *project, const char *run_id,
+			     int64_t after)
+{
+	struct follower *f = xcalloc(1, sizeof(*f));
+	struct events *ch = events_new();
+
+	f->project = xstrdup(project);
+	f->run_id = xstrdup(run_id);
+	f->after = after;
+	f->ch = events_ref(ch);
+	/* Listed before the first read, under the lock the topic's reads take: an event
+	 * appended after this read's snapshot brings a topic that reads it. */
+	pthread_mutex_lock(&e->follow_mu);
+	f->next = e->followers;
+	e->followers = f;
+	follower_read(e, f);
+	pthread_mutex_unlock(&e->follow_mu);
+	return ch;
+}
+
+void follow_stop_all(struct engine *e)
+{
+	pthread_mutex_lock(&e->follow_mu);
+	while (e->followers) {
+		struct follower *f = e->followers;
+
+		e->followers = f->next;
+		follower_free(f);
+	}
+	pthread_mutex_unlock(&e->follow_mu);
+}

@@ -1,0 +1,248 @@
+/* test_store_events.c - unit tests for the store's change notifications (store_notify,
+ * store_watch) and the run event log (store_events_*), written against store.h only.
+ *
+ * Two store handles opened on one directory stand for two processes (two nodes): what one
+ * announces or logs, the other must hear of and read. With ASSISTD_TEST_PG_URL set, both
+ * handles open that PostgreSQL database instead (each test in a project of its own). */
+#include <ftw.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../../src/base/alloc.h"
+#include "../../src/base/clock.h"
+#include "../../src/base/err.h"
+#include "../../src/store/store.h"
+#include "suites.h"
+
+#define HEAR_WAIT_MS 2000 /* how long a test waits for a topic that must come */
+
+struct tdir {
+	char root[64];
+	char *dir;
+};
+
+static char project[32]; /* this test's project: "p<pid>" */
+
+/* Opens a handle on the test's store: t's directory, or ASSISTD_TEST_PG_URL. */
+static int open_handle(const struct tdir *t, struct store **st)
+{
+	return store_open_url(getenv("ASSISTD_TEST_PG_URL"), t->dir, st);
+}
+
+static void tdir_make(struct tdir *t)
+{
+	snprintf(project, sizeof(project), "p%d", (int)getpid());
+	snprintf(t->root, sizeof(t->root), "/tmp/assistd-evlog-XXXXXX");
+	ASSERT(mkdtemp(t->root) != NULL);
+	t->dir = xasprintf("%s/data", t->root);
+}
+
+static int rm_entry(const char *path, const struct stat *sb, int type, struct FTW *ftw)
+{
+	return remove(path);
+}
+
+static void tdir_remove(struct tdir *t)
+{
+	nftw(t->root, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	free(t->dir);
+}
+
+/* What a watcher heard: the topics, joined with spaces. */
+struct heard {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	char text[4096];
+	int count;
+};
+
+static void heard_init(struct heard *h)
+{
+	memset(h, 0, sizeof(*h));
+	pthread_mutex_init(&h->mu, NULL);
+	pthread_cond_init(&h->cv, NULL);
+}
+
+static void on_topic(void *ctx, const char *topic)
+{
+	struct heard *h = ctx;
+	size_t len;
+
+	if (strcmp(topic, STORE_TOPIC_ALL) == 0)
+		return; /* PostgreSQL's listener has started: nothing to check in it */
+	pthread_mutex_lock(&h->mu);
+	len = strlen(h->text);
+	snprintf(h->text + len, sizeof(h->text) - len, "%s%s", len ? " " : "", topic);
+	h->count++;
+	pthread_cond_broadcast(&h->cv);
+	pthread_mutex_unlock(&h->mu);
+}
+
+/* Waits until h heard at least n topics or HEAR_WAIT_MS passed; returns what it heard. */
+static const char *hear(struct heard *h, int n)
+{
+	int64_t until = clock_ms() + HEAR_WAIT_MS;
+
+	pthread_mutex_lock(&h->mu);
+	while (h->count < n && clock_ms() < until) {
+		pthread_mutex_unlock(&h->mu);
+		nanosleep(&(struct timespec){ .tv_nsec = 1000000 }, NULL);
+		pthread_mutex_lock(&h->mu);
+	}
+	pthread_mutex_unlock(&h->mu);
+	return h->text;
+}
+
+/* A topic reaches this handle's watchers at once and another handle's through the watch
+ * thread, once each; a handle does not hear its own topics twice. */
+static void notify_reaches_both_handles(void)
+{
+	struct tdir t;
+	struct store *a = NULL, *b = NULL;
+	struct heard ha, hb;
+	void *ra, *rb;
+
+	tdir_make(&t);
+	heard_init(&ha);
+	heard_init(&hb);
+	ASSERT_OK(open_handle(&t, &a));
+	ASSERT_OK(open_handle(&t, &b));
+	ra = store_watch(a, on_topic, &ha);
+	rb = store_watch(b, on_topic, &hb);
+	ASSERT_OK(store_notify(a, "run:r1"));
+	ASSERT_STR_EQ(hear(&ha, 1), "run:r1");
+	ASSERT_STR_EQ(hear(&hb, 1), "run:r1");
+	ASSERT_OK(store_notify(b, "cmd:n2"));
+	ASSERT_STR_EQ(hear(&hb, 2), "run:r1 cmd:n2");
+	ASSERT_STR_EQ(hear(&ha, 2), "run:r1 cmd:n2");
+	nanosleep(&(struct timespec){ .tv_nsec = 50000000 }, NULL);
+	ASSERT_EQ_INT(ha.count, 2);
+	ASSERT_EQ_INT(hb.count, 2);
+	store_unwatch(a, ra);
+	store_unwatch(b, rb);
+	store_close(a);
+	store_close(b);
+	tdir_remove(&t);
+}
+
+/* Topics announced before a watch began are not delivered to it; a topic too long is
+ * refused. */
+static void watch_starts_now_and_topics_are_bounded(void)
+{
+	struct tdir t;
+	struct store *a = NULL, *b = NULL;
+	struct heard hb;
+	char big[STORE_TOPIC_MAX + 2];
+	void *rb;
+
+	tdir_make(&t);
+	heard_init(&hb);
+	ASSERT_OK(open_handle(&t, &a));
+	ASSERT_OK(open_handle(&t, &b));
+	ASSERT_OK(store_notify(a, "old"));
+	rb = store_watch(b, on_topic, &hb);
+	ASSERT_OK(store_notify(a, "new"));
+	ASSERT_STR_EQ(hear(&hb, 1), "new");
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	ASSERT_EQ_INT(store_notify(a, big), ERR_INVALID);
+	store_unwatch(b, rb);
+	store_close(a);
+	store_close(b);
+	tdir_remove(&t);
+}
+
+static void append(struct store *st, const char *run, const char *name, bool final,
+		   const char *topic)
+{
+	struct store_event ev = { .project = project, .run_id = run, .name = name, .data = "{}", .final = final };
+
+	ASSERT_OK(store_events_append(st, &ev, 1, &topic, topic ? 1 : 0));
+}
+
+/* The log of one run, read from another handle, in order, from any position; other runs
+ * and other projects stay out; the appending transaction's topics arrive. */
+static void log_is_read_in_order_anywhere(void)
+{
+	struct tdir t;
+	struct store *a = NULL, *b = NULL;
+	struct store_events l = { 0 };
+	struct heard hb;
+	int64_t last = 0;
+	void *rb;
+
+	tdir_make(&t);
+	heard_init(&hb);
+	ASSERT_OK(open_handle(&t, &a));
+	ASSERT_OK(open_handle(&t, &b));
+	rb = store_watch(b, on_topic, &hb);
+	append(a, "r1", "thread.run.created", false, NULL);
+	append(a, "r2", "thread.run.created", false, NULL);
+	append(a, "r1", "thread.run.queued", false, NULL);
+	append(a, "r1", "thread.run.completed", true, "events:r1");
+	ASSERT_STR_EQ(hear(&hb, 1), "events:r1");
+	ASSERT_OK(store_events_read(b, project, "r1", 0, 10, &l));
+	ASSERT_EQ_INT(l.n, 3);
+	ASSERT_STR_EQ(l.items[0].name, "thread.run.created");
+	ASSERT_STR_EQ(l.items[2].name, "thread.run.completed");
+	ASSERT(l.items[2].final && !l.items[1].final);
+	ASSERT(l.items[0].id < l.items[1].id && l.items[1].id < l.items[2].id);
+	ASSERT_OK(store_events_last(b, project, "r1", &last));
+	ASSERT_EQ_INT(last, l.items[2].id);
+	store_events_cleanup(&l);
+	ASSERT_OK(store_events_read(b, project, "r1", last - 1, 1, &l));
+	ASSERT_EQ_INT(l.n, 1);
+	ASSERT_STR_EQ(l.items[0].name, "thread.run.completed");
+	store_events_cleanup(&l);
+	ASSERT_OK(store_events_read(b, "other", "r1", 0, 10, &l));
+	ASSERT_EQ_INT(l.n, 0);
+	ASSERT_OK(store_events_last(b, project, "r9", &last));
+	ASSERT_EQ_INT(last, 0);
+	store_unwatch(b, rb);
+	store_close(a);
+	store_close(b);
+	tdir_remove(&t);
+}
+
+/* Pruning removes an ended run's log after the keep time, keeps a run whose last event is
+ * not final (it goes on after requires_action), and drops anything past the longest time. */
+static void prune_keeps_live_logs(void)
+{
+	struct tdir t;
+	struct store *st = NULL;
+	struct store_events l = { 0 };
+	int64_t now = clock_unix();
+
+	tdir_make(&t);
+	ASSERT_OK(open_handle(&t, &st));
+	append(st, "ended", "thread.run.completed", true, NULL);
+	append(st, "waits", "thread.run.requires_action", true, NULL);
+	append(st, "waits", "thread.run.queued", false, NULL);
+	ASSERT_OK(store_events_prune(st, now));
+	ASSERT_OK(store_events_read(st, project, "ended", 0, 10, &l));
+	ASSERT_EQ_INT(l.n, 1); /* not yet past the keep time */
+	store_events_cleanup(&l);
+	ASSERT_OK(store_events_prune(st, now + STORE_EVENTS_KEEP_S + 5)); /* the clock may tick */
+	ASSERT_OK(store_events_read(st, project, "ended", 0, 10, &l));
+	ASSERT_EQ_INT(l.n, 0);
+	ASSERT_OK(store_events_read(st, project, "waits", 0, 10, &l));
+	ASSERT_EQ_INT(l.n, 2);
+	store_events_cleanup(&l);
+	ASSERT_OK(store_events_prune(st, now + STORE_EVENTS_MAX_S + 5));
+	ASSERT_OK(store_events_read(st, project, "waits", 0, 10, &l));
+	ASSERT_EQ_INT(l.n, 0);
+	store_close(st);
+	tdir_remove(&t);
+}
+
+const struct t_case store_events_tests[] = {
+	T_CASE(notify_reaches_both_handles),
+	T_CASE(watch_starts_now_and_topics_are_bounded),
+	T_CASE(log_is_read_in_order_anywhere),
+	T_CASE(prune_keeps_live_logs),
+	{ NULL, NULL },
+};
