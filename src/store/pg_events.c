@@ -86,7 +86,7 @@ int pg_events_append(struct store *base, const struct store_event *evs, size_t n
 	struct pg_store *st = pg_of(base);
 	struct buf arrays[6];
 	struct pg_args a = { 0 };
-	struct pg_conn *c;
+	PGresult *res;
 	int err;
 
 	for (size_t i = 0; i < 5; i++) {
@@ -96,28 +96,11 @@ int pg_events_append(struct store *base, const struct store_event *evs, size_t n
 	pg_arg_i(&a, clock_unix());
 	array_of(&arrays[5], NULL, NULL, topics, ntopics);
 	pg_arg_s(&a, arrays[5].p);
-	err = pg_acquire(st, &c);
-	if (!err) {
-		err = pg_do(c, PQ_EV_INSERT, sql, "event append", &a, NULL);
-		pg_release(st, c);
-	}
+	err = pg_stmt(st, PQ_EV_INSERT, sql, "event append", &a, &res);
+	if (!err)
+		PQclear(res);
 	for (size_t i = 0; i < 6; i++)
 		buf_cleanup(&arrays[i]);
-	return err;
-}
-
-/* Runs a read on a pooled connection: one statement, parameters a, result *res (owned). */
-static int read_one(struct store *base, enum pg_slot slot, const char *sql, const char *what,
-		    const struct pg_args *a, PGresult **res)
-{
-	struct pg_store *st = pg_of(base);
-	struct pg_conn *c;
-	int err = pg_acquire(st, &c);
-
-	if (err)
-		return err;
-	err = pg_run(c, slot, sql, what, a, res);
-	pg_release(st, c);
 	return err;
 }
 
@@ -135,7 +118,7 @@ int pg_events_read(struct store *base, const char *project, const char *run_id, 
 	pg_arg_i(&a, after);
 	pg_arg_s(&a, project);
 	pg_arg_i(&a, limit);
-	err = read_one(base, PQ_EV_READ, sql, "event read", &a, &res);
+	err = pg_stmt(pg_of(base), PQ_EV_READ, sql, "event read", &a, &res);
 	if (err)
 		return err;
 	out->n = (size_t)PQntuples(res);
@@ -161,7 +144,7 @@ int pg_events_last(struct store *base, const char *project, const char *run_id, 
 	*id = 0;
 	pg_arg_s(&a, run_id);
 	pg_arg_s(&a, project);
-	err = read_one(base, PQ_EV_LAST, sql, "event last", &a, &res);
+	err = pg_stmt(pg_of(base), PQ_EV_LAST, sql, "event last", &a, &res);
 	if (err)
 		return err;
 	*id = pg_col_i(res, 0, 0);

@@ -667,7 +667,7 @@ static void run_followed_from_another_node(void)
 	rig_open_paced(&r, 5);
 	node_open(&b, &r);
 	seed(&r, "hello there, tell me something long", run, sizeof(run));
-	cha = engine_start_run(r.eng, "p", run, NULL, false);
+	cha = engine_start_run(r.eng, "p", run, NULL, false, NULL);
 	chb = engine_follow(b.eng, "p", "run_t1", 0);
 	drain_split(cha, &ea, &ta);
 	drain_split(chb, &eb, &tb);
@@ -759,7 +759,7 @@ static void outputs_stretch_followed_from_another_node(void)
 	rig_open(&r);
 	node_open(&b, &r);
 	seed(&r, "call get_time", run, sizeof(run));
-	drain(engine_start_run(r.eng, "p", run, NULL, false), names, sizeof(names));
+	drain(engine_start_run(r.eng, "p", run, NULL, false, NULL), names, sizeof(names));
 	reg = engine_watch(b.eng, "run_t1", &w);
 	chb = engine_follow(b.eng, "p", "run_t1",
 			    logged_until(b.st, "thread.run.requires_action"));
