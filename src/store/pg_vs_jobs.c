@@ -110,6 +110,18 @@ int pg_jobs_next(struct store *base, bool (*skip)(void *ctx, const struct vs_job
 	return err;
 }
 
+/* The partial index vs_files_jobs holds exactly these rows. */
+int pg_jobs_count(struct store *base, int64_t *n)
+{
+	PGresult *r = NULL;
+	int err = pg_stmt_once(pg_of(base), "SELECT count(*) FROM vs_files WHERE "
+			       "status = 'in_progress'", "jobs count", NULL, &r);
+
+	*n = err ? 0 : pg_col_i(r, 0, 0);
+	PQclear(r);
+	return err;
+}
+
 static int drop_chunks(struct pg_conn *c, const struct vs_job *j)
 {
 	return pgv_query(c, NULL, "drop chunks", "DELETE FROM chunks WHERE project = $1 AND "

@@ -113,11 +113,14 @@ static void vs_counts_follow_files(void)
 	struct vs_job j = { 0 };
 	struct tstore t;
 	char *body = NULL;
+	int64_t jobs = -1;
 
 	open_vs(&t);
 	attach(t.st, "file-a", 1, NULL, NULL);
 	attach(t.st, "file-b", 2, NULL, NULL);
 	attach(t.st, "file-c", 3, NULL, NULL);
+	ASSERT_OK(store_jobs_count(t.st, &jobs));
+	ASSERT_EQ_INT(jobs, 3);
 	ASSERT_MEMBER(t.st, STORE_VECTOR_STORE, VS, "file_counts", "in_progress", "3");
 	ASSERT_MEMBER(t.st, STORE_VECTOR_STORE, VS, "status", NULL, "\"in_progress\"");
 	ingest(t.st, "file-a", texts, 2, 100);
@@ -132,6 +135,8 @@ static void vs_counts_follow_files(void)
 	ASSERT_MEMBER(t.st, STORE_VECTOR_STORE, VS, "file_counts", "completed", "1");
 	ASSERT_MEMBER(t.st, STORE_VECTOR_STORE, VS, "file_counts", "failed", "1");
 	ASSERT_MEMBER(t.st, STORE_VECTOR_STORE, VS, "usage_bytes", NULL, "100");
+	ASSERT_OK(store_jobs_count(t.st, &jobs));
+	ASSERT_EQ_INT(jobs, 1);
 	ASSERT_OK(store_vsf_detach(t.st, P, VS, "file-c"));
 	ASSERT_EQ_INT(store_vsf_detach(t.st, P, VS, "file-c"), ERR_NOT_FOUND);
 	ASSERT_MEMBER(t.st, STORE_VECTOR_STORE, VS, "file_counts", "total", "2");
