@@ -1,7 +1,7 @@
 /* pg_vs_int.h - what the PostgreSQL store's vector-store files share (pg_vs*.c, pg_search*.c,
- * pg_vec*.c): the backend operations of vstore.h and vecstore.h, the hooks pg's object code
- * calls when a File or a vector store goes, the keyword search's term statistics and the
- * vector cache with its LISTEN connection. Private to src/store. */
+ * pg_vec*.c), beside the backend operations pg_int.h declares: the store lock and counters,
+ * statements with many or binary parameters, the compiled attribute filter, the node's state
+ * (its id, its job claims, the vector cache) and the schema. Private to src/store. */
 #ifndef ASSISTD_PG_VS_INT_H
 #define ASSISTD_PG_VS_INT_H
 
