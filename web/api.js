@@ -60,6 +60,14 @@ export const get = (path, opts) => call('GET', path, undefined, opts);
 export const post = (path, body, opts) => call('POST', path, body ?? {}, opts);
 export const del = (path) => call('DELETE', path);
 
+// Uploads a file for assistants (POST /v1/files, multipart); resolves with the File.
+export function upload(file) {
+	const fd = new FormData();
+	fd.append('purpose', 'assistants');
+	fd.append('file', file);
+	return call('POST', '/files', fd);
+}
+
 // Every item of a list endpoint, following has_more (up to max items).
 export async function all(path, max = 1000) {
 	const out = [];

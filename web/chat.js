@@ -180,10 +180,7 @@ async function uploads() {
 	const tool = $('#chat-ci').checked ? 'code_interpreter' : 'file_search';
 	const out = [];
 	for (const file of input.files) {
-		const fd = new FormData();
-		fd.append('purpose', 'assistants');
-		fd.append('file', file);
-		const f = await api.call('POST', '/files', fd);
+		const f = await api.upload(file);
 		out.push({ file_id: f.id, tools: [{ type: tool }] });
 	}
 	input.value = '';

@@ -115,7 +115,10 @@ function edit(a, relist = true) {
 					onchange: (e) => upload(e, f.vs, f.vsFiles) })),
 			f.vsFiles),
 		h('fieldset', {}, h('legend', {}, 'code_interpreter'),
-			h('label', {}, f.ci, ' enabled'), field('Files', f.ciFiles)),
+			h('label', {}, f.ci, ' enabled'), field('Files (ids)', f.ciFiles),
+			h('label', { class: 'field' }, 'Upload files for it ',
+				h('input', { type: 'file', multiple: true,
+					onchange: (e) => uploadCi(e, f.ciFiles) }))),
 		h('fieldset', {}, h('legend', {}, 'Functions (JSON array of definitions)'),
 			f.functions),
 		err, h('button', { type: 'submit' }, a ? 'Save' : 'Create'));
@@ -132,6 +135,17 @@ async function fillStores(select) {
 	clear(select, h('option', { value: '' }, '(none)'), stores.map((s) =>
 		h('option', { value: s.id, selected: s.id === chosen },
 			`${s.name || s.id} (${s.status})`)));
+}
+
+// Uploads files and adds their ids to code_interpreter's files (saved with the assistant).
+async function uploadCi(e, input) {
+	const ids = input.value.split(',').map((x) => x.trim()).filter(Boolean);
+	for (const file of e.target.files) {
+		ids.push((await api.upload(file)).id);
+		say(`Uploaded ${file.name}: save to give it to code_interpreter`);
+	}
+	input.value = ids.join(', ');
+	e.target.value = '';
 }
 
 const STATUS_MS = 1000;
@@ -160,10 +174,7 @@ async function upload(e, select, out) {
 		select.value = id;
 	}
 	for (const file of e.target.files) {
-		const fd = new FormData();
-		fd.append('purpose', 'assistants');
-		fd.append('file', file);
-		const up = await api.call('POST', '/files', fd);
+		const up = await api.upload(file);
 		await api.post(`/vector_stores/${id}/files`, { file_id: up.id });
 		say(`Added ${file.name} to ${id}`);
 	}

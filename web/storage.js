@@ -26,10 +26,7 @@ export async function show() {
 
 async function upload(e) {
 	for (const file of e.target.files) {
-		const fd = new FormData();
-		fd.append('purpose', 'assistants');
-		fd.append('file', file);
-		const f = await api.call('POST', '/files', fd);
+		const f = await api.upload(file);
 		say(`Uploaded ${f.filename} as ${f.id}`);
 	}
 	e.target.value = '';

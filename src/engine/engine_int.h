@@ -70,6 +70,9 @@ struct exec {
 	bool leased;        /* this node holds the run's lease: its writes carry it */
 	bool lost;          /* another node took the run over: nothing is written or sent
 			       any more, and the exec goes as soon as its call has stopped */
+	bool replied;       /* taken over after its last turn ended with its reply (stored):
+			       the run ends as replied_as without another turn */
+	enum run_status replied_as;
 
 	/* The current turn's message (message_creation step), if one is open. */
 	jv *msg;

@@ -5,11 +5,14 @@
  *
  * A stored run that is not finished may have steps still marked in_progress. A run waiting
  * for tool outputs has its tool_calls step open: it is taken into the exec, so that the
- * outputs or the run's end close it. A moving run (queued, in_progress, cancelling) has open
- * steps only when the node driving it died mid-turn: that turn is **replaced**. Its open
- * steps and the message it was writing are deleted and the turn runs again from the last
- * completed step, so the thread ends with one whole reply, never a cut one followed by a
- * repeat. Steps and messages that completed stay as they are. */
+ * outputs or the run's end close it. A moving run (queued, in_progress, cancelling) that this
+ * node just took over may have been cut off mid-turn: that turn is **replaced**. The turn's
+ * steps (those after the last completed tool_calls step, open or not: a message the model
+ * wrote before calling a tool is part of it) and their messages are deleted, and the turn
+ * runs again, so the thread ends with one whole reply, never a cut one followed by a repeat.
+ * Earlier turns stay as they are. A turn that had ended with its reply (its message step
+ * completed with the turn's usage) and whose run's end alone was not saved is not run
+ * again: the run ends as its reply did. */
 #include "engine_int.h"
 
 #include <stdio.h>
@@ -81,24 +84,82 @@ static int discard_step(struct exec *x, const jv *step)
 	return err == ERR_NOT_FOUND ? 0 : err;
 }
 
-static bool step_open(const jv *s)
+static bool step_is(const jv *s, enum step_status want)
 {
 	enum step_status status;
 
-	return !status_step_parse(jv_get_str(s, "status"), &status) &&
-	       status == STEP_IN_PROGRESS;
+	return !status_step_parse(jv_get_str(s, "status"), &status) && status == want;
 }
 
-/* One stored step, as load_open_steps finds it (oldest first). */
-static int load_step(struct exec *x, const char *id, const jv *s)
+static bool tool_step(const jv *s)
 {
-	bool open = step_open(s);
+	return strcmp(jv_get_str(s, "type"), "tool_calls") == 0;
+}
 
-	if (open && x->status != RUN_REQUIRES_ACTION)
-		return x->leased ? discard_step(x, s) : 0;
-	if (strcmp(jv_get_str(s, "type"), "tool_calls") == 0)
-		tools_remember(x, s, false); /* its citable calls and files */
-	return open ? adopt_step(x, id) : 0;
+/* A run waiting for outputs: its tool_calls step is taken (adopt_step). Oldest first. */
+static int load_waiting(struct exec *x, jv **steps, size_t n)
+{
+	int err = 0;
+
+	for (size_t i = n; !err && i > 0; i--) {
+		if (tool_step(steps[i - 1]))
+			tools_remember(x, steps[i - 1], false); /* its citable calls and files */
+		if (step_is(steps[i - 1], STEP_IN_PROGRESS))
+			err = adopt_step(x, jv_get_str(steps[i - 1], "id"));
+	}
+	return err;
+}
+
+/* How many of the newest steps (steps[0] is the newest) are the turn that was going on:
+ * those after the last completed tool_calls step, since each of those ends a turn. */
+static size_t turn_steps(jv **steps, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n && !(tool_step(steps[i]) && step_is(steps[i], STEP_COMPLETED)))
+		i++;
+	return i;
+}
+
+/* The turn's steps say it ended with its reply, and only the run's own end was not saved:
+ * one completed message step, closed with the turn's usage (a message that tool calls
+ * followed is closed without). Sets x->replied and x->replied_as. */
+static int turn_ended(struct exec *x, jv **steps, size_t n)
+{
+	const jv *step = n == 1 ? steps[0] : NULL;
+	const char *msg_id = jv_get_str(jv_get(jv_get(step, "step_details"), "message_creation"),
+					"message_id");
+	jv *msg = NULL;
+	int err;
+
+	if (!msg_id || !step_is(step, STEP_COMPLETED) ||
+	    jv_int_value(jv_get(jv_get(step, "usage"), "total_tokens")) <= 0)
+		return 0;
+	err = obj_get(x->e->st, x->project, STORE_MESSAGE, msg_id, NULL, &msg, NULL);
+	if (err)
+		return err == ERR_NOT_FOUND ? 0 : err;
+	x->replied = true;
+	x->replied_as = strcmp(jv_get_str(msg, "status"), "incomplete") == 0 ? RUN_INCOMPLETE
+									  : RUN_COMPLETED;
+	jv_free(msg);
+	return 0;
+}
+
+/* A moving run: the turn that was cut off goes (see the top of the file), unless it ended. */
+static int load_moving(struct exec *x, jv **steps, size_t n)
+{
+	size_t cut = turn_steps(steps, n);
+	int err = x->leased ? turn_ended(x, steps, cut) : 0;
+
+	if (x->replied)
+		cut = 0;
+	for (size_t i = 0; !err && x->leased && i < cut; i++)
+		err = discard_step(x, steps[i]);
+	for (size_t i = n; !err && i > cut; i--) {
+		if (tool_step(steps[i - 1]))
+			tools_remember(x, steps[i - 1], false);
+	}
+	return err;
 }
 
 /* Loads the run's steps (see the top of the file). */
@@ -107,16 +168,21 @@ static int load_open_steps(struct exec *x)
 	struct store_page pg = { .limit = 100, .desc = true };
 	struct store_list l = { 0 };
 	char why[128];
+	jv **steps;
+	size_t n = 0;
 	int err = store_list(x->e->st, x->project, STORE_STEP, jv_get_str(x->run, "id"), &pg, &l);
 
-	for (size_t i = l.n; !err && i > 0; i--) { /* oldest first, for the citable calls */
-		jv *s = jv_parse(l.items[i - 1].body, strlen(l.items[i - 1].body), why,
-				 sizeof(why));
-
-		if (s)
-			err = load_step(x, l.items[i - 1].id, s);
-		jv_free(s);
+	steps = xcalloc(l.n + 1, sizeof(*steps));
+	for (size_t i = 0; !err && i < l.n; i++) { /* newest first */
+		steps[n] = jv_parse(l.items[i].body, strlen(l.items[i].body), why, sizeof(why));
+		n += steps[n] != NULL;
 	}
+	if (!err)
+		err = x->status == RUN_REQUIRES_ACTION ? load_waiting(x, steps, n)
+						       : load_moving(x, steps, n);
+	for (size_t i = 0; i < n; i++)
+		jv_free(steps[i]);
+	free(steps);
 	store_list_cleanup(&l);
 	return err;
 }
@@ -170,7 +236,10 @@ void exec_continue(struct exec *x)
 						  clock_unix()) * 1000);
 		break;
 	case RUN_IN_PROGRESS:
-		run_resume(x);
+		if (x->replied) /* the turn ended; only the run's end was not saved */
+			run_finish(x, x->replied_as, "max_completion_tokens", NULL);
+		else
+			run_resume(x);
 		break;
 	default:
 		run_start(x); /* queued starts; cancelling ends cancelled */

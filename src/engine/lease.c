@@ -173,12 +173,14 @@ static void check_held(struct engine *e)
 		char *owner = NULL;
 		int err = 0;
 
-		if (x->leased && !x->finished)
+		bool live = x->leased && !x->finished && !x->gone;
+
+		if (live)
 			err = store_lease_owner(e->st, x->project, jv_get_str(x->run, "id"), &owner);
-		if (err == ERR_NOT_FOUND) {
+		if (live && err == ERR_NOT_FOUND) {
 			run_stop_deleted(x, STORE_THREAD);
 			engine_settle(e, x);
-		} else if (!err && x->leased && !x->finished && strcmp(owner ? owner : "", e->owner)) {
+		} else if (live && !err && strcmp(owner ? owner : "", e->owner)) {
 			run_lose(x);
 			engine_settle(e, x);
 		}

@@ -580,7 +580,7 @@ static void turn_done(struct exec *x, const struct prov_result *res)
 static void close_open_steps(struct exec *x, enum run_status status, const char *code,
 			     const char *message)
 {
-	if (status == RUN_COMPLETED && !x->msg && !x->tool_step)
+	if (status == RUN_COMPLETED && !x->msg && !x->tool_step && !x->replied)
 		open_message(x); /* a finished run always leaves its reply, even an empty one */
 	if (x->msg)
 		close_message_step(x, run_end[status].msg_reason, run_end[status].step, code,

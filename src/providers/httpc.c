@@ -67,6 +67,7 @@ struct httpc_req {
 	bool cancelled;
 	bool aborted;               /* the body handler returned false */
 	bool idle;                  /* stopped by the idle timeout */
+	bool get;                   /* nothing to send: the idle clock runs from the start */
 	int64_t last_rx;            /* clock_ms() of the last byte received, or of the start */
 	curl_off_t rx;              /* body bytes received by then */
 	int64_t ra_ms;              /* retry-after-ms header, -1 when absent */
@@ -405,8 +406,9 @@ static int on_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_
 
 	if (r->cancelled)
 		return 1;
-	/* The clock starts with the first byte sent: connecting has its own timeout. */
-	if (dlnow != r->rx || ulnow == 0) {
+	/* The clock starts with the first byte sent: connecting has its own timeout. A GET sends
+	 * no body, so its clock runs from the start. */
+	if (dlnow != r->rx || (ulnow == 0 && !r->get)) {
 		r->rx = dlnow;
 		r->last_rx = now;
 	}
@@ -462,6 +464,7 @@ static struct httpc_req *queue(struct httpc *h, const char *url, const char *con
 	r->ctx = ctx;
 	r->ra_ms = -1;
 	r->ra_s = -1;
+	r->get = !body;
 	r->easy = curl_easy_init();
 	if (!r->easy)
 		abort();

@@ -2,10 +2,11 @@
  * the aliases serve, or the demo model (prov_models, prov_models_configured).
  *
  * One fetch at a time per provider, on an HTTP client of its own kept for the next fetch
- * (the model calls' pool is left alone), with short timeouts: the list is for people choosing a model, and a slow or
- * broken upstream must not hold them up. The upstream's answer is read leniently (what an
- * entry lacks gets a default) but bounded; anything unusable gives the configured models.
- * Caching the list is the caller's business (the engine's). */
+ * (the model calls' pool is left alone), with short timeouts: the list is for people
+ * choosing a model, and a slow or broken upstream must not hold them up. The upstream's
+ * answer is read leniently (what an entry lacks gets a default) but bounded; anything
+ * unusable gives the configured models. Caching the list is the caller's business (the
+ * engine's). */
 #include <stdlib.h>
 #include <string.h>
 

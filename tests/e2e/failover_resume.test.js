@@ -62,11 +62,15 @@ describe('crash resume on one node', () => {
     const c2 = srv.client();
     const again = await c2.beta.threads.runs.retrieve(run.id, { thread_id: t.id });
     assert.equal(again.status, 'requires_action');
+    const leases = async () => Number(/^assistd_leases_held (\d+)$/m.exec((await srv.raw('GET', '//metrics',
+      { noHeaderCheck: true })).text)[1]);
+    assert.equal(await leases(), 1); // the waiting run is this node's again
     const call = again.required_action.submit_tool_outputs.tool_calls[0];
     const done = await c2.beta.threads.runs.submitToolOutputsAndPoll(run.id,
       { thread_id: t.id, tool_outputs: [{ tool_call_id: call.id, output: '12:00' }] });
     assert.equal(done.status, 'completed');
     const msgs = await c2.beta.threads.messages.list(t.id);
     assert.equal(msgs.data[0].content[0].text.value, 'it is noon');
+    assert.equal(await leases(), 0);
   });
 });

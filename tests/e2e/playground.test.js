@@ -96,7 +96,7 @@ describe('playground page: in a browser', () => {
   const click = (sel) => p.page.click(sel);
   const panel = (name) => click(`nav button[data-panel=${name}]`);
 
-  it('opens at / and shows the assistant list; the model field suggests the demo model', async () => {
+  it('opens at / with the assistant list; the model field suggests the demo model', async () => {
     p = await browser().page(srv().port);
     await p.open();
     assert.equal(await p.page.locator('#asst-edit h2').textContent(), 'New assistant');
@@ -130,7 +130,7 @@ describe('playground page: in a browser', () => {
     await p.shot('playground-assistant');
   });
 
-  it('uploads into the assistant\'s vector store and shows the files\' ingestion status', async () => {
+  it('uploads into the assistant\'s vector store, showing the files\' status', async () => {
     await p.page.waitForSelector('#asst-edit h2:has-text("Edit Weather")');
     await p.page.setInputFiles('#asst-edit input[type=file]', { name: 'policy.txt',
       mimeType: 'text/plain', buffer: Buffer.from('Refunds within 30 days.') });
@@ -154,7 +154,8 @@ describe('playground page: in a browser', () => {
     await p.page.fill('#vs-name', 'Shelf');
     await click('#vs-new button[type=submit]');
     await p.page.waitForSelector('#vs-detail h3:has-text("Shelf")');
-    await p.page.selectOption('#vs-detail select[aria-label="File to add"]', { label: 'notes.txt' });
+    await p.page.selectOption('#vs-detail select[aria-label="File to add"]',
+      { label: 'notes.txt' });
     await click('#vs-detail button:has-text("Add file")');
     // The view redraws itself while the file is being ingested.
     await p.page.waitForSelector('#vs-detail p:has-text("1 completed, 0 in progress")');
@@ -302,7 +303,7 @@ describe('playground page: in a browser', () => {
     await phone.page.close();
   });
 
-  it('edits an assistant: sampling, a JSON schema response format, metadata; deletes one', async () => {
+  it('edits an assistant (sampling, JSON schema, metadata, files) and deletes one', async () => {
     const c = srv().client();
     await c.beta.assistants.create({ model: 'assistd-demo', name: 'Editable' });
     await c.beta.assistants.create({ model: 'assistd-demo', name: 'Doomed' });
@@ -320,6 +321,11 @@ describe('playground page: in a browser', () => {
       schema: { type: 'object', properties: { a: { type: 'string' } }, required: ['a'],
         additionalProperties: false } }));
     await p.page.fill('textarea[name=metadata]', '{"team": "blue"}');
+    await p.page.check('input[name=code_interpreter]');
+    await p.page.setInputFiles('#asst-edit fieldset:has-text("code_interpreter") input[type=file]',
+      { name: 'temps.csv', mimeType: 'text/csv', buffer: Buffer.from('city,t\nOslo,4\n') });
+    await p.page.waitForFunction(() => /^file-\w+$/.test(
+      document.querySelector('input[name=ci_files]').value));
     await click('#asst-edit button[type=submit]');
     await p.page.waitForSelector('#status:has-text("Saved")');
     const a = (await c.beta.assistants.list()).data.find((x) => x.name === 'Editable');
@@ -328,6 +334,9 @@ describe('playground page: in a browser', () => {
     assert.equal(a.response_format.type, 'json_schema');
     assert.equal(a.response_format.json_schema.name, 'answer');
     assert.deepEqual(a.metadata, { team: 'blue' });
+    assert.ok(a.tools.some((t) => t.type === 'code_interpreter'));
+    const [ciFile] = a.tool_resources.code_interpreter.file_ids;
+    assert.equal((await c.files.retrieve(ciFile)).filename, 'temps.csv');
     const doomed = (await c.beta.assistants.list()).data.find((x) => x.name === 'Doomed');
     await click('#asst-list button[aria-label="Delete Doomed"]');
     await p.page.locator('#asst-list li:has-text("Doomed")').waitFor({ state: 'detached' });

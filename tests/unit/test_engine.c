@@ -538,6 +538,95 @@ static void deleting_the_thread_stops_its_run(void)
 	rig_close(&r);
 }
 
+/* Another node takes the run over (its lease lapsed, as if this node had hung): this node
+ * lets it go without a word. Its stream ends with no end event, its model call stops, and
+ * nothing is written over what the new owner now drives. */
+static void a_run_taken_over_is_let_go(void)
+{
+	struct rig r;
+	char run[2048];
+	char names[4096];
+	struct events *ch;
+	struct buf out;
+	char *owner = NULL;
+	bool got = false;
+	struct store_claim c = { .owner = "other#1", .now = clock_unix_ms() + 3600 * 1000 };
+
+	ch = start_long_reply(&r, run, sizeof(run), &out);
+	c.until = c.now + 3600 * 1000;
+	ASSERT_OK(store_lease_claim(r.st, "p", "run_t1", &c, &got));
+	ASSERT(got);
+	finish(ch, &out, names, sizeof(names));
+	if (strstr(names, "thread.run.cancelled") || strstr(names, "thread.run.completed") ||
+	    strstr(names, "thread.message.completed"))
+		T_FAIL("the stream of a run taken over shows an end: %s", names);
+	stored_status(&r, "in_progress");
+	ASSERT_OK(store_lease_owner(r.st, "p", "run_t1", &owner));
+	ASSERT_STR_EQ(owner, "other#1");
+	free(owner);
+	rig_close(&r);
+}
+
+/* Writes what a node that died between saving its run's reply and saving the run's end
+ * leaves: the run in_progress, its message and message step completed (the step with the
+ * turn's usage), the run leased to that dead node until long ago. */
+static void leave_reply_unfinished(struct rig *r, const char *run_text)
+{
+	char why[128];
+	jv *run = jv_parse(run_text, strlen(run_text), why, sizeof(why));
+	jv *msg = obj_message_new("msg_a1", "thread_t1", "assistant", "asst_t1", "run_t1", 2);
+	jv *details = jv_object();
+	jv *creation = jv_object();
+	jv *step;
+	jv *usage = jv_object();
+	struct store_op op = { .type = STORE_SET_LEASE, .obj = { .kind = STORE_RUN,
+								 .id = "run_t1" },
+			       .lease = "dead#1", .lease_until = 1 };
+
+	jv_set_str(run, "status", "in_progress");
+	ASSERT_OK(obj_put(r->st, "p", STORE_RUN, run, 0, NULL));
+	jv_set_str(msg, "status", "completed");
+	ASSERT_OK(obj_put(r->st, "p", STORE_MESSAGE, msg, -1, NULL));
+	jv_set_str(creation, "message_id", "msg_a1");
+	jv_set_str(details, "type", "message_creation");
+	jv_set(details, "message_creation", creation);
+	step = obj_step_new("step_a1", run, "message_creation", details, 2);
+	jv_set_str(step, "status", "completed");
+	jv_set_int(usage, "total_tokens", 5);
+	jv_set(step, "usage", usage);
+	ASSERT_OK(obj_put(r->st, "p", STORE_STEP, step, -1, NULL));
+	ASSERT_OK(store_write(r->st, "p", &op, 1));
+	jv_free(step);
+	jv_free(msg);
+	jv_free(run);
+}
+
+/* A node took the run over after its last turn had ended with its reply, but before the
+ * run's end was saved: the run ends completed, with that reply, and no second one. */
+static void a_reply_stored_before_a_crash_is_not_written_twice(void)
+{
+	struct rig r;
+	char run[2048];
+	char *body = NULL;
+
+	rig_open(&r);
+	seed(&r, "hello", run, sizeof(run));
+	leave_reply_unfinished(&r, run);
+	for (int i = 0; i < 250; i++) { /* the engine looks for lapsed leases every 250 ms */
+		ASSERT_OK(store_get(r.st, "p", STORE_RUN, "run_t1", NULL, &body, NULL));
+		if (!strstr(body, "\"status\":\"in_progress\""))
+			break;
+		free(body);
+		body = NULL;
+		usleep(20000);
+	}
+	free(body);
+	stored_status(&r, "completed");
+	ASSERT_EQ_INT(count_under(&r, STORE_MESSAGE, "thread_t1"), 2); /* the user's, the reply */
+	ASSERT_EQ_INT(count_under(&r, STORE_STEP, "run_t1"), 1);
+	rig_close(&r);
+}
+
 /* The assistant goes while its run waits for tool outputs: the run ends cancelled, stored,
  * with its tool step cancelled too. Runs of other assistants are left alone. */
 static void deleting_the_assistant_cancels_its_run(void)
@@ -870,6 +959,8 @@ const struct t_case engine_tests[] = {
 	T_CASE(tool_call_then_outputs),
 	T_CASE(cancel_finished_run_is_refused),
 	T_CASE(deleting_the_thread_stops_its_run),
+	T_CASE(a_run_taken_over_is_let_go),
+	T_CASE(a_reply_stored_before_a_crash_is_not_written_twice),
 	T_CASE(deleting_the_assistant_cancels_its_run),
 	T_CASE(deleted_reply_is_written_anew),
 	T_CASE(run_followed_from_another_node),
