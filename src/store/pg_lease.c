@@ -57,22 +57,6 @@ int pg_lease_set(struct pg_conn *c, const char *project, const struct store_op *
 	return err;
 }
 
-/* Runs one statement of slot on a pooled connection, outside any batch; *changed (may be
- * NULL) receives the rows it changed or returned. */
-static int do_one(struct pg_store *st, enum pg_slot slot, const char *sql, const char *what,
-		  const struct pg_args *a, int64_t *changed)
-{
-	PGresult *res;
-	int err = pg_stmt(st, slot, sql, what, a, &res);
-
-	if (err)
-		return err;
-	if (changed)
-		*changed = pg_rows(res);
-	PQclear(res);
-	return 0;
-}
-
 int pg_lease_claim(struct store *base, const char *project, const char *run_id,
 		   const struct store_claim *cl, bool *got)
 {
@@ -93,7 +77,7 @@ int pg_lease_claim(struct store *base, const char *project, const char *run_id,
 	pg_arg_i(&a, cl->now);
 	pg_arg_i(&a, cl->parked);
 	pg_arg_s(&a, cl->former);
-	err = do_one(pg_of(base), PQ_LEASE_CLAIM, sql, "claim lease", &a, &rows);
+	err = pg_stmt_rows(pg_of(base), PQ_LEASE_CLAIM, sql, "claim lease", &a, &rows);
 	*got = !err && rows == 1;
 	return err;
 }
@@ -106,7 +90,7 @@ int pg_lease_renew(struct store *base, const char *owner, int64_t until, int64_t
 	*held = 0;
 	pg_arg_s(&a, owner);
 	pg_arg_i(&a, until);
-	return do_one(pg_of(base), PQ_LEASE_RENEW, sql, "renew leases", &a, held);
+	return pg_stmt_rows(pg_of(base), PQ_LEASE_RENEW, sql, "renew leases", &a, held);
 }
 
 int pg_lease_lapsed(struct store *base, const struct store_claim *cl, int limit,
@@ -248,7 +232,7 @@ int pg_cmd_answer(struct store *base, const char *id, int err, const char *answe
 	pg_arg_s(&a, id);
 	pg_arg_s(&a, answer);
 	pg_arg_i(&a, err);
-	return do_one(pg_of(base), PQ_CMD_ANSWER, sql, "answer command", &a, NULL);
+	return pg_stmt_rows(pg_of(base), PQ_CMD_ANSWER, sql, "answer command", &a, NULL);
 }
 
 int pg_cmd_result(struct store *base, const char *id, bool *done, int *err_out, char **answer)
@@ -283,5 +267,5 @@ int pg_cmd_remove(struct store *base, const char *id)
 	struct pg_args a = { 0 };
 
 	pg_arg_s(&a, id);
-	return do_one(pg_of(base), PQ_CMD_REMOVE, sql, "remove command", &a, NULL);
+	return pg_stmt_rows(pg_of(base), PQ_CMD_REMOVE, sql, "remove command", &a, NULL);
 }
