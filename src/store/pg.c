@@ -9,12 +9,13 @@
 #include <string.h>
 
 #include "../base/alloc.h"
-#include "pg_int.h"
+#include "pg_vs_int.h"
 
 static void pg_close(struct store *base)
 {
 	struct pg_store *st = pg_of(base);
 
+	pg_vs_close(st->vs);
 	pg_notify_cleanup(st);
 	pg_pool_close(st);
 	pthread_mutex_destroy(&st->mu);
@@ -90,6 +91,8 @@ int pg_open(const char *url, struct store **out)
 	atomic_init(&st->keys_ever, false);
 	pg_notify_init(st);
 	err = pg_migrate(st);
+	if (!err)
+		st->vs = pg_vs_open(&st->base, url);
 	if (err) {
 		pg_close(&st->base);
 		return err;

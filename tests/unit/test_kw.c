@@ -1,0 +1,285 @@
+/* test_kw.c - unit tests for the SQLite store's own search machinery: the int8 vector scan
+ * over every dimension (src/store/vec_mem.c), and the keyword index's scoring and compaction
+ * (src/store/vstore.h; FTS5 segments are SQLite's).
+ *
+ * Each test opens a store in a fresh directory under /tmp, attaches files to a vector store,
+ * writes their chunks as an ingestion job does, and searches. */
+#include <ftw.h>
+#include <math.h>
+#include <sqlite3.h>
+#include <sys/stat.h>
+
+#include "../../src/base/alloc.h"
+#include "../../src/base/err.h"
+#include "../../src/json/json.h"
+#include "../../src/providers/embed.h"
+#include "../../src/store/vecstore.h"
+#include "suites.h"
+
+#define DIMS 4
+#define PROJECT "proj"
+#define VS "vs_test"
+
+static const char vs_body[] =
+	"{\"id\":\"vs_test\",\"status\":\"completed\",\"usage_bytes\":0,\"file_counts\":"
+	"{\"in_progress\":0,\"completed\":0,\"failed\":0,\"cancelled\":0,\"total\":0}}";
+
+struct tvec {
+	char root[64];
+	char *dir;
+	struct store *st;
+};
+
+static void tvec_open(struct tvec *t)
+{
+	struct store_obj vs = { .kind = STORE_VECTOR_STORE, .id = VS, .created_at = 1,
+				.body = vs_body };
+
+	snprintf(t->root, sizeof(t->root), "/tmp/assistd-vec-XXXXXX");
+	ASSERT(mkdtemp(t->root) != NULL);
+	t->dir = xasprintf("%s/data", t->root);
+	ASSERT_OK(store_open(t->dir, &t->st));
+	ASSERT_OK(store_vsf_attach(t->st, PROJECT, VS, &vs, NULL, NULL, 0));
+}
+
+static int rm_entry(const char *path, const struct stat *sb, int type, struct FTW *ftw)
+{
+	return remove(path);
+}
+
+static void tvec_close(struct tvec *t)
+{
+	store_close(t->st);
+	nftw(t->root, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	free(t->dir);
+}
+
+/* Attaches file (its VectorStoreFile JSON body) and writes chunks ch[0..n) as its ingestion
+ * job would, in one transaction; completes the file when complete is true. */
+static void write_chunks(struct tvec *t, const char *file, const char *body,
+			 const struct store_chunk *ch, size_t n, bool complete)
+{
+	struct vsf_new f = { .file_id = file, .filename = file, .created_at = 1, .body = body };
+	struct vs_job jobs[8] = { { 0 } };
+	size_t nj = 0, j = 0;
+
+	ASSERT_OK(store_vsf_attach(t->st, PROJECT, VS, NULL, NULL, &f, 1));
+	ASSERT_OK(store_jobs_next(t->st, NULL, NULL, jobs, 8, &nj));
+	while (j < nj && strcmp(jobs[j].file, file) != 0)
+		j++;
+	ASSERT(j < nj);
+	ASSERT_OK(store_chunks_add(t->st, &jobs[j], 0, ch, n));
+	if (complete)
+		ASSERT_OK(store_job_finish(t->st, &jobs[j], "completed", NULL, NULL, 10));
+	for (size_t i = 0; i < nj; i++)
+		vs_job_cleanup(&jobs[i]);
+}
+
+/* Attaches file (attributes {"lang": lang}) and writes its chunks: n vectors of dims, chunk i's
+ * text "<file> <i>". Completes the file when complete is true. */
+static void add_file_dims(struct tvec *t, const char *file, const char *lang, const float *vecs,
+			  int dims, size_t n, bool complete)
+{
+	char *body = xasprintf("{\"id\":\"%s\",\"status\":\"in_progress\",\"attributes\":"
+			       "{\"lang\":\"%s\"}}", file, lang);
+	struct store_chunk ch[8];
+	char *texts[8];
+
+	ASSERT(n <= 8);
+	for (size_t i = 0; i < n; i++) {
+		texts[i] = xasprintf("%s %zu", file, i);
+		ch[i] = (struct store_chunk){ texts[i], strlen(texts[i]), vecs + i * (size_t)dims,
+					      dims };
+	}
+	write_chunks(t, file, body, ch, n, complete);
+	for (size_t i = 0; i < n; i++)
+		free(texts[i]);
+	free(body);
+}
+
+
+/* Searches for q (DIMS floats, or dims of them) and returns the hits' texts joined by ",". */
+static char *search_dims(struct tvec *t, const float *q, int dims, const char *filter)
+{
+	const char *vs = VS;
+	jv *f = filter ? jv_parse(filter, strlen(filter), NULL, 0) : NULL;
+	struct store_vsearch s = { .vs = &vs, .nvs = 1, .vec = q, .dims = dims, .filters = f,
+				   .limit = 10 };
+	struct store_hit *hits = NULL;
+	size_t n = 0;
+	char *out = xstrdup("");
+
+	ASSERT_OK(store_vec_search(t->st, PROJECT, &s, &hits, &n));
+	for (size_t i = 0; i < n; i++) {
+		char *next = xasprintf("%s%s%s", out, i ? "," : "", hits[i].text);
+
+		free(out);
+		out = next;
+		ASSERT(i == 0 || hits[i].cosine <= hits[i - 1].cosine);
+	}
+	store_hits_free(hits, n);
+	jv_free(f);
+	return out;
+}
+
+/* The scan reads every value of longer vectors (in blocks of 16, then the rest): with one
+ * hit wanted it keeps two by the quantised dot product, and the best one lies in the last
+ * values (dimension 37 of 40), the second in the upper half of the first block. */
+static void vec_scans_every_dimension(void)
+{
+	enum { D = 40, N = 5 };
+	static const int at[N] = { 20, 12, 37, 37, 37 };
+	static const float sign[N] = { 1, 1, 1, -1, -1 };
+	float v[N * D] = { 0 };
+	float q[D] = { 0 };
+	const char *vs = VS;
+	struct store_vsearch s = { .vs = &vs, .nvs = 1, .vec = q, .dims = D, .limit = 1 };
+	struct store_hit *hits = NULL;
+	size_t n = 0;
+	char *got;
+	struct tvec t;
+
+	for (int i = 0; i < N; i++)
+		v[i * D + at[i]] = sign[i];
+	v[4 * D + 12] = -1;
+	embed_normalise(v + 4 * D, D);
+	q[12] = 0.5f;
+	q[20] = 0.2f;
+	q[37] = 0.84f;
+	embed_normalise(q, D);
+	tvec_open(&t);
+	add_file_dims(&t, "file-a", "en", v, D, N, true);
+	got = search_dims(&t, q, D, NULL);
+	ASSERT_STR_EQ(got, "file-a 2,file-a 1,file-a 0,file-a 3,file-a 4");
+	free(got);
+	ASSERT_OK(store_vec_search(t.st, PROJECT, &s, &hits, &n));
+	ASSERT_EQ_INT(n, 1);
+	ASSERT_STR_EQ(hits[0].text, "file-a 2");
+	store_hits_free(hits, n);
+	tvec_close(&t);
+}
+
+/* --- Keyword search: the document frequencies it scores with, compaction --- */
+
+#define K1 1.2 /* sqlite_int.h's SQ_BM25_K1 and SQ_BM25_B */
+#define B 0.75
+
+/* Attaches file and writes texts (n of them) as its chunks, one transaction, completed. */
+static void add_texts(struct tvec *t, const char *file, const char *const *texts, size_t n)
+{
+	char *body = xasprintf("{\"id\":\"%s\",\"status\":\"in_progress\"}", file);
+	struct store_chunk ch[8];
+
+	ASSERT(n <= 8);
+	for (size_t i = 0; i < n; i++)
+		ch[i] = (struct store_chunk){ .text = texts[i], .len = strlen(texts[i]) };
+	write_chunks(t, file, body, ch, n, true);
+	free(body);
+}
+
+/* The score store_search gives the hit whose text is text, for the query words; -1 when
+ * that chunk is not among the hits. */
+static double score_of(struct tvec *t, const char *const *words, size_t nwords,
+		       const char *text)
+{
+	const char *vs = VS;
+	struct store_search s = { .vs = &vs, .nvs = 1, .words = words, .nwords = nwords,
+				  .limit = 10 };
+	struct store_hit *hits = NULL;
+	size_t n = 0;
+	double score = -1;
+
+	ASSERT_OK(store_search(t->st, PROJECT, &s, &hits, &n));
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(hits[i].text, text) == 0)
+			score = hits[i].bm25;
+	}
+	store_hits_free(hits, n);
+	return score;
+}
+
+static double idf(double rows, double df)
+{
+	return log(1.0 + (rows - df + 0.5) / (df + 0.5));
+}
+
+/* BM25 of a chunk of length dl holding the first query word once (document frequency df1)
+ * and not the second (df2), over the most the two words could score (sqlite_rank.c). */
+static double expected(double rows, double avgdl, double dl, double df1, double df2)
+{
+	double part = idf(rows, df1) * (K1 + 1) / (1 + K1 * (1 - B + B * dl / avgdl));
+
+	return part / ((idf(rows, df1) + idf(rows, df2)) * (K1 + 1));
+}
+
+/* Document frequencies come from the index's stemmed terms: "cells" counts the chunks
+ * holding "cell" and "cells" alike. A word added after they were read is counted too. */
+static void kw_scores_with_stemmed_document_frequencies(void)
+{
+	static const char *const a[] = { "cells divide", "cell walls", "dogs bark loudly" };
+	static const char *const b[] = { "zebra cells" };
+	static const char *const q1[] = { "cells", "dog" };
+	static const char *const q2[] = { "zebra", "dog" };
+	struct tvec t;
+
+	tvec_open(&t);
+	add_texts(&t, "file-a", a, 3);
+	ASSERT(fabs(score_of(&t, q1, 2, "cells divide") - expected(3, 7.0 / 3, 2, 2, 1)) < 1e-9);
+	add_texts(&t, "file-b", b, 1);
+	ASSERT(fabs(score_of(&t, q2, 2, "zebra cells") - expected(4, 9.0 / 4, 2, 1, 1)) < 1e-9);
+	tvec_close(&t);
+}
+
+/* The number of segments of the keyword index, read from the database file. */
+static int segments(struct tvec *t)
+{
+	char *path = xasprintf("%s/assistd.db", t->dir);
+	sqlite3 *db = NULL;
+	sqlite3_stmt *s = NULL;
+	int n = -1;
+
+	ASSERT(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK);
+	ASSERT(sqlite3_prepare_v2(db, "SELECT count(DISTINCT segid) FROM chunks_fts_idx", -1, &s,
+				  NULL) == SQLITE_OK);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		n = sqlite3_column_int(s, 0);
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	free(path);
+	return n;
+}
+
+/* Each commit of chunks adds a segment; compaction merges them into one, and searches find
+ * the same chunks afterwards. */
+static void kw_compact_merges_segments(void)
+{
+	static const char *const texts[] = { "alpha one", "alpha two", "alpha three" };
+	static const char *const files[] = { "file-1", "file-2", "file-3" };
+	static const char *const q[] = { "alpha", "two" };
+	double before;
+	bool more = true;
+	int steps = 0;
+	struct tvec t;
+
+	tvec_open(&t);
+	for (int i = 0; i < 3; i++)
+		add_texts(&t, files[i], &texts[i], 1);
+	ASSERT_EQ_INT(segments(&t), 3);
+	before = score_of(&t, q, 2, "alpha two");
+	while (more && steps < 10) {
+		ASSERT_OK(store_chunks_compact(t.st, &more));
+		steps++;
+	}
+	ASSERT(!more && steps >= 2);
+	ASSERT_EQ_INT(segments(&t), 1);
+	ASSERT(before > 0 && fabs(score_of(&t, q, 2, "alpha two") - before) < 1e-12);
+	ASSERT_OK(store_chunks_compact(t.st, &more));
+	ASSERT(!more);
+	tvec_close(&t);
+}
+const struct t_case kw_tests[] = {
+	T_CASE(vec_scans_every_dimension),
+	T_CASE(kw_scores_with_stemmed_document_frequencies),
+	T_CASE(kw_compact_merges_segments),
+	{ NULL, NULL },
+};
