@@ -182,20 +182,34 @@ static int write_one(struct sqlite_store *st, const char *sql, const char *what,
 	return sqlite_end(st, c, err);
 }
 
+/* Ends the write transaction on c (err: how it went so far), announcing topic with it. */
+static int end_announced(struct sqlite_store *st, struct sqlite_conn *c, int err,
+			 const char *topic)
+{
+	if (!err)
+		err = sqlite_notify_in(st, c, topic);
+	err = sqlite_end(st, c, err);
+	if (!err)
+		sqlite_notify_local(st, topic);
+	return err;
+}
+
 int sqlite_cmd_post(struct store *base, const char *id, const char *project,
 		    const char *run_id, const char *owner, const char *kind, int64_t now)
 {
 	struct sqlite_store *st = sqlite_of(base);
 	static const char sql[] = "INSERT INTO run_commands (id, project, run_id, owner, kind, "
 				  "created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+	char topic[STORE_TOPIC_MAX + 1];
 	struct sqlite_conn *c;
 	int err = sqlite_begin(st, &c);
 
 	if (err)
 		return err;
+	store_cmd_topic(topic, owner);
 	err = sqlite_exec(c->db, sql, "post command", "sssssi", id, project, run_id, owner, kind,
 			  now);
-	return sqlite_end(st, c, err);
+	return end_announced(st, c, err, topic);
 }
 
 static void cmd_row(sqlite3_stmt *s, struct store_cmd *cmd)
@@ -275,8 +289,16 @@ int sqlite_cmd_answer(struct store *base, const char *id, int err, const char *a
 	struct sqlite_store *st = sqlite_of(base);
 	static const char sql[] = "UPDATE run_commands SET answered = TRUE, answer = ?2, "
 				  "err = ?3 WHERE id = ?1";
+	char topic[STORE_TOPIC_MAX + 1];
+	struct sqlite_conn *c;
+	int rc;
 
-	return write_one(st, sql, "answer command", "ssi", id, answer, err);
+	snprintf(topic, sizeof(topic), "%s%s", STORE_TOPIC_ANSWER, id);
+	rc = sqlite_begin(st, &c);
+	if (rc)
+		return rc;
+	rc = sqlite_exec(c->db, sql, "answer command", "ssi", id, answer, err);
+	return end_announced(st, c, rc, topic);
 }
 
 /* Reads the answer of command id on c. */
