@@ -621,6 +621,8 @@ int engine_start(const struct engine_config *cfg, struct engine **out)
 		err = sbx_new(cfg->sandbox, e->loop, &e->tools.sbx);
 	if (!err) {
 		lease_init(e, cfg->node ? cfg->node : "node", cfg->lease_ms);
+		e->tools.node = e->owner;
+		e->tools.hold_ms = e->lease_ms;
 		e->store_reg = store_watch(cfg->st, on_topic, e); /* once the loop and owner are */
 		err = lease_take_lapsed(e);
 	}

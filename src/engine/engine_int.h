@@ -312,6 +312,14 @@ void lease_stop_assistant(struct engine *e, const char *project, const char *id)
  * wakes the posters waiting in lease_cancel_remote. Any thread. */
 void lease_topic_cmd(struct engine *e, const char *rest);
 void lease_topic_answer(struct engine *e, const char *rest);
+/* Kinds of commands between nodes (store_cmd.kind). */
+#define LEASE_CMD_CANCEL "cancel"
+#define LEASE_CMD_START "start" /* a run handed to this node (session.c); not answered */
+
+/* --- session.c: code_interpreter sessions across nodes (engine thread) --- */
+/* Carries out a "start" command: claims and starts the run handed to this node. */
+void session_start_handed(struct engine *e, const struct store_cmd *cmd);
+
 /* Lets every lease of this node lapse at once (a clean stop: others take over now). */
 void lease_stop(struct engine *e);
 /* Cancels run_id, which owner drives, through a command row; waits for its answer (on

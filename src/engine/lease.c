@@ -203,8 +203,12 @@ static void do_remote(struct engine *e, const struct store_cmd *cmd)
 	char *json = NULL;
 	int err = ERR_LEASE;
 
+	if (strcmp(cmd->kind, LEASE_CMD_START) == 0) {
+		session_start_handed(e, cmd);
+		return;
+	}
 	if (x && x->leased && !x->lost && strcmp(x->project, cmd->project) == 0 &&
-	    strcmp(cmd->kind, "cancel") == 0)
+	    strcmp(cmd->kind, LEASE_CMD_CANCEL) == 0)
 		err = run_cancel(x, &why);
 	if (!err)
 		json = jv_dump(x->run);
@@ -306,7 +310,8 @@ int lease_cancel_remote(struct engine *e, const char *project, const char *run_i
 	int err = id_new("cmd_", id, sizeof(id));
 
 	if (!err)
-		err = store_cmd_post(e->st, id, project, run_id, owner, "cancel", clock_unix());
+		err = store_cmd_post(e->st, id, project, run_id, owner, LEASE_CMD_CANCEL,
+				     clock_unix());
 	while (!err && !done) {
 		uint64_t seen = answers_seen(e);
 

@@ -202,7 +202,8 @@ static int take_on(struct pg_conn *c, const char *owner, struct store_cmd **cmds
 {
 	static const char sql[] = "SELECT id, project, run_id, kind FROM run_commands "
 				  "WHERE owner = $1 AND NOT answered ORDER BY created_at LIMIT $2";
-	static const char count[] = "SELECT COUNT(*) FROM objects WHERE lease_owner = $1";
+	static const char count[] = "SELECT COUNT(*) FROM objects WHERE lease_owner = $1 "
+				    "AND kind = 'run'";
 	struct pg_args a = { 0 };
 	PGresult *res = NULL;
 	int err;
@@ -304,4 +305,45 @@ int pg_cmd_remove(struct store *base, const char *id)
 
 	pg_arg_s(&a, id);
 	return do_one(pg_of(base), PQ_CMD_REMOVE, sql, "remove command", &a, NULL);
+}
+
+/* --- code_interpreter sessions --- */
+
+int pg_session_hold(struct store *base, const char *project, const char *thread_id,
+		    const char *owner, int64_t until)
+{
+	static const char sql[] = "UPDATE objects SET lease_owner = $3, lease_until = $4 "
+				  "WHERE project = $1 AND kind = 'thread' AND id = $2";
+	struct pg_args a = { 0 };
+	int64_t rows = 0;
+	int err;
+
+	pg_arg_s(&a, project);
+	pg_arg_s(&a, thread_id);
+	pg_arg_s(&a, owner);
+	pg_arg_i(&a, until);
+	err = do_one(pg_of(base), PQ_SESSION_HOLD, sql, "hold session", &a, &rows);
+	if (!err && rows == 0)
+		err = ERR_NOT_FOUND;
+	return err;
+}
+
+int pg_session_owner(struct store *base, const char *project, const char *thread_id,
+		     int64_t now, char **owner)
+{
+	static const char sql[] = "SELECT lease_owner FROM objects WHERE project = $1 "
+				  "AND kind = 'thread' AND id = $2 AND lease_until >= $3";
+	struct pg_args a = { 0 };
+	PGresult *res = NULL;
+	int err;
+
+	*owner = NULL;
+	pg_arg_s(&a, project);
+	pg_arg_s(&a, thread_id);
+	pg_arg_i(&a, now);
+	err = pg_stmt(pg_of(base), PQ_SESSION_OWNER, sql, "session owner", &a, &res);
+	if (!err && PQntuples(res) == 1 && !PQgetisnull(res, 0, 0))
+		*owner = pg_col_dup(res, 0, 0);
+	PQclear(res);
+	return err;
 }

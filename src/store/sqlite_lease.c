@@ -245,7 +245,8 @@ static int read_cmds(struct sqlite_conn *c, const char *owner, struct store_cmd 
 
 static int count_leases(struct sqlite_conn *c, const char *owner, int64_t *held)
 {
-	static const char sql[] = "SELECT COUNT(*) FROM objects WHERE lease_owner = ?1";
+	static const char sql[] = "SELECT COUNT(*) FROM objects WHERE lease_owner = ?1 "
+				  "AND kind = 'run'";
 	sqlite3_stmt *s;
 	bool row = false;
 	int err = sqlite_prep(c, SQ_LEASE_COUNT, sql, &s, "count leases", "s", owner);
@@ -350,4 +351,48 @@ int sqlite_cmd_remove(struct store *base, const char *id)
 	static const char sql[] = "DELETE FROM run_commands WHERE id = ?1";
 
 	return write_one(st, sql, "remove command", "s", id, NULL, 0);
+}
+
+/* --- code_interpreter sessions --- */
+
+int sqlite_session_hold(struct store *base, const char *project, const char *thread_id,
+			const char *owner, int64_t until)
+{
+	static const char sql[] = "UPDATE objects SET lease_owner = ?3, lease_until = ?4 "
+				  "WHERE project = ?1 AND kind = 'thread' AND id = ?2";
+	struct sqlite_store *st = sqlite_of(base);
+	struct sqlite_conn *c;
+	int err = sqlite_begin(st, &c);
+
+	if (err)
+		return err;
+	err = sqlite_exec(c->db, sql, "hold session", "sssi", project, thread_id, owner, until);
+	if (!err && sqlite3_changes(c->db) == 0)
+		err = ERR_NOT_FOUND;
+	return sqlite_end(st, c, err);
+}
+
+int sqlite_session_owner(struct store *base, const char *project, const char *thread_id,
+			 int64_t now, char **owner)
+{
+	static const char sql[] = "SELECT lease_owner FROM objects WHERE project = ?1 "
+				  "AND kind = 'thread' AND id = ?2 AND lease_until >= ?3";
+	struct sqlite_store *st = sqlite_of(base);
+	struct sqlite_conn *c;
+	sqlite3_stmt *s = NULL;
+	bool row = false;
+	int err;
+
+	*owner = NULL;
+	err = sqlite_read_fresh(st, &c);
+	if (err)
+		return err;
+	err = sqlite_query(c->db, sql, &s, "session owner", "ssi", project, thread_id, now);
+	if (!err)
+		err = sqlite_step(c->db, s, "session owner", &row);
+	if (!err && row && sqlite3_column_type(s, 0) != SQLITE_NULL)
+		*owner = sqlite_col_dup(s, 0);
+	sqlite3_finalize(s);
+	sqlite_read_done(st, c, err);
+	return err;
 }

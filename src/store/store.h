@@ -194,6 +194,17 @@ int store_lease_lapsed(struct store *st, const struct store_claim *c, int limit,
 int store_lease_owner(struct store *st, const char *project, const char *run_id,
 		      char **owner) MUST_CHECK;
 
+/* code_interpreter sessions: the node holding thread_id's live sandbox session, kept in the
+ * thread's lease columns (renewed with the owner's run leases by store_lease_renew, gone
+ * with the thread). Hold records owner as the holder until until (Unix ms). Errors:
+ * ERR_NOT_FOUND (no such thread), ERR_DB. */
+int store_session_hold(struct store *st, const char *project, const char *thread_id,
+		       const char *owner, int64_t until) MUST_CHECK;
+/* *owner receives the holder of thread_id's session whose hold has not lapsed at now (Unix
+ * ms; owned), or NULL. Errors: ERR_DB. */
+int store_session_owner(struct store *st, const char *project, const char *thread_id,
+			int64_t now, char **owner) MUST_CHECK;
+
 /* A command for the node driving a run (cancel, from a node that does not hold it). */
 struct store_cmd {
 	char *id;
