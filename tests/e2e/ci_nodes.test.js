@@ -2,7 +2,8 @@
 // code_interpreter sessions across nodes (two processes on one store): a run created on node B
 // for a thread whose sandbox session node A holds is driven by A, so the variables of the
 // thread's earlier runs are there, streamed or polled on B; once A is killed with kill -9 a
-// run on B starts a new session on B, with the thread's files in /mnt/data.
+// run on B starts a new session on B, with the thread's files in /mnt/data: its attachment,
+// and a file an earlier call wrote (saved as a File), put back from the blobs.
 
 const { describe, it, before, after } = require('node:test');
 const assert = require('node:assert/strict');
@@ -47,7 +48,7 @@ describe('code_interpreter sessions on two nodes', () => {
   });
 
   it('a variable set in a run on A is there in a later run created on B', async () => {
-    up.script([codeCall('x = 41'), { text: 'set' }]);
+    up.script([codeCall("x = 41\nopen('/mnt/data/note.txt', 'w').write('kept')"), { text: 'set' }]);
     const first = await a.client().beta.threads.runs.createAndPoll(t.id, { assistant_id: asst.id }, POLL);
     assert.equal(first.status, 'completed', JSON.stringify(first.last_error));
     up.script([codeCall('print(x + 1)'), { text: '42' }]);
@@ -75,10 +76,11 @@ describe('code_interpreter sessions on two nodes', () => {
 
   it('after kill -9 of A, a run on B starts a new session with the thread\'s files', async () => {
     await a.kill9();
-    up.script([codeCall("print('x' in globals(), len(open('/mnt/data/rows.csv').readlines()))"), { text: 'fresh' }]);
+    up.script([codeCall("print('x' in globals(), len(open('/mnt/data/rows.csv').readlines()), " +
+      "open('/mnt/data/note.txt').read())"), { text: 'fresh' }]);
     const run = await b.client().beta.threads.runs.createAndPoll(t.id, { assistant_id: asst.id }, POLL);
     assert.equal(run.status, 'completed', JSON.stringify(run.last_error));
-    assert.deepEqual(await logsOf(b, t, run), ['False 3\n']);
+    assert.deepEqual(await logsOf(b, t, run), ['False 3 kept\n']);
     await a.restart(); // for after()
   });
 });
