@@ -294,7 +294,7 @@ function startUpload(port, total) {
 }
 
 async function waitFor(cond, what) {
-  for (let i = 0; i < 200; i++) {
+  for (let i = 0; i < 800; i++) { // up to 20 s: a loaded machine notices a closed socket late
     if (cond()) return;
     await new Promise((r) => setTimeout(r, 25));
   }

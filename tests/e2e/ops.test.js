@@ -140,7 +140,9 @@ describe('probes while draining', () => {
 });
 
 describe('metrics', () => {
-  const { srv, it } = useServer({ keys: ['ops'] });
+  // The demo's words come 200 ms apart, so a stream is still open when the test scrapes,
+  // however loaded the machine.
+  const { srv, it } = useServer({ keys: ['ops'], args: ['--demo-delay-ms', '200'] });
   const scrape = async () => {
     // text/plain, which the JSON header check does not expect
     const r = await srv().raw('GET', '//metrics', { apiKey: srv().keys.ops, noHeaderCheck: true });

@@ -206,6 +206,10 @@ class Server {
     const bin = this.opts.bin || BIN;
     assert.ok(fs.existsSync(bin), `assistd binary not found at ${bin} (build it with make test-build, or set ASSISTD_BIN)`);
     const args = ['--listen', '127.0.0.1:0', '--data', this.dataDir, ...(this.opts.args || [])];
+    // One node id for the server's life, restarts included, as a real node on a fixed port
+    // has: a restarted node takes its runs back at once instead of waiting for its own
+    // leases to lapse (the default id, HOSTNAME:PORT, changes with the port 0 gives).
+    if (!args.includes('--node-id')) args.push('--node-id', `e2e-${path.basename(this.dataDir)}`);
     const env = { ...process.env, ...SAN_ENV, ...(this.opts.env || {}) };
     // the server must not pick up a listen/data config from the environment of whoever runs the tests
     delete env.ASSISTD_LISTEN; delete env.ASSISTD_DATA; delete env.ASSISTD_DATABASE_URL;
