@@ -438,5 +438,6 @@ void lease_stop(struct engine *e)
 	if (e->owner[0] && store_lease_renew(e->st, e->owner, 0, &held))
 		log_warn("engine: leases could not be let go; other nodes wait for them to lapse");
 	else if (held)
-		log_info("engine: %lld run lease(s) let go for other nodes", (long long)held);
+		log_info("engine: %lld lease(s) of runs and code_interpreter sessions let go "
+			 "for other nodes", (long long)held);
 }

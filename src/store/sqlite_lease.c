@@ -139,31 +139,39 @@ int sqlite_lease_lapsed(struct store *base, const struct store_claim *cl, int li
 	return err;
 }
 
-int sqlite_lease_owner(struct store *base, const char *project, const char *run_id,
-		       char **owner)
+/* *owner receives the lease owner of object id of kind (owned; NULL when nobody holds it or,
+ * when now is not 0, the lease lapsed before now); *row whether the object exists. */
+static int owner_of(struct sqlite_store *st, const char *kind, const char *project,
+		    const char *id, int64_t now, char **owner, bool *row)
 {
-	struct sqlite_store *st = sqlite_of(base);
-	static const char sql[] = "SELECT lease_owner FROM objects "
-				  "WHERE project = ?1 AND kind = 'run' AND id = ?2";
+	static const char sql[] = "SELECT lease_owner FROM objects WHERE project = ?1 "
+				  "AND kind = ?2 AND id = ?3 AND (?4 = 0 OR lease_until >= ?4)";
 	struct sqlite_conn *c;
 	sqlite3_stmt *s = NULL;
-	bool row = false;
 	int err;
 
 	*owner = NULL;
+	*row = false;
 	err = sqlite_read_fresh(st, &c);
 	if (err)
 		return err;
-	err = sqlite_query(c->db, sql, &s, "lease owner", "ss", project, run_id);
+	err = sqlite_query(c->db, sql, &s, "lease owner", "sssi", project, kind, id, now);
 	if (!err)
-		err = sqlite_step(c->db, s, "lease owner", &row);
-	if (!err && row && sqlite3_column_type(s, 0) != SQLITE_NULL)
+		err = sqlite_step(c->db, s, "lease owner", row);
+	if (!err && *row && sqlite3_column_type(s, 0) != SQLITE_NULL)
 		*owner = sqlite_col_dup(s, 0);
-	if (!err && !row)
-		err = ERR_NOT_FOUND;
 	sqlite3_finalize(s);
 	sqlite_read_done(st, c, err);
 	return err;
+}
+
+int sqlite_lease_owner(struct store *base, const char *project, const char *run_id,
+		       char **owner)
+{
+	bool row = false;
+	int err = owner_of(sqlite_of(base), "run", project, run_id, 0, owner, &row);
+
+	return !err && !row ? ERR_NOT_FOUND : err;
 }
 
 /* --- commands --- */
@@ -375,24 +383,7 @@ int sqlite_session_hold(struct store *base, const char *project, const char *thr
 int sqlite_session_owner(struct store *base, const char *project, const char *thread_id,
 			 int64_t now, char **owner)
 {
-	static const char sql[] = "SELECT lease_owner FROM objects WHERE project = ?1 "
-				  "AND kind = 'thread' AND id = ?2 AND lease_until >= ?3";
-	struct sqlite_store *st = sqlite_of(base);
-	struct sqlite_conn *c;
-	sqlite3_stmt *s = NULL;
 	bool row = false;
-	int err;
 
-	*owner = NULL;
-	err = sqlite_read_fresh(st, &c);
-	if (err)
-		return err;
-	err = sqlite_query(c->db, sql, &s, "session owner", "ssi", project, thread_id, now);
-	if (!err)
-		err = sqlite_step(c->db, s, "session owner", &row);
-	if (!err && row && sqlite3_column_type(s, 0) != SQLITE_NULL)
-		*owner = sqlite_col_dup(s, 0);
-	sqlite3_finalize(s);
-	sqlite_read_done(st, c, err);
-	return err;
+	return owner_of(sqlite_of(base), "thread", project, thread_id, now, owner, &row);
 }
