@@ -15,6 +15,7 @@
 #include "../src/base/alloc.h"
 #include "../src/providers/embed.h"
 #include "../src/store/vecstore.h"
+#include "timing.h"
 
 #define DIMS 256
 #define BATCH 1000
@@ -23,21 +24,6 @@
 static const char vs_body[] =
 	"{\"id\":\"vs_bench\",\"status\":\"completed\",\"usage_bytes\":0,\"file_counts\":"
 	"{\"in_progress\":0,\"completed\":0,\"failed\":0,\"cancelled\":0,\"total\":0}}";
-
-static double ms(clockid_t clock)
-{
-	struct timespec t;
-
-	clock_gettime(clock, &t);
-	return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
 
 static float *random_vectors(int n)
 {

@@ -76,9 +76,9 @@ static int copy_all(const struct config *cfg, const char *dir)
 static int refuse_pg(const struct config *cfg)
 {
 	fprintf(stderr, "assistd backup: the store is in PostgreSQL (--database-url or "
-			"ASSISTD_DATABASE_URL), which this command does not copy. Back the database "
-			"up with pg_dump (pg_dump --format=custom --file=FILE URL; see README, "
-			"\"Backups\") and copy the files directory %s alongside it.\n",
+			"ASSISTD_DATABASE_URL), which this command does not copy. Back the "
+			"database up with pg_dump (pg_dump --format=custom --file=FILE URL; see "
+			"README, \"Backups\") and copy the files directory %s alongside it.\n",
 		cfg->files_dir);
 	return 1;
 }

@@ -4,15 +4,18 @@
   vs_bench.py PORT PID ingest FILE [MAX OVERLAP]
       Uploads FILE, attaches it to a new vector store (static chunking MAX/OVERLAP tokens when
       given, else auto) and waits for "completed", sampling the server's VmRSS every 20 ms.
-      Prints JSON: seconds from upload to completed, MB/s, idle and peak RSS (kB), the store id.
+      Prints JSON: seconds from upload to completed, MB/s, the server's CPU seconds meanwhile,
+      idle and peak RSS (kB), the store id.
   vs_bench.py PORT PID rawfts DB
       Inserts the chunks assistd stored in DB (its assistd.db, read after an ingest) into a new
-      FTS5 table with the same tokenizer, in one transaction, and prints JSON: seconds, bytes.
+      FTS5 table with the same tokenizer, in one transaction, and prints JSON: seconds, CPU
+      seconds, bytes.
   vs_bench.py 0 0 corpus OUT BYTES
       Writes a plain-text file of about BYTES bytes to OUT: SciFact's abstracts, over and over.
   vs_bench.py PORT PID search STORE QUERIES N
       Runs the first N lines of QUERIES (JSONL with "text") through the search endpoint over one
-      keep-alive connection and prints JSON: p50, p90, mean latency in ms.
+      keep-alive connection and prints JSON: p50, p90, mean latency in ms, and the server's CPU
+      time per query (all its threads; steadier than latency on a busy machine).
 
 Standard library only. Exits 1 with a message when a call does not answer 200.
 """
@@ -43,6 +46,13 @@ class Api:
         if res.status != 200:
             sys.exit(f"vs_bench: {method} {path}: {res.status} {text[:300]!r}")
         return json.loads(text)
+
+
+def cpu_s(pid):
+    """User plus system CPU time of process pid so far, in seconds (/proc/PID/stat)."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def rss_kb(pid):
@@ -83,6 +93,7 @@ def ingest(port, pid, path, chunk=None):
     idle = rss_kb(pid)
     sampler = Sampler(pid)
     sampler.start()
+    cpu0 = cpu_s(pid)
     t0 = time.time()
     fid, size = upload(api, path)
     body = {"file_ids": [fid]}
@@ -96,12 +107,14 @@ def ingest(port, pid, path, chunk=None):
             break
         time.sleep(0.02)
     took = time.time() - t0
+    cpu = cpu_s(pid) - cpu0
     sampler.done.set()
     sampler.join()
     if f["status"] != "completed":
         sys.exit(f"vs_bench: ingestion ended {f['status']}: {f['last_error']}")
     print(json.dumps({"seconds": round(took, 3), "mb_s": round(size / 1e6 / took, 2),
-                      "bytes": size, "idle_kb": idle, "peak_kb": sampler.peak, "store": vs}))
+                      "cpu_s": round(cpu, 3), "bytes": size, "idle_kb": idle,
+                      "peak_kb": sampler.peak, "store": vs}))
 
 
 def rawfts(db):
@@ -112,25 +125,28 @@ def rawfts(db):
         dst.execute("PRAGMA journal_mode = WAL")
         dst.execute("PRAGMA synchronous = NORMAL")
         dst.execute(f"CREATE VIRTUAL TABLE t USING fts5(text, tokenize='{TOKENIZE}')")
-        t0 = time.time()
+        t0, cpu0 = time.time(), time.process_time()
         with dst:
             dst.executemany("INSERT INTO t (text) VALUES (?)", rows)
-        took = time.time() - t0
-    print(json.dumps({"seconds": round(took, 3), "chunks": len(rows),
+        took, cpu = time.time() - t0, time.process_time() - cpu0
+    print(json.dumps({"seconds": round(took, 3), "cpu_s": round(cpu, 3), "chunks": len(rows),
                       "bytes": sum(len(r[0].encode()) for r in rows)}))
 
 
-def search(port, vs, queries, n):
+def search(port, pid, vs, queries, n):
     api = Api(port)
     with open(queries) as f:
         texts = [json.loads(line)["text"] for line in f][:n]
     times = []
+    cpu0 = cpu_s(pid)
     for q in texts:
         t0 = time.perf_counter()
         api.call("POST", f"/v1/vector_stores/{vs}/search", {"query": q})
         times.append((time.perf_counter() - t0) * 1000)
     times.sort()
+    cpu_ms = (cpu_s(pid) - cpu0) * 1000 / len(times)
     print(json.dumps({"queries": len(times), "p50_ms": round(statistics.median(times), 2),
+                      "server_cpu_ms": round(cpu_ms, 2),
                       "p90_ms": round(times[int(len(times) * 0.9)], 2),
                       "mean_ms": round(statistics.mean(times), 2)}))
 
@@ -159,7 +175,7 @@ def main():
     elif cmd == "corpus":
         corpus(sys.argv[4], int(sys.argv[5]))
     elif cmd == "search":
-        search(port, sys.argv[4], sys.argv[5], int(sys.argv[6]))
+        search(port, int(pid), sys.argv[4], sys.argv[5], int(sys.argv[6]))
     else:
         sys.exit(f"vs_bench: unknown command {cmd}")
 

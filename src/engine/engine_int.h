@@ -251,13 +251,14 @@ void set_status(jv *obj, const char *status, const char *stamp);
 
 /* --- prompt.c --- */
 /* Builds the provider request for x's next turn on the worker pool, from copies of what it
- * needs, and then, on the engine thread, calls ready(x, rq, err) with it (rq borrowed for
- * the call; err ERR_DB when the store failed, ERR_LIMIT when the prompt cannot fit
- * max_prompt_tokens) and engine_settle. x->building is set meanwhile. Should x finish, or
+ * needs, and then, on the engine thread, calls ready(x, rq, err, why) with it (rq borrowed
+ * for the call; err ERR_DB when the store failed, ERR_LIMIT when the prompt cannot fit
+ * max_prompt_tokens, ERR_INVALID with why (borrowed) when a server tool fails the run, see
+ * tool_check) and engine_settle. x->building is set meanwhile. Should x finish, or
  * the engine stop, before the prompt is built, ready is not called (and a finished x is
  * dropped); ready must check x->gone (its thread deleted meanwhile). */
 void prompt_start(struct exec *x, void (*ready)(struct exec *x, const struct prov_request *rq,
-						int err));
+						int err, const char *why));
 
 /* --- exec_load.c --- */
 /* Builds the exec of run (taken: freed on error too), stored with version, and adds it to

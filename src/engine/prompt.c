@@ -45,12 +45,13 @@ static const struct {
  * the worker reads the copies and writes the result; never both at once. */
 struct prompt_job {
 	struct exec *x;   /* the engine thread's: never touched by the worker */
-	void (*ready)(struct exec *x, const struct prov_request *rq, int err);
+	void (*ready)(struct exec *x, const struct prov_request *rq, int err, const char *why);
 	struct store *st; /* shared, thread-safe */
 	char *project;    /* owned copy */
 	jv *run;          /* owned copy of the run */
 	struct prov_request rq; /* the result; its jv members owned */
 	int err;
+	char *why;        /* owned: why a server tool fails the run (ERR_INVALID), or NULL */
 };
 
 /* Appends every stored body of kind under parent, oldest first, to out (parsed). */
@@ -464,6 +465,22 @@ static void append_all(jv *to, const jv *from, bool reversed)
 		jv_push(to, jv_ref(jv_at(from, reversed ? n - 1 - i : i)));
 }
 
+/* Asks each server tool of the run whether the run may take a turn (see tool_check). */
+static int tools_check(const struct prompt_job *j, char **why)
+{
+	struct tool_scope sc = { .st = j->st, .project = j->project, .run = j->run };
+	const jv *tools = jv_get(j->run, "tools");
+	int err = 0;
+
+	for (size_t i = 0; i < jv_size(tools) && !err; i++) {
+		const struct tool *t = tool_find(jv_get_str(jv_at(tools, i), "type"));
+
+		if (t)
+			err = tool_check(t, &sc, why);
+	}
+	return err;
+}
+
 /* Builds the request from the copies in j (on a worker). */
 static int build(const struct prompt_job *j, struct prov_request *rq)
 {
@@ -510,7 +527,9 @@ static void job_work(void *arg)
 {
 	struct prompt_job *j = arg;
 
-	j->err = build(j, &j->rq);
+	j->err = tools_check(j, &j->why);
+	if (!j->err)
+		j->err = build(j, &j->rq);
 }
 
 /* Back on the engine thread. */
@@ -523,16 +542,17 @@ static void job_done(void *arg)
 	x->building = false;
 	e->building--;
 	if (!engine_stopping(e) && !x->finished)
-		j->ready(x, &j->rq, j->err);
+		j->ready(x, &j->rq, j->err, j->why);
 	engine_settle(e, x);
 	request_free(&j->rq);
 	jv_free(j->run);
 	free(j->project);
+	free(j->why);
 	free(j);
 }
 
 void prompt_start(struct exec *x, void (*ready)(struct exec *x, const struct prov_request *rq,
-						int err))
+						int err, const char *why))
 {
 	struct prompt_job *j = xcalloc(1, sizeof(*j));
 

@@ -467,10 +467,14 @@ static bool over_budget(struct exec *x)
 }
 
 /* The prompt of x's next turn is built (see prompt_start): start the model call. */
-static void turn_ready(struct exec *x, const struct prov_request *rq, int err)
+static void turn_ready(struct exec *x, const struct prov_request *rq, int err, const char *why)
 {
 	if (x->gone) {
 		run_finish(x, RUN_CANCELLED, NULL, NULL); /* deleted while the prompt was built */
+		return;
+	}
+	if (err == ERR_INVALID && why) {
+		run_finish(x, RUN_FAILED, "server_error", why); /* a server tool said no */
 		return;
 	}
 	if (err == ERR_LIMIT) {

@@ -85,6 +85,7 @@ struct store_backend {
 	int (*chunks_clear)(struct store *st, const struct vs_job *j);
 	int (*chunks_add)(struct store *st, const struct vs_job *j, int64_t first,
 			  const struct store_chunk *c, size_t n);
+	int (*chunks_compact)(struct store *st, bool *more);
 	int (*job_finish)(struct store *st, const struct vs_job *j, const char *status,
 			  const char *code, const char *message, int64_t usage_bytes);
 	int (*chunks_of)(struct store *st, const char *project, const char *vs,

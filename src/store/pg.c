@@ -65,6 +65,7 @@ static const struct store_backend pg_backend = {
 	.jobs_count = pg_jobs_count,
 	.chunks_clear = pg_chunks_clear,
 	.chunks_add = pg_chunks_add,
+	.chunks_compact = pg_chunks_compact,
 	.job_finish = pg_job_finish,
 	.chunks_of = pg_chunks_of,
 	.search = pg_search,

@@ -139,6 +139,10 @@ int pg_with(struct pg_store *st, int (*fn)(struct pg_conn *c, void *ctx), void *
 /* Runs one statement (pg_run) with pg_with; *res is the owned result. Errors as pg_run. */
 int pg_stmt(struct pg_store *st, enum pg_slot slot, const char *sql, const char *what,
 	    const struct pg_args *a, PGresult **res) MUST_CHECK;
+/* pg_stmt for a statement whose rows are not needed: *rows (when not NULL) receives the
+ * number of rows it returned or changed. */
+int pg_stmt_rows(struct pg_store *st, enum pg_slot slot, const char *sql, const char *what,
+		 const struct pg_args *a, int64_t *rows) MUST_CHECK;
 /* The same for a statement that is not cached (pg_query). */
 int pg_stmt_once(struct pg_store *st, const char *sql, const char *what,
 		 const struct pg_args *a, PGresult **res) MUST_CHECK;
@@ -247,6 +251,7 @@ int pg_jobs_next(struct store *base, bool (*skip)(void *ctx, const struct vs_job
 		 void *ctx, struct vs_job *jobs, size_t max, size_t *n) MUST_CHECK;
 int pg_jobs_count(struct store *base, int64_t *n) MUST_CHECK;
 int pg_chunks_clear(struct store *base, const struct vs_job *j) MUST_CHECK;
+int pg_chunks_compact(struct store *base, bool *more) MUST_CHECK;
 int pg_chunks_add(struct store *base, const struct vs_job *j, int64_t first,
 		  const struct store_chunk *c, size_t n) MUST_CHECK;
 int pg_job_finish(struct store *base, const struct vs_job *j, const char *status,

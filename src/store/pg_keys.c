@@ -10,22 +10,6 @@
 #include "../base/alloc.h"
 #include "pg_int.h"
 
-/* Runs one statement of the keys table; *changed (when not NULL) receives the number of rows
- * it returned or changed. */
-static int keys_do(struct pg_store *st, enum pg_slot slot, const char *sql, const char *what,
-		   const struct pg_args *a, int64_t *changed)
-{
-	PGresult *res;
-	int err = pg_stmt(st, slot, sql, what, a, &res);
-
-	if (err)
-		return err;
-	if (changed)
-		*changed = pg_rows(res);
-	PQclear(res);
-	return 0;
-}
-
 int pg_key_insert(struct store *base, const struct store_key *key, const char *hash_hex)
 {
 	static const char sql[] = "INSERT INTO api_keys (id, project, hash, hint, created_at, "
@@ -38,7 +22,7 @@ int pg_key_insert(struct store *base, const struct store_key *key, const char *h
 	pg_arg_s(&a, key->hint);
 	pg_arg_i(&a, key->created_at);
 	pg_arg_i(&a, key->revoked_at);
-	return keys_do(pg_of(base), PQ_KEY_INSERT, sql, "key insert", &a, NULL);
+	return pg_stmt_rows(pg_of(base), PQ_KEY_INSERT, sql, "key insert", &a, NULL);
 }
 
 int pg_key_project(struct store *base, const char *hash_hex, char **project)
@@ -72,7 +56,7 @@ int pg_key_ever(struct store *base, bool *ever)
 	*ever = atomic_load(&st->keys_ever);
 	if (*ever)
 		return 0;
-	err = keys_do(st, PQ_KEY_EVER, sql, "key ever", NULL, &rows);
+	err = pg_stmt_rows(st, PQ_KEY_EVER, sql, "key ever", NULL, &rows);
 	if (err)
 		return err;
 	*ever = rows > 0;
@@ -122,7 +106,7 @@ int pg_key_revoke(struct store *base, const char *id, int64_t now)
 
 	pg_arg_s(&a, id);
 	pg_arg_i(&a, now);
-	err = keys_do(pg_of(base), PQ_KEY_REVOKE, sql, "key revoke", &a, &rows);
+	err = pg_stmt_rows(pg_of(base), PQ_KEY_REVOKE, sql, "key revoke", &a, &rows);
 	if (!err && rows == 0)
 		err = ERR_NOT_FOUND;
 	return err;

@@ -58,22 +58,6 @@ int pg_lease_set(struct pg_conn *c, const char *project, const struct store_op *
 	return err;
 }
 
-/* Runs one statement of slot on a pooled connection, outside any batch; *changed (may be
- * NULL) receives the rows it changed or returned. */
-static int do_one(struct pg_store *st, enum pg_slot slot, const char *sql, const char *what,
-		  const struct pg_args *a, int64_t *changed)
-{
-	PGresult *res;
-	int err = pg_stmt(st, slot, sql, what, a, &res);
-
-	if (err)
-		return err;
-	if (changed)
-		*changed = pg_rows(res);
-	PQclear(res);
-	return 0;
-}
-
 int pg_lease_claim(struct store *base, const char *project, const char *run_id,
 		   const struct store_claim *cl, bool *got)
 {
@@ -94,7 +78,7 @@ int pg_lease_claim(struct store *base, const char *project, const char *run_id,
 	pg_arg_i(&a, cl->now);
 	pg_arg_i(&a, cl->parked);
 	pg_arg_s(&a, cl->former);
-	err = do_one(pg_of(base), PQ_LEASE_CLAIM, sql, "claim lease", &a, &rows);
+	err = pg_stmt_rows(pg_of(base), PQ_LEASE_CLAIM, sql, "claim lease", &a, &rows);
 	*got = !err && rows == 1;
 	return err;
 }
@@ -107,7 +91,7 @@ int pg_lease_renew(struct store *base, const char *owner, int64_t until, int64_t
 	*held = 0;
 	pg_arg_s(&a, owner);
 	pg_arg_i(&a, until);
-	return do_one(pg_of(base), PQ_LEASE_RENEW, sql, "renew leases", &a, held);
+	return pg_stmt_rows(pg_of(base), PQ_LEASE_RENEW, sql, "renew leases", &a, held);
 }
 
 int pg_lease_lapsed(struct store *base, const struct store_claim *cl, int limit,
@@ -304,7 +288,7 @@ int pg_cmd_remove(struct store *base, const char *id)
 	struct pg_args a = { 0 };
 
 	pg_arg_s(&a, id);
-	return do_one(pg_of(base), PQ_CMD_REMOVE, sql, "remove command", &a, NULL);
+	return pg_stmt_rows(pg_of(base), PQ_CMD_REMOVE, sql, "remove command", &a, NULL);
 }
 
 /* --- code_interpreter sessions --- */
@@ -322,7 +306,7 @@ int pg_session_hold(struct store *base, const char *project, const char *thread_
 	pg_arg_s(&a, thread_id);
 	pg_arg_s(&a, owner);
 	pg_arg_i(&a, until);
-	err = do_one(pg_of(base), PQ_SESSION_HOLD, sql, "hold session", &a, &rows);
+	err = pg_stmt_rows(pg_of(base), PQ_SESSION_HOLD, sql, "hold session", &a, &rows);
 	if (!err && rows == 0)
 		err = ERR_NOT_FOUND;
 	return err;

@@ -87,6 +87,13 @@ int pg_chunks_add(struct store *base, const struct vs_job *j, int64_t first,
 	return none();
 }
 
+/* Nothing to compact: PostgreSQL's indexes keep no segments to merge. */
+int pg_chunks_compact(struct store *base, bool *more)
+{
+	*more = false;
+	return 0;
+}
+
 int pg_job_finish(struct store *base, const struct vs_job *j, const char *status,
 		  const char *code, const char *message, int64_t usage_bytes)
 {

@@ -347,6 +347,20 @@ int pg_stmt(struct pg_store *st, enum pg_slot slot, const char *sql, const char 
 				      .a = a }, res);
 }
 
+int pg_stmt_rows(struct pg_store *st, enum pg_slot slot, const char *sql, const char *what,
+		 const struct pg_args *a, int64_t *rows)
+{
+	PGresult *res;
+	int err = pg_stmt(st, slot, sql, what, a, &res);
+
+	if (err)
+		return err;
+	if (rows)
+		*rows = pg_rows(res);
+	PQclear(res);
+	return 0;
+}
+
 int pg_stmt_once(struct pg_store *st, const char *sql, const char *what,
 		 const struct pg_args *a, PGresult **res)
 {

@@ -45,18 +45,19 @@ static int lock_stored(struct pg_conn *c, const char *project, const struct stor
 	if (err)
 		return err;
 	if (PQntuples(res) > 0)
-		store_stored_fill(out, o, col(res, 0), col(res, 1), pg_col_i(res, 0, 2), col(res, 3));
+		store_stored_fill(out, o, col(res, 0), col(res, 1), pg_col_i(res, 0, 2),
+				  col(res, 3));
 	PQclear(res);
 	return 0;
 }
 
 /* Fails with ERR_NOT_FOUND unless o exists (under o->parent, when set); it then stays until
  * the commit. */
-static int expect_exists(struct pg_conn *c, const char *project, const struct store_obj *o)
+/* Runs sql, whose parameters are $1 project, $2 o's kind, $3 its id and $4 its parent (NULL:
+ * any), and fails with ERR_NOT_FOUND when it finds or changes no row. */
+static int on_obj(struct pg_conn *c, enum pg_slot slot, const char *sql, const char *what,
+		  const char *project, const struct store_obj *o)
 {
-	static const char sql[] = "SELECT 1 FROM objects WHERE project = $1 AND kind = $2 "
-				  "AND id = $3 AND ($4::text IS NULL OR parent = $4) "
-				  "FOR KEY SHARE";
 	struct pg_args a = { 0 };
 	int64_t rows = 0;
 	int err;
@@ -65,10 +66,19 @@ static int expect_exists(struct pg_conn *c, const char *project, const struct st
 	pg_arg_s(&a, store_kind_name(o->kind));
 	pg_arg_s(&a, o->id);
 	pg_arg_s(&a, o->parent);
-	err = pg_do(c, PQ_EXISTS, sql, "expect", &a, &rows);
+	err = pg_do(c, slot, sql, what, &a, &rows);
 	if (!err && rows == 0)
 		err = ERR_NOT_FOUND;
 	return err;
+}
+
+static int expect_exists(struct pg_conn *c, const char *project, const struct store_obj *o)
+{
+	static const char sql[] = "SELECT 1 FROM objects WHERE project = $1 AND kind = $2 "
+				  "AND id = $3 AND ($4::text IS NULL OR parent = $4) "
+				  "FOR KEY SHARE";
+
+	return on_obj(c, PQ_EXISTS, sql, "expect", project, o);
 }
 
 /* Takes the next place among the children of o's parent (locking the parent row) into
@@ -77,7 +87,8 @@ static int child_seq(struct pg_conn *c, const char *project, const struct store_
 		     enum store_kind pk, int64_t *seq)
 {
 	static const char sql[] = "UPDATE objects SET child_seq = child_seq + 1 "
-				  "WHERE project = $1 AND kind = $2 AND id = $3 RETURNING child_seq";
+				  "WHERE project = $1 AND kind = $2 AND id = $3 "
+				  "RETURNING child_seq";
 	struct pg_args a = { 0 };
 	PGresult *res;
 	int err;
@@ -106,7 +117,8 @@ static int insert(struct pg_conn *c, const char *project, const struct store_obj
 	static const char sql[] =
 		"INSERT INTO objects (project, kind, id, parent, run_id, status, created_at, seq, "
 		"version, body, tag, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, "
-		"COALESCE($8::bigint, nextval('objects_order')), 1, $9, $10, NULLIF($11::bigint, 0)) "
+		"COALESCE($8::bigint, nextval('objects_order')), 1, $9, $10, "
+		"NULLIF($11::bigint, 0)) "
 		"ON CONFLICT DO NOTHING";
 	struct pg_args a = { 0 };
 	enum store_kind pk;
@@ -229,17 +241,8 @@ static int delete_obj(struct pg_conn *c, const char *project, const struct store
 {
 	static const char sql[] = "DELETE FROM objects WHERE project = $1 AND kind = $2 "
 				  "AND id = $3 AND ($4::text IS NULL OR parent = $4)";
-	struct pg_args a = { 0 };
-	int64_t rows = 0;
-	int err;
+	int err = on_obj(c, PQ_DEL_SELF, sql, "delete", project, o);
 
-	pg_arg_s(&a, project);
-	pg_arg_s(&a, store_kind_name(o->kind));
-	pg_arg_s(&a, o->id);
-	pg_arg_s(&a, o->parent);
-	err = pg_do(c, PQ_DEL_SELF, sql, "delete", &a, &rows);
-	if (!err && rows == 0)
-		err = ERR_NOT_FOUND;
 	if (!err)
 		err = store_delete_below(o->kind, o->id, delete_set,
 					 &(struct below){ .c = c, .project = project });

@@ -107,7 +107,7 @@ static void store_free(struct sqlite_store *st)
 	pthread_mutex_destroy(&st->mu);
 	pthread_cond_destroy(&st->cv);
 	pthread_mutex_destroy(&st->write_mu);
-	sqlite_df_cleanup(st);
+	sqlite_vocab_cleanup(st);
 	sqlite_vec_cache_free(st->vc);
 	free(st->path);
 	free(st);
@@ -160,6 +160,7 @@ static const struct store_backend sqlite_backend = {
 	.jobs_count = sqlite_jobs_count,
 	.chunks_clear = sqlite_chunks_clear,
 	.chunks_add = sqlite_chunks_add,
+	.chunks_compact = sqlite_chunks_compact,
 	.job_finish = sqlite_job_finish,
 	.chunks_of = sqlite_chunks_of,
 	.search = sqlite_search,
@@ -184,7 +185,7 @@ static struct sqlite_store *store_new(const char *dir)
 	pthread_mutex_init(&st->write_mu, NULL);
 	atomic_init(&st->gen, 0);
 	atomic_init(&st->write_ms, 0);
-	sqlite_df_init(st);
+	sqlite_vocab_init(st);
 	st->vc = sqlite_vec_cache_new();
 	sqlite_notify_init(st);
 	return st;

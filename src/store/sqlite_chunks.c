@@ -140,6 +140,32 @@ int sqlite_chunks_add(struct store *base, const struct vs_job *j, int64_t first,
 	return sqlite_end(st, conn, err);
 }
 
+/* Pages of merged index one compaction step writes: about 60 ms of work for 100k chunks. */
+#define COMPACT_PAGES 500
+
+/* FTS5's merge command changes at least two rows when it did some work. */
+static int merge_step(struct sqlite_conn *c, bool *more)
+{
+	int64_t before = sqlite3_total_changes64(c->db);
+	int err = sqlite_exec(c->db, "INSERT INTO chunks_fts (chunks_fts, rank) VALUES "
+			      "('merge', ?1)", "compact", "i", (int64_t)COMPACT_PAGES);
+
+	*more = !err && sqlite3_total_changes64(c->db) - before >= 2;
+	return err;
+}
+
+int sqlite_chunks_compact(struct store *base, bool *more)
+{
+	struct sqlite_store *st = sqlite_of(base);
+	struct sqlite_conn *c;
+	int err = sqlite_begin(st, &c);
+
+	*more = false;
+	if (err)
+		return err;
+	return sqlite_end(st, c, merge_step(c, more));
+}
+
 /* Sets the file's final status and last_error; ERR_NOT_FOUND if it was no longer running. */
 static int finish_row(struct sqlite_conn *c, const struct vs_job *j, const char *status,
 		      const char *code, const char *message, int64_t usage)

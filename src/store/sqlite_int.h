@@ -68,7 +68,7 @@ enum sqlite_slot {
 
 /* One database connection. Used by one thread at a time: whoever took it from the pool, or
  * the pool itself (under store.mu) while it is idle. */
-struct sq_df;
+struct sq_vocab;
 
 struct sqlite_conn {
 	sqlite3 *db;
@@ -77,6 +77,7 @@ struct sqlite_conn {
 	bool snap;                          /* a read transaction is open (see sqlite_read) */
 	uint64_t snap_gen;                  /* store.gen when it began */
 	int64_t snap_ms;                    /* clock_ms() when it began */
+	fts5_api *fts;                      /* FTS5's API on db (sqlite_rank.c) */
 };
 
 #define SQ_FILE "assistd.db" /* the database, in the data directory */
@@ -104,8 +105,9 @@ struct sqlite_store {
 	atomic_uint_fast64_t keys_gen;      /* gen when keys_ever was read */
 	atomic_int_fast64_t keys_read_ms;   /* clock_ms() when it was read; 0: never */
 	struct sq_notify *nt;     /* owned: watchers and the watch thread (sqlite_notify.c) */
-	pthread_mutex_t df_mu;    /* guards dfs */
-	struct sq_df *dfs;        /* cached document frequencies (sqlite_terms.c) */
+	pthread_mutex_t vocab_mu; /* guards vocab and vocab_reading */
+	struct sq_vocab *vocab;   /* owned: document frequencies (sqlite_vocab.c), or NULL */
+	bool vocab_reading;       /* a search is reading it again */
 };
 
 /* The SQLite state behind a handle this backend opened. */
@@ -186,6 +188,7 @@ int sqlite_jobs_count(struct store *base, int64_t *n) MUST_CHECK;
 int sqlite_chunks_clear(struct store *base, const struct vs_job *j) MUST_CHECK;
 int sqlite_chunks_add(struct store *base, const struct vs_job *j, int64_t first,
 		      const struct store_chunk *c, size_t n) MUST_CHECK;
+int sqlite_chunks_compact(struct store *base, bool *more) MUST_CHECK;
 int sqlite_job_finish(struct store *base, const struct vs_job *j, const char *status,
 		      const char *code, const char *message, int64_t usage_bytes) MUST_CHECK;
 int sqlite_chunks_of(struct store *base, const char *project, const char *vs,
@@ -320,9 +323,15 @@ void sqlite_filter_cleanup(struct fsql *f);
 #define SQ_BM25_B 0.75
 #endif
 #define SQ_WORD_MAX 64
-#define SQ_DF_SLOTS 4096
+/* The FTS5 tokenizer of the keyword index: its name, then its arguments (BENCHMARKS.md says
+ * why). Fixed once a database is made; -D overrides it only for measuring alternatives. */
+#ifndef SQ_FTS_TOKENIZE
+#define SQ_FTS_TOKENIZE "porter unicode61 remove_diacritics 2"
+#endif
 
+#ifndef SQ_CANDIDATE_BUDGET
 #define SQ_CANDIDATE_BUDGET 500 /* postings the essential words start with */
+#endif
 
 struct sq_term {
 	const char *word; /* borrowed from the search */
@@ -340,12 +349,18 @@ struct sq_plan {
 	double ub_common;  /* the most the other words can */
 };
 
-void sqlite_df_init(struct sqlite_store *st);
-void sqlite_df_cleanup(struct sqlite_store *st);
+void sqlite_vocab_init(struct sqlite_store *st);
+void sqlite_vocab_cleanup(struct sqlite_store *st);
+/* The document frequency of each query word in the keyword index's text column into
+ * dfs[0..n): from the in-memory vocabulary (read again when stale), or -1 for a word it
+ * cannot answer for (the caller counts those). *rows receives the number of chunks indexed.
+ * Errors: ERR_DB. */
+int sqlite_vocab_dfs(struct sqlite_store *st, struct sqlite_conn *c, const char *const *words,
+		     size_t n, int64_t *dfs, int64_t *rows) MUST_CHECK;
 /* Looks up (or counts) each word's document frequency and splits the words. Words that could
  * not be quoted are left out. Free p with sqlite_terms_cleanup. Errors: ERR_DB. */
-int sqlite_terms_plan(struct sqlite_store *st, sqlite3 *db, const char *const *words, size_t n,
-		      struct sq_plan *p) MUST_CHECK;
+int sqlite_terms_plan(struct sqlite_store *st, struct sqlite_conn *c, const char *const *words,
+		      size_t n, struct sq_plan *p) MUST_CHECK;
 /* Sets the plan's bounds and first essential words from its document frequencies. */
 void sqlite_terms_bounds(struct sq_plan *p);
 /* Widens the essential words (a four times larger budget); false when all already are. */
@@ -356,10 +371,20 @@ void sqlite_terms_cleanup(struct sq_plan *p);
 int sqlite_terms_match(const struct sq_plan *p, const char *const *scopes, size_t nscopes,
 		       char **match, char **dfs) MUST_CHECK;
 
-/* Registers the keyword index's functions on db (sqlite_rank.c): assistd_bm25(chunks_fts,
- * skip, dfs), the score, and assistd_rows(chunks_fts), the number of chunks indexed.
- * Errors: ERR_DB. */
-int sqlite_rank_register(sqlite3 *db) MUST_CHECK;
+/* Registers the keyword index's functions on c->db (sqlite_rank.c): assistd_bm25(chunks_fts,
+ * skip, dfs), the score, and assistd_rows(chunks_fts), the number of chunks indexed; sets
+ * c->fts. Errors: ERR_DB. */
+int sqlite_rank_register(struct sqlite_conn *c) MUST_CHECK;
+
+/* An instance of the keyword index's tokenizer (SQ_FTS_TOKENIZE) on a connection. */
+struct sq_tokenizer {
+	fts5_tokenizer api;
+	Fts5Tokenizer *inst;
+};
+
+/* Creates one (sqlite_rank.c); close it with sqlite_tokenizer_close. Errors: ERR_DB. */
+int sqlite_tokenizer_open(struct sqlite_conn *c, struct sq_tokenizer *tk) MUST_CHECK;
+void sqlite_tokenizer_close(struct sq_tokenizer *tk);
 
 /* The cache of vectors (sqlite_vec.c): made at store_open, freed at store_close. */
 struct vec_cache *sqlite_vec_cache_new(void);

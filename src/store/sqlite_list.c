@@ -143,9 +143,9 @@ static int fetch(struct sqlite_conn *c, const char *project, enum store_kind kin
 	int err;
 
 	err = sqlite_prep(c, (enum sqlite_slot)slot, sql, &s, "list", "ssssiiiisssi",
-			  project, store_kind_name(kind), parent, pg->run_id, q->lo.created_at, q->lo.seq,
-			  q->hi.created_at, q->hi.seq, pg->tag, pg->meta_key, pg->meta_value,
-			  (int64_t)pg->limit + 1);
+			  project, store_kind_name(kind), parent, pg->run_id, q->lo.created_at,
+			  q->lo.seq, q->hi.created_at, q->hi.seq, pg->tag, pg->meta_key,
+			  pg->meta_value, (int64_t)pg->limit + 1);
 	free(sql);
 	if (!err)
 		err = sqlite_page_rows(c->db, s, pg->limit, out);

@@ -13,12 +13,6 @@
 #include "schema.h"
 #include "sqlite_int.h"
 
-/* The FTS5 tokenizer of the keyword index. Fixed once a database is made; -D overrides it
- * only for measuring alternatives (bench/scifact.sh). */
-#ifndef SQ_FTS_TOKENIZE
-#define SQ_FTS_TOKENIZE "porter unicode61 remove_diacritics 2"
-#endif
-
 /* migrations[i] brings the schema from version i to version i + 1. */
 static const char *const migrations[] = {
 	/* 1, 2: objects, API keys, files and expiry (schema.h, shared with PostgreSQL). */
@@ -92,6 +86,12 @@ static const char *const migrations[] = {
 	"CREATE INDEX notify_at ON notify (at);",
 	/* 7: limits per API key or project and their counters (shared with PostgreSQL). */
 	SCHEMA_LIMITS,
+	/* 8: the keyword index merges any two segments of a level when asked to (FTS5's
+	 * "usermerge"; the default waits for four), so that store_chunks_compact leaves at most
+	 * one segment a level: fewer lookups for every word of every search. chunks_vocab lists
+	 * the index's terms with their chunk counts (sqlite_vocab.c reads it whole). */
+	"INSERT INTO chunks_fts (chunks_fts, rank) VALUES ('usermerge', 2);"
+	"CREATE VIRTUAL TABLE chunks_vocab USING fts5vocab(chunks_fts, 'col');",
 };
 
 #define MIGRATION_COUNT ((int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -69,7 +69,7 @@ static int conn_open(const char *path, struct sqlite_conn **out)
 		err = sqlite_fail(c->db, "pragmas");
 		goto out;
 	}
-	err = sqlite_rank_register(c->db);
+	err = sqlite_rank_register(c);
 	if (err)
 		goto out;
 	*out = c;

@@ -12,7 +12,8 @@
  * is divided by the most the query could score (every word matching a short chunk many
  * times: the sum of idf * (k1 + 1)), so it lies in 0..1 and says how much of the query's
  * weight a chunk matches, in a small store as in a big one.
- * assistd_rows(chunks_fts) is the number of chunks indexed. */
+ * assistd_rows(chunks_fts) is the number of chunks indexed. The index's tokenizer is also
+ * lent out here (sqlite_tokenizer_open), to turn query words into index terms. */
 #include <math.h>
 #include <stdlib.h>
 
@@ -137,11 +138,11 @@ static void row_count(const Fts5ExtensionApi *api, Fts5Context *ctx, sqlite3_con
 		sqlite3_result_error_code(out, rc);
 }
 
-int sqlite_rank_register(sqlite3 *db)
+int sqlite_rank_register(struct sqlite_conn *c)
 {
 	fts5_api *api = NULL;
 	sqlite3_stmt *s = NULL;
-	int rc = sqlite3_prepare_v2(db, "SELECT fts5(?1)", -1, &s, NULL);
+	int rc = sqlite3_prepare_v2(c->db, "SELECT fts5(?1)", -1, &s, NULL);
 
 	if (rc == SQLITE_OK)
 		rc = sqlite3_bind_pointer(s, 1, (void *)&api, "fts5_api_ptr", NULL);
@@ -153,6 +154,45 @@ int sqlite_rank_register(sqlite3 *db)
 	if (rc == SQLITE_OK && api)
 		rc = api->xCreateFunction(api, "assistd_rows", NULL, row_count, NULL);
 	if (rc != SQLITE_OK || !api)
-		return sqlite_fail(db, "register assistd_bm25");
+		return sqlite_fail(c->db, "register assistd_bm25");
+	c->fts = api;
 	return 0;
+}
+
+/* SQ_FTS_TOKENIZE split at spaces into argv (at most TOKENIZE_ARGS words); the count. */
+#define TOKENIZE_ARGS 8
+static int tokenize_args(char *spec, const char **argv)
+{
+	int n = 0;
+
+	for (char *p = spec; *p && n < TOKENIZE_ARGS;) {
+		while (*p == ' ')
+			*p++ = '\0';
+		if (*p)
+			argv[n++] = p;
+		while (*p && *p != ' ')
+			p++;
+	}
+	return n;
+}
+
+int sqlite_tokenizer_open(struct sqlite_conn *c, struct sq_tokenizer *tk)
+{
+	char spec[] = SQ_FTS_TOKENIZE;
+	const char *argv[TOKENIZE_ARGS];
+	int argc = tokenize_args(spec, argv);
+	void *ud = NULL;
+	int rc = argc > 0 ? c->fts->xFindTokenizer(c->fts, argv[0], &ud, &tk->api) : SQLITE_ERROR;
+
+	tk->inst = NULL;
+	if (rc == SQLITE_OK)
+		rc = tk->api.xCreate(ud, argv + 1, argc - 1, &tk->inst);
+	return rc == SQLITE_OK ? 0 : sqlite_fail(c->db, "tokenizer");
+}
+
+void sqlite_tokenizer_close(struct sq_tokenizer *tk)
+{
+	if (tk->inst)
+		tk->api.xDelete(tk->inst);
+	tk->inst = NULL;
 }

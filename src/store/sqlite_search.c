@@ -166,7 +166,7 @@ int sqlite_search(struct store *base, const char *project, const struct store_se
 	if (!err)
 		err = sqlite_read(st, &c);
 	if (!err) {
-		err = sqlite_terms_plan(st, c->db, q->words, q->nwords, &p);
+		err = sqlite_terms_plan(st, c, q->words, q->nwords, &p);
 		if (!err && p.n > 0)
 			err = run_search(c->db, project, q, &p, &f, *hits, n);
 		sqlite_read_done(st, c, err);

@@ -8,73 +8,14 @@
  * others' upper bound (each word's idf * (k1 + 1)); when the last of the best results already
  * scores more, the ranking is exact, and otherwise the search runs again with a wider
  * essential set (sqlite_search.c), up to all the words. Document frequencies come from the
- * index and are cached per process for SQ_DF_TTL_MS, a staleness that moves idf values by
- * next to nothing. */
+ * in-memory vocabulary (sqlite_vocab.c). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "../base/alloc.h"
-#include "../base/clock.h"
 #include "sqlite_int.h"
-
-#define SQ_DF_TTL_MS 10000
-
-/* One cached document frequency (a direct-mapped table: a collision replaces). */
-struct sq_df {
-	char word[SQ_WORD_MAX + 1];
-	int64_t df, rows;
-	int64_t at_ms;
-};
-
-void sqlite_df_init(struct sqlite_store *st)
-{
-	pthread_mutex_init(&st->df_mu, NULL);
-	st->dfs = xcalloc(SQ_DF_SLOTS, sizeof(*st->dfs));
-}
-
-void sqlite_df_cleanup(struct sqlite_store *st)
-{
-	pthread_mutex_destroy(&st->df_mu);
-	free(st->dfs);
-}
-
-static size_t slot(const char *word)
-{
-	uint64_t h = 1469598103934665603ull;
-
-	for (const unsigned char *p = (const unsigned char *)word; *p; p++)
-		h = (h ^ *p) * 1099511628211ull;
-	return (size_t)(h % SQ_DF_SLOTS);
-}
-
-static bool cached(struct sqlite_store *st, const char *word, int64_t now, struct sq_term *t)
-{
-	struct sq_df *e = &st->dfs[slot(word)];
-	bool hit;
-
-	pthread_mutex_lock(&st->df_mu);
-	hit = strcmp(e->word, word) == 0 && now - e->at_ms < SQ_DF_TTL_MS;
-	if (hit) {
-		t->df = e->df;
-		t->rows = e->rows;
-	}
-	pthread_mutex_unlock(&st->df_mu);
-	return hit;
-}
-
-static void remember(struct sqlite_store *st, const struct sq_term *t, int64_t now)
-{
-	struct sq_df *e = &st->dfs[slot(t->word)];
-
-	pthread_mutex_lock(&st->df_mu);
-	snprintf(e->word, sizeof(e->word), "%s", t->word);
-	e->df = t->df;
-	e->rows = t->rows;
-	e->at_ms = now;
-	pthread_mutex_unlock(&st->df_mu);
-}
 
 /* The first column of the one row sql returns for match (0 without a row). */
 static int count_of(sqlite3 *db, const char *sql, const char *match, int64_t *out)
@@ -92,17 +33,14 @@ static int count_of(sqlite3 *db, const char *sql, const char *match, int64_t *ou
 	return err;
 }
 
-/* Counts the chunks holding the word (in any store) and the chunks there are (an auxiliary
- * function cannot sit in an aggregate: two statements). */
-static int df_query(sqlite3 *db, struct sq_term *t)
+/* Counts the chunks holding the word (in any store): for words the vocabulary cannot
+ * answer for (sqlite_vocab.c). */
+static int df_count(sqlite3 *db, struct sq_term *t)
 {
 	char *match = xasprintf("text : \"%s\"", t->word);
 	int err = count_of(db, "SELECT count(*) FROM chunks_fts WHERE chunks_fts MATCH ?1", match,
 			   &t->df);
 
-	if (!err && t->df > 0)
-		err = count_of(db, "SELECT assistd_rows(chunks_fts) FROM chunks_fts WHERE "
-			       "chunks_fts MATCH ?1 LIMIT 1", match, &t->rows);
 	free(match);
 	return err;
 }
@@ -120,27 +58,38 @@ static bool word_ok(const char *w)
 	return *w && strlen(w) <= SQ_WORD_MAX && !strchr(w, '"');
 }
 
-int sqlite_terms_plan(struct sqlite_store *st, sqlite3 *db, const char *const *words, size_t n,
-		      struct sq_plan *p)
+/* The words that can be quoted, as terms of p (their df not yet known). */
+static void plan_words(struct sq_plan *p, const char *const *words, size_t n)
 {
-	int64_t now = clock_ms();
-	int err = 0;
+	p->t = xcalloc(n + 1, sizeof(*p->t));
+	for (size_t i = 0; i < n; i++) {
+		if (word_ok(words[i]))
+			p->t[p->n++].word = words[i];
+	}
+}
+
+int sqlite_terms_plan(struct sqlite_store *st, struct sqlite_conn *c, const char *const *words,
+		      size_t n, struct sq_plan *p)
+{
+	const char **w;
+	int64_t *dfs, rows = 0;
+	int err;
 
 	memset(p, 0, sizeof(*p));
-	p->t = xcalloc(n + 1, sizeof(*p->t));
-	for (size_t i = 0; i < n && !err; i++) {
-		struct sq_term *t = &p->t[p->n];
-
-		if (!word_ok(words[i]))
-			continue;
-		t->word = words[i];
-		if (!cached(st, t->word, now, t)) {
-			err = df_query(db, t);
-			if (!err)
-				remember(st, t, now);
-		}
-		p->n++;
+	plan_words(p, words, n);
+	w = xcalloc(p->n + 1, sizeof(*w));
+	dfs = xcalloc(p->n + 1, sizeof(*dfs));
+	for (size_t i = 0; i < p->n; i++)
+		w[i] = p->t[i].word;
+	err = sqlite_vocab_dfs(st, c, w, p->n, dfs, &rows);
+	for (size_t i = 0; i < p->n && !err; i++) {
+		p->t[i].df = dfs[i];
+		p->t[i].rows = rows;
+		if (dfs[i] < 0)
+			err = df_count(c->db, &p->t[i]);
 	}
+	free(w);
+	free(dfs);
 	if (err)
 		return err;
 	qsort(p->t, p->n, sizeof(*p->t), by_df);

@@ -10,6 +10,9 @@
  * float32 vector), scores them again exactly and keeps the best. A copy is reference counted,
  * so a reload never frees one a search still reads; a copy no search used for VEC_IDLE_MS is
  * dropped. */
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 #include <math.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -352,30 +355,43 @@ static int allowed_files(sqlite3 *db, const char *project, const struct store_vs
 
 /* GNU C vectors: eight lanes at a time, whatever the target's SIMD (SSE2 at least on x86-64).
  * An int8 product fits int16 (127 * 127), which has a plain SIMD multiply; sums go to int32. */
-typedef int8_t i8x8 __attribute__((vector_size(8)));
-typedef int16_t i16x8 __attribute__((vector_size(16)));
-typedef int32_t i32x8 __attribute__((vector_size(32)));
-
+/* The dot product of two int8 vectors of n values. On x86-64 (SSE2 is always there) 16
+ * values a step: sign-extended to 16 bits, multiplied and added in pairs to 32 bits
+ * (pmaddwd), the sums kept in four lanes; elsewhere plain C, which compilers vectorise. */
+#ifdef __SSE2__
 static int32_t dot8(const int8_t *a, const int8_t *b, int n)
 {
-	i32x8 acc = { 0 };
+	__m128i acc = _mm_setzero_si128();
+	int32_t lanes[4];
 	int32_t sum = 0;
 	int i = 0;
 
-	for (; i + 8 <= n; i += 8) {
-		i8x8 x, y;
+	for (; i + 16 <= n; i += 16) {
+		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)(a + i));
+		__m128i y = _mm_loadu_si128((const __m128i *)(const void *)(b + i));
+		__m128i xs = _mm_cmpgt_epi8(_mm_setzero_si128(), x);
+		__m128i ys = _mm_cmpgt_epi8(_mm_setzero_si128(), y);
 
-		memcpy(&x, a + i, sizeof(x));
-		memcpy(&y, b + i, sizeof(y));
-		acc += __builtin_convertvector(__builtin_convertvector(x, i16x8) *
-					       __builtin_convertvector(y, i16x8), i32x8);
+		acc = _mm_add_epi32(acc, _mm_madd_epi16(_mm_unpacklo_epi8(x, xs),
+							_mm_unpacklo_epi8(y, ys)));
+		acc = _mm_add_epi32(acc, _mm_madd_epi16(_mm_unpackhi_epi8(x, xs),
+							_mm_unpackhi_epi8(y, ys)));
 	}
+	_mm_storeu_si128((__m128i *)(void *)lanes, acc);
 	for (; i < n; i++)
 		sum += (int32_t)a[i] * b[i];
-	for (int j = 0; j < 8; j++)
-		sum += acc[j];
+	return sum + lanes[0] + lanes[1] + lanes[2] + lanes[3];
+}
+#else
+static int32_t dot8(const int8_t *a, const int8_t *b, int n)
+{
+	int32_t sum = 0;
+
+	for (int i = 0; i < n; i++)
+		sum += (int32_t)a[i] * b[i];
 	return sum;
 }
+#endif
 
 /* The exact cosine of the query and a stored vector (blob: dims floats, unaligned). */
 static float dot_blob(const float *q, const void *blob, int dims)
@@ -433,19 +449,20 @@ static void scan(const struct vrun *r, const struct store_vsearch *q, struct top
 	free(q8);
 }
 
-/* Fills hit h for chunk id, reading its text, its file's name and attributes, and its vector
- * for the exact cosine with q (the scan's quantised one, approx, when the vector is gone). */
-static int hit_fill(sqlite3 *db, int64_t id, const struct store_vsearch *q, float approx,
-		    struct store_hit *h)
+/* What a hit is read with (?1 the chunk id); prepared once a search. */
+static const char hit_sql[] =
+	"SELECT c.file_id, f.filename, coalesce(json_extract(f.body, '$.attributes'), 'null'), "
+	"c.text, c.vec FROM chunks c CROSS JOIN vs_files f ON f.project = c.project AND "
+	"f.vector_store_id = c.vector_store_id AND f.file_id = c.file_id WHERE c.id = ?1";
+
+/* Fills hit h for chunk id with s (hit_sql), reading its text, its file's name and
+ * attributes, and its vector for the exact cosine with q (the scan's quantised one, approx,
+ * when the vector is gone). */
+static int hit_fill(sqlite3 *db, sqlite3_stmt *s, int64_t id, const struct store_vsearch *q,
+		    float approx, struct store_hit *h)
 {
-	sqlite3_stmt *s = NULL;
 	bool row = false;
-	int err = sqlite_query(db, "SELECT c.file_id, f.filename, coalesce(json_extract(f.body, "
-			       "'$.attributes'), 'null'), c.text, c.vec FROM chunks c CROSS JOIN "
-			       "vs_files f ON f.project = c.project AND "
-			       "f.vector_store_id = c.vector_store_id "
-			       "AND f.file_id = c.file_id WHERE c.id = ?1", &s, "vector hit", "i",
-			       id);
+	int err = sqlite3_bind_int64(s, 1, id) == SQLITE_OK ? 0 : sqlite_fail(db, "vector hit");
 
 	if (!err)
 		err = sqlite_step(db, s, "vector hit", &row);
@@ -458,7 +475,7 @@ static int hit_fill(sqlite3 *db, int64_t id, const struct store_vsearch *q, floa
 	h->cosine = approx;
 	if (row && sqlite3_column_bytes(s, 4) == q->dims * (int)sizeof(float))
 		h->cosine = dot_blob(q->vec, sqlite3_column_blob(s, 4), q->dims);
-	sqlite3_finalize(s);
+	sqlite3_reset(s);
 	return err;
 }
 
@@ -512,6 +529,22 @@ static int vrun_open(struct sqlite_store *st, sqlite3 *db, const char *project,
 	return err;
 }
 
+/* Reads the top hits, each scored again exactly. */
+static int hits_read(sqlite3 *db, const struct vrun *r, const struct top *t,
+		     const struct store_vsearch *q, struct store_hit *hits, size_t *n)
+{
+	sqlite3_stmt *s = NULL;
+	int err = t->n ? sqlite_query(db, hit_sql, &s, "vector hit", "") : 0;
+
+	for (size_t i = 0; i < t->n && !err; i++) {
+		const struct vec_set *v = r->sets[t->e[i].k];
+
+		err = hit_fill(db, s, v->ids[t->e[i].i], q, t->e[i].score, &hits[(*n)++]);
+	}
+	sqlite3_finalize(s);
+	return err;
+}
+
 static int vec_search(struct sqlite_store *st, sqlite3 *db, const char *project,
 		      const struct store_vsearch *q, const struct fsql *f, struct store_hit *hits,
 		      size_t *n)
@@ -523,11 +556,8 @@ static int vec_search(struct sqlite_store *st, sqlite3 *db, const char *project,
 	t.e = xcalloc(t.max, sizeof(*t.e));
 	if (!err)
 		scan(&r, q, &t);
-	for (size_t i = 0; i < t.n && !err; i++) {
-		const struct vec_set *v = r.sets[t.e[i].k];
-
-		err = hit_fill(db, v->ids[t.e[i].i], q, t.e[i].score, &hits[(*n)++]);
-	}
+	if (!err)
+		err = hits_read(db, &r, &t, q, hits, n);
 	free(t.e);
 	vrun_cleanup(st, &r);
 	if (!err)

@@ -31,8 +31,8 @@ static int peek(struct sqlite_conn *c, const char *project, const struct store_o
 	if (!err)
 		err = sqlite_step(c->db, s, "put", &out->found);
 	if (!err && out->found)
-		store_stored_fill(out, o, col_text(s, 0), col_text(s, 1), sqlite3_column_int64(s, 2),
-				  col_text(s, 3));
+		store_stored_fill(out, o, col_text(s, 0), col_text(s, 1),
+				  sqlite3_column_int64(s, 2), col_text(s, 3));
 	if (s)
 		sqlite3_reset(s);
 	return err;
@@ -47,8 +47,8 @@ static int expect_exists(struct sqlite_conn *c, const char *project, const struc
 	bool row = false;
 	int err;
 
-	err = sqlite_prep(c, SQ_EXISTS, sql, &s, "expect", "ssss", project, store_kind_name(o->kind),
-			  o->id, o->parent);
+	err = sqlite_prep(c, SQ_EXISTS, sql, &s, "expect", "ssss", project,
+			  store_kind_name(o->kind), o->id, o->parent);
 	if (!err)
 		err = sqlite_step(c->db, s, "expect", &row);
 	if (s)
@@ -159,8 +159,8 @@ static int delete_grandchildren(struct sqlite_conn *c, const char *project,
 	sqlite3_stmt *s;
 	int err;
 
-	err = sqlite_prep(c, SQ_DEL_GRAND, sql, &s, "delete", "ssss", project, store_kind_name(grand),
-			  store_kind_name(child), id);
+	err = sqlite_prep(c, SQ_DEL_GRAND, sql, &s, "delete", "ssss", project,
+			  store_kind_name(grand), store_kind_name(child), id);
 	if (!err)
 		err = sqlite_run(c->db, s, "delete");
 	return err;
@@ -189,8 +189,8 @@ static int delete_obj(struct sqlite_conn *c, const char *project, const struct s
 	sqlite3_stmt *s;
 	int err;
 
-	err = sqlite_prep(c, SQ_DEL_SELF, sql, &s, "delete", "ssss", project, store_kind_name(o->kind),
-			  o->id, o->parent);
+	err = sqlite_prep(c, SQ_DEL_SELF, sql, &s, "delete", "ssss", project,
+			  store_kind_name(o->kind), o->id, o->parent);
 	if (!err)
 		err = sqlite_run(c->db, s, "delete");
 	if (!err && sqlite3_changes(c->db) == 0)

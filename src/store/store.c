@@ -470,6 +470,11 @@ int store_chunks_add(struct store *st, const struct vs_job *j, int64_t first,
 	return st->be->chunks_add(st, j, first, c, n);
 }
 
+int store_chunks_compact(struct store *st, bool *more)
+{
+	return st->be->chunks_compact(st, more);
+}
+
 int store_job_finish(struct store *st, const struct vs_job *j, const char *status,
 		     const char *code, const char *message, int64_t usage_bytes)
 {

@@ -104,6 +104,12 @@ int store_chunks_clear(struct store *st, const struct vs_job *j) MUST_CHECK;
  * still in progress. Errors: ERR_NOT_FOUND when it is not (cancelled or detached), ERR_DB. */
 int store_chunks_add(struct store *st, const struct vs_job *j, int64_t first,
 		     const struct store_chunk *c, size_t n) MUST_CHECK;
+/* One step of compacting the keyword index, in a transaction of its own: merges its segments
+ * (each commit of chunks writes one; a search looks a word up in every one) for up to a few
+ * hundred pages of work. *more tells whether another step would still find work. Ingestion
+ * compacts after a file's last chunks, so that searches see an index of few segments.
+ * Errors: ERR_DB. */
+int store_chunks_compact(struct store *st, bool *more) MUST_CHECK;
 /* Ends a job: status "completed" (usage_bytes is the stored size) or "failed"/"cancelled"
  * with last_error {code, message} (the file's chunks go). Errors: ERR_NOT_FOUND when the
  * file is no longer in progress, ERR_DB. */

@@ -13,8 +13,10 @@
  * defaults to ranker "auto" (reported as default_2024_08_21, the ranker it stands for) and
  * score_threshold 0. A search first waits (up to TOOL_WAIT_MS, asking to run again, so no
  * thread is held) for files still being ingested into the stores, such as those just
- * attached to a message, so that the run sees them; past that it searches what is in. A store that has expired fails the run, as on the hosted service;
- * searching a store counts as using it (its expiry moves on). */
+ * attached to a message, so that the run sees them; past that it searches what is in. A store
+ * that has expired fails the run, as on the hosted service: checked before every model turn
+ * (fs_check), so the run fails as it starts, and again when searched. Searching a store
+ * counts as using it (its expiry moves on). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -90,13 +92,13 @@ static jv *ranking_options(const jv *run)
 }
 
 /* Appends the vector_store_ids of the stored object (kind, id) to ids (no duplicates). */
-static int add_stores(struct tool_job *j, enum store_kind kind, const char *id,
-		      char **ids, size_t *n)
+static int add_stores(struct store *st, const char *project, enum store_kind kind,
+		      const char *id, char **ids, size_t *n)
 {
 	char *body = NULL;
 	jv *v = NULL;
 	const jv *list;
-	int err = id ? store_get(j->env->st, j->project, kind, id, NULL, &body, NULL) : 0;
+	int err = id ? store_get(st, project, kind, id, NULL, &body, NULL) : 0;
 
 	if (err == ERR_NOT_FOUND)
 		return 0; /* an assistant deleted since: its stores no longer apply */
@@ -118,6 +120,18 @@ static int add_stores(struct tool_job *j, enum store_kind kind, const char *id,
 	return 0;
 }
 
+/* The vector stores the run searches: its assistant's, then its thread's (owned ids). */
+static int run_stores(struct store *st, const char *project, const jv *run, char **ids,
+		      size_t *n)
+{
+	int err = add_stores(st, project, STORE_ASSISTANT, jv_get_str(run, "assistant_id"), ids,
+			     n);
+
+	if (!err)
+		err = add_stores(st, project, STORE_THREAD, jv_get_str(run, "thread_id"), ids, n);
+	return err;
+}
+
 static bool expired(const jv *v, int64_t now)
 {
 	const jv *at = jv_get(v, "expires_at");
@@ -125,6 +139,51 @@ static bool expired(const jv *v, int64_t now)
 
 	return (status && strcmp(status, "expired") == 0) ||
 	       (jv_is_int(at) && jv_int_value(at) <= now);
+}
+
+static char *expired_why(const char *id)
+{
+	return xasprintf("Vector store %s has expired: it was not used within its expires_after "
+			 "window. Create a new vector store, add the files and try again.", id);
+}
+
+/* Whether vector store id of the project has expired (false when it is gone). */
+static int store_expired_now(struct store *st, const char *project, const char *id,
+			     bool *out)
+{
+	char *body = NULL;
+	jv *v = NULL;
+	int err = store_get(st, project, STORE_VECTOR_STORE, id, NULL, &body, NULL);
+
+	*out = false;
+	if (err == ERR_NOT_FOUND)
+		return 0; /* the search says so, if the model searches */
+	if (!err) {
+		v = jv_parse(body, strlen(body), NULL, 0);
+		*out = expired(v, clock_unix());
+	}
+	jv_free(v);
+	free(body);
+	return err;
+}
+
+/* Before each model turn: a run whose assistant's or thread's vector store has expired
+ * fails, whether or not the model would search (the hosted service failed such runs). */
+static int fs_check(const struct tool_scope *sc, char **why)
+{
+	char *ids[FS_MAX_STORES];
+	size_t n = 0;
+	bool gone = false;
+	int err = run_stores(sc->st, sc->project, sc->run, ids, &n);
+
+	for (size_t i = 0; i < n && !err && !gone; i++) {
+		err = store_expired_now(sc->st, sc->project, ids[i], &gone);
+		if (!err && gone)
+			*why = expired_why(ids[i]);
+	}
+	for (size_t i = 0; i < n; i++)
+		free(ids[i]);
+	return !err && gone ? ERR_INVALID : err;
 }
 
 /* Checks the store exists and has not expired (else the job fails), and records its use. */
@@ -137,10 +196,7 @@ static int use_store(struct tool_job *j, const char *id, int64_t now)
 	if (!err)
 		v = jv_parse(body, strlen(body), NULL, 0);
 	if (!err && expired(v, now))
-		tool_fail(j, ERR_INVALID, "server_error",
-			  xasprintf("Vector store %s has expired: it was not used within its "
-				    "expires_after window. Create a new vector store, add the files "
-				    "and try again.", id));
+		tool_fail(j, ERR_INVALID, "server_error", expired_why(id));
 	else if (err == ERR_NOT_FOUND)
 		tool_fail(j, err, "server_error",
 			  xasprintf("Vector store %s no longer exists. Remove it from the "
@@ -252,10 +308,8 @@ static void fs_run(struct tool_job *j)
 	jv *ro = ranking_options(j->run);
 	jv *results = jv_array();
 	char *query = query_of(j->arguments);
-	int err = add_stores(j, STORE_ASSISTANT, jv_get_str(j->run, "assistant_id"), ids, &n);
+	int err = run_stores(j->env->st, j->project, j->run, ids, &n);
 
-	if (!err)
-		err = add_stores(j, STORE_THREAD, jv_get_str(j->run, "thread_id"), ids, &n);
 	if (!err)
 		err = use_stores(j, ids, n);
 	if (!err && clock_ms() < j->wait_until_ms && ingesting(j, ids, n))
@@ -359,6 +413,7 @@ const struct tool tool_file_search = {
 		"your answer uses a result, cite it by writing its marker, exactly as given, "
 		"right after the sentence it supports.",
 	.function = fs_function,
+	.check = fs_check,
 	.run = fs_run,
 	.output = fs_output,
 	.source = fs_source,

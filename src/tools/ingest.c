@@ -4,8 +4,8 @@
  * a job exists, the claim list says which thread of this process has it), runs it, and goes
  * back for the next; with nothing to do it sleeps until kicked, or a second, when it also
  * marks expired vector stores. A job: extract the text, tokenize it window by window, cut the
- * token stream into chunks and write them in batches, then finish the file. Only the text and
- * one window's tokens are in memory at a time. */
+ * token stream into chunks and write them in batches, compact the keyword index, then finish
+ * the file. Only the text and one window's tokens are in memory at a time. */
 #include "ingest.h"
 
 #include <fcntl.h>
@@ -225,6 +225,22 @@ static int tokenize_window(struct run *r, size_t pos, size_t end)
 	return err;
 }
 
+/* Merges the keyword index's segments that this file's commits added, before the file is
+ * reported completed: a search then finds each word in few places. Stops early when the
+ * server is stopping (the job resumes at the next start). */
+static int compact(struct run *r)
+{
+	bool more = true;
+	int err = 0;
+
+	while (!err && more) {
+		if (stopping(r->ing))
+			return ERR_UNAVAILABLE;
+		err = store_chunks_compact(r->ing->st, &more);
+	}
+	return err;
+}
+
 static int chunk_text(struct run *r)
 {
 	int err = 0;
@@ -241,6 +257,8 @@ static int chunk_text(struct run *r)
 		err = drain(r, true);
 	if (!err)
 		err = flush(r);
+	if (!err && r->written > 0)
+		err = compact(r);
 	return err;
 }
 

@@ -3,6 +3,7 @@
 #include "search.h"
 
 #include <ctype.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -231,32 +232,87 @@ static void pool_add(struct pool *p, double **sums, struct search_result *c, siz
 	}
 }
 
-static int one_query(struct store *st, const struct search_query *q, const char *query,
-		     struct pool *p, double **sums)
+/* One ranker's work for one query: run on a thread of its own when another ranker runs
+ * beside it (the keyword search and the query's embedding plus vector scan take similar
+ * time, so together they take the longer of the two, not the sum). */
+struct rank_job {
+	struct store *st;
+	const struct search_query *q;
+	const char *query;
+	int limit;
+	ranker_fn *rank;
+	double weight;
+	struct search_result *c; /* owned: the candidates */
+	size_t n;
+	int err;
+	pthread_t thread;
+	bool threaded;
+};
+
+static void *rank_run(void *arg)
 {
-	int limit = q->max_results * CANDIDATES_PER_RESULT;
+	struct rank_job *j = arg;
+
+	j->err = j->rank(j->st, j->q, j->query, j->limit, &j->c, &j->n);
+	return NULL;
+}
+
+/* Runs jobs[0..n): all but the first on threads of their own (or here, when no thread can
+ * be had), the first on this one; returns when all are done. */
+static void rank_all(struct rank_job *jobs, size_t n)
+{
+	for (size_t k = 1; k < n; k++) {
+		jobs[k].threaded = pthread_create(&jobs[k].thread, NULL, rank_run, &jobs[k]) == 0;
+		if (!jobs[k].threaded)
+			rank_run(&jobs[k]);
+	}
+	if (n > 0)
+		rank_run(&jobs[0]);
+	for (size_t k = 1; k < n; k++) {
+		if (jobs[k].threaded)
+			pthread_join(jobs[k].thread, NULL);
+	}
+}
+
+/* Adds each job's candidates to the pool (in ranker order), then keeps each chunk's best
+ * fused score over the queries so far. Frees the candidates. */
+static int fuse(struct rank_job *jobs, size_t nj, struct pool *p, double **sums)
+{
 	double total = 0;
 	int err = 0;
 
 	for (size_t i = 0; i < p->n; i++)
 		(*sums)[i] = 0;
-	for (size_t k = 0; k < RANKERS && !err; k++) {
-		struct search_result *c = NULL;
-		size_t n = 0;
-
-		if (rankers[k].active && !rankers[k].active(q))
-			continue;
-		err = rankers[k].rank(st, q, query, limit, &c, &n);
+	for (size_t j = 0; j < nj; j++) {
+		err = err ? err : jobs[j].err;
 		if (!err)
-			pool_add(p, sums, c, n, rankers[k].weight);
-		search_results_free(c, n);
-		total += rankers[k].weight;
+			pool_add(p, sums, jobs[j].c, jobs[j].n, jobs[j].weight);
+		search_results_free(jobs[j].c, jobs[j].n);
+		total += jobs[j].weight;
 	}
 	for (size_t i = 0; i < p->n && !err; i++) {
 		if ((*sums)[i] / total > p->r[i].score)
 			p->r[i].score = (*sums)[i] / total;
 	}
 	return err;
+}
+
+static int one_query(struct store *st, const struct search_query *q, const char *query,
+		     struct pool *p, double **sums)
+{
+	struct rank_job jobs[RANKERS];
+	size_t nj = 0;
+
+	for (size_t k = 0; k < RANKERS; k++) {
+		if (rankers[k].active && !rankers[k].active(q))
+			continue;
+		jobs[nj++] = (struct rank_job){ .st = st, .q = q, .query = query,
+						.limit = q->max_results * CANDIDATES_PER_RESULT,
+						.rank = rankers[k].rank,
+						.weight = rankers[k].weight };
+	}
+	rank_all(jobs, nj);
+	return fuse(jobs, nj, p, sums);
 }
 
 static int by_score(const void *a, const void *b)

@@ -1,7 +1,8 @@
 /* search.h - the file_search retrieval path: from query strings to ranked chunks with scores
  * from 0 to 1.
  *
- * A search runs each query through every ranker, each scoring chunks 0..1 (today the keyword
+ * A search runs each query through every ranker (at once: each ranker but the first on a
+ * thread of its own), each scoring chunks 0..1 (today the keyword
  * ranker: BM25 over the chunks divided by the most the query could score), fuses the scores
  * per chunk (a weighted mean over rankers, the best over queries), drops what is under the
  * score threshold and keeps the best max_results. With an embedding client the vector ranker

@@ -46,6 +46,12 @@ jv *tool_function(const struct tool *t, const jv *def, const struct tool_scope *
 	return t->function(def, sc);
 }
 
+int tool_check(const struct tool *t, const struct tool_scope *sc, char **why)
+{
+	*why = NULL;
+	return t->check ? t->check(sc, why) : 0;
+}
+
 const char *tool_instructions(const struct tool *t)
 {
 	return t->instructions;

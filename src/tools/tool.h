@@ -99,6 +99,11 @@ struct tool_scope {
  * tool entry def; it may read the store (code_interpreter lists the run's files), so it
  * runs where the prompt is built (a worker thread). Owned. */
 jv *tool_function(const struct tool *t, const jv *def, const struct tool_scope *sc);
+/* Whether the run may take a model turn with the tool, asked where the prompt is built (a
+ * worker thread): 0, or ERR_INVALID with *why (owned) saying why the run fails instead
+ * (file_search: a vector store of the run has expired, as the hosted service failed such
+ * runs). Errors: the store's. */
+int tool_check(const struct tool *t, const struct tool_scope *sc, char **why) MUST_CHECK;
 /* What the system message says about the tool (static), or NULL. */
 const char *tool_instructions(const struct tool *t);
 

@@ -10,6 +10,8 @@ struct tool {
 	const char *instructions;  /* what the system message adds about it, or NULL */
 	/* The Chat Completions definition for the run's tool entry def (owned). */
 	jv *(*function)(const jv *def, const struct tool_scope *sc);
+	/* Whether the run may take a turn with the tool (see tool_check), or NULL. */
+	int (*check)(const struct tool_scope *sc, char **why);
 	/* The work: before, on a worker thread; on the loop, asynchronous; after (or all of
 	 * it), on a worker thread. Any may be NULL. */
 	void (*prepare)(struct tool_job *j);

@@ -154,6 +154,31 @@ describe('hybrid search with embeddings', () => {
   });
 });
 
+describe('a hybrid search waiting for its query\'s embedding', () => {
+  // One HTTP worker thread: a search that held it while the embedding came would hold up
+  // every other request.
+  const { srv, it, up } = useUpstreamServer(['--embedding-model', 'text-embedding-3-large',
+    '--threads', '1']);
+  const c = () => srv().client();
+
+  it('holds no HTTP worker: other requests are answered meanwhile', async () => {
+    const f = await c().files.create({ file: await toFile(Buffer.from(DOCS['fruit.txt']), 'fruit.txt'), purpose: 'assistants' });
+    const vs = await c().vectorStores.create({ file_ids: [f.id] });
+    for (let s = vs; s.file_counts.completed < 1;) s = await c().vectorStores.retrieve(vs.id);
+    up().scriptEmbeddings([{ delayMs: 1500 }, { delayMs: 1500 }]);
+    const done = [];
+    const searches = ['apple', 'orchards'].map((q) => c().vectorStores.search(vs.id, { query: q })
+      .then((page) => { done.push('search'); return page; }));
+    await new Promise((r) => setTimeout(r, 300));
+    const got = await c().vectorStores.retrieve(vs.id);
+    done.push('retrieve');
+    const pages = await Promise.all(searches);
+    assert.equal(got.id, vs.id);
+    assert.deepEqual(done, ['retrieve', 'search', 'search']);
+    for (const page of pages) assert.equal(page.data[0].filename, 'fruit.txt');
+  });
+});
+
 describe('embeddings at the model\'s own size', () => {
   const { srv, it, up } = useUpstreamServer(['--embedding-model', 'nomic-embed-text',
     '--embedding-dimensions', '0']);

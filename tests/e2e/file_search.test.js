@@ -5,7 +5,7 @@
 // each marker; each gets a file_citation annotation locating it), streaming through the
 // SDK's helpers (a marker split across upstream chunks arrives whole, with its annotation),
 // attachments creating the thread's vector store, the demo model's "search <query>", and a
-// run whose vector store expired failing.
+// run whose vector store expired failing as it starts.
 
 const { describe } = require('node:test');
 const assert = require('node:assert/strict');
@@ -262,7 +262,7 @@ describe('file_search with an expired vector store', () => {
   const { srv, it, up } = useUpstreamServer(['--vs-day', '1']);
   const c = () => srv().client();
 
-  it('the run fails, saying the store expired', async () => {
+  it('the run fails as it starts, saying the store expired, without asking the model', async () => {
     const f = await upload(c(), 'old.txt', 'Old news about ancient kings.\n');
     const vs = await c().vectorStores.create({ file_ids: [f.id] });
     await settled(c(), vs.id);
@@ -278,12 +278,16 @@ describe('file_search with an expired vector store', () => {
     }
     up().script([searchCall('kings'), { text: 'unused' }]);
     const t = await c().beta.threads.create({ messages: [{ role: 'user', content: 'kings?' }] });
+    const asked = up().requests.length;
     const run = await c().beta.threads.runs.createAndPoll(t.id, { assistant_id: asst.id }, POLL);
     assert.equal(run.status, 'failed');
     assert.equal(run.last_error.code, 'server_error');
     assert.match(run.last_error.message, new RegExp(`${vs.id} has expired`));
+    // As the hosted service did: the run fails before any turn, whatever the model would do.
+    assert.equal(up().requests.length, asked);
     const steps = await c().beta.threads.runs.steps.list(run.id, { thread_id: t.id });
-    assert.equal(steps.data[0].status, 'failed');
+    assert.equal(steps.data.length, 0);
+    assert.ok(run.failed_at >= run.started_at);
   });
 });
 

@@ -48,6 +48,7 @@
 //   { dims: n }                           embeddings of n dimensions whatever was asked
 //   { as: 'text' }                        every input gets the embedding of 'text' instead
 //   { hang: true }                        never answers
+//   { delayMs: n, ... }                   answers as the rest of the step says, n ms later
 // With the option keepEmbeddingRequests: false, embeddingRequests stays empty (benchmarks).
 
 const http = require('node:http');
@@ -256,6 +257,10 @@ async function answer(res, body, step) {
 }
 
 function embeddingsReply(res, body, step) {
+  if (step.delayMs) {
+    setTimeout(() => embeddingsReply(res, body, { ...step, delayMs: 0 }), step.delayMs);
+    return undefined;
+  }
   if (step.status) return errorReply(res, step);
   if (step.hang) return hangReply(res);
   const inputs = Array.isArray(body.input) ? body.input : [body.input];
