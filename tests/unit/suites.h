@@ -9,6 +9,7 @@ extern const struct t_case loop_tests[];
 extern const struct t_case json_tests[];
 extern const struct t_case store_tests[];
 extern const struct t_case store_events_tests[];
+extern const struct t_case store_events_pg_tests[];
 extern const struct t_case store_pg_tests[];
 extern const struct t_case blob_tests[];
 extern const struct t_case http_tests[];

@@ -22,6 +22,7 @@ static const struct t_suite suites[] = {
 	{ "json", json_tests },
 	{ "store", store_tests },
 	{ "store_events", store_events_tests },
+	{ "store_events_pg", store_events_pg_tests },
 	{ "store_pg", store_pg_tests },
 	{ "blob", blob_tests },
 	{ "http", http_tests },

@@ -2,8 +2,9 @@
  * store_watch) and the run event log (store_events_*), written against store.h only.
  *
  * Two store handles opened on one directory stand for two processes (two nodes): what one
- * announces or logs, the other must hear of and read. With ASSISTD_TEST_PG_URL set, both
- * handles open that PostgreSQL database instead (each test in a project of its own). */
+ * announces or logs, the other must hear of and read. The suite store_events_pg runs the
+ * same cases on PostgreSQL (both handles on a new database of the cluster of
+ * ASSISTD_TEST_PG, which scripts/test.sh starts). */
 #include <ftw.h>
 #include <pthread.h>
 #include <stdbool.h>
@@ -26,16 +27,34 @@ struct tdir {
 };
 
 static char project[32]; /* this test's project: "p<pid>" */
+static bool on_pg;       /* set by the store_events_pg cases */
+static char *pg_url;     /* on PostgreSQL: the test's new database */
 
-/* Opens a handle on the test's store: t's directory, or ASSISTD_TEST_PG_URL. */
+/* On PostgreSQL, makes the test's database (the cluster is dropped with its databases). */
+static void pg_fresh(void)
+{
+	char cmd[512];
+	char db[64];
+
+	if (!on_pg)
+		return;
+	snprintf(db, sizeof(db), "evlog_%d", (int)getpid());
+	snprintf(cmd, sizeof(cmd), "scripts/pg.sh createdb '%s' %s >/dev/null",
+		 getenv("ASSISTD_TEST_PG"), db);
+	ASSERT_OK(system(cmd));
+	pg_url = xasprintf("postgresql://postgres@/%s?host=%s", db, getenv("ASSISTD_TEST_PG"));
+}
+
+/* Opens a handle on the test's store: t's directory, or its PostgreSQL database. */
 static int open_handle(const struct tdir *t, struct store **st)
 {
-	return store_open_url(getenv("ASSISTD_TEST_PG_URL"), t->dir, st);
+	return store_open_url(pg_url, t->dir, st);
 }
 
 static void tdir_make(struct tdir *t)
 {
 	snprintf(project, sizeof(project), "p%d", (int)getpid());
+	pg_fresh();
 	snprintf(t->root, sizeof(t->root), "/tmp/assistd-evlog-XXXXXX");
 	ASSERT(mkdtemp(t->root) != NULL);
 	t->dir = xasprintf("%s/data", t->root);
@@ -50,6 +69,8 @@ static void tdir_remove(struct tdir *t)
 {
 	nftw(t->root, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 	free(t->dir);
+	free(pg_url);
+	pg_url = NULL;
 }
 
 /* What a watcher heard: the topics, joined with spaces. */
@@ -277,11 +298,31 @@ static void commands_and_answers_are_announced(void)
 	tdir_remove(&t);
 }
 
+#define PG_CASES(X)                                                                        \
+	X(notify_reaches_both_handles) X(watch_starts_now_and_topics_are_bounded)             \
+	X(log_is_read_in_order_anywhere) X(prune_keeps_live_logs)                             \
+	X(commands_and_answers_are_announced)
+
+#define CASE_ENTRY(fn) T_CASE(fn),
 const struct t_case store_events_tests[] = {
-	T_CASE(commands_and_answers_are_announced),
-	T_CASE(notify_reaches_both_handles),
-	T_CASE(watch_starts_now_and_topics_are_bounded),
-	T_CASE(log_is_read_in_order_anywhere),
-	T_CASE(prune_keeps_live_logs),
+	PG_CASES(CASE_ENTRY)
+	{ NULL, NULL },
+};
+
+#define PG_WRAP(fn)                                                                        \
+	static void pg_##fn(void)                                                          \
+	{                                                                                  \
+		if (!getenv("ASSISTD_TEST_PG")) {                                          \
+			fprintf(stderr, "    skipped: no ASSISTD_TEST_PG (scripts/test.sh)\n"); \
+			return;                                                            \
+		}                                                                          \
+		on_pg = true;                                                              \
+		fn();                                                                      \
+	}
+PG_CASES(PG_WRAP)
+
+#define PG_ENTRY(fn) { "pg_" #fn, pg_##fn },
+const struct t_case store_events_pg_tests[] = {
+	PG_CASES(PG_ENTRY)
 	{ NULL, NULL },
 };
