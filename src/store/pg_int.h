@@ -49,9 +49,12 @@ enum pg_slot {
 	PQ_LEASE_RENEW,
 	PQ_LEASE_LAPSED,
 	PQ_LEASE_COUNT,
+	PQ_CMD_POST,
 	PQ_CMD_TAKE,
 	PQ_CMD_ANSWER,
 	PQ_CMD_REMOVE,
+	PQ_SESSION_HOLD,
+	PQ_SESSION_OWNER,
 	PQ_EV_INSERT,
 	PQ_EV_READ,
 	PQ_EV_LAST,
@@ -216,6 +219,10 @@ int pg_lease_renew(struct store *base, const char *owner, int64_t until, int64_t
 	MUST_CHECK;
 int pg_lease_lapsed(struct store *base, const struct store_claim *c, int limit,
 		    struct store_list *out, char ***projects) MUST_CHECK;
+int pg_session_hold(struct store *base, const char *project, const char *thread_id,
+		    const char *owner, int64_t until) MUST_CHECK;
+int pg_session_owner(struct store *base, const char *project, const char *thread_id,
+		     int64_t now, char **owner) MUST_CHECK;
 int pg_lease_owner(struct store *base, const char *project, const char *run_id,
 		   char **owner) MUST_CHECK;
 int pg_cmd_post(struct store *base, const char *id, const char *project, const char *run_id,
