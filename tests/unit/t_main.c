@@ -36,7 +36,6 @@ static const struct t_suite suites[] = {
 	{ "text", text_tests },
 	{ "server_tools", server_tools_tests },
 	{ "vec", vec_tests },
-	{ "kw", kw_tests },
 	{ "vec_pg", vec_pg_tests },
 	{ "vstore", vstore_tests },
 	{ "vstore_pg", vstore_pg_tests },

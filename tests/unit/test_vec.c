@@ -1,12 +1,14 @@
 /* test_vec.c - unit tests for vector search (src/store/vecstore.h) on both backends (suites
- * "vec" and "vec_pg", see t_store.h) and the embeddings client's normalisation
- * (src/providers/embed.h).
+ * "vec" and "vec_pg", see t_store.h), the embeddings client's normalisation
+ * (src/providers/embed.h), and, on SQLite, the keyword index's scoring and compaction
+ * (src/store/vstore.h).
  *
  * Each test opens a fresh store, attaches files to a vector store, writes their chunks with
  * vectors as an ingestion job does, and searches. */
 #include <arpa/inet.h>
 #include <math.h>
 #include <netinet/in.h>
+#include <sqlite3.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -37,37 +39,53 @@ static void tvec_open(struct tstore *t)
 	ASSERT_OK(store_vsf_attach(t->st, PROJECT, VS, &vs, NULL, NULL, 0));
 }
 
-/* Attaches file (attributes {"lang": lang}) and writes its chunks: n vectors of DIMS, chunk i's
- * text "<file> <i>". Completes the file when complete is true. */
-static void add_file_on(struct store *st, const char *file, const char *lang,
-			const float *vecs, size_t n, bool complete)
+/* Attaches file (its VectorStoreFile JSON body) and writes chunks ch[0..n) as its ingestion
+ * job would, in one transaction; completes the file when complete is true. */
+static void write_chunks_on(struct store *st, const char *file, const char *body,
+			    const struct store_chunk *ch, size_t n, bool complete)
 {
-	char *body = xasprintf("{\"id\":\"%s\",\"status\":\"in_progress\",\"attributes\":"
-			       "{\"lang\":\"%s\"}}", file, lang);
 	struct vsf_new f = { .file_id = file, .filename = file, .created_at = 1, .body = body };
-	struct store_chunk ch[8];
-	char *texts[8];
 	struct vs_job jobs[8] = { { 0 } };
 	size_t nj = 0, j = 0;
 
-	ASSERT(n <= 8);
 	ASSERT_OK(store_vsf_attach(st, PROJECT, VS, NULL, NULL, &f, 1));
 	ASSERT_OK(store_jobs_next(st, NULL, NULL, jobs, 8, &nj));
 	while (j < nj && strcmp(jobs[j].file, file) != 0)
 		j++;
 	ASSERT(j < nj);
-	for (size_t i = 0; i < n; i++) {
-		texts[i] = xasprintf("%s %zu", file, i);
-		ch[i] = (struct store_chunk){ texts[i], strlen(texts[i]), vecs + i * DIMS, DIMS };
-	}
 	ASSERT_OK(store_chunks_add(st, &jobs[j], 0, ch, n));
 	if (complete)
 		ASSERT_OK(store_job_finish(st, &jobs[j], "completed", NULL, NULL, 10));
-	for (size_t i = 0; i < n; i++)
-		free(texts[i]);
 	for (size_t i = 0; i < nj; i++)
 		vs_job_cleanup(&jobs[i]);
+}
+
+/* Attaches file (attributes {"lang": lang}) and writes its chunks: n vectors of dims, chunk i's
+ * text "<file> <i>". Completes the file when complete is true. */
+static void add_file_dims_on(struct store *st, const char *file, const char *lang,
+			     const float *vecs, int dims, size_t n, bool complete)
+{
+	char *body = xasprintf("{\"id\":\"%s\",\"status\":\"in_progress\",\"attributes\":"
+			       "{\"lang\":\"%s\"}}", file, lang);
+	struct store_chunk ch[8];
+	char *texts[8];
+
+	ASSERT(n <= 8);
+	for (size_t i = 0; i < n; i++) {
+		texts[i] = xasprintf("%s %zu", file, i);
+		ch[i] = (struct store_chunk){ texts[i], strlen(texts[i]), vecs + i * (size_t)dims,
+					      dims };
+	}
+	write_chunks_on(st, file, body, ch, n, complete);
+	for (size_t i = 0; i < n; i++)
+		free(texts[i]);
 	free(body);
+}
+
+static void add_file_on(struct store *st, const char *file, const char *lang,
+			const float *vecs, size_t n, bool complete)
+{
+	add_file_dims_on(st, file, lang, vecs, DIMS, n, complete);
 }
 
 static void add_file(struct tstore *t, const char *file, const char *lang, const float *vecs,
@@ -331,10 +349,166 @@ static void embed_stop_ends_a_hanging_call(void)
 	close(fd);
 }
 
+/* The scan reads every value of longer vectors (in blocks of 16, then the rest): with one
+ * hit wanted it keeps two by the quantised dot product, and the best one lies in the last
+ * values (dimension 37 of 40), the second in the upper half of the first block. */
+static void vec_scans_every_dimension(void)
+{
+	enum { D = 40, N = 5 };
+	static const int at[N] = { 20, 12, 37, 37, 37 };
+	static const float sign[N] = { 1, 1, 1, -1, -1 };
+	float v[N * D] = { 0 };
+	float q[D] = { 0 };
+	const char *vs = VS;
+	struct store_vsearch s = { .vs = &vs, .nvs = 1, .vec = q, .dims = D, .limit = 1 };
+	struct store_hit *hits = NULL;
+	size_t n = 0;
+	char *got;
+	struct tstore t;
+
+	for (int i = 0; i < N; i++)
+		v[i * D + at[i]] = sign[i];
+	v[4 * D + 12] = -1;
+	embed_normalise(v + 4 * D, D);
+	q[12] = 0.5f;
+	q[20] = 0.2f;
+	q[37] = 0.84f;
+	embed_normalise(q, D);
+	tvec_open(&t);
+	add_file_dims_on(t.st, "file-a", "en", v, D, N, true);
+	got = search_dims(&t, q, D, NULL);
+	ASSERT_STR_EQ(got, "file-a 2,file-a 1,file-a 0,file-a 3,file-a 4");
+	free(got);
+	ASSERT_OK(store_vec_search(t.st, PROJECT, &s, &hits, &n));
+	ASSERT_EQ_INT(n, 1);
+	ASSERT_STR_EQ(hits[0].text, "file-a 2");
+	store_hits_free(hits, n);
+	tstore_close(&t);
+}
+
+/* --- Keyword search: the document frequencies it scores with, compaction --- */
+
+#define K1 1.2 /* sqlite_int.h's SQ_BM25_K1 and SQ_BM25_B */
+#define B 0.75
+
+/* Attaches file and writes texts (n of them) as its chunks, one transaction, completed. */
+static void add_texts(struct tstore *t, const char *file, const char *const *texts, size_t n)
+{
+	char *body = xasprintf("{\"id\":\"%s\",\"status\":\"in_progress\"}", file);
+	struct store_chunk ch[8];
+
+	ASSERT(n <= 8);
+	for (size_t i = 0; i < n; i++)
+		ch[i] = (struct store_chunk){ .text = texts[i], .len = strlen(texts[i]) };
+	write_chunks_on(t->st, file, body, ch, n, true);
+	free(body);
+}
+
+/* The score store_search gives the hit whose text is text, for the query words; -1 when
+ * that chunk is not among the hits. */
+static double score_of(struct tstore *t, const char *const *words, size_t nwords,
+		       const char *text)
+{
+	const char *vs = VS;
+	struct store_search s = { .vs = &vs, .nvs = 1, .words = words, .nwords = nwords,
+				  .limit = 10 };
+	struct store_hit *hits = NULL;
+	size_t n = 0;
+	double score = -1;
+
+	ASSERT_OK(store_search(t->st, PROJECT, &s, &hits, &n));
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(hits[i].text, text) == 0)
+			score = hits[i].bm25;
+	}
+	store_hits_free(hits, n);
+	return score;
+}
+
+static double idf(double rows, double df)
+{
+	return log(1.0 + (rows - df + 0.5) / (df + 0.5));
+}
+
+/* BM25 of a chunk of length dl holding the first query word once (document frequency df1)
+ * and not the second (df2), over the most the two words could score (sqlite_rank.c). */
+static double expected(double rows, double avgdl, double dl, double df1, double df2)
+{
+	double part = idf(rows, df1) * (K1 + 1) / (1 + K1 * (1 - B + B * dl / avgdl));
+
+	return part / ((idf(rows, df1) + idf(rows, df2)) * (K1 + 1));
+}
+
+/* Document frequencies come from the index's stemmed terms: "cells" counts the chunks
+ * holding "cell" and "cells" alike. A word added after they were read is counted too. */
+static void kw_scores_with_stemmed_document_frequencies(void)
+{
+	static const char *const a[] = { "cells divide", "cell walls", "dogs bark loudly" };
+	static const char *const b[] = { "zebra cells" };
+	static const char *const q1[] = { "cells", "dog" };
+	static const char *const q2[] = { "zebra", "dog" };
+	struct tstore t;
+
+	tvec_open(&t);
+	add_texts(&t, "file-a", a, 3);
+	ASSERT(fabs(score_of(&t, q1, 2, "cells divide") - expected(3, 7.0 / 3, 2, 2, 1)) < 1e-9);
+	add_texts(&t, "file-b", b, 1);
+	ASSERT(fabs(score_of(&t, q2, 2, "zebra cells") - expected(4, 9.0 / 4, 2, 1, 1)) < 1e-9);
+	tstore_close(&t);
+}
+
+/* The number of segments of the keyword index, read from the database file. */
+static int segments(struct tstore *t)
+{
+	char *path = xasprintf("%s/assistd.db", t->dir);
+	sqlite3 *db = NULL;
+	sqlite3_stmt *s = NULL;
+	int n = -1;
+
+	ASSERT(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK);
+	ASSERT(sqlite3_prepare_v2(db, "SELECT count(DISTINCT segid) FROM chunks_fts_idx", -1, &s,
+				  NULL) == SQLITE_OK);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		n = sqlite3_column_int(s, 0);
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	free(path);
+	return n;
+}
+
+/* Each commit of chunks adds a segment; compaction merges them into one, and searches find
+ * the same chunks afterwards. */
+static void kw_compact_merges_segments(void)
+{
+	static const char *const texts[] = { "alpha one", "alpha two", "alpha three" };
+	static const char *const files[] = { "file-1", "file-2", "file-3" };
+	static const char *const q[] = { "alpha", "two" };
+	double before;
+	bool more = true;
+	int steps = 0;
+	struct tstore t;
+
+	tvec_open(&t);
+	for (int i = 0; i < 3; i++)
+		add_texts(&t, files[i], &texts[i], 1);
+	ASSERT_EQ_INT(segments(&t), 3);
+	before = score_of(&t, q, 2, "alpha two");
+	while (more && steps < 10) {
+		ASSERT_OK(store_chunks_compact(t.st, &more));
+		steps++;
+	}
+	ASSERT(!more && steps >= 2);
+	ASSERT_EQ_INT(segments(&t), 1);
+	ASSERT(before > 0 && fabs(score_of(&t, q, 2, "alpha two") - before) < 1e-12);
+	ASSERT_OK(store_chunks_compact(t.st, &more));
+	ASSERT(!more);
+	tstore_close(&t);
+}
 /* The vector search cases, run on both backends. */
 #define VEC_CASES(X)                                                                       \
 	X(vec_ranks_by_cosine) X(vec_rescores_exactly) X(vec_applies_filters)                 \
-	X(vec_follows_changes) X(vec_sees_other_nodes) X(vec_other_dims_and_bad_args)
+	X(vec_follows_changes) X(vec_sees_other_nodes) X(vec_other_dims_and_bad_args)           \
+	X(vec_scans_every_dimension)
 
 VEC_CASES(T_PG_WRAP)
 
@@ -349,5 +523,7 @@ const struct t_case vec_tests[] = {
 	T_CASE(embed_new_checks_config),
 	T_CASE(embed_unreachable_fails),
 	T_CASE(embed_stop_ends_a_hanging_call),
+	T_CASE(kw_scores_with_stemmed_document_frequencies),
+	T_CASE(kw_compact_merges_segments),
 	{ NULL, NULL },
 };
