@@ -169,7 +169,7 @@ static void watch_starts_now_and_topics_are_bounded(void)
 	ASSERT_OK(store_notify(a, "old"));
 	rb = store_watch(b, on_topic, &hb);
 	ASSERT_OK(store_notify(a, "new"));
-	if (on_pg && strcmp(hear(&hb, 1), "old") == 0)
+	if (on_pg && strncmp(hear(&hb, 1), "old", 3) == 0)
 		ASSERT_STR_EQ(hear(&hb, 2), "old new");
 	else
 		ASSERT_STR_EQ(hear(&hb, 1), "new");
