@@ -182,7 +182,7 @@ static void append(struct store *st, const char *run, const char *name, bool fin
 {
 	struct store_event ev = { .project = project, .run_id = run, .name = name, .data = "{}", .final = final };
 
-	ASSERT_OK(store_events_append(st, &ev, 1, &topic, topic ? 1 : 0));
+	ASSERT_OK(store_events_append(st, &ev, 1, &topic, topic ? 1 : 0, NULL));
 }
 
 /* The log of one run, read from another handle, in order, from any position; other runs
