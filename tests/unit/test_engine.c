@@ -745,9 +745,25 @@ static void run_followed_from_another_node(void)
 	rig_close(&r);
 }
 
+static void wake_flag(void *ctx)
+{
+	*(volatile int *)ctx = 1;
+}
+
+/* Waits up to 5 s for *flag. */
+static void wait_flag(volatile int *flag)
+{
+	int64_t until = clock_ms() + 5000;
+
+	while (!*flag && clock_ms() < until)
+		usleep(1000);
+	ASSERT(*flag);
+}
+
 /* Another node (B) takes the run over mid-reply (A's lease lapsed, as if A had hung): A lets
  * it go and writes nothing more, and A's open stream goes on with B's events, read from the
- * log, to the run's end: the same events as the log's own, none twice or missing. */
+ * log, to the run's end: the same events as the log's own, none twice or missing. A held
+ * poll on A (a watch) wakes when B moves the run. */
 static void a_run_taken_over_streams_on(void)
 {
 	struct rig r;
@@ -756,6 +772,9 @@ static void a_run_taken_over_streams_on(void)
 	struct events *cha;
 	struct buf out, ea, ta, el, tl;
 	bool got = false;
+	volatile int woke = 0;
+	struct events_waker w = { wake_flag, (void *)&woke };
+	void *reg;
 	/* Leased to a former process of B's name: B takes it at once when it starts. */
 	struct store_claim c = { .owner = "test-node-b#gone", .now = clock_unix_ms() + 3600000 };
 
@@ -763,8 +782,11 @@ static void a_run_taken_over_streams_on(void)
 	c.until = c.now + 3600000;
 	ASSERT_OK(store_lease_claim(r.st, "p", "run_t1", &c, &got));
 	ASSERT(got);
+	reg = engine_watch(r.eng, "run_t1", &w);
 	node_open(&b, &r);
 	read_until(cha, &out, NULL);
+	wait_flag(&woke);
+	engine_unwatch(r.eng, reg);
 	events_detach(cha, &out);
 	events_unref(cha);
 	buf_init(&ea, 0);
@@ -782,21 +804,6 @@ static void a_run_taken_over_streams_on(void)
 	buf_cleanup(&tl);
 	node_close(&b);
 	rig_close(&r);
-}
-
-static void wake_flag(void *ctx)
-{
-	*(volatile int *)ctx = 1;
-}
-
-/* Waits up to 5 s for *flag. */
-static void wait_flag(volatile int *flag)
-{
-	int64_t until = clock_ms() + 5000;
-
-	while (!*flag && clock_ms() < until)
-		usleep(1000);
-	ASSERT(*flag);
 }
 
 /* The id of the stored run's first pending tool call (owned). */
