@@ -67,9 +67,13 @@ FUZZ_SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-r
 .PHONY: all run test test-build unit bench deps clean lint fuzz
 all: $(B)/assistd $(B)/assistd-docs
 
+# The server's pointers to its own tables (routes, schemas, ...) are relocated at start: packed
+# (DT_RELR) they take 0.5 KB of the binary instead of 32 KB, pages every process reads.
+REL_LDFLAGS := -Wl,-z,pack-relative-relocs
+
 $(B)/assistd: $(REL_OBJ)
 	@echo "  LINK    $@"
-	@$(CC) -o $@ $^ $(LDLIBS)
+	@$(CC) $(REL_LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(B)/rel/src/docs/reader/%.o $(B)/test/src/docs/reader/%.o: CFLAGS += $(READER_CFLAGS)
 $(B)/test/tests/unit/%.o: CFLAGS += $(ZIP_CFLAGS)

@@ -6,6 +6,7 @@
   api.py PORT verify ACKED THREAD...  page through every message of the threads and compare
                                       with the ids in file ACKED (one a line); prints
                                       "acked A stored S survived V" (V = acked ids found)
+  api.py PORT get PATH N              GET PATH N times (a fixed amount of work, for profiles)
 
 Exits 1 with a message on stderr when a call does not answer 200.
 """
@@ -76,6 +77,9 @@ def main(argv):
         create_threads(api, int(args[0]))
     elif cmd == "messages" and len(args) == 2:
         create_messages(api, args[0], int(args[1]))
+    elif cmd == "get" and len(args) == 2:
+        for _ in range(int(args[1])):
+            api.call("GET", args[0])
     elif cmd == "verify" and len(args) >= 2:
         verify(api, args[0], args[1:])
     else:

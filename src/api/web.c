@@ -17,8 +17,10 @@
 #error "WEB_GEN_DIR (the directory of the compressed page files) must be defined by the Makefile"
 #endif
 
+/* In the section of blobs (see src/text/tok_table.c), not .rodata: among the constants read at
+ * start, the page's 57 KB would be mapped by the kernel's fault-around with them. */
 #define WEB_INCBIN(sym, file)                                                      \
-	__asm__(".section .rodata\n.global " #sym "\n" #sym ":\n.incbin \"" file "\"\n" \
+	__asm__(".section .blobs,\"a\"\n.global " #sym "\n" #sym ":\n.incbin \"" file "\"\n" \
 		".global " #sym "_end\n" #sym "_end:\n.previous\n");                 \
 	extern const uint8_t sym[], sym##_end[]
 

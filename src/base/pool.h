@@ -19,16 +19,18 @@
 
 struct pool;
 
-/* Starts threads workers (<= 0: POOL_DEFAULT_THREADS) that report to l (borrowed; it must
- * outlive the pool). *out is owned: free with pool_free. Errors: ERR_INTERNAL. */
+/* A pool of up to threads workers (<= 0: POOL_DEFAULT_THREADS) that report to l (borrowed; it
+ * must outlive the pool). Workers start with the jobs that need them, not here. *out is owned:
+ * free with pool_free. Returns 0. */
 int pool_new(int threads, struct loop *l, struct pool **out) MUST_CHECK;
 /* Finishes every job submitted (their done callbacks are posted to the loop, which must
  * still run them: loop_free does), then stops the workers and frees the pool. NULL is a
  * no-op. */
 void pool_free(struct pool *p);
 
-/* Queues a job; arg is borrowed by both callbacks, which decide who frees it (usually
- * done). Never fails (out of memory aborts). */
+/* Queues a job, starting a worker when none is idle and the pool is not full; arg is borrowed
+ * by both callbacks, which decide who frees it (usually done). Never fails (out of memory
+ * aborts; when not even one worker can be started, work runs on the calling thread). */
 void pool_submit(struct pool *p, void (*work)(void *arg), void (*done)(void *arg), void *arg);
 
 #endif

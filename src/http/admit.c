@@ -40,7 +40,11 @@ static enum MHD_Result framing_visit(void *cls, enum MHD_ValueKind kind, const c
 				     const char *value)
 {
 	struct framing *f = cls;
+	char first = (char)(key[0] | 0x20);
 
+	/* Most headers are neither: their first letter says so without two string compares. */
+	if (first != 't' && first != 'c')
+		return MHD_YES;
 	if (strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0)
 		f->chunked = true;
 	if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) != 0)

@@ -122,6 +122,16 @@ static enum MHD_Result req_run(struct http_req *req)
 	return reply_queue(req, err);
 }
 
+/* Whether the target as sent encodes a NUL (%00). */
+static bool encodes_nul(const char *uri)
+{
+	for (const char *p = strchr(uri, '%'); p; p = strchr(p + 1, '%')) {
+		if (p[1] == '0' && p[2] == '0')
+			return true;
+	}
+	return false;
+}
+
 /* MHD_OPTION_URI_LOG_CALLBACK: the request line is in. The request begins here, because
  * only here is the target seen as sent, before MHD decodes it (a %00 would cut it short). */
 static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
@@ -129,7 +139,7 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 	struct http_req *req = req_new(cls, conn);
 
 	req->target_len = strlen(uri);
-	req->target_nul = strstr(uri, "%00") != NULL;
+	req->target_nul = encodes_nul(uri);
 	return req;
 }
 

@@ -19,6 +19,7 @@
  *
  * Writes are serialised by store.write_mu and use BEGIN IMMEDIATE, so a writer waits on the
  * busy timeout for another process's writer instead of failing. */
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -47,6 +48,18 @@ static void conn_close(struct sqlite_conn *c)
 	free(c);
 }
 
+/* By default SQLite gives each connection, at its first read, a bulk allocation of page cache
+ * (20 pages, about 90 KB) and writes a header into every page of it: resident memory for each
+ * connection whether or not it ever holds that many pages (an idle server has several). Without
+ * it, each page is allocated when first read. Process-wide, so before SQLite initialises: a
+ * later call (another store in the same process) is refused by SQLite and changes nothing. */
+static void config_once(void)
+{
+	sqlite3_config(SQLITE_CONFIG_PAGECACHE, NULL, 0, 0);
+}
+
+static pthread_once_t config = PTHREAD_ONCE_INIT;
+
 /* Opens one connection with the per-connection settings. Each connection is used by one
  * thread at a time, so it needs no SQLite mutex of its own (SQLITE_OPEN_NOMUTEX). The WAL is
  * cut back to 64 MB after a checkpoint, so that a burst of writes does not keep it huge. */
@@ -59,6 +72,7 @@ static int conn_open(const char *path, struct sqlite_conn **out)
 	int err = 0;
 
 	*out = NULL;
+	pthread_once(&config, config_once);
 	if (sqlite3_open_v2(path, &c->db, flags, NULL) != SQLITE_OK) {
 		log_error("store: cannot open %s: %s", path, sqlite3_errmsg(c->db));
 		err = ERR_DB;

@@ -15,10 +15,12 @@
 #error "TOK_GEN_DIR (the directory of the generated blobs) must be defined by the Makefile"
 #endif
 
-/* Each blob starts on a 64 KB boundary: the kernel maps the aligned 64 KB around a page a
- * program touches (fault-around), and reading the constants before a blob must not map it. */
+/* The blobs go in a section of their own (read-only, "a"), which the linker places after all
+ * of .rodata, each blob on a 64 KB boundary: the kernel maps the aligned 64 KB around a page a
+ * program touches (fault-around), so the constants read at start must not sit beside a blob,
+ * and a blob read must not map the next. */
 #define TOK_INCBIN(sym, file)                                                      \
-	__asm__(".section .rodata\n.balign 65536\n.global " #sym "\n" #sym ":\n"      \
+	__asm__(".section .blobs,\"a\"\n.balign 65536\n.global " #sym "\n" #sym ":\n"  \
 		".incbin \"" TOK_GEN_DIR "/" file "\"\n.global " #sym "_end\n" #sym \
 		"_end:\n.previous\n")
 

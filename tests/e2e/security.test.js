@@ -194,6 +194,13 @@ describe('HTTP edges', () => {
     assert.match(e.message, /URL/);
   });
 
+  // The connection memory (HTTP_CONN_MEMORY) is kept small because MHD zeroes it after every
+  // request; it must still hold 16 KB of headers (a browser's cookies, a proxy's additions).
+  it('16 KB of request headers are served', async () => {
+    const r = await srv().raw('GET', '/assistants', { headers: { 'X-Padding': 'x'.repeat(16 * 1024) } });
+    assert.equal(r.status, 200, r.text);
+  });
+
   // Both bodies are valid: a server that picked one framing would create an assistant.
   const body = '{"model":"gpt-4o"}';
 

@@ -2,6 +2,8 @@
  * (src/base/loop.c, timer.c, pool.c). */
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -382,6 +384,72 @@ static void pool_free_finishes_every_submitted_job(void)
 		ASSERT_EQ_INT(jobs[i].output, 2 * i);
 }
 
+/* The threads of this process, from /proc/self/status; -1 when it cannot be read. */
+static int thread_count(void)
+{
+	char line[128];
+	int n = -1;
+	FILE *f = fopen("/proc/self/status", "r");
+
+	while (f && fgets(line, sizeof(line), f)) {
+		if (strncmp(line, "Threads:", 8) == 0)
+			n = atoi(line + 8);
+	}
+	if (f)
+		fclose(f);
+	return n;
+}
+
+/* Holds a worker until released. */
+static void gate_work(void *arg)
+{
+	atomic_int *open = arg;
+
+	while (!atomic_load(open))
+		usleep(1000);
+}
+
+static void gate_done(void *arg)
+{
+	(void)arg;
+}
+
+/* Waits up to 5 s for the process to have n threads. */
+static int wait_threads(int n)
+{
+	int64_t t0 = clock_ms();
+
+	while (thread_count() != n && clock_ms() - t0 < 5000)
+		usleep(1000);
+	return thread_count();
+}
+
+/* An idle server keeps no pool threads: each starts when a job finds no idle worker, up to
+ * the pool's size. */
+static void pool_starts_workers_when_jobs_need_them(void)
+{
+	struct loop *l;
+	struct pool *p;
+	atomic_int open = 0;
+	int base;
+
+	ASSERT_OK(loop_new(&l));
+	base = thread_count();
+	ASSERT(base > 0);
+	ASSERT_OK(pool_new(2, l, &p));
+	ASSERT_EQ_INT(thread_count(), base);
+	pool_submit(p, gate_work, gate_done, &open);
+	ASSERT_EQ_INT(wait_threads(base + 1), base + 1);
+	pool_submit(p, gate_work, gate_done, &open);
+	ASSERT_EQ_INT(wait_threads(base + 2), base + 2);
+	pool_submit(p, gate_work, gate_done, &open); /* waits: the pool is full */
+	usleep(20000);
+	ASSERT_EQ_INT(thread_count(), base + 2);
+	atomic_store(&open, 1);
+	pool_free(p);
+	loop_free(l);
+}
+
 const struct t_case loop_tests[] = {
 	T_CASE(timer_heap_orders_stops_and_rearms),
 	T_CASE(timer_rearmed_in_callback_waits_for_next_run),
@@ -394,5 +462,6 @@ const struct t_case loop_tests[] = {
 	T_CASE(loop_child_watch_reports_the_exit_status),
 	T_CASE(pool_runs_work_off_the_loop_and_reports_on_it),
 	T_CASE(pool_free_finishes_every_submitted_job),
+	T_CASE(pool_starts_workers_when_jobs_need_them),
 	{ NULL, NULL },
 };
