@@ -12,16 +12,15 @@ const { useServer, expectApiError } = require('./lib/harness');
 const { validate } = require('./lib/spec');
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const withTool = (s) => s.client().beta.assistants.create({
+  model: 'gpt-4o', tools: [{ type: 'function', function: { name: 'slow_tool', parameters: { type: 'object', properties: {} } } }],
+});
 
 describe('run expiry (--run-expiry 1)', () => {
   const { srv, it } = useServer({ args: ['--run-expiry', '1'] });
   let asst;
 
-  it('setup: an assistant with a function tool', async () => {
-    asst = await srv().client().beta.assistants.create({
-      model: 'gpt-4o', tools: [{ type: 'function', function: { name: 'slow_tool', parameters: { type: 'object', properties: {} } } }],
-    });
-  });
+  it('setup: an assistant with a function tool', async () => { asst = await withTool(srv()); });
 
   it('a new run expires one second after its creation', async () => {
     const c = srv().client();
@@ -36,11 +35,7 @@ describe('run expiry (--run-expiry 3)', () => {
   const { srv, it } = useServer({ args: ['--run-expiry', '3'] });
   let asst;
 
-  it('setup: an assistant with a function tool', async () => {
-    asst = await srv().client().beta.assistants.create({
-      model: 'gpt-4o', tools: [{ type: 'function', function: { name: 'slow_tool', parameters: { type: 'object', properties: {} } } }],
-    });
-  });
+  it('setup: an assistant with a function tool', async () => { asst = await withTool(srv()); });
 
   it('a run waiting for tool outputs ends expired, and late outputs are refused', async () => {
     const c = srv().client();
