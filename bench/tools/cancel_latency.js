@@ -2,14 +2,16 @@
 'use strict';
 // cancel_latency.js - how long a cancel takes to stop a run in the middle of its stream.
 //
-//   node bench/tools/cancel_latency.js SERVER_PORT [RUNS] [MID_MS]
+//   node bench/tools/cancel_latency.js SERVER_PORT [RUNS] [MID_MS] [CANCEL_PORT]
 //
 // The fake upstream (bench/tools/fake.js, step {"endless": true}) streams tokens until the
 // client goes away. For each of RUNS runs (a new thread each): create the run (not
 // streamed), retrieve it every 5 ms until it is in_progress, let it stream MID_MS more,
 // then time POST .../cancel and, when that answers "cancelling", a poll-helper retrieve
 // (X-Stainless-Poll-Helper: true, as the SDK's poll sends; assistd holds it until the run
-// changes) until the run reads "cancelled". Prints one JSON line (milliseconds).
+// changes) until the run reads "cancelled". With CANCEL_PORT (another node on the same store),
+// the cancel and the polls after it go to that node, while the run is created and driven on
+// SERVER_PORT's. Prints one JSON line (milliseconds).
 
 const http = require('node:http');
 const path = require('node:path');
@@ -18,13 +20,14 @@ const { post, stats, nowNs } = require(path.join(__dirname, 'sse.js'));
 const srvPort = Number(process.argv[2]);
 const RUNS = Number(process.argv[3] || 20);
 const MID_MS = Number(process.argv[4] || 100);
+const cancelPort = Number(process.argv[5] || srvPort);
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const agent = new http.Agent({ keepAlive: true, maxSockets: 4 });
 const POLL = { 'x-stainless-poll-helper': 'true' };
 
 async function heldGet(p) {
-  return post(srvPort, p, undefined, { method: 'GET', headers: POLL, agent });
+  return post(cancelPort, p, undefined, { method: 'GET', headers: POLL, agent });
 }
 
 async function once(asstId) {
@@ -39,7 +42,7 @@ async function once(asstId) {
   if (r.status !== 'in_progress') throw new Error(`run ${run.id} is ${r.status}, not in_progress`);
   await sleep(MID_MS);
   const t0 = nowNs();
-  r = await post(srvPort, `${p}/cancel`, {}, { agent });
+  r = await post(cancelPort, `${p}/cancel`, {}, { agent });
   const postMs = Number(nowNs() - t0) / 1e6;
   let polls = 0;
   while (r.status === 'cancelling' && polls < 50) {

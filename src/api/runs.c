@@ -78,6 +78,17 @@ static int write_batch(struct http_req *req, struct batch *b, const char *thread
 
 /* --- Create --- */
 
+/* Replies to a create with the run's events channel ch (taken), or with the run. */
+static int reply_started(struct http_req *req, struct events *ch, const char *run_text,
+			 bool stream)
+{
+	if (stream)
+		return runs_reply_stream(req, ch);
+	events_decline(ch);
+	events_unref(ch);
+	return runs_reply(req, xstrdup(run_text));
+}
+
 /* Hands the stored run to the engine and replies: the run, or its event stream. */
 static int start_and_reply(struct http_req *req, struct engine *eng, const char *run_text,
 			   const char *thread_text, bool stream)
@@ -85,11 +96,17 @@ static int start_and_reply(struct http_req *req, struct engine *eng, const char 
 	struct events *ch = engine_start_run(eng, api_project(req), run_text, thread_text,
 					     steps_want_content(req), api_key_hash(req));
 
-	if (stream)
-		return runs_reply_stream(req, ch);
-	events_decline(ch);
-	events_unref(ch);
-	return runs_reply(req, xstrdup(run_text));
+	return reply_started(req, ch, run_text, stream);
+}
+
+/* Hands the stored run to node owner, which holds its thread's code_interpreter session,
+ * and replies: the run, or its event stream read from the run event log. */
+static int hand_and_reply(struct http_req *req, struct engine *eng, const char *run_text,
+			  const char *thread_text, const char *owner, bool stream)
+{
+	struct events *ch = engine_hand_run(eng, api_project(req), run_text, thread_text, owner);
+
+	return reply_started(req, ch, run_text, stream);
 }
 
 /* The end of both creates: adds the run to the batch (taking ownership of run), writes it
@@ -105,8 +122,10 @@ static int write_and_start(struct http_req *req, struct engine *eng, struct batc
 	int64_t until;
 	int err;
 
-	engine_lease(eng, &owner, &until); /* the run is born this node's to drive */
-	batch_lease(b, jv_get_str(run, "id"), owner, until);
+	char *other = engine_session_node(eng, api_project(req), run);
+
+	engine_lease(eng, &owner, &until); /* the run is born this node's to drive, */
+	batch_lease(b, jv_get_str(run, "id"), other ? other : owner, until); /* or the session's */
 	err = write_batch(req, b, thread_id);
 
 	/* The run is stored: it starts even if the store write fails (logged), never left
@@ -115,8 +134,11 @@ static int write_and_start(struct http_req *req, struct engine *eng, struct batc
 		log_warn("run %s: the attachments of its messages could not be added to the "
 			 "thread's vector store", jv_get_str(run, "id"));
 
-	if (!err)
+	if (!err && other)
+		err = hand_and_reply(req, eng, text, thread_text, other, stream);
+	else if (!err)
 		err = start_and_reply(req, eng, text, thread_text, stream);
+	free(other);
 	return err;
 }
 

@@ -430,7 +430,7 @@ void engine_unwatch(struct engine *e, void *registration)
 }
 
 /* The store's topics, from every node: a run's status moved (held polls), or its log grew
- * (followers); STORE_TOPIC_ALL wakes them all. Runs on the thread that delivers them; see
+ * (followers), a command was posted or answered; STORE_TOPIC_ALL wakes them all. Runs on the thread that delivers them; see
  * store_watch. */
 static void on_topic(void *ctx, const char *topic)
 {
@@ -440,6 +440,8 @@ static void on_topic(void *ctx, const char *topic)
 	} routes[] = {
 		{ EVLOG_TOPIC_RUN, engine_fire_watches },
 		{ EVLOG_TOPIC_EVENTS, follow_kick },
+		{ STORE_TOPIC_CMD, lease_topic_cmd },
+		{ STORE_TOPIC_ANSWER, lease_topic_answer },
 	};
 	struct engine *e = ctx;
 	bool all = strcmp(topic, STORE_TOPIC_ALL) == 0;
@@ -587,6 +589,8 @@ void engine_stop_runs(struct engine *e, const char *project, enum store_kind kin
 	cmd_free(c);
 	if (kind == STORE_ASSISTANT)
 		lease_stop_assistant(e, project, id); /* its runs other nodes drive */
+	else if (store_notify(e->st, STORE_TOPIC_CMD_ALL)) /* nodes count their leases now */
+		log_warn("engine: the deletion of thread %s could not be announced", id);
 }
 
 int engine_start(const struct engine_config *cfg, struct engine **out)
@@ -605,9 +609,8 @@ int engine_start(const struct engine_config *cfg, struct engine **out)
 	pthread_cond_init(&e->watch_idle, NULL);
 	pthread_mutex_init(&e->follow_mu, NULL);
 	model_cache_init(&e->models);
+	pthread_cond_init(&e->answered, NULL);
 	err = evlog_new(cfg->st, &e->log);
-	if (!err)
-		e->store_reg = store_watch(cfg->st, on_topic, e);
 	if (!err)
 		err = loop_new(&e->loop);
 	if (!err)
@@ -618,6 +621,9 @@ int engine_start(const struct engine_config *cfg, struct engine **out)
 		err = sbx_new(cfg->sandbox, e->loop, &e->tools.sbx);
 	if (!err) {
 		lease_init(e, cfg->node ? cfg->node : "node", cfg->lease_ms);
+		e->tools.node = e->owner;
+		e->tools.hold_ms = e->lease_ms;
+		e->store_reg = store_watch(cfg->st, on_topic, e); /* once the loop and owner are */
 		err = lease_take_lapsed(e);
 	}
 	if (!err && pthread_create(&e->thread, NULL, engine_main, e) != 0)
@@ -706,6 +712,7 @@ void engine_stop(struct engine *e)
 	pthread_mutex_destroy(&e->follow_mu);
 	model_cache_cleanup(&e->models);
 	pthread_cond_destroy(&e->watch_idle);
+	pthread_cond_destroy(&e->answered);
 	pthread_mutex_destroy(&e->lock);
 	free(e);
 }

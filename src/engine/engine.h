@@ -79,6 +79,20 @@ void engine_lease(const struct engine *e, const char **owner, int64_t *until);
 struct events *engine_start_run(struct engine *e, const char *project, const char *run_json,
 				const char *thread_json, bool step_content, const char *key_hash);
 
+/* code_interpreter sessions across nodes (session.c). The node that should drive a new run
+ * (stored JSON run) instead of this one: when the run may call code_interpreter and another
+ * live node holds its thread's sandbox session, that node's owner id (owned), else NULL.
+ * Any thread. */
+char *engine_session_node(struct engine *e, const char *project, const jv *run);
+/* Hands a run just stored "queued" and leased to owner (engine_session_node's answer) to
+ * that node: logs its first events (as engine_start_run: thread.created when thread_json is
+ * not NULL) and posts the node a command to start it. Returns a stream of the run read from
+ * the event log (engine_follow; the caller owns the reference), to be attached or
+ * declined. Never fails: when the store refuses, the run's lease is let go (logged), and
+ * the first node to look for lapsed runs starts it. Any thread. */
+struct events *engine_hand_run(struct engine *e, const char *project, const char *run_json,
+			       const char *thread_json, const char *owner);
+
 /* Cancels a run: queued or requires_action runs end "cancelled" at once; in_progress runs
  * become "cancelling" and end "cancelled" once the model call has stopped (within
  * milliseconds). On success *run_json is the run as it now stands (owned). Errors:

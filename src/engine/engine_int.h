@@ -118,6 +118,9 @@ struct engine {
 	struct watch *watches;
 	int watch_waking;          /* watch wakes running outside the lock */
 	pthread_cond_t watch_idle; /* signalled when watch_waking drops to 0 */
+	uint64_t answers;          /* STORE_TOPIC_ANSWER topics seen (lease.c) */
+	pthread_cond_t answered;   /* signalled with each of them */
+	bool cmd_kicked;           /* a read of this node's commands is posted to the loop */
 	bool stopping;
 	bool draining;             /* engine_drain: start no new turns */
 	int calls;                 /* model turns in flight, as of the last loop iteration */
@@ -138,7 +141,9 @@ struct engine {
 	int leased;                /* engine thread only: execs holding their lease */
 	struct timer lease_tick;   /* every lease_ms / 3: renew the leases */
 	struct timer scan_tick;    /* every LEASE_SCAN_MS: take over lapsed runs */
-	struct timer cmd_tick;     /* every LEASE_CMD_MS: commands from other nodes */
+	struct timer cmd_tick;     /* every LEASE_CMD_MS: commands from other nodes (the
+				      safety net: their topics wake the node at once) */
+	char cmd_topic[STORE_TOPIC_MAX + 1]; /* the topic of commands posted to this node */
 
 	struct tool_env tools;     /* what server tool jobs use */
 	struct tool_retry *retries; /* engine thread only: jobs waiting to run again */
@@ -304,6 +309,19 @@ void lease_after(struct engine *e, struct exec *x);
 /* Cancels the active runs of assistant id that other nodes drive (engine_cancel each: a
  * command to their node), after the assistant was deleted. On the caller's thread (any). */
 void lease_stop_assistant(struct engine *e, const char *project, const char *id);
+/* The topics of commands (STORE_TOPIC_CMD; rest is what follows it, NULL for every topic):
+ * one for this node reads its commands at once; and of their answers (STORE_TOPIC_ANSWER):
+ * wakes the posters waiting in lease_cancel_remote. Any thread. */
+void lease_topic_cmd(struct engine *e, const char *rest);
+void lease_topic_answer(struct engine *e, const char *rest);
+/* Kinds of commands between nodes (store_cmd.kind). */
+#define LEASE_CMD_CANCEL "cancel"
+#define LEASE_CMD_START "start" /* a run handed to this node (session.c); not answered */
+
+/* --- session.c: code_interpreter sessions across nodes (engine thread) --- */
+/* Carries out a "start" command: claims and starts the run handed to this node. */
+void session_start_handed(struct engine *e, const struct store_cmd *cmd);
+
 /* Lets every lease of this node lapse at once (a clean stop: others take over now). */
 void lease_stop(struct engine *e);
 /* Cancels run_id, which owner drives, through a command row; waits for its answer (on

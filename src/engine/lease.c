@@ -16,10 +16,13 @@
  * Commands: a client's cancel or tool outputs may reach any node. A run waiting for tool
  * outputs holds no model call, so the node that receives them claims the run (from a live
  * owner too) and drives it on itself. A cancel of a run another node is driving becomes a
- * command row for that node, which polls its rows every LEASE_CMD_MS, cancels and answers;
- * the receiving node waits for the answer and gives it to its client. The same poll counts
- * the node's leases in the store: fewer than it holds means a run was deleted with its
- * thread (on another node) or taken over, and the affected runs are found and stopped. */
+ * command row for that node, announced in the same transaction (STORE_TOPIC_CMD and the
+ * owner): the topic makes the node read its rows at once, cancel and answer; the answer's
+ * topic wakes the receiving node, which gives it to its client. A read every LEASE_CMD_MS,
+ * and a poster's every LEASE_WAIT_MS, are only the safety net for a topic missed. The same
+ * read counts the node's leases in the store: fewer than it holds means a run was deleted
+ * with its thread (on another node: announced as STORE_TOPIC_CMD_ALL) or taken over, and the
+ * affected runs are found and stopped. */
 #include "engine_int.h"
 
 #include <stdio.h>
@@ -34,10 +37,10 @@
 #include "../base/metrics.h"
 
 #define LEASE_DEFAULT_MS 10000
-#define LEASE_CMD_MS 50      /* how often a node reads the commands posted to it */
+#define LEASE_CMD_MS 1000    /* how often a node reads its commands unwoken (missed topics) */
 #define LEASE_SCAN_MS 250    /* how often a node looks for runs whose lease lapsed */
 #define LEASE_SCAN_MAX 100   /* lapsed runs taken over per look */
-#define LEASE_WAIT_US 10000  /* how often a waiting poster reads its command's answer */
+#define LEASE_WAIT_MS 250    /* how often a poster reads its command's answer unwoken */
 
 static void on_lease_tick(void *arg);
 static void on_scan_tick(void *arg);
@@ -51,6 +54,7 @@ void lease_init(struct engine *e, const char *node, int lease_ms)
 		snprintf(boot, sizeof(boot), "%08x", (unsigned)getpid());
 	snprintf(e->former, sizeof(e->former), "%s#", node);
 	snprintf(e->owner, sizeof(e->owner), "%s%s", e->former, boot);
+	store_cmd_topic(e->cmd_topic, e->owner);
 	e->lease_ms = lease_ms > 0 ? lease_ms : LEASE_DEFAULT_MS;
 	timer_init(&e->lease_tick, on_lease_tick, e);
 	timer_init(&e->scan_tick, on_scan_tick, e);
@@ -199,8 +203,12 @@ static void do_remote(struct engine *e, const struct store_cmd *cmd)
 	char *json = NULL;
 	int err = ERR_LEASE;
 
+	if (strcmp(cmd->kind, LEASE_CMD_START) == 0) {
+		session_start_handed(e, cmd);
+		return;
+	}
 	if (x && x->leased && !x->lost && strcmp(x->project, cmd->project) == 0 &&
-	    strcmp(cmd->kind, "cancel") == 0)
+	    strcmp(cmd->kind, LEASE_CMD_CANCEL) == 0)
 		err = run_cancel(x, &why);
 	if (!err)
 		json = jv_dump(x->run);
@@ -212,9 +220,9 @@ static void do_remote(struct engine *e, const struct store_cmd *cmd)
 	free(json);
 }
 
-static void on_cmd_tick(void *arg)
+/* Carries out the commands posted to this node; counts its leases. */
+static void read_cmds(struct engine *e)
 {
-	struct engine *e = arg;
 	struct store_cmd *cmds = NULL;
 	size_t n = 0;
 	int64_t held = 0;
@@ -231,7 +239,64 @@ static void on_cmd_tick(void *arg)
 			engine_settle(e, x); /* stops its model call: the turn is another's now */
 	}
 	store_cmds_free(cmds, n);
+}
+
+static void on_cmd_tick(void *arg)
+{
+	struct engine *e = arg;
+
+	read_cmds(e);
 	loop_timer_start(e->loop, &e->cmd_tick, LEASE_CMD_MS);
+}
+
+/* Posted by lease_topic_cmd. */
+static void on_cmd_kick(void *arg)
+{
+	struct engine *e = arg;
+
+	__atomic_store_n(&e->cmd_kicked, false, __ATOMIC_SEQ_CST);
+	read_cmds(e);
+}
+
+void lease_topic_cmd(struct engine *e, const char *rest)
+{
+	const char *mine = e->cmd_topic + strlen(STORE_TOPIC_CMD);
+
+	if (rest && strcmp(rest, mine) && strcmp(rest, "*")) /* "*": STORE_TOPIC_CMD_ALL */
+		return;
+	if (!__atomic_exchange_n(&e->cmd_kicked, true, __ATOMIC_SEQ_CST))
+		loop_post(e->loop, on_cmd_kick, e); /* one read for a burst of topics */
+}
+
+void lease_topic_answer(struct engine *e, const char *rest)
+{
+	(void)rest; /* each poster reads its own command's row */
+	pthread_mutex_lock(&e->lock);
+	e->answers++;
+	pthread_cond_broadcast(&e->answered);
+	pthread_mutex_unlock(&e->lock);
+}
+
+/* How many answers were announced so far (wait_answer's starting point). */
+static uint64_t answers_seen(struct engine *e)
+{
+	uint64_t n;
+
+	pthread_mutex_lock(&e->lock);
+	n = e->answers;
+	pthread_mutex_unlock(&e->lock);
+	return n;
+}
+
+/* Waits until an answer after the seen-th is announced, or LEASE_WAIT_MS. */
+static void wait_answer(struct engine *e, uint64_t seen)
+{
+	struct timespec ts = clock_deadline(LEASE_WAIT_MS);
+
+	pthread_mutex_lock(&e->lock);
+	while (e->answers == seen && pthread_cond_timedwait(&e->answered, &e->lock, &ts) == 0)
+		;
+	pthread_mutex_unlock(&e->lock);
 }
 
 int lease_cancel_remote(struct engine *e, const char *project, const char *run_id,
@@ -245,8 +310,11 @@ int lease_cancel_remote(struct engine *e, const char *project, const char *run_i
 	int err = id_new("cmd_", id, sizeof(id));
 
 	if (!err)
-		err = store_cmd_post(e->st, id, project, run_id, owner, "cancel", clock_unix());
+		err = store_cmd_post(e->st, id, project, run_id, owner, LEASE_CMD_CANCEL,
+				     clock_unix());
 	while (!err && !done) {
+		uint64_t seen = answers_seen(e);
+
 		err = store_cmd_result(e->st, id, &done, &result, &answer);
 		if (!err && !done && clock_ms() > deadline) {
 			if (store_cmd_remove(e->st, id)) /* its owner is gone: retry */
@@ -254,7 +322,7 @@ int lease_cancel_remote(struct engine *e, const char *project, const char *run_i
 			return ERR_LEASE;
 		}
 		if (!err && !done)
-			usleep(LEASE_WAIT_US);
+			wait_answer(e, seen);
 	}
 	if (err)
 		return err;
@@ -370,5 +438,6 @@ void lease_stop(struct engine *e)
 	if (e->owner[0] && store_lease_renew(e->st, e->owner, 0, &held))
 		log_warn("engine: leases could not be let go; other nodes wait for them to lapse");
 	else if (held)
-		log_info("engine: %lld run lease(s) let go for other nodes", (long long)held);
+		log_info("engine: %lld lease(s) of runs and code_interpreter sessions let go "
+			 "for other nodes", (long long)held);
 }

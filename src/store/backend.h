@@ -47,6 +47,10 @@ struct store_backend {
 	int (*cmd_answer)(struct store *st, const char *id, int err, const char *answer);
 	int (*cmd_result)(struct store *st, const char *id, bool *done, int *err, char **answer);
 	int (*cmd_remove)(struct store *st, const char *id);
+	int (*session_hold)(struct store *st, const char *project, const char *thread_id,
+			    const char *owner, int64_t until);
+	int (*session_owner)(struct store *st, const char *project, const char *thread_id,
+			     int64_t now, char **owner);
 	/* API keys (store.h) */
 	int (*key_insert)(struct store *st, const struct store_key *key, const char *hash_hex);
 	int (*key_project)(struct store *st, const char *hash_hex, char **project);

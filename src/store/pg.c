@@ -9,12 +9,13 @@
 #include <string.h>
 
 #include "../base/alloc.h"
-#include "pg_int.h"
+#include "pg_vs_int.h"
 
 static void pg_close(struct store *base)
 {
 	struct pg_store *st = pg_of(base);
 
+	pg_vs_close(st->vs);
 	pg_notify_cleanup(st);
 	pg_pool_close(st);
 	pthread_mutex_destroy(&st->mu);
@@ -42,6 +43,8 @@ static const struct store_backend pg_backend = {
 	.cmd_answer = pg_cmd_answer,
 	.cmd_result = pg_cmd_result,
 	.cmd_remove = pg_cmd_remove,
+	.session_hold = pg_session_hold,
+	.session_owner = pg_session_owner,
 	.key_insert = pg_key_insert,
 	.key_project = pg_key_project,
 	.key_ever = pg_key_ever,
@@ -90,6 +93,8 @@ int pg_open(const char *url, struct store **out)
 	atomic_init(&st->keys_ever, false);
 	pg_notify_init(st);
 	err = pg_migrate(st);
+	if (!err)
+		st->vs = pg_vs_open(&st->base, url);
 	if (err) {
 		pg_close(&st->base);
 		return err;

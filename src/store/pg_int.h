@@ -49,9 +49,12 @@ enum pg_slot {
 	PQ_LEASE_RENEW,
 	PQ_LEASE_LAPSED,
 	PQ_LEASE_COUNT,
+	PQ_CMD_POST,
 	PQ_CMD_TAKE,
 	PQ_CMD_ANSWER,
 	PQ_CMD_REMOVE,
+	PQ_SESSION_HOLD,
+	PQ_SESSION_OWNER,
 	PQ_EV_INSERT,
 	PQ_EV_READ,
 	PQ_EV_LAST,
@@ -78,6 +81,7 @@ struct pg_store {
 	int nconn;              /* connections open, idle or not */
 	atomic_bool keys_ever;  /* a key was seen once: the answer never turns back */
 	struct pg_notify *nt;   /* owned: watchers and the listening thread (pg_notify.c) */
+	struct pg_vs_state *vs; /* owned: vector stores' node id and vector cache (pg_vs.c) */
 };
 
 /* The PostgreSQL state behind a handle this backend opened. */
@@ -110,6 +114,9 @@ int pg_run(struct pg_conn *c, enum pg_slot slot, const char *sql, const char *wh
 /* The same for a statement that is not cached (it varies, or runs rarely). */
 int pg_query(struct pg_conn *c, const char *sql, const char *what, const struct pg_args *a,
 	     PGresult **res) MUST_CHECK;
+/* Checks res, the result of a statement run on c with libpq directly: 0 on success, else
+ * the error pg_query would return (then res is cleared). */
+int pg_result_check(struct pg_conn *c, PGresult *res, const char *what) MUST_CHECK;
 /* Runs a statement without parameters and drops its result (BEGIN, COMMIT, ...). */
 int pg_exec(struct pg_conn *c, const char *sql, const char *what) MUST_CHECK;
 /* pg_run for a statement whose rows are not needed: *changed (when not NULL) receives the
@@ -149,6 +156,9 @@ int pg_stmt_once(struct pg_store *st, const char *sql, const char *what,
 void pg_notify_init(struct pg_store *st);
 void pg_notify_cleanup(struct pg_store *st);
 int pg_notify_in(struct pg_conn *c, const char *topic) MUST_CHECK;
+
+/* Applies one op of a batch inside the transaction on c (pg_write.c). */
+int pg_apply(struct pg_conn *c, const char *project, const struct store_op *op) MUST_CHECK;
 
 /* Brings the schema of the database up to date (pg_migrate.c). Errors: ERR_DB. */
 int pg_migrate(struct pg_store *st) MUST_CHECK;
@@ -209,6 +219,10 @@ int pg_lease_renew(struct store *base, const char *owner, int64_t until, int64_t
 	MUST_CHECK;
 int pg_lease_lapsed(struct store *base, const struct store_claim *c, int limit,
 		    struct store_list *out, char ***projects) MUST_CHECK;
+int pg_session_hold(struct store *base, const char *project, const char *thread_id,
+		    const char *owner, int64_t until) MUST_CHECK;
+int pg_session_owner(struct store *base, const char *project, const char *thread_id,
+		     int64_t now, char **owner) MUST_CHECK;
 int pg_lease_owner(struct store *base, const char *project, const char *run_id,
 		   char **owner) MUST_CHECK;
 int pg_cmd_post(struct store *base, const char *id, const char *project, const char *run_id,

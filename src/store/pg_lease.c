@@ -10,6 +10,7 @@
  *   everything the old owner wrote, and the old owner's next batch fails;
  * - renewing is one UPDATE of every row an owner holds (objects_lease index).
  * Commands are rows of run_commands, as on SQLite. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -135,24 +136,40 @@ int pg_lease_owner(struct store *base, const char *project, const char *run_id, 
 
 /* --- commands --- */
 
+/* One write and the topic announced with it (announced_tx). */
+struct announced {
+	enum pg_slot slot;
+	const char *sql;
+	const char *what;
+	const struct pg_args *a;
+	const char *topic;
+};
+
+static int announced_tx(struct pg_conn *c, void *ctx)
+{
+	const struct announced *w = ctx;
+	int err = pg_do(c, w->slot, w->sql, w->what, w->a, NULL);
+
+	return err ? err : pg_notify_in(c, w->topic);
+}
+
 int pg_cmd_post(struct store *base, const char *id, const char *project, const char *run_id,
 		const char *owner, const char *kind, int64_t now)
 {
 	static const char sql[] = "INSERT INTO run_commands (id, project, run_id, owner, kind, "
 				  "created_at) VALUES ($1, $2, $3, $4, $5, $6)";
+	char topic[STORE_TOPIC_MAX + 1];
 	struct pg_args a = { 0 };
-	PGresult *res = NULL;
-	int err;
+	struct announced w = { PQ_CMD_POST, sql, "post command", &a, topic };
 
+	store_cmd_topic(topic, owner);
 	pg_arg_s(&a, id);
 	pg_arg_s(&a, project);
 	pg_arg_s(&a, run_id);
 	pg_arg_s(&a, owner);
 	pg_arg_s(&a, kind);
 	pg_arg_i(&a, now);
-	err = pg_stmt_once(pg_of(base), sql, "post command", &a, &res);
-	PQclear(res);
-	return err;
+	return pg_tx(pg_of(base), announced_tx, &w);
 }
 
 /* What pg_cmd_take asks and receives. */
@@ -169,7 +186,8 @@ static int take_on(struct pg_conn *c, const char *owner, struct store_cmd **cmds
 {
 	static const char sql[] = "SELECT id, project, run_id, kind FROM run_commands "
 				  "WHERE owner = $1 AND NOT answered ORDER BY created_at LIMIT $2";
-	static const char count[] = "SELECT COUNT(*) FROM objects WHERE lease_owner = $1";
+	static const char count[] = "SELECT COUNT(*) FROM objects WHERE lease_owner = $1 "
+				    "AND kind = 'run'";
 	struct pg_args a = { 0 };
 	PGresult *res = NULL;
 	int err;
@@ -227,12 +245,15 @@ int pg_cmd_answer(struct store *base, const char *id, int err, const char *answe
 {
 	static const char sql[] = "UPDATE run_commands SET answered = TRUE, answer = $2, "
 				  "err = $3 WHERE id = $1";
+	char topic[STORE_TOPIC_MAX + 1];
 	struct pg_args a = { 0 };
+	struct announced w = { PQ_CMD_ANSWER, sql, "answer command", &a, topic };
 
+	snprintf(topic, sizeof(topic), "%s%s", STORE_TOPIC_ANSWER, id);
 	pg_arg_s(&a, id);
 	pg_arg_s(&a, answer);
 	pg_arg_i(&a, err);
-	return pg_stmt_rows(pg_of(base), PQ_CMD_ANSWER, sql, "answer command", &a, NULL);
+	return pg_tx(pg_of(base), announced_tx, &w);
 }
 
 int pg_cmd_result(struct store *base, const char *id, bool *done, int *err_out, char **answer)
@@ -268,4 +289,45 @@ int pg_cmd_remove(struct store *base, const char *id)
 
 	pg_arg_s(&a, id);
 	return pg_stmt_rows(pg_of(base), PQ_CMD_REMOVE, sql, "remove command", &a, NULL);
+}
+
+/* --- code_interpreter sessions --- */
+
+int pg_session_hold(struct store *base, const char *project, const char *thread_id,
+		    const char *owner, int64_t until)
+{
+	static const char sql[] = "UPDATE objects SET lease_owner = $3, lease_until = $4 "
+				  "WHERE project = $1 AND kind = 'thread' AND id = $2";
+	struct pg_args a = { 0 };
+	int64_t rows = 0;
+	int err;
+
+	pg_arg_s(&a, project);
+	pg_arg_s(&a, thread_id);
+	pg_arg_s(&a, owner);
+	pg_arg_i(&a, until);
+	err = pg_stmt_rows(pg_of(base), PQ_SESSION_HOLD, sql, "hold session", &a, &rows);
+	if (!err && rows == 0)
+		err = ERR_NOT_FOUND;
+	return err;
+}
+
+int pg_session_owner(struct store *base, const char *project, const char *thread_id,
+		     int64_t now, char **owner)
+{
+	static const char sql[] = "SELECT lease_owner FROM objects WHERE project = $1 "
+				  "AND kind = 'thread' AND id = $2 AND lease_until >= $3";
+	struct pg_args a = { 0 };
+	PGresult *res = NULL;
+	int err;
+
+	*owner = NULL;
+	pg_arg_s(&a, project);
+	pg_arg_s(&a, thread_id);
+	pg_arg_i(&a, now);
+	err = pg_stmt(pg_of(base), PQ_SESSION_OWNER, sql, "session owner", &a, &res);
+	if (!err && PQntuples(res) == 1 && !PQgetisnull(res, 0, 0))
+		*owner = pg_col_dup(res, 0, 0);
+	PQclear(res);
+	return err;
 }

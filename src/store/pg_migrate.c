@@ -9,7 +9,7 @@
 #include <stdio.h>
 
 #include "../base/log.h"
-#include "pg_int.h"
+#include "pg_vs_int.h"
 #include "schema.h"
 
 /* The key of the advisory lock migrations hold: any number, fixed for good. */
@@ -37,6 +37,8 @@ static const char *const migrations[] = {
 	SCHEMA_RUN_EVENTS("BIGSERIAL PRIMARY KEY"),
 	/* 6: limits per API key or project and their counters (shared with SQLite). */
 	SCHEMA_LIMITS,
+	/* 7: vector store files, chunks and the keyword index (pg_vs_schema.c). */
+	pg_vs_schema,
 };
 
 #define MIGRATION_COUNT ((int)(sizeof(migrations) / sizeof(migrations[0])))

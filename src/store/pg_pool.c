@@ -303,6 +303,11 @@ static int attempt(struct pg_store *st, bool tx, int (*fn)(struct pg_conn *c, vo
 	return err;
 }
 
+int pg_result_check(struct pg_conn *c, PGresult *res, const char *what)
+{
+	return check(c, res, what);
+}
+
 int pg_tx(struct pg_store *st, int (*fn)(struct pg_conn *c, void *ctx), void *ctx)
 {
 	return attempt(st, true, fn, ctx);

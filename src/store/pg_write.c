@@ -296,7 +296,7 @@ static int expect_idle(struct pg_conn *c, const char *project, const char *threa
 	return err;
 }
 
-static int apply(struct pg_conn *c, const char *project, const struct store_op *op)
+int pg_apply(struct pg_conn *c, const char *project, const struct store_op *op)
 {
 	assert(op->obj.id);
 	switch (op->type) {
@@ -329,7 +329,7 @@ static int apply_all(struct pg_conn *c, void *ctx)
 	int err = 0;
 
 	for (size_t i = 0; i < b->n && !err; i++)
-		err = apply(c, b->project, &b->ops[i]);
+		err = pg_apply(c, b->project, &b->ops[i]);
 	return err;
 }
 

@@ -137,6 +137,10 @@ int sqlite_lease_renew(struct store *base, const char *owner, int64_t until,
 		       int64_t *held) MUST_CHECK;
 int sqlite_lease_lapsed(struct store *base, const struct store_claim *c, int limit,
 			struct store_list *out, char ***projects) MUST_CHECK;
+int sqlite_session_hold(struct store *base, const char *project, const char *thread_id,
+			const char *owner, int64_t until) MUST_CHECK;
+int sqlite_session_owner(struct store *base, const char *project, const char *thread_id,
+			 int64_t now, char **owner) MUST_CHECK;
 int sqlite_lease_owner(struct store *base, const char *project, const char *run_id,
 		       char **owner) MUST_CHECK;
 int sqlite_cmd_post(struct store *base, const char *id, const char *project,

@@ -139,31 +139,39 @@ int sqlite_lease_lapsed(struct store *base, const struct store_claim *cl, int li
 	return err;
 }
 
-int sqlite_lease_owner(struct store *base, const char *project, const char *run_id,
-		       char **owner)
+/* *owner receives the lease owner of object id of kind (owned; NULL when nobody holds it or,
+ * when now is not 0, the lease lapsed before now); *row whether the object exists. */
+static int owner_of(struct sqlite_store *st, const char *kind, const char *project,
+		    const char *id, int64_t now, char **owner, bool *row)
 {
-	struct sqlite_store *st = sqlite_of(base);
-	static const char sql[] = "SELECT lease_owner FROM objects "
-				  "WHERE project = ?1 AND kind = 'run' AND id = ?2";
+	static const char sql[] = "SELECT lease_owner FROM objects WHERE project = ?1 "
+				  "AND kind = ?2 AND id = ?3 AND (?4 = 0 OR lease_until >= ?4)";
 	struct sqlite_conn *c;
 	sqlite3_stmt *s = NULL;
-	bool row = false;
 	int err;
 
 	*owner = NULL;
+	*row = false;
 	err = sqlite_read_fresh(st, &c);
 	if (err)
 		return err;
-	err = sqlite_query(c->db, sql, &s, "lease owner", "ss", project, run_id);
+	err = sqlite_query(c->db, sql, &s, "lease owner", "sssi", project, kind, id, now);
 	if (!err)
-		err = sqlite_step(c->db, s, "lease owner", &row);
-	if (!err && row && sqlite3_column_type(s, 0) != SQLITE_NULL)
+		err = sqlite_step(c->db, s, "lease owner", row);
+	if (!err && *row && sqlite3_column_type(s, 0) != SQLITE_NULL)
 		*owner = sqlite_col_dup(s, 0);
-	if (!err && !row)
-		err = ERR_NOT_FOUND;
 	sqlite3_finalize(s);
 	sqlite_read_done(st, c, err);
 	return err;
+}
+
+int sqlite_lease_owner(struct store *base, const char *project, const char *run_id,
+		       char **owner)
+{
+	bool row = false;
+	int err = owner_of(sqlite_of(base), "run", project, run_id, 0, owner, &row);
+
+	return !err && !row ? ERR_NOT_FOUND : err;
 }
 
 /* --- commands --- */
@@ -182,20 +190,34 @@ static int write_one(struct sqlite_store *st, const char *sql, const char *what,
 	return sqlite_end(st, c, err);
 }
 
+/* Ends the write transaction on c (err: how it went so far), announcing topic with it. */
+static int end_announced(struct sqlite_store *st, struct sqlite_conn *c, int err,
+			 const char *topic)
+{
+	if (!err)
+		err = sqlite_notify_in(st, c, topic);
+	err = sqlite_end(st, c, err);
+	if (!err)
+		sqlite_notify_local(st, topic);
+	return err;
+}
+
 int sqlite_cmd_post(struct store *base, const char *id, const char *project,
 		    const char *run_id, const char *owner, const char *kind, int64_t now)
 {
 	struct sqlite_store *st = sqlite_of(base);
 	static const char sql[] = "INSERT INTO run_commands (id, project, run_id, owner, kind, "
 				  "created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+	char topic[STORE_TOPIC_MAX + 1];
 	struct sqlite_conn *c;
 	int err = sqlite_begin(st, &c);
 
 	if (err)
 		return err;
+	store_cmd_topic(topic, owner);
 	err = sqlite_exec(c->db, sql, "post command", "sssssi", id, project, run_id, owner, kind,
 			  now);
-	return sqlite_end(st, c, err);
+	return end_announced(st, c, err, topic);
 }
 
 static void cmd_row(sqlite3_stmt *s, struct store_cmd *cmd)
@@ -231,7 +253,8 @@ static int read_cmds(struct sqlite_conn *c, const char *owner, struct store_cmd 
 
 static int count_leases(struct sqlite_conn *c, const char *owner, int64_t *held)
 {
-	static const char sql[] = "SELECT COUNT(*) FROM objects WHERE lease_owner = ?1";
+	static const char sql[] = "SELECT COUNT(*) FROM objects WHERE lease_owner = ?1 "
+				  "AND kind = 'run'";
 	sqlite3_stmt *s;
 	bool row = false;
 	int err = sqlite_prep(c, SQ_LEASE_COUNT, sql, &s, "count leases", "s", owner);
@@ -275,8 +298,16 @@ int sqlite_cmd_answer(struct store *base, const char *id, int err, const char *a
 	struct sqlite_store *st = sqlite_of(base);
 	static const char sql[] = "UPDATE run_commands SET answered = TRUE, answer = ?2, "
 				  "err = ?3 WHERE id = ?1";
+	char topic[STORE_TOPIC_MAX + 1];
+	struct sqlite_conn *c;
+	int rc;
 
-	return write_one(st, sql, "answer command", "ssi", id, answer, err);
+	snprintf(topic, sizeof(topic), "%s%s", STORE_TOPIC_ANSWER, id);
+	rc = sqlite_begin(st, &c);
+	if (rc)
+		return rc;
+	rc = sqlite_exec(c->db, sql, "answer command", "ssi", id, answer, err);
+	return end_announced(st, c, rc, topic);
 }
 
 /* Reads the answer of command id on c. */
@@ -328,4 +359,31 @@ int sqlite_cmd_remove(struct store *base, const char *id)
 	static const char sql[] = "DELETE FROM run_commands WHERE id = ?1";
 
 	return write_one(st, sql, "remove command", "s", id, NULL, 0);
+}
+
+/* --- code_interpreter sessions --- */
+
+int sqlite_session_hold(struct store *base, const char *project, const char *thread_id,
+			const char *owner, int64_t until)
+{
+	static const char sql[] = "UPDATE objects SET lease_owner = ?3, lease_until = ?4 "
+				  "WHERE project = ?1 AND kind = 'thread' AND id = ?2";
+	struct sqlite_store *st = sqlite_of(base);
+	struct sqlite_conn *c;
+	int err = sqlite_begin(st, &c);
+
+	if (err)
+		return err;
+	err = sqlite_exec(c->db, sql, "hold session", "sssi", project, thread_id, owner, until);
+	if (!err && sqlite3_changes(c->db) == 0)
+		err = ERR_NOT_FOUND;
+	return sqlite_end(st, c, err);
+}
+
+int sqlite_session_owner(struct store *base, const char *project, const char *thread_id,
+			 int64_t now, char **owner)
+{
+	bool row = false;
+
+	return owner_of(sqlite_of(base), "thread", project, thread_id, now, owner, &row);
 }

@@ -333,6 +333,23 @@ int store_lease_owner(struct store *st, const char *project, const char *run_id,
 	return st->be->lease_owner(st, project, run_id, owner);
 }
 
+void store_cmd_topic(char *topic, const char *owner)
+{
+	snprintf(topic, STORE_TOPIC_MAX + 1, "%s%s", STORE_TOPIC_CMD, owner);
+}
+
+int store_session_hold(struct store *st, const char *project, const char *thread_id,
+		       const char *owner, int64_t until)
+{
+	return st->be->session_hold(st, project, thread_id, owner, until);
+}
+
+int store_session_owner(struct store *st, const char *project, const char *thread_id,
+			int64_t now, char **owner)
+{
+	return st->be->session_owner(st, project, thread_id, now, owner);
+}
+
 int store_cmd_post(struct store *st, const char *id, const char *project, const char *run_id,
 		   const char *owner, const char *kind, int64_t now)
 {

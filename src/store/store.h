@@ -194,6 +194,17 @@ int store_lease_lapsed(struct store *st, const struct store_claim *c, int limit,
 int store_lease_owner(struct store *st, const char *project, const char *run_id,
 		      char **owner) MUST_CHECK;
 
+/* code_interpreter sessions: the node holding thread_id's live sandbox session, kept in the
+ * thread's lease columns (renewed with the owner's run leases by store_lease_renew, gone
+ * with the thread). Hold records owner as the holder until until (Unix ms). Errors:
+ * ERR_NOT_FOUND (no such thread), ERR_DB. */
+int store_session_hold(struct store *st, const char *project, const char *thread_id,
+		       const char *owner, int64_t until) MUST_CHECK;
+/* *owner receives the holder of thread_id's session whose hold has not lapsed at now (Unix
+ * ms; owned), or NULL. Errors: ERR_DB. */
+int store_session_owner(struct store *st, const char *project, const char *thread_id,
+			int64_t now, char **owner) MUST_CHECK;
+
 /* A command for the node driving a run (cancel, from a node that does not hold it). */
 struct store_cmd {
 	char *id;
@@ -202,8 +213,20 @@ struct store_cmd {
 	char *kind;  /* "cancel" */
 };
 
-/* Posts command id (unique, made by the caller) of kind for run_id to the node owner.
- * Errors: ERR_DB. */
+/* Topics of commands (see store_watch). Posting a command announces STORE_TOPIC_CMD and the
+ * owner (store_cmd_topic), answering it STORE_TOPIC_ANSWER and its id, in the same
+ * transaction; STORE_TOPIC_CMD_ALL asks every node to read its commands and count its leases
+ * (a thread was deleted: its runs' leases went with it). */
+#define STORE_TOPIC_CMD "cmd:"
+#define STORE_TOPIC_CMD_ALL STORE_TOPIC_CMD "*"
+#define STORE_TOPIC_ANSWER "answer:"
+
+/* Writes to topic (STORE_TOPIC_MAX + 1 bytes) the topic announced with the commands posted
+ * to owner: STORE_TOPIC_CMD and owner, cut to fit (a wake-up shared by two owners with one
+ * long prefix costs the other one read). */
+void store_cmd_topic(char *topic, const char *owner);
+/* Posts command id (unique, made by the caller) of kind for run_id to the node owner, and
+ * announces it (store_cmd_topic). Errors: ERR_DB. */
 int store_cmd_post(struct store *st, const char *id, const char *project, const char *run_id,
 		   const char *owner, const char *kind, int64_t now) MUST_CHECK;
 /* The commands posted to owner and not yet answered, oldest first (*cmds owned: free with
@@ -214,7 +237,7 @@ int store_cmd_take(struct store *st, const char *owner, struct store_cmd **cmds,
 		   int64_t *held) MUST_CHECK;
 void store_cmds_free(struct store_cmd *cmds, size_t n);
 /* Answers command id: err (0 for success) and answer (the run's JSON, or the error's
- * message; may be NULL). Errors: ERR_DB. */
+ * message; may be NULL), and announces STORE_TOPIC_ANSWER and id. Errors: ERR_DB. */
 int store_cmd_answer(struct store *st, const char *id, int err, const char *answer)
 	MUST_CHECK;
 /* Reads command id's answer: *done false while it has none; else *err and *answer (owned,

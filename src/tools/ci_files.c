@@ -22,6 +22,8 @@
 
 #define CI_MAX_INPUTS 20 /* files per assistant or thread on the hosted service */
 #define CI_MAX_MESSAGES 1000
+#define CI_RESTORE_RUNS 20   /* the latest runs of a thread whose written files come back */
+#define CI_RESTORE_STEPS 100 /* and the latest steps of each */
 
 static bool has(const struct ci_work *w, const char *id)
 {
@@ -57,9 +59,9 @@ static int add_input(const struct ci_from *from, struct ci_work *w, const char *
 		err = 0;
 	else if (!err) {
 		w->ins = xrealloc(w->ins, (w->nin + 1) * sizeof(*w->ins));
-		w->ins[w->nin].file_id = xstrdup(id);
-		w->ins[w->nin].name = plain_name(jv_get_str(f, "filename"));
-		w->ins[w->nin++].fd = fd;
+		w->ins[w->nin++] = (struct ci_input){ xstrdup(id),
+						      plain_name(jv_get_str(f, "filename")), fd,
+						      false };
 	}
 	jv_free(f);
 	return err;
@@ -115,6 +117,79 @@ static int add_attachments(const struct ci_from *from, struct ci_work *w)
 	return err;
 }
 
+/* True when an entry of w is placed under name. */
+static bool has_name(const struct ci_work *w, const char *name)
+{
+	for (size_t i = 0; i < w->nin; i++) {
+		if (w->ins[i].name && strcmp(w->ins[i].name, name) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* Adds f ({name, file_id} of a call's files) unless a later one took its name. */
+static int add_written(const struct ci_from *from, struct ci_work *w, const jv *f)
+{
+	const char *id = jv_get_str(f, "file_id");
+	char *name = plain_name(jv_get_str(f, "name"));
+	int fd = -1;
+	int err = 0;
+
+	if (id && name && !has_name(w, name) && !has(w, id) && w->nin < 3 * CI_MAX_INPUTS)
+		err = blob_open_read(from->bs, id, &fd, NULL);
+	if (!err && fd >= 0) {
+		w->ins = xrealloc(w->ins, (w->nin + 1) * sizeof(*w->ins));
+		w->ins[w->nin] = (struct ci_input){ xstrdup(id), name, fd, true };
+		w->nin++;
+		name = NULL;
+	}
+	free(name);
+	return err == ERR_NOT_FOUND || err == ERR_INVALID ? 0 : err; /* a File deleted since */
+}
+
+/* The files of the code_interpreter calls of one stored step, latest first. */
+static int add_step(const struct ci_from *from, struct ci_work *w, const char *body)
+{
+	jv *s = jv_parse(body, strlen(body), NULL, 0);
+	const jv *calls = jv_get(jv_get(s, "step_details"), "tool_calls");
+	int err = 0;
+
+	for (size_t i = jv_size(calls); i-- > 0 && !err;) {
+		const jv *files = jv_get(jv_get(jv_at(calls, i), "code_interpreter"), CI_FILES);
+
+		for (size_t k = jv_size(files); k-- > 0 && !err;)
+			err = add_written(from, w, jv_at(files, k));
+	}
+	jv_free(s);
+	return err;
+}
+
+/* The items of list kind under parent, newest first, each through fn. */
+static int each_newest(const struct ci_from *from, struct ci_work *w, enum store_kind kind,
+		       const char *parent, int limit,
+		       int (*fn)(const struct ci_from *, struct ci_work *, const char *))
+{
+	struct store_page pg = { .limit = limit, .desc = true };
+	struct store_list l = { 0 };
+	int err = store_list(from->sc.st, from->sc.project, kind, parent, &pg, &l);
+
+	for (size_t i = 0; !err && i < l.n; i++)
+		err = fn(from, w, kind == STORE_RUN ? l.items[i].id : l.items[i].body);
+	store_list_cleanup(&l);
+	return err;
+}
+
+static int add_run(const struct ci_from *from, struct ci_work *w, const char *run_id)
+{
+	return each_newest(from, w, STORE_STEP, run_id, CI_RESTORE_STEPS, add_step);
+}
+
+int ci_written_gather(const struct ci_from *from, struct ci_work *w)
+{
+	return each_newest(from, w, STORE_RUN, jv_get_str(from->sc.run, "thread_id"),
+			   CI_RESTORE_RUNS, add_run);
+}
+
 int ci_inputs_gather(const struct ci_from *from, struct ci_work *w)
 {
 	int err = add_resources(from, w, STORE_ASSISTANT, jv_get_str(from->sc.run, "assistant_id"));
@@ -146,7 +221,7 @@ void ci_inputs_put(struct tool_job *j, struct ci_work *w)
 		char path[64];
 
 		snprintf(path, sizeof(path), "/proc/self/fd/%d", in->fd);
-		if (put_once(j, w, in->file_id, path) ||
+		if ((!in->written && put_once(j, w, in->file_id, path)) ||
 		    (in->name && strcmp(in->name, in->file_id) != 0 &&
 		     put_once(j, w, in->name, path)))
 			log_warn("code_interpreter: %s could not be placed in /mnt/data",

@@ -17,6 +17,7 @@ struct ci_input {
 	char *file_id;
 	char *name; /* its filename, when usable as a name in /mnt/data, else NULL */
 	int fd;
+	bool written; /* a file an earlier call wrote: put back under its name only */
 };
 
 /* A file the code wrote, open for reading. */
@@ -52,6 +53,11 @@ struct ci_from {
  * tool_resources and of the thread's messages' code_interpreter attachments (a worker
  * thread). Errors: ERR_DB. */
 int ci_inputs_gather(const struct ci_from *from, struct ci_work *w);
+/* Finds and opens the files that the code_interpreter calls of the thread's latest runs
+ * wrote (saved as Files), the latest of each name, for a session that starts anew (a
+ * worker thread). Call before ci_inputs_gather: a written file wins over an input of the
+ * same name, as the code left it. Errors: ERR_DB. */
+int ci_written_gather(const struct ci_from *from, struct ci_work *w);
 /* Places them in the thread's /mnt/data, as <file id> and as their name (loop thread), and
  * closes them. */
 void ci_inputs_put(struct tool_job *j, struct ci_work *w);

@@ -16,6 +16,8 @@
 
 #include "../base/alloc.h"
 #include "../base/buf.h"
+#include "../base/clock.h"
+#include "../base/log.h"
 #include "../base/utf8.h"
 #include "ci_int.h"
 #include "sandbox.h"
@@ -92,6 +94,29 @@ static void work_free(void *p)
 	free(w);
 }
 
+/* Records this node as the holder of the thread's session, so that the thread's next runs
+ * are driven here (engine_session_node). True when the session was held elsewhere, or by
+ * nobody: it starts here anew, and gets back the files the thread's calls wrote. */
+static bool hold_session(const struct tool_job *j, const char *thread_id)
+{
+	const struct tool_env *env = j->env;
+	char *owner = NULL;
+	bool moved;
+
+	if (!env->node)
+		return false;
+	if (store_session_owner(env->st, j->project, thread_id, clock_unix_ms(), &owner))
+		log_warn("thread %s: its code_interpreter session's node could not be read",
+			 thread_id);
+	moved = !owner || strcmp(owner, env->node) != 0;
+	free(owner);
+	if (store_session_hold(env->st, j->project, thread_id, env->node,
+			       clock_unix_ms() + env->hold_ms))
+		log_warn("thread %s: this node could not be recorded as its code_interpreter "
+			 "session's; its next run may start a new session elsewhere", thread_id);
+	return moved;
+}
+
 static void ci_prepare(struct tool_job *j)
 {
 	struct ci_work *w = xcalloc(1, sizeof(*w));
@@ -101,7 +126,8 @@ static void ci_prepare(struct tool_job *j)
 	j->work = w;
 	w->code = ci_code_of(j->arguments);
 	w->thread_id = xstrdup(jv_get_str(j->run, "thread_id"));
-	if (ci_inputs_gather(&from, w))
+	if ((hold_session(j, w->thread_id) && ci_written_gather(&from, w)) ||
+	    ci_inputs_gather(&from, w))
 		tool_fail(j, ERR_DB, "server_error",
 			  xstrdup("The code_interpreter files could not be read; try again."));
 }

@@ -50,6 +50,8 @@ struct tool_env {
 	struct blobs *bs; /* file bytes (code_interpreter's input and output files) */
 	struct sbx *sbx;  /* code_interpreter's sandbox, on the engine's loop */
 	struct embed *emb; /* the embedding client for hybrid search, or NULL (keyword only) */
+	const char *node;  /* this node's owner id: the holder of the sessions it runs code in */
+	int64_t hold_ms;   /* how long such a hold lasts unrenewed (the run lease time) */
 };
 
 /* One call of a server tool, from the engine to a worker and back. Everything is owned by

@@ -23,6 +23,9 @@ extern const struct t_case sandbox_tests[];
 extern const struct t_case text_tests[];
 extern const struct t_case server_tools_tests[];
 extern const struct t_case vec_tests[];
+extern const struct t_case vec_pg_tests[];
+extern const struct t_case vstore_tests[];
+extern const struct t_case vstore_pg_tests[];
 extern const struct t_case limits_tests[];
 extern const struct t_case lease_tests[];
 

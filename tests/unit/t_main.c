@@ -36,6 +36,9 @@ static const struct t_suite suites[] = {
 	{ "text", text_tests },
 	{ "server_tools", server_tools_tests },
 	{ "vec", vec_tests },
+	{ "vec_pg", vec_pg_tests },
+	{ "vstore", vstore_tests },
+	{ "vstore_pg", vstore_pg_tests },
 	{ "limits", limits_tests },
 	{ "lease", lease_tests },
 };

@@ -200,7 +200,41 @@ static void commands_reach_their_owner_and_come_back(void)
 	lstore_close(&t);
 }
 
+/* A thread's session hold reads back while it lasts, is renewed with its owner's run
+ * leases and lapses after; it is no run lease (store_cmd_take does not count it); an
+ * unknown thread cannot be held. */
+static void session_holds_are_thread_leases(void)
+{
+	struct lstore t;
+	struct store_cmd *cmds = NULL;
+	size_t n = 0;
+	char *owner = NULL;
+	int64_t held = -1;
+
+	lstore_open(&t);
+	ASSERT_OK(put_run(t.st, "r1", "in_progress", "a#1", 5000));
+	ASSERT_OK(store_session_hold(t.st, "p", "t1", "a#1", 2000));
+	ASSERT_OK(store_session_owner(t.st, "p", "t1", 1500, &owner));
+	ASSERT_STR_EQ(owner, "a#1");
+	free(owner);
+	ASSERT_OK(store_session_owner(t.st, "p", "t1", 2500, &owner));
+	ASSERT(owner == NULL);
+	ASSERT_OK(store_lease_renew(t.st, "a#1", 9000, &held));
+	ASSERT_EQ_INT(held, 2);
+	ASSERT_OK(store_session_owner(t.st, "p", "t1", 2500, &owner));
+	ASSERT_STR_EQ(owner, "a#1");
+	free(owner);
+	ASSERT_OK(store_cmd_take(t.st, "a#1", &cmds, &n, &held));
+	ASSERT_EQ_INT(held, 1);
+	store_cmds_free(cmds, n);
+	ASSERT_OK(store_session_owner(t.st, "q", "t1", 2500, &owner));
+	ASSERT(owner == NULL);
+	ASSERT_EQ_INT(store_session_hold(t.st, "p", "t9", "a#1", 2000), ERR_NOT_FOUND);
+	lstore_close(&t);
+}
+
 const struct t_case lease_tests[] = {
+	T_CASE(session_holds_are_thread_leases),
 	T_CASE(claim_takes_free_lapsed_and_former_leases),
 	T_CASE(writes_are_fenced_by_the_lease),
 	T_CASE(renew_moves_every_lease_of_an_owner),

@@ -20,73 +20,7 @@
 #include "../../src/base/err.h"
 #include "../../src/store/store.h"
 #include "suites.h"
-
-/* A store in a temporary directory. */
-struct tstore {
-	char root[64]; /* the mkdtemp directory, removed by tstore_close */
-	char *dir;     /* where the store lives: root/data */
-	char db[64];   /* on PostgreSQL: the test's database, dropped by tstore_close */
-	char *url;     /* on PostgreSQL: its URL; NULL: SQLite in dir */
-	struct store *st;
-};
-
-/* Set by the store_pg cases (each runs in a child process of its own). */
-static bool on_pg;
-
-/* Runs scripts/pg.sh VERB on the cluster of ASSISTD_TEST_PG for database db. */
-static void pg_sh(const char *verb, const char *db)
-{
-	char cmd[512];
-
-	snprintf(cmd, sizeof(cmd), "scripts/pg.sh %s '%s' %s >/dev/null", verb,
-		 getenv("ASSISTD_TEST_PG"), db);
-	ASSERT_OK(system(cmd));
-}
-
-/* Points t at a new empty store: on PostgreSQL a new database. */
-static void tstore_fresh(struct tstore *t)
-{
-	static int made;
-
-	if (!on_pg)
-		return;
-	snprintf(t->db, sizeof(t->db), "unit_%d_%d", (int)getpid(), ++made);
-	pg_sh("createdb", t->db);
-	free(t->url);
-	t->url = xasprintf("postgresql://postgres@/%s?host=%s", t->db, getenv("ASSISTD_TEST_PG"));
-}
-
-/* Opens another handle on t's store, as another process or node would. */
-static int tstore_reopen(const struct tstore *t, struct store **st)
-{
-	return store_open_url(t->url, t->dir, st);
-}
-
-static void tstore_open(struct tstore *t)
-{
-	memset(t, 0, sizeof(*t));
-	snprintf(t->root, sizeof(t->root), "/tmp/assistd-store-XXXXXX");
-	ASSERT(mkdtemp(t->root) != NULL);
-	t->dir = xasprintf("%s/data", t->root);
-	tstore_fresh(t);
-	ASSERT_OK(tstore_reopen(t, &t->st));
-}
-
-static int rm_entry(const char *path, const struct stat *sb, int type, struct FTW *ftw)
-{
-	return remove(path);
-}
-
-static void tstore_close(struct tstore *t)
-{
-	store_close(t->st);
-	t->st = NULL;
-	nftw(t->root, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-	if (t->url)
-		pg_sh("dropdb", t->db);
-	free(t->dir);
-	free(t->url);
-}
+#include "t_store.h"
 
 static int put(struct store *st, const char *project, enum store_kind kind, const char *id,
 	       const char *parent, int64_t created_at, int64_t expect)
@@ -169,7 +103,7 @@ static void open_creates_schema_and_reopen_keeps_data(void)
 	int64_t version = 0;
 
 	tstore_open(&t);
-	if (!on_pg) {
+	if (!t_on_pg) {
 		ASSERT_OK(stat(t.dir, &sb));
 		ASSERT_EQ_INT(sb.st_mode & 0777, 0700);
 	}
@@ -1031,8 +965,8 @@ static void concurrent_opens_migrate_once(void)
 	t.st = NULL;
 	free(t.dir);
 	t.dir = xasprintf("%s/fresh", t.root);
-	if (on_pg)
-		pg_sh("dropdb", t.db);
+	if (t_on_pg)
+		t_pg_sh("dropdb", t.db);
 	tstore_fresh(&t);
 	for (int i = 0; i < 4; i++) {
 		pids[i] = fork();
@@ -1422,20 +1356,9 @@ static void connections_ended_by_the_server(void)
 	X(idle_guard_holds_across_nodes) X(connections_ended_by_the_server)                   \
 	X(limits_set_list_delete) X(counts_are_shared_between_handles)
 
-#define PG_WRAP(fn)                                                                        \
-	static void pg_##fn(void)                                                          \
-	{                                                                                  \
-		if (!getenv("ASSISTD_TEST_PG")) {                                          \
-			fprintf(stderr, "    skipped: no ASSISTD_TEST_PG (scripts/test.sh)\n"); \
-			return;                                                            \
-		}                                                                          \
-		on_pg = true;                                                              \
-		fn();                                                                      \
-	}
-PG_CASES(PG_WRAP)
+PG_CASES(T_PG_WRAP)
 
-#define PG_ENTRY(fn) { "pg_" #fn, pg_##fn },
 const struct t_case store_pg_tests[] = {
-	PG_CASES(PG_ENTRY)
+	PG_CASES(T_PG_ENTRY)
 	{ NULL, NULL },
 };

@@ -151,7 +151,9 @@ static void notify_reaches_both_handles(void)
 }
 
 /* Topics announced before a watch began are not delivered to it; a topic too long is
- * refused. */
+ * refused. On PostgreSQL a handle LISTENs from the moment it opens, so an earlier topic may
+ * still be on its way when the watch begins: delivery is a wake-up, and store.h allows an
+ * extra one; the new topic must arrive all the same. */
 static void watch_starts_now_and_topics_are_bounded(void)
 {
 	struct tdir t;
@@ -167,7 +169,10 @@ static void watch_starts_now_and_topics_are_bounded(void)
 	ASSERT_OK(store_notify(a, "old"));
 	rb = store_watch(b, on_topic, &hb);
 	ASSERT_OK(store_notify(a, "new"));
-	ASSERT_STR_EQ(hear(&hb, 1), "new");
+	if (on_pg && strncmp(hear(&hb, 1), "old", 3) == 0)
+		ASSERT_STR_EQ(hear(&hb, 2), "old new");
+	else
+		ASSERT_STR_EQ(hear(&hb, 1), "new");
 	memset(big, 'x', sizeof(big) - 1);
 	big[sizeof(big) - 1] = '\0';
 	ASSERT_EQ_INT(store_notify(a, big), ERR_INVALID);
@@ -291,9 +296,48 @@ static void prune_keeps_live_logs(void)
 	tdir_remove(&t);
 }
 
+/* Posting a command announces its owner's topic, answering it the command's: the owner and
+ * the poster (another handle each) are woken without polling. An owner too long for a topic
+ * is cut to fit. */
+static void commands_and_answers_are_announced(void)
+{
+	struct tdir t;
+	struct store *a = NULL, *b = NULL;
+	struct heard ha, hb;
+	char owner[STORE_TOPIC_MAX + 8];
+	char topic[STORE_TOPIC_MAX + 1];
+	void *ra, *rb;
+
+	tdir_make(&t);
+	heard_init(&ha);
+	heard_init(&hb);
+	ASSERT_OK(open_handle(&t, &a));
+	ASSERT_OK(open_handle(&t, &b));
+	ra = store_watch(a, on_topic, &ha);
+	rb = store_watch(b, on_topic, &hb);
+	ASSERT_OK(store_cmd_post(a, "cmd_t1", project, "run_1", "nodeb#boot", "cancel", 1));
+	ASSERT_STR_EQ(hear(&hb, 1), STORE_TOPIC_CMD "nodeb#boot");
+	ASSERT_OK(store_cmd_answer(b, "cmd_t1", 0, "{}"));
+	ASSERT_STR_EQ(hear(&ha, 2), "cmd:nodeb#boot answer:cmd_t1");
+	ASSERT_OK(store_cmd_remove(a, "cmd_t1"));
+	memset(owner, 'n', sizeof(owner) - 1);
+	owner[sizeof(owner) - 1] = '\0';
+	store_cmd_topic(topic, owner);
+	ASSERT_EQ_INT(strlen(topic), STORE_TOPIC_MAX);
+	ASSERT_OK(store_cmd_post(a, "cmd_t2", project, "run_1", owner, "cancel", 2));
+	ASSERT_EQ_INT(strlen(hear(&hb, 3)), strlen("cmd:nodeb#boot answer:cmd_t1 ") + STORE_TOPIC_MAX);
+	ASSERT_OK(store_cmd_remove(a, "cmd_t2"));
+	store_unwatch(a, ra);
+	store_unwatch(b, rb);
+	store_close(a);
+	store_close(b);
+	tdir_remove(&t);
+}
+
 #define PG_CASES(X)                                                                        \
 	X(notify_reaches_both_handles) X(watch_starts_now_and_topics_are_bounded)             \
-	X(log_is_read_in_order_anywhere) X(append_reports_ids) X(prune_keeps_live_logs)
+	X(log_is_read_in_order_anywhere) X(append_reports_ids) X(prune_keeps_live_logs)      \
+	X(commands_and_answers_are_announced)
 
 #define CASE_ENTRY(fn) T_CASE(fn),
 const struct t_case store_events_tests[] = {

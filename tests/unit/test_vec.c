@@ -1,11 +1,11 @@
-/* test_vec.c - unit tests for vector search (src/store/vecstore.h), the embeddings client's
- * normalisation (src/providers/embed.h) and the keyword index's scoring and compaction
+/* test_vec.c - unit tests for vector search (src/store/vecstore.h) on both backends (suites
+ * "vec" and "vec_pg", see t_store.h), the embeddings client's normalisation
+ * (src/providers/embed.h), and, on SQLite, the keyword index's scoring and compaction
  * (src/store/vstore.h).
  *
- * Each test opens a store in a fresh directory under /tmp, attaches files to a vector store,
- * writes their chunks with vectors as an ingestion job does, and searches. */
+ * Each test opens a fresh store, attaches files to a vector store, writes their chunks with
+ * vectors as an ingestion job does, and searches. */
 #include <arpa/inet.h>
-#include <ftw.h>
 #include <math.h>
 #include <netinet/in.h>
 #include <sqlite3.h>
@@ -19,6 +19,7 @@
 #include "../../src/providers/embed.h"
 #include "../../src/store/vecstore.h"
 #include "suites.h"
+#include "t_store.h"
 
 #define DIMS 4
 #define PROJECT "proj"
@@ -28,61 +29,41 @@ static const char vs_body[] =
 	"{\"id\":\"vs_test\",\"status\":\"completed\",\"usage_bytes\":0,\"file_counts\":"
 	"{\"in_progress\":0,\"completed\":0,\"failed\":0,\"cancelled\":0,\"total\":0}}";
 
-struct tvec {
-	char root[64];
-	char *dir;
-	struct store *st;
-};
-
-static void tvec_open(struct tvec *t)
+/* A fresh store holding the empty vector store VS. */
+static void tvec_open(struct tstore *t)
 {
 	struct store_obj vs = { .kind = STORE_VECTOR_STORE, .id = VS, .created_at = 1,
 				.body = vs_body };
 
-	snprintf(t->root, sizeof(t->root), "/tmp/assistd-vec-XXXXXX");
-	ASSERT(mkdtemp(t->root) != NULL);
-	t->dir = xasprintf("%s/data", t->root);
-	ASSERT_OK(store_open(t->dir, &t->st));
+	tstore_open(t);
 	ASSERT_OK(store_vsf_attach(t->st, PROJECT, VS, &vs, NULL, NULL, 0));
-}
-
-static int rm_entry(const char *path, const struct stat *sb, int type, struct FTW *ftw)
-{
-	return remove(path);
-}
-
-static void tvec_close(struct tvec *t)
-{
-	store_close(t->st);
-	nftw(t->root, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-	free(t->dir);
 }
 
 /* Attaches file (its VectorStoreFile JSON body) and writes chunks ch[0..n) as its ingestion
  * job would, in one transaction; completes the file when complete is true. */
-static void write_chunks(struct tvec *t, const char *file, const char *body,
-			 const struct store_chunk *ch, size_t n, bool complete)
+static void write_chunks_on(struct store *st, const char *file, const char *body,
+			    const struct store_chunk *ch, size_t n, bool complete)
 {
 	struct vsf_new f = { .file_id = file, .filename = file, .created_at = 1, .body = body };
 	struct vs_job jobs[8] = { { 0 } };
 	size_t nj = 0, j = 0;
 
-	ASSERT_OK(store_vsf_attach(t->st, PROJECT, VS, NULL, NULL, &f, 1));
-	ASSERT_OK(store_jobs_next(t->st, NULL, NULL, jobs, 8, &nj));
+	ASSERT_OK(store_vsf_attach(st, PROJECT, VS, NULL, NULL, &f, 1));
+	ASSERT_OK(store_jobs_next(st, NULL, NULL, jobs, 8, &nj));
 	while (j < nj && strcmp(jobs[j].file, file) != 0)
 		j++;
 	ASSERT(j < nj);
-	ASSERT_OK(store_chunks_add(t->st, &jobs[j], 0, ch, n));
+	ASSERT_OK(store_chunks_add(st, &jobs[j], 0, ch, n));
 	if (complete)
-		ASSERT_OK(store_job_finish(t->st, &jobs[j], "completed", NULL, NULL, 10));
+		ASSERT_OK(store_job_finish(st, &jobs[j], "completed", NULL, NULL, 10));
 	for (size_t i = 0; i < nj; i++)
 		vs_job_cleanup(&jobs[i]);
 }
 
 /* Attaches file (attributes {"lang": lang}) and writes its chunks: n vectors of dims, chunk i's
  * text "<file> <i>". Completes the file when complete is true. */
-static void add_file_dims(struct tvec *t, const char *file, const char *lang, const float *vecs,
-			  int dims, size_t n, bool complete)
+static void add_file_dims_on(struct store *st, const char *file, const char *lang,
+			     const float *vecs, int dims, size_t n, bool complete)
 {
 	char *body = xasprintf("{\"id\":\"%s\",\"status\":\"in_progress\",\"attributes\":"
 			       "{\"lang\":\"%s\"}}", file, lang);
@@ -95,20 +76,26 @@ static void add_file_dims(struct tvec *t, const char *file, const char *lang, co
 		ch[i] = (struct store_chunk){ texts[i], strlen(texts[i]), vecs + i * (size_t)dims,
 					      dims };
 	}
-	write_chunks(t, file, body, ch, n, complete);
+	write_chunks_on(st, file, body, ch, n, complete);
 	for (size_t i = 0; i < n; i++)
 		free(texts[i]);
 	free(body);
 }
 
-static void add_file(struct tvec *t, const char *file, const char *lang, const float *vecs,
+static void add_file_on(struct store *st, const char *file, const char *lang,
+			const float *vecs, size_t n, bool complete)
+{
+	add_file_dims_on(st, file, lang, vecs, DIMS, n, complete);
+}
+
+static void add_file(struct tstore *t, const char *file, const char *lang, const float *vecs,
 		     size_t n, bool complete)
 {
-	add_file_dims(t, file, lang, vecs, DIMS, n, complete);
+	add_file_on(t->st, file, lang, vecs, n, complete);
 }
 
 /* Searches for q (DIMS floats, or dims of them) and returns the hits' texts joined by ",". */
-static char *search_dims(struct tvec *t, const float *q, int dims, const char *filter)
+static char *search_dims(struct tstore *t, const float *q, int dims, const char *filter)
 {
 	const char *vs = VS;
 	jv *f = filter ? jv_parse(filter, strlen(filter), NULL, 0) : NULL;
@@ -131,7 +118,7 @@ static char *search_dims(struct tvec *t, const float *q, int dims, const char *f
 	return out;
 }
 
-static char *search(struct tvec *t, const float *q, const char *filter)
+static char *search(struct tstore *t, const float *q, const char *filter)
 {
 	return search_dims(t, q, DIMS, filter);
 }
@@ -150,14 +137,14 @@ static const float b_vecs[] = { 0, 1, 0, 0 };
 
 static void vec_ranks_by_cosine(void)
 {
-	struct tvec t;
+	struct tstore t;
 
 	tvec_open(&t);
 	add_file(&t, "file-a", "en", a_vecs, 2, true);
 	add_file(&t, "file-b", "fr", b_vecs, 1, true);
 	ASSERT_SEARCH(&t, east, NULL, "file-a 0,file-a 1,file-b 0");
 	ASSERT_SEARCH(&t, north, NULL, "file-b 0,file-a 1,file-a 0");
-	tvec_close(&t);
+	tstore_close(&t);
 }
 
 /* The hits carry the exact cosine of the stored float32 vectors: the scan's int8 one is off
@@ -169,7 +156,7 @@ static void vec_rescores_exactly(void)
 	struct store_vsearch s = { .vs = &vs, .nvs = 1, .vec = east, .dims = DIMS, .limit = 1 };
 	struct store_hit *hits = NULL;
 	size_t n = 0;
-	struct tvec t;
+	struct tstore t;
 
 	tvec_open(&t);
 	add_file(&t, "file-a", "en", near, 2, true);
@@ -178,12 +165,12 @@ static void vec_rescores_exactly(void)
 	ASSERT_STR_EQ(hits[0].text, "file-a 1");
 	ASSERT(fabs(hits[0].cosine - 0.601) < 1e-6);
 	store_hits_free(hits, n);
-	tvec_close(&t);
+	tstore_close(&t);
 }
 
 static void vec_applies_filters(void)
 {
-	struct tvec t;
+	struct tstore t;
 
 	tvec_open(&t);
 	add_file(&t, "file-a", "en", a_vecs, 2, true);
@@ -192,7 +179,7 @@ static void vec_applies_filters(void)
 	ASSERT_SEARCH(&t, east, "{\"type\":\"ne\",\"key\":\"lang\",\"value\":\"fr\"}",
 		      "file-a 0,file-a 1");
 	ASSERT_SEARCH(&t, east, "{\"type\":\"eq\",\"key\":\"lang\",\"value\":\"de\"}", "");
-	tvec_close(&t);
+	tstore_close(&t);
 }
 
 /* The in-memory copy follows the store: files completed, attached or detached after a first
@@ -200,7 +187,7 @@ static void vec_applies_filters(void)
 static void vec_follows_changes(void)
 {
 	static const float c_vecs[] = { 0.9f, 0.1f, 0, 0 };
-	struct tvec t;
+	struct tstore t;
 
 	tvec_open(&t);
 	add_file(&t, "file-a", "en", a_vecs, 2, true);
@@ -212,44 +199,46 @@ static void vec_follows_changes(void)
 	ASSERT_SEARCH(&t, east, NULL, "file-a 0,file-c 0,file-a 1");
 	ASSERT_OK(store_vsf_detach(t.st, PROJECT, VS, "file-a"));
 	ASSERT_SEARCH(&t, east, NULL, "file-c 0");
-	tvec_close(&t);
+	tstore_close(&t);
 }
 
-/* The scan reads every value of longer vectors (in blocks of 16, then the rest): with one
- * hit wanted it keeps two by the quantised dot product, and the best one lies in the last
- * values (dimension 37 of 40), the second in the upper half of the first block. */
-static void vec_scans_every_dimension(void)
+/* Another node's changes reach this node's copy: a file it completes is found, and one it
+ * detaches is gone (on PostgreSQL through the notification the change sends, which this
+ * test waits for, up to a minute, since it comes asynchronously). */
+static bool search_is(struct tstore *t, const float *q, const char *expect)
 {
-	enum { D = 40, N = 5 };
-	static const int at[N] = { 20, 12, 37, 37, 37 };
-	static const float sign[N] = { 1, 1, 1, -1, -1 };
-	float v[N * D] = { 0 };
-	float q[D] = { 0 };
-	const char *vs = VS;
-	struct store_vsearch s = { .vs = &vs, .nvs = 1, .vec = q, .dims = D, .limit = 1 };
-	struct store_hit *hits = NULL;
-	size_t n = 0;
-	char *got;
-	struct tvec t;
+	char *got = NULL;
+	bool same = false;
 
-	for (int i = 0; i < N; i++)
-		v[i * D + at[i]] = sign[i];
-	v[4 * D + 12] = -1;
-	embed_normalise(v + 4 * D, D);
-	q[12] = 0.5f;
-	q[20] = 0.2f;
-	q[37] = 0.84f;
-	embed_normalise(q, D);
-	tvec_open(&t);
-	add_file_dims(&t, "file-a", "en", v, D, N, true);
-	got = search_dims(&t, q, D, NULL);
-	ASSERT_STR_EQ(got, "file-a 2,file-a 1,file-a 0,file-a 3,file-a 4");
+	for (int i = 0; i < 600 && !same; i++) {
+		if (i > 0)
+			usleep(100 * 1000);
+		free(got);
+		got = search(t, q, NULL);
+		same = strcmp(got, expect) == 0;
+	}
+	if (!same)
+		fprintf(stderr, "    search gave \"%s\", not \"%s\"\n", got, expect);
 	free(got);
-	ASSERT_OK(store_vec_search(t.st, PROJECT, &s, &hits, &n));
-	ASSERT_EQ_INT(n, 1);
-	ASSERT_STR_EQ(hits[0].text, "file-a 2");
-	store_hits_free(hits, n);
-	tvec_close(&t);
+	return same;
+}
+
+static void vec_sees_other_nodes(void)
+{
+	static const float c_vecs[] = { 0.9f, 0.1f, 0, 0 };
+	struct store *other = NULL;
+	struct tstore t;
+
+	tvec_open(&t);
+	ASSERT_OK(tstore_reopen(&t, &other));
+	add_file(&t, "file-a", "en", a_vecs, 2, true);
+	ASSERT_SEARCH(&t, east, NULL, "file-a 0,file-a 1");
+	add_file_on(other, "file-c", "en", c_vecs, 1, true);
+	ASSERT(search_is(&t, east, "file-a 0,file-c 0,file-a 1"));
+	ASSERT_OK(store_vsf_detach(other, PROJECT, VS, "file-a"));
+	ASSERT(search_is(&t, east, "file-c 0"));
+	store_close(other);
+	tstore_close(&t);
 }
 
 /* A query of another length than the stored vectors finds nothing; bad arguments are refused. */
@@ -260,7 +249,7 @@ static void vec_other_dims_and_bad_args(void)
 	struct store_vsearch s = { .vs = &vs, .nvs = 1, .vec = q, .dims = 3, .limit = 0 };
 	struct store_hit *hits = NULL;
 	size_t n = 0;
-	struct tvec t;
+	struct tstore t;
 	char *got;
 
 	tvec_open(&t);
@@ -273,7 +262,7 @@ static void vec_other_dims_and_bad_args(void)
 	s.nvs = 0;
 	ASSERT_EQ_INT(store_vec_search(t.st, PROJECT, &s, &hits, &n), ERR_INVALID);
 	ASSERT(hits == NULL && n == 0);
-	tvec_close(&t);
+	tstore_close(&t);
 }
 
 static void embed_normalises(void)
@@ -360,13 +349,50 @@ static void embed_stop_ends_a_hanging_call(void)
 	close(fd);
 }
 
+/* The scan reads every value of longer vectors (in blocks of 16, then the rest): with one
+ * hit wanted it keeps two by the quantised dot product, and the best one lies in the last
+ * values (dimension 37 of 40), the second in the upper half of the first block. */
+static void vec_scans_every_dimension(void)
+{
+	enum { D = 40, N = 5 };
+	static const int at[N] = { 20, 12, 37, 37, 37 };
+	static const float sign[N] = { 1, 1, 1, -1, -1 };
+	float v[N * D] = { 0 };
+	float q[D] = { 0 };
+	const char *vs = VS;
+	struct store_vsearch s = { .vs = &vs, .nvs = 1, .vec = q, .dims = D, .limit = 1 };
+	struct store_hit *hits = NULL;
+	size_t n = 0;
+	char *got;
+	struct tstore t;
+
+	for (int i = 0; i < N; i++)
+		v[i * D + at[i]] = sign[i];
+	v[4 * D + 12] = -1;
+	embed_normalise(v + 4 * D, D);
+	q[12] = 0.5f;
+	q[20] = 0.2f;
+	q[37] = 0.84f;
+	embed_normalise(q, D);
+	tvec_open(&t);
+	add_file_dims_on(t.st, "file-a", "en", v, D, N, true);
+	got = search_dims(&t, q, D, NULL);
+	ASSERT_STR_EQ(got, "file-a 2,file-a 1,file-a 0,file-a 3,file-a 4");
+	free(got);
+	ASSERT_OK(store_vec_search(t.st, PROJECT, &s, &hits, &n));
+	ASSERT_EQ_INT(n, 1);
+	ASSERT_STR_EQ(hits[0].text, "file-a 2");
+	store_hits_free(hits, n);
+	tstore_close(&t);
+}
+
 /* --- Keyword search: the document frequencies it scores with, compaction --- */
 
 #define K1 1.2 /* sqlite_int.h's SQ_BM25_K1 and SQ_BM25_B */
 #define B 0.75
 
 /* Attaches file and writes texts (n of them) as its chunks, one transaction, completed. */
-static void add_texts(struct tvec *t, const char *file, const char *const *texts, size_t n)
+static void add_texts(struct tstore *t, const char *file, const char *const *texts, size_t n)
 {
 	char *body = xasprintf("{\"id\":\"%s\",\"status\":\"in_progress\"}", file);
 	struct store_chunk ch[8];
@@ -374,13 +400,13 @@ static void add_texts(struct tvec *t, const char *file, const char *const *texts
 	ASSERT(n <= 8);
 	for (size_t i = 0; i < n; i++)
 		ch[i] = (struct store_chunk){ .text = texts[i], .len = strlen(texts[i]) };
-	write_chunks(t, file, body, ch, n, true);
+	write_chunks_on(t->st, file, body, ch, n, true);
 	free(body);
 }
 
 /* The score store_search gives the hit whose text is text, for the query words; -1 when
  * that chunk is not among the hits. */
-static double score_of(struct tvec *t, const char *const *words, size_t nwords,
+static double score_of(struct tstore *t, const char *const *words, size_t nwords,
 		       const char *text)
 {
 	const char *vs = VS;
@@ -421,18 +447,18 @@ static void kw_scores_with_stemmed_document_frequencies(void)
 	static const char *const b[] = { "zebra cells" };
 	static const char *const q1[] = { "cells", "dog" };
 	static const char *const q2[] = { "zebra", "dog" };
-	struct tvec t;
+	struct tstore t;
 
 	tvec_open(&t);
 	add_texts(&t, "file-a", a, 3);
 	ASSERT(fabs(score_of(&t, q1, 2, "cells divide") - expected(3, 7.0 / 3, 2, 2, 1)) < 1e-9);
 	add_texts(&t, "file-b", b, 1);
 	ASSERT(fabs(score_of(&t, q2, 2, "zebra cells") - expected(4, 9.0 / 4, 2, 1, 1)) < 1e-9);
-	tvec_close(&t);
+	tstore_close(&t);
 }
 
 /* The number of segments of the keyword index, read from the database file. */
-static int segments(struct tvec *t)
+static int segments(struct tstore *t)
 {
 	char *path = xasprintf("%s/assistd.db", t->dir);
 	sqlite3 *db = NULL;
@@ -460,7 +486,7 @@ static void kw_compact_merges_segments(void)
 	double before;
 	bool more = true;
 	int steps = 0;
-	struct tvec t;
+	struct tstore t;
 
 	tvec_open(&t);
 	for (int i = 0; i < 3; i++)
@@ -476,16 +502,23 @@ static void kw_compact_merges_segments(void)
 	ASSERT(before > 0 && fabs(score_of(&t, q, 2, "alpha two") - before) < 1e-12);
 	ASSERT_OK(store_chunks_compact(t.st, &more));
 	ASSERT(!more);
-	tvec_close(&t);
+	tstore_close(&t);
 }
+/* The vector search cases, run on both backends. */
+#define VEC_CASES(X)                                                                       \
+	X(vec_ranks_by_cosine) X(vec_rescores_exactly) X(vec_applies_filters)                 \
+	X(vec_follows_changes) X(vec_sees_other_nodes) X(vec_other_dims_and_bad_args)           \
+	X(vec_scans_every_dimension)
+
+VEC_CASES(T_PG_WRAP)
+
+const struct t_case vec_pg_tests[] = {
+	VEC_CASES(T_PG_ENTRY)
+	{ NULL, NULL },
+};
 
 const struct t_case vec_tests[] = {
-	T_CASE(vec_ranks_by_cosine),
-	T_CASE(vec_rescores_exactly),
-	T_CASE(vec_applies_filters),
-	T_CASE(vec_follows_changes),
-	T_CASE(vec_scans_every_dimension),
-	T_CASE(vec_other_dims_and_bad_args),
+	VEC_CASES(T_ENTRY)
 	T_CASE(embed_normalises),
 	T_CASE(embed_new_checks_config),
 	T_CASE(embed_unreachable_fails),

@@ -18,20 +18,8 @@ const PG_DIR = process.env.ASSISTD_TEST_PG || '';
 const PG = PG_DIR !== '';
 const PG_SH = path.resolve(__dirname, '..', '..', '..', 'scripts', 'pg.sh');
 
-// Vector stores and file_search on PostgreSQL (vstore.h, vecstore.h) are helper pgvs's part
-// (src/store/pg_novs.c stands in until then); these files use vector stores, and run on
-// PostgreSQL once it lands (it empties this list).
-const PENDING = [
-  'assistants.test.js', // tool_resources.file_search.vector_store_ids
-  'embeddings.test.js',
-  'file_search.test.js',
-  'files.test.js', // deleting a file detaches it from vector stores
-  'messages.test.js', // file_search attachments make the thread's vector store
-  'playground.test.js', // its assistant form attaches a vector store
-  'playground_tools.test.js', // a file_search citation needs a vector store
-  'threads.test.js', // tool_resources with vector stores
-  'vector_stores.test.js',
-];
+// Every file runs in the PostgreSQL pass: the list stays for a file that cannot yet, with why.
+const PENDING = [];
 
 const dbs = new Map(); // data directory -> database name
 let made = 0;

@@ -186,11 +186,15 @@ function rawRequest(port, method, urlPath, opts = {}) {
   });
 }
 
+let sharedNodes = 0; // servers started on another server's data directory: their node ids
+
 class Server {
   constructor(opts) {
     this.opts = opts;
     this.dataDir = opts.dataDir || mkDataDir();
     this.ownsDataDir = !opts.dataDir;
+    // Kept across restarts; a second server on the same data directory is another node.
+    this.nodeId = `e2e-${path.basename(this.dataDir)}${opts.dataDir ? `-${++sharedNodes}` : ''}`;
     this.stderr = '';
     this.keys = {};
     this.proc = null;
@@ -209,7 +213,7 @@ class Server {
     // One node id for the server's life, restarts included, as a real node on a fixed port
     // has: a restarted node takes its runs back at once instead of waiting for its own
     // leases to lapse (the default id, HOSTNAME:PORT, changes with the port 0 gives).
-    if (!args.includes('--node-id')) args.push('--node-id', `e2e-${path.basename(this.dataDir)}`);
+    if (!args.includes('--node-id')) args.push('--node-id', this.nodeId);
     const env = { ...process.env, ...SAN_ENV, ...(this.opts.env || {}) };
     // the server must not pick up a listen/data config from the environment of whoever runs the tests
     delete env.ASSISTD_LISTEN; delete env.ASSISTD_DATA; delete env.ASSISTD_DATABASE_URL;
