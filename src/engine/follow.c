@@ -11,8 +11,11 @@
  * (only its own reference to the channel is left) is dropped at the next topic.
  *
  * A follower also takes over the channel of a stream this node was sending while it drove
- * the run, when another node takes the run over (run_hand_over): it starts after the last
- * event this node logged, so the client sees the new owner's events next. */
+ * the run, when another node takes the run over (follow_handover): it starts after the
+ * last event this node logged, so the client sees the new owner's events next. Known gap:
+ * events this node still logs after the new owner's first ones (before it noticed the loss)
+ * move that start past the new owner's events: the stream misses them, and when the
+ * stretch's final event is among them it waits until its client leaves. */
 #include "engine_int.h"
 
 #include <stdlib.h>
