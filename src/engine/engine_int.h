@@ -129,6 +129,7 @@ struct engine {
 	void *store_reg;      /* our store_watch registration: topics of every node */
 	pthread_mutex_t follow_mu;    /* guards followers, and serialises their reads */
 	struct follower *followers;   /* streams of runs read from the log (follow.c) */
+	bool follow_stopped;          /* follow_stop_all ran: no new followers */
 
 	struct exec *execs; /* engine thread only */
 	int building;       /* engine thread only: prompts being built on the pool */
@@ -354,7 +355,16 @@ void engine_drop(struct engine *e, struct exec *x);
 /* --- follow.c: streams read from the run event log (any thread) --- */
 /* The log of run_id (NULL: of any run) grew: its followers read what is new. */
 void follow_kick(struct engine *e, const char *run_id);
-/* Closes and frees every follower (engine_stop). */
+/* Fills ch (the caller's reference, handed over) from run_id's log past the event numbered
+ * after, as engine_follow does; closes ch at once when the engine is stopping. Any thread. */
+void follow_into(struct engine *e, const char *project, const char *run_id, int64_t after,
+		 struct events *ch);
+/* Closes and frees every follower (engine_stop); later follow_into calls close their
+ * channel at once. */
 void follow_stop_all(struct engine *e);
+/* Another node took x over (run_lose, engine thread): hands x's open stream, if any, to a
+ * follower of the run's log from the last event this node logged, once that is written,
+ * so that the stream goes on with the new owner's events. x->ch is NULL after. */
+void follow_handover(struct exec *x);
 
 #endif

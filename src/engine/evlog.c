@@ -4,7 +4,12 @@
  * Events of a batch keep their order; a delta is merged only into the last pending event of
  * its own run, so what a reader of the log sees is what a reader of the channel that keeps
  * pace with a slow store would have seen. A failed write is logged and its events dropped:
- * the run's state is in the store, and the next stretch's events go on. */
+ * the run's state is in the store, and the next stretch's events go on.
+ *
+ * A mark (evlog_mark) is a pending item of its own: the writer calls it after writing the
+ * batch it is in, with the id its run's last written event got. For that the writer keeps,
+ * per run with a stretch under way, the id of the last event it wrote; a run leaves that
+ * list with its stretch's final event, or with a mark. */
 #include "evlog.h"
 
 #include <pthread.h>
@@ -34,6 +39,14 @@ struct pend {
 	struct buf data;
 	bool delta;
 	size_t head_len, tail_len; /* a delta's: the parts a merge must match */
+	evlog_mark_fn *mark;       /* a mark (evlog_mark), not an event */
+	void *mark_ctx;
+};
+
+/* A run's last event written by this writer (writer thread only). */
+struct written {
+	char *run_id;
+	int64_t id;
 };
 
 struct evlog {
@@ -44,6 +57,8 @@ struct evlog {
 	struct pend *items;  /* the pending events, in order */
 	size_t n, cap;
 	bool stop;
+	struct written *last; /* writer thread only: runs with a stretch under way */
+	size_t nlast, caplast;
 };
 
 bool evlog_final(const char *name)
@@ -131,6 +146,18 @@ static struct pend *mergeable(struct evlog *lg, const char *run_id, const char *
 	return p;
 }
 
+void evlog_mark(struct evlog *lg, const char *project, const char *run_id, evlog_mark_fn *fn,
+		void *ctx)
+{
+	struct pend *p;
+
+	pthread_mutex_lock(&lg->mu);
+	p = push(lg, project, run_id, "");
+	p->mark = fn;
+	p->mark_ctx = ctx;
+	pthread_mutex_unlock(&lg->mu);
+}
+
 void evlog_add_delta(struct evlog *lg, const char *project, const char *run_id,
 		     const char *name, const char *head, const char *span, size_t span_len,
 		     const char *tail)
@@ -175,29 +202,103 @@ static void unique(char **topics, size_t *n)
 	*n = kept;
 }
 
-/* Appends items[0..n) and announces their topics in one transaction. */
+/* The slot of run_id in lg->last, or NULL. */
+static struct written *written_find(struct evlog *lg, const char *run_id)
+{
+	for (size_t i = 0; i < lg->nlast; i++)
+		if (strcmp(lg->last[i].run_id, run_id) == 0)
+			return &lg->last[i];
+	return NULL;
+}
+
+static void written_forget(struct evlog *lg, struct written *w)
+{
+	free(w->run_id);
+	*w = lg->last[--lg->nlast];
+}
+
+/* Records that run_id's last written event has id; a final event ends the run's entry. */
+static void written_note(struct evlog *lg, const char *run_id, int64_t id, bool final)
+{
+	struct written *w = written_find(lg, run_id);
+
+	if (w && final) {
+		written_forget(lg, w);
+	} else if (w) {
+		w->id = id;
+	} else if (!final) {
+		if (lg->nlast == lg->caplast) {
+			lg->caplast = lg->caplast ? lg->caplast * 2 : 16;
+			lg->last = xrealloc(lg->last, lg->caplast * sizeof(*lg->last));
+		}
+		lg->last[lg->nlast++] = (struct written){ xstrdup(run_id), id };
+	}
+}
+
+/* Calls mark p with its run's last written event's id (see evlog_mark_fn). */
+static void call_mark(struct evlog *lg, const struct pend *p)
+{
+	struct written *w = written_find(lg, p->run_id);
+	int64_t after = 0;
+
+	if (w) {
+		after = w->id;
+		written_forget(lg, w);
+	} else if (store_events_last(lg->st, p->project, p->run_id, &after)) {
+		log_warn("engine: the event log of run %s could not be read", p->run_id);
+		after = 0;
+	}
+	p->mark(p->mark_ctx, after);
+}
+
+/* After items[0..n) were written (ids[k] for the k-th event among them; ids NULL when the
+ * write failed): notes the ids and calls the marks, in order. */
+static void after_batch(struct evlog *lg, const struct pend *items, size_t n,
+			const int64_t *ids)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (items[i].mark)
+			call_mark(lg, &items[i]);
+		else if (ids)
+			written_note(lg, items[i].run_id, ids[k++], evlog_final(items[i].name));
+	}
+}
+
+/* Appends the events of items[0..n) and announces their topics in one transaction, then
+ * calls the marks among them. */
 static void write_batch(struct evlog *lg, struct pend *items, size_t n)
 {
 	struct store_event *evs = xcalloc(n, sizeof(*evs));
+	int64_t *ids = xcalloc(n, sizeof(*ids));
 	char **topics = xcalloc(2 * n, sizeof(*topics));
-	size_t ntopics = 0;
+	size_t ntopics = 0, nevs = 0;
 
 	for (size_t i = 0; i < n; i++) {
-		evs[i] = (struct store_event){ .project = items[i].project,
-					       .run_id = items[i].run_id,
-					       .name = items[i].name,
-					       .data = items[i].data.p,
-					       .final = evlog_final(items[i].name) };
+		if (items[i].mark)
+			continue;
+		evs[nevs++] = (struct store_event){ .project = items[i].project,
+						    .run_id = items[i].run_id,
+						    .name = items[i].name,
+						    .data = items[i].data.p,
+						    .final = evlog_final(items[i].name) };
 		topics[ntopics++] = xasprintf(EVLOG_TOPIC_EVENTS "%s", items[i].run_id);
 		if (status_event(items[i].name))
 			topics[ntopics++] = xasprintf(EVLOG_TOPIC_RUN "%s", items[i].run_id);
 	}
 	unique(topics, &ntopics);
-	if (store_events_append(lg->st, evs, n, (const char *const *)topics, ntopics))
-		log_error("engine: %zu event(s) could not be written to the run event log", n);
+	if (nevs && store_events_append(lg->st, evs, nevs, (const char *const *)topics, ntopics,
+					ids)) {
+		log_error("engine: %zu event(s) could not be written to the run event log", nevs);
+		free(ids);
+		ids = NULL;
+	}
+	after_batch(lg, items, n, ids);
 	for (size_t i = 0; i < ntopics; i++)
 		free(topics[i]);
 	free(topics);
+	free(ids);
 	free(evs);
 }
 
@@ -280,5 +381,8 @@ void evlog_free(struct evlog *lg)
 	pthread_join(lg->thread, NULL);
 	pthread_cond_destroy(&lg->cv);
 	pthread_mutex_destroy(&lg->mu);
+	while (lg->nlast)
+		written_forget(lg, &lg->last[0]);
+	free(lg->last);
 	free(lg);
 }

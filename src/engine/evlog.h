@@ -14,6 +14,7 @@
 #define ASSISTD_EVLOG_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "../base/err.h"
 #include "../store/store.h"
@@ -38,6 +39,17 @@ void evlog_add(struct evlog *lg, const char *project, const char *run_id, const 
 void evlog_add_delta(struct evlog *lg, const char *project, const char *run_id,
 		     const char *name, const char *head, const char *span, size_t span_len,
 		     const char *tail);
+
+/* Called by evlog_mark on the writer thread: after is the id of the run's last event in the
+ * log that this writer wrote (when it wrote none since the run's last stretch ended, the id
+ * of the run's last event in the log; 0 when unknown). */
+typedef void evlog_mark_fn(void *ctx, int64_t after);
+
+/* Calls fn(ctx, after) on the writer thread once every event of run_id added before this
+ * call is written (or dropped: see evlog.c), and before any added after it. The strings
+ * are copied; fn is always called, also by evlog_free. */
+void evlog_mark(struct evlog *lg, const char *project, const char *run_id, evlog_mark_fn *fn,
+		void *ctx);
 
 /* True for the events that end a stretch of a run's stream: a terminal status's and
  * thread.run.requires_action. */

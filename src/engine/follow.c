@@ -8,7 +8,14 @@
  * serialises their reads, so each one appends in log order. The reads happen on the thread
  * that delivers the topic (the store's watch thread for another node's run), not on the
  * engine's loop, which goes on relaying tokens meanwhile. A follower whose stream went away
- * (only its own reference to the channel is left) is dropped at the next topic. */
+ * (only its own reference to the channel is left) is dropped at the next topic.
+ *
+ * A follower also takes over the channel of a stream this node was sending while it drove
+ * the run, when another node takes the run over (follow_handover): it starts after the
+ * last event this node logged, so the client sees the new owner's events next. Known gap:
+ * events this node still logs after the new owner's first ones (before it noticed the loss)
+ * move that start past the new owner's events: the stream misses them, and when the
+ * stretch's final event is among them it waits until its client leaves. */
 #include "engine_int.h"
 
 #include <stdlib.h>
@@ -91,29 +98,75 @@ void follow_kick(struct engine *e, const char *run_id)
 	pthread_mutex_unlock(&e->follow_mu);
 }
 
-struct events *engine_follow(struct engine *e, const char *project, const char *run_id,
-			     int64_t after)
+void follow_into(struct engine *e, const char *project, const char *run_id, int64_t after,
+		 struct events *ch)
 {
 	struct follower *f = xcalloc(1, sizeof(*f));
-	struct events *ch = events_new();
 
 	f->project = xstrdup(project);
 	f->run_id = xstrdup(run_id);
 	f->after = after;
-	f->ch = events_ref(ch);
+	f->ch = ch;
 	/* Listed before the first read, under the lock the topic's reads take: an event
 	 * appended after this read's snapshot brings a topic that reads it. */
 	pthread_mutex_lock(&e->follow_mu);
-	f->next = e->followers;
-	e->followers = f;
-	follower_read(e, f);
+	if (e->follow_stopped) {
+		follower_free(f);
+	} else {
+		f->next = e->followers;
+		e->followers = f;
+		follower_read(e, f);
+	}
 	pthread_mutex_unlock(&e->follow_mu);
+}
+
+struct events *engine_follow(struct engine *e, const char *project, const char *run_id,
+			     int64_t after)
+{
+	struct events *ch = events_new();
+
+	follow_into(e, project, run_id, after, events_ref(ch));
 	return ch;
+}
+
+/* A stream handed over (follow_handover), waiting for its run's events to be written. */
+struct handover {
+	struct engine *e;
+	char *project;
+	char *run_id;
+	struct events *ch; /* the stream's reference, given to the follower */
+};
+
+/* evlog_mark_fn: this node's events of the run are in the log, up to after. */
+static void handover_ready(void *ctx, int64_t after)
+{
+	struct handover *h = ctx;
+
+	follow_into(h->e, h->project, h->run_id, after, h->ch);
+	free(h->project);
+	free(h->run_id);
+	free(h);
+}
+
+void follow_handover(struct exec *x)
+{
+	struct handover *h;
+
+	if (!x->ch)
+		return;
+	h = xcalloc(1, sizeof(*h));
+	h->e = x->e;
+	h->project = xstrdup(x->project);
+	h->run_id = xstrdup(jv_get_str(x->run, "id"));
+	h->ch = x->ch;
+	x->ch = NULL;
+	evlog_mark(x->e->log, h->project, h->run_id, handover_ready, h);
 }
 
 void follow_stop_all(struct engine *e)
 {
 	pthread_mutex_lock(&e->follow_mu);
+	e->follow_stopped = true;
 	while (e->followers) {
 		struct follower *f = e->followers;
 

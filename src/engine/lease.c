@@ -167,7 +167,7 @@ static void on_scan_tick(void *arg)
 
 /* Some leases of this node are gone from the store: finds the runs and stops them. A
  * deleted run (its thread went) ends as engine_stop_runs would end it; a run another node
- * took over is let go without a word (that node writes and streams it now). */
+ * took over is let go (that node writes it now; run_lose hands its stream to the log). */
 static void check_held(struct engine *e)
 {
 	struct exec *x = e->execs;

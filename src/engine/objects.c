@@ -135,6 +135,8 @@ void emit(struct exec *x, const char *name, const jv *obj)
 {
 	char *text;
 
+	if (x->lost)
+		return; /* the node that took the run over shows it now */
 	if (jv_get(jv_get(obj, "step_details"), "tool_calls")) {
 		jv *copy = jv_copy(obj);
 
@@ -157,6 +159,8 @@ void emit_delta(struct exec *x, const char *name, const jv *d, jv *holder, const
 	char *tail;
 	size_t len;
 
+	if (x->lost)
+		return;
 	if (!jv_dump_split(d, holder, key, &head, &span, &tail)) {
 		emit(x, name, d);
 		return;

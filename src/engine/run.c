@@ -525,7 +525,7 @@ void run_lose(struct exec *x)
 	x->finished = true;
 	lease_mark(x, false);
 	engine_expire_at(x, 0);
-	end_stream(x);
+	follow_handover(x); /* its stream goes on with the new owner's events */
 }
 
 void run_start(struct exec *x)

@@ -70,7 +70,7 @@ static int log_first(struct engine *e, const char *project, const char *run_id,
 	evs[n++] = (struct store_event){ project, run_id, "thread.run.created", run_json, false };
 	evs[n++] = (struct store_event){ project, run_id, "thread.run.queued", run_json, false };
 	snprintf(topic, sizeof(topic), "%s%s", EVLOG_TOPIC_EVENTS, run_id);
-	return store_events_append(e->st, evs, n, topics, 1);
+	return store_events_append(e->st, evs, n, topics, 1, NULL);
 }
 
 /* The run could not be handed to owner: its lease is let go, so that the first node to look

@@ -100,7 +100,7 @@ struct store_backend {
 	void *(*watch)(struct store *st, store_watch_fn *fn, void *ctx);
 	void (*unwatch)(struct store *st, void *registration);
 	int (*events_append)(struct store *st, const struct store_event *evs, size_t n,
-			     const char *const *topics, size_t ntopics);
+			     const char *const *topics, size_t ntopics, int64_t *ids);
 	int (*events_read)(struct store *st, const char *project, const char *run_id,
 			   int64_t after, int limit, struct store_events *out);
 	int (*events_last)(struct store *st, const char *project, const char *run_id,

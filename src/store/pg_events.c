@@ -72,16 +72,29 @@ static void array_of(struct buf *b, const struct store_event *evs, column_fn *co
 		abort();
 }
 
+/* Fills ids[0..n) from the statement's rows: the new ids, in order, then one 0 per topic. */
+static void take_ids(const PGresult *res, int64_t *ids, size_t n)
+{
+	size_t got = 0;
+
+	for (int r = 0; r < PQntuples(res) && got < n; r++)
+		if (pg_col_i(res, r, 0) > 0)
+			ids[got++] = pg_col_i(res, r, 0);
+}
+
 int pg_events_append(struct store *base, const struct store_event *evs, size_t n,
-		     const char *const *topics, size_t ntopics)
+		     const char *const *topics, size_t ntopics, int64_t *ids)
 {
 	/* One statement, so one round trip: the rows in order (their ids come from the
-	 * sequence in that order), and the topics NOTIFYd in the same implicit transaction. */
+	 * sequence in that order, and come back in it), and the topics NOTIFYd in the same
+	 * implicit transaction (each branch of a UNION ALL runs). */
 	static const char sql[] =
 		"WITH e AS (INSERT INTO run_events (project, run_id, name, data, final, at) "
 		"SELECT p, r, n, d, f, $6 FROM unnest($1::text[], $2::text[], $3::text[], "
-		"$4::text[], $5::int[]) WITH ORDINALITY AS u(p, r, n, d, f, o) ORDER BY o) "
-		"SELECT pg_notify('assistd', t) FROM unnest($7::text[]) AS t";
+		"$4::text[], $5::int[]) WITH ORDINALITY AS u(p, r, n, d, f, o) ORDER BY o "
+		"RETURNING id) "
+		"(SELECT id FROM e ORDER BY id) UNION ALL "
+		"SELECT 0 FROM (SELECT pg_notify('assistd', t) FROM unnest($7::text[]) AS t) AS x";
 	static column_fn *const cols[] = { col_project, col_run, col_name, col_data, col_final };
 	struct pg_store *st = pg_of(base);
 	struct buf arrays[6];
@@ -97,6 +110,8 @@ int pg_events_append(struct store *base, const struct store_event *evs, size_t n
 	array_of(&arrays[5], NULL, NULL, topics, ntopics);
 	pg_arg_s(&a, arrays[5].p);
 	err = pg_stmt(st, PQ_EV_INSERT, sql, "event append", &a, &res);
+	if (!err && ids)
+		take_ids(res, ids, n);
 	if (!err)
 		PQclear(res);
 	for (size_t i = 0; i < 6; i++)

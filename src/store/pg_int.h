@@ -187,7 +187,7 @@ int pg_notify(struct store *base, const char *topic) MUST_CHECK;
 void *pg_watch(struct store *base, store_watch_fn *fn, void *ctx);
 void pg_unwatch(struct store *base, void *registration);
 int pg_events_append(struct store *base, const struct store_event *evs, size_t n,
-		     const char *const *topics, size_t ntopics) MUST_CHECK;
+		     const char *const *topics, size_t ntopics, int64_t *ids) MUST_CHECK;
 int pg_events_read(struct store *base, const char *project, const char *run_id, int64_t after,
 		   int limit, struct store_events *out) MUST_CHECK;
 int pg_events_last(struct store *base, const char *project, const char *run_id, int64_t *id)

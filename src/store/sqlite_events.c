@@ -12,7 +12,9 @@
 #include "../base/clock.h"
 #include "sqlite_int.h"
 
-static int insert_event(struct sqlite_conn *c, const struct store_event *ev, int64_t now)
+/* Inserts ev; *id (when not NULL) receives its id. */
+static int insert_event(struct sqlite_conn *c, const struct store_event *ev, int64_t now,
+			int64_t *id)
 {
 	static const char sql[] = "INSERT INTO run_events (project, run_id, name, data, final, at) "
 				  "VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
@@ -20,11 +22,15 @@ static int insert_event(struct sqlite_conn *c, const struct store_event *ev, int
 	int err = sqlite_prep(c, SQ_EV_INSERT, sql, &s, "event append", "ssssii", ev->project,
 			      ev->run_id, ev->name, ev->data, (int64_t)ev->final, now);
 
-	return err ? err : sqlite_run(c->db, s, "event append");
+	if (!err)
+		err = sqlite_run(c->db, s, "event append");
+	if (!err && id)
+		*id = sqlite3_last_insert_rowid(c->db);
+	return err;
 }
 
 int sqlite_events_append(struct store *base, const struct store_event *evs, size_t n,
-			 const char *const *topics, size_t ntopics)
+			 const char *const *topics, size_t ntopics, int64_t *ids)
 {
 	struct sqlite_store *st = sqlite_of(base);
 	int64_t now = clock_unix();
@@ -35,7 +41,7 @@ int sqlite_events_append(struct store *base, const struct store_event *evs, size
 	if (err)
 		return err;
 	for (size_t i = 0; i < n && !err; i++)
-		err = insert_event(c, &evs[i], now);
+		err = insert_event(c, &evs[i], now, ids ? &ids[i] : NULL);
 	for (size_t i = 0; i < ntopics && !err; i++)
 		err = sqlite_notify_in(st, c, topics[i]);
 	err = sqlite_end(st, c, err);

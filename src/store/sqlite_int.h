@@ -201,7 +201,7 @@ int sqlite_notify(struct store *base, const char *topic) MUST_CHECK;
 void *sqlite_watch(struct store *base, store_watch_fn *fn, void *ctx);
 void sqlite_unwatch(struct store *base, void *registration);
 int sqlite_events_append(struct store *base, const struct store_event *evs, size_t n,
-			 const char *const *topics, size_t ntopics) MUST_CHECK;
+			 const char *const *topics, size_t ntopics, int64_t *ids) MUST_CHECK;
 int sqlite_events_read(struct store *base, const char *project, const char *run_id,
 		       int64_t after, int limit, struct store_events *out) MUST_CHECK;
 int sqlite_events_last(struct store *base, const char *project, const char *run_id,

@@ -536,12 +536,12 @@ void store_unwatch(struct store *st, void *registration)
 }
 
 int store_events_append(struct store *st, const struct store_event *evs, size_t n,
-			const char *const *topics, size_t ntopics)
+			const char *const *topics, size_t ntopics, int64_t *ids)
 {
 	for (size_t i = 0; i < ntopics; i++)
 		if (strlen(topics[i]) > STORE_TOPIC_MAX)
 			return ERR_INVALID;
-	return st->be->events_append(st, evs, n, topics, ntopics);
+	return st->be->events_append(st, evs, n, topics, ntopics, ids);
 }
 
 int store_events_read(struct store *st, const char *project, const char *run_id, int64_t after,

@@ -318,10 +318,10 @@ struct store_event {
 };
 
 /* Appends evs[0..n) (strings borrowed for the call), in order, and announces
- * topics[0..ntopics) in the same transaction. Errors: ERR_INVALID (a topic too long),
- * ERR_DB. */
+ * topics[0..ntopics) in the same transaction; ids (when not NULL) receives each event's id,
+ * ids[i] for evs[i]. Errors: ERR_INVALID (a topic too long), ERR_DB. */
 int store_events_append(struct store *st, const struct store_event *evs, size_t n,
-			const char *const *topics, size_t ntopics) MUST_CHECK;
+			const char *const *topics, size_t ntopics, int64_t *ids) MUST_CHECK;
 
 struct store_logged {
 	int64_t id;

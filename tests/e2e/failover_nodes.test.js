@@ -1,8 +1,9 @@
 'use strict';
 // Two nodes on one store (two processes on one SQLite data directory): a cancel, tool outputs
 // or a thread deletion sent to the node that is not driving the run gets the answer one node
-// gives, and acts on the run; a node killed with kill -9 has its runs finished by the other
-// once their leases lapse.
+// gives, and acts on the run; a node that hangs past its lease loses the run to the other,
+// and its client's stream goes on with the other node's events to the end; a node killed
+// with kill -9 has its runs finished by the other once their leases lapse.
 
 const { describe, it, before, after } = require('node:test');
 const assert = require('node:assert/strict');
@@ -112,6 +113,33 @@ describe('two nodes on one store', () => {
     assert.match(raw, /event: thread\.run\.cancelled\n/);
     const run = await waitTerminal(b.client(), runId, t.id);
     assert.equal(run.status, 'cancelled');
+  });
+
+  it('a node that hangs past its lease: its stream goes on with the new owner\'s events', async () => {
+    up.script([{ text: TEXT, delayMs: 150 }, { text: TEXT }]);
+    const { asst, t } = await setup();
+    const { runId, rest } = await streamRun(a, t.id, { assistant_id: asst.id }, 2);
+    await sleep(100); // its events so far are in the log (written within a few ms)
+    process.kill(a.proc.pid, 'SIGSTOP');
+    let run;
+    try {
+      run = await waitTerminal(b.client(), runId, t.id);
+    } finally {
+      process.kill(a.proc.pid, 'SIGCONT');
+    }
+    assert.equal(run.status, 'completed');
+    const raw = await rest;
+    const names = [...raw.matchAll(/^event: (.+)$/gm)].map((m) => m[1]);
+    const once = (n) => names.filter((x) => x === n).length;
+    assert.equal(once('thread.run.created'), 1);
+    assert.equal(once('thread.run.completed'), 1, names.join(' '));
+    assert.equal(names[names.length - 2], 'thread.run.completed');
+    assert.ok(raw.endsWith('event: done\ndata: [DONE]\n\n'), raw.slice(-200));
+    const done = raw.match(/event: thread\.message\.completed\ndata: (.+)\n/);
+    assert.ok(done, names.join(' '));
+    assert.equal(JSON.parse(done[1]).content[0].text.value, TEXT); // the new owner's reply
+    assert.match(b.stderr, new RegExp(`run ${runId} taken over`));
+    assert.match(a.stderr, new RegExp(`run ${runId}: another node took it over`));
   });
 
   it('kill -9 of the driving node: the other node finishes its run, the reply whole', async () => {

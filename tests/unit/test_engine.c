@@ -539,35 +539,6 @@ static void deleting_the_thread_stops_its_run(void)
 	rig_close(&r);
 }
 
-/* Another node takes the run over (its lease lapsed, as if this node had hung): this node
- * lets it go without a word. Its stream ends with no end event, its model call stops, and
- * nothing is written over what the new owner now drives. */
-static void a_run_taken_over_is_let_go(void)
-{
-	struct rig r;
-	char run[2048];
-	char names[4096];
-	struct events *ch;
-	struct buf out;
-	char *owner = NULL;
-	bool got = false;
-	struct store_claim c = { .owner = "other#1", .now = clock_unix_ms() + 3600 * 1000 };
-
-	ch = start_long_reply(&r, run, sizeof(run), &out);
-	c.until = c.now + 3600 * 1000;
-	ASSERT_OK(store_lease_claim(r.st, "p", "run_t1", &c, &got));
-	ASSERT(got);
-	finish(ch, &out, names, sizeof(names));
-	if (strstr(names, "thread.run.cancelled") || strstr(names, "thread.run.completed") ||
-	    strstr(names, "thread.message.completed"))
-		T_FAIL("the stream of a run taken over shows an end: %s", names);
-	stored_status(&r, "in_progress");
-	ASSERT_OK(store_lease_owner(r.st, "p", "run_t1", &owner));
-	ASSERT_STR_EQ(owner, "other#1");
-	free(owner);
-	rig_close(&r);
-}
-
 /* Writes what a node that died between saving its run's reply and saving the run's end
  * leaves: the run in_progress, its message and message step completed (the step with the
  * turn's usage), the run leased to that dead node until long ago. */
@@ -789,6 +760,55 @@ static void wait_flag(volatile int *flag)
 	ASSERT(*flag);
 }
 
+/* Another node (B) takes the run over mid-reply (A's lease lapsed, as if A had hung): A lets
+ * it go and writes nothing more, and A's open stream goes on with B's events, read from the
+ * log, to the run's end: the same events as the log's own, none twice or missing. A held
+ * poll on A (a watch) wakes when B moves the run. */
+static void a_run_taken_over_streams_on(void)
+{
+	struct rig r;
+	struct node b;
+	char run[2048];
+	struct events *cha;
+	struct buf out, ea, ta, el, tl;
+	bool got = false;
+	volatile int woke = 0;
+	struct events_waker w = { wake_flag, (void *)&woke };
+	void *reg;
+	/* Leased to a former process of B's name: B takes it at once when it starts. */
+	struct store_claim c = { .owner = "test-node-b#gone", .now = clock_unix_ms() + 3600000 };
+
+	cha = start_long_reply(&r, run, sizeof(run), &out);
+	c.until = c.now + 3600000;
+	ASSERT_OK(store_lease_claim(r.st, "p", "run_t1", &c, &got));
+	ASSERT(got);
+	reg = engine_watch(r.eng, "run_t1", &w);
+	/* A counts its leases every LEASE_CMD_MS (1 s) unwoken: B starts once A has let go. A
+	 * that logs events after B's (it has not noticed yet) is a known gap: see follow.c. */
+	usleep(2500 * 1000);
+	node_open(&b, &r);
+	read_until(cha, &out, NULL);
+	wait_flag(&woke);
+	engine_unwatch(r.eng, reg);
+	events_detach(cha, &out);
+	events_unref(cha);
+	buf_init(&ea, 0);
+	buf_init(&ta, 0);
+	split_deltas(out.p, &ea, &ta);
+	drain_split(engine_follow(b.eng, "p", "run_t1", 0), &el, &tl);
+	ASSERT(strstr(ea.p, "event: thread.run.completed\n") != NULL);
+	ASSERT_STR_EQ(ea.p, el.p);
+	ASSERT_STR_EQ(ta.p, tl.p);
+	stored_status(&r, "completed");
+	buf_cleanup(&out);
+	buf_cleanup(&ea);
+	buf_cleanup(&ta);
+	buf_cleanup(&el);
+	buf_cleanup(&tl);
+	node_close(&b);
+	rig_close(&r);
+}
+
 /* The id of the stored run's first pending tool call (owned). */
 static char *pending_call_id(struct store *st)
 {
@@ -960,11 +980,11 @@ const struct t_case engine_tests[] = {
 	T_CASE(tool_call_then_outputs),
 	T_CASE(cancel_finished_run_is_refused),
 	T_CASE(deleting_the_thread_stops_its_run),
-	T_CASE(a_run_taken_over_is_let_go),
 	T_CASE(a_reply_stored_before_a_crash_is_not_written_twice),
 	T_CASE(deleting_the_assistant_cancels_its_run),
 	T_CASE(deleted_reply_is_written_anew),
 	T_CASE(run_followed_from_another_node),
+	T_CASE(a_run_taken_over_streams_on),
 	T_CASE(outputs_stretch_followed_from_another_node),
 	T_CASE(models_fetched_then_kept_and_refreshed),
 	T_CASE(models_waker_runs_once_when_the_engine_stops),

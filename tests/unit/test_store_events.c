@@ -187,7 +187,7 @@ static void append(struct store *st, const char *run, const char *name, bool fin
 {
 	struct store_event ev = { .project = project, .run_id = run, .name = name, .data = "{}", .final = final };
 
-	ASSERT_OK(store_events_append(st, &ev, 1, &topic, topic ? 1 : 0));
+	ASSERT_OK(store_events_append(st, &ev, 1, &topic, topic ? 1 : 0, NULL));
 }
 
 /* The log of one run, read from another handle, in order, from any position; other runs
@@ -231,6 +231,37 @@ static void log_is_read_in_order_anywhere(void)
 	store_unwatch(b, rb);
 	store_close(a);
 	store_close(b);
+	tdir_remove(&t);
+}
+
+/* An append reports each event's id, in order, as a read finds them (what a node that loses
+ * a run streams on from). */
+static void append_reports_ids(void)
+{
+	struct tdir t;
+	struct store *st = NULL;
+	struct store_events l = { 0 };
+	struct store_event evs[3] = {
+		{ .project = project, .run_id = "r1", .name = "a", .data = "{}" },
+		{ .project = project, .run_id = "r2", .name = "b", .data = "{}" },
+		{ .project = project, .run_id = "r1", .name = "c", .data = "{}" },
+	};
+	const char *topic = "events:r1";
+	int64_t ids[3] = { 0 };
+
+	tdir_make(&t);
+	ASSERT_OK(open_handle(&t, &st));
+	append(st, "r1", "first", false, NULL);
+	ASSERT_OK(store_events_append(st, evs, 3, &topic, 1, ids));
+	ASSERT_OK(store_events_read(st, project, "r1", 0, 10, &l));
+	ASSERT_EQ_INT(l.n, 3);
+	ASSERT(ids[0] == l.items[1].id && ids[2] == l.items[2].id);
+	store_events_cleanup(&l);
+	ASSERT_OK(store_events_read(st, project, "r2", 0, 10, &l));
+	ASSERT_EQ_INT(l.n, 1);
+	ASSERT(ids[1] == l.items[0].id && ids[0] < ids[1] && ids[1] < ids[2]);
+	store_events_cleanup(&l);
+	store_close(st);
 	tdir_remove(&t);
 }
 
@@ -305,7 +336,7 @@ static void commands_and_answers_are_announced(void)
 
 #define PG_CASES(X)                                                                        \
 	X(notify_reaches_both_handles) X(watch_starts_now_and_topics_are_bounded)             \
-	X(log_is_read_in_order_anywhere) X(prune_keeps_live_logs)                             \
+	X(log_is_read_in_order_anywhere) X(append_reports_ids) X(prune_keeps_live_logs)      \
 	X(commands_and_answers_are_announced)
 
 #define CASE_ENTRY(fn) T_CASE(fn),
