@@ -18,6 +18,7 @@
 #include "../../src/base/err.h"
 #include "../../src/store/store.h"
 #include "suites.h"
+#include "t_store.h"
 
 #define HEAR_WAIT_MS 2000 /* how long a test waits for a topic that must come */
 
@@ -27,7 +28,6 @@ struct tdir {
 };
 
 static char project[32]; /* this test's project: "p<pid>" */
-static bool on_pg;       /* set by the store_events_pg cases */
 static char *pg_url;     /* on PostgreSQL: the test's new database */
 
 /* On PostgreSQL, makes the test's database (the cluster is dropped with its databases). */
@@ -36,7 +36,7 @@ static void pg_fresh(void)
 	char cmd[512];
 	char db[64];
 
-	if (!on_pg)
+	if (!t_on_pg)
 		return;
 	snprintf(db, sizeof(db), "evlog_%d", (int)getpid());
 	snprintf(cmd, sizeof(cmd), "scripts/pg.sh createdb '%s' %s >/dev/null",
@@ -169,7 +169,7 @@ static void watch_starts_now_and_topics_are_bounded(void)
 	ASSERT_OK(store_notify(a, "old"));
 	rb = store_watch(b, on_topic, &hb);
 	ASSERT_OK(store_notify(a, "new"));
-	if (on_pg && strncmp(hear(&hb, 1), "old", 3) == 0)
+	if (t_on_pg && strncmp(hear(&hb, 1), "old", 3) == 0)
 		ASSERT_STR_EQ(hear(&hb, 2), "old new");
 	else
 		ASSERT_STR_EQ(hear(&hb, 1), "new");
@@ -339,26 +339,14 @@ static void commands_and_answers_are_announced(void)
 	X(log_is_read_in_order_anywhere) X(append_reports_ids) X(prune_keeps_live_logs)      \
 	X(commands_and_answers_are_announced)
 
-#define CASE_ENTRY(fn) T_CASE(fn),
 const struct t_case store_events_tests[] = {
-	PG_CASES(CASE_ENTRY)
+	PG_CASES(T_ENTRY)
 	{ NULL, NULL },
 };
 
-#define PG_WRAP(fn)                                                                        \
-	static void pg_##fn(void)                                                          \
-	{                                                                                  \
-		if (!getenv("ASSISTD_TEST_PG")) {                                          \
-			fprintf(stderr, "    skipped: no ASSISTD_TEST_PG (scripts/test.sh)\n"); \
-			return;                                                            \
-		}                                                                          \
-		on_pg = true;                                                              \
-		fn();                                                                      \
-	}
-PG_CASES(PG_WRAP)
+PG_CASES(T_PG_WRAP)
 
-#define PG_ENTRY(fn) { "pg_" #fn, pg_##fn },
 const struct t_case store_events_pg_tests[] = {
-	PG_CASES(PG_ENTRY)
+	PG_CASES(T_PG_ENTRY)
 	{ NULL, NULL },
 };
