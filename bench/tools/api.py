@@ -6,7 +6,8 @@
   api.py PORT verify ACKED THREAD...  page through every message of the threads and compare
                                       with the ids in file ACKED (one a line); prints
                                       "acked A stored S survived V" (V = acked ids found)
-  api.py PORT get PATH N              GET PATH N times (a fixed amount of work, for profiles)
+  api.py PORT get PATH N              GET PATH N times (a fixed amount of work, for profiles;
+                                      PATH may answer JSON or text, like /metrics)
 
 Exits 1 with a message on stderr when a call does not answer 200.
 """
@@ -32,6 +33,8 @@ class Api:
         text = res.read()
         if res.status != 200:
             sys.exit(f"api.py: {method} {path} -> {res.status}: {text[:300]!r}")
+        if not res.getheader("Content-Type", "").startswith("application/json"):
+            return text  # /metrics: Prometheus text
         return json.loads(text)
 
 

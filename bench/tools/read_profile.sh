@@ -10,6 +10,10 @@
 # HTTP worker's file holds the request path; bench/tools/cg_self.py prints its cost per request
 # by function. Instruction counts do not depend on what else runs on the machine; note that
 # valgrind counts each byte of a `rep stosb` memset as one instruction. Needs valgrind, python3.
+#
+# PROFILE_LIMITS="--requests N ..." sets those limits on the project (open mode's "default")
+# before the server starts, so every request is checked and counted (issue 10's limits_cost);
+# PROFILE_SCRAPES=M also makes M GET /metrics requests afterwards, dumped as OUT.PID.cg.3-*.
 set -euo pipefail
 
 BIN=$1 OUT=$2 N=${3:-2000}
@@ -19,6 +23,10 @@ PORT=$(python3 -c 'import socket
 s = socket.socket()
 s.bind(("127.0.0.1", 0))
 print(s.getsockname()[1])')
+if [ -n "${PROFILE_LIMITS:-}" ]; then
+	# shellcheck disable=SC2086 # the options are words on purpose
+	"$BIN" limits set --project default $PROFILE_LIMITS --data "$DIR" >/dev/null
+fi
 valgrind --tool=callgrind --compress-strings=no --compress-pos=no --separate-threads=yes \
 	--callgrind-out-file="$OUT.%p.cg" "$BIN" --listen "127.0.0.1:$PORT" --data "$DIR" \
 	--log-level warn 2>"$OUT.log" &
@@ -39,3 +47,7 @@ python3 "$TOOLS/api.py" "$PORT" get "$get" "$N"
 callgrind_control -d get "$PID" >/dev/null
 python3 "$TOOLS/api.py" "$PORT" get "$list" "$N"
 callgrind_control -d list "$PID" >/dev/null
+if [ "${PROFILE_SCRAPES:-0}" -gt 0 ]; then
+	python3 "$TOOLS/api.py" "$PORT" get /metrics "$PROFILE_SCRAPES"
+	callgrind_control -d metrics "$PID" >/dev/null
+fi

@@ -1,12 +1,16 @@
 /* ratelimit.c - the API's side of the limits per key and project (see ratelimit.h).
  *
  * api_auth calls ratelimit_check once it knows the caller, before the body is read, so a
- * refused request costs no body and no handler. Every reply to a caller with limits carries
- * the headers the SDKs and hosted clients read: x-ratelimit-limit-, -remaining- and
- * -reset-requests, the same for -tokens (the token budget: hosted sends tokens per minute
- * there), and assistd's own -runs on the replies of the routes that create runs. A rate limit's 429 has retry-after (seconds, rounded up)
- * and retry-after-ms, which openai-node and openai-python wait for before retrying; a spent
- * budget's 429 has x-should-retry: false, since it renews only with its day or month. */
+ * refused request costs no body and no handler. The x-ratelimit-limit-, -remaining- and
+ * -reset-requests headers, the same for -tokens (the token budget: hosted sends tokens per
+ * minute there) and assistd's own -runs go where the hosted API sent them: with the replies
+ * of the routes that call the model (its inference endpoints; its other endpoints, the
+ * Assistants API's reads among them, sent none) and with every 429. Nothing else carries
+ * them: the SDKs read none of them, and six headers cost a cached GET more than the check
+ * (libmicrohttpd copies each one three times). A rate limit's 429 has retry-after (seconds,
+ * rounded up) and retry-after-ms, which openai-node and openai-python wait for before
+ * retrying; a spent budget's 429 has x-should-retry: false, since it renews only with its
+ * day or month. */
 #include "ratelimit.h"
 
 #include "../base/metrics.h"
@@ -14,8 +18,18 @@
 #include "common.h"
 #include "runs.h"
 
-/* The routes that create a run, counted against the runs limit. */
-static http_handler *const run_routes[] = { runs_create, runs_create_thread_and_run };
+/* What a route is to the limits: the routes that call the model get the headers, and the
+ * ones among them that create a run count against the runs limit too. */
+enum route_kind { ROUTE_OTHER, ROUTE_MODEL, ROUTE_RUN };
+
+static const struct {
+	http_handler *fn;
+	enum route_kind kind;
+} model_routes[] = {
+	{ runs_create, ROUTE_RUN },
+	{ runs_create_thread_and_run, ROUTE_RUN },
+	{ runs_submit_tool_outputs, ROUTE_MODEL },
+};
 
 static const struct {
 	const char *limit;
@@ -31,15 +45,15 @@ static const struct {
 				 "x-ratelimit-reset-tokens", "tokens" },
 };
 
-static bool creates_run(const struct http_req *req)
+static enum route_kind route_kind(const struct http_req *req)
 {
 	const struct http_route *r = http_route_of(req);
 
-	for (size_t i = 0; r && i < sizeof(run_routes) / sizeof(run_routes[0]); i++) {
-		if (r->fn == run_routes[i])
-			return true;
+	for (size_t i = 0; r && i < sizeof(model_routes) / sizeof(model_routes[0]); i++) {
+		if (r->fn == model_routes[i].fn)
+			return model_routes[i].kind;
 	}
-	return false;
+	return ROUTE_OTHER;
 }
 
 static void add_int(struct http_req *req, const char *name, int64_t v)
@@ -98,10 +112,12 @@ static int quota_fail(struct http_req *req, const struct limits_state *s)
 int ratelimit_check(struct http_req *req, const char *key_hash, const char *project)
 {
 	struct limits_state s;
-	bool run = creates_run(req);
+	enum route_kind kind = route_kind(req);
+	bool run = kind == ROUTE_RUN;
 	int err = limits_admit(api_ctx(req)->lim, key_hash, project, run, &s);
 
-	add_headers(req, &s, run);
+	if (err || kind != ROUTE_OTHER)
+		add_headers(req, &s, run);
 	if (!err)
 		return 0;
 	metrics_limited((int)s.refused);

@@ -84,6 +84,9 @@ struct sqlite_conn {
 /* How old a reused read snapshot (or a remembered answer) may get: the longest another
  * process's write can stay unseen. */
 #define SQ_SNAP_MS 100
+/* How many periodic writes (sqlite_end_periodic) make one checkpoint of the WAL. */
+#define SQ_CKPT_EVERY 16
+#define SQ_CKPT_TRIES 3 /* and how many times it tries to copy the whole WAL back */
 
 struct sqlite_store {
 	struct store base;         /* first: the handle callers hold (backend.h) */
@@ -95,7 +98,8 @@ struct sqlite_store {
 	int64_t swept_ms;         /* when idle connections' old snapshots were last closed */
 	pthread_mutex_t write_mu; /* serialises this process's write transactions */
 	atomic_uint_fast64_t gen; /* bumped after each write this process commits */
-	atomic_int_fast64_t write_ms; /* clock_ms() of the last such write */
+	atomic_int_fast64_t write_ms; /* clock_ms() of the last such write, periodic ones aside */
+	atomic_uint_fast64_t periodic; /* periodic writes committed (sqlite_end_periodic) */
 	/* store_key_ever's answer, asked on every request. A yes is kept for good (it cannot
 	 * turn back); a no is reused while no write of this process has happened since and it
 	 * is under SQ_SNAP_MS old, the staleness reads already allow for other processes'
@@ -258,6 +262,10 @@ char *sqlite_col_dup(sqlite3_stmt *s, int i);
  * returns err or the commit's error. */
 int sqlite_begin(struct sqlite_store *st, struct sqlite_conn **out) MUST_CHECK;
 int sqlite_end(struct sqlite_store *st, struct sqlite_conn *c, int err) MUST_CHECK;
+/* sqlite_end for a small write repeated every few hundred milliseconds whatever the traffic
+ * (the limit counts): readers still see it, but it does not stop them keeping snapshots, and
+ * every SQ_CKPT_EVERY-th one checkpoints the WAL (see sqlite_pool.c). */
+int sqlite_end_periodic(struct sqlite_store *st, struct sqlite_conn *c, int err) MUST_CHECK;
 
 /* Reads up to limit rows (columns: id, body) of s into out, and one more to learn has_more;
  * resets s (sqlite_list.c). Errors: as sqlite_step. */

@@ -169,7 +169,7 @@ static int counts_write(struct sqlite_store *st, struct store_count *k, size_t n
 		err = sqlite_prep(c, SQ_COUNT_SWEEP, sweep, &s, "count sweep", "i", now_ms);
 	if (!err)
 		err = sqlite_run(c->db, s, "count sweep");
-	return sqlite_end(st, c, err);
+	return sqlite_end_periodic(st, c, err);
 }
 
 /* Nothing to add: a fresh read, so other nodes' counts are seen at once. */

@@ -17,12 +17,21 @@
  * stream in, the WAL would grow without bound. So a write ends every idle snapshot, and
  * readers end theirs until writes pause (see release, sqlite_read_done).
  *
+ * Small writes that come every few hundred milliseconds whatever the traffic (the limit
+ * counts, every --limit-sync-ms) are not a stream: they end the snapshots from before them,
+ * as every write does, but not the quiet period, or a node with limits would never keep a
+ * snapshot and every read would pay for its own. Readers then always hold a snapshot when
+ * SQLite checkpoints at a commit, and the WAL could never be copied back completely and
+ * restarted; so every SQ_CKPT_EVERY-th such write, once its commit has ended the idle
+ * snapshots, checkpoints the WAL itself, and the next write starts it over.
+ *
  * Writes are serialised by store.write_mu and use BEGIN IMMEDIATE, so a writer waits on the
  * busy timeout for another process's writer instead of failing. */
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include "../base/alloc.h"
 #include "../base/clock.h"
@@ -315,25 +324,84 @@ int sqlite_begin(struct sqlite_store *st, struct sqlite_conn **out)
 	return err;
 }
 
-int sqlite_end(struct sqlite_store *st, struct sqlite_conn *c, int err)
+/* Commits c's write when *err is 0 (a failure goes to *err) and ends its transaction; a
+ * periodic write does not end the quiet period (see sqlite_end_periodic). Returns false when
+ * c is still inside a transaction and must be discarded. */
+static bool write_end(struct sqlite_store *st, struct sqlite_conn *c, int *err, bool periodic)
 {
 	sqlite3_stmt *s = NULL;
 
-	if (!err)
-		err = sqlite_prep(c, SQ_COMMIT, "COMMIT", &s, "commit", "");
-	if (!err)
-		err = sqlite_run(c->db, s, "commit");
+	if (!*err)
+		*err = sqlite_prep(c, SQ_COMMIT, "COMMIT", &s, "commit", "");
+	if (!*err)
+		*err = sqlite_run(c->db, s, "commit");
 	/* Readers must not reuse snapshots from before this write. */
-	if (!err) {
-		atomic_store_explicit(&st->write_ms, clock_ms(), memory_order_relaxed);
+	if (!*err) {
+		if (!periodic)
+			atomic_store_explicit(&st->write_ms, clock_ms(), memory_order_relaxed);
 		atomic_fetch_add_explicit(&st->gen, 1, memory_order_release);
 	}
 	/* A failed op or COMMIT leaves the transaction open: roll it back. */
-	if (txn_end(c))
+	return txn_end(c);
+}
+
+int sqlite_end(struct sqlite_store *st, struct sqlite_conn *c, int err)
+{
+	if (write_end(st, c, &err, false))
 		release(st, c, !err);
 	else
 		discard(st, c);
 	pthread_mutex_unlock(&st->write_mu);
+	return err;
+}
+
+/* Ends every idle snapshot, then checkpoints the WAL on c (outside any transaction): a
+ * passive checkpoint, which waits for no one and copies back only what no reader still
+ * uses. A reader that began before the commit holds its frames for the microseconds its read
+ * lasts, so an incomplete checkpoint is tried again, SQ_CKPT_TRIES times a millisecond apart.
+ * Then the snapshots begun meanwhile, which still use the WAL, are made stale: the ones
+ * readers take instead need none of it, and the next write can start the WAL over. */
+static void checkpoint(struct sqlite_store *st, struct sqlite_conn *c)
+{
+	const struct timespec pause = { .tv_nsec = 1000000 };
+	int frames = 1;
+	int copied = 0;
+
+	pthread_mutex_lock(&st->mu);
+	end_snapshots(st, INT64_MAX);
+	pthread_mutex_unlock(&st->mu);
+	for (int i = 0; i < SQ_CKPT_TRIES && copied < frames; i++) {
+		if (i > 0)
+			nanosleep(&pause, NULL);
+		if (sqlite3_wal_checkpoint_v2(c->db, NULL, SQLITE_CHECKPOINT_PASSIVE, &frames,
+					      &copied) != SQLITE_OK) {
+			log_debug("store: checkpoint: %s", sqlite3_errmsg(c->db));
+			break;
+		}
+	}
+	atomic_fetch_add_explicit(&st->gen, 1, memory_order_release);
+}
+
+/* Counts a periodic write; true for every SQ_CKPT_EVERY-th. */
+static bool checkpoint_due(struct sqlite_store *st)
+{
+	uint64_t n = atomic_fetch_add_explicit(&st->periodic, 1, memory_order_relaxed) + 1;
+
+	return n % SQ_CKPT_EVERY == 0;
+}
+
+int sqlite_end_periodic(struct sqlite_store *st, struct sqlite_conn *c, int err)
+{
+	bool ended = write_end(st, c, &err, true);
+
+	pthread_mutex_unlock(&st->write_mu);
+	if (!ended) {
+		discard(st, c);
+		return err;
+	}
+	if (!err && checkpoint_due(st))
+		checkpoint(st, c);
+	release(st, c, !err);
 	return err;
 }
 

@@ -1,7 +1,8 @@
 'use strict';
 // Rate limits and token budgets per API key and per project (`assistd limits`, src/limits):
-// the x-ratelimit-* headers on every reply of a limited caller, 429 with retry-after that the
-// SDK's automatic retries honour, a spent budget that refuses runs (insufficient_quota) and
+// the x-ratelimit-* headers on the replies of the routes that call the model and on every 429
+// (as hosted: its other endpoints sent none), 429 with retry-after that the SDK's automatic
+// retries honour, a spent budget that refuses runs (insufficient_quota) and
 // fails a run's next turn, and two processes on one data directory sharing the counts.
 //
 // Windows are fixed and aligned to the epoch (the server's wall clock, this machine's), so a
@@ -61,29 +62,29 @@ describe('rate limits per key and per project', () => {
     ['--key', ids.alpha[0], '--requests', '3'],
     ['--key', ids.delta[0], '--requests', '3'],
     ['--project', 'gamma', '--requests', '4'],
-    ['--project', 'runner', '--runs', '1'],
+    ['--project', 'runner', '--runs', '1', '--requests', '100'],
   ]);
   const gamma2 = createKey(d.dir, 'gamma');
   const { srv, it } = useServer({ dataDir: d.dir, args: ['--limit-window-ms', String(W), '--limit-sync-ms', String(SYNC)] });
   after(() => fs.rmSync(d.dir, { recursive: true, force: true }));
 
-  it('a limited key: every reply carries the headers; past the limit 429 rate_limit_exceeded with retry-after', async () => {
+  it('a limited key: past the limit 429 rate_limit_exceeded with every x-ratelimit header and retry-after; other replies carry none', async () => {
     await freshWindow(W, 8000);
-    const seen = [];
     for (let i = 0; i < 3; i++) {
       const r = await srv().raw('GET', '/assistants', { apiKey: d.keys.alpha });
       assert.equal(r.status, 200, r.text);
-      assert.equal(hdr(r, 'x-ratelimit-limit-requests'), '3');
-      assert.match(hdr(r, 'x-ratelimit-reset-requests'), /^(\d+ms|\d+(\.\d+)?s)$/);
-      seen.push(hdr(r, 'x-ratelimit-remaining-requests'));
+      for (const h of ['limit', 'remaining', 'reset']) {
+        assert.equal(hdr(r, `x-ratelimit-${h}-requests`), undefined, 'a read carries no x-ratelimit headers');
+      }
     }
-    assert.deepEqual(seen, ['2', '1', '0']);
     const r = await srv().raw('POST', '/assistants', { apiKey: d.keys.alpha, json: { model: 'gpt-4o' } });
     expectRawError(r, 429);
     assert.equal(r.json.error.type, 'requests');
     assert.equal(r.json.error.code, 'rate_limit_exceeded');
     assert.match(r.json.error.message, /Rate limit reached for requests per 20s of API key 'key_/);
+    assert.equal(hdr(r, 'x-ratelimit-limit-requests'), '3');
     assert.equal(hdr(r, 'x-ratelimit-remaining-requests'), '0');
+    assert.match(hdr(r, 'x-ratelimit-reset-requests'), /^(\d+ms|\d+(\.\d+)?s)$/);
     const ms = Number(hdr(r, 'retry-after-ms'));
     assert.ok(ms > 0 && ms <= W, `retry-after-ms ${ms}`);
     assert.equal(Number(hdr(r, 'retry-after')), Math.ceil(ms / 1000));
@@ -114,10 +115,11 @@ describe('rate limits per key and per project', () => {
       expectRawError(r, 404); // the handler ran: the request counted
       left.push(hdr(r, 'x-ratelimit-remaining-requests'));
     }
-    assert.deepEqual(left, ['3', '2', '1', '0']);
+    assert.deepEqual(left, [undefined, undefined, undefined, undefined]);
     const r = await srv().raw('GET', '/assistants', { apiKey: gamma2 });
     expectRawError(r, 429);
-    assert.match(r.json.error.message, /of project 'gamma'/);
+    assert.match(r.json.error.message, /of project 'gamma'.*used 4/);
+    assert.equal(hdr(r, 'x-ratelimit-limit-requests'), '4');
   });
 
   it('runs per minute: a second run is refused, other requests go on', async () => {
@@ -125,8 +127,13 @@ describe('rate limits per key and per project', () => {
     const c = srv().client(d.keys.runner);
     const asst = await c.beta.assistants.create({ model: 'gpt-4o' });
     const t1 = await c.beta.threads.create();
-    const run = await c.beta.threads.runs.create(t1.id, { assistant_id: asst.id });
+    const { data: run, response } = await c.beta.threads.runs.create(t1.id, { assistant_id: asst.id }).withResponse();
     validate('RunObject', run);
+    // a route that calls the model: its reply carries the headers, -runs included
+    assert.equal(response.headers.get('x-ratelimit-limit-runs'), '1');
+    assert.equal(response.headers.get('x-ratelimit-remaining-runs'), '0');
+    assert.equal(response.headers.get('x-ratelimit-limit-requests'), '100');
+    assert.equal(response.headers.get('x-ratelimit-remaining-requests'), '97');
     const t2 = await c.beta.threads.create();
     const e = await expectApiError(c.beta.threads.runs.create(t2.id, { assistant_id: asst.id }), 429, { code: 'rate_limit_exceeded' });
     assert.match(e.error.message, /runs created per 20s of project 'runner'/);
@@ -134,23 +141,27 @@ describe('rate limits per key and per project', () => {
     assert.equal(e2.headers.get('x-ratelimit-remaining-runs'), '0');
     const runs = await c.beta.threads.runs.list(t2.id);
     assert.equal(runs.data.length, 0, 'the refused run was not created');
-    const again = await c.beta.threads.retrieve(t1.id);
-    assert.equal(again.id, t1.id);
+    const again = await c.beta.threads.retrieve(t1.id).withResponse();
+    assert.equal(again.data.id, t1.id);
+    assert.equal(again.response.headers.get('x-ratelimit-remaining-requests'), null);
   });
 
   it('a limit set with the CLI reaches the running server', async () => {
+    await freshWindow(W, 12000);
     const ids = keyIds(d.dir);
-    limitsCli(d.dir, 'set', '--key', ids.beta[0], '--tokens', '5000', '--period', 'day');
+    limitsCli(d.dir, 'set', '--key', ids.beta[0], '--requests', '1', '--tokens', '5000', '--period', 'day');
     const deadline = Date.now() + 10000;
     let r;
     do {
       await sleep(SYNC);
       r = await srv().raw('GET', '/assistants', { apiKey: d.keys.beta });
-    } while (!hdr(r, 'x-ratelimit-limit-tokens') && Date.now() < deadline);
+    } while (r.status === 200 && Date.now() < deadline);
+    expectRawError(r, 429);
+    assert.equal(hdr(r, 'x-ratelimit-limit-requests'), '1');
+    assert.equal(hdr(r, 'x-ratelimit-remaining-requests'), '0');
     assert.equal(hdr(r, 'x-ratelimit-limit-tokens'), '5000');
     assert.equal(hdr(r, 'x-ratelimit-remaining-tokens'), '5000');
-    assert.equal(hdr(r, 'x-ratelimit-limit-requests'), undefined);
-    assert.match(limitsCli(d.dir, 'list'), /key\s+key_\S+\s+0\s+0\s+5000 day/);
+    assert.match(limitsCli(d.dir, 'list'), /key\s+key_\S+\s+1\s+0\s+5000 day/);
     limitsCli(d.dir, 'remove', '--key', ids.beta[0]);
   });
 });
@@ -198,7 +209,12 @@ describe('token budgets', () => {
     const first = await c.beta.threads.runs.createAndPoll(thread.id, { assistant_id: asst.id }, { pollIntervalMs: 50 });
     assert.equal(first.status, 'requires_action', JSON.stringify(first.last_error));
     const callId = first.required_action.submit_tool_outputs.tool_calls[0].id;
-    const done = await c.beta.threads.runs.submitToolOutputsAndPoll(first.id, { thread_id: thread.id, tool_outputs: [{ tool_call_id: callId, output: 'ok' }] }, { pollIntervalMs: 50 });
+    // submitting tool outputs calls the model again: its reply carries the budget's headers
+    const sub = await c.beta.threads.runs.submitToolOutputs(first.id, { thread_id: thread.id, tool_outputs: [{ tool_call_id: callId, output: 'ok' }] }).withResponse();
+    assert.equal(sub.response.headers.get('x-ratelimit-limit-tokens'), '5');
+    assert.equal(sub.response.headers.get('x-ratelimit-remaining-tokens'), '0');
+    assert.equal(sub.response.headers.get('x-ratelimit-limit-runs'), null, 'the -runs headers go with run creations only');
+    const done = await c.beta.threads.runs.poll(first.id, { thread_id: thread.id }, { pollIntervalMs: 50 });
     validate('RunObject', done);
     assert.equal(done.status, 'failed');
     assert.equal(done.last_error.code, 'rate_limit_exceeded');
@@ -227,10 +243,13 @@ describe('token budgets', () => {
     const c = srv().client(d.keys.other);
     const run = await c.beta.threads.createAndRunPoll({ assistant_id: (await c.beta.assistants.create({ model: 'gpt-4o' })).id, thread: { messages: [{ role: 'user', content: 'hello there' }] } }, { pollIntervalMs: 50 });
     assert.equal(run.status, 'completed');
-    const r = await srv().raw('GET', '/assistants', { apiKey: d.keys.other });
+    const r = await srv().raw('POST', '/threads/runs', { apiKey: d.keys.other, json: { assistant_id: run.assistant_id } });
+    assert.equal(r.status, 200, r.text);
     assert.equal(hdr(r, 'x-ratelimit-limit-tokens'), '1000000');
     assert.equal(Number(hdr(r, 'x-ratelimit-remaining-tokens')), 1000000 - run.usage.total_tokens);
     assert.match(hdr(r, 'x-ratelimit-reset-tokens'), /^\d+h\d+m[\d.]+s$|^\d+m[\d.]+s$|^[\d.]+s$/);
+    const g = await srv().raw('GET', '/assistants', { apiKey: d.keys.other });
+    assert.equal(hdr(g, 'x-ratelimit-limit-tokens'), undefined, 'a read carries no x-ratelimit headers');
   });
 });
 
@@ -249,16 +268,19 @@ describe('two nodes on one data directory share the counts', () => {
     second = await startServer({ dataDir: d.dir, args });
     await freshWindow(W, 10000);
     const get = (s) => s.raw('GET', '/assistants', { apiKey: d.keys.shared });
-    const left = [];
-    for (const s of [srv(), srv()]) left.push(hdr(await get(s), 'x-ratelimit-remaining-requests'));
+    const statuses = [];
+    for (const s of [srv(), srv()]) statuses.push((await get(s)).status);
     await sleep(SYNC * 6); // A's counts reach the store, B reads them back
-    for (const s of [second, second]) left.push(hdr(await get(s), 'x-ratelimit-remaining-requests'));
-    assert.deepEqual(left, ['3', '2', '1', '0']);
+    for (const s of [second, second]) statuses.push((await get(s)).status);
+    assert.deepEqual(statuses, [200, 200, 200, 200]);
+    // B counted 2 itself: it refuses the fifth only because it saw A's 2
+    const r2 = await get(second);
+    expectRawError(r2, 429);
+    assert.match(r2.json.error.message, /limit 4, used 4/);
+    assert.equal(hdr(r2, 'x-ratelimit-remaining-requests'), '0');
     await sleep(SYNC * 6);
     const r = await get(srv());
     expectRawError(r, 429);
-    const r2 = await get(second);
-    expectRawError(r2, 429);
     const m = await srv().raw('GET', '//metrics', { apiKey: d.keys.shared, noHeaderCheck: true });
     assert.equal(m.status, 429, '/metrics counts as a request of the key too');
   });

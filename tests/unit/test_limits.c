@@ -3,6 +3,8 @@
  * store_count_sync (the store's side, on both backends, is in test_store.c). Also the /metrics series added with
  * them: rate-limited responses and the ingestion queue's depth. */
 #include <ftw.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -254,6 +256,68 @@ static void limits_reload_and_keep_counts(void)
 	tdir_close(&t);
 }
 
+#define WAL_SYNCS 600
+#define WAL_MAX (3 << 19) /* under 400 KB when right; 2.8 MB and growing when not */
+
+struct reader {
+	struct store *st;
+	atomic_bool *stop;
+	pthread_t tid;
+};
+
+/* Reads one object over and over, as a busy read path does, until stopped. */
+static void *reader_main(void *arg)
+{
+	struct reader *r = arg;
+	char *body;
+
+	while (!atomic_load(r->stop)) {
+		ASSERT_OK(store_get(r->st, "p", STORE_THREAD, "t", NULL, &body, NULL));
+		free(body);
+	}
+	return NULL;
+}
+
+/* The counts go to the store every sync whatever the traffic; readers that keep their
+ * snapshots meanwhile (the syncs do not stop them) must not keep the WAL from being copied
+ * back and started over, or it grows by every sync's pages for as long as reads go on. */
+static void count_syncs_keep_the_wal_small_under_reads(void)
+{
+	struct store_obj o = { .kind = STORE_THREAD, .id = "t", .created_at = 1, .body = "{}" };
+	struct timespec gap = { .tv_nsec = 2000000 };
+	struct reader r[2];
+	atomic_bool stop = false;
+	struct limits_state s;
+	struct limits *lim;
+	struct stat sb;
+	char *wal;
+	struct tdir t;
+
+	tdir_open(&t);
+	ASSERT_OK(store_put(t.st, "p", &o, 0));
+	set_limit(t.st, STORE_LIMIT_PROJECT, "p", 1000000000, 0, 0);
+	lim = start(t.st, 60000);
+	for (int i = 0; i < 2; i++) {
+		r[i] = (struct reader){ .st = t.st, .stop = &stop };
+		ASSERT_OK(pthread_create(&r[i].tid, NULL, reader_main, &r[i]));
+	}
+	for (int i = 0; i < WAL_SYNCS; i++) {
+		ASSERT_OK(limits_admit(lim, NULL, "p", false, &s));
+		ASSERT_OK(lim_sync_once(lim));
+		nanosleep(&gap, NULL); /* syncs are apart: readers renew their snapshots between */
+	}
+	atomic_store(&stop, true);
+	for (int i = 0; i < 2; i++)
+		ASSERT_OK(pthread_join(r[i].tid, NULL));
+	wal = xasprintf("%s/assistd.db-wal", t.root);
+	ASSERT_OK(stat(wal, &sb));
+	if (sb.st_size >= WAL_MAX)
+		T_FAIL("WAL is %lld bytes after %d syncs", (long long)sb.st_size, WAL_SYNCS);
+	free(wal);
+	limits_stop(lim);
+	tdir_close(&t);
+}
+
 static void limited_responses_are_counted_in_metrics(void)
 {
 	struct buf b;
@@ -309,6 +373,7 @@ const struct t_case limits_tests[] = {
 	T_CASE(budget_refuses_runs_once_spent),
 	T_CASE(two_nodes_share_counts_through_the_store),
 	T_CASE(limits_reload_and_keep_counts),
+	T_CASE(count_syncs_keep_the_wal_small_under_reads),
 	T_CASE(limited_responses_are_counted_in_metrics),
 	T_CASE(ingest_queue_depth_counts_jobs),
 	{ NULL, NULL },
