@@ -19,6 +19,7 @@
 #   BENCH_BEFORE_BIN      another server build measured beside this one, as a baseline
 #                         (idle_rss, preauth_rss, big_thread, events_memory, metrics_cost;
 #                         e.g. main's build/assistd)
+#   BENCH_CALLGRIND       1: cases that can (limits_cost) add instruction counts from valgrind
 # Needs wrk, curl, python3 and (run-engine cases) node. Build out/baseline first: make -C bench.
 set -euo pipefail
 shopt -s inherit_errexit
