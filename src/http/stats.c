@@ -72,12 +72,14 @@ static void write_counts(const struct http_server *srv, struct buf *b)
 	metrics_family(b, "assistd_http_requests_total", "counter",
 		       "HTTP requests answered, by route pattern and status.");
 	for (size_t r = 0; r <= srv->cfg.nroutes; r++) {
-		route_labels(srv, r, labels, sizeof(labels));
+		labels[0] = '\0'; /* made for the routes that were called only */
 		for (size_t s = 0; s <= NSTATUS; s++) {
 			uint64_t n = atomic_load_explicit(&srv->stats[r].by_status[s],
 							  memory_order_relaxed);
 			if (n == 0)
 				continue;
+			if (!labels[0])
+				route_labels(srv, r, labels, sizeof(labels));
 			if (s < NSTATUS)
 				snprintf(all, sizeof(all), "%s,status=\"%d\"", labels, statuses[s]);
 			else

@@ -235,6 +235,26 @@ static void metrics_histogram_text(void)
 	buf_cleanup(&b);
 }
 
+/* The writers append without printf: the same text as "%lld", "%g" and "%.6f" would make. */
+static void metrics_text_without_labels(void)
+{
+	struct metrics_hist h = { 0 };
+	struct buf b;
+
+	metrics_observe(&h, 7);
+	metrics_observe(&h, 2000000); /* 2 s: le 2.5 */
+	buf_init(&b, 0);
+	metrics_hist_write(&b, "y_seconds", NULL, &h);
+	metrics_sample(&b, "g", "", -3);
+	metrics_sample(&b, "c", "k=\"v\"", 1234567890123);
+	metrics_family(&b, "c", "counter", "Things.");
+	ASSERT(strstr(b.p, "y_seconds_bucket{le=\"0.001\"} 1\ny_seconds_bucket{le=\"0.0025\"} 1\n"));
+	ASSERT(strstr(b.p, "y_seconds_bucket{le=\"2.5\"} 2\n"));
+	ASSERT(strstr(b.p, "y_seconds_sum 2.000007\ny_seconds_count 2\n"));
+	ASSERT(strstr(b.p, "\ng -3\nc{k=\"v\"} 1234567890123\n# HELP c Things.\n# TYPE c counter\n"));
+	buf_cleanup(&b);
+}
+
 static void metrics_counts_runs_and_calls(void)
 {
 	enum run_status s = RUN_QUEUED;
@@ -258,6 +278,7 @@ static void metrics_counts_runs_and_calls(void)
 
 const struct t_case base_tests[] = {
 	T_CASE(metrics_histogram_text),
+	T_CASE(metrics_text_without_labels),
 	T_CASE(metrics_counts_runs_and_calls),
 	T_CASE(buf_grows_and_limits),
 	T_CASE(buf_reserves_at_most_max),
