@@ -147,7 +147,6 @@ describe('rate limits per key and per project', () => {
   });
 
   it('a limit set with the CLI reaches the running server', async () => {
-    await freshWindow(W, 12000);
     const ids = keyIds(d.dir);
     limitsCli(d.dir, 'set', '--key', ids.beta[0], '--requests', '1', '--tokens', '5000', '--period', 'day');
     const deadline = Date.now() + 10000;
