@@ -1,7 +1,9 @@
 /* test_limits.c - unit tests for src/limits: the checks, windows and budget periods, the
  * header texts, and two instances on one store (two nodes) sharing their counts through
- * store_count_sync (the store's side, on both backends, is in test_store.c). Also the /metrics series added with
- * them: rate-limited responses and the ingestion queue's depth. */
+ * store_count_sync (the store's side, on both backends, is in test_store.c), and what those
+ * syncs, a write every 200 ms whatever the traffic, must not do to the SQLite store's readers
+ * (their reused snapshots) and its WAL. Also the /metrics series added with them:
+ * rate-limited responses and the ingestion queue's depth. */
 #include <ftw.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -15,6 +17,7 @@
 #include "../../src/base/metrics.h"
 #include "../../src/limits/limits.h"
 #include "../../src/limits/limits_int.h"
+#include "../../src/store/sqlite_int.h"
 #include "../../src/store/store.h"
 #include "../../src/store/vstore.h"
 #include "suites.h"
@@ -256,6 +259,34 @@ static void limits_reload_and_keep_counts(void)
 	tdir_close(&t);
 }
 
+/* A count sync is a write that readers see (the generation moves on, so older snapshots are
+ * not reused), but not one that stops them keeping snapshots for the next reader: the clock
+ * of the quiet period stays where the last other write set it. */
+static void count_syncs_leave_readers_their_snapshots(void)
+{
+	struct timespec gap = { .tv_nsec = 5000000 };
+	struct limits_state s;
+	struct sqlite_store *sq;
+	struct limits *lim;
+	uint64_t gen;
+	int64_t wrote;
+	struct tdir t;
+
+	tdir_open(&t);
+	sq = sqlite_of(t.st);
+	set_limit(t.st, STORE_LIMIT_PROJECT, "p", 10, 0, 0);
+	lim = start(t.st, 60000);
+	gen = atomic_load(&sq->gen);
+	wrote = atomic_load(&sq->write_ms);
+	nanosleep(&gap, NULL);
+	ASSERT_OK(limits_admit(lim, NULL, "p", false, &s));
+	ASSERT_OK(lim_sync_once(lim));
+	ASSERT(atomic_load(&sq->gen) > gen);
+	ASSERT_EQ_INT(atomic_load(&sq->write_ms), wrote);
+	limits_stop(lim);
+	tdir_close(&t);
+}
+
 #define WAL_SYNCS 600
 #define WAL_MAX (3 << 19) /* under 400 KB when right; 2.8 MB and growing when not */
 
@@ -373,6 +404,7 @@ const struct t_case limits_tests[] = {
 	T_CASE(budget_refuses_runs_once_spent),
 	T_CASE(two_nodes_share_counts_through_the_store),
 	T_CASE(limits_reload_and_keep_counts),
+	T_CASE(count_syncs_leave_readers_their_snapshots),
 	T_CASE(count_syncs_keep_the_wal_small_under_reads),
 	T_CASE(limited_responses_are_counted_in_metrics),
 	T_CASE(ingest_queue_depth_counts_jobs),
