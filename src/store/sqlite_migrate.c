@@ -92,6 +92,10 @@ static const char *const migrations[] = {
 	 * the index's terms with their chunk counts (sqlite_vocab.c reads it whole). */
 	"INSERT INTO chunks_fts (chunks_fts, rank) VALUES ('usermerge', 2);"
 	"CREATE VIRTUAL TABLE chunks_vocab USING fts5vocab(chunks_fts, 'col');",
+	/* 9: new chunks reach the keyword index through their own INSERT, after the chunks rows
+	 * of their transaction (sqlite_chunks.c, index_rows), no longer through a trigger, which
+	 * made FTS5 write a segment for every chunk. Deletes still go through chunks_ad. */
+	"DROP TRIGGER chunks_ai;",
 };
 
 #define MIGRATION_COUNT ((int)(sizeof(migrations) / sizeof(migrations[0])))

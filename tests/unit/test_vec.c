@@ -504,6 +504,24 @@ static void kw_compact_merges_segments(void)
 	ASSERT(!more);
 	tstore_close(&t);
 }
+/* The chunks of one write go into the keyword index as one segment (a segment a chunk
+ * before: FTS5 wrote its pending terms out whenever a trigger opened a savepoint), and a
+ * search finds each of them. */
+static void kw_one_segment_a_write(void)
+{
+	static const char *const texts[] = { "gamma one", "gamma two", "gamma three",
+					     "gamma four", "gamma five" };
+	static const char *const q[] = { "gamma", "four" };
+	struct tstore t;
+
+	tvec_open(&t);
+	add_texts(&t, "file-1", texts, 5);
+	ASSERT_EQ_INT(segments(&t), 1);
+	ASSERT(score_of(&t, q, 2, "gamma four") > score_of(&t, q, 2, "gamma one"));
+	ASSERT(score_of(&t, q, 2, "gamma five") > 0);
+	tstore_close(&t);
+}
+
 /* The vector search cases, run on both backends. */
 #define VEC_CASES(X)                                                                       \
 	X(vec_ranks_by_cosine) X(vec_rescores_exactly) X(vec_applies_filters)                 \
@@ -525,5 +543,6 @@ const struct t_case vec_tests[] = {
 	T_CASE(embed_stop_ends_a_hanging_call),
 	T_CASE(kw_scores_with_stemmed_document_frequencies),
 	T_CASE(kw_compact_merges_segments),
+	T_CASE(kw_one_segment_a_write),
 	{ NULL, NULL },
 };
