@@ -3,9 +3,10 @@
  * Each worker claims one job at a time (claims live in memory: the store's "in_progress" says
  * a job exists, the claim list says which thread of this process has it), runs it, and goes
  * back for the next; with nothing to do it sleeps until kicked, or a second, when it also
- * marks expired vector stores. A job: extract the text, tokenize it window by window, cut the
- * token stream into chunks and write them in batches, compact the keyword index, then finish
- * the file. Only the text and one window's tokens are in memory at a time. */
+ * marks expired vector stores. A job: extract the text, tokenize it window by window (ahead, on
+ * a thread of the job's own: windows.h), cut the token stream into chunks and write them in
+ * batches, compact the keyword index, then finish the file. Only the text and a few windows'
+ * tokens are in memory at a time. */
 #include "ingest.h"
 
 #include <fcntl.h>
@@ -20,10 +21,9 @@
 #include "../base/log.h"
 #include "../docs/extract.h"
 #include "../store/vstore.h"
-#include "../text/tokenizer.h"
 #include "chunk.h"
+#include "windows.h"
 
-#define INGEST_WINDOW (64 * 1024) /* bytes of text tokenized at once */
 #define INGEST_IDLE_MS 1000       /* sleep without work; also the expiry sweep's period */
 /* A transaction writes at most INGEST_BATCH chunks and about INGEST_BATCH_BYTES of their text:
  * some 40 ms of work, so that API writes wait little, yet few enough commits that FTS5 is not
@@ -199,39 +199,6 @@ static int drain(struct run *r, bool final)
 	return err;
 }
 
-/* The end of the window starting at pos: INGEST_WINDOW bytes, pulled back to just before a
- * space or newline so that no word is cut (tokens do not cross those). */
-static size_t window_end(const char *text, size_t len, size_t pos)
-{
-	size_t end = pos + INGEST_WINDOW;
-
-	if (end >= len)
-		return len;
-	for (size_t back = end; back > pos + INGEST_WINDOW / 2; back--) {
-		if (text[back] == ' ' || text[back] == '\n')
-			return back;
-	}
-	while (end < len && ((unsigned char)text[end] & 0xC0) == 0x80)
-		end++;
-	return end;
-}
-
-static int tokenize_window(struct run *r, size_t pos, size_t end)
-{
-	uint32_t *ids = NULL;
-	size_t *offs = NULL;
-	size_t n = 0;
-	int err = tok_encode(TOK_O200K, r->text + pos, end - pos, &ids, &offs, &n);
-
-	for (size_t i = 0; !err && i < n; i++)
-		offs[i] += pos;
-	if (!err)
-		chunker_feed(&r->ch, offs, n);
-	free(ids);
-	free(offs);
-	return err;
-}
-
 /* Merges the keyword index's segments that this file's commits added, before the file is
  * reported completed: a search then finds each word in few places. Stops early when the
  * server is stopping (the job resumes at the next start). */
@@ -248,18 +215,31 @@ static int compact(struct run *r)
 	return err;
 }
 
+/* Feeds the chunker the text's tokens, tokenized ahead on another thread (windows.h), and
+ * writes the chunks as they become complete. */
+static int feed_windows(struct run *r)
+{
+	struct windows w;
+	struct window win = { 0 };
+	int err = windows_start(&w, r->text, r->len);
+
+	if (err)
+		return err;
+	do {
+		err = windows_next(&w, &win);
+		if (!err && win.n > 0) {
+			chunker_feed(&r->ch, win.offs, win.n);
+			err = drain(r, false);
+		}
+	} while (!err && win.n > 0);
+	windows_stop(&w);
+	return err;
+}
+
 static int chunk_text(struct run *r)
 {
-	int err = 0;
+	int err = feed_windows(r);
 
-	for (size_t pos = 0; pos < r->len && !err;) {
-		size_t end = window_end(r->text, r->len, pos);
-
-		err = tokenize_window(r, pos, end);
-		if (!err)
-			err = drain(r, false);
-		pos = end;
-	}
 	if (!err)
 		err = drain(r, true);
 	if (!err)
