@@ -24,13 +24,29 @@ static const char space_tails[] = "\t\n\v\f\r \x80\x81\x82\x83\x84\x85\x86\x87\x
  * than whitespace. No pre-token runs across such a place: a space starts a word's token or a
  * run of whitespace, and the token before it ends there (only whitespace runs, and
  * punctuation followed by newlines, reach further; a cut inside those changes the tokens). */
-static bool cut_ok(const char *text, size_t i)
+static bool cut_before_space(const char *text, size_t i)
 {
 	return text[i] == ' ' && text[i - 1] != '\0' && !strchr(space_tails, text[i - 1]);
 }
 
+/* Whether a window may end at byte i, after a newline and before a character that is neither
+ * whitespace nor '/' (which punctuation's tokens take in after newlines); for texts without
+ * spaces, such as Chinese or Japanese. Lead bytes of whitespace (and of some letters) refused:
+ * C2, E1, E2, E3. */
+static bool cut_after_newline(const char *text, size_t i)
+{
+	unsigned char c = (unsigned char)text[i];
+
+	if (text[i - 1] != '\n' || c == '/')
+		return false;
+	return c >= 0x80 ? !strchr("\xc2\xe1\xe2\xe3", c) : c > ' ' && c < 0x7f;
+}
+
+/* Places to end a window, the best first. */
+static bool (*const cuts[])(const char *text, size_t i) = { cut_before_space, cut_after_newline };
+
 /* The end of the window starting at pos: WINDOW_BYTES bytes, pulled back to a place where
- * tokenizing the two sides apart gives the tokens of the whole (cut_ok). A text with no such
+ * tokenizing the two sides apart gives the tokens of the whole (cuts). A text with no such
  * place in the window's second half is cut on a character boundary. */
 static size_t window_end(const char *text, size_t len, size_t pos)
 {
@@ -38,9 +54,11 @@ static size_t window_end(const char *text, size_t len, size_t pos)
 
 	if (end >= len)
 		return len;
-	for (size_t back = end; back > pos + WINDOW_BYTES / 2; back--) {
-		if (cut_ok(text, back))
-			return back;
+	for (size_t k = 0; k < sizeof(cuts) / sizeof(cuts[0]); k++) {
+		for (size_t back = end; back > pos + WINDOW_BYTES / 2; back--) {
+			if (cuts[k](text, back))
+				return back;
+		}
 	}
 	while (end < len && ((unsigned char)text[end] & 0xC0) == 0x80)
 		end++;

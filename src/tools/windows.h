@@ -5,7 +5,7 @@
  * a second thread tokenizes the next windows of the text while the job writes the chunks of the
  * previous ones. The windows come out in order, each a run of token start offsets (bytes into
  * the text), what tokenizing the whole text at once would give: a window ends where no
- * pre-token crosses (windows.c says where; a text without such places, say one long run of
+ * pre-token crosses (windows.c says where; a text without such places, say one long line of
  * Chinese, is cut between characters). At most WINDOWS_AHEAD windows wait, so memory stays
  * bounded whatever the text's size. */
 #ifndef ASSISTD_WINDOWS_H

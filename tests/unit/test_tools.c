@@ -93,11 +93,27 @@ static char *mixed_text(size_t n)
 	return text;
 }
 
+/* A text of about n bytes of Chinese in lines, without a space (owned). */
+static char *spaceless_text(size_t n)
+{
+	static const char *const parts[] = { "细胞分裂", "迅速。\n", "研究表明", "，蛋白质\n\n",
+					     "2024年", "“结果”\n" };
+	char *text = xmalloc(n + 32);
+	size_t len = 0;
+
+	for (size_t i = 0; len < n; i = (i + 1) % 6) {
+		size_t k = strlen(parts[i]);
+		memcpy(text + len, parts[i], k);
+		len += k;
+	}
+	text[len] = '\0';
+	return text;
+}
+
 /* Tokenized ahead window by window, a text gives the very offsets of tokenizing it whole
  * (windows that ended before any space or newline split "\n\n" and such into two tokens). */
-static void windows_tokenize_as_the_whole_text(void)
+static void tokenize_as_the_whole_text(char *text)
 {
-	char *text = mixed_text(600 * 1024);
 	size_t len = strlen(text), *offs = NULL, n = 0, k = 0;
 	uint32_t *ids = NULL;
 	struct windows w;
@@ -117,6 +133,12 @@ static void windows_tokenize_as_the_whole_text(void)
 	free(ids);
 	free(offs);
 	free(text);
+}
+
+static void windows_tokenize_as_the_whole_text(void)
+{
+	tokenize_as_the_whole_text(mixed_text(600 * 1024));
+	tokenize_as_the_whole_text(spaceless_text(600 * 1024));
 }
 
 /* A reader that stops after the first window ends the thread, which was waiting with the
