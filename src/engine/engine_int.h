@@ -355,16 +355,13 @@ void engine_drop(struct engine *e, struct exec *x);
 /* --- follow.c: streams read from the run event log (any thread) --- */
 /* The log of run_id (NULL: of any run) grew: its followers read what is new. */
 void follow_kick(struct engine *e, const char *run_id);
-/* Fills ch (the caller's reference, handed over) from run_id's log past the event numbered
- * after, as engine_follow does; closes ch at once when the engine is stopping. Any thread. */
-void follow_into(struct engine *e, const char *project, const char *run_id, int64_t after,
-		 struct events *ch);
-/* Closes and frees every follower (engine_stop); later follow_into calls close their
- * channel at once. */
+/* Closes and frees every follower (engine_stop); later follows close their channel at
+ * once. */
 void follow_stop_all(struct engine *e);
 /* Another node took x over (run_lose, engine thread): hands x's open stream, if any, to a
- * follower of the run's log from the last event this node logged, once that is written,
- * so that the stream goes on with the new owner's events. x->ch is NULL after. */
+ * follower of the run's log, once this node's events are written, that sends the events
+ * of the stretch this node did not write (evlog_seen), so that the stream goes on with the
+ * new owner's events. x->ch is NULL after. */
 void follow_handover(struct exec *x);
 
 #endif
