@@ -73,6 +73,17 @@ void batch_lease(struct batch *b, const char *id, const char *owner, int64_t unt
 	b->ops[i].lease_until = until;
 }
 
+void batch_origin(struct batch *b, const char *id, const char *key_hash, int64_t include)
+{
+	size_t i = slot(b);
+
+	b->ops[i].type = STORE_SET_RUN_ORIGIN;
+	b->ops[i].obj.kind = STORE_RUN;
+	b->ops[i].obj.id = id;
+	b->ops[i].run_key = key_hash;
+	b->ops[i].run_include = include;
+}
+
 char *batch_take_text(struct batch *b, size_t i)
 {
 	char *text = b->texts[i];

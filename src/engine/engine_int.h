@@ -55,7 +55,7 @@ struct exec {
 	struct engine *e;
 	char *project;
 	char *key;          /* the hash of the API key that created the run (its budget), or
-			     * NULL: open mode, or a run loaded from the store */
+			     * NULL: open mode (exec_load reads it back for a stored run) */
 	jv *run;            /* the run object as stored */
 	enum run_status status; /* its "status", changed only by run_move */
 	int64_t version;    /* its store version */

@@ -59,6 +59,49 @@ int sqlite_lease_set(struct sqlite_conn *c, const char *project, const struct st
 	return err;
 }
 
+int sqlite_origin_set(struct sqlite_conn *c, const char *project, const struct store_op *op)
+{
+	static const char sql[] = "UPDATE objects SET run_key = ?3, run_include = ?4 "
+				  "WHERE project = ?1 AND kind = 'run' AND id = ?2";
+	sqlite3_stmt *s;
+	int err;
+
+	err = sqlite_prep(c, SQ_ORIGIN_SET, sql, &s, "set run origin", "sssi", project,
+			  op->obj.id, op->run_key, op->run_include);
+	if (!err)
+		err = sqlite_run(c->db, s, "set run origin");
+	if (!err && sqlite3_changes(c->db) == 0)
+		err = ERR_NOT_FOUND;
+	return err;
+}
+
+int sqlite_run_origin(struct store *base, const char *project, const char *run_id,
+		      char **key_hash, int64_t *include)
+{
+	static const char sql[] = "SELECT run_key, run_include FROM objects "
+				  "WHERE project = ?1 AND kind = 'run' AND id = ?2";
+	struct sqlite_store *st = sqlite_of(base);
+	struct sqlite_conn *c;
+	sqlite3_stmt *s = NULL;
+	bool row = false;
+	int err = sqlite_read_fresh(st, &c);
+
+	if (err)
+		return err;
+	err = sqlite_query(c->db, sql, &s, "run origin", "ss", project, run_id);
+	if (!err)
+		err = sqlite_step(c->db, s, "run origin", &row);
+	if (!err && !row)
+		err = ERR_NOT_FOUND;
+	if (!err && sqlite3_column_type(s, 0) != SQLITE_NULL)
+		*key_hash = sqlite_col_dup(s, 0);
+	if (!err)
+		*include = sqlite3_column_int64(s, 1);
+	sqlite3_finalize(s);
+	sqlite_read_done(st, c, err);
+	return err;
+}
+
 int sqlite_lease_claim(struct store *base, const char *project, const char *run_id,
 		       const struct store_claim *cl, bool *got)
 {
@@ -359,6 +402,21 @@ int sqlite_cmd_remove(struct store *base, const char *id)
 	static const char sql[] = "DELETE FROM run_commands WHERE id = ?1";
 
 	return write_one(st, sql, "remove command", "s", id, NULL, 0);
+}
+
+int sqlite_cmd_prune(struct store *base, int64_t before, int64_t *removed)
+{
+	struct sqlite_store *st = sqlite_of(base);
+	struct sqlite_conn *c;
+	int err = sqlite_begin(st, &c);
+
+	if (err)
+		return err;
+	err = sqlite_exec(c->db, "DELETE FROM run_commands WHERE created_at < ?1",
+			  "prune commands", "i", before);
+	if (!err)
+		*removed = sqlite3_changes(c->db);
+	return sqlite_end(st, c, err);
 }
 
 /* --- code_interpreter sessions --- */
