@@ -143,6 +143,7 @@ struct engine {
 	struct timer scan_tick;    /* every LEASE_SCAN_MS: take over lapsed runs */
 	struct timer cmd_tick;     /* every LEASE_CMD_MS: commands from other nodes (the
 				      safety net: their topics wake the node at once) */
+	int64_t cmd_prune_at;      /* engine thread only: when to remove stale commands next */
 	char cmd_topic[STORE_TOPIC_MAX + 1]; /* the topic of commands posted to this node */
 
 	struct tool_env tools;     /* what server tool jobs use */

@@ -1024,6 +1024,31 @@ static void outputs_stretch_followed_from_another_node(void)
 	rig_close(&r);
 }
 
+/* A node removes the commands no node will read (one posted an hour ago to a node long
+ * gone), at its start and then every minute; a recent one stays for its node. */
+static void stale_commands_are_removed(void)
+{
+	struct rig r;
+	bool done = true;
+	int err = 0;
+	char *answer = NULL;
+	int64_t until = clock_ms() + 5000;
+	int gone = 0;
+
+	rig_open(&r); /* its first look is LEASE_CMD_MS (1 s) away */
+	ASSERT_OK(store_cmd_post(r.st, "cmd_old", "p", "run_x", "dead#1", "start",
+				 clock_unix() - 3600));
+	ASSERT_OK(store_cmd_post(r.st, "cmd_new", "p", "run_y", "dead#1", "start", clock_unix()));
+	while (!gone && clock_ms() < until) {
+		gone = store_cmd_result(r.st, "cmd_old", &done, &err, &answer) == ERR_NOT_FOUND;
+		usleep(10000);
+	}
+	ASSERT(gone);
+	ASSERT_OK(store_cmd_result(r.st, "cmd_new", &done, &err, &answer));
+	ASSERT(!done);
+	rig_close(&r);
+}
+
 /* --- the model list (engine_models) --- */
 
 /* The waker of these tests: it runs on the engine thread. */
@@ -1113,6 +1138,7 @@ const struct t_case engine_tests[] = {
 	T_CASE(a_run_taken_over_streams_on),
 	T_CASE(a_run_taken_over_at_once_streams_on),
 	T_CASE(a_mark_sees_only_its_own_events),
+	T_CASE(stale_commands_are_removed),
 	T_CASE(outputs_stretch_followed_from_another_node),
 	T_CASE(models_fetched_then_kept_and_refreshed),
 	T_CASE(models_waker_runs_once_when_the_engine_stops),
