@@ -318,10 +318,16 @@ void lease_topic_answer(struct engine *e, const char *rest);
 /* Kinds of commands between nodes (store_cmd.kind). */
 #define LEASE_CMD_CANCEL "cancel"
 #define LEASE_CMD_START "start" /* a run handed to this node (session.c); not answered */
+#define LEASE_CMD_END "end"     /* a thread deleted (run_id is its id: session.c); not
+				   answered */
 
 /* --- session.c: code_interpreter sessions across nodes (engine thread) --- */
-/* Carries out a "start" command: claims and starts the run handed to this node. */
+/* Carry out a "start" command (claims and starts the run handed to this node) and an "end"
+ * command (ends the session of the deleted thread the command names). */
 void session_start_handed(struct engine *e, const struct store_cmd *cmd);
+void session_end_handed(struct engine *e, const struct store_cmd *cmd);
+/* Ends this node's session of thread_id, which was deleted, if it has one. */
+void session_end_deleted(struct engine *e, const char *thread_id);
 
 /* Lets every lease of this node lapse at once (a clean stop: others take over now). */
 void lease_stop(struct engine *e);

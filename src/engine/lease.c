@@ -175,8 +175,9 @@ static void on_scan_tick(void *arg)
 /* --- runs this node holds that went away --- */
 
 /* Some leases of this node are gone from the store: finds the runs and stops them. A
- * deleted run (its thread went) ends as engine_stop_runs would end it; a run another node
- * took over is let go (that node writes it now; run_lose hands its stream to the log). */
+ * deleted run (its thread went) ends as engine_stop_runs would end it, and its thread's
+ * session here too; a run another node took over is let go (that node writes it now;
+ * run_lose hands its stream to the log). */
 static void check_held(struct engine *e)
 {
 	struct exec *x = e->execs;
@@ -191,6 +192,7 @@ static void check_held(struct engine *e)
 		if (live)
 			err = store_lease_owner(e->st, x->project, jv_get_str(x->run, "id"), &owner);
 		if (live && err == ERR_NOT_FOUND) {
+			session_end_deleted(e, jv_get_str(x->run, "thread_id"));
 			run_stop_deleted(x, STORE_THREAD);
 			engine_settle(e, x);
 		} else if (live && !err && strcmp(owner ? owner : "", e->owner)) {
@@ -204,6 +206,15 @@ static void check_held(struct engine *e)
 
 /* --- commands --- */
 
+/* The commands nobody waits an answer for: each removes its row itself. */
+static const struct {
+	const char *kind;
+	void (*fn)(struct engine *e, const struct store_cmd *cmd);
+} unanswered[] = {
+	{ LEASE_CMD_START, session_start_handed },
+	{ LEASE_CMD_END, session_end_handed },
+};
+
 /* Carries out a command another node posted, and answers it. */
 static void do_remote(struct engine *e, const struct store_cmd *cmd)
 {
@@ -212,9 +223,11 @@ static void do_remote(struct engine *e, const struct store_cmd *cmd)
 	char *json = NULL;
 	int err = ERR_LEASE;
 
-	if (strcmp(cmd->kind, LEASE_CMD_START) == 0) {
-		session_start_handed(e, cmd);
-		return;
+	for (size_t i = 0; i < sizeof(unanswered) / sizeof(unanswered[0]); i++) {
+		if (strcmp(cmd->kind, unanswered[i].kind) == 0) {
+			unanswered[i].fn(e, cmd);
+			return;
+		}
 	}
 	if (x && x->leased && !x->lost && strcmp(x->project, cmd->project) == 0 &&
 	    strcmp(cmd->kind, LEASE_CMD_CANCEL) == 0)
