@@ -39,41 +39,42 @@ int pg_lease_expect(struct pg_conn *c, const char *project, const struct store_o
 	return err;
 }
 
-int pg_lease_set(struct pg_conn *c, const char *project, const struct store_op *op)
+/* Runs sql, an UPDATE of run op->obj.id of project setting two columns to s ($3) and i
+ * ($4), on c. Errors: ERR_NOT_FOUND (no such run), ERR_DB. */
+static int set_run(struct pg_conn *c, enum pg_slot slot, const char *sql, const char *what,
+		   const char *project, const struct store_op *op, const char *s, int64_t i)
 {
-	static const char sql[] = "UPDATE objects SET lease_owner = $3, "
-				  "lease_until = CASE WHEN $3::text IS NULL THEN NULL ELSE $4::bigint END "
-				  "WHERE project = $1 AND kind = 'run' AND id = $2";
 	struct pg_args a = { 0 };
 	int64_t rows = 0;
 	int err;
 
 	pg_arg_s(&a, project);
 	pg_arg_s(&a, op->obj.id);
-	pg_arg_s(&a, op->lease);
-	pg_arg_i(&a, op->lease_until);
-	err = pg_do(c, PQ_LEASE_SET, sql, "set lease", &a, &rows);
+	pg_arg_s(&a, s);
+	pg_arg_i(&a, i);
+	err = pg_do(c, slot, sql, what, &a, &rows);
 	if (!err && rows == 0)
 		err = ERR_NOT_FOUND;
 	return err;
+}
+
+int pg_lease_set(struct pg_conn *c, const char *project, const struct store_op *op)
+{
+	static const char sql[] = "UPDATE objects SET lease_owner = $3, "
+				  "lease_until = CASE WHEN $3::text IS NULL THEN NULL ELSE $4::bigint END "
+				  "WHERE project = $1 AND kind = 'run' AND id = $2";
+
+	return set_run(c, PQ_LEASE_SET, sql, "set lease", project, op, op->lease,
+		       op->lease_until);
 }
 
 int pg_origin_set(struct pg_conn *c, const char *project, const struct store_op *op)
 {
 	static const char sql[] = "UPDATE objects SET run_key = $3, run_include = $4 "
 				  "WHERE project = $1 AND kind = 'run' AND id = $2";
-	struct pg_args a = { 0 };
-	int64_t rows = 0;
-	int err;
 
-	pg_arg_s(&a, project);
-	pg_arg_s(&a, op->obj.id);
-	pg_arg_s(&a, op->run_key);
-	pg_arg_i(&a, op->run_include);
-	err = pg_do(c, PQ_ORIGIN_SET, sql, "set run origin", &a, &rows);
-	if (!err && rows == 0)
-		err = ERR_NOT_FOUND;
-	return err;
+	return set_run(c, PQ_ORIGIN_SET, sql, "set run origin", project, op, op->run_key,
+		       op->run_include);
 }
 
 int pg_run_origin(struct store *base, const char *project, const char *run_id,

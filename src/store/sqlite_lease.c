@@ -42,37 +42,39 @@ int sqlite_lease_expect(struct sqlite_conn *c, const char *project, const struct
 	return err;
 }
 
+/* Runs sql, an UPDATE of run op->obj.id of project setting two columns to text (?3) and i
+ * (?4), on c. Errors: ERR_NOT_FOUND (no such run), ERR_DB. */
+static int set_run(struct sqlite_conn *c, enum sqlite_slot slot, const char *sql,
+		   const char *what, const char *project, const struct store_op *op,
+		   const char *text, int64_t i)
+{
+	sqlite3_stmt *s;
+	int err = sqlite_prep(c, slot, sql, &s, what, "sssi", project, op->obj.id, text, i);
+
+	if (!err)
+		err = sqlite_run(c->db, s, what);
+	if (!err && sqlite3_changes(c->db) == 0)
+		err = ERR_NOT_FOUND;
+	return err;
+}
+
 int sqlite_lease_set(struct sqlite_conn *c, const char *project, const struct store_op *op)
 {
 	static const char sql[] = "UPDATE objects SET lease_owner = ?3, "
 				  "lease_until = CASE WHEN ?3 IS NULL THEN NULL ELSE ?4 END "
 				  "WHERE project = ?1 AND kind = 'run' AND id = ?2";
-	sqlite3_stmt *s;
-	int err;
 
-	err = sqlite_prep(c, SQ_LEASE_SET, sql, &s, "set lease", "sssi", project, op->obj.id,
-			  op->lease, op->lease_until);
-	if (!err)
-		err = sqlite_run(c->db, s, "set lease");
-	if (!err && sqlite3_changes(c->db) == 0)
-		err = ERR_NOT_FOUND;
-	return err;
+	return set_run(c, SQ_LEASE_SET, sql, "set lease", project, op, op->lease,
+		       op->lease_until);
 }
 
 int sqlite_origin_set(struct sqlite_conn *c, const char *project, const struct store_op *op)
 {
 	static const char sql[] = "UPDATE objects SET run_key = ?3, run_include = ?4 "
 				  "WHERE project = ?1 AND kind = 'run' AND id = ?2";
-	sqlite3_stmt *s;
-	int err;
 
-	err = sqlite_prep(c, SQ_ORIGIN_SET, sql, &s, "set run origin", "sssi", project,
-			  op->obj.id, op->run_key, op->run_include);
-	if (!err)
-		err = sqlite_run(c->db, s, "set run origin");
-	if (!err && sqlite3_changes(c->db) == 0)
-		err = ERR_NOT_FOUND;
-	return err;
+	return set_run(c, SQ_ORIGIN_SET, sql, "set run origin", project, op, op->run_key,
+		       op->run_include);
 }
 
 int sqlite_run_origin(struct store *base, const char *project, const char *run_id,

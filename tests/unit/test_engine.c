@@ -871,6 +871,24 @@ static void a_run_taken_over_at_once_streams_on(void)
 	rig_close(&r);
 }
 
+/* The id of run_id's last logged event, once that is name (waits up to 5 s). */
+static int64_t logged_until(struct store *st, const char *run_id, const char *name)
+{
+	int64_t until = clock_ms() + 5000;
+	struct store_events l = { 0 };
+	int64_t id = 0;
+
+	while (!id && clock_ms() < until) {
+		ASSERT_OK(store_events_read(st, "p", run_id, 0, 1000, &l));
+		if (l.n && strcmp(l.items[l.n - 1].name, name) == 0)
+			id = l.items[l.n - 1].id;
+		store_events_cleanup(&l);
+		usleep(1000);
+	}
+	ASSERT(id > 0);
+	return id;
+}
+
 /* A mark's evlog_seen, once called. */
 struct seen_box {
 	struct evlog_seen seen;
@@ -883,25 +901,6 @@ static void seen_into(void *ctx, struct evlog_seen *seen)
 
 	box->seen = *seen;
 	atomic_store(&box->called, 1);
-}
-
-/* The id of run_x's logged event name, once it is in the log (waits up to 5 s). */
-static int64_t logged_id(struct store *st, const char *name)
-{
-	int64_t until = clock_ms() + 5000;
-	struct store_events l = { 0 };
-	int64_t id = 0;
-
-	while (!id && clock_ms() < until) {
-		ASSERT_OK(store_events_read(st, "p", "run_x", 0, 1000, &l));
-		for (size_t i = 0; i < l.n; i++)
-			if (strcmp(l.items[i].name, name) == 0)
-				id = l.items[i].id;
-		store_events_cleanup(&l);
-		usleep(1000);
-	}
-	ASSERT(id > 0);
-	return id;
 }
 
 /* Two writers of one run's log (the node that lost it, A, and the one that took it, B),
@@ -918,11 +917,11 @@ static void a_mark_sees_only_its_own_events(void)
 	ASSERT_OK(evlog_new(r.st, &a));
 	ASSERT_OK(evlog_new(r.st, &b));
 	evlog_add(a, "p", "run_x", "test.a1", "{}");
-	a1 = logged_id(r.st, "test.a1");
+	a1 = logged_until(r.st, "run_x", "test.a1");
 	evlog_add(b, "p", "run_x", "test.b1", "{}");
-	(void)logged_id(r.st, "test.b1");
+	(void)logged_until(r.st, "run_x", "test.b1");
 	evlog_add(a, "p", "run_x", "test.a2", "{}");
-	a2 = logged_id(r.st, "test.a2");
+	a2 = logged_until(r.st, "run_x", "test.a2");
 	evlog_mark(a, "p", "run_x", seen_into, &box);
 	evlog_free(a); /* writes what is pending: the mark is called */
 	evlog_free(b);
@@ -955,24 +954,6 @@ static char *pending_call_id(struct store *st)
 	return id;
 }
 
-/* The id of the run's last logged event, once that is name (waits up to 5 s). */
-static int64_t logged_until(struct store *st, const char *name)
-{
-	int64_t until = clock_ms() + 5000;
-	struct store_events l = { 0 };
-	int64_t id = 0;
-
-	while (!id && clock_ms() < until) {
-		ASSERT_OK(store_events_read(st, "p", "run_t1", 0, 1000, &l));
-		if (l.n && strcmp(l.items[l.n - 1].name, name) == 0)
-			id = l.items[l.n - 1].id;
-		store_events_cleanup(&l);
-		usleep(1000);
-	}
-	ASSERT(id > 0);
-	return id;
-}
-
 /* The stretch after requires_action, streamed on node B from where the log stood (what a
  * submit_tool_outputs that B hands on to A streams), while A takes the outputs; and a
  * watch on B (a held poll) wakes when A moves the run. */
@@ -998,7 +979,7 @@ static void outputs_stretch_followed_from_another_node(void)
 	drain(engine_start_run(r.eng, "p", run, NULL, false, NULL), names, sizeof(names));
 	reg = engine_watch(b.eng, "run_t1", &w);
 	chb = engine_follow(b.eng, "p", "run_t1",
-			    logged_until(b.st, "thread.run.requires_action"));
+			    logged_until(b.st, "run_t1", "thread.run.requires_action"));
 	call = pending_call_id(r.st);
 	jv_set_str(o, "tool_call_id", call);
 	jv_set_str(o, "output", "12:00");
