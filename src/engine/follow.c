@@ -154,7 +154,7 @@ struct handover {
 	struct engine *e;
 	char *project;
 	char *run_id;
-	struct events *ch; /* the stream's reference, given to the follower */
+	struct events *ch; /* the stream's reference, given to the follower; NULL: none */
 };
 
 /* evlog_mark_fn: this node's events of the run are in the log, with the ids seen. */
@@ -162,7 +162,9 @@ static void handover_ready(void *ctx, struct evlog_seen *seen)
 {
 	struct handover *h = ctx;
 
-	follow_into(h->e, h->project, h->run_id, seen, h->ch);
+	if (h->ch)
+		follow_into(h->e, h->project, h->run_id, seen, h->ch); /* takes seen->skip */
+	free(seen->skip);
 	free(h->project);
 	free(h->run_id);
 	free(h);
@@ -170,11 +172,9 @@ static void handover_ready(void *ctx, struct evlog_seen *seen)
 
 void follow_handover(struct exec *x)
 {
-	struct handover *h;
+	struct handover *h = xcalloc(1, sizeof(*h));
 
-	if (!x->ch)
-		return;
-	h = xcalloc(1, sizeof(*h));
+	/* Without a stream too: the mark ends the run's entry in the log writer. */
 	h->e = x->e;
 	h->project = xstrdup(x->project);
 	h->run_id = xstrdup(jv_get_str(x->run, "id"));
