@@ -220,12 +220,13 @@ int store_session_hold(struct store *st, const char *project, const char *thread
 int store_session_owner(struct store *st, const char *project, const char *thread_id,
 			int64_t now, char **owner) MUST_CHECK;
 
-/* A command for the node driving a run (cancel, from a node that does not hold it). */
+/* A command for another node: a cancel for the node driving a run, a run handed to the
+ * node of its thread's code_interpreter session, the end of a deleted thread's session. */
 struct store_cmd {
 	char *id;
 	char *project;
 	char *run_id;
-	char *kind;  /* "cancel", "start" (see engine's lease.c), "end" (run_id is a thread's id) */
+	char *kind;  /* "cancel", "start", "end" (run_id is then a thread's id): engine's lease.c */
 };
 
 /* Topics of commands (see store_watch). Posting a command announces STORE_TOPIC_CMD and the
