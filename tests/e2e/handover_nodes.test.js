@@ -72,4 +72,9 @@ describe('a run carried on by another node keeps its include[]', () => {
     const res = await searchOnB(undefined);
     assert.equal(res.content, undefined);
   });
+
+  it('node B stops cleanly', async () => {
+    await b.stop();
+    b = null;
+  });
 });
