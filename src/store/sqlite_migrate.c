@@ -92,7 +92,9 @@ static const char *const migrations[] = {
 	 * the index's terms with their chunk counts (sqlite_vocab.c reads it whole). */
 	"INSERT INTO chunks_fts (chunks_fts, rank) VALUES ('usermerge', 2);"
 	"CREATE VIRTUAL TABLE chunks_vocab USING fts5vocab(chunks_fts, 'col');",
-	/* 9: new chunks reach the keyword index through their own INSERT, after the chunks rows
+	/* 9: what a run was created with, for the node that resumes it (schema.h). */
+	SCHEMA_RUN_ORIGIN,
+	/* 10: new chunks reach the keyword index through their own INSERT, after the chunks rows
 	 * of their transaction (sqlite_chunks.c, index_rows), no longer through a trigger, which
 	 * made FTS5 write a segment for every chunk. Deletes still go through chunks_ad. Commits
 	 * no longer merge segments as they go (automerge 0): each ingestion merges them all once
