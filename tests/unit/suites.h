@@ -11,6 +11,7 @@ extern const struct t_case store_tests[];
 extern const struct t_case store_events_tests[];
 extern const struct t_case store_events_pg_tests[];
 extern const struct t_case store_pg_tests[];
+extern const struct t_case sqlite_pool_tests[];
 extern const struct t_case blob_tests[];
 extern const struct t_case http_tests[];
 extern const struct t_case api_tests[];

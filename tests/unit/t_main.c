@@ -24,6 +24,7 @@ static const struct t_suite suites[] = {
 	{ "store_events", store_events_tests },
 	{ "store_events_pg", store_events_pg_tests },
 	{ "store_pg", store_pg_tests },
+	{ "sqlite_pool", sqlite_pool_tests },
 	{ "blob", blob_tests },
 	{ "http", http_tests },
 	{ "api", api_tests },
