@@ -19,6 +19,7 @@ extern const struct t_case engine_tests[];
 extern const struct t_case providers_tests[];
 extern const struct t_case docs_tests[];
 extern const struct t_case tools_tests[];
+extern const struct t_case ingest_tests[];
 extern const struct t_case docs_reader_tests[];
 extern const struct t_case sandbox_tests[];
 extern const struct t_case text_tests[];

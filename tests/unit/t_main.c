@@ -32,6 +32,7 @@ static const struct t_suite suites[] = {
 	{ "providers", providers_tests },
 	{ "docs", docs_tests },
 	{ "tools", tools_tests },
+	{ "ingest", ingest_tests },
 	{ "docs_reader", docs_reader_tests },
 	{ "sandbox", sandbox_tests },
 	{ "text", text_tests },
