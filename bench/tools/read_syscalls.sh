@@ -17,24 +17,9 @@ BIN=$1 CONN=${2:-64} SECS=${3:-3}
 TOOLS=$(cd "$(dirname "$0")" && pwd)
 BASELINE=$(dirname "$TOOLS")/out/baseline
 DIR=$(mktemp -d)
-H=(-H "Authorization: Bearer x" -H "OpenAI-Beta: assistants=v2")
-pids=()
-trap 'kill "${pids[@]}" 2>/dev/null || true; rm -rf "$DIR"' EXIT
-
-free_port() {
-	python3 -c 'import socket
-s = socket.socket()
-s.bind(("127.0.0.1", 0))
-print(s.getsockname()[1])'
-}
-
-wait_port() {
-	for _ in $(seq 300); do
-		(exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
-		sleep 0.05
-	done
-	return 1
-}
+. "$(dirname "$TOOLS")/lib.sh"
+H=("${BENCH_HEADERS[@]}")
+trap 'bench_cleanup; rm -rf "$DIR"' EXIT
 
 # count NAME PID URL: strace PID's threads during one wrk run; prints calls per request.
 count() {
@@ -53,17 +38,17 @@ count() {
 
 port=$(free_port)
 "$BIN" --listen "127.0.0.1:$port" --data "$DIR/data" --log-level warn >/dev/null 2>&1 &
-pids+=($!)
 srv=$!
-wait_port "$port"
+bench_pids+=("$srv")
+wait_port "$port" "$srv"
 tid=$(python3 "$TOOLS/api.py" "$port" threads 1)
 mid=$(python3 "$TOOLS/api.py" "$port" messages "$tid" 20 | sed -n 1p)
 url="http://127.0.0.1:$port/v1/threads/$tid/messages/$mid"
 curl -s "${H[@]}" "$url" >"$DIR/body.json"
 bport=$(free_port)
 "$BASELINE" "$bport" "$DIR/body.json" >/dev/null 2>&1 &
-pids+=($!)
 base=$!
-wait_port "$bport"
+bench_pids+=("$base")
+wait_port "$bport" "$base"
 count baseline "$base" "http://127.0.0.1:$bport/"
 count "$(basename "$BIN")" "$srv" "$url"
