@@ -36,8 +36,9 @@ struct ingest {
 	struct blobs *bs;
 	struct embed *emb;   /* borrowed, or NULL */
 	pthread_t *threads;
-	int nthreads;
+	int want;            /* workers to run once there is work */
 	pthread_mutex_t mu;  /* guards the fields below */
+	int nthreads;        /* workers started: one at start, the rest with the first job */
 	pthread_cond_t cv;   /* kicks and stop */
 	bool stopping;
 	uint64_t kicks;      /* bumped by ingest_kick */
@@ -345,6 +346,28 @@ out:
 
 /* --- Workers --- */
 
+static void *worker(void *arg);
+
+/* Starts workers up to ing->want; false when none could start. One worker is enough to
+ * wait for jobs and sweep, so an idle server runs one thread; the others start with the
+ * first job claimed (and pay their stack and malloc arena only then). */
+static bool workers_grow(struct ingest *ing, int want)
+{
+	bool ok = true;
+
+	pthread_mutex_lock(&ing->mu);
+	while (ok && !ing->stopping && ing->nthreads < want) {
+		ok = pthread_create(&ing->threads[ing->nthreads], NULL, worker, ing) == 0;
+		if (ok)
+			ing->nthreads++;
+		else
+			log_error("ingest: cannot start worker threads");
+	}
+	ok = ing->nthreads > 0;
+	pthread_mutex_unlock(&ing->mu);
+	return ok;
+}
+
 static void sweep(struct ingest *ing, int64_t *last_ms)
 {
 	int64_t now = clock_ms();
@@ -385,6 +408,7 @@ static void *worker(void *arg)
 			idle(ing, seen);
 			continue;
 		}
+		(void)workers_grow(ing, ing->want);
 		run_job(ing, &j);
 		unclaim(ing, &j);
 		vs_job_cleanup(&j);
@@ -401,15 +425,12 @@ int ingest_start(const struct ingest_config *cfg, struct ingest **out)
 	ing->emb = cfg->emb;
 	pthread_mutex_init(&ing->mu, NULL);
 	pthread_cond_init(&ing->cv, NULL);
+	ing->want = cfg->workers;
 	ing->threads = xcalloc((size_t)cfg->workers, sizeof(*ing->threads));
-	for (int i = 0; i < cfg->workers; i++) {
-		if (pthread_create(&ing->threads[i], NULL, worker, ing) != 0) {
-			log_error("ingest: cannot start worker threads");
-			ingest_stop(ing);
-			*out = NULL;
-			return ERR_INTERNAL;
-		}
-		ing->nthreads++;
+	if (!workers_grow(ing, 1)) {
+		ingest_stop(ing);
+		*out = NULL;
+		return ERR_INTERNAL;
 	}
 	*out = ing;
 	return 0;
@@ -430,7 +451,7 @@ void ingest_stop(struct ingest *ing)
 	if (!ing)
 		return;
 	pthread_mutex_lock(&ing->mu);
-	ing->stopping = true;
+	ing->stopping = true; /* no worker starts after this */
 	pthread_cond_broadcast(&ing->cv);
 	pthread_mutex_unlock(&ing->mu);
 	for (int i = 0; i < ing->nthreads; i++)
