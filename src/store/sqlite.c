@@ -137,6 +137,8 @@ static const struct store_backend sqlite_backend = {
 	.cmd_answer = sqlite_cmd_answer,
 	.cmd_result = sqlite_cmd_result,
 	.cmd_remove = sqlite_cmd_remove,
+	.cmd_prune = sqlite_cmd_prune,
+	.run_origin = sqlite_run_origin,
 	.session_hold = sqlite_session_hold,
 	.session_owner = sqlite_session_owner,
 	.key_insert = sqlite_key_insert,
@@ -207,6 +209,10 @@ int sqlite_open(const char *dir, struct store **out)
 		err = wal_on(c->db);
 	if (!err)
 		err = sqlite_migrate(c->db);
+	/* The migrations wrote every page of a new database through c, and its cache would keep
+	 * them all (about 180 KB) for as long as c lives; readers fetch what they need. */
+	if (!err)
+		sqlite3_db_release_memory(c->db);
 	if (c)
 		sqlite_release(st, c);
 	if (err) {

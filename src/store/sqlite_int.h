@@ -55,6 +55,7 @@ enum sqlite_slot {
 	SQ_COUNT_SWEEP,
 	SQ_LEASE_EXPECT,
 	SQ_LEASE_SET,
+	SQ_ORIGIN_SET,
 	SQ_LEASE_RENEW,
 	SQ_CMD_TAKE,
 	SQ_LEASE_COUNT,
@@ -77,6 +78,7 @@ struct sqlite_conn {
 	bool snap;                          /* a read transaction is open (see sqlite_read) */
 	uint64_t snap_gen;                  /* store.gen when it began */
 	int64_t snap_ms;                    /* clock_ms() when it began */
+	int64_t changes;                    /* sqlite3_total_changes64 at BEGIN IMMEDIATE */
 	fts5_api *fts;                      /* FTS5's API on db (sqlite_rank.c) */
 };
 
@@ -97,7 +99,7 @@ struct sqlite_store {
 	int nconn;                /* connections open, idle or not */
 	int64_t swept_ms;         /* when idle connections' old snapshots were last closed */
 	pthread_mutex_t write_mu; /* serialises this process's write transactions */
-	atomic_uint_fast64_t gen; /* bumped after each write this process commits */
+	atomic_uint_fast64_t gen; /* bumped by each commit here that changed rows */
 	atomic_int_fast64_t write_ms; /* clock_ms() of the last such write, periodic ones aside */
 	atomic_uint_fast64_t periodic; /* periodic writes committed (sqlite_end_periodic) */
 	/* store_key_ever's answer, asked on every request. A yes is kept for good (it cannot
@@ -157,6 +159,9 @@ int sqlite_cmd_answer(struct store *base, const char *id, int err, const char *a
 int sqlite_cmd_result(struct store *base, const char *id, bool *done, int *err,
 		      char **answer) MUST_CHECK;
 int sqlite_cmd_remove(struct store *base, const char *id) MUST_CHECK;
+int sqlite_cmd_prune(struct store *base, int64_t before, int64_t *removed) MUST_CHECK;
+int sqlite_run_origin(struct store *base, const char *project, const char *run_id,
+		      char **key_hash, int64_t *include) MUST_CHECK;
 int sqlite_key_insert(struct store *base, const struct store_key *key, const char *hash_hex)
 	MUST_CHECK;
 int sqlite_key_project(struct store *base, const char *hash_hex, char **project) MUST_CHECK;
@@ -278,10 +283,13 @@ int sqlite_push_all(sqlite3 *db, sqlite3_stmt *s, const char *what, struct store
 /* Writes into sql (size len) the list of active run statuses, "'queued', ...", for an IN
  * clause (sqlite_write.c). */
 void sqlite_active_list(char *sql, size_t len);
-/* Applies STORE_EXPECT_LEASE and STORE_SET_LEASE inside a write (sqlite_lease.c). */
+/* Apply STORE_EXPECT_LEASE and STORE_SET_LEASE inside a write (sqlite_lease.c). */
 int sqlite_lease_expect(struct sqlite_conn *c, const char *project, const struct store_op *op)
 	MUST_CHECK;
 int sqlite_lease_set(struct sqlite_conn *c, const char *project, const struct store_op *op)
+	MUST_CHECK;
+/* Applies STORE_SET_RUN_ORIGIN inside a write (sqlite_lease.c). */
+int sqlite_origin_set(struct sqlite_conn *c, const char *project, const struct store_op *op)
 	MUST_CHECK;
 
 /* Applies one op of a batch inside the write transaction on c (sqlite_write.c). */

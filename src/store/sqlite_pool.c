@@ -10,7 +10,10 @@
  * read. So when this process has committed no write for SQ_SNAP_MS, a connection keeps its
  * read transaction open when it goes back to the pool, and the next reader reuses it as long
  * as still no write has committed since it began (store.gen) and it is younger than
- * SQ_SNAP_MS. A reader therefore always sees every write this process has committed, and
+ * SQ_SNAP_MS. A write here means a commit that changed a row (sqlite3_total_changes64; DDL
+ * runs only in the migrations, before any read): the periodic sweeps of background threads
+ * that find nothing to change commit no page, and ending every snapshot for them would make
+ * a busy reader pay for a fresh one for SQ_SNAP_MS after each. A reader therefore always sees every write this process has committed, and
  * another process's writes (the `assistd keys` command's) within SQ_SNAP_MS. Snapshots are
  * kept only in quiet periods because an open read transaction holds back WAL checkpoints and
  * keeps the WAL from restarting at its start: with readers always holding one while writes
@@ -315,8 +318,10 @@ int sqlite_begin(struct sqlite_store *st, struct sqlite_conn **out)
 		err = sqlite_prep(*out, SQ_BEGIN, "BEGIN IMMEDIATE", &s, "begin", "");
 	if (!err)
 		err = sqlite_run((*out)->db, s, "begin");
-	if (!err)
+	if (!err) {
+		(*out)->changes = sqlite3_total_changes64((*out)->db);
 		return 0;
+	}
 	if (*out)
 		sqlite_release(st, *out);
 	*out = NULL;
@@ -324,10 +329,12 @@ int sqlite_begin(struct sqlite_store *st, struct sqlite_conn **out)
 	return err;
 }
 
-/* Commits c's write when *err is 0 (a failure goes to *err) and ends its transaction; a
- * periodic write does not end the quiet period (see sqlite_end_periodic). Returns false when
- * c is still inside a transaction and must be discarded. */
-static bool write_end(struct sqlite_store *st, struct sqlite_conn *c, int *err, bool periodic)
+/* Commits c's write when *err is 0 (a failure goes to *err) and ends its transaction; sets
+ * *changed when the commit changed a row. A periodic write does not end the quiet period
+ * (see sqlite_end_periodic). Returns false when c is still inside a transaction and must be
+ * discarded. */
+static bool write_end(struct sqlite_store *st, struct sqlite_conn *c, int *err, bool periodic,
+		      bool *changed)
 {
 	sqlite3_stmt *s = NULL;
 
@@ -335,8 +342,10 @@ static bool write_end(struct sqlite_store *st, struct sqlite_conn *c, int *err, 
 		*err = sqlite_prep(c, SQ_COMMIT, "COMMIT", &s, "commit", "");
 	if (!*err)
 		*err = sqlite_run(c->db, s, "commit");
-	/* Readers must not reuse snapshots from before this write. */
-	if (!*err) {
+	*changed = !*err && sqlite3_total_changes64(c->db) != c->changes;
+	/* Readers must not reuse snapshots from before this write. A commit that changed no
+	 * row (a periodic sweep that found nothing) leaves them current: keep them. */
+	if (*changed) {
 		if (!periodic)
 			atomic_store_explicit(&st->write_ms, clock_ms(), memory_order_relaxed);
 		atomic_fetch_add_explicit(&st->gen, 1, memory_order_release);
@@ -347,8 +356,10 @@ static bool write_end(struct sqlite_store *st, struct sqlite_conn *c, int *err, 
 
 int sqlite_end(struct sqlite_store *st, struct sqlite_conn *c, int err)
 {
-	if (write_end(st, c, &err, false))
-		release(st, c, !err);
+	bool changed;
+
+	if (write_end(st, c, &err, false, &changed))
+		release(st, c, changed);
 	else
 		discard(st, c);
 	pthread_mutex_unlock(&st->write_mu);
@@ -392,16 +403,17 @@ static bool checkpoint_due(struct sqlite_store *st)
 
 int sqlite_end_periodic(struct sqlite_store *st, struct sqlite_conn *c, int err)
 {
-	bool ended = write_end(st, c, &err, true);
+	bool changed;
+	bool ended = write_end(st, c, &err, true, &changed);
 
 	pthread_mutex_unlock(&st->write_mu);
 	if (!ended) {
 		discard(st, c);
 		return err;
 	}
-	if (!err && checkpoint_due(st))
+	if (changed && checkpoint_due(st))
 		checkpoint(st, c);
-	release(st, c, !err);
+	release(st, c, changed);
 	return err;
 }
 

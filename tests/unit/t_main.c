@@ -24,6 +24,7 @@ static const struct t_suite suites[] = {
 	{ "store_events", store_events_tests },
 	{ "store_events_pg", store_events_pg_tests },
 	{ "store_pg", store_pg_tests },
+	{ "sqlite_pool", sqlite_pool_tests },
 	{ "blob", blob_tests },
 	{ "http", http_tests },
 	{ "api", api_tests },
@@ -31,6 +32,7 @@ static const struct t_suite suites[] = {
 	{ "providers", providers_tests },
 	{ "docs", docs_tests },
 	{ "tools", tools_tests },
+	{ "ingest", ingest_tests },
 	{ "docs_reader", docs_reader_tests },
 	{ "sandbox", sandbox_tests },
 	{ "text", text_tests },
@@ -41,6 +43,7 @@ static const struct t_suite suites[] = {
 	{ "vstore_pg", vstore_pg_tests },
 	{ "limits", limits_tests },
 	{ "lease", lease_tests },
+	{ "lease_pg", lease_pg_tests },
 };
 
 static int run_case(const struct t_case *c)
