@@ -119,7 +119,7 @@ static int run_pass(sqlite3 *db, sqlite3_stmt *s, const char *project,
 /* The search with only the essential words picking candidates is exact when the last result
  * outscores anything the other words alone could reach; else it runs again with more. */
 static int run_search(sqlite3 *db, const char *project, const struct store_search *q,
-		      struct sq_plan *p, const struct fsql *f, struct store_hit *hits, size_t *n)
+		      struct terms_plan *p, const struct fsql *f, struct store_hit *hits, size_t *n)
 {
 	const char *scopes[SEARCH_MAX_STORES];
 	char *sql = search_sql(f->b.p);
@@ -139,9 +139,9 @@ static int run_search(sqlite3 *db, const char *project, const struct store_searc
 		free(ps.match);
 		free(ps.dfs);
 		ps.match = ps.dfs = NULL;
-		if (*n == (size_t)q->limit && hits[*n - 1].bm25 * p->ub_all > p->ub_common)
+		if (*n > 0 && terms_exact(p, *n, q->limit, hits[*n - 1].bm25))
 			break;
-		more = sqlite_terms_widen(p);
+		more = terms_widen(p);
 	}
 	sqlite3_finalize(s);
 	free(sql);
@@ -153,7 +153,7 @@ int sqlite_search(struct store *base, const char *project, const struct store_se
 {
 	struct sqlite_store *st = sqlite_of(base);
 	struct sqlite_conn *c = NULL;
-	struct sq_plan p = { 0 };
+	struct terms_plan p = { 0 };
 	struct fsql f;
 	int err;
 
@@ -171,7 +171,7 @@ int sqlite_search(struct store *base, const char *project, const struct store_se
 			err = run_search(c->db, project, q, &p, &f, *hits, n);
 		sqlite_read_done(st, c, err);
 	}
-	sqlite_terms_cleanup(&p);
+	terms_cleanup(&p);
 	sqlite_filter_cleanup(&f);
 	if (err) {
 		store_hits_free(*hits, *n);
