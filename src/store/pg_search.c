@@ -1,58 +1,83 @@
 /* pg_search.c - keyword search over vector stores' chunks on PostgreSQL (vstore.h:
  * store_search), with PostgreSQL's full-text search and the BM25 of the SQLite path.
  *
- * One statement. The query's words become lexemes through the same text search configuration
- * as the chunks (assistd_text), each with how often the query holds it. The GIN index on
- * chunks.tsv finds the chunks of the searched stores that hold any of them. ts_rank_cd is not
- * BM25, so each candidate is scored from what its tsvector keeps: a lexeme's positions are
- * its term frequency (setweight and ts_filter cut the tsvector down to the query's lexemes
- * before it is unnested), chunks.len the chunk's length in tokens; the document frequency of
- * each lexeme is counted through the same index, and the number of chunks and their total
- * length come from chunk_stats, which triggers keep. The formula is sqlite_rank.c's: Lucene's idf, k1 = 1.2, b = 0.75,
- * and the score divided by the most the query could score (the sum of idf * (k1 + 1) over
- * its words, repeats counted), so it lies in 0..1 and a score_threshold means the same on
- * both backends. The best chunks are then joined to their files, keeping completed files
- * whose attributes pass the filter (pg_search_filter.c). */
+ * First the query's words become lexemes through the same text search configuration as the
+ * chunks (assistd_text), each with how often the query holds it and how many chunks hold it
+ * (chunk_terms, kept by triggers), beside the number of chunks and their total length in
+ * tokens (chunk_stats): one statement. The lexemes are split as terms.h says (MaxScore): the
+ * rarest pick the candidates through the GIN index on chunks.tsv, the others only add to
+ * their scores. ts_rank_cd is not BM25, so each candidate is scored from what its tsvector
+ * keeps: a lexeme's positions are its term frequency (setweight and ts_filter cut the
+ * tsvector down to the query's lexemes before it is unnested), chunks.len the chunk's length.
+ * The formula is sqlite_rank.c's: Lucene's idf, k1 = 1.2, b = 0.75, and the score divided by
+ * the most the query could score (the sum of idf * (k1 + 1) over its words, repeats counted),
+ * so it lies in 0..1 and a score_threshold means the same on both backends. The best
+ * candidates are then joined to their files, keeping completed files whose attributes pass
+ * the filter (pg_search_filter.c), and only the hits' texts are read. A filter that rejects
+ * many candidates widens the candidates, and a last hit that the other words alone could beat
+ * widens the words that pick them (terms_exact), as on SQLite (sqlite_search.c). */
 #include <stdlib.h>
 #include <string.h>
 
 #include "../base/alloc.h"
 #include "../base/buf.h"
 #include "pg_vs_int.h"
+#include "terms.h"
 
 #define SEARCH_MAX_STORES 8
-/* $1 the words, $2 project, $3..$10 stores, $11 limit, $12 k1, $13 b */
-#define FIRST_FILTER_PARAM 14
+/* $1 essential lexemes, $2 lexemes, $3 their weights, $4 mean length, $5 k1, $6 b,
+ * $7 project, $8..$15 stores, $16 candidates, $17 limit, $18 the query's maximum */
+#define FIRST_FILTER_PARAM 19
 #define BM25_K1 1.2
 #define BM25_B 0.75
+#define CANDIDATES_MIN 64         /* the first try ranks this many matches, at least */
+#define CANDIDATES_MAX (1 << 22)  /* and a filtered search widens up to this many */
 
-/* The statement, with the filter's condition cond. Owned. */
+/* The query's lexemes, how often it holds each, their document frequencies, and the number
+ * of chunks and their total length, for $1 the query's words. */
+static const char terms_sql[] =
+	"SELECT q.lexeme, array_length(q.positions, 1), coalesce(t.df, 0), s.rows, s.tokens "
+	"FROM unnest(to_tsvector('assistd_text', $1)) AS q LEFT JOIN chunk_terms t "
+	"ON t.lexeme = q.lexeme CROSS JOIN chunk_stats s";
+
+/* The statement of one pass, with the filter's condition cond. The candidates are ranked
+ * from the index and tsvectors alone (top); their files and filter come next (hit), and the
+ * texts of the hits last. The count of candidates comes with every row, and alone in one row
+ * when no candidate passed. Owned. */
 static char *search_sql(const char *cond)
 {
 	return xasprintf(
-		"WITH q AS (SELECT lexeme AS lex, array_length(positions, 1) AS qtf "
-		"FROM unnest(to_tsvector('assistd_text', $1))), "
-		"l AS (SELECT array_agg(lex) AS lexes FROM q), "
-		"n AS (SELECT rows::float8 AS rows, CASE WHEN rows > 0 THEN tokens::float8 / rows "
-		"ELSE 1 END AS avgdl FROM chunk_stats), "
-		"w AS (SELECT q.lex, q.qtf * ln(1 + (greatest(n.rows, d.df) - d.df + 0.5) / "
-		"(d.df + 0.5)) * ($12::float8 + 1) AS w FROM q CROSS JOIN n CROSS JOIN LATERAL "
-		"(SELECT count(*)::float8 AS df FROM chunks WHERE tsv @@ assistd_anyq(ARRAY[q.lex])) "
-		"AS d), "
-		"m AS (SELECT c.id, c.len, ts_filter(setweight(c.tsv, 'A', l.lexes), '{a}') AS hit "
-		"FROM chunks c CROSS JOIN l WHERE c.project = $2 AND "
-		"c.vector_store_id IN ($3, $4, $5, $6, $7, $8, $9, $10) AND "
-		"c.tsv @@ assistd_anyq(l.lexes)), "
-		"s AS (SELECT m.id, sum(w.w * t.tf / (t.tf + $12::float8 * (1 - $13::float8 + "
-		"$13::float8 * m.len / n.avgdl))) AS r FROM m CROSS JOIN n CROSS JOIN LATERAL "
-		"unnest(m.hit) AS u JOIN w ON w.lex = u.lexeme CROSS JOIN LATERAL (SELECT "
-		"array_length(u.positions, 1)::float8 AS tf) AS t GROUP BY m.id) "
-		"SELECT c.id, c.file_id, f.filename, coalesce(f.body->'attributes', 'null')::text, "
-		"c.text, s.r / (SELECT sum(w) FROM w) FROM s JOIN chunks c ON c.id = s.id "
-		"JOIN vs_files f ON f.project = c.project AND "
-		"f.vector_store_id = c.vector_store_id AND f.file_id = c.file_id "
-		"WHERE f.status = 'completed' AND (%s) ORDER BY s.r DESC, c.id LIMIT $11", cond);
+		"WITH top AS MATERIALIZED (SELECT c.id, c.vector_store_id AS vs, c.file_id, "
+		"(SELECT sum(($3::float8[])[array_position($2::text[], u.lexeme)] * t.tf / "
+		"(t.tf + $5::float8 * (1 - $6::float8 + $6::float8 * c.len / $4::float8))) "
+		"FROM unnest(ts_filter(setweight(c.tsv, 'A', $2::text[]), '{a}')) AS u "
+		"CROSS JOIN LATERAL (SELECT array_length(u.positions, 1)::float8 AS tf) AS t) AS r "
+		"FROM chunks c WHERE c.tsv @@ assistd_anyq(($2::text[])[1:$1::int]) AND "
+		"c.project = $7 AND c.vector_store_id IN ($8, $9, $10, $11, $12, $13, $14, $15) "
+		"ORDER BY r DESC, c.id LIMIT $16), "
+		"hit AS (SELECT top.id, top.file_id, f.filename, "
+		"coalesce(f.body->'attributes', 'null')::text AS attributes, top.r FROM top "
+		"JOIN vs_files f ON f.project = $7 AND f.vector_store_id = top.vs AND "
+		"f.file_id = top.file_id WHERE f.status = 'completed' AND (%s) "
+		"ORDER BY top.r DESC, top.id LIMIT $17) "
+		"SELECT hit.id, hit.file_id, hit.filename, hit.attributes, (SELECT c.text FROM "
+		"chunks c WHERE c.id = hit.id), hit.r / $18::float8, k.n FROM (SELECT count(*) "
+		"AS n FROM top) AS k LEFT JOIN hit ON true ORDER BY hit.r DESC, hit.id", cond);
 }
+
+/* One search: the query's lexemes and how they split. */
+struct search {
+	const char *project;
+	const struct store_search *q;
+	const struct pg_fsql *f;
+	PGresult *lex;        /* owned: terms_sql's rows, which the plan's words borrow */
+	struct terms_plan p;
+	double avgdl;
+	char *lexes, *weights; /* owned: the plan's lexemes and weights as array literals */
+	int64_t candidates;
+	struct store_hit *hits;
+	size_t n;
+};
 
 /* The query's words, space-separated, as the text the configuration parses. Owned. */
 static char *words_text(const struct store_search *q)
@@ -66,26 +91,114 @@ static char *words_text(const struct store_search *q)
 	return buf_release(&b);
 }
 
-static void params_fill(struct pgv_params *p, const char *words, const char *project,
-			const struct store_search *q, const struct pg_fsql *f)
+/* The plan's words from terms_sql's rows, and the mean chunk length. */
+static void plan_read(struct search *s)
 {
-	pgv_param_str(p, words);
-	pgv_param_str(p, project);
-	for (size_t i = 0; i < SEARCH_MAX_STORES; i++)
-		pgv_param_str(p, i < q->nvs ? q->vs[i] : NULL);
-	pgv_param_int(p, q->limit);
-	pgv_param_double(p, BM25_K1);
-	pgv_param_double(p, BM25_B);
-	for (size_t i = 0; i < f->n; i++)
-		pgv_param_str(p, f->vals[i]);
+	int rows = PQntuples(s->lex);
+	double chunks = 0, tokens = 0;
+
+	s->p.t = xcalloc((size_t)rows + 1, sizeof(*s->p.t));
+	for (int i = 0; i < rows; i++) {
+		struct term *t = &s->p.t[s->p.n++];
+
+		t->word = PQgetvalue(s->lex, i, 0);
+		t->repeats = (int)pg_col_i(s->lex, i, 1);
+		t->df = pg_col_i(s->lex, i, 2);
+		t->rows = pg_col_i(s->lex, i, 3);
+		chunks = (double)t->rows;
+		tokens = (double)pg_col_i(s->lex, i, 4);
+	}
+	s->avgdl = chunks > 0 ? tokens / chunks : 1;
+	terms_bounds(&s->p, BM25_K1);
 }
 
-/* Moves the rows of r into hits. */
-static void hits_read(PGresult *r, struct store_hit *hits, size_t *n)
+/* Appends word to b as an element of an array literal: quoted, '"' and '\\' escaped. */
+static int put_element(struct buf *b, const char *word)
 {
-	for (int i = 0; i < PQntuples(r); i++) {
-		struct store_hit *h = &hits[(*n)++];
+	int err = buf_putc(b, '"');
 
+	for (const char *c = word; *c && !err; c++) {
+		if (*c == '"' || *c == '\\')
+			err = buf_putc(b, '\\');
+		if (!err)
+			err = buf_putc(b, *c);
+	}
+	return err ? err : buf_putc(b, '"');
+}
+
+/* The plan's lexemes (rarest first) and their weights as PostgreSQL array literals. */
+static void plan_arrays(struct search *s)
+{
+	struct buf l, w;
+	int err;
+
+	buf_init(&l, 0); /* unlimited: appends cannot fail */
+	buf_init(&w, 0);
+	err = buf_putc(&l, '{');
+	if (!err)
+		err = buf_putc(&w, '{');
+	for (size_t i = 0; i < s->p.n && !err; i++) {
+		err = i ? buf_putc(&l, ',') : 0;
+		if (!err)
+			err = put_element(&l, s->p.t[i].word);
+		if (!err)
+			err = buf_printf(&w, "%s%.17g", i ? "," : "", s->p.t[i].ub);
+	}
+	if (!err)
+		err = buf_putc(&l, '}');
+	if (!err)
+		err = buf_putc(&w, '}');
+	s->lexes = buf_release(&l);
+	s->weights = buf_release(&w);
+}
+
+static int plan_make(struct pg_conn *c, struct search *s)
+{
+	char *words = words_text(s->q);
+	struct pg_args a = { 0 };
+	int err;
+
+	pg_arg_s(&a, words);
+	err = pg_run(c, PQ_SEARCH_TERMS, terms_sql, "search terms", &a, &s->lex);
+	free(words);
+	if (err)
+		return err;
+	plan_read(s);
+	plan_arrays(s);
+	return 0;
+}
+
+static void params_fill(struct pgv_params *p, const struct search *s)
+{
+	pgv_param_int(p, (int64_t)s->p.nessential);
+	pgv_param_str(p, s->lexes);
+	pgv_param_str(p, s->weights);
+	pgv_param_double(p, s->avgdl);
+	pgv_param_double(p, BM25_K1);
+	pgv_param_double(p, BM25_B);
+	pgv_param_str(p, s->project);
+	for (size_t i = 0; i < SEARCH_MAX_STORES; i++)
+		pgv_param_str(p, i < s->q->nvs ? s->q->vs[i] : NULL);
+	pgv_param_int(p, s->candidates);
+	pgv_param_int(p, s->q->limit);
+	pgv_param_double(p, s->p.ub_all);
+	for (size_t i = 0; i < s->f->n; i++)
+		pgv_param_str(p, s->f->vals[i]);
+}
+
+/* Moves the rows of r into the hits (a row without a chunk: none passed); true when the
+ * candidates were as many as asked for (more may pass the filter). */
+static bool hits_read(PGresult *r, struct search *s)
+{
+	bool full = false;
+
+	for (int i = 0; i < PQntuples(r); i++) {
+		struct store_hit *h = &s->hits[s->n];
+
+		full = pg_col_i(r, i, 6) >= s->candidates;
+		if (PQgetisnull(r, i, 0))
+			continue;
+		s->n++;
 		h->chunk = pg_col_i(r, i, 0);
 		h->file_id = xstrdup(PQgetvalue(r, i, 1));
 		h->filename = xstrdup(PQgetvalue(r, i, 2));
@@ -93,46 +206,69 @@ static void hits_read(PGresult *r, struct store_hit *hits, size_t *n)
 		h->text = xstrdup(PQgetvalue(r, i, 4));
 		h->bm25 = strtod(PQgetvalue(r, i, 5), NULL);
 	}
+	return full;
 }
 
-/* store_search's call, for pg_with. */
-struct search_call {
-	const char *project;
-	const struct store_search *q;
-	const struct pg_fsql *f;
-	struct store_hit *hits;
-	size_t n;
-};
+/* Runs one pass with the plan's essential words and more and more candidates until enough
+ * pass the filter, or the index has no more matches. */
+static int run_pass(struct pg_conn *c, const char *sql, struct search *s)
+{
+	int limit = s->q->limit;
+	bool full = true;
+	int err = 0;
 
+	s->candidates = limit * 4 > CANDIDATES_MIN ? limit * 4 : CANDIDATES_MIN;
+	for (; !err && full && s->n < (size_t)limit && s->candidates <= CANDIDATES_MAX;
+	     s->candidates *= 8) {
+		struct pgv_params p;
+		PGresult *r = NULL;
+
+		store_hits_clear(s->hits, &s->n);
+		pgv_params_init(&p);
+		params_fill(&p, s);
+		err = pgv_exec(c, &r, "search", sql, &p, false);
+		if (!err)
+			full = hits_read(r, s);
+		PQclear(r);
+		pgv_params_cleanup(&p);
+	}
+	return err;
+}
+
+/* The search with only the essential words picking candidates is exact when the last result
+ * outscores anything the other words alone could reach; else it runs again with more. */
 static int run_search(struct pg_conn *c, void *ctx)
 {
-	struct search_call *a = ctx;
-	const char *project = a->project;
-	const struct store_search *q = a->q;
-	const struct pg_fsql *f = a->f;
-	char *sql = search_sql(f->b.p);
-	char *words = words_text(q);
-	struct pgv_params p;
-	PGresult *r = NULL;
-	int err;
+	struct search *s = ctx;
+	char *sql = NULL;
+	bool more = true;
+	int err = plan_make(c, s);
 
-	pgv_params_init(&p);
-	params_fill(&p, words, project, q, f);
-	err = pgv_exec(c, &r, "search", sql, &p, false);
-	store_hits_clear(a->hits, &a->n);
-	if (!err)
-		hits_read(r, a->hits, &a->n);
-	PQclear(r);
-	pgv_params_cleanup(&p);
-	free(words);
+	if (!err && s->p.n > 0)
+		sql = search_sql(s->f->b.p);
+	while (!err && sql && more) {
+		err = run_pass(c, sql, s);
+		if (!err && s->n > 0 && terms_exact(&s->p, s->n, s->q->limit,
+						     s->hits[s->n - 1].bm25))
+			break;
+		more = terms_widen(&s->p);
+	}
 	free(sql);
 	return err;
+}
+
+static void search_cleanup(struct search *s)
+{
+	PQclear(s->lex);
+	terms_cleanup(&s->p);
+	free(s->lexes);
+	free(s->weights);
 }
 
 int pg_search(struct store *base, const char *project, const struct store_search *q,
 	      struct store_hit **hits, size_t *n)
 {
-	struct search_call a = { .project = project, .q = q };
+	struct search s = { .project = project, .q = q };
 	struct pg_fsql f;
 	int err;
 
@@ -141,12 +277,13 @@ int pg_search(struct store *base, const char *project, const struct store_search
 	if (q->nvs < 1 || q->nvs > SEARCH_MAX_STORES || q->limit < 1)
 		return ERR_INVALID;
 	*hits = xcalloc((size_t)q->limit, sizeof(**hits));
-	a.hits = *hits;
-	a.f = &f;
+	s.hits = *hits;
+	s.f = &f;
 	err = pg_filter_compile(&f, q->filters, FIRST_FILTER_PARAM);
 	if (!err && q->nwords > 0)
-		err = pg_with(pg_of(base), run_search, &a);
-	*n = a.n;
+		err = pg_with(pg_of(base), run_search, &s);
+	*n = s.n;
+	search_cleanup(&s);
 	pg_filter_cleanup(&f);
 	if (err) {
 		store_hits_free(*hits, *n);

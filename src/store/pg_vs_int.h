@@ -62,6 +62,8 @@ int64_t pgv_be64(const char *p);
 /* The schema of vector-store files, chunks and the keyword index: one migration's SQL
  * (pg_vs_schema.c). */
 extern const char pg_vs_schema[];
+/* The keyword index's document frequencies, chunk_terms: the next migration's SQL. */
+extern const char pg_terms_schema[];
 
 /* A search's attribute filter compiled to a SQL condition on "f.body" (pg_search_filter.c),
  * with its values in params first, first + 1, ... (all text: numbers are cast in the SQL). */
