@@ -457,6 +457,30 @@ static void kw_scores_with_stemmed_document_frequencies(void)
 	tstore_close(&t);
 }
 
+/* On PostgreSQL the document frequencies and the chunk count follow a file that goes at
+ * once (chunk_terms and chunk_stats, kept by triggers): its words no longer count, and a word
+ * only it held matches nothing until another chunk brings it back. */
+static void kw_document_frequencies_follow_deletes(void)
+{
+	static const char *const a[] = { "cells divide", "cell walls", "dogs bark loudly" };
+	static const char *const b[] = { "zebra cells" };
+	static const char *const c[] = { "zebra" };
+	static const char *const q1[] = { "cells", "dog" };
+	static const char *const q2[] = { "zebra", "dog" };
+	struct tstore t;
+
+	tvec_open(&t);
+	add_texts(&t, "file-a", a, 3);
+	add_texts(&t, "file-b", b, 1);
+	ASSERT(fabs(score_of(&t, q1, 2, "cells divide") - expected(4, 9.0 / 4, 2, 3, 1)) < 1e-9);
+	ASSERT_OK(store_vsf_detach(t.st, PROJECT, VS, "file-b"));
+	ASSERT(fabs(score_of(&t, q1, 2, "cells divide") - expected(3, 7.0 / 3, 2, 2, 1)) < 1e-9);
+	ASSERT(score_of(&t, q2, 2, "zebra cells") == -1);
+	add_texts(&t, "file-c", c, 1);
+	ASSERT(fabs(score_of(&t, q2, 2, "zebra") - expected(4, 8.0 / 4, 1, 1, 1)) < 1e-9);
+	tstore_close(&t);
+}
+
 /* The number of segments of the keyword index, read from the database file. */
 static int segments(struct tstore *t)
 {
@@ -512,8 +536,13 @@ static void kw_compact_merges_segments(void)
 
 VEC_CASES(T_PG_WRAP)
 
+T_PG_WRAP(kw_scores_with_stemmed_document_frequencies)
+T_PG_WRAP(kw_document_frequencies_follow_deletes)
+
 const struct t_case vec_pg_tests[] = {
 	VEC_CASES(T_PG_ENTRY)
+	T_PG_ENTRY(kw_scores_with_stemmed_document_frequencies)
+	T_PG_ENTRY(kw_document_frequencies_follow_deletes)
 	{ NULL, NULL },
 };
 
