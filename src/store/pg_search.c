@@ -30,6 +30,9 @@
 #define FIRST_FILTER_PARAM 19
 #define BM25_K1 1.2
 #define BM25_B 0.75
+#ifndef PG_CANDIDATE_BUDGET /* -D only to measure alternatives (BENCHMARKS.md) */
+#define PG_CANDIDATE_BUDGET 500 /* postings the essential words start with (terms.h) */
+#endif
 #define CANDIDATES_MIN 64         /* the first try ranks this many matches, at least */
 #define CANDIDATES_MAX (1 << 22)  /* and a filtered search widens up to this many */
 
@@ -40,10 +43,17 @@ static const char terms_sql[] =
 	"FROM unnest(to_tsvector('assistd_text', $1)) AS q LEFT JOIN chunk_terms t "
 	"ON t.lexeme = q.lexeme CROSS JOIN chunk_stats s";
 
+/* A hit's file, for a scalar subquery. */
+#define HIT_FILE                                                                              \
+	"FROM vs_files f WHERE f.project = $7 AND f.vector_store_id = hit.vs AND "            \
+	"f.file_id = hit.file_id"
+
 /* The statement of one pass, with the filter's condition cond. The candidates are ranked
- * from the index and tsvectors alone (top); their files and filter come next (hit), and the
- * texts of the hits last. The count of candidates comes with every row, and alone in one row
- * when no candidate passed. Owned. */
+ * from the index and tsvectors alone (top); then, best first, those whose file is completed
+ * and passes the filter (hit), and the files and texts of the hits last. The files are looked
+ * up one by one through their primary key (scalar subqueries), which the planner would
+ * otherwise trade for a scan of every file. The count of candidates comes with every row,
+ * and alone in one row when no candidate passed. Owned. */
 static char *search_sql(const char *cond)
 {
 	return xasprintf(
@@ -55,14 +65,14 @@ static char *search_sql(const char *cond)
 		"FROM chunks c WHERE c.tsv @@ assistd_anyq(($2::text[])[1:$1::int]) AND "
 		"c.project = $7 AND c.vector_store_id IN ($8, $9, $10, $11, $12, $13, $14, $15) "
 		"ORDER BY r DESC, c.id LIMIT $16), "
-		"hit AS (SELECT top.id, top.file_id, f.filename, "
-		"coalesce(f.body->'attributes', 'null')::text AS attributes, top.r FROM top "
-		"JOIN vs_files f ON f.project = $7 AND f.vector_store_id = top.vs AND "
-		"f.file_id = top.file_id WHERE f.status = 'completed' AND (%s) "
+		"hit AS (SELECT top.id, top.vs, top.file_id, top.r FROM top WHERE (SELECT "
+		"f.status = 'completed' AND (%s) FROM vs_files f WHERE f.project = $7 AND "
+		"f.vector_store_id = top.vs AND f.file_id = top.file_id) "
 		"ORDER BY top.r DESC, top.id LIMIT $17) "
-		"SELECT hit.id, hit.file_id, hit.filename, hit.attributes, (SELECT c.text FROM "
-		"chunks c WHERE c.id = hit.id), hit.r / $18::float8, k.n FROM (SELECT count(*) "
-		"AS n FROM top) AS k LEFT JOIN hit ON true ORDER BY hit.r DESC, hit.id", cond);
+		"SELECT hit.id, hit.file_id, (SELECT f.filename " HIT_FILE "), (SELECT "
+		"coalesce(f.body->'attributes', 'null')::text " HIT_FILE "), (SELECT c.text FROM "
+		"chunks c WHERE c.id = hit.id), hit.r / $18::float8, k.n FROM (SELECT count(*) AS n "
+		"FROM top) AS k LEFT JOIN hit ON true ORDER BY hit.r DESC, hit.id", cond);
 }
 
 /* One search: the query's lexemes and how they split. */
@@ -109,7 +119,7 @@ static void plan_read(struct search *s)
 		tokens = (double)pg_col_i(s->lex, i, 4);
 	}
 	s->avgdl = chunks > 0 ? tokens / chunks : 1;
-	terms_bounds(&s->p, BM25_K1);
+	terms_bounds(&s->p, BM25_K1, PG_CANDIDATE_BUDGET);
 }
 
 /* Appends word to b as an element of an array literal: quoted, '"' and '\\' escaped. */

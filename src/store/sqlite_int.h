@@ -324,6 +324,9 @@ void sqlite_filter_cleanup(struct fsql *f);
 #define SQ_BM25_B 0.75
 #endif
 #define SQ_WORD_MAX 64
+#ifndef SQ_CANDIDATE_BUDGET
+#define SQ_CANDIDATE_BUDGET 500 /* postings the essential words start with (terms.h) */
+#endif
 /* The FTS5 tokenizer of the keyword index: its name, then its arguments (BENCHMARKS.md says
  * why). Fixed once a database is made; -D overrides it only for measuring alternatives. */
 #ifndef SQ_FTS_TOKENIZE

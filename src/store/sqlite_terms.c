@@ -78,7 +78,7 @@ int sqlite_terms_plan(struct sqlite_store *st, struct sqlite_conn *c, const char
 	free(dfs);
 	if (err)
 		return err;
-	terms_bounds(p, SQ_BM25_K1);
+	terms_bounds(p, SQ_BM25_K1, SQ_CANDIDATE_BUDGET);
 	return 0;
 }
 

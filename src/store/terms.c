@@ -36,7 +36,7 @@ static void essential_until(struct terms_plan *p, int64_t budget)
 	common_bound(p);
 }
 
-void terms_bounds(struct terms_plan *p, double k1)
+void terms_bounds(struct terms_plan *p, double k1, int64_t budget)
 {
 	int64_t rows = 0;
 
@@ -53,7 +53,7 @@ void terms_bounds(struct terms_plan *p, double k1)
 		p->ub_all += p->t[i].ub;
 	}
 	p->nessential = 0;
-	p->budget = TERMS_BUDGET;
+	p->budget = budget;
 	if (p->n)
 		essential_until(p, p->budget);
 }

@@ -14,8 +14,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define TERMS_BUDGET 500 /* postings the essential words start with */
-
 struct term {
 	const char *word; /* borrowed from the caller */
 	int64_t df;       /* chunks holding it, in any store */
@@ -34,8 +32,8 @@ struct terms_plan {
 };
 
 /* Sorts the plan's words rarest first, sets their bounds for BM25's k1 and picks the first
- * essential words (TERMS_BUDGET postings, at least one word). */
-void terms_bounds(struct terms_plan *p, double k1);
+ * essential words: as many as have budget postings together, at least one. */
+void terms_bounds(struct terms_plan *p, double k1, int64_t budget);
 /* Widens the essential words (a four times larger budget); false when all already are. */
 bool terms_widen(struct terms_plan *p);
 /* Whether a search that found n of the limit hits it wanted, the last of them scoring last
