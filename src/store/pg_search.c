@@ -228,6 +228,7 @@ static int run_pass(struct pg_conn *c, const char *sql, struct search *s)
 	int err = 0;
 
 	s->candidates = limit * 4 > CANDIDATES_MIN ? limit * 4 : CANDIDATES_MIN;
+	store_hits_clear(s->hits, &s->n); /* an earlier pass's hits go: this one ranks anew */
 	for (; !err && full && s->n < (size_t)limit && s->candidates <= CANDIDATES_MAX;
 	     s->candidates *= 8) {
 		struct pgv_params p;

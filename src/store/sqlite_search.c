@@ -105,6 +105,7 @@ static int run_pass(sqlite3 *db, sqlite3_stmt *s, const char *project,
 	int err = 0;
 
 	ps->candidates = q->limit * 4 > CANDIDATES_MIN ? q->limit * 4 : CANDIDATES_MIN;
+	store_hits_clear(hits, n); /* an earlier pass's hits go: this one ranks anew */
 	for (; !err && full && *n < (size_t)q->limit && ps->candidates <= CANDIDATES_MAX;
 	     ps->candidates *= 8) {
 		store_hits_clear(hits, n);

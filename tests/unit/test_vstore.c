@@ -360,21 +360,22 @@ static void ingest_many(struct store *st, const char *file, const char *const te
 	for (size_t i = 0; i < 100; i++)
 		ch[i] = (struct store_chunk){ .text = texts[i % 2], .len = strlen(texts[i % 2]) };
 	for (size_t first = 0; first < n; first += 100)
-		ASSERT_OK(store_chunks_add(st, &j, (int64_t)first, ch, 100));
+		ASSERT_OK(store_chunks_add(st, &j, (int64_t)first, ch, n - first < 100 ? n - first
+										  : 100));
 	ASSERT_OK(store_job_finish(st, &j, "completed", NULL, NULL, 1));
 	vs_job_cleanup(&j);
 }
 
-/* The rarest words pick the candidates first (terms.h): here "zebra", in one long chunk,
- * while "common" is in 600 of 1,201 chunks, past the first budget of postings. The short
- * chunks holding only "common" outscore the zebra chunk, so the search must widen to them
- * rather than stop at the rare word's candidates. A filter that no file passes widens the
+/* The rarest words pick the candidates first (terms.h): here "zebra", in ten long chunks,
+ * while "common" is in 600 of 1,210 chunks, past the first budget of postings. The short
+ * chunks holding only "common" outscore the zebra chunks, so the search must widen to them
+ * rather than stop at the rare word's candidates, which are as many as the hits wanted. A filter that no file passes widens the
  * candidates and the words until none are left, and finds nothing. */
 static void vs_keyword_search_widens_past_rare_words(void)
 {
 	static const char *const many[2] = { "common filler", "plain filler" };
 	struct buf zebra;
-	const char *text[1];
+	const char *text[2];
 	double s[10];
 	struct tstore t;
 	char *got;
@@ -383,17 +384,18 @@ static void vs_keyword_search_widens_past_rare_words(void)
 	ASSERT_OK(buf_puts(&zebra, "zebra"));
 	for (int i = 0; i < 150; i++)
 		ASSERT_OK(buf_puts(&zebra, " filler"));
-	text[0] = zebra.p;
+	text[0] = text[1] = zebra.p;
 	open_vs(&t);
 	attach(t.st, "file-z", 1, NULL, NULL);
 	attach(t.st, "file-m", 2, NULL, NULL);
-	ingest(t.st, "file-z", text, 1, 1);
+	ingest_many(t.st, "file-z", text, 10);
 	ingest_many(t.st, "file-m", many, 1200);
 	got = keyword(t.st, "zebra common common common", NULL, s);
 	ASSERT_STR_EQ(got, "file-m,file-m,file-m,file-m,file-m,file-m,file-m,file-m,file-m,"
 		      "file-m");
 	free(got);
-	ASSERT_KEYWORD(t.st, "zebra", NULL, "file-z");
+	ASSERT_KEYWORD(t.st, "zebra", NULL, "file-z,file-z,file-z,file-z,file-z,file-z,file-z,"
+		       "file-z,file-z,file-z");
 	ASSERT_KEYWORD(t.st, "zebra plain", "{\"type\":\"eq\",\"key\":\"x\",\"value\":1}",
 		       "");
 	buf_cleanup(&zebra);
