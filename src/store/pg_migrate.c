@@ -39,8 +39,6 @@ static const char *const migrations[] = {
 	SCHEMA_LIMITS,
 	/* 7: vector store files, chunks and the keyword index (pg_vs_schema.c). */
 	pg_vs_schema,
-	/* 8: the keyword index's document frequencies (pg_vs_schema.c). */
-	pg_terms_schema,
 };
 
 #define MIGRATION_COUNT ((int)(sizeof(migrations) / sizeof(migrations[0])))

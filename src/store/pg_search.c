@@ -2,9 +2,9 @@
  * store_search), with PostgreSQL's full-text search and the BM25 of the SQLite path.
  *
  * First the query's words become lexemes through the same text search configuration as the
- * chunks (assistd_text), each with how often the query holds it and how many chunks hold it
- * (chunk_terms, kept by triggers), beside the number of chunks and their total length in
- * tokens (chunk_stats): one statement. The lexemes are split as terms.h says (MaxScore): the
+ * chunks (assistd_text), each with how often the query holds it, beside the number of chunks
+ * and their total length in tokens (chunk_stats, kept by triggers): one statement. How many
+ * chunks hold each lexeme comes from the node's cache (pg_search_df.c). The lexemes are split as terms.h says (MaxScore): the
  * rarest pick the candidates through the GIN index on chunks.tsv, the others only add to
  * their scores. ts_rank_cd is not BM25, so each candidate is scored from what its tsvector
  * keeps: a lexeme's positions are its term frequency (setweight and ts_filter cut the
@@ -36,12 +36,11 @@
 #define CANDIDATES_MIN 64         /* the first try ranks this many matches, at least */
 #define CANDIDATES_MAX (1 << 22)  /* and a filtered search widens up to this many */
 
-/* The query's lexemes, how often it holds each, their document frequencies, and the number
- * of chunks and their total length, for $1 the query's words. */
+/* The query's lexemes and how often it holds each, with the number of chunks and their total
+ * length, for $1 the query's words. */
 static const char terms_sql[] =
-	"SELECT q.lexeme, array_length(q.positions, 1), coalesce(t.df, 0), s.rows, s.tokens "
-	"FROM unnest(to_tsvector('assistd_text', $1)) AS q LEFT JOIN chunk_terms t "
-	"ON t.lexeme = q.lexeme CROSS JOIN chunk_stats s";
+	"SELECT q.lexeme, array_length(q.positions, 1), s.rows, s.tokens "
+	"FROM unnest(to_tsvector('assistd_text', $1)) AS q CROSS JOIN chunk_stats s";
 
 /* A hit's file, for a scalar subquery. */
 #define HIT_FILE                                                                              \
@@ -77,10 +76,11 @@ static char *search_sql(const char *cond)
 
 /* One search: the query's lexemes and how they split. */
 struct search {
+	struct store *st;
 	const char *project;
 	const struct store_search *q;
 	const struct pg_fsql *f;
-	PGresult *lex;        /* owned: terms_sql's rows, which the plan's words borrow */
+	PGresult *lex;         /* owned: terms_sql's rows, which the plan's words borrow */
 	struct terms_plan p;
 	double avgdl;
 	char *lexes, *weights; /* owned: the plan's lexemes and weights as array literals */
@@ -101,80 +101,67 @@ static char *words_text(const struct store_search *q)
 	return buf_release(&b);
 }
 
-/* The plan's words from terms_sql's rows, and the mean chunk length. */
-static void plan_read(struct search *s)
+/* The plan's words from terms_sql's rows, their document frequencies (pg_search_df.c) and
+ * the mean chunk length. */
+static int plan_read(struct pg_conn *c, struct search *s)
 {
 	int rows = PQntuples(s->lex);
-	double chunks = 0, tokens = 0;
-
-	s->p.t = xcalloc((size_t)rows + 1, sizeof(*s->p.t));
-	for (int i = 0; i < rows; i++) {
-		struct term *t = &s->p.t[s->p.n++];
-
-		t->word = PQgetvalue(s->lex, i, 0);
-		t->repeats = (int)pg_col_i(s->lex, i, 1);
-		t->df = pg_col_i(s->lex, i, 2);
-		t->rows = pg_col_i(s->lex, i, 3);
-		chunks = (double)t->rows;
-		tokens = (double)pg_col_i(s->lex, i, 4);
-	}
-	s->avgdl = chunks > 0 ? tokens / chunks : 1;
-	terms_bounds(&s->p, BM25_K1, PG_CANDIDATE_BUDGET);
-}
-
-/* Appends word to b as an element of an array literal: quoted, '"' and '\\' escaped. */
-static int put_element(struct buf *b, const char *word)
-{
-	int err = buf_putc(b, '"');
-
-	for (const char *c = word; *c && !err; c++) {
-		if (*c == '"' || *c == '\\')
-			err = buf_putc(b, '\\');
-		if (!err)
-			err = buf_putc(b, *c);
-	}
-	return err ? err : buf_putc(b, '"');
-}
-
-/* The plan's lexemes (rarest first) and their weights as PostgreSQL array literals. */
-static void plan_arrays(struct search *s)
-{
-	struct buf l, w;
+	const char **lex = xcalloc((size_t)rows + 1, sizeof(*lex));
+	int64_t *df = xcalloc((size_t)rows + 1, sizeof(*df));
+	int64_t chunks = rows ? pg_col_i(s->lex, 0, 2) : 0;
+	int64_t tokens = rows ? pg_col_i(s->lex, 0, 3) : 0;
 	int err;
 
-	buf_init(&l, 0); /* unlimited: appends cannot fail */
-	buf_init(&w, 0);
-	err = buf_putc(&l, '{');
-	if (!err)
-		err = buf_putc(&w, '{');
-	for (size_t i = 0; i < s->p.n && !err; i++) {
-		err = i ? buf_putc(&l, ',') : 0;
-		if (!err)
-			err = put_element(&l, s->p.t[i].word);
-		if (!err)
-			err = buf_printf(&w, "%s%.17g", i ? "," : "", s->p.t[i].ub);
+	for (int i = 0; i < rows; i++)
+		lex[i] = PQgetvalue(s->lex, i, 0);
+	err = pg_df_get(pg_of(s->st)->vs->df, c, lex, (size_t)rows, chunks, tokens, df);
+	s->p.t = xcalloc((size_t)rows + 1, sizeof(*s->p.t));
+	for (int i = 0; i < rows && !err; i++) {
+		s->p.t[s->p.n++] = (struct term){ .word = lex[i], .df = df[i], .rows = chunks,
+						  .repeats = (int)pg_col_i(s->lex, i, 1) };
 	}
+	s->avgdl = chunks > 0 ? (double)tokens / (double)chunks : 1;
+	free(lex);
+	free(df);
+	return err;
+}
+
+/* The plan's weights, rarest lexeme first, as the text of a float8[] parameter. Owned. */
+static char *plan_weights(const struct terms_plan *p)
+{
+	struct buf b;
+	int err;
+
+	buf_init(&b, 0); /* unlimited: appends cannot fail */
+	err = buf_putc(&b, '{');
+	for (size_t i = 0; i < p->n && !err; i++)
+		err = buf_printf(&b, "%s%.17g", i ? "," : "", p->t[i].ub);
 	if (!err)
-		err = buf_putc(&l, '}');
-	if (!err)
-		err = buf_putc(&w, '}');
-	s->lexes = buf_release(&l);
-	s->weights = buf_release(&w);
+		err = buf_putc(&b, '}');
+	return buf_release(&b);
 }
 
 static int plan_make(struct pg_conn *c, struct search *s)
 {
 	char *words = words_text(s->q);
+	const char **lex;
 	struct pg_args a = { 0 };
 	int err;
 
 	pg_arg_s(&a, words);
 	err = pg_run(c, PQ_SEARCH_TERMS, terms_sql, "search terms", &a, &s->lex);
 	free(words);
+	if (!err)
+		err = plan_read(c, s);
 	if (err)
 		return err;
-	plan_read(s);
-	plan_arrays(s);
+	terms_bounds(&s->p, BM25_K1, PG_CANDIDATE_BUDGET);
+	lex = xcalloc(s->p.n + 1, sizeof(*lex));
+	for (size_t i = 0; i < s->p.n; i++)
+		lex[i] = s->p.t[i].word;
+	s->lexes = pgv_text_array(lex, s->p.n, NULL);
+	s->weights = plan_weights(&s->p);
+	free(lex);
 	return 0;
 }
 
@@ -253,16 +240,17 @@ static int run_search(struct pg_conn *c, void *ctx)
 	struct search *s = ctx;
 	char *sql = NULL;
 	bool more = true;
+	double last;
 	int err = plan_make(c, s);
 
 	if (!err && s->p.n > 0)
 		sql = search_sql(s->f->b.p);
 	while (!err && sql && more) {
 		err = run_pass(c, sql, s);
-		if (!err && s->n > 0 && terms_exact(&s->p, s->n, s->q->limit,
-						     s->hits[s->n - 1].bm25))
+		last = s->n > 0 ? s->hits[s->n - 1].bm25 : 0;
+		if (!err && s->n > 0 && terms_exact(&s->p, s->n, s->q->limit, last))
 			break;
-		more = terms_widen(&s->p);
+		more = terms_widen(&s->p, s->n, s->q->limit, last);
 	}
 	free(sql);
 	return err;
@@ -279,7 +267,7 @@ static void search_cleanup(struct search *s)
 int pg_search(struct store *base, const char *project, const struct store_search *q,
 	      struct store_hit **hits, size_t *n)
 {
-	struct search s = { .project = project, .q = q };
+	struct search s = { .st = base, .project = project, .q = q };
 	struct pg_fsql f;
 	int err;
 

@@ -140,30 +140,3 @@ const char pg_vs_schema[] =
 	"CREATE FUNCTION assistd_anyq(lexemes TEXT[]) RETURNS tsquery LANGUAGE sql IMMUTABLE AS $$"
 	" SELECT string_agg('''' || replace(replace(l, '\\', '\\\\'), '''', '''''') || '''',"
 	" ' | ')::tsquery FROM unnest(lexemes) AS l $$;";
-
-/* Migration 8: the keyword index's document frequencies. chunk_terms holds, for every lexeme
- * of the chunks' tsvectors, the number of chunks holding it (in any store), so that a search
- * reads its words' frequencies with one index lookup each instead of counting them through the
- * GIN index (pg_search.c). Statement triggers keep it, after chunk_stats's (triggers fire in
- * the order of their names): a writer of chunks holds chunk_stats's row lock before it takes
- * any of these rows, so writers take them in turn and cannot deadlock on them. A lexeme no
- * chunk holds any more is removed. */
-const char pg_terms_schema[] =
-	"CREATE TABLE chunk_terms (lexeme TEXT PRIMARY KEY, df BIGINT NOT NULL);"
-	"INSERT INTO chunk_terms SELECT u.lexeme, count(*) FROM chunks c, unnest(c.tsv) AS u"
-	" GROUP BY u.lexeme;"
-	"CREATE FUNCTION assistd_terms_add() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
-	" INSERT INTO chunk_terms AS t SELECT u.lexeme, count(*) FROM changed c,"
-	" unnest(c.tsv) AS u GROUP BY u.lexeme ORDER BY u.lexeme"
-	" ON CONFLICT (lexeme) DO UPDATE SET df = t.df + excluded.df;"
-	" RETURN NULL; END $$;"
-	"CREATE FUNCTION assistd_terms_sub() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
-	" UPDATE chunk_terms t SET df = t.df - d.n FROM (SELECT u.lexeme, count(*) AS n"
-	" FROM changed c, unnest(c.tsv) AS u GROUP BY u.lexeme) AS d WHERE t.lexeme = d.lexeme;"
-	" DELETE FROM chunk_terms t USING (SELECT DISTINCT u.lexeme FROM changed c,"
-	" unnest(c.tsv) AS u) AS d WHERE t.lexeme = d.lexeme AND t.df <= 0;"
-	" RETURN NULL; END $$;"
-	"CREATE TRIGGER chunks_terms_ai AFTER INSERT ON chunks REFERENCING NEW TABLE AS changed"
-	" FOR EACH STATEMENT EXECUTE FUNCTION assistd_terms_add();"
-	"CREATE TRIGGER chunks_terms_ad AFTER DELETE ON chunks REFERENCING OLD TABLE AS changed"
-	" FOR EACH STATEMENT EXECUTE FUNCTION assistd_terms_sub();";

@@ -127,6 +127,7 @@ static int run_search(sqlite3 *db, const char *project, const struct store_searc
 	sqlite3_stmt *s = NULL;
 	struct pass ps = { 0 };
 	bool more = true;
+	double last;
 	int err = 0;
 
 	for (size_t i = 0; i < q->nvs; i++)
@@ -140,9 +141,10 @@ static int run_search(sqlite3 *db, const char *project, const struct store_searc
 		free(ps.match);
 		free(ps.dfs);
 		ps.match = ps.dfs = NULL;
-		if (*n > 0 && terms_exact(p, *n, q->limit, hits[*n - 1].bm25))
+		last = *n > 0 ? hits[*n - 1].bm25 : 0;
+		if (*n > 0 && terms_exact(p, *n, q->limit, last))
 			break;
-		more = terms_widen(p);
+		more = terms_widen(p, *n, q->limit, last);
 	}
 	sqlite3_finalize(s);
 	free(sql);

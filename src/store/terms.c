@@ -58,12 +58,31 @@ void terms_bounds(struct terms_plan *p, double k1, int64_t budget)
 		essential_until(p, p->budget);
 }
 
-bool terms_widen(struct terms_plan *p)
+/* Takes words into the essential set, commonest first, until the words left outside could
+ * not together outscore theta (at least one more word). */
+static void essential_above(struct terms_plan *p, double theta)
+{
+	size_t ness = p->n;
+	double tail = 0;
+
+	while (ness > p->nessential + 1 && tail + p->t[ness - 1].ub <= theta) {
+		tail += p->t[ness - 1].ub;
+		ness--;
+	}
+	p->nessential = ness;
+	common_bound(p);
+}
+
+bool terms_widen(struct terms_plan *p, size_t n, int limit, double last)
 {
 	if (p->nessential >= p->n)
 		return false;
-	p->budget *= 4;
-	essential_until(p, p->budget);
+	if (n < (size_t)limit) {
+		p->budget *= 4;
+		essential_until(p, p->budget);
+	} else {
+		essential_above(p, last * p->ub_all);
+	}
 	return true;
 }
 

@@ -6,7 +6,8 @@
  * the others only add to their scores. A chunk holding none of the essential words scores at
  * most what the others can add (each word's idf * (k1 + 1), times its repeats in the query),
  * so when the last of the best results already scores more, the ranking is exact; otherwise
- * the search runs again with a wider essential set, up to all the words. */
+ * the search runs again with a wider essential set: up to the words that leave outside less
+ * than the last result scored, or all of them. */
 #ifndef ASSISTD_TERMS_H
 #define ASSISTD_TERMS_H
 
@@ -34,8 +35,12 @@ struct terms_plan {
 /* Sorts the plan's words rarest first, sets their bounds for BM25's k1 and picks the first
  * essential words: as many as have budget postings together, at least one. */
 void terms_bounds(struct terms_plan *p, double k1, int64_t budget);
-/* Widens the essential words (a four times larger budget); false when all already are. */
-bool terms_widen(struct terms_plan *p);
+/* Widens the essential words after a pass that found n of the limit hits it wanted, the last
+ * of them scoring last (over ub_all): with too few hits, to a four times larger budget of
+ * postings; with enough, to the words outside which no chunk could outscore the last hit
+ * (MaxScore's threshold), so that the next pass is exact. False when all words already are
+ * essential. */
+bool terms_widen(struct terms_plan *p, size_t n, int limit, double last);
 /* Whether a search that found n of the limit hits it wanted, the last of them scoring last
  * (over ub_all, 0..1), ranked exactly: no chunk outside the candidates can beat it. */
 bool terms_exact(const struct terms_plan *p, size_t n, int limit, double last);

@@ -457,27 +457,23 @@ static void kw_scores_with_stemmed_document_frequencies(void)
 	tstore_close(&t);
 }
 
-/* On PostgreSQL the document frequencies and the chunk count follow a file that goes at
- * once (chunk_terms and chunk_stats, kept by triggers): its words no longer count, and a word
- * only it held matches nothing until another chunk brings it back. */
-static void kw_document_frequencies_follow_deletes(void)
+/* A file that goes leaves the keyword search at once: its chunks match no word, however
+ * recently the document frequencies were read. */
+static void kw_deleted_files_are_gone_at_once(void)
 {
 	static const char *const a[] = { "cells divide", "cell walls", "dogs bark loudly" };
 	static const char *const b[] = { "zebra cells" };
-	static const char *const c[] = { "zebra" };
-	static const char *const q1[] = { "cells", "dog" };
-	static const char *const q2[] = { "zebra", "dog" };
+	static const char *const q1[] = { "cells", "zebra" };
 	struct tstore t;
 
 	tvec_open(&t);
 	add_texts(&t, "file-a", a, 3);
 	add_texts(&t, "file-b", b, 1);
-	ASSERT(fabs(score_of(&t, q1, 2, "cells divide") - expected(4, 9.0 / 4, 2, 3, 1)) < 1e-9);
+	ASSERT(score_of(&t, q1, 2, "zebra cells") > 0);
 	ASSERT_OK(store_vsf_detach(t.st, PROJECT, VS, "file-b"));
-	ASSERT(fabs(score_of(&t, q1, 2, "cells divide") - expected(3, 7.0 / 3, 2, 2, 1)) < 1e-9);
-	ASSERT(score_of(&t, q2, 2, "zebra cells") == -1);
-	add_texts(&t, "file-c", c, 1);
-	ASSERT(fabs(score_of(&t, q2, 2, "zebra") - expected(4, 8.0 / 4, 1, 1, 1)) < 1e-9);
+	ASSERT(score_of(&t, q1, 2, "zebra cells") == -1);
+	ASSERT(score_of(&t, q1, 2, "cells divide") > 0);
+	ASSERT(score_of(&t, q1 + 1, 1, "zebra cells") == -1);
 	tstore_close(&t);
 }
 
@@ -537,12 +533,12 @@ static void kw_compact_merges_segments(void)
 VEC_CASES(T_PG_WRAP)
 
 T_PG_WRAP(kw_scores_with_stemmed_document_frequencies)
-T_PG_WRAP(kw_document_frequencies_follow_deletes)
+T_PG_WRAP(kw_deleted_files_are_gone_at_once)
 
 const struct t_case vec_pg_tests[] = {
 	VEC_CASES(T_PG_ENTRY)
 	T_PG_ENTRY(kw_scores_with_stemmed_document_frequencies)
-	T_PG_ENTRY(kw_document_frequencies_follow_deletes)
+	T_PG_ENTRY(kw_deleted_files_are_gone_at_once)
 	{ NULL, NULL },
 };
 
@@ -553,6 +549,7 @@ const struct t_case vec_tests[] = {
 	T_CASE(embed_unreachable_fails),
 	T_CASE(embed_stop_ends_a_hanging_call),
 	T_CASE(kw_scores_with_stemmed_document_frequencies),
+	T_CASE(kw_deleted_files_are_gone_at_once),
 	T_CASE(kw_compact_merges_segments),
 	{ NULL, NULL },
 };
