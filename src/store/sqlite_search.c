@@ -105,7 +105,6 @@ static int run_pass(sqlite3 *db, sqlite3_stmt *s, const char *project,
 	int err = 0;
 
 	ps->candidates = q->limit * 4 > CANDIDATES_MIN ? q->limit * 4 : CANDIDATES_MIN;
-	store_hits_clear(hits, n); /* an earlier pass's hits go: this one ranks anew */
 	for (; !err && full && *n < (size_t)q->limit && ps->candidates <= CANDIDATES_MAX;
 	     ps->candidates *= 8) {
 		store_hits_clear(hits, n);
@@ -118,7 +117,10 @@ static int run_pass(sqlite3 *db, sqlite3_stmt *s, const char *project,
 }
 
 /* The search with only the essential words picking candidates is exact when the last result
- * outscores anything the other words alone could reach; else it runs again with more. */
+ * outscores anything the other words alone could reach; else it runs again with more. Known
+ * gap: a pass that already found as many hits as wanted does not run again (run_pass stops
+ * at once), so those hits stay, the best of the chunks holding an essential word; ranking
+ * exactly costs six times the CPU on 100k chunks (BENCHMARKS.md, vs_search_pg). */
 static int run_search(sqlite3 *db, const char *project, const struct store_search *q,
 		      struct terms_plan *p, const struct fsql *f, struct store_hit *hits, size_t *n)
 {
