@@ -4,18 +4,20 @@
  * First the query's words become lexemes through the same text search configuration as the
  * chunks (assistd_text), each with how often the query holds it, beside the number of chunks
  * and their total length in tokens (chunk_stats, kept by triggers): one statement. How many
- * chunks hold each lexeme comes from the node's cache (pg_search_df.c). The lexemes are split as terms.h says (MaxScore): the
- * rarest pick the candidates through the GIN index on chunks.tsv, the others only add to
- * their scores. ts_rank_cd is not BM25, so each candidate is scored from what its tsvector
- * keeps: a lexeme's positions are its term frequency (setweight and ts_filter cut the
- * tsvector down to the query's lexemes before it is unnested), chunks.len the chunk's length.
- * The formula is sqlite_rank.c's: Lucene's idf, k1 = 1.2, b = 0.75, and the score divided by
- * the most the query could score (the sum of idf * (k1 + 1) over its words, repeats counted),
- * so it lies in 0..1 and a score_threshold means the same on both backends. The best
- * candidates are then joined to their files, keeping completed files whose attributes pass
- * the filter (pg_search_filter.c), and only the hits' texts are read. A filter that rejects
- * many candidates widens the candidates, and a last hit that the other words alone could beat
- * widens the words that pick them (terms_exact), as on SQLite (sqlite_search.c). */
+ * chunks hold each lexeme comes from the node's cache (pg_search_df.c). The lexemes are split
+ * as terms.h says (MaxScore): the rarest pick the candidates through the GIN index on
+ * chunks.tsv, the others only add to their scores. ts_rank_cd is not BM25, so the candidates
+ * come with what their tsvectors keep about the query's lexemes (setweight and ts_filter cut
+ * them down; binary results) and are scored here: a lexeme's positions are its term
+ * frequency, chunks.len the chunk's length. Scoring on the node costs a fraction of what the
+ * same sums cost in SQL, per candidate. The formula is sqlite_rank.c's: Lucene's idf,
+ * k1 = 1.2, b = 0.75, and the score divided by the most the query could score (the sum of
+ * idf * (k1 + 1) over its words, repeats counted), so it lies in 0..1 and a score_threshold
+ * means the same on both backends. A second statement takes the best candidates in order,
+ * keeps those of completed files whose attributes pass the filter (pg_search_filter.c), up to
+ * the limit, and reads their files and texts; a filter that rejects many takes more
+ * candidates. When the last hit could be beaten by a chunk holding only the other lexemes,
+ * the pass runs again with more of them (terms_exact, terms_widen), so the ranking is exact. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,16 +27,15 @@
 #include "terms.h"
 
 #define SEARCH_MAX_STORES 8
-/* $1 essential lexemes, $2 lexemes, $3 their weights, $4 mean length, $5 k1, $6 b,
- * $7 project, $8..$15 stores, $16 candidates, $17 limit, $18 the query's maximum */
-#define FIRST_FILTER_PARAM 19
+/* The hits' statement: $1..$4 the candidates (ids, scores, stores, files), $5 project,
+ * $6 limit */
+#define FIRST_FILTER_PARAM 7
 #define BM25_K1 1.2
 #define BM25_B 0.75
 #ifndef PG_CANDIDATE_BUDGET /* -D only to measure alternatives (BENCHMARKS.md) */
 #define PG_CANDIDATE_BUDGET 500 /* postings the essential words start with (terms.h) */
 #endif
-#define CANDIDATES_MIN 64         /* the first try ranks this many matches, at least */
-#define CANDIDATES_MAX (1 << 22)  /* and a filtered search widens up to this many */
+#define CANDIDATES_MIN 64         /* the first try checks this many candidates, at least */
 
 /* The query's lexemes and how often it holds each, with the number of chunks and their total
  * length, for $1 the query's words. */
@@ -42,37 +43,42 @@ static const char terms_sql[] =
 	"SELECT q.lexeme, array_length(q.positions, 1), s.rows, s.tokens "
 	"FROM unnest(to_tsvector('assistd_text', $1)) AS q CROSS JOIN chunk_stats s";
 
+/* The candidates: the searched stores' chunks holding any of the first $1 lexemes of $2, each
+ * with its length and its tsvector cut down to the lexemes of $2 (binary results). */
+static const char candidates_sql[] =
+	"SELECT c.id, c.len, c.vector_store_id, c.file_id, "
+	"ts_filter(setweight(c.tsv, 'A', $2::text[]), '{a}') FROM chunks c "
+	"WHERE c.tsv @@ assistd_anyq(($2::text[])[1:$1::int]) AND c.project = $3 AND "
+	"c.vector_store_id IN ($4, $5, $6, $7, $8, $9, $10, $11)";
+
 /* A hit's file, for a scalar subquery. */
 #define HIT_FILE                                                                              \
-	"FROM vs_files f WHERE f.project = $7 AND f.vector_store_id = hit.vs AND "            \
-	"f.file_id = hit.file_id"
+	"FROM vs_files f WHERE f.project = $5 AND f.vector_store_id = hit.vs AND "            \
+	"f.file_id = hit.file"
 
-/* The statement of one pass, with the filter's condition cond. The candidates are ranked
- * from the index and tsvectors alone (top); then, best first, those whose file is completed
- * and passes the filter (hit), and the files and texts of the hits last. The files are looked
- * up one by one through their primary key (scalar subqueries), which the planner would
- * otherwise trade for a scan of every file. The count of candidates comes with every row,
- * and alone in one row when no candidate passed. Owned. */
-static char *search_sql(const char *cond)
+/* The hits among the best candidates, in their order: those whose file is completed and
+ * passes the filter's condition cond, up to the limit, with their files and texts. Files are
+ * looked up one by one through their primary key (scalar subqueries), which the planner would
+ * otherwise trade for a scan of every file. Owned. */
+static char *hits_sql(const char *cond)
 {
 	return xasprintf(
-		"WITH top AS MATERIALIZED (SELECT c.id, c.vector_store_id AS vs, c.file_id, "
-		"(SELECT sum(($3::float8[])[array_position($2::text[], u.lexeme)] * t.tf / "
-		"(t.tf + $5::float8 * (1 - $6::float8 + $6::float8 * c.len / $4::float8))) "
-		"FROM unnest(ts_filter(setweight(c.tsv, 'A', $2::text[]), '{a}')) AS u "
-		"CROSS JOIN LATERAL (SELECT array_length(u.positions, 1)::float8 AS tf) AS t) AS r "
-		"FROM chunks c WHERE c.tsv @@ assistd_anyq(($2::text[])[1:$1::int]) AND "
-		"c.project = $7 AND c.vector_store_id IN ($8, $9, $10, $11, $12, $13, $14, $15) "
-		"ORDER BY r DESC, c.id LIMIT $16), "
-		"hit AS (SELECT top.id, top.vs, top.file_id, top.r FROM top WHERE (SELECT "
-		"f.status = 'completed' AND (%s) FROM vs_files f WHERE f.project = $7 AND "
-		"f.vector_store_id = top.vs AND f.file_id = top.file_id) "
-		"ORDER BY top.r DESC, top.id LIMIT $17) "
-		"SELECT hit.id, hit.file_id, (SELECT f.filename " HIT_FILE "), (SELECT "
+		"WITH hit AS (SELECT u.id, u.r, u.vs, u.file, u.i FROM unnest($1::int8[], "
+		"$2::float8[], $3::text[], $4::text[]) WITH ORDINALITY AS u(id, r, vs, file, i) "
+		"WHERE (SELECT f.status = 'completed' AND (%s) FROM vs_files f WHERE "
+		"f.project = $5 AND f.vector_store_id = u.vs AND f.file_id = u.file) "
+		"ORDER BY u.i LIMIT $6) "
+		"SELECT hit.id, hit.file, (SELECT f.filename " HIT_FILE "), (SELECT "
 		"coalesce(f.body->'attributes', 'null')::text " HIT_FILE "), (SELECT c.text FROM "
-		"chunks c WHERE c.id = hit.id), hit.r / $18::float8, k.n FROM (SELECT count(*) AS n "
-		"FROM top) AS k LEFT JOIN hit ON true ORDER BY hit.r DESC, hit.id", cond);
+		"chunks c WHERE c.id = hit.id), hit.r FROM hit ORDER BY hit.i", cond);
 }
+
+/* A candidate: its row in the candidates' result and its score (not normalised). */
+struct cand {
+	int row;
+	int64_t id;
+	double r;
+};
 
 /* One search: the query's lexemes and how they split. */
 struct search {
@@ -83,8 +89,10 @@ struct search {
 	PGresult *lex;         /* owned: terms_sql's rows, which the plan's words borrow */
 	struct terms_plan p;
 	double avgdl;
-	char *lexes, *weights; /* owned: the plan's lexemes and weights as array literals */
-	int64_t candidates;
+	char *lexes;           /* owned: the plan's lexemes as an array literal */
+	PGresult *cands;       /* owned: the candidates of the last pass */
+	struct cand *c;        /* owned: their scores, best first */
+	size_t nc;
 	struct store_hit *hits;
 	size_t n;
 };
@@ -126,21 +134,6 @@ static int plan_read(struct pg_conn *c, struct search *s)
 	return err;
 }
 
-/* The plan's weights, rarest lexeme first, as the text of a float8[] parameter. Owned. */
-static char *plan_weights(const struct terms_plan *p)
-{
-	struct buf b;
-	int err;
-
-	buf_init(&b, 0); /* unlimited: appends cannot fail */
-	err = buf_putc(&b, '{');
-	for (size_t i = 0; i < p->n && !err; i++)
-		err = buf_printf(&b, "%s%.17g", i ? "," : "", p->t[i].ub);
-	if (!err)
-		err = buf_putc(&b, '}');
-	return buf_release(&b);
-}
-
 static int plan_make(struct pg_conn *c, struct search *s)
 {
 	char *words = words_text(s->q);
@@ -160,42 +153,133 @@ static int plan_make(struct pg_conn *c, struct search *s)
 	for (size_t i = 0; i < s->p.n; i++)
 		lex[i] = s->p.t[i].word;
 	s->lexes = pgv_text_array(lex, s->p.n, NULL);
-	s->weights = plan_weights(&s->p);
 	free(lex);
 	return 0;
 }
 
-static void params_fill(struct pgv_params *p, const struct search *s)
+/* Fetches the candidates of the plan's essential lexemes into s->cands. */
+static int candidates_get(struct pg_conn *c, struct search *s)
 {
-	pgv_param_int(p, (int64_t)s->p.nessential);
-	pgv_param_str(p, s->lexes);
-	pgv_param_str(p, s->weights);
-	pgv_param_double(p, s->avgdl);
-	pgv_param_double(p, BM25_K1);
-	pgv_param_double(p, BM25_B);
-	pgv_param_str(p, s->project);
+	struct pgv_params p;
+	int err;
+
+	pgv_params_init(&p);
+	pgv_param_int(&p, (int64_t)s->p.nessential);
+	pgv_param_str(&p, s->lexes);
+	pgv_param_str(&p, s->project);
 	for (size_t i = 0; i < SEARCH_MAX_STORES; i++)
-		pgv_param_str(p, i < s->q->nvs ? s->q->vs[i] : NULL);
-	pgv_param_int(p, s->candidates);
-	pgv_param_int(p, s->q->limit);
-	pgv_param_double(p, s->p.ub_all);
-	for (size_t i = 0; i < s->f->n; i++)
-		pgv_param_str(p, s->f->vals[i]);
+		pgv_param_str(&p, i < s->q->nvs ? s->q->vs[i] : NULL);
+	PQclear(s->cands);
+	s->cands = NULL;
+	err = pgv_exec(c, &s->cands, "search: candidates", candidates_sql, &p, true);
+	pgv_params_cleanup(&p);
+	return err;
 }
 
-/* Moves the rows of r into the hits (a row without a chunk: none passed); true when the
- * candidates were as many as asked for (more may pass the filter). */
-static bool hits_read(PGresult *r, struct search *s)
+static uint32_t be32(const unsigned char *p)
 {
-	bool full = false;
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
 
+/* The plan's weight of lexeme lex (0 for one the query lacks). */
+static double weight_of(const struct terms_plan *p, const char *lex)
+{
+	for (size_t i = 0; i < p->n; i++) {
+		if (strcmp(p->t[i].word, lex) == 0)
+			return p->t[i].ub;
+	}
+	return 0;
+}
+
+/* BM25 of a chunk of length dl whose tsvector, cut to the query's lexemes, is v (len bytes in
+ * the binary form: the lexeme count, then each lexeme NUL-terminated, its number of positions
+ * and the positions, 16 bits each). A lexeme's positions are its term frequency. */
+static double score(const struct search *s, const unsigned char *v, int len, double dl)
+{
+	double k = BM25_K1 * (1 - BM25_B + BM25_B * dl / s->avgdl), r = 0;
+	const unsigned char *end = v + len, *lex;
+	uint32_t n = len >= 4 ? be32(v) : 0;
+
+	v += 4;
+	for (uint32_t i = 0; i < n && v < end; i++) {
+		double tf;
+
+		lex = v;
+		v = memchr(v, 0, (size_t)(end - v));
+		if (!v || end - v < 3)
+			break;
+		tf = (double)((unsigned)v[1] << 8 | v[2]);
+		r += weight_of(&s->p, (const char *)lex) * tf / (tf + k);
+		v += 3 + 2 * (size_t)tf;
+	}
+	return r;
+}
+
+static int by_score(const void *a, const void *b)
+{
+	const struct cand *x = a, *y = b;
+
+	if (x->r != y->r)
+		return x->r < y->r ? 1 : -1;
+	return (x->id > y->id) - (x->id < y->id);
+}
+
+/* Scores the candidates, best first. */
+static void candidates_rank(struct search *s)
+{
+	PGresult *r = s->cands;
+
+	free(s->c);
+	s->nc = (size_t)PQntuples(r);
+	s->c = xcalloc(s->nc + 1, sizeof(*s->c));
 	for (int i = 0; i < PQntuples(r); i++) {
-		struct store_hit *h = &s->hits[s->n];
+		const unsigned char *len = (const unsigned char *)PQgetvalue(r, i, 1);
 
-		full = pg_col_i(r, i, 6) >= s->candidates;
-		if (PQgetisnull(r, i, 0))
-			continue;
-		s->n++;
+		s->c[i].row = i;
+		s->c[i].id = pgv_be64(PQgetvalue(r, i, 0));
+		s->c[i].r = score(s, (const unsigned char *)PQgetvalue(r, i, 4),
+				  PQgetlength(r, i, 4), (double)be32(len));
+	}
+	qsort(s->c, s->nc, sizeof(*s->c), by_score);
+}
+
+/* The first m candidates' ids, scores (normalised), stores and files, as parameters. */
+static void hits_params(struct pgv_params *p, char **arrays, const struct search *s,
+			size_t m)
+{
+	const char **vs = xcalloc(m + 1, sizeof(*vs)), **files = xcalloc(m + 1, sizeof(*files));
+	struct buf ids, rs;
+	int err;
+
+	buf_init(&ids, 0); /* unlimited: appends cannot fail */
+	buf_init(&rs, 0);
+	err = buf_putc(&ids, '{') || buf_putc(&rs, '{');
+	for (size_t i = 0; i < m && !err; i++) {
+		vs[i] = PQgetvalue(s->cands, s->c[i].row, 2);
+		files[i] = PQgetvalue(s->cands, s->c[i].row, 3);
+		err = buf_printf(&ids, "%s%lld", i ? "," : "", (long long)s->c[i].id) ||
+		      buf_printf(&rs, "%s%.17g", i ? "," : "", s->c[i].r / s->p.ub_all);
+	}
+	err = err || buf_putc(&ids, '}') || buf_putc(&rs, '}');
+	arrays[0] = buf_release(&ids);
+	arrays[1] = buf_release(&rs);
+	arrays[2] = pgv_text_array(vs, m, NULL);
+	arrays[3] = pgv_text_array(files, m, NULL);
+	for (int i = 0; i < 4; i++)
+		pgv_param_str(p, arrays[i]);
+	pgv_param_str(p, s->project);
+	pgv_param_int(p, s->q->limit);
+	for (size_t i = 0; i < s->f->n; i++)
+		pgv_param_str(p, s->f->vals[i]);
+	free(vs);
+	free(files);
+}
+
+static void hits_read(PGresult *r, struct search *s)
+{
+	for (int i = 0; i < PQntuples(r) && s->n < (size_t)s->q->limit; i++) {
+		struct store_hit *h = &s->hits[s->n++];
+
 		h->chunk = pg_col_i(r, i, 0);
 		h->file_id = xstrdup(PQgetvalue(r, i, 1));
 		h->filename = xstrdup(PQgetvalue(r, i, 2));
@@ -203,32 +287,44 @@ static bool hits_read(PGresult *r, struct search *s)
 		h->text = xstrdup(PQgetvalue(r, i, 4));
 		h->bm25 = strtod(PQgetvalue(r, i, 5), NULL);
 	}
-	return full;
 }
 
-/* Runs one pass with the plan's essential words and more and more candidates until enough
- * pass the filter, or the index has no more matches. */
+/* The hits among the first m candidates. */
+static int hits_get(struct pg_conn *c, const char *sql, struct search *s, size_t m)
+{
+	struct pgv_params p;
+	char *arrays[4];
+	PGresult *r = NULL;
+	int err;
+
+	pgv_params_init(&p);
+	hits_params(&p, arrays, s, m);
+	store_hits_clear(s->hits, &s->n);
+	err = pgv_exec(c, &r, "search", sql, &p, false);
+	if (!err)
+		hits_read(r, s);
+	PQclear(r);
+	pgv_params_cleanup(&p);
+	for (int i = 0; i < 4; i++)
+		free(arrays[i]);
+	return err;
+}
+
+/* Runs one pass: the candidates of the essential lexemes, ranked here, then the hits among
+ * more and more of the best of them until enough pass the filter or none are left. */
 static int run_pass(struct pg_conn *c, const char *sql, struct search *s)
 {
-	int limit = s->q->limit;
-	bool full = true;
-	int err = 0;
+	size_t limit = (size_t)s->q->limit;
+	size_t m = limit * 4 > CANDIDATES_MIN ? limit * 4 : CANDIDATES_MIN;
+	int err = candidates_get(c, s);
 
-	s->candidates = limit * 4 > CANDIDATES_MIN ? limit * 4 : CANDIDATES_MIN;
-	store_hits_clear(s->hits, &s->n); /* an earlier pass's hits go: this one ranks anew */
-	for (; !err && full && s->n < (size_t)limit && s->candidates <= CANDIDATES_MAX;
-	     s->candidates *= 8) {
-		struct pgv_params p;
-		PGresult *r = NULL;
-
-		store_hits_clear(s->hits, &s->n);
-		pgv_params_init(&p);
-		params_fill(&p, s);
-		err = pgv_exec(c, &r, "search", sql, &p, false);
-		if (!err)
-			full = hits_read(r, s);
-		PQclear(r);
-		pgv_params_cleanup(&p);
+	if (!err)
+		candidates_rank(s);
+	store_hits_clear(s->hits, &s->n);
+	for (bool more = true; !err && more; m *= 8) {
+		more = m < s->nc;
+		err = hits_get(c, sql, s, more ? m : s->nc);
+		more = more && s->n < limit;
 	}
 	return err;
 }
@@ -244,7 +340,7 @@ static int run_search(struct pg_conn *c, void *ctx)
 	int err = plan_make(c, s);
 
 	if (!err && s->p.n > 0)
-		sql = search_sql(s->f->b.p);
+		sql = hits_sql(s->f->b.p);
 	while (!err && sql && more) {
 		err = run_pass(c, sql, s);
 		last = s->n > 0 ? s->hits[s->n - 1].bm25 : 0;
@@ -259,9 +355,10 @@ static int run_search(struct pg_conn *c, void *ctx)
 static void search_cleanup(struct search *s)
 {
 	PQclear(s->lex);
+	PQclear(s->cands);
+	free(s->c);
 	terms_cleanup(&s->p);
 	free(s->lexes);
-	free(s->weights);
 }
 
 int pg_search(struct store *base, const char *project, const struct store_search *q,
