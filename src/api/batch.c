@@ -62,15 +62,31 @@ const char *batch_put(struct batch *b, enum store_kind kind, jv *obj)
 	return b->texts[i];
 }
 
-void batch_lease(struct batch *b, const char *id, const char *owner, int64_t until)
+/* A new op of type on run id, at the end; returned borrowed, valid until the next add. */
+static struct store_op *run_op(struct batch *b, enum store_op_type type, const char *id)
 {
 	size_t i = slot(b);
 
-	b->ops[i].type = STORE_SET_LEASE;
+	b->ops[i].type = type;
 	b->ops[i].obj.kind = STORE_RUN;
 	b->ops[i].obj.id = id;
-	b->ops[i].lease = owner;
-	b->ops[i].lease_until = until;
+	return &b->ops[i];
+}
+
+void batch_lease(struct batch *b, const char *id, const char *owner, int64_t until)
+{
+	struct store_op *op = run_op(b, STORE_SET_LEASE, id);
+
+	op->lease = owner;
+	op->lease_until = until;
+}
+
+void batch_origin(struct batch *b, const char *id, const char *key_hash, int64_t include)
+{
+	struct store_op *op = run_op(b, STORE_SET_RUN_ORIGIN, id);
+
+	op->run_key = key_hash;
+	op->run_include = include;
 }
 
 char *batch_take_text(struct batch *b, size_t i)

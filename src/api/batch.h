@@ -34,6 +34,9 @@ const char *batch_put(struct batch *b, enum store_kind kind, jv *obj);
 /* Adds the lease of run id to owner until `until` (Unix ms); both borrowed until the
  * write. */
 void batch_lease(struct batch *b, const char *id, const char *owner, int64_t until);
+/* Adds what run id is created with that only the server reads (STORE_SET_RUN_ORIGIN): the
+ * creating key's hash (NULL: none) and the include[] flags; borrowed until the write. */
+void batch_origin(struct batch *b, const char *id, const char *key_hash, int64_t include);
 /* Hands the encoding of op i to the caller (owned; free with free()). */
 char *batch_take_text(struct batch *b, size_t i);
 

@@ -293,14 +293,20 @@ int api_delete_top(struct http_req *req, enum store_kind kind, const char *param
 {
 	struct api *api = api_ctx(req);
 	const char *id;
+	char *holder = NULL; /* the node of a thread's code_interpreter session */
 	int err = api_path_id(req, param, prefix, what, &id);
 
+	if (!err && api->eng && kind == STORE_THREAD)
+		holder = engine_session_holder(api->eng, api_project(req), id);
 	if (!err)
 		err = store_delete(api->st, api_project(req), kind, id, NULL);
+	if (!err && api->eng) {
+		engine_stop_runs(api->eng, api_project(req), kind, id);
+		engine_end_session(api->eng, api_project(req), id, holder);
+	}
+	free(holder);
 	if (err)
 		return api_store_err(req, err, what, id);
-	if (api->eng)
-		engine_stop_runs(api->eng, api_project(req), kind, id);
 	return api_reply_deleted(req, id, deleted_object);
 }
 

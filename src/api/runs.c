@@ -126,6 +126,8 @@ static int write_and_start(struct http_req *req, struct engine *eng, struct batc
 
 	engine_lease(eng, &owner, &until); /* the run is born this node's to drive, */
 	batch_lease(b, jv_get_str(run, "id"), other ? other : owner, until); /* or the session's */
+	batch_origin(b, jv_get_str(run, "id"), api_key_hash(req), /* for a node that resumes it */
+		     steps_want_content(req) ? STORE_INCLUDE_CONTENT : 0);
 	err = write_batch(req, b, thread_id);
 
 	/* The run is stored: it starts even if the store write fails (logged), never left

@@ -279,8 +279,8 @@ static void do_stop_runs(struct engine *e, struct cmd *c)
 		}
 		x = next;
 	}
-	if (c->deleted_kind == STORE_THREAD && e->tools.sbx)
-		sbx_end(e->tools.sbx, c->deleted_id); /* its code_interpreter session goes too */
+	if (c->deleted_kind == STORE_THREAD)
+		session_end_deleted(e, c->deleted_id); /* its code_interpreter session goes too */
 }
 
 static void (*const handlers[])(struct engine *e, struct cmd *c) = {

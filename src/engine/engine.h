@@ -84,6 +84,16 @@ struct events *engine_start_run(struct engine *e, const char *project, const cha
  * live node holds its thread's sandbox session, that node's owner id (owned), else NULL.
  * Any thread. */
 char *engine_session_node(struct engine *e, const char *project, const jv *run);
+/* The node that holds thread_id's code_interpreter session, when another live node does
+ * (owned), else NULL: read it before deleting the thread (the hold goes with the thread),
+ * for engine_end_session after. Any thread. */
+char *engine_session_holder(struct engine *e, const char *project, const char *thread_id);
+/* After thread_id was deleted: ends its code_interpreter session on node holder
+ * (engine_session_holder's answer; NULL: nothing to do) through a command row, announced
+ * to that node as a cancel is. Never fails: a command that cannot be posted is logged, and
+ * the session then ends once idle. Any thread. */
+void engine_end_session(struct engine *e, const char *project, const char *thread_id,
+			const char *holder);
 /* Hands a run just stored "queued" and leased to owner (engine_session_node's answer) to
  * that node: logs its first events (as engine_start_run: thread.created when thread_json is
  * not NULL) and posts the node a command to start it. Returns a stream of the run read from

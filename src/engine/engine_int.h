@@ -55,7 +55,7 @@ struct exec {
 	struct engine *e;
 	char *project;
 	char *key;          /* the hash of the API key that created the run (its budget), or
-			     * NULL: open mode, or a run loaded from the store */
+			     * NULL: open mode (exec_load reads it back for a stored run) */
 	jv *run;            /* the run object as stored */
 	enum run_status status; /* its "status", changed only by run_move */
 	int64_t version;    /* its store version */
@@ -143,6 +143,7 @@ struct engine {
 	struct timer scan_tick;    /* every LEASE_SCAN_MS: take over lapsed runs */
 	struct timer cmd_tick;     /* every LEASE_CMD_MS: commands from other nodes (the
 				      safety net: their topics wake the node at once) */
+	int64_t cmd_prune_at;      /* engine thread only: when to remove stale commands next */
 	char cmd_topic[STORE_TOPIC_MAX + 1]; /* the topic of commands posted to this node */
 
 	struct tool_env tools;     /* what server tool jobs use */
@@ -317,10 +318,16 @@ void lease_topic_answer(struct engine *e, const char *rest);
 /* Kinds of commands between nodes (store_cmd.kind). */
 #define LEASE_CMD_CANCEL "cancel"
 #define LEASE_CMD_START "start" /* a run handed to this node (session.c); not answered */
+#define LEASE_CMD_END "end"     /* a thread deleted (run_id is its id: session.c); not
+				   answered */
 
 /* --- session.c: code_interpreter sessions across nodes (engine thread) --- */
-/* Carries out a "start" command: claims and starts the run handed to this node. */
+/* Carry out a "start" command (claims and starts the run handed to this node) and an "end"
+ * command (ends the session of the deleted thread the command names). */
 void session_start_handed(struct engine *e, const struct store_cmd *cmd);
+void session_end_handed(struct engine *e, const struct store_cmd *cmd);
+/* Ends this node's session of thread_id, which was deleted, if it has one. */
+void session_end_deleted(struct engine *e, const char *thread_id);
 
 /* Lets every lease of this node lapse at once (a clean stop: others take over now). */
 void lease_stop(struct engine *e);
@@ -355,16 +362,13 @@ void engine_drop(struct engine *e, struct exec *x);
 /* --- follow.c: streams read from the run event log (any thread) --- */
 /* The log of run_id (NULL: of any run) grew: its followers read what is new. */
 void follow_kick(struct engine *e, const char *run_id);
-/* Fills ch (the caller's reference, handed over) from run_id's log past the event numbered
- * after, as engine_follow does; closes ch at once when the engine is stopping. Any thread. */
-void follow_into(struct engine *e, const char *project, const char *run_id, int64_t after,
-		 struct events *ch);
-/* Closes and frees every follower (engine_stop); later follow_into calls close their
- * channel at once. */
+/* Closes and frees every follower (engine_stop); later follows close their channel at
+ * once. */
 void follow_stop_all(struct engine *e);
 /* Another node took x over (run_lose, engine thread): hands x's open stream, if any, to a
- * follower of the run's log from the last event this node logged, once that is written,
- * so that the stream goes on with the new owner's events. x->ch is NULL after. */
+ * follower of the run's log, once this node's events are written, that sends the events
+ * of the stretch this node did not write (evlog_seen), so that the stream goes on with the
+ * new owner's events. x->ch is NULL after. */
 void follow_handover(struct exec *x);
 
 #endif

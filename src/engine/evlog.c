@@ -7,9 +7,12 @@
  * the run's state is in the store, and the next stretch's events go on.
  *
  * A mark (evlog_mark) is a pending item of its own: the writer calls it after writing the
- * batch it is in, with the id its run's last written event got. For that the writer keeps,
- * per run with a stretch under way, the id of the last event it wrote; a run leaves that
- * list with its stretch's final event, or with a mark. */
+ * batch it is in, with the ids this writer gave the run's events in the stretch under way.
+ * For that the writer keeps, per run with a stretch under way, the ids of the events it
+ * wrote (8 bytes an event, merged deltas once); a run leaves that list with its stretch's
+ * final event, or with a mark. The ids, rather than the last one alone, let a reader tell
+ * this node's events from those of a node that took the run over meanwhile, which the log
+ * may hold between them. */
 #include "evlog.h"
 
 #include <pthread.h>
@@ -43,10 +46,11 @@ struct pend {
 	void *mark_ctx;
 };
 
-/* A run's last event written by this writer (writer thread only). */
+/* The events of a run's stretch under way written by this writer (writer thread only). */
 struct written {
 	char *run_id;
-	int64_t id;
+	int64_t *ids; /* in the order written: growing */
+	size_t n, cap;
 };
 
 struct evlog {
@@ -214,41 +218,64 @@ static struct written *written_find(struct evlog *lg, const char *run_id)
 static void written_forget(struct evlog *lg, struct written *w)
 {
 	free(w->run_id);
+	free(w->ids);
 	*w = lg->last[--lg->nlast];
 }
 
-/* Records that run_id's last written event has id; a final event ends the run's entry. */
-static void written_note(struct evlog *lg, const char *run_id, int64_t id, bool final)
+/* run_id's entry, made when it has none. */
+static struct written *written_get(struct evlog *lg, const char *run_id)
 {
 	struct written *w = written_find(lg, run_id);
 
-	if (w && final) {
-		written_forget(lg, w);
-	} else if (w) {
-		w->id = id;
-	} else if (!final) {
-		if (lg->nlast == lg->caplast) {
-			lg->caplast = lg->caplast ? lg->caplast * 2 : 16;
-			lg->last = xrealloc(lg->last, lg->caplast * sizeof(*lg->last));
-		}
-		lg->last[lg->nlast++] = (struct written){ xstrdup(run_id), id };
+	if (w)
+		return w;
+	if (lg->nlast == lg->caplast) {
+		lg->caplast = lg->caplast ? lg->caplast * 2 : 16;
+		lg->last = xrealloc(lg->last, lg->caplast * sizeof(*lg->last));
 	}
+	w = &lg->last[lg->nlast++];
+	*w = (struct written){ .run_id = xstrdup(run_id) };
+	return w;
 }
 
-/* Calls mark p with its run's last written event's id (see evlog_mark_fn). */
+/* Records that this writer wrote run_id's event id; a final event ends the run's entry. */
+static void written_note(struct evlog *lg, const char *run_id, int64_t id, bool final)
+{
+	struct written *w;
+
+	if (final) {
+		w = written_find(lg, run_id);
+		if (w)
+			written_forget(lg, w);
+		return;
+	}
+	w = written_get(lg, run_id);
+	if (w->n == w->cap) {
+		w->cap = w->cap ? w->cap * 2 : 16;
+		w->ids = xrealloc(w->ids, w->cap * sizeof(*w->ids));
+	}
+	w->ids[w->n++] = id;
+}
+
+/* Calls mark p with the ids of its run's stretch written here (see evlog_mark_fn), and
+ * ends the run's entry. */
 static void call_mark(struct evlog *lg, const struct pend *p)
 {
 	struct written *w = written_find(lg, p->run_id);
-	int64_t after = 0;
+	struct evlog_seen seen = { 0 };
 
-	if (w) {
-		after = w->id;
-		written_forget(lg, w);
-	} else if (store_events_last(lg->st, p->project, p->run_id, &after)) {
+	if (w && w->n) {
+		seen.after = w->ids[0];
+		seen.skip = w->ids; /* the mark takes them */
+		seen.nskip = w->n;
+		w->ids = NULL;
+	} else if (store_events_last(lg->st, p->project, p->run_id, &seen.after)) {
 		log_warn("engine: the event log of run %s could not be read", p->run_id);
-		after = 0;
+		seen.after = 0;
 	}
-	p->mark(p->mark_ctx, after);
+	if (w)
+		written_forget(lg, w);
+	p->mark(p->mark_ctx, &seen);
 }
 
 /* After items[0..n) were written (ids[k] for the k-th event among them; ids NULL when the

@@ -40,10 +40,20 @@ void evlog_add_delta(struct evlog *lg, const char *project, const char *run_id,
 		     const char *name, const char *head, const char *span, size_t span_len,
 		     const char *tail);
 
-/* Called by evlog_mark on the writer thread: after is the id of the run's last event in the
- * log that this writer wrote (when it wrote none since the run's last stretch ended, the id
- * of the run's last event in the log; 0 when unknown). */
-typedef void evlog_mark_fn(void *ctx, int64_t after);
+/* Where a reader that saw this writer's events of a run's stretch (a stream of the node that
+ * drove it) goes on in the log: past after, skipping the ids in skip. after is the id of
+ * the first event of the stretch this writer wrote, skip the ids of all it wrote (growing,
+ * after first); the events past after that are not in skip are other writers' (a node that
+ * took the run over). When this writer wrote none since the run's last stretch ended, after
+ * is the id of the run's last event in the log (0 when unknown) and skip is empty. */
+struct evlog_seen {
+	int64_t after;
+	int64_t *skip; /* owned by the mark's callee (free with free()); NULL when nskip is 0 */
+	size_t nskip;
+};
+
+/* Called by evlog_mark on the writer thread; seen->skip is the callee's. */
+typedef void evlog_mark_fn(void *ctx, struct evlog_seen *seen);
 
 /* Calls fn(ctx, after) on the writer thread once every event of run_id added before this
  * call is written (or dropped: see evlog.c), and before any added after it. The strings

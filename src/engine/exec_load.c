@@ -12,7 +12,12 @@
  * runs again, so the thread ends with one whole reply, never a cut one followed by a repeat.
  * Earlier turns stay as they are. A turn that had ended with its reply (its message step
  * completed with the turn's usage) and whose run's end alone was not saved is not run
- * again: the run ends as its reply did. */
+ * again: the run ends as its reply did.
+ *
+ * What only the creating node's memory had is read back from the run's origin
+ * (store_run_origin): the key that created it, whose token budget its turns count against,
+ * and whether its create's include[] asked for file_search result contents in step details
+ * and events. */
 #include "engine_int.h"
 
 #include <stdio.h>
@@ -209,6 +214,17 @@ int exec_new(struct engine *e, const char *project, jv *run, int64_t version,
 	return 0;
 }
 
+/* Restores what x was created with (see the top of the file). */
+static int load_origin(struct exec *x)
+{
+	int64_t include = 0;
+	int err = store_run_origin(x->e->st, x->project, jv_get_str(x->run, "id"), &x->key,
+				   &include);
+
+	x->step_content = (include & STORE_INCLUDE_CONTENT) != 0;
+	return err;
+}
+
 int exec_load(struct engine *e, const char *project, const char *thread_id,
 	      const char *run_id, bool leased, struct exec **out)
 {
@@ -221,7 +237,8 @@ int exec_load(struct engine *e, const char *project, const char *thread_id,
 	if (err)
 		return err;
 	lease_mark(*out, leased);
-	if (!status_run_terminal((*out)->status))
+	err = load_origin(*out);
+	if (!err && !status_run_terminal((*out)->status))
 		err = load_open_steps(*out);
 	if (err)
 		engine_drop(e, *out);

@@ -11,11 +11,12 @@
  * (only its own reference to the channel is left) is dropped at the next topic.
  *
  * A follower also takes over the channel of a stream this node was sending while it drove
- * the run, when another node takes the run over (follow_handover): it starts after the
- * last event this node logged, so the client sees the new owner's events next. Known gap:
- * events this node still logs after the new owner's first ones (before it noticed the loss)
- * move that start past the new owner's events: the stream misses them, and when the
- * stretch's final event is among them it waits until its client leaves. */
+ * the run, when another node takes the run over (follow_handover). The client saw every
+ * event this node logged in the stretch, but the log may hold the new owner's first events
+ * between them: this node goes on logging (model deltas) until it notices the loss. So the
+ * follower starts after the first event this node logged in the stretch and skips the ids
+ * this node wrote (evlog_seen): the client gets every event of the new owner, in log order,
+ * and none of this node's twice. */
 #include "engine_int.h"
 
 #include <stdlib.h>
@@ -31,6 +32,8 @@ struct follower {
 	char *project;
 	char *run_id;
 	int64_t after;     /* the id of the last event appended to ch */
+	int64_t *skip;     /* ids not to append (growing): a handed-over stream's, already sent */
+	size_t nskip, iskip; /* how many; the first not yet passed */
 	struct events *ch; /* the follower's own reference */
 	bool done;         /* ch is closed: the stretch ended, or the log cannot be read */
 	struct follower *next;
@@ -41,9 +44,18 @@ static void follower_free(struct follower *f)
 	if (!f->done)
 		events_close(f->ch);
 	events_unref(f->ch);
+	free(f->skip);
 	free(f->project);
 	free(f->run_id);
 	free(f);
+}
+
+/* True when id is one of f's ids to skip; the ids are growing, as the log is read. */
+static bool skipped(struct follower *f, int64_t id)
+{
+	while (f->iskip < f->nskip && f->skip[f->iskip] < id)
+		f->iskip++;
+	return f->iskip < f->nskip && f->skip[f->iskip] == id;
 }
 
 /* Appends what the log holds past f->after to f's channel. Called with follow_mu held. */
@@ -61,8 +73,10 @@ static void follower_read(struct engine *e, struct follower *f)
 		}
 		got = l.n;
 		for (size_t i = 0; i < l.n && !f->done; i++) {
-			events_append(f->ch, l.items[i].name, l.items[i].data);
 			f->after = l.items[i].id;
+			if (skipped(f, f->after))
+				continue;
+			events_append(f->ch, l.items[i].name, l.items[i].data);
 			f->done = l.items[i].final;
 		}
 		store_events_cleanup(&l);
@@ -98,14 +112,19 @@ void follow_kick(struct engine *e, const char *run_id)
 	pthread_mutex_unlock(&e->follow_mu);
 }
 
-void follow_into(struct engine *e, const char *project, const char *run_id, int64_t after,
-		 struct events *ch)
+/* Fills ch (the caller's reference, handed over) from run_id's log past seen->after,
+ * skipping seen's ids (taken); closes ch at once when the engine is stopping. Any thread. */
+static void follow_into(struct engine *e, const char *project, const char *run_id,
+			struct evlog_seen *seen, struct events *ch)
 {
 	struct follower *f = xcalloc(1, sizeof(*f));
 
 	f->project = xstrdup(project);
 	f->run_id = xstrdup(run_id);
-	f->after = after;
+	f->after = seen->after;
+	f->skip = seen->skip;
+	f->nskip = seen->nskip;
+	seen->skip = NULL;
 	f->ch = ch;
 	/* Listed before the first read, under the lock the topic's reads take: an event
 	 * appended after this read's snapshot brings a topic that reads it. */
@@ -124,8 +143,9 @@ struct events *engine_follow(struct engine *e, const char *project, const char *
 			     int64_t after)
 {
 	struct events *ch = events_new();
+	struct evlog_seen seen = { .after = after };
 
-	follow_into(e, project, run_id, after, events_ref(ch));
+	follow_into(e, project, run_id, &seen, events_ref(ch));
 	return ch;
 }
 
@@ -134,15 +154,17 @@ struct handover {
 	struct engine *e;
 	char *project;
 	char *run_id;
-	struct events *ch; /* the stream's reference, given to the follower */
+	struct events *ch; /* the stream's reference, given to the follower; NULL: none */
 };
 
-/* evlog_mark_fn: this node's events of the run are in the log, up to after. */
-static void handover_ready(void *ctx, int64_t after)
+/* evlog_mark_fn: this node's events of the run are in the log, with the ids seen. */
+static void handover_ready(void *ctx, struct evlog_seen *seen)
 {
 	struct handover *h = ctx;
 
-	follow_into(h->e, h->project, h->run_id, after, h->ch);
+	if (h->ch)
+		follow_into(h->e, h->project, h->run_id, seen, h->ch); /* takes seen->skip */
+	free(seen->skip);
 	free(h->project);
 	free(h->run_id);
 	free(h);
@@ -150,11 +172,9 @@ static void handover_ready(void *ctx, int64_t after)
 
 void follow_handover(struct exec *x)
 {
-	struct handover *h;
+	struct handover *h = xcalloc(1, sizeof(*h));
 
-	if (!x->ch)
-		return;
-	h = xcalloc(1, sizeof(*h));
+	/* Without a stream too: the mark ends the run's entry in the log writer. */
 	h->e = x->e;
 	h->project = xstrdup(x->project);
 	h->run_id = xstrdup(jv_get_str(x->run, "id"));

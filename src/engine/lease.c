@@ -22,7 +22,14 @@
  * and a poster's every LEASE_WAIT_MS, are only the safety net for a topic missed. The same
  * read counts the node's leases in the store: fewer than it holds means a run was deleted
  * with its thread (on another node: announced as STORE_TOPIC_CMD_ALL) or taken over, and the
- * affected runs are found and stopped. */
+ * affected runs are found and stopped.
+ *
+ * A command nobody will read stays behind: a "start" or "end" posted to a node that died
+ * before reading it (its successor has another owner id), a cancel whose poster died before
+ * removing the answer. Every node removes the commands older than any poster waits
+ * (lease_ms + 1 s) by a margin, LEASE_CMD_KEEP_S, when it starts and then every
+ * LEASE_PRUNE_MS; a live node reads its commands within LEASE_CMD_MS, so only stale ones
+ * are that old. */
 #include "engine_int.h"
 
 #include <stdio.h>
@@ -41,6 +48,8 @@
 #define LEASE_SCAN_MS 250    /* how often a node looks for runs whose lease lapsed */
 #define LEASE_SCAN_MAX 100   /* lapsed runs taken over per look */
 #define LEASE_WAIT_MS 250    /* how often a poster reads its command's answer unwoken */
+#define LEASE_CMD_KEEP_S 60  /* how long a command outlives its poster's wait */
+#define LEASE_PRUNE_MS 60000 /* how often stale commands are removed */
 
 static void on_lease_tick(void *arg);
 static void on_scan_tick(void *arg);
@@ -166,8 +175,9 @@ static void on_scan_tick(void *arg)
 /* --- runs this node holds that went away --- */
 
 /* Some leases of this node are gone from the store: finds the runs and stops them. A
- * deleted run (its thread went) ends as engine_stop_runs would end it; a run another node
- * took over is let go (that node writes it now; run_lose hands its stream to the log). */
+ * deleted run (its thread went) ends as engine_stop_runs would end it, and its thread's
+ * session here too; a run another node took over is let go (that node writes it now;
+ * run_lose hands its stream to the log). */
 static void check_held(struct engine *e)
 {
 	struct exec *x = e->execs;
@@ -182,6 +192,7 @@ static void check_held(struct engine *e)
 		if (live)
 			err = store_lease_owner(e->st, x->project, jv_get_str(x->run, "id"), &owner);
 		if (live && err == ERR_NOT_FOUND) {
+			session_end_deleted(e, jv_get_str(x->run, "thread_id"));
 			run_stop_deleted(x, STORE_THREAD);
 			engine_settle(e, x);
 		} else if (live && !err && strcmp(owner ? owner : "", e->owner)) {
@@ -195,6 +206,15 @@ static void check_held(struct engine *e)
 
 /* --- commands --- */
 
+/* The commands nobody waits an answer for: each removes its row itself. */
+static const struct {
+	const char *kind;
+	void (*fn)(struct engine *e, const struct store_cmd *cmd);
+} unanswered[] = {
+	{ LEASE_CMD_START, session_start_handed },
+	{ LEASE_CMD_END, session_end_handed },
+};
+
 /* Carries out a command another node posted, and answers it. */
 static void do_remote(struct engine *e, const struct store_cmd *cmd)
 {
@@ -203,9 +223,11 @@ static void do_remote(struct engine *e, const struct store_cmd *cmd)
 	char *json = NULL;
 	int err = ERR_LEASE;
 
-	if (strcmp(cmd->kind, LEASE_CMD_START) == 0) {
-		session_start_handed(e, cmd);
-		return;
+	for (size_t i = 0; i < sizeof(unanswered) / sizeof(unanswered[0]); i++) {
+		if (strcmp(cmd->kind, unanswered[i].kind) == 0) {
+			unanswered[i].fn(e, cmd);
+			return;
+		}
 	}
 	if (x && x->leased && !x->lost && strcmp(x->project, cmd->project) == 0 &&
 	    strcmp(cmd->kind, LEASE_CMD_CANCEL) == 0)
@@ -241,11 +263,28 @@ static void read_cmds(struct engine *e)
 	store_cmds_free(cmds, n);
 }
 
+/* Removes the commands no node will read any more (see the top of the file). */
+static void prune_cmds(struct engine *e)
+{
+	int64_t before = clock_unix() - (e->lease_ms / 1000 + 1) - LEASE_CMD_KEEP_S;
+	int64_t removed = 0;
+
+	e->cmd_prune_at = clock_ms() + LEASE_PRUNE_MS;
+	if (store_cmd_prune(e->st, before, &removed))
+		log_warn("engine: stale commands could not be removed; the next try is in %d s",
+			 LEASE_PRUNE_MS / 1000);
+	else if (removed)
+		log_info("engine: %lld stale command(s) removed (their nodes are gone)",
+			 (long long)removed);
+}
+
 static void on_cmd_tick(void *arg)
 {
 	struct engine *e = arg;
 
 	read_cmds(e);
+	if (clock_ms() >= e->cmd_prune_at)
+		prune_cmds(e);
 	loop_timer_start(e->loop, &e->cmd_tick, LEASE_CMD_MS);
 }
 

@@ -10,7 +10,13 @@
  * streams it from the run event log (engine_follow) or polls it as any run. When the holder
  * is dead (its hold lapsed) the run stays on B, which starts a new session with the thread's
  * files. Handing over the whole run, rather than each call, keeps one node driving a run
- * and reuses the lease, command and event-log paths unchanged. */
+ * and reuses the lease, command and event-log paths unchanged.
+ *
+ * Deleting a thread ends its session on the node that holds it: the deleting node reads the
+ * holder before the delete (the hold goes with the thread's row) and posts it an "end"
+ * command after, whose topic makes the holder end the session at once. A holder that was
+ * running code for one of the thread's runs also ends it when it finds the run deleted
+ * (lease.c). */
 #include "engine_int.h"
 
 #include <stdio.h>
@@ -21,6 +27,7 @@
 #include "../base/clock.h"
 #include "../base/id.h"
 #include "../base/log.h"
+#include "../tools/sandbox.h"
 #include "evlog.h"
 
 /* True when run (its tools) may call code_interpreter. */
@@ -37,21 +44,27 @@ static bool runs_code(const jv *run)
 	return false;
 }
 
-char *engine_session_node(struct engine *e, const char *project, const jv *run)
+char *engine_session_holder(struct engine *e, const char *project, const char *thread_id)
 {
-	const char *thread_id = jv_get_str(run, "thread_id");
 	char *owner = NULL;
 
-	if (!thread_id || !runs_code(run))
-		return NULL;
 	if (store_session_owner(e->st, project, thread_id, clock_unix_ms(), &owner))
-		log_warn("thread %s: its code_interpreter session could not be looked up; the "
-			 "run stays on this node", thread_id);
+		log_warn("thread %s: the node of its code_interpreter session could not be looked "
+			 "up", thread_id);
 	if (owner && strcmp(owner, e->owner) == 0) {
 		free(owner);
 		owner = NULL;
 	}
 	return owner;
+}
+
+char *engine_session_node(struct engine *e, const char *project, const jv *run)
+{
+	const char *thread_id = jv_get_str(run, "thread_id");
+
+	if (!thread_id || !runs_code(run))
+		return NULL;
+	return engine_session_holder(e, project, thread_id);
 }
 
 /* Logs the first events of a handed run (thread.created when thread_json is not NULL),
@@ -114,6 +127,43 @@ struct events *engine_hand_run(struct engine *e, const char *project, const char
 	ch = engine_follow(e, project, run_id, 0);
 	jv_free(run);
 	return ch;
+}
+
+void engine_end_session(struct engine *e, const char *project, const char *thread_id,
+			const char *holder)
+{
+	char id[48];
+	int err;
+
+	if (!holder)
+		return;
+	err = id_new("cmd_", id, sizeof(id));
+	if (!err)
+		err = store_cmd_post(e->st, id, project, thread_id, holder, LEASE_CMD_END,
+				     clock_unix());
+	if (err)
+		log_warn("thread %s: node %s could not be told to end its code_interpreter "
+			 "session; the session ends when it has been idle long enough", thread_id,
+			 holder);
+}
+
+void session_end_handed(struct engine *e, const struct store_cmd *cmd)
+{
+	if (store_cmd_remove(e->st, cmd->id)) /* nobody waits for an answer */
+		log_warn("engine: command %s could not be removed", cmd->id);
+	session_end_deleted(e, cmd->run_id);
+}
+
+void session_end_deleted(struct engine *e, const char *thread_id)
+{
+	size_t had;
+
+	if (!e->tools.sbx)
+		return;
+	had = sbx_sessions(e->tools.sbx);
+	sbx_end(e->tools.sbx, thread_id);
+	if (sbx_sessions(e->tools.sbx) < had)
+		log_info("thread %s was deleted: its code_interpreter session ended", thread_id);
 }
 
 void session_start_handed(struct engine *e, const struct store_cmd *cmd)

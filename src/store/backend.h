@@ -47,6 +47,9 @@ struct store_backend {
 	int (*cmd_answer)(struct store *st, const char *id, int err, const char *answer);
 	int (*cmd_result)(struct store *st, const char *id, bool *done, int *err, char **answer);
 	int (*cmd_remove)(struct store *st, const char *id);
+	int (*cmd_prune)(struct store *st, int64_t before, int64_t *removed);
+	int (*run_origin)(struct store *st, const char *project, const char *run_id,
+			  char **key_hash, int64_t *include);
 	int (*session_hold)(struct store *st, const char *project, const char *thread_id,
 			    const char *owner, int64_t until);
 	int (*session_owner)(struct store *st, const char *project, const char *thread_id,

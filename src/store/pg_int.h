@@ -45,6 +45,7 @@ enum pg_slot {
 	PQ_COUNT_SWEEP,
 	PQ_LEASE_EXPECT,
 	PQ_LEASE_SET,
+	PQ_ORIGIN_SET,
 	PQ_LEASE_CLAIM,
 	PQ_LEASE_RENEW,
 	PQ_LEASE_LAPSED,
@@ -53,6 +54,7 @@ enum pg_slot {
 	PQ_CMD_TAKE,
 	PQ_CMD_ANSWER,
 	PQ_CMD_REMOVE,
+	PQ_CMD_PRUNE,
 	PQ_SESSION_HOLD,
 	PQ_SESSION_OWNER,
 	PQ_EV_INSERT,
@@ -209,11 +211,13 @@ int pg_scan(struct pg_store *st, enum pg_slot slot, const char *sql, const char 
 /* The active statuses of runs as a PostgreSQL array literal, "{queued,...}" (pg_write.c). */
 void pg_active_statuses(char *out, size_t len);
 
-/* Run leases and commands (pg_lease.c): STORE_EXPECT_LEASE and STORE_SET_LEASE inside a
- * write on c, and the backend's operations. */
+/* Run leases and commands (pg_lease.c): STORE_EXPECT_LEASE, STORE_SET_LEASE and
+ * STORE_SET_RUN_ORIGIN inside a write on c, and the backend's operations. */
 int pg_lease_expect(struct pg_conn *c, const char *project, const struct store_op *op)
 	MUST_CHECK;
 int pg_lease_set(struct pg_conn *c, const char *project, const struct store_op *op)
+	MUST_CHECK;
+int pg_origin_set(struct pg_conn *c, const char *project, const struct store_op *op)
 	MUST_CHECK;
 int pg_lease_claim(struct store *base, const char *project, const char *run_id,
 		   const struct store_claim *c, bool *got) MUST_CHECK;
@@ -236,6 +240,9 @@ int pg_cmd_answer(struct store *base, const char *id, int err, const char *answe
 int pg_cmd_result(struct store *base, const char *id, bool *done, int *err, char **answer)
 	MUST_CHECK;
 int pg_cmd_remove(struct store *base, const char *id) MUST_CHECK;
+int pg_cmd_prune(struct store *base, int64_t before, int64_t *removed) MUST_CHECK;
+int pg_run_origin(struct store *base, const char *project, const char *run_id,
+		  char **key_hash, int64_t *include) MUST_CHECK;
 
 /* Vector stores (vstore.h, vecstore.h): the operations, and what deleting a vector store or
  * a File must also remove, in the deleting transaction on c. */

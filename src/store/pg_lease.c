@@ -39,22 +39,63 @@ int pg_lease_expect(struct pg_conn *c, const char *project, const struct store_o
 	return err;
 }
 
-int pg_lease_set(struct pg_conn *c, const char *project, const struct store_op *op)
+/* Runs sql, an UPDATE of run op->obj.id of project setting two columns to s ($3) and i
+ * ($4), on c. Errors: ERR_NOT_FOUND (no such run), ERR_DB. */
+static int set_run(struct pg_conn *c, enum pg_slot slot, const char *sql, const char *what,
+		   const char *project, const struct store_op *op, const char *s, int64_t i)
 {
-	static const char sql[] = "UPDATE objects SET lease_owner = $3, "
-				  "lease_until = CASE WHEN $3::text IS NULL THEN NULL ELSE $4::bigint END "
-				  "WHERE project = $1 AND kind = 'run' AND id = $2";
 	struct pg_args a = { 0 };
 	int64_t rows = 0;
 	int err;
 
 	pg_arg_s(&a, project);
 	pg_arg_s(&a, op->obj.id);
-	pg_arg_s(&a, op->lease);
-	pg_arg_i(&a, op->lease_until);
-	err = pg_do(c, PQ_LEASE_SET, sql, "set lease", &a, &rows);
+	pg_arg_s(&a, s);
+	pg_arg_i(&a, i);
+	err = pg_do(c, slot, sql, what, &a, &rows);
 	if (!err && rows == 0)
 		err = ERR_NOT_FOUND;
+	return err;
+}
+
+int pg_lease_set(struct pg_conn *c, const char *project, const struct store_op *op)
+{
+	static const char sql[] = "UPDATE objects SET lease_owner = $3, "
+				  "lease_until = CASE WHEN $3::text IS NULL THEN NULL ELSE $4::bigint END "
+				  "WHERE project = $1 AND kind = 'run' AND id = $2";
+
+	return set_run(c, PQ_LEASE_SET, sql, "set lease", project, op, op->lease,
+		       op->lease_until);
+}
+
+int pg_origin_set(struct pg_conn *c, const char *project, const struct store_op *op)
+{
+	static const char sql[] = "UPDATE objects SET run_key = $3, run_include = $4 "
+				  "WHERE project = $1 AND kind = 'run' AND id = $2";
+
+	return set_run(c, PQ_ORIGIN_SET, sql, "set run origin", project, op, op->run_key,
+		       op->run_include);
+}
+
+int pg_run_origin(struct store *base, const char *project, const char *run_id,
+		  char **key_hash, int64_t *include)
+{
+	static const char sql[] = "SELECT run_key, run_include FROM objects "
+				  "WHERE project = $1 AND kind = 'run' AND id = $2";
+	struct pg_args a = { 0 };
+	PGresult *res = NULL;
+	int err;
+
+	pg_arg_s(&a, project);
+	pg_arg_s(&a, run_id);
+	err = pg_stmt_once(pg_of(base), sql, "run origin", &a, &res);
+	if (!err && PQntuples(res) == 0)
+		err = ERR_NOT_FOUND;
+	if (!err && !PQgetisnull(res, 0, 0))
+		*key_hash = pg_col_dup(res, 0, 0);
+	if (!err && !PQgetisnull(res, 0, 1))
+		*include = pg_col_i(res, 0, 1);
+	PQclear(res);
 	return err;
 }
 
@@ -289,6 +330,15 @@ int pg_cmd_remove(struct store *base, const char *id)
 
 	pg_arg_s(&a, id);
 	return pg_stmt_rows(pg_of(base), PQ_CMD_REMOVE, sql, "remove command", &a, NULL);
+}
+
+int pg_cmd_prune(struct store *base, int64_t before, int64_t *removed)
+{
+	static const char sql[] = "DELETE FROM run_commands WHERE created_at < $1";
+	struct pg_args a = { 0 };
+
+	pg_arg_i(&a, before);
+	return pg_stmt_rows(pg_of(base), PQ_CMD_PRUNE, sql, "prune commands", &a, removed);
 }
 
 /* --- code_interpreter sessions --- */

@@ -39,6 +39,8 @@ static const char *const migrations[] = {
 	SCHEMA_LIMITS,
 	/* 7: vector store files, chunks and the keyword index (pg_vs_schema.c). */
 	pg_vs_schema,
+	/* 8: what a run was created with, for the node that resumes it (schema.h). */
+	SCHEMA_RUN_ORIGIN,
 };
 
 #define MIGRATION_COUNT ((int)(sizeof(migrations) / sizeof(migrations[0])))

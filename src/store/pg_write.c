@@ -312,6 +312,8 @@ int pg_apply(struct pg_conn *c, const char *project, const struct store_op *op)
 		return pg_lease_expect(c, project, op);
 	case STORE_SET_LEASE:
 		return pg_lease_set(c, project, op);
+	case STORE_SET_RUN_ORIGIN:
+		return pg_origin_set(c, project, op);
 	}
 	return ERR_INTERNAL;
 }

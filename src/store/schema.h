@@ -71,6 +71,15 @@
 	" err BIGINT NOT NULL DEFAULT 0," \
 	" answer TEXT);" \
 	"CREATE INDEX run_commands_owner ON run_commands (owner, created_at) WHERE NOT answered;"
+/* What a run was created with that only the server reads (SQLite migration 9, PostgreSQL
+ * migration 8; STORE_SET_RUN_ORIGIN in sqlite_lease.c, pg_lease.c): run_key, the hash of
+ * the API key that created it (its token budget), and run_include, its create's include[]
+ * (STORE_INCLUDE_* flags). A node that takes the run over (or is handed it) reads them
+ * back; the API never shows them. */
+#define SCHEMA_RUN_ORIGIN \
+	"ALTER TABLE objects ADD COLUMN run_key TEXT;" \
+	"ALTER TABLE objects ADD COLUMN run_include BIGINT NOT NULL DEFAULT 0;"
+
 /* Limits per API key or project (src/limits) and their shared counters; SQLite's 6th
  * migration, PostgreSQL's 5th.
  * limits: scope is 'key' (subject: the key's id) or 'project' (subject: its name); requests

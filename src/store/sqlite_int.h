@@ -56,6 +56,7 @@ enum sqlite_slot {
 	SQ_COUNT_SWEEP,
 	SQ_LEASE_EXPECT,
 	SQ_LEASE_SET,
+	SQ_ORIGIN_SET,
 	SQ_LEASE_RENEW,
 	SQ_CMD_TAKE,
 	SQ_LEASE_COUNT,
@@ -154,6 +155,9 @@ int sqlite_cmd_answer(struct store *base, const char *id, int err, const char *a
 int sqlite_cmd_result(struct store *base, const char *id, bool *done, int *err,
 		      char **answer) MUST_CHECK;
 int sqlite_cmd_remove(struct store *base, const char *id) MUST_CHECK;
+int sqlite_cmd_prune(struct store *base, int64_t before, int64_t *removed) MUST_CHECK;
+int sqlite_run_origin(struct store *base, const char *project, const char *run_id,
+		      char **key_hash, int64_t *include) MUST_CHECK;
 int sqlite_key_insert(struct store *base, const struct store_key *key, const char *hash_hex)
 	MUST_CHECK;
 int sqlite_key_project(struct store *base, const char *hash_hex, char **project) MUST_CHECK;
@@ -271,10 +275,13 @@ int sqlite_push_all(sqlite3 *db, sqlite3_stmt *s, const char *what, struct store
 /* Writes into sql (size len) the list of active run statuses, "'queued', ...", for an IN
  * clause (sqlite_write.c). */
 void sqlite_active_list(char *sql, size_t len);
-/* Applies STORE_EXPECT_LEASE and STORE_SET_LEASE inside a write (sqlite_lease.c). */
+/* Apply STORE_EXPECT_LEASE and STORE_SET_LEASE inside a write (sqlite_lease.c). */
 int sqlite_lease_expect(struct sqlite_conn *c, const char *project, const struct store_op *op)
 	MUST_CHECK;
 int sqlite_lease_set(struct sqlite_conn *c, const char *project, const struct store_op *op)
+	MUST_CHECK;
+/* Applies STORE_SET_RUN_ORIGIN inside a write (sqlite_lease.c). */
+int sqlite_origin_set(struct sqlite_conn *c, const char *project, const struct store_op *op)
 	MUST_CHECK;
 
 /* Applies one op of a batch inside the write transaction on c (sqlite_write.c). */

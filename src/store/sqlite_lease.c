@@ -42,20 +42,65 @@ int sqlite_lease_expect(struct sqlite_conn *c, const char *project, const struct
 	return err;
 }
 
+/* Runs sql, an UPDATE of run op->obj.id of project setting two columns to text (?3) and i
+ * (?4), on c. Errors: ERR_NOT_FOUND (no such run), ERR_DB. */
+static int set_run(struct sqlite_conn *c, enum sqlite_slot slot, const char *sql,
+		   const char *what, const char *project, const struct store_op *op,
+		   const char *text, int64_t i)
+{
+	sqlite3_stmt *s;
+	int err = sqlite_prep(c, slot, sql, &s, what, "sssi", project, op->obj.id, text, i);
+
+	if (!err)
+		err = sqlite_run(c->db, s, what);
+	if (!err && sqlite3_changes(c->db) == 0)
+		err = ERR_NOT_FOUND;
+	return err;
+}
+
 int sqlite_lease_set(struct sqlite_conn *c, const char *project, const struct store_op *op)
 {
 	static const char sql[] = "UPDATE objects SET lease_owner = ?3, "
 				  "lease_until = CASE WHEN ?3 IS NULL THEN NULL ELSE ?4 END "
 				  "WHERE project = ?1 AND kind = 'run' AND id = ?2";
-	sqlite3_stmt *s;
-	int err;
 
-	err = sqlite_prep(c, SQ_LEASE_SET, sql, &s, "set lease", "sssi", project, op->obj.id,
-			  op->lease, op->lease_until);
+	return set_run(c, SQ_LEASE_SET, sql, "set lease", project, op, op->lease,
+		       op->lease_until);
+}
+
+int sqlite_origin_set(struct sqlite_conn *c, const char *project, const struct store_op *op)
+{
+	static const char sql[] = "UPDATE objects SET run_key = ?3, run_include = ?4 "
+				  "WHERE project = ?1 AND kind = 'run' AND id = ?2";
+
+	return set_run(c, SQ_ORIGIN_SET, sql, "set run origin", project, op, op->run_key,
+		       op->run_include);
+}
+
+int sqlite_run_origin(struct store *base, const char *project, const char *run_id,
+		      char **key_hash, int64_t *include)
+{
+	static const char sql[] = "SELECT run_key, run_include FROM objects "
+				  "WHERE project = ?1 AND kind = 'run' AND id = ?2";
+	struct sqlite_store *st = sqlite_of(base);
+	struct sqlite_conn *c;
+	sqlite3_stmt *s = NULL;
+	bool row = false;
+	int err = sqlite_read_fresh(st, &c);
+
+	if (err)
+		return err;
+	err = sqlite_query(c->db, sql, &s, "run origin", "ss", project, run_id);
 	if (!err)
-		err = sqlite_run(c->db, s, "set lease");
-	if (!err && sqlite3_changes(c->db) == 0)
+		err = sqlite_step(c->db, s, "run origin", &row);
+	if (!err && !row)
 		err = ERR_NOT_FOUND;
+	if (!err && sqlite3_column_type(s, 0) != SQLITE_NULL)
+		*key_hash = sqlite_col_dup(s, 0);
+	if (!err)
+		*include = sqlite3_column_int64(s, 1);
+	sqlite3_finalize(s);
+	sqlite_read_done(st, c, err);
 	return err;
 }
 
@@ -359,6 +404,21 @@ int sqlite_cmd_remove(struct store *base, const char *id)
 	static const char sql[] = "DELETE FROM run_commands WHERE id = ?1";
 
 	return write_one(st, sql, "remove command", "s", id, NULL, 0);
+}
+
+int sqlite_cmd_prune(struct store *base, int64_t before, int64_t *removed)
+{
+	struct sqlite_store *st = sqlite_of(base);
+	struct sqlite_conn *c;
+	int err = sqlite_begin(st, &c);
+
+	if (err)
+		return err;
+	err = sqlite_exec(c->db, "DELETE FROM run_commands WHERE created_at < ?1",
+			  "prune commands", "i", before);
+	if (!err)
+		*removed = sqlite3_changes(c->db);
+	return sqlite_end(st, c, err);
 }
 
 /* --- code_interpreter sessions --- */

@@ -92,6 +92,8 @@ static const char *const migrations[] = {
 	 * the index's terms with their chunk counts (sqlite_vocab.c reads it whole). */
 	"INSERT INTO chunks_fts (chunks_fts, rank) VALUES ('usermerge', 2);"
 	"CREATE VIRTUAL TABLE chunks_vocab USING fts5vocab(chunks_fts, 'col');",
+	/* 9: what a run was created with, for the node that resumes it (schema.h). */
+	SCHEMA_RUN_ORIGIN,
 };
 
 #define MIGRATION_COUNT ((int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -265,6 +265,8 @@ int sqlite_apply(struct sqlite_conn *c, const char *project, const struct store_
 		return sqlite_lease_expect(c, project, op);
 	case STORE_SET_LEASE:
 		return sqlite_lease_set(c, project, op);
+	case STORE_SET_RUN_ORIGIN:
+		return sqlite_origin_set(c, project, op);
 	}
 	return ERR_INTERNAL;
 }

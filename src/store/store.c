@@ -377,6 +377,24 @@ int store_cmd_remove(struct store *st, const char *id)
 	return st->be->cmd_remove(st, id);
 }
 
+int store_cmd_prune(struct store *st, int64_t before, int64_t *removed)
+{
+	int64_t n = 0;
+	int err = st->be->cmd_prune(st, before, &n);
+
+	if (removed)
+		*removed = err ? 0 : n;
+	return err;
+}
+
+int store_run_origin(struct store *st, const char *project, const char *run_id,
+		     char **key_hash, int64_t *include)
+{
+	*key_hash = NULL;
+	*include = 0;
+	return st->be->run_origin(st, project, run_id, key_hash, include);
+}
+
 void store_cmds_free(struct store_cmd *cmds, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {

@@ -55,6 +55,8 @@ enum store_op_type {
 				(ERR_NOT_FOUND when the run is gone): fences a node's writes */
 	STORE_SET_LEASE,     /* lease run obj.id to op.lease until op.lease_until; a NULL
 				lease releases it */
+	STORE_SET_RUN_ORIGIN, /* record on run obj.id what it was created with that only the
+				 server reads (op.run_key, op.run_include; store_run_origin) */
 };
 
 struct store_op {
@@ -70,7 +72,14 @@ struct store_op {
 	 * store_lease_claim) and, for STORE_SET_LEASE, its expiry in Unix milliseconds. */
 	const char *lease;
 	int64_t lease_until;
+	/* STORE_SET_RUN_ORIGIN: the hash of the API key that created the run (NULL: none, open
+	 * mode) and what its create's include[] asked for (STORE_INCLUDE_* flags). */
+	const char *run_key;
+	int64_t run_include;
 };
+
+/* include[] values of a run's create, as STORE_SET_RUN_ORIGIN records them. */
+#define STORE_INCLUDE_CONTENT 1 /* file_search result contents in step details */
 
 #define STORE_LIST_MAX 10000
 
@@ -194,6 +203,12 @@ int store_lease_lapsed(struct store *st, const struct store_claim *c, int limit,
 int store_lease_owner(struct store *st, const char *project, const char *run_id,
 		      char **owner) MUST_CHECK;
 
+/* What run_id was created with (STORE_SET_RUN_ORIGIN), for a node that loads it: *key_hash
+ * (owned; NULL when none was recorded) and *include (STORE_INCLUDE_* flags). Never part of
+ * the run's body: the API does not show them. Errors: ERR_NOT_FOUND, ERR_DB. */
+int store_run_origin(struct store *st, const char *project, const char *run_id,
+		     char **key_hash, int64_t *include) MUST_CHECK;
+
 /* code_interpreter sessions: the node holding thread_id's live sandbox session, kept in the
  * thread's lease columns (renewed with the owner's run leases by store_lease_renew, gone
  * with the thread). Hold records owner as the holder until until (Unix ms). Errors:
@@ -205,12 +220,13 @@ int store_session_hold(struct store *st, const char *project, const char *thread
 int store_session_owner(struct store *st, const char *project, const char *thread_id,
 			int64_t now, char **owner) MUST_CHECK;
 
-/* A command for the node driving a run (cancel, from a node that does not hold it). */
+/* A command for another node: a cancel for the node driving a run, a run handed to the
+ * node of its thread's code_interpreter session, the end of a deleted thread's session. */
 struct store_cmd {
 	char *id;
 	char *project;
 	char *run_id;
-	char *kind;  /* "cancel" */
+	char *kind;  /* "cancel", "start", "end" (run_id is then a thread's id): engine's lease.c */
 };
 
 /* Topics of commands (see store_watch). Posting a command announces STORE_TOPIC_CMD and the
@@ -240,6 +256,10 @@ void store_cmds_free(struct store_cmd *cmds, size_t n);
  * message; may be NULL), and announces STORE_TOPIC_ANSWER and id. Errors: ERR_DB. */
 int store_cmd_answer(struct store *st, const char *id, int err, const char *answer)
 	MUST_CHECK;
+/* Removes the commands posted before before (Unix s), answered or not: their node died
+ * before reading them (a "start" for a node gone), or their poster before reading the
+ * answer. *removed (may be NULL) receives how many. Errors: ERR_DB. */
+int store_cmd_prune(struct store *st, int64_t before, int64_t *removed) MUST_CHECK;
 /* Reads command id's answer: *done false while it has none; else *err and *answer (owned,
  * may be NULL) are the answer's, and the command is removed. Errors: ERR_NOT_FOUND, ERR_DB. */
 int store_cmd_result(struct store *st, const char *id, bool *done, int *err, char **answer)

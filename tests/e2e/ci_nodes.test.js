@@ -3,7 +3,8 @@
 // for a thread whose sandbox session node A holds is driven by A, so the variables of the
 // thread's earlier runs are there, streamed or polled on B; once A is killed with kill -9 a
 // run on B starts a new session on B, with the thread's files in /mnt/data: its attachment,
-// and a file an earlier call wrote (saved as a File), put back from the blobs.
+// and a file an earlier call wrote (saved as a File), put back from the blobs. A thread
+// deleted on B ends its session on A.
 
 const { describe, it, before, after } = require('node:test');
 const assert = require('node:assert/strict');
@@ -16,6 +17,13 @@ const { plain } = require('./lib/util');
 const POLL = { pollIntervalMs: 50 };
 const LEASE_MS = 1000;
 const codeCall = (code) => ({ toolCalls: [{ name: 'code_interpreter', arguments: { code } }] });
+
+// The sandbox sessions node n has bound to a thread (its /metrics gauge).
+async function sessionsOn(n) {
+  const m = await n.raw('GET', '//metrics', { noHeaderCheck: true });
+  assert.equal(m.status, 200);
+  return Number(/^assistd_sandboxes_active (\d+)$/m.exec(m.text)[1]);
+}
 
 // The logs of a run's code_interpreter calls, in order, read on node n.
 async function logsOf(n, t, run) {
@@ -72,6 +80,20 @@ describe('code_interpreter sessions on two nodes', () => {
     assert.equal(names.at(-1), 'thread.run.completed');
     assert.deepEqual(await logsOf(b, t, run), ['42\n']);
     assert.match(a.stderr, new RegExp(`run ${run.id} handed to this node`));
+  });
+
+  it('a thread deleted on B ends its session on A', async () => {
+    const gone = await a.client().beta.threads.create();
+    up.script([codeCall("y = 1"), { text: 'set' }]);
+    const run = await a.client().beta.threads.runs.createAndPoll(gone.id, { assistant_id: asst.id }, POLL);
+    assert.equal(run.status, 'completed', JSON.stringify(run.last_error));
+    const before = await sessionsOn(a);
+    assert.ok(before >= 1, `A holds the thread's session (${before})`);
+    await b.client().beta.threads.delete(gone.id);
+    const until = Date.now() + 10000;
+    while (await sessionsOn(a) !== before - 1 && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+    assert.equal(await sessionsOn(a), before - 1, 'A ended the deleted thread\'s session');
+    assert.match(a.stderr, new RegExp(`thread ${gone.id} was deleted: its code_interpreter session ended`));
   });
 
   it('after kill -9 of A, a run on B starts a new session with the thread\'s files', async () => {

@@ -234,6 +234,37 @@ describe('token budgets', () => {
   });
 });
 
+describe("a run another node takes over keeps its key's budget", () => {
+  const d = prepare(['keyed'], (ids) => [['--key', ids.keyed[0], '--tokens', '5', '--period', 'day']]);
+  const args = ['--limit-sync-ms', String(SYNC)];
+  const { srv, it } = useServer({ dataDir: d.dir, args });
+  let second = null;
+  after(async () => {
+    if (second) await second.stop();
+    fs.rmSync(d.dir, { recursive: true, force: true });
+  });
+  const tools = [{ type: 'function', function: { name: 'lookup', parameters: { type: 'object', properties: {} } } }];
+
+  it("tool outputs sent to node B: B's turn counts against the key that created the run, whose budget A's turn spent", async () => {
+    second = await startServer({ dataDir: d.dir, args });
+    const a = srv().client(d.keys.keyed);
+    const asst = await a.beta.assistants.create({ model: 'gpt-4o', tools });
+    const thread = await a.beta.threads.create({ messages: [{ role: 'user', content: 'call lookup' }] });
+    const first = await a.beta.threads.runs.createAndPoll(thread.id, { assistant_id: asst.id }, { pollIntervalMs: 50 });
+    assert.equal(first.status, 'requires_action', JSON.stringify(first.last_error));
+    await sleep(SYNC * 6); // A's count of the key's tokens reaches the store, B reads it back
+    const callId = first.required_action.submit_tool_outputs.tool_calls[0].id;
+    const b = second.client(d.keys.keyed);
+    const done = await b.beta.threads.runs.submitToolOutputsAndPoll(first.id, { thread_id: thread.id, tool_outputs: [{ tool_call_id: callId, output: 'ok' }] }, { pollIntervalMs: 50 });
+    validate('RunObject', done);
+    assert.equal(done.status, 'failed', 'B knows the run is the key\'s, whose budget is spent');
+    assert.equal(done.last_error.code, 'rate_limit_exceeded');
+    assert.match(done.last_error.message, new RegExp(`token budget of API key '${d.ids.keyed[0]}' \\(5 tokens per day\\) is spent`));
+    const shown = await b.beta.threads.runs.retrieve(first.id, { thread_id: thread.id });
+    assert.ok(!JSON.stringify(shown).includes('run_key'), 'the key stays private');
+  });
+});
+
 describe('two nodes on one data directory share the counts', () => {
   const W = 20000;
   const d = prepare(['shared'], (ids) => [['--key', ids.shared[0], '--requests', '4']]);

@@ -28,5 +28,6 @@ extern const struct t_case vstore_tests[];
 extern const struct t_case vstore_pg_tests[];
 extern const struct t_case limits_tests[];
 extern const struct t_case lease_tests[];
+extern const struct t_case lease_pg_tests[];
 
 #endif

@@ -41,6 +41,7 @@ static const struct t_suite suites[] = {
 	{ "vstore_pg", vstore_pg_tests },
 	{ "limits", limits_tests },
 	{ "lease", lease_tests },
+	{ "lease_pg", lease_pg_tests },
 };
 
 static int run_case(const struct t_case *c)

@@ -11,6 +11,7 @@
 #include "../../src/engine/engine.h"
 #include "../../src/engine/engine_int.h"
 #include "../../src/engine/events.h"
+#include "../../src/engine/evlog.h"
 #include "../../src/store/obj.h"
 #include "suites.h"
 
@@ -760,6 +761,41 @@ static void wait_flag(volatile int *flag)
 	ASSERT(*flag);
 }
 
+/* Starts a long reply on A (start_long_reply) and leases its run to a former process of B's
+ * name, as if A had hung: B (node_open) takes it over at once when it starts. */
+static struct events *start_then_lose(struct rig *r, char *run, size_t len, struct buf *out)
+{
+	struct store_claim c = { .owner = "test-node-b#gone", .now = clock_unix_ms() + 3600000 };
+	struct events *ch = start_long_reply(r, run, len, out);
+	bool got = false;
+
+	c.until = c.now + 3600000;
+	ASSERT_OK(store_lease_claim(r->st, "p", "run_t1", &c, &got));
+	ASSERT(got);
+	return ch;
+}
+
+/* Reads A's stream ch (out attached) to its end, and splits it and the whole log as read
+ * on B (split_deltas). */
+static void stream_and_log(struct events *ch, struct buf *out, struct node *b, struct buf *ea,
+			   struct buf *ta, struct buf *el, struct buf *tl)
+{
+	read_until(ch, out, NULL);
+	events_detach(ch, out);
+	events_unref(ch);
+	buf_init(ea, 0);
+	buf_init(ta, 0);
+	split_deltas(out->p, ea, ta);
+	drain_split(engine_follow(b->eng, "p", "run_t1", 0), el, tl);
+	ASSERT(strstr(ea->p, "event: thread.run.completed\n") != NULL);
+}
+
+static void cleanup_bufs(struct buf *bufs, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		buf_cleanup(&bufs[i]);
+}
+
 /* Another node (B) takes the run over mid-reply (A's lease lapsed, as if A had hung): A lets
  * it go and writes nothing more, and A's open stream goes on with B's events, read from the
  * log, to the run's end: the same events as the log's own, none twice or missing. A held
@@ -770,42 +806,131 @@ static void a_run_taken_over_streams_on(void)
 	struct node b;
 	char run[2048];
 	struct events *cha;
-	struct buf out, ea, ta, el, tl;
-	bool got = false;
+	struct buf bufs[5]; /* A's stream; its events and text; the log's */
 	volatile int woke = 0;
 	struct events_waker w = { wake_flag, (void *)&woke };
 	void *reg;
-	/* Leased to a former process of B's name: B takes it at once when it starts. */
-	struct store_claim c = { .owner = "test-node-b#gone", .now = clock_unix_ms() + 3600000 };
 
-	cha = start_long_reply(&r, run, sizeof(run), &out);
-	c.until = c.now + 3600000;
-	ASSERT_OK(store_lease_claim(r.st, "p", "run_t1", &c, &got));
-	ASSERT(got);
+	cha = start_then_lose(&r, run, sizeof(run), &bufs[0]);
 	reg = engine_watch(r.eng, "run_t1", &w);
-	/* A counts its leases every LEASE_CMD_MS (1 s) unwoken: B starts once A has let go. A
-	 * that logs events after B's (it has not noticed yet) is a known gap: see follow.c. */
+	/* A counts its leases every LEASE_CMD_MS (1 s) unwoken: B starts once A has let go,
+	 * so that the log holds A's events, then B's (see the next case for the other way). */
 	usleep(2500 * 1000);
 	node_open(&b, &r);
-	read_until(cha, &out, NULL);
+	stream_and_log(cha, &bufs[0], &b, &bufs[1], &bufs[2], &bufs[3], &bufs[4]);
 	wait_flag(&woke);
 	engine_unwatch(r.eng, reg);
-	events_detach(cha, &out);
-	events_unref(cha);
-	buf_init(&ea, 0);
-	buf_init(&ta, 0);
-	split_deltas(out.p, &ea, &ta);
-	drain_split(engine_follow(b.eng, "p", "run_t1", 0), &el, &tl);
-	ASSERT(strstr(ea.p, "event: thread.run.completed\n") != NULL);
-	ASSERT_STR_EQ(ea.p, el.p);
-	ASSERT_STR_EQ(ta.p, tl.p);
+	ASSERT_STR_EQ(bufs[1].p, bufs[3].p);
+	ASSERT_STR_EQ(bufs[2].p, bufs[4].p);
 	stored_status(&r, "completed");
-	buf_cleanup(&out);
-	buf_cleanup(&ea);
-	buf_cleanup(&ta);
-	buf_cleanup(&el);
-	buf_cleanup(&tl);
+	cleanup_bufs(bufs, 5);
 	node_close(&b);
+	rig_close(&r);
+}
+
+/* How many times needle occurs in s. */
+static int occurrences(const char *s, const char *needle)
+{
+	int n = 0;
+
+	while ((s = strstr(s, needle)) != NULL) {
+		n++;
+		s += strlen(needle);
+	}
+	return n;
+}
+
+static bool ends_with(const char *s, const char *tail)
+{
+	return strlen(s) >= strlen(tail) && strcmp(s + strlen(s) - strlen(tail), tail) == 0;
+}
+
+/* B takes the run over at once and replies without pausing, while A goes on logging its
+ * reply's words until it notices (up to LEASE_CMD_MS): the log holds A's events among and
+ * after B's, B's final one included. A's stream still gets every event of B to the run's
+ * end, and none of A's twice: what the log holds up to its final event, in another order,
+ * and B's whole reply last. */
+static void a_run_taken_over_at_once_streams_on(void)
+{
+	struct rig r;
+	struct node b;
+	char run[2048];
+	struct events *cha;
+	struct buf bufs[5]; /* A's stream; its events and text; the log's */
+
+	cha = start_then_lose(&r, run, sizeof(run), &bufs[0]);
+	node_open(&b, &r);
+	stream_and_log(cha, &bufs[0], &b, &bufs[1], &bufs[2], &bufs[3], &bufs[4]);
+	ASSERT_EQ_INT(occurrences(bufs[1].p, "event: "), occurrences(bufs[3].p, "event: "));
+	ASSERT_EQ_INT(strlen(bufs[1].p), strlen(bufs[3].p));
+	ASSERT_EQ_INT(occurrences(bufs[1].p, "event: thread.run.created\n"), 1);
+	ASSERT(ends_with(bufs[2].p, "You said: tell me a long story please")); /* B's reply */
+	stored_status(&r, "completed");
+	cleanup_bufs(bufs, 5);
+	node_close(&b);
+	rig_close(&r);
+}
+
+/* The id of run_id's last logged event, once that is name (waits up to 5 s). */
+static int64_t logged_until(struct store *st, const char *run_id, const char *name)
+{
+	int64_t until = clock_ms() + 5000;
+	struct store_events l = { 0 };
+	int64_t id = 0;
+
+	while (!id && clock_ms() < until) {
+		ASSERT_OK(store_events_read(st, "p", run_id, 0, 1000, &l));
+		if (l.n && strcmp(l.items[l.n - 1].name, name) == 0)
+			id = l.items[l.n - 1].id;
+		store_events_cleanup(&l);
+		usleep(1000);
+	}
+	ASSERT(id > 0);
+	return id;
+}
+
+/* A mark's evlog_seen, once called. */
+struct seen_box {
+	struct evlog_seen seen;
+	atomic_int called;
+};
+
+static void seen_into(void *ctx, struct evlog_seen *seen)
+{
+	struct seen_box *box = ctx;
+
+	box->seen = *seen;
+	atomic_store(&box->called, 1);
+}
+
+/* Two writers of one run's log (the node that lost it, A, and the one that took it, B),
+ * their events interleaved: A's mark hands on the first id A wrote and every id A wrote,
+ * and none of B's. */
+static void a_mark_sees_only_its_own_events(void)
+{
+	struct rig r;
+	struct evlog *a, *b;
+	struct seen_box box = { 0 };
+	int64_t a1, a2;
+
+	rig_open(&r);
+	ASSERT_OK(evlog_new(r.st, &a));
+	ASSERT_OK(evlog_new(r.st, &b));
+	evlog_add(a, "p", "run_x", "test.a1", "{}");
+	a1 = logged_until(r.st, "run_x", "test.a1");
+	evlog_add(b, "p", "run_x", "test.b1", "{}");
+	(void)logged_until(r.st, "run_x", "test.b1");
+	evlog_add(a, "p", "run_x", "test.a2", "{}");
+	a2 = logged_until(r.st, "run_x", "test.a2");
+	evlog_mark(a, "p", "run_x", seen_into, &box);
+	evlog_free(a); /* writes what is pending: the mark is called */
+	evlog_free(b);
+	ASSERT(atomic_load(&box.called));
+	ASSERT_EQ_INT(box.seen.after, a1);
+	ASSERT_EQ_INT(box.seen.nskip, 2);
+	ASSERT_EQ_INT(box.seen.skip[0], a1);
+	ASSERT_EQ_INT(box.seen.skip[1], a2);
+	free(box.seen.skip);
 	rig_close(&r);
 }
 
@@ -826,24 +951,6 @@ static char *pending_call_id(struct store *st)
 	id = xstrdup(jv_get_str(jv_at(calls, 0), "id"));
 	jv_free(run);
 	free(body);
-	return id;
-}
-
-/* The id of the run's last logged event, once that is name (waits up to 5 s). */
-static int64_t logged_until(struct store *st, const char *name)
-{
-	int64_t until = clock_ms() + 5000;
-	struct store_events l = { 0 };
-	int64_t id = 0;
-
-	while (!id && clock_ms() < until) {
-		ASSERT_OK(store_events_read(st, "p", "run_t1", 0, 1000, &l));
-		if (l.n && strcmp(l.items[l.n - 1].name, name) == 0)
-			id = l.items[l.n - 1].id;
-		store_events_cleanup(&l);
-		usleep(1000);
-	}
-	ASSERT(id > 0);
 	return id;
 }
 
@@ -872,7 +979,7 @@ static void outputs_stretch_followed_from_another_node(void)
 	drain(engine_start_run(r.eng, "p", run, NULL, false, NULL), names, sizeof(names));
 	reg = engine_watch(b.eng, "run_t1", &w);
 	chb = engine_follow(b.eng, "p", "run_t1",
-			    logged_until(b.st, "thread.run.requires_action"));
+			    logged_until(b.st, "run_t1", "thread.run.requires_action"));
 	call = pending_call_id(r.st);
 	jv_set_str(o, "tool_call_id", call);
 	jv_set_str(o, "output", "12:00");
@@ -895,6 +1002,31 @@ static void outputs_stretch_followed_from_another_node(void)
 	free(json);
 	jv_free(outputs);
 	node_close(&b);
+	rig_close(&r);
+}
+
+/* A node removes the commands no node will read (one posted an hour ago to a node long
+ * gone), at its start and then every minute; a recent one stays for its node. */
+static void stale_commands_are_removed(void)
+{
+	struct rig r;
+	bool done = true;
+	int err = 0;
+	char *answer = NULL;
+	int64_t until = clock_ms() + 5000;
+	int gone = 0;
+
+	rig_open(&r); /* its first look is LEASE_CMD_MS (1 s) away */
+	ASSERT_OK(store_cmd_post(r.st, "cmd_old", "p", "run_x", "dead#1", "start",
+				 clock_unix() - 3600));
+	ASSERT_OK(store_cmd_post(r.st, "cmd_new", "p", "run_y", "dead#1", "start", clock_unix()));
+	while (!gone && clock_ms() < until) {
+		gone = store_cmd_result(r.st, "cmd_old", &done, &err, &answer) == ERR_NOT_FOUND;
+		usleep(10000);
+	}
+	ASSERT(gone);
+	ASSERT_OK(store_cmd_result(r.st, "cmd_new", &done, &err, &answer));
+	ASSERT(!done);
 	rig_close(&r);
 }
 
@@ -985,6 +1117,9 @@ const struct t_case engine_tests[] = {
 	T_CASE(deleted_reply_is_written_anew),
 	T_CASE(run_followed_from_another_node),
 	T_CASE(a_run_taken_over_streams_on),
+	T_CASE(a_run_taken_over_at_once_streams_on),
+	T_CASE(a_mark_sees_only_its_own_events),
+	T_CASE(stale_commands_are_removed),
 	T_CASE(outputs_stretch_followed_from_another_node),
 	T_CASE(models_fetched_then_kept_and_refreshed),
 	T_CASE(models_waker_runs_once_when_the_engine_stops),

@@ -1,39 +1,18 @@
-/* test_lease.c - unit tests for run leases and run commands (store.h, sqlite_lease.c): who may
- * claim a run, renewing, fencing a node's writes, lapsed runs, and commands between nodes. */
-#include <ftw.h>
+/* test_lease.c - unit tests for run leases and run commands (store.h, sqlite_lease.c,
+ * pg_lease.c): who may claim a run, renewing, fencing a node's writes, lapsed runs, commands
+ * between nodes and their pruning, and what a run was created with (its origin). Each case
+ * runs on both backends (t_store.h). */
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
-#include <sys/stat.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "../../src/base/alloc.h"
 #include "../../src/base/err.h"
 #include "../../src/store/store.h"
 #include "suites.h"
-
-struct lstore {
-	char root[64];
-	struct store *st;
-};
-
-static void lstore_open(struct lstore *t)
-{
-	snprintf(t->root, sizeof(t->root), "/tmp/assistd-lease-XXXXXX");
-	ASSERT(mkdtemp(t->root) != NULL);
-	ASSERT_OK(store_open(t->root, &t->st));
-}
-
-static int rm_entry(const char *path, const struct stat *sb, int type, struct FTW *ftw)
-{
-	return remove(path);
-}
-
-static void lstore_close(struct lstore *t)
-{
-	store_close(t->st);
-	nftw(t->root, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
+#include "t_store.h"
 
 /* Writes thread t1 and run id (status) in project p, the run leased to owner (NULL: none)
  * until `until`. */
@@ -75,9 +54,9 @@ static const char *owner_of(struct store *st, const char *id)
 
 static void claim_takes_free_lapsed_and_former_leases(void)
 {
-	struct lstore t;
+	struct tstore t;
 
-	lstore_open(&t);
+	tstore_open(&t);
 	ASSERT_OK(put_run(t.st, "r1", "in_progress", "a#1", 5000));
 	ASSERT(!claim(t.st, "r1", "b#1", NULL, 4000, false));   /* held and live */
 	ASSERT(claim(t.st, "r1", "a#1", NULL, 4000, false));    /* its own */
@@ -92,12 +71,12 @@ static void claim_takes_free_lapsed_and_former_leases(void)
 	ASSERT_OK(put_run(t.st, "r3", "queued", NULL, 0));
 	ASSERT(claim(t.st, "r3", "c#1", NULL, 1, false));       /* nobody's */
 	ASSERT(!claim(t.st, "nope", "c#1", NULL, 1, false));
-	lstore_close(&t);
+	tstore_close(&t);
 }
 
 static void writes_are_fenced_by_the_lease(void)
 {
-	struct lstore t;
+	struct tstore t;
 	struct store_op ops[2] = {
 		{ .type = STORE_EXPECT_LEASE, .obj = { .kind = STORE_RUN, .id = "r1" },
 		  .lease = "a#1" },
@@ -107,7 +86,7 @@ static void writes_are_fenced_by_the_lease(void)
 	};
 	char *body = NULL;
 
-	lstore_open(&t);
+	tstore_open(&t);
 	ASSERT_OK(put_run(t.st, "r1", "in_progress", "a#1", 5000));
 	ASSERT_OK(store_write(t.st, "p", ops, 2));
 	ASSERT(claim(t.st, "r1", "b#1", NULL, 6000, false));
@@ -116,15 +95,15 @@ static void writes_are_fenced_by_the_lease(void)
 	ASSERT_EQ_INT(store_get(t.st, "p", STORE_STEP, "s2", NULL, &body, NULL), ERR_NOT_FOUND);
 	ops[0].obj.id = "gone";
 	ASSERT_EQ_INT(store_write(t.st, "p", ops, 2), ERR_NOT_FOUND);
-	lstore_close(&t);
+	tstore_close(&t);
 }
 
 static void renew_moves_every_lease_of_an_owner(void)
 {
-	struct lstore t;
+	struct tstore t;
 	int64_t held = 0;
 
-	lstore_open(&t);
+	tstore_open(&t);
 	ASSERT_OK(put_run(t.st, "r1", "in_progress", "a#1", 1000));
 	ASSERT_OK(put_run(t.st, "r2", "in_progress", "a#1", 1000));
 	ASSERT_OK(put_run(t.st, "r3", "in_progress", "b#1", 1000));
@@ -132,17 +111,17 @@ static void renew_moves_every_lease_of_an_owner(void)
 	ASSERT_EQ_INT(held, 2);
 	ASSERT(!claim(t.st, "r1", "b#1", NULL, 5000, false));
 	ASSERT(claim(t.st, "r3", "a#1", NULL, 5000, false)); /* b did not renew */
-	lstore_close(&t);
+	tstore_close(&t);
 }
 
 static void lapsed_lists_active_runs_nobody_holds(void)
 {
-	struct lstore t;
+	struct tstore t;
 	struct store_claim c = { .owner = "b#1", .former = "b#", .now = 5000 };
 	struct store_list l;
 	char **projects = NULL;
 
-	lstore_open(&t);
+	tstore_open(&t);
 	ASSERT_OK(put_run(t.st, "r1", "in_progress", "a#1", 4000)); /* lapsed */
 	ASSERT_OK(put_run(t.st, "r2", "in_progress", "a#1", 9000)); /* live */
 	ASSERT_OK(put_run(t.st, "r3", "completed", NULL, 0));       /* finished */
@@ -157,12 +136,12 @@ static void lapsed_lists_active_runs_nobody_holds(void)
 	ASSERT_STR_EQ(projects[0], "p");
 	store_projects_free(projects, l.n);
 	store_list_cleanup(&l);
-	lstore_close(&t);
+	tstore_close(&t);
 }
 
 static void commands_reach_their_owner_and_come_back(void)
 {
-	struct lstore t;
+	struct tstore t;
 	struct store_cmd *cmds = NULL;
 	size_t n = 0;
 	bool done = true;
@@ -170,7 +149,7 @@ static void commands_reach_their_owner_and_come_back(void)
 	char *answer = NULL;
 	int64_t held = -1;
 
-	lstore_open(&t);
+	tstore_open(&t);
 	ASSERT_OK(put_run(t.st, "r1", "in_progress", "a#1", 5000));
 	ASSERT_OK(store_cmd_post(t.st, "c1", "p", "r1", "a#1", "cancel", 1));
 	ASSERT_OK(store_cmd_post(t.st, "c2", "p", "r2", "b#1", "cancel", 2));
@@ -197,7 +176,7 @@ static void commands_reach_their_owner_and_come_back(void)
 	ASSERT_OK(store_cmd_take(t.st, "b#1", &cmds, &n, &held));
 	ASSERT_EQ_INT(n, 0);
 	store_cmds_free(cmds, n);
-	lstore_close(&t);
+	tstore_close(&t);
 }
 
 /* A thread's session hold reads back while it lasts, is renewed with its owner's run
@@ -205,13 +184,13 @@ static void commands_reach_their_owner_and_come_back(void)
  * unknown thread cannot be held. */
 static void session_holds_are_thread_leases(void)
 {
-	struct lstore t;
+	struct tstore t;
 	struct store_cmd *cmds = NULL;
 	size_t n = 0;
 	char *owner = NULL;
 	int64_t held = -1;
 
-	lstore_open(&t);
+	tstore_open(&t);
 	ASSERT_OK(put_run(t.st, "r1", "in_progress", "a#1", 5000));
 	ASSERT_OK(store_session_hold(t.st, "p", "t1", "a#1", 2000));
 	ASSERT_OK(store_session_owner(t.st, "p", "t1", 1500, &owner));
@@ -230,15 +209,82 @@ static void session_holds_are_thread_leases(void)
 	ASSERT_OK(store_session_owner(t.st, "q", "t1", 2500, &owner));
 	ASSERT(owner == NULL);
 	ASSERT_EQ_INT(store_session_hold(t.st, "p", "t9", "a#1", 2000), ERR_NOT_FOUND);
-	lstore_close(&t);
+	tstore_close(&t);
 }
 
+/* A run's origin (STORE_SET_RUN_ORIGIN) reads back, stays out of its body, and survives
+ * the run's replacement (the engine's writes); a run without one has none. */
+static void run_origin_is_kept_apart(void)
+{
+	struct tstore t;
+	struct store_op op = { .type = STORE_SET_RUN_ORIGIN, .obj = { .kind = STORE_RUN, .id = "r1" },
+			       .run_key = "abc123", .run_include = STORE_INCLUDE_CONTENT };
+	struct store_op put = { .type = STORE_PUT, .obj = { .kind = STORE_RUN, .id = "r1",
+							    .parent = "t1", .status = "in_progress",
+							    .body = "{\"v\":2}" } };
+	char *key = NULL;
+	char *body = NULL;
+	int64_t include = -1;
+
+	tstore_open(&t);
+	ASSERT_OK(put_run(t.st, "r1", "queued", NULL, 0));
+	ASSERT_OK(store_run_origin(t.st, "p", "r1", &key, &include));
+	ASSERT(key == NULL);
+	ASSERT_EQ_INT(include, 0);
+	ASSERT_OK(store_write(t.st, "p", &op, 1));
+	ASSERT_OK(store_write(t.st, "p", &put, 1));
+	ASSERT_OK(store_run_origin(t.st, "p", "r1", &key, &include));
+	ASSERT_STR_EQ(key, "abc123");
+	ASSERT_EQ_INT(include, STORE_INCLUDE_CONTENT);
+	free(key);
+	ASSERT_OK(store_get(t.st, "p", STORE_RUN, "r1", NULL, &body, NULL));
+	ASSERT_STR_EQ(body, "{\"v\":2}");
+	free(body);
+	ASSERT_EQ_INT(store_run_origin(t.st, "q", "r1", &key, &include), ERR_NOT_FOUND);
+	op.obj.id = "r9";
+	ASSERT_EQ_INT(store_write(t.st, "p", &op, 1), ERR_NOT_FOUND);
+	tstore_close(&t);
+}
+
+/* Commands posted before the cut go, answered or not; later ones stay. */
+static void old_commands_are_pruned(void)
+{
+	struct tstore t;
+	bool done = true;
+	int err = -1;
+	char *answer = NULL;
+	int64_t removed = -1;
+
+	tstore_open(&t);
+	ASSERT_OK(store_cmd_post(t.st, "c1", "p", "r1", "gone#1", "start", 100));
+	ASSERT_OK(store_cmd_post(t.st, "c2", "p", "r2", "a#1", "cancel", 120));
+	ASSERT_OK(store_cmd_answer(t.st, "c2", 0, "{}"));
+	ASSERT_OK(store_cmd_post(t.st, "c3", "p", "r3", "a#1", "cancel", 200));
+	ASSERT_OK(store_cmd_prune(t.st, 150, &removed));
+	ASSERT_EQ_INT(removed, 2);
+	ASSERT_EQ_INT(store_cmd_result(t.st, "c1", &done, &err, &answer), ERR_NOT_FOUND);
+	ASSERT_EQ_INT(store_cmd_result(t.st, "c2", &done, &err, &answer), ERR_NOT_FOUND);
+	ASSERT_OK(store_cmd_result(t.st, "c3", &done, &err, &answer));
+	ASSERT(!done);
+	ASSERT_OK(store_cmd_prune(t.st, 150, NULL));
+	ASSERT_OK(store_cmd_result(t.st, "c3", &done, &err, &answer));
+	tstore_close(&t);
+}
+
+#define PG_CASES(X)                                                                        \
+	X(session_holds_are_thread_leases) X(claim_takes_free_lapsed_and_former_leases)       \
+	X(writes_are_fenced_by_the_lease) X(renew_moves_every_lease_of_an_owner)              \
+	X(lapsed_lists_active_runs_nobody_holds) X(commands_reach_their_owner_and_come_back)  \
+	X(run_origin_is_kept_apart) X(old_commands_are_pruned)
+
 const struct t_case lease_tests[] = {
-	T_CASE(session_holds_are_thread_leases),
-	T_CASE(claim_takes_free_lapsed_and_former_leases),
-	T_CASE(writes_are_fenced_by_the_lease),
-	T_CASE(renew_moves_every_lease_of_an_owner),
-	T_CASE(lapsed_lists_active_runs_nobody_holds),
-	T_CASE(commands_reach_their_owner_and_come_back),
+	PG_CASES(T_ENTRY)
+	{ NULL, NULL },
+};
+
+PG_CASES(T_PG_WRAP)
+
+const struct t_case lease_pg_tests[] = {
+	PG_CASES(T_PG_ENTRY)
 	{ NULL, NULL },
 };

@@ -1172,7 +1172,7 @@ static void openai_idle_connections_capped(void)
 		rec_init(&r[i]);
 		start(p, &r[i], &(struct spec){ .messages = hello_msgs });
 	}
-	until = clock_ms() + 5000;
+	until = clock_ms() + 30000;
 	while (done < N && clock_ms() < until) {
 		loop_run_once(tloop, 20);
 		done = 0;
