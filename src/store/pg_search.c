@@ -35,6 +35,7 @@
 #ifndef PG_CANDIDATE_BUDGET /* -D only to measure alternatives (BENCHMARKS.md) */
 #define PG_CANDIDATE_BUDGET 500 /* postings the essential words start with (terms.h) */
 #endif
+#define SEARCH_MAX_PASSES 66      /* more than the words a query has, plus one */
 #define CANDIDATES_MIN 64         /* the first try checks this many candidates, at least */
 
 /* The query's lexemes and how often it holds each, with the number of chunks and their total
@@ -43,13 +44,14 @@ static const char terms_sql[] =
 	"SELECT q.lexeme, array_length(q.positions, 1), s.rows, s.tokens "
 	"FROM unnest(to_tsvector('assistd_text', $1)) AS q CROSS JOIN chunk_stats s";
 
-/* The candidates: the searched stores' chunks holding any of the first $1 lexemes of $2, each
- * with its length and its tsvector cut down to the lexemes of $2 (binary results). */
+/* The candidates: the searched stores' chunks holding any of the first $1 lexemes of $2 but
+ * none of the ids $12 (an earlier pass's), each with its length and its tsvector cut down to
+ * the lexemes of $2 (binary results). */
 static const char candidates_sql[] =
 	"SELECT c.id, c.len, c.vector_store_id, c.file_id, "
 	"ts_filter(setweight(c.tsv, 'A', $2::text[]), '{a}') FROM chunks c "
 	"WHERE c.tsv @@ assistd_anyq(($2::text[])[1:$1::int]) AND c.project = $3 AND "
-	"c.vector_store_id IN ($4, $5, $6, $7, $8, $9, $10, $11)";
+	"c.vector_store_id IN ($4, $5, $6, $7, $8, $9, $10, $11) AND NOT c.id = ANY($12::int8[])";
 
 /* A hit's file, for a scalar subquery. */
 #define HIT_FILE                                                                              \
@@ -73,8 +75,9 @@ static char *hits_sql(const char *cond)
 		"chunks c WHERE c.id = hit.id), hit.r FROM hit ORDER BY hit.i", cond);
 }
 
-/* A candidate: its row in the candidates' result and its score (not normalised). */
+/* A candidate: its row in one of the passes' results and its score (not normalised). */
 struct cand {
+	PGresult *res;
 	int row;
 	int64_t id;
 	double r;
@@ -90,8 +93,9 @@ struct search {
 	struct terms_plan p;
 	double avgdl;
 	char *lexes;           /* owned: the plan's lexemes as an array literal */
-	PGresult *cands;       /* owned: the candidates of the last pass */
-	struct cand *c;        /* owned: their scores, best first */
+	PGresult *cands[SEARCH_MAX_PASSES]; /* owned: the candidates each pass added */
+	size_t npass;
+	struct cand *c;        /* owned: all their scores, best first */
 	size_t nc;
 	struct store_hit *hits;
 	size_t n;
@@ -157,9 +161,25 @@ static int plan_make(struct pg_conn *c, struct search *s)
 	return 0;
 }
 
-/* Fetches the candidates of the plan's essential lexemes into s->cands. */
-static int candidates_get(struct pg_conn *c, struct search *s)
+/* The ids of the candidates so far, as the text of an int8[] parameter. Owned. */
+static char *seen_ids(const struct search *s)
 {
+	struct buf b;
+	int err;
+
+	buf_init(&b, 0); /* unlimited: appends cannot fail */
+	err = buf_putc(&b, '{');
+	for (size_t i = 0; i < s->nc && !err; i++)
+		err = buf_printf(&b, "%s%lld", i ? "," : "", (long long)s->c[i].id);
+	if (!err)
+		err = buf_putc(&b, '}');
+	return buf_release(&b);
+}
+
+/* Fetches the candidates of the plan's essential lexemes that earlier passes did not. */
+static int candidates_get(struct pg_conn *c, struct search *s, PGresult **res)
+{
+	char *seen = seen_ids(s);
 	struct pgv_params p;
 	int err;
 
@@ -169,10 +189,10 @@ static int candidates_get(struct pg_conn *c, struct search *s)
 	pgv_param_str(&p, s->project);
 	for (size_t i = 0; i < SEARCH_MAX_STORES; i++)
 		pgv_param_str(&p, i < s->q->nvs ? s->q->vs[i] : NULL);
-	PQclear(s->cands);
-	s->cands = NULL;
-	err = pgv_exec(c, &s->cands, "search: candidates", candidates_sql, &p, true);
+	pgv_param_str(&p, seen);
+	err = pgv_exec(c, res, "search: candidates", candidates_sql, &p, true);
 	pgv_params_cleanup(&p);
+	free(seen);
 	return err;
 }
 
@@ -224,21 +244,23 @@ static int by_score(const void *a, const void *b)
 	return (x->id > y->id) - (x->id < y->id);
 }
 
-/* Scores the candidates, best first. */
-static void candidates_rank(struct search *s)
+/* Scores the candidates of r, kept with those of earlier passes, all best first. */
+static void candidates_rank(struct search *s, PGresult *r)
 {
-	PGresult *r = s->cands;
+	size_t n0 = s->nc;
 
-	free(s->c);
-	s->nc = (size_t)PQntuples(r);
-	s->c = xcalloc(s->nc + 1, sizeof(*s->c));
+	s->cands[s->npass++] = r;
+	s->nc += (size_t)PQntuples(r);
+	s->c = xrealloc(s->c, (s->nc + 1) * sizeof(*s->c));
 	for (int i = 0; i < PQntuples(r); i++) {
 		const unsigned char *len = (const unsigned char *)PQgetvalue(r, i, 1);
+		struct cand *k = &s->c[n0 + (size_t)i];
 
-		s->c[i].row = i;
-		s->c[i].id = pgv_be64(PQgetvalue(r, i, 0));
-		s->c[i].r = score(s, (const unsigned char *)PQgetvalue(r, i, 4),
-				  PQgetlength(r, i, 4), (double)be32(len));
+		k->res = r;
+		k->row = i;
+		k->id = pgv_be64(PQgetvalue(r, i, 0));
+		k->r = score(s, (const unsigned char *)PQgetvalue(r, i, 4), PQgetlength(r, i, 4),
+			     (double)be32(len));
 	}
 	qsort(s->c, s->nc, sizeof(*s->c), by_score);
 }
@@ -255,8 +277,8 @@ static void hits_params(struct pgv_params *p, char **arrays, const struct search
 	buf_init(&rs, 0);
 	err = buf_putc(&ids, '{') || buf_putc(&rs, '{');
 	for (size_t i = 0; i < m && !err; i++) {
-		vs[i] = PQgetvalue(s->cands, s->c[i].row, 2);
-		files[i] = PQgetvalue(s->cands, s->c[i].row, 3);
+		vs[i] = PQgetvalue(s->c[i].res, s->c[i].row, 2);
+		files[i] = PQgetvalue(s->c[i].res, s->c[i].row, 3);
 		err = buf_printf(&ids, "%s%lld", i ? "," : "", (long long)s->c[i].id) ||
 		      buf_printf(&rs, "%s%.17g", i ? "," : "", s->c[i].r / s->p.ub_all);
 	}
@@ -310,16 +332,18 @@ static int hits_get(struct pg_conn *c, const char *sql, struct search *s, size_t
 	return err;
 }
 
-/* Runs one pass: the candidates of the essential lexemes, ranked here, then the hits among
- * more and more of the best of them until enough pass the filter or none are left. */
+/* Runs one pass: the candidates the essential lexemes add, ranked here with the earlier
+ * passes', then the hits among more and more of the best of them until enough pass the
+ * filter or none are left. */
 static int run_pass(struct pg_conn *c, const char *sql, struct search *s)
 {
 	size_t limit = (size_t)s->q->limit;
 	size_t m = limit * 4 > CANDIDATES_MIN ? limit * 4 : CANDIDATES_MIN;
-	int err = candidates_get(c, s);
+	PGresult *r = NULL;
+	int err = s->npass < SEARCH_MAX_PASSES ? candidates_get(c, s, &r) : ERR_INTERNAL;
 
 	if (!err)
-		candidates_rank(s);
+		candidates_rank(s, r);
 	store_hits_clear(s->hits, &s->n);
 	for (bool more = true; !err && more; m *= 8) {
 		more = m < s->nc;
@@ -355,7 +379,8 @@ static int run_search(struct pg_conn *c, void *ctx)
 static void search_cleanup(struct search *s)
 {
 	PQclear(s->lex);
-	PQclear(s->cands);
+	for (size_t i = 0; i < s->npass; i++)
+		PQclear(s->cands[i]);
 	free(s->c);
 	terms_cleanup(&s->p);
 	free(s->lexes);
