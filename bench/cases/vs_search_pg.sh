@@ -6,8 +6,8 @@
 # over one keep-alive connection (tools/vs_bench.py); then the same on a server whose store is
 # a throwaway PostgreSQL cluster (scripts/pg.sh). On PostgreSQL the CPU time per search counts
 # the server and the database's processes together (db_cpu_ms apart). With BENCH_BEFORE_BIN
-# set, that build also searches the SQLite store, and on PostgreSQL it ingests and is searched
-# first; then this build opens the same database, is searched over the same chunks, and
+# set, that build ingests into PostgreSQL and is searched first (it opens a database of its
+# own schema version, which a later build then migrates); then this build opens the same database, is searched over the same chunks, and
 # ingests the text once more into a second store, so that ingestion is compared too. This
 # build searches twice: first with its cache of document frequencies empty (each query's new
 # lexemes are counted), then again.
@@ -51,11 +51,6 @@ bench_vs_search_pg() {
 	store=$(vsp_ingest "SQLite" "$SRV_PID" "$text")
 	vsp_run "SQLite" "$SRV_PID" "$store"
 	server_stop
-	if [ -n "${BENCH_BEFORE_BIN:-}" ]; then
-		ASSISTD_BIN=$BENCH_BEFORE_BIN server_start "$dir"
-		vsp_run "SQLite, before" "$SRV_PID" "$store"
-		server_stop
-	fi
 	rm -rf "$dir"
 	url=$(pg_db vs)
 	db=$(head -n 1 "$bench_pg/data/postmaster.pid")
