@@ -3,6 +3,7 @@
  * Start-up refuses to serve an open API (no key ever created) on anything but a loopback
  * address. SIGINT and
  * SIGTERM stop the server gracefully: requests in flight finish and the store closes. */
+#include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -250,6 +251,9 @@ static int serve(const struct config *cfg)
 	if (err)
 		goto out;
 	log_listening(cfg, http_port(srv));
+	/* Start-up is over: hand back the pages of what it freed (the store's migration cache,
+	 * among others), which malloc would otherwise keep for later. */
+	malloc_trim(0);
 	sig = wait_signal(&set, st, bs);
 	log_info("received %s: finishing runs and requests in flight, then stopping",
 		 sig == SIGINT ? "SIGINT" : "SIGTERM");

@@ -9,13 +9,22 @@
 static const char alphabet[] =
 	"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 
+/* Random bytes enough for the rest of the n characters, rejections included (1 in 32 on
+ * average), up to 256: getrandom never returns fewer than that many. */
+static size_t want(size_t left)
+{
+	size_t w = left + left / 16 + 4;
+
+	return w < 256 ? w : 256;
+}
+
 int id_random(char *out, size_t n)
 {
-	unsigned char raw[64];
+	unsigned char raw[256];
 	size_t done = 0;
 
 	while (done < n) {
-		ssize_t got = getrandom(raw, sizeof(raw), 0);
+		ssize_t got = getrandom(raw, want(n - done), 0);
 
 		if (got <= 0)
 			return ERR_INTERNAL;

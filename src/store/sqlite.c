@@ -209,6 +209,10 @@ int sqlite_open(const char *dir, struct store **out)
 		err = wal_on(c->db);
 	if (!err)
 		err = sqlite_migrate(c->db);
+	/* The migrations wrote every page of a new database through c, and its cache would keep
+	 * them all (about 180 KB) for as long as c lives; readers fetch what they need. */
+	if (!err)
+		sqlite3_db_release_memory(c->db);
 	if (c)
 		sqlite_release(st, c);
 	if (err) {

@@ -5,8 +5,8 @@
  * exists exactly as long as its file waits, and a restart finds the unfinished ones by
  * status. A job writes its chunks in several transactions, each checking the file is still in
  * progress, and ends with store_job_finish; until then searches skip its chunks, since they
- * look at completed files only. The keyword index follows the chunks table through triggers
- * (sqlite_migrate.c). */
+ * look at completed files only. Writes add to the keyword index themselves (index_rows);
+ * deletes reach it through a trigger (sqlite_migrate.c). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -102,8 +102,9 @@ static int still_running(struct sqlite_conn *c, const struct vs_job *j)
 	return !err && !row ? ERR_NOT_FOUND : err;
 }
 
-static int insert_chunks(struct sqlite_conn *c, const struct vs_job *j, int64_t first,
-			 const struct store_chunk *ch, size_t n)
+/* Writes the rows of the chunks table and puts their ids in ids[0..n). */
+static int insert_rows(struct sqlite_conn *c, const struct vs_job *j, int64_t first,
+		       const struct store_chunk *ch, size_t n, int64_t *ids)
 {
 	sqlite3_stmt *s = NULL;
 	int err = sqlite_query(c->db, "INSERT INTO chunks (project, vector_store_id, file_id, idx, "
@@ -112,7 +113,6 @@ static int insert_chunks(struct sqlite_conn *c, const struct vs_job *j, int64_t 
 
 	if (!err && sqlite3_bind_text(s, 6, sqlite_vs_scope(j->vs), -1, SQLITE_STATIC) != SQLITE_OK)
 		err = sqlite_fail(c->db, "chunks");
-
 	for (size_t i = 0; i < n && !err; i++) {
 		if (sqlite3_bind_int64(s, 4, first + (int64_t)i) != SQLITE_OK ||
 		    sqlite3_bind_text(s, 5, ch[i].text, (int)ch[i].len, SQLITE_STATIC) != SQLITE_OK ||
@@ -120,8 +120,46 @@ static int insert_chunks(struct sqlite_conn *c, const struct vs_job *j, int64_t 
 			err = sqlite_fail(c->db, "chunks");
 		else
 			err = sqlite_run(c->db, s, "chunks");
+		ids[i] = sqlite3_last_insert_rowid(c->db);
 	}
 	sqlite3_finalize(s);
+	return err;
+}
+
+/* Adds the rows to the keyword index (external content: it keeps the words, not the text),
+ * one plain INSERT each. Done after all of the batch's chunks rows, never through a trigger:
+ * a statement that opens a savepoint (a trigger's, or an insert into chunks, which has
+ * triggers) makes FTS5 3.40 write out its pending terms as a new segment, so interleaving
+ * wrote one segment a chunk and doubled the cost of indexing (BENCHMARKS.md, ingest7). */
+static int index_rows(struct sqlite_conn *c, const struct vs_job *j,
+		      const struct store_chunk *ch, size_t n, const int64_t *ids)
+{
+	sqlite3_stmt *s = NULL;
+	int err = sqlite_query(c->db, "INSERT INTO chunks_fts (rowid, text, scope) "
+			       "VALUES (?1, ?2, ?3)", &s, "index", "");
+
+	if (!err && sqlite3_bind_text(s, 3, sqlite_vs_scope(j->vs), -1, SQLITE_STATIC) != SQLITE_OK)
+		err = sqlite_fail(c->db, "index");
+	for (size_t i = 0; i < n && !err; i++) {
+		if (sqlite3_bind_int64(s, 1, ids[i]) != SQLITE_OK ||
+		    sqlite3_bind_text(s, 2, ch[i].text, (int)ch[i].len, SQLITE_STATIC) != SQLITE_OK)
+			err = sqlite_fail(c->db, "index");
+		else
+			err = sqlite_run(c->db, s, "index");
+	}
+	sqlite3_finalize(s);
+	return err;
+}
+
+static int insert_chunks(struct sqlite_conn *c, const struct vs_job *j, int64_t first,
+			 const struct store_chunk *ch, size_t n)
+{
+	int64_t *ids = xmalloc((n ? n : 1) * sizeof(*ids));
+	int err = insert_rows(c, j, first, ch, n, ids);
+
+	if (!err)
+		err = index_rows(c, j, ch, n, ids);
+	free(ids);
 	return err;
 }
 

@@ -79,6 +79,7 @@ struct sqlite_conn {
 	bool snap;                          /* a read transaction is open (see sqlite_read) */
 	uint64_t snap_gen;                  /* store.gen when it began */
 	int64_t snap_ms;                    /* clock_ms() when it began */
+	int64_t changes;                    /* sqlite3_total_changes64 at BEGIN IMMEDIATE */
 	fts5_api *fts;                      /* FTS5's API on db (sqlite_rank.c) */
 };
 
@@ -96,7 +97,7 @@ struct sqlite_store {
 	int nconn;                /* connections open, idle or not */
 	int64_t swept_ms;         /* when idle connections' old snapshots were last closed */
 	pthread_mutex_t write_mu; /* serialises this process's write transactions */
-	atomic_uint_fast64_t gen; /* bumped after each write this process commits */
+	atomic_uint_fast64_t gen; /* bumped by each commit here that changed rows */
 	atomic_int_fast64_t write_ms; /* clock_ms() of the last such write */
 	/* store_key_ever's answer, asked on every request. A yes is kept for good (it cannot
 	 * turn back); a no is reused while no write of this process has happened since and it

@@ -94,6 +94,14 @@ static const char *const migrations[] = {
 	"CREATE VIRTUAL TABLE chunks_vocab USING fts5vocab(chunks_fts, 'col');",
 	/* 9: what a run was created with, for the node that resumes it (schema.h). */
 	SCHEMA_RUN_ORIGIN,
+	/* 10: new chunks reach the keyword index through their own INSERT, after the chunks rows
+	 * of their transaction (sqlite_chunks.c, index_rows), no longer through a trigger, which
+	 * made FTS5 write a segment for every chunk. Deletes still go through chunks_ad. Commits
+	 * no longer merge segments as they go (automerge 0): each ingestion merges them all once
+	 * at its end (store_chunks_compact), which writes each page fewer times; FTS5's crisis
+	 * merge (16 segments on a level) still bounds them meanwhile. */
+	"DROP TRIGGER chunks_ai;"
+	"INSERT INTO chunks_fts (chunks_fts, rank) VALUES ('automerge', 0);",
 };
 
 #define MIGRATION_COUNT ((int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -10,7 +10,10 @@
  * read. So when this process has committed no write for SQ_SNAP_MS, a connection keeps its
  * read transaction open when it goes back to the pool, and the next reader reuses it as long
  * as still no write has committed since it began (store.gen) and it is younger than
- * SQ_SNAP_MS. A reader therefore always sees every write this process has committed, and
+ * SQ_SNAP_MS. A write here means a commit that changed a row (sqlite3_total_changes64; DDL
+ * runs only in the migrations, before any read): the periodic sweeps of background threads
+ * that find nothing to change commit no page, and ending every snapshot for them would make
+ * a busy reader pay for a fresh one for SQ_SNAP_MS after each. A reader therefore always sees every write this process has committed, and
  * another process's writes (the `assistd keys` command's) within SQ_SNAP_MS. Snapshots are
  * kept only in quiet periods because an open read transaction holds back WAL checkpoints and
  * keeps the WAL from restarting at its start: with readers always holding one while writes
@@ -306,8 +309,10 @@ int sqlite_begin(struct sqlite_store *st, struct sqlite_conn **out)
 		err = sqlite_prep(*out, SQ_BEGIN, "BEGIN IMMEDIATE", &s, "begin", "");
 	if (!err)
 		err = sqlite_run((*out)->db, s, "begin");
-	if (!err)
+	if (!err) {
+		(*out)->changes = sqlite3_total_changes64((*out)->db);
 		return 0;
+	}
 	if (*out)
 		sqlite_release(st, *out);
 	*out = NULL;
@@ -318,19 +323,22 @@ int sqlite_begin(struct sqlite_store *st, struct sqlite_conn **out)
 int sqlite_end(struct sqlite_store *st, struct sqlite_conn *c, int err)
 {
 	sqlite3_stmt *s = NULL;
+	bool changed;
 
 	if (!err)
 		err = sqlite_prep(c, SQ_COMMIT, "COMMIT", &s, "commit", "");
 	if (!err)
 		err = sqlite_run(c->db, s, "commit");
-	/* Readers must not reuse snapshots from before this write. */
-	if (!err) {
+	changed = !err && sqlite3_total_changes64(c->db) != c->changes;
+	/* Readers must not reuse snapshots from before this write. A commit that changed no
+	 * row (a periodic sweep that found nothing) leaves them current: keep them. */
+	if (changed) {
 		atomic_store_explicit(&st->write_ms, clock_ms(), memory_order_relaxed);
 		atomic_fetch_add_explicit(&st->gen, 1, memory_order_release);
 	}
 	/* A failed op or COMMIT leaves the transaction open: roll it back. */
 	if (txn_end(c))
-		release(st, c, !err);
+		release(st, c, changed);
 	else
 		discard(st, c);
 	pthread_mutex_unlock(&st->write_mu);

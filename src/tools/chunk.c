@@ -35,6 +35,7 @@ static void drop_before_next(struct chunker *ch)
 
 void chunker_feed(struct chunker *ch, const size_t *offs, size_t n)
 {
+	drop_before_next(ch);
 	if (ch->n + n > ch->cap) {
 		ch->cap = (ch->n + n) * 2;
 		ch->offs = xrealloc(ch->offs, ch->cap * sizeof(*ch->offs));
@@ -73,6 +74,5 @@ bool chunker_next(struct chunker *ch, bool final, size_t text_len, struct chunk_
 	}
 	ch->next += ch->stride;
 	ch->emitted = true;
-	drop_before_next(ch);
-	return true;
+	return true; /* the offsets before next go at the next feed: one move a window */
 }

@@ -15,7 +15,8 @@
 
 struct chunker {
 	size_t max, stride;  /* tokens per chunk; tokens between chunk starts */
-	size_t *offs;        /* owned: start offsets of tokens base.. still needed */
+	size_t *offs;        /* owned: start offsets of tokens base..; those before next go at
+			      * the next feed */
 	size_t n, cap;       /* offsets held */
 	size_t base;         /* token number of offs[0] */
 	size_t next;         /* token number where the next chunk starts */

@@ -3,9 +3,10 @@
  * Each worker claims one job at a time (claims live in memory: the store's "in_progress" says
  * a job exists, the claim list says which thread of this process has it), runs it, and goes
  * back for the next; with nothing to do it sleeps until kicked, or a second, when it also
- * marks expired vector stores. A job: extract the text, tokenize it window by window, cut the
- * token stream into chunks and write them in batches, compact the keyword index, then finish
- * the file. Only the text and one window's tokens are in memory at a time. */
+ * marks expired vector stores. A job: extract the text, tokenize it window by window (ahead, on
+ * a thread of the job's own: windows.h), cut the token stream into chunks and write them in
+ * batches, compact the keyword index, then finish the file. Only the text and a few windows'
+ * tokens are in memory at a time. */
 #include "ingest.h"
 
 #include <fcntl.h>
@@ -20,20 +21,24 @@
 #include "../base/log.h"
 #include "../docs/extract.h"
 #include "../store/vstore.h"
-#include "../text/tokenizer.h"
 #include "chunk.h"
+#include "windows.h"
 
-#define INGEST_WINDOW (64 * 1024) /* bytes of text tokenized at once */
-#define INGEST_BATCH 64 /* chunks a transaction: short, so API writes wait little */
 #define INGEST_IDLE_MS 1000       /* sleep without work; also the expiry sweep's period */
+/* A transaction writes at most INGEST_BATCH chunks and about INGEST_BATCH_BYTES of their text:
+ * some 40 ms of work, so that API writes wait little, yet few enough commits that FTS5 is not
+ * kept merging small segments (64 chunks a transaction cost 15 % more CPU; BENCHMARKS.md). */
+#define INGEST_BATCH 256
+#define INGEST_BATCH_BYTES (1 << 20)
 
 struct ingest {
 	struct store *st;
 	struct blobs *bs;
 	struct embed *emb;   /* borrowed, or NULL */
 	pthread_t *threads;
-	int nthreads;
+	int want;            /* workers to run once there is work */
 	pthread_mutex_t mu;  /* guards the fields below */
+	int nthreads;        /* workers started: one at start, the rest with the first job */
 	pthread_cond_t cv;   /* kicks and stop */
 	bool stopping;
 	uint64_t kicks;      /* bumped by ingest_kick */
@@ -115,6 +120,7 @@ struct run {
 	struct chunker ch;
 	struct store_chunk batch[INGEST_BATCH];
 	size_t nbatch;
+	size_t batch_bytes; /* the batch's text */
 	int64_t written;   /* chunks written */
 	int64_t usage;     /* their bytes */
 	char *why;         /* owned: why embedding failed */
@@ -172,6 +178,7 @@ static int flush(struct run *r)
 	embed_out_cleanup(&vecs);
 	r->written += (int64_t)r->nbatch;
 	r->nbatch = 0;
+	r->batch_bytes = 0;
 	return err;
 }
 
@@ -186,42 +193,10 @@ static int drain(struct run *r, bool final)
 		r->batch[r->nbatch++] = (struct store_chunk){ .text = r->text + sp.start,
 							      .len = sp.end - sp.start };
 		r->usage += (int64_t)(sp.end - sp.start);
-		if (r->nbatch == INGEST_BATCH)
+		r->batch_bytes += sp.end - sp.start;
+		if (r->nbatch == INGEST_BATCH || r->batch_bytes >= INGEST_BATCH_BYTES)
 			err = flush(r);
 	}
-	return err;
-}
-
-/* The end of the window starting at pos: INGEST_WINDOW bytes, pulled back to just before a
- * space or newline so that no word is cut (tokens do not cross those). */
-static size_t window_end(const char *text, size_t len, size_t pos)
-{
-	size_t end = pos + INGEST_WINDOW;
-
-	if (end >= len)
-		return len;
-	for (size_t back = end; back > pos + INGEST_WINDOW / 2; back--) {
-		if (text[back] == ' ' || text[back] == '\n')
-			return back;
-	}
-	while (end < len && ((unsigned char)text[end] & 0xC0) == 0x80)
-		end++;
-	return end;
-}
-
-static int tokenize_window(struct run *r, size_t pos, size_t end)
-{
-	uint32_t *ids = NULL;
-	size_t *offs = NULL;
-	size_t n = 0;
-	int err = tok_encode(TOK_O200K, r->text + pos, end - pos, &ids, &offs, &n);
-
-	for (size_t i = 0; !err && i < n; i++)
-		offs[i] += pos;
-	if (!err)
-		chunker_feed(&r->ch, offs, n);
-	free(ids);
-	free(offs);
 	return err;
 }
 
@@ -241,18 +216,31 @@ static int compact(struct run *r)
 	return err;
 }
 
+/* Feeds the chunker the text's tokens, tokenized ahead on another thread (windows.h), and
+ * writes the chunks as they become complete. */
+static int feed_windows(struct run *r)
+{
+	struct windows w;
+	struct window win = { 0 };
+	int err = windows_start(&w, r->text, r->len);
+
+	if (err)
+		return err;
+	do {
+		err = windows_next(&w, &win);
+		if (!err && win.n > 0) {
+			chunker_feed(&r->ch, win.offs, win.n);
+			err = drain(r, false);
+		}
+	} while (!err && win.n > 0);
+	windows_stop(&w);
+	return err;
+}
+
 static int chunk_text(struct run *r)
 {
-	int err = 0;
+	int err = feed_windows(r);
 
-	for (size_t pos = 0; pos < r->len && !err;) {
-		size_t end = window_end(r->text, r->len, pos);
-
-		err = tokenize_window(r, pos, end);
-		if (!err)
-			err = drain(r, false);
-		pos = end;
-	}
 	if (!err)
 		err = drain(r, true);
 	if (!err)
@@ -358,6 +346,28 @@ out:
 
 /* --- Workers --- */
 
+static void *worker(void *arg);
+
+/* Starts workers up to ing->want; false when none could start. One worker is enough to
+ * wait for jobs and sweep, so an idle server runs one thread; the others start with the
+ * first job claimed (and pay their stack and malloc arena only then). */
+static bool workers_grow(struct ingest *ing, int want)
+{
+	bool ok = true;
+
+	pthread_mutex_lock(&ing->mu);
+	while (ok && !ing->stopping && ing->nthreads < want) {
+		ok = pthread_create(&ing->threads[ing->nthreads], NULL, worker, ing) == 0;
+		if (ok)
+			ing->nthreads++;
+		else
+			log_error("ingest: cannot start worker threads");
+	}
+	ok = ing->nthreads > 0;
+	pthread_mutex_unlock(&ing->mu);
+	return ok;
+}
+
 static void sweep(struct ingest *ing, int64_t *last_ms)
 {
 	int64_t now = clock_ms();
@@ -398,6 +408,7 @@ static void *worker(void *arg)
 			idle(ing, seen);
 			continue;
 		}
+		(void)workers_grow(ing, ing->want);
 		run_job(ing, &j);
 		unclaim(ing, &j);
 		vs_job_cleanup(&j);
@@ -414,15 +425,12 @@ int ingest_start(const struct ingest_config *cfg, struct ingest **out)
 	ing->emb = cfg->emb;
 	pthread_mutex_init(&ing->mu, NULL);
 	pthread_cond_init(&ing->cv, NULL);
+	ing->want = cfg->workers;
 	ing->threads = xcalloc((size_t)cfg->workers, sizeof(*ing->threads));
-	for (int i = 0; i < cfg->workers; i++) {
-		if (pthread_create(&ing->threads[i], NULL, worker, ing) != 0) {
-			log_error("ingest: cannot start worker threads");
-			ingest_stop(ing);
-			*out = NULL;
-			return ERR_INTERNAL;
-		}
-		ing->nthreads++;
+	if (!workers_grow(ing, 1)) {
+		ingest_stop(ing);
+		*out = NULL;
+		return ERR_INTERNAL;
 	}
 	*out = ing;
 	return 0;
@@ -443,7 +451,7 @@ void ingest_stop(struct ingest *ing)
 	if (!ing)
 		return;
 	pthread_mutex_lock(&ing->mu);
-	ing->stopping = true;
+	ing->stopping = true; /* no worker starts after this */
 	pthread_cond_broadcast(&ing->cv);
 	pthread_mutex_unlock(&ing->mu);
 	for (int i = 0; i < ing->nthreads; i++)

@@ -23,7 +23,7 @@ struct ingest_config {
 	struct store *st;   /* borrowed for the workers' lifetime */
 	struct blobs *bs;   /* borrowed: where the files' bytes are */
 	struct embed *emb;  /* borrowed: embeds the chunks; NULL: keyword index only */
-	int workers;        /* threads; 1.. */
+	int workers;        /* threads once there is work (one while idle); 1.. */
 };
 
 /* Starts the workers, which at once take up unfinished jobs. On success *out is owned: stop

@@ -1,4 +1,7 @@
 /* test_base.c - unit tests for src/base: buffers, ids, errors, hashing, run and step statuses. */
+#include <ctype.h>
+#include <stdbool.h>
+
 #include "../../src/base/buf.h"
 #include "../../src/base/err.h"
 #include "../../src/base/id.h"
@@ -51,6 +54,25 @@ static void ids_have_prefix_and_length(void)
 	ASSERT(!id_valid("asst_", "asst_"));
 	ASSERT(!id_valid("asst_a b", "asst_"));
 	ASSERT_EQ_INT(id_new("asst_", id, 10), ERR_INTERNAL);
+}
+
+/* Long runs of random characters (the HTTP layer draws request ids 1,536 at a time) are
+ * written in full, each base62, and use the whole alphabet. */
+static void random_runs_fill_with_base62(void)
+{
+	char out[1537];
+	bool seen[128] = { false };
+	int kinds = 0;
+
+	memset(out, 0, sizeof(out));
+	ASSERT_OK(id_random(out, sizeof(out) - 1));
+	ASSERT_EQ_INT(strlen(out), sizeof(out) - 1);
+	for (size_t i = 0; i < sizeof(out) - 1; i++) {
+		ASSERT(isalnum((unsigned char)out[i]));
+		kinds += !seen[(unsigned char)out[i]];
+		seen[(unsigned char)out[i]] = true;
+	}
+	ASSERT_EQ_INT(kinds, 62);
 }
 
 static void err_table_maps_status(void)
@@ -262,6 +284,7 @@ const struct t_case base_tests[] = {
 	T_CASE(buf_grows_and_limits),
 	T_CASE(buf_reserves_at_most_max),
 	T_CASE(ids_have_prefix_and_length),
+	T_CASE(random_runs_fill_with_base62),
 	T_CASE(err_table_maps_status),
 	T_CASE(sha256_known_vectors),
 	T_CASE(run_status_moves_match_the_table),

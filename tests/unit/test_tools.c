@@ -1,9 +1,12 @@
 /* test_tools.c - the index side of file_search: token chunking and query rewriting. */
 #include <stdlib.h>
+#include <string.h>
 
 #include "../../src/base/alloc.h"
 #include "../../src/tools/chunk.h"
+#include "../../src/text/tokenizer.h"
 #include "../../src/tools/search.h"
+#include "../../src/tools/windows.h"
 #include "t.h"
 
 /* Chunks n tokens of 2 bytes each, fed `window` tokens at a time; writes the spans as
@@ -72,6 +75,91 @@ static void windows_give_the_same_chunks_as_one_feed(void)
 	}
 }
 
+/* A text of about n bytes: words, numbers, punctuation, runs of spaces and newlines, and
+ * multi-byte characters, so that windows end in all kinds of places (owned). */
+static char *mixed_text(size_t n)
+{
+	static const char *const parts[] = { "Cells ", "divide\n", "  quickly, ", "1234567 ",
+					     "naïve ", "日本語 ", "x\n\n", "don't ", "über-fast " };
+	char *text = xmalloc(n + 32);
+	size_t len = 0;
+
+	for (size_t i = 0; len < n; i = (i * 7 + 3) % 9) {
+		size_t k = strlen(parts[i]);
+		memcpy(text + len, parts[i], k);
+		len += k;
+	}
+	text[len] = '\0';
+	return text;
+}
+
+/* A text of about n bytes of Chinese in lines, without a space (owned). */
+static char *spaceless_text(size_t n)
+{
+	static const char *const parts[] = { "细胞分裂", "迅速。\n", "研究表明", "，蛋白质\n\n",
+					     "2024年", "“结果”\n" };
+	char *text = xmalloc(n + 32);
+	size_t len = 0;
+
+	for (size_t i = 0; len < n; i = (i + 1) % 6) {
+		size_t k = strlen(parts[i]);
+		memcpy(text + len, parts[i], k);
+		len += k;
+	}
+	text[len] = '\0';
+	return text;
+}
+
+/* Tokenized ahead window by window, a text gives the very offsets of tokenizing it whole
+ * (windows that ended before any space or newline split "\n\n" and such into two tokens). */
+static void tokenize_as_the_whole_text(char *text)
+{
+	size_t len = strlen(text), *offs = NULL, n = 0, k = 0;
+	uint32_t *ids = NULL;
+	struct windows w;
+	struct window win;
+
+	ASSERT_OK(tok_encode(TOK_O200K, text, len, &ids, &offs, &n));
+	ASSERT_OK(windows_start(&w, text, len));
+	ASSERT_OK(windows_next(&w, &win));
+	while (win.n > 0) {
+		ASSERT(k + win.n <= n);
+		ASSERT(memcmp(win.offs, offs + k, win.n * sizeof(*offs)) == 0);
+		k += win.n;
+		ASSERT_OK(windows_next(&w, &win));
+	}
+	ASSERT(k == n && n > 100000);
+	windows_stop(&w);
+	free(ids);
+	free(offs);
+	free(text);
+}
+
+static void windows_tokenize_as_the_whole_text(void)
+{
+	tokenize_as_the_whole_text(mixed_text(600 * 1024));
+	tokenize_as_the_whole_text(spaceless_text(600 * 1024));
+}
+
+/* A reader that stops after the first window ends the thread, which was waiting with the
+ * ring full; an empty text has no window. */
+static void windows_stop_early_and_empty(void)
+{
+	char *text = mixed_text(2 * 1024 * 1024);
+	struct windows w;
+	struct window win;
+
+	ASSERT_OK(windows_start(&w, text, strlen(text)));
+	ASSERT_OK(windows_next(&w, &win));
+	ASSERT(win.n > 1000);
+	windows_stop(&w);
+	ASSERT_OK(windows_start(&w, "", 0));
+	ASSERT_OK(windows_next(&w, &win));
+	ASSERT(win.n == 0);
+	windows_stop(&w);
+	free(text);
+}
+
 static void rewrite_keeps_content_words(void)
 {
 	char *r = search_rewrite("What is the return policy of THE store?");
@@ -89,6 +177,8 @@ static void rewrite_keeps_content_words(void)
 const struct t_case tools_tests[] = {
 	T_CASE(chunks_overlap_and_the_last_takes_the_rest),
 	T_CASE(windows_give_the_same_chunks_as_one_feed),
+	T_CASE(windows_tokenize_as_the_whole_text),
+	T_CASE(windows_stop_early_and_empty),
 	T_CASE(rewrite_keeps_content_words),
 	{ NULL, NULL },
 };

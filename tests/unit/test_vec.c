@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "../../src/base/alloc.h"
+#include "../../src/base/buf.h"
 #include "../../src/base/err.h"
 #include "../../src/json/json.h"
 #include "../../src/providers/embed.h"
@@ -524,6 +525,58 @@ static void kw_compact_merges_segments(void)
 	ASSERT(!more);
 	tstore_close(&t);
 }
+/* The chunks of one write go into the keyword index as one segment (a segment a chunk
+ * before: FTS5 wrote its pending terms out whenever a trigger opened a savepoint), and a
+ * search finds each of them. */
+static void kw_one_segment_a_write(void)
+{
+	static const char *const texts[] = { "gamma one", "gamma two", "gamma three",
+					     "gamma four", "gamma five" };
+	static const char *const q[] = { "gamma", "four" };
+	struct tstore t;
+
+	tvec_open(&t);
+	add_texts(&t, "file-1", texts, 5);
+	ASSERT_EQ_INT(segments(&t), 1);
+	ASSERT(score_of(&t, q, 2, "gamma four") > score_of(&t, q, 2, "gamma one"));
+	ASSERT(score_of(&t, q, 2, "gamma five") > 0);
+	tstore_close(&t);
+}
+
+/* A text of n distinct words, each made of tag and a number (owned). */
+static char *distinct_words(char tag, int n)
+{
+	struct buf b;
+
+	buf_init(&b, 0);
+	for (int i = 0; i < n; i++)
+		ASSERT_OK(buf_printf(&b, "%c%dq ", tag, i));
+	return buf_release(&b);
+}
+
+/* Commits leave their segments for the compaction at the end of an ingestion to merge, all at
+ * once: with FTS5's default (automerge 4), writes this large start merging as they come. */
+static void kw_commits_leave_merging_to_compaction(void)
+{
+	static const char *const files[] = { "file-1", "file-2", "file-3",
+					     "file-4", "file-5", "file-6" };
+	bool more = true;
+	struct tstore t;
+
+	tvec_open(&t);
+	for (int i = 0; i < 6; i++) {
+		char *text = distinct_words((char)('a' + i), 20000);
+		const char *texts[] = { text };
+		add_texts(&t, files[i], texts, 1);
+		free(text);
+	}
+	ASSERT_EQ_INT(segments(&t), 6);
+	for (int steps = 0; more && steps < 100; steps++)
+		ASSERT_OK(store_chunks_compact(t.st, &more));
+	ASSERT_EQ_INT(segments(&t), 1);
+	tstore_close(&t);
+}
+
 /* The vector search cases, run on both backends. */
 #define VEC_CASES(X)                                                                       \
 	X(vec_ranks_by_cosine) X(vec_rescores_exactly) X(vec_applies_filters)                 \
@@ -551,5 +604,7 @@ const struct t_case vec_tests[] = {
 	T_CASE(kw_scores_with_stemmed_document_frequencies),
 	T_CASE(kw_deleted_files_are_gone_at_once),
 	T_CASE(kw_compact_merges_segments),
+	T_CASE(kw_one_segment_a_write),
+	T_CASE(kw_commits_leave_merging_to_compaction),
 	{ NULL, NULL },
 };
