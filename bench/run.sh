@@ -42,7 +42,7 @@ export ASSISTD_BIN BENCH_SECONDS BENCH_WARMUP BENCH_ROUNDS BENCH_CONNECTIONS BEN
 # upstream of tests/fake_upstream; see BENCHMARKS.md.
 ALL_CASES=(idle_rss http_read create_durable create_durable_pg run_overhead stream_latency
 	stream_many stream_nodes cancel_latency cancel_nodes preauth_rss upload_rss tokenizer
-	big_thread events_memory vs_ingest vs_search scifact scifact_pg sandbox vec_scan hybrid_search
+	big_thread events_memory vs_ingest vs_search vs_search_pg scifact scifact_pg sandbox vec_scan hybrid_search
 	scifact_hybrid
 	metrics_cost limits_cost
 	page_load failover nodes_throughput)

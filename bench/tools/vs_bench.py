@@ -4,8 +4,8 @@
   vs_bench.py PORT PID ingest FILE [MAX OVERLAP]
       Uploads FILE, attaches it to a new vector store (static chunking MAX/OVERLAP tokens when
       given, else auto) and waits for "completed", sampling the server's VmRSS every 20 ms.
-      Prints JSON: seconds from upload to completed, MB/s, the server's CPU seconds meanwhile,
-      idle and peak RSS (kB), the store id.
+      Prints JSON: seconds from upload to completed, MB/s, the server's CPU seconds meanwhile
+      (with PID,DB: and PostgreSQL's, as for search), idle and peak RSS (kB), the store id.
   vs_bench.py PORT PID rawfts DB
       Inserts the chunks assistd stored in DB (its assistd.db, read after an ingest) into a new
       FTS5 table with the same tokenizer, in one transaction, and prints JSON: seconds, CPU
@@ -15,7 +15,9 @@
   vs_bench.py PORT PID search STORE QUERIES N
       Runs the first N lines of QUERIES (JSONL with "text") through the search endpoint over one
       keep-alive connection and prints JSON: p50, p90, mean latency in ms, and the server's CPU
-      time per query (all its threads; steadier than latency on a busy machine).
+      time per query (all its threads; steadier than latency on a busy machine). PID may be
+      PID,DB: then the CPU time of DB (a PostgreSQL postmaster) and its children (the backends
+      serving the queries) counts too, and is also given apart as db_cpu_ms.
 
 Standard library only. Exits 1 with a message when a call does not answer 200.
 """
@@ -55,6 +57,30 @@ def cpu_s(pid):
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def children(pid):
+    """The processes whose parent is pid."""
+    out = []
+    for d in os.listdir("/proc"):
+        try:
+            with open(f"/proc/{d}/stat") as f:
+                if d.isdigit() and int(f.read().rsplit(")", 1)[1].split()[1]) == pid:
+                    out.append(int(d))
+        except (OSError, ValueError):
+            pass
+    return out
+
+
+def tree_cpu_s(pid):
+    """CPU seconds of pid and its living children; 0 without a pid."""
+    total = 0.0
+    for p in ([pid] + children(pid)) if pid else []:
+        try:
+            total += cpu_s(p)
+        except OSError:
+            pass
+    return total
+
+
 def rss_kb(pid):
     with open(f"/proc/{pid}/status") as f:
         for line in f:
@@ -88,12 +114,13 @@ def upload(api, path):
     return api.call("POST", "/v1/files", body, h)["id"], len(data)
 
 
-def ingest(port, pid, path, chunk=None):
+def ingest(port, pids, path, chunk=None):
     api = Api(port)
+    pid, db = (list(map(int, pids.split(","))) + [0])[:2]
     idle = rss_kb(pid)
     sampler = Sampler(pid)
     sampler.start()
-    cpu0 = cpu_s(pid)
+    cpu0 = cpu_s(pid) + tree_cpu_s(db)
     t0 = time.time()
     fid, size = upload(api, path)
     body = {"file_ids": [fid]}
@@ -107,7 +134,7 @@ def ingest(port, pid, path, chunk=None):
             break
         time.sleep(0.02)
     took = time.time() - t0
-    cpu = cpu_s(pid) - cpu0
+    cpu = cpu_s(pid) + tree_cpu_s(db) - cpu0
     sampler.done.set()
     sampler.join()
     if f["status"] != "completed":
@@ -133,20 +160,23 @@ def rawfts(db):
                       "bytes": sum(len(r[0].encode()) for r in rows)}))
 
 
-def search(port, pid, vs, queries, n):
+def search(port, pids, vs, queries, n):
     api = Api(port)
+    pid, db = (list(map(int, pids.split(","))) + [0])[:2]
     with open(queries) as f:
         texts = [json.loads(line)["text"] for line in f][:n]
     times = []
-    cpu0 = cpu_s(pid)
+    db0 = tree_cpu_s(db)
+    cpu0 = cpu_s(pid) + db0
     for q in texts:
         t0 = time.perf_counter()
         api.call("POST", f"/v1/vector_stores/{vs}/search", {"query": q})
         times.append((time.perf_counter() - t0) * 1000)
     times.sort()
-    cpu_ms = (cpu_s(pid) - cpu0) * 1000 / len(times)
+    db_ms = (tree_cpu_s(db) - db0) * 1000 / len(times)
+    cpu_ms = (cpu_s(pid) + tree_cpu_s(db) - cpu0) * 1000 / len(times)
     print(json.dumps({"queries": len(times), "p50_ms": round(statistics.median(times), 2),
-                      "server_cpu_ms": round(cpu_ms, 2),
+                      "server_cpu_ms": round(cpu_ms, 2), "db_cpu_ms": round(db_ms, 2),
                       "p90_ms": round(times[int(len(times) * 0.9)], 2),
                       "mean_ms": round(statistics.mean(times), 2)}))
 
@@ -167,15 +197,15 @@ def corpus(out, size):
 
 
 def main():
-    port, pid, cmd = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+    port, cmd = int(sys.argv[1]), sys.argv[3]
     if cmd == "ingest":
-        ingest(port, pid, sys.argv[4], sys.argv[5:7] if len(sys.argv) > 6 else None)
+        ingest(port, sys.argv[2], sys.argv[4], sys.argv[5:7] if len(sys.argv) > 6 else None)
     elif cmd == "rawfts":
         rawfts(sys.argv[4])
     elif cmd == "corpus":
         corpus(sys.argv[4], int(sys.argv[5]))
     elif cmd == "search":
-        search(port, int(pid), sys.argv[4], sys.argv[5], int(sys.argv[6]))
+        search(port, sys.argv[2], sys.argv[4], sys.argv[5], int(sys.argv[6]))
     else:
         sys.exit(f"vs_bench: unknown command {cmd}")
 

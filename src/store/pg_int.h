@@ -61,6 +61,8 @@ enum pg_slot {
 	PQ_EV_READ,
 	PQ_EV_LAST,
 	PQ_NOTIFY,
+	PQ_SEARCH_TERMS,
+	PQ_SEARCH_DF,
 	PQ_LIST,         /* + the PL_* flags of the page's shape (pg_list.c) */
 	PQ_SLOT_COUNT = PQ_LIST + PQ_LIST_VARIANTS
 };

@@ -392,6 +392,7 @@ struct pg_vs_state *pg_vs_open(struct store *st, const char *conninfo)
 	s->conninfo = xstrdup(conninfo);
 	pthread_mutex_init(&s->claim_mu, NULL);
 	s->vec = pg_vec_cache_new(st);
+	s->df = pg_df_new();
 	return s;
 }
 
@@ -400,6 +401,7 @@ void pg_vs_close(struct pg_vs_state *s)
 	if (!s)
 		return;
 	pg_vec_cache_free(s->vec);
+	pg_df_free(s->df);
 	PQfinish(s->claims);
 	pthread_mutex_destroy(&s->claim_mu);
 	free(s->conninfo);

@@ -58,6 +58,9 @@ int pgv_exec(struct pg_conn *c, PGresult **res, const char *what, const char *sq
 	     const struct pgv_params *p, bool binary) MUST_CHECK;
 /* A big-endian 64-bit integer, as binary results send int8. */
 int64_t pgv_be64(const char *p);
+/* The text of a text[] parameter holding items[i] for each i that take marks (NULL: all).
+ * Owned. */
+char *pgv_text_array(const char *const *items, size_t n, const bool *take);
 
 /* The schema of vector-store files, chunks and the keyword index: one migration's SQL
  * (pg_vs_schema.c). */
@@ -77,10 +80,22 @@ struct pg_fsql {
 int pg_filter_compile(struct pg_fsql *f, const jv *filters, int first) MUST_CHECK;
 void pg_filter_cleanup(struct pg_fsql *f);
 
+/* --- The keyword index's document frequencies, cached on the node (pg_search_df.c) --- */
+
+/* Owned: free with pg_df_free (NULL is fine). */
+struct pg_df_cache *pg_df_new(void);
+void pg_df_free(struct pg_df_cache *dc);
+/* Fills df[i] with the number of chunks (in any store) holding lexeme lex[i], for n lexemes:
+ * from dc, or counted on c and kept. rows and tokens are chunk_stats as the caller just read
+ * it: counts made at other values are used only while young. Errors: ERR_DB. */
+int pg_df_get(struct pg_df_cache *dc, struct pg_conn *c, const char *const *lex, size_t n,
+	      int64_t rows, int64_t tokens, int64_t *df) MUST_CHECK;
+
 /* --- The vector-store side's state in a PostgreSQL store --- */
 
 struct pg_vs_state {
 	struct pg_vec_cache *vec; /* owned */
+	struct pg_df_cache *df;   /* owned: the keyword index's document frequencies */
 	char node[40];            /* this process's name in job claims: host, pid, random */
 	char *conninfo;           /* owned: the database URL */
 	pthread_mutex_t claim_mu; /* guards claims */

@@ -1,12 +1,14 @@
 /* pg_vs_sql.c - statements of the vector-store files of the PostgreSQL store (pg_vs_int.h):
- * a variadic form of pg_query, and statements with many or binary parameters (a batch of
- * chunks with their vectors) or binary results (vectors), which pg_args does not carry. */
+ * a variadic form of pg_query, statements with many or binary parameters (a batch of
+ * chunks with their vectors) or binary results (vectors), which pg_args does not carry, and
+ * text arrays as parameters. */
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "../base/alloc.h"
+#include "../base/buf.h"
 #include "pg_vs_int.h"
 
 int pgv_query(struct pg_conn *c, PGresult **res, const char *what, const char *sql,
@@ -101,4 +103,39 @@ int64_t pgv_be64(const char *p)
 	for (int i = 0; i < 8; i++)
 		v = v << 8 | (uint8_t)p[i];
 	return (int64_t)v;
+}
+
+/* Appends item to b as an element of an array literal: quoted, '"' and '\\' escaped. */
+static int put_element(struct buf *b, const char *item)
+{
+	int err = buf_putc(b, '"');
+
+	for (const char *c = item; *c && !err; c++) {
+		if (*c == '"' || *c == '\\')
+			err = buf_putc(b, '\\');
+		if (!err)
+			err = buf_putc(b, *c);
+	}
+	return err ? err : buf_putc(b, '"');
+}
+
+char *pgv_text_array(const char *const *items, size_t n, const bool *take)
+{
+	struct buf b;
+	bool first = true;
+	int err;
+
+	buf_init(&b, 0); /* unlimited: appends cannot fail */
+	err = buf_putc(&b, '{');
+	for (size_t i = 0; i < n && !err; i++) {
+		if (take && !take[i])
+			continue;
+		err = first ? 0 : buf_putc(&b, ',');
+		first = false;
+		if (!err)
+			err = put_element(&b, items[i]);
+	}
+	if (!err)
+		err = buf_putc(&b, '}');
+	return buf_release(&b);
 }

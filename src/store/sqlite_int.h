@@ -15,6 +15,7 @@
 #include "../base/buf.h"
 #include "../json/json.h"
 #include "backend.h"
+#include "terms.h"
 
 /* Variant flags of the list query; slot SQ_LIST + flags caches that variant. */
 enum {
@@ -339,31 +340,14 @@ void sqlite_filter_cleanup(struct fsql *f);
 #define SQ_BM25_B 0.75
 #endif
 #define SQ_WORD_MAX 64
+#ifndef SQ_CANDIDATE_BUDGET
+#define SQ_CANDIDATE_BUDGET 500 /* postings the essential words start with (terms.h) */
+#endif
 /* The FTS5 tokenizer of the keyword index: its name, then its arguments (BENCHMARKS.md says
  * why). Fixed once a database is made; -D overrides it only for measuring alternatives. */
 #ifndef SQ_FTS_TOKENIZE
 #define SQ_FTS_TOKENIZE "porter unicode61 remove_diacritics 2"
 #endif
-
-#ifndef SQ_CANDIDATE_BUDGET
-#define SQ_CANDIDATE_BUDGET 500 /* postings the essential words start with */
-#endif
-
-struct sq_term {
-	const char *word; /* borrowed from the search */
-	int64_t df;       /* chunks holding it, in any store */
-	int64_t rows;     /* chunks in the index when df was counted */
-	double ub;        /* the most it can add to a score: idf * (k1 + 1) */
-};
-
-/* A search's words, rarest first; the first nessential pick the candidates. */
-struct sq_plan {
-	struct sq_term *t; /* owned */
-	size_t n, nessential;
-	int64_t budget;    /* postings the essential words may have */
-	double ub_all;     /* the most all words can score together */
-	double ub_common;  /* the most the other words can */
-};
 
 void sqlite_vocab_init(struct sqlite_store *st);
 void sqlite_vocab_cleanup(struct sqlite_store *st);
@@ -373,18 +357,13 @@ void sqlite_vocab_cleanup(struct sqlite_store *st);
  * Errors: ERR_DB. */
 int sqlite_vocab_dfs(struct sqlite_store *st, struct sqlite_conn *c, const char *const *words,
 		     size_t n, int64_t *dfs, int64_t *rows) MUST_CHECK;
-/* Looks up (or counts) each word's document frequency and splits the words. Words that could
- * not be quoted are left out. Free p with sqlite_terms_cleanup. Errors: ERR_DB. */
+/* Looks up (or counts) each word's document frequency and splits the words (terms.h). Words
+ * that could not be quoted are left out. Free p with terms_cleanup. Errors: ERR_DB. */
 int sqlite_terms_plan(struct sqlite_store *st, struct sqlite_conn *c, const char *const *words,
-		      size_t n, struct sq_plan *p) MUST_CHECK;
-/* Sets the plan's bounds and first essential words from its document frequencies. */
-void sqlite_terms_bounds(struct sq_plan *p);
-/* Widens the essential words (a four times larger budget); false when all already are. */
-bool sqlite_terms_widen(struct sq_plan *p);
-void sqlite_terms_cleanup(struct sq_plan *p);
+		      size_t n, struct terms_plan *p) MUST_CHECK;
 /* The FTS5 expression for the plan within the scope words and the matching
  * document-frequency argument of assistd_bm25. Both owned. */
-int sqlite_terms_match(const struct sq_plan *p, const char *const *scopes, size_t nscopes,
+int sqlite_terms_match(const struct terms_plan *p, const char *const *scopes, size_t nscopes,
 		       char **match, char **dfs) MUST_CHECK;
 
 /* Registers the keyword index's functions on c->db (sqlite_rank.c): assistd_bm25(chunks_fts,

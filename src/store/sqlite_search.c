@@ -117,15 +117,19 @@ static int run_pass(sqlite3 *db, sqlite3_stmt *s, const char *project,
 }
 
 /* The search with only the essential words picking candidates is exact when the last result
- * outscores anything the other words alone could reach; else it runs again with more. */
+ * outscores anything the other words alone could reach; else it runs again with more. Known
+ * gap: a pass that already found as many hits as wanted does not run again (run_pass stops
+ * at once), so those hits stay, the best of the chunks holding an essential word; ranking
+ * exactly costs six times the CPU on 100k chunks (BENCHMARKS.md, vs_search_pg). */
 static int run_search(sqlite3 *db, const char *project, const struct store_search *q,
-		      struct sq_plan *p, const struct fsql *f, struct store_hit *hits, size_t *n)
+		      struct terms_plan *p, const struct fsql *f, struct store_hit *hits, size_t *n)
 {
 	const char *scopes[SEARCH_MAX_STORES];
 	char *sql = search_sql(f->b.p);
 	sqlite3_stmt *s = NULL;
 	struct pass ps = { 0 };
 	bool more = true;
+	double last;
 	int err = 0;
 
 	for (size_t i = 0; i < q->nvs; i++)
@@ -139,9 +143,10 @@ static int run_search(sqlite3 *db, const char *project, const struct store_searc
 		free(ps.match);
 		free(ps.dfs);
 		ps.match = ps.dfs = NULL;
-		if (*n == (size_t)q->limit && hits[*n - 1].bm25 * p->ub_all > p->ub_common)
+		last = *n > 0 ? hits[*n - 1].bm25 : 0;
+		if (*n > 0 && terms_exact(p, *n, q->limit, last))
 			break;
-		more = sqlite_terms_widen(p);
+		more = terms_widen(p, *n, q->limit, last);
 	}
 	sqlite3_finalize(s);
 	free(sql);
@@ -153,7 +158,7 @@ int sqlite_search(struct store *base, const char *project, const struct store_se
 {
 	struct sqlite_store *st = sqlite_of(base);
 	struct sqlite_conn *c = NULL;
-	struct sq_plan p = { 0 };
+	struct terms_plan p = { 0 };
 	struct fsql f;
 	int err;
 
@@ -171,7 +176,7 @@ int sqlite_search(struct store *base, const char *project, const struct store_se
 			err = run_search(c->db, project, q, &p, &f, *hits, n);
 		sqlite_read_done(st, c, err);
 	}
-	sqlite_terms_cleanup(&p);
+	terms_cleanup(&p);
 	sqlite_filter_cleanup(&f);
 	if (err) {
 		store_hits_free(*hits, *n);

@@ -1,15 +1,8 @@
-/* sqlite_terms.c - the words of a keyword search: how common each is, which of them pick the
- * candidates, and the FTS5 expression and ranking arguments that follow.
- *
- * Ranking every chunk that holds any query word costs as much as the commonest word is
- * common. As Lucene's MaxScore does, the words are split by document frequency: the rarest
- * ("essential") words, up to a budget of postings, pick the candidates, and the others only
- * add to their scores. A chunk holding none of the essential words can score at most the
- * others' upper bound (each word's idf * (k1 + 1)); when the last of the best results already
- * scores more, the ranking is exact, and otherwise the search runs again with a wider
- * essential set (sqlite_search.c), up to all the words. Document frequencies come from the
- * in-memory vocabulary (sqlite_vocab.c). */
-#include <math.h>
+/* sqlite_terms.c - the words of a keyword search: how common each is, and the FTS5
+ * expression and ranking arguments that follow from which of them pick the candidates (the
+ * MaxScore split of terms.h; sqlite_search.c runs the passes). Document frequencies come from
+ * the in-memory vocabulary (sqlite_vocab.c). Each word of the query is a term of its own:
+ * a repeated word counts as often as it is repeated. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,7 +28,7 @@ static int count_of(sqlite3 *db, const char *sql, const char *match, int64_t *ou
 
 /* Counts the chunks holding the word (in any store): for words the vocabulary cannot
  * answer for (sqlite_vocab.c). */
-static int df_count(sqlite3 *db, struct sq_term *t)
+static int df_count(sqlite3 *db, struct term *t)
 {
 	char *match = xasprintf("text : \"%s\"", t->word);
 	int err = count_of(db, "SELECT count(*) FROM chunks_fts WHERE chunks_fts MATCH ?1", match,
@@ -45,13 +38,6 @@ static int df_count(sqlite3 *db, struct sq_term *t)
 	return err;
 }
 
-static int by_df(const void *a, const void *b)
-{
-	const struct sq_term *x = a, *y = b;
-
-	return (x->df > y->df) - (x->df < y->df);
-}
-
 /* A word is quoted into the expression: it must hold no quote (the API's words hold none). */
 static bool word_ok(const char *w)
 {
@@ -59,7 +45,7 @@ static bool word_ok(const char *w)
 }
 
 /* The words that can be quoted, as terms of p (their df not yet known). */
-static void plan_words(struct sq_plan *p, const char *const *words, size_t n)
+static void plan_words(struct terms_plan *p, const char *const *words, size_t n)
 {
 	p->t = xcalloc(n + 1, sizeof(*p->t));
 	for (size_t i = 0; i < n; i++) {
@@ -69,7 +55,7 @@ static void plan_words(struct sq_plan *p, const char *const *words, size_t n)
 }
 
 int sqlite_terms_plan(struct sqlite_store *st, struct sqlite_conn *c, const char *const *words,
-		      size_t n, struct sq_plan *p)
+		      size_t n, struct terms_plan *p)
 {
 	const char **w;
 	int64_t *dfs, rows = 0;
@@ -92,69 +78,11 @@ int sqlite_terms_plan(struct sqlite_store *st, struct sqlite_conn *c, const char
 	free(dfs);
 	if (err)
 		return err;
-	qsort(p->t, p->n, sizeof(*p->t), by_df);
-	sqlite_terms_bounds(p);
+	terms_bounds(p, SQ_BM25_K1, SQ_CANDIDATE_BUDGET);
 	return 0;
 }
 
-/* Sets ub_common to what the words past the essential ones can add at most. */
-static void common_bound(struct sq_plan *p)
-{
-	p->ub_common = 0;
-	for (size_t i = p->nessential; i < p->n; i++)
-		p->ub_common += p->t[i].ub;
-}
-
-/* Takes rarest words into the essential set until their postings reach budget (at least
- * one more word). */
-static void essential_until(struct sq_plan *p, int64_t budget)
-{
-	int64_t postings = 0;
-
-	for (size_t i = 0; i < p->nessential; i++)
-		postings += p->t[i].df;
-	do {
-		postings += p->t[p->nessential].df;
-		p->nessential++;
-	} while (p->nessential < p->n && postings + p->t[p->nessential].df <= budget);
-	common_bound(p);
-}
-
-void sqlite_terms_bounds(struct sq_plan *p)
-{
-	int64_t rows = 0;
-
-	for (size_t i = 0; i < p->n; i++)
-		rows = p->t[i].rows > rows ? p->t[i].rows : rows;
-	p->ub_all = 0;
-	for (size_t i = 0; i < p->n; i++) {
-		double df = (double)p->t[i].df;
-
-		p->t[i].ub = log(1.0 + ((double)rows - df + 0.5) / (df + 0.5)) * (SQ_BM25_K1 + 1);
-		p->ub_all += p->t[i].ub;
-	}
-	p->nessential = 0;
-	p->budget = SQ_CANDIDATE_BUDGET;
-	if (p->n)
-		essential_until(p, p->budget);
-}
-
-bool sqlite_terms_widen(struct sq_plan *p)
-{
-	if (p->nessential >= p->n)
-		return false;
-	p->budget *= 4;
-	essential_until(p, p->budget);
-	return true;
-}
-
-void sqlite_terms_cleanup(struct sq_plan *p)
-{
-	free(p->t);
-	memset(p, 0, sizeof(*p));
-}
-
-static int put_words(struct buf *b, const struct sq_term *t, size_t from, size_t to,
+static int put_words(struct buf *b, const struct term *t, size_t from, size_t to,
 		     const char *sep)
 {
 	int err = 0;
@@ -164,7 +92,7 @@ static int put_words(struct buf *b, const struct sq_term *t, size_t from, size_t
 	return err;
 }
 
-static int put_dfs(struct buf *b, const struct sq_term *t, size_t from, size_t to)
+static int put_dfs(struct buf *b, const struct term *t, size_t from, size_t to)
 {
 	int err = 0;
 
@@ -173,7 +101,7 @@ static int put_dfs(struct buf *b, const struct sq_term *t, size_t from, size_t t
 	return err;
 }
 
-int sqlite_terms_match(const struct sq_plan *p, const char *const *scopes, size_t nscopes,
+int sqlite_terms_match(const struct terms_plan *p, const char *const *scopes, size_t nscopes,
 		       char **match, char **dfs)
 {
 	size_t ness = p->nessential;

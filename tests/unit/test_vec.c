@@ -458,6 +458,26 @@ static void kw_scores_with_stemmed_document_frequencies(void)
 	tstore_close(&t);
 }
 
+/* A file that goes leaves the keyword search at once: its chunks match no word, however
+ * recently the document frequencies were read. */
+static void kw_deleted_files_are_gone_at_once(void)
+{
+	static const char *const a[] = { "cells divide", "cell walls", "dogs bark loudly" };
+	static const char *const b[] = { "zebra cells" };
+	static const char *const q1[] = { "cells", "zebra" };
+	struct tstore t;
+
+	tvec_open(&t);
+	add_texts(&t, "file-a", a, 3);
+	add_texts(&t, "file-b", b, 1);
+	ASSERT(score_of(&t, q1, 2, "zebra cells") > 0);
+	ASSERT_OK(store_vsf_detach(t.st, PROJECT, VS, "file-b"));
+	ASSERT(score_of(&t, q1, 2, "zebra cells") == -1);
+	ASSERT(score_of(&t, q1, 2, "cells divide") > 0);
+	ASSERT(score_of(&t, q1 + 1, 1, "zebra cells") == -1);
+	tstore_close(&t);
+}
+
 /* The number of segments of the keyword index, read from the database file. */
 static int segments(struct tstore *t)
 {
@@ -565,8 +585,13 @@ static void kw_commits_leave_merging_to_compaction(void)
 
 VEC_CASES(T_PG_WRAP)
 
+T_PG_WRAP(kw_scores_with_stemmed_document_frequencies)
+T_PG_WRAP(kw_deleted_files_are_gone_at_once)
+
 const struct t_case vec_pg_tests[] = {
 	VEC_CASES(T_PG_ENTRY)
+	T_PG_ENTRY(kw_scores_with_stemmed_document_frequencies)
+	T_PG_ENTRY(kw_deleted_files_are_gone_at_once)
 	{ NULL, NULL },
 };
 
@@ -577,6 +602,7 @@ const struct t_case vec_tests[] = {
 	T_CASE(embed_unreachable_fails),
 	T_CASE(embed_stop_ends_a_hanging_call),
 	T_CASE(kw_scores_with_stemmed_document_frequencies),
+	T_CASE(kw_deleted_files_are_gone_at_once),
 	T_CASE(kw_compact_merges_segments),
 	T_CASE(kw_one_segment_a_write),
 	T_CASE(kw_commits_leave_merging_to_compaction),
