@@ -5,6 +5,7 @@ const KEY = 'assistd.key';
 export const log = [];
 const listeners = [];
 let askKey = null; // set by the page: async () => key or null
+let asking = null; // the key prompt on screen, shared by every call refused meanwhile
 
 export function onLog(fn) { listeners.push(fn); }
 export function setKeyPrompt(fn) { askKey = fn; }
@@ -34,6 +35,13 @@ export class ApiError extends Error {
 	}
 }
 
+// The key for a call refused with 401: one prompt answers all the calls refused while it is
+// open (a second prompt would clear what the user was typing into the first).
+function keyFor(res) {
+	asking ??= res.json().catch(() => null).then(askKey).finally(() => { asking = null; });
+	return asking;
+}
+
 // Sends a request; body is JSON unless it is FormData. Returns the raw Response when
 // opts.raw, else the parsed JSON. Throws ApiError on an error status.
 export async function call(method, path, body, opts = {}) {
@@ -46,7 +54,7 @@ export async function call(method, path, body, opts = {}) {
 	});
 	record(method, path, res.status, t0);
 	if (res.status === 401 && askKey && !opts.retried) {
-		const key = await askKey(await res.json().catch(() => null));
+		const key = await keyFor(res);
 		if (key) {
 			sessionStorage.setItem(KEY, key);
 			return call(method, path, body, { ...opts, retried: true });

@@ -382,8 +382,23 @@ describe('playground page: with API keys', () => {
     await p.page.fill('#key-input', 'sk-wrong');
     await p.page.click('#key-form button[value=ok]');
     await p.page.waitForSelector('#status.bad');
+    // The page's first two calls are both refused; hold the second's 401 until the key is
+    // typed into the dialog the first one opened: the typing must survive it.
+    let release;
+    const held = new Promise((r) => { release = r; });
+    await p.page.route((u) => u.pathname === '/v1/assistants', async (route) => {
+      await held;
+      await route.continue();
+    });
     await p.page.reload();
+    await p.page.waitForSelector('#key-dialog[open]');
     await p.page.fill('#key-input', srv().keys.alpha);
+    const refused = p.page.waitForResponse((r) =>
+      r.url().includes('/v1/assistants') && r.status() === 401);
+    release();
+    await refused;
+    await p.page.evaluate(() => new Promise((r) => setTimeout(r, 100))); // the page has seen it
+    assert.equal(await p.page.inputValue('#key-input'), srv().keys.alpha);
     await p.page.click('#key-form button[value=ok]');
     await p.page.waitForSelector('#asst-list li:has-text("Keyed")');
     const stored = await p.page.evaluate(() => ({
