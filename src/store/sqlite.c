@@ -182,6 +182,7 @@ static struct sqlite_store *store_new(const char *dir)
 
 	st->base.be = &sqlite_backend;
 	st->path = xasprintf("%s/%s", dir, SQ_FILE);
+	st->peers_fd = -1;
 	pthread_mutex_init(&st->mu, NULL);
 	pthread_cond_init(&st->cv, NULL);
 	pthread_mutex_init(&st->write_mu, NULL);
@@ -204,6 +205,7 @@ int sqlite_open(const char *dir, struct store **out)
 	if (err)
 		return err;
 	st = store_new(dir);
+	sqlite_peers_open(st, dir);
 	err = sqlite_acquire(st, &c);
 	if (!err)
 		err = wal_on(c->db);

@@ -84,6 +84,7 @@ struct sqlite_conn {
 };
 
 #define SQ_FILE "assistd.db" /* the database, in the data directory */
+#define SQ_PEERS_FILE "assistd.nodes" /* read-locked by every process using the store */
 /* How old a reused read snapshot (or a remembered answer) may get: the longest another
  * process's write can stay unseen. */
 #define SQ_SNAP_MS 100
@@ -103,6 +104,8 @@ struct sqlite_store {
 	atomic_uint_fast64_t gen; /* bumped by each commit here that changed rows */
 	atomic_int_fast64_t write_ms; /* clock_ms() of the last such write, periodic ones aside */
 	atomic_uint_fast64_t periodic; /* periodic writes committed (sqlite_end_periodic) */
+	int peers_fd;             /* DIR/assistd.nodes, read-locked while open (sqlite_peers_open) */
+	atomic_bool shared;       /* another handle has the store open: no snapshot is reused */
 	/* store_key_ever's answer, asked on every request. A yes is kept for good (it cannot
 	 * turn back); a no is reused while no write of this process has happened since and it
 	 * is under SQ_SNAP_MS old, the staleness reads already allow for other processes'
@@ -225,6 +228,9 @@ int sqlite_acquire(struct sqlite_store *st, struct sqlite_conn **out) MUST_CHECK
 void sqlite_release(struct sqlite_store *st, struct sqlite_conn *c);
 /* Closes every connection; all must be back in the pool. */
 void sqlite_pool_close(struct sqlite_store *st);
+/* Takes a read lock on DIR/assistd.nodes for as long as st is open: every handle of the store
+ * does, so each can tell whether it is alone on it (see sqlite_pool.c). */
+void sqlite_peers_open(struct sqlite_store *st, const char *dir);
 
 /* Reads: sqlite_read takes a connection whose read transaction (snapshot) sees every write
  * this process has committed, and writes of other processes up to SQ_SNAP_MS old;

@@ -13,8 +13,18 @@
  * SQ_SNAP_MS. A write here means a commit that changed a row (sqlite3_total_changes64; DDL
  * runs only in the migrations, before any read): the periodic sweeps of background threads
  * that find nothing to change commit no page, and ending every snapshot for them would make
- * a busy reader pay for a fresh one for SQ_SNAP_MS after each. A reader therefore always sees every write this process has committed, and
- * another process's writes (the `assistd keys` command's) within SQ_SNAP_MS. Snapshots are
+ * a busy reader pay for a fresh one for SQ_SNAP_MS after each. A reader therefore always
+ * sees every write this process has committed, and another process's writes (the `assistd
+ * keys` command's) within SQ_SNAP_MS.
+ *
+ * Snapshots are reused only while this process is alone on the store: servers sharing a data
+ * directory behind a balancer must each see what a client just wrote through another (a
+ * thread created on one node, then read on the next). Every store handle holds a read lock
+ * on DIR/assistd.nodes (an open file description lock, F_OFD_SETLK: its own, so closing
+ * another handle of the same process leaves it); each time a connection begins a snapshot,
+ * one F_OFD_GETLK asks whether any other handle holds one, and while one does, every read
+ * takes a fresh snapshot. A process that starts sharing the
+ * store is noticed within SQ_SNAP_MS, before which it serves no client yet. Snapshots are
  * kept only in quiet periods because an open read transaction holds back WAL checkpoints and
  * keeps the WAL from restarting at its start: with readers always holding one while writes
  * stream in, the WAL would grow without bound. So a write ends every idle snapshot, and
@@ -30,11 +40,15 @@
  *
  * Writes are serialised by store.write_mu and use BEGIN IMMEDIATE, so a writer waits on the
  * busy timeout for another process's writer instead of failing. */
+#include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "../base/alloc.h"
 #include "../base/clock.h"
@@ -205,6 +219,9 @@ void sqlite_release(struct sqlite_store *st, struct sqlite_conn *c)
 
 void sqlite_pool_close(struct sqlite_store *st)
 {
+	if (st->peers_fd >= 0)
+		close(st->peers_fd); /* and its lock */
+	st->peers_fd = -1;
 	struct sqlite_conn *next;
 
 	for (struct sqlite_conn *c = st->idle; c; c = next) {
@@ -226,9 +243,35 @@ static int clean(struct sqlite_store *st, struct sqlite_conn **c)
 	return ERR_DB;
 }
 
-static bool snap_fresh(const struct sqlite_conn *c, uint64_t gen, int64_t now)
+void sqlite_peers_open(struct sqlite_store *st, const char *dir)
 {
-	return c->snap && c->snap_gen == gen && now - c->snap_ms < SQ_SNAP_MS;
+	struct flock fl = { .l_type = F_RDLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 1 };
+	char *path = xasprintf("%s/" SQ_PEERS_FILE, dir);
+
+	st->peers_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (st->peers_fd < 0 || fcntl(st->peers_fd, F_OFD_SETLK, &fl) != 0) {
+		log_warn("store: %s could not be locked (%s): every read takes a fresh snapshot",
+			 path, strerror(errno));
+		atomic_store(&st->shared, true);
+	}
+	free(path);
+}
+
+/* Whether another handle holds a lock on DIR/assistd.nodes: it uses the store too. */
+static bool peers_seen(const struct sqlite_store *st)
+{
+	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 1 };
+
+	if (st->peers_fd < 0 || fcntl(st->peers_fd, F_OFD_GETLK, &fl) != 0)
+		return true;
+	return fl.l_type != F_UNLCK;
+}
+
+static bool snap_fresh(const struct sqlite_store *st, const struct sqlite_conn *c,
+		       uint64_t gen, int64_t now)
+{
+	return c->snap && c->snap_gen == gen && now - c->snap_ms < SQ_SNAP_MS &&
+	       !atomic_load_explicit(&st->shared, memory_order_relaxed);
 }
 
 /* Opens a read transaction on c; its snapshot is taken by the first statement. */
@@ -263,7 +306,8 @@ static int read_begin(struct sqlite_store *st, struct sqlite_conn **out, bool fr
 	err = sqlite_acquire(st, &c);
 	if (err)
 		return err;
-	if (fresh || !snap_fresh(c, gen, now)) {
+	if (fresh || !snap_fresh(st, c, gen, now)) {
+		atomic_store_explicit(&st->shared, peers_seen(st), memory_order_relaxed);
 		err = clean(st, &c);
 		if (!err)
 			err = snap_begin(c, gen, now);
@@ -292,7 +336,8 @@ static bool snap_keep(struct sqlite_store *st, const struct sqlite_conn *c)
 	uint64_t gen = atomic_load_explicit(&st->gen, memory_order_acquire);
 	int64_t write_ms = atomic_load_explicit(&st->write_ms, memory_order_relaxed);
 
-	return c->snap_gen == gen && clock_ms() - write_ms >= SQ_SNAP_MS;
+	return c->snap_gen == gen && clock_ms() - write_ms >= SQ_SNAP_MS &&
+	       !atomic_load_explicit(&st->shared, memory_order_relaxed);
 }
 
 void sqlite_read_done(struct sqlite_store *st, struct sqlite_conn *c, int err)

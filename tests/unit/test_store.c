@@ -710,6 +710,59 @@ static void other_writers_seen_within_snapshot_age(void)
 	tstore_close(&t);
 }
 
+/* The child of writes_of_a_store_sharer_seen_at_once: opens the store and says so on done;
+ * at a byte from go puts thread t1 and says so; keeps the store open until go is closed. */
+static void share_and_put(const struct tstore *t, const int go[2], const int done[2])
+{
+	struct store *st = NULL;
+	char c;
+
+	close(go[1]);
+	close(done[0]);
+	if (tstore_reopen(t, &st) || write(done[1], "o", 1) != 1 || read(go[0], &c, 1) != 1 ||
+	    put(st, "p", STORE_THREAD, "t1", NULL, 1, -1) || write(done[1], "p", 1) != 1)
+		_exit(1);
+	while (read(go[0], &c, 1) > 0)
+		; /* until the parent closes it */
+	store_close(st);
+	_exit(0);
+}
+
+/* Servers on one data directory behind a balancer: what a client wrote through one is there
+ * on the very next read through another, with no snapshot age to wait for. */
+static void writes_of_a_store_sharer_seen_at_once(void)
+{
+	struct tstore t;
+	int go[2], done[2], status;
+	char before[64] = "", after[64] = "";
+	pid_t pid;
+	char c;
+
+	tstore_open(&t);
+	ASSERT_OK(pipe(go));
+	ASSERT_OK(pipe(done));
+	pid = fork();
+	ASSERT(pid >= 0);
+	if (pid == 0)
+		share_and_put(&t, go, done);
+	if (read(done[0], &c, 1) == 1) {
+		sleep_ms(SNAP_WAIT_MS); /* no snapshot from before the other opened is left */
+		snprintf(before, sizeof(before), "%s", get(t.st, "p", STORE_THREAD, "t1", NULL));
+		if (write(go[1], "w", 1) == 1 && read(done[0], &c, 1) == 1)
+			snprintf(after, sizeof(after), "%s",
+				 get(t.st, "p", STORE_THREAD, "t1", NULL));
+	}
+	for (int i = 0; i < 2; i++) {
+		close(go[i]); /* the child ends at EOF, whatever happened */
+		close(done[i]);
+	}
+	ASSERT(waitpid(pid, &status, 0) == pid);
+	ASSERT(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	ASSERT_STR_EQ(before, "ERR_NOT_FOUND");
+	ASSERT_STR_EQ(after, "t1");
+	tstore_close(&t);
+}
+
 /* A key another process has just created works at once, even for a reader whose snapshot
  * is reused (a miss is looked up again in a fresh snapshot). */
 static void new_key_of_another_writer_works_at_once(void)
@@ -1306,6 +1359,7 @@ const struct t_case store_tests[] = {
 	T_CASE(keys_insert_lookup_list),
 	T_CASE(keys_revoke),
 	T_CASE(new_key_of_another_writer_works_at_once),
+	T_CASE(writes_of_a_store_sharer_seen_at_once),
 	T_CASE(other_writers_seen_within_snapshot_age),
 	T_CASE(writes_survive_kill),
 	T_CASE(concurrent_writers_and_readers),
