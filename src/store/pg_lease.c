@@ -77,20 +77,34 @@ int pg_origin_set(struct pg_conn *c, const char *project, const struct store_op 
 		       op->run_include);
 }
 
+/* Runs sql, a SELECT of run run_id's row ($1 project, $2 id): *res holds the row on success
+ * (the caller clears it), and a run that does not exist is ERR_NOT_FOUND. */
+static int run_row(struct store *base, const char *sql, const char *what, const char *project,
+		   const char *run_id, PGresult **res)
+{
+	struct pg_args a = { 0 };
+	int err;
+
+	pg_arg_s(&a, project);
+	pg_arg_s(&a, run_id);
+	err = pg_stmt_once(pg_of(base), sql, what, &a, res);
+	if (!err && PQntuples(*res) == 0)
+		err = ERR_NOT_FOUND;
+	if (err) {
+		PQclear(*res);
+		*res = NULL;
+	}
+	return err;
+}
+
 int pg_run_origin(struct store *base, const char *project, const char *run_id,
 		  char **key_hash, int64_t *include)
 {
 	static const char sql[] = "SELECT run_key, run_include FROM objects "
 				  "WHERE project = $1 AND kind = 'run' AND id = $2";
-	struct pg_args a = { 0 };
 	PGresult *res = NULL;
-	int err;
+	int err = run_row(base, sql, "run origin", project, run_id, &res);
 
-	pg_arg_s(&a, project);
-	pg_arg_s(&a, run_id);
-	err = pg_stmt_once(pg_of(base), sql, "run origin", &a, &res);
-	if (!err && PQntuples(res) == 0)
-		err = ERR_NOT_FOUND;
 	if (!err && !PQgetisnull(res, 0, 0))
 		*key_hash = pg_col_dup(res, 0, 0);
 	if (!err && !PQgetisnull(res, 0, 1))
@@ -159,16 +173,11 @@ int pg_lease_owner(struct store *base, const char *project, const char *run_id, 
 {
 	static const char sql[] = "SELECT lease_owner FROM objects "
 				  "WHERE project = $1 AND kind = 'run' AND id = $2";
-	struct pg_args a = { 0 };
 	PGresult *res = NULL;
 	int err;
 
 	*owner = NULL;
-	pg_arg_s(&a, project);
-	pg_arg_s(&a, run_id);
-	err = pg_stmt_once(pg_of(base), sql, "lease owner", &a, &res);
-	if (!err && PQntuples(res) == 0)
-		err = ERR_NOT_FOUND;
+	err = run_row(base, sql, "lease owner", project, run_id, &res);
 	if (!err && !PQgetisnull(res, 0, 0))
 		*owner = pg_col_dup(res, 0, 0);
 	PQclear(res);

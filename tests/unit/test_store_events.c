@@ -118,36 +118,63 @@ static const char *hear(struct heard *h, int n)
 	return h->text;
 }
 
+/* Two handles of one store, each with a watcher recording what it hears. */
+struct watched {
+	struct tdir t;
+	struct store *a, *b;
+	struct heard ha, hb;
+	void *ra, *rb;
+};
+
+/* Opens w's two handles and their watchers. Errors: as store_open's. */
+static int watched_open(struct watched *w)
+{
+	int err;
+
+	memset(w, 0, sizeof(*w));
+	tdir_make(&w->t);
+	heard_init(&w->ha);
+	heard_init(&w->hb);
+	err = open_handle(&w->t, &w->a);
+	if (!err)
+		err = open_handle(&w->t, &w->b);
+	if (err)
+		return err;
+	w->ra = store_watch(w->a, on_topic, &w->ha);
+	w->rb = store_watch(w->b, on_topic, &w->hb);
+	return 0;
+}
+
+static void watched_close(struct watched *w)
+{
+	if (w->ra)
+		store_unwatch(w->a, w->ra);
+	if (w->rb)
+		store_unwatch(w->b, w->rb);
+	if (w->a)
+		store_close(w->a);
+	if (w->b)
+		store_close(w->b);
+	tdir_remove(&w->t);
+}
+
 /* A topic reaches this handle's watchers at once and another handle's through the watch
  * thread, once each; a handle does not hear its own topics twice. */
 static void notify_reaches_both_handles(void)
 {
-	struct tdir t;
-	struct store *a = NULL, *b = NULL;
-	struct heard ha, hb;
-	void *ra, *rb;
+	struct watched w;
 
-	tdir_make(&t);
-	heard_init(&ha);
-	heard_init(&hb);
-	ASSERT_OK(open_handle(&t, &a));
-	ASSERT_OK(open_handle(&t, &b));
-	ra = store_watch(a, on_topic, &ha);
-	rb = store_watch(b, on_topic, &hb);
-	ASSERT_OK(store_notify(a, "run:r1"));
-	ASSERT_STR_EQ(hear(&ha, 1), "run:r1");
-	ASSERT_STR_EQ(hear(&hb, 1), "run:r1");
-	ASSERT_OK(store_notify(b, "cmd:n2"));
-	ASSERT_STR_EQ(hear(&hb, 2), "run:r1 cmd:n2");
-	ASSERT_STR_EQ(hear(&ha, 2), "run:r1 cmd:n2");
+	ASSERT_OK(watched_open(&w));
+	ASSERT_OK(store_notify(w.a, "run:r1"));
+	ASSERT_STR_EQ(hear(&w.ha, 1), "run:r1");
+	ASSERT_STR_EQ(hear(&w.hb, 1), "run:r1");
+	ASSERT_OK(store_notify(w.b, "cmd:n2"));
+	ASSERT_STR_EQ(hear(&w.hb, 2), "run:r1 cmd:n2");
+	ASSERT_STR_EQ(hear(&w.ha, 2), "run:r1 cmd:n2");
 	nanosleep(&(struct timespec){ .tv_nsec = 50000000 }, NULL);
-	ASSERT_EQ_INT(ha.count, 2);
-	ASSERT_EQ_INT(hb.count, 2);
-	store_unwatch(a, ra);
-	store_unwatch(b, rb);
-	store_close(a);
-	store_close(b);
-	tdir_remove(&t);
+	ASSERT_EQ_INT(w.ha.count, 2);
+	ASSERT_EQ_INT(w.hb.count, 2);
+	watched_close(&w);
 }
 
 /* Topics announced before a watch began are not delivered to it; a topic too long is
@@ -301,37 +328,24 @@ static void prune_keeps_live_logs(void)
  * is cut to fit. */
 static void commands_and_answers_are_announced(void)
 {
-	struct tdir t;
-	struct store *a = NULL, *b = NULL;
-	struct heard ha, hb;
+	struct watched w;
 	char owner[STORE_TOPIC_MAX + 8];
 	char topic[STORE_TOPIC_MAX + 1];
-	void *ra, *rb;
 
-	tdir_make(&t);
-	heard_init(&ha);
-	heard_init(&hb);
-	ASSERT_OK(open_handle(&t, &a));
-	ASSERT_OK(open_handle(&t, &b));
-	ra = store_watch(a, on_topic, &ha);
-	rb = store_watch(b, on_topic, &hb);
-	ASSERT_OK(store_cmd_post(a, "cmd_t1", project, "run_1", "nodeb#boot", "cancel", 1));
-	ASSERT_STR_EQ(hear(&hb, 1), STORE_TOPIC_CMD "nodeb#boot");
-	ASSERT_OK(store_cmd_answer(b, "cmd_t1", 0, "{}"));
-	ASSERT_STR_EQ(hear(&ha, 2), "cmd:nodeb#boot answer:cmd_t1");
-	ASSERT_OK(store_cmd_remove(a, "cmd_t1"));
+	ASSERT_OK(watched_open(&w));
+	ASSERT_OK(store_cmd_post(w.a, "cmd_t1", project, "run_1", "nodeb#boot", "cancel", 1));
+	ASSERT_STR_EQ(hear(&w.hb, 1), STORE_TOPIC_CMD "nodeb#boot");
+	ASSERT_OK(store_cmd_answer(w.b, "cmd_t1", 0, "{}"));
+	ASSERT_STR_EQ(hear(&w.ha, 2), "cmd:nodeb#boot answer:cmd_t1");
+	ASSERT_OK(store_cmd_remove(w.a, "cmd_t1"));
 	memset(owner, 'n', sizeof(owner) - 1);
 	owner[sizeof(owner) - 1] = '\0';
 	store_cmd_topic(topic, owner);
 	ASSERT_EQ_INT(strlen(topic), STORE_TOPIC_MAX);
-	ASSERT_OK(store_cmd_post(a, "cmd_t2", project, "run_1", owner, "cancel", 2));
-	ASSERT_EQ_INT(strlen(hear(&hb, 3)), strlen("cmd:nodeb#boot answer:cmd_t1 ") + STORE_TOPIC_MAX);
-	ASSERT_OK(store_cmd_remove(a, "cmd_t2"));
-	store_unwatch(a, ra);
-	store_unwatch(b, rb);
-	store_close(a);
-	store_close(b);
-	tdir_remove(&t);
+	ASSERT_OK(store_cmd_post(w.a, "cmd_t2", project, "run_1", owner, "cancel", 2));
+	ASSERT_EQ_INT(strlen(hear(&w.hb, 3)), strlen("cmd:nodeb#boot answer:cmd_t1 ") + STORE_TOPIC_MAX);
+	ASSERT_OK(store_cmd_remove(w.a, "cmd_t2"));
+	watched_close(&w);
 }
 
 #define PG_CASES(X)                                                                        \
