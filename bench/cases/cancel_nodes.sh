@@ -11,11 +11,7 @@ bench_cancel_nodes() {
 	local dir f p50 p99 max post a_pid a_port
 
 	. "$BENCH_DIR/tools/engine_lib.sh"
-	if ! have_server || ! engine_ready; then
-		record "cancel latency across nodes" \
-			"not run: ${ENGINE_WHY:-no server ($ASSISTD_BIN)}" "≤ 100 ms" "n/a"
-		return 0
-	fi
+	engine_or_skip "cancel latency across nodes" "≤ 100 ms" || return 0
 	dir=$(new_data_dir cancel_nodes)
 	fake_start '{"endless":true,"delayMs":10}'
 	engine_server_start "$dir" --node-id bench-a

@@ -29,11 +29,7 @@ failover_row() {
 
 bench_failover() {
 	. "$BENCH_DIR/tools/engine_lib.sh"
-	if ! have_server || ! engine_ready; then
-		record "failover (kill -9 → streaming on another node)" \
-			"not run: ${ENGINE_WHY:-no server ($ASSISTD_BIN)}" "≤ lease + 1 s" "n/a"
-		return 0
-	fi
+	engine_or_skip "failover (kill -9 → streaming on another node)" "≤ lease + 1 s" || return 0
 	fake_start '{"repeat":"once upon a time ","length":4000,"chunks":400,"delayMs":25}'
 	failover_row sqlite
 	if pg_start failover; then

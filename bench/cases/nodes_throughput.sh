@@ -36,11 +36,7 @@ nodes_row() {
 
 bench_nodes_throughput() {
 	. "$BENCH_DIR/tools/engine_lib.sh"
-	if ! have_server || ! engine_ready; then
-		record "run throughput, 1/2/3 nodes" "not run: ${ENGINE_WHY:-no server ($ASSISTD_BIN)}" \
-			"(recorded)" "n/a"
-		return 0
-	fi
+	engine_or_skip "run throughput, 1/2/3 nodes" "(recorded)" || return 0
 	fake_start '{"text":"ok"}'
 	nodes_row sqlite
 	if pg_start nodes; then

@@ -16,11 +16,7 @@ bench_stream_latency() {
 	local dir f step p50 p99 max fp50 fp99 n added
 
 	. "$BENCH_DIR/tools/engine_lib.sh"
-	if ! have_server || ! engine_ready; then
-		record "stream latency (token → delta)" \
-			"not run: ${ENGINE_WHY:-no server ($ASSISTD_BIN)}" "≤ 1 ms added at p99" "n/a"
-		return 0
-	fi
+	engine_or_skip "stream latency (token → delta)" "≤ 1 ms added at p99" || return 0
 	dir=$(new_data_dir stream_latency)
 	step=$(python3 -c 'import json; print(json.dumps({"text": " ".join(["@TS@"] * 50), "delayMs": 20}))')
 	fake_start "$step" --stamp

@@ -19,11 +19,7 @@ bench_stream_many() {
 	local eng_cores eng_wait ftp50 ftp99 fstart floor_note=""
 
 	. "$BENCH_DIR/tools/engine_lib.sh"
-	if ! have_server || ! engine_ready; then
-		record "$BENCH_MANY_RUNS streaming runs" \
-			"not run: ${ENGINE_WHY:-no server ($ASSISTD_BIN)}" "all complete" "n/a"
-		return 0
-	fi
+	engine_or_skip "$BENCH_MANY_RUNS streaming runs" "all complete" || return 0
 	# Each run holds a client connection and an upstream one in assistd, and one in the fake.
 	ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 	if [ "$(ulimit -n)" != unlimited ] && [ "$(ulimit -n)" -lt $((2 * BENCH_MANY_RUNS + 100)) ]; then

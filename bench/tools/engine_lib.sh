@@ -16,6 +16,16 @@ engine_ready() {
 	return 0
 }
 
+# engine_or_skip LABEL GOAL: true when the server binary and node are there; else records
+# LABEL as not run (GOAL beside it) and is false, so that a case says `|| return 0`.
+engine_or_skip() {
+	if have_server && engine_ready; then
+		return 0
+	fi
+	record "$1" "not run: ${ENGINE_WHY:-no server ($ASSISTD_BIN)}" "$2" "n/a"
+	return 1
+}
+
 # sdk_ready: engine_ready, and the official openai package of the end-to-end tests is in
 # tests/e2e/node_modules, installed from its lock file (npm ci, as scripts/test.sh does) if
 # missing; else sets ENGINE_WHY.
